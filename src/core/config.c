@@ -1,0 +1,417 @@
+/*
+ * config.c - the key table, INI loading with libinih, environment overrides and the display
+ * form of every key; see config.h. Single-threaded by contract.
+ */
+#include "core/config.h"
+
+#include "core/fail.h"
+#include "store/redis_url.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum key_type { K_STRING, K_INT, K_LEVEL };
+
+struct key {
+    const char *section;
+    const char *name;
+    enum key_type type;
+    size_t offset;
+    const char *def;
+    const char *env;
+    bool secret;
+    bool url; /* a Redis URL: shown with its password masked */
+    long min, max;
+};
+
+#define STR(sec, name, field, def, env, secret)                                                    \
+    {                                                                                              \
+        sec, name, K_STRING, offsetof(struct config, field), def, env, secret, false, 0, 0         \
+    }
+#define INT(sec, name, field, def, env, lo, hi)                                                    \
+    {                                                                                              \
+        sec, name, K_INT, offsetof(struct config, field), def, env, false, false, lo, hi           \
+    }
+
+static const struct key keys[] = {
+    STR("general", "swarm_name", swarm_name, "newsroom", "NEWSROOM_SWARM_NAME", false),
+    STR("general", "data_dir", data_dir, "", "NEWSROOM_DATA_DIR", false),
+    {"general", "log_level", K_LEVEL, offsetof(struct config, log_level), "info",
+     "NEWSROOM_LOG_LEVEL", false, false, 0, 0},
+    {"redis", "url", K_STRING, offsetof(struct config, redis_url), "", "REDIS_URL", false, true, 0,
+     0},
+    STR("redis", "host", redis_host, "", "REDIS_HOST", false),
+    INT("redis", "port", redis_port, "6379", "REDIS_PORT", 1, 65535),
+    STR("redis", "user", redis_user, "", "REDIS_USER", false),
+    STR("redis", "password", redis_password, "", "REDIS_PASSWORD", true),
+    INT("redis", "db", redis_db, "0", "REDIS_DB", 0, INT_MAX),
+    INT("redis", "connect_timeout_ms", redis_connect_timeout_ms, "2000", NULL, 1, 600000),
+    INT("redis", "command_timeout_ms", redis_command_timeout_ms, "5000", NULL, 1, 600000),
+    INT("redis", "reconnect_base_ms", redis_reconnect_base_ms, "100", NULL, 1, 600000),
+    INT("redis", "reconnect_max_ms", redis_reconnect_max_ms, "5000", NULL, 1, 3600000),
+    STR("embedded", "redis_server", embedded_redis_server, "redis-server", NULL, false),
+    INT("embedded", "start_timeout_ms", embedded_start_timeout_ms, "5000", NULL, 100, 600000),
+};
+#define NKEYS ((int)(sizeof keys / sizeof keys[0]))
+
+static char **field_str(struct config *c, const struct key *k)
+{
+    return (char **)(void *)((char *)c + k->offset);
+}
+
+static int *field_int(struct config *c, const struct key *k)
+{
+    return (int *)(void *)((char *)c + k->offset);
+}
+
+/* Parses value for key k into c. Returns 0, or -1 with *why (a static string or a new one in
+ * *why_alloc) saying what is wrong. */
+static int set_value(struct config *c, const struct key *k, const char *value, char **why)
+{
+    switch (k->type) {
+    case K_STRING:
+        free(*field_str(c, k));
+        *field_str(c, k) = xstrdup(value);
+        return 0;
+    case K_INT: {
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(value, &end, 10);
+        if (*value == '\0' || *end != '\0' || errno != 0) {
+            *why = xasprintf("\"%s\" is not a whole number", value);
+            return -1;
+        }
+        if (v < k->min || v > k->max) {
+            *why = xasprintf("%ld is out of range (%ld to %ld)", v, k->min, k->max);
+            return -1;
+        }
+        *field_int(c, k) = (int)v;
+        return 0;
+    }
+    case K_LEVEL: {
+        enum log_level lvl;
+
+        if (log_level_parse(value, &lvl) == -1) {
+            *why = xasprintf("\"%s\" is not a log level (error, warn, info, debug)", value);
+            return -1;
+        }
+        *(enum log_level *)(void *)((char *)c + k->offset) = lvl;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+static void set_origin(struct config *c, int i, char *origin)
+{
+    free(c->origin[i]);
+    c->origin[i] = origin;
+}
+
+struct config *config_new(void)
+{
+    struct config *c = xcalloc(1, sizeof *c);
+
+    c->origin = xcalloc(NKEYS, sizeof *c->origin);
+    for (int i = 0; i < NKEYS; i++) {
+        char *why = NULL;
+
+        if (set_value(c, &keys[i], keys[i].def, &why) == -1)
+            fail("built-in default of %s.%s: %s", keys[i].section, keys[i].name, why);
+        set_origin(c, i, xstrdup("default"));
+    }
+    return c;
+}
+
+void config_free(struct config *c)
+{
+    if (c == NULL)
+        return;
+    for (int i = 0; i < NKEYS; i++) {
+        if (keys[i].type == K_STRING)
+            free(*field_str(c, &keys[i]));
+        free(c->origin[i]);
+    }
+    free(c->origin);
+    free(c->file);
+    free(c);
+}
+
+/* A deep copy, so a failed load can be thrown away whole. */
+static struct config *config_copy(const struct config *src)
+{
+    struct config *c = xcalloc(1, sizeof *c);
+
+    *c = *src;
+    c->origin = xcalloc(NKEYS, sizeof *c->origin);
+    for (int i = 0; i < NKEYS; i++) {
+        if (keys[i].type == K_STRING)
+            *field_str(c, &keys[i]) = xstrdup(*field_str((struct config *)src, &keys[i]));
+        c->origin[i] = xstrdup(src->origin[i]);
+    }
+    c->file = src->file != NULL ? xstrdup(src->file) : NULL;
+    return c;
+}
+
+/* Moves everything from src into dst and frees src with what dst held. */
+static void config_replace(struct config *dst, struct config *src)
+{
+    struct config old = *dst;
+
+    *dst = *src;
+    *src = old;
+    config_free(src);
+}
+
+struct ini_state {
+    struct config *c;
+    const char *path;
+    FILE *f;
+    int line;    /* counted by config_ini_read(), so the handler knows the line it is on */
+    char *error; /* the first semantic error, without the FILE:LINE prefix */
+};
+
+static int find_key(const char *section, const char *name)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static bool known_section(const char *section)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].section, section) == 0)
+            return true;
+    return false;
+}
+
+static int config_ini_line(void *user, const char *section, const char *name, const char *value)
+{
+    struct ini_state *st = user;
+    char *why = NULL;
+    int i;
+
+    if (st->error != NULL)
+        return 1;
+    if (*section == '\0') {
+        st->error = xasprintf("key \"%s\" is outside any section (put it under [general], "
+                              "[redis] or [embedded])",
+                              name);
+        return 0;
+    }
+    if (!known_section(section)) {
+        st->error = xasprintf("unknown section [%s] (key \"%s\")", section, name);
+        return 0;
+    }
+    i = find_key(section, name);
+    if (i == -1) {
+        st->error = xasprintf("unknown key \"%s\" in section [%s]", name, section);
+        return 0;
+    }
+    if (set_value(st->c, &keys[i], value, &why) == -1) {
+        st->error = xasprintf("[%s] %s: %s", section, name, why);
+        free(why);
+        return 0;
+    }
+    set_origin(st->c, i, xasprintf("%s:%d", st->path, st->line));
+    return 1;
+}
+
+/* inih's line reader, counting lines. */
+static char *config_ini_read(char *buf, int size, void *stream)
+{
+    struct ini_state *st = stream;
+    char *r = fgets(buf, size, st->f);
+
+    if (r != NULL)
+        st->line++;
+    return r;
+}
+
+int config_load_file(struct config *c, const char *path, char **cause)
+{
+    struct ini_state st = {0};
+    struct config *work;
+    FILE *f;
+    int rc;
+
+    f = fopen(path, "r");
+    if (f == NULL) {
+        *cause = xasprintf("%s: cannot read the configuration file: %s", path, strerror(errno));
+        return -1;
+    }
+    work = config_copy(c);
+    st.c = work;
+    st.path = path;
+    st.f = f;
+    rc = ini_parse_stream(config_ini_read, &st, config_ini_line, &st);
+    fclose(f);
+    if (rc != 0) {
+        if (rc == -2)
+            *cause = xasprintf("%s: out of memory while parsing", path);
+        else if (st.error != NULL)
+            *cause = xasprintf("%s:%d: %s", path, rc, st.error);
+        else
+            *cause = xasprintf("%s:%d: not a [section] header or a \"key = value\" line", path, rc);
+        free(st.error);
+        config_free(work);
+        return -1;
+    }
+    free(work->file);
+    work->file = xstrdup(path);
+    config_replace(c, work);
+    return 0;
+}
+
+int config_load_env(struct config *c, char **cause)
+{
+    struct config *work = config_copy(c);
+
+    for (int i = 0; i < NKEYS; i++) {
+        const char *v;
+        char *why = NULL;
+
+        if (keys[i].env == NULL || (v = getenv(keys[i].env)) == NULL)
+            continue;
+        if (set_value(work, &keys[i], v, &why) == -1) {
+            /* A secret's value never appears, even when it is the thing that is wrong. */
+            *cause = keys[i].secret ? xasprintf("environment variable %s: bad value", keys[i].env)
+                                    : xasprintf("environment variable %s: %s", keys[i].env, why);
+            free(why);
+            config_free(work);
+            return -1;
+        }
+        set_origin(work, i, xasprintf("env %s", keys[i].env));
+    }
+    config_replace(c, work);
+    return 0;
+}
+
+static char *xdg_config_file(void)
+{
+    const char *x = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+
+    if (x != NULL && *x == '/')
+        return xasprintf("%s/newsroom/newsroom.conf", x);
+    if (home != NULL && *home != '\0')
+        return xasprintf("%s/.config/newsroom/newsroom.conf", home);
+    return NULL;
+}
+
+struct config *config_resolve(const char *flag_path, char **cause)
+{
+    struct config *c = config_new();
+    const char *envp = getenv("NEWSROOM_CONFIG");
+    char *xdg = NULL;
+    const char *path = NULL;
+
+    if (flag_path != NULL) {
+        path = flag_path;
+    } else if (envp != NULL && *envp != '\0') {
+        path = envp;
+    } else {
+        struct stat sb;
+
+        xdg = xdg_config_file();
+        if (xdg != NULL && stat(xdg, &sb) == 0)
+            path = xdg;
+    }
+    if (path != NULL && config_load_file(c, path, cause) == -1)
+        goto fail;
+    if (config_load_env(c, cause) == -1)
+        goto fail;
+    free(xdg);
+    return c;
+fail:
+    free(xdg);
+    config_free(c);
+    return NULL;
+}
+
+int config_key_count(void)
+{
+    return NKEYS;
+}
+
+void config_entry_get(const struct config *c, int i, struct config_entry *out)
+{
+    const struct key *k = &keys[i];
+    struct config *cc = (struct config *)c;
+
+    out->section = k->section;
+    out->key = k->name;
+    out->env = k->env;
+    out->secret = k->secret;
+    out->origin = c->origin[i];
+    switch (k->type) {
+    case K_STRING: {
+        const char *v = *field_str(cc, k);
+
+        if (k->secret)
+            snprintf(out->value, sizeof out->value, "%s", *v != '\0' ? "********" : "");
+        else if (k->url)
+            redis_url_mask(v, out->value, sizeof out->value);
+        else
+            snprintf(out->value, sizeof out->value, "%s", v);
+        break;
+    }
+    case K_INT:
+        snprintf(out->value, sizeof out->value, "%d", *field_int(cc, k));
+        break;
+    case K_LEVEL:
+        snprintf(out->value, sizeof out->value, "%s",
+                 log_level_name(*(enum log_level *)(void *)((char *)cc + k->offset)));
+        break;
+    }
+}
+
+char *config_data_dir(const struct config *c)
+{
+    const char *x = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+
+    if (c->data_dir[0] != '\0')
+        return xstrdup(c->data_dir);
+    if (x != NULL && *x == '/')
+        return xasprintf("%s/newsroom", x);
+    if (home != NULL && *home != '\0')
+        return xasprintf("%s/.local/share/newsroom", home);
+    return xstrdup(".newsroom");
+}
+
+int config_redis_addr(const struct config *c, struct redis_addr *out, bool *embedded, char **cause)
+{
+    struct redis_addr a;
+    char port[16];
+
+    *embedded = false;
+    if (c->redis_url[0] != '\0') {
+        if (redis_url_parse(c->redis_url, &a, cause) == -1)
+            return -1;
+    } else if (c->redis_host[0] != '\0') {
+        snprintf(port, sizeof port, "%d", c->redis_port);
+        if (redis_addr_tcp(&a, c->redis_host, port, NULL, cause) == -1)
+            return -1;
+        a.db = c->redis_db;
+    } else {
+        *embedded = true;
+        return 0;
+    }
+    if (a.user[0] == '\0')
+        snprintf(a.user, sizeof a.user, "%s", c->redis_user);
+    if (a.password[0] == '\0' && strlen(c->redis_password) < sizeof a.password)
+        snprintf(a.password, sizeof a.password, "%s", c->redis_password);
+    *out = a;
+    return 0;
+}

@@ -1,0 +1,89 @@
+/*
+ * config.h - Newsroom's configuration: built-in defaults, then one INI file (the first of
+ * --config, $NEWSROOM_CONFIG, $XDG_CONFIG_HOME/newsroom/newsroom.conf), then the environment
+ * variables the design names. Every key is one row of a table in config.c that gives its
+ * section, name, type, default, environment variable and whether it is a secret; the
+ * documented file config/newsroom.conf lists the same keys and a test holds the two together.
+ *
+ * Threads: a config is built on one thread at start-up and read-only afterwards, so any
+ * thread may read it without a lock.
+ */
+#ifndef NEWSROOM_CONFIG_H
+#define NEWSROOM_CONFIG_H
+
+#include "core/log.h"
+
+#include <stdbool.h>
+
+struct redis_addr;
+
+struct config {
+    /* [general] */
+    char *swarm_name;
+    char *data_dir; /* empty: $XDG_DATA_HOME/newsroom, see config_data_dir() */
+    enum log_level log_level;
+    /* [redis] */
+    char *redis_url;
+    char *redis_host;
+    int redis_port;
+    char *redis_user;
+    char *redis_password;
+    int redis_db;
+    int redis_connect_timeout_ms;
+    int redis_command_timeout_ms;
+    int redis_reconnect_base_ms;
+    int redis_reconnect_max_ms;
+    /* [embedded] */
+    char *embedded_redis_server;
+    int embedded_start_timeout_ms;
+
+    /* Where each key's value came from ("default", "FILE:LINE", "env NAME"), by table row. */
+    char **origin;
+    /* The file that was read, or NULL when only defaults and the environment apply. */
+    char *file;
+};
+
+/* One key as `newsroom config` shows it. */
+struct config_entry {
+    const char *section;
+    const char *key;
+    const char *env; /* the overriding environment variable, or NULL */
+    bool secret;
+    char value[512]; /* display form: secrets masked, URLs with the password masked */
+    const char *origin;
+};
+
+/* A config holding the built-in defaults. Free with config_free(). */
+struct config *config_new(void);
+void config_free(struct config *c);
+
+/* Reads one INI file over c. On any error (unreadable file, syntax, unknown section or key,
+ * bad value) returns -1 with *cause = "FILE:LINE: ..." naming the key, and leaves c as it
+ * was. Returns 0 on success. */
+int config_load_file(struct config *c, const char *path, char **cause);
+
+/* Applies the environment overrides. Returns -1 with *cause naming the variable on a bad
+ * value, leaving c as it was. */
+int config_load_env(struct config *c, char **cause);
+
+/* The whole layering: defaults, then the first file that applies (flag_path when not NULL,
+ * else $NEWSROOM_CONFIG, else the XDG file when it exists), then the environment. A file that
+ * was named (by flag or variable) and cannot be read is an error. Returns a new config or NULL
+ * with *cause. */
+struct config *config_resolve(const char *flag_path, char **cause);
+
+/* Number of keys, and key i for display. */
+int config_key_count(void);
+void config_entry_get(const struct config *c, int i, struct config_entry *out);
+
+/* The data directory: c->data_dir, else $XDG_DATA_HOME/newsroom, else
+ * $HOME/.local/share/newsroom. Returns a new string (free it). */
+char *config_data_dir(const struct config *c);
+
+/* Where Redis is. Sets *embedded and leaves *out untouched when no Redis is configured (no
+ * url, no host); otherwise fills *out from the url (or host/port), applying user, password
+ * and db from their keys where the URL does not give them. Returns -1 with *cause on a bad
+ * URL. */
+int config_redis_addr(const struct config *c, struct redis_addr *out, bool *embedded, char **cause);
+
+#endif
