@@ -1,0 +1,25 @@
+/*
+ * lua_scripts.h - the Lua scripts of src/store/scripts/, embedded at build time with their
+ * SHA1 by cmake/embed_lua.cmake (the definitions are generated). rlink_eval() runs them by
+ * EVALSHA and loads them on NOSCRIPT. Read-only data, safe from any thread.
+ */
+#ifndef NEWSROOM_LUA_SCRIPTS_H
+#define NEWSROOM_LUA_SCRIPTS_H
+
+struct lua_script {
+    const char *name; /* the file name without .lua */
+    const char *sha1; /* hex SHA1 of body, as SCRIPT LOAD returns it */
+    const char *body;
+};
+
+/* KEYS[1] lock key, ARGV[1] token: deletes the lock if the token matches. Returns 1 or 0. */
+extern const struct lua_script lua_lock_release;
+/* KEYS[1] lock key, ARGV[1] token, ARGV[2] TTL in ms: extends a lock held with that token.
+ * Returns 1 or 0. */
+extern const struct lua_script lua_lock_extend;
+
+/* Every script, NULL-terminated, and how many there are. */
+extern const struct lua_script *const lua_scripts[];
+extern const int lua_script_count;
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * rlink.c - a link to Redis over hiredis; see rlink.h. All state is owned by the thread that
+ * created the link (checked by assertion on every entry point), so nothing here is locked.
+ */
+#include "store/rlink.h"
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/fail.h"
+#include "core/log.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+struct rlink {
+    struct redis_addr addr;
+    struct rlink_options opt;
+    char name[64];
+    char shown[600]; /* masked address */
+    redisContext *c; /* NULL while down */
+    pthread_t owner;
+    int failures;        /* failed attempts since the last success */
+    int64_t next_try_ms; /* monotonic time before which we do not try again */
+    char last_error[700];
+    unsigned int seed;
+};
+
+#define OWNED(l) assert(pthread_equal((l)->owner, pthread_self()))
+
+void rlink_options_from_config(struct rlink_options *o, const struct config *c)
+{
+    o->connect_timeout_ms = c->redis_connect_timeout_ms;
+    o->command_timeout_ms = c->redis_command_timeout_ms;
+    o->reconnect_base_ms = c->redis_reconnect_base_ms;
+    o->reconnect_max_ms = c->redis_reconnect_max_ms;
+    o->client_name = NULL;
+}
+
+struct rlink *rlink_new(const struct redis_addr *addr, const struct rlink_options *o)
+{
+    struct rlink *l = xcalloc(1, sizeof *l);
+
+    l->addr = *addr;
+    l->opt = *o;
+    if (o->client_name != NULL)
+        snprintf(l->name, sizeof l->name, "%s", o->client_name);
+    l->opt.client_name = l->name[0] != '\0' ? l->name : NULL;
+    redis_addr_format(addr, l->shown, sizeof l->shown);
+    l->owner = pthread_self();
+    l->seed = (unsigned int)(clock_mono_us() ^ (int64_t)getpid() ^ (int64_t)(uintptr_t)l);
+    return l;
+}
+
+void rlink_free(struct rlink *l)
+{
+    if (l == NULL)
+        return;
+    if (l->c != NULL)
+        redisFree(l->c);
+    /* The password lives in addr: do not leave it in freed memory. */
+    memset(&l->addr, 0, sizeof l->addr);
+    free(l);
+}
+
+const char *rlink_address(const struct rlink *l)
+{
+    return l->shown;
+}
+
+bool rlink_connected(const struct rlink *l)
+{
+    return l->c != NULL;
+}
+
+int rlink_failures(const struct rlink *l)
+{
+    return l->failures;
+}
+
+static struct timeval ms_tv(int ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+
+    return tv;
+}
+
+/* Marks the link down after a failure and schedules the next attempt: exponential backoff
+ * from reconnect_base_ms, capped at reconnect_max_ms, with "equal jitter" (half fixed, half
+ * random) so that many agents do not reconnect in step. */
+static void link_down(struct rlink *l, const char *why)
+{
+    int64_t delay = l->opt.reconnect_base_ms;
+    int shift = l->failures < 20 ? l->failures : 20;
+
+    if (l->c != NULL) {
+        redisFree(l->c);
+        l->c = NULL;
+    }
+    delay <<= shift;
+    if (delay > l->opt.reconnect_max_ms)
+        delay = l->opt.reconnect_max_ms;
+    delay = delay / 2 + (int64_t)(rand_r(&l->seed) % (unsigned int)(delay / 2 + 1));
+    l->failures++;
+    l->next_try_ms = clock_mono_ms() + delay;
+    snprintf(l->last_error, sizeof l->last_error, "%s", why);
+}
+
+/* Sends a command on a fresh context during connect; returns the reply or NULL with why. */
+static redisReply *setup_command(redisContext *c, char *why, size_t whysize, int argc,
+                                 const char **argv)
+{
+    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+
+    if (r == NULL) {
+        snprintf(why, whysize, "%s", c->errstr[0] != '\0' ? c->errstr : "I/O error");
+        return NULL;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        snprintf(why, whysize, "%s", r->str);
+        freeReplyObject(r);
+        return NULL;
+    }
+    return r;
+}
+
+static int do_connect(struct rlink *l, char **cause)
+{
+    struct timeval tv = ms_tv(l->opt.connect_timeout_ms);
+    char why[700];
+    redisContext *c;
+    redisReply *r;
+
+    if (l->addr.transport == REDIS_UNIX)
+        c = redisConnectUnixWithTimeout(l->addr.path, tv);
+    else
+        c = redisConnectWithTimeout(l->addr.host, l->addr.port, tv);
+    if (c == NULL)
+        fail("out of memory allocating a Redis context");
+    if (c->err) {
+        snprintf(why, sizeof why, "%s", c->errstr);
+        redisFree(c);
+        goto down;
+    }
+    l->c = c;
+    if (redisSetTimeout(c, ms_tv(l->opt.command_timeout_ms)) != REDIS_OK) {
+        snprintf(why, sizeof why, "cannot set the command timeout: %s", c->errstr);
+        goto down;
+    }
+    if (l->addr.transport == REDIS_TCP)
+        redisEnableKeepAlive(c);
+
+    if (l->addr.password[0] != '\0') {
+        const char *argv[3] = {"AUTH", l->addr.user, l->addr.password};
+        const char *av2[2] = {"AUTH", l->addr.password};
+        char err[256];
+
+        r = l->addr.user[0] != '\0' ? setup_command(c, err, sizeof err, 3, argv)
+                                    : setup_command(c, err, sizeof err, 2, av2);
+        if (r == NULL) {
+            if (l->addr.user[0] != '\0')
+                snprintf(why, sizeof why, "authentication as user \"%s\" failed: %s", l->addr.user,
+                         err);
+            else
+                snprintf(why, sizeof why, "authentication failed: %s", err);
+            goto down;
+        }
+        freeReplyObject(r);
+    }
+    if (l->addr.db != 0) {
+        char db[16];
+        const char *argv[2] = {"SELECT", db};
+        char err[256];
+
+        snprintf(db, sizeof db, "%d", l->addr.db);
+        r = setup_command(c, err, sizeof err, 2, argv);
+        if (r == NULL) {
+            snprintf(why, sizeof why, "SELECT %d failed: %s", l->addr.db, err);
+            goto down;
+        }
+        freeReplyObject(r);
+    }
+    if (l->opt.client_name != NULL) {
+        const char *argv[3] = {"CLIENT", "SETNAME", l->opt.client_name};
+        char err[256];
+
+        r = setup_command(c, err, sizeof err, 3, argv);
+        if (r == NULL) {
+            snprintf(why, sizeof why, "CLIENT SETNAME failed: %s", err);
+            goto down;
+        }
+        freeReplyObject(r);
+    }
+    if (l->failures > 0)
+        log_info("redis: link to %s is back after %d failed attempts", l->shown, l->failures);
+    l->failures = 0;
+    l->next_try_ms = 0;
+    l->last_error[0] = '\0';
+    return 0;
+
+down:
+    link_down(l, why);
+    *cause = xasprintf("cannot connect to Redis at %s: %s", l->shown, why);
+    log_warn("redis: %s", *cause);
+    return -1;
+}
+
+int rlink_ensure(struct rlink *l, char **cause)
+{
+    int64_t wait;
+
+    OWNED(l);
+    if (l->c != NULL)
+        return 0;
+    wait = l->next_try_ms - clock_mono_ms();
+    if (wait > 0) {
+        *cause = xasprintf("Redis at %s is unreachable (%s); next attempt in %lld ms", l->shown,
+                           l->last_error, (long long)wait);
+        return -1;
+    }
+    return do_connect(l, cause);
+}
+
+int rlink_wait_connected(struct rlink *l, int timeout_ms, const volatile sig_atomic_t *stop,
+                         char **cause)
+{
+    int64_t deadline = clock_mono_ms() + timeout_ms;
+
+    OWNED(l);
+    for (;;) {
+        char *why = NULL;
+        int64_t now, wait;
+
+        if (rlink_ensure(l, &why) == 0)
+            return 0;
+        free(why);
+        now = clock_mono_ms();
+        if (now >= deadline || (stop != NULL && *stop)) {
+            *cause = xasprintf("Redis at %s is unreachable after %d ms: %s", l->shown, timeout_ms,
+                               l->last_error);
+            return -1;
+        }
+        wait = l->next_try_ms - now;
+        if (wait > deadline - now)
+            wait = deadline - now;
+        /* Not synchronisation: this is the backoff delay itself. */
+        clock_sleep_ms(wait > 0 ? wait : 0, stop);
+    }
+}
+
+/* Turns a hiredis result into the contract of rlink_command(). */
+static redisReply *finish(struct rlink *l, redisReply *r, char **cause)
+{
+    if (r == NULL) {
+        char why[700];
+
+        snprintf(why, sizeof why, "%s", l->c->errstr[0] != '\0' ? l->c->errstr : "connection lost");
+        link_down(l, why);
+        *cause = xasprintf("Redis at %s: link lost: %s", l->shown, why);
+        log_warn("redis: %s", *cause);
+        return NULL;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        *cause = xasprintf("%s", r->str);
+        freeReplyObject(r);
+        return NULL;
+    }
+    return r;
+}
+
+redisReply *rlink_command(struct rlink *l, char **cause, const char *fmt, ...)
+{
+    va_list ap;
+    redisReply *r;
+
+    OWNED(l);
+    if (rlink_ensure(l, cause) == -1)
+        return NULL;
+    va_start(ap, fmt);
+    r = redisvCommand(l->c, fmt, ap);
+    va_end(ap);
+    return finish(l, r, cause);
+}
+
+redisReply *rlink_command_argv(struct rlink *l, char **cause, int argc, const char **argv,
+                               const size_t *argvlen)
+{
+    OWNED(l);
+    if (rlink_ensure(l, cause) == -1)
+        return NULL;
+    return finish(l, redisCommandArgv(l->c, argc, argv, argvlen), cause);
+}
+
+static redisReply *evalsha(struct rlink *l, const struct lua_script *s, int nkeys, int argc,
+                           const char **argv, char **cause)
+{
+    const char **av = xcalloc((size_t)argc + 3, sizeof *av);
+    char nk[16];
+    redisReply *r;
+
+    snprintf(nk, sizeof nk, "%d", nkeys);
+    av[0] = "EVALSHA";
+    av[1] = s->sha1;
+    av[2] = nk;
+    for (int i = 0; i < argc; i++)
+        av[i + 3] = argv[i];
+    r = rlink_command_argv(l, cause, argc + 3, av, NULL);
+    free(av);
+    return r;
+}
+
+redisReply *rlink_eval(struct rlink *l, const struct lua_script *script, int nkeys, int argc,
+                       const char **argv, char **cause)
+{
+    redisReply *r;
+    char *why = NULL;
+
+    OWNED(l);
+    r = evalsha(l, script, nkeys, argc, argv, &why);
+    if (r != NULL || strncmp(why, "NOSCRIPT", 8) != 0) {
+        if (r == NULL)
+            *cause = why;
+        return r;
+    }
+    free(why);
+    r = rlink_command(l, cause, "SCRIPT LOAD %s", script->body);
+    if (r == NULL)
+        return NULL;
+    if (r->type != REDIS_REPLY_STRING || strcmp(r->str, script->sha1) != 0) {
+        *cause = xasprintf("SCRIPT LOAD of %s.lua answered %s, expected SHA1 %s", script->name,
+                           r->type == REDIS_REPLY_STRING ? r->str : "a non-string", script->sha1);
+        freeReplyObject(r);
+        return NULL;
+    }
+    freeReplyObject(r);
+    log_debug("redis: loaded script %s.lua (%s)", script->name, script->sha1);
+    return evalsha(l, script, nkeys, argc, argv, cause);
+}
+
+int rlink_ping(struct rlink *l, int64_t *latency_us, char **cause)
+{
+    int64_t t0;
+    redisReply *r;
+
+    OWNED(l);
+    if (rlink_ensure(l, cause) == -1)
+        return -1;
+    t0 = clock_mono_us();
+    r = rlink_command(l, cause, "PING");
+    if (r == NULL)
+        return -1;
+    *latency_us = clock_mono_us() - t0;
+    freeReplyObject(r);
+    return 0;
+}
+
+/* Copies the value of "field:" in an INFO text into out. */
+static void info_field(const char *info, const char *field, char *out, size_t size)
+{
+    size_t n = strlen(field);
+
+    out[0] = '\0';
+    for (const char *p = info; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+        if (*p == '\n')
+            p++;
+        if (strncmp(p, field, n) == 0 && p[n] == ':') {
+            size_t len = strcspn(p + n + 1, "\r\n");
+
+            snprintf(out, size, "%.*s", (int)len, p + n + 1);
+            return;
+        }
+    }
+}
+
+int rlink_info(struct rlink *l, struct rlink_info *out, char **cause)
+{
+    redisReply *r;
+
+    OWNED(l);
+    memset(out, 0, sizeof *out);
+    if (rlink_ping(l, &out->latency_us, cause) == -1)
+        return -1;
+    r = rlink_command(l, cause, "INFO server");
+    if (r == NULL)
+        return -1;
+    if (r->type == REDIS_REPLY_STRING) {
+        info_field(r->str, "redis_version", out->version, sizeof out->version);
+        info_field(r->str, "redis_mode", out->mode, sizeof out->mode);
+    }
+    freeReplyObject(r);
+    r = rlink_command(l, cause, "INFO replication");
+    if (r == NULL)
+        return -1;
+    if (r->type == REDIS_REPLY_STRING)
+        info_field(r->str, "role", out->role, sizeof out->role);
+    freeReplyObject(r);
+    return 0;
+}

@@ -1,0 +1,86 @@
+/*
+ * rlink.h - one link to Redis: connect with timeouts, AUTH (password or ACL user and
+ * password), SELECT, CLIENT SETNAME, commands with a timeout, reconnection with exponential
+ * backoff and jitter, PING latency, server facts, and Lua scripts run by EVALSHA.
+ *
+ * Threads: a link belongs to the thread that made it, by construction: every call checks
+ * that it runs on that thread (an assertion, since using another thread's link is a bug in
+ * the caller, never bad input). Each thread that talks to Redis makes its own link.
+ *
+ * Errors: functions return -1 (or NULL) with *cause set (free it); a cause names the server by
+ * its masked address and never contains the password. After an I/O error the link is down;
+ * the next call reconnects once its backoff delay has passed, and fails fast before that.
+ * A command is never sent twice on its own: whether to retry is the caller's decision.
+ *
+ * hiredis writes with write(2), so a process that uses links must ignore SIGPIPE (the
+ * newsroom binary does at start-up); a server that goes away then shows as an I/O error.
+ */
+#ifndef NEWSROOM_RLINK_H
+#define NEWSROOM_RLINK_H
+
+#include "store/lua_scripts.h"
+#include "store/redis_url.h"
+
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config;
+struct rlink;
+
+struct rlink_options {
+    int connect_timeout_ms;
+    int command_timeout_ms;
+    int reconnect_base_ms;
+    int reconnect_max_ms;
+    const char *client_name; /* CLIENT SETNAME, no spaces; NULL for none */
+};
+
+struct rlink_info {
+    char version[32];   /* redis_version */
+    char role[16];      /* master, slave */
+    char mode[16];      /* standalone, cluster, sentinel */
+    int64_t latency_us; /* one PING round trip */
+};
+
+/* Fills the options from the [redis] keys of a configuration. */
+void rlink_options_from_config(struct rlink_options *o, const struct config *c);
+
+/* A link to addr, owned by the calling thread; it connects on first use. Free with
+ * rlink_free(). */
+struct rlink *rlink_new(const struct redis_addr *addr, const struct rlink_options *o);
+void rlink_free(struct rlink *l);
+
+/* The address as a URL with the password masked; owned by the link. */
+const char *rlink_address(const struct rlink *l);
+bool rlink_connected(const struct rlink *l);
+/* Failed connection attempts since the last success. */
+int rlink_failures(const struct rlink *l);
+
+/* Connects now if the link is down and its backoff delay has passed. Returns 0 when
+ * connected. */
+int rlink_ensure(struct rlink *l, char **cause);
+/* Keeps trying, sleeping the backoff delays between attempts, until connected (0), until
+ * timeout_ms has passed or *stop is set (-1 with *cause). stop may be NULL. */
+int rlink_wait_connected(struct rlink *l, int timeout_ms, const volatile sig_atomic_t *stop,
+                         char **cause);
+
+/* Sends one command (hiredis format). Returns the reply (free with freeReplyObject()), or
+ * NULL with *cause on an I/O error, a timeout or an error reply. */
+redisReply *rlink_command(struct rlink *l, char **cause, const char *fmt, ...);
+redisReply *rlink_command_argv(struct rlink *l, char **cause, int argc, const char **argv,
+                               const size_t *argvlen);
+
+/* Runs script by EVALSHA with nkeys keys followed by the other arguments in argv[0..argc);
+ * loads it with SCRIPT LOAD when the server answers NOSCRIPT and runs it again. Returns the
+ * reply as rlink_command() does. */
+redisReply *rlink_eval(struct rlink *l, const struct lua_script *script, int nkeys, int argc,
+                       const char **argv, char **cause);
+
+/* PING round trip in microseconds. */
+int rlink_ping(struct rlink *l, int64_t *latency_us, char **cause);
+/* Version, role and mode from INFO, and a PING latency. */
+int rlink_info(struct rlink *l, struct rlink_info *out, char **cause);
+
+#endif

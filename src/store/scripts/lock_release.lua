@@ -1,0 +1,8 @@
+-- Release a lock only if the caller still holds it.
+-- KEYS[1]  the lock key
+-- ARGV[1]  the token the caller got when it acquired the lock
+-- Returns 1 when the lock was released, 0 when it is held by another token or expired.
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
