@@ -1,0 +1,32 @@
+/*
+ * bench.h - what every `newsroom bench NAME` shares: the figure type and the report, printed
+ * as a readable table or, with --json, as one object
+ *   {"bench": NAME, "machine": "...", "figures": [{"name", "value", "unit", "peer",
+ *    "peer_value", "ratio"}]}
+ * with the peer fields null when a figure has no peer. Main thread only.
+ */
+#ifndef NEWSROOM_BENCH_H
+#define NEWSROOM_BENCH_H
+
+#include <stdbool.h>
+
+struct bench_figure {
+    char name[64];
+    double value;
+    const char *unit;
+    const char *peer; /* NULL when the figure has no peer */
+    double peer_value;
+    /* value / peer_value, or peer_value / value when lower is better: > 1 means ours wins. */
+    double ratio;
+};
+
+/* Prints the report; machine is filled in from uname and the number of processors. */
+void bench_report(const char *bench, const struct bench_figure *f, int n, bool json);
+
+/* The median of n values (sorts them in place). */
+double bench_median(double *v, int n);
+
+/* Benchmarks: argv[0] is the bench name. Each returns an exit code. */
+int bench_ring(int argc, char **argv);
+
+#endif

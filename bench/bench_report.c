@@ -1,0 +1,70 @@
+/*
+ * bench_report.c - the report format of every benchmark; see bench.h.
+ */
+#include "bench.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+double bench_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+void bench_report(const char *bench, const struct bench_figure *f, int n, bool json)
+{
+    struct utsname u;
+    char machine[256];
+
+    uname(&u);
+    snprintf(machine, sizeof machine, "%s %s %s, %ld cores", u.sysname, u.release, u.machine,
+             sysconf(_SC_NPROCESSORS_ONLN));
+    if (json) {
+        json_t *o = json_object(), *figs = json_array();
+        char *s;
+
+        json_object_set_new(o, "bench", json_string(bench));
+        json_object_set_new(o, "machine", json_string(machine));
+        for (int i = 0; i < n; i++) {
+            json_t *x = json_object();
+
+            json_object_set_new(x, "name", json_string(f[i].name));
+            json_object_set_new(x, "value", json_real(f[i].value));
+            json_object_set_new(x, "unit", json_string(f[i].unit));
+            json_object_set_new(x, "peer",
+                                f[i].peer != NULL ? json_string(f[i].peer) : json_null());
+            json_object_set_new(x, "peer_value",
+                                f[i].peer != NULL ? json_real(f[i].peer_value) : json_null());
+            json_object_set_new(x, "ratio",
+                                f[i].peer != NULL ? json_real(f[i].ratio) : json_null());
+            json_array_append_new(figs, x);
+        }
+        json_object_set_new(o, "figures", figs);
+        s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+        puts(s);
+        free(s);
+        json_decref(o);
+        return;
+    }
+    printf("bench %s on %s\n\n", bench, machine);
+    printf("%-28s %14s %-10s %-22s %14s %8s\n", "figure", "value", "unit", "peer", "peer value",
+           "ratio");
+    for (int i = 0; i < n; i++) {
+        if (f[i].peer != NULL)
+            printf("%-28s %14.0f %-10s %-22s %14.0f %7.2fx\n", f[i].name, f[i].value, f[i].unit,
+                   f[i].peer, f[i].peer_value, f[i].ratio);
+        else
+            printf("%-28s %14.0f %-10s\n", f[i].name, f[i].value, f[i].unit);
+    }
+}

@@ -1,0 +1,42 @@
+/*
+ * cli_bench.c - `newsroom bench NAME`: the table of benchmarks. Each benchmark lives in
+ * bench/ and parses its own options (--json among them).
+ */
+#include "cli/cli.h"
+
+#include "bench.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct bench_entry {
+    const char *name;
+    int (*run)(int, char **);
+    const char *summary;
+};
+
+static const struct bench_entry benches[] = {
+    {"ring", bench_ring, "records/s through the lock-free ring vs a mutex queue, 1/2/4 producers"},
+};
+
+static void bench_usage(FILE *f)
+{
+    fprintf(f, "usage: newsroom bench NAME [--json] [OPTIONS]\n\nBenchmarks:\n");
+    for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++)
+        fprintf(f, "  %-8s %s\n", benches[i].name, benches[i].summary);
+}
+
+int cmd_bench(struct cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        bench_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_DONE;
+    }
+    for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++)
+        if (strcmp(argv[1], benches[i].name) == 0)
+            return benches[i].run(argc - 1, argv + 1);
+    cli_error("bench: unknown benchmark \"%s\"", argv[1]);
+    bench_usage(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,104 @@
+/*
+ * cli_common.c - shared pieces of the subcommands; see cli.h.
+ */
+#include "cli/cli.h"
+
+#include "core/config.h"
+#include "core/fail.h"
+#include "core/log.h"
+#include "core/paths.h"
+#include "store/embedded.h"
+#include "store/rlink.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+volatile sig_atomic_t cli_stop;
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("newsroom: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_open_log(struct cli *cli)
+{
+    char *cause = NULL;
+    char *path;
+
+    if (paths_mkdir_p(cli->data_dir, 0700, &cause) == -1) {
+        cli_error("%s", cause);
+        free(cause);
+        return -1;
+    }
+    path = xasprintf("%s/newsroom.log", cli->data_dir);
+    if (log_open(path, cli->cfg->log_level, &cause) == -1) {
+        cli_error("%s", cause);
+        free(cause);
+        free(path);
+        return -1;
+    }
+    free(path);
+    return 0;
+}
+
+struct rlink *cli_connect(struct cli *cli, const char *what, int *exit_code)
+{
+    struct redis_addr addr;
+    struct rlink_options opt;
+    struct rlink *l;
+    char name[64];
+    char *cause = NULL;
+    bool embedded;
+
+    if (config_redis_addr(cli->cfg, &addr, &embedded, &cause) == -1) {
+        cli_error("%s", cause);
+        free(cause);
+        *exit_code = EXIT_USAGE;
+        return NULL;
+    }
+    if (embedded) {
+        cli->emb = embedded_start(cli->cfg, cli->data_dir, &addr, &cause);
+        if (cli->emb == NULL) {
+            cli_error("cannot start the embedded Redis: %s", cause);
+            free(cause);
+            *exit_code = EXIT_UNREACHABLE;
+            return NULL;
+        }
+    }
+    rlink_options_from_config(&opt, cli->cfg);
+    opt.client_name = embedded_client_name(what, name, sizeof name);
+    l = rlink_new(&addr, &opt);
+    if (rlink_ensure(l, &cause) == -1) {
+        cli_error("%s", cause);
+        free(cause);
+        rlink_free(l);
+        *exit_code = EXIT_UNREACHABLE;
+        return NULL;
+    }
+    return l;
+}
+
+void cli_release(struct cli *cli)
+{
+    embedded_release(cli->emb);
+    cli->emb = NULL;
+}
+
+void cli_print_json(json_t *value)
+{
+    char *s = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+    if (s == NULL)
+        fail("cannot encode JSON output");
+    puts(s);
+    free(s);
+    json_decref(value);
+}

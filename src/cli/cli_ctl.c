@@ -1,0 +1,148 @@
+/*
+ * cli_ctl.c - `newsroom ctl VERB`: one scripted operation each, from a table of verbs, each
+ * with --json for one JSON document on stdout. Main thread only.
+ */
+#include "cli/cli.h"
+
+#include "store/embedded.h"
+#include "store/rlink.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ctl_verb {
+    const char *name;
+    int (*run)(struct cli *, bool json, int, char **);
+    const char *args;
+    const char *summary;
+};
+
+static int ctl_status(struct cli *cli, bool json, int argc, char **argv);
+
+static const struct ctl_verb verbs[] = {
+    {"status", ctl_status, "", "the Redis link: address, server version, role, latency"},
+};
+
+static void ctl_usage(FILE *f)
+{
+    fprintf(f, "usage: newsroom ctl VERB [--json] [ARGS]\n\nVerbs:\n");
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        fprintf(f, "  %-8s %-10s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
+    fprintf(f, "\n--json prints one JSON document on stdout; messages go to stderr.\n");
+}
+
+static int ctl_status(struct cli *cli, bool json, int argc, char **argv)
+{
+    struct rlink_info info;
+    struct rlink *l;
+    char *cause = NULL;
+    const char *how;
+    int code = EXIT_DONE;
+
+    (void)argv;
+    if (argc > 0) {
+        cli_error("ctl status takes no arguments");
+        return EXIT_USAGE;
+    }
+    if (cli_open_log(cli) == -1)
+        return EXIT_USAGE;
+    l = cli_connect(cli, "ctl", &code);
+    if (l == NULL)
+        return code;
+    if (rlink_info(l, &info, &cause) == -1) {
+        cli_error("%s", cause);
+        free(cause);
+        rlink_free(l);
+        return EXIT_UNREACHABLE;
+    }
+    how = cli->emb == NULL                  ? "configured"
+          : embedded_started_here(cli->emb) ? "embedded, started by this command"
+                                            : "embedded, already running";
+    if (json) {
+        json_t *o = json_object();
+
+        json_object_set_new(o, "address", json_string(rlink_address(l)));
+        json_object_set_new(o, "embedded", json_boolean(cli->emb != NULL));
+        if (cli->emb != NULL) {
+            json_object_set_new(o, "embedded_started",
+                                json_boolean(embedded_started_here(cli->emb)));
+            json_object_set_new(o, "embedded_pid", json_integer(embedded_pid(cli->emb)));
+        }
+        json_object_set_new(o, "version", json_string(info.version));
+        json_object_set_new(o, "mode", json_string(info.mode));
+        json_object_set_new(o, "role", json_string(info.role));
+        json_object_set_new(o, "latency_ms", json_real((double)info.latency_us / 1000.0));
+        cli_print_json(o);
+    } else {
+        printf("redis     %s (%s", rlink_address(l), how);
+        if (cli->emb != NULL)
+            printf(", pid %d", (int)embedded_pid(cli->emb));
+        printf(")\nserver    redis %s, %s, %s\nlatency   %.3f ms\n", info.version, info.mode,
+               info.role, (double)info.latency_us / 1000.0);
+        if (cli->emb != NULL && embedded_started_here(cli->emb))
+            printf("note      this command started the private redis-server and stops it on "
+                   "exit;\n          its data stays in %s\n",
+                   cli->data_dir);
+    }
+    rlink_free(l);
+    return EXIT_DONE;
+}
+
+int cmd_ctl(struct cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const struct ctl_verb *verb = NULL;
+    char **rest;
+    int nrest = 0, c;
+    bool json = false;
+
+    /* Options may stand before or after the verb: collect the verb's own arguments. */
+    rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (rest == NULL)
+        return EXIT_USAGE;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "-h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            ctl_usage(stdout);
+            free(rest);
+            return EXIT_DONE;
+        case 1:
+            rest[nrest++] = optarg;
+            break;
+        default:
+            cli_error("ctl: unknown option %s", argv[optind - 1]);
+            ctl_usage(stderr);
+            free(rest);
+            return EXIT_USAGE;
+        }
+    }
+    if (nrest == 0) {
+        cli_error("ctl: which verb?");
+        ctl_usage(stderr);
+        free(rest);
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strcmp(rest[0], verbs[i].name) == 0)
+            verb = &verbs[i];
+    if (verb == NULL) {
+        cli_error("ctl: unknown verb \"%s\"", rest[0]);
+        ctl_usage(stderr);
+        free(rest);
+        return EXIT_USAGE;
+    }
+    c = verb->run(cli, json, nrest - 1, rest + 1);
+    free(rest);
+    return c;
+}
