@@ -1,0 +1,54 @@
+# Helpers for the shell tests that drive the newsroom binary. Sourced.
+# run CODE CMD...     runs CMD, keeps stdout/stderr in $OUT/$ERR, checks the exit code
+# has FILE TEXT       FILE contains TEXT (fixed string)
+# hasnt FILE TEXT     FILE does not contain TEXT
+# await DESC SECS CMD...  polls CMD until it succeeds (a condition, never a fixed sleep)
+# finish              prints "N passed, N failed" and exits non-zero on any failure
+set -u
+NR_BIN=$1
+T=$(mktemp -d /tmp/nr-t-XXXXXX)
+OUT=$T/out
+ERR=$T/err
+passed=0
+failed=0
+trap 'rm -rf "$T"' EXIT
+
+# A clean environment: nothing from the developer's shell leaks into a test.
+unset REDIS_URL REDIS_HOST REDIS_PORT REDIS_USER REDIS_PASSWORD REDIS_DB NEWSROOM_CONFIG \
+  NEWSROOM_DATA_DIR NEWSROOM_LOG_LEVEL NEWSROOM_SWARM_NAME
+export XDG_CONFIG_HOME=$T/config XDG_DATA_HOME=$T/data HOME=$T
+
+ok() { passed=$((passed + 1)); }
+bad() {
+  failed=$((failed + 1))
+  printf 'FAIL: %s\n' "$*" >&2
+  printf '  stdout: %s\n' "$(head -c 2000 "$OUT" 2>/dev/null)" >&2
+  printf '  stderr: %s\n' "$(head -c 2000 "$ERR" 2>/dev/null)" >&2
+}
+
+run() {
+  local want=$1 got
+  shift
+  "$@" >"$OUT" 2>"$ERR"
+  got=$?
+  if [ "$got" -eq "$want" ]; then ok; else bad "exit $got, wanted $want: $*"; fi
+}
+
+has() { if grep -qF -- "$2" "$1"; then ok; else bad "$(basename "$1") lacks '$2'"; fi; }
+hasnt() { if grep -qF -- "$2" "$1"; then bad "$(basename "$1") shows '$2'"; else ok; fi; }
+
+await() {
+  local desc=$1 secs=$2 end
+  shift 2
+  end=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $end ]; then bad "timed out after ${secs}s waiting for $desc"; return 1; fi
+    sleep 0.05
+  done
+  ok
+}
+
+finish() {
+  printf '%d passed, %d failed\n' "$passed" "$failed"
+  [ "$failed" -eq 0 ]
+}

@@ -1,0 +1,351 @@
+/*
+ * test_rlink.c - the Redis link against real redis-servers: the shared test server that
+ * scripts/test starts (TCP with the default user's password, Unix socket, an ACL user), and
+ * private servers this test owns for what needs a server of its own (restart, a slow command).
+ * Covers AUTH, refusal with a wrong password (the password never in a message), SELECT,
+ * reconnection with backoff, command timeouts and Lua scripts reloaded after SCRIPT FLUSH.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "store/lua_scripts.h"
+#include "store/rlink.h"
+#include "testenv.h"
+
+#include <arpa/inet.h>
+#include <signal.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const struct rlink_options opts = {
+    .connect_timeout_ms = 2000,
+    .command_timeout_ms = 2000,
+    .reconnect_base_ms = 20,
+    .reconnect_max_ms = 200,
+    .client_name = "newsroom-test",
+};
+
+static struct rlink *link_to(const char *url)
+{
+    struct redis_addr a;
+    char *cause = NULL;
+
+    if (redis_url_parse(url, &a, &cause) == -1)
+        fail_msg("%s", cause);
+    return rlink_new(&a, &opts);
+}
+
+static char *tcp_url(const char *user, const char *password)
+{
+    static char url[512];
+
+    snprintf(url, sizeof url, "redis://%s%s%s%s127.0.0.1:%s/0", user, password ? ":" : "",
+             password ? password : "", (*user || password) ? "@" : "",
+             test_env("NEWSROOM_TEST_REDIS_PORT"));
+    return url;
+}
+
+/* Runs a command that must succeed and returns its reply. */
+static redisReply *must(struct rlink *l, const char *fmt, const char *arg)
+{
+    char *cause = NULL;
+    redisReply *r = rlink_command(l, &cause, fmt, arg);
+
+    if (r == NULL)
+        fail_msg("%s: %s", fmt, cause);
+    return r;
+}
+
+static void test_tcp_with_password(void **state)
+{
+    struct rlink *l = link_to(tcp_url("", test_env("NEWSROOM_TEST_REDIS_PASSWORD")));
+    struct rlink_info info;
+    char *cause = NULL;
+    redisReply *r;
+
+    (void)state;
+    assert_false(rlink_connected(l));
+    assert_int_equal(rlink_info(l, &info, &cause), 0);
+    assert_true(rlink_connected(l));
+    assert_true(info.latency_us > 0);
+    assert_true(strlen(info.version) >= 5);
+    assert_string_equal(info.role, "master");
+    assert_string_equal(info.mode, "standalone");
+    /* The address never shows the password. */
+    assert_null(strstr(rlink_address(l), test_env("NEWSROOM_TEST_REDIS_PASSWORD")));
+    assert_non_null(strstr(rlink_address(l), ":***@127.0.0.1:"));
+    freeReplyObject(must(l, "SET test:rlink:tcp %s", "hello"));
+    r = must(l, "GET test:rlink:tcp%s", "");
+    assert_string_equal(r->str, "hello");
+    freeReplyObject(r);
+    r = must(l, "CLIENT GETNAME%s", "");
+    assert_string_equal(r->str, "newsroom-test");
+    freeReplyObject(r);
+    rlink_free(l);
+}
+
+static void test_unix_socket_and_select(void **state)
+{
+    char url[512];
+    struct rlink *l3, *l0;
+    redisReply *r;
+    struct redis_addr a;
+    char *cause = NULL;
+
+    (void)state;
+    snprintf(url, sizeof url, "unix://%s?db=3", test_env("NEWSROOM_TEST_REDIS_SOCKET"));
+    assert_int_equal(redis_url_parse(url, &a, &cause), 0);
+    snprintf(a.password, sizeof a.password, "%s", test_env("NEWSROOM_TEST_REDIS_PASSWORD"));
+    l3 = rlink_new(&a, &opts);
+    a.db = 0;
+    l0 = rlink_new(&a, &opts);
+    freeReplyObject(must(l3, "DEL test:rlink:db%s", ""));
+    freeReplyObject(must(l0, "DEL test:rlink:db%s", ""));
+    freeReplyObject(must(l3, "SET test:rlink:db %s", "three"));
+    r = must(l0, "EXISTS test:rlink:db%s", "");
+    assert_int_equal(r->integer, 0); /* it went to db 3, not db 0 */
+    freeReplyObject(r);
+    r = must(l3, "GET test:rlink:db%s", "");
+    assert_string_equal(r->str, "three");
+    freeReplyObject(r);
+    rlink_free(l3);
+    rlink_free(l0);
+}
+
+static void test_acl_user(void **state)
+{
+    const char *user = test_env("NEWSROOM_TEST_REDIS_ACL_USER");
+    struct rlink *l = link_to(tcp_url(user, test_env("NEWSROOM_TEST_REDIS_ACL_PASSWORD")));
+    redisReply *r;
+
+    (void)state;
+    r = must(l, "ACL WHOAMI%s", "");
+    assert_string_equal(r->str, user);
+    freeReplyObject(r);
+    rlink_free(l);
+}
+
+static void test_wrong_password_refused(void **state)
+{
+    const char *user = test_env("NEWSROOM_TEST_REDIS_ACL_USER");
+    const char *wrong = "not-the-password-4711";
+    struct rlink *l = link_to(tcp_url(user, wrong));
+    char *cause = NULL;
+
+    (void)state;
+    assert_int_equal(rlink_ensure(l, &cause), -1);
+    assert_false(rlink_connected(l));
+    assert_non_null(strstr(cause, "authentication as user"));
+    assert_non_null(strstr(cause, "WRONGPASS"));
+    assert_non_null(strstr(cause, "127.0.0.1:"));
+    assert_null(strstr(cause, wrong));
+    free(cause);
+    rlink_free(l);
+
+    /* No password at all: the connection opens, the first command is refused. */
+    l = link_to(tcp_url("", NULL));
+    cause = NULL;
+    assert_null(rlink_command(l, &cause, "GET x"));
+    assert_non_null(strstr(cause, "NOAUTH"));
+    free(cause);
+    rlink_free(l);
+}
+
+/* A TCP port on which nothing listens: bind one, note it, close it. */
+static int free_port(void)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int port;
+
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+static void test_unreachable_backs_off(void **state)
+{
+    char url[128];
+    struct rlink *l;
+    char *cause = NULL;
+    int before;
+
+    (void)state;
+    snprintf(url, sizeof url, "redis://:pw-never-shown@127.0.0.1:%d", free_port());
+    l = link_to(url);
+    assert_int_equal(rlink_ensure(l, &cause), -1);
+    assert_non_null(strstr(cause, "Connection refused"));
+    assert_non_null(strstr(cause, "127.0.0.1:"));
+    assert_null(strstr(cause, "pw-never-shown"));
+    free(cause);
+    assert_int_equal(rlink_failures(l), 1);
+    /* Within the backoff delay the link fails fast, without a new attempt. */
+    cause = NULL;
+    assert_int_equal(rlink_ensure(l, &cause), -1);
+    assert_non_null(strstr(cause, "next attempt in"));
+    assert_int_equal(rlink_failures(l), 1);
+    free(cause);
+    /* Waiting keeps trying with growing delays until the deadline. */
+    before = rlink_failures(l);
+    cause = NULL;
+    assert_int_equal(rlink_wait_connected(l, 500, NULL, &cause), -1);
+    assert_non_null(strstr(cause, "unreachable after 500 ms"));
+    assert_true(rlink_failures(l) > before);
+    /* 500 ms with delays from 20 ms doubling to 200 ms: a handful of attempts, not hundreds. */
+    assert_true(rlink_failures(l) < 15);
+    free(cause);
+    rlink_free(l);
+}
+
+/* The private server of the test that runs now; the teardown stops it even when an
+ * assertion ended the test early. */
+static struct test_redis srv;
+static char *srv_dir;
+
+static int stop_private_server(void **state)
+{
+    (void)state;
+    test_redis_stop(&srv);
+    if (srv_dir != NULL) {
+        test_rmrf(srv_dir);
+        free(srv_dir);
+        srv_dir = NULL;
+    }
+    return 0;
+}
+
+static void test_reconnect_after_restart(void **state)
+{
+    char url[400];
+    struct rlink *l;
+    char *cause = NULL;
+    redisReply *r;
+    int64_t us;
+
+    (void)state;
+    srv_dir = test_tmpdir();
+    assert_int_equal(test_redis_start(&srv, srv_dir, NULL), 0);
+    snprintf(url, sizeof url, "unix://%s", srv.sock);
+    l = link_to(url);
+    freeReplyObject(must(l, "SET before %s", "restart"));
+    assert_int_equal(test_redis_restart(&srv), 0);
+
+    /* The old connection is gone: the next command says so and marks the link down. */
+    r = rlink_command(l, &cause, "PING");
+    assert_null(r);
+    assert_non_null(strstr(cause, "link lost"));
+    assert_false(rlink_connected(l));
+    free(cause);
+    cause = NULL;
+    assert_int_equal(rlink_wait_connected(l, 5000, NULL, &cause), 0);
+    assert_int_equal(rlink_failures(l), 0);
+    assert_int_equal(rlink_ping(l, &us, &cause), 0);
+    rlink_free(l);
+}
+
+static void test_command_timeout(void **state)
+{
+    static const char *const extra[] = {"--enable-debug-command", "yes", NULL};
+    struct rlink_options o = opts;
+    struct redis_addr a = {.transport = REDIS_UNIX};
+    struct rlink *l;
+    char *cause = NULL;
+    int64_t us;
+
+    (void)state;
+    srv_dir = test_tmpdir();
+    assert_int_equal(test_redis_start(&srv, srv_dir, extra), 0);
+    snprintf(a.path, sizeof a.path, "%s", srv.sock);
+    o.command_timeout_ms = 200;
+    l = rlink_new(&a, &o);
+    assert_null(rlink_command(l, &cause, "DEBUG SLEEP 1"));
+    assert_non_null(strstr(cause, "link lost"));
+    free(cause);
+    cause = NULL;
+    /* Once the server is free again, the link comes back. */
+    assert_int_equal(rlink_wait_connected(l, 5000, NULL, &cause), 0);
+    assert_int_equal(rlink_ping(l, &us, &cause), 0);
+    rlink_free(l);
+}
+
+static long long eval_int(struct rlink *l, const struct lua_script *s, int argc, const char **argv)
+{
+    char *cause = NULL;
+    redisReply *r = rlink_eval(l, s, 1, argc, argv, &cause);
+    long long v;
+
+    if (r == NULL)
+        fail_msg("%s: %s", s->name, cause);
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+static long long script_exists(struct rlink *l, const struct lua_script *s)
+{
+    redisReply *r = must(l, "SCRIPT EXISTS %s", s->sha1);
+    long long v = r->element[0]->integer;
+
+    freeReplyObject(r);
+    return v;
+}
+
+static void test_lua_loaded_after_flush(void **state)
+{
+    struct rlink *l = link_to(tcp_url("", test_env("NEWSROOM_TEST_REDIS_PASSWORD")));
+    const char *wrong[] = {"test:lock", "other-token"};
+    const char *right[] = {"test:lock", "token-1"};
+    const char *extend[] = {"test:lock", "token-1", "60000"};
+    redisReply *r;
+
+    (void)state;
+    assert_int_equal(lua_script_count, 2);
+    assert_int_equal(strlen(lua_lock_release.sha1), 40);
+    freeReplyObject(must(l, "SCRIPT FLUSH%s", ""));
+    freeReplyObject(must(l, "SET test:lock %s", "token-1"));
+    assert_int_equal(script_exists(l, &lua_lock_release), 0);
+    /* NOSCRIPT, loaded, run: the wrong token changes nothing. */
+    assert_int_equal(eval_int(l, &lua_lock_release, 2, wrong), 0);
+    assert_int_equal(script_exists(l, &lua_lock_release), 1);
+    assert_int_equal(eval_int(l, &lua_lock_extend, 3, extend), 1);
+    r = must(l, "PTTL test:lock%s", "");
+    assert_true(r->integer > 50000);
+    freeReplyObject(r);
+    /* Flushed again under our feet: loaded again, and the right token releases. */
+    freeReplyObject(must(l, "SCRIPT FLUSH%s", ""));
+    assert_int_equal(eval_int(l, &lua_lock_release, 2, right), 1);
+    r = must(l, "EXISTS test:lock%s", "");
+    assert_int_equal(r->integer, 0);
+    freeReplyObject(r);
+    rlink_free(l);
+}
+
+int main(void)
+{
+    /* hiredis writes with write(2): a server that went away must not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tcp_with_password),
+        cmocka_unit_test(test_unix_socket_and_select),
+        cmocka_unit_test(test_acl_user),
+        cmocka_unit_test(test_wrong_password_refused),
+        cmocka_unit_test(test_unreachable_backs_off),
+        cmocka_unit_test_teardown(test_reconnect_after_restart, stop_private_server),
+        cmocka_unit_test_teardown(test_command_timeout, stop_private_server),
+        cmocka_unit_test(test_lua_loaded_after_flush),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
