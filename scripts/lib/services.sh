@@ -1,0 +1,67 @@
+# The services the tests use, started on private ports and sockets in a temporary folder and
+# stopped whatever happens. Sourced by scripts/test.
+#
+# Redis: a redis-server with a random password for the default user and an ACL user with a
+# password of its own, on a free loopback TCP port and a Unix socket. The tests find it
+# through NEWSROOM_TEST_REDIS_PORT, _SOCKET, _PASSWORD, _ACL_USER and _ACL_PASSWORD.
+
+random_secret() { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# Waits until redis at socket $1 answers PING with password $2, or fails after 10 s.
+wait_redis() {
+  local i
+  for i in $(seq 1 500); do
+    [ "$(REDISCLI_AUTH="$2" redis-cli -s "$1" ping 2>/dev/null)" = PONG ] && return 0
+    kill -0 "$NEWSROOM_SVC_REDIS_PID" 2>/dev/null || return 1
+    sleep 0.02
+  done
+  return 1
+}
+
+services_start() {
+  NEWSROOM_SVC_DIR=$(mktemp -d /tmp/nr-svc-XXXXXX)
+  local pw acl_pw port try
+  pw=$(random_secret)
+  acl_pw=$(random_secret)
+  for try in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 30000))
+    cat >"$NEWSROOM_SVC_DIR/redis.conf" <<CONF
+bind 127.0.0.1
+port $port
+unixsocket $NEWSROOM_SVC_DIR/redis.sock
+unixsocketperm 700
+dir $NEWSROOM_SVC_DIR
+save ""
+appendonly no
+logfile $NEWSROOM_SVC_DIR/redis.log
+requirepass $pw
+user newsroom-test on >$acl_pw ~* &* +@all
+CONF
+    redis-server "$NEWSROOM_SVC_DIR/redis.conf" &
+    NEWSROOM_SVC_REDIS_PID=$!
+    if wait_redis "$NEWSROOM_SVC_DIR/redis.sock" "$pw"; then
+      export NEWSROOM_TEST_REDIS_PORT=$port
+      export NEWSROOM_TEST_REDIS_SOCKET=$NEWSROOM_SVC_DIR/redis.sock
+      export NEWSROOM_TEST_REDIS_PASSWORD=$pw
+      export NEWSROOM_TEST_REDIS_ACL_USER=newsroom-test
+      export NEWSROOM_TEST_REDIS_ACL_PASSWORD=$acl_pw
+      say "test redis-server on 127.0.0.1:$port and $NEWSROOM_SVC_DIR/redis.sock"
+      return 0
+    fi
+    kill "$NEWSROOM_SVC_REDIS_PID" 2>/dev/null || true
+    wait "$NEWSROOM_SVC_REDIS_PID" 2>/dev/null || true
+  done
+  say "the test redis-server did not start; its log:"
+  cat "$NEWSROOM_SVC_DIR/redis.log" >&2 || true
+  return 1
+}
+
+services_stop() {
+  if [ -n "${NEWSROOM_SVC_REDIS_PID:-}" ]; then
+    kill "$NEWSROOM_SVC_REDIS_PID" 2>/dev/null || true
+    wait "$NEWSROOM_SVC_REDIS_PID" 2>/dev/null || true
+    NEWSROOM_SVC_REDIS_PID=
+  fi
+  [ -n "${NEWSROOM_SVC_DIR:-}" ] && rm -rf "$NEWSROOM_SVC_DIR"
+  NEWSROOM_SVC_DIR=
+}
