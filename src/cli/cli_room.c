@@ -10,12 +10,12 @@
 
 int cmd_room(struct cli *cli, bool attach)
 {
-    char verb[] = "status";
-    char *argv[] = {verb, NULL};
+    char name[] = "ctl", verb[] = "status";
+    char *argv[] = {name, verb, NULL};
 
     (void)attach;
     optind = 0;
     fprintf(stderr, "newsroom: the control room is not part of this version yet; "
                     "this is the Redis link it will watch:\n");
-    return cmd_ctl(cli, 1, argv);
+    return cmd_ctl(cli, 2, argv);
 }

@@ -24,6 +24,11 @@ if [ -d "$D/appendonlydir" ]; then ok; else bad "no append-only file in the data
 has "$D/newsroom.log" "embedded redis: started"
 run 0 "$NR_BIN" ctl status
 has "$OUT" "embedded, started by this command"
+has "$OUT" "stops it on exit"
+# The bare command (the control room, for now the link it will watch) does the same.
+run 0 "$NR_BIN"
+has "$OUT" "embedded, started by this command"
+has "$ERR" "control room"
 
 # 2. swarm holds it; a second process reuses it; SIGTERM stops it, keeping the data.
 "$NR_BIN" swarm --duration 120 >"$T/swarm.out" 2>&1 &
