@@ -3,6 +3,7 @@
  * with --json for one JSON document on stdout. Main thread only.
  */
 #include "cli/cli.h"
+#include "cli/ctl.h"
 
 #include "store/embedded.h"
 #include "store/rlink.h"
@@ -20,21 +21,29 @@ struct ctl_verb {
     const char *summary;
 };
 
-static int ctl_status(struct cli *cli, bool json, int argc, char **argv);
-
+/* One row per verb; each verb lives in the cli/ctl_*.c file of its subsystem. */
 static const struct ctl_verb verbs[] = {
     {"status", ctl_status, "", "the Redis link: address, server version, role, latency"},
 };
+
+struct rlink *ctl_link(struct cli *cli, int *exit_code)
+{
+    if (cli_open_log(cli) == -1) {
+        *exit_code = EXIT_USAGE;
+        return NULL;
+    }
+    return cli_connect(cli, "ctl", exit_code);
+}
 
 static void ctl_usage(FILE *f)
 {
     fprintf(f, "usage: newsroom ctl VERB [--json] [ARGS]\n\nVerbs:\n");
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        fprintf(f, "  %-8s %-10s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
+        fprintf(f, "  %-13s %-28s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
     fprintf(f, "\n--json prints one JSON document on stdout; messages go to stderr.\n");
 }
 
-static int ctl_status(struct cli *cli, bool json, int argc, char **argv)
+int ctl_status(struct cli *cli, bool json, int argc, char **argv)
 {
     struct rlink_info info;
     struct rlink *l;
@@ -43,13 +52,11 @@ static int ctl_status(struct cli *cli, bool json, int argc, char **argv)
     int code = EXIT_DONE;
 
     (void)argv;
-    if (argc > 0) {
+    if (argc > 1) {
         cli_error("ctl status takes no arguments");
         return EXIT_USAGE;
     }
-    if (cli_open_log(cli) == -1)
-        return EXIT_USAGE;
-    l = cli_connect(cli, "ctl", &code);
+    l = ctl_link(cli, &code);
     if (l == NULL)
         return code;
     if (rlink_info(l, &info, &cause) == -1) {
@@ -93,56 +100,54 @@ static int ctl_status(struct cli *cli, bool json, int argc, char **argv)
 
 int cmd_ctl(struct cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const struct ctl_verb *verb = NULL;
     char **rest;
     int nrest = 0, c;
     bool json = false;
 
-    /* Options may stand before or after the verb: collect the verb's own arguments. */
+    /* --json may stand anywhere; options before the verb belong to ctl, the rest (options
+     * included) to the verb, which gets argv[0] = its name for getopt. */
     rest = calloc((size_t)argc + 1, sizeof *rest);
     if (rest == NULL)
         return EXIT_USAGE;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "-h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j':
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (strcmp(a, "--json") == 0) {
             json = true;
-            break;
-        case 'h':
+        } else if (verb == NULL && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
             ctl_usage(stdout);
             free(rest);
             return EXIT_DONE;
-        case 1:
-            rest[nrest++] = optarg;
-            break;
-        default:
-            cli_error("ctl: unknown option %s", argv[optind - 1]);
+        } else if (verb == NULL && a[0] == '-') {
+            cli_error("ctl: unknown option %s", a);
             ctl_usage(stderr);
             free(rest);
             return EXIT_USAGE;
+        } else if (verb == NULL) {
+            for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++)
+                if (strcmp(a, verbs[k].name) == 0)
+                    verb = &verbs[k];
+            if (verb == NULL) {
+                cli_error("ctl: unknown verb \"%s\"", a);
+                ctl_usage(stderr);
+                free(rest);
+                return EXIT_USAGE;
+            }
+            rest[nrest++] = argv[i];
+        } else {
+            rest[nrest++] = argv[i];
         }
     }
-    if (nrest == 0) {
+    if (verb == NULL) {
         cli_error("ctl: which verb?");
         ctl_usage(stderr);
         free(rest);
         return EXIT_USAGE;
     }
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        if (strcmp(rest[0], verbs[i].name) == 0)
-            verb = &verbs[i];
-    if (verb == NULL) {
-        cli_error("ctl: unknown verb \"%s\"", rest[0]);
-        ctl_usage(stderr);
-        free(rest);
-        return EXIT_USAGE;
-    }
-    c = verb->run(cli, json, nrest - 1, rest + 1);
+    optind = 0;
+    opterr = 0;
+    c = verb->run(cli, json, nrest, rest);
     free(rest);
     return c;
 }

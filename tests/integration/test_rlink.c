@@ -311,7 +311,7 @@ static void test_lua_loaded_after_flush(void **state)
     redisReply *r;
 
     (void)state;
-    assert_int_equal(lua_script_count, 2);
+    assert_true(lua_script_count >= 2);
     assert_int_equal(strlen(lua_lock_release.sha1), 40);
     freeReplyObject(must(l, "SCRIPT FLUSH%s", ""));
     freeReplyObject(must(l, "SET test:lock %s", "token-1"));

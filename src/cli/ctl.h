@@ -1,0 +1,25 @@
+/*
+ * ctl.h - the verbs of `newsroom ctl`. Each verb is a function in the cli/ctl_*.c file of its
+ * subsystem and one row of the verbs[] table in cli_ctl.c. A verb gets the subcommand's
+ * context, whether --json was given (--json may stand anywhere on the line and is removed
+ * before the verb sees its arguments), and its arguments with argv[0] = the verb's name, so
+ * it can parse options with getopt_long (optind and opterr are reset to 0 before the call;
+ * print your own message for an unknown option). It returns an exit code (cli.h):
+ * 0 done, 1 refused, 2 usage, 3 Redis unreachable. With --json it prints exactly one JSON
+ * document on stdout (cli_print_json) and messages only on stderr (cli_error). Main thread.
+ */
+#ifndef NEWSROOM_CTL_H
+#define NEWSROOM_CTL_H
+
+#include <stdbool.h>
+
+struct cli;
+struct rlink;
+
+/* Opens the log and connects (embedded or configured Redis). Returns the link, owned by the
+ * caller (rlink_free), or NULL after printing why, with *exit_code set. */
+struct rlink *ctl_link(struct cli *cli, int *exit_code);
+
+int ctl_status(struct cli *cli, bool json, int argc, char **argv);
+
+#endif
