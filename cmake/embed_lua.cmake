@@ -1,14 +1,25 @@
 # Writes OUT: a C file with every Lua script in SCRIPTS as
 #   const struct lua_script lua_<name> = { "<name>", "<sha1>", "<body>" };
-# and a table of all of them. Run by the build with cmake -P.
+# and a table of all of them. Scripts whose name starts with bb_ are preceded by the files in
+# BB_PRELUDE (the blackboard's generated tables and shared functions). Run by the build with
+# cmake -P.
 set(body "/* Generated from the .lua files in src/store/scripts by cmake/embed_lua.cmake. Do not edit. */\n")
 string(APPEND body "#include <stddef.h>\n\n#include \"store/lua_scripts.h\"\n\n")
 string(REPLACE "|" ";" SCRIPTS "${SCRIPTS}")
+string(REPLACE "|" ";" BB_PRELUDE "${BB_PRELUDE}")
+set(bb_prelude "")
+foreach(path IN LISTS BB_PRELUDE)
+  file(READ ${path} part)
+  string(APPEND bb_prelude "${part}")
+endforeach()
 set(table "")
 set(count 0)
 foreach(path IN LISTS SCRIPTS)
   get_filename_component(name ${path} NAME_WE)
   file(READ ${path} src)
+  if(name MATCHES "^bb_")
+    set(src "${bb_prelude}${src}")
+  endif()
   string(SHA1 sha "${src}")
   # Escape for a C string literal: backslash, quote, then one line per source line.
   string(REPLACE "\\" "\\\\" esc "${src}")

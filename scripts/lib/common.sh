@@ -4,7 +4,7 @@
 # Building and running.
 NEWSROOM_RUN_PACKAGES=(
   build-essential cmake pkg-config
-  libncurses-dev libhiredis-dev libcurl4-openssl-dev libjansson-dev libinih-dev
+  libncurses-dev libhiredis-dev libcurl4-openssl-dev libjansson-dev libinih-dev libssl-dev
   redis-server
 )
 # Testing adds the test framework and the tools the tests drive.

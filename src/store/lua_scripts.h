@@ -18,6 +18,13 @@ extern const struct lua_script lua_lock_release;
  * Returns 1 or 0. */
 extern const struct lua_script lua_lock_extend;
 
+/* The blackboard's scripts (see blackboard.c and each file's header for the arguments). */
+extern const struct lua_script lua_bb_write;
+extern const struct lua_script lua_bb_transition;
+extern const struct lua_script lua_bb_claim;
+extern const struct lua_script lua_bb_lock;
+extern const struct lua_script lua_bb_query;
+
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];
 extern const int lua_script_count;

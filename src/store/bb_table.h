@@ -1,0 +1,61 @@
+/*
+ * bb_table.h - the blackboard's sections and its status machine, as data: which section an
+ * item of each status lives in, which moves are allowed, and where a failed attempt goes to
+ * be retried. This one table is the truth for C and for Lua: tools/gen_bb_lua.c prints it as
+ * the Lua prelude of every bb_*.lua script at build time, so the two can never disagree.
+ * Constant data; safe from any thread.
+ */
+#ifndef NEWSROOM_BB_TABLE_H
+#define NEWSROOM_BB_TABLE_H
+
+#include <stdbool.h>
+
+enum bb_section {
+    BB_RAW_FEED,
+    BB_DEBATE_QUEUE,
+    BB_CONSENSUS,
+    BB_PRODUCTION_FLOOR,
+    BB_REVIEW_QUEUE,
+    BB_PUBLISHED,
+    BB_ARCHIVE,
+    BB_AGENT_STATE,
+    BB_SECTION_COUNT
+};
+
+enum bb_status {
+    BB_PENDING,
+    BB_PROCESSING,
+    BB_DEBATING,
+    BB_CONSENSUS_REACHED,
+    BB_PRODUCING,
+    BB_REVIEWING,
+    BB_APPROVED,
+    BB_REJECTED,
+    BB_PUBLISHED_S,
+    BB_ARCHIVED,
+    BB_FAILED,
+    BB_STATUS_COUNT
+};
+
+#define BB_SECTION_KEEP (-1) /* the status keeps the item in the section it was in */
+#define BB_STATUS_NONE (-1)
+
+struct bb_status_info {
+    const char *name;
+    int section;     /* enum bb_section, or BB_SECTION_KEEP */
+    bool terminal;   /* PUBLISHED, ARCHIVED, FAILED: nothing follows but archiving */
+    int retry;       /* where a failed attempt that will be retried goes; BB_STATUS_NONE:
+                        it stays in this status */
+    int next[6];     /* the statuses it may move to, ended by BB_STATUS_NONE */
+};
+
+extern const char *const bb_section_names[BB_SECTION_COUNT];
+extern const struct bb_status_info bb_statuses[BB_STATUS_COUNT];
+
+/* Name <-> value; the lookups return -1 for an unknown name. */
+int bb_section_parse(const char *name);
+int bb_status_parse(const char *name);
+/* Whether the table allows from -> to. */
+bool bb_move_allowed(enum bb_status from, enum bb_status to);
+
+#endif

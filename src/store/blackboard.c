@@ -1,0 +1,635 @@
+/*
+ * blackboard.c - the blackboard's C side; see blackboard.h. Every change is one Lua script
+ * (src/store/scripts/bb_*.lua, preceded by the status tables generated from bb_table.c), so
+ * this file only builds arguments and reads replies. A struct bb belongs to the thread of its
+ * link; nothing here is shared between threads.
+ */
+#include "store/blackboard.h"
+
+#include "core/fail.h"
+#include "store/lua_scripts.h"
+#include "store/rlink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+struct bb {
+    struct rlink *link;
+    char actor[BB_ACTOR_MAX + 1];
+};
+
+/* Arguments for a script, grown as needed; strings are owned. */
+struct args {
+    char **v;
+    size_t n, cap;
+};
+
+static void arg(struct args *a, const char *s)
+{
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 16;
+        a->v = xrealloc(a->v, a->cap * sizeof *a->v);
+    }
+    a->v[a->n++] = xstrdup(s != NULL ? s : "");
+}
+
+static void argn(struct args *a, long long v)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof buf, "%lld", v);
+    arg(a, buf);
+}
+
+static void args_free(struct args *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+}
+
+static redisReply *run(struct bb *b, const struct lua_script *s, struct args *a, char **cause)
+{
+    redisReply *r = rlink_eval(b->link, s, 0, (int)a->n, (const char **)a->v, cause);
+
+    args_free(a);
+    return r;
+}
+
+struct bb *bb_new(struct rlink *l, const char *actor)
+{
+    struct bb *b = xcalloc(1, sizeof *b);
+
+    b->link = l;
+    snprintf(b->actor, sizeof b->actor, "%s", actor);
+    return b;
+}
+
+void bb_free(struct bb *b)
+{
+    free(b);
+}
+
+const char *bb_actor(const struct bb *b)
+{
+    return b->actor;
+}
+
+static const char *str_at(const redisReply *r, size_t i)
+{
+    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
+        return "";
+    if (r->element[i]->type == REDIS_REPLY_STRING || r->element[i]->type == REDIS_REPLY_STATUS)
+        return r->element[i]->str;
+    return "";
+}
+
+static long long int_at(const redisReply *r, size_t i)
+{
+    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
+        return 0;
+    if (r->element[i]->type == REDIS_REPLY_INTEGER)
+        return r->element[i]->integer;
+    if (r->element[i]->type == REDIS_REPLY_STRING)
+        return strtoll(r->element[i]->str, NULL, 10);
+    return 0;
+}
+
+/* "2026-11-28T16:40:00Z" for a time in ms. */
+static void iso_time(int64_t ms, char *buf, size_t size)
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+
+    gmtime_r(&s, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The message of a refusal reply {0, reason, status, by, updated}. */
+static char *refusal(const redisReply *r)
+{
+    char when[32] = "";
+
+    if (str_at(r, 2)[0] == '\0')
+        return xasprintf("%s", str_at(r, 1));
+    iso_time(int_at(r, 4), when, sizeof when);
+    return xasprintf("%s (it is %s; last changed by %s at %s)", str_at(r, 1), str_at(r, 2),
+                     str_at(r, 3), when);
+}
+
+/* Turns a script reply into a return code; a refusal's reason goes to *cause. */
+static int verdict(redisReply *r, char **cause)
+{
+    int rc;
+
+    if (r == NULL)
+        return BB_ERR;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
+        *cause = xasprintf("unexpected reply from a blackboard script");
+        rc = BB_ERR;
+    } else if (int_at(r, 0) == 0) {
+        *cause = refusal(r);
+        rc = strncmp(str_at(r, 1), "no item ", 8) == 0 ? BB_NONE : BB_REFUSED;
+    } else {
+        rc = BB_OK;
+    }
+    return rc;
+}
+
+int bb_write(struct bb *b, const struct news_item *it, const json_t *extra, enum bb_status st,
+             bool check_duplicate, char existing_id[NEWS_ID_MAX + 1], char **cause)
+{
+    struct args a = {0};
+    json_t *body = news_item_to_json(it);
+    const char *key;
+    json_t *v;
+    redisReply *r;
+    int sec = bb_statuses[st].section, rc;
+
+    if (sec == BB_SECTION_KEEP) {
+        *cause = xasprintf("a new item cannot start as %s", bb_statuses[st].name);
+        json_decref(body);
+        return BB_REFUSED;
+    }
+    if (extra != NULL)
+        json_object_update(body, (json_t *)extra);
+    arg(&a, BB_PREFIX);
+    arg(&a, it->id);
+    arg(&a, bb_section_names[sec]);
+    arg(&a, bb_statuses[st].name);
+    arg(&a, it->hash);
+    arg(&a, check_duplicate ? "1" : "0");
+    arg(&a, b->actor);
+    json_object_foreach(body, key, v) {
+        char *enc = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+        arg(&a, key);
+        arg(&a, enc);
+        free(enc);
+    }
+    json_decref(body);
+    r = run(b, &lua_bb_write, &a, cause);
+    if (r == NULL)
+        return BB_ERR;
+    if (int_at(r, 0) == 2) {
+        snprintf(existing_id, NEWS_ID_MAX + 1, "%s", str_at(r, 1));
+        *cause = xasprintf("duplicate of %s (same content hash)", existing_id);
+        rc = BB_DUPLICATE;
+    } else {
+        rc = verdict(r, cause);
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+void bb_item_free(struct bb_item *it)
+{
+    if (it == NULL)
+        return;
+    free(it->reason);
+    free(it->fail_reason);
+    free(it->archive_reason);
+    json_decref(it->body);
+    free(it);
+}
+
+/* Builds an item from a flat HGETALL reply (field, value, ...). */
+static struct bb_item *item_from_hash(const redisReply *h)
+{
+    struct bb_item *it = xcalloc(1, sizeof *it);
+
+    it->body = json_object();
+    it->section = it->status = -1;
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const char *k = h->element[i]->str, *v = h->element[i + 1]->str;
+
+        if (strncmp(k, "f:", 2) == 0) {
+            json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
+
+            if (j != NULL)
+                json_object_set_new(it->body, k + 2, j);
+        } else if (strcmp(k, "id") == 0) {
+            snprintf(it->id, sizeof it->id, "%s", v);
+        } else if (strcmp(k, "section") == 0) {
+            it->section = bb_section_parse(v);
+        } else if (strcmp(k, "status") == 0) {
+            it->status = bb_status_parse(v);
+        } else if (strcmp(k, "version") == 0) {
+            it->version = strtoll(v, NULL, 10);
+        } else if (strcmp(k, "owner") == 0) {
+            snprintf(it->owner, sizeof it->owner, "%s", v);
+        } else if (strcmp(k, "hash") == 0) {
+            snprintf(it->hash, sizeof it->hash, "%s", v);
+        } else if (strcmp(k, "attempts") == 0) {
+            it->attempts = atoi(v);
+        } else if (strcmp(k, "created") == 0) {
+            it->created_ms = strtoll(v, NULL, 10);
+        } else if (strcmp(k, "updated") == 0) {
+            it->updated_ms = strtoll(v, NULL, 10);
+        } else if (strcmp(k, "fence") == 0) {
+            it->fence = strtoll(v, NULL, 10);
+        } else if (strcmp(k, "by") == 0) {
+            snprintf(it->by, sizeof it->by, "%s", v);
+        } else if (strcmp(k, "decided_by") == 0) {
+            snprintf(it->decided_by, sizeof it->decided_by, "%s", v);
+        } else if (strcmp(k, "decided_at") == 0) {
+            it->decided_ms = strtoll(v, NULL, 10);
+        } else if (strcmp(k, "reason") == 0) {
+            it->reason = xstrdup(v);
+        } else if (strcmp(k, "fail_reason") == 0) {
+            it->fail_reason = xstrdup(v);
+        } else if (strcmp(k, "archive_reason") == 0) {
+            it->archive_reason = xstrdup(v);
+        }
+    }
+    if (it->reason == NULL)
+        it->reason = xstrdup("");
+    if (it->fail_reason == NULL)
+        it->fail_reason = xstrdup("");
+    if (it->archive_reason == NULL)
+        it->archive_reason = xstrdup("");
+    return it;
+}
+
+int bb_read(struct bb *b, const char *id, struct bb_item **out, char **cause)
+{
+    char key[sizeof BB_PREFIX + 8 + NEWS_ID_MAX];
+    redisReply *r;
+
+    snprintf(key, sizeof key, "%sitem:%s", BB_PREFIX, id);
+    r = rlink_command(b->link, cause, "HGETALL %s", key);
+    if (r == NULL)
+        return BB_ERR;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+        freeReplyObject(r);
+        *out = NULL;
+        return BB_NONE;
+    }
+    *out = item_from_hash(r);
+    freeReplyObject(r);
+    return BB_OK;
+}
+
+json_t *bb_item_to_json(const struct bb_item *it)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "id", json_string(it->id));
+    json_object_set_new(o, "section",
+                        json_string(it->section >= 0 ? bb_section_names[it->section] : "?"));
+    json_object_set_new(o, "status",
+                        json_string(it->status >= 0 ? bb_statuses[it->status].name : "?"));
+    json_object_set_new(o, "version", json_integer(it->version));
+    json_object_set_new(o, "title", json_incref(json_object_get(it->body, "title")));
+    json_object_set_new(o, "source", json_incref(json_object_get(it->body, "source")));
+    json_object_set_new(o, "owner", json_string(it->owner));
+    json_object_set_new(o, "attempts", json_integer(it->attempts));
+    json_object_set_new(o, "created_ms", json_integer(it->created_ms));
+    json_object_set_new(o, "updated_ms", json_integer(it->updated_ms));
+    json_object_set_new(o, "by", json_string(it->by));
+    json_object_set_new(o, "reason", json_string(it->reason));
+    json_object_set_new(o, "decided_by", json_string(it->decided_by));
+    json_object_set_new(o, "decided_ms", json_integer(it->decided_ms));
+    json_object_set_new(o, "fail_reason", json_string(it->fail_reason));
+    json_object_set_new(o, "archive_reason", json_string(it->archive_reason));
+    json_object_set_new(o, "hash", json_string(it->hash));
+    json_object_set_new(o, "fence", json_integer(it->fence));
+    json_object_set_new(o, "body", json_incref(it->body));
+    if (json_object_get(o, "title") == NULL)
+        json_object_set_new(o, "title", json_string(""));
+    if (json_object_get(o, "source") == NULL)
+        json_object_set_new(o, "source", json_string(""));
+    return o;
+}
+
+/* The common arguments of bb_transition.lua. */
+static void transition_args(struct bb *b, struct args *a, const char *id, const char *mode,
+                            const char *to, const char *reason, const struct bb_lock *lk,
+                            bool release)
+{
+    arg(a, BB_PREFIX);
+    arg(a, id);
+    arg(a, mode);
+    arg(a, to);
+    arg(a, b->actor);
+    arg(a, reason);
+    arg(a, lk != NULL ? lk->holder : "");
+    if (lk != NULL)
+        argn(a, lk->fence);
+    else
+        arg(a, "");
+    arg(a, release ? "1" : "0");
+}
+
+static int transition_run(struct bb *b, struct args *a, int *now, char **cause)
+{
+    redisReply *r = run(b, &lua_bb_transition, a, cause);
+    int rc = verdict(r, cause);
+
+    if (rc == BB_OK && now != NULL)
+        *now = bb_status_parse(str_at(r, 3));
+    if (r != NULL)
+        freeReplyObject(r);
+    return rc;
+}
+
+int bb_update(struct bb *b, const char *id, const json_t *patch, const struct bb_lock *lk,
+              char **cause)
+{
+    struct args a = {0};
+    const char *key;
+    json_t *v;
+
+    if (!json_is_object(patch)) {
+        *cause = xasprintf("an update must be a JSON object of fields");
+        return BB_REFUSED;
+    }
+    transition_args(b, &a, id, "patch", "", "update", lk, false);
+    json_object_foreach((json_t *)patch, key, v) {
+        char *enc = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+        arg(&a, key);
+        arg(&a, enc);
+        free(enc);
+    }
+    return transition_run(b, &a, NULL, cause);
+}
+
+int bb_transition(struct bb *b, const char *id, enum bb_status to, const char *reason,
+                  const struct bb_lock *lk, char **cause)
+{
+    struct args a = {0};
+
+    transition_args(b, &a, id, "move", bb_statuses[to].name, reason, lk, false);
+    return transition_run(b, &a, NULL, cause);
+}
+
+int bb_decide(struct bb *b, const char *id, enum bb_status to, const char *reason, char **cause)
+{
+    struct args a = {0};
+
+    transition_args(b, &a, id, "decide", bb_statuses[to].name, reason, NULL, false);
+    return transition_run(b, &a, NULL, cause);
+}
+
+int bb_complete(struct bb *b, const struct bb_lock *lk, enum bb_status to, const char *reason,
+                char **cause)
+{
+    struct args a = {0};
+
+    transition_args(b, &a, lk->id, "move", bb_statuses[to].name, reason, lk, true);
+    return transition_run(b, &a, NULL, cause);
+}
+
+int bb_fail(struct bb *b, const char *id, const struct bb_lock *lk, const char *reason,
+            int max_attempts, int *now, char **cause)
+{
+    struct args a = {0};
+
+    transition_args(b, &a, id, "fail", "", reason, lk, true);
+    argn(&a, max_attempts < 1 ? 1 : max_attempts);
+    return transition_run(b, &a, now, cause);
+}
+
+/* 32 hex characters from the kernel's random source. */
+static void random_token(char out[33])
+{
+    unsigned char raw[16];
+    size_t got = 0;
+
+    while (got < sizeof raw) {
+        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+
+        if (n < 0 && errno != EINTR)
+            fail("getrandom: %s", strerror(errno));
+        if (n > 0)
+            got += (size_t)n;
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+static void fill_lock(struct bb_lock *lk, const char *id, const char *token, long long fence)
+{
+    snprintf(lk->id, sizeof lk->id, "%s", id);
+    snprintf(lk->holder, sizeof lk->holder, "%s:%lld", token, fence);
+    lk->fence = fence;
+}
+
+int bb_claim(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms,
+             struct bb_lock *lk, char **cause)
+{
+    struct args a = {0};
+    char token[33];
+    redisReply *r;
+    int rc;
+
+    random_token(token);
+    arg(&a, BB_PREFIX);
+    arg(&a, bb_statuses[from].name);
+    arg(&a, bb_statuses[to].name);
+    arg(&a, b->actor);
+    arg(&a, token);
+    argn(&a, ttl_ms);
+    arg(&a, "16");
+    r = run(b, &lua_bb_claim, &a, cause);
+    if (r == NULL)
+        return BB_ERR;
+    if (int_at(r, 0) == 1) {
+        fill_lock(lk, str_at(r, 1), token, int_at(r, 2));
+        rc = BB_OK;
+    } else {
+        rc = BB_NONE;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int bb_lock_acquire(struct bb *b, const char *id, int ttl_ms, struct bb_lock *lk, char **cause)
+{
+    struct args a = {0};
+    char token[33];
+    redisReply *r;
+    int rc;
+
+    random_token(token);
+    arg(&a, BB_PREFIX);
+    arg(&a, id);
+    arg(&a, token);
+    argn(&a, ttl_ms);
+    arg(&a, b->actor);
+    r = run(b, &lua_bb_lock, &a, cause);
+    if (r == NULL)
+        return BB_ERR;
+    if (int_at(r, 0) == 1) {
+        fill_lock(lk, id, token, int_at(r, 1));
+        rc = BB_OK;
+    } else {
+        rc = strcmp(str_at(r, 1), "busy") == 0 ? BB_REFUSED : BB_NONE;
+        *cause = rc == BB_REFUSED ? xasprintf("%s is locked by another holder", id)
+                                  : xasprintf("%s", str_at(r, 1));
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+/* Runs one of the token-comparing lock scripts (lock_release.lua, lock_extend.lua). */
+static int lock_script(struct bb *b, const struct lua_script *s, const struct bb_lock *lk,
+                       int ttl_ms, char **cause)
+{
+    char key[sizeof BB_PREFIX + 8 + NEWS_ID_MAX], ttl[16];
+    const char *argv[3] = {key, lk->holder, ttl};
+    redisReply *r;
+    int rc;
+
+    snprintf(key, sizeof key, "%slock:%s", BB_PREFIX, lk->id);
+    snprintf(ttl, sizeof ttl, "%d", ttl_ms);
+    r = rlink_eval(b->link, s, 1, s == &lua_lock_extend ? 3 : 2, argv, cause);
+    if (r == NULL)
+        return BB_ERR;
+    rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? BB_OK : BB_REFUSED;
+    if (rc == BB_REFUSED)
+        *cause = xasprintf("the lock of %s is no longer ours (expired or taken)", lk->id);
+    freeReplyObject(r);
+    return rc;
+}
+
+int bb_lock_extend(struct bb *b, const struct bb_lock *lk, int ttl_ms, char **cause)
+{
+    return lock_script(b, &lua_lock_extend, lk, ttl_ms, cause);
+}
+
+int bb_lock_release(struct bb *b, const struct bb_lock *lk, char **cause)
+{
+    return lock_script(b, &lua_lock_release, lk, 0, cause);
+}
+
+int bb_with_lock(struct bb *b, const char *id, int ttl_ms,
+                 int (*fn)(struct bb *, const struct bb_lock *, void *), void *ctx, char **cause)
+{
+    struct bb_lock lk;
+    char *ignored = NULL;
+    int rc = bb_lock_acquire(b, id, ttl_ms, &lk, cause);
+
+    if (rc != BB_OK)
+        return rc;
+    rc = fn(b, &lk, ctx);
+    /* Released on every path; a lock that expired meanwhile is simply gone already. */
+    bb_lock_release(b, &lk, &ignored);
+    free(ignored);
+    return rc;
+}
+
+int bb_query(struct bb *b, int section, int status, long offset, size_t limit,
+             struct bb_item ***items, size_t *n, long *next, char **cause)
+{
+    struct args a = {0};
+    redisReply *r;
+
+    *items = NULL;
+    *n = 0;
+    *next = -1;
+    if (section < 0 && status < 0) {
+        *cause = xasprintf("a query needs a section or a status");
+        return BB_REFUSED;
+    }
+    arg(&a, BB_PREFIX);
+    arg(&a, section >= 0 ? bb_section_names[section] : "");
+    arg(&a, status >= 0 ? bb_statuses[status].name : "");
+    argn(&a, offset < 0 ? 0 : offset);
+    argn(&a, (long long)(limit == 0 ? 1 : limit));
+    r = run(b, &lua_bb_query, &a, cause);
+    if (r == NULL)
+        return BB_ERR;
+    *next = (long)int_at(r, 0);
+    *items = xcalloc(r->elements, sizeof **items);
+    for (size_t i = 1; i < r->elements; i++)
+        (*items)[(*n)++] = item_from_hash(r->element[i]);
+    freeReplyObject(r);
+    return BB_OK;
+}
+
+int bb_counts(struct bb *b, long counts[BB_SECTION_COUNT][BB_STATUS_COUNT], char **cause)
+{
+    redisReply *r = rlink_command(b->link, cause, "HGETALL %scounts", BB_PREFIX);
+
+    if (r == NULL)
+        return BB_ERR;
+    memset(counts, 0, sizeof(long) * BB_SECTION_COUNT * BB_STATUS_COUNT);
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
+        char sec[32];
+        const char *slash = strchr(r->element[i]->str, '/');
+        int s, st;
+
+        if (slash == NULL || (size_t)(slash - r->element[i]->str) >= sizeof sec)
+            continue;
+        snprintf(sec, sizeof sec, "%.*s", (int)(slash - r->element[i]->str), r->element[i]->str);
+        s = bb_section_parse(sec);
+        st = bb_status_parse(slash + 1);
+        if (s >= 0 && st >= 0)
+            counts[s][st] = strtol(r->element[i + 1]->str, NULL, 10);
+    }
+    freeReplyObject(r);
+    return BB_OK;
+}
+
+int bb_events_read(struct bb *b, const char *after, int block_ms, struct bb_event *out,
+                   size_t max, size_t *n, char **cause)
+{
+    redisReply *r, *entries;
+    char count[24], block[24];
+
+    *n = 0;
+    snprintf(count, sizeof count, "%zu", max);
+    snprintf(block, sizeof block, "%d", block_ms);
+    if (block_ms > 0)
+        r = rlink_command(b->link, cause, "XREAD COUNT %s BLOCK %s STREAMS %sevents %s", count,
+                          block, BB_PREFIX, after);
+    else
+        r = rlink_command(b->link, cause, "XREAD COUNT %s STREAMS %sevents %s", count, BB_PREFIX,
+                          after);
+    if (r == NULL)
+        return BB_ERR;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+        freeReplyObject(r);
+        return BB_OK; /* nil: nothing new */
+    }
+    entries = r->element[0]->element[1];
+    for (size_t i = 0; i < entries->elements && *n < max; i++) {
+        redisReply *e = entries->element[i], *f = e->element[1];
+        struct bb_event *ev = &out[(*n)++];
+
+        memset(ev, 0, sizeof *ev);
+        snprintf(ev->sid, sizeof ev->sid, "%s", e->element[0]->str);
+        for (size_t k = 0; k + 1 < f->elements; k += 2) {
+            const char *name = f->element[k]->str, *v = f->element[k + 1]->str;
+
+            if (strcmp(name, "k") == 0)
+                snprintf(ev->kind, sizeof ev->kind, "%s", v);
+            else if (strcmp(name, "id") == 0)
+                snprintf(ev->id, sizeof ev->id, "%s", v);
+            else if (strcmp(name, "from") == 0)
+                snprintf(ev->from, sizeof ev->from, "%s", v);
+            else if (strcmp(name, "to") == 0)
+                snprintf(ev->to, sizeof ev->to, "%s", v);
+            else if (strcmp(name, "sec") == 0)
+                snprintf(ev->section, sizeof ev->section, "%s", v);
+            else if (strcmp(name, "v") == 0)
+                ev->version = strtoll(v, NULL, 10);
+            else if (strcmp(name, "by") == 0)
+                snprintf(ev->by, sizeof ev->by, "%s", v);
+            else if (strcmp(name, "why") == 0)
+                snprintf(ev->why, sizeof ev->why, "%s", v);
+            else if (strcmp(name, "t") == 0)
+                ev->t_ms = strtoll(v, NULL, 10);
+        }
+    }
+    freeReplyObject(r);
+    return BB_OK;
+}

@@ -1,0 +1,147 @@
+/*
+ * blackboard.h - the blackboard: the shared state of every story, in Redis, moved through the
+ * status machine of bb_table.h by Lua scripts that check and change everything at once
+ * (allowed move, lock holder, fencing number, indexes, counts, version, one event).
+ *
+ * Items: nr:bb:item:<id> hashes with the item's state and its body fields (the news item and
+ * whatever the agents add), indexed per section and per status (sorted by the time they got
+ * there, so claims take the oldest first), counted per section and status, and de-duplicated
+ * by content hash. Every change appends one event to nr:bb:events (capped at about 10,000),
+ * which control rooms follow. docs/redis-keys.md lists every key.
+ *
+ * Locks: a grant stores "token:fence" with a TTL; the fencing number grows with every grant
+ * and the item remembers the highest it has seen, so a holder whose lock expired is refused
+ * once a later grant exists, even if the later holder has not written yet.
+ *
+ * Threads: a struct bb uses the caller's link, so it belongs to the link's thread.
+ * Return values: BB_OK, BB_REFUSED (the move, lock or write is not allowed: *cause says why and
+ * nothing changed), BB_DUPLICATE, BB_NONE (no such item / nothing to claim), or BB_ERR (Redis
+ * failed: *cause).
+ */
+#ifndef NEWSROOM_BLACKBOARD_H
+#define NEWSROOM_BLACKBOARD_H
+
+#include "store/bb_table.h"
+#include "store/news_item.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BB_PREFIX "nr:bb:"
+#define BB_ACTOR_MAX 127
+
+enum { BB_ERR = -1, BB_OK = 0, BB_REFUSED = 1, BB_DUPLICATE = 2, BB_NONE = 3 };
+
+struct bb;
+struct rlink;
+
+/* A lock held on an item. */
+struct bb_lock {
+    char id[NEWS_ID_MAX + 1];
+    char holder[80]; /* "token:fence", as stored in the lock key */
+    long long fence;
+};
+
+struct bb_item {
+    char id[NEWS_ID_MAX + 1];
+    int section; /* enum bb_section */
+    int status;  /* enum bb_status */
+    long long version;
+    char owner[BB_ACTOR_MAX + 1];
+    char hash[65];
+    int attempts;
+    int64_t created_ms, updated_ms;
+    long long fence;
+    char by[BB_ACTOR_MAX + 1];         /* who made the last change */
+    char decided_by[BB_ACTOR_MAX + 1]; /* who approved or rejected it, "" if nobody yet */
+    int64_t decided_ms;
+    char *reason;         /* of the last change, "" if none */
+    char *fail_reason;    /* "" if never failed */
+    char *archive_reason; /* "" unless archived */
+    json_t *body;         /* the body fields (title, content, source, ...): owned */
+};
+
+/* A blackboard on link l (borrowed: it must outlive the bb), acting as `actor` (an agent id
+ * or "user@address"; recorded with every change). Free with bb_free(). */
+struct bb *bb_new(struct rlink *l, const char *actor);
+void bb_free(struct bb *b);
+const char *bb_actor(const struct bb *b);
+
+/* Creates an item from a news item plus extra body fields (borrowed, may be NULL) in status
+ * st (and its section). With check_duplicate, an item whose content hash exists is refused:
+ * returns BB_DUPLICATE with existing_id filled. An item whose id exists is BB_REFUSED. */
+int bb_write(struct bb *b, const struct news_item *it, const json_t *extra, enum bb_status st,
+             bool check_duplicate, char existing_id[NEWS_ID_MAX + 1], char **cause);
+
+/* Reads an item: BB_OK with *out (free with bb_item_free), or BB_NONE. */
+int bb_read(struct bb *b, const char *id, struct bb_item **out, char **cause);
+void bb_item_free(struct bb_item *item);
+/* The item as JSON (state and body). New reference. */
+json_t *bb_item_to_json(const struct bb_item *item);
+
+/* Merges patch (a JSON object, borrowed) into the body: each key replaced, null deletes.
+ * lk is the caller's lock or NULL. */
+int bb_update(struct bb *b, const char *id, const json_t *patch, const struct bb_lock *lk,
+              char **cause);
+
+/* Moves an item to status `to` if the table allows it and the caller may (lk: its lock, or
+ * NULL when it holds none; refused while another holds one). reason is recorded (may be
+ * NULL). A refusal's *cause gives the reason and the item's current status, last actor and
+ * time. */
+int bb_transition(struct bb *b, const char *id, enum bb_status to, const char *reason,
+                  const struct bb_lock *lk, char **cause);
+/* A human decision (approve / reject): a transition that also records who and when. */
+int bb_decide(struct bb *b, const char *id, enum bb_status to, const char *reason, char **cause);
+
+/* Takes the oldest unlocked item in status `from`, locks it for ttl_ms and moves it to `to`,
+ * atomically: BB_OK with *lk filled, or BB_NONE when there is nothing to take. */
+int bb_claim(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms,
+             struct bb_lock *lk, char **cause);
+/* Moves a claimed item on to `to` and releases its lock, in one step. */
+int bb_complete(struct bb *b, const struct bb_lock *lk, enum bb_status to, const char *reason,
+                char **cause);
+/* Counts a failed attempt at item id: below max_attempts it goes back for a retry (the
+ * status's retry status, or stays), at max_attempts it becomes FAILED with the reason kept.
+ * Releases lk when given. *now (may be NULL) receives the status it ended in. */
+int bb_fail(struct bb *b, const char *id, const struct bb_lock *lk, const char *reason,
+            int max_attempts, int *now, char **cause);
+
+/* Locks. acquire: BB_OK, BB_REFUSED when another holds it, BB_NONE without the item.
+ * extend and release: BB_OK, or BB_REFUSED when the lock is no longer ours. */
+int bb_lock_acquire(struct bb *b, const char *id, int ttl_ms, struct bb_lock *lk, char **cause);
+int bb_lock_extend(struct bb *b, const struct bb_lock *lk, int ttl_ms, char **cause);
+int bb_lock_release(struct bb *b, const struct bb_lock *lk, char **cause);
+/* Runs fn with the item's lock held and releases it on every path: returns fn's result, or
+ * what bb_lock_acquire returned when the lock could not be had. */
+int bb_with_lock(struct bb *b, const char *id, int ttl_ms,
+                 int (*fn)(struct bb *, const struct bb_lock *, void *), void *ctx,
+                 char **cause);
+
+/* Items of a section and/or status (-1 for any; at least one given), oldest first, from
+ * offset, at most limit. *items (free each with bb_item_free, then the array) and *n;
+ * *next is the offset of the next page or -1 at the end. */
+int bb_query(struct bb *b, int section, int status, long offset, size_t limit,
+             struct bb_item ***items, size_t *n, long *next, char **cause);
+
+/* Item counts per section and status. */
+int bb_counts(struct bb *b, long counts[BB_SECTION_COUNT][BB_STATUS_COUNT], char **cause);
+
+struct bb_event {
+    char sid[32]; /* stream id: follow from here */
+    char kind[16]; /* write, claim, move, decide, retry, failed, update */
+    char id[NEWS_ID_MAX + 1];
+    char from[24], to[24], section[24];
+    long long version;
+    char by[BB_ACTOR_MAX + 1];
+    char why[256];
+    int64_t t_ms;
+};
+
+/* Up to max events after stream id `after` ("0" from the oldest kept, "$" only new ones),
+ * waiting up to block_ms for the first (0: do not wait; keep it below the command timeout).
+ * Resuming from the last sid after a reconnect loses nothing still in the stream. */
+int bb_events_read(struct bb *b, const char *after, int block_ms, struct bb_event *out,
+                   size_t max, size_t *n, char **cause);
+
+#endif

@@ -1,0 +1,13 @@
+-- Grant the lock of an item with a new fencing number.
+-- ARGV: prefix, id, token, TTL in ms, actor.
+-- Returns {1, fencing number}, {0, 'busy'} when another holder has it, {0, 'no item ...'}.
+local id, token, ttl, by = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local key = P .. 'item:' .. id
+if redis.call('EXISTS', key) == 0 then return {0, 'no item ' .. id} end
+local lockkey = P .. 'lock:' .. id
+if redis.call('EXISTS', lockkey) == 1 then return {0, 'busy'} end
+local fence = redis.call('INCR', P .. 'fence')
+redis.call('SET', lockkey, token .. ':' .. fence, 'PX', ttl)
+-- The item learns the new number at once: a holder whose lock expired is refused from now on.
+redis.call('HSET', key, 'fence', fence, 'owner', by)
+return {1, fence}

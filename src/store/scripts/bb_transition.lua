@@ -1,0 +1,62 @@
+-- Change a blackboard item, all or nothing, after checking that the caller may.
+-- ARGV: prefix, id, mode, target status, actor, reason, holder ("token:fence" or ''),
+--       fencing number (or ''), release lock ('1'/'0'), then by mode:
+--   move:   nothing more; moves to the target status if the table allows it
+--   decide: like move, and records the decision's author and time (approve / reject)
+--   fail:   max attempts; counts an attempt, then retries (BB_RETRY, or stays) or FAILED
+--   patch:  pairs of body field name and JSON value ('null' deletes the field)
+-- Returns {1, version, from, to, section} or the refusal of refuse().
+local id, mode, to, by, why = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local holder, fence, release = ARGV[7], ARGV[8], ARGV[9]
+local key = P .. 'item:' .. id
+local cur = redis.call('HMGET', key, 'status', 'section')
+local from, sec = cur[1], cur[2]
+if not from then return {0, 'no item ' .. id, '', '', ''} end
+local bad = check_holder(key, id, holder, fence)
+if bad then return refuse(key, bad) end
+local t = now_ms()
+local v, tosec
+
+if mode == 'patch' then
+  for i = 10, #ARGV, 2 do
+    if ARGV[i + 1] == 'null' then
+      redis.call('HDEL', key, 'f:' .. ARGV[i])
+    else
+      redis.call('HSET', key, 'f:' .. ARGV[i], ARGV[i + 1])
+    end
+  end
+  v = redis.call('HINCRBY', key, 'version', 1)
+  redis.call('HSET', key, 'updated', t, 'by', by)
+  event({'k', 'update', 'id', id, 'from', from, 'to', from, 'sec', sec, 'v', v, 'by', by,
+         'why', why, 't', t})
+  to, tosec = from, sec
+elseif mode == 'fail' then
+  local max = tonumber(ARGV[10])
+  local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+  if attempts >= max then
+    to = 'FAILED'
+    if not BB_ALLOWED[from]['FAILED'] then
+      return refuse(key, 'cannot fail an item that is ' .. from)
+    end
+  else
+    to = BB_RETRY[from] or from
+  end
+  v, tosec = move(key, id, from, sec, to, by, why, t, to == 'FAILED' and 'failed' or 'retry')
+  redis.call('HSET', key, 'fail_reason', why)
+else
+  if BB_STATUS_SECTION[to] == nil then return refuse(key, 'unknown status ' .. to) end
+  if not BB_ALLOWED[from][to] then
+    return refuse(key, 'cannot move ' .. id .. ' from ' .. from .. ' to ' .. to)
+  end
+  v, tosec = move(key, id, from, sec, to, by, why, t, mode)
+  if mode == 'decide' then redis.call('HSET', key, 'decided_by', by, 'decided_at', t) end
+  if to == 'ARCHIVED' then redis.call('HSET', key, 'archive_reason', why) end
+end
+if fence ~= '' then
+  local seen = tonumber(redis.call('HGET', key, 'fence') or '0')
+  if tonumber(fence) > seen then redis.call('HSET', key, 'fence', fence) end
+end
+if release == '1' and holder ~= '' and redis.call('GET', P .. 'lock:' .. id) == holder then
+  redis.call('DEL', P .. 'lock:' .. id)
+end
+return {1, v, from, to, tosec}
