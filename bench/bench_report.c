@@ -1,5 +1,6 @@
 /*
- * bench_report.c - the report format of every benchmark; see bench.h.
+ * bench_report.c - the report of every benchmark (a table, or one JSON object with --json)
+ * and the median helper; see bench.h. Main thread only, no state.
  */
 #include "bench.h"
 

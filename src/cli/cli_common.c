@@ -1,5 +1,7 @@
 /*
- * cli_common.c - shared pieces of the subcommands; see cli.h.
+ * cli_common.c - what the subcommands share: messages on stderr, the log file, connecting to
+ * the configured or embedded Redis with the exit code DESIGN.md gives each failure, and JSON
+ * output. Main thread only; cli_stop is written by signal handlers and only read here.
  */
 #include "cli/cli.h"
 
@@ -56,7 +58,7 @@ struct rlink *cli_connect(struct cli *cli, const char *what, int *exit_code)
     struct rlink *l;
     char name[64];
     char *cause = NULL;
-    bool embedded;
+    bool embedded, config_error;
 
     if (config_redis_addr(cli->cfg, &addr, &embedded, &cause) == -1) {
         cli_error("%s", cause);
@@ -65,11 +67,11 @@ struct rlink *cli_connect(struct cli *cli, const char *what, int *exit_code)
         return NULL;
     }
     if (embedded) {
-        cli->emb = embedded_start(cli->cfg, cli->data_dir, &addr, &cause);
+        cli->emb = embedded_start(cli->cfg, cli->data_dir, &addr, &config_error, &cause);
         if (cli->emb == NULL) {
             cli_error("cannot start the embedded Redis: %s", cause);
             free(cause);
-            *exit_code = EXIT_UNREACHABLE;
+            *exit_code = config_error ? EXIT_USAGE : EXIT_UNREACHABLE;
             return NULL;
         }
     }
@@ -79,8 +81,9 @@ struct rlink *cli_connect(struct cli *cli, const char *what, int *exit_code)
     if (rlink_ensure(l, &cause) == -1) {
         cli_error("%s", cause);
         free(cause);
+        /* A refused AUTH is a configuration error; anything else means unreachable. */
+        *exit_code = rlink_auth_refused(l) ? EXIT_USAGE : EXIT_UNREACHABLE;
         rlink_free(l);
-        *exit_code = EXIT_UNREACHABLE;
         return NULL;
     }
     return l;

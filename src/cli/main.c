@@ -83,7 +83,7 @@ int main(int argc, char **argv)
     int c, rc;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             cli.config_path = optarg;
@@ -97,6 +97,10 @@ int main(int argc, char **argv)
         case 'V':
             printf("newsroom %s\n", NEWSROOM_VERSION);
             return EXIT_DONE;
+        case ':':
+            cli_error("option %s needs an argument", argv[optind - 1]);
+            usage(stderr);
+            return EXIT_USAGE;
         default:
             cli_error("unknown option %s", argv[optind - 1]);
             usage(stderr);

@@ -1,5 +1,7 @@
 /*
- * clock.c - wall and monotonic clocks; see clock.h.
+ * clock.c - wall and monotonic clocks; see clock.h. The only state is the test override of
+ * wall time, an atomic function pointer, so any thread may read the clocks while a test
+ * swaps it.
  */
 #include "core/clock.h"
 

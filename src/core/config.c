@@ -175,8 +175,9 @@ struct ini_state {
     struct config *c;
     const char *path;
     FILE *f;
-    int line;    /* counted by config_ini_read(), so the handler knows the line it is on */
-    char *error; /* the first semantic error, without the FILE:LINE prefix */
+    int line;       /* counted by config_ini_read(), so the handler knows the line it is on */
+    char *error;    /* the first semantic error, without the FILE:LINE prefix */
+    int error_line; /* the line it was found on */
 };
 
 static int find_key(const char *section, const char *name)
@@ -203,6 +204,7 @@ static int config_ini_line(void *user, const char *section, const char *name, co
 
     if (st->error != NULL)
         return 1;
+    st->error_line = st->line;
     if (*section == '\0') {
         st->error = xasprintf("key \"%s\" is outside any section (put it under [general], "
                               "[redis] or [embedded])",
@@ -259,7 +261,7 @@ int config_load_file(struct config *c, const char *path, char **cause)
     if (rc != 0) {
         if (rc == -2)
             *cause = xasprintf("%s: out of memory while parsing", path);
-        else if (st.error != NULL)
+        else if (st.error != NULL && st.error_line == rc)
             *cause = xasprintf("%s:%d: %s", path, rc, st.error);
         else
             *cause = xasprintf("%s:%d: not a [section] header or a \"key = value\" line", path, rc);
@@ -403,15 +405,26 @@ int config_redis_addr(const struct config *c, struct redis_addr *out, bool *embe
         snprintf(port, sizeof port, "%d", c->redis_port);
         if (redis_addr_tcp(&a, c->redis_host, port, NULL, cause) == -1)
             return -1;
-        a.db = c->redis_db;
     } else {
         *embedded = true;
         return 0;
     }
-    if (a.user[0] == '\0')
+    if (a.user[0] == '\0') {
+        if (strlen(c->redis_user) >= sizeof a.user) {
+            *cause = xasprintf("[redis] user is longer than %zu bytes", sizeof a.user - 1);
+            return -1;
+        }
         snprintf(a.user, sizeof a.user, "%s", c->redis_user);
-    if (a.password[0] == '\0' && strlen(c->redis_password) < sizeof a.password)
+    }
+    if (a.password[0] == '\0') {
+        if (strlen(c->redis_password) >= sizeof a.password) {
+            *cause = xasprintf("[redis] password is longer than %zu bytes", sizeof a.password - 1);
+            return -1;
+        }
         snprintf(a.password, sizeof a.password, "%s", c->redis_password);
+    }
+    if (!a.db_set)
+        a.db = c->redis_db;
     *out = a;
     return 0;
 }

@@ -50,7 +50,7 @@ struct config_entry {
     const char *env; /* the overriding environment variable, or NULL */
     bool secret;
     char value[512]; /* display form: secrets masked, URLs with the password masked */
-    const char *origin;
+    const char *origin; /* borrowed from the config: valid until config_free() */
 };
 
 /* A config holding the built-in defaults. Free with config_free(). */

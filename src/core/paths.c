@@ -1,5 +1,6 @@
 /*
- * paths.c - see paths.h.
+ * paths.c - making directories and finding programs on PATH; see paths.h. No state of its
+ * own: every function works on its arguments and the environment, so any thread may call it.
  */
 #include "core/paths.h"
 

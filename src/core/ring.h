@@ -20,6 +20,9 @@
  *     }
  *
  * ring_wait() is that arm-poll-clear step for a consumer with nothing else to watch.
+ *
+ * Like every bounded queue of its kind, a producer that is preempted between claiming a slot
+ * and filling it holds up the records behind it until it runs again (they are not lost).
  */
 #ifndef NEWSROOM_RING_H
 #define NEWSROOM_RING_H

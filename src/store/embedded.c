@@ -29,7 +29,13 @@ struct embedded {
     bool started;
     int stop_timeout_ms;
     struct rlink_options opt;
+    /* A named link held for the whole life of this struct: from before the start/stop lock
+     * is let go until the release decision, it tells any other process that we use the
+     * server, so nobody stops it between our start-up and our first real link. */
+    struct rlink *hold;
 };
+
+enum probe { PROBE_DOWN, PROBE_LOADING, PROBE_READY };
 
 char *embedded_client_name(const char *what, char *buf, size_t size)
 {
@@ -68,26 +74,77 @@ static void unlock_dir(int fd)
     }
 }
 
-/* A short-lived link to the socket for probing and stopping. */
-static struct rlink *probe_link(const struct embedded *e, const char *what)
+/* A link to the socket, named for this process. */
+static struct rlink *named_link(const struct embedded *e, const char *what, bool quiet)
 {
     struct rlink_options o = e->opt;
     char name[64];
 
     o.client_name = embedded_client_name(what, name, sizeof name);
+    o.quiet = quiet;
     return rlink_new(&e->addr, &o);
 }
 
-static bool answers(const struct embedded *e)
+/* Whether a server answers on the socket, and whether it is still loading its data (it
+ * answers -LOADING until the append-only file is read, which takes a while when it is big). */
+static enum probe probe(const struct embedded *e)
 {
-    struct rlink *l = probe_link(e, "probe");
+    struct rlink *l = named_link(e, "probe", true);
     int64_t us;
     char *cause = NULL;
-    int rc = rlink_ping(l, &us, &cause);
+    enum probe p = PROBE_READY;
 
+    if (rlink_ping(l, &us, &cause) == -1)
+        p = rlink_connected(l) && strncmp(cause, "LOADING", 7) == 0 ? PROBE_LOADING : PROBE_DOWN;
     free(cause);
     rlink_free(l);
-    return rc == 0;
+    return p;
+}
+
+/* The state letter of a process from /proc/<pid>/stat ('R', 'S', 'Z', ...), or 0 when there
+ * is no such process. A zombie ('Z') has exited: its parent has just not reaped it yet, which
+ * an init that does not reap orphans may never do. */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512];
+    FILE *f;
+    char *close_paren;
+    size_t n;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    close_paren = strrchr(buf, ')');
+    return close_paren != NULL && close_paren[1] == ' ' ? close_paren[2] : 0;
+}
+
+static bool alive(pid_t pid)
+{
+    char st = pid > 0 ? proc_state(pid) : 0;
+
+    return st != 0 && st != 'Z' && st != 'X';
+}
+
+/* Whether pid is a live redis-server (by its command name, so a reused pid does not count). */
+static bool is_redis_server(pid_t pid)
+{
+    char path[64], comm[64] = "";
+    FILE *f;
+
+    if (!alive(pid))
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    if (fgets(comm, sizeof comm, f) == NULL)
+        comm[0] = '\0';
+    fclose(f);
+    return strncmp(comm, "redis-server", 12) == 0;
 }
 
 static pid_t read_pidfile(const char *data_dir)
@@ -177,24 +234,68 @@ static pid_t spawn(const char *binary, const char *data_dir, const char *sock, c
     return pid;
 }
 
+/* Waits, up to the start timeout (counted afresh while the server is loading its data), for
+ * the server to be ready. pid is our child when we started it, else 0. Returns 0, or -1 with
+ * *cause. */
+static int await_ready(struct embedded *e, pid_t child, const char *binary, int timeout_ms,
+                       char **cause)
+{
+    int64_t deadline = clock_mono_ms() + timeout_ms;
+
+    for (;;) {
+        int status;
+        enum probe p;
+
+        if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+            char *tail = log_tail(e->data_dir);
+
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+                *cause = xasprintf("could not run %s", binary);
+            else
+                *cause = xasprintf("%s exited at start-up; its log says: %s", binary, tail);
+            free(tail);
+            return -1;
+        }
+        p = probe(e);
+        if (p == PROBE_READY)
+            return 0;
+        if (p == PROBE_LOADING)
+            deadline = clock_mono_ms() + timeout_ms; /* progress: keep waiting */
+        if (clock_mono_ms() >= deadline) {
+            char *tail = log_tail(e->data_dir);
+
+            *cause = xasprintf("%s did not answer on %s within %d ms; its log says: %s", binary,
+                               e->addr.path, timeout_ms, tail);
+            free(tail);
+            return -1;
+        }
+        /* Polling the socket is how we await readiness: redis-server has no other signal. */
+        clock_sleep_ms(10, NULL);
+    }
+}
+
 struct embedded *embedded_start(const struct config *c, const char *data_dir,
-                                struct redis_addr *addr, char **cause)
+                                struct redis_addr *addr, bool *config_error, char **cause)
 {
     struct embedded *e;
     char *sock = xasprintf("%s/redis.sock", data_dir);
     char *binary = NULL;
     int lockfd = -1;
-    int64_t deadline;
+    enum probe p;
+    pid_t other;
 
+    *config_error = false;
     if (strlen(sock) > REDIS_SOCKET_PATH_MAX) {
         *cause = xasprintf("the data directory %s is too long for a Unix socket path (%zu "
                            "bytes, at most %d); set [general] data_dir or NEWSROOM_DATA_DIR "
                            "to a shorter path",
                            data_dir, strlen(sock), REDIS_SOCKET_PATH_MAX);
+        *config_error = true;
         free(sock);
         return NULL;
     }
     if (paths_mkdir_p(data_dir, 0700, cause) == -1) {
+        *config_error = true;
         free(sock);
         return NULL;
     }
@@ -208,61 +309,46 @@ struct embedded *embedded_start(const struct config *c, const char *data_dir,
 
     if ((lockfd = lock_dir(data_dir, cause)) == -1)
         goto fail;
-    if (answers(e)) {
+    p = probe(e);
+    if (p == PROBE_DOWN && is_redis_server(other = read_pidfile(data_dir))) {
+        /* Alive but silent: starting a second server on the same files would be worse. */
+        *cause = xasprintf("a redis-server (pid %d) is running for %s but does not answer on "
+                           "%s; wait for it or stop it (kill %d)",
+                           (int)other, data_dir, e->addr.path, (int)other);
+        goto fail;
+    }
+    if (p != PROBE_DOWN) {
+        if (await_ready(e, 0, "redis-server", c->embedded_start_timeout_ms, cause) == -1)
+            goto fail;
         e->pid = read_pidfile(data_dir);
         log_info("embedded redis: reusing the server on %s (pid %d)", e->addr.path, (int)e->pid);
-        goto done;
-    }
-
-    binary = paths_which(c->embedded_redis_server);
-    if (binary == NULL) {
-        *cause = xasprintf("%s was not found on PATH: install the Debian package redis-server "
-                           "(apt-get install redis-server), or set REDIS_URL to a running "
-                           "server",
-                           c->embedded_redis_server);
-        goto fail;
-    }
-    unlink(e->addr.path); /* a stale socket of a server that died */
-    e->pid = spawn(binary, data_dir, e->addr.path, cause);
-    if (e->pid == -1)
-        goto fail;
-    e->started = true;
-
-    deadline = clock_mono_ms() + c->embedded_start_timeout_ms;
-    for (;;) {
-        int status;
-        pid_t w = waitpid(e->pid, &status, WNOHANG);
-
-        if (w == e->pid) {
-            char *tail = log_tail(data_dir);
-
-            if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-                *cause = xasprintf("could not run %s", binary);
-            else
-                *cause = xasprintf("%s exited at start-up; its log says: %s", binary, tail);
-            free(tail);
-            e->started = false;
+    } else {
+        binary = paths_which(c->embedded_redis_server);
+        if (binary == NULL) {
+            *cause = xasprintf("%s was not found on PATH: install the Debian package "
+                               "redis-server (apt-get install redis-server), or set REDIS_URL "
+                               "to a running server",
+                               c->embedded_redis_server);
+            *config_error = true;
             goto fail;
         }
-        if (answers(e))
-            break;
-        if (clock_mono_ms() >= deadline) {
-            char *tail = log_tail(data_dir);
-
-            *cause = xasprintf("%s did not answer on %s within %d ms; its log says: %s", binary,
-                               e->addr.path, c->embedded_start_timeout_ms, tail);
-            free(tail);
-            kill(e->pid, SIGTERM);
-            waitpid(e->pid, &status, 0);
-            e->started = false;
+        unlink(e->addr.path); /* a stale socket of a server that died */
+        e->pid = spawn(binary, data_dir, e->addr.path, cause);
+        if (e->pid == -1)
+            goto fail;
+        e->started = true;
+        if (await_ready(e, e->pid, binary, c->embedded_start_timeout_ms, cause) == -1) {
+            if (kill(e->pid, 0) == 0) {
+                kill(e->pid, SIGTERM);
+                waitpid(e->pid, NULL, 0);
+            }
             goto fail;
         }
-        /* Polling the socket is how we await readiness: redis-server has no other signal. */
-        clock_sleep_ms(10, NULL);
+        log_info("embedded redis: started %s (pid %d) on %s", binary, (int)e->pid, e->addr.path);
     }
-    log_info("embedded redis: started %s (pid %d) on %s", binary, (int)e->pid, e->addr.path);
-
-done:
+    e->hold = named_link(e, "hold", false);
+    if (rlink_ensure(e->hold, cause) == -1)
+        goto fail;
     unlock_dir(lockfd);
     free(binary);
     *addr = e->addr;
@@ -271,6 +357,7 @@ done:
 fail:
     unlock_dir(lockfd);
     free(binary);
+    rlink_free(e->hold);
     free(e->data_dir);
     free(e);
     return NULL;
@@ -286,7 +373,7 @@ static bool other_user(const char *name, size_t len)
     pid = atoi(name + 9);
     if (pid <= 0 || pid == (int)getpid())
         return false;
-    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+    return alive((pid_t)pid);
 }
 
 /* Counts other live Newsroom processes connected; -1 when the server does not answer. */
@@ -319,9 +406,9 @@ static bool process_gone(pid_t pid, bool child)
 
     if (pid <= 0)
         return true;
-    if (child)
-        return waitpid(pid, &status, WNOHANG) == pid || (kill(pid, 0) == -1 && errno == ESRCH);
-    return kill(pid, 0) == -1 && errno == ESRCH;
+    if (child && waitpid(pid, &status, WNOHANG) == pid)
+        return true;
+    return !alive(pid);
 }
 
 void embedded_release(struct embedded *e)
@@ -336,8 +423,10 @@ void embedded_release(struct embedded *e)
     lockfd = lock_dir(e->data_dir, &cause);
     free(cause);
     cause = NULL;
-    l = probe_link(e, "stop");
+    l = named_link(e, "stop", true);
     others = count_others(l);
+    if (!e->started)
+        e->pid = read_pidfile(e->data_dir); /* fresh: the pid we would wait for */
     if (others == 0) {
         int64_t deadline = clock_mono_ms() + e->stop_timeout_ms;
         redisReply *r;
@@ -366,6 +455,7 @@ void embedded_release(struct embedded *e)
                  others);
     }
     rlink_free(l);
+    rlink_free(e->hold);
     unlock_dir(lockfd);
     free(e->data_dir);
     free(e);

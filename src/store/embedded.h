@@ -26,10 +26,13 @@ struct embedded;
 
 /* Starts or reuses the server for data_dir and fills *addr with its socket. Returns NULL with
  * *cause when redis-server is missing (the message names the Debian package), the data
- * directory cannot be used, or the server does not come up in time (the message quotes its
- * log). Free with embedded_release(). */
+ * directory cannot be used, a server for it runs but does not answer, or the server does not
+ * come up in time (the message quotes its log); *config_error says whether the cause is the
+ * configuration (missing program, unusable data directory) rather than the server. A server
+ * still loading a large append-only file is waited for as long as it makes progress. Free
+ * with embedded_release(). */
 struct embedded *embedded_start(const struct config *c, const char *data_dir,
-                                struct redis_addr *addr, char **cause);
+                                struct redis_addr *addr, bool *config_error, char **cause);
 
 /* Lets go of the server: stops it when this is the last Newsroom process using it, and waits
  * for it to exit. NULL is a no-op. */

@@ -1,5 +1,7 @@
 /*
- * redis_url.c - parsing and formatting of Redis addresses; see redis_url.h.
+ * redis_url.c - parsing and formatting of Redis addresses; see redis_url.h. Pure functions
+ * without state, safe from any thread. Every message that quotes a URL quotes its masked
+ * form (redis_url_mask), so no path through here can print a password.
  */
 #include "store/redis_url.h"
 
@@ -12,20 +14,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The end of the userinfo of a redis:// URL whose authority starts at auth: the last '@'
+ * in the URL, so that a password with '/', '?', '#' or '@' in it is still recognised (and
+ * masked) as a password; NULL when there is none. */
+static const char *userinfo_end(const char *auth)
+{
+    return strrchr(auth, '@');
+}
+
 char *redis_url_mask(const char *url, char *buf, size_t size)
 {
     const char *auth = strstr(url, "://");
-    const char *at, *colon, *end;
+    const char *at, *colon;
 
     snprintf(buf, size, "%s", url);
     if (auth == NULL)
         return buf;
     auth += 3;
-    end = auth + strcspn(auth, "/?#");
-    at = NULL;
-    for (const char *p = auth; p < end; p++)
-        if (*p == '@')
-            at = p;
+    at = userinfo_end(auth);
     if (at == NULL)
         return buf;
     colon = memchr(auth, ':', (size_t)(at - auth));
@@ -102,6 +108,7 @@ static int parse_query(const char *q, struct redis_addr *out, const char *shown,
                                    (int)(n - 3), q + 3);
                 return -1;
             }
+            out->db_set = true;
         } else {
             *cause = xasprintf("%s: unknown parameter \"%.*s\" (only db=N is understood)", shown,
                                (int)n, q);
@@ -141,17 +148,17 @@ static int parse_unix(const char *rest, struct redis_addr *out, const char *show
 
 static int parse_tcp(const char *rest, struct redis_addr *out, const char *shown, char **cause)
 {
-    size_t alen = strcspn(rest, "/?#");
-    const char *auth = rest, *hostp, *hend, *portp = NULL, *tail = rest + alen;
-    const char *at = NULL;
+    const char *auth = rest, *hostp, *hend, *portp = NULL, *tail;
+    const char *at = userinfo_end(rest);
+    size_t alen;
 
-    if (rest[alen] == '#') {
+    /* The host part starts after the userinfo, which may itself hold '/', '?' or '#'. */
+    alen = strcspn(at != NULL ? at + 1 : rest, "/?#");
+    tail = (at != NULL ? at + 1 : rest) + alen;
+    if (*tail == '#') {
         *cause = xasprintf("%s: a fragment (#...) has no meaning in a Redis URL", shown);
         return -1;
     }
-    for (const char *p = auth; p < tail; p++)
-        if (*p == '@')
-            at = p;
     if (at != NULL) {
         const char *colon = memchr(auth, ':', (size_t)(at - auth));
         size_t ulen = colon != NULL ? (size_t)(colon - auth) : (size_t)(at - auth);
@@ -224,6 +231,7 @@ static int parse_tcp(const char *rest, struct redis_addr *out, const char *shown
                                tail + 1);
             return -1;
         }
+        out->db_set = dlen > 0;
         tail += 1 + dlen;
     }
     if (*tail == '?')

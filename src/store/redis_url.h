@@ -25,6 +25,7 @@ struct redis_addr {
     char user[128];                       /* ACL user; empty for the default user */
     char password[512];                   /* empty when none; a secret */
     int db;                               /* SELECT index, 0 by default */
+    bool db_set;                          /* the URL named the database */
 };
 
 /* Parses url into *out. Returns 0, or -1 with *cause (free it) saying what is wrong; the

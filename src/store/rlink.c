@@ -9,7 +9,6 @@
 #include "core/fail.h"
 #include "core/log.h"
 
-#include <assert.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,10 +27,16 @@ struct rlink {
     int failures;        /* failed attempts since the last success */
     int64_t next_try_ms; /* monotonic time before which we do not try again */
     char last_error[700];
+    bool auth_refused;
     unsigned int seed;
 };
 
-#define OWNED(l) assert(pthread_equal((l)->owner, pthread_self()))
+/* Checked in every build, Release too: a shared hiredis context corrupts the protocol. */
+#define OWNED(l)                                                                                   \
+    do {                                                                                           \
+        if (!pthread_equal((l)->owner, pthread_self()))                                            \
+            fail("a Redis link was used from a thread that does not own it (%s)", __func__);       \
+    } while (0)
 
 void rlink_options_from_config(struct rlink_options *o, const struct config *c)
 {
@@ -40,6 +45,7 @@ void rlink_options_from_config(struct rlink_options *o, const struct config *c)
     o->reconnect_base_ms = c->redis_reconnect_base_ms;
     o->reconnect_max_ms = c->redis_reconnect_max_ms;
     o->client_name = NULL;
+    o->quiet = false;
 }
 
 struct rlink *rlink_new(const struct redis_addr *addr, const struct rlink_options *o)
@@ -81,6 +87,11 @@ bool rlink_connected(const struct rlink *l)
 int rlink_failures(const struct rlink *l)
 {
     return l->failures;
+}
+
+bool rlink_auth_refused(const struct rlink *l)
+{
+    return l->auth_refused;
 }
 
 static struct timeval ms_tv(int ms)
@@ -136,6 +147,7 @@ static int do_connect(struct rlink *l, char **cause)
     redisContext *c;
     redisReply *r;
 
+    l->auth_refused = false;
     if (l->addr.transport == REDIS_UNIX)
         c = redisConnectUnixWithTimeout(l->addr.path, tv);
     else
@@ -163,6 +175,7 @@ static int do_connect(struct rlink *l, char **cause)
         r = l->addr.user[0] != '\0' ? setup_command(c, err, sizeof err, 3, argv)
                                     : setup_command(c, err, sizeof err, 2, av2);
         if (r == NULL) {
+            l->auth_refused = strncmp(err, "WRONGPASS", 9) == 0 || strncmp(err, "ERR", 3) == 0;
             if (l->addr.user[0] != '\0')
                 snprintf(why, sizeof why, "authentication as user \"%s\" failed: %s", l->addr.user,
                          err);
@@ -206,7 +219,7 @@ static int do_connect(struct rlink *l, char **cause)
 down:
     link_down(l, why);
     *cause = xasprintf("cannot connect to Redis at %s: %s", l->shown, why);
-    log_warn("redis: %s", *cause);
+    log_msg(l->opt.quiet ? LOG_DEBUG : LOG_WARN, "redis: %s", *cause);
     return -1;
 }
 
@@ -262,7 +275,7 @@ static redisReply *finish(struct rlink *l, redisReply *r, char **cause)
         snprintf(why, sizeof why, "%s", l->c->errstr[0] != '\0' ? l->c->errstr : "connection lost");
         link_down(l, why);
         *cause = xasprintf("Redis at %s: link lost: %s", l->shown, why);
-        log_warn("redis: %s", *cause);
+        log_msg(l->opt.quiet ? LOG_DEBUG : LOG_WARN, "redis: %s", *cause);
         return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {

@@ -4,8 +4,9 @@
  * backoff and jitter, PING latency, server facts, and Lua scripts run by EVALSHA.
  *
  * Threads: a link belongs to the thread that made it, by construction: every call checks
- * that it runs on that thread (an assertion, since using another thread's link is a bug in
- * the caller, never bad input). Each thread that talks to Redis makes its own link.
+ * that it runs on that thread and ends the process with fail() if not (using another
+ * thread's link is a bug in the caller, never bad input, and would corrupt the protocol).
+ * Each thread that talks to Redis makes its own link.
  *
  * Errors: functions return -1 (or NULL) with *cause set (free it); a cause names the server by
  * its masked address and never contains the password. After an I/O error the link is down;
@@ -35,6 +36,7 @@ struct rlink_options {
     int reconnect_base_ms;
     int reconnect_max_ms;
     const char *client_name; /* CLIENT SETNAME, no spaces; NULL for none */
+    bool quiet;              /* failures are logged at debug, not warn (probes) */
 };
 
 struct rlink_info {
@@ -57,6 +59,9 @@ const char *rlink_address(const struct rlink *l);
 bool rlink_connected(const struct rlink *l);
 /* Failed connection attempts since the last success. */
 int rlink_failures(const struct rlink *l);
+/* Whether the last connection attempt was refused by AUTH (a configuration error, not an
+ * unreachable server). */
+bool rlink_auth_refused(const struct rlink *l);
 
 /* Connects now if the link is down and its backoff delay has passed. Returns 0 when
  * connected. */

@@ -11,7 +11,17 @@ OUT=$T/out
 ERR=$T/err
 passed=0
 failed=0
-trap 'rm -rf "$T"' EXIT
+# Whatever happens, no server of ours outlives the test: stop any embedded redis-server whose
+# pidfile lies under $T (they run in their own session), then remove everything.
+cleanup() {
+  local f
+  for f in $(find "$T" -name redis.pid 2>/dev/null); do
+    kill -CONT "$(cat "$f")" 2>/dev/null
+    kill "$(cat "$f")" 2>/dev/null
+  done
+  rm -rf "$T"
+}
+trap cleanup EXIT
 
 # A clean environment: nothing from the developer's shell leaks into a test.
 unset REDIS_URL REDIS_HOST REDIS_PORT REDIS_USER REDIS_PASSWORD REDIS_DB NEWSROOM_CONFIG \

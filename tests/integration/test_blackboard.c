@@ -27,10 +27,10 @@
 static struct rlink *connect_db(void)
 {
     static const struct rlink_options o = {.connect_timeout_ms = 2000,
-                                            .command_timeout_ms = 5000,
-                                            .reconnect_base_ms = 20,
-                                            .reconnect_max_ms = 200,
-                                            .client_name = "newsroom-test-bb"};
+                                           .command_timeout_ms = 5000,
+                                           .reconnect_base_ms = 20,
+                                           .reconnect_max_ms = 200,
+                                           .client_name = "newsroom-test-bb"};
     struct redis_addr a = {.transport = REDIS_UNIX, .db = DB};
 
     snprintf(a.path, sizeof a.path, "%s", test_env("NEWSROOM_TEST_REDIS_SOCKET"));
@@ -249,8 +249,7 @@ static void test_every_transition(void **state)
             snprintf(id, sizeof id, "t-%d-%d", from, to);
             write_ok(f->b, id, id);
             for (int i = 0; i < len; i++)
-                if (bb_transition(f->b, id, (enum bb_status)path[i], "walk", NULL, &cause) !=
-                    BB_OK)
+                if (bb_transition(f->b, id, (enum bb_status)path[i], "walk", NULL, &cause) != BB_OK)
                     fail_msg("walk %s to %s: %s", id, bb_statuses[path[i]].name, cause);
             assert_int_equal(status_of(f->b, id), from);
             before = dump_item(f->l, id);
@@ -433,8 +432,8 @@ static void test_with_lock_releases(void **state)
 static void test_update_merges(void **state)
 {
     struct fx *f = *state;
-    json_t *patch = json_pack("{s:s, s:[s,s], s:n}", "summary", "Short.", "topics", "a", "b",
-                              "url");
+    json_t *patch =
+        json_pack("{s:s, s:[s,s], s:n}", "summary", "Short.", "topics", "a", "b", "url");
     struct bb_item *it;
     char *cause = NULL;
 
@@ -466,9 +465,8 @@ static void test_query_pages(void **state)
     }
     assert_int_equal(bb_transition(f->b, "q03", BB_PROCESSING, NULL, NULL, &cause), BB_OK);
     while (next != -1) {
-        assert_int_equal(bb_query(f->b, BB_RAW_FEED, BB_PENDING, next, 10, &items, &n, &next,
-                                  &cause),
-                         BB_OK);
+        assert_int_equal(
+            bb_query(f->b, BB_RAW_FEED, BB_PENDING, next, 10, &items, &n, &next, &cause), BB_OK);
         for (size_t i = 0; i < n; i++) {
             assert_int_equal(items[i]->status, BB_PENDING);
             bb_item_free(items[i]);
@@ -526,7 +524,7 @@ static void test_eight_threads_claim_each_once(void **state)
 {
     struct fx *f = *state;
     struct claimer c[8];
-    char (*all)[16] = calloc(1000, sizeof *all);
+    char(*all)[16] = calloc(1000, sizeof *all);
     size_t total = 0;
     char id[16];
 

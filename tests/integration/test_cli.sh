@@ -28,6 +28,8 @@ has "$ERR" "--duration"
 run 2 "$NR_BIN" bench
 run 2 "$NR_BIN" bench nope
 run 2 "$NR_BIN" --attach ctl status
+run 2 "$NR_BIN" --config
+has "$ERR" "needs an argument"
 
 # Configuration errors: exit 2, naming the file, the line and the key.
 run 2 "$NR_BIN" --config "$T/missing.conf" config
@@ -92,11 +94,28 @@ else
   bad "ctl status --json lacks version, role or latency"
 fi
 hasnt "$OUT" "$NEWSROOM_TEST_REDIS_PASSWORD"
+# A refused password is a configuration error (exit 2), named, never shown, not even in the log.
 REDIS_URL="redis://$NEWSROOM_TEST_REDIS_ACL_USER:wrong-pw-5@127.0.0.1:$NEWSROOM_TEST_REDIS_PORT" \
-  run 3 "$NR_BIN" ctl status
+  run 2 "$NR_BIN" ctl status
 has "$ERR" "WRONGPASS"
 has "$ERR" "$NEWSROOM_TEST_REDIS_ACL_USER"
 hasnt "$ERR" "wrong-pw-5"
+NEWSROOM_LOG_LEVEL=debug REDIS_URL="redis://:wrong-pw-6@127.0.0.1:$NEWSROOM_TEST_REDIS_PORT" \
+  run 2 "$NR_BIN" ctl status
+has "$XDG_DATA_HOME/newsroom/newsroom.log" "WRONGPASS"
+hasnt "$XDG_DATA_HOME/newsroom/newsroom.log" "wrong-pw"
+hasnt "$XDG_DATA_HOME/newsroom/newsroom.log" "gone-pw"
+# REDIS_DB applies when the URL names no database.
+REDIS_URL=$tcp REDIS_DB=3 run 0 "$NR_BIN" ctl status
+has "$OUT" ":$NEWSROOM_TEST_REDIS_PORT/0"
+REDIS_URL="redis://:$NEWSROOM_TEST_REDIS_PASSWORD@127.0.0.1:$NEWSROOM_TEST_REDIS_PORT" REDIS_DB=3 \
+  run 0 "$NR_BIN" ctl status
+has "$OUT" ":$NEWSROOM_TEST_REDIS_PORT/3"
+# A password with the URL's delimiters in it is masked everywhere.
+REDIS_URL='redis://:pa/ss?w#rd@127.0.0.1:1' run 3 "$NR_BIN" ctl status
+hasnt "$ERR" "pa/ss"
+REDIS_URL='redis://:pa/ss?w#rd@127.0.0.1:1' run 0 "$NR_BIN" config
+hasnt "$OUT" "pa/ss"
 
 # The bench report: one JSON object with three figures, each with its peer and ratio.
 run 0 "$NR_BIN" bench ring --records 20000 --repeat 1 --json

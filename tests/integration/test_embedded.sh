@@ -13,6 +13,9 @@ SOCK=$D/redis.sock
 pong() { [ "$(redis-cli -s "$SOCK" ping 2>/dev/null)" = PONG ]; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
 server_pid() { cat "$D/redis.pid"; }
+# Live redis-servers on our socket (by process name, so no shell running this matches).
+servers() { pgrep -a -x redis-server | grep -cF "$SOCK"; }
+no_servers() { [ "$(servers)" = 0 ]; }
 
 # 1. A one-shot command starts the server and stops it again on exit.
 run 0 "$NR_BIN" ctl status --json
@@ -77,11 +80,48 @@ await "the server to stop after the last user" 10 gone "$pid"
 
 # 5. Clear errors.
 printf '[embedded]\nredis_server = /nonexistent/redis-server\n' >"$T/noredis.conf"
-run 3 "$NR_BIN" --config "$T/noredis.conf" ctl status
+run 2 "$NR_BIN" --config "$T/noredis.conf" ctl status
 has "$ERR" "apt-get install redis-server"
 has "$ERR" "/nonexistent/redis-server"
 long=$T/$(printf 'x%.0s' $(seq 1 120))
-NEWSROOM_DATA_DIR=$long run 3 "$NR_BIN" ctl status
+NEWSROOM_DATA_DIR=$long run 2 "$NR_BIN" ctl status
 has "$ERR" "too long for a Unix socket path"
+
+# 6. A server that runs but does not answer (stopped with SIGSTOP) is never doubled.
+"$NR_BIN" swarm >"$T/s.out" 2>&1 &
+swarm=$!
+await "the server for the frozen test" 15 pong
+pid=$(server_pid)
+kill -STOP "$pid"
+printf '[redis]\nconnect_timeout_ms = 200\ncommand_timeout_ms = 200\n' >"$T/fast.conf"
+run 3 "$NR_BIN" --config "$T/fast.conf" ctl status
+has "$ERR" "does not answer"
+has "$ERR" "pid $pid"
+if [ "$(servers)" = 1 ]; then ok; else bad "a second server was started"; fi
+kill -CONT "$pid"
+kill -TERM "$swarm"
+wait "$swarm"
+await "the server to stop after the frozen test" 10 gone "$pid"
+
+# 7. Start and stop racing each other: a command starting while the last user leaves either
+# reuses the server before it stops or starts a new one, and never fails.
+for i in 1 2 3 4 5; do
+  "$NR_BIN" swarm >"$T/r.out" 2>&1 &
+  swarm=$!
+  await "the server for race $i" 15 pong
+  "$NR_BIN" ctl status >"$T/race.out" 2>"$T/race.err" &
+  ctl=$!
+  kill -TERM "$swarm"
+  wait "$swarm"
+  if wait "$ctl"; then ok; else bad "ctl status failed while the last user left (race $i): $(cat "$T/race.err")"; fi
+done
+await "no server left after the races" 10 no_servers
+# Two processes starting a cold server at the same moment: both succeed, one server.
+"$NR_BIN" ctl status >"$T/c1.out" 2>&1 &
+c1=$!
+"$NR_BIN" ctl status >"$T/c2.out" 2>&1 &
+c2=$!
+if wait "$c1" && wait "$c2"; then ok; else bad "a cold start in parallel failed"; fi
+await "no server left after the cold starts" 10 no_servers
 
 finish

@@ -227,7 +227,9 @@ static int stop_private_server(void **state)
 
 static void test_reconnect_after_restart(void **state)
 {
-    char url[400];
+    /* With AUTH and SELECT, which a reconnection must redo. */
+    static const char *const extra[] = {"--requirepass", "restart-pw", NULL};
+    struct redis_addr a = {.transport = REDIS_UNIX, .db = 2};
     struct rlink *l;
     char *cause = NULL;
     redisReply *r;
@@ -235,9 +237,10 @@ static void test_reconnect_after_restart(void **state)
 
     (void)state;
     srv_dir = test_tmpdir();
-    assert_int_equal(test_redis_start(&srv, srv_dir, NULL), 0);
-    snprintf(url, sizeof url, "unix://%s", srv.sock);
-    l = link_to(url);
+    assert_int_equal(test_redis_start(&srv, srv_dir, extra), 0);
+    snprintf(a.path, sizeof a.path, "%s", srv.sock);
+    snprintf(a.password, sizeof a.password, "restart-pw");
+    l = rlink_new(&a, &opts);
     freeReplyObject(must(l, "SET before %s", "restart"));
     assert_int_equal(test_redis_restart(&srv), 0);
 
@@ -251,6 +254,11 @@ static void test_reconnect_after_restart(void **state)
     assert_int_equal(rlink_wait_connected(l, 5000, NULL, &cause), 0);
     assert_int_equal(rlink_failures(l), 0);
     assert_int_equal(rlink_ping(l, &us, &cause), 0);
+    /* Authenticated and in database 2 again. */
+    freeReplyObject(must(l, "SET after %s", "restart"));
+    r = must(l, "CLIENT INFO%s", "");
+    assert_non_null(strstr(r->str, " db=2 "));
+    freeReplyObject(r);
     rlink_free(l);
 }
 

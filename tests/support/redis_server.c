@@ -6,6 +6,7 @@
 #include "core/clock.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <hiredis/hiredis.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,6 +71,8 @@ int test_redis_start(struct test_redis *s, const char *dir, const char *const *e
     if (s->pid == 0) {
         int devnull = open("/dev/null", O_RDWR);
 
+        /* Dies with the test, even when a sanitizer or a timeout ends the test abruptly. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         /* Not the test's stdout/stderr: ctest waits for every holder of those pipes. */
         dup2(devnull, 1);
         dup2(devnull, 2);

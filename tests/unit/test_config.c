@@ -151,6 +151,9 @@ static void test_bad_files(void **state)
     expect_bad(f, "[general]\nswarm_name = x\n[general]\nlog_level = loud\n", at, "log_level");
     expect_bad(f, "[general]\nswarm_name = x\n[redis]\nthis line has no equals sign\n", at,
                "key = value");
+    /* A syntax error before a bad key: the first error is the one reported. */
+    snprintf(at, sizeof at, "%s:2:", f->path);
+    expect_bad(f, "[general]\nno equals here\n[redis]\nprot = 1\n", at, "key = value");
     snprintf(at, sizeof at, "%s:1:", f->path);
     expect_bad(f, "swarm_name = x\n", at, "outside any section");
     expect_bad(f, "[general\n", at, NULL);
@@ -296,7 +299,22 @@ static void test_redis_target(void **state)
     assert_string_equal(a.host, "cache.internal");
     assert_int_equal(a.port, 6400);
     assert_string_equal(a.password, "pw1");
+    assert_int_equal(a.db, 0);
     config_free(c);
+
+    /* REDIS_DB applies when the URL names no database, and only then. */
+    setenv("REDIS_DB", "4", 1);
+    setenv("REDIS_URL", "redis://cache.internal:6400", 1);
+    c = config_resolve(NULL, &cause);
+    assert_int_equal(config_redis_addr(c, &a, &embedded, &cause), 0);
+    assert_int_equal(a.db, 4);
+    config_free(c);
+    setenv("REDIS_URL", "redis://cache.internal:6400/2", 1);
+    c = config_resolve(NULL, &cause);
+    assert_int_equal(config_redis_addr(c, &a, &embedded, &cause), 0);
+    assert_int_equal(a.db, 2);
+    config_free(c);
+    unsetenv("REDIS_DB");
 
     /* A URL wins over host and port; REDIS_PASSWORD fills in a URL without one. */
     setenv("REDIS_URL", "unix:///run/r.sock?db=3", 1);

@@ -109,8 +109,10 @@ static void test_full_item(void **state)
 static void test_id_derived_from_hash(void **state)
 {
     char *cause;
-    struct news_item *a = parse("{\"title\": \"T\", \"content\": \"C\", \"source\": \"S\"}", &cause);
-    struct news_item *b = parse("{\"title\": \"t!\", \"content\": \"c\", \"source\": \"X\"}", &cause);
+    struct news_item *a =
+        parse("{\"title\": \"T\", \"content\": \"C\", \"source\": \"S\"}", &cause);
+    struct news_item *b =
+        parse("{\"title\": \"t!\", \"content\": \"c\", \"source\": \"X\"}", &cause);
 
     (void)state;
     assert_non_null(a);
@@ -204,12 +206,9 @@ static void test_times(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_normalise),
-        cmocka_unit_test(test_hash_folds_case_space_punctuation),
-        cmocka_unit_test(test_full_item),
-        cmocka_unit_test(test_id_derived_from_hash),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_size_limits),
+        cmocka_unit_test(test_normalise), cmocka_unit_test(test_hash_folds_case_space_punctuation),
+        cmocka_unit_test(test_full_item), cmocka_unit_test(test_id_derived_from_hash),
+        cmocka_unit_test(test_refusals),  cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_times),
     };
 

@@ -78,6 +78,17 @@ static void test_tcp_forms(void **state)
 
     a = ok("redis://h?db=5");
     assert_int_equal(a.db, 5);
+    assert_true(a.db_set);
+    a = ok("redis://h");
+    assert_false(a.db_set);
+
+    /* Passwords with the URL's own delimiters in them, written raw. */
+    a = ok("redis://u:pa/ss?w#o@rd@cache:7001/2");
+    assert_string_equal(a.user, "u");
+    assert_string_equal(a.password, "pa/ss?w#o@rd");
+    assert_string_equal(a.host, "cache");
+    assert_int_equal(a.port, 7001);
+    assert_int_equal(a.db, 2);
 }
 
 static void test_unix_forms(void **state)
@@ -145,6 +156,12 @@ static void test_format_masks_password(void **state)
     assert_string_equal(redis_url_mask("redis://u:pa55word@h:1/0", buf, sizeof buf),
                         "redis://u:***@h:1/0");
     assert_string_equal(redis_url_mask("redis://h:1/0", buf, sizeof buf), "redis://h:1/0");
+    assert_string_equal(redis_url_mask("redis://:pa/ss@h:1/0", buf, sizeof buf),
+                        "redis://:***@h:1/0");
+    assert_string_equal(redis_url_mask("rediss://:p?a#s@s@h", buf, sizeof buf), "rediss://:***@h");
+    /* A bad URL whose password holds delimiters: the message never shows it. */
+    bad("redis://:se/cr?et#@host:99999", "port", "se/cr");
+    bad("rediss://:se/cr?et@host", "TLS", "se/cr");
 }
 
 static void test_host_port_form(void **state)
