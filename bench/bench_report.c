@@ -59,13 +59,13 @@ void bench_report(const char *bench, const struct bench_figure *f, int n, bool j
         return;
     }
     printf("bench %s on %s\n\n", bench, machine);
-    printf("%-28s %14s %-10s %-22s %14s %8s\n", "figure", "value", "unit", "peer", "peer value",
+    printf("%-28s %14s %-14s %-22s %14s %8s\n", "figure", "value", "unit", "peer", "peer value",
            "ratio");
     for (int i = 0; i < n; i++) {
         if (f[i].peer != NULL)
-            printf("%-28s %14.0f %-10s %-22s %14.0f %7.2fx\n", f[i].name, f[i].value, f[i].unit,
+            printf("%-28s %14.0f %-14s %-22s %14.0f %7.2fx\n", f[i].name, f[i].value, f[i].unit,
                    f[i].peer, f[i].peer_value, f[i].ratio);
         else
-            printf("%-28s %14.0f %-10s\n", f[i].name, f[i].value, f[i].unit);
+            printf("%-28s %14.1f %-14s\n", f[i].name, f[i].value, f[i].unit);
     }
 }

@@ -17,13 +17,14 @@ struct bench_entry {
 
 static const struct bench_entry benches[] = {
     {"ring", bench_ring, "records/s through the lock-free ring vs a mutex queue, 1/2/4 producers"},
+    {"blackboard", bench_blackboard, "writes and transitions/s, Redis commands per transition"},
 };
 
 static void bench_usage(FILE *f)
 {
     fprintf(f, "usage: newsroom bench NAME [--json] [OPTIONS]\n\nBenchmarks:\n");
     for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++)
-        fprintf(f, "  %-8s %s\n", benches[i].name, benches[i].summary);
+        fprintf(f, "  %-11s %s\n", benches[i].name, benches[i].summary);
 }
 
 int cmd_bench(struct cli *cli, int argc, char **argv)

@@ -24,6 +24,15 @@ struct ctl_verb {
 /* One row per verb; each verb lives in the cli/ctl_*.c file of its subsystem. */
 static const struct ctl_verb verbs[] = {
     {"status", ctl_status, "", "the Redis link: address, server version, role, latency"},
+    {"ingest", ctl_ingest, "FILE|-", "add news items from JSON Lines; counts and reasons"},
+    {"items", ctl_items, "[--section S] [--status S] [--limit N]", "list blackboard items"},
+    {"item", ctl_item, "ID", "one item: state, decisions, body"},
+    {"approve", ctl_approve, "ID [--note TEXT]", "approve a story awaiting review"},
+    {"reject", ctl_reject, "ID --reason TEXT", "reject a story awaiting review"},
+    {"emergency", ctl_emergency, "--message TEXT [--halt]",
+     "broadcast an emergency; --halt also stops the swarm"},
+    {"resume", ctl_resume, "[--note TEXT]", "lift the halt flag and tell the swarm to resume"},
+    {"audit", ctl_audit, "[--limit N]", "the operator audit stream, newest first"},
 };
 
 struct rlink *ctl_link(struct cli *cli, int *exit_code)
@@ -39,7 +48,7 @@ static void ctl_usage(FILE *f)
 {
     fprintf(f, "usage: newsroom ctl VERB [--json] [ARGS]\n\nVerbs:\n");
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        fprintf(f, "  %-13s %-28s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
+        fprintf(f, "  %-12s %-40s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
     fprintf(f, "\n--json prints one JSON document on stdout; messages go to stderr.\n");
 }
 

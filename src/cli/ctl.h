@@ -22,4 +22,16 @@ struct rlink *ctl_link(struct cli *cli, int *exit_code);
 
 int ctl_status(struct cli *cli, bool json, int argc, char **argv);
 
+/* ctl_bb.c: the blackboard. */
+int ctl_ingest(struct cli *cli, bool json, int argc, char **argv);
+int ctl_items(struct cli *cli, bool json, int argc, char **argv);
+int ctl_item(struct cli *cli, bool json, int argc, char **argv);
+int ctl_approve(struct cli *cli, bool json, int argc, char **argv);
+int ctl_reject(struct cli *cli, bool json, int argc, char **argv);
+
+/* ctl_bus.c: the emergency broadcast and halt flag, resume, the operator audit stream. */
+int ctl_emergency(struct cli *cli, bool json, int argc, char **argv);
+int ctl_resume(struct cli *cli, bool json, int argc, char **argv);
+int ctl_audit(struct cli *cli, bool json, int argc, char **argv);
+
 #endif

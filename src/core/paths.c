@@ -2,11 +2,14 @@
  * paths.c - making directories and finding programs on PATH; see paths.h. No state of its
  * own: every function works on its arguments and the environment, so any thread may call it.
  */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "core/paths.h"
 
 #include "core/fail.h"
 
 #include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -61,4 +64,17 @@ char *paths_which(const char *program)
     }
     free(copy);
     return NULL;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+int paths_rmrf(const char *path)
+{
+    return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -7,6 +7,7 @@
 #include "store/blackboard.h"
 
 #include "core/fail.h"
+#include "store/audit.h"
 #include "store/lua_scripts.h"
 #include "store/rlink.h"
 
@@ -370,11 +371,18 @@ int bb_transition(struct bb *b, const char *id, enum bb_status to, const char *r
     return transition_run(b, &a, NULL, cause);
 }
 
-int bb_decide(struct bb *b, const char *id, enum bb_status to, const char *reason, char **cause)
+int bb_decide(struct bb *b, const char *id, enum bb_status to, const char *reason,
+              int audit_argc, const char *const *audit_argv, char **cause)
 {
     struct args a = {0};
 
     transition_args(b, &a, id, "decide", bb_statuses[to].name, reason, NULL, false);
+    if (audit_argc > 0) {
+        arg(&a, AUDIT_KEY);
+        arg(&a, AUDIT_MAXLEN_STR);
+        for (int i = 0; i < audit_argc; i++)
+            arg(&a, audit_argv[i]);
+    }
     return transition_run(b, &a, NULL, cause);
 }
 

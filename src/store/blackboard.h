@@ -91,8 +91,11 @@ int bb_update(struct bb *b, const char *id, const json_t *patch, const struct bb
  * time. */
 int bb_transition(struct bb *b, const char *id, enum bb_status to, const char *reason,
                   const struct bb_lock *lk, char **cause);
-/* A human decision (approve / reject): a transition that also records who and when. */
-int bb_decide(struct bb *b, const char *id, enum bb_status to, const char *reason, char **cause);
+/* A human decision (approve / reject): a transition that also records who and when and, in
+ * the same atomic step, appends the audit record audit_argv (audit_argc field/value
+ * strings, as audit_record_fill() makes them) to the audit stream; 0 and NULL for none. */
+int bb_decide(struct bb *b, const char *id, enum bb_status to, const char *reason,
+              int audit_argc, const char *const *audit_argv, char **cause);
 
 /* Takes the oldest unlocked item in status `from`, locks it for ttl_ms and moves it to `to`,
  * atomically: BB_OK with *lk filled, or BB_NONE when there is nothing to take. */

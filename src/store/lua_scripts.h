@@ -25,6 +25,10 @@ extern const struct lua_script lua_bb_claim;
 extern const struct lua_script lua_bb_lock;
 extern const struct lua_script lua_bb_query;
 
+/* The operator's switches, each with its audit record (see control.c and each file's header). */
+extern const struct lua_script lua_bus_emergency;
+extern const struct lua_script lua_bus_resume;
+
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];
 extern const int lua_script_count;

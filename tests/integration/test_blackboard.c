@@ -447,7 +447,9 @@ static void test_update_merges(void **state)
     assert_string_equal(json_string_value(json_object_get(it->body, "title")), "updatable");
     bb_item_free(it);
     json_decref(patch);
-    assert_int_equal(bb_update(f->b, "missing", json_object(), NULL, &cause), BB_NONE);
+    patch = json_object();
+    assert_int_equal(bb_update(f->b, "missing", patch, NULL, &cause), BB_NONE);
+    json_decref(patch);
     free(cause);
 }
 

@@ -127,5 +127,13 @@ else
   bad "bench ring --json is not the documented report"
 fi
 run 2 "$NR_BIN" bench ring --records 5
+run 0 "$NR_BIN" bench blackboard --n 100 --json
+if jq -e '.bench == "blackboard" and (.figures | length == 5) and
+  (.figures[] | select(.name == "commands per transition") | .value > 1 and .peer == null) and
+  all(.figures[] | select(.unit == "transitions/s"); .value > 0 and .ratio > 0)' "$OUT" >/dev/null; then
+  ok
+else
+  bad "bench blackboard --json is not the documented report"
+fi
 
 finish

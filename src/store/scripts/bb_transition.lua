@@ -2,7 +2,9 @@
 -- ARGV: prefix, id, mode, target status, actor, reason, holder ("token:fence" or ''),
 --       fencing number (or ''), release lock ('1'/'0'), then by mode:
 --   move:   nothing more; moves to the target status if the table allows it
---   decide: like move, and records the decision's author and time (approve / reject)
+--   decide: like move, and records the decision's author and time (approve / reject); then
+--           the audit stream's key, its cap, and the audit record's field/value pairs,
+--           appended in the same step (nothing when the key is '')
 --   fail:   max attempts; counts an attempt, then retries (BB_RETRY, or stays) or FAILED
 --   patch:  pairs of body field name and JSON value ('null' deletes the field)
 -- Returns {1, version, from, to, section} or the refusal of refuse().
@@ -49,7 +51,12 @@ else
     return refuse(key, 'cannot move ' .. id .. ' from ' .. from .. ' to ' .. to)
   end
   v, tosec = move(key, id, from, sec, to, by, why, t, mode)
-  if mode == 'decide' then redis.call('HSET', key, 'decided_by', by, 'decided_at', t) end
+  if mode == 'decide' then
+    redis.call('HSET', key, 'decided_by', by, 'decided_at', t)
+    if ARGV[10] and ARGV[10] ~= '' then
+      redis.call('XADD', ARGV[10], 'MAXLEN', '~', ARGV[11], '*', unpack(ARGV, 12))
+    end
+  end
   if to == 'ARCHIVED' then redis.call('HSET', key, 'archive_reason', why) end
 end
 if fence ~= '' then

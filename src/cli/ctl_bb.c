@@ -1,0 +1,415 @@
+/*
+ * ctl_bb.c - the blackboard's ctl verbs: ingest (JSON Lines of news items), items, item,
+ * approve and reject (audited in the same atomic step as the decision). Main thread only.
+ */
+#include "cli/cli.h"
+#include "cli/ctl.h"
+
+#include "core/fail.h"
+#include "store/audit.h"
+#include "store/blackboard.h"
+#include "store/rlink.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The actor of an operator's changes: "user@from", as the audit stream has it. */
+static void operator_actor(char *buf, size_t size)
+{
+    struct audit_who who;
+
+    audit_whoami(&who);
+    snprintf(buf, size, "%s@%s", who.user, who.from);
+}
+
+/* Connects and makes a blackboard acting as the operator. */
+static struct bb *open_bb(struct cli *cli, struct rlink **l, int *code)
+{
+    char actor[BB_ACTOR_MAX + 1];
+
+    *l = ctl_link(cli, code);
+    if (*l == NULL)
+        return NULL;
+    operator_actor(actor, sizeof actor);
+    return bb_new(*l, actor);
+}
+
+static void iso(int64_t ms, char *buf, size_t size)
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+
+    if (ms <= 0) {
+        snprintf(buf, size, "-");
+        return;
+    }
+    gmtime_r(&s, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* A message from a parser may quote the bad input: keep it printable ASCII. */
+static char *printable(const char *s)
+{
+    char *out = xstrdup(s);
+
+    for (char *p = out; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            *p = '?';
+    return out;
+}
+
+int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
+{
+    struct rlink *l;
+    struct bb *b;
+    FILE *in;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0, accepted = 0, duplicate = 0, invalid = 0;
+    json_t *errors = json_array(), *dups = json_array();
+    int code = EXIT_DONE;
+
+    if (argc != 2) {
+        cli_error("usage: newsroom ctl ingest FILE|-   (JSON Lines, one news item a line)");
+        json_decref(errors);
+        json_decref(dups);
+        return EXIT_USAGE;
+    }
+    in = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "r");
+    if (in == NULL) {
+        cli_error("ctl ingest: cannot read %s: %s", argv[1], strerror(errno));
+        json_decref(errors);
+        json_decref(dups);
+        return EXIT_USAGE;
+    }
+    b = open_bb(cli, &l, &code);
+    if (b == NULL) {
+        if (in != stdin)
+            fclose(in);
+        json_decref(errors);
+        json_decref(dups);
+        return code;
+    }
+    while ((len = getline(&line, &cap, in)) != -1) {
+        json_error_t jerr;
+        json_t *j;
+        struct news_item *it;
+        char existing[NEWS_ID_MAX + 1], *cause = NULL, *why;
+        int rc;
+
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0 || strspn(line, " \t") == (size_t)len)
+            continue;
+        j = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &jerr);
+        if (j == NULL) {
+            why = printable(jerr.text);
+            cause = xasprintf("invalid JSON at column %d: %s", jerr.column, why);
+            free(why);
+            it = NULL;
+        } else {
+            it = news_item_from_json(j, &cause);
+            json_decref(j);
+        }
+        if (it == NULL) {
+            invalid++;
+            why = printable(cause);
+            json_array_append_new(errors, json_pack("{s:I, s:s}", "line", (json_int_t)lineno,
+                                                    "reason", why));
+            if (!json)
+                printf("line %ld: %s\n", lineno, why);
+            free(why);
+            free(cause);
+            continue;
+        }
+        rc = bb_write(b, it, NULL, BB_PENDING, true, existing, &cause);
+        if (rc == BB_OK) {
+            accepted++;
+        } else if (rc == BB_DUPLICATE || (rc == BB_REFUSED && strstr(cause, "already exists"))) {
+            duplicate++;
+            json_array_append_new(dups, json_pack("{s:I, s:s, s:s}", "line", (json_int_t)lineno,
+                                                  "id", it->id, "existing",
+                                                  rc == BB_DUPLICATE ? existing : it->id));
+        } else {
+            cli_error("line %ld: %s", lineno, cause);
+            free(cause);
+            news_item_free(it);
+            code = rc == BB_ERR ? EXIT_UNREACHABLE : EXIT_REFUSED;
+            break;
+        }
+        free(cause);
+        news_item_free(it);
+    }
+    free(line);
+    if (in != stdin)
+        fclose(in);
+    if (json) {
+        cli_print_json(json_pack("{s:I, s:I, s:I, s:o, s:o}", "accepted", (json_int_t)accepted,
+                                 "duplicate", (json_int_t)duplicate, "invalid",
+                                 (json_int_t)invalid, "errors", errors, "duplicates", dups));
+    } else {
+        printf("accepted %ld, duplicate %ld, invalid %ld\n", accepted, duplicate, invalid);
+        json_decref(errors);
+        json_decref(dups);
+    }
+    bb_free(b);
+    rlink_free(l);
+    if (code == EXIT_DONE && invalid > 0)
+        code = EXIT_REFUSED;
+    return code;
+}
+
+/* Parses a section or status option value. */
+static int parse_named(const char *what, const char *v, int (*parse)(const char *))
+{
+    int x = parse(v);
+
+    if (x < 0)
+        cli_error("ctl items: unknown %s \"%s\"", what, v);
+    return x;
+}
+
+static void print_item_line(const struct bb_item *it)
+{
+    const json_t *t = json_object_get(it->body, "title");
+    char when[32];
+
+    iso(it->updated_ms, when, sizeof when);
+    printf("%-20s %-17s %-16s %-20s %s\n", it->id, bb_statuses[it->status].name,
+           bb_section_names[it->section], when, json_is_string(t) ? json_string_value(t) : "");
+}
+
+static json_t *item_summary(const struct bb_item *it)
+{
+    json_t *o = bb_item_to_json(it);
+
+    json_object_del(o, "body");
+    return o;
+}
+
+int ctl_items(struct cli *cli, bool json, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"section", required_argument, NULL, 's'}, {"status", required_argument, NULL, 't'},
+        {"limit", required_argument, NULL, 'l'},   {"offset", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    int section = -1, status = -1, c, code = EXIT_DONE;
+    long limit = 50, offset = 0, next = -1;
+    struct rlink *l;
+    struct bb *b;
+    json_t *list = json_array();
+    size_t shown = 0;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char *end;
+
+        switch (c) {
+        case 's':
+            if ((section = parse_named("section", optarg, bb_section_parse)) < 0)
+                goto usage;
+            break;
+        case 't':
+            if ((status = parse_named("status", optarg, bb_status_parse)) < 0)
+                goto usage;
+            break;
+        case 'l':
+        case 'o': {
+            long v = strtol(optarg, &end, 10);
+
+            if (*optarg == '\0' || *end != '\0' || v < (c == 'l' ? 1 : 0) || v > 100000) {
+                cli_error("ctl items: --%s \"%s\" is not a number from %d to 100000",
+                          c == 'l' ? "limit" : "offset", optarg, c == 'l' ? 1 : 0);
+                goto usage;
+            }
+            *(c == 'l' ? &limit : &offset) = v;
+            break;
+        }
+        default:
+            cli_error("ctl items: unknown option %s", argv[optind - 1]);
+            goto usage;
+        }
+    }
+    if (optind < argc) {
+        cli_error("ctl items: unexpected argument \"%s\"", argv[optind]);
+        goto usage;
+    }
+    b = open_bb(cli, &l, &code);
+    if (b == NULL) {
+        json_decref(list);
+        return code;
+    }
+    /* No filter: every section in turn, up to the limit in all. */
+    for (int s = section >= 0 || status >= 0 ? -2 : 0; s < BB_SECTION_COUNT; s++) {
+        struct bb_item **items;
+        size_t n;
+        char *cause = NULL;
+        int sec = s == -2 ? section : s;
+
+        if (bb_query(b, sec, status, s == -2 ? offset : 0, (size_t)limit - shown, &items, &n,
+                     &next, &cause) != BB_OK) {
+            cli_error("ctl items: %s", cause);
+            free(cause);
+            code = EXIT_UNREACHABLE;
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (json)
+                json_array_append_new(list, item_summary(items[i]));
+            else
+                print_item_line(items[i]);
+            bb_item_free(items[i]);
+        }
+        free(items);
+        shown += n;
+        if (s == -2 || shown >= (size_t)limit)
+            break;
+    }
+    if (json && code == EXIT_DONE)
+        cli_print_json(json_pack("{s:o, s:o}", "items", list, "next",
+                                 section >= 0 || status >= 0 ? (next >= 0 ? json_integer(next)
+                                                                          : json_null())
+                                                             : json_null()));
+    else
+        json_decref(list);
+    bb_free(b);
+    rlink_free(l);
+    return code;
+usage:
+    json_decref(list);
+    fprintf(stderr, "usage: newsroom ctl items [--section S] [--status S] [--limit N] "
+                    "[--offset N] [--json]\n");
+    return EXIT_USAGE;
+}
+
+int ctl_item(struct cli *cli, bool json, int argc, char **argv)
+{
+    struct rlink *l;
+    struct bb *b;
+    struct bb_item *it = NULL;
+    char *cause = NULL;
+    int code = EXIT_DONE, rc;
+
+    if (argc != 2) {
+        cli_error("usage: newsroom ctl item ID [--json]");
+        return EXIT_USAGE;
+    }
+    b = open_bb(cli, &l, &code);
+    if (b == NULL)
+        return code;
+    rc = bb_read(b, argv[1], &it, &cause);
+    if (rc == BB_NONE) {
+        cli_error("ctl item: no item \"%s\"", argv[1]);
+        code = EXIT_REFUSED;
+    } else if (rc != BB_OK) {
+        cli_error("ctl item: %s", cause);
+        free(cause);
+        code = EXIT_UNREACHABLE;
+    } else if (json) {
+        cli_print_json(bb_item_to_json(it));
+    } else {
+        char created[32], updated[32], *body;
+
+        iso(it->created_ms, created, sizeof created);
+        iso(it->updated_ms, updated, sizeof updated);
+        printf("id        %s\nstatus    %s in %s (version %lld)\ncreated   %s\nupdated   %s "
+               "by %s\nowner     %s\nattempts  %d\nhash      %s\n",
+               it->id, bb_statuses[it->status].name, bb_section_names[it->section],
+               it->version, created, updated, it->by, it->owner[0] ? it->owner : "-",
+               it->attempts, it->hash);
+        if (it->decided_by[0] != '\0') {
+            iso(it->decided_ms, updated, sizeof updated);
+            printf("decided   by %s at %s\n", it->decided_by, updated);
+        }
+        if (it->reason[0] != '\0')
+            printf("reason    %s\n", it->reason);
+        if (it->fail_reason[0] != '\0')
+            printf("failure   %s\n", it->fail_reason);
+        body = json_dumps(it->body, JSON_INDENT(2) | JSON_SORT_KEYS);
+        printf("body      %s\n", body != NULL ? body : "{}");
+        free(body);
+    }
+    bb_item_free(it);
+    bb_free(b);
+    rlink_free(l);
+    return code;
+}
+
+/* approve and reject: REVIEWING -> APPROVED / REJECTED, audited atomically. */
+static int decide(struct cli *cli, bool json, int argc, char **argv, enum bb_status to)
+{
+    static const struct option opts[] = {
+        {"note", required_argument, NULL, 'n'},
+        {"reason", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *verb = to == BB_APPROVED ? "approve" : "reject", *text = NULL, *id;
+    struct audit_record rec;
+    struct rlink *l;
+    struct bb *b;
+    char *cause = NULL;
+    int c, code = EXIT_DONE, rc;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if ((c == 'n' && to == BB_APPROVED) || (c == 'r' && to == BB_REJECTED)) {
+            text = optarg;
+        } else {
+            cli_error("ctl %s: unknown option %s", verb, argv[optind - 1]);
+            goto usage;
+        }
+    }
+    if (optind != argc - 1)
+        goto usage;
+    id = argv[optind];
+    if (to == BB_REJECTED && (text == NULL || text[0] == '\0')) {
+        cli_error("ctl reject: --reason TEXT is required");
+        goto usage;
+    }
+    b = open_bb(cli, &l, &code);
+    if (b == NULL)
+        return code;
+    if (audit_record_fill(&rec, verb, id, text, &cause) == -1) {
+        cli_error("ctl %s: %s", verb, cause);
+        free(cause);
+        bb_free(b);
+        rlink_free(l);
+        return EXIT_USAGE;
+    }
+    rc = bb_decide(b, id, to, text, rec.argc, rec.argv, &cause);
+    audit_record_done(&rec);
+    if (rc == BB_OK) {
+        if (json)
+            cli_print_json(json_pack("{s:s, s:s, s:s}", "id", id, "status",
+                                     bb_statuses[to].name, "by", bb_actor(b)));
+        else
+            printf("%s %s\n", to == BB_APPROVED ? "approved" : "rejected", id);
+    } else {
+        cli_error("ctl %s %s: refused: %s", verb, id, cause);
+        free(cause);
+        code = rc == BB_ERR ? EXIT_UNREACHABLE : EXIT_REFUSED;
+    }
+    bb_free(b);
+    rlink_free(l);
+    return code;
+usage:
+    fprintf(stderr, "usage: newsroom ctl %s ID %s [--json]\n", verb,
+            to == BB_APPROVED ? "[--note TEXT]" : "--reason TEXT");
+    return EXIT_USAGE;
+}
+
+int ctl_approve(struct cli *cli, bool json, int argc, char **argv)
+{
+    return decide(cli, json, argc, argv, BB_APPROVED);
+}
+
+int ctl_reject(struct cli *cli, bool json, int argc, char **argv)
+{
+    return decide(cli, json, argc, argv, BB_REJECTED);
+}

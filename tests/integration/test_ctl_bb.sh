@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The blackboard's ctl verbs against the test Redis (database 6, flushed first): ingest with
+# every kind of bad line refused by line number while the good ones go in; items and item,
+# plain and --json; approve and reject, refused with the reason when the item is not awaiting
+# review, audited; and two operators deciding one story at once: exactly one wins, the other
+# exits 1 and says who decided.
+. "$(dirname "$0")/lib.sh" "$1"
+
+export REDIS_URL="redis://:$NEWSROOM_TEST_REDIS_PASSWORD@127.0.0.1:$NEWSROOM_TEST_REDIS_PORT/6"
+rcli() { REDISCLI_AUTH=$NEWSROOM_TEST_REDIS_PASSWORD redis-cli -p "$NEWSROOM_TEST_REDIS_PORT" -n 6 "$@"; }
+rcli flushdb >/dev/null
+walk() { "$NEWSROOM_BB_TOOL" walk "$1" "$2"; }
+
+# --- ingest: good lines in, bad lines refused with their line numbers ---
+F=$T/news.jsonl
+{
+  echo '{"id": "s1", "title": "Storm hits coast", "content": "Winds of 120 km/h.", "source": "Wire", "topics": ["weather"]}'
+  echo '{"id": "s2", "title": "Markets rally", "content": "Stocks rose.", "source": "Desk", "published": "2026-11-28T09:00:00Z"}'
+  echo ''
+  echo '{"id": "s3", "title": "STORM hits coast!", "content": "winds of 120 kmh", "source": "Other"}'
+  echo '{"title": "broken", "content": '
+  echo '{"content": "no title", "source": "x"}'
+  echo '{"title": 42, "content": "c", "source": "x"}'
+  printf '{"title": "big", "content": "%s", "source": "x"}\n' "$(head -c 10485760 /dev/zero | tr '\0' 'x')"
+  printf '{"title": "bad \xff byte", "content": "c", "source": "x"}\n'
+  printf '{"title": "raw \x01 control", "content": "c", "source": "x"}\n'
+  echo '{"title": "escaped \u001b[2J control", "content": "c", "source": "x"}'
+  echo '{"id": "s4", "title": "Council votes", "content": "The council voted.", "source": "Local"}'
+  echo '{"id": "s1", "title": "Another story, same id", "content": "x", "source": "y"}'
+} >"$F"
+run 1 "$NR_BIN" ctl ingest "$F"
+has "$OUT" "accepted 3, duplicate 2, invalid 7"
+has "$OUT" "line 5: invalid JSON"
+has "$OUT" "line 6: title: missing"
+has "$OUT" "line 7: title: expected a string, got an integer"
+has "$OUT" "line 8: content: 10485760 bytes, more than the 1048576 allowed"
+has "$OUT" "line 9: invalid JSON"
+has "$OUT" "line 10: invalid JSON"
+has "$OUT" "line 11: title: contains a control character"
+hasnt "$OUT" "line 4:"
+if LC_ALL=C grep -q "$(printf '[\x01\xff]')" "$OUT"; then bad "raw bad bytes echoed"; else ok; fi
+run 1 "$NR_BIN" ctl ingest --json "$F"
+if jq -e '.accepted == 0 and .duplicate == 5 and .invalid == 7 and (.errors | map(.line)) == [5,6,7,8,9,10,11]' "$OUT" >/dev/null; then ok; else bad "ingest --json counts"; fi
+# Nothing half-written: only the good items exist.
+if [ "$(rcli zcard nr:bb:st:PENDING)" = 3 ]; then ok; else bad "PENDING holds $(rcli zcard nr:bb:st:PENDING) items, not 3"; fi
+if [ "$(rcli exists nr:bb:item:s3)" = 0 ]; then ok; else bad "the duplicate s3 was written"; fi
+printf '{"id": "s5", "title": "From stdin", "content": "Piped.", "source": "Pipe"}\n' |
+  run 0 "$NR_BIN" ctl ingest -
+has "$OUT" "accepted 1, duplicate 0, invalid 0"
+run 2 "$NR_BIN" ctl ingest "$T/missing.jsonl"
+has "$ERR" "$T/missing.jsonl"
+run 2 "$NR_BIN" ctl ingest
+
+# --- items and item ---
+run 0 "$NR_BIN" ctl items --json
+if jq -e '(.items | length) == 4 and all(.items[]; .id and .section == "RAW_FEED" and .status == "PENDING" and .title and .source and .created_ms > 0 and .updated_ms > 0)' "$OUT" >/dev/null; then ok; else bad "ctl items --json"; fi
+run 0 "$NR_BIN" ctl items --status PENDING --limit 2 --json
+if jq -e '(.items | length) == 2 and .next == 2' "$OUT" >/dev/null; then ok; else bad "ctl items paging"; fi
+run 0 "$NR_BIN" ctl items --section RAW_FEED
+has "$OUT" "Storm hits coast"
+run 2 "$NR_BIN" ctl items --status SOMEWHERE
+has "$ERR" 'unknown status "SOMEWHERE"'
+run 2 "$NR_BIN" ctl items --limit 0
+run 0 "$NR_BIN" ctl item s1 --json
+if jq -e '.id == "s1" and .status == "PENDING" and .body.topics == ["weather"] and (.hash | length) == 64' "$OUT" >/dev/null; then ok; else bad "ctl item --json"; fi
+run 0 "$NR_BIN" ctl item s2
+has "$OUT" "PENDING in RAW_FEED"
+has "$OUT" "Markets rally"
+run 1 "$NR_BIN" ctl item nope
+has "$ERR" 'no item "nope"'
+
+# --- approve and reject ---
+run 1 "$NR_BIN" ctl approve s1
+has "$ERR" "cannot move s1 from PENDING to APPROVED"
+run 1 "$NR_BIN" ctl approve nope
+has "$ERR" "no item nope"
+run 2 "$NR_BIN" ctl reject s1
+has "$ERR" "--reason"
+walk s1 REVIEWING
+walk s2 REVIEWING
+run 0 "$NR_BIN" ctl approve s1 --note "solid"
+has "$OUT" "approved s1"
+run 0 "$NR_BIN" ctl item s1 --json
+if jq -e '.status == "APPROVED" and .section == "REVIEW_QUEUE" and (.decided_by | test("@")) and .decided_ms > 0' "$OUT" >/dev/null; then ok; else bad "approval not recorded"; fi
+run 1 "$NR_BIN" ctl reject s1 --reason "too late"
+has "$ERR" "APPROVED"
+has "$ERR" "last changed by"
+run 0 "$NR_BIN" ctl reject s2 --reason "unverified claim" --json
+if jq -e '.status == "REJECTED" and .id == "s2"' "$OUT" >/dev/null; then ok; else bad "reject --json"; fi
+# Both decisions are in the audit stream, with who, what and why.
+if rcli xrange nr:audit - + | tr '\n' ' ' | grep -q 'what approve item s1 reason solid'; then ok; else bad "approve not audited"; fi
+if rcli xrange nr:audit - + | tr '\n' ' ' | grep -q 'what reject item s2 reason unverified claim'; then ok; else bad "reject not audited"; fi
+# A refused decision leaves no audit record.
+if [ "$(rcli xlen nr:audit)" = 2 ]; then ok; else bad "audit has $(rcli xlen nr:audit) records, not 2"; fi
+
+# Two operators at once on one story, several times: exactly one wins each time.
+for i in 1 2 3 4 5 6; do
+  printf '{"id": "race%d", "title": "Race %d", "content": "Body %d.", "source": "R"}\n' "$i" "$i" "$i" |
+    "$NR_BIN" ctl ingest - >/dev/null
+  walk "race$i" REVIEWING
+  "$NR_BIN" ctl approve "race$i" >"$T/a.out" 2>"$T/a.err" &
+  pa=$!
+  "$NR_BIN" ctl reject "race$i" --reason "no" >"$T/r.out" 2>"$T/r.err" &
+  pr=$!
+  wait $pa
+  ra=$?
+  wait $pr
+  rr=$?
+  if { [ $ra = 0 ] && [ $rr = 1 ]; } || { [ $ra = 1 ] && [ $rr = 0 ]; }; then ok; else bad "race $i: approve exited $ra, reject $rr"; fi
+  loser=$T/a.err
+  [ $ra = 0 ] && loser=$T/r.err
+  if grep -q "last changed by" "$loser"; then ok; else bad "race $i: the loser does not say who decided: $(cat "$loser")"; fi
+done
+
+finish

@@ -1,0 +1,78 @@
+/*
+ * bb_tool.c - a test helper that moves a blackboard item along the allowed moves to a given
+ * status, through the real blackboard API (so through the same Lua scripts as agents), for
+ * shell tests that need an item in a state no ctl verb produces (REVIEWING, for approve and
+ * reject). Connects as `newsroom` does: the configuration and REDIS_URL.
+ *   bb_tool walk ID STATUS
+ */
+#include "core/config.h"
+#include "store/blackboard.h"
+#include "store/rlink.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+    char *cause = NULL;
+    struct config *c;
+    struct redis_addr a;
+    struct rlink_options o;
+    struct rlink *l;
+    struct bb *b;
+    bool embedded;
+    int target, prev[BB_STATUS_COUNT], queue[BB_STATUS_COUNT], path[BB_STATUS_COUNT];
+    int head = 0, tail = 0, n = 0;
+    struct bb_item *it;
+
+    signal(SIGPIPE, SIG_IGN);
+    if (argc != 4 || (target = bb_status_parse(argv[3])) < 0) {
+        fprintf(stderr, "usage: bb_tool walk ID STATUS\n");
+        return 2;
+    }
+    c = config_resolve(NULL, &cause);
+    if (c == NULL || config_redis_addr(c, &a, &embedded, &cause) == -1 || embedded) {
+        fprintf(stderr, "bb_tool: %s\n", cause != NULL ? cause : "set REDIS_URL");
+        return 2;
+    }
+    rlink_options_from_config(&o, c);
+    l = rlink_new(&a, &o);
+    b = bb_new(l, "bb_tool");
+    if (bb_read(b, argv[2], &it, &cause) != BB_OK) {
+        fprintf(stderr, "bb_tool: no item %s\n", argv[2]);
+        return 1;
+    }
+    /* Breadth first from the item's status to the target. */
+    for (int i = 0; i < BB_STATUS_COUNT; i++)
+        prev[i] = -2;
+    prev[it->status] = -1;
+    queue[tail++] = it->status;
+    while (head < tail) {
+        int s = queue[head++];
+
+        for (const int *x = bb_statuses[s].next; *x != BB_STATUS_NONE; x++)
+            if (prev[*x] == -2) {
+                prev[*x] = s;
+                queue[tail++] = *x;
+            }
+    }
+    if (prev[target] == -2) {
+        fprintf(stderr, "bb_tool: %s cannot reach %s\n", argv[2], argv[3]);
+        return 1;
+    }
+    for (int s = target; prev[s] != -1; s = prev[s])
+        path[n++] = s;
+    for (int i = n - 1; i >= 0; i--) {
+        if (bb_transition(b, argv[2], (enum bb_status)path[i], "test walk", NULL, &cause) !=
+            BB_OK) {
+            fprintf(stderr, "bb_tool: %s\n", cause);
+            return 1;
+        }
+    }
+    bb_item_free(it);
+    bb_free(b);
+    rlink_free(l);
+    config_free(c);
+    return 0;
+}
