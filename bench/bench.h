@@ -29,5 +29,6 @@ double bench_median(double *v, int n);
 /* Benchmarks: argv[0] is the bench name. Each returns an exit code. */
 int bench_ring(int argc, char **argv);
 int bench_blackboard(int argc, char **argv);
+int bench_queue(int argc, char **argv);
 
 #endif

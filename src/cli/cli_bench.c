@@ -18,6 +18,7 @@ struct bench_entry {
 static const struct bench_entry benches[] = {
     {"ring", bench_ring, "records/s through the lock-free ring vs a mutex queue, 1/2/4 producers"},
     {"blackboard", bench_blackboard, "writes and transitions/s, Redis commands per transition"},
+    {"queue", bench_queue, "tasks/s enqueue->dequeue->ack and commands/task, vs BullMQ"},
 };
 
 static void bench_usage(FILE *f)

@@ -33,6 +33,10 @@ static const struct ctl_verb verbs[] = {
      "broadcast an emergency; --halt also stops the swarm"},
     {"resume", ctl_resume, "[--note TEXT]", "lift the halt flag and tell the swarm to resume"},
     {"audit", ctl_audit, "[--limit N]", "the operator audit stream, newest first"},
+    {"agents", ctl_agents, "", "every agent: role, tier, status, heartbeat age"},
+    {"queues", ctl_queues, "", "every work queue: waiting, pending, delayed, dead letters"},
+    {"dead-letters", ctl_dead_letters, "QUEUE [--limit N]",
+     "a queue's buried tasks with their last error"},
 };
 
 struct rlink *ctl_link(struct cli *cli, int *exit_code)

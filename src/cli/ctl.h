@@ -34,4 +34,9 @@ int ctl_emergency(struct cli *cli, bool json, int argc, char **argv);
 int ctl_resume(struct cli *cli, bool json, int argc, char **argv);
 int ctl_audit(struct cli *cli, bool json, int argc, char **argv);
 
+/* ctl_queue.c: the agent registry and the work queues. */
+int ctl_agents(struct cli *cli, bool json, int argc, char **argv);
+int ctl_queues(struct cli *cli, bool json, int argc, char **argv);
+int ctl_dead_letters(struct cli *cli, bool json, int argc, char **argv);
+
 #endif

@@ -29,6 +29,19 @@ extern const struct lua_script lua_bb_query;
 extern const struct lua_script lua_bus_emergency;
 extern const struct lua_script lua_bus_resume;
 
+/* The work queues' scripts (see queue.c and each file's header for the arguments). */
+extern const struct lua_script lua_queue_open;
+extern const struct lua_script lua_queue_dequeue;
+extern const struct lua_script lua_queue_ack;
+extern const struct lua_script lua_queue_nack;
+extern const struct lua_script lua_queue_adopt;
+extern const struct lua_script lua_queue_stats;
+extern const struct lua_script lua_queue_enqueue;
+/* The agent registry's scripts (see registry.c). */
+extern const struct lua_script lua_registry_beat;
+extern const struct lua_script lua_registry_list;
+extern const struct lua_script lua_registry_remove;
+
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];
 extern const int lua_script_count;

@@ -1,0 +1,91 @@
+/*
+ * registry.h - the agent registry: every agent registers itself (id, role, tier, capabilities,
+ * host, pid) and then heartbeats with a TTL; an agent whose heartbeat has expired is dead, and
+ * a live agent takes over the tasks a dead one left pending in a work queue (queue.h; the
+ * queue's consumer name is the agent id).
+ *
+ * Keys (docs/redis-keys.md): nr:agents, a sorted set of agent ids scored by the server time
+ * (ms) at which their heartbeat expires, and nr:agent:ID, a hash with the agent's record, kept
+ * for REGISTRY_KEEP_MS after its last heartbeat. Times are the Redis server's clock, so agents
+ * on machines whose clocks disagree still judge each other fairly.
+ *
+ * Threads: a struct registry uses the caller's link (borrowed), so it belongs to that link's
+ * thread. Errors: 0 / -1 with *cause (free it).
+ */
+#ifndef NEWSROOM_REGISTRY_H
+#define NEWSROOM_REGISTRY_H
+
+#include "store/keys.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct queue;
+struct registry;
+struct rlink;
+
+#define REGISTRY_SET_KEY      NR_PREFIX "agents"
+#define REGISTRY_AGENT_PREFIX NR_PREFIX "agent:"
+/* How long an agent's record outlives its last heartbeat (then it vanishes from the list). */
+#define REGISTRY_KEEP_MS (24LL * 3600 * 1000)
+/* Agent ids follow queue names: 1 to 64 of [A-Za-z0-9_.:-]. */
+#define REGISTRY_ID_MAX 64
+
+enum registry_status { REGISTRY_IDLE, REGISTRY_BUSY, REGISTRY_PAUSED, REGISTRY_DEAD };
+
+/* "idle", "busy", "paused", "dead". */
+const char *registry_status_name(enum registry_status s);
+/* Parses a status name. Returns 0, or -1 when it is none. */
+int registry_status_parse(const char *name, enum registry_status *out);
+
+struct registry_agent {
+    char id[REGISTRY_ID_MAX + 1];
+    char role[32];
+    char tier[16];
+    char host[256];              /* "" at registration: this machine's host name */
+    char capabilities[512];      /* comma-separated, may be "" */
+    long pid;                    /* 0 at registration: this process */
+    enum registry_status status; /* read back as REGISTRY_DEAD once the heartbeat expired */
+    /* Filled in when read (server clock, ms since the epoch): */
+    int64_t started_ms, heartbeat_ms, expires_ms;
+    int ttl_ms;
+};
+
+/* The agent as a JSON object (capabilities as an array, heartbeat_age_ms from now_ms). New
+ * reference. */
+json_t *registry_agent_to_json(const struct registry_agent *a, int64_t now_ms);
+
+/* A registry on link l (borrowed; it must outlive the registry). Free with registry_free(). */
+struct registry *registry_new(struct rlink *l);
+void registry_free(struct registry *r);
+
+/* Registers this process's agent (a copy of *a is kept for re-registering) with a heartbeat
+ * that expires after ttl_ms, replacing any earlier record of the same id. status may be idle,
+ * busy or paused. */
+int registry_register(struct registry *r, const struct registry_agent *a, int ttl_ms, char **cause);
+/* Renews the registered agent's heartbeat for another ttl_ms. If its record has gone (removed
+ * by hand, or Redis lost it), registers it again. */
+int registry_heartbeat(struct registry *r, char **cause);
+/* Sets the registered agent's status (idle, busy or paused) and renews its heartbeat. */
+int registry_set_status(struct registry *r, enum registry_status s, char **cause);
+/* Removes the registered agent (a clean shutdown). */
+int registry_unregister(struct registry *r, char **cause);
+
+/* Every known agent, sorted by id, dead ones included, with *now_ms (may be NULL) the server's
+ * time. *out is an array of n agents; free() it. */
+int registry_list(struct registry *r, struct registry_agent **out, size_t *n, int64_t *now_ms,
+                  char **cause);
+/* One agent: *found false when there is no record. */
+int registry_get(struct registry *r, const char *id, struct registry_agent *out, bool *found,
+                 char **cause);
+/* Removes any agent's record. */
+int registry_remove(struct registry *r, const char *id, char **cause);
+
+/* Takes over, for q's consumer (the calling agent), up to max tasks that dead agents left
+ * pending in queue q (queue_adopt()); the next dequeues on q hand them out first. *claimed
+ * (may be NULL) receives how many. */
+int registry_reclaim(struct registry *r, struct queue *q, int max, int *claimed, char **cause);
+
+#endif
