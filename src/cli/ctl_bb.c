@@ -6,6 +6,7 @@
 #include "cli/ctl.h"
 
 #include "core/fail.h"
+#include "core/text.h"
 #include "store/audit.h"
 #include "store/blackboard.h"
 #include "store/rlink.h"
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* The actor of an operator's changes: "user@from", as the audit stream has it. */
 static void operator_actor(char *buf, size_t size)
@@ -37,30 +37,6 @@ static struct bb *open_bb(struct cli *cli, struct rlink **l, int *code)
         return NULL;
     operator_actor(actor, sizeof actor);
     return bb_new(*l, actor);
-}
-
-static void iso(int64_t ms, char *buf, size_t size)
-{
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-
-    if (ms <= 0) {
-        snprintf(buf, size, "-");
-        return;
-    }
-    gmtime_r(&s, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* A message from a parser may quote the bad input: keep it printable ASCII. */
-static char *printable(const char *s)
-{
-    char *out = xstrdup(s);
-
-    for (char *p = out; *p != '\0'; p++)
-        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-            *p = '?';
-    return out;
 }
 
 int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
@@ -110,7 +86,7 @@ int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
             continue;
         j = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &jerr);
         if (j == NULL) {
-            why = printable(jerr.text);
+            why = text_safe(jerr.text, 0);
             cause = xasprintf("invalid JSON at column %d: %s", jerr.column, why);
             free(why);
             it = NULL;
@@ -120,9 +96,9 @@ int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
         }
         if (it == NULL) {
             invalid++;
-            why = printable(cause);
-            json_array_append_new(errors, json_pack("{s:I, s:s}", "line", (json_int_t)lineno,
-                                                    "reason", why));
+            why = text_safe(cause, 0);
+            json_array_append_new(
+                errors, json_pack("{s:I, s:s}", "line", (json_int_t)lineno, "reason", why));
             if (!json)
                 printf("line %ld: %s\n", lineno, why);
             free(why);
@@ -152,8 +128,8 @@ int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
         fclose(in);
     if (json) {
         cli_print_json(json_pack("{s:I, s:I, s:I, s:o, s:o}", "accepted", (json_int_t)accepted,
-                                 "duplicate", (json_int_t)duplicate, "invalid",
-                                 (json_int_t)invalid, "errors", errors, "duplicates", dups));
+                                 "duplicate", (json_int_t)duplicate, "invalid", (json_int_t)invalid,
+                                 "errors", errors, "duplicates", dups));
     } else {
         printf("accepted %ld, duplicate %ld, invalid %ld\n", accepted, duplicate, invalid);
         json_decref(errors);
@@ -179,11 +155,12 @@ static int parse_named(const char *what, const char *v, int (*parse)(const char 
 static void print_item_line(const struct bb_item *it)
 {
     const json_t *t = json_object_get(it->body, "title");
-    char when[32];
+    char when[32], *title = text_safe(json_is_string(t) ? json_string_value(t) : "", 80);
 
-    iso(it->updated_ms, when, sizeof when);
+    text_utc(it->updated_ms, when, sizeof when);
     printf("%-20s %-17s %-16s %-20s %s\n", it->id, bb_statuses[it->status].name,
-           bb_section_names[it->section], when, json_is_string(t) ? json_string_value(t) : "");
+           bb_section_names[it->section], when, title);
+    free(title);
 }
 
 static json_t *item_summary(const struct bb_item *it)
@@ -197,8 +174,10 @@ static json_t *item_summary(const struct bb_item *it)
 int ctl_items(struct cli *cli, bool json, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"section", required_argument, NULL, 's'}, {"status", required_argument, NULL, 't'},
-        {"limit", required_argument, NULL, 'l'},   {"offset", required_argument, NULL, 'o'},
+        {"section", required_argument, NULL, 's'},
+        {"status", required_argument, NULL, 't'},
+        {"limit", required_argument, NULL, 'l'},
+        {"offset", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     int section = -1, status = -1, c, code = EXIT_DONE;
@@ -253,8 +232,8 @@ int ctl_items(struct cli *cli, bool json, int argc, char **argv)
         char *cause = NULL;
         int sec = s == -2 ? section : s;
 
-        if (bb_query(b, sec, status, s == -2 ? offset : 0, (size_t)limit - shown, &items, &n,
-                     &next, &cause) != BB_OK) {
+        if (bb_query(b, sec, status, s == -2 ? offset : 0, (size_t)limit - shown, &items, &n, &next,
+                     &cause) != BB_OK) {
             cli_error("ctl items: %s", cause);
             free(cause);
             code = EXIT_UNREACHABLE;
@@ -274,9 +253,9 @@ int ctl_items(struct cli *cli, bool json, int argc, char **argv)
     }
     if (json && code == EXIT_DONE)
         cli_print_json(json_pack("{s:o, s:o}", "items", list, "next",
-                                 section >= 0 || status >= 0 ? (next >= 0 ? json_integer(next)
-                                                                          : json_null())
-                                                             : json_null()));
+                                 section >= 0 || status >= 0
+                                     ? (next >= 0 ? json_integer(next) : json_null())
+                                     : json_null()));
     else
         json_decref(list);
     bb_free(b);
@@ -317,21 +296,29 @@ int ctl_item(struct cli *cli, bool json, int argc, char **argv)
     } else {
         char created[32], updated[32], *body;
 
-        iso(it->created_ms, created, sizeof created);
-        iso(it->updated_ms, updated, sizeof updated);
+        text_utc(it->created_ms, created, sizeof created);
+        text_utc(it->updated_ms, updated, sizeof updated);
         printf("id        %s\nstatus    %s in %s (version %lld)\ncreated   %s\nupdated   %s "
                "by %s\nowner     %s\nattempts  %d\nhash      %s\n",
-               it->id, bb_statuses[it->status].name, bb_section_names[it->section],
-               it->version, created, updated, it->by, it->owner[0] ? it->owner : "-",
-               it->attempts, it->hash);
+               it->id, bb_statuses[it->status].name, bb_section_names[it->section], it->version,
+               created, updated, it->by, it->owner[0] ? it->owner : "-", it->attempts, it->hash);
         if (it->decided_by[0] != '\0') {
-            iso(it->decided_ms, updated, sizeof updated);
+            text_utc(it->decided_ms, updated, sizeof updated);
             printf("decided   by %s at %s\n", it->decided_by, updated);
         }
-        if (it->reason[0] != '\0')
-            printf("reason    %s\n", it->reason);
-        if (it->fail_reason[0] != '\0')
-            printf("failure   %s\n", it->fail_reason);
+        if (it->reason[0] != '\0') {
+            char *r = text_safe(it->reason, 0);
+
+            printf("reason    %s\n", r);
+            free(r);
+        }
+        if (it->fail_reason[0] != '\0') {
+            char *r = text_safe(it->fail_reason, 0);
+
+            printf("failure   %s\n", r);
+            free(r);
+        }
+        /* JSON escapes every control character, so the dump is safe as it is. */
         body = json_dumps(it->body, JSON_INDENT(2) | JSON_SORT_KEYS);
         printf("body      %s\n", body != NULL ? body : "{}");
         free(body);
@@ -386,8 +373,8 @@ static int decide(struct cli *cli, bool json, int argc, char **argv, enum bb_sta
     audit_record_done(&rec);
     if (rc == BB_OK) {
         if (json)
-            cli_print_json(json_pack("{s:s, s:s, s:s}", "id", id, "status",
-                                     bb_statuses[to].name, "by", bb_actor(b)));
+            cli_print_json(json_pack("{s:s, s:s, s:s}", "id", id, "status", bb_statuses[to].name,
+                                     "by", bb_actor(b)));
         else
             printf("%s %s\n", to == BB_APPROVED ? "approved" : "rejected", id);
     } else {

@@ -9,6 +9,7 @@
 #include "cli/ctl.h"
 
 #include "core/fail.h"
+#include "core/text.h"
 #include "store/audit.h"
 #include "store/bus.h"
 #include "store/control.h"
@@ -44,41 +45,6 @@ static int bad_option(const char *verb, int c, int argc, char **argv)
     else
         cli_error("%s: unknown option %s", verb, opt);
     return EXIT_USAGE;
-}
-
-/* A copy of s that is safe to print on a terminal: C0 and C1 controls, DEL and bidi overrides
- * become '?'. Free it. */
-static char *shown(const char *s)
-{
-    char *out = xstrdup(s != NULL ? s : "-");
-    unsigned char *p = (unsigned char *)out;
-
-    for (size_t i = 0; p[i] != '\0'; i++) {
-        if (p[i] < 0x20 || p[i] == 0x7f) {
-            p[i] = '?';
-        } else if (p[i] == 0xC2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) {
-            p[i] = '?';
-            p[++i] = '?';
-        } else if (p[i] == 0xE2 && p[i + 1] == 0x80 && p[i + 2] >= 0xAA && p[i + 2] <= 0xAE) {
-            p[i] = p[i + 1] = p[i + 2] = '?';
-            i += 2;
-        } else if (p[i] == 0xE2 && p[i + 1] == 0x81 && p[i + 2] >= 0xA6 && p[i + 2] <= 0xA9) {
-            p[i] = p[i + 1] = p[i + 2] = '?';
-            i += 2;
-        }
-    }
-    return out;
-}
-
-/* "2024-05-01 12:00:00" (UTC) into buf. */
-static const char *utc(int64_t ms, char *buf, size_t size)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-        snprintf(buf, size, "%lld", (long long)ms);
-    return buf;
 }
 
 static json_t *halt_json(const struct control_halt *h)
@@ -191,10 +157,11 @@ int ctl_resume(struct cli *cli, bool json, int argc, char **argv)
                                  bus_broadcast_channel(BUS_CONTROL)));
     } else if (lifted.halted) {
         char when[32];
-        char *msg = shown(lifted.message), *user = shown(lifted.user), *from = shown(lifted.from);
+        char *msg = text_safe(lifted.message, 0), *user = text_safe(lifted.user, 0),
+             *from = text_safe(lifted.from, 0);
 
         printf("the swarm resumed; it was halted by %s from %s at %s UTC: %s\n", user, from,
-               utc(lifted.time_ms, when, sizeof when), msg);
+               text_utc(lifted.time_ms, when, sizeof when), msg);
         printf("resume sent on %s to %lld subscriber%s\n", bus_broadcast_channel(BUS_CONTROL),
                receivers, receivers == 1 ? "" : "s");
         free(msg);
@@ -258,12 +225,13 @@ int ctl_audit(struct cli *cli, bool json, int argc, char **argv)
         printf("%-19s  %-28s  %-15s  %-16s  %s\n", "TIME (UTC)", "WHO", "WHAT", "ITEM", "REASON");
         for (size_t i = 0; i < n; i++) {
             char when[32];
-            char *user = shown(e[i].user), *from = shown(e[i].from), *what = shown(e[i].what);
-            char *item = shown(e[i].item), *reason = shown(e[i].reason);
+            char *user = text_safe(e[i].user, 0), *from = text_safe(e[i].from, 0),
+                 *what = text_safe(e[i].what, 0);
+            char *item = text_safe(e[i].item, 0), *reason = text_safe(e[i].reason, 0);
             char *who = xasprintf("%s@%s", user, from);
 
-            printf("%-19s  %-28s  %-15s  %-16s  %s\n", utc(e[i].time_ms, when, sizeof when), who,
-                   what, item, reason);
+            printf("%-19s  %-28s  %-15s  %-16s  %s\n", text_utc(e[i].time_ms, when, sizeof when),
+                   who, what, item, reason);
             free(who);
             free(user);
             free(from);

@@ -10,6 +10,7 @@
 #include "cli/ctl.h"
 
 #include "core/fail.h"
+#include "core/text.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/rlink.h"
@@ -32,62 +33,6 @@ static int failed(struct rlink *l, const char *verb, char *cause)
     cli_error("%s: %s", verb, cause);
     free(cause);
     return rlink_connected(l) ? EXIT_REFUSED : EXIT_UNREACHABLE;
-}
-
-/* A copy of s, cut to at most max bytes (at a UTF-8 boundary, marked with "..."), that is safe
- * on a terminal: C0 and C1 controls, DEL and bidi overrides become '?'. Free it. */
-static char *shown(const char *s, size_t max)
-{
-    size_t n = strlen(s != NULL ? s : "-");
-    char *out;
-    unsigned char *p;
-
-    if (n > max) {
-        while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-            max--;
-        out = xasprintf("%.*s...", (int)max, s);
-    } else {
-        out = xstrdup(s != NULL ? s : "-");
-    }
-    p = (unsigned char *)out;
-    for (size_t i = 0; p[i] != '\0'; i++) {
-        if (p[i] < 0x20 || p[i] == 0x7f) {
-            p[i] = '?';
-        } else if (p[i] == 0xC2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) {
-            p[i] = '?';
-            p[++i] = '?';
-        } else if (p[i] == 0xE2 && ((p[i + 1] == 0x80 && p[i + 2] >= 0xAA && p[i + 2] <= 0xAE) ||
-                                    (p[i + 1] == 0x81 && p[i + 2] >= 0xA6 && p[i + 2] <= 0xA9))) {
-            p[i] = p[i + 1] = p[i + 2] = '?';
-            i += 2;
-        }
-    }
-    return out;
-}
-
-/* "1.2 s", "3 min", "2 h" for an age in ms. */
-static const char *age(int64_t ms, char *buf, size_t size)
-{
-    if (ms < 0)
-        snprintf(buf, size, "-");
-    else if (ms < 60000)
-        snprintf(buf, size, "%.1f s", (double)ms / 1000.0);
-    else if (ms < 3600000)
-        snprintf(buf, size, "%lld min", (long long)(ms / 60000));
-    else
-        snprintf(buf, size, "%lld h", (long long)(ms / 3600000));
-    return buf;
-}
-
-/* "2024-05-01 12:00:00" (UTC). */
-static const char *utc(int64_t ms, char *buf, size_t size)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-        snprintf(buf, size, "%lld", (long long)ms);
-    return buf;
 }
 
 /* Verbs without options: only --json, which cmd_ctl has taken out already. */
@@ -135,13 +80,13 @@ int ctl_agents(struct cli *cli, bool json, int argc, char **argv)
                "HEARTBEAT", "HOST:PID", "CAPABILITIES");
         for (size_t i = 0; i < n; i++) {
             char beat[32], *where = xasprintf("%s:%ld", a[i].host, a[i].pid);
-            char *id = shown(a[i].id, 64), *role = shown(a[i].role, 32);
-            char *tier = shown(a[i].tier, 16), *host = shown(where, 64);
-            char *caps = shown(a[i].capabilities, 80);
+            char *id = text_safe(a[i].id, 64), *role = text_safe(a[i].role, 32);
+            char *tier = text_safe(a[i].tier, 16), *host = text_safe(where, 64);
+            char *caps = text_safe(a[i].capabilities, 80);
 
             printf("%-24s %-10s %-9s %-7s %-10s %-24s %s\n", id, role, tier,
                    registry_status_name(a[i].status),
-                   age(now - a[i].heartbeat_ms, beat, sizeof beat), host, caps);
+                   text_age(now - a[i].heartbeat_ms, beat, sizeof beat), host, caps);
             free(where);
             free(id);
             free(role);
@@ -205,11 +150,11 @@ int ctl_queues(struct cli *cli, bool json, int argc, char **argv)
         if (json) {
             json_array_append_new(list, stats_json(names[i], &s));
         } else {
-            char oldest[32], *name = shown(names[i], 64);
+            char oldest[32], *name = text_safe(names[i], 64);
 
             printf("%-28s %9lld %9lld %8lld %8lld %9lld %10s %7lld\n", name, s.waiting_breaking,
                    s.waiting_normal, s.pending, s.delayed, s.consumers,
-                   age(s.oldest_age_ms, oldest, sizeof oldest), s.dead);
+                   text_age(s.oldest_age_ms, oldest, sizeof oldest), s.dead);
             free(name);
         }
     }
@@ -269,7 +214,7 @@ int ctl_dead_letters(struct cli *cli, bool json, int argc, char **argv)
     }
     name = argv[optind];
     if (!queue_name_valid(name)) {
-        char *bad = shown(name, 80);
+        char *bad = text_safe(name, 80);
 
         cli_error("dead-letters: \"%s\" is not a queue name", bad);
         free(bad);
@@ -308,11 +253,11 @@ int ctl_dead_letters(struct cli *cli, bool json, int argc, char **argv)
                (long long)n < s.dead ? ", newest first" : "");
         for (size_t i = 0; i < n; i++) {
             char when[32], *payload = json_dumps(t[i]->payload, JSON_COMPACT | JSON_ENCODE_ANY);
-            char *id = shown(t[i]->id, 64), *type = shown(t[i]->type, 64);
-            char *err = shown(t[i]->last_error, 400), *body = shown(payload, PAYLOAD_SHOWN);
+            char *id = text_safe(t[i]->id, 64), *type = text_safe(t[i]->type, 64);
+            char *err = text_safe(t[i]->last_error, 400), *body = text_safe(payload, PAYLOAD_SHOWN);
 
             printf("\n%s UTC  %s  type %s, %s, %d deliver%s\n  error:   %s\n  payload: %s\n",
-                   utc(t[i]->dead_ms, when, sizeof when), id, type,
+                   text_utc(t[i]->dead_ms, when, sizeof when), id, type,
                    queue_priority_name(t[i]->priority), t[i]->deliveries,
                    t[i]->deliveries == 1 ? "y" : "ies", err, body);
             free(payload);
