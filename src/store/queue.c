@@ -5,12 +5,13 @@
  * keeps when it next promotes delayed tasks and claims idle ones (the dequeue script does both,
  * but runs only when one of them is due or a task waits in the buffer; the common dequeue is a
  * single XREADGROUP on both streams), the XAUTOCLAIM cursors of its two streams, and a small
- * buffer of tasks it has received but not handed out yet: the normal task that a read of both
- * streams returns beside a breaking one, and tasks taken over from a dead consumer by
- * queue_adopt(). While the buffer holds a task, dequeue runs the script with "breaking only"
- * first, so a breaking task that arrives meanwhile still goes first. A buffered task older than
- * half the visibility timeout is dropped rather than handed out, since another worker may be
- * about to claim it; it stays pending and is claimed like any idle task.
+ * buffer of tasks it has received but not handed out yet: the tasks taken over from a dead
+ * consumer by queue_adopt(). (A normal task that a read of both streams returns beside a
+ * breaking one is given back to its stream at once, never buffered: see take_read().) While the
+ * buffer holds a task, dequeue runs the script with "breaking only" first, so a breaking task that
+ * arrives meanwhile still goes first. A buffered task older than half the visibility timeout is
+ * dropped rather than handed out, since another worker may be about to claim it; it stays pending
+ * and is claimed like any idle task.
  */
 #include "store/queue.h"
 
@@ -526,11 +527,36 @@ static int dequeue_script(struct queue *q, int64_t now, struct queue_task **out,
     return 0;
 }
 
-/* The task of an XREADGROUP reply on both streams (NULL when it holds none). When both
- * streams answered, the breaking task is returned and the normal one waits in the buffer. */
+/* Gives a normal task back to its stream (queue_giveback.lua), for any worker to take. */
+static void give_back(struct queue *q, const char *entry, const redisReply *fields)
+{
+    const char **argv = xcalloc(fields->elements + 6, sizeof *argv);
+    char *cause = NULL;
+    redisReply *r;
+    int argc = 0;
+
+    argv[argc++] = q->stream[S_NORMAL];
+    argv[argc++] = QUEUE_GROUP;
+    argv[argc++] = entry;
+    for (size_t i = 0; i < fields->elements; i++)
+        argv[argc++] = fields->element[i]->str;
+    r = rlink_eval(q->l, &lua_queue_giveback, 1, argc, argv, &cause);
+    /* If it fails the task stays pending here and is claimed after the visibility timeout,
+     * like the task of a worker that died. */
+    if (r != NULL)
+        freeReplyObject(r);
+    free(cause);
+    free(argv);
+}
+
+/* The task of an XREADGROUP reply (NULL when it holds none). A blocking read of both streams
+ * may answer with a task from each when both filled in the same instant: the breaking one is
+ * returned and the normal one given back to its stream at once, never held here, so another
+ * worker takes it without its delivery being counted. */
 static struct queue_task *take_read(struct queue *q, const redisReply *r)
 {
     struct queue_task *got[2] = {NULL, NULL};
+    const redisReply *normal_entry = NULL;
 
     if (r->type == REDIS_REPLY_ARRAY) {
         for (size_t i = 0; i < r->elements; i++) {
@@ -549,36 +575,53 @@ static struct queue_task *take_read(struct queue *q, const redisReply *r)
             got[which] = task_from_entry(e->element[0]->str, e->element[1],
                                          which == S_BREAKING ? QUEUE_BREAKING : QUEUE_NORMAL,
                                          (int)to_ms(field(e->element[1], "att")) + 1);
+            if (which == S_NORMAL)
+                normal_entry = e;
         }
     }
+    if (got[S_BREAKING] != NULL && got[S_NORMAL] != NULL) {
+        give_back(q, normal_entry->element[0]->str, normal_entry->element[1]);
+        queue_task_free(got[S_NORMAL]);
+        got[S_NORMAL] = NULL;
+    }
     got[S_BREAKING] = accept_task(q, got[S_BREAKING]);
-    got[S_NORMAL] = accept_task(q, got[S_NORMAL]);
-    if (got[S_BREAKING] == NULL)
-        return got[S_NORMAL];
-    if (got[S_NORMAL] != NULL)
-        buffer_push(q, got[S_NORMAL]);
-    return got[S_BREAKING];
+    if (got[S_BREAKING] != NULL)
+        return got[S_BREAKING];
+    return accept_task(q, got[S_NORMAL]);
 }
 
-/* One read of both streams, waiting up to block_ms for a task (0: not at all). Both streams
- * may answer when both hold tasks: the normal one then waits in the buffer, and the next
- * dequeue hands it out only once the breaking stream is empty. */
-static int dequeue_block(struct queue *q, int64_t block_ms, struct queue_task **out, char **cause)
+/* One XREADGROUP of the breaking stream, the normal one, or both (streams: 1, 2 or 3),
+ * waiting up to block_ms (0: not at all). */
+static int read_streams(struct queue *q, int streams, int64_t block_ms, struct queue_task **out,
+                        char **cause)
 {
     char block[24];
-    const char *argv[] = {
-        "XREADGROUP", "GROUP",   QUEUE_GROUP,           q->consumer,         "COUNT", "1", "BLOCK",
-        block,        "STREAMS", q->stream[S_BREAKING], q->stream[S_NORMAL], ">",     ">"};
-    int argc = (int)(sizeof argv / sizeof argv[0]);
+    const char *argv[13];
+    int argc = 0;
     redisReply *r;
     char *why = NULL;
 
     *out = NULL;
-    snprintf(block, sizeof block, "%lld", (long long)block_ms);
-    if (block_ms <= 0) { /* BLOCK 0 would wait for ever: leave BLOCK out */
-        memmove(&argv[6], &argv[8], 5 * sizeof argv[0]);
-        argc -= 2;
+    argv[argc++] = "XREADGROUP";
+    argv[argc++] = "GROUP";
+    argv[argc++] = QUEUE_GROUP;
+    argv[argc++] = q->consumer;
+    argv[argc++] = "COUNT";
+    argv[argc++] = "1";
+    if (block_ms > 0) { /* BLOCK 0 would wait for ever: leave BLOCK out */
+        snprintf(block, sizeof block, "%lld", (long long)block_ms);
+        argv[argc++] = "BLOCK";
+        argv[argc++] = block;
     }
+    argv[argc++] = "STREAMS";
+    if (streams & 1)
+        argv[argc++] = q->stream[S_BREAKING];
+    if (streams & 2)
+        argv[argc++] = q->stream[S_NORMAL];
+    if (streams & 1)
+        argv[argc++] = ">";
+    if (streams & 2)
+        argv[argc++] = ">";
     r = rlink_command_argv(q->l, &why, argc, argv, NULL);
     if (r == NULL && no_group(why)) {
         free(why);
@@ -594,6 +637,20 @@ static int dequeue_block(struct queue *q, int64_t block_ms, struct queue_task **
     *out = take_read(q, r);
     freeReplyObject(r);
     return 0;
+}
+
+/* The next new task: breaking first, then normal, each read on its own so that a normal task
+ * is never taken beside a breaking one; only when both are empty does it wait, up to block_ms,
+ * on both at once. */
+static int dequeue_block(struct queue *q, int64_t block_ms, struct queue_task **out, char **cause)
+{
+    if (read_streams(q, 1, 0, out, cause) == -1 || *out != NULL)
+        return *out != NULL ? 0 : -1;
+    if (read_streams(q, 2, 0, out, cause) == -1 || *out != NULL)
+        return *out != NULL ? 0 : -1;
+    if (block_ms <= 0)
+        return 0;
+    return read_streams(q, 3, block_ms, out, cause);
 }
 
 int queue_dequeue(struct queue *q, int timeout_ms, struct queue_task **out, char **cause)

@@ -215,7 +215,23 @@ static void *late_breaking(void *arg)
     l = rlink_new(&a, &opts);
     q = queue_open(l, arg, NULL, NULL, &cause);
     if (q != NULL) {
-        clock_sleep_ms(150, NULL); /* the point: arrive while the other thread is blocked */
+        /* The point: arrive while the other thread is blocked. Wait until the server says a
+         * client is blocked (polling a condition, with a deadline). */
+        int64_t deadline = clock_mono_ms() + 5000;
+
+        while (clock_mono_ms() < deadline) {
+            char *why = NULL;
+            redisReply *r = rlink_command(l, &why, "INFO clients");
+            const char *b = r != NULL ? strstr(r->str, "blocked_clients:") : NULL;
+            bool blocked = b != NULL && atoi(b + 16) > 0;
+
+            if (r != NULL)
+                freeReplyObject(r);
+            free(why);
+            if (blocked)
+                break;
+            clock_sleep_ms(5, NULL);
+        }
         if (queue_enqueue(q, "screen", NULL, QUEUE_BREAKING, "late", NULL, &cause) == -1)
             free(cause);
     } else {
@@ -224,6 +240,41 @@ static void *late_breaking(void *arg)
     queue_free(q);
     rlink_free(l);
     return NULL;
+}
+
+/* A worker busy with a breaking task holds nothing else: the normal task that waited beside it
+ * goes to the next worker at once, on its first delivery (even with max deliveries 1). */
+static void test_no_task_held_beside_breaking(void **state)
+{
+    struct rlink *l = link_to(url());
+    const char *name = qname("held");
+    struct queue *a = open_q(l, name, "wa", 400, 1), *b;
+    struct rlink *l2 = link_to(url());
+    struct queue_task *ta, *tb;
+    struct queue_stats s;
+
+    (void)state;
+    b = open_q(l2, name, "wb", 400, 1);
+    enqueue(a, "n1", QUEUE_NORMAL, 1);
+    enqueue(a, "b1", QUEUE_BREAKING, 2);
+    ta = take(a, 0);
+    assert_non_null(ta);
+    assert_string_equal(ta->id, "b1");
+    tb = take(b, 0);
+    assert_non_null(tb);
+    assert_string_equal(tb->id, "n1");
+    assert_int_equal(tb->deliveries, 1);
+    s = stats(l, name);
+    assert_int_equal(s.pending, 2);
+    assert_int_equal(s.dead, 0);
+    assert_true(ack(a, ta, NULL));
+    assert_true(ack(b, tb, NULL));
+    queue_task_free(ta);
+    queue_task_free(tb);
+    queue_free(b);
+    queue_free(a);
+    rlink_free(l2);
+    rlink_free(l);
 }
 
 static void test_blocking_dequeue_wakes(void **state)
@@ -959,6 +1010,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_priority_order),
+        cmocka_unit_test(test_no_task_held_beside_breaking),
         cmocka_unit_test(test_blocking_dequeue_wakes),
         cmocka_unit_test(test_ack_is_idempotent),
         cmocka_unit_test(test_enqueue_batch),

@@ -1,7 +1,7 @@
 -- queue_ack.lua - completes a task exactly once: sets its done marker unless it exists, and
 -- acknowledges and deletes its stream entry either way. Given the queue's two streams as well,
--- it then reads the next task for the consumer (breaking and normal in one read; the caller
--- keeps a normal task that comes beside a breaking one for later).
+-- it then reads the next task for the consumer: breaking first, normal only when no breaking
+-- task waits (two reads here, so a normal task is never taken beside a breaking one).
 -- KEYS[1] the task's stream, KEYS[2] the task's done marker, KEYS[3] and KEYS[4] (optional)
 --   the breaking and normal streams to read the next task from
 -- ARGV[1] group, ARGV[2] entry id, ARGV[3] done marker TTL ms, ARGV[4] the marker's value (the
@@ -16,10 +16,15 @@ if KEYS[3] then
     -- pcall: the ack above stands whatever the read says (a script is not rolled back), so a
     -- failed read must not turn it into an error; the caller's next dequeue will say what is
     -- wrong.
-    next = redis.pcall('XREADGROUP', 'GROUP', ARGV[1], ARGV[5], 'COUNT', 1, 'STREAMS', KEYS[3],
-                       KEYS[4], '>', '>')
-    if type(next) == 'table' and next.err then
-        next = false
+    for _, stream in ipairs({KEYS[3], KEYS[4]}) do
+        next = redis.pcall('XREADGROUP', 'GROUP', ARGV[1], ARGV[5], 'COUNT', 1, 'STREAMS',
+                           stream, '>')
+        if type(next) == 'table' and next.err then
+            next = false
+        end
+        if next then
+            break
+        end
     end
 end
 return {first and 1 or 0, next}
