@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/ctl.h"
 
+#include "core/text.h"
 #include "store/embedded.h"
 #include "store/rlink.h"
 
@@ -38,6 +39,16 @@ static const struct ctl_verb verbs[] = {
     {"dead-letters", ctl_dead_letters, "QUEUE [--limit N]",
      "a queue's buried tasks with their last error"},
 };
+
+int ctl_failed(struct rlink *l, const char *verb, char *cause)
+{
+    char *shown = text_safe(cause, 0);
+
+    cli_error("%s: %s", verb, shown);
+    free(shown);
+    free(cause);
+    return rlink_connected(l) ? EXIT_REFUSED : EXIT_UNREACHABLE;
+}
 
 struct rlink *ctl_link(struct cli *cli, int *exit_code)
 {

@@ -20,6 +20,11 @@ struct rlink;
  * caller (rlink_free), or NULL after printing why, with *exit_code set. */
 struct rlink *ctl_link(struct cli *cli, int *exit_code);
 
+/* Prints "VERB: CAUSE" (made safe for the terminal), frees cause and returns the exit code of
+ * a failed engine call: 3 when the link is down (unreachable or lost), else 1 (the server
+ * refused it). */
+int ctl_failed(struct rlink *l, const char *verb, char *cause);
+
 int ctl_status(struct cli *cli, bool json, int argc, char **argv);
 
 /* ctl_bb.c: the blackboard. */

@@ -108,16 +108,16 @@ int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
         rc = bb_write(b, it, NULL, BB_PENDING, true, existing, &cause);
         if (rc == BB_OK) {
             accepted++;
-        } else if (rc == BB_DUPLICATE || (rc == BB_REFUSED && strstr(cause, "already exists"))) {
+        } else if (rc == BB_DUPLICATE) {
             duplicate++;
             json_array_append_new(dups, json_pack("{s:I, s:s, s:s}", "line", (json_int_t)lineno,
-                                                  "id", it->id, "existing",
-                                                  rc == BB_DUPLICATE ? existing : it->id));
+                                                  "id", it->id, "existing", existing));
         } else {
-            cli_error("line %ld: %s", lineno, cause);
-            free(cause);
+            char where[48];
+
+            snprintf(where, sizeof where, "ingest: line %ld", lineno);
+            code = ctl_failed(l, where, cause);
             news_item_free(it);
-            code = rc == BB_ERR ? EXIT_UNREACHABLE : EXIT_REFUSED;
             break;
         }
         free(cause);
@@ -152,14 +152,24 @@ static int parse_named(const char *what, const char *v, int (*parse)(const char 
     return x;
 }
 
+/* Names of an item's status and section, "?" for values a newer or broken writer stored. */
+static const char *status_name(const struct bb_item *it)
+{
+    return it->status >= 0 ? bb_statuses[it->status].name : "?";
+}
+
+static const char *section_name(const struct bb_item *it)
+{
+    return it->section >= 0 ? bb_section_names[it->section] : "?";
+}
+
 static void print_item_line(const struct bb_item *it)
 {
     const json_t *t = json_object_get(it->body, "title");
     char when[32], *title = text_safe(json_is_string(t) ? json_string_value(t) : "", 80);
 
     text_utc(it->updated_ms, when, sizeof when);
-    printf("%-20s %-17s %-16s %-20s %s\n", it->id, bb_statuses[it->status].name,
-           bb_section_names[it->section], when, title);
+    printf("%-20s %-17s %-16s %-20s %s\n", it->id, status_name(it), section_name(it), when, title);
     free(title);
 }
 
@@ -288,23 +298,27 @@ int ctl_item(struct cli *cli, bool json, int argc, char **argv)
         cli_error("ctl item: no item \"%s\"", argv[1]);
         code = EXIT_REFUSED;
     } else if (rc != BB_OK) {
-        cli_error("ctl item: %s", cause);
-        free(cause);
-        code = EXIT_UNREACHABLE;
+        code = ctl_failed(l, "item", cause);
     } else if (json) {
         cli_print_json(bb_item_to_json(it));
     } else {
         char created[32], updated[32], *body;
+        char *by = text_safe(it->by, 0), *owner = text_safe(it->owner[0] ? it->owner : "-", 0);
 
         text_utc(it->created_ms, created, sizeof created);
         text_utc(it->updated_ms, updated, sizeof updated);
         printf("id        %s\nstatus    %s in %s (version %lld)\ncreated   %s\nupdated   %s "
                "by %s\nowner     %s\nattempts  %d\nhash      %s\n",
-               it->id, bb_statuses[it->status].name, bb_section_names[it->section], it->version,
-               created, updated, it->by, it->owner[0] ? it->owner : "-", it->attempts, it->hash);
+               it->id, status_name(it), section_name(it), it->version, created, updated, by, owner,
+               it->attempts, it->hash);
+        free(by);
+        free(owner);
         if (it->decided_by[0] != '\0') {
+            char *who = text_safe(it->decided_by, 0);
+
             text_utc(it->decided_ms, updated, sizeof updated);
-            printf("decided   by %s at %s\n", it->decided_by, updated);
+            printf("decided   by %s at %s\n", who, updated);
+            free(who);
         }
         if (it->reason[0] != '\0') {
             char *r = text_safe(it->reason, 0);
@@ -378,9 +392,10 @@ static int decide(struct cli *cli, bool json, int argc, char **argv, enum bb_sta
         else
             printf("%s %s\n", to == BB_APPROVED ? "approved" : "rejected", id);
     } else {
-        cli_error("ctl %s %s: refused: %s", verb, id, cause);
-        free(cause);
-        code = rc == BB_ERR ? EXIT_UNREACHABLE : EXIT_REFUSED;
+        char where[NEWS_ID_MAX + 32];
+
+        snprintf(where, sizeof where, "%s %s: refused", verb, id);
+        code = ctl_failed(l, where, cause);
     }
     bb_free(b);
     rlink_free(l);

@@ -25,15 +25,6 @@
 
 #define AUDIT_DEFAULT_LIMIT 20
 
-/* The exit code for an engine call that failed after the link was up: 3 when the link went
- * down under it, else 1 (the server refused). */
-static int failed(struct rlink *l, const char *verb, char *cause)
-{
-    cli_error("%s: %s", verb, cause);
-    free(cause);
-    return rlink_connected(l) ? EXIT_REFUSED : EXIT_UNREACHABLE;
-}
-
 /* The option getopt_long() stopped at: c is ':' for a missing value ("--message" at the end
  * of the line), '?' for an unknown option. */
 static int bad_option(const char *verb, int c, int argc, char **argv)
@@ -100,7 +91,7 @@ int ctl_emergency(struct cli *cli, bool json, int argc, char **argv)
     if (l == NULL)
         return code;
     if (control_emergency(l, text, halt, &receivers, &id, &cause) == -1) {
-        code = failed(l, "emergency", cause);
+        code = ctl_failed(l, "emergency", cause);
         rlink_free(l);
         return code;
     }
@@ -147,7 +138,7 @@ int ctl_resume(struct cli *cli, bool json, int argc, char **argv)
     if (l == NULL)
         return code;
     if (control_resume(l, note, &lifted, &receivers, &cause) == -1) {
-        code = failed(l, "resume", cause);
+        code = ctl_failed(l, "resume", cause);
         rlink_free(l);
         return code;
     }
@@ -209,7 +200,7 @@ int ctl_audit(struct cli *cli, bool json, int argc, char **argv)
     if (l == NULL)
         return code;
     if (audit_read(l, (int)limit, &e, &n, &cause) == -1) {
-        code = failed(l, "audit", cause);
+        code = ctl_failed(l, "audit", cause);
         rlink_free(l);
         return code;
     }

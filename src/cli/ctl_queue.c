@@ -26,15 +26,6 @@
 #define DEAD_DEFAULT_LIMIT 20
 #define PAYLOAD_SHOWN      60
 
-/* The exit code for an engine call that failed after the link was up: 3 when the link went
- * down under it, else 1. */
-static int failed(struct rlink *l, const char *verb, char *cause)
-{
-    cli_error("%s: %s", verb, cause);
-    free(cause);
-    return rlink_connected(l) ? EXIT_REFUSED : EXIT_UNREACHABLE;
-}
-
 /* Verbs without options: only --json, which cmd_ctl has taken out already. */
 static int no_arguments(const char *verb, int argc, char **argv)
 {
@@ -62,7 +53,7 @@ int ctl_agents(struct cli *cli, bool json, int argc, char **argv)
         return code;
     r = registry_new(l);
     if (registry_list(r, &a, &n, &now, &cause) == -1) {
-        code = failed(l, "agents", cause);
+        code = ctl_failed(l, "agents", cause);
         registry_free(r);
         rlink_free(l);
         return code;
@@ -131,7 +122,7 @@ int ctl_queues(struct cli *cli, bool json, int argc, char **argv)
     }
     if (queue_list(l, &names, &n, &cause) == -1) {
         json_decref(list);
-        code = failed(l, "queues", cause);
+        code = ctl_failed(l, "queues", cause);
         rlink_free(l);
         return code;
     }
@@ -144,7 +135,7 @@ int ctl_queues(struct cli *cli, bool json, int argc, char **argv)
         struct queue_stats s;
 
         if (queue_stats(l, names[i], &s, &cause) == -1) {
-            code = failed(l, "queues", cause);
+            code = ctl_failed(l, "queues", cause);
             break;
         }
         if (json) {
@@ -224,7 +215,7 @@ int ctl_dead_letters(struct cli *cli, bool json, int argc, char **argv)
     if (l == NULL)
         return code;
     if (queue_exists(l, name, &exists, &cause) == -1) {
-        code = failed(l, "dead-letters", cause);
+        code = ctl_failed(l, "dead-letters", cause);
         rlink_free(l);
         return code;
     }
@@ -235,7 +226,7 @@ int ctl_dead_letters(struct cli *cli, bool json, int argc, char **argv)
     }
     if (queue_stats(l, name, &s, &cause) == -1 ||
         queue_dead_letters(l, name, (size_t)limit, &t, &n, &cause) == -1) {
-        code = failed(l, "dead-letters", cause);
+        code = ctl_failed(l, "dead-letters", cause);
         rlink_free(l);
         return code;
     }

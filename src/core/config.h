@@ -49,7 +49,7 @@ struct config_entry {
     const char *key;
     const char *env; /* the overriding environment variable, or NULL */
     bool secret;
-    char value[512]; /* display form: secrets masked, URLs with the password masked */
+    char value[512];    /* display form: secrets masked, URLs with the password masked */
     const char *origin; /* borrowed from the config: valid until config_free() */
 };
 

@@ -16,15 +16,24 @@ const char *const bb_section_names[BB_SECTION_COUNT] = {
 };
 
 const struct bb_status_info bb_statuses[BB_STATUS_COUNT] = {
-    [BB_PENDING] = {"PENDING", BB_RAW_FEED, false, END,
-                    {BB_PROCESSING, BB_ARCHIVED, BB_FAILED, END}},
-    [BB_PROCESSING] = {"PROCESSING", BB_RAW_FEED, false, BB_PENDING,
+    [BB_PENDING] =
+        {"PENDING", BB_RAW_FEED, false, END, {BB_PROCESSING, BB_ARCHIVED, BB_FAILED, END}},
+    [BB_PROCESSING] = {"PROCESSING",
+                       BB_RAW_FEED,
+                       false,
+                       BB_PENDING,
                        {BB_DEBATING, BB_PENDING, BB_ARCHIVED, BB_FAILED, END}},
-    [BB_DEBATING] = {"DEBATING", BB_DEBATE_QUEUE, false, END,
+    [BB_DEBATING] = {"DEBATING",
+                     BB_DEBATE_QUEUE,
+                     false,
+                     END,
                      {BB_CONSENSUS_REACHED, BB_ARCHIVED, BB_FAILED, END}},
-    [BB_CONSENSUS_REACHED] = {"CONSENSUS_REACHED", BB_CONSENSUS, false, END,
-                              {BB_PRODUCING, BB_FAILED, END}},
-    [BB_PRODUCING] = {"PRODUCING", BB_PRODUCTION_FLOOR, false, BB_CONSENSUS_REACHED,
+    [BB_CONSENSUS_REACHED] =
+        {"CONSENSUS_REACHED", BB_CONSENSUS, false, END, {BB_PRODUCING, BB_FAILED, END}},
+    [BB_PRODUCING] = {"PRODUCING",
+                      BB_PRODUCTION_FLOOR,
+                      false,
+                      BB_CONSENSUS_REACHED,
                       {BB_REVIEWING, BB_CONSENSUS_REACHED, BB_FAILED, END}},
     [BB_REVIEWING] = {"REVIEWING", BB_REVIEW_QUEUE, false, END, {BB_APPROVED, BB_REJECTED, END}},
     [BB_APPROVED] = {"APPROVED", BB_REVIEW_QUEUE, false, END, {BB_PUBLISHED_S, BB_FAILED, END}},

@@ -38,15 +38,15 @@ enum bb_status {
 };
 
 #define BB_SECTION_KEEP (-1) /* the status keeps the item in the section it was in */
-#define BB_STATUS_NONE (-1)
+#define BB_STATUS_NONE  (-1)
 
 struct bb_status_info {
     const char *name;
-    int section;     /* enum bb_section, or BB_SECTION_KEEP */
-    bool terminal;   /* PUBLISHED, ARCHIVED, FAILED: nothing follows but archiving */
-    int retry;       /* where a failed attempt that will be retried goes; BB_STATUS_NONE:
-                        it stays in this status */
-    int next[6];     /* the statuses it may move to, ended by BB_STATUS_NONE */
+    int section;   /* enum bb_section, or BB_SECTION_KEEP */
+    bool terminal; /* PUBLISHED, ARCHIVED, FAILED: nothing follows but archiving */
+    int retry;     /* where a failed attempt that will be retried goes; BB_STATUS_NONE:
+                      it stays in this status */
+    int next[6];   /* the statuses it may move to, ended by BB_STATUS_NONE */
 };
 
 extern const char *const bb_section_names[BB_SECTION_COUNT];

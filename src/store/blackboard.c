@@ -167,7 +167,8 @@ int bb_write(struct bb *b, const struct news_item *it, const json_t *extra, enum
     arg(&a, it->hash);
     arg(&a, check_duplicate ? "1" : "0");
     arg(&a, b->actor);
-    json_object_foreach(body, key, v) {
+    json_object_foreach(body, key, v)
+    {
         char *enc = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 
         arg(&a, key);
@@ -178,9 +179,10 @@ int bb_write(struct bb *b, const struct news_item *it, const json_t *extra, enum
     r = run(b, &lua_bb_write, &a, cause);
     if (r == NULL)
         return BB_ERR;
-    if (int_at(r, 0) == 2) {
+    if (int_at(r, 0) == 2 || int_at(r, 0) == 3) {
         snprintf(existing_id, NEWS_ID_MAX + 1, "%s", str_at(r, 1));
-        *cause = xasprintf("duplicate of %s (same content hash)", existing_id);
+        *cause = int_at(r, 0) == 2 ? xasprintf("duplicate of %s (same content hash)", existing_id)
+                                   : xasprintf("item %s already exists", existing_id);
         rc = BB_DUPLICATE;
     } else {
         rc = verdict(r, cause);
@@ -352,7 +354,8 @@ int bb_update(struct bb *b, const char *id, const json_t *patch, const struct bb
         return BB_REFUSED;
     }
     transition_args(b, &a, id, "patch", "", "update", lk, false);
-    json_object_foreach((json_t *)patch, key, v) {
+    json_object_foreach((json_t *)patch, key, v)
+    {
         char *enc = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 
         arg(&a, key);
@@ -371,8 +374,8 @@ int bb_transition(struct bb *b, const char *id, enum bb_status to, const char *r
     return transition_run(b, &a, NULL, cause);
 }
 
-int bb_decide(struct bb *b, const char *id, enum bb_status to, const char *reason,
-              int audit_argc, const char *const *audit_argv, char **cause)
+int bb_decide(struct bb *b, const char *id, enum bb_status to, const char *reason, int audit_argc,
+              const char *const *audit_argv, char **cause)
 {
     struct args a = {0};
 
@@ -430,8 +433,8 @@ static void fill_lock(struct bb_lock *lk, const char *id, const char *token, lon
     lk->fence = fence;
 }
 
-int bb_claim(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms,
-             struct bb_lock *lk, char **cause)
+int bb_claim(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms, struct bb_lock *lk,
+             char **cause)
 {
     struct args a = {0};
     char token[33];
@@ -587,8 +590,8 @@ int bb_counts(struct bb *b, long counts[BB_SECTION_COUNT][BB_STATUS_COUNT], char
     return BB_OK;
 }
 
-int bb_events_read(struct bb *b, const char *after, int block_ms, struct bb_event *out,
-                   size_t max, size_t *n, char **cause)
+int bb_events_read(struct bb *b, const char *after, int block_ms, struct bb_event *out, size_t max,
+                   size_t *n, char **cause)
 {
     redisReply *r, *entries;
     char count[24], block[24];

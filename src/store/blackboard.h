@@ -22,13 +22,14 @@
 #define NEWSROOM_BLACKBOARD_H
 
 #include "store/bb_table.h"
+#include "store/keys.h"
 #include "store/news_item.h"
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define BB_PREFIX "nr:bb:"
+#define BB_PREFIX    NR_PREFIX "bb:"
 #define BB_ACTOR_MAX 127
 
 enum { BB_ERR = -1, BB_OK = 0, BB_REFUSED = 1, BB_DUPLICATE = 2, BB_NONE = 3 };
@@ -69,8 +70,8 @@ void bb_free(struct bb *b);
 const char *bb_actor(const struct bb *b);
 
 /* Creates an item from a news item plus extra body fields (borrowed, may be NULL) in status
- * st (and its section). With check_duplicate, an item whose content hash exists is refused:
- * returns BB_DUPLICATE with existing_id filled. An item whose id exists is BB_REFUSED. */
+ * st (and its section). An item whose id exists, or (with check_duplicate) whose content hash
+ * exists, is refused with BB_DUPLICATE and existing_id filled with the item it duplicates. */
 int bb_write(struct bb *b, const struct news_item *it, const json_t *extra, enum bb_status st,
              bool check_duplicate, char existing_id[NEWS_ID_MAX + 1], char **cause);
 
@@ -94,13 +95,13 @@ int bb_transition(struct bb *b, const char *id, enum bb_status to, const char *r
 /* A human decision (approve / reject): a transition that also records who and when and, in
  * the same atomic step, appends the audit record audit_argv (audit_argc field/value
  * strings, as audit_record_fill() makes them) to the audit stream; 0 and NULL for none. */
-int bb_decide(struct bb *b, const char *id, enum bb_status to, const char *reason,
-              int audit_argc, const char *const *audit_argv, char **cause);
+int bb_decide(struct bb *b, const char *id, enum bb_status to, const char *reason, int audit_argc,
+              const char *const *audit_argv, char **cause);
 
 /* Takes the oldest unlocked item in status `from`, locks it for ttl_ms and moves it to `to`,
  * atomically: BB_OK with *lk filled, or BB_NONE when there is nothing to take. */
-int bb_claim(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms,
-             struct bb_lock *lk, char **cause);
+int bb_claim(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms, struct bb_lock *lk,
+             char **cause);
 /* Moves a claimed item on to `to` and releases its lock, in one step. */
 int bb_complete(struct bb *b, const struct bb_lock *lk, enum bb_status to, const char *reason,
                 char **cause);
@@ -118,8 +119,7 @@ int bb_lock_release(struct bb *b, const struct bb_lock *lk, char **cause);
 /* Runs fn with the item's lock held and releases it on every path: returns fn's result, or
  * what bb_lock_acquire returned when the lock could not be had. */
 int bb_with_lock(struct bb *b, const char *id, int ttl_ms,
-                 int (*fn)(struct bb *, const struct bb_lock *, void *), void *ctx,
-                 char **cause);
+                 int (*fn)(struct bb *, const struct bb_lock *, void *), void *ctx, char **cause);
 
 /* Items of a section and/or status (-1 for any; at least one given), oldest first, from
  * offset, at most limit. *items (free each with bb_item_free, then the array) and *n;
@@ -131,7 +131,7 @@ int bb_query(struct bb *b, int section, int status, long offset, size_t limit,
 int bb_counts(struct bb *b, long counts[BB_SECTION_COUNT][BB_STATUS_COUNT], char **cause);
 
 struct bb_event {
-    char sid[32]; /* stream id: follow from here */
+    char sid[32];  /* stream id: follow from here */
     char kind[16]; /* write, claim, move, decide, retry, failed, update */
     char id[NEWS_ID_MAX + 1];
     char from[24], to[24], section[24];
@@ -144,7 +144,7 @@ struct bb_event {
 /* Up to max events after stream id `after` ("0" from the oldest kept, "$" only new ones),
  * waiting up to block_ms for the first (0: do not wait; keep it below the command timeout).
  * Resuming from the last sid after a reconnect loses nothing still in the stream. */
-int bb_events_read(struct bb *b, const char *after, int block_ms, struct bb_event *out,
-                   size_t max, size_t *n, char **cause);
+int bb_events_read(struct bb *b, const char *after, int block_ms, struct bb_event *out, size_t max,
+                   size_t *n, char **cause);
 
 #endif

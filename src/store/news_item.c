@@ -27,23 +27,67 @@ void news_item_free(struct news_item *item)
     free(item);
 }
 
+/* How one character folds: 0 kept, 1 punctuation (dropped), 2 white space. Beyond ASCII it
+ * knows the spaces and punctuation news copy is full of: no-break and typographic spaces,
+ * dashes, curly quotes, ellipses, guillemets, inverted marks and the ideographic space and
+ * full stops. Letters outside ASCII keep their case. */
+static int fold_class(unsigned int cp)
+{
+    if (cp < 0x80)
+        return isspace((int)cp) ? 2 : ispunct((int)cp) ? 1 : 0;
+    if (cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200B) || cp == 0x202F || cp == 0x205F ||
+        cp == 0x3000)
+        return 2;
+    if (cp == 0xA1 || cp == 0xAB || cp == 0xB7 || cp == 0xBB || cp == 0xBF ||
+        (cp >= 0x2010 && cp <= 0x2027) || (cp >= 0x2030 && cp <= 0x205E) ||
+        (cp >= 0x3001 && cp <= 0x3003) || (cp >= 0x300C && cp <= 0x300F))
+        return 1;
+    return 0;
+}
+
+/* The code point and length of the UTF-8 sequence at p (text is valid UTF-8: jansson checked
+ * it; a stray byte is taken as one character of its own). */
+static size_t next_char(const unsigned char *p, unsigned int *cp)
+{
+    size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 1;
+
+    *cp = n == 1 ? p[0] : p[0] & (0xFF >> (n + 1));
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            *cp = p[0];
+            return 1;
+        }
+        *cp = (*cp << 6) | (p[i] & 0x3F);
+    }
+    return n;
+}
+
 char *news_normalise(const char *text)
 {
     size_t n = strlen(text);
     char *out = xmalloc(n + 1), *o = out;
     bool space = false;
 
-    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
-        if (isspace(*p)) {
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0';) {
+        unsigned int cp;
+        size_t len = next_char(p, &cp);
+        int cls = fold_class(cp);
+
+        if (cls == 2) {
             space = o != out;
-        } else if (*p < 0x80 && ispunct(*p)) {
-            /* punctuation folds away: "U.S." and "US" are one story */
-        } else {
+        } else if (cls == 0) {
+            /* Punctuation (cls 1) folds away: "U.S." and "US" are one story. */
             if (space)
                 *o++ = ' ';
             space = false;
-            *o++ = (char)(*p < 0x80 ? tolower(*p) : *p);
+            if (cp < 0x80) {
+                *o++ = (char)tolower((int)cp);
+            } else {
+                memcpy(o, p, len);
+                o += len;
+            }
         }
+        p += len;
     }
     *o = '\0';
     return out;
@@ -120,9 +164,9 @@ int news_parse_time(const char *s, int64_t *ms)
     }
     if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         return -1;
-    *ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - offset_min * 60) *
-              1000 +
-          frac;
+    *ms =
+        ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - offset_min * 60) * 1000 +
+        frac;
     return 0;
 }
 
@@ -178,8 +222,8 @@ static int take_text(const json_t *obj, const char *field, bool required, size_t
         return -1;
     }
     if (json_string_length(v) > max) {
-        *cause = xasprintf("%s: %zu bytes, more than the %zu allowed", field,
-                           json_string_length(v), max);
+        *cause = xasprintf("%s: %zu bytes, more than the %zu allowed", field, json_string_length(v),
+                           max);
         return -1;
     }
     if ((why = bad_chars(json_string_value(v), allow_newline)) != NULL) {
@@ -214,7 +258,8 @@ struct news_item *news_item_from_json(const json_t *obj, char **cause)
         *cause = xasprintf("expected a JSON object, got %s", type_name(obj));
         return NULL;
     }
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         size_t i = 0;
 
         while (i < sizeof known / sizeof known[0] && strcmp(key, known[i]) != 0)
@@ -261,7 +306,8 @@ struct news_item *news_item_from_json(const json_t *obj, char **cause)
             goto fail;
         }
         it->topics = xcalloc(json_array_size(v) + 1, sizeof *it->topics);
-        json_array_foreach(v, i, t) {
+        json_array_foreach(v, i, t)
+        {
             if (!json_is_string(t) || json_string_length(t) == 0 || json_string_length(t) > 100 ||
                 bad_chars(json_string_value(t), false) != NULL) {
                 *cause = xasprintf("topics[%zu]: expected a short string without control "
@@ -282,8 +328,8 @@ struct news_item *news_item_from_json(const json_t *obj, char **cause)
     v = json_object_get(obj, "id");
     if (v != NULL && !json_is_null(v)) {
         if (!json_is_string(v) || !valid_id(json_string_value(v))) {
-            *cause = xasprintf("id: expected 1 to %d characters of A-Z a-z 0-9 . _ : -",
-                               NEWS_ID_MAX);
+            *cause =
+                xasprintf("id: expected 1 to %d characters of A-Z a-z 0-9 . _ : -", NEWS_ID_MAX);
             goto fail;
         }
         snprintf(it->id, sizeof it->id, "%s", json_string_value(v));

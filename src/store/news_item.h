@@ -11,11 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NEWS_ID_MAX 128
-#define NEWS_TITLE_MAX 1024
+#define NEWS_ID_MAX      128
+#define NEWS_TITLE_MAX   1024
 #define NEWS_CONTENT_MAX (1024 * 1024)
-#define NEWS_URL_MAX 4096
-#define NEWS_TOPICS_MAX 64
+#define NEWS_URL_MAX     4096
+#define NEWS_TOPICS_MAX  64
 
 struct news_item {
     char id[NEWS_ID_MAX + 1]; /* [A-Za-z0-9._:-]; derived from the hash when not given */

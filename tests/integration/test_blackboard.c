@@ -156,9 +156,11 @@ static void test_write_read_duplicate(void **state)
     free(cause);
     cause = NULL;
     assert_int_equal(bb_read(f->b, "story-2", &got, &cause), BB_NONE);
-    /* The same id again: refused. */
-    assert_int_equal(bb_write(f->b, it, NULL, BB_PENDING, false, existing, &cause), BB_REFUSED);
+    /* The same id again: a duplicate of itself. */
+    existing[0] = '\0';
+    assert_int_equal(bb_write(f->b, it, NULL, BB_PENDING, false, existing, &cause), BB_DUPLICATE);
     assert_non_null(strstr(cause, "already exists"));
+    assert_string_equal(existing, "story-1");
     free(cause);
     cause = NULL;
     /* A new item cannot start as FAILED (it has no section of its own). */
@@ -356,6 +358,46 @@ static void test_fail_retries_then_fails(void **state)
     assert_int_equal(bb_claim(f->b, BB_PENDING, BB_PROCESSING, 5000, &lk, &cause), BB_NONE);
 }
 
+static void test_refusals_write_nothing(void **state)
+{
+    struct fx *f = *state;
+    char *cause = NULL, *before, *after;
+    long long events;
+    int now;
+
+    write_ok(f->b, "r1", "refusable");
+    assert_int_equal(bb_transition(f->b, "r1", BB_PROCESSING, NULL, NULL, &cause), BB_OK);
+    assert_int_equal(bb_transition(f->b, "r1", BB_DEBATING, NULL, NULL, &cause), BB_OK);
+    assert_int_equal(bb_transition(f->b, "r1", BB_CONSENSUS_REACHED, NULL, NULL, &cause), BB_OK);
+    assert_int_equal(bb_transition(f->b, "r1", BB_PRODUCING, NULL, NULL, &cause), BB_OK);
+    assert_int_equal(bb_transition(f->b, "r1", BB_REVIEWING, NULL, NULL, &cause), BB_OK);
+    /* A story awaiting a person cannot fail: refused, and not even its attempts move. */
+    before = dump_item(f->l, "r1");
+    events = integer(f->l, "XLEN %s", "nr:bb:events");
+    assert_int_equal(bb_fail(f->b, "r1", NULL, "boom", 3, &now, &cause), BB_REFUSED);
+    assert_non_null(strstr(cause, "cannot fail"));
+    free(cause);
+    cause = NULL;
+    after = dump_item(f->l, "r1");
+    assert_string_equal(before, after);
+    free(after);
+    assert_int_equal(integer(f->l, "XLEN %s", "nr:bb:events"), events);
+    /* A decision whose audit record cannot be written is refused before anything changes. */
+    freeReplyObject(must(f->l, "SET nr:audit %s", "not-a-stream"));
+    {
+        const char *audit[] = {"user", "tester", "what", "approve"};
+
+        assert_int_equal(bb_decide(f->b, "r1", BB_APPROVED, "ok", 4, audit, &cause), BB_REFUSED);
+    }
+    assert_non_null(strstr(cause, "not a stream"));
+    free(cause);
+    after = dump_item(f->l, "r1");
+    assert_string_equal(before, after);
+    free(after);
+    free(before);
+    assert_int_equal(integer(f->l, "XLEN %s", "nr:bb:events"), events);
+}
+
 static void test_locks_and_fencing(void **state)
 {
     struct fx *f = *state;
@@ -366,6 +408,16 @@ static void test_locks_and_fencing(void **state)
 
     write_ok(f->b, "l1", "locked story");
     assert_int_equal(bb_lock_acquire(f->b, "l1", 150, &a, &cause), BB_OK);
+    {
+        struct bb_item *it;
+
+        /* A grant is a write: the version moves and the event names the holder. */
+        assert_int_equal(bb_read(f->b, "l1", &it, &cause), BB_OK);
+        assert_int_equal(it->version, 2);
+        assert_int_equal(it->fence, a.fence);
+        assert_string_equal(it->owner, "tester");
+        bb_item_free(it);
+    }
     /* Held: another holder is refused, and so is a writer without the lock. */
     assert_int_equal(bb_lock_acquire(other, "l1", 5000, &b2, &cause), BB_REFUSED);
     free(cause);
@@ -599,6 +651,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_every_transition, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counts_follow_moves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fail_retries_then_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_write_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locks_and_fencing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_with_lock_releases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_merges, setup, teardown),

@@ -47,8 +47,9 @@ static void test_normalise(void **state)
     n = news_normalise("  Breaking:   U.S. Senate\tPASSES bill!!\n");
     assert_string_equal(n, "breaking us senate passes bill");
     free(n);
-    n = news_normalise("Crème brûlée — “quoted”");
-    assert_string_equal(n, "crème brûlée — “quoted”");
+    /* Typographic punctuation and spaces fold like their ASCII cousins; letters keep case. */
+    n = news_normalise("Crème brûlée — “quoted”…\u00a0Storm’s Ärger");
+    assert_string_equal(n, "crème brûlée quoted storms Ärger");
     free(n);
     n = news_normalise("");
     assert_string_equal(n, "");
@@ -63,6 +64,13 @@ static void test_hash_folds_case_space_punctuation(void **state)
     news_content_hash("Storm hits coast", "Winds of 120 km/h.", a);
     news_content_hash("STORM  hits coast!", "winds of 120 kmh", b);
     news_content_hash("Storm hits coast", "Winds of 130 km/h.", c);
+    {
+        char d[65], e[65];
+
+        news_content_hash("Storm’s “eye” — here", "x", d);
+        news_content_hash("Storm's \"eye\" - here", "x", e);
+        assert_string_equal(d, e);
+    }
     assert_string_equal(a, b);
     assert_string_not_equal(a, c);
     assert_int_equal(strlen(a), 64);

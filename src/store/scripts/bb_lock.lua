@@ -9,5 +9,11 @@ if redis.call('EXISTS', lockkey) == 1 then return {0, 'busy'} end
 local fence = redis.call('INCR', P .. 'fence')
 redis.call('SET', lockkey, token .. ':' .. fence, 'PX', ttl)
 -- The item learns the new number at once: a holder whose lock expired is refused from now on.
-redis.call('HSET', key, 'fence', fence, 'owner', by)
+-- A write like any other: the version moves and the event says who holds it.
+local t = now_ms()
+local v = redis.call('HINCRBY', key, 'version', 1)
+redis.call('HSET', key, 'fence', fence, 'owner', by, 'updated', t)
+local f = redis.call('HMGET', key, 'status', 'section')
+event({'k', 'lock', 'id', id, 'from', f[1], 'to', f[1], 'sec', f[2], 'v', v, 'by', by,
+       'why', 'locked', 't', t})
 return {1, fence}

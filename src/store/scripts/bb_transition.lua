@@ -16,6 +16,16 @@ local from, sec = cur[1], cur[2]
 if not from then return {0, 'no item ' .. id, '', '', ''} end
 local bad = check_holder(key, id, holder, fence)
 if bad then return refuse(key, bad) end
+-- Everything that could refuse is checked before the first write: a script is not rolled back.
+if mode == 'decide' and ARGV[10] and ARGV[10] ~= '' then
+  local kind = redis.call('TYPE', ARGV[10])['ok']
+  if kind ~= 'stream' and kind ~= 'none' then
+    return refuse(key, 'the audit stream ' .. ARGV[10] .. ' is a ' .. kind .. ', not a stream')
+  end
+end
+if mode == 'fail' and not BB_ALLOWED[from]['FAILED'] then
+  return refuse(key, 'cannot fail an item that is ' .. from)
+end
 local t = now_ms()
 local v, tosec
 
@@ -37,9 +47,6 @@ elseif mode == 'fail' then
   local attempts = redis.call('HINCRBY', key, 'attempts', 1)
   if attempts >= max then
     to = 'FAILED'
-    if not BB_ALLOWED[from]['FAILED'] then
-      return refuse(key, 'cannot fail an item that is ' .. from)
-    end
   else
     to = BB_RETRY[from] or from
   end

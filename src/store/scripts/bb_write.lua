@@ -1,8 +1,9 @@
 -- Create a blackboard item.
 -- ARGV: prefix, id, section, status, content hash, check duplicate ('1'/'0'), actor,
 --       then pairs of body field name and JSON value.
--- Returns {1, version} when written, {2, existing id} for a duplicate content hash,
--- {0, reason} when refused. Nothing is written unless everything is.
+-- Returns {1, version} when written, {2, existing id} for a duplicate content hash, {3, id}
+-- when an item with this id exists, {0, reason} when refused. Nothing is written unless
+-- everything is.
 local id, sec, st, hash, dup, by = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local key = P .. 'item:' .. id
 if not BB_SECTIONS[sec] then return {0, 'unknown section ' .. sec} end
@@ -10,7 +11,7 @@ if BB_STATUS_SECTION[st] == nil then return {0, 'unknown status ' .. st} end
 if BB_STATUS_SECTION[st] and BB_STATUS_SECTION[st] ~= sec then
   return {0, 'status ' .. st .. ' belongs in section ' .. BB_STATUS_SECTION[st] .. ', not ' .. sec}
 end
-if redis.call('EXISTS', key) == 1 then return {0, 'item ' .. id .. ' already exists'} end
+if redis.call('EXISTS', key) == 1 then return {3, id} end
 if hash ~= '' then
   local existing = redis.call('GET', P .. 'hash:' .. hash)
   if existing and dup == '1' then return {2, existing} end
