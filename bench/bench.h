@@ -23,6 +23,11 @@ struct bench_figure {
 /* Prints the report; machine is filled in from uname and the number of processors. */
 void bench_report(const char *bench, const struct bench_figure *f, int n, bool json);
 
+/* Sum of the calls of every command in INFO commandstats, INFO itself left out (the Redis
+ * commands a benchmark made, as a delta of two readings); -1 when the server does not answer. */
+struct rlink;
+long long bench_command_calls(struct rlink *l);
+
 /* The median of n values (sorts them in place). */
 double bench_median(double *v, int n);
 

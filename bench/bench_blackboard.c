@@ -111,27 +111,6 @@ static double timed(const char *mode, int n, int threads, const struct redis_add
     return bad ? -1 : (double)(clock_mono_us() - t0) / 1e6;
 }
 
-/* Sum of calls in INFO commandstats, without INFO itself. */
-static long long command_calls(struct rlink *l)
-{
-    char *cause = NULL;
-    redisReply *r = rlink_command(l, &cause, "INFO commandstats");
-    long long total = 0;
-
-    if (r == NULL) {
-        free(cause);
-        return -1;
-    }
-    for (const char *p = r->str; (p = strstr(p, "cmdstat_")) != NULL; p++) {
-        const char *calls = strstr(p, ":calls=");
-
-        if (calls != NULL && strncmp(p, "cmdstat_info:", 13) != 0)
-            total += strtoll(calls + 7, NULL, 10);
-    }
-    freeReplyObject(r);
-    return total;
-}
-
 int bench_blackboard(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -207,9 +186,9 @@ int bench_blackboard(int argc, char **argv)
         }
         freeReplyObject(r);
         if ((w_s = timed("write", (int)n, threads, &addr, &opt)) < 0 ||
-            (before = command_calls(l)) < 0 ||
+            (before = bench_command_calls(l)) < 0 ||
             (t_s = timed("walk", (int)n, threads, &addr, &opt)) < 0 ||
-            (after = command_calls(l)) < 0 ||
+            (after = bench_command_calls(l)) < 0 ||
             (p_s = timed("ping", (int)n, threads, &addr, &opt)) < 0) {
             code = EXIT_UNREACHABLE;
             goto out;

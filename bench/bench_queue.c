@@ -178,27 +178,6 @@ static void *bench_thread(void *p)
     return NULL;
 }
 
-/* Sum of calls in INFO commandstats, INFO itself left out; -1 on failure. */
-static long long command_calls(struct rlink *l)
-{
-    char *cause = NULL;
-    redisReply *r = rlink_command(l, &cause, "INFO commandstats");
-    long long total = 0;
-
-    if (r == NULL) {
-        free(cause);
-        return -1;
-    }
-    for (const char *p = r->str; p != NULL && (p = strstr(p, "cmdstat_")) != NULL; p++) {
-        const char *calls = strstr(p, ":calls=");
-
-        if (calls != NULL && strncmp(p, "cmdstat_info:", 13) != 0)
-            total += strtoll(calls + 7, NULL, 10);
-    }
-    freeReplyObject(r);
-    return total;
-}
-
 /* Deletes the bench queue's keys. */
 static void drop_queue(struct rlink *l, const char *name)
 {
@@ -250,13 +229,13 @@ static int run_ours(struct rlink *l, const struct redis_addr *addr, const struct
     }
     while (atomic_load(&run.ready) < workers + 1 && !stopping(&run))
         clock_sleep_ms(1, NULL); /* start barrier */
-    calls0 = command_calls(l);
+    calls0 = bench_command_calls(l);
     t0 = clock_mono_us();
     atomic_store(&run.go, 1);
     for (int i = 0; i <= workers; i++)
         pthread_join(args[i].th, NULL);
     t1 = clock_mono_us();
-    calls1 = command_calls(l);
+    calls1 = bench_command_calls(l);
     if (run.error != NULL || cli_stop || atomic_load(&run.acked) != n) {
         cli_error("bench queue: %s", run.error != NULL ? run.error
                                      : cli_stop        ? "interrupted"

@@ -1,12 +1,15 @@
 /*
- * bench_report.c - the report of every benchmark (a table, or one JSON object with --json)
- * and the median helper; see bench.h. Main thread only, no state.
+ * bench_report.c - the report of every benchmark (a table, or one JSON object with --json),
+ * the median helper and the Redis command counter; see bench.h. Main thread only, no state.
  */
 #include "bench.h"
+
+#include "store/rlink.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -68,4 +71,25 @@ void bench_report(const char *bench, const struct bench_figure *f, int n, bool j
         else
             printf("%-28s %14.1f %-14s\n", f[i].name, f[i].value, f[i].unit);
     }
+}
+
+long long bench_command_calls(struct rlink *l)
+{
+    char *cause = NULL;
+    redisReply *r = rlink_command(l, &cause, "INFO commandstats");
+    long long total = 0;
+
+    if (r == NULL) {
+        free(cause);
+        return -1;
+    }
+    for (const char *p = r->type == REDIS_REPLY_STRING ? r->str : NULL;
+         p != NULL && (p = strstr(p, "cmdstat_")) != NULL; p++) {
+        const char *calls = strstr(p, ":calls=");
+
+        if (calls != NULL && strncmp(p, "cmdstat_info:", 13) != 0)
+            total += strtoll(calls + 7, NULL, 10);
+    }
+    freeReplyObject(r);
+    return total;
 }

@@ -56,13 +56,15 @@ async function commandCalls(redis) {
 async function run(bullmq, IORedis, admin, mode) {
   const { Queue, Worker } = bullmq;
   const name = `nrbench-${process.pid}-${mode}-${Date.now()}`;
-  const queue = new Queue(name, { connection: connection() });
+  // Under Newsroom's own namespace (docs/redis-keys.md), and removed at the end.
+  const queue = new Queue(name, { connection: connection(), prefix: 'nr:bench:bull' });
   let done = 0;
   let failure = null;
   let finish;
   let finished = new Promise((resolve) => { finish = resolve; });
   const worker = new Worker(name, async () => {}, {
     connection: connection(),
+    prefix: 'nr:bench:bull',
     concurrency: workers,
     autorun: false,
     removeOnComplete: { count: 0 },
