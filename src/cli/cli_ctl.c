@@ -26,7 +26,8 @@ struct ctl_verb {
 static const struct ctl_verb verbs[] = {
     {"status", ctl_status, "", "the Redis link: address, server version, role, latency"},
     {"ingest", ctl_ingest, "FILE|-", "add news items from JSON Lines; counts and reasons"},
-    {"items", ctl_items, "[--section S] [--status S] [--limit N]", "list blackboard items"},
+    {"items", ctl_items, "[--section S] [--status S] [--limit N] [--after C]",
+     "list blackboard items"},
     {"item", ctl_item, "ID", "one item: state, decisions, body"},
     {"approve", ctl_approve, "ID [--note TEXT]", "approve a story awaiting review"},
     {"reject", ctl_reject, "ID --reason TEXT", "reject a story awaiting review"},

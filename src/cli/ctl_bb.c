@@ -187,11 +187,13 @@ int ctl_items(struct cli *cli, bool json, int argc, char **argv)
         {"section", required_argument, NULL, 's'},
         {"status", required_argument, NULL, 't'},
         {"limit", required_argument, NULL, 'l'},
-        {"offset", required_argument, NULL, 'o'},
+        {"after", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
     int section = -1, status = -1, c, code = EXIT_DONE;
-    long limit = 50, offset = 0, next = -1;
+    long limit = 50;
+    const char *after = "";
+    char next[BB_CURSOR_MAX + 1] = "";
     struct rlink *l;
     struct bb *b;
     json_t *list = json_array();
@@ -210,17 +212,15 @@ int ctl_items(struct cli *cli, bool json, int argc, char **argv)
                 goto usage;
             break;
         case 'l':
-        case 'o': {
-            long v = strtol(optarg, &end, 10);
-
-            if (*optarg == '\0' || *end != '\0' || v < (c == 'l' ? 1 : 0) || v > 100000) {
-                cli_error("ctl items: --%s \"%s\" is not a number from %d to 100000",
-                          c == 'l' ? "limit" : "offset", optarg, c == 'l' ? 1 : 0);
+            limit = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || limit < 1 || limit > 100000) {
+                cli_error("ctl items: --limit \"%s\" is not a number from 1 to 100000", optarg);
                 goto usage;
             }
-            *(c == 'l' ? &limit : &offset) = v;
             break;
-        }
+        case 'a':
+            after = optarg;
+            break;
         default:
             cli_error("ctl items: unknown option %s", argv[optind - 1]);
             goto usage;
@@ -242,11 +242,9 @@ int ctl_items(struct cli *cli, bool json, int argc, char **argv)
         char *cause = NULL;
         int sec = s == -2 ? section : s;
 
-        if (bb_query(b, sec, status, s == -2 ? offset : 0, (size_t)limit - shown, &items, &n, &next,
+        if (bb_query(b, sec, status, s == -2 ? after : "", (size_t)limit - shown, &items, &n, next,
                      &cause) != BB_OK) {
-            cli_error("ctl items: %s", cause);
-            free(cause);
-            code = EXIT_UNREACHABLE;
+            code = ctl_failed(l, "items", cause);
             break;
         }
         for (size_t i = 0; i < n; i++) {
@@ -262,10 +260,9 @@ int ctl_items(struct cli *cli, bool json, int argc, char **argv)
             break;
     }
     if (json && code == EXIT_DONE)
-        cli_print_json(json_pack("{s:o, s:o}", "items", list, "next",
-                                 section >= 0 || status >= 0
-                                     ? (next >= 0 ? json_integer(next) : json_null())
-                                     : json_null()));
+        cli_print_json(json_pack(
+            "{s:o, s:o}", "items", list, "next",
+            (section >= 0 || status >= 0) && next[0] != '\0' ? json_string(next) : json_null()));
     else
         json_decref(list);
     bb_free(b);
@@ -274,7 +271,7 @@ int ctl_items(struct cli *cli, bool json, int argc, char **argv)
 usage:
     json_decref(list);
     fprintf(stderr, "usage: newsroom ctl items [--section S] [--status S] [--limit N] "
-                    "[--offset N] [--json]\n");
+                    "[--after CURSOR] [--json]\n");
     return EXIT_USAGE;
 }
 

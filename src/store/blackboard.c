@@ -537,28 +537,33 @@ int bb_with_lock(struct bb *b, const char *id, int ttl_ms,
     return rc;
 }
 
-int bb_query(struct bb *b, int section, int status, long offset, size_t limit,
-             struct bb_item ***items, size_t *n, long *next, char **cause)
+int bb_query(struct bb *b, int section, int status, const char *after, size_t limit,
+             struct bb_item ***items, size_t *n, char next[BB_CURSOR_MAX + 1], char **cause)
 {
     struct args a = {0};
     redisReply *r;
 
     *items = NULL;
     *n = 0;
-    *next = -1;
     if (section < 0 && status < 0) {
         *cause = xasprintf("a query needs a section or a status");
+        return BB_REFUSED;
+    }
+    if (after != NULL && strlen(after) > BB_CURSOR_MAX) {
+        *cause = xasprintf("the cursor is longer than %d characters", BB_CURSOR_MAX);
         return BB_REFUSED;
     }
     arg(&a, BB_PREFIX);
     arg(&a, section >= 0 ? bb_section_names[section] : "");
     arg(&a, status >= 0 ? bb_statuses[status].name : "");
-    argn(&a, offset < 0 ? 0 : offset);
+    /* Copied before next is written: a caller may pass the same buffer as both. */
+    arg(&a, after != NULL ? after : "");
+    next[0] = '\0';
     argn(&a, (long long)(limit == 0 ? 1 : limit));
     r = run(b, &lua_bb_query, &a, cause);
     if (r == NULL)
-        return BB_ERR;
-    *next = (long)int_at(r, 0);
+        return strncmp(*cause, "bad cursor", 10) == 0 ? BB_REFUSED : BB_ERR;
+    snprintf(next, BB_CURSOR_MAX + 1, "%s", str_at(r, 0));
     *items = xcalloc(r->elements, sizeof **items);
     for (size_t i = 1; i < r->elements; i++)
         (*items)[(*n)++] = item_from_hash(r->element[i]);

@@ -121,11 +121,14 @@ int bb_lock_release(struct bb *b, const struct bb_lock *lk, char **cause);
 int bb_with_lock(struct bb *b, const char *id, int ttl_ms,
                  int (*fn)(struct bb *, const struct bb_lock *, void *), void *ctx, char **cause);
 
-/* Items of a section and/or status (-1 for any; at least one given), oldest first, from
- * offset, at most limit. *items (free each with bb_item_free, then the array) and *n;
- * *next is the offset of the next page or -1 at the end. */
-int bb_query(struct bb *b, int section, int status, long offset, size_t limit,
-             struct bb_item ***items, size_t *n, long *next, char **cause);
+/* Items of a section and/or status (-1 for any; at least one given), oldest first, after
+ * cursor `after` ("" or NULL from the start), at most limit. *items (free each with
+ * bb_item_free, then the array) and *n; next receives the cursor of the next page, "" at the
+ * end (next may be the same buffer as after). Cursors are positions, not counts: items that
+ * move meanwhile never make a page skip or repeat one. */
+#define BB_CURSOR_MAX (32 + NEWS_ID_MAX)
+int bb_query(struct bb *b, int section, int status, const char *after, size_t limit,
+             struct bb_item ***items, size_t *n, char next[BB_CURSOR_MAX + 1], char **cause);
 
 /* Item counts per section and status. */
 int bb_counts(struct bb *b, long counts[BB_SECTION_COUNT][BB_STATUS_COUNT], char **cause);
