@@ -12,6 +12,7 @@
 #include "store/rlink.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,13 +203,84 @@ void bb_item_free(struct bb_item *it)
     free(it);
 }
 
-/* Builds an item from a flat HGETALL reply (field, value, ...). */
+/* The state fields of an item's hash and where each goes in struct bb_item. */
+enum field_kind { F_TEXT, F_DUP, F_LL, F_I64, F_INT, F_SECTION, F_STATUS };
+
+static const struct item_field {
+    const char *name;
+    enum field_kind kind;
+    size_t offset;
+    size_t size; /* F_TEXT: the buffer */
+} item_fields[] = {
+#define TEXT(n, f)                                                                                 \
+    {                                                                                              \
+        n, F_TEXT, offsetof(struct bb_item, f), sizeof(((struct bb_item *)0)->f)                   \
+    }
+#define OF(n, k, f)                                                                                \
+    {                                                                                              \
+        n, k, offsetof(struct bb_item, f), 0                                                       \
+    }
+    TEXT("id", id),
+    OF("section", F_SECTION, section),
+    OF("status", F_STATUS, status),
+    OF("version", F_LL, version),
+    TEXT("owner", owner),
+    TEXT("hash", hash),
+    OF("attempts", F_INT, attempts),
+    OF("created", F_I64, created_ms),
+    OF("updated", F_I64, updated_ms),
+    OF("fence", F_LL, fence),
+    TEXT("by", by),
+    TEXT("decided_by", decided_by),
+    OF("decided_at", F_I64, decided_ms),
+    OF("reason", F_DUP, reason),
+    OF("fail_reason", F_DUP, fail_reason),
+    OF("archive_reason", F_DUP, archive_reason),
+#undef TEXT
+#undef OF
+};
+
+static void set_field(struct bb_item *it, const struct item_field *f, const char *v)
+{
+    char *at = (char *)it + f->offset;
+
+    switch (f->kind) {
+    case F_TEXT:
+        snprintf(at, f->size, "%s", v);
+        break;
+    case F_DUP:
+        free(*(char **)(void *)at);
+        *(char **)(void *)at = xstrdup(v);
+        break;
+    case F_LL:
+        *(long long *)(void *)at = strtoll(v, NULL, 10);
+        break;
+    case F_I64:
+        *(int64_t *)(void *)at = (int64_t)strtoll(v, NULL, 10);
+        break;
+    case F_INT:
+        *(int *)(void *)at = atoi(v);
+        break;
+    case F_SECTION:
+        *(int *)(void *)at = bb_section_parse(v);
+        break;
+    case F_STATUS:
+        *(int *)(void *)at = bb_status_parse(v);
+        break;
+    }
+}
+
+/* Builds an item from a flat HGETALL reply (field, value, ...): "f:" fields are the JSON body,
+ * the others the state fields of the table above. */
 static struct bb_item *item_from_hash(const redisReply *h)
 {
     struct bb_item *it = xcalloc(1, sizeof *it);
 
     it->body = json_object();
     it->section = it->status = -1;
+    it->reason = xstrdup("");
+    it->fail_reason = xstrdup("");
+    it->archive_reason = xstrdup("");
     for (size_t i = 0; i + 1 < h->elements; i += 2) {
         const char *k = h->element[i]->str, *v = h->element[i + 1]->str;
 
@@ -217,46 +289,15 @@ static struct bb_item *item_from_hash(const redisReply *h)
 
             if (j != NULL)
                 json_object_set_new(it->body, k + 2, j);
-        } else if (strcmp(k, "id") == 0) {
-            snprintf(it->id, sizeof it->id, "%s", v);
-        } else if (strcmp(k, "section") == 0) {
-            it->section = bb_section_parse(v);
-        } else if (strcmp(k, "status") == 0) {
-            it->status = bb_status_parse(v);
-        } else if (strcmp(k, "version") == 0) {
-            it->version = strtoll(v, NULL, 10);
-        } else if (strcmp(k, "owner") == 0) {
-            snprintf(it->owner, sizeof it->owner, "%s", v);
-        } else if (strcmp(k, "hash") == 0) {
-            snprintf(it->hash, sizeof it->hash, "%s", v);
-        } else if (strcmp(k, "attempts") == 0) {
-            it->attempts = atoi(v);
-        } else if (strcmp(k, "created") == 0) {
-            it->created_ms = strtoll(v, NULL, 10);
-        } else if (strcmp(k, "updated") == 0) {
-            it->updated_ms = strtoll(v, NULL, 10);
-        } else if (strcmp(k, "fence") == 0) {
-            it->fence = strtoll(v, NULL, 10);
-        } else if (strcmp(k, "by") == 0) {
-            snprintf(it->by, sizeof it->by, "%s", v);
-        } else if (strcmp(k, "decided_by") == 0) {
-            snprintf(it->decided_by, sizeof it->decided_by, "%s", v);
-        } else if (strcmp(k, "decided_at") == 0) {
-            it->decided_ms = strtoll(v, NULL, 10);
-        } else if (strcmp(k, "reason") == 0) {
-            it->reason = xstrdup(v);
-        } else if (strcmp(k, "fail_reason") == 0) {
-            it->fail_reason = xstrdup(v);
-        } else if (strcmp(k, "archive_reason") == 0) {
-            it->archive_reason = xstrdup(v);
+            continue;
+        }
+        for (size_t f = 0; f < sizeof item_fields / sizeof item_fields[0]; f++) {
+            if (strcmp(k, item_fields[f].name) == 0) {
+                set_field(it, &item_fields[f], v);
+                break;
+            }
         }
     }
-    if (it->reason == NULL)
-        it->reason = xstrdup("");
-    if (it->fail_reason == NULL)
-        it->fail_reason = xstrdup("");
-    if (it->archive_reason == NULL)
-        it->archive_reason = xstrdup("");
     return it;
 }
 
