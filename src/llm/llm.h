@@ -24,7 +24,7 @@ struct llm_message {
 };
 
 struct llm_request {
-    const char *model;     /* the provider's model name */
+    const char *model; /* the provider's model name */
     const struct llm_message *messages;
     size_t nmessages;
     double temperature;    /* 0 to 2 */
@@ -41,18 +41,57 @@ struct llm_response {
     int completion_tokens;
     double confidence; /* 0 to 1 when known (sim, or parsed from a JSON answer), else -1 */
     int64_t latency_ms;
-    bool cached;       /* served by the response cache: cost 0 */
+    bool cached; /* served by the response cache: cost 0 */
 };
 
 enum llm_error_kind { LLM_ERR_NONE, LLM_ERR_RETRYABLE, LLM_ERR_FATAL };
 
 struct llm_error {
     enum llm_error_kind kind;
-    int http_status;         /* 0 when the request never got an answer */
-    int64_t retry_after_ms;  /* from Retry-After on a 429 / 503, else -1 */
+    int http_status;        /* 0 when the request never got an answer */
+    int64_t retry_after_ms; /* from Retry-After on a 429 / 503, else -1 */
 };
 
 struct llm_provider;
+struct config;
+
+/* The kinds, in the order of the provider table in provider.c. */
+enum llm_kind { LLM_KIND_SIM, LLM_KIND_OPENAI, LLM_KIND_ANTHROPIC, LLM_KIND_COUNT };
+
+/* What llm_provider_new() needs. Strings are borrowed for the call only (the provider copies
+ * them). Zeroed fields take the defaults named here. */
+struct llm_provider_config {
+    const char *kind;     /* "sim", "openai" or "anthropic"; NULL: "sim" */
+    const char *base_url; /* NULL or "": https://api.openai.com, https://api.anthropic.com */
+    const char *api_key;  /* NULL or "": $OPENAI_API_KEY / $ANTHROPIC_API_KEY; never shown */
+    int timeout_ms;       /* whole request, when the request sets none; <= 0: 60000 */
+    int sim_latency_ms[LLM_TIER_COUNT]; /* sim: simulated latency per tier; 0: none */
+    uint64_t sim_seed;                  /* sim: mixed into every request's seed */
+    size_t max_response_bytes;          /* a longer answer is refused; 0: 4 MiB */
+};
+
+/* Fills *out for kind from the [providers] keys of c (base URL, key, timeout, sim latency and
+ * seed). The strings are borrowed from c: valid until config_free(). */
+void llm_provider_config_from(struct llm_provider_config *out, const struct config *c,
+                              const char *kind);
+
+/* A provider of cfg->kind. Returns NULL with *cause for an unknown kind or a network kind
+ * without an API key (the cause names the variable, never a value). Free with
+ * llm_provider_free(). A sim provider may be shared by threads; a network provider holds one
+ * CURL easy handle and belongs to the thread that uses it. */
+struct llm_provider *llm_provider_new(const struct llm_provider_config *cfg, char **cause);
+enum llm_kind llm_provider_kind_id(const struct llm_provider *p);
+/* Whether threads may share p (sim: yes; network kinds: no). */
+bool llm_provider_shareable(const struct llm_provider *p);
+/* "sim", "openai", "anthropic" -> 0 and *out, or -1 for anything else. */
+int llm_kind_parse(const char *name, enum llm_kind *out);
+
+/* Tokenizer estimates (a short word one token, long words a token per 6 letters, digits in
+ * groups of three, punctuation on its own: about 4 to 5 bytes a token on English prose), as
+ * sim counts them and as a budget reservation can estimate a prompt before sending it. */
+int llm_estimate_tokens(const char *text);
+/* The prompt's tokens: every message's content plus a few tokens of framing per message. */
+int llm_estimate_prompt_tokens(const struct llm_request *req);
 
 /* Sends req; fills *resp (owned by the caller: llm_response_clear) or returns -1 with *cause
  * and *err (err may be NULL). */

@@ -1,0 +1,59 @@
+/*
+ * cache.h - the response cache: an answer kept in Redis under a SHA-256 of the provider kind,
+ * the model, the parameters (temperature, max_tokens, json) and the normalised prompt (each
+ * message's role and content with white space folded), with a TTL. A hit comes back with
+ * cached = true (the cost layer records it with cost 0). Hits and misses are counted in Redis
+ * so every process's calls add to one hit rate.
+ *
+ * Threads: a cache uses the Redis link it was given, and a link belongs to one thread, so a
+ * cache belongs to that thread too. Redis trouble never fails a call: the cache then acts as
+ * a miss and the provider answers.
+ */
+#ifndef NEWSROOM_LLM_CACHE_H
+#define NEWSROOM_LLM_CACHE_H
+
+#include "llm/llm.h"
+
+#include <stdint.h>
+
+struct llm_cache;
+struct rlink;
+
+#define LLM_CACHE_KEY_HEX 65 /* 64 hex digits and the NUL */
+
+struct llm_cache_stats {
+    long long hits, misses;
+    double hit_rate; /* hits / (hits + misses); 0 when there were none */
+};
+
+/* A cache over link l (borrowed: it must outlive the cache) keeping answers ttl_s seconds
+ * (0: the cache stores nothing and every lookup is a miss that is not counted). Free with
+ * llm_cache_free(). */
+struct llm_cache *llm_cache_new(struct rlink *l, int ttl_s);
+void llm_cache_free(struct llm_cache *c);
+
+/* The request's key in hex into out. */
+void llm_cache_key(const char *kind, const struct llm_request *req, char out[LLM_CACHE_KEY_HEX]);
+
+/* Looks req up: 1 and *resp filled (cached = true, latency the lookup's) on a hit, 0 on a
+ * miss (or when Redis fails: *cause is then set for the caller to log, and may be ignored),
+ * counting the hit or miss. */
+int llm_cache_get(struct llm_cache *c, const char *kind, const struct llm_request *req,
+                  struct llm_response *resp, char **cause);
+/* Stores resp for req with the TTL. Returns 0, or -1 with *cause. */
+int llm_cache_put(struct llm_cache *c, const char *kind, const struct llm_request *req,
+                  const struct llm_response *resp, char **cause);
+
+/* The counters (nr:llm:cache:stats). Returns 0 or -1 with *cause. */
+int llm_cache_stats(struct llm_cache *c, struct llm_cache_stats *out, char **cause);
+/* Sets both counters to zero (tests, `ctl` later). */
+int llm_cache_stats_reset(struct llm_cache *c, char **cause);
+
+/* llm_complete() through the cache: a hit answers at once; a miss asks p and stores a
+ * successful answer. cache may be NULL (plain llm_complete()). Errors as llm_complete(); a
+ * Redis failure alone never makes it fail. */
+int llm_complete_cached(struct llm_cache *cache, struct llm_provider *p,
+                        const struct llm_request *req, struct llm_response *resp,
+                        struct llm_error *err, char **cause);
+
+#endif

@@ -1,0 +1,412 @@
+/*
+ * fake_llm.c - see fake_llm.h. The request shapes checked here follow the public API
+ * references: OpenAI POST /v1/chat/completions (Authorization: Bearer, JSON body with model,
+ * messages [{role, content}], optional temperature 0-2, max_tokens, response_format
+ * {type}); Anthropic POST /v1/messages (x-api-key, anthropic-version, content-type; body with
+ * model, max_tokens, messages of user/assistant turns starting with user, optional system
+ * and temperature 0-1). Threads: one per connection (libmicrohttpd); state under f->mu.
+ */
+#include "fake_llm.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct fake_llm {
+    enum fake_llm_api api;
+    char key[256];
+    char url[64];
+    struct MHD_Daemon *d;
+    pthread_mutex_t mu;
+    int requests;
+    char *violation;
+    char *last_body;
+};
+
+struct upload {
+    char *buf;
+    size_t len;
+};
+
+static void set_str(struct fake_llm *f, char **slot, const char *s)
+{
+    pthread_mutex_lock(&f->mu);
+    free(*slot);
+    *slot = s != NULL ? strdup(s) : NULL;
+    pthread_mutex_unlock(&f->mu);
+}
+
+static enum MHD_Result send_body(struct MHD_Connection *c, unsigned status, const char *body,
+                                 const char *retry_after)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
+                                                             MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result rc;
+
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    if (retry_after != NULL)
+        MHD_add_response_header(r, "Retry-After", retry_after);
+    rc = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+/* The API's error body for status with message. */
+static enum MHD_Result send_error(struct fake_llm *f, struct MHD_Connection *c, unsigned status,
+                                  const char *type, const char *message, const char *retry_after)
+{
+    json_t *j = f->api == FAKE_OPENAI ? json_pack("{s:{s:s, s:s, s:n, s:n}}", "error", "message",
+                                                  message, "type", type, "param", "code")
+                                      : json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error",
+                                                  "type", type, "message", message);
+    char *s = json_dumps(j, JSON_COMPACT);
+    enum MHD_Result rc = send_body(c, status, s, retry_after);
+
+    free(s);
+    json_decref(j);
+    return rc;
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+    va_list ap;
+    char *s = malloc(512);
+
+    va_start(ap, f);
+    vsnprintf(s, 512, f, ap);
+    va_end(ap);
+    return s;
+}
+
+static bool header_is(struct MHD_Connection *c, const char *name, const char *want)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+
+    return v != NULL && strcmp(v, want) == 0;
+}
+
+static bool header_starts(struct MHD_Connection *c, const char *name, const char *want)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+
+    return v != NULL && strncasecmp(v, want, strlen(want)) == 0;
+}
+
+/* Checks messages: a non-empty array of {role, content: string}. */
+static char *check_messages(json_t *msgs, bool anthropic)
+{
+    size_t i;
+    json_t *m;
+
+    if (!json_is_array(msgs) || json_array_size(msgs) == 0)
+        return fmt("fake: \"messages\" must be a non-empty array");
+    json_array_foreach(msgs, i, m)
+    {
+        const char *role = json_string_value(json_object_get(m, "role"));
+
+        if (!json_is_object(m) || role == NULL || !json_is_string(json_object_get(m, "content")))
+            return fmt("fake: messages[%zu] needs a string role and a string content", i);
+        if (anthropic ? strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0
+                      : strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0 &&
+                            strcmp(role, "system") != 0 && strcmp(role, "developer") != 0)
+            return fmt("fake: messages[%zu].role \"%s\" is not allowed", i, role);
+        if (anthropic && i == 0 && strcmp(role, "user") != 0)
+            return fmt("fake: the first message must be a user turn");
+    }
+    return NULL;
+}
+
+static char *check_openai(struct fake_llm *f, struct MHD_Connection *c, const char *method,
+                          const char *url, json_t *b)
+{
+    char want[300];
+    json_t *t, *mt, *rf;
+
+    if (strcmp(method, "POST") != 0 || strcmp(url, "/v1/chat/completions") != 0)
+        return fmt("fake: %s %s is not POST /v1/chat/completions", method, url);
+    snprintf(want, sizeof want, "Bearer %s", f->key);
+    if (!header_is(c, "Authorization", want))
+        return fmt("fake: the Authorization header is missing or not \"Bearer <the key>\"");
+    if (!header_starts(c, "Content-Type", "application/json"))
+        return fmt("fake: Content-Type is not application/json");
+    if (!json_is_object(b))
+        return fmt("fake: the body is not a JSON object");
+    if (!json_is_string(json_object_get(b, "model")))
+        return fmt("fake: \"model\" must be a string");
+    t = json_object_get(b, "temperature");
+    if (t != NULL && (!json_is_number(t) || json_number_value(t) < 0 || json_number_value(t) > 2))
+        return fmt("fake: \"temperature\" must be a number from 0 to 2");
+    mt = json_object_get(b, "max_tokens");
+    if (mt != NULL && (!json_is_integer(mt) || json_integer_value(mt) < 1))
+        return fmt("fake: \"max_tokens\" must be a positive integer");
+    rf = json_object_get(b, "response_format");
+    if (rf != NULL) {
+        const char *type = json_string_value(json_object_get(rf, "type"));
+
+        if (type == NULL || (strcmp(type, "json_object") != 0 && strcmp(type, "text") != 0 &&
+                             strcmp(type, "json_schema") != 0))
+            return fmt("fake: \"response_format\" must be {\"type\": \"json_object\"|...}");
+    }
+    return check_messages(json_object_get(b, "messages"), false);
+}
+
+static char *check_anthropic(struct fake_llm *f, struct MHD_Connection *c, const char *method,
+                             const char *url, json_t *b)
+{
+    json_t *t, *mt, *sys;
+
+    if (strcmp(method, "POST") != 0 || strcmp(url, "/v1/messages") != 0)
+        return fmt("fake: %s %s is not POST /v1/messages", method, url);
+    if (!header_is(c, "x-api-key", f->key))
+        return fmt("fake: the x-api-key header is missing or not the key");
+    if (!header_is(c, "anthropic-version", "2023-06-01"))
+        return fmt("fake: anthropic-version is missing or not 2023-06-01");
+    if (!header_starts(c, "content-type", "application/json"))
+        return fmt("fake: content-type is not application/json");
+    if (!json_is_object(b))
+        return fmt("fake: the body is not a JSON object");
+    if (!json_is_string(json_object_get(b, "model")))
+        return fmt("fake: \"model\" must be a string");
+    mt = json_object_get(b, "max_tokens");
+    if (!json_is_integer(mt) || json_integer_value(mt) < 1)
+        return fmt("fake: \"max_tokens\" is required, a positive integer");
+    t = json_object_get(b, "temperature");
+    if (t != NULL && (!json_is_number(t) || json_number_value(t) < 0 || json_number_value(t) > 1))
+        return fmt("fake: \"temperature\" must be a number from 0 to 1");
+    sys = json_object_get(b, "system");
+    if (sys != NULL && !json_is_string(sys) && !json_is_array(sys))
+        return fmt("fake: \"system\" must be a string");
+    return check_messages(json_object_get(b, "messages"), true);
+}
+
+static int prompt_tokens(json_t *b)
+{
+    size_t i, n = 0;
+    json_t *m;
+
+    json_array_foreach(json_object_get(b, "messages"), i, m) n +=
+        strlen(json_string_value(json_object_get(m, "content")));
+    if (json_is_string(json_object_get(b, "system")))
+        n += strlen(json_string_value(json_object_get(b, "system")));
+    return (int)(n / 4) + 1;
+}
+
+static enum MHD_Result success(struct fake_llm *f, struct MHD_Connection *c, json_t *b)
+{
+    const char *model = json_string_value(json_object_get(b, "model"));
+    bool json = f->api == FAKE_OPENAI
+                    ? json_object_get(b, "response_format") != NULL
+                    : json_is_string(json_object_get(b, "system")) &&
+                          strstr(json_string_value(json_object_get(b, "system")), "JSON") != NULL;
+    const char *text =
+        json ? "{\"verdict\": \"keep\", \"confidence\": 0.75}" : "Hello from the fake server.";
+    int pt = prompt_tokens(b);
+    json_t *j;
+    char *s;
+    enum MHD_Result rc;
+
+    if (f->api == FAKE_OPENAI)
+        j = json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, s:{s:s, s:s, s:n}, s:n, s:s}], "
+                      "s:{s:i, s:i, s:i}}",
+                      "id", "chatcmpl-fake1", "object", "chat.completion", "created", 1700000000,
+                      "model", model, "choices", "index", 0, "message", "role", "assistant",
+                      "content", text, "refusal", "logprobs", "finish_reason", "stop", "usage",
+                      "prompt_tokens", pt, "completion_tokens", 9, "total_tokens", pt + 9);
+    else
+        j = json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:s, s:n, s:{s:i, s:i}}", "id",
+                      "msg_fake1", "type", "message", "role", "assistant", "model", model,
+                      "content", "type", "text", "text", text, "stop_reason", "end_turn",
+                      "stop_sequence", "usage", "input_tokens", pt, "output_tokens", 9);
+    s = json_dumps(j, JSON_COMPACT);
+    rc = send_body(c, 200, s, NULL);
+    free(s);
+    json_decref(j);
+    return rc;
+}
+
+static enum MHD_Result answer(struct fake_llm *f, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *body)
+{
+    json_t *b = json_loads(body, 0, NULL);
+    char *bad;
+    const char *model;
+    enum MHD_Result rc;
+
+    pthread_mutex_lock(&f->mu);
+    f->requests++;
+    pthread_mutex_unlock(&f->mu);
+    set_str(f, &f->last_body, body);
+    bad = f->api == FAKE_OPENAI ? check_openai(f, c, method, url, b)
+                                : check_anthropic(f, c, method, url, b);
+    if (bad != NULL) {
+        set_str(f, &f->violation, bad);
+        rc = send_error(f, c, 400, "invalid_request_error", bad, NULL);
+        free(bad);
+        json_decref(b);
+        return rc;
+    }
+    model = json_string_value(json_object_get(b, "model"));
+    if (strcmp(model, "scenario-429") == 0)
+        rc = send_error(f, c, 429, f->api == FAKE_OPENAI ? "requests" : "rate_limit_error",
+                        "Rate limit reached; retry after 2s.", "2");
+    else if (strcmp(model, "scenario-429-date") == 0) {
+        char date[64];
+        time_t when = time(NULL) + 3;
+        struct tm tm;
+
+        strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&when, &tm));
+        rc = send_error(f, c, 429, f->api == FAKE_OPENAI ? "requests" : "rate_limit_error",
+                        "Rate limit reached.", date);
+    } else if (strcmp(model, "scenario-500") == 0)
+        rc = send_error(f, c, 500, f->api == FAKE_OPENAI ? "server_error" : "api_error",
+                        "The server had an error while processing your request.", NULL);
+    else if (strcmp(model, "scenario-529") == 0)
+        rc = send_error(f, c, 529, "overloaded_error", "Overloaded", NULL);
+    else if (strcmp(model, "scenario-401") == 0) {
+        char msg[400];
+
+        snprintf(msg, sizeof msg,
+                 "Incorrect API key provided: %s. You can find your API key "
+                 "in your account settings.",
+                 f->key);
+        rc = send_error(f, c, 401,
+                        f->api == FAKE_OPENAI ? "invalid_request_error" : "authentication_error",
+                        msg, NULL);
+    } else if (strcmp(model, "scenario-timeout") == 0) {
+        struct timespec ts = {FAKE_LLM_DELAY_MS / 1000, (FAKE_LLM_DELAY_MS % 1000) * 1000000L};
+
+        nanosleep(&ts, NULL);
+        rc = success(f, c, b);
+    } else if (strcmp(model, "scenario-malformed") == 0)
+        rc = send_body(c, 200, "{\"id\": \"chatcmpl-x\", \"choices\": [", NULL);
+    else if (strcmp(model, "scenario-missing") == 0)
+        rc = send_body(c, 200, "{\"id\": \"x\", \"object\": \"chat.completion\"}", NULL);
+    else
+        rc = success(f, c, b);
+    json_decref(b);
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct fake_llm *f = cls;
+    struct upload *u = *con_cls;
+
+    (void)version;
+    if (u == NULL) {
+        u = calloc(1, sizeof *u);
+        u->buf = calloc(1, 1);
+        *con_cls = u;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        u->buf = realloc(u->buf, u->len + *upload_data_size + 1);
+        memcpy(u->buf + u->len, upload_data, *upload_data_size);
+        u->len += *upload_data_size;
+        u->buf[u->len] = '\0';
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return answer(f, c, url, method, u->buf);
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                    enum MHD_RequestTerminationCode why)
+{
+    struct upload *u = *con_cls;
+
+    (void)cls;
+    (void)c;
+    (void)why;
+    if (u != NULL) {
+        free(u->buf);
+        free(u);
+        *con_cls = NULL;
+    }
+}
+
+struct fake_llm *fake_llm_start(enum fake_llm_api api, const char *key)
+{
+    struct fake_llm *f = calloc(1, sizeof *f);
+    struct sockaddr_in sin = {0};
+    const union MHD_DaemonInfo *info;
+
+    f->api = api;
+    snprintf(f->key, sizeof f->key, "%s", key);
+    pthread_mutex_init(&f->mu, NULL);
+    sin.sin_family = AF_INET;
+    sin.sin_port = 0;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    f->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0,
+                            NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &sin,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_done, f, MHD_OPTION_END);
+    if (f->d == NULL) {
+        fprintf(stderr, "fake_llm: cannot start libmicrohttpd on 127.0.0.1\n");
+        abort();
+    }
+    info = MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_BIND_PORT);
+    if (info == NULL || info->port == 0) {
+        fprintf(stderr, "fake_llm: cannot read the bound port\n");
+        abort();
+    }
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u", (unsigned)info->port);
+    return f;
+}
+
+void fake_llm_stop(struct fake_llm *f)
+{
+    if (f == NULL)
+        return;
+    MHD_stop_daemon(f->d);
+    pthread_mutex_destroy(&f->mu);
+    free(f->violation);
+    free(f->last_body);
+    free(f);
+}
+
+const char *fake_llm_url(const struct fake_llm *f)
+{
+    return f->url;
+}
+
+int fake_llm_requests(struct fake_llm *f)
+{
+    int n;
+
+    pthread_mutex_lock(&f->mu);
+    n = f->requests;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
+static char *copy_of(struct fake_llm *f, char *const *slot)
+{
+    char *s;
+
+    pthread_mutex_lock(&f->mu);
+    s = *slot != NULL ? strdup(*slot) : NULL;
+    pthread_mutex_unlock(&f->mu);
+    return s;
+}
+
+char *fake_llm_violation(struct fake_llm *f)
+{
+    return copy_of(f, &f->violation);
+}
+
+char *fake_llm_last_body(struct fake_llm *f)
+{
+    return copy_of(f, &f->last_body);
+}
