@@ -39,6 +39,12 @@ static const struct ctl_verb verbs[] = {
     {"queues", ctl_queues, "", "every work queue: waiting, pending, delayed, dead letters"},
     {"dead-letters", ctl_dead_letters, "QUEUE [--limit N]",
      "a queue's buried tasks with their last error"},
+    {"budget", ctl_budget,
+     "[AGENT [--set daily=X,hourly=X,task=X,alert=F]] | requests [--all] | grant ID "
+     "[--amount X] | decline ID",
+     "budgets: spent, reserved, limit per window; limits; requests (audited)"},
+    {"usage", ctl_usage_report, "[--by agent|tier|model|task-type] [--since 6h|2d|YYYY-MM-DD]",
+     "LLM calls, tokens and cost; early stops and savings"},
 };
 
 int ctl_failed(struct rlink *l, const char *verb, char *cause)

@@ -44,4 +44,8 @@ int ctl_agents(struct cli *cli, bool json, int argc, char **argv);
 int ctl_queues(struct cli *cli, bool json, int argc, char **argv);
 int ctl_dead_letters(struct cli *cli, bool json, int argc, char **argv);
 
+/* ctl_cost.c: budgets, budget requests and usage. */
+int ctl_budget(struct cli *cli, bool json, int argc, char **argv);
+int ctl_usage_report(struct cli *cli, bool json, int argc, char **argv);
+
 #endif

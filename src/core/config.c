@@ -5,6 +5,7 @@
 #include "core/config.h"
 
 #include "core/fail.h"
+#include "cost/money.h"
 #include "store/redis_url.h"
 
 #include <errno.h>
@@ -16,7 +17,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum key_type { K_STRING, K_INT, K_LEVEL };
+/* K_MONEY: decimal dollars kept as int64_t micro-dollars (cost/money.h); K_RATIO: a fraction
+ * 0 to 1 kept as int64_t millionths; K_BOOL: true/false, yes/no, on/off, 1/0. */
+enum key_type { K_STRING, K_INT, K_LEVEL, K_MONEY, K_RATIO, K_BOOL };
 
 struct key {
     const char *section;
@@ -39,6 +42,11 @@ struct key {
         sec, name, K_INT, offsetof(struct config, field), def, env, false, false, lo, hi           \
     }
 
+#define TYPED(sec, name, type, field, def, env)                                                    \
+    {                                                                                              \
+        sec, name, type, offsetof(struct config, field), def, env, false, false, 0, 0              \
+    }
+
 static const struct key keys[] = {
     STR("general", "swarm_name", swarm_name, "newsroom", "NEWSROOM_SWARM_NAME", false),
     STR("general", "data_dir", data_dir, "", "NEWSROOM_DATA_DIR", false),
@@ -57,6 +65,27 @@ static const struct key keys[] = {
     INT("redis", "reconnect_max_ms", redis_reconnect_max_ms, "5000", NULL, 1, 3600000),
     STR("embedded", "redis_server", embedded_redis_server, "redis-server", NULL, false),
     INT("embedded", "start_timeout_ms", embedded_start_timeout_ms, "5000", NULL, 100, 600000),
+    STR("cost", "pricing_file", pricing_file, "", "NEWSROOM_PRICING_FILE", false),
+    TYPED("cost", "global_daily_budget", K_MONEY, global_daily_budget, "0", "GLOBAL_DAILY_BUDGET"),
+    TYPED("cost", "enable_cost_alerts", K_BOOL, enable_cost_alerts, "true", "ENABLE_COST_ALERTS"),
+    TYPED("cost", "alert_threshold", K_RATIO, alert_threshold_ppm, "0.8", NULL),
+    INT("cost", "reservation_ttl_ms", reservation_ttl_ms, "120000", NULL, 100, 86400000),
+    TYPED("cost", "early_stop_low", K_RATIO, early_stop_low_ppm, "0.3", NULL),
+    TYPED("cost", "early_stop_high", K_RATIO, early_stop_high_ppm, "0.9", NULL),
+    STR("providers", "kind", llm_kind, "sim", "NEWSROOM_LLM_PROVIDER", false),
+    STR("providers", "openai_base_url", openai_base_url, "https://api.openai.com",
+        "OPENAI_BASE_URL", false),
+    STR("providers", "anthropic_base_url", anthropic_base_url, "https://api.anthropic.com",
+        "ANTHROPIC_BASE_URL", false),
+    STR("providers", "openai_api_key", openai_api_key, "", "OPENAI_API_KEY", true),
+    STR("providers", "anthropic_api_key", anthropic_api_key, "", "ANTHROPIC_API_KEY", true),
+    INT("providers", "timeout_ms", llm_timeout_ms, "60000", NULL, 100, 600000),
+    INT("providers", "sim_latency_fast_ms", sim_latency_fast_ms, "200", NULL, 0, 600000),
+    INT("providers", "sim_latency_balanced_ms", sim_latency_balanced_ms, "600", NULL, 0, 600000),
+    INT("providers", "sim_latency_premium_ms", sim_latency_premium_ms, "1200", NULL, 0, 600000),
+    INT("providers", "sim_seed", sim_seed, "1", "NEWSROOM_SIM_SEED", 0, INT_MAX),
+    INT("providers", "cache_ttl_s", llm_cache_ttl_s, "86400", NULL, 0, 31536000),
+    INT("providers", "batch_size", llm_batch_size, "8", NULL, 1, 32),
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
@@ -105,6 +134,36 @@ static int set_value(struct config *c, const struct key *k, const char *value, c
         }
         *(enum log_level *)(void *)((char *)c + k->offset) = lvl;
         return 0;
+    }
+    case K_MONEY:
+    case K_RATIO: {
+        const char *bad = NULL;
+        int64_t v;
+        int rc =
+            k->type == K_MONEY ? money_parse(value, &v, &bad) : money_parse_ratio(value, &v, &bad);
+
+        if (rc == -1) {
+            *why = xasprintf("\"%s\" %s (%s)", value, bad,
+                             k->type == K_MONEY ? "dollars, e.g. 12.50" : "a fraction 0 to 1");
+            return -1;
+        }
+        *(int64_t *)(void *)((char *)c + k->offset) = v;
+        return 0;
+    }
+    case K_BOOL: {
+        static const struct {
+            const char *word;
+            bool value;
+        } words[] = {{"true", true},   {"yes", true}, {"on", true},   {"1", true},
+                     {"false", false}, {"no", false}, {"off", false}, {"0", false}};
+
+        for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+            if (strcmp(value, words[i].word) == 0) {
+                *(bool *)(void *)((char *)c + k->offset) = words[i].value;
+                return 0;
+            }
+        *why = xasprintf("\"%s\" is not true or false", value);
+        return -1;
     }
     }
     return -1;
@@ -207,7 +266,7 @@ static int config_ini_line(void *user, const char *section, const char *name, co
     st->error_line = st->line;
     if (*section == '\0') {
         st->error = xasprintf("key \"%s\" is outside any section (put it under [general], "
-                              "[redis] or [embedded])",
+                              "[redis], [embedded] or [cost])",
                               name);
         return 0;
     }
@@ -374,6 +433,26 @@ void config_entry_get(const struct config *c, int i, struct config_entry *out)
     case K_LEVEL:
         snprintf(out->value, sizeof out->value, "%s",
                  log_level_name(*(enum log_level *)(void *)((char *)cc + k->offset)));
+        break;
+    case K_MONEY:
+        money_format(*(int64_t *)(void *)((char *)cc + k->offset), out->value, sizeof out->value);
+        break;
+    case K_RATIO: {
+        int64_t ppm = *(int64_t *)(void *)((char *)cc + k->offset);
+        char frac[8];
+        int n;
+
+        snprintf(frac, sizeof frac, "%06lld", (long long)(ppm % 1000000));
+        for (n = 6; n > 0 && frac[n - 1] == '0'; n--)
+            ;
+        frac[n] = '\0';
+        snprintf(out->value, sizeof out->value, "%lld%s%s", (long long)(ppm / 1000000),
+                 n > 0 ? "." : "", frac);
+        break;
+    }
+    case K_BOOL:
+        snprintf(out->value, sizeof out->value, "%s",
+                 *(bool *)(void *)((char *)cc + k->offset) ? "true" : "false");
         break;
     }
 }

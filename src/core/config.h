@@ -14,6 +14,7 @@
 #include "core/log.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct redis_addr;
 
@@ -36,6 +37,27 @@ struct config {
     /* [embedded] */
     char *embedded_redis_server;
     int embedded_start_timeout_ms;
+    /* [cost] (src/cost/) */
+    char *pricing_file;          /* empty: the built-in table (cost/pricing.h) */
+    int64_t global_daily_budget; /* micro-dollars per UTC day for the whole swarm; 0: none */
+    bool enable_cost_alerts;     /* BUDGET_ALERT messages and events */
+    int64_t alert_threshold_ppm; /* share of a limit that raises an alert, in millionths */
+    int reservation_ttl_ms;      /* a budget reservation lapses after this long */
+    int64_t early_stop_low_ppm;  /* confidence below this: stop as low quality */
+    int64_t early_stop_high_ppm; /* confidence above this: stop as good enough */
+    /* [providers] (src/llm/) */
+    char *llm_kind;
+    char *openai_base_url;
+    char *anthropic_base_url;
+    char *openai_api_key;    /* secret */
+    char *anthropic_api_key; /* secret */
+    int llm_timeout_ms;
+    int sim_latency_fast_ms;
+    int sim_latency_balanced_ms;
+    int sim_latency_premium_ms;
+    int sim_seed;
+    int llm_cache_ttl_s;
+    int llm_batch_size;
 
     /* Where each key's value came from ("default", "FILE:LINE", "env NAME"), by table row. */
     char **origin;

@@ -43,6 +43,11 @@ extern const struct lua_script lua_registry_beat;
 extern const struct lua_script lua_registry_list;
 extern const struct lua_script lua_registry_remove;
 
+/* Cost control (see src/cost/budget.c, usage.c, early_stop.c and each file's header). */
+extern const struct lua_script lua_cost_budget;
+extern const struct lua_script lua_cost_request;
+extern const struct lua_script lua_cost_stop;
+
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];
 extern const int lua_script_count;

@@ -1,0 +1,113 @@
+/*
+ * cost.c - the budgeted LLM call; see cost.h. A struct cost holds only borrowed pointers and
+ * the agent's id, and belongs to the thread of its link.
+ */
+#include "cost/cost.h"
+
+#include "core/clock.h"
+#include "core/fail.h"
+#include "core/log.h"
+#include "store/rlink.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct cost {
+    struct rlink *l;
+    const struct pricing *p;
+    struct budget_options o;
+    char *agent;
+};
+
+struct cost *cost_new(struct rlink *l, const struct pricing *p, const struct budget_options *o,
+                      const char *agent)
+{
+    struct cost *c = xcalloc(1, sizeof *c);
+
+    c->l = l;
+    c->p = p;
+    c->o = *o;
+    c->agent = xstrdup(agent);
+    return c;
+}
+
+void cost_free(struct cost *c)
+{
+    if (c == NULL)
+        return;
+    free(c->agent);
+    free(c);
+}
+
+const struct pricing_model *cost_model_for(const struct pricing *p, const struct llm_request *req)
+{
+    const struct pricing_model *m = req->model != NULL ? pricing_model(p, req->model) : NULL;
+    enum llm_tier t = LLM_FAST;
+
+    if (m != NULL)
+        return m;
+    if (req->task_type == NULL || pricing_task_tier(p, req->task_type, &t) == -1)
+        t = LLM_FAST;
+    return pricing_tier_model(p, t);
+}
+
+int64_t cost_estimate(const struct pricing *p, const struct llm_request *req)
+{
+    size_t bytes = 0;
+    int tokens, est;
+
+    for (size_t i = 0; i < req->nmessages; i++)
+        if (req->messages[i].content != NULL)
+            bytes += strlen(req->messages[i].content);
+    /* bytes / 4, or the providers' own tokenizer estimate when that says more: a reservation
+     * that comes out short lets the actual cost pass the limit. */
+    tokens = (int)((bytes + 3) / 4);
+    est = llm_estimate_prompt_tokens(req);
+    if (est > tokens)
+        tokens = est;
+    return pricing_cost(cost_model_for(p, req), tokens, req->max_tokens > 0 ? req->max_tokens : 0);
+}
+
+int cost_complete(struct cost *c, struct llm_provider *provider, const char *task,
+                  const struct llm_request *req, struct llm_response *resp,
+                  struct budget_refusal *refusal, struct llm_error *err, char **cause)
+{
+    const struct pricing_model *m = cost_model_for(c->p, req);
+    char id[BUDGET_ID_MAX];
+    struct usage_record u = {0};
+    char *why = NULL;
+    int64_t t0;
+    int rc;
+
+    rc = budget_reserve(c->l, &c->o, clock_wall_ms(), c->agent, task, cost_estimate(c->p, req), id,
+                        refusal, cause);
+    if (rc == -1)
+        return COST_FAILED;
+    if (rc == 1)
+        return COST_DEFERRED;
+    t0 = clock_mono_ms();
+    memset(resp, 0, sizeof *resp);
+    if (llm_complete(provider, req, resp, err, cause) == -1) {
+        if (budget_release(c->l, &c->o, clock_wall_ms(), id, &why) == -1)
+            free(why); /* the reservation lapses by itself after its TTL */
+        return COST_FAILED;
+    }
+    u.agent = c->agent;
+    u.task = task;
+    u.task_type = req->task_type;
+    u.model = req->model != NULL ? req->model : m->name;
+    u.tier = m->tier;
+    u.prompt_tokens = resp->prompt_tokens;
+    u.completion_tokens = resp->completion_tokens;
+    u.duration_ms = resp->latency_ms > 0 ? resp->latency_ms : clock_mono_ms() - t0;
+    u.confidence = resp->confidence;
+    u.cached = resp->cached;
+    u.cost = resp->cached ? 0 : pricing_cost(m, resp->prompt_tokens, resp->completion_tokens);
+    if (budget_commit(c->l, &c->o, clock_wall_ms(), id, &u, NULL, &why) == -1) {
+        /* The call was made and paid for: its answer is kept (a retry would pay twice); the
+         * reservation, still counted, lapses after its TTL. */
+        log_warn("cost: usage of a %s call by %s not recorded: %s", u.model, c->agent, why);
+        free(why);
+    }
+    return COST_OK;
+}

@@ -1,0 +1,49 @@
+/*
+ * cost.h - the budgeted LLM call: estimate the cost from the pricing table (prompt tokens as
+ * bytes / 4, completion as max_tokens), reserve it (budget.h), call llm_complete(), then
+ * commit the actual usage, or release the reservation when the call failed. A refusal
+ * returns COST_DEFERRED with the limit named: the caller's task waits (deferred, not failed,
+ * not lost) until the window rolls over or an operator grants the budget request.
+ *
+ * Threads: a struct cost belongs to one thread, like the link it borrows.
+ */
+#ifndef NEWSROOM_COST_H
+#define NEWSROOM_COST_H
+
+#include "cost/budget.h"
+#include "cost/pricing.h"
+#include "llm/llm.h"
+
+#include <stdint.h>
+
+struct rlink;
+
+/* cost_complete()'s outcomes. */
+enum { COST_OK = 0, COST_FAILED = -1, COST_DEFERRED = 1 };
+
+struct cost;
+
+/* A cost context for agent on the link l and pricing p (both borrowed, and must outlive
+ * it), with the budget options o (copied). Free with cost_free(). */
+struct cost *cost_new(struct rlink *l, const struct pricing *p, const struct budget_options *o,
+                      const char *agent);
+void cost_free(struct cost *c);
+
+/* The model that prices req: req->model when priced, else the model of the task type's tier
+ * (FAST for an unknown task type). Never NULL. Borrowed from p. */
+const struct pricing_model *cost_model_for(const struct pricing *p, const struct llm_request *req);
+/* The estimated cost of req in micro-dollars: prompt tokens as the messages' bytes / 4
+ * (rounded up) or llm_estimate_prompt_tokens() when that is more, completion tokens as
+ * max_tokens. */
+int64_t cost_estimate(const struct pricing *p, const struct llm_request *req);
+
+/* Makes one budgeted call for task (may be NULL) through provider. Returns COST_OK with *resp
+ * filled (llm_response_clear) and the usage recorded; COST_DEFERRED with *refusal filled and
+ * no call made; COST_FAILED with *cause (and *err from the provider when the call itself
+ * failed, the reservation released; err may be NULL). A commit that fails after a
+ * successful call is logged and the answer still returned as COST_OK: the call was paid for. */
+int cost_complete(struct cost *c, struct llm_provider *provider, const char *task,
+                  const struct llm_request *req, struct llm_response *resp,
+                  struct budget_refusal *refusal, struct llm_error *err, char **cause);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * pricing.h - tiers, task type -> tier, and the price of every model, from config/pricing.conf
+ * or the built-in table that matches the shipped file. Prices are integer micro-dollars per
+ * 1,000 tokens (money.h), so every cost is exact.
+ *
+ * File format (INI, read with libinih; any error is "FILE:LINE: ..."):
+ *   [tiers]          FAST = MODEL, BALANCED = MODEL, PREMIUM = MODEL  (each tier's model)
+ *   [tasks]          TASK_TYPE = FAST | BALANCED | PREMIUM
+ *   [model NAME]     tier = TIER, provider = sim | openai | anthropic,
+ *                    prompt_per_1k = DOLLARS, completion_per_1k = DOLLARS
+ *
+ * Threads: a pricing is built once and read-only afterwards; any thread may read it.
+ */
+#ifndef NEWSROOM_PRICING_H
+#define NEWSROOM_PRICING_H
+
+#include "llm/llm.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PRICING_NAME_MAX 64
+/* The highest price per 1K tokens accepted: $1,000 (keeps every cost inside int64). */
+#define PRICING_PRICE_MAX (1000LL * 1000000LL)
+
+struct pricing;
+
+struct pricing_model {
+    char name[PRICING_NAME_MAX];
+    char provider[PRICING_NAME_MAX];
+    enum llm_tier tier;
+    int64_t prompt_per_1k;     /* µ$ per 1,000 prompt tokens */
+    int64_t completion_per_1k; /* µ$ per 1,000 completion tokens */
+};
+
+/* The built-in table (the same as the shipped config/pricing.conf). Free with
+ * pricing_free(). Never NULL. */
+struct pricing *pricing_default(void);
+/* Reads a pricing file. Returns a new pricing (pricing_free) or NULL with *cause =
+ * "FILE:LINE: what is wrong" (or "FILE: ..." for an unreadable file or a missing section). */
+struct pricing *pricing_load(const char *path, char **cause);
+/* path NULL or empty: pricing_default(); else pricing_load(). */
+struct pricing *pricing_open(const char *path, char **cause);
+void pricing_free(struct pricing *p);
+
+/* "FAST", "BALANCED", "PREMIUM"; NULL outside the enum. */
+const char *pricing_tier_name(enum llm_tier t);
+/* Parses a tier name (upper case). Returns 0, or -1. */
+int pricing_tier_parse(const char *name, enum llm_tier *out);
+
+/* The tier of a task type. Returns 0, or -1 when the type is not in the table. */
+int pricing_task_tier(const struct pricing *p, const char *task_type, enum llm_tier *out);
+/* A model by name, or NULL; borrowed from p. */
+const struct pricing_model *pricing_model(const struct pricing *p, const char *name);
+/* The model a tier uses; borrowed, never NULL for a tier inside the enum. */
+const struct pricing_model *pricing_tier_model(const struct pricing *p, enum llm_tier t);
+
+/* Counts and rows, for listing and for comparing two tables. Borrowed. */
+size_t pricing_model_count(const struct pricing *p);
+const struct pricing_model *pricing_model_at(const struct pricing *p, size_t i);
+size_t pricing_task_count(const struct pricing *p);
+/* Task i's name (and its tier in *tier). */
+const char *pricing_task_at(const struct pricing *p, size_t i, enum llm_tier *tier);
+
+/* Whether two tables hold the same tiers, tasks and models (order of rows ignored). */
+bool pricing_equal(const struct pricing *a, const struct pricing *b);
+
+/* The cost in µ$ of a call with these token counts, rounded up to the next micro-dollar.
+ * Negative counts count as 0. */
+int64_t pricing_cost(const struct pricing_model *m, int prompt_tokens, int completion_tokens);
+
+#endif
