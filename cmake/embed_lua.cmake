@@ -1,8 +1,9 @@
 # Writes OUT: a C file with every Lua script in SCRIPTS as
 #   const struct lua_script lua_<name> = { "<name>", "<sha1>", "<body>" };
-# and a table of all of them. Scripts whose name starts with bb_ are preceded by the files in
-# BB_PRELUDE (the blackboard's generated tables and shared functions). Run by the build with
-# cmake -P.
+# and a table of all of them. A script named <family>_<what>.lua is preceded by its family's
+# shared functions, LIBDIR/<family>_lib.lua, when that file exists; bb_ scripts are first
+# preceded by BB_PRELUDE (the blackboard's status tables, generated from the C table). Run by
+# the build with cmake -P.
 set(body "/* Generated from the .lua files in src/store/scripts by cmake/embed_lua.cmake. Do not edit. */\n")
 string(APPEND body "#include <stddef.h>\n\n#include \"store/lua_scripts.h\"\n\n")
 string(REPLACE "|" ";" SCRIPTS "${SCRIPTS}")
@@ -17,6 +18,11 @@ set(count 0)
 foreach(path IN LISTS SCRIPTS)
   get_filename_component(name ${path} NAME_WE)
   file(READ ${path} src)
+  string(REGEX MATCH "^[a-z]+" family "${name}")
+  if(EXISTS "${LIBDIR}/${family}_lib.lua")
+    file(READ "${LIBDIR}/${family}_lib.lua" lib)
+    set(src "${lib}${src}")
+  endif()
   if(name MATCHES "^bb_")
     set(src "${bb_prelude}${src}")
   endif()

@@ -12,15 +12,6 @@ local group, me, from = ARGV[1], ARGV[2], ARGV[3]
 local left, maxd = tonumber(ARGV[4]), tonumber(ARGV[5])
 local out = {}
 
-local function field(f, name)
-    for i = 1, #f, 2 do
-        if f[i] == name then
-            return f[i + 1]
-        end
-    end
-    return nil
-end
-
 for s = 1, 2 do
     if left > 0 then
         local pend = redis.call('XPENDING', KEYS[s], group, '-', '+', left, from)
@@ -41,22 +32,7 @@ for s = 1, 2 do
                     if prev then
                         err = err .. '; last error: ' .. prev
                     end
-                    local t = redis.call('TIME')
-                    local rec = {}
-                    for i = 1, #f, 2 do
-                        if f[i] ~= 'att' and f[i] ~= 'err' and f[i] ~= 'enq' then
-                            rec[#rec + 1] = f[i]
-                            rec[#rec + 1] = f[i + 1]
-                        end
-                    end
-                    local extra = {'enq', field(f, 'enq') or string.match(id, '^(%d+)'), 'pri',
-                                   s == 1 and 'b' or 'n', 'deliveries', tostring(d - 1), 'err',
-                                   err, 'at',
-                                   tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))}
-                    for _, v in ipairs(extra) do
-                        rec[#rec + 1] = v
-                    end
-                    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', unpack(rec))
+                    bury(KEYS[3], ARGV[7], f, id, s == 1 and 'b' or 'n', d - 1, err)
                     redis.call('XACK', KEYS[s], group, id)
                     redis.call('XDEL', KEYS[s], id)
                 else

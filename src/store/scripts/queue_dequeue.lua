@@ -21,20 +21,6 @@ local last = only_breaking and 1 or 2
 local next_due, claim_more = -1, 0
 local task = false
 
-local function now_ms()
-    local t = redis.call('TIME')
-    return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
-local function field(f, name)
-    for i = 1, #f, 2 do
-        if f[i] == name then
-            return f[i + 1]
-        end
-    end
-    return nil
-end
-
 if string.find(flags, 'p', 1, true) then
     local now = now_ms()
     local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)
@@ -81,20 +67,7 @@ if string.find(flags, 'c', 1, true) then
                     if prev then
                         err = err .. '; last error: ' .. prev
                     end
-                    local rec = {}
-                    for i = 1, #f, 2 do
-                        if f[i] ~= 'att' and f[i] ~= 'err' and f[i] ~= 'enq' then
-                            rec[#rec + 1] = f[i]
-                            rec[#rec + 1] = f[i + 1]
-                        end
-                    end
-                    local extra = {'enq', field(f, 'enq') or string.match(id, '^(%d+)'), 'pri',
-                                   s == 1 and 'b' or 'n', 'deliveries', tostring(d - 1), 'err',
-                                   err, 'at', tostring(now_ms())}
-                    for _, v in ipairs(extra) do
-                        rec[#rec + 1] = v
-                    end
-                    redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[9], '*', unpack(rec))
+                    bury(KEYS[4], ARGV[9], f, id, s == 1 and 'b' or 'n', d - 1, err)
                     redis.call('XACK', KEYS[s], group, id)
                     redis.call('XDEL', KEYS[s], id)
                 else

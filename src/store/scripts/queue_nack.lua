@@ -9,15 +9,6 @@
 -- Returns {outcome, deliveries}: outcome "requeued", "delayed", "dead", "done" or "lost".
 local group, id = ARGV[1], ARGV[2]
 
-local function field(f, name)
-    for i = 1, #f, 2 do
-        if f[i] == name then
-            return f[i + 1]
-        end
-    end
-    return nil
-end
-
 if redis.call('EXISTS', KEYS[4]) == 1 then
     redis.call('XACK', KEYS[1], group, id)
     redis.call('XDEL', KEYS[1], id)
@@ -35,25 +26,16 @@ if not e[1] then
 end
 local f = e[1][2]
 local d = (tonumber(field(f, 'att')) or 0) + tonumber(p[1][4])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local rec = {}
-for i = 1, #f, 2 do
-    if f[i] ~= 'att' and f[i] ~= 'err' and f[i] ~= 'enq' then
-        rec[#rec + 1] = f[i]
-        rec[#rec + 1] = f[i + 1]
-    end
-end
+local now = now_ms()
+local rec = task_fields(f, id)
 local function add(...)
     for _, v in ipairs({...}) do
         rec[#rec + 1] = v
     end
 end
-add('enq', field(f, 'enq') or string.match(id, '^(%d+)'))
 
 if ARGV[7] == 'bury' or d >= tonumber(ARGV[4]) then
-    add('pri', ARGV[8], 'deliveries', tostring(d), 'err', ARGV[6], 'at', tostring(now))
-    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], '*', unpack(rec))
+    bury(KEYS[3], ARGV[9], f, id, ARGV[8], d, ARGV[6])
     return {'dead', d}
 end
 add('att', tostring(d), 'err', ARGV[6])
