@@ -120,10 +120,9 @@ static int budget_show(struct cli *cli, bool json, const char *name)
                           "alert", (double)rows[i].alert_ppm / 1e6));
         }
         json_object_set_new(doc, "agents", agents);
-        if (found)
-            cli_print_json(doc);
-        else
-            json_decref(doc);
+        /* An agent asked for by name and not found: the document still comes, with no agents
+         * in it, and the exit code says "refused". */
+        cli_print_json(doc);
     } else {
         printf("%-24s %-6s %12s %12s %12s %8s\n", "AGENT", "WINDOW", "SPENT $", "RESERVED $",
                "LIMIT $", "USED");

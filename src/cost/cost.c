@@ -7,8 +7,10 @@
 #include "core/clock.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "llm/cache.h"
 #include "store/rlink.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +19,17 @@ struct cost {
     const struct pricing *p;
     struct budget_options o;
     char *agent;
+    struct llm_cache *cache;
 };
+
+/* Retries of a call that failed in a retryable way, within one reservation. */
+#define COST_ATTEMPTS    3
+#define COST_MAX_WAIT_MS 30000
+
+void cost_set_cache(struct cost *c, struct llm_cache *cache)
+{
+    c->cache = cache;
+}
 
 struct cost *cost_new(struct rlink *l, const struct pricing *p, const struct budget_options *o,
                       const char *agent)
@@ -59,9 +71,10 @@ int64_t cost_estimate(const struct pricing *p, const struct llm_request *req)
     for (size_t i = 0; i < req->nmessages; i++)
         if (req->messages[i].content != NULL)
             bytes += strlen(req->messages[i].content);
-    /* bytes / 4, or the providers' own tokenizer estimate when that says more: a reservation
-     * that comes out short lets the actual cost pass the limit. */
-    tokens = (int)((bytes + 3) / 4);
+    /* An upper bound, not a guess: a reservation that comes out short would let the actual
+     * cost pass the limit. Every token is at least one byte; chat formats add a few tokens
+     * per message and for the reply. */
+    tokens = (int)(bytes > (size_t)INT_MAX / 2 ? INT_MAX / 2 : bytes) + 4 * (int)req->nmessages + 3;
     est = llm_estimate_prompt_tokens(req);
     if (est > tokens)
         tokens = est;
@@ -76,18 +89,20 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
     char id[BUDGET_ID_MAX];
     struct usage_record u = {0};
     char *why = NULL;
-    int64_t t0;
+    int64_t t0, reserved = cost_estimate(c->p, req);
     int rc;
 
-    rc = budget_reserve(c->l, &c->o, clock_wall_ms(), c->agent, task, cost_estimate(c->p, req), id,
-                        refusal, cause);
+    rc = budget_reserve(c->l, &c->o, clock_wall_ms(), c->agent, task, reserved, id, refusal, cause);
     if (rc == -1)
         return COST_FAILED;
     if (rc == 1)
         return COST_DEFERRED;
     t0 = clock_mono_ms();
     memset(resp, 0, sizeof *resp);
-    if (llm_complete(provider, req, resp, err, cause) == -1) {
+    rc = c->cache != NULL
+             ? llm_complete_cached(c->cache, provider, req, resp, err, cause)
+             : llm_complete_retry(provider, req, resp, err, COST_ATTEMPTS, COST_MAX_WAIT_MS, cause);
+    if (rc == -1) {
         if (budget_release(c->l, &c->o, clock_wall_ms(), id, &why) == -1)
             free(why); /* the reservation lapses by itself after its TTL */
         return COST_FAILED;
@@ -103,6 +118,11 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
     u.confidence = resp->confidence;
     u.cached = resp->cached;
     u.cost = resp->cached ? 0 : pricing_cost(m, resp->prompt_tokens, resp->completion_tokens);
+    if (u.cost > reserved)
+        /* Only a provider that ignores max_tokens gets here: the money is spent, so it is
+         * recorded (and can pass the limit); say so loudly. */
+        log_error("cost: %s call by %s cost %lld µ$, more than the %lld µ$ reserved", u.model,
+                  c->agent, (long long)u.cost, (long long)reserved);
     if (budget_commit(c->l, &c->o, clock_wall_ms(), id, &u, NULL, &why) == -1) {
         /* The call was made and paid for: its answer is kept (a retry would pay twice); the
          * reservation, still counted, lapses after its TTL. */

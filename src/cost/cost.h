@@ -32,9 +32,10 @@ void cost_free(struct cost *c);
 /* The model that prices req: req->model when priced, else the model of the task type's tier
  * (FAST for an unknown task type). Never NULL. Borrowed from p. */
 const struct pricing_model *cost_model_for(const struct pricing *p, const struct llm_request *req);
-/* The estimated cost of req in micro-dollars: prompt tokens as the messages' bytes / 4
- * (rounded up) or llm_estimate_prompt_tokens() when that is more, completion tokens as
- * max_tokens. */
+/* The cost reserved for req in micro-dollars: an upper bound, so the actual cost can never
+ * pass it. Prompt tokens are counted as the messages' bytes (no tokenizer makes a token of
+ * less than one byte) plus 4 per message and 3 for the reply's priming, completion tokens as
+ * max_tokens (which every provider enforces). The actual cost replaces it at commit. */
 int64_t cost_estimate(const struct pricing *p, const struct llm_request *req);
 
 /* Makes one budgeted call for task (may be NULL) through provider. Returns COST_OK with *resp
@@ -42,6 +43,11 @@ int64_t cost_estimate(const struct pricing *p, const struct llm_request *req);
  * no call made; COST_FAILED with *cause (and *err from the provider when the call itself
  * failed, the reservation released; err may be NULL). A commit that fails after a
  * successful call is logged and the answer still returned as COST_OK: the call was paid for. */
+/* Serve calls through the response cache (borrowed, may be NULL to stop): a hit is recorded
+ * as usage with cost 0 and the cached flag. */
+struct llm_cache;
+void cost_set_cache(struct cost *c, struct llm_cache *cache);
+
 int cost_complete(struct cost *c, struct llm_provider *provider, const char *task,
                   const struct llm_request *req, struct llm_response *resp,
                   struct budget_refusal *refusal, struct llm_error *err, char **cause);

@@ -123,7 +123,13 @@ int llm_http_post(struct llm_http *h, const char *url, const char *const *header
         hl = next;
     }
     /* No "Expect: 100-continue" round trip on larger bodies. */
-    hl = curl_slist_append(hl, "Expect:");
+    {
+        struct curl_slist *next = curl_slist_append(hl, "Expect:");
+
+        if (next == NULL)
+            fail("out of memory building HTTP headers");
+        hl = next;
+    }
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_POST, 1L);

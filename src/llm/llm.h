@@ -98,6 +98,13 @@ int llm_estimate_prompt_tokens(const struct llm_request *req);
 int llm_complete(struct llm_provider *p, const struct llm_request *req, struct llm_response *resp,
                  struct llm_error *err, char **cause);
 void llm_response_clear(struct llm_response *resp);
+/* llm_complete() that tries again on a retryable error, up to max_attempts calls in all,
+ * waiting what the server's Retry-After asks (else 250 ms, doubling) between them, and never
+ * more than max_wait_ms in all: when the next wait would pass that, it gives up at once with
+ * the last error. The waits are the backoff itself. */
+int llm_complete_retry(struct llm_provider *p, const struct llm_request *req,
+                       struct llm_response *resp, struct llm_error *err, int max_attempts,
+                       int64_t max_wait_ms, char **cause);
 /* "sim", "openai" or "anthropic". */
 const char *llm_provider_kind(const struct llm_provider *p);
 void llm_provider_free(struct llm_provider *p);

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/fail.h"
+#include "core/log.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -74,6 +75,21 @@ struct llm_provider *llm_provider_new(const struct llm_provider_config *cfg, cha
         key = getenv(ops->key_env);
     if (ops->key_env != NULL && (key == NULL || *key == '\0')) {
         *cause = xasprintf("the %s provider needs an API key: set %s", ops->name, ops->key_env);
+        return NULL;
+    }
+    /* A key goes into an HTTP header: a control character (a stray newline from a file) would
+     * break or inject headers. The message names the variable, never the key. */
+    for (const char *c = key; ops->key_env != NULL && *c != '\0'; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            *cause =
+                xasprintf("the %s API key (%s) holds a control character", ops->name, ops->key_env);
+            return NULL;
+        }
+    }
+    if (ops->default_base != NULL && cfg->base_url != NULL && strchr(cfg->base_url, '@') != NULL) {
+        *cause = xasprintf("the %s base URL must not carry credentials (user:password@): the "
+                           "key is set on its own",
+                           ops->name);
         return NULL;
     }
     p = xcalloc(1, sizeof *p);
@@ -366,4 +382,42 @@ int llm_estimate_prompt_tokens(const struct llm_request *req)
     for (size_t i = 0; i < req->nmessages; i++)
         t += 4 + llm_estimate_tokens(req->messages[i].content);
     return t;
+}
+
+int llm_complete_retry(struct llm_provider *p, const struct llm_request *req,
+                       struct llm_response *resp, struct llm_error *err, int max_attempts,
+                       int64_t max_wait_ms, char **cause)
+{
+    int64_t waited = 0;
+
+    for (int attempt = 1;; attempt++) {
+        struct llm_error e = {LLM_ERR_NONE, 0, -1};
+        char *why = NULL;
+        int64_t wait;
+
+        if (llm_complete(p, req, resp, &e, &why) == 0) {
+            if (err != NULL)
+                *err = e;
+            return 0;
+        }
+        if (err != NULL)
+            *err = e;
+        if (e.kind != LLM_ERR_RETRYABLE || attempt >= max_attempts) {
+            *cause = why;
+            return -1;
+        }
+        wait = e.retry_after_ms >= 0 ? e.retry_after_ms : (int64_t)250 << (attempt - 1);
+        if (waited + wait > max_wait_ms) {
+            *cause = xasprintf("%s (not retried: waiting %lld ms more would pass the %lld ms "
+                               "allowed)",
+                               why, (long long)wait, (long long)max_wait_ms);
+            free(why);
+            return -1;
+        }
+        log_info("llm: %s: attempt %d failed (%s); retrying in %lld ms", llm_provider_kind(p),
+                 attempt, why, (long long)wait);
+        free(why);
+        clock_sleep_ms(wait, NULL); /* the backoff the server asked for, not synchronisation */
+        waited += wait;
+    }
 }

@@ -198,7 +198,21 @@ static void test_ttl_and_expiry(void **state)
     freeReplyObject(rep);
     assert_int_equal(llm_cache_get(short_c, "sim", &req, &r, &cause), 1);
     llm_response_clear(&r);
-    clock_sleep_ms(1200, NULL);
+    /* Let Redis expire it: wait for the key to go (a condition, with a deadline), then the
+     * cache must miss. */
+    {
+        int64_t deadline = clock_mono_ms() + 5000;
+        long long exists = 1;
+
+        while (exists == 1 && clock_mono_ms() < deadline) {
+            rep = must(f->l, "EXISTS %s", key);
+            exists = rep->integer;
+            freeReplyObject(rep);
+            if (exists == 1)
+                clock_sleep_ms(20, NULL);
+        }
+        assert_int_equal(exists, 0);
+    }
     assert_int_equal(llm_cache_get(short_c, "sim", &req, &r, &cause), 0);
     llm_cache_free(short_c);
 }

@@ -200,6 +200,49 @@ static void test_429_retry_after(void **state)
     expect_failure(*state, "scenario-429", LLM_ERR_RETRYABLE, 429, 2000, "Rate limit reached");
 }
 
+/* Retry-After honoured: the retrying call waits what the server asked and then succeeds; with
+ * too little time allowed it gives up at once, without waiting; fatal errors are not retried. */
+static void test_retry_honours_retry_after(void **state)
+{
+    struct fx *f = *state;
+    struct llm_message m[] = {{"user", "Screen this: storm hits coast."}};
+    struct llm_request req = {.model = "scenario-429-once",
+                              .messages = m,
+                              .nmessages = 1,
+                              .temperature = 0.2,
+                              .max_tokens = 50,
+                              .task_type = "news_scout"};
+    struct llm_response r;
+    struct llm_error e;
+    char *cause = NULL;
+    int64_t t0 = clock_mono_ms();
+
+    if (llm_complete_retry(f->p, &req, &r, &e, 3, 5000, &cause) != 0)
+        fail_msg("%s", cause);
+    assert_clean(f);
+    assert_true(clock_mono_ms() - t0 >= 1000); /* Retry-After: 1 */
+    assert_int_equal(fake_llm_requests(f->fake), 2);
+    llm_response_clear(&r);
+
+    req.model = "scenario-429"; /* Retry-After: 2, but only 500 ms allowed */
+    t0 = clock_mono_ms();
+    assert_int_equal(llm_complete_retry(f->p, &req, &r, &e, 3, 500, &cause), -1);
+    assert_true(clock_mono_ms() - t0 < 1500);
+    assert_int_equal(e.kind, LLM_ERR_RETRYABLE);
+    assert_non_null(strstr(cause, "not retried"));
+    assert_no_key(cause);
+    assert_int_equal(fake_llm_requests(f->fake), 3);
+    free(cause);
+    cause = NULL;
+
+    req.model = "scenario-401";
+    assert_int_equal(llm_complete_retry(f->p, &req, &r, &e, 3, 5000, &cause), -1);
+    assert_int_equal(e.kind, LLM_ERR_FATAL);
+    assert_int_equal(fake_llm_requests(f->fake), 4);
+    assert_no_key(cause);
+    free(cause);
+}
+
 static void test_429_retry_after_date(void **state)
 {
     struct fx *f = *state;
@@ -388,6 +431,7 @@ int main(void)
         BOTH(test_json_mode),
         BOTH(test_429_retry_after),
         BOTH(test_429_retry_after_date),
+        BOTH(test_retry_honours_retry_after),
         BOTH(test_500),
         BOTH(test_529_overloaded),
         BOTH(test_401_fatal_without_key),

@@ -241,6 +241,7 @@ static enum MHD_Result answer(struct fake_llm *f, struct MHD_Connection *c, cons
     char *bad;
     const char *model;
     enum MHD_Result rc;
+    int n;
 
     pthread_mutex_lock(&f->mu);
     f->requests++;
@@ -256,7 +257,15 @@ static enum MHD_Result answer(struct fake_llm *f, struct MHD_Connection *c, cons
         return rc;
     }
     model = json_string_value(json_object_get(b, "model"));
-    if (strcmp(model, "scenario-429") == 0)
+    pthread_mutex_lock(&f->mu);
+    n = f->requests;
+    pthread_mutex_unlock(&f->mu);
+    if (strcmp(model, "scenario-429-once") == 0 && n % 2 == 1)
+        rc = send_error(f, c, 429, f->api == FAKE_OPENAI ? "requests" : "rate_limit_error",
+                        "Rate limit reached; retry after 1s.", "1");
+    else if (strcmp(model, "scenario-429-once") == 0)
+        rc = success(f, c, b);
+    else if (strcmp(model, "scenario-429") == 0)
         rc = send_error(f, c, 429, f->api == FAKE_OPENAI ? "requests" : "rate_limit_error",
                         "Rate limit reached; retry after 2s.", "2");
     else if (strcmp(model, "scenario-429-date") == 0) {

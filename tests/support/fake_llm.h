@@ -4,6 +4,7 @@
  * request's method, path, headers and body against the documented API and answers with the
  * documented success body, or with what the model name asks for:
  *   scenario-429        429 with Retry-After: 2 and the API's rate-limit error body
+ *   scenario-429-once   odd requests (the first) 429 with Retry-After: 1, even ones succeed
  *   scenario-429-date   429 with Retry-After as an HTTP date 3 s ahead
  *   scenario-500        500 with an error body
  *   scenario-529        529 overloaded (Anthropic's error body)
