@@ -17,6 +17,7 @@
 #include "cost/early_stop.h"
 #include "cost/money.h"
 #include "cost/usage.h"
+#include "llm/cache.h"
 #include "store/rlink.h"
 
 #include <getopt.h>
@@ -505,6 +506,8 @@ int ctl_usage_report(struct cli *cli, bool json, int argc, char **argv)
     enum usage_dim dim = USAGE_BY_AGENT;
     int64_t now = clock_wall_ms(), since = now - now % 86400000;
     struct early_stop_stats es;
+    struct llm_cache_stats cs;
+    struct llm_cache *cache;
     struct usage_sum *rows;
     size_t n;
     char *cause = NULL;
@@ -544,12 +547,15 @@ int ctl_usage_report(struct cli *cli, bool json, int argc, char **argv)
     l = ctl_link(cli, &code);
     if (l == NULL)
         return code;
+    cache = llm_cache_new(l, 0);
     if (usage_sums(l, dim, since, now, &rows, &n, &cause) == -1 ||
-        early_stop_stats(l, &es, &cause) == -1) {
+        early_stop_stats(l, &es, &cause) == -1 || llm_cache_stats(cache, &cs, &cause) == -1) {
         code = ctl_failed(l, "usage", cause);
+        llm_cache_free(cache);
         rlink_free(l);
         return code;
     }
+    llm_cache_free(cache);
     if (json) {
         json_t *arr = json_array();
 
@@ -562,10 +568,12 @@ int ctl_usage_report(struct cli *cli, bool json, int argc, char **argv)
                                "completion_tokens", (json_int_t)rows[i].completion_tokens, "cached",
                                (json_int_t)rows[i].cached));
         cli_print_json(json_pack(
-            "{s:s, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:o}}", "by", usage_dim_name(dim), "since_ms",
-            (json_int_t)since, "until_ms", (json_int_t)now, "rows", arr, "early_stop",
-            "low_quality", (json_int_t)es.low_quality, "good_enough", (json_int_t)es.good_enough,
-            "calls_saved", (json_int_t)es.calls_saved, "saved", money_json(es.saved)));
+            "{s:s, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:o}, s:{s:I, s:I, s:f}}", "by",
+            usage_dim_name(dim), "since_ms", (json_int_t)since, "until_ms", (json_int_t)now, "rows",
+            arr, "early_stop", "low_quality", (json_int_t)es.low_quality, "good_enough",
+            (json_int_t)es.good_enough, "calls_saved", (json_int_t)es.calls_saved, "saved",
+            money_json(es.saved), "cache", "hits", (json_int_t)cs.hits, "misses",
+            (json_int_t)cs.misses, "hit_rate", cs.hit_rate));
     } else {
         char from[32], cost[MONEY_BUF], saved[MONEY_BUF];
 
@@ -586,6 +594,8 @@ int ctl_usage_report(struct cli *cli, bool json, int argc, char **argv)
         printf("early stops: %lld low quality, %lld good enough; %lld calls saved, about $%s\n",
                (long long)es.low_quality, (long long)es.good_enough, (long long)es.calls_saved,
                money_format(es.saved, saved, sizeof saved));
+        printf("response cache: %lld hits, %lld misses, hit rate %.1f%% (all time)\n", cs.hits,
+               cs.misses, cs.hit_rate * 100.0);
     }
     usage_sums_free(rows, n);
     rlink_free(l);

@@ -117,6 +117,9 @@ jqok '.rows[0].name == "FAST"'
 run 0 "$NR_BIN" ctl usage --by task-type --since 30m
 has "$OUT" "news_scout"
 has "$OUT" "early stops"
+has "$OUT" "response cache:"
+run 0 "$NR_BIN" ctl usage --json
+if jq -e '.cache.hits >= 0 and .cache.misses >= 0 and .cache.hit_rate >= 0 and .cache.hit_rate <= 1' "$OUT" >/dev/null; then ok; else bad "ctl usage --json lacks the cache hit rate"; fi
 
 # A hostile agent id from Redis is shown safely.
 rcli sadd nr:cost:agents "$(printf 'evil\033[2J')" >/dev/null
