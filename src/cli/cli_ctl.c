@@ -57,6 +57,17 @@ int ctl_failed(struct rlink *l, const char *verb, char *cause)
     return rlink_connected(l) ? EXIT_REFUSED : EXIT_UNREACHABLE;
 }
 
+int ctl_bad_option(const char *verb, int c, int argc, char **argv)
+{
+    const char *opt = optind > 0 && optind - 1 < argc ? argv[optind - 1] : "?";
+
+    if (c == ':')
+        cli_error("%s: option %s needs a value", verb, opt);
+    else
+        cli_error("%s: unknown option %s", verb, opt);
+    return EXIT_USAGE;
+}
+
 struct rlink *ctl_link(struct cli *cli, int *exit_code)
 {
     if (cli_open_log(cli) == -1) {

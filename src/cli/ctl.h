@@ -25,6 +25,10 @@ struct rlink *ctl_link(struct cli *cli, int *exit_code);
  * refused it). */
 int ctl_failed(struct rlink *l, const char *verb, char *cause);
 
+/* The message for the option getopt_long() stopped at (c is ':' for a missing value when the
+ * option string starts with ':', else '?'); returns EXIT_USAGE. */
+int ctl_bad_option(const char *verb, int c, int argc, char **argv);
+
 int ctl_status(struct cli *cli, bool json, int argc, char **argv);
 
 /* ctl_bb.c: the blackboard. */

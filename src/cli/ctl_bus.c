@@ -25,19 +25,6 @@
 
 #define AUDIT_DEFAULT_LIMIT 20
 
-/* The option getopt_long() stopped at: c is ':' for a missing value ("--message" at the end
- * of the line), '?' for an unknown option. */
-static int bad_option(const char *verb, int c, int argc, char **argv)
-{
-    const char *opt = optind > 0 && optind - 1 < argc ? argv[optind - 1] : "?";
-
-    if (c == ':')
-        cli_error("%s: option %s needs a value", verb, opt);
-    else
-        cli_error("%s: unknown option %s", verb, opt);
-    return EXIT_USAGE;
-}
-
 static json_t *halt_json(const struct control_halt *h)
 {
     if (!h->halted)
@@ -70,7 +57,7 @@ int ctl_emergency(struct cli *cli, bool json, int argc, char **argv)
             halt = true;
             break;
         default:
-            return bad_option("emergency", c, argc, argv);
+            return ctl_bad_option("emergency", c, argc, argv);
         }
     }
     if (optind < argc) {
@@ -127,7 +114,7 @@ int ctl_resume(struct cli *cli, bool json, int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c != 'n')
-            return bad_option("resume", c, argc, argv);
+            return ctl_bad_option("resume", c, argc, argv);
         note = optarg;
     }
     if (optind < argc) {
@@ -183,7 +170,7 @@ int ctl_audit(struct cli *cli, bool json, int argc, char **argv)
         char *end;
 
         if (c != 'l')
-            return bad_option("audit", c, argc, argv);
+            return ctl_bad_option("audit", c, argc, argv);
         errno = 0;
         limit = strtol(optarg, &end, 10);
         if (*optarg == '\0' || *end != '\0' || errno != 0 || limit < 1 || limit > AUDIT_MAXLEN) {

@@ -27,17 +27,6 @@
 #include <string.h>
 #include <time.h>
 
-static int bad_option(const char *verb, int c, int argc, char **argv)
-{
-    const char *opt = optind > 0 && optind - 1 < argc ? argv[optind - 1] : "?";
-
-    if (c == ':')
-        cli_error("%s: option %s needs a value", verb, opt);
-    else
-        cli_error("%s: unknown option %s", verb, opt);
-    return EXIT_USAGE;
-}
-
 static json_t *money_json(int64_t micro)
 {
     char buf[MONEY_BUF];
@@ -249,7 +238,7 @@ static int budget_agent(struct cli *cli, bool json, int argc, char **argv)
     optind = 0;
     while ((c = getopt_long(argc, argv, ":s:", opts, NULL)) != -1) {
         if (c != 's')
-            return bad_option("budget", c, argc, argv);
+            return ctl_bad_option("budget", c, argc, argv);
         spec = optarg;
     }
     if (optind < argc) {
@@ -321,7 +310,7 @@ static int budget_requests_verb(struct cli *cli, bool json, int argc, char **arg
     optind = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c != 'a')
-            return bad_option("budget requests", c, argc, argv);
+            return ctl_bad_option("budget requests", c, argc, argv);
         all = true;
     }
     if (optind < argc) {
@@ -392,7 +381,7 @@ static int budget_decide_verb(struct cli *cli, bool json, int argc, char **argv)
     optind = 0;
     while ((c = getopt_long(argc, argv, ":a:", opts, NULL)) != -1) {
         if (c != 'a' || !grant)
-            return bad_option(verb, c, argc, argv);
+            return ctl_bad_option(verb, c, argc, argv);
         if (money_parse(optarg, &amount, &why) == -1 || amount == 0) {
             char *shown = text_safe(optarg, 40);
 
@@ -537,7 +526,7 @@ int ctl_usage_report(struct cli *cli, bool json, int argc, char **argv)
             }
             break;
         default:
-            return bad_option("usage", c, argc, argv);
+            return ctl_bad_option("usage", c, argc, argv);
         }
     }
     if (optind < argc) {

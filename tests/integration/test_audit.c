@@ -38,29 +38,18 @@ static const struct rlink_options opts = {
     .client_name = "newsroom-test-audit",
 };
 
-static struct test_redis srv;
-static char *srv_dir;
-static struct redis_addr srv_addr;
 static struct rlink *l;
 
 static int start_server(void **state)
 {
     (void)state;
-    srv_dir = test_tmpdir();
-    if (test_redis_start(&srv, srv_dir, NULL) == -1)
-        return -1;
-    memset(&srv_addr, 0, sizeof srv_addr);
-    srv_addr.transport = REDIS_UNIX;
-    snprintf(srv_addr.path, sizeof srv_addr.path, "%s", srv.sock);
-    return 0;
+    return test_private_start(NULL);
 }
 
 static int stop_server(void **state)
 {
     (void)state;
-    test_redis_stop(&srv);
-    test_rmrf(srv_dir);
-    free(srv_dir);
+    test_private_stop();
     return 0;
 }
 
@@ -73,7 +62,7 @@ static int fresh(void **state)
     (void)state;
     unsetenv("SSH_CLIENT");
     unsetenv("SSH_CONNECTION");
-    l = rlink_new(&srv_addr, &opts);
+    l = rlink_new(test_private_addr(), &opts);
     r = rlink_command(l, &cause, "FLUSHALL");
     if (r == NULL) {
         fprintf(stderr, "FLUSHALL: %s\n", cause);
@@ -311,7 +300,7 @@ static int catcher_wait(struct catcher *c, int n)
 
 static struct bus_sub *listen_broadcasts(struct catcher *c)
 {
-    struct bus_sub *s = bus_sub_new(&srv_addr, &opts);
+    struct bus_sub *s = bus_sub_new(test_private_addr(), &opts);
     char *cause = NULL;
 
     memset(c, 0, sizeof *c);

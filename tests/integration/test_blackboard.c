@@ -26,31 +26,12 @@
 
 static struct rlink *connect_db(void)
 {
-    static const struct rlink_options o = {.connect_timeout_ms = 2000,
-                                           .command_timeout_ms = 5000,
-                                           .reconnect_base_ms = 20,
-                                           .reconnect_max_ms = 200,
-                                           .client_name = "newsroom-test-bb"};
-    struct redis_addr a = {.transport = REDIS_UNIX, .db = DB};
-
-    snprintf(a.path, sizeof a.path, "%s", test_env("NEWSROOM_TEST_REDIS_SOCKET"));
-    snprintf(a.password, sizeof a.password, "%s", test_env("NEWSROOM_TEST_REDIS_PASSWORD"));
-    return rlink_new(&a, &o);
-}
-
-static redisReply *must(struct rlink *l, const char *fmt, const char *arg)
-{
-    char *cause = NULL;
-    redisReply *r = rlink_command(l, &cause, fmt, arg);
-
-    if (r == NULL)
-        fail_msg("%s: %s", fmt, cause);
-    return r;
+    return test_shared_link(DB, "newsroom-test-bb");
 }
 
 static long long integer(struct rlink *l, const char *fmt, const char *arg)
 {
-    redisReply *r = must(l, fmt, arg);
+    redisReply *r = test_must(l, fmt, arg);
     long long v = r->integer;
 
     freeReplyObject(r);
@@ -67,7 +48,7 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof *f);
 
     f->l = connect_db();
-    freeReplyObject(must(f->l, "FLUSHDB%s", ""));
+    freeReplyObject(test_must(f->l, "FLUSHDB%s", ""));
     f->b = bb_new(f->l, "tester");
     *state = f;
     return 0;
@@ -216,7 +197,7 @@ static char *dump_item(struct rlink *l, const char *id)
     char *out;
 
     snprintf(key, sizeof key, "nr:bb:item:%s", id);
-    r = must(l, "HGETALL %s", key);
+    r = test_must(l, "HGETALL %s", key);
     pairs = calloc(r->elements / 2 + 1, sizeof *pairs);
     for (size_t i = 0; i + 1 < r->elements; i += 2) {
         size_t k = strlen(r->element[i]->str) + strlen(r->element[i + 1]->str) + 3;
@@ -255,7 +236,7 @@ static void test_every_transition(void **state)
                     fail_msg("walk %s to %s: %s", id, bb_statuses[path[i]].name, cause);
             assert_int_equal(status_of(f->b, id), from);
             before = dump_item(f->l, id);
-            r = must(f->l, "HGETALL nr:bb:counts%s", "");
+            r = test_must(f->l, "HGETALL nr:bb:counts%s", "");
             counts_before = calloc(1, 4096);
             for (size_t i = 0; i < r->elements; i++)
                 strcat(strcat(counts_before, r->element[i]->str), ",");
@@ -270,7 +251,7 @@ static void test_every_transition(void **state)
                              bb_statuses[to].name, cause);
                 assert_int_equal(status_of(f->b, id), to);
                 assert_int_equal(integer(f->l, "XLEN %s", "nr:bb:events"), events + 1);
-                last = must(f->l, "XREVRANGE nr:bb:events + - COUNT 1%s", "");
+                last = test_must(f->l, "XREVRANGE nr:bb:events + - COUNT 1%s", "");
                 {
                     redisReply *fl = last->element[0]->element[1];
                     char seen[256] = "";
@@ -294,7 +275,7 @@ static void test_every_transition(void **state)
                 after = dump_item(f->l, id);
                 assert_string_equal(before, after);
                 free(after);
-                r = must(f->l, "HGETALL nr:bb:counts%s", "");
+                r = test_must(f->l, "HGETALL nr:bb:counts%s", "");
                 counts_after = calloc(1, 4096);
                 for (size_t i = 0; i < r->elements; i++)
                     strcat(strcat(counts_after, r->element[i]->str), ",");
@@ -383,7 +364,7 @@ static void test_refusals_write_nothing(void **state)
     free(after);
     assert_int_equal(integer(f->l, "XLEN %s", "nr:bb:events"), events);
     /* A decision whose audit record cannot be written is refused before anything changes. */
-    freeReplyObject(must(f->l, "SET nr:audit %s", "not-a-stream"));
+    freeReplyObject(test_must(f->l, "SET nr:audit %s", "not-a-stream"));
     {
         const char *audit[] = {"user", "tester", "what", "approve"};
 

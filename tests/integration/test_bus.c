@@ -41,10 +41,6 @@ static const struct rlink_options opts = {
     .client_name = "newsroom-test-bus",
 };
 
-static struct test_redis srv;
-static char *srv_dir;
-static struct redis_addr srv_addr;
-
 /* ---- what the handlers saw ---- */
 
 #define INBOX_MAX 64
@@ -153,33 +149,25 @@ static int start_server(void **state)
     static const char *const extra[] = {"--enable-debug-command", "yes", NULL};
 
     (void)state;
-    srv_dir = test_tmpdir();
-    if (test_redis_start(&srv, srv_dir, extra) == -1)
-        return -1;
-    memset(&srv_addr, 0, sizeof srv_addr);
-    srv_addr.transport = REDIS_UNIX;
-    snprintf(srv_addr.path, sizeof srv_addr.path, "%s", srv.sock);
-    return 0;
+    return test_private_start(extra);
 }
 
 static int stop_server(void **state)
 {
     (void)state;
-    test_redis_stop(&srv);
-    test_rmrf(srv_dir);
-    free(srv_dir);
+    test_private_stop();
     return 0;
 }
 
 static struct rlink *publisher(void)
 {
-    return rlink_new(&srv_addr, &opts);
+    return rlink_new(test_private_addr(), &opts);
 }
 
 /* A subscriber for agent_id of tier whose every type goes to b; started and subscribed. */
 static struct bus_sub *agent_sub(const char *agent_id, enum bus_tier tier, struct inbox *b)
 {
-    struct bus_sub *s = bus_sub_new(&srv_addr, &opts);
+    struct bus_sub *s = bus_sub_new(test_private_addr(), &opts);
     char *cause = NULL;
 
     if (bus_sub_add_agent(s, agent_id, tier, &cause) == -1)
@@ -385,7 +373,8 @@ static void test_routing(void **state)
 static void test_handlers(void **state)
 {
     struct inbox only, rest;
-    struct bus_sub *a = bus_sub_new(&srv_addr, &opts), *b = bus_sub_new(&srv_addr, &opts);
+    struct bus_sub *a = bus_sub_new(test_private_addr(), &opts),
+                   *b = bus_sub_new(test_private_addr(), &opts);
     struct rlink *l = publisher();
     struct msg *hb = msg_new(MSG_HEARTBEAT, "scout-9", NULL, NULL);
     struct msg *task = msg_new(MSG_TASK_ASSIGN, "producer-1", NULL, NULL);
@@ -495,7 +484,7 @@ static void test_expired_and_invalid_dropped(void **state)
 /* Idle, the subscriber PINGs the server; while the server answers, the link stays up. */
 static void test_ping_keeps_link(void **state)
 {
-    struct bus_sub *s = bus_sub_new(&srv_addr, &opts);
+    struct bus_sub *s = bus_sub_new(test_private_addr(), &opts);
     struct rlink *l = publisher();
     struct bus_sub_stats st;
     char *cause = NULL;
@@ -547,7 +536,7 @@ static void test_silent_server_detected(void **state)
     (void)state;
     inbox_init(&b);
     o.command_timeout_ms = 200;
-    s = bus_sub_new(&srv_addr, &o);
+    s = bus_sub_new(test_private_addr(), &o);
     assert_int_equal(bus_sub_add_channel(s, "nr:bus:test:silent", &cause), 0);
     assert_int_equal(bus_sub_on(s, MSG_HEARTBEAT, collect, &b, &cause), 0);
     assert_int_equal(bus_sub_set_ping_interval(s, 50, &cause), 0);
@@ -592,7 +581,7 @@ static void test_resubscribe_after_restart(void **state)
     assert_int_equal(bus_send_agent(l, "debater-1", before, &n, &cause), 0);
     assert_int_equal(inbox_wait(&b, 1, WAIT_MS), 1);
 
-    assert_int_equal(test_redis_restart(&srv), 0);
+    assert_int_equal(test_redis_restart(test_private()), 0);
     assert_int_equal(bus_sub_wait_subscribed(s, 2, WAIT_MS), 0);
     bus_sub_stats(s, &st);
     assert_true(st.disconnects >= 1);
@@ -639,7 +628,7 @@ static void test_prompt_stop_when_unreachable(void **state)
     (void)state;
     o.reconnect_base_ms = 30000;
     o.reconnect_max_ms = 60000;
-    snprintf(nowhere.path, sizeof nowhere.path, "%s/nobody-here.sock", srv_dir);
+    snprintf(nowhere.path, sizeof nowhere.path, "%s/nobody-here.sock", test_private_dir());
     s = bus_sub_new(&nowhere, &o);
     assert_int_equal(bus_sub_add_channel(s, "nr:bus:test:nowhere", &cause), 0);
     assert_int_equal(bus_sub_start(s, &cause), 0);

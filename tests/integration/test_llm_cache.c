@@ -34,26 +34,7 @@ struct fx {
 
 static struct rlink *connect_db(void)
 {
-    static const struct rlink_options o = {.connect_timeout_ms = 2000,
-                                           .command_timeout_ms = 5000,
-                                           .reconnect_base_ms = 20,
-                                           .reconnect_max_ms = 200,
-                                           .client_name = "newsroom-test-llm-cache"};
-    struct redis_addr a = {.transport = REDIS_UNIX, .db = DB};
-
-    snprintf(a.path, sizeof a.path, "%s", test_env("NEWSROOM_TEST_REDIS_SOCKET"));
-    snprintf(a.password, sizeof a.password, "%s", test_env("NEWSROOM_TEST_REDIS_PASSWORD"));
-    return rlink_new(&a, &o);
-}
-
-static redisReply *must(struct rlink *l, const char *fmt, const char *arg)
-{
-    char *cause = NULL;
-    redisReply *r = rlink_command(l, &cause, fmt, arg);
-
-    if (r == NULL)
-        fail_msg("%s: %s", fmt, cause);
-    return r;
+    return test_shared_link(DB, "newsroom-test-llm-cache");
 }
 
 static int setup(void **state)
@@ -63,7 +44,7 @@ static int setup(void **state)
     char *cause = NULL;
 
     f->l = connect_db();
-    freeReplyObject(must(f->l, "FLUSHDB%s", ""));
+    freeReplyObject(test_must(f->l, "FLUSHDB%s", ""));
     f->c = llm_cache_new(f->l, 60);
     f->sim = llm_provider_new(&cfg, &cause);
     *state = f;
@@ -193,7 +174,7 @@ static void test_ttl_and_expiry(void **state)
     llm_response_clear(&r);
     llm_cache_key("sim", &req, hex);
     snprintf(key, sizeof key, "nr:llm:cache:%s", hex);
-    rep = must(f->l, "PTTL %s", key);
+    rep = test_must(f->l, "PTTL %s", key);
     assert_true(rep->integer > 0 && rep->integer <= 1000);
     freeReplyObject(rep);
     assert_int_equal(llm_cache_get(short_c, "sim", &req, &r, &cause), 1);
@@ -205,7 +186,7 @@ static void test_ttl_and_expiry(void **state)
         long long exists = 1;
 
         while (exists == 1 && clock_mono_ms() < deadline) {
-            rep = must(f->l, "EXISTS %s", key);
+            rep = test_must(f->l, "EXISTS %s", key);
             exists = rep->integer;
             freeReplyObject(rep);
             if (exists == 1)
@@ -232,7 +213,7 @@ static void test_ttl_zero_stores_nothing(void **state)
         assert_false(r.cached);
         llm_response_clear(&r);
     }
-    rep = must(f->l, "DBSIZE%s", "");
+    rep = test_must(f->l, "DBSIZE%s", "");
     assert_int_equal(rep->integer, 0);
     freeReplyObject(rep);
     llm_cache_free(off);

@@ -4,6 +4,14 @@
 #define _XOPEN_SOURCE 700
 #include "testenv.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "store/rlink.h"
+
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -85,4 +93,68 @@ char *test_read_file(const char *path)
     buf[n] = '\0';
     fclose(f);
     return buf;
+}
+
+struct rlink *test_shared_link(int db, const char *name)
+{
+    const struct rlink_options o = {.connect_timeout_ms = 2000,
+                                    .command_timeout_ms = 5000,
+                                    .reconnect_base_ms = 20,
+                                    .reconnect_max_ms = 200,
+                                    .client_name = name};
+    struct redis_addr a = {.transport = REDIS_UNIX, .db = db, .db_set = true};
+
+    snprintf(a.path, sizeof a.path, "%s", test_env("NEWSROOM_TEST_REDIS_SOCKET"));
+    snprintf(a.password, sizeof a.password, "%s", test_env("NEWSROOM_TEST_REDIS_PASSWORD"));
+    return rlink_new(&a, &o);
+}
+
+redisReply *test_must(struct rlink *l, const char *fmt, const char *arg)
+{
+    char *cause = NULL;
+    redisReply *r = rlink_command(l, &cause, fmt, arg);
+
+    if (r == NULL)
+        fail_msg("%s: %s", fmt, cause);
+    return r;
+}
+
+static struct test_redis private_srv;
+static char *private_dir;
+static struct redis_addr private_addr;
+
+int test_private_start(const char *const *extra)
+{
+    private_dir = test_tmpdir();
+    if (test_redis_start(&private_srv, private_dir, extra) == -1)
+        return -1;
+    memset(&private_addr, 0, sizeof private_addr);
+    private_addr.transport = REDIS_UNIX;
+    snprintf(private_addr.path, sizeof private_addr.path, "%s", private_srv.sock);
+    return 0;
+}
+
+void test_private_stop(void)
+{
+    test_redis_stop(&private_srv);
+    if (private_dir != NULL) {
+        test_rmrf(private_dir);
+        free(private_dir);
+        private_dir = NULL;
+    }
+}
+
+const struct redis_addr *test_private_addr(void)
+{
+    return &private_addr;
+}
+
+struct test_redis *test_private(void)
+{
+    return &private_srv;
+}
+
+const char *test_private_dir(void)
+{
+    return private_dir;
 }

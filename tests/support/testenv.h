@@ -7,6 +7,8 @@
 #ifndef NEWSROOM_TESTENV_H
 #define NEWSROOM_TESTENV_H
 
+#include "store/redis_url.h"
+
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -37,5 +39,23 @@ int test_redis_start(struct test_redis *s, const char *dir, const char *const *e
 void test_redis_stop(struct test_redis *s);
 /* Stop, then start again with the same settings. */
 int test_redis_restart(struct test_redis *s);
+
+/* A link to the shared test server that scripts/test starts, on its Unix socket with its
+ * password, in database db, named name. Free with rlink_free(). */
+struct rlink;
+struct rlink *test_shared_link(int db, const char *name);
+/* Runs a command with one string argument (fmt in hiredis form) and returns its reply;
+ * fails the current test, with the server's message, when it fails. */
+struct redisReply;
+struct redisReply *test_must(struct rlink *l, const char *fmt, const char *arg);
+
+/* A private redis-server for a group of tests (cmocka group setup/teardown): started in a
+ * temporary folder with the extra arguments; test_private_addr() is its address. */
+int test_private_start(const char *const *extra);
+void test_private_stop(void);
+const struct redis_addr *test_private_addr(void);
+struct test_redis *test_private(void);
+/* The private server's temporary folder. */
+const char *test_private_dir(void);
 
 #endif
