@@ -449,6 +449,25 @@ int bb_fail(struct bb *b, const char *id, const struct bb_lock *lk, const char *
     return transition_run(b, &a, now, cause);
 }
 
+int bb_reclaim(struct bb *b, enum bb_status st, int max_attempts, int scan, int *n, char **cause)
+{
+    struct args a = {0};
+    redisReply *r;
+
+    arg(&a, BB_PREFIX);
+    arg(&a, bb_statuses[st].name);
+    argn(&a, max_attempts < 1 ? 1 : max_attempts);
+    argn(&a, scan < 1 ? 1 : scan);
+    arg(&a, b->actor);
+    r = run(b, &lua_bb_reclaim, &a, cause);
+    if (r == NULL)
+        return strstr(*cause, "cannot be reclaimed") != NULL ? BB_REFUSED : BB_ERR;
+    if (n != NULL)
+        *n = r->type == REDIS_REPLY_ARRAY ? (int)r->elements : 0;
+    freeReplyObject(r);
+    return BB_OK;
+}
+
 /* 32 hex characters from the kernel's random source. */
 static void random_token(char out[33])
 {

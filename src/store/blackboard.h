@@ -111,6 +111,12 @@ int bb_complete(struct bb *b, const struct bb_lock *lk, enum bb_status to, const
 int bb_fail(struct bb *b, const char *id, const struct bb_lock *lk, const char *reason,
             int max_attempts, int *now, char **cause);
 
+/* Takes back up to scan of the oldest items in working status st whose lock has expired
+ * (their claimer died or hung): each counts a failed attempt as bb_fail() does, with the
+ * reason "its claimer lost the lock". *n (may be NULL) receives how many were taken back.
+ * BB_REFUSED for a status that cannot fail. */
+int bb_reclaim(struct bb *b, enum bb_status st, int max_attempts, int scan, int *n, char **cause);
+
 /* Locks. acquire: BB_OK, BB_REFUSED when another holds it, BB_NONE without the item.
  * extend and release: BB_OK, or BB_REFUSED when the lock is no longer ours. */
 int bb_lock_acquire(struct bb *b, const char *id, int ttl_ms, struct bb_lock *lk, char **cause);

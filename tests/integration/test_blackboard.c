@@ -379,6 +379,42 @@ static void test_refusals_write_nothing(void **state)
     assert_int_equal(integer(f->l, "XLEN %s", "nr:bb:events"), events);
 }
 
+static void test_reclaim_after_claimer_died(void **state)
+{
+    struct fx *f = *state;
+    struct bb_lock dead, alive;
+    struct bb_item *it;
+    char *cause = NULL;
+    int n = -1;
+    int64_t deadline;
+
+    write_ok(f->b, "k1", "claimer dies");
+    write_ok(f->b, "k2", "claimer lives");
+    assert_int_equal(bb_claim(f->b, BB_PENDING, BB_PROCESSING, 100, &dead, &cause), BB_OK);
+    assert_int_equal(bb_claim(f->b, BB_PENDING, BB_PROCESSING, 60000, &alive, &cause), BB_OK);
+    assert_string_equal(dead.id, "k1");
+    /* Nothing to take back while both locks live. */
+    assert_int_equal(bb_reclaim(f->b, BB_PROCESSING, 3, 100, &n, &cause), BB_OK);
+    assert_int_equal(n, 0);
+    deadline = clock_mono_ms() + 5000;
+    while (integer(f->l, "EXISTS %s", "nr:bb:lock:k1") == 1 && clock_mono_ms() < deadline)
+        clock_sleep_ms(10, NULL);
+    assert_int_equal(bb_reclaim(f->b, BB_PROCESSING, 3, 100, &n, &cause), BB_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(status_of(f->b, "k1"), BB_PENDING); /* retried, an attempt counted */
+    assert_int_equal(status_of(f->b, "k2"), BB_PROCESSING);
+    assert_int_equal(bb_read(f->b, "k1", &it, &cause), BB_OK);
+    assert_int_equal(it->attempts, 1);
+    assert_non_null(strstr(it->fail_reason, "lost the lock"));
+    bb_item_free(it);
+    /* The dead claimer's late completion is refused: the item has moved on without it. */
+    assert_int_equal(bb_complete(f->b, &dead, BB_DEBATING, NULL, &cause), BB_REFUSED);
+    free(cause);
+    cause = NULL;
+    assert_int_equal(bb_reclaim(f->b, BB_REVIEWING, 3, 100, &n, &cause), BB_REFUSED);
+    free(cause);
+}
+
 static void test_locks_and_fencing(void **state)
 {
     struct fx *f = *state;
@@ -646,6 +682,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counts_follow_moves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fail_retries_then_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_write_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reclaim_after_claimer_died, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locks_and_fencing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_with_lock_releases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_merges, setup, teardown),

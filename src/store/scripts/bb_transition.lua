@@ -43,15 +43,7 @@ if mode == 'patch' then
          'why', why, 't', t})
   to, tosec = from, sec
 elseif mode == 'fail' then
-  local max = tonumber(ARGV[10])
-  local attempts = redis.call('HINCRBY', key, 'attempts', 1)
-  if attempts >= max then
-    to = 'FAILED'
-  else
-    to = BB_RETRY[from] or from
-  end
-  v, tosec = move(key, id, from, sec, to, by, why, t, to == 'FAILED' and 'failed' or 'retry')
-  redis.call('HSET', key, 'fail_reason', why)
+  v, to, tosec = fail_item(key, id, from, sec, tonumber(ARGV[10]), by, why, t)
 else
   if BB_STATUS_SECTION[to] == nil then return refuse(key, 'unknown status ' .. to) end
   if not BB_ALLOWED[from][to] then

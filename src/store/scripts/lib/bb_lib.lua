@@ -58,3 +58,18 @@ local function refuse(key, reason)
   local f = redis.call('HMGET', key, 'status', 'by', 'updated')
   return {0, reason, f[1] or '', f[2] or '', f[3] or ''}
 end
+
+-- Counts a failed attempt at item id (status from, section sec): below max attempts it goes
+-- to its status's retry status (or stays), at max it becomes FAILED with the reason kept.
+-- The caller has checked that FAILED is allowed from `from`. Returns version, status, section.
+local function fail_item(key, id, from, sec, max, by, why, t)
+  local to
+  if redis.call('HINCRBY', key, 'attempts', 1) >= max then
+    to = 'FAILED'
+  else
+    to = BB_RETRY[from] or from
+  end
+  local v, tosec = move(key, id, from, sec, to, by, why, t, to == 'FAILED' and 'failed' or 'retry')
+  redis.call('HSET', key, 'fail_reason', why)
+  return v, to, tosec
+end
