@@ -16,6 +16,7 @@
 #include "core/fail.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +371,8 @@ static bool has_fact(const struct sentence *s)
 
 static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
+    if (n > SIZE_MAX / 4 - *len)
+        fail("a sim script would be larger than memory");
     if (*len + n + 1 > *cap) {
         *cap = (*len + n + 1) * 2;
         *buf = xrealloc(*buf, *cap);

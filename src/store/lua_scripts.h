@@ -38,6 +38,7 @@ extern const struct lua_script lua_queue_nack;
 extern const struct lua_script lua_queue_adopt;
 extern const struct lua_script lua_queue_stats;
 extern const struct lua_script lua_queue_giveback;
+extern const struct lua_script lua_queue_ack_take;
 extern const struct lua_script lua_queue_enqueue;
 /* The agent registry's scripts (see registry.c). */
 extern const struct lua_script lua_registry_beat;

@@ -749,6 +749,120 @@ static int ack_script(struct queue *q, const struct queue_task *t, const json_t 
     return rc;
 }
 
+/* Every task of an XREADGROUP reply for one stream, into out[*n..max). */
+static void take_all(struct queue *q, const redisReply *r, int which, struct queue_task **out,
+                     size_t *n, size_t max)
+{
+    const redisReply *st, *entries;
+
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+        return;
+    st = r->element[0];
+    if (st->type != REDIS_REPLY_ARRAY || st->elements != 2 ||
+        st->element[1]->type != REDIS_REPLY_ARRAY)
+        return;
+    entries = st->element[1];
+    for (size_t i = 0; i < entries->elements && *n < max; i++) {
+        const redisReply *e = entries->element[i];
+        struct queue_task *t;
+
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+            e->element[0]->type != REDIS_REPLY_STRING)
+            continue;
+        t = accept_task(q, task_from_entry(e->element[0]->str, e->element[1],
+                                           which == S_BREAKING ? QUEUE_BREAKING : QUEUE_NORMAL,
+                                           (int)to_ms(field(e->element[1], "att")) + 1));
+        if (t != NULL)
+            out[(*n)++] = t;
+    }
+}
+
+/* One run of queue_ack_take.lua: completes done[0..ndone) and takes up to want tasks into
+ * next[*nnext..]. */
+static int ack_take_script(struct queue *q, struct queue_task *const *done, size_t ndone,
+                           size_t want, struct queue_task **next, size_t *nnext, size_t max,
+                           char **cause)
+{
+    const char **argv = xcalloc(7 + 3 * ndone, sizeof *argv);
+    char(*ids)[QUEUE_ID_MAX + 1] = xcalloc(ndone + 1, sizeof *ids);
+    char count[24];
+    redisReply *r;
+    int argc = 0;
+
+    snprintf(count, sizeof count, "%zu", want);
+    argv[argc++] = q->stream[S_BREAKING];
+    argv[argc++] = q->stream[S_NORMAL];
+    argv[argc++] = QUEUE_GROUP;
+    argv[argc++] = q->consumer;
+    argv[argc++] = q->done_prefix;
+    argv[argc++] = q->ttl;
+    argv[argc++] = count;
+    for (size_t i = 0; i < ndone; i++) {
+        argv[argc++] = done[i]->priority == QUEUE_BREAKING ? "1" : "2";
+        argv[argc++] = done[i]->entry;
+        snprintf(ids[i], sizeof ids[i], "%s", done[i]->id);
+        argv[argc++] = ids[i];
+    }
+    r = rlink_eval(q->l, &lua_queue_ack_take, 2, argc, argv, cause);
+    free(argv);
+    free(ids);
+    if (r == NULL)
+        return -1;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+        freeReplyObject(r);
+        *cause = xasprintf("queue %s: unexpected reply from queue_ack_take.lua", q->name);
+        return -1;
+    }
+    take_all(q, r->element[1], S_BREAKING, next, nnext, max);
+    take_all(q, r->element[2], S_NORMAL, next, nnext, max);
+    freeReplyObject(r);
+    return 0;
+}
+
+int queue_ack_take(struct queue *q, struct queue_task *const *done, size_t ndone, size_t max,
+                   int timeout_ms, struct queue_task **next, size_t *nnext, char **cause)
+{
+    int64_t now = clock_mono_ms();
+    struct queue_task *t = NULL;
+
+    *nnext = 0;
+    if (q->consumer[0] == '\0') {
+        *cause = xasprintf("queue %s: this handle has no consumer name", q->name);
+        return -1;
+    }
+    if (q->nbuf == 0 && now < q->next_promote_ms && now < q->next_claim_ms) {
+        /* The common case: one round trip, and a wait only when nothing came. */
+        if (ack_take_script(q, done, ndone, max, next, nnext, max, cause) == -1)
+            return -1;
+        if (*nnext > 0 || timeout_ms <= 0 || max == 0)
+            return 0;
+        if (queue_dequeue(q, timeout_ms, &t, cause) == -1)
+            return -1;
+        if (t != NULL)
+            next[(*nnext)++] = t;
+        return 0;
+    }
+    /* Promotions or claims are due, or adopted tasks wait: complete first, let the dequeue
+     * script do its work and hand out one task, then take the rest. */
+    if (ndone > 0 && ack_take_script(q, done, ndone, 0, next, nnext, max, cause) == -1)
+        return -1;
+    if (max == 0)
+        return 0;
+    if (queue_dequeue(q, 0, &t, cause) == -1)
+        return -1;
+    if (t != NULL)
+        next[(*nnext)++] = t;
+    if (*nnext < max && ack_take_script(q, NULL, 0, max - *nnext, next, nnext, max, cause) == -1)
+        return -1;
+    if (*nnext == 0 && timeout_ms > 0) {
+        if (queue_dequeue(q, timeout_ms, &t, cause) == -1)
+            return -1;
+        if (t != NULL)
+            next[(*nnext)++] = t;
+    }
+    return 0;
+}
+
 int queue_ack(struct queue *q, const struct queue_task *t, const json_t *result, bool *first,
               char **cause)
 {

@@ -137,6 +137,15 @@ int queue_ack(struct queue *q, const struct queue_task *t, const json_t *result,
 int queue_ack_next(struct queue *q, const struct queue_task *t, const json_t *result, bool *first,
                    int timeout_ms, struct queue_task **next, char **cause);
 
+/* For workers that take tasks in batches: completes done[0..ndone) (each exactly once, as
+ * queue_ack() does, keeping no result) and takes up to max next tasks for this consumer,
+ * breaking first, in one round trip; the tasks taken are all this consumer's until it
+ * completes them, so their visibility timeout runs from now. When none waits and timeout_ms
+ * > 0 it waits for one like queue_dequeue(). *next receives *nnext tasks (free each with
+ * queue_task_free()); it must hold max. ndone 0 only takes. */
+int queue_ack_take(struct queue *q, struct queue_task *const *done, size_t ndone, size_t max,
+                   int timeout_ms, struct queue_task **next, size_t *nnext, char **cause);
+
 /* What became of a nacked task. */
 enum queue_outcome {
     QUEUE_REQUEUED, /* back in its stream now (delay 0) */

@@ -277,6 +277,58 @@ static void test_no_task_held_beside_breaking(void **state)
     rlink_free(l);
 }
 
+/* Batches: take several (breaking first), complete them all and take the next in one call. */
+static void test_ack_take_batches(void **state)
+{
+    struct rlink *l = link_to(url());
+    const char *name = qname("acktake");
+    struct queue *q = open_q(l, name, "wb1", 30000, 5);
+    struct queue_task *got[8], *next[8];
+    static const char *const first[] = {"b1", "b2", "n1", "n2"};
+    size_t n = 0, m = 0;
+    char *cause = NULL;
+    struct queue_stats s;
+
+    (void)state;
+    enqueue(q, "n1", QUEUE_NORMAL, 1);
+    enqueue(q, "b1", QUEUE_BREAKING, 2);
+    enqueue(q, "n2", QUEUE_NORMAL, 3);
+    enqueue(q, "b2", QUEUE_BREAKING, 4);
+    enqueue(q, "n3", QUEUE_NORMAL, 5);
+    enqueue(q, "n4", QUEUE_NORMAL, 6);
+    enqueue(q, "n5", QUEUE_NORMAL, 7);
+    if (queue_ack_take(q, NULL, 0, 4, 0, got, &n, &cause) == -1)
+        fail_msg("%s", cause);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(got[i]->id, first[i]);
+        assert_int_equal(got[i]->deliveries, 1);
+    }
+    s = stats(l, name);
+    assert_int_equal(s.pending, 4);
+    if (queue_ack_take(q, got, n, 8, 0, next, &m, &cause) == -1)
+        fail_msg("%s", cause);
+    assert_int_equal(m, 3);
+    assert_string_equal(next[0]->id, "n3");
+    assert_string_equal(next[2]->id, "n5");
+    s = stats(l, name);
+    assert_int_equal(s.pending, 3);
+    /* Completing the same tasks again has no further effect. */
+    if (queue_ack_take(q, got, n, 0, 0, NULL, &n, &cause) == -1)
+        fail_msg("%s", cause);
+    for (size_t i = 0; i < 4; i++)
+        queue_task_free(got[i]);
+    if (queue_ack_take(q, next, m, 8, 0, got, &n, &cause) == -1)
+        fail_msg("%s", cause);
+    assert_int_equal(n, 0);
+    for (size_t i = 0; i < m; i++)
+        queue_task_free(next[i]);
+    s = stats(l, name);
+    assert_int_equal(s.waiting_breaking + s.waiting_normal + s.pending + s.delayed + s.dead, 0);
+    queue_free(q);
+    rlink_free(l);
+}
+
 static void test_blocking_dequeue_wakes(void **state)
 {
     struct rlink *l = link_to(url());
@@ -1011,6 +1063,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_priority_order),
         cmocka_unit_test(test_no_task_held_beside_breaking),
+        cmocka_unit_test(test_ack_take_batches),
         cmocka_unit_test(test_blocking_dequeue_wakes),
         cmocka_unit_test(test_ack_is_idempotent),
         cmocka_unit_test(test_enqueue_batch),
