@@ -1,40 +1,98 @@
 /*
- * cli_swarm.c - `newsroom swarm`: the swarm alone, for servers. It brings up the Redis link
- * (starting or reusing the embedded server when none is configured), keeps it alive with
- * reconnection, and runs until SIGINT/SIGTERM/SIGHUP, --duration or --once, then shuts down
- * in order. The agent roles that run inside it are not part of this build yet: it says so.
- * Main thread only.
+ * cli_swarm.c - `newsroom swarm`: the agents in one process. It brings up the Redis link
+ * (starting or reusing the embedded server when none is configured), starts the agents of
+ * --roles (agent.h; each agent thread makes its own link to the same server), with the wire
+ * simulator as the scouts' input unless --once runs without --wire, and runs until
+ * SIGINT/SIGTERM/SIGHUP, --duration, or with --once until nothing is left to do (no story
+ * PENDING or PROCESSING and nothing on its way from the wire); then it stops the agents
+ * (each unregisters and leaves nothing locked) and lets go of the server.
+ *
+ * Threads: this file runs on the main thread, which keeps its own link for the --once check
+ * and the link's heartbeat; the agents run on their own threads.
  */
+#include "agents/agent.h"
 #include "cli/cli.h"
-
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/log.h"
+#include "cost/pricing.h"
+#include "store/blackboard.h"
 #include "store/rlink.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define SWARM_DEFAULT_ROLES "scout:1,analyst:1"
+/* Stories per second from the wire in a default run. */
+#define SWARM_WIRE_RATE 2.0
+
+/* Whether no story waits in PENDING or PROCESSING. -1 when Redis cannot tell. */
+static int swarm_drained(struct rlink *l)
+{
+    long counts[BB_SECTION_COUNT][BB_STATUS_COUNT];
+    struct bb *b = bb_new(l, "swarm");
+    char *cause = NULL;
+    long busy = 0;
+    int rc = bb_counts(b, counts, &cause);
+
+    bb_free(b);
+    if (rc != BB_OK) {
+        log_warn("swarm: %s", cause);
+        free(cause);
+        return -1;
+    }
+    for (int s = 0; s < BB_SECTION_COUNT; s++)
+        busy += counts[s][BB_PENDING] + counts[s][BB_PROCESSING];
+    return busy == 0;
+}
+
+/* The address every agent links to: the embedded server's socket, or the configured one. */
+static int swarm_addr(struct cli *cli, struct redis_addr *addr, char **cause)
+{
+    bool embedded;
+
+    if (config_redis_addr(cli->cfg, addr, &embedded, cause) == -1)
+        return -1;
+    if (embedded) {
+        /* As embedded_start() fills it: the socket in the data directory, database 0. */
+        memset(addr, 0, sizeof *addr);
+        addr->transport = REDIS_UNIX;
+        snprintf(addr->path, sizeof addr->path, "%s/redis.sock", cli->data_dir);
+    }
+    return 0;
+}
 
 int cmd_swarm(struct cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"duration", required_argument, NULL, 'd'},
-        {"once", no_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"roles", required_argument, NULL, 'r'}, {"duration", required_argument, NULL, 'd'},
+        {"once", no_argument, NULL, 'o'},        {"wire", no_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
+    struct swarm_options so;
+    struct swarm_totals tot;
+    struct swarm *s;
+    struct pricing *pricing;
     struct rlink *l;
+    const char *roles = SWARM_DEFAULT_ROLES;
     long duration = 0;
-    bool once = false;
+    bool once = false, wire = false;
     int64_t end;
     int c, code = EXIT_DONE;
+    char *cause = NULL;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         char *endp;
 
         switch (c) {
+        case 'r':
+            roles = optarg;
+            break;
         case 'd':
             errno = 0;
             duration = strtol(optarg, &endp, 10);
@@ -46,9 +104,16 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
         case 'o':
             once = true;
             break;
+        case 'w':
+            wire = true;
+            break;
         case 'h':
-            printf("usage: newsroom swarm [--duration SECONDS] [--once]\n");
+            printf("usage: newsroom swarm [--roles ROLE:N,...] [--duration SECONDS] [--once] "
+                   "[--wire]\n");
             return EXIT_DONE;
+        case ':':
+            cli_error("swarm: option %s needs a value", argv[optind - 1]);
+            return EXIT_USAGE;
         default:
             cli_error("swarm: unknown option %s", argv[optind - 1]);
             return EXIT_USAGE;
@@ -58,30 +123,87 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
         cli_error("swarm: unexpected argument \"%s\"", argv[optind]);
         return EXIT_USAGE;
     }
-    if (cli_open_log(cli) == -1)
+    if (once && wire) {
+        cli_error("swarm: --once never runs the wire (it would never end); drop --wire");
         return EXIT_USAGE;
+    }
+    if (!once)
+        wire = true; /* the default run is alive for as long as it runs */
+
+    memset(&so, 0, sizeof so);
+    so.cfg = cli->cfg;
+    so.roles = roles;
+    so.wire = wire;
+    so.wire_seed = (uint64_t)clock_wall_ms();
+    so.wire_rate_per_s = SWARM_WIRE_RATE;
+    /* Check the roles before starting anything. */
+    if ((s = swarm_new(&so, &cause)) == NULL) {
+        cli_error("swarm: --roles: %s", cause);
+        free(cause);
+        return EXIT_USAGE;
+    }
+    swarm_free(s);
+    if ((pricing = pricing_open(cli->cfg->pricing_file, &cause)) == NULL) {
+        cli_error("swarm: %s", cause);
+        free(cause);
+        return EXIT_USAGE;
+    }
+    so.pricing = pricing;
+    if (cli_open_log(cli) == -1) {
+        pricing_free(pricing);
+        return EXIT_USAGE;
+    }
     l = cli_connect(cli, "swarm", &code);
-    if (l == NULL)
+    if (l == NULL) {
+        pricing_free(pricing);
         return code;
-    fprintf(stderr,
-            "newsroom: swarm on %s; no agent roles are built into this version yet, "
-            "so it holds the link until stopped\n",
-            rlink_address(l));
-    log_info("swarm: up on %s", rlink_address(l));
+    }
+    if (swarm_addr(cli, &so.addr, &cause) == -1) {
+        cli_error("swarm: %s", cause);
+        free(cause);
+        rlink_free(l);
+        pricing_free(pricing);
+        return EXIT_USAGE;
+    }
+    rlink_options_from_config(&so.link, cli->cfg);
+    s = swarm_new(&so, &cause);
+    if (swarm_start(s, &cause) == -1) {
+        cli_error("swarm: %s", cause);
+        free(cause);
+        swarm_free(s);
+        rlink_free(l);
+        pricing_free(pricing);
+        return EXIT_REFUSED;
+    }
+    fprintf(stderr, "newsroom: swarm on %s: %d agents (%s)%s\n", rlink_address(l), swarm_size(s),
+            roles, wire ? ", wire on" : "");
+    log_info("swarm: up on %s with %s", rlink_address(l), roles);
 
     end = duration > 0 ? clock_mono_ms() + duration * 1000 : INT64_MAX;
-    while (!once && !cli_stop && clock_mono_ms() < end) {
-        int64_t us;
-        char *cause = NULL;
+    while (!cli_stop && clock_mono_ms() < end) {
+        int64_t us, left;
 
-        /* The heartbeat of the link: a PING a second, reconnecting with backoff when lost. */
+        if (once && swarm_settled(s) && swarm_drained(l) == 1)
+            break;
+        /* The heartbeat of the main link: reconnecting with backoff when lost. */
         if (rlink_ping(l, &us, &cause) == -1) {
             log_warn("swarm: %s", cause);
             free(cause);
+            cause = NULL;
         }
-        clock_sleep_ms(end - clock_mono_ms() < 1000 ? end - clock_mono_ms() : 1000, &cli_stop);
+        left = end - clock_mono_ms();
+        clock_sleep_ms(left < 200 ? left : 200, &cli_stop);
     }
     log_info("swarm: shutting down%s", cli_stop ? " on a signal" : "");
+    swarm_stop(s);
+    swarm_totals(s, &tot);
+    fprintf(stderr,
+            "newsroom: swarm stopped: %ld written, %ld duplicates refused, %ld analysed "
+            "(%ld to debate, %ld archived), %ld LLM calls, %ld deferred\n",
+            tot.written, tot.duplicates, tot.claimed, tot.advanced, tot.archived, tot.llm_calls,
+            tot.deferred);
+    swarm_free(s);
     rlink_free(l);
+    pricing_free(pricing);
     return EXIT_DONE;
 }

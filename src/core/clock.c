@@ -66,3 +66,22 @@ void clock_sleep_ms(int64_t ms, const volatile sig_atomic_t *stop)
         }
     }
 }
+
+void clock_sleep_ms_until(int64_t ms, const atomic_int *stop)
+{
+    int64_t end = clock_mono_ms() + ms;
+
+    for (;;) {
+        int64_t left = end - clock_mono_ms();
+        struct timespec ts;
+
+        if (left <= 0 || (stop != NULL && atomic_load(stop)))
+            return;
+        /* Wake at least every 20 ms to look at the flag. */
+        if (left > 20)
+            left = 20;
+        ts.tv_sec = 0;
+        ts.tv_nsec = (long)left * 1000000L;
+        nanosleep(&ts, NULL);
+    }
+}

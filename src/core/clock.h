@@ -8,6 +8,7 @@
 #define NEWSROOM_CLOCK_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 /* Milliseconds since the Unix epoch, UTC (or the test override). */
@@ -21,5 +22,8 @@ void clock_set_wall(int64_t (*fn)(void));
 /* Sleep for ms milliseconds, resuming after signals until the time has passed or *stop is set
  * (stop may be NULL). */
 void clock_sleep_ms(int64_t ms, const volatile sig_atomic_t *stop);
+
+/* The same with a stop flag that other threads set (an atomic, so the read is not a race). */
+void clock_sleep_ms_until(int64_t ms, const atomic_int *stop);
 
 #endif

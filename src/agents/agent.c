@@ -1,0 +1,408 @@
+/*
+ * agent.c - the agent loop, the role table and the swarm. Each agent thread owns everything it
+ * talks to Redis or a model through (link, bb, registry, cost, provider), made and freed on
+ * that thread; the swarm's controlling thread only starts, signals (the stop flag) and joins
+ * them. Shared and read-only after start: the options, config and pricing; shared and
+ * synchronised: the wire (its mutex), the in-flight count and each agent's counters (atomics),
+ * and the stop flag (an atomic_int written once by swarm_stop(), which is what
+ * clock_sleep_ms_until() watches to cut an idle sleep short).
+ */
+#include "agents/agent.h"
+
+#include "agents/wire.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/fail.h"
+#include "core/log.h"
+#include "cost/budget.h"
+#include "cost/cost.h"
+#include "store/blackboard.h"
+#include "store/control.h"
+#include "store/embedded.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SWARM_MAX_AGENTS   256
+#define AGENT_IDLE_MAX_MS  200
+#define AGENT_HALT_POLL_MS 100
+
+extern const struct agent_role role_scout;
+extern const struct agent_role role_analyst;
+
+const struct agent_role *const agent_table[] = {&role_scout, &role_analyst, NULL};
+
+const struct agent_role *agent_role_find(const char *name)
+{
+    for (size_t i = 0; agent_table[i] != NULL; i++)
+        if (strcmp(agent_table[i]->name, name) == 0)
+            return agent_table[i];
+    return NULL;
+}
+
+struct agent {
+    struct swarm *swarm;
+    struct agent_ctx ctx;
+    struct agent_stats stats;
+    pthread_t thread;
+    bool started;
+};
+
+struct swarm {
+    struct swarm_options o;
+    struct wire *wire;
+    atomic_long inflight;
+    atomic_int stop;
+    struct agent *agents;
+    int nagents;
+};
+
+bool agent_halted(struct agent_ctx *ctx)
+{
+    struct control_halt h;
+    char *cause = NULL;
+    bool halted;
+
+    if (control_halt_read(ctx->link, &h, &cause) == -1) {
+        log_debug("%s: cannot read the halt flag: %s", ctx->id, cause);
+        free(cause);
+        return true;
+    }
+    halted = h.halted;
+    control_halt_clear(&h);
+    return halted;
+}
+
+/* The part of the host name that fits an agent id: [A-Za-z0-9.-], at most 24 bytes. */
+static void host_part(char *out, size_t size)
+{
+    char host[256] = "";
+    size_t j = 0;
+
+    if (gethostname(host, sizeof host - 1) == -1 || host[0] == '\0')
+        snprintf(host, sizeof host, "host");
+    for (size_t i = 0; host[i] != '\0' && j + 1 < size && j < 24; i++) {
+        char c = host[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '.' || c == '-')
+            out[j++] = c;
+    }
+    out[j] = '\0';
+}
+
+static void agent_set_status(struct agent_ctx *ctx, struct registry *reg, enum registry_status *cur,
+                             enum registry_status want)
+{
+    char *cause = NULL;
+
+    if (*cur == want)
+        return;
+    if (registry_set_status(reg, want, &cause) == -1) {
+        log_debug("%s: cannot set status %s: %s", ctx->id, registry_status_name(want), cause);
+        free(cause);
+        return;
+    }
+    *cur = want;
+}
+
+static void agent_reclaim(struct agent_ctx *ctx)
+{
+    for (int i = 0; ctx->role->reclaim[i] >= 0; i++) {
+        char *cause = NULL;
+        int n = 0;
+
+        if (bb_reclaim(ctx->bb, (enum bb_status)ctx->role->reclaim[i], ctx->max_attempts, 32, &n,
+                       &cause) == BB_ERR) {
+            log_warn("%s: reclaim: %s", ctx->id, cause);
+            free(cause);
+        } else if (n > 0) {
+            log_info("%s: took back %d expired claim(s)", ctx->id, n);
+        }
+    }
+}
+
+static void *agent_main(void *arg)
+{
+    struct agent *a = arg;
+    struct agent_ctx *ctx = &a->ctx;
+    struct swarm *s = a->swarm;
+    struct rlink_options lo = s->o.link;
+    struct llm_provider_config pc;
+    struct budget_options bo;
+    struct registry_agent ra;
+    struct registry *reg;
+    enum registry_status status = REGISTRY_IDLE;
+    char name[REGISTRY_ID_MAX + 32], *cause = NULL;
+    void *state = NULL;
+    bool registered = false;
+    int64_t next_beat = 0, next_reclaim = 0, idle_ms = 0;
+    const int ttl = s->o.heartbeat_ttl_ms;
+
+    lo.client_name = embedded_client_name(ctx->id, name, sizeof name);
+    ctx->link = rlink_new(&s->o.addr, &lo);
+    ctx->bb = bb_new(ctx->link, ctx->id);
+    reg = registry_new(ctx->link);
+    budget_options_from_config(&bo, s->o.cfg);
+    ctx->cost = cost_new(ctx->link, s->o.pricing, &bo, ctx->id);
+    llm_provider_config_from(&pc, s->o.cfg, s->o.cfg->llm_kind);
+    ctx->provider = llm_provider_new(&pc, &cause);
+    if (ctx->provider == NULL) {
+        log_error("%s: no LLM provider: %s", ctx->id, cause);
+        free(cause);
+        goto out;
+    }
+    if (ctx->role->init != NULL && ctx->role->init(ctx, &state, &cause) == -1) {
+        log_error("%s: cannot start: %s", ctx->id, cause);
+        free(cause);
+        goto out;
+    }
+    memset(&ra, 0, sizeof ra);
+    snprintf(ra.id, sizeof ra.id, "%s", ctx->id);
+    snprintf(ra.role, sizeof ra.role, "%s", ctx->role->name);
+    snprintf(ra.tier, sizeof ra.tier, "%s", pricing_tier_name(ctx->role->tier));
+    ra.status = REGISTRY_IDLE;
+    log_info("%s: started", ctx->id);
+
+    while (!atomic_load(&s->stop)) {
+        int64_t now = clock_mono_ms();
+        int rc;
+
+        if (!registered || now >= next_beat) {
+            if (!registered ? registry_register(reg, &ra, ttl, &cause) == 0
+                            : registry_heartbeat(reg, &cause) == 0) {
+                registered = true;
+            } else {
+                log_warn("%s: registry: %s", ctx->id, cause);
+                free(cause);
+                cause = NULL;
+            }
+            next_beat = now + ttl / 3;
+        }
+        /* Nothing is claimed and no model is asked while the swarm is halted. */
+        if (agent_halted(ctx)) {
+            atomic_fetch_add(&ctx->stats->halt_checks, 1);
+            agent_set_status(ctx, reg, &status, REGISTRY_PAUSED);
+            clock_sleep_ms_until(AGENT_HALT_POLL_MS, &s->stop);
+            continue;
+        }
+        if (now >= next_reclaim) {
+            agent_reclaim(ctx);
+            next_reclaim = now + s->o.reclaim_every_ms;
+        }
+        rc = ctx->role->cycle(ctx, state, &cause);
+        if (rc == 1) {
+            atomic_fetch_add(&ctx->stats->cycles, 1);
+            agent_set_status(ctx, reg, &status, REGISTRY_BUSY);
+            idle_ms = 0;
+            continue;
+        }
+        if (rc == -1) {
+            log_warn("%s: %s", ctx->id, cause);
+            free(cause);
+            cause = NULL;
+            idle_ms = AGENT_IDLE_MAX_MS;
+        } else {
+            idle_ms = idle_ms == 0 ? 5 : idle_ms * 2;
+            if (idle_ms > AGENT_IDLE_MAX_MS)
+                idle_ms = AGENT_IDLE_MAX_MS;
+        }
+        agent_set_status(ctx, reg, &status, REGISTRY_IDLE);
+        clock_sleep_ms_until(idle_ms, &s->stop);
+    }
+    if (ctx->role->shutdown != NULL)
+        ctx->role->shutdown(ctx, state);
+    if (registered && registry_unregister(reg, &cause) == -1) {
+        log_warn("%s: cannot unregister: %s", ctx->id, cause);
+        free(cause);
+    }
+    log_info("%s: stopped", ctx->id);
+out:
+    llm_provider_free(ctx->provider);
+    cost_free(ctx->cost);
+    registry_free(reg);
+    bb_free(ctx->bb);
+    rlink_free(ctx->link);
+    ctx->provider = NULL;
+    ctx->cost = NULL;
+    ctx->bb = NULL;
+    ctx->link = NULL;
+    return NULL;
+}
+
+/* Parses "name[:N],..." into the agents of s. */
+static int parse_spec(struct swarm *s, const char *spec, char **cause)
+{
+    char host[32];
+    char *copy, *save = NULL, *tok;
+    int total = 0;
+
+    host_part(host, sizeof host);
+    if (spec == NULL || *spec == '\0') {
+        *cause = xstrdup("no roles given");
+        return -1;
+    }
+    s->agents = xcalloc(SWARM_MAX_AGENTS, sizeof *s->agents);
+    copy = xstrdup(spec);
+    for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(tok, ':'), *end;
+        const struct agent_role *role;
+        long n = 1;
+
+        if (colon != NULL) {
+            *colon = '\0';
+            n = strtol(colon + 1, &end, 10);
+            if (colon[1] == '\0' || *end != '\0' || n < 1 || n > 64) {
+                *cause =
+                    xasprintf("role \"%s\": \"%s\" is not a count from 1 to 64", tok, colon + 1);
+                free(copy);
+                return -1;
+            }
+        }
+        if ((role = agent_role_find(tok)) == NULL) {
+            char known[256] = "";
+            for (size_t i = 0; agent_table[i] != NULL; i++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                         agent_table[i]->name);
+            *cause = xasprintf("unknown role \"%s\" (known roles: %s)", tok, known);
+            free(copy);
+            return -1;
+        }
+        for (long i = 0; i < n; i++) {
+            struct agent *a;
+            int index = 1;
+
+            if (total >= SWARM_MAX_AGENTS) {
+                *cause = xasprintf("more than %d agents", SWARM_MAX_AGENTS);
+                free(copy);
+                return -1;
+            }
+            for (int k = 0; k < total; k++)
+                if (s->agents[k].ctx.role == role)
+                    index++;
+            a = &s->agents[total++];
+            a->swarm = s;
+            a->ctx.role = role;
+            a->ctx.index = index;
+            snprintf(a->ctx.id, sizeof a->ctx.id, "%s-%s-%ld-%d", role->name, host, (long)getpid(),
+                     index);
+        }
+    }
+    free(copy);
+    if (total == 0) {
+        *cause = xstrdup("no roles given");
+        return -1;
+    }
+    s->nagents = total;
+    return 0;
+}
+
+struct swarm *swarm_new(const struct swarm_options *o, char **cause)
+{
+    struct swarm *s = xcalloc(1, sizeof *s);
+
+    s->o = *o;
+    s->o.roles = NULL; /* borrowed for parsing only */
+    if (s->o.claim_ttl_ms <= 0)
+        s->o.claim_ttl_ms = 60000;
+    if (s->o.max_attempts <= 0)
+        s->o.max_attempts = 3;
+    if (s->o.heartbeat_ttl_ms <= 0)
+        s->o.heartbeat_ttl_ms = 15000;
+    if (s->o.reclaim_every_ms <= 0)
+        s->o.reclaim_every_ms = 5000;
+    atomic_init(&s->inflight, 0);
+    if (parse_spec(s, o->roles, cause) == -1) {
+        swarm_free(s);
+        return NULL;
+    }
+    if (o->wire) {
+        struct wire_options wo = {
+            .seed = o->wire_seed, .rate_per_s = o->wire_rate_per_s, .limit = o->wire_limit};
+        s->wire = wire_new(&wo);
+    }
+    for (int i = 0; i < s->nagents; i++) {
+        struct agent_ctx *c = &s->agents[i].ctx;
+
+        c->cfg = s->o.cfg;
+        c->pricing = s->o.pricing;
+        c->wire = s->wire;
+        c->inflight = &s->inflight;
+        c->claim_ttl_ms = s->o.claim_ttl_ms;
+        c->max_attempts = s->o.max_attempts;
+        c->stats = &s->agents[i].stats;
+        c->stop = &s->stop;
+    }
+    return s;
+}
+
+int swarm_start(struct swarm *s, char **cause)
+{
+    for (int i = 0; i < s->nagents; i++) {
+        struct agent *a = &s->agents[i];
+        int rc = pthread_create(&a->thread, NULL, agent_main, a);
+
+        if (rc != 0) {
+            *cause = xasprintf("cannot start agent %s: %s", a->ctx.id, strerror(rc));
+            return -1;
+        }
+        a->started = true;
+    }
+    return 0;
+}
+
+void swarm_stop(struct swarm *s)
+{
+    atomic_store(&s->stop, 1);
+    for (int i = 0; i < s->nagents; i++) {
+        if (s->agents[i].started)
+            pthread_join(s->agents[i].thread, NULL);
+        s->agents[i].started = false;
+    }
+}
+
+void swarm_free(struct swarm *s)
+{
+    if (s == NULL)
+        return;
+    swarm_stop(s);
+    wire_free(s->wire);
+    free(s->agents);
+    free(s);
+}
+
+int swarm_size(const struct swarm *s)
+{
+    return s->nagents;
+}
+
+const char *swarm_agent_id(const struct swarm *s, int i)
+{
+    return s->agents[i].ctx.id;
+}
+
+bool swarm_settled(struct swarm *s)
+{
+    return (s->wire == NULL || wire_done(s->wire)) && atomic_load(&s->inflight) == 0;
+}
+
+void swarm_totals(struct swarm *s, struct swarm_totals *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < s->nagents; i++) {
+        struct agent_stats *t = &s->agents[i].stats;
+
+        out->cycles += atomic_load(&t->cycles);
+        out->llm_calls += atomic_load(&t->llm_calls);
+        out->deferred += atomic_load(&t->deferred);
+        out->written += atomic_load(&t->written);
+        out->duplicates += atomic_load(&t->duplicates);
+        out->claimed += atomic_load(&t->claimed);
+        out->archived += atomic_load(&t->archived);
+        out->advanced += atomic_load(&t->advanced);
+        out->failed += atomic_load(&t->failed);
+        out->halt_checks += atomic_load(&t->halt_checks);
+    }
+}

@@ -1,0 +1,131 @@
+/*
+ * agent.h - the agent loop and the swarm. One agent is one thread with its own Redis link,
+ * blackboard, registry entry, cost context and LLM provider, built from a role entry of
+ * agent_table[] (one role per file, src/agents/role_<name>.c). The common loop registers the
+ * agent, keeps its heartbeat, reads the swarm's halt flag before every cycle (while halted
+ * nothing is claimed and no LLM call is made; the agent shows as paused), calls the role's
+ * cycle() with an idle backoff, takes back expired claims of the working statuses the role
+ * owns (bb_reclaim), and on stop runs the role's shutdown and unregisters, leaving no lock
+ * held.
+ *
+ * A struct swarm starts N agents per role from a spec ("scout:1,analyst:2"), optionally with
+ * the wire simulator (wire.h) as the scouts' input, and stops and joins them.
+ *
+ * Threads: swarm_* are called from one controlling thread. Each agent thread touches only its
+ * own agent_ctx; what agents share is read-only (config, pricing, options), the wire (its own
+ * mutex), the stop flag and the counters (atomics).
+ */
+#ifndef NEWSROOM_AGENT_H
+#define NEWSROOM_AGENT_H
+
+#include "llm/llm.h"
+#include "store/registry.h"
+#include "store/rlink.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bb;
+struct config;
+struct cost;
+struct pricing;
+struct registry;
+struct swarm;
+struct wire;
+
+/* What every agent counts; summed over the swarm by swarm_stats(). */
+struct agent_stats {
+    atomic_long cycles;      /* cycles that did work */
+    atomic_long llm_calls;   /* cost_complete() calls that made a call (COST_OK) */
+    atomic_long deferred;    /* calls the budget deferred */
+    atomic_long written;     /* stories written to the blackboard */
+    atomic_long duplicates;  /* stories refused as exact duplicates */
+    atomic_long claimed;     /* stories claimed */
+    atomic_long archived;    /* stories archived */
+    atomic_long advanced;    /* stories moved on along the main line */
+    atomic_long failed;      /* failed attempts (bb_fail) */
+    atomic_long halt_checks; /* halt-flag reads that found the swarm halted */
+};
+
+/* What a role's functions get: the agent's own resources (all owned by the loop). */
+struct agent_ctx {
+    char id[REGISTRY_ID_MAX + 1];
+    const struct agent_role *role;
+    int index; /* 1.. within its role in this process */
+    struct rlink *link;
+    struct bb *bb;
+    struct cost *cost;
+    struct llm_provider *provider;
+    const struct config *cfg;
+    const struct pricing *pricing;
+    struct wire *wire;     /* the swarm's wire, NULL when off */
+    atomic_long *inflight; /* stories taken from the wire and not yet written */
+    int claim_ttl_ms;
+    int max_attempts;
+    struct agent_stats *stats; /* this agent's counters */
+    const atomic_int *stop;
+};
+
+struct agent_role {
+    const char *name;
+    enum llm_tier tier;
+    /* The working statuses its claims leave items in (enum bb_status), taken back by
+     * bb_reclaim() when their lock expired; ended by -1. */
+    int reclaim[4];
+    /* Makes the role's state (*state, may stay NULL). 0, or -1 with *cause. */
+    int (*init)(struct agent_ctx *ctx, void **state, char **cause);
+    /* One step: 1 did work, 0 idle, -1 error (*cause; the loop logs it and backs off). */
+    int (*cycle)(struct agent_ctx *ctx, void *state, char **cause);
+    /* Gives back whatever the state holds (no lock may stay held) and frees it. */
+    void (*shutdown)(struct agent_ctx *ctx, void *state);
+};
+
+/* Every role, ended by NULL. */
+extern const struct agent_role *const agent_table[];
+/* A role by name, or NULL. */
+const struct agent_role *agent_role_find(const char *name);
+
+/* Reads the halt flag: true when halted, or when it cannot be read (safe side). */
+bool agent_halted(struct agent_ctx *ctx);
+
+struct swarm_options {
+    struct redis_addr addr;        /* every agent makes its own link to it */
+    struct rlink_options link;     /* client_name is set per agent */
+    const struct config *cfg;      /* borrowed: must outlive the swarm */
+    const struct pricing *pricing; /* borrowed: must outlive the swarm */
+    const char *roles;             /* "scout:1,analyst:2"; a bare name means 1 */
+    bool wire;                     /* run the wire simulator for the scouts */
+    uint64_t wire_seed;
+    double wire_rate_per_s; /* <= 0: as fast as the scouts take them */
+    long wire_limit;        /* <= 0: endless */
+    int claim_ttl_ms;       /* <= 0: 60000 */
+    int max_attempts;       /* <= 0: 3 */
+    int heartbeat_ttl_ms;   /* <= 0: 15000 */
+    int reclaim_every_ms;   /* <= 0: 5000 */
+};
+
+/* A swarm as the spec says (not started). NULL with *cause for a bad spec: an unknown role is
+ * named, with the known ones. Free with swarm_free(). */
+struct swarm *swarm_new(const struct swarm_options *o, char **cause);
+/* Starts every agent thread. 0, or -1 with *cause (then swarm_stop() what started). */
+int swarm_start(struct swarm *s, char **cause);
+/* Asks every agent to stop and joins them (each unregisters and leaves nothing locked). */
+void swarm_stop(struct swarm *s);
+void swarm_free(struct swarm *s);
+/* Agents started. */
+int swarm_size(const struct swarm *s);
+/* Whether no new story can come from inside: the wire is off or has ended, and nothing taken
+ * from it is still on its way to the blackboard. */
+bool swarm_settled(struct swarm *s);
+/* The counters summed over every agent (plain copies). */
+struct swarm_totals {
+    long cycles, llm_calls, deferred, written, duplicates, claimed, archived, advanced, failed,
+        halt_checks;
+};
+void swarm_totals(struct swarm *s, struct swarm_totals *out);
+/* Agent i's id (0 <= i < swarm_size()), borrowed. */
+const char *swarm_agent_id(const struct swarm *s, int i);
+
+#endif
