@@ -56,6 +56,8 @@ struct swarm {
     struct wire *wire;
     atomic_long inflight;
     atomic_int stop;
+    atomic_int running; /* agents inside their loop */
+    atomic_int exited;  /* agent threads that have returned (stopped or failed to start) */
     struct agent *agents;
     int nagents;
 };
@@ -164,6 +166,7 @@ static void *agent_main(void *arg)
     snprintf(ra.role, sizeof ra.role, "%s", ctx->role->name);
     snprintf(ra.tier, sizeof ra.tier, "%s", pricing_tier_name(ctx->role->tier));
     ra.status = REGISTRY_IDLE;
+    atomic_fetch_add(&s->running, 1);
     log_info("%s: started", ctx->id);
 
     while (!atomic_load(&s->stop)) {
@@ -218,8 +221,10 @@ static void *agent_main(void *arg)
         log_warn("%s: cannot unregister: %s", ctx->id, cause);
         free(cause);
     }
+    atomic_fetch_sub(&s->running, 1);
     log_info("%s: stopped", ctx->id);
 out:
+    atomic_fetch_add(&s->exited, 1);
     llm_provider_free(ctx->provider);
     cost_free(ctx->cost);
     registry_free(reg);
@@ -405,4 +410,16 @@ void swarm_totals(struct swarm *s, struct swarm_totals *out)
         out->failed += atomic_load(&t->failed);
         out->halt_checks += atomic_load(&t->halt_checks);
     }
+}
+
+int swarm_running(struct swarm *s)
+{
+    return atomic_load(&s->running);
+}
+
+int swarm_failed(struct swarm *s)
+{
+    /* Threads that returned while nobody asked them to stop never made it into their loop
+     * (or left it on their own): the swarm is short of them. */
+    return atomic_load(&s->stop) ? 0 : atomic_load(&s->exited);
 }

@@ -113,6 +113,10 @@ struct swarm *swarm_new(const struct swarm_options *o, char **cause);
 int swarm_start(struct swarm *s, char **cause);
 /* Asks every agent to stop and joins them (each unregisters and leaves nothing locked). */
 void swarm_stop(struct swarm *s);
+/* Agents in their loop now, and agent threads that have ended before swarm_stop() asked them
+ * to (they could not start: no LLM provider, a role's init failed). */
+int swarm_running(struct swarm *s);
+int swarm_failed(struct swarm *s);
 void swarm_free(struct swarm *s);
 /* Agents started. */
 int swarm_size(const struct swarm *s);

@@ -90,7 +90,9 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     if (rc != BB_OK)
         return -1;
     atomic_fetch_add(&ctx->stats->claimed, 1);
-    if (bb_read(ctx->bb, lk.id, &item, cause) != BB_OK) {
+    if ((rc = bb_read(ctx->bb, lk.id, &item, cause)) != BB_OK) {
+        if (rc == BB_NONE)
+            *cause = xasprintf("claimed story %s has disappeared", lk.id);
         give_back(ctx, &lk, "analyst could not read it");
         return -1;
     }
@@ -177,8 +179,14 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
         return -1;
     }
     rc = bb_complete(ctx->bb, &lk, cover ? BB_DEBATING : BB_ARCHIVED, reasoning, cause);
-    if (rc != BB_OK)
+    if (rc != BB_OK) {
+        /* Do not leave it locked until the lock lapses: let it go for another analyst. */
+        char *ignored = NULL;
+
+        if (bb_lock_release(ctx->bb, &lk, &ignored) != BB_OK)
+            free(ignored);
         return -1;
+    }
     atomic_fetch_add(cover ? &ctx->stats->advanced : &ctx->stats->archived, 1);
     return 1;
 }

@@ -100,6 +100,10 @@ static int scout_cycle(struct agent_ctx *ctx, void *state, char **cause)
     }
     if (sc->nheld == 0)
         return 0;
+    /* The loop checked the halt flag before this cycle; a halt since then must still stop the
+     * model call: keep the batch for later. */
+    if (agent_halted(ctx))
+        return 0;
     n = sc->nheld;
     for (size_t i = 0; i < n; i++) {
         texts[i] = xasprintf("%s\n%s", sc->held[i]->title, sc->held[i]->content);
@@ -164,7 +168,8 @@ static void scout_shutdown(struct agent_ctx *ctx, void *state)
 
     if (sc == NULL)
         return;
-    /* Stories in hand were never written: the wire can make them again (deterministic). */
+    /* Stories in hand were never written and are lost: the wire has moved past them. (It is a
+     * simulator; a real feed would be read again from its source.) */
     for (size_t i = 0; i < sc->nheld; i++) {
         news_item_free(sc->held[i]);
         atomic_fetch_sub(ctx->inflight, 1);

@@ -80,7 +80,7 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     const char *roles = SWARM_DEFAULT_ROLES;
     long duration = 0;
     bool once = false, wire = false;
-    int64_t end;
+    int64_t end, lost_since = 0;
     int c, code = EXIT_DONE;
     char *cause = NULL;
 
@@ -96,8 +96,11 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
         case 'd':
             errno = 0;
             duration = strtol(optarg, &endp, 10);
-            if (*optarg == '\0' || *endp != '\0' || errno != 0 || duration <= 0) {
-                cli_error("swarm: --duration \"%s\" is not a positive number of seconds", optarg);
+            if (*optarg == '\0' || *endp != '\0' || errno != 0 || duration <= 0 ||
+                duration > 10L * 365 * 86400) {
+                cli_error("swarm: --duration \"%s\" is not a number of seconds from 1 to ten "
+                          "years",
+                          optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -167,13 +170,13 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     }
     rlink_options_from_config(&so.link, cli->cfg);
     s = swarm_new(&so, &cause);
-    if (swarm_start(s, &cause) == -1) {
+    if (s == NULL || swarm_start(s, &cause) == -1) {
         cli_error("swarm: %s", cause);
         free(cause);
         swarm_free(s);
         rlink_free(l);
         pricing_free(pricing);
-        return EXIT_REFUSED;
+        return EXIT_USAGE;
     }
     fprintf(stderr, "newsroom: swarm on %s: %d agents (%s)%s\n", rlink_address(l), swarm_size(s),
             roles, wire ? ", wire on" : "");
@@ -183,13 +186,30 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     while (!cli_stop && clock_mono_ms() < end) {
         int64_t us, left;
 
+        if (swarm_failed(s) > 0) {
+            cli_error("swarm: %d agent(s) could not start or stopped on their own; see %s/"
+                      "newsroom.log",
+                      swarm_failed(s), cli->data_dir);
+            code = EXIT_USAGE;
+            break;
+        }
         if (once && swarm_settled(s) && swarm_drained(l) == 1)
             break;
-        /* The heartbeat of the main link: reconnecting with backoff when lost. */
+        /* The heartbeat of the main link: reconnecting with backoff when lost; a link lost for
+         * good (30 s of failed pings) ends the run with exit 3. */
         if (rlink_ping(l, &us, &cause) == -1) {
             log_warn("swarm: %s", cause);
             free(cause);
             cause = NULL;
+            if (lost_since == 0)
+                lost_since = clock_mono_ms();
+            else if (clock_mono_ms() - lost_since > 30000) {
+                cli_error("swarm: Redis at %s unreachable for 30 s", rlink_address(l));
+                code = EXIT_UNREACHABLE;
+                break;
+            }
+        } else {
+            lost_since = 0;
         }
         left = end - clock_mono_ms();
         clock_sleep_ms(left < 200 ? left : 200, &cli_stop);
@@ -205,5 +225,5 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     swarm_free(s);
     rlink_free(l);
     pricing_free(pricing);
-    return EXIT_DONE;
+    return code;
 }
