@@ -943,18 +943,12 @@ static void *run_worker(void *p)
     return NULL;
 }
 
-static struct test_redis srv;
-static char *srv_dir;
-
+/* The private server of the test that runs now (tests/support: test_private_*); the teardown
+ * stops it even when an assertion ended the test early. */
 static int stop_private_server(void **state)
 {
     (void)state;
-    test_redis_stop(&srv);
-    if (srv_dir != NULL) {
-        test_rmrf(srv_dir);
-        free(srv_dir);
-        srv_dir = NULL;
-    }
+    test_private_stop();
     return 0;
 }
 
@@ -985,9 +979,8 @@ static void test_restart_mid_run(void **state)
 
     (void)state;
     assert_non_null(run);
-    srv_dir = test_tmpdir();
-    assert_int_equal(test_redis_start(&srv, srv_dir, extra), 0);
-    snprintf(run->url, sizeof run->url, "unix://%s", srv.sock);
+    assert_int_equal(test_private_start(extra), 0);
+    snprintf(run->url, sizeof run->url, "unix://%s", test_private()->sock);
     run->name = qname("restart");
     l = link_to(run->url);
 
@@ -1000,10 +993,10 @@ static void test_restart_mid_run(void **state)
     }
     /* A crash, not a shutdown: nothing but what appendfsync always wrote survives. */
     acked_at_kill = atomic_load(&run->acked);
-    assert_int_equal(kill(srv.pid, SIGKILL), 0);
-    waitpid(srv.pid, NULL, 0);
-    srv.pid = 0;
-    assert_int_equal(test_redis_start(&srv, srv_dir, extra), 0);
+    assert_int_equal(kill(test_private()->pid, SIGKILL), 0);
+    waitpid(test_private()->pid, NULL, 0);
+    test_private()->pid = 0;
+    assert_int_equal(test_redis_start(test_private(), test_private_dir(), extra), 0);
     atomic_store(&run->restarted, 1);
 
     /* Everything gets done, by clients that reconnected on their own. */

@@ -208,20 +208,12 @@ static void test_unreachable_backs_off(void **state)
     rlink_free(l);
 }
 
-/* The private server of the test that runs now; the teardown stops it even when an
- * assertion ended the test early. */
-static struct test_redis srv;
-static char *srv_dir;
-
+/* The private server of the test that runs now (tests/support: test_private_*); the teardown
+ * stops it even when an assertion ended the test early. */
 static int stop_private_server(void **state)
 {
     (void)state;
-    test_redis_stop(&srv);
-    if (srv_dir != NULL) {
-        test_rmrf(srv_dir);
-        free(srv_dir);
-        srv_dir = NULL;
-    }
+    test_private_stop();
     return 0;
 }
 
@@ -236,13 +228,12 @@ static void test_reconnect_after_restart(void **state)
     int64_t us;
 
     (void)state;
-    srv_dir = test_tmpdir();
-    assert_int_equal(test_redis_start(&srv, srv_dir, extra), 0);
-    snprintf(a.path, sizeof a.path, "%s", srv.sock);
+    assert_int_equal(test_private_start(extra), 0);
+    snprintf(a.path, sizeof a.path, "%s", test_private()->sock);
     snprintf(a.password, sizeof a.password, "restart-pw");
     l = rlink_new(&a, &opts);
     freeReplyObject(must(l, "SET before %s", "restart"));
-    assert_int_equal(test_redis_restart(&srv), 0);
+    assert_int_equal(test_redis_restart(test_private()), 0);
 
     /* The old connection is gone: the next command says so and marks the link down. */
     r = rlink_command(l, &cause, "PING");
@@ -272,9 +263,8 @@ static void test_command_timeout(void **state)
     int64_t us;
 
     (void)state;
-    srv_dir = test_tmpdir();
-    assert_int_equal(test_redis_start(&srv, srv_dir, extra), 0);
-    snprintf(a.path, sizeof a.path, "%s", srv.sock);
+    assert_int_equal(test_private_start(extra), 0);
+    snprintf(a.path, sizeof a.path, "%s", test_private()->sock);
     o.command_timeout_ms = 200;
     l = rlink_new(&a, &o);
     assert_null(rlink_command(l, &cause, "DEBUG SLEEP 1"));
