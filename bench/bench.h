@@ -28,6 +28,11 @@ void bench_report(const char *bench, const struct bench_figure *f, int n, bool j
 struct rlink;
 long long bench_command_calls(struct rlink *l);
 
+/* Parses an option's value as a whole number from lo to hi into *out. Returns 0, or -1 after
+ * printing "bench NAME: OPTION "VALUE" must be ..." on stderr. */
+int bench_parse_long(const char *bench, const char *option, const char *value, long lo, long hi,
+                     long *out);
+
 /* The median of n values (sorts them in place). */
 double bench_median(double *v, int n);
 

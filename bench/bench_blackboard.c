@@ -134,16 +134,12 @@ int bench_blackboard(int argc, char **argv)
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        char *end;
-
         switch (c) {
         case 'j':
             json = true;
             break;
         case 'n':
-            n = strtol(optarg, &end, 10);
-            if (*end != '\0' || n < 100 || n > 1000000) {
-                cli_error("bench blackboard: --n \"%s\" must be 100 to 1000000", optarg);
+            if (bench_parse_long("blackboard", "--n", optarg, 100, 1000000, &n) == -1) {
                 config_free(cfg);
                 return EXIT_USAGE;
             }

@@ -522,17 +522,13 @@ static double ping_rate(struct rlink *l, int count)
     return (double)count / ((double)(clock_mono_us() - t0) / 1e6);
 }
 
+/* An int option through bench_parse_long(). */
 static int parse_int(const char *what, const char *s, long lo, long hi, int *out)
 {
-    char *end;
     long v;
 
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
-        cli_error("bench queue: %s \"%s\" must be a whole number from %ld to %ld", what, s, lo, hi);
+    if (bench_parse_long("queue", what, s, lo, hi, &v) == -1)
         return -1;
-    }
     *out = (int)v;
     return 0;
 }

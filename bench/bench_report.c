@@ -4,8 +4,10 @@
  */
 #include "bench.h"
 
+#include "cli/cli.h"
 #include "store/rlink.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,4 +94,21 @@ long long bench_command_calls(struct rlink *l)
     }
     freeReplyObject(r);
     return total;
+}
+
+int bench_parse_long(const char *bench, const char *option, const char *value, long lo, long hi,
+                     long *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(value, &end, 10);
+    if (*value == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
+        cli_error("bench %s: %s \"%s\" must be a whole number from %ld to %ld", bench, option,
+                  value, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
 }

@@ -195,25 +195,17 @@ int bench_ring(int argc, char **argv)
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        char *end;
-
         switch (c) {
         case 'j':
             json = true;
             break;
         case 'n':
-            records = strtol(optarg, &end, 10);
-            if (*end != '\0' || records < 1000 || records > 1000000000L) {
-                cli_error("bench ring: --records \"%s\" must be 1000 to 1000000000", optarg);
+            if (bench_parse_long("ring", "--records", optarg, 1000, 1000000000L, &records) == -1)
                 return EXIT_USAGE;
-            }
             break;
         case 'r':
-            repeat = strtol(optarg, &end, 10);
-            if (*end != '\0' || repeat < 1 || repeat > 101) {
-                cli_error("bench ring: --repeat \"%s\" must be 1 to 101", optarg);
+            if (bench_parse_long("ring", "--repeat", optarg, 1, 101, &repeat) == -1)
                 return EXIT_USAGE;
-            }
             break;
         case 'h':
             printf("usage: newsroom bench ring [--json] [--records N] [--repeat K]\n");

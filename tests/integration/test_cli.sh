@@ -127,6 +127,9 @@ else
   bad "bench ring --json is not the documented report"
 fi
 run 2 "$NR_BIN" bench ring --records 5
+has "$ERR" '--records "5" must be a whole number from 1000'
+run 2 "$NR_BIN" bench blackboard --n ''
+has "$ERR" "bench blackboard: --n"
 run 0 "$NR_BIN" bench blackboard --n 100 --json
 if jq -e '.bench == "blackboard" and (.figures | length == 5) and
   (.figures[] | select(.name == "commands per transition") | .value > 1 and .peer == null) and

@@ -40,16 +40,6 @@ static const struct rlink_options opts = {
     .client_name = "newsroom-test-queue",
 };
 
-static char shared_url[512];
-
-static const char *url(void)
-{
-    if (shared_url[0] == '\0')
-        snprintf(shared_url, sizeof shared_url, "redis://:%s@127.0.0.1:%s/0",
-                 test_env("NEWSROOM_TEST_REDIS_PASSWORD"), test_env("NEWSROOM_TEST_REDIS_PORT"));
-    return shared_url;
-}
-
 static struct rlink *link_to(const char *u)
 {
     struct redis_addr a;
@@ -140,7 +130,7 @@ static struct queue_stats stats(struct rlink *l, const char *name)
 
 static void test_names(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     char *cause = NULL;
 
     (void)state;
@@ -164,7 +154,7 @@ static void test_names(void **state)
 
 static void test_priority_order(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     const char *name = qname("prio");
     struct queue *q = open_q(l, name, "w1", 30000, 5);
     static const char *const want[] = {"b1", "b2", "n1", "n2", "n3"};
@@ -208,7 +198,7 @@ static void *late_breaking(void *arg)
     struct queue *q;
     char *cause = NULL;
 
-    if (redis_url_parse(url(), &a, &cause) == -1) {
+    if (redis_url_parse(test_shared_url(), &a, &cause) == -1) {
         free(cause);
         return NULL;
     }
@@ -246,10 +236,10 @@ static void *late_breaking(void *arg)
  * goes to the next worker at once, on its first delivery (even with max deliveries 1). */
 static void test_no_task_held_beside_breaking(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     const char *name = qname("held");
     struct queue *a = open_q(l, name, "wa", 400, 1), *b;
-    struct rlink *l2 = link_to(url());
+    struct rlink *l2 = link_to(test_shared_url());
     struct queue_task *ta, *tb;
     struct queue_stats s;
 
@@ -280,7 +270,7 @@ static void test_no_task_held_beside_breaking(void **state)
 /* Batches: take several (breaking first), complete them all and take the next in one call. */
 static void test_ack_take_batches(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     const char *name = qname("acktake");
     struct queue *q = open_q(l, name, "wb1", 30000, 5);
     struct queue_task *got[8], *next[8];
@@ -331,7 +321,7 @@ static void test_ack_take_batches(void **state)
 
 static void test_blocking_dequeue_wakes(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     const char *name = qname("block");
     struct queue *q = open_q(l, name, "w1", 30000, 5);
     struct queue_task *t;
@@ -357,7 +347,7 @@ static void test_blocking_dequeue_wakes(void **state)
 
 static void test_ack_is_idempotent(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     const char *name = qname("ack");
     struct queue *q = open_q(l, name, "w1", 30000, 5);
     json_t *result = json_pack("{s:s}", "verdict", "newsworthy"), *got = NULL;
@@ -393,7 +383,7 @@ static void test_ack_is_idempotent(void **state)
 
 static void test_enqueue_batch(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     const char *name = qname("batch");
     struct queue *q = open_q(l, name, "w1", 30000, 5);
     json_t *p1 = json_pack("{s:i}", "n", 1), *p2 = json_pack("{s:i}", "n", 2);
@@ -459,7 +449,7 @@ static struct queue_task *ack_next(struct queue *q, struct queue_task *t, bool w
 
 static void test_ack_next(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     const char *name = qname("acknext");
     struct queue *q = open_q(l, name, "w1", 30000, 5);
     struct queue_task *t;
@@ -497,7 +487,7 @@ static void test_ack_next(void **state)
 
 static void test_nack_with_delay(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     const char *name = qname("delay");
     struct queue *q = open_q(l, name, "w1", 30000, 5);
     struct queue_task *t;
@@ -537,7 +527,7 @@ static void test_nack_with_delay(void **state)
 
 static void test_dead_letter_after_max_deliveries(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     const char *name = qname("poison");
     struct queue *q = open_q(l, name, "w1", 30000, 3);
     struct queue_task **dead = NULL;
@@ -584,7 +574,7 @@ static void test_dead_letter_after_max_deliveries(void **state)
 
 static void test_claim_after_visibility_timeout(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     const char *name = qname("vt");
     struct queue *a = open_q(l, name, "worker-a", 250, 2);
     struct queue *b = open_q(l, name, "worker-b", 250, 2);
@@ -627,7 +617,7 @@ static void test_claim_after_visibility_timeout(void **state)
 
 static void test_bad_payload_is_buried(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     const char *name = qname("junk");
     struct queue *q = open_q(l, name, "w1", 30000, 5);
     char key[128];
@@ -663,7 +653,7 @@ static void test_bad_payload_is_buried(void **state)
 
 static void test_stats(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     const char *name = qname("stats");
     struct queue *p = open_q(l, name, NULL, 30000, 5);
     struct queue *w = open_q(l, name, "w1", 30000, 5);
@@ -754,7 +744,7 @@ static int read_line(int fd, char *buf, size_t size, int timeout_ms)
 
 static void test_killed_worker_task_claimed_once(void **state)
 {
-    struct rlink *l = link_to(url());
+    struct rlink *l = link_to(test_shared_url());
     const char *name = qname("kill");
     const char *tool = test_env("NEWSROOM_QUEUE_TOOL");
     struct queue *q = open_q(l, name, "survivor", 300, 5);
@@ -774,7 +764,7 @@ static void test_killed_worker_task_claimed_once(void **state)
     if (pid == 0) {
         dup2(fds[1], 1);
         close(fds[0]);
-        execl(tool, tool, url(), "hold", name, "doomed", "300", (char *)NULL);
+        execl(tool, tool, test_shared_url(), "hold", name, "doomed", "300", (char *)NULL);
         _exit(127);
     }
     close(fds[1]);

@@ -24,25 +24,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const struct rlink_options opts = {
-    .connect_timeout_ms = 2000,
-    .command_timeout_ms = 3000,
-    .reconnect_base_ms = 20,
-    .reconnect_max_ms = 200,
-    .client_name = "newsroom-test-registry",
-};
-
 static struct rlink *shared_link(void)
 {
-    char url[512];
-    struct redis_addr a;
-    char *cause = NULL;
-
-    snprintf(url, sizeof url, "redis://:%s@127.0.0.1:%s/0",
-             test_env("NEWSROOM_TEST_REDIS_PASSWORD"), test_env("NEWSROOM_TEST_REDIS_PORT"));
-    if (redis_url_parse(url, &a, &cause) == -1)
-        fail_msg("%s", cause);
-    return rlink_new(&a, &opts);
+    return test_shared_link(0, "newsroom-test-registry");
 }
 
 /* A name unique to this run. */
@@ -359,7 +343,8 @@ static void test_killed_agent_process_reclaimed(void **state)
     struct registry_agent a = agent(me, "producer", "PREMIUM", "render");
     struct queue *q = open_q(l, qn, me);
     struct queue_task *t = NULL;
-    char url[512], ttl[] = "300", line[128];
+    const char *url = test_shared_url();
+    char ttl[] = "300", line[128];
     char *cause = NULL;
     int fds[2], claimed = 0;
     pid_t pid;
@@ -367,8 +352,6 @@ static void test_killed_agent_process_reclaimed(void **state)
     bool first = false;
 
     (void)state;
-    snprintf(url, sizeof url, "redis://:%s@127.0.0.1:%s/0",
-             test_env("NEWSROOM_TEST_REDIS_PASSWORD"), test_env("NEWSROOM_TEST_REDIS_PORT"));
     assert_int_equal(registry_register(r, &a, 30000, &cause), 0);
     assert_int_equal(queue_enqueue(q, "render", NULL, QUEUE_NORMAL, "video-1", NULL, &cause), 0);
     /* The doomed agent registers (TTL 300 ms) and takes the task in a process of its own. */

@@ -109,6 +109,16 @@ struct rlink *test_shared_link(int db, const char *name)
     return rlink_new(&a, &o);
 }
 
+const char *test_shared_url(void)
+{
+    static char url[512];
+
+    if (url[0] == '\0')
+        snprintf(url, sizeof url, "redis://:%s@127.0.0.1:%s/0",
+                 test_env("NEWSROOM_TEST_REDIS_PASSWORD"), test_env("NEWSROOM_TEST_REDIS_PORT"));
+    return url;
+}
+
 redisReply *test_must(struct rlink *l, const char *fmt, const char *arg)
 {
     char *cause = NULL;

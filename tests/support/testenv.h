@@ -44,6 +44,9 @@ int test_redis_restart(struct test_redis *s);
  * password, in database db, named name. Free with rlink_free(). */
 struct rlink;
 struct rlink *test_shared_link(int db, const char *name);
+/* The shared test server as a TCP URL with its password and database 0, for links a test
+ * hands to threads or child processes. Points to a static buffer. */
+const char *test_shared_url(void);
 /* Runs a command with one string argument (fmt in hiredis form) and returns its reply;
  * fails the current test, with the server's message, when it fails. */
 struct redisReply;
