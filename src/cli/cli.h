@@ -6,6 +6,8 @@
 #ifndef NEWSROOM_CLI_H
 #define NEWSROOM_CLI_H
 
+#include "store/redis_url.h"
+
 #include <signal.h>
 #include <stdbool.h>
 
@@ -26,6 +28,7 @@ struct cli {
     struct config *cfg;      /* resolved configuration */
     char *data_dir;          /* resolved data directory */
     struct embedded *emb;    /* the private redis-server, when one is used */
+    struct redis_addr addr;  /* where cli_connect() connected: more links go there too */
 };
 
 /* Set by SIGINT, SIGTERM and SIGHUP; every loop of the CLI watches it. */

@@ -77,6 +77,7 @@ struct rlink *cli_connect(struct cli *cli, const char *what, int *exit_code)
     }
     rlink_options_from_config(&opt, cli->cfg);
     opt.client_name = embedded_client_name(what, name, sizeof name);
+    cli->addr = addr;
     l = rlink_new(&addr, &opt);
     if (rlink_ensure(l, &cause) == -1) {
         cli_error("%s", cause);

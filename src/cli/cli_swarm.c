@@ -49,22 +49,6 @@ static int swarm_drained(struct rlink *l)
     return busy == 0;
 }
 
-/* The address every agent links to: the embedded server's socket, or the configured one. */
-static int swarm_addr(struct cli *cli, struct redis_addr *addr, char **cause)
-{
-    bool embedded;
-
-    if (config_redis_addr(cli->cfg, addr, &embedded, cause) == -1)
-        return -1;
-    if (embedded) {
-        /* As embedded_start() fills it: the socket in the data directory, database 0. */
-        memset(addr, 0, sizeof *addr);
-        addr->transport = REDIS_UNIX;
-        snprintf(addr->path, sizeof addr->path, "%s/redis.sock", cli->data_dir);
-    }
-    return 0;
-}
-
 int cmd_swarm(struct cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -161,13 +145,7 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
         pricing_free(pricing);
         return code;
     }
-    if (swarm_addr(cli, &so.addr, &cause) == -1) {
-        cli_error("swarm: %s", cause);
-        free(cause);
-        rlink_free(l);
-        pricing_free(pricing);
-        return EXIT_USAGE;
-    }
+    so.addr = cli->addr; /* the agents' links go where the main link went */
     rlink_options_from_config(&so.link, cli->cfg);
     s = swarm_new(&so, &cause);
     if (s == NULL || swarm_start(s, &cause) == -1) {
