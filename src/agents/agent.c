@@ -16,6 +16,8 @@
 #include "core/log.h"
 #include "cost/budget.h"
 #include "cost/cost.h"
+#include "cost/pricing.h"
+#include "llm/cache.h"
 #include "store/blackboard.h"
 #include "store/control.h"
 #include "store/embedded.h"
@@ -78,6 +80,110 @@ bool agent_halted(struct agent_ctx *ctx)
     return halted;
 }
 
+enum llm_tier agent_tier(const struct agent_ctx *ctx, enum llm_tier want)
+{
+    return ctx->baseline ? LLM_PREMIUM : want;
+}
+
+bool agent_savings(const struct agent_ctx *ctx)
+{
+    return !ctx->baseline;
+}
+
+int agent_ask(struct agent_ctx *ctx, const char *task, enum llm_tier tier, const char *task_type,
+              const char *system, const char *user, int max_tokens, uint64_t seed, json_t **answer,
+              char **cause)
+{
+    struct llm_message msgs[2] = {{"system", system}, {"user", user}};
+    struct llm_request req = {0};
+    struct llm_response resp = {0};
+    struct budget_refusal refusal;
+    struct llm_error err;
+    char *why = NULL;
+    int rc;
+
+    *answer = NULL;
+    if (agent_halted(ctx)) {
+        atomic_fetch_add(&ctx->stats->halt_checks, 1);
+        *cause = xasprintf("the swarm is halted");
+        return AGENT_ASK_HALTED;
+    }
+    req.model = pricing_tier_model(ctx->pricing, agent_tier(ctx, tier))->name;
+    req.messages = msgs;
+    req.nmessages = 2;
+    req.temperature = 0.3;
+    req.max_tokens = max_tokens;
+    req.json = true;
+    req.task_type = task_type;
+    req.seed = seed;
+    rc = cost_complete(ctx->cost, ctx->provider, task, &req, &resp, &refusal, &err, &why);
+    if (rc == COST_DEFERRED) {
+        atomic_fetch_add(&ctx->stats->deferred, 1);
+        *cause = xasprintf("budget deferred by the %s limit", refusal.limit);
+        return AGENT_ASK_DEFERRED;
+    }
+    if (rc == COST_FAILED) {
+        *cause = xasprintf("%s call failed: %s", task_type, why);
+        free(why);
+        return AGENT_ASK_FAILED;
+    }
+    atomic_fetch_add(&ctx->stats->llm_calls, 1);
+    *answer = json_loads(resp.text, 0, NULL);
+    llm_response_clear(&resp);
+    if (!json_is_object(*answer)) {
+        json_decref(*answer);
+        *answer = NULL;
+        *cause = xasprintf("the %s answer was not a JSON object", task_type);
+        return AGENT_ASK_FAILED;
+    }
+    return AGENT_ASK_OK;
+}
+
+void agent_release(struct agent_ctx *ctx, const struct bb_lock *lk)
+{
+    char *cause = NULL;
+
+    if (bb_lock_release(ctx->bb, lk, &cause) != BB_OK) {
+        log_warn("%s: cannot release %s: %s", ctx->id, lk->id, cause ? cause : "not ours");
+        free(cause);
+    }
+}
+
+void agent_give_back(struct agent_ctx *ctx, const struct bb_lock *lk, int to, const char *why)
+{
+    char *cause = NULL;
+    struct bb_item *it = NULL;
+    int rc;
+
+    if (bb_read(ctx->bb, lk->id, &it, &cause) == BB_OK && it->status == to) {
+        /* Nowhere to move: put it back on the stage it came from, or just let go. */
+        rc = it->stage[0] != '\0' ? bb_handoff(ctx->bb, lk, it->stage, NULL, why, &cause)
+                                  : bb_lock_release(ctx->bb, lk, &cause);
+    } else {
+        free(cause);
+        cause = NULL;
+        rc = bb_complete(ctx->bb, lk, (enum bb_status)to, why, &cause);
+    }
+    bb_item_free(it);
+    if (rc != BB_OK) {
+        /* The lock lapses and bb_reclaim() takes it back (counting an attempt). */
+        log_warn("%s: cannot give %s back: %s", ctx->id, lk->id, cause ? cause : "refused");
+        free(cause);
+    }
+}
+
+void agent_fail_story(struct agent_ctx *ctx, const struct bb_lock *lk, const char *why)
+{
+    char *cause = NULL;
+
+    atomic_fetch_add(&ctx->stats->failed, 1);
+    if (bb_fail(ctx->bb, lk->id, lk, why, ctx->max_attempts, NULL, &cause) != BB_OK) {
+        log_warn("%s: cannot record the failure of %s: %s", ctx->id, lk->id,
+                 cause ? cause : "refused");
+        free(cause);
+    }
+}
+
 /* The part of the host name that fits an agent id: [A-Za-z0-9.-], at most 24 bytes. */
 static void host_part(char *out, size_t size)
 {
@@ -133,6 +239,7 @@ static void *agent_main(void *arg)
     struct swarm *s = a->swarm;
     struct rlink_options lo = s->o.link;
     struct llm_provider_config pc;
+    struct llm_cache *cache = NULL;
     struct budget_options bo;
     struct registry_agent ra;
     struct registry *reg;
@@ -149,6 +256,11 @@ static void *agent_main(void *arg)
     reg = registry_new(ctx->link);
     budget_options_from_config(&bo, s->o.cfg);
     ctx->cost = cost_new(ctx->link, s->o.pricing, &bo, ctx->id);
+    /* The response cache is one of the savings the cost baseline goes without. */
+    if (!s->o.baseline && s->o.cfg->llm_cache_ttl_s > 0) {
+        cache = llm_cache_new(ctx->link, s->o.cfg->llm_cache_ttl_s);
+        cost_set_cache(ctx->cost, cache);
+    }
     llm_provider_config_from(&pc, s->o.cfg, s->o.cfg->llm_kind);
     ctx->provider = llm_provider_new(&pc, &cause);
     if (ctx->provider == NULL) {
@@ -227,6 +339,7 @@ out:
     atomic_fetch_add(&s->exited, 1);
     llm_provider_free(ctx->provider);
     cost_free(ctx->cost);
+    llm_cache_free(cache);
     registry_free(reg);
     bb_free(ctx->bb);
     rlink_free(ctx->link);
@@ -337,6 +450,8 @@ struct swarm *swarm_new(const struct swarm_options *o, char **cause)
         c->inflight = &s->inflight;
         c->claim_ttl_ms = s->o.claim_ttl_ms;
         c->max_attempts = s->o.max_attempts;
+        c->baseline = s->o.baseline;
+        c->auto_approve = s->o.auto_approve;
         c->stats = &s->agents[i].stats;
         c->stop = &s->stop;
     }

@@ -19,6 +19,7 @@
 #define NEWSROOM_AGENT_H
 
 #include "llm/llm.h"
+#include "store/blackboard.h"
 #include "store/registry.h"
 #include "store/rlink.h"
 
@@ -64,6 +65,8 @@ struct agent_ctx {
     atomic_long *inflight; /* stories taken from the wire and not yet written */
     int claim_ttl_ms;
     int max_attempts;
+    bool baseline;             /* the swarm runs as the cost baseline (agent_tier) */
+    bool auto_approve;         /* --auto-approve: reviewed stories are approved by the swarm */
     struct agent_stats *stats; /* this agent's counters */
     const atomic_int *stop;
 };
@@ -90,6 +93,37 @@ const struct agent_role *agent_role_find(const char *name);
 /* Reads the halt flag: true when halted, or when it cannot be read (safe side). */
 bool agent_halted(struct agent_ctx *ctx);
 
+/* The tier a role's call should use: `want`, or PREMIUM for every call when the swarm runs
+ * as the cost baseline (swarm_options.baseline: no tiering, no early stops, no cache, no
+ * batching; `newsroom bench cost` compares against it). */
+enum llm_tier agent_tier(const struct agent_ctx *ctx, enum llm_tier want);
+/* Whether the cost savings (early stops, batching) are on: false in the baseline. */
+bool agent_savings(const struct agent_ctx *ctx);
+
+/* One budgeted model call about story `task` (its id): system and user messages, the model of
+ * `tier` (through agent_tier()), the task type (pricing's [tasks] and sim's answer kinds),
+ * max_tokens, a JSON answer. Counts llm_calls / deferred in the agent's stats.
+ * Returns AGENT_ASK_OK with *answer (a JSON object, new reference), AGENT_ASK_HALTED (the swarm
+ * is halted: no call was made), AGENT_ASK_DEFERRED (the budget refused: *cause names the
+ * limit, no call made) or AGENT_ASK_FAILED (*cause: the call failed or the answer was not a
+ * JSON object). `seed` varies the sim's answer between calls of one story. */
+enum { AGENT_ASK_OK = 0, AGENT_ASK_HALTED, AGENT_ASK_DEFERRED, AGENT_ASK_FAILED };
+int agent_ask(struct agent_ctx *ctx, const char *task, enum llm_tier tier, const char *task_type,
+              const char *system, const char *user, int max_tokens, uint64_t seed, json_t **answer,
+              char **cause);
+
+/* Lets go of a claimed story without counting an attempt: moves it to `to` (a status the
+ * table allows from its current one; for a handed-off stage, its own status keeps it where it
+ * is) with the reason and releases the lock; on failure logs it and leaves the lock to lapse
+ * (bb_reclaim() then takes it back). */
+void agent_give_back(struct agent_ctx *ctx, const struct bb_lock *lk, int to, const char *why);
+/* Counts a failed attempt at the claimed story (bb_fail: retry, or FAILED with `why` once the
+ * attempts run out), releasing the lock; counted in stats.failed. Failures to record it are
+ * logged. */
+void agent_fail_story(struct agent_ctx *ctx, const struct bb_lock *lk, const char *why);
+/* Releases a lock, logging (not returning) a failure. */
+void agent_release(struct agent_ctx *ctx, const struct bb_lock *lk);
+
 struct swarm_options {
     struct redis_addr addr;        /* every agent makes its own link to it */
     struct rlink_options link;     /* client_name is set per agent */
@@ -104,6 +138,8 @@ struct swarm_options {
     int max_attempts;       /* <= 0: 3 */
     int heartbeat_ttl_ms;   /* <= 0: 15000 */
     int reclaim_every_ms;   /* <= 0: 5000 */
+    bool baseline;          /* the cost baseline: every call PREMIUM, no savings */
+    bool auto_approve;      /* approve every reviewed story (audited) */
 };
 
 /* A swarm as the spec says (not started). NULL with *cause for a bad spec: an unknown role is

@@ -46,7 +46,7 @@ static int scout_init(struct agent_ctx *ctx, void **state, char **cause)
 
 static size_t batch_size(const struct agent_ctx *ctx)
 {
-    int n = ctx->cfg->llm_batch_size;
+    int n = agent_savings(ctx) ? ctx->cfg->llm_batch_size : 1;
 
     return n < 1 ? 1 : n > LLM_BATCH_MAX ? LLM_BATCH_MAX : (size_t)n;
 }
@@ -113,7 +113,7 @@ static int scout_cycle(struct agent_ctx *ctx, void *state, char **cause)
     user = llm_batch_prompt(items, n);
     msgs[0] = (struct llm_message){"system", scout_system};
     msgs[1] = (struct llm_message){"user", user};
-    req.model = pricing_tier_model(ctx->pricing, LLM_FAST)->name;
+    req.model = pricing_tier_model(ctx->pricing, agent_tier(ctx, LLM_FAST))->name;
     req.messages = msgs;
     req.nmessages = 2;
     req.temperature = 0.2;

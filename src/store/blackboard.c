@@ -236,6 +236,7 @@ static const struct item_field {
     OF("reason", F_DUP, reason),
     OF("fail_reason", F_DUP, fail_reason),
     OF("archive_reason", F_DUP, archive_reason),
+    TEXT("stage", stage),
 #undef TEXT
 #undef OF
 };
@@ -342,6 +343,7 @@ json_t *bb_item_to_json(const struct bb_item *it)
     json_object_set_new(o, "decided_ms", json_integer(it->decided_ms));
     json_object_set_new(o, "fail_reason", json_string(it->fail_reason));
     json_object_set_new(o, "archive_reason", json_string(it->archive_reason));
+    json_object_set_new(o, "stage", json_string(it->stage));
     json_object_set_new(o, "hash", json_string(it->hash));
     json_object_set_new(o, "fence", json_integer(it->fence));
     json_object_set_new(o, "body", json_incref(it->body));
@@ -383,26 +385,33 @@ static int transition_run(struct bb *b, struct args *a, int *now, char **cause)
     return rc;
 }
 
+/* The body field / JSON value pairs of a patch (NULL: none). */
+static void patch_args(struct args *a, const json_t *patch)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach((json_t *)patch, key, v)
+    {
+        char *enc = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+        arg(a, key);
+        arg(a, enc);
+        free(enc);
+    }
+}
+
 int bb_update(struct bb *b, const char *id, const json_t *patch, const struct bb_lock *lk,
               char **cause)
 {
     struct args a = {0};
-    const char *key;
-    json_t *v;
 
     if (!json_is_object(patch)) {
         *cause = xasprintf("an update must be a JSON object of fields");
         return BB_REFUSED;
     }
     transition_args(b, &a, id, "patch", "", "update", lk, false);
-    json_object_foreach((json_t *)patch, key, v)
-    {
-        char *enc = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-
-        arg(&a, key);
-        arg(&a, enc);
-        free(enc);
-    }
+    patch_args(&a, patch);
     return transition_run(b, &a, NULL, cause);
 }
 
@@ -436,6 +445,51 @@ int bb_complete(struct bb *b, const struct bb_lock *lk, enum bb_status to, const
     struct args a = {0};
 
     transition_args(b, &a, lk->id, "move", bb_statuses[to].name, reason, lk, true);
+    return transition_run(b, &a, NULL, cause);
+}
+
+int bb_complete_with(struct bb *b, const struct bb_lock *lk, enum bb_status to, const json_t *patch,
+                     const char *reason, char **cause)
+{
+    struct args a = {0};
+
+    if (patch != NULL && !json_is_object(patch)) {
+        *cause = xasprintf("a patch must be a JSON object of fields");
+        return BB_REFUSED;
+    }
+    transition_args(b, &a, lk->id, "move", bb_statuses[to].name, reason, lk, true);
+    patch_args(&a, patch);
+    return transition_run(b, &a, NULL, cause);
+}
+
+static bool stage_valid(const char *stage)
+{
+    size_t n = strlen(stage);
+
+    if (n == 0 || n > BB_STAGE_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((stage[i] >= 'a' && stage[i] <= 'z') || stage[i] == '_'))
+            return false;
+    return true;
+}
+
+int bb_handoff(struct bb *b, const struct bb_lock *lk, const char *stage, const json_t *patch,
+               const char *reason, char **cause)
+{
+    struct args a = {0};
+
+    if (!stage_valid(stage)) {
+        *cause =
+            xasprintf("stage '%s' is not 1 to %d characters of a-z and _", stage, BB_STAGE_MAX);
+        return BB_REFUSED;
+    }
+    if (patch != NULL && !json_is_object(patch)) {
+        *cause = xasprintf("a patch must be a JSON object of fields");
+        return BB_REFUSED;
+    }
+    transition_args(b, &a, lk->id, "handoff", stage, reason, lk, true);
+    patch_args(&a, patch);
     return transition_run(b, &a, NULL, cause);
 }
 
@@ -493,8 +547,10 @@ static void fill_lock(struct bb_lock *lk, const char *id, const char *token, lon
     lk->fence = fence;
 }
 
-int bb_claim(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms, struct bb_lock *lk,
-             char **cause)
+/* Runs a claim-like script (bb_claim.lua, bb_take.lua: ARGV prefix, from, to-or-status,
+ * actor, token, ttl, scan, read) and fills *lk and, when item is not NULL, *item. */
+static int take_run(struct bb *b, const struct lua_script *script, const char *from, const char *to,
+                    int ttl_ms, struct bb_lock *lk, struct bb_item **item, char **cause)
 {
     struct args a = {0};
     char token[33];
@@ -503,23 +559,70 @@ int bb_claim(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms, s
 
     random_token(token);
     arg(&a, BB_PREFIX);
-    arg(&a, bb_statuses[from].name);
-    arg(&a, bb_statuses[to].name);
+    arg(&a, from);
+    arg(&a, to);
     arg(&a, b->actor);
     arg(&a, token);
     argn(&a, ttl_ms);
     arg(&a, "16");
-    r = run(b, &lua_bb_claim, &a, cause);
+    arg(&a, item != NULL ? "1" : "0");
+    if (item != NULL)
+        *item = NULL;
+    r = run(b, script, &a, cause);
     if (r == NULL)
         return BB_ERR;
     if (int_at(r, 0) == 1) {
         fill_lock(lk, str_at(r, 1), token, int_at(r, 2));
+        if (item != NULL && r->elements > 4 && r->element[4]->type == REDIS_REPLY_ARRAY)
+            *item = item_from_hash(r->element[4]);
         rc = BB_OK;
     } else {
         rc = BB_NONE;
     }
     freeReplyObject(r);
     return rc;
+}
+
+int bb_claim(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms, struct bb_lock *lk,
+             char **cause)
+{
+    return take_run(b, &lua_bb_claim, bb_statuses[from].name, bb_statuses[to].name, ttl_ms, lk,
+                    NULL, cause);
+}
+
+int bb_claim_item(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms,
+                  struct bb_lock *lk, struct bb_item **item, char **cause)
+{
+    return take_run(b, &lua_bb_claim, bb_statuses[from].name, bb_statuses[to].name, ttl_ms, lk,
+                    item, cause);
+}
+
+int bb_take(struct bb *b, const char *stage, enum bb_status st, int ttl_ms, struct bb_lock *lk,
+            struct bb_item **item, char **cause)
+{
+    if (!stage_valid(stage)) {
+        *cause =
+            xasprintf("stage '%s' is not 1 to %d characters of a-z and _", stage, BB_STAGE_MAX);
+        return BB_ERR;
+    }
+    return take_run(b, &lua_bb_take, stage, bb_statuses[st].name, ttl_ms, lk, item, cause);
+}
+
+int bb_stage_len(struct bb *b, const char *stage, long *n, char **cause)
+{
+    redisReply *r;
+
+    if (!stage_valid(stage)) {
+        *cause =
+            xasprintf("stage '%s' is not 1 to %d characters of a-z and _", stage, BB_STAGE_MAX);
+        return BB_ERR;
+    }
+    r = rlink_command(b->link, cause, "ZCARD %sstage:%s", BB_PREFIX, stage);
+    if (r == NULL)
+        return BB_ERR;
+    *n = r->type == REDIS_REPLY_INTEGER ? (long)r->integer : 0;
+    freeReplyObject(r);
+    return BB_OK;
 }
 
 int bb_lock_acquire(struct bb *b, const char *id, int ttl_ms, struct bb_lock *lk, char **cause)

@@ -31,6 +31,7 @@
 
 #define BB_PREFIX    NR_PREFIX "bb:"
 #define BB_ACTOR_MAX 127
+#define BB_STAGE_MAX 32
 
 enum { BB_ERR = -1, BB_OK = 0, BB_REFUSED = 1, BB_DUPLICATE = 2, BB_NONE = 3 };
 
@@ -57,10 +58,11 @@ struct bb_item {
     char by[BB_ACTOR_MAX + 1];         /* who made the last change */
     char decided_by[BB_ACTOR_MAX + 1]; /* who approved or rejected it, "" if nobody yet */
     int64_t decided_ms;
-    char *reason;         /* of the last change, "" if none */
-    char *fail_reason;    /* "" if never failed */
-    char *archive_reason; /* "" unless archived */
-    json_t *body;         /* the body fields (title, content, source, ...): owned */
+    char *reason;                 /* of the last change, "" if none */
+    char *fail_reason;            /* "" if never failed */
+    char *archive_reason;         /* "" unless archived */
+    char stage[BB_STAGE_MAX + 1]; /* the stage it was last handed to, "" if none */
+    json_t *body;                 /* the body fields (title, content, source, ...): owned */
 };
 
 /* A blackboard on link l (borrowed: it must outlive the bb), acting as `actor` (an agent id
@@ -105,6 +107,31 @@ int bb_claim(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms, s
 /* Moves a claimed item on to `to` and releases its lock, in one step. */
 int bb_complete(struct bb *b, const struct bb_lock *lk, enum bb_status to, const char *reason,
                 char **cause);
+/* bb_complete() that also merges patch (a JSON object, borrowed, may be NULL) into the body in
+ * the same atomic step. */
+int bb_complete_with(struct bb *b, const struct bb_lock *lk, enum bb_status to, const json_t *patch,
+                     const char *reason, char **cause);
+/* bb_claim() that also returns the claimed item as it is after the claim (*item, free with
+ * bb_item_free), in the same round trip. */
+int bb_claim_item(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms,
+                  struct bb_lock *lk, struct bb_item **item, char **cause);
+
+/* Stages: work queues inside one working status (the production floor: "qa", "produce",
+ * "rewrite"). bb_handoff() merges patch (may be NULL) into the claimed item, queues it on
+ * `stage` (a name of [a-z_], at most 32 bytes) and releases the lock, all in one step, with
+ * one event (kind "handoff"); the item keeps its status. While it waits on a stage, nobody
+ * holds it and bb_reclaim() leaves it alone. bb_take() takes the oldest item waiting on
+ * `stage` that is still in status st, locks it for ttl_ms and returns it (*item may be
+ * NULL to skip reading): BB_OK, or BB_NONE when nothing waits. Items that left st meanwhile
+ * (an operator moved them) are dropped from the stage. A taker that dies leaves the item
+ * unlocked and off the stage, so bb_reclaim() takes it back as for any expired claim. */
+int bb_handoff(struct bb *b, const struct bb_lock *lk, const char *stage, const json_t *patch,
+               const char *reason, char **cause);
+int bb_take(struct bb *b, const char *stage, enum bb_status st, int ttl_ms, struct bb_lock *lk,
+            struct bb_item **item, char **cause);
+/* Items waiting on a stage. */
+int bb_stage_len(struct bb *b, const char *stage, long *n, char **cause);
+
 /* Counts a failed attempt at item id: below max_attempts it goes back for a retry (the
  * status's retry status, or stays), at max_attempts it becomes FAILED with the reason kept.
  * Releases lk when given. *now (may be NULL) receives the status it ended in. */

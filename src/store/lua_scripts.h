@@ -25,6 +25,7 @@ extern const struct lua_script lua_bb_claim;
 extern const struct lua_script lua_bb_lock;
 extern const struct lua_script lua_bb_query;
 extern const struct lua_script lua_bb_reclaim;
+extern const struct lua_script lua_bb_take;
 
 /* The operator's switches, each with its audit record (see control.c and each file's header). */
 extern const struct lua_script lua_bus_emergency;

@@ -415,6 +415,92 @@ static void test_reclaim_after_claimer_died(void **state)
     free(cause);
 }
 
+/* Stages: a claimed item handed on to a stage waits there unlocked, untouched by reclaim;
+ * bb_take takes it with a lock (oldest first), a taker that dies leaves it to reclaim, and an
+ * item moved off its status meanwhile is dropped from the stage. bb_claim_item and
+ * bb_complete_with do their extra work in the same step. */
+static void test_stages_hand_on_and_take(void **state)
+{
+    struct fx *f = *state;
+    struct bb_lock lk, lk2;
+    struct bb_item *it = NULL;
+    char *cause = NULL;
+    json_t *patch;
+    long waiting = -1;
+    int n = -1;
+    int64_t deadline;
+
+    write_ok(f->b, "s1", "stage one");
+    write_ok(f->b, "s2", "stage two");
+    assert_int_equal(bb_claim_item(f->b, BB_PENDING, BB_PROCESSING, 60000, &lk, &it, &cause),
+                     BB_OK);
+    assert_non_null(it);
+    assert_string_equal(it->id, "s1");
+    assert_int_equal(it->status, BB_PROCESSING);
+    assert_string_equal(json_string_value(json_object_get(it->body, "title")), "stage one");
+    bb_item_free(it);
+    /* complete_with: the move and the patch at once; a refused move writes no patch. */
+    patch = json_pack("{s:s}", "note", "kept");
+    assert_int_equal(bb_complete_with(f->b, &lk, BB_REVIEWING, patch, "bad", &cause), BB_REFUSED);
+    free(cause);
+    cause = NULL;
+    assert_int_equal(bb_read(f->b, "s1", &it, &cause), BB_OK);
+    assert_null(json_object_get(it->body, "note"));
+    bb_item_free(it);
+    assert_int_equal(bb_complete_with(f->b, &lk, BB_DEBATING, patch, "on", &cause), BB_OK);
+    json_decref(patch);
+    assert_int_equal(integer(f->l, "EXISTS %s", "nr:bb:lock:s1"), 0);
+    assert_int_equal(bb_read(f->b, "s1", &it, &cause), BB_OK);
+    assert_int_equal(it->status, BB_DEBATING);
+    assert_string_equal(json_string_value(json_object_get(it->body, "note")), "kept");
+    bb_item_free(it);
+
+    /* Hand s2 on to stage "qa": it keeps its status, nobody holds it, reclaim leaves it. */
+    assert_int_equal(bb_claim(f->b, BB_PENDING, BB_PROCESSING, 60000, &lk, &cause), BB_OK);
+    assert_int_equal(bb_handoff(f->b, &lk, "Bad-Stage", NULL, "x", &cause), BB_REFUSED);
+    free(cause);
+    cause = NULL;
+    patch = json_pack("{s:i}", "draft", 1);
+    assert_int_equal(bb_handoff(f->b, &lk, "qa", patch, "to qa", &cause), BB_OK);
+    json_decref(patch);
+    assert_int_equal(bb_stage_len(f->b, "qa", &waiting, &cause), BB_OK);
+    assert_int_equal(waiting, 1);
+    assert_int_equal(integer(f->l, "EXISTS %s", "nr:bb:lock:s2"), 0);
+    assert_int_equal(bb_reclaim(f->b, BB_PROCESSING, 3, 100, &n, &cause), BB_OK);
+    assert_int_equal(n, 0);
+    /* Nothing waits on another stage or in another status. */
+    assert_int_equal(bb_take(f->b, "produce", BB_PROCESSING, 60000, &lk2, NULL, &cause), BB_NONE);
+    assert_int_equal(bb_take(f->b, "qa", BB_PROCESSING, 100, &lk2, &it, &cause), BB_OK);
+    assert_string_equal(lk2.id, "s2");
+    assert_string_equal(it->stage, "qa");
+    assert_int_equal(json_integer_value(json_object_get(it->body, "draft")), 1);
+    bb_item_free(it);
+    /* The hander's old lock no longer writes: the taker's grant is later. */
+    assert_int_equal(bb_complete(f->b, &lk, BB_DEBATING, NULL, &cause), BB_REFUSED);
+    free(cause);
+    cause = NULL;
+    assert_int_equal(bb_stage_len(f->b, "qa", &waiting, &cause), BB_OK);
+    assert_int_equal(waiting, 0);
+    /* The taker dies: its lock lapses and reclaim takes the item back, an attempt counted. */
+    deadline = clock_mono_ms() + 5000;
+    while (integer(f->l, "EXISTS %s", "nr:bb:lock:s2") == 1 && clock_mono_ms() < deadline)
+        clock_sleep_ms(10, NULL);
+    assert_int_equal(bb_reclaim(f->b, BB_PROCESSING, 3, 100, &n, &cause), BB_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(status_of(f->b, "s2"), BB_PENDING);
+
+    /* An item that left its status while waiting is dropped from the stage. */
+    assert_int_equal(bb_claim(f->b, BB_PENDING, BB_PROCESSING, 60000, &lk, &cause), BB_OK);
+    assert_int_equal(bb_handoff(f->b, &lk, "qa", NULL, "to qa", &cause), BB_OK);
+    assert_int_equal(bb_transition(f->b, "s2", BB_ARCHIVED, "operator", NULL, &cause), BB_OK);
+    assert_int_equal(bb_take(f->b, "qa", BB_PROCESSING, 60000, &lk2, NULL, &cause), BB_NONE);
+    assert_int_equal(bb_stage_len(f->b, "qa", &waiting, &cause), BB_OK);
+    assert_int_equal(waiting, 0);
+    /* A terminal item cannot be handed on. */
+    assert_int_equal(bb_handoff(f->b, &lk, "qa", NULL, "late", &cause), BB_REFUSED);
+    free(cause);
+}
+
 static void test_locks_and_fencing(void **state)
 {
     struct fx *f = *state;
@@ -683,6 +769,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fail_retries_then_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_write_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reclaim_after_claimer_died, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stages_hand_on_and_take, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locks_and_fencing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_with_lock_releases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_merges, setup, teardown),

@@ -7,6 +7,9 @@
 --           appended in the same step (nothing when the key is '')
 --   fail:   max attempts; counts an attempt, then retries (BB_RETRY, or stays) or FAILED
 --   patch:  pairs of body field name and JSON value ('null' deletes the field)
+--   move also takes such pairs after the release flag, merged in the same step
+--   handoff: the target is a stage name; the pairs are merged, the item (which keeps its
+--           status) is queued on that stage (sorted set stage:<name>) and the lock released
 -- Returns {1, version, from, to, section} or the refusal of refuse().
 local id, mode, to, by, why = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local holder, fence, release = ARGV[7], ARGV[8], ARGV[9]
@@ -26,17 +29,32 @@ end
 if mode == 'fail' and not BB_ALLOWED[from]['FAILED'] then
   return refuse(key, 'cannot fail an item that is ' .. from)
 end
+if mode == 'handoff' and BB_TERMINAL[from] then
+  return refuse(key, 'cannot hand on an item that is ' .. from)
+end
 local t = now_ms()
 local v, tosec
 
-if mode == 'patch' then
-  for i = 10, #ARGV, 2 do
+local function apply_patch(first)
+  for i = first, #ARGV, 2 do
     if ARGV[i + 1] == 'null' then
       redis.call('HDEL', key, 'f:' .. ARGV[i])
     else
       redis.call('HSET', key, 'f:' .. ARGV[i], ARGV[i + 1])
     end
   end
+end
+
+if mode == 'handoff' then
+  apply_patch(10)
+  redis.call('ZADD', P .. 'stage:' .. to, t, id)
+  v = redis.call('HINCRBY', key, 'version', 1)
+  redis.call('HSET', key, 'updated', t, 'by', by, 'reason', why, 'stage', to, 'owner', '')
+  event({'k', 'handoff', 'id', id, 'from', from, 'to', from, 'sec', sec, 'v', v, 'by', by,
+         'why', why, 'stage', to, 't', t})
+  to, tosec = from, sec
+elseif mode == 'patch' then
+  apply_patch(10)
   v = redis.call('HINCRBY', key, 'version', 1)
   redis.call('HSET', key, 'updated', t, 'by', by)
   event({'k', 'update', 'id', id, 'from', from, 'to', from, 'sec', sec, 'v', v, 'by', by,
@@ -50,6 +68,7 @@ else
     return refuse(key, 'cannot move ' .. id .. ' from ' .. from .. ' to ' .. to)
   end
   v, tosec = move(key, id, from, sec, to, by, why, t, mode)
+  if mode == 'move' then apply_patch(10) end
   if mode == 'decide' then
     redis.call('HSET', key, 'decided_by', by, 'decided_at', t)
     if ARGV[10] and ARGV[10] ~= '' then
