@@ -36,9 +36,55 @@ int bench_parse_long(const char *bench, const char *option, const char *value, l
 /* The median of n values (sorts them in place). */
 double bench_median(double *v, int n);
 
+/* A private redis-server in a temporary folder with a default configuration (offline sim at
+ * zero latency unless changed), the default pricing, and a link to it. */
+#include "agents/agent.h"
+#include "store/bb_table.h"
+struct config;
+struct embedded;
+struct pricing;
+struct bench_env {
+    const char *bench;
+    char dir[64];
+    struct config *cfg;
+    struct pricing *pricing;
+    struct embedded *emb;
+    struct redis_addr addr;
+    struct rlink_options opt;
+    struct rlink *link;
+};
+/* Returns 0, or -1 with *cause (e is then empty). */
+int bench_env_start(struct bench_env *e, const char *bench, char **cause);
+void bench_env_stop(struct bench_env *e);
+/* Empties the database. */
+int bench_flush(struct bench_env *e, char **cause);
+/* The cost of every usage record in the database (micro-dollars) and their number (*calls);
+ * -1 with *cause. */
+int64_t bench_usage_cost(struct bench_env *e, long *calls, char **cause);
+
+/* One swarm run from an emptied database: roles (with an approver, as --auto-approve) over
+ * n > 0 wire stories of seed, until every story is terminal, or fail after timeout_s. Fills the
+ * results: wall seconds, Redis commands the swarm made (the bench's own polling taken out), stories
+ * per status at the end, the agents' counters. */
+struct bench_run {
+    const char *roles;
+    long n;
+    uint64_t seed;
+    bool baseline;
+    int timeout_s;
+    double seconds;
+    long long commands; /* executed by the server, those inside scripts included */
+    long long sent;     /* sent by the agents: round trips */
+    long counts[BB_STATUS_COUNT];
+    struct swarm_totals totals;
+};
+int bench_swarm_run(struct bench_env *e, struct bench_run *run, char **cause);
+
 /* Benchmarks: argv[0] is the bench name. Each returns an exit code. */
 int bench_ring(int argc, char **argv);
 int bench_blackboard(int argc, char **argv);
 int bench_queue(int argc, char **argv);
+int bench_pipeline(int argc, char **argv);
+int bench_cost(int argc, char **argv);
 
 #endif

@@ -34,8 +34,26 @@
 
 extern const struct agent_role role_scout;
 extern const struct agent_role role_analyst;
+extern const struct agent_role role_debater;
+extern const struct agent_role role_moderator;
+extern const struct agent_role role_publisher;
+extern const struct agent_role role_archivist;
+extern const struct agent_role role_approver;
+extern const struct agent_role role_writer;
+extern const struct agent_role role_qa;
+extern const struct agent_role role_producer;
 
-const struct agent_role *const agent_table[] = {&role_scout, &role_analyst, NULL};
+const struct agent_role *const agent_table[] = {&role_scout,
+                                                &role_analyst,
+                                                &role_debater,
+                                                &role_moderator,
+                                                &role_publisher,
+                                                &role_archivist,
+                                                &role_approver,
+                                                &role_writer,
+                                                &role_qa,
+                                                &role_producer,
+                                                NULL};
 
 const struct agent_role *agent_role_find(const char *name)
 {

@@ -1,15 +1,14 @@
 /*
  * role_analyst.c - the analyst: claims the oldest PENDING story (-> PROCESSING, locked), asks
- * a BALANCED model for a content analysis through the budget (cost_complete), records the
- * decision in the story's body ("analysis": newsworthiness, credibility, summary, confidence,
- * reasoning, decision, by) and then either archives the story with the reason or moves it on
- * to DEBATING (DEBATE_QUEUE).
+ * a BALANCED model for a content analysis through the budget (agent_ask), and then either
+ * archives the story with the reason or opens its debate (debate_open) and moves it on to
+ * DEBATING (DEBATE_QUEUE), recording the decision in the story's body in the same step
+ * ("analysis": newsworthiness, credibility, summary, confidence, reasoning, decision, by).
  *
- * A deferred budget moves the story straight back to PENDING with bb_complete() (no attempt
- * counted, the lock released) and the analyst waits before claiming again; a halt noticed
- * between the claim and the call does the same without calling. A failed call counts an
- * attempt with bb_fail() (retry, then FAILED with the reason). A claim whose analyst died is
- * taken back by any analyst's bb_reclaim(PROCESSING).
+ * A deferred budget or a halt moves the story straight back to PENDING (agent_give_back: no
+ * attempt counted, the lock released) and after a deferral the analyst waits before claiming
+ * again. A failed call counts an attempt (agent_fail_story: retry, then FAILED with the
+ * reason). A claim whose analyst died is taken back by any analyst's bb_reclaim(PROCESSING).
  *
  * Threads: runs on its agent's thread only.
  */
@@ -17,8 +16,8 @@
 #include "core/clock.h"
 #include "core/fail.h"
 #include "core/log.h"
-#include "cost/cost.h"
 #include "store/blackboard.h"
+#include "store/debate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,18 +45,6 @@ static int analyst_init(struct agent_ctx *ctx, void **state, char **cause)
     return 0;
 }
 
-/* Gives the claimed story back to PENDING without counting an attempt. */
-static void give_back(struct agent_ctx *ctx, const struct bb_lock *lk, const char *why)
-{
-    char *cause = NULL;
-
-    if (bb_complete(ctx->bb, lk, BB_PENDING, why, &cause) != BB_OK) {
-        /* The lock lapses and bb_reclaim() takes it back (counting an attempt). */
-        log_warn("%s: cannot give %s back: %s", ctx->id, lk->id, cause);
-        free(cause);
-    }
-}
-
 static double num(const json_t *o, const char *key)
 {
     const json_t *v = json_object_get(o, key);
@@ -68,16 +55,12 @@ static double num(const json_t *o, const char *key)
 static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
 {
     struct analyst *an = state;
+    struct debate_options dopt;
     struct bb_lock lk;
     struct bb_item *item = NULL;
-    struct llm_message msgs[2];
-    struct llm_request req = {0};
-    struct llm_response resp = {0};
-    struct budget_refusal refusal;
-    struct llm_error err;
     json_t *ans, *scores, *patch;
     const char *title, *content, *summary;
-    char *user, *why = NULL, reasoning[512];
+    char *user, *why = NULL, *title_copy, reasoning[512];
     double nw, cred, conf;
     bool cover;
     int rc;
@@ -93,62 +76,34 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     if ((rc = bb_read(ctx->bb, lk.id, &item, cause)) != BB_OK) {
         if (rc == BB_NONE)
             *cause = xasprintf("claimed story %s has disappeared", lk.id);
-        give_back(ctx, &lk, "analyst could not read it");
+        agent_give_back(ctx, &lk, BB_PENDING, "analyst could not read it");
         return -1;
     }
     title = json_string_value(json_object_get(item->body, "title"));
     content = json_string_value(json_object_get(item->body, "content"));
     user = xasprintf("Title: %s\n\n%s", title ? title : "", content ? content : "");
+    title_copy = xstrdup(title ? title : "");
     bb_item_free(item);
-    if (agent_halted(ctx)) {
-        free(user);
-        give_back(ctx, &lk, "swarm halted before analysis");
-        return 0;
-    }
-    msgs[0] = (struct llm_message){"system", analyst_system};
-    msgs[1] = (struct llm_message){"user", user};
-    req.model = pricing_tier_model(ctx->pricing, LLM_BALANCED)->name;
-    req.messages = msgs;
-    req.nmessages = 2;
-    req.temperature = 0.3;
-    req.max_tokens = 400;
-    req.json = true;
-    req.task_type = "content_analysis";
-    req.seed = 2;
-    rc = cost_complete(ctx->cost, ctx->provider, lk.id, &req, &resp, &refusal, &err, &why);
+    rc = agent_ask(ctx, lk.id, LLM_BALANCED, "content_analysis", analyst_system, user, 400, 2, &ans,
+                   &why);
     free(user);
-    if (rc == COST_DEFERRED) {
-        char msg[200];
+    if (rc == AGENT_ASK_HALTED || rc == AGENT_ASK_DEFERRED) {
+        char msg[300];
 
-        atomic_fetch_add(&ctx->stats->deferred, 1);
-        snprintf(msg, sizeof msg, "budget deferred by the %s limit", refusal.limit);
-        give_back(ctx, &lk, msg);
-        an->deferred_until = clock_mono_ms() + ANALYST_DEFER_MS;
+        snprintf(msg, sizeof msg, "%s",
+                 rc == AGENT_ASK_HALTED ? "swarm halted before analysis" : why);
+        agent_give_back(ctx, &lk, BB_PENDING, msg);
+        if (rc == AGENT_ASK_DEFERRED)
+            an->deferred_until = clock_mono_ms() + ANALYST_DEFER_MS;
+        free(why);
+        free(title_copy);
         return 0;
     }
-    if (rc == COST_FAILED) {
-        int now = -1;
-        char *fc = NULL;
-
-        if (bb_fail(ctx->bb, lk.id, &lk, why, ctx->max_attempts, &now, &fc) == BB_ERR) {
-            log_warn("%s: cannot fail %s: %s", ctx->id, lk.id, fc);
-            free(fc);
-        }
-        atomic_fetch_add(&ctx->stats->failed, 1);
+    if (rc != AGENT_ASK_OK) {
+        agent_fail_story(ctx, &lk, why);
         *cause = xasprintf("analysis of %s failed: %s", lk.id, why);
         free(why);
-        return -1;
-    }
-    atomic_fetch_add(&ctx->stats->llm_calls, 1);
-    ans = json_loads(resp.text, 0, NULL);
-    llm_response_clear(&resp);
-    if (!json_is_object(ans)) {
-        json_decref(ans);
-        bb_fail(ctx->bb, lk.id, &lk, "the analysis was not a JSON object", ctx->max_attempts, NULL,
-                cause);
-        atomic_fetch_add(&ctx->stats->failed, 1);
-        free(*cause);
-        *cause = xasprintf("analysis of %s: the answer was not a JSON object", lk.id);
+        free(title_copy);
         return -1;
     }
     scores = json_object_get(ans, "scores");
@@ -167,24 +122,30 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
                  "not newsworthy: newsworthiness %.2f (needs %.2f), credibility %.2f (needs "
                  "%.2f)",
                  nw, ANALYST_MIN_NEWSWORTHY, cred, ANALYST_MIN_CREDIBILITY);
+    /* The debate opens before the story reaches DEBATING: a crash in between leaves an open
+     * debate that waits for the story's retry (the moderator puts it aside while the story is
+     * PENDING or PROCESSING), never a DEBATING story without a debate. */
+    if (cover) {
+        debate_options_from(&dopt, ctx->cfg);
+        if (debate_open(ctx->link, lk.id, title_copy, summary ? summary : "", &dopt, ctx->id, NULL,
+                        cause) != DEBATE_OK) {
+            agent_give_back(ctx, &lk, BB_PENDING, "analyst could not open its debate");
+            json_decref(ans);
+            free(title_copy);
+            return -1;
+        }
+    }
+    free(title_copy);
     patch = json_pack("{s:{s:f, s:f, s:s, s:f, s:s, s:s, s:s, s:O?}}", "analysis", "newsworthiness",
                       nw, "credibility", cred, "summary", summary ? summary : "", "confidence",
                       conf, "reasoning", reasoning, "decision", cover ? "cover" : "archive", "by",
                       ctx->id, "topics", json_object_get(ans, "topics"));
     json_decref(ans);
-    rc = bb_update(ctx->bb, lk.id, patch, &lk, cause);
+    rc = bb_complete_with(ctx->bb, &lk, cover ? BB_DEBATING : BB_ARCHIVED, patch, reasoning, cause);
     json_decref(patch);
     if (rc != BB_OK) {
-        give_back(ctx, &lk, "analyst could not record its decision");
-        return -1;
-    }
-    rc = bb_complete(ctx->bb, &lk, cover ? BB_DEBATING : BB_ARCHIVED, reasoning, cause);
-    if (rc != BB_OK) {
         /* Do not leave it locked until the lock lapses: let it go for another analyst. */
-        char *ignored = NULL;
-
-        if (bb_lock_release(ctx->bb, &lk, &ignored) != BB_OK)
-            free(ignored);
+        agent_release(ctx, &lk);
         return -1;
     }
     atomic_fetch_add(cover ? &ctx->stats->advanced : &ctx->stats->archived, 1);

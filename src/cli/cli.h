@@ -54,6 +54,7 @@ int cmd_ctl(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_bench(struct cli *cli, int argc, char **argv);
 int cmd_swarm(struct cli *cli, int argc, char **argv);
+int cmd_wire(struct cli *cli, int argc, char **argv);
 /* The control room (the bare command). */
 int cmd_room(struct cli *cli, bool attach);
 

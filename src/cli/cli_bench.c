@@ -19,6 +19,9 @@ static const struct bench_entry benches[] = {
     {"ring", bench_ring, "records/s through the lock-free ring vs a mutex queue, 1/2/4 producers"},
     {"blackboard", bench_blackboard, "writes and transitions/s, Redis commands per transition"},
     {"queue", bench_queue, "tasks/s enqueue->dequeue->ack and commands/task, vs BullMQ"},
+    {"pipeline", bench_pipeline,
+     "stories/s end to end, commands/story, infrastructure share of review-ready time"},
+    {"cost", bench_cost, "$ per published story vs every call PREMIUM without savings"},
 };
 
 static void bench_usage(FILE *f)

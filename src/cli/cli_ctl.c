@@ -30,7 +30,8 @@ static const struct ctl_verb verbs[] = {
      "list blackboard items"},
     {"item", ctl_item, "ID", "one item: state, decisions, body"},
     {"approve", ctl_approve, "ID [--note TEXT]", "approve a story awaiting review"},
-    {"reject", ctl_reject, "ID --reason TEXT", "reject a story awaiting review"},
+    {"reject", ctl_reject, "ID --reason TEXT [--revise]",
+     "reject a story awaiting review (--revise: back to the writer with the reason as note)"},
     {"emergency", ctl_emergency, "--message TEXT [--halt]",
      "broadcast an emergency; --halt also stops the swarm"},
     {"resume", ctl_resume, "[--note TEXT]", "lift the halt flag and tell the swarm to resume"},
@@ -45,6 +46,9 @@ static const struct ctl_verb verbs[] = {
      "budgets: spent, reserved, limit per window; limits; requests (audited)"},
     {"usage", ctl_usage_report, "[--by agent|tier|model|task-type] [--since 6h|2d|YYYY-MM-DD]",
      "LLM calls, tokens and cost; early stops and savings"},
+    {"debate", ctl_debate, "ID", "one debate: every vote, the consensus, the outcome"},
+    {"debates", ctl_debates, "[--open|--closed] [--limit N]",
+     "open debates (oldest first) and closed ones (newest first)"},
 };
 
 int ctl_failed(struct rlink *l, const char *verb, char *cause)

@@ -3,20 +3,27 @@
  * (starting or reusing the embedded server when none is configured), starts the agents of
  * --roles (agent.h; each agent thread makes its own link to the same server), with the wire
  * simulator as the scouts' input unless --once runs without --wire, and runs until
- * SIGINT/SIGTERM/SIGHUP, --duration, or with --once until nothing is left to do (no story
- * PENDING or PROCESSING and nothing on its way from the wire); then it stops the agents
- * (each unregisters and leaves nothing locked) and lets go of the server.
+ * SIGINT/SIGTERM/SIGHUP, --duration, or with --once until nothing is left to do (every story
+ * terminal or awaiting review, nothing on its way from the wire); then it stops the agents
+ * (each unregisters and leaves nothing locked) and lets go of the server. --auto-approve adds
+ * the approver role (every reviewed story approved by the swarm) and audits the run as such.
+ * --summary prints one line a second: stories per status, spend today, agents alive.
  *
- * Threads: this file runs on the main thread, which keeps its own link for the --once check
- * and the link's heartbeat; the agents run on their own threads.
+ * Threads: this file runs on the main thread, which keeps its own link for the --once check,
+ * the summary and the link's heartbeat; the agents run on their own threads.
  */
 #include "agents/agent.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/fail.h"
 #include "core/log.h"
+#include "cost/budget.h"
+#include "cost/money.h"
 #include "cost/pricing.h"
+#include "store/audit.h"
 #include "store/blackboard.h"
+#include "store/registry.h"
 #include "store/rlink.h"
 
 #include <errno.h>
@@ -25,12 +32,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SWARM_DEFAULT_ROLES "scout:1,analyst:1"
+#define SWARM_DEFAULT_ROLES                                                                        \
+    "scout:1,analyst:2,debater:3,moderator:1,writer:2,qa:1,producer:1,publisher:1,archivist:1"
 /* Stories per second from the wire in a default run. */
 #define SWARM_WIRE_RATE 2.0
 
-/* Whether no story waits in PENDING or PROCESSING. -1 when Redis cannot tell. */
-static int swarm_drained(struct rlink *l)
+/* Whether every story is terminal, or awaiting a person's review (REVIEWING, unless the swarm
+ * approves them itself), and no FAILED story waits for an archivist of this swarm. -1 when
+ * Redis cannot tell. */
+static int swarm_drained(struct rlink *l, bool auto_approve, bool archivist)
 {
     long counts[BB_SECTION_COUNT][BB_STATUS_COUNT];
     struct bb *b = bb_new(l, "swarm");
@@ -45,16 +55,83 @@ static int swarm_drained(struct rlink *l)
         return -1;
     }
     for (int s = 0; s < BB_SECTION_COUNT; s++)
-        busy += counts[s][BB_PENDING] + counts[s][BB_PROCESSING];
+        for (int st = 0; st < BB_STATUS_COUNT; st++)
+            if ((!bb_statuses[st].terminal && (st != BB_REVIEWING || auto_approve)) ||
+                (st == BB_FAILED && archivist))
+                busy += counts[s][st];
     return busy == 0;
+}
+
+/* One line: stories per status (those with any), spend today against the global limit, agents
+ * alive of those started. Errors show in the line itself. */
+static void swarm_summary(struct rlink *l, struct swarm *s, const struct config *cfg)
+{
+    long counts[BB_SECTION_COUNT][BB_STATUS_COUNT];
+    struct bb *b = bb_new(l, "swarm");
+    struct registry *reg = registry_new(l);
+    struct registry_agent *agents = NULL;
+    struct budget_options bo;
+    struct budget_window global;
+    struct budget_row *rows = NULL;
+    size_t nagents = 0, nrows = 0;
+    char *cause = NULL, line[512], m1[32], m2[32];
+    size_t len = 0;
+    int alive = 0;
+
+    line[0] = '\0';
+    if (bb_counts(b, counts, &cause) == BB_OK) {
+        for (int st = 0; st < BB_STATUS_COUNT; st++) {
+            long n = 0;
+
+            for (int sec = 0; sec < BB_SECTION_COUNT; sec++)
+                n += counts[sec][st];
+            if (n > 0 && len < sizeof line)
+                len += (size_t)snprintf(line + len, sizeof line - len, "%s%s %ld",
+                                        len > 0 ? " " : "", bb_statuses[st].name, n);
+        }
+        if (len == 0)
+            len = (size_t)snprintf(line, sizeof line, "no stories");
+    } else {
+        len = (size_t)snprintf(line, sizeof line, "stories: %s", cause);
+        free(cause);
+        cause = NULL;
+    }
+    budget_options_from_config(&bo, cfg);
+    if (len < sizeof line &&
+        budget_status(l, &bo, clock_wall_ms(), &rows, &nrows, &global, &cause) == 0) {
+        len += (size_t)snprintf(line + len, sizeof line - len, " | spend %s",
+                                money_format(global.spent, m1, sizeof m1));
+        if (global.limit > 0 && len < sizeof line)
+            len += (size_t)snprintf(line + len, sizeof line - len, " of %s",
+                                    money_format(global.limit, m2, sizeof m2));
+        budget_rows_free(rows, nrows);
+    } else {
+        free(cause);
+        cause = NULL;
+    }
+    if (registry_list(reg, &agents, &nagents, NULL, &cause) == 0) {
+        for (size_t i = 0; i < nagents; i++)
+            alive += agents[i].status != REGISTRY_DEAD;
+        free(agents);
+    } else {
+        free(cause);
+    }
+    if (len < sizeof line)
+        snprintf(line + len, sizeof line - len, " | agents %d alive (%d here)", alive,
+                 swarm_running(s));
+    printf("%s\n", line);
+    fflush(stdout);
+    registry_free(reg);
+    bb_free(b);
 }
 
 int cmd_swarm(struct cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"roles", required_argument, NULL, 'r'}, {"duration", required_argument, NULL, 'd'},
-        {"once", no_argument, NULL, 'o'},        {"wire", no_argument, NULL, 'w'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"roles", required_argument, NULL, 'r'},  {"duration", required_argument, NULL, 'd'},
+        {"once", no_argument, NULL, 'o'},         {"wire", no_argument, NULL, 'w'},
+        {"auto-approve", no_argument, NULL, 'a'}, {"summary", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     struct swarm_options so;
     struct swarm_totals tot;
@@ -62,9 +139,10 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     struct pricing *pricing;
     struct rlink *l;
     const char *roles = SWARM_DEFAULT_ROLES;
+    char *all_roles = NULL;
     long duration = 0;
-    bool once = false, wire = false;
-    int64_t end, lost_since = 0;
+    bool once = false, wire = false, auto_approve = false, summary = false;
+    int64_t end, lost_since = 0, next_summary = 0;
     int c, code = EXIT_DONE;
     char *cause = NULL;
 
@@ -94,9 +172,17 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
         case 'w':
             wire = true;
             break;
+        case 'a':
+            auto_approve = true;
+            break;
+        case 's':
+            summary = true;
+            break;
         case 'h':
             printf("usage: newsroom swarm [--roles ROLE:N,...] [--duration SECONDS] [--once] "
-                   "[--wire]\n");
+                   "[--wire] [--auto-approve] [--summary]\n"
+                   "default roles: %s\n",
+                   SWARM_DEFAULT_ROLES);
             return EXIT_DONE;
         case ':':
             cli_error("swarm: option %s needs a value", argv[optind - 1]);
@@ -116,10 +202,18 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     }
     if (!once)
         wire = true; /* the default run is alive for as long as it runs */
+    if (strstr(roles, "approver") != NULL && !auto_approve) {
+        cli_error("swarm: --roles: the approver approves every reviewed story, so it runs only "
+                  "with --auto-approve");
+        return EXIT_USAGE;
+    }
+    if (auto_approve && strstr(roles, "approver") == NULL)
+        roles = all_roles = xasprintf("%s,approver:1", roles);
 
     memset(&so, 0, sizeof so);
     so.cfg = cli->cfg;
     so.roles = roles;
+    so.auto_approve = auto_approve;
     so.wire = wire;
     so.wire_seed = (uint64_t)clock_wall_ms();
     so.wire_rate_per_s = SWARM_WIRE_RATE;
@@ -127,23 +221,39 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     if ((s = swarm_new(&so, &cause)) == NULL) {
         cli_error("swarm: --roles: %s", cause);
         free(cause);
+        free(all_roles);
         return EXIT_USAGE;
     }
     swarm_free(s);
     if ((pricing = pricing_open(cli->cfg->pricing_file, &cause)) == NULL) {
         cli_error("swarm: %s", cause);
         free(cause);
+        free(all_roles);
         return EXIT_USAGE;
     }
     so.pricing = pricing;
     if (cli_open_log(cli) == -1) {
         pricing_free(pricing);
+        free(all_roles);
         return EXIT_USAGE;
     }
     l = cli_connect(cli, "swarm", &code);
     if (l == NULL) {
         pricing_free(pricing);
+        free(all_roles);
         return code;
+    }
+    /* An unattended approval is an operator's decision too: audited before it can happen. */
+    if (auto_approve && audit_append(l, "auto-approve", NULL,
+                                     "newsroom swarm --auto-approve: the swarm approves every "
+                                     "reviewed story",
+                                     &cause) == -1) {
+        cli_error("swarm: cannot audit --auto-approve, so not starting: %s", cause);
+        free(cause);
+        rlink_free(l);
+        pricing_free(pricing);
+        free(all_roles);
+        return EXIT_UNREACHABLE;
     }
     so.addr = cli->addr; /* the agents' links go where the main link went */
     rlink_options_from_config(&so.link, cli->cfg);
@@ -154,6 +264,7 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
         swarm_free(s);
         rlink_free(l);
         pricing_free(pricing);
+        free(all_roles);
         return EXIT_USAGE;
     }
     fprintf(stderr, "newsroom: swarm on %s: %d agents (%s)%s\n", rlink_address(l), swarm_size(s),
@@ -171,8 +282,13 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
             code = EXIT_USAGE;
             break;
         }
-        if (once && swarm_settled(s) && swarm_drained(l) == 1)
+        if (once && swarm_settled(s) &&
+            swarm_drained(l, auto_approve, strstr(roles, "archivist") != NULL) == 1)
             break;
+        if (summary && clock_mono_ms() >= next_summary) {
+            swarm_summary(l, s, cli->cfg);
+            next_summary = clock_mono_ms() + 1000;
+        }
         /* The heartbeat of the main link: reconnecting with backoff when lost; a link lost for
          * good (30 s of failed pings) ends the run with exit 3. */
         if (rlink_ping(l, &us, &cause) == -1) {
@@ -203,5 +319,6 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     swarm_free(s);
     rlink_free(l);
     pricing_free(pricing);
+    free(all_roles);
     return code;
 }

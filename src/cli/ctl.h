@@ -52,4 +52,8 @@ int ctl_dead_letters(struct cli *cli, bool json, int argc, char **argv);
 int ctl_budget(struct cli *cli, bool json, int argc, char **argv);
 int ctl_usage_report(struct cli *cli, bool json, int argc, char **argv);
 
+/* ctl_debate.c: debates, with every vote, the consensus and the outcome. */
+int ctl_debate(struct cli *cli, bool json, int argc, char **argv);
+int ctl_debates(struct cli *cli, bool json, int argc, char **argv);
+
 #endif

@@ -26,6 +26,7 @@ static const struct subcommand subcommands[] = {
     {"swarm", cmd_swarm, true, "run the swarm alone, for servers"},
     {"ctl", cmd_ctl, true, "one scripted operation (ctl --help lists the verbs)"},
     {"bench", cmd_bench, false, "run a benchmark and print its figures"},
+    {"wire", cmd_wire, false, "print the wire simulator's stories as JSON Lines for ctl ingest"},
     {"config", cmd_config, true, "print the effective configuration and where it came from"},
 };
 

@@ -18,8 +18,9 @@
 #include <sys/stat.h>
 
 /* K_MONEY: decimal dollars kept as int64_t micro-dollars (cost/money.h); K_RATIO: a fraction
- * 0 to 1 kept as int64_t millionths; K_BOOL: true/false, yes/no, on/off, 1/0. */
-enum key_type { K_STRING, K_INT, K_LEVEL, K_MONEY, K_RATIO, K_BOOL };
+ * 0 to 1 kept as int64_t millionths; K_BOOL: true/false, yes/no, on/off, 1/0; K_DECIMAL: a
+ * decimal number from min to max kept as int64_t millionths. */
+enum key_type { K_STRING, K_INT, K_LEVEL, K_MONEY, K_RATIO, K_BOOL, K_DECIMAL };
 
 struct key {
     const char *section;
@@ -86,6 +87,24 @@ static const struct key keys[] = {
     INT("providers", "sim_seed", sim_seed, "1", "NEWSROOM_SIM_SEED", 0, INT_MAX),
     INT("providers", "cache_ttl_s", llm_cache_ttl_s, "86400", NULL, 0, 31536000),
     INT("providers", "batch_size", llm_batch_size, "8", NULL, 1, 32),
+    INT("debate", "panel", debate_panel, "3", NULL, 1, 64),
+    INT("debate", "quorum", debate_quorum, "2", NULL, 1, 64),
+    TYPED("debate", "threshold", K_RATIO, debate_threshold_ppm, "0.6", NULL),
+    INT("debate", "deadline_s", debate_deadline_s, "60", NULL, 1, 86400),
+    STR("publish", "dir", publish_dir, "", "NEWSROOM_PUBLISH_DIR", false),
+    STR("publish", "webhook_url", webhook_url, "", "NEWSROOM_WEBHOOK_URL", false),
+    STR("publish", "webhook_secret", webhook_secret, "", "NEWSROOM_WEBHOOK_SECRET", true),
+    INT("publish", "webhook_timeout_ms", webhook_timeout_ms, "10000", NULL, 100, 600000),
+    INT("publish", "retention_days", publish_retention_days, "7", NULL, 0, 36500),
+    INT("production", "revisions_max", revisions_max, "2", NULL, 0, 10),
+    TYPED("production", "revision_min_improvement", K_RATIO, revision_min_improvement_ppm, "0.02",
+          NULL),
+    {"production", "qa_pass_score", K_DECIMAL, offsetof(struct config, qa_pass_score_micro), "7.0",
+     NULL, false, false, 0, 10},
+    INT("production", "qa_max_rounds", qa_max_rounds, "2", NULL, 1, 10),
+    INT("production", "words_per_minute", words_per_minute, "150", NULL, 60, 400),
+    INT("production", "script_words_min", script_words_min, "40", NULL, 1, 10000),
+    INT("production", "script_words_max", script_words_max, "250", NULL, 1, 10000),
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
@@ -145,6 +164,21 @@ static int set_value(struct config *c, const struct key *k, const char *value, c
         if (rc == -1) {
             *why = xasprintf("\"%s\" %s (%s)", value, bad,
                              k->type == K_MONEY ? "dollars, e.g. 12.50" : "a fraction 0 to 1");
+            return -1;
+        }
+        *(int64_t *)(void *)((char *)c + k->offset) = v;
+        return 0;
+    }
+    case K_DECIMAL: {
+        const char *bad = NULL;
+        int64_t v;
+
+        if (money_parse(value, &v, &bad) == -1) {
+            *why = xasprintf("\"%s\" %s (a decimal number, e.g. 7.5)", value, bad);
+            return -1;
+        }
+        if (v < (int64_t)k->min * 1000000 || v > (int64_t)k->max * 1000000) {
+            *why = xasprintf("%s is out of range (%ld to %ld)", value, k->min, k->max);
             return -1;
         }
         *(int64_t *)(void *)((char *)c + k->offset) = v;
@@ -437,6 +471,7 @@ void config_entry_get(const struct config *c, int i, struct config_entry *out)
     case K_MONEY:
         money_format(*(int64_t *)(void *)((char *)cc + k->offset), out->value, sizeof out->value);
         break;
+    case K_DECIMAL:
     case K_RATIO: {
         int64_t ppm = *(int64_t *)(void *)((char *)cc + k->offset);
         char frac[8];

@@ -58,6 +58,24 @@ struct config {
     int sim_seed;
     int llm_cache_ttl_s;
     int llm_batch_size;
+    /* [debate] (src/store/debate.h, role_debater.c, role_moderator.c) */
+    int debate_panel;             /* seats of a debate: votes that close it early */
+    int debate_quorum;            /* votes a consensus needs */
+    int64_t debate_threshold_ppm; /* weighted share of "for" a consensus needs, millionths */
+    int debate_deadline_s;        /* a debate closes with what it has after this long */
+    /* [publish] (src/agents/role_publisher.c, role_archivist.c) */
+    char *publish_dir;    /* empty: "publish" under the data directory (publish_dir()) */
+    char *webhook_url;    /* empty: no webhook */
+    char *webhook_secret; /* secret: HMAC-SHA256 key of the signature header */
+    int webhook_timeout_ms;
+    int publish_retention_days; /* published stories older than this are archived */
+    /* [production] (src/agents/role_writer.c, role_qa.c, role_producer.c) */
+    int revisions_max;                      /* BALANCED revision passes of a draft */
+    int64_t revision_min_improvement_ppm;   /* a revision gaining less stops the revisions */
+    int64_t qa_pass_score_micro;            /* QA score (0 to 10) a script needs, millionths */
+    int qa_max_rounds;                      /* QA verdicts per script before it fails */
+    int words_per_minute;                   /* narration speaking rate */
+    int script_words_min, script_words_max; /* a script's length bounds */
 
     /* Where each key's value came from ("default", "FILE:LINE", "env NAME"), by table row. */
     char **origin;

@@ -70,9 +70,10 @@ void llm_cache_key(const char *kind, const struct llm_request *req, char out[LLM
 
     if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
         fail("SHA-256 is not available");
-    hl = snprintf(head, sizeof head, "v1\n%s\n%s\n%.3f\n%d\n%d\n", kind,
+    /* The seed picks one sample of the answers: another seed is another question. */
+    hl = snprintf(head, sizeof head, "v2\n%s\n%s\n%.3f\n%d\n%d\n%llu\n", kind,
                   req->model != NULL ? req->model : "", req->temperature, req->max_tokens,
-                  req->json ? 1 : 0);
+                  req->json ? 1 : 0, (unsigned long long)req->seed);
     EVP_DigestUpdate(md, head, (size_t)(hl < (int)sizeof head ? hl : (int)sizeof head - 1));
     for (size_t i = 0; i < req->nmessages; i++) {
         EVP_DigestUpdate(md, req->messages[i].role, strlen(req->messages[i].role));

@@ -1,6 +1,6 @@
 /*
  * cache.h - the response cache: an answer kept in Redis under a SHA-256 of the provider kind,
- * the model, the parameters (temperature, max_tokens, json) and the normalised prompt (each
+ * the model, the parameters (temperature, max_tokens, json, seed) and the normalised prompt (each
  * message's role and content with white space folded), with a TTL. A hit comes back with
  * cached = true (the cost layer records it with cost 0). Hits and misses are counted in Redis
  * so every process's calls add to one hit rate.

@@ -6,7 +6,7 @@
  * Items: nr:bb:item:<id> hashes with the item's state and its body fields (the news item and
  * whatever the agents add), indexed per section and per status (sorted by the time they got
  * there, so claims take the oldest first), counted per section and status, and de-duplicated
- * by content hash. Every change appends one event to nr:bb:events (capped at about 10,000),
+ * by content hash. Every change appends one event to nr:bb:events (capped at about 50,000),
  * which control rooms follow. docs/redis-keys.md lists every key.
  *
  * Locks: a grant stores "token:fence" with a TTL; the fencing number grows with every grant

@@ -51,6 +51,15 @@ extern const struct lua_script lua_cost_budget;
 extern const struct lua_script lua_cost_request;
 extern const struct lua_script lua_cost_stop;
 
+/* Debates (see src/store/debate.c and each file's header). */
+extern const struct lua_script lua_debate_open;
+extern const struct lua_script lua_debate_seat;
+extern const struct lua_script lua_debate_unseat;
+extern const struct lua_script lua_debate_vote;
+extern const struct lua_script lua_debate_ready;
+extern const struct lua_script lua_debate_close;
+extern const struct lua_script lua_debate_get;
+
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];
 extern const int lua_script_count;

@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,8 +268,17 @@ int rlink_wait_connected(struct rlink *l, int timeout_ms, const volatile sig_ato
 }
 
 /* Turns a hiredis result into the contract of rlink_command(). */
+/* Commands sent by every link of the process (round trips; see rlink_commands_sent). */
+static atomic_llong commands_sent;
+
+long long rlink_commands_sent(void)
+{
+    return atomic_load(&commands_sent);
+}
+
 static redisReply *finish(struct rlink *l, redisReply *r, char **cause)
 {
+    atomic_fetch_add(&commands_sent, 1);
     if (r == NULL) {
         char why[700];
 

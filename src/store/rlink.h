@@ -74,6 +74,9 @@ int rlink_wait_connected(struct rlink *l, int timeout_ms, const volatile sig_ato
 /* Sends one command (hiredis format). Returns the reply (free with freeReplyObject()), or
  * NULL with *cause on an I/O error, a timeout or an error reply. */
 redisReply *rlink_command(struct rlink *l, char **cause, const char *fmt, ...);
+/* Commands every link of this process has sent through rlink_command*() and rlink_eval()
+ * (each one round trip; a NOSCRIPT retry counts twice), for benchmarks. Any thread. */
+long long rlink_commands_sent(void);
 redisReply *rlink_command_argv(struct rlink *l, char **cause, int argc, const char **argv,
                                const size_t *argvlen);
 

@@ -116,6 +116,51 @@ for i in 1 2 3 4 5 6; do
   loser=$T/a.err
   [ $ra = 0 ] && loser=$T/r.err
   if grep -q "last changed by" "$loser"; then ok; else bad "race $i: the loser does not say who decided: $(cat "$loser")"; fi
+  if grep -Eq "already (approved|rejected) by .*@.* at " "$loser"; then ok; else bad "race $i: the loser does not say what was decided: $(cat "$loser")"; fi
 done
+
+# --- reject --revise: the reason is the writer's note, kept with the decision ---
+printf '{"id": "rv1", "title": "Revise me", "content": "Body.", "source": "R"}\n' | "$NR_BIN" ctl ingest - >/dev/null
+walk rv1 REVIEWING
+run 2 "$NR_BIN" ctl reject rv1 --revise
+has "$ERR" "--reason TEXT is required"
+run 2 "$NR_BIN" ctl reject rv1 --reason "revise: sneaky"
+has "$ERR" "kept for --revise"
+run 2 "$NR_BIN" ctl approve rv1 --revise
+run 0 "$NR_BIN" ctl reject rv1 --revise --reason "tighten the lead"
+has "$OUT" "sent back for revision rv1"
+run 0 "$NR_BIN" ctl item rv1 --json
+if jq -e '.status == "REJECTED" and .reason == "revise: tighten the lead" and .body.review.decision == "revise" and .body.review.reason == "tighten the lead" and (.body.review.by | test("@"))' "$OUT" >/dev/null; then ok; else bad "revise not recorded"; fi
+if rcli xrange nr:audit - + | tr '\n' ' ' | grep -q 'what revise item rv1 reason tighten the lead'; then ok; else bad "revise not audited"; fi
+# A second decision is refused, naming the first.
+run 1 "$NR_BIN" ctl approve rv1
+has "$ERR" "already sent back for revision by"
+run 1 "$NR_BIN" ctl approve s2
+has "$ERR" "already rejected by"
+
+# --- ctl item shows the decisions the agents recorded, made safe for the terminal ---
+rcli hset nr:bb:item:rv1 \
+  f:analysis '{"newsworthiness": 0.82, "credibility": 0.7, "summary": "Evil \u001b[2J summary", "confidence": 0.64, "reasoning": "worth covering", "decision": "cover", "by": "analyst-1"}' \
+  f:consensus '{"score": 0.8, "threshold": 0.6, "reached": true, "reason": "most agree", "votes": [{"agent": "debater-1", "vote": "yes", "confidence": 0.9, "reasoning": "solid"}, {"agent": "debater-2", "vote": 42, "confidence": "odd"}], "by": "moderator-1"}' \
+  f:script '{"draft": "d", "final": "f", "words": 120, "revisions": [{"number": 1, "type": "clarity", "improvement": 0.12, "confidence": 0.7, "by": "writer-1"}], "by": "writer-1"}' \
+  f:qa '[{"round": 1, "score": 0.85, "passed": true, "issues": ["lead too long"], "confidence": 0.8, "reasoning": "ok", "by": "qa-1"}, "odd"]' \
+  f:package '{"kind": "storyboard", "duration_s": 42.5, "narration": "n", "shots": [{}, {}], "captions_srt": "1\n", "words": 120, "by": "producer-1"}' \
+  f:publish '"not an object"' >/dev/null
+run 0 "$NR_BIN" ctl item rv1
+has "$OUT" "decisions"
+has "$OUT" "analysis    cover (newsworthiness 0.82, credibility 0.70, confidence 0.64) by analyst-1"
+has "$OUT" "consensus   reached, score 0.80 (threshold 0.60) by moderator-1"
+has "$OUT" "vote debater-1: yes (confidence 0.90) solid"
+has "$OUT" "vote debater-2: 42 (confidence odd)"
+has "$OUT" "script      120 words, 1 revision, by writer-1"
+has "$OUT" "revision 1: clarity (improvement 0.12, confidence 0.70) by writer-1"
+has "$OUT" "qa          round 1: passed, score 0.85 (confidence 0.80) by qa-1"
+has "$OUT" "issue: lead too long"
+has "$OUT" "package     storyboard, 42.50 s, 120 words, 2 shots, captions 2 bytes, by producer-1"
+has "$OUT" "review      revise by"
+has "$OUT" ": tighten the lead"
+has "$OUT" "summary: Evil ?[2J summary"
+hasnt "$OUT" "publish     "
+if LC_ALL=C grep -q "$(printf '\033')" "$OUT"; then bad "ctl item printed a raw escape"; else ok; fi
 
 finish

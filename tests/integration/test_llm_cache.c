@@ -152,8 +152,12 @@ static void test_different_params_miss(void **state)
             fail_msg("variant %d was a hit", i);
         llm_response_clear(&r);
     }
-    /* The seed is not part of the key: the answer for a prompt is reused. */
+    /* The seed is part of the key (another seed asks for another sample): a miss, then a hit
+     * for the same seed again. */
     base.seed = 99;
+    complete(f, &base, &r);
+    assert_false(r.cached);
+    llm_response_clear(&r);
     complete(f, &base, &r);
     assert_true(r.cached);
     llm_response_clear(&r);

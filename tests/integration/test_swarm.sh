@@ -2,7 +2,7 @@
 # `newsroom swarm` driven from the shell, on a private data directory (embedded Redis): the
 # default wire run with scout and analyst for a few seconds exits 0 and leaves stories in
 # Redis; a bad role or option exits 2 naming it; --once over ingested sample stories ends by
-# itself with none left PENDING or PROCESSING.
+# itself with every story terminal or awaiting review.
 . "$(dirname "$0")/lib.sh" "$1"
 
 D=$T/d
@@ -31,12 +31,25 @@ n=$(jq 'if type == "array" then length else (.items | length) end' "$OUT")
 if [ "${n:-0}" -gt 0 ]; then ok; else bad "no stories in Redis after the run"; fi
 if [ -e "$D/redis.sock" ]; then bad "the embedded server outlived the run"; else ok; fi
 
-# 3. --once over the sample stories: ends by itself, nothing left pending or processing.
+# 3. --once over the sample stories with every role (the sim at zero latency): ends by itself
+# with every story terminal or awaiting review, and the summary line printed.
+printf '[providers]\nsim_latency_fast_ms = 0\nsim_latency_balanced_ms = 0\nsim_latency_premium_ms = 0\n' >"$T/fast.conf"
+export NEWSROOM_CONFIG=$T/fast.conf
 run 0 "$NR_BIN" ctl ingest "$SAMPLES"
-run 0 timeout 60 "$NR_BIN" swarm --roles analyst:2 --once
+run 0 timeout 100 "$NR_BIN" swarm --once --summary
+has "$OUT" "agents"
+has "$OUT" "spend"
+run 2 "$NR_BIN" swarm --roles approver:1 --once
+has "$ERR" "--auto-approve"
 run 0 "$NR_BIN" ctl items --status PENDING --json
 if [ "$(jq 'if type == "array" then length else (.items | length) end' "$OUT")" = 0 ]; then ok; else bad "stories left PENDING"; fi
 run 0 "$NR_BIN" ctl items --status PROCESSING --json
 if [ "$(jq 'if type == "array" then length else (.items | length) end' "$OUT")" = 0 ]; then ok; else bad "stories left PROCESSING"; fi
+for st in DEBATING CONSENSUS_REACHED PRODUCING APPROVED REJECTED; do
+  run 0 "$NR_BIN" ctl items --status $st --json
+  if [ "$(jq 'if type == "array" then length else (.items | length) end' "$OUT")" = 0 ]; then ok; else bad "stories left $st"; fi
+done
+run 0 "$NR_BIN" ctl items --status REVIEWING --json
+if [ "$(jq 'if type == "array" then length else (.items | length) end' "$OUT")" -gt 0 ]; then ok; else bad "no story reached review"; fi
 
 finish

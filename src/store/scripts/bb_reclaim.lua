@@ -11,16 +11,27 @@ if not BB_ALLOWED[st] or not BB_ALLOWED[st]['FAILED'] then
 end
 local out = {}
 local t = now_ms()
-for _, id in ipairs(redis.call('ZRANGE', P .. 'st:' .. st, 0, scan - 1)) do
-  local key = P .. 'item:' .. id
-  local f = redis.call('HMGET', key, 'section', 'stage')
-  local sec, stage = f[1], f[2]
-  -- An item waiting on a stage (bb_handoff) is held by nobody on purpose.
-  local waiting = stage and stage ~= '' and redis.call('ZSCORE', P .. 'stage:' .. stage, id)
-  if not waiting and redis.call('EXISTS', P .. 'lock:' .. id) == 0 then
-    if sec then
-      fail_item(key, id, st, sec, max, by, 'its claimer lost the lock (died or hung)', t)
-      out[#out + 1] = id
+-- Items waiting on a stage do not count toward scan, so a crowd of them never hides an
+-- expired claim behind them: page through the status until scan candidates were looked at.
+local looked, from, page = 0, 0, 64
+while looked < scan do
+  local ids = redis.call('ZRANGE', P .. 'st:' .. st, from, from + page - 1)
+  if #ids == 0 then break end
+  from = from + #ids
+  for _, id in ipairs(ids) do
+    local key = P .. 'item:' .. id
+    local f = redis.call('HMGET', key, 'section', 'stage')
+    local sec, stage = f[1], f[2]
+    -- An item waiting on a stage (bb_handoff) is held by nobody on purpose.
+    local waiting = stage and stage ~= '' and redis.call('ZSCORE', P .. 'stage:' .. stage, id)
+    if not waiting then
+      looked = looked + 1
+      if redis.call('EXISTS', P .. 'lock:' .. id) == 0 and sec then
+        fail_item(key, id, st, sec, max, by, 'its claimer lost the lock (died or hung)', t)
+        out[#out + 1] = id
+        from = from - 1 -- it left the status: the next page starts one earlier
+      end
+      if looked >= scan then break end
     end
   end
 end

@@ -2,7 +2,7 @@
 -- bb_*.lua script. ARGV[1] of every blackboard script is the key prefix ("nr:bb:").
 -- Times come from the server's clock (TIME), so every machine of a swarm agrees.
 local P = ARGV[1]
-local EVENTS_MAX = 10000
+local EVENTS_MAX = 50000
 
 local function now_ms()
   local t = redis.call('TIME')

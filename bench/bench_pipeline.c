@@ -1,0 +1,281 @@
+/*
+ * bench_pipeline.c - `newsroom bench pipeline`: the whole swarm end to end on a private
+ * redis-server with the offline sim provider.
+ *
+ * Throughput: N wire stories through every role with --auto-approve and the sim at zero
+ * latency, from the wire until every story is terminal: stories per second, and the Redis
+ * commands per story: those the agents sent (round trips, counted by rlink; idle polling
+ * included, the bench's own taken out) against the aim of 40, and those the server ran for
+ * them (INFO commandstats, which counts every command a Lua script runs too).
+ *
+ * Latency: the sim at its configured per-tier latencies ([providers] sim_latency_*_ms), a
+ * swarm without scout or approver, and stories written one at a time (each waits until the
+ * previous one is review-ready, so no story queues behind another): for each story the time
+ * from its write to REVIEWING (server clock) against the sum of the model latencies on its
+ * critical path, from the usage records of its calls (the debaters' votes run side by side,
+ * so only the slowest vote counts). The difference is what the infrastructure adds; its share
+ * of the end-to-end time is set against the aim of 2%. Medians.
+ */
+#include "bench.h"
+
+#include "agents/agent.h"
+#include "agents/wire.h"
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/fail.h"
+#include "store/blackboard.h"
+#include "store/rlink.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PIPELINE_ROLES                                                                             \
+    "scout:1,analyst:2,debater:3,moderator:1,writer:2,qa:1,producer:1,publisher:1,"                \
+    "archivist:1,approver:1"
+#define LATENCY_ROLES "analyst:1,debater:3,moderator:1,writer:1,qa:1,producer:1"
+#define CMDS_AIM      40.0
+#define INFRA_AIM     0.02
+
+/* The sum of the model latencies on story id's critical path (ms) from the usage stream, and
+ * its calls; -1 with *cause. */
+static int64_t critical_path_ms(struct rlink *l, const char *id, int *calls, char **cause)
+{
+    redisReply *r = rlink_command(l, cause, "XRANGE nr:cost:usage - +");
+    int64_t sum = 0, vote_max = 0;
+
+    if (r == NULL)
+        return -1;
+    *calls = 0;
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        const redisReply *f = r->element[i]->element[1];
+        const char *task = "", *type = "";
+        int64_t ms = 0;
+
+        for (size_t k = 0; k + 1 < f->elements; k += 2) {
+            const char *name = f->element[k]->str, *v = f->element[k + 1]->str;
+
+            if (strcmp(name, "task") == 0)
+                task = v;
+            else if (strcmp(name, "type") == 0)
+                type = v;
+            else if (strcmp(name, "ms") == 0)
+                ms = strtoll(v, NULL, 10);
+        }
+        if (strcmp(task, id) != 0)
+            continue;
+        (*calls)++;
+        if (strcmp(type, "debate_argument") == 0)
+            vote_max = ms > vote_max ? ms : vote_max;
+        else
+            sum += ms;
+    }
+    freeReplyObject(r);
+    return sum + vote_max;
+}
+
+/* Writes wire stories of seed one at a time until `want` have reached REVIEWING; per story the
+ * end-to-end and critical-path times into e2e[] and crit[]. Returns how many were measured,
+ * or -1 with *cause. */
+static int latency_run(struct bench_env *e, int want, double *e2e, double *crit, int *skipped,
+                       char **cause)
+{
+    struct swarm_options so;
+    struct swarm *s;
+    struct bb *b;
+    int got = 0;
+
+    *skipped = 0;
+    if (bench_flush(e, cause) == -1)
+        return -1;
+    memset(&so, 0, sizeof so);
+    so.addr = e->addr;
+    so.link = e->opt;
+    so.cfg = e->cfg;
+    so.pricing = e->pricing;
+    so.roles = LATENCY_ROLES;
+    if ((s = swarm_new(&so, cause)) == NULL)
+        return -1;
+    if (swarm_start(s, cause) == -1) {
+        swarm_stop(s);
+        swarm_free(s);
+        return -1;
+    }
+    b = bb_new(e->link, "bench");
+    for (long n = 0; got < want && n < want * 10 && *cause == NULL; n++) {
+        enum wire_kind kind;
+        json_t *j = wire_story(7, n, &kind, NULL);
+        struct news_item *it = kind == WIRE_NORMAL ? news_item_from_json(j, cause) : NULL;
+        struct bb_item *item = NULL;
+        char existing[NEWS_ID_MAX + 1];
+        int64_t deadline = clock_mono_ms() + 120000;
+        int calls;
+
+        json_decref(j);
+        if (it == NULL)
+            continue;
+        if (bb_write(b, it, NULL, BB_PENDING, true, existing, cause) != BB_OK) {
+            news_item_free(it);
+            break;
+        }
+        /* Await review-ready (or an end elsewhere: archived, no consensus, failed). */
+        for (;;) {
+            if (bb_read(b, it->id, &item, cause) != BB_OK)
+                break;
+            if (item->status == BB_REVIEWING || bb_statuses[item->status].terminal)
+                break;
+            bb_item_free(item);
+            item = NULL;
+            if (clock_mono_ms() > deadline) {
+                *cause = xasprintf("story %s was not review-ready within 120 s", it->id);
+                break;
+            }
+            clock_sleep_ms(2, NULL);
+        }
+        if (item != NULL && item->status == BB_REVIEWING) {
+            int64_t c = critical_path_ms(e->link, it->id, &calls, cause);
+
+            if (c >= 0) {
+                e2e[got] = (double)(item->updated_ms - item->created_ms);
+                crit[got] = (double)c;
+                got++;
+            }
+        } else if (item != NULL) {
+            (*skipped)++;
+        }
+        bb_item_free(item);
+        news_item_free(it);
+    }
+    bb_free(b);
+    swarm_stop(s);
+    swarm_free(s);
+    return *cause != NULL ? -1 : got;
+}
+
+int bench_pipeline(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"n", required_argument, NULL, 'n'},
+        {"latency-n", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct bench_env env;
+    struct bench_run run = {0};
+    struct bench_figure figs[8];
+    double e2e[64], crit[64], infra[64], share[64];
+    long n = 500, ln = 8;
+    int nfig = 0, c, got, skipped, code = EXIT_DONE;
+    bool json = false;
+    char *cause = NULL;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            json = true;
+            break;
+        case 'n':
+            if (bench_parse_long("pipeline", "--n", optarg, 10, 100000, &n) == -1)
+                return EXIT_USAGE;
+            break;
+        case 'l':
+            if (bench_parse_long("pipeline", "--latency-n", optarg, 0, 64, &ln) == -1)
+                return EXIT_USAGE;
+            break;
+        case 'h':
+            printf("usage: newsroom bench pipeline [--json] [--n STORIES] [--latency-n "
+                   "STORIES]\n");
+            return EXIT_DONE;
+        default:
+            cli_error("bench pipeline: unknown option %s", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (bench_env_start(&env, "pipeline", &cause) == -1) {
+        cli_error("bench pipeline: %s", cause);
+        free(cause);
+        return EXIT_UNREACHABLE;
+    }
+    run.roles = PIPELINE_ROLES;
+    run.n = n;
+    run.seed = 2026;
+    run.timeout_s = 600;
+    if (bench_swarm_run(&env, &run, &cause) == -1) {
+        cli_error("bench pipeline: %s", cause);
+        free(cause);
+        bench_env_stop(&env);
+        return EXIT_UNREACHABLE;
+    }
+    snprintf(figs[nfig].name, sizeof figs[nfig].name, "stories end to end (zero latency)");
+    figs[nfig].value = (double)n / run.seconds;
+    figs[nfig].unit = "stories/s";
+    figs[nfig++].peer = NULL;
+    snprintf(figs[nfig].name, sizeof figs[nfig].name, "published");
+    figs[nfig].value = (double)run.counts[BB_PUBLISHED_S];
+    figs[nfig].unit = "stories";
+    figs[nfig++].peer = NULL;
+    snprintf(figs[nfig].name, sizeof figs[nfig].name, "Redis commands sent per story");
+    figs[nfig].value = (double)run.sent / (double)n;
+    figs[nfig].unit = "commands";
+    figs[nfig].peer = "aim (at most)";
+    figs[nfig].peer_value = CMDS_AIM;
+    figs[nfig].ratio = CMDS_AIM / figs[nfig].value;
+    nfig++;
+    snprintf(figs[nfig].name, sizeof figs[nfig].name, "commands run by the server per story");
+    figs[nfig].value = (double)run.commands / (double)n;
+    figs[nfig].unit = "commands";
+    figs[nfig++].peer = NULL;
+
+    if (ln > 0) {
+        env.cfg->sim_latency_fast_ms = 200;
+        env.cfg->sim_latency_balanced_ms = 600;
+        env.cfg->sim_latency_premium_ms = 1200;
+        got = latency_run(&env, (int)ln, e2e, crit, &skipped, &cause);
+        if (got <= 0) {
+            cli_error("bench pipeline: latency: %s",
+                      cause != NULL ? cause : "no story became review-ready");
+            free(cause);
+            code = EXIT_UNREACHABLE;
+            goto out;
+        }
+        for (int i = 0; i < got; i++) {
+            infra[i] = e2e[i] - crit[i];
+            share[i] = e2e[i] > 0 ? infra[i] / e2e[i] : 0;
+        }
+        snprintf(figs[nfig].name, sizeof figs[nfig].name, "ingest to review-ready (median)");
+        figs[nfig].value = bench_median(e2e, got);
+        figs[nfig].unit = "ms";
+        figs[nfig].peer = "model latency on its path";
+        figs[nfig].peer_value = bench_median(crit, got);
+        figs[nfig].ratio = figs[nfig].peer_value / figs[nfig].value;
+        nfig++;
+        snprintf(figs[nfig].name, sizeof figs[nfig].name, "infrastructure share (median)");
+        figs[nfig].value = bench_median(share, got) * 100;
+        figs[nfig].unit = "%";
+        figs[nfig].peer = "aim (at most)";
+        figs[nfig].peer_value = INFRA_AIM * 100;
+        figs[nfig].ratio = figs[nfig].value > 0 ? INFRA_AIM * 100 / figs[nfig].value : 0;
+        nfig++;
+        snprintf(figs[nfig].name, sizeof figs[nfig].name, "infrastructure per story (median)");
+        figs[nfig].value = bench_median(infra, got);
+        figs[nfig].unit = "ms";
+        figs[nfig++].peer = NULL;
+    }
+    if (!json)
+        printf("%ld wire stories, roles %s, sim provider at zero latency, --auto-approve; "
+               "%.1f s; %ld published, %ld archived, %ld failed\n"
+               "latency: %ld stories one at a time at sim latencies FAST %d / BALANCED %d / "
+               "PREMIUM %d ms (roles %s)\n",
+               n, PIPELINE_ROLES, run.seconds, run.counts[BB_PUBLISHED_S], run.counts[BB_ARCHIVED],
+               run.counts[BB_FAILED], ln, env.cfg->sim_latency_fast_ms,
+               env.cfg->sim_latency_balanced_ms, env.cfg->sim_latency_premium_ms, LATENCY_ROLES);
+    bench_report("pipeline", figs, nfig, json);
+out:
+    bench_env_stop(&env);
+    return code;
+}

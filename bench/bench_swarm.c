@@ -1,0 +1,185 @@
+/*
+ * bench_swarm.c - what `bench pipeline` and `bench cost` share: a private redis-server in a
+ * temporary folder (the embedded module, so the figures never touch a real swarm's data), and
+ * one whole swarm run over a fixed number of wire stories with --auto-approve, from an empty
+ * database until every story is terminal. See bench.h.
+ */
+#include "bench.h"
+
+#include "agents/agent.h"
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/fail.h"
+#include "core/paths.h"
+#include "cost/pricing.h"
+#include "store/blackboard.h"
+#include "store/embedded.h"
+#include "store/rlink.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int bench_env_start(struct bench_env *e, const char *bench, char **cause)
+{
+    bool config_error;
+
+    memset(e, 0, sizeof *e);
+    e->bench = bench;
+    snprintf(e->dir, sizeof e->dir, "/tmp/newsroom-bench-XXXXXX");
+    e->cfg = config_new();
+    /* Offline, zero latency unless the bench sets it; no daily limit. */
+    e->cfg->sim_latency_fast_ms = e->cfg->sim_latency_balanced_ms = e->cfg->sim_latency_premium_ms =
+        0;
+    if (mkdtemp(e->dir) == NULL) {
+        *cause = xasprintf("cannot make a temporary folder");
+        e->dir[0] = '\0';
+        bench_env_stop(e);
+        return -1;
+    }
+    e->pricing = pricing_open(e->cfg->pricing_file, cause);
+    if (e->pricing == NULL) {
+        bench_env_stop(e);
+        return -1;
+    }
+    e->emb = embedded_start(e->cfg, e->dir, &e->addr, &config_error, cause);
+    if (e->emb == NULL) {
+        bench_env_stop(e);
+        return -1;
+    }
+    rlink_options_from_config(&e->opt, e->cfg);
+    e->link = rlink_new(&e->addr, &e->opt);
+    return 0;
+}
+
+void bench_env_stop(struct bench_env *e)
+{
+    rlink_free(e->link);
+    embedded_release(e->emb);
+    if (e->dir[0] != '\0')
+        paths_rmrf(e->dir);
+    pricing_free(e->pricing);
+    config_free(e->cfg);
+    memset(e, 0, sizeof *e);
+}
+
+int bench_flush(struct bench_env *e, char **cause)
+{
+    redisReply *r = rlink_command(e->link, cause, "FLUSHALL");
+
+    if (r == NULL)
+        return -1;
+    freeReplyObject(r);
+    return 0;
+}
+
+/* Stories not yet PUBLISHED or ARCHIVED, or -1 (*cause). */
+static long busy_stories(struct bb *b, long counts[BB_STATUS_COUNT], char **cause)
+{
+    long c[BB_SECTION_COUNT][BB_STATUS_COUNT];
+    long busy = 0;
+
+    if (bb_counts(b, c, cause) != BB_OK)
+        return -1;
+    for (int st = 0; st < BB_STATUS_COUNT; st++) {
+        counts[st] = 0;
+        for (int sec = 0; sec < BB_SECTION_COUNT; sec++)
+            counts[st] += c[sec][st];
+        if (!bb_statuses[st].terminal || st == BB_FAILED) /* the archivist archives them */
+            busy += counts[st];
+    }
+    return busy;
+}
+
+int64_t bench_usage_cost(struct bench_env *e, long *calls, char **cause)
+{
+    redisReply *r = rlink_command(e->link, cause, "XRANGE nr:cost:usage - +");
+    int64_t sum = 0;
+
+    if (r == NULL)
+        return -1;
+    *calls = 0;
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        const redisReply *f = r->element[i]->element[1];
+
+        for (size_t k = 0; k + 1 < f->elements; k += 2)
+            if (strcmp(f->element[k]->str, "cost") == 0)
+                sum += strtoll(f->element[k + 1]->str, NULL, 10);
+        (*calls)++;
+    }
+    freeReplyObject(r);
+    return sum;
+}
+
+int bench_swarm_run(struct bench_env *e, struct bench_run *run, char **cause)
+{
+    struct swarm_options so;
+    struct swarm *s;
+    struct bb *b;
+    long long before, after, sent;
+    int64_t t0, deadline;
+    long busy = -1, polls = 0;
+
+    if (bench_flush(e, cause) == -1)
+        return -1;
+    memset(&so, 0, sizeof so);
+    so.addr = e->addr;
+    so.link = e->opt;
+    so.cfg = e->cfg;
+    so.pricing = e->pricing;
+    so.roles = run->roles;
+    so.wire = run->n > 0;
+    so.wire_seed = run->seed;
+    so.wire_rate_per_s = 0; /* as fast as the scouts take them */
+    so.wire_limit = run->n;
+    so.baseline = run->baseline;
+    so.auto_approve = true;
+    if ((s = swarm_new(&so, cause)) == NULL)
+        return -1;
+    before = bench_command_calls(e->link);
+    sent = rlink_commands_sent();
+    t0 = clock_mono_us();
+    if (swarm_start(s, cause) == -1) {
+        swarm_stop(s);
+        swarm_free(s);
+        return -1;
+    }
+    b = bb_new(e->link, "bench");
+    deadline = clock_mono_ms() + run->timeout_s * 1000;
+    for (;;) {
+        if (swarm_failed(s) > 0) {
+            *cause = xasprintf("%d agent(s) could not start", swarm_failed(s));
+            break;
+        }
+        if (swarm_settled(s)) {
+            polls++;
+            if ((busy = busy_stories(b, run->counts, cause)) == 0)
+                break;
+        }
+        if (busy == -1 && *cause != NULL)
+            break;
+        if (clock_mono_ms() > deadline) {
+            *cause = xasprintf("the swarm did not finish %ld stories within %d s (%ld still "
+                               "busy)",
+                               run->n, run->timeout_s, busy);
+            break;
+        }
+        clock_sleep_ms(10, NULL);
+    }
+    run->seconds = (double)(clock_mono_us() - t0) / 1e6;
+    sent = rlink_commands_sent() - sent;
+    after = bench_command_calls(e->link);
+    swarm_stop(s);
+    swarm_totals(s, &run->totals);
+    swarm_free(s);
+    bb_free(b);
+    if (*cause != NULL)
+        return -1;
+    /* The polling above is the bench's, not the swarm's: one HGETALL each, taken out. */
+    run->commands = before < 0 || after < 0 ? -1 : after - before - polls;
+    /* The same for the commands the agents sent (round trips): the bench's polls and its
+     * second INFO taken out. */
+    run->sent = sent - polls - 1;
+    return 0;
+}

@@ -1,0 +1,108 @@
+/*
+ * role_approver.c - the approver, for tests and demos: with `newsroom swarm --auto-approve` it
+ * approves every story awaiting review (REVIEWING, oldest first) in the place of a person. No
+ * model is asked. Each approval is a bb_decide() whose audit record, in the same atomic step,
+ * names the agent (user = its id, from = "swarm") and says "auto-approved (--auto-approve)";
+ * the story's body then gets "review": {decision, reason, by, at, at_ms, auto}. A story an
+ * operator decided first is left alone. The role refuses to start unless the swarm runs with
+ * --auto-approve (ctx->auto_approve), so an approval by the swarm is never an accident.
+ *
+ * Threads: runs on its agent's thread only.
+ */
+#include "agents/agent.h"
+#include "agents/review.h"
+#include "core/clock.h"
+#include "core/fail.h"
+#include "core/log.h"
+#include "store/audit.h"
+#include "store/blackboard.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define APPROVER_REASON "auto-approved (--auto-approve)"
+#define APPROVER_SCAN   8
+
+static int approver_init(struct agent_ctx *ctx, void **state, char **cause)
+{
+    (void)state;
+    if (!ctx->auto_approve) {
+        *cause = xstrdup("the approver approves every reviewed story in place of a person; it "
+                         "runs only in a swarm started with --auto-approve");
+        return -1;
+    }
+    return 0;
+}
+
+/* Approves id: 1 done, 0 someone else decided it first, -1 error (*cause). */
+static int approve(struct agent_ctx *ctx, const char *id, char **cause)
+{
+    struct audit_record rec;
+    char *why = NULL;
+    int64_t now = clock_wall_ms();
+    json_t *patch;
+    int rc;
+
+    if (audit_record_fill(&rec, "approve", id, APPROVER_REASON, cause) == -1)
+        return -1;
+    /* The record's fields point into rec: the swarm's agent decided, not the process's user. */
+    snprintf(rec.who.user, sizeof rec.who.user, "%.63s", ctx->id);
+    snprintf(rec.who.from, sizeof rec.who.from, "swarm");
+    rc = bb_decide(ctx->bb, id, BB_APPROVED, APPROVER_REASON, rec.argc, rec.argv, &why);
+    audit_record_done(&rec);
+    if (rc == BB_REFUSED || rc == BB_NONE) {
+        log_debug("%s: %s was decided meanwhile: %s", ctx->id, id, why);
+        free(why);
+        return 0;
+    }
+    if (rc != BB_OK) {
+        *cause = xasprintf("cannot approve %s: %s", id, why);
+        free(why);
+        return -1;
+    }
+    patch = review_patch("approve", APPROVER_REASON, ctx->id, now, true);
+    if (bb_update(ctx->bb, id, patch, NULL, &why) != BB_OK) {
+        /* The decision and its audit record stand; only the body's copy is missing. */
+        log_warn("%s: approved %s but could not record the review: %s", ctx->id, id, why);
+        free(why);
+    }
+    json_decref(patch);
+    log_info("%s: auto-approved %s", ctx->id, id);
+    atomic_fetch_add(&ctx->stats->advanced, 1);
+    return 1;
+}
+
+static int approver_cycle(struct agent_ctx *ctx, void *state, char **cause)
+{
+    struct bb_item **items;
+    size_t n;
+    char next[BB_CURSOR_MAX + 1];
+    int done = 0;
+
+    (void)state;
+    if (bb_query(ctx->bb, -1, BB_REVIEWING, "", APPROVER_SCAN, &items, &n, next, cause) != BB_OK)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (done == 0) {
+            int rc = approve(ctx, items[i]->id, cause);
+
+            if (rc == -1)
+                done = -1;
+            else if (rc == 1)
+                done = 1;
+        }
+        bb_item_free(items[i]);
+    }
+    free(items);
+    return done;
+}
+
+const struct agent_role role_approver = {
+    .name = "approver",
+    .tier = LLM_FAST,
+    .reclaim = {-1},
+    .init = approver_init,
+    .cycle = approver_cycle,
+    .shutdown = NULL,
+};

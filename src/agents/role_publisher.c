@@ -1,0 +1,370 @@
+/*
+ * role_publisher.c - the publisher: takes approved stories (APPROVED, oldest first, found with
+ * bb_query) one at a time under the story's lock (bb_lock_acquire: two publishers never publish
+ * one story at once), writes the package folder <publish dir>/<id>/ (publish.h: package.json,
+ * script.txt, captions.srt, written aside and renamed into place; a folder already holding the
+ * same files is left alone), then, when [publish] webhook_url is set, POSTs "story.published"
+ * with Idempotency-Key = the story id (and the HMAC signature when a secret is set), and
+ * finally moves the story to PUBLISHED with body "publish": {path, webhook, webhook_status, at,
+ * at_ms, by} in one step that also releases the lock (bb_complete_with).
+ *
+ * A failure (folder or webhook) records "publish" with the error, counts an attempt with
+ * bb_fail() (the story stays APPROVED for a retry, FAILED with the reason once the attempts run
+ * out) and waits before this publisher tries that story again (doubling from
+ * PUBLISHER_RETRY_MS); the package stays, and a retry posts with the same Idempotency-Key. A
+ * story with nothing to publish (no "package") fails at once. No model is asked.
+ *
+ * Threads: runs on its agent's thread only.
+ */
+#include "agents/agent.h"
+#include "agents/publish.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/fail.h"
+#include "core/log.h"
+#include "store/blackboard.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PUBLISHER_SCAN     16
+#define PUBLISHER_WAITS    32
+#define PUBLISHER_RETRY_MS 500
+
+/* Stories this publisher failed lately, and when it may try each again. */
+struct publisher {
+    char *dir;
+    struct {
+        char id[NEWS_ID_MAX + 1];
+        int64_t until; /* monotonic ms */
+        int64_t delay;
+    } wait[PUBLISHER_WAITS];
+};
+
+static int publisher_init(struct agent_ctx *ctx, void **state, char **cause)
+{
+    struct publisher *p = xcalloc(1, sizeof *p);
+
+    (void)cause;
+    p->dir = publish_dir(ctx->cfg);
+    *state = p;
+    return 0;
+}
+
+static void publisher_shutdown(struct agent_ctx *ctx, void *state)
+{
+    struct publisher *p = state;
+
+    (void)ctx;
+    if (p != NULL)
+        free(p->dir);
+    free(p); /* no lock outlives a cycle */
+}
+
+static bool waiting(struct publisher *p, const char *id)
+{
+    int64_t now = clock_mono_ms();
+
+    for (int i = 0; i < PUBLISHER_WAITS; i++)
+        if (strcmp(p->wait[i].id, id) == 0)
+            return now < p->wait[i].until;
+    return false;
+}
+
+/* Backs off from id: doubling delays while it keeps failing. */
+static void defer(struct publisher *p, const char *id)
+{
+    int slot = 0;
+
+    for (int i = 0; i < PUBLISHER_WAITS; i++) {
+        if (strcmp(p->wait[i].id, id) == 0) {
+            slot = i;
+            break;
+        }
+        if (p->wait[i].until < p->wait[slot].until)
+            slot = i;
+    }
+    if (strcmp(p->wait[slot].id, id) != 0) {
+        snprintf(p->wait[slot].id, sizeof p->wait[slot].id, "%s", id);
+        p->wait[slot].delay = PUBLISHER_RETRY_MS;
+    } else if (p->wait[slot].delay < 60000) {
+        p->wait[slot].delay *= 2;
+    }
+    p->wait[slot].until = clock_mono_ms() + p->wait[slot].delay;
+}
+
+static void forget(struct publisher *p, const char *id)
+{
+    for (int i = 0; i < PUBLISHER_WAITS; i++)
+        if (strcmp(p->wait[i].id, id) == 0)
+            memset(&p->wait[i], 0, sizeof p->wait[i]);
+}
+
+static void iso_time(int64_t ms, char *buf, size_t size)
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+
+    gmtime_r(&s, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const char *str_or(const json_t *v, const char *dflt)
+{
+    return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+/* Sets key to a copy of the body's field when the body has it. */
+static void copy_field(json_t *to, const char *key, const json_t *body, const char *field)
+{
+    json_t *v = json_object_get(body, field);
+
+    if (v != NULL)
+        json_object_set_new(to, key, json_deep_copy(v));
+}
+
+/* package.json: the story, its script, its package and the decisions that led there. Only
+ * what stays the same between attempts goes in, so a republish finds the folder unchanged. */
+static char *package_json(const struct bb_item *it, const char *final)
+{
+    const json_t *body = it->body;
+    json_t *o = json_object(), *d = json_object();
+    char when[32];
+    char *s, *out;
+
+    json_object_set_new(o, "id", json_string(it->id));
+    json_object_set_new(o, "title", json_string(str_or(json_object_get(body, "title"), "")));
+    json_object_set_new(o, "source", json_string(str_or(json_object_get(body, "source"), "")));
+    copy_field(o, "url", body, "url");
+    copy_field(o, "published", body, "published");
+    json_object_set_new(o, "script", json_string(final));
+    copy_field(o, "package", body, "package");
+    copy_field(d, "analysis", body, "analysis");
+    copy_field(d, "consensus", body, "consensus");
+    copy_field(d, "qa", body, "qa");
+    if (json_is_object(json_object_get(body, "script"))) {
+        json_t *sc = json_deep_copy(json_object_get(body, "script"));
+
+        json_object_del(sc, "draft"); /* the final text is above */
+        json_object_del(sc, "final");
+        json_object_set_new(d, "script", sc);
+    }
+    iso_time(it->decided_ms, when, sizeof when);
+    json_object_set_new(d, "approved_by", json_string(it->decided_by));
+    json_object_set_new(d, "approved_at", json_string(it->decided_ms > 0 ? when : ""));
+    json_object_set_new(o, "decisions", d);
+    s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    json_decref(o);
+    if (s == NULL)
+        fail("cannot encode a package");
+    out = xasprintf("%s\n", s);
+    free(s);
+    return out;
+}
+
+/* A text with a final newline. */
+static char *with_newline(const char *s)
+{
+    size_t n = strlen(s);
+
+    return n > 0 && s[n - 1] == '\n' ? xstrdup(s) : xasprintf("%s\n", s);
+}
+
+/* Records the failed attempt (body "publish" with the error, then bb_fail, which releases the
+ * lock) and backs off from the story. */
+static void failed(struct agent_ctx *ctx, struct publisher *p, const struct bb_lock *lk,
+                   const char *path, long status, const char *why, int max_attempts)
+{
+    int64_t now = clock_wall_ms();
+    char at[32], *cause = NULL;
+    int ended = -1;
+    json_t *patch;
+
+    iso_time(now, at, sizeof at);
+    patch = json_pack("{s:{s:s?, s:s, s:o, s:s, s:s, s:I, s:s}}", "publish", "path", path,
+                      "webhook", status > 0 || strncmp(why, "webhook", 7) == 0 ? "failed" : "-",
+                      "webhook_status", status > 0 ? json_integer(status) : json_null(), "error",
+                      why, "at", at, "at_ms", (json_int_t)now, "by", ctx->id);
+    if (bb_update(ctx->bb, lk->id, patch, lk, &cause) != BB_OK) {
+        log_warn("%s: cannot record the failure on %s: %s", ctx->id, lk->id, cause);
+        free(cause);
+        cause = NULL;
+    }
+    json_decref(patch);
+    if (bb_fail(ctx->bb, lk->id, lk, why, max_attempts, &ended, &cause) != BB_OK) {
+        log_warn("%s: cannot fail %s: %s", ctx->id, lk->id, cause);
+        free(cause);
+        agent_release(ctx, lk);
+    }
+    atomic_fetch_add(&ctx->stats->failed, 1);
+    if (ended == BB_FAILED)
+        log_warn("%s: %s FAILED: %s", ctx->id, lk->id, why);
+    else
+        log_info("%s: publishing %s failed, will retry: %s", ctx->id, lk->id, why);
+    defer(p, lk->id);
+}
+
+/* Publishes the locked, APPROVED story it. Always lets go of the lock. */
+static void publish(struct agent_ctx *ctx, struct publisher *p, const struct bb_item *it,
+                    const struct bb_lock *lk)
+{
+    const json_t *body = it->body, *pkg = json_object_get(body, "package");
+    const struct config *cfg = ctx->cfg;
+    const char *final;
+    char *files_json, *script, *captions, *folder, *abs, *why = NULL, at[32];
+    struct publish_file files[3];
+    bool unchanged = false;
+    long status = 0;
+    int64_t now;
+    json_t *patch;
+    int rc;
+
+    if (!json_is_object(pkg)) {
+        failed(ctx, p, lk, NULL, 0, "approved without a production package: nothing to publish", 1);
+        return;
+    }
+    final = str_or(json_object_get(json_object_get(body, "script"), "final"),
+                   str_or(json_object_get(pkg, "narration"), ""));
+    files_json = package_json(it, final);
+    script = with_newline(final);
+    captions = xstrdup(str_or(json_object_get(pkg, "captions_srt"), ""));
+    files[0] = (struct publish_file){"package.json", files_json, strlen(files_json)};
+    files[1] = (struct publish_file){"script.txt", script, strlen(script)};
+    files[2] = (struct publish_file){"captions.srt", captions, strlen(captions)};
+    folder = xasprintf("%s/%s", p->dir, it->id);
+    rc = publish_folder(p->dir, it->id, files, 3, &unchanged, &why);
+    free(files_json);
+    free(script);
+    free(captions);
+    if (rc == -1) {
+        failed(ctx, p, lk, NULL, 0, why,
+               publish_id_ok(it->id) ? ctx->max_attempts : 1); /* a bad id never gets better */
+        free(why);
+        free(folder);
+        return;
+    }
+    abs = realpath(folder, NULL);
+    if (abs == NULL)
+        abs = xstrdup(folder);
+    free(folder);
+    now = clock_wall_ms();
+    iso_time(now, at, sizeof at);
+    if (cfg->webhook_url[0] != '\0') {
+        const json_t *dur = json_object_get(pkg, "duration_s");
+        json_t *ev;
+        char *evs;
+
+        /* The POST may take its whole timeout: keep the story ours meanwhile. */
+        if (bb_lock_extend(ctx->bb, lk, ctx->claim_ttl_ms + cfg->webhook_timeout_ms, &why) !=
+            BB_OK) {
+            log_warn("%s: lost the lock on %s before its webhook: %s", ctx->id, lk->id, why);
+            free(why);
+            free(abs);
+            return;
+        }
+        ev = json_pack("{s:s, s:s, s:s, s:s, s:O?, s:O?, s:s}", "event", "story.published", "id",
+                       it->id, "title", str_or(json_object_get(body, "title"), ""), "path", abs,
+                       "url", json_object_get(body, "url"), "duration_s",
+                       json_is_number(dur) ? dur : NULL, "published_at", at);
+        if (json_object_get(ev, "url") == NULL)
+            json_object_set_new(ev, "url", json_null());
+        if (json_object_get(ev, "duration_s") == NULL)
+            json_object_set_new(ev, "duration_s", json_null());
+        evs = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(ev);
+        rc = publish_webhook(cfg->webhook_url, cfg->webhook_secret, cfg->webhook_timeout_ms, it->id,
+                             evs, &status, &why);
+        free(evs);
+        if (rc == -1) {
+            failed(ctx, p, lk, abs, status, why, ctx->max_attempts);
+            free(why);
+            free(abs);
+            return;
+        }
+    }
+    patch =
+        json_pack("{s:{s:s, s:b, s:s, s:o, s:s, s:I, s:s}}", "publish", "path", abs, "unchanged",
+                  unchanged, "webhook", cfg->webhook_url[0] != '\0' ? "delivered" : "off",
+                  "webhook_status", status > 0 ? json_integer(status) : json_null(), "at", at,
+                  "at_ms", (json_int_t)now, "by", ctx->id);
+    {
+        char *reason = xasprintf("published to %s", abs);
+
+        rc = bb_complete_with(ctx->bb, lk, BB_PUBLISHED_S, patch, reason, &why);
+        free(reason);
+    }
+    json_decref(patch);
+    if (rc != BB_OK) {
+        /* Whoever holds it now publishes it again: the folder is the same, the webhook key
+         * too. */
+        log_warn("%s: cannot mark %s published: %s", ctx->id, lk->id, why);
+        free(why);
+        agent_release(ctx, lk);
+    } else {
+        forget(p, it->id);
+        atomic_fetch_add(&ctx->stats->advanced, 1);
+        log_info("%s: published %s to %s%s", ctx->id, it->id, abs,
+                 unchanged ? " (the folder was already there)" : "");
+    }
+    free(abs);
+}
+
+static int publisher_cycle(struct agent_ctx *ctx, void *state, char **cause)
+{
+    struct publisher *p = state;
+    struct bb_item **items, *it = NULL;
+    size_t n;
+    char next[BB_CURSOR_MAX + 1];
+    int rc = 0;
+
+    if (bb_query(ctx->bb, -1, BB_APPROVED, "", PUBLISHER_SCAN, &items, &n, next, cause) != BB_OK)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct bb_lock lk;
+        int lr;
+
+        if (rc != 0 || waiting(p, items[i]->id)) {
+            bb_item_free(items[i]);
+            continue;
+        }
+        lr = bb_lock_acquire(ctx->bb, items[i]->id, ctx->claim_ttl_ms, &lk, cause);
+        if (lr == BB_ERR) {
+            rc = -1;
+        } else if (lr == BB_OK) {
+            /* Read again under the lock: another publisher may have finished it meanwhile. */
+            int rr = bb_read(ctx->bb, lk.id, &it, cause);
+
+            if (rr == BB_OK && it->status == BB_APPROVED) {
+                atomic_fetch_add(&ctx->stats->claimed, 1);
+                publish(ctx, p, it, &lk);
+                rc = 1;
+            } else {
+                agent_release(ctx, &lk);
+                if (rr == BB_ERR)
+                    rc = -1;
+                else if (rr == BB_NONE)
+                    *cause = NULL;
+            }
+            bb_item_free(it);
+            it = NULL;
+        } else {
+            free(*cause); /* another publisher has it */
+            *cause = NULL;
+        }
+        bb_item_free(items[i]);
+    }
+    free(items);
+    return rc;
+}
+
+const struct agent_role role_publisher = {
+    .name = "publisher",
+    .tier = LLM_FAST,
+    .reclaim = {-1},
+    .init = publisher_init,
+    .cycle = publisher_cycle,
+    .shutdown = publisher_shutdown,
+};

@@ -1,0 +1,200 @@
+/*
+ * role_qa.c - quality assurance: takes the oldest story waiting on the "qa" stage (status
+ * PRODUCING, handed on by the writer), asks a PREMIUM model ("quality_assurance") to score the
+ * final script against the story's sources (facts, length, tone: score 0 to 10, issues,
+ * confidence) and checks the length itself ([production] script_words_min and _max). A
+ * script passes with a score of at least qa_pass_score and a length within the bounds.
+ *
+ * Every verdict is appended to the body's "qa" array: {round, score, passed, issues, words,
+ * confidence, reasoning, by}. The round is the script's QA reworks plus one (the writer counts
+ * them in script.qa_reworks and starts again after a reviewer's note). Passed: handed on to
+ * "produce". Below the bar with rounds left (qa_max_rounds): handed back to the writer on
+ * "rewrite". Below the bar in the last round: FAILED at once with the reason (bb_fail with
+ * one attempt allowed).
+ *
+ * A halt or a deferred budget puts the story back on "qa" without counting an attempt (and a
+ * deferral makes QA wait); a failed call counts an attempt (agent_fail_story: the story
+ * starts again from CONSENSUS_REACHED).
+ *
+ * Threads: runs on its agent's thread only.
+ */
+#include "agents/agent.h"
+#include "agents/script.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/fail.h"
+#include "core/log.h"
+#include "store/blackboard.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QA_DEFER_MS 2000
+#define QA_TOKENS   300
+
+static const char qa_system[] =
+    "You are the quality desk of a news channel. Score the broadcast script against its sources "
+    "for factual accuracy (every figure and claim as the sources give it, attributed), length "
+    "(%d to %d words) and a neutral, clear tone. Answer with one JSON object {\"score\": 0-10, "
+    "\"passed\": bool, \"issues\": [str], \"confidence\": 0-1}.";
+
+struct qa {
+    int64_t deferred_until; /* monotonic ms */
+};
+
+static int qa_init(struct agent_ctx *ctx, void **state, char **cause)
+{
+    (void)ctx;
+    (void)cause;
+    *state = xcalloc(1, sizeof(struct qa));
+    return 0;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s != NULL ? s : "";
+}
+
+static double num(const json_t *o, const char *key, double def)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+
+/* Records the verdicts and fails the story at once (one attempt allowed). */
+static int qa_fail(struct agent_ctx *ctx, const struct bb_lock *lk, json_t *patch, const char *why,
+                   char **cause)
+{
+    int rc = bb_update(ctx->bb, lk->id, patch, lk, cause);
+
+    if (rc != BB_OK)
+        return -1; /* the lock lapses; bb_reclaim() takes it back */
+    atomic_fetch_add(&ctx->stats->failed, 1);
+    if (bb_fail(ctx->bb, lk->id, lk, why, 1, NULL, cause) != BB_OK)
+        return -1;
+    return 1;
+}
+
+static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
+{
+    struct qa *q = state;
+    const struct config *cfg = ctx->cfg;
+    const double bar = (double)cfg->qa_pass_score_micro / 1e6;
+    struct bb_lock lk;
+    struct bb_item *item = NULL;
+    const json_t *script;
+    json_t *ans = NULL, *issues, *verdicts, *patch;
+    const char *final;
+    char *sys, *user, *why = NULL, reasoning[512];
+    double score, conf;
+    bool length_ok, passed;
+    int rc, round, words;
+
+    if (clock_mono_ms() < q->deferred_until)
+        return 0;
+    rc = bb_take(ctx->bb, "qa", BB_PRODUCING, ctx->claim_ttl_ms, &lk, &item, cause);
+    if (rc == BB_NONE)
+        return 0;
+    if (rc != BB_OK)
+        return -1;
+    atomic_fetch_add(&ctx->stats->claimed, 1);
+    if (item == NULL) {
+        agent_give_back(ctx, &lk, BB_PRODUCING, "qa could not read it");
+        *cause = xasprintf("story %s could not be read", lk.id);
+        return -1;
+    }
+    script = json_object_get(item->body, "script");
+    final = str(script, "final");
+    if (*final == '\0') {
+        agent_fail_story(ctx, &lk, "handed to QA without a final script");
+        *cause = xasprintf("%s: handed to QA without a final script", lk.id);
+        bb_item_free(item);
+        return -1;
+    }
+    round = (int)json_integer_value(json_object_get(script, "qa_reworks")) + 1;
+    sys = xasprintf(qa_system, cfg->script_words_min, cfg->script_words_max);
+    user = xasprintf("Script:\n%s\n\nSources:\n%s\n\n%s", final, str(item->body, "title"),
+                     str(item->body, "content"));
+    rc = agent_ask(ctx, lk.id, LLM_PREMIUM, "quality_assurance", sys, user, QA_TOKENS,
+                   (uint64_t)round, &ans, &why);
+    free(sys);
+    free(user);
+    if (rc != AGENT_ASK_OK) {
+        bb_item_free(item);
+        if (rc == AGENT_ASK_FAILED) {
+            agent_fail_story(ctx, &lk, why);
+            *cause = xasprintf("QA of %s: %s", lk.id, why);
+            free(why);
+            return -1;
+        }
+        /* Back onto "qa" (its stage), no attempt counted. */
+        agent_give_back(ctx, &lk, BB_PRODUCING,
+                        rc == AGENT_ASK_HALTED ? "swarm halted during QA" : why);
+        if (rc == AGENT_ASK_DEFERRED)
+            q->deferred_until = clock_mono_ms() + QA_DEFER_MS;
+        free(why);
+        return 0;
+    }
+    score = num(ans, "score", 0);
+    conf = num(ans, "confidence", -1);
+    issues = json_is_array(json_object_get(ans, "issues"))
+                 ? json_deep_copy(json_object_get(ans, "issues"))
+                 : json_array();
+    words = script_words(final);
+    length_ok = words >= cfg->script_words_min && words <= cfg->script_words_max;
+    if (!length_ok) {
+        char msg[128];
+
+        snprintf(msg, sizeof msg, "%d words; a script needs %d to %d", words, cfg->script_words_min,
+                 cfg->script_words_max);
+        json_array_append_new(issues, json_string(msg));
+    }
+    passed = score >= bar && length_ok;
+    snprintf(reasoning, sizeof reasoning,
+             "round %d of %d: score %.1f of 10 (the bar is %.1f), %d words (%d to %d)%s; %s", round,
+             cfg->qa_max_rounds, score, bar, words, cfg->script_words_min, cfg->script_words_max,
+             length_ok ? "" : ", out of bounds",
+             passed                       ? "passed, to the producer"
+             : round < cfg->qa_max_rounds ? "below the bar, back to the writer"
+                                          : "below the bar with no rounds left");
+    json_decref(ans);
+    verdicts = json_is_array(json_object_get(item->body, "qa"))
+                   ? json_deep_copy(json_object_get(item->body, "qa"))
+                   : json_array();
+    json_array_append_new(verdicts, json_pack("{s:i, s:f, s:b, s:o, s:i, s:f, s:s, s:s}", "round",
+                                              round, "score", score, "passed", passed, "issues",
+                                              issues, "words", words, "confidence", conf,
+                                              "reasoning", reasoning, "by", ctx->id));
+    patch = json_pack("{s:o}", "qa", verdicts);
+    bb_item_free(item);
+    if (passed || round < cfg->qa_max_rounds) {
+        rc = bb_handoff(ctx->bb, &lk, passed ? "produce" : "rewrite", patch, reasoning, cause);
+        rc = rc == BB_OK ? 1 : -1;
+    } else {
+        char *fw = xasprintf("QA: %s", reasoning);
+
+        rc = qa_fail(ctx, &lk, patch, fw, cause);
+        free(fw);
+    }
+    json_decref(patch);
+    return rc;
+}
+
+static void qa_shutdown(struct agent_ctx *ctx, void *state)
+{
+    (void)ctx;
+    free(state); /* no claim outlives a cycle */
+}
+
+const struct agent_role role_qa = {
+    .name = "qa",
+    .tier = LLM_PREMIUM,
+    .reclaim = {BB_PRODUCING, -1},
+    .init = qa_init,
+    .cycle = qa_cycle,
+    .shutdown = qa_shutdown,
+};

@@ -1,0 +1,474 @@
+/*
+ * role_writer.c - the writer: turns a story that reached consensus into a script, and reworks
+ * a script that QA or a reviewer sent back. Works on stories in PRODUCING (the production
+ * floor), passing them on through blackboard stages: "rewrite" in, "qa" out.
+ *
+ * Each cycle first takes the oldest story waiting on "rewrite" (QA below the bar, or a
+ * reviewer's "revise" with body "revision_request"), else claims the oldest
+ * CONSENSUS_REACHED story (-> PRODUCING). A new story gets a draft (BALANCED, "script_draft")
+ * from its title and content with the analyst's summary, then up to [production]
+ * revisions_max revision passes (BALANCED; types tighten, clarity, sources in turn), each
+ * measured with script_measure() against the sources and recorded with its improvement
+ * (score after minus score before; kept only when positive), then the final script (PREMIUM,
+ * "script_final"). Early stopping (only with agent_savings()): a draft whose confidence is
+ * below [cost] early_stop_low or above early_stop_high skips the revisions (more BALANCED
+ * passes would not change the outcome; QA judges the final either way), and a revision that
+ * gains less than revision_min_improvement ends them; each stop is recorded with
+ * early_stop_record() and in the script. A rework is one PREMIUM revision of the final that
+ * answers the last QA verdict's issues ("qa_rework") or the reviewer's note
+ * ("reviewer_note", which also restarts the QA rounds). The script goes to "qa" with the
+ * whole body field "script".
+ *
+ * A halt or a deferred budget gives the story back without counting an attempt (a new one to
+ * CONSENSUS_REACHED, a rework back onto "rewrite") and a deferral makes the writer wait; a
+ * failed call counts an attempt (agent_fail_story: PRODUCING retries from
+ * CONSENSUS_REACHED). A writer that dies leaves its claim to bb_reclaim(PRODUCING).
+ *
+ * Threads: runs on its agent's thread only.
+ */
+#include "agents/agent.h"
+#include "agents/script.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/fail.h"
+#include "core/log.h"
+#include "cost/early_stop.h"
+#include "cost/pricing.h"
+#include "store/blackboard.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WRITER_DEFER_MS     2000
+#define WRITER_DRAFT_TOKENS 400
+#define WRITER_FINAL_TOKENS 600
+
+static const struct revision_kind {
+    const char *type;
+    const char *ask;
+} revision_kinds[] = {
+    {"tighten", "Tighten it: cut repetition and filler to fit the target length; keep every "
+                "fact."},
+    {"clarity", "Make it clearer: short spoken sentences, one idea each, the news first."},
+    {"sources", "Strengthen the sourcing: keep every figure and attribute each claim to its "
+                "named source."},
+};
+#define NKINDS ((int)(sizeof revision_kinds / sizeof revision_kinds[0]))
+
+static const char draft_system[] =
+    "You are a broadcast news writer. Write a script of %d to %d spoken words for a short news "
+    "video from the story the user gives: the news first, then the key facts with their "
+    "figures, each claim attributed to its named source, then a sign-off. Analyst's summary: "
+    "%s. Answer with one JSON object {\"script\": str, \"confidence\": 0-1}.";
+static const char revise_system[] =
+    "You are a broadcast news editor. Revise the draft below against the story the user gives "
+    "(%d to %d spoken words). %s Answer with one JSON object {\"script\": str, \"confidence\": "
+    "0-1}.\n\nDraft:\n%s";
+static const char final_system[] =
+    "You are the senior news writer. Write the final broadcast script (%d to %d spoken words) "
+    "from the draft below and the story the user gives: accurate to the sources, every figure "
+    "kept, each claim attributed. Answer with one JSON object {\"script\": str, \"confidence\": "
+    "0-1}.\n\nDraft:\n%s";
+static const char rework_system[] =
+    "You are the senior news writer. Rework the final script below against the story the user "
+    "gives (%d to %d spoken words). %s Answer with one JSON object {\"script\": str, "
+    "\"confidence\": 0-1}.\n\nScript:\n%s";
+
+struct writer {
+    int64_t deferred_until; /* monotonic ms */
+};
+
+/* One story in hand. */
+struct job {
+    struct agent_ctx *ctx;
+    struct writer *w;
+    struct bb_lock lk;
+    int give_back_to; /* CONSENSUS_REACHED for a new story, PRODUCING (its stage) for a rework */
+    char *sources;    /* title and content: the user message of every call */
+    int words_min, words_max;
+};
+
+static int writer_init(struct agent_ctx *ctx, void **state, char **cause)
+{
+    (void)ctx;
+    (void)cause;
+    *state = xcalloc(1, sizeof(struct writer));
+    return 0;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s != NULL ? s : "";
+}
+
+static double num(const json_t *o, const char *key, double def)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+
+static double round3(double v)
+{
+    return v < 0 ? -(double)(long long)(-v * 1000 + 0.5) / 1000
+                 : (double)(long long)(v * 1000 + 0.5) / 1000;
+}
+
+/* What to do after a call that did not answer: 0 (given back, try later) or -1 (*cause). */
+static int not_answered(struct job *j, int rc, char *why, char **cause)
+{
+    struct agent_ctx *ctx = j->ctx;
+
+    switch (rc) {
+    case AGENT_ASK_HALTED:
+        agent_give_back(ctx, &j->lk, j->give_back_to, "swarm halted while writing");
+        free(why);
+        return 0;
+    case AGENT_ASK_DEFERRED:
+        agent_give_back(ctx, &j->lk, j->give_back_to, why);
+        j->w->deferred_until = clock_mono_ms() + WRITER_DEFER_MS;
+        free(why);
+        return 0;
+    default:
+        agent_fail_story(ctx, &j->lk, why);
+        *cause = xasprintf("writing %s: %s", j->lk.id, why);
+        free(why);
+        return -1;
+    }
+}
+
+/* One call for a script: AGENT_ASK_OK with *text (new string, not empty) and *confidence,
+ * else what agent_ask() returned, with *why. An empty script counts as a failed call. */
+static int ask_script(struct job *j, enum llm_tier tier, const char *task_type, const char *system,
+                      int max_tokens, uint64_t seed, char **text, double *confidence, char **why)
+{
+    json_t *ans = NULL;
+    int rc = agent_ask(j->ctx, j->lk.id, tier, task_type, system, j->sources, max_tokens, seed,
+                       &ans, why);
+    const char *s;
+
+    if (rc != AGENT_ASK_OK)
+        return rc;
+    s = str(ans, "script");
+    if (*s == '\0') {
+        json_decref(ans);
+        *why = xasprintf("the %s answer had no script", task_type);
+        return AGENT_ASK_FAILED;
+    }
+    *text = xstrdup(s);
+    *confidence = num(ans, "confidence", -1);
+    json_decref(ans);
+    return AGENT_ASK_OK;
+}
+
+static void measure(const struct job *j, const char *text, struct script_metrics *m)
+{
+    script_measure(text, j->sources, j->words_min, j->words_max, m);
+}
+
+/* A revision record: {number, type, improvement, score_before, score_after, kept, confidence,
+ * reasoning, by} (plus what it answered, for a rework). New reference. */
+static json_t *revision_record(const struct job *j, int number, const char *type,
+                               const struct script_metrics *before,
+                               const struct script_metrics *after, bool kept, double confidence,
+                               const char *answered)
+{
+    double imp = round3(after->score - before->score);
+    char *why = xasprintf("%s: score %.3f -> %.3f (figures kept %d of %d, %d words for %d to %d, "
+                          "%d attributions)%s",
+                          type, before->score, after->score, after->figures_kept, after->figures,
+                          after->words, j->words_min, j->words_max, after->attributions,
+                          kept ? "; kept" : "; not kept, the previous version stays");
+    json_t *r =
+        json_pack("{s:i, s:s, s:f, s:f, s:f, s:b, s:f, s:s, s:s}", "number", number, "type", type,
+                  "improvement", imp, "score_before", before->score, "score_after", after->score,
+                  "kept", kept, "confidence", confidence, "reasoning", why, "by", j->ctx->id);
+
+    if (answered != NULL)
+        json_object_set_new(r, "answered", json_string(answered));
+    free(why);
+    return r;
+}
+
+/* Records an early stop of the revisions; returns the script's "early_stop" field. */
+static json_t *stop_revisions(struct job *j, enum early_stop_decision d, double confidence,
+                              int calls_saved, const char *at, const char *system)
+{
+    struct agent_ctx *ctx = j->ctx;
+    const struct pricing_model *m = pricing_tier_model(ctx->pricing, agent_tier(ctx, LLM_BALANCED));
+    int64_t each = pricing_cost(m, llm_estimate_tokens(system) + llm_estimate_tokens(j->sources),
+                                WRITER_DRAFT_TOKENS);
+    char *cause = NULL;
+
+    if (early_stop_record(ctx->link, ctx->id, j->lk.id, d, confidence, calls_saved, each, &cause) ==
+        -1) {
+        log_warn("%s: cannot record an early stop of %s: %s", ctx->id, j->lk.id, cause);
+        free(cause);
+    }
+    return json_pack("{s:s, s:f, s:i, s:s}", "reason", early_stop_reason(d), "confidence",
+                     confidence, "calls_saved", calls_saved, "at", at);
+}
+
+/* Hands the story to "qa" with body "script" (takes ownership of script). 1, or -1. */
+static int hand_to_qa(struct job *j, json_t *script, const char *reason, char **cause)
+{
+    json_t *patch = json_pack("{s:o}", "script", script);
+    int rc = bb_handoff(j->ctx->bb, &j->lk, "qa", patch, reason, cause);
+
+    json_decref(patch);
+    if (rc != BB_OK) {
+        /* A lock still ours after a Redis error lapses, and bb_reclaim() takes it back. */
+        char *c = *cause;
+
+        *cause = xasprintf("handing %s to QA: %s", j->lk.id, c != NULL ? c : "refused");
+        free(c);
+        return -1;
+    }
+    return 1;
+}
+
+static int write_new(struct job *j, const struct bb_item *item, char **cause)
+{
+    struct agent_ctx *ctx = j->ctx;
+    const struct config *cfg = ctx->cfg;
+    const char *summary = str(json_object_get(item->body, "analysis"), "summary");
+    struct early_stop_config es;
+    struct script_metrics cur, m;
+    enum early_stop_decision d;
+    json_t *revisions = json_array(), *stop = json_null(), *script;
+    char *draft = NULL, *final = NULL, *sys, *why = NULL, reason[160];
+    double conf, final_conf;
+    int rc, done = 0;
+
+    sys = xasprintf(draft_system, j->words_min, j->words_max, *summary ? summary : "none");
+    rc = ask_script(j, LLM_BALANCED, "script_draft", sys, WRITER_DRAFT_TOKENS, 1, &draft, &conf,
+                    &why);
+    free(sys);
+    if (rc != AGENT_ASK_OK) {
+        json_decref(revisions);
+        return not_answered(j, rc, why, cause);
+    }
+    measure(j, draft, &cur);
+    early_stop_config_from(&es, cfg);
+    d = agent_savings(ctx) ? early_stop_decide(&es, conf) : EARLY_STOP_CONTINUE;
+    if (d != EARLY_STOP_CONTINUE && cfg->revisions_max > 0) {
+        sys = xasprintf(revise_system, j->words_min, j->words_max, revision_kinds[0].ask, draft);
+        json_decref(stop);
+        stop = stop_revisions(j, d, conf, cfg->revisions_max, "draft", sys);
+        free(sys);
+    }
+    for (int i = 1; d == EARLY_STOP_CONTINUE && i <= cfg->revisions_max; i++) {
+        const struct revision_kind *k = &revision_kinds[(i - 1) % NKINDS];
+        /* Tightening aims at the middle of the bounds (about 4 tokens for 3 words). */
+        int tokens = strcmp(k->type, "tighten") == 0
+                         ? (j->words_min + j->words_max) / 2 * 4 / 3 + 20
+                         : WRITER_DRAFT_TOKENS;
+        char *text = NULL;
+        double c;
+        bool kept;
+
+        sys = xasprintf(revise_system, j->words_min, j->words_max, k->ask, draft);
+        rc = ask_script(j, LLM_BALANCED, "script_draft", sys, tokens, 10 + (uint64_t)i, &text, &c,
+                        &why);
+        if (rc != AGENT_ASK_OK) {
+            free(sys);
+            free(draft);
+            json_decref(revisions);
+            json_decref(stop);
+            return not_answered(j, rc, why, cause);
+        }
+        measure(j, text, &m);
+        kept = m.score > cur.score;
+        json_array_append_new(revisions, revision_record(j, i, k->type, &cur, &m, kept, c, NULL));
+        done = i;
+        if (kept) {
+            free(draft);
+            draft = text;
+            text = NULL;
+        }
+        free(text);
+        if (agent_savings(ctx) && i < cfg->revisions_max &&
+            round3(m.score - cur.score) < (double)cfg->revision_min_improvement_ppm / 1e6) {
+            char at[32];
+
+            snprintf(at, sizeof at, "revision %d", i);
+            json_decref(stop);
+            stop = stop_revisions(j, EARLY_STOP_GOOD_ENOUGH, c, cfg->revisions_max - i, at, sys);
+            json_object_set_new(stop, "why",
+                                json_string("the revision improved less than "
+                                            "revision_min_improvement"));
+            free(sys);
+            if (kept)
+                cur = m;
+            break;
+        }
+        free(sys);
+        if (kept)
+            cur = m;
+    }
+    sys = xasprintf(final_system, j->words_min, j->words_max, draft);
+    rc = ask_script(j, LLM_PREMIUM, "script_final", sys, WRITER_FINAL_TOKENS, 3, &final,
+                    &final_conf, &why);
+    free(sys);
+    if (rc != AGENT_ASK_OK) {
+        free(draft);
+        json_decref(revisions);
+        json_decref(stop);
+        return not_answered(j, rc, why, cause);
+    }
+    measure(j, final, &m);
+    script = json_pack("{s:s, s:s, s:i, s:f, s:f, s:f, s:o, s:o, s:i, s:s}", "draft", draft,
+                       "final", final, "words", m.words, "draft_confidence", conf, "confidence",
+                       final_conf, "score", m.score, "revisions", revisions, "early_stop", stop,
+                       "qa_reworks", 0, "by", ctx->id);
+    free(draft);
+    free(final);
+    snprintf(reason, sizeof reason, "script written (%d words, %d revision%s); to QA", m.words,
+             done, done == 1 ? "" : "s");
+    return hand_to_qa(j, script, reason, cause);
+}
+
+/* The string items of a JSON array as one new string "a; b; c". */
+static char *joined(const json_t *arr)
+{
+    char *out = xstrdup("");
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(arr, i, v)
+    {
+        char *next;
+
+        if (!json_is_string(v))
+            continue;
+        next = xasprintf("%s%s%s", out, *out ? "; " : "", json_string_value(v));
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+static int rework(struct job *j, const struct bb_item *item, char **cause)
+{
+    struct agent_ctx *ctx = j->ctx;
+    json_t *script = json_deep_copy(json_object_get(item->body, "script"));
+    const json_t *req = json_object_get(item->body, "revision_request");
+    const json_t *qa = json_object_get(item->body, "qa");
+    struct script_metrics before, after;
+    const char *type, *old;
+    char *ask, *answered, *sys, *text = NULL, *why = NULL, reason[200];
+    bool reviewer;
+    double conf;
+    int rc, number;
+
+    old = str(script, "final");
+    if (!json_is_object(script) || *old == '\0') {
+        json_decref(script);
+        agent_fail_story(ctx, &j->lk, "sent back for a rewrite without a final script");
+        *cause = xasprintf("%s: sent back for a rewrite without a final script", j->lk.id);
+        return -1;
+    }
+    reviewer = json_is_object(req) &&
+               !json_equal((json_t *)req, json_object_get(script, "answered_request"));
+    if (reviewer) {
+        type = "reviewer_note";
+        answered = xstrdup(str(req, "note"));
+        ask = xasprintf("A reviewer (%s) asked for changes: %s", str(req, "by"), answered);
+    } else {
+        const json_t *last = json_array_get(qa, json_array_size(qa) - 1);
+
+        type = "qa_rework";
+        answered = joined(json_object_get(last, "issues"));
+        ask = xasprintf("Quality assurance scored it %.1f of 10 and asked: %s",
+                        num(last, "score", 0), *answered ? answered : "a stronger script");
+    }
+    sys = xasprintf(rework_system, j->words_min, j->words_max, ask, old);
+    free(ask);
+    number = (int)json_array_size(json_object_get(script, "revisions")) + 1;
+    rc = ask_script(j, LLM_PREMIUM, "script_final", sys, WRITER_FINAL_TOKENS,
+                    100 + (uint64_t)number, &text, &conf, &why);
+    free(sys);
+    if (rc != AGENT_ASK_OK) {
+        free(answered);
+        json_decref(script);
+        return not_answered(j, rc, why, cause);
+    }
+    measure(j, old, &before);
+    measure(j, text, &after);
+    if (!json_is_array(json_object_get(script, "revisions")))
+        json_object_set_new(script, "revisions", json_array());
+    json_array_append_new(json_object_get(script, "revisions"),
+                          revision_record(j, number, type, &before, &after, true, conf, answered));
+    free(answered);
+    json_object_set_new(script, "final", json_string(text));
+    json_object_set_new(script, "words", json_integer(after.words));
+    json_object_set_new(script, "confidence", json_real(conf));
+    json_object_set_new(script, "score", json_real(after.score));
+    json_object_set_new(script, "by", json_string(ctx->id));
+    if (reviewer) {
+        /* A reviewer's note is a new brief: the QA rounds start again. */
+        json_object_set_new(script, "answered_request", json_deep_copy(req));
+        json_object_set_new(script, "qa_reworks", json_integer(0));
+    } else {
+        json_object_set_new(
+            script, "qa_reworks",
+            json_integer(json_integer_value(json_object_get(script, "qa_reworks")) + 1));
+    }
+    free(text);
+    snprintf(reason, sizeof reason, "script reworked (%s, %d words); back to QA", type,
+             after.words);
+    return hand_to_qa(j, script, reason, cause);
+}
+
+static int writer_cycle(struct agent_ctx *ctx, void *state, char **cause)
+{
+    struct writer *w = state;
+    struct job j = {.ctx = ctx, .w = w};
+    struct bb_item *item = NULL;
+    bool again;
+    int rc;
+
+    if (clock_mono_ms() < w->deferred_until)
+        return 0;
+    rc = bb_take(ctx->bb, "rewrite", BB_PRODUCING, ctx->claim_ttl_ms, &j.lk, &item, cause);
+    again = rc == BB_OK;
+    if (rc == BB_NONE)
+        rc = bb_claim_item(ctx->bb, BB_CONSENSUS_REACHED, BB_PRODUCING, ctx->claim_ttl_ms, &j.lk,
+                           &item, cause);
+    if (rc == BB_NONE)
+        return 0;
+    if (rc != BB_OK)
+        return -1;
+    atomic_fetch_add(&ctx->stats->claimed, 1);
+    j.give_back_to = again ? BB_PRODUCING : BB_CONSENSUS_REACHED;
+    if (item == NULL) {
+        *cause = xasprintf("story %s could not be read", j.lk.id);
+        agent_give_back(ctx, &j.lk, j.give_back_to, "writer could not read it");
+        return -1;
+    }
+    j.words_min = ctx->cfg->script_words_min;
+    j.words_max = ctx->cfg->script_words_max;
+    j.sources = xasprintf("%s\n\n%s", str(item->body, "title"), str(item->body, "content"));
+    rc = again ? rework(&j, item, cause) : write_new(&j, item, cause);
+    free(j.sources);
+    bb_item_free(item);
+    return rc;
+}
+
+static void writer_shutdown(struct agent_ctx *ctx, void *state)
+{
+    (void)ctx;
+    free(state); /* no claim outlives a cycle */
+}
+
+const struct agent_role role_writer = {
+    .name = "writer",
+    .tier = LLM_BALANCED,
+    .reclaim = {BB_PRODUCING, -1},
+    .init = writer_init,
+    .cycle = writer_cycle,
+    .shutdown = writer_shutdown,
+};

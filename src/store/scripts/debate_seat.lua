@@ -1,0 +1,31 @@
+-- Seat an agent at the oldest open debate, not past its deadline, where it has no seat and no
+-- vote and whose live seats (with a vote, or taken less than the seat TTL ago) are fewer than
+-- the panel. Lapsed seats without a vote are removed on the way.
+-- ARGV: prefix, agent, seat TTL ms, how many of the oldest open debates to look at.
+-- Returns {1, now, full debate} or {0}.
+local agent, ttl, scan = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local t = now_ms()
+for _, id in ipairs(redis.call('ZRANGE', OPEN, 0, scan - 1)) do
+  local key = D .. id
+  local f = redis.call('HMGET', key, 'state', 'deadline', 'panel')
+  if f[1] ~= 'open' then
+    redis.call('ZREM', OPEN, id)
+  elseif t < tonumber(f[2]) and redis.call('HEXISTS', key .. ':votes', agent) == 0 and
+         redis.call('HEXISTS', key .. ':seats', agent) == 0 then
+    local seats = redis.call('HGETALL', key .. ':seats')
+    local live = 0
+    for i = 1, #seats, 2 do
+      if redis.call('HEXISTS', key .. ':votes', seats[i]) == 1 or
+         t - tonumber(seats[i + 1]) < ttl then
+        live = live + 1
+      else
+        redis.call('HDEL', key .. ':seats', seats[i])
+      end
+    end
+    if live < tonumber(f[3]) then
+      redis.call('HSET', key .. ':seats', agent, t)
+      return {1, t, full(id)}
+    end
+  end
+end
+return {0}
