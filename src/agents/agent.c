@@ -19,18 +19,29 @@
 #include "cost/pricing.h"
 #include "llm/cache.h"
 #include "store/blackboard.h"
+#include "store/bus.h"
 #include "store/control.h"
 #include "store/embedded.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#define SWARM_MAX_AGENTS   256
-#define AGENT_IDLE_MAX_MS  200
-#define AGENT_HALT_POLL_MS 100
+#define SWARM_MAX_AGENTS  256
+#define AGENT_IDLE_MAX_MS 200
+/* Between polls of a role the doorbell wakes: a ring lost to a reconnect costs this much. */
+#define AGENT_WAKE_IDLE_MAX_MS 1000
+#define AGENT_HALT_POLL_MS     100
+/* How long a read of the halt flag stands: halting takes at most this plus one cycle. */
+#define AGENT_HALT_CACHE_MS 250
+/* At most one registry status change in this long (paused always goes at once). */
+#define AGENT_STATUS_MIN_MS 500
+#define DOORBELL_KEYS       24
+#define DOORBELL_NAME_MAX   40
 
 extern const struct agent_role role_scout;
 extern const struct agent_role role_analyst;
@@ -71,8 +82,20 @@ struct agent {
     bool started;
 };
 
+/* The doorbell: one subscriber per swarm on WAKE_CHANNEL; each ring bumps the generation of
+ * its name and wakes the agents waiting. Names are fixed before the subscriber starts. */
+struct doorbell {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* CLOCK_MONOTONIC; signalled on a ring and on stop */
+    char names[DOORBELL_KEYS][DOORBELL_NAME_MAX];
+    uint64_t gen[DOORBELL_KEYS]; /* guarded by mu */
+    int n;
+    struct bus_sub *sub; /* NULL: no doorbell (agents poll) */
+};
+
 struct swarm {
     struct swarm_options o;
+    struct doorbell bell;
     struct wire *wire;
     atomic_long inflight;
     atomic_int stop;
@@ -86,16 +109,112 @@ bool agent_halted(struct agent_ctx *ctx)
 {
     struct control_halt h;
     char *cause = NULL;
-    bool halted;
+    int64_t now = clock_mono_ms();
 
+    if (ctx->halt_read_ms != 0 && now - ctx->halt_read_ms < AGENT_HALT_CACHE_MS)
+        return ctx->halt_seen;
     if (control_halt_read(ctx->link, &h, &cause) == -1) {
         log_debug("%s: cannot read the halt flag: %s", ctx->id, cause);
         free(cause);
+        ctx->halt_read_ms = 0;
         return true;
     }
-    halted = h.halted;
+    ctx->halt_seen = h.halted;
+    ctx->halt_read_ms = now;
     control_halt_clear(&h);
-    return halted;
+    return ctx->halt_seen;
+}
+
+/* ---- the doorbell ---- */
+
+static int bell_find(const struct doorbell *b, const char *name, size_t len)
+{
+    for (int i = 0; i < b->n; i++)
+        if (strlen(b->names[i]) == len && memcmp(b->names[i], name, len) == 0)
+            return i;
+    return -1;
+}
+
+/* The subscriber's thread: a ring. */
+static void bell_ring(const char *text, size_t len, void *ctx)
+{
+    struct doorbell *b = ctx;
+    int i = bell_find(b, text, len);
+
+    if (i < 0)
+        return; /* nobody here waits for it */
+    pthread_mutex_lock(&b->mu);
+    b->gen[i]++;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Starts the doorbell for every name the swarm's roles wait on; without any, or when the
+ * subscriber cannot start, the agents just poll. */
+static void bell_start(struct swarm *s)
+{
+    struct doorbell *b = &s->bell;
+    struct rlink_options lo = s->o.link;
+    char *cause = NULL, name[REGISTRY_ID_MAX + 32];
+
+    for (int i = 0; i < s->nagents; i++)
+        for (const char *const *w = s->agents[i].ctx.role->wake; *w != NULL; w++)
+            if (bell_find(b, *w, strlen(*w)) < 0 && b->n < DOORBELL_KEYS &&
+                strlen(*w) < DOORBELL_NAME_MAX)
+                snprintf(b->names[b->n++], DOORBELL_NAME_MAX, "%s", *w);
+    if (b->n == 0)
+        return;
+    snprintf(name, sizeof name, "nr-doorbell-%ld", (long)getpid());
+    if (lo.client_name == NULL)
+        lo.client_name = name;
+    b->sub = bus_sub_new(&s->o.addr, &lo);
+    if (bus_sub_add_raw(b->sub, WAKE_CHANNEL, bell_ring, b, &cause) == -1 ||
+        bus_sub_start(b->sub, &cause) == -1) {
+        log_warn("swarm: no doorbell, the agents poll: %s", cause);
+        free(cause);
+        bus_sub_free(b->sub);
+        b->sub = NULL;
+    }
+}
+
+/* The generations of the role's names into snap (0 for names the bell lacks). */
+static void bell_snapshot(struct doorbell *b, const struct agent_role *r, uint64_t snap[4])
+{
+    pthread_mutex_lock(&b->mu);
+    for (int k = 0; k < 4 && r->wake[k] != NULL; k++) {
+        int i = bell_find(b, r->wake[k], strlen(r->wake[k]));
+
+        snap[k] = i < 0 ? 0 : b->gen[i];
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Waits up to ms for a ring of one of the role's names since snap, or the swarm's stop. */
+static void bell_wait(struct swarm *s, const struct agent_role *r, const uint64_t snap[4], int ms)
+{
+    struct doorbell *b = &s->bell;
+    struct timespec until;
+
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&b->mu);
+    while (atomic_load(&s->stop) == 0) {
+        bool rang = false;
+
+        for (int k = 0; k < 4 && r->wake[k] != NULL && !rang; k++) {
+            int i = bell_find(b, r->wake[k], strlen(r->wake[k]));
+
+            rang = i >= 0 && b->gen[i] != snap[k];
+        }
+        if (rang || pthread_cond_timedwait(&b->cv, &b->mu, &until) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&b->mu);
 }
 
 enum llm_tier agent_tier(const struct agent_ctx *ctx, enum llm_tier want)
@@ -121,6 +240,17 @@ int agent_ask(struct agent_ctx *ctx, const char *task, enum llm_tier tier, const
     int rc;
 
     *answer = NULL;
+    if (ctx->held != NULL && ctx->held_until_ms - clock_mono_ms() < ctx->claim_ttl_ms / 2) {
+        char *lost = NULL;
+
+        if (bb_lock_extend(ctx->bb, ctx->held, ctx->claim_ttl_ms, &lost) != BB_OK) {
+            *cause = xasprintf("lost the claim of %s before a %s call: %s", ctx->held->id,
+                               task_type, lost != NULL ? lost : "the lock is no longer ours");
+            free(lost);
+            return AGENT_ASK_FAILED;
+        }
+        ctx->held_until_ms = clock_mono_ms() + ctx->claim_ttl_ms;
+    }
     if (agent_halted(ctx)) {
         atomic_fetch_add(&ctx->stats->halt_checks, 1);
         *cause = xasprintf("the swarm is halted");
@@ -133,7 +263,9 @@ int agent_ask(struct agent_ctx *ctx, const char *task, enum llm_tier tier, const
     req.max_tokens = max_tokens;
     req.json = true;
     req.task_type = task_type;
-    req.seed = seed;
+    req.seed = ctx->held != NULL && ctx->held_attempts > 0
+                   ? seed ^ ((uint64_t)ctx->held_attempts << 32)
+                   : seed;
     rc = cost_complete(ctx->cost, ctx->provider, task, &req, &resp, &refusal, &err, &why);
     if (rc == COST_DEFERRED) {
         atomic_fetch_add(&ctx->stats->deferred, 1);
@@ -155,6 +287,13 @@ int agent_ask(struct agent_ctx *ctx, const char *task, enum llm_tier tier, const
         return AGENT_ASK_FAILED;
     }
     return AGENT_ASK_OK;
+}
+
+void agent_hold(struct agent_ctx *ctx, const struct bb_lock *lk, int attempts)
+{
+    ctx->held = lk;
+    ctx->held_attempts = attempts;
+    ctx->held_until_ms = clock_mono_ms() + ctx->claim_ttl_ms;
 }
 
 void agent_release(struct agent_ctx *ctx, const struct bb_lock *lk)
@@ -222,10 +361,15 @@ static void host_part(char *out, size_t size)
 static void agent_set_status(struct agent_ctx *ctx, struct registry *reg, enum registry_status *cur,
                              enum registry_status want)
 {
+    static _Thread_local int64_t last_ms;
     char *cause = NULL;
+    int64_t now = clock_mono_ms();
 
-    if (*cur == want)
+    /* Busy and idle flip at every cycle: the registry hears of it at most every
+     * AGENT_STATUS_MIN_MS (a pause at once), which is all a control room can show anyway. */
+    if (*cur == want || (want != REGISTRY_PAUSED && now - last_ms < AGENT_STATUS_MIN_MS))
         return;
+    last_ms = now;
     if (registry_set_status(reg, want, &cause) == -1) {
         log_debug("%s: cannot set status %s: %s", ctx->id, registry_status_name(want), cause);
         free(cause);
@@ -266,6 +410,9 @@ static void *agent_main(void *arg)
     void *state = NULL;
     bool registered = false;
     int64_t next_beat = 0, next_reclaim = 0, idle_ms = 0;
+    int64_t idle_max = s->bell.sub != NULL && ctx->role->wake[0] != NULL ? AGENT_WAKE_IDLE_MAX_MS
+                                                                         : AGENT_IDLE_MAX_MS;
+    uint64_t snap[4] = {0};
     const int ttl = s->o.heartbeat_ttl_ms;
 
     lo.client_name = embedded_client_name(ctx->id, name, sizeof name);
@@ -325,7 +472,10 @@ static void *agent_main(void *arg)
             agent_reclaim(ctx);
             next_reclaim = now + s->o.reclaim_every_ms;
         }
+        bell_snapshot(&s->bell, ctx->role, snap);
         rc = ctx->role->cycle(ctx, state, &cause);
+        ctx->held = NULL; /* a claim never outlives its cycle's frame */
+        ctx->held_attempts = 0;
         if (rc == 1) {
             atomic_fetch_add(&ctx->stats->cycles, 1);
             agent_set_status(ctx, reg, &status, REGISTRY_BUSY);
@@ -339,11 +489,14 @@ static void *agent_main(void *arg)
             idle_ms = AGENT_IDLE_MAX_MS;
         } else {
             idle_ms = idle_ms == 0 ? 5 : idle_ms * 2;
-            if (idle_ms > AGENT_IDLE_MAX_MS)
-                idle_ms = AGENT_IDLE_MAX_MS;
+            if (idle_ms > idle_max)
+                idle_ms = idle_max;
         }
         agent_set_status(ctx, reg, &status, REGISTRY_IDLE);
-        clock_sleep_ms_until(idle_ms, &s->stop);
+        if (s->bell.sub != NULL && ctx->role->wake[0] != NULL)
+            bell_wait(s, ctx->role, snap, (int)idle_ms);
+        else
+            clock_sleep_ms_until(idle_ms, &s->stop);
     }
     if (ctx->role->shutdown != NULL)
         ctx->role->shutdown(ctx, state);
@@ -450,6 +603,15 @@ struct swarm *swarm_new(const struct swarm_options *o, char **cause)
     if (s->o.reclaim_every_ms <= 0)
         s->o.reclaim_every_ms = 5000;
     atomic_init(&s->inflight, 0);
+    {
+        pthread_condattr_t ca;
+
+        if (pthread_mutex_init(&s->bell.mu, NULL) != 0 || pthread_condattr_init(&ca) != 0 ||
+            pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+            pthread_cond_init(&s->bell.cv, &ca) != 0)
+            fail("swarm: cannot make the doorbell's mutex and condition variable");
+        pthread_condattr_destroy(&ca);
+    }
     if (parse_spec(s, o->roles, cause) == -1) {
         swarm_free(s);
         return NULL;
@@ -478,6 +640,7 @@ struct swarm *swarm_new(const struct swarm_options *o, char **cause)
 
 int swarm_start(struct swarm *s, char **cause)
 {
+    bell_start(s);
     for (int i = 0; i < s->nagents; i++) {
         struct agent *a = &s->agents[i];
         int rc = pthread_create(&a->thread, NULL, agent_main, a);
@@ -494,11 +657,16 @@ int swarm_start(struct swarm *s, char **cause)
 void swarm_stop(struct swarm *s)
 {
     atomic_store(&s->stop, 1);
+    pthread_mutex_lock(&s->bell.mu);
+    pthread_cond_broadcast(&s->bell.cv);
+    pthread_mutex_unlock(&s->bell.mu);
     for (int i = 0; i < s->nagents; i++) {
         if (s->agents[i].started)
             pthread_join(s->agents[i].thread, NULL);
         s->agents[i].started = false;
     }
+    bus_sub_free(s->bell.sub);
+    s->bell.sub = NULL;
 }
 
 void swarm_free(struct swarm *s)
@@ -506,6 +674,8 @@ void swarm_free(struct swarm *s)
     if (s == NULL)
         return;
     swarm_stop(s);
+    pthread_cond_destroy(&s->bell.cv);
+    pthread_mutex_destroy(&s->bell.mu);
     wire_free(s->wire);
     free(s->agents);
     free(s);
@@ -514,6 +684,15 @@ void swarm_free(struct swarm *s)
 int swarm_size(const struct swarm *s)
 {
     return s->nagents;
+}
+
+bool swarm_serves(const struct swarm *s, int st)
+{
+    for (int i = 0; i < s->nagents; i++)
+        for (const int *v = s->agents[i].ctx.role->serves; *v >= 0; v++)
+            if (*v == st)
+                return true;
+    return false;
 }
 
 const char *swarm_agent_id(const struct swarm *s, int i)

@@ -69,6 +69,11 @@ struct agent_ctx {
     bool auto_approve;         /* --auto-approve: reviewed stories are approved by the swarm */
     struct agent_stats *stats; /* this agent's counters */
     const atomic_int *stop;
+    const struct bb_lock *held; /* the claim agent_ask() keeps alive (agent_hold), or NULL */
+    int64_t held_until_ms;      /* when it lapses, as far as this agent knows (monotonic) */
+    int held_attempts;          /* the held story's failed attempts (mixed into seeds) */
+    int64_t halt_read_ms;       /* when the halt flag was last read (monotonic), 0: never */
+    bool halt_seen;             /* what it said */
 };
 
 struct agent_role {
@@ -77,6 +82,14 @@ struct agent_role {
     /* The working statuses its claims leave items in (enum bb_status), taken back by
      * bb_reclaim() when their lock expired; ended by -1. */
     int reclaim[4];
+    /* The statuses whose stories the role moves on (enum bb_status), ended by -1: a --once run
+     * waits while any story is in a status one of its roles serves. */
+    int serves[4];
+    /* What wakes the role's idle agents at once (the blackboard's doorbell, WAKE_CHANNEL):
+     * status names, "stage:<name>", "debate", "debate_full"; ended by NULL. A role with none
+     * polls at its idle backoff (at most 200 ms); one with some waits up to a second between
+     * polls, or until the bell rings. */
+    const char *wake[4];
     /* Makes the role's state (*state, may stay NULL). 0, or -1 with *cause. */
     int (*init)(struct agent_ctx *ctx, void **state, char **cause);
     /* One step: 1 did work, 0 idle, -1 error (*cause; the loop logs it and backs off). */
@@ -111,6 +124,14 @@ enum { AGENT_ASK_OK = 0, AGENT_ASK_HALTED, AGENT_ASK_DEFERRED, AGENT_ASK_FAILED 
 int agent_ask(struct agent_ctx *ctx, const char *task, enum llm_tier tier, const char *task_type,
               const char *system, const char *user, int max_tokens, uint64_t seed, json_t **answer,
               char **cause);
+
+/* The claim the cycle works under (borrowed until the cycle returns; the loop forgets it
+ * then): agent_ask() extends its lock before a model call when less than half of the claim's
+ * TTL is left, and fails the call (AGENT_ASK_FAILED, "lost the claim") when the lock has gone,
+ * so a slow run of calls never outlives its claim unnoticed. attempts (the story's failed
+ * attempts so far) is mixed into every call's seed: a retry asks afresh instead of getting
+ * the cached answer that failed it. */
+void agent_hold(struct agent_ctx *ctx, const struct bb_lock *lk, int attempts);
 
 /* Lets go of a claimed story without counting an attempt: moves it to `to` (a status the
  * table allows from its current one; for a handed-off stage, its own status keeps it where it
@@ -165,6 +186,8 @@ struct swarm_totals {
         halt_checks;
 };
 void swarm_totals(struct swarm *s, struct swarm_totals *out);
+/* Whether one of the swarm's roles moves stories on from status st (agent_role.serves). */
+bool swarm_serves(const struct swarm *s, int st);
 /* Agent i's id (0 <= i < swarm_size()), borrowed. */
 const char *swarm_agent_id(const struct swarm *s, int i);
 

@@ -60,22 +60,22 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     struct bb_item *item = NULL;
     json_t *ans, *scores, *patch;
     const char *title, *content, *summary;
-    char *user, *why = NULL, *title_copy, reasoning[512];
+    char *user, *why = NULL, *title_copy, *content_copy, reasoning[512];
     double nw, cred, conf;
     bool cover;
     int rc;
 
     if (clock_mono_ms() < an->deferred_until)
         return 0;
-    rc = bb_claim(ctx->bb, BB_PENDING, BB_PROCESSING, ctx->claim_ttl_ms, &lk, cause);
+    rc = bb_claim_item(ctx->bb, BB_PENDING, BB_PROCESSING, ctx->claim_ttl_ms, &lk, &item, cause);
     if (rc == BB_NONE)
         return 0;
     if (rc != BB_OK)
         return -1;
     atomic_fetch_add(&ctx->stats->claimed, 1);
-    if ((rc = bb_read(ctx->bb, lk.id, &item, cause)) != BB_OK) {
-        if (rc == BB_NONE)
-            *cause = xasprintf("claimed story %s has disappeared", lk.id);
+    agent_hold(ctx, &lk, item != NULL ? item->attempts : 0);
+    if (item == NULL) {
+        *cause = xasprintf("claimed story %s came back without its fields", lk.id);
         agent_give_back(ctx, &lk, BB_PENDING, "analyst could not read it");
         return -1;
     }
@@ -83,6 +83,7 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     content = json_string_value(json_object_get(item->body, "content"));
     user = xasprintf("Title: %s\n\n%s", title ? title : "", content ? content : "");
     title_copy = xstrdup(title ? title : "");
+    content_copy = xstrdup(content ? content : "");
     bb_item_free(item);
     rc = agent_ask(ctx, lk.id, LLM_BALANCED, "content_analysis", analyst_system, user, 400, 2, &ans,
                    &why);
@@ -97,6 +98,7 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
             an->deferred_until = clock_mono_ms() + ANALYST_DEFER_MS;
         free(why);
         free(title_copy);
+        free(content_copy);
         return 0;
     }
     if (rc != AGENT_ASK_OK) {
@@ -104,6 +106,7 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
         *cause = xasprintf("analysis of %s failed: %s", lk.id, why);
         free(why);
         free(title_copy);
+        free(content_copy);
         return -1;
     }
     scores = json_object_get(ans, "scores");
@@ -127,15 +130,17 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
      * PENDING or PROCESSING), never a DEBATING story without a debate. */
     if (cover) {
         debate_options_from(&dopt, ctx->cfg);
-        if (debate_open(ctx->link, lk.id, title_copy, summary ? summary : "", &dopt, ctx->id, NULL,
-                        cause) != DEBATE_OK) {
+        if (debate_open(ctx->link, lk.id, title_copy, summary ? summary : "", content_copy, &dopt,
+                        ctx->id, NULL, cause) != DEBATE_OK) {
             agent_give_back(ctx, &lk, BB_PENDING, "analyst could not open its debate");
             json_decref(ans);
             free(title_copy);
+            free(content_copy);
             return -1;
         }
     }
     free(title_copy);
+    free(content_copy);
     patch = json_pack("{s:{s:f, s:f, s:s, s:f, s:s, s:s, s:s, s:O?}}", "analysis", "newsworthiness",
                       nw, "credibility", cred, "summary", summary ? summary : "", "confidence",
                       conf, "reasoning", reasoning, "decision", cover ? "cover" : "archive", "by",
@@ -162,6 +167,8 @@ const struct agent_role role_analyst = {
     .name = "analyst",
     .tier = LLM_BALANCED,
     .reclaim = {BB_PROCESSING, -1},
+    .serves = {BB_PENDING, BB_PROCESSING, -1},
+    .wake = {"PENDING", NULL},
     .init = analyst_init,
     .cycle = analyst_cycle,
     .shutdown = analyst_shutdown,

@@ -49,7 +49,9 @@ static int approve(struct agent_ctx *ctx, const char *id, char **cause)
     /* The record's fields point into rec: the swarm's agent decided, not the process's user. */
     snprintf(rec.who.user, sizeof rec.who.user, "%.63s", ctx->id);
     snprintf(rec.who.from, sizeof rec.who.from, "swarm");
-    rc = bb_decide(ctx->bb, id, BB_APPROVED, APPROVER_REASON, rec.argc, rec.argv, &why);
+    patch = review_patch("approve", APPROVER_REASON, ctx->id, now, true);
+    rc = bb_decide_with(ctx->bb, id, BB_APPROVED, APPROVER_REASON, patch, rec.argc, rec.argv, &why);
+    json_decref(patch);
     audit_record_done(&rec);
     if (rc == BB_REFUSED || rc == BB_NONE) {
         log_debug("%s: %s was decided meanwhile: %s", ctx->id, id, why);
@@ -61,13 +63,6 @@ static int approve(struct agent_ctx *ctx, const char *id, char **cause)
         free(why);
         return -1;
     }
-    patch = review_patch("approve", APPROVER_REASON, ctx->id, now, true);
-    if (bb_update(ctx->bb, id, patch, NULL, &why) != BB_OK) {
-        /* The decision and its audit record stand; only the body's copy is missing. */
-        log_warn("%s: approved %s but could not record the review: %s", ctx->id, id, why);
-        free(why);
-    }
-    json_decref(patch);
     log_info("%s: auto-approved %s", ctx->id, id);
     atomic_fetch_add(&ctx->stats->advanced, 1);
     return 1;
@@ -102,6 +97,8 @@ const struct agent_role role_approver = {
     .name = "approver",
     .tier = LLM_FAST,
     .reclaim = {-1},
+    .serves = {BB_REVIEWING, -1},
+    .wake = {"REVIEWING", NULL},
     .init = approver_init,
     .cycle = approver_cycle,
     .shutdown = NULL,

@@ -12,8 +12,9 @@
  *                        ARCHIVED with a reason
  *
  * Each story is locked first (bb_lock_acquire), so two archivists never move one story twice;
- * a story another holds is skipped. Rejections go first, oldest first; retention then looks at
- * the oldest published stories and stops at the first that is young enough. When the body has
+ * a story another holds is skipped. Rejections go first, oldest first (bb_lock_first), then
+ * failures; retention, every few seconds, looks at the oldest published stories and stops at
+ * the first that is young enough. When the body has
  * no "review" for the decision (its writer stopped between the decision and the copy), the
  * archivist adds it from the decision's own record.
  *
@@ -32,7 +33,9 @@
 #include <string.h>
 
 #define ARCHIVIST_SCAN 16
-#define DAY_MS         (24LL * 3600 * 1000)
+/* Retention needs no hurry: it is looked at this often. */
+#define RETENTION_EVERY_MS 5000
+#define DAY_MS             (24LL * 3600 * 1000)
 
 /* The review record of the decision, when the body lacks it (or has an older one): added to
  * patch. */
@@ -77,13 +80,10 @@ static int settle_rejected(struct agent_ctx *ctx, const struct bb_item *it,
                                       "at", review_iso_time(it->decided_ms, at, sizeof at), "at_ms",
                                       (json_int_t)it->decided_ms));
         reason = xasprintf("revision requested: %s", note);
-        rc = bb_transition(ctx->bb, it->id, BB_PRODUCING, reason, lk, cause);
+        /* To PRODUCING and onto the writer's stage in one step: never PRODUCING on no stage. */
+        rc = bb_handoff_to(ctx->bb, lk, BB_PRODUCING, "rewrite", patch, reason, cause);
         if (rc != BB_OK) {
             agent_release(ctx, lk);
-        } else if ((rc = bb_handoff(ctx->bb, lk, "rewrite", patch, reason, cause)) != BB_OK) {
-            /* PRODUCING and locked but on no stage: once the lock lapses, bb_reclaim() takes
-             * it back to the production line. */
-            log_warn("%s: %s is PRODUCING but not handed to the writer", ctx->id, it->id);
         } else {
             atomic_fetch_add(&ctx->stats->advanced, 1);
             log_info("%s: sent %s back to the writer (%s)", ctx->id, it->id, reason);
@@ -136,67 +136,38 @@ static int lock_in(struct agent_ctx *ctx, const char *id, enum bb_status st, str
 /* One rejected story: 1 done, 0 none, -1 error. */
 static int rejected(struct agent_ctx *ctx, char **cause)
 {
-    struct bb_item **items, *it;
-    size_t n;
-    char next[BB_CURSOR_MAX + 1];
-    int done = 0;
+    struct bb_item *it = NULL;
+    struct bb_lock lk;
+    int rc = bb_lock_first(ctx->bb, BB_REJECTED, ctx->claim_ttl_ms, &lk, &it, cause);
 
-    if (bb_query(ctx->bb, -1, BB_REJECTED, "", ARCHIVIST_SCAN, &items, &n, next, cause) != BB_OK)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        struct bb_lock lk;
-        int rc;
-
-        if (done == 0) {
-            rc = lock_in(ctx, items[i]->id, BB_REJECTED, &lk, &it, cause);
-            if (rc == BB_ERR)
-                done = -1;
-            else if (rc == BB_OK)
-                done = settle_rejected(ctx, it, &lk, cause);
-            bb_item_free(it);
-        }
-        bb_item_free(items[i]);
-    }
-    free(items);
-    return done;
+    if (rc != BB_OK)
+        return rc == BB_NONE ? 0 : -1;
+    rc = settle_rejected(ctx, it, &lk, cause);
+    bb_item_free(it);
+    return rc;
 }
 
 /* One failed story archived with its failure reason: 1 done, 0 none, -1 error. */
 static int failed(struct agent_ctx *ctx, char **cause)
 {
-    struct bb_item **items, *it;
-    size_t n;
-    char next[BB_CURSOR_MAX + 1];
-    int done = 0;
+    struct bb_item *it = NULL;
+    struct bb_lock lk;
+    char *reason;
+    int rc = bb_lock_first(ctx->bb, BB_FAILED, ctx->claim_ttl_ms, &lk, &it, cause);
 
-    if (bb_query(ctx->bb, -1, BB_FAILED, "", ARCHIVIST_SCAN, &items, &n, next, cause) != BB_OK)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        struct bb_lock lk;
-        int rc;
-
-        if (done == 0) {
-            rc = lock_in(ctx, items[i]->id, BB_FAILED, &lk, &it, cause);
-            if (rc == BB_ERR) {
-                done = -1;
-            } else if (rc == BB_OK) {
-                char *reason = xasprintf("failed: %s", it->fail_reason);
-
-                if (bb_complete(ctx->bb, &lk, BB_ARCHIVED, reason, cause) == BB_OK) {
-                    atomic_fetch_add(&ctx->stats->archived, 1);
-                    done = 1;
-                } else {
-                    agent_release(ctx, &lk);
-                    done = -1;
-                }
-                free(reason);
-            }
-            bb_item_free(it);
-        }
-        bb_item_free(items[i]);
+    if (rc != BB_OK)
+        return rc == BB_NONE ? 0 : -1;
+    reason = xasprintf("failed: %s", it->fail_reason);
+    if (bb_complete(ctx->bb, &lk, BB_ARCHIVED, reason, cause) == BB_OK) {
+        atomic_fetch_add(&ctx->stats->archived, 1);
+        rc = 1;
+    } else {
+        agent_release(ctx, &lk);
+        rc = -1;
     }
-    free(items);
-    return done;
+    free(reason);
+    bb_item_free(it);
+    return rc;
 }
 
 /* Published stories past retention: 1 some archived, 0 none, -1 error. */
@@ -243,21 +214,45 @@ static int retention(struct agent_ctx *ctx, char **cause)
     return done;
 }
 
+struct archivist {
+    int64_t next_retention; /* monotonic ms */
+};
+
+static int archivist_init(struct agent_ctx *ctx, void **state, char **cause)
+{
+    (void)ctx;
+    (void)cause;
+    *state = xcalloc(1, sizeof(struct archivist));
+    return 0;
+}
+
 static int archivist_cycle(struct agent_ctx *ctx, void *state, char **cause)
 {
+    struct archivist *a = state;
     int rc;
 
-    (void)state;
     if ((rc = rejected(ctx, cause)) != 0 || (rc = failed(ctx, cause)) != 0)
         return rc;
-    return retention(ctx, cause);
+    if (clock_mono_ms() < a->next_retention)
+        return 0;
+    if ((rc = retention(ctx, cause)) == 0)
+        a->next_retention = clock_mono_ms() + RETENTION_EVERY_MS;
+    return rc;
+}
+
+static void archivist_shutdown(struct agent_ctx *ctx, void *state)
+{
+    (void)ctx;
+    free(state); /* no lock outlives a cycle */
 }
 
 const struct agent_role role_archivist = {
     .name = "archivist",
     .tier = LLM_FAST,
     .reclaim = {-1},
-    .init = NULL,
+    .serves = {BB_REJECTED, BB_FAILED, -1},
+    .wake = {"REJECTED", "FAILED", NULL},
+    .init = archivist_init,
     .cycle = archivist_cycle,
-    .shutdown = NULL,
+    .shutdown = archivist_shutdown,
 };

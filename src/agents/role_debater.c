@@ -137,8 +137,6 @@ static int debater_cycle(struct agent_ctx *ctx, void *state, char **cause)
     struct debater *ds = state;
     struct debate d;
     struct debate_vote v;
-    struct bb_item *item = NULL;
-    const char *content = "";
     char *user, *why = NULL;
     json_t *ans = NULL;
     long nvotes = 0;
@@ -152,24 +150,8 @@ static int debater_cycle(struct agent_ctx *ctx, void *state, char **cause)
     if (rc != DEBATE_OK)
         return -1;
     atomic_fetch_add(&ctx->stats->claimed, 1);
-    rc = bb_read(ctx->bb, d.id, &item, cause);
-    if (rc == BB_NONE) {
-        /* The moderator closes a debate whose story has gone. */
-        free(*cause);
-        *cause = NULL;
-        unseat(ctx, d.id);
-        debate_clear(&d);
-        return 0;
-    }
-    if (rc != BB_OK) {
-        unseat(ctx, d.id);
-        debate_clear(&d);
-        return -1;
-    }
-    if (json_is_string(json_object_get(item->body, "content")))
-        content = json_string_value(json_object_get(item->body, "content"));
-    user = xasprintf("Title: %s\n\nSummary: %s\n\n%s", d.title, d.summary, content);
-    bb_item_free(item);
+    /* The debate carries the story's text: no read of the story needed. */
+    user = xasprintf("Title: %s\n\nSummary: %s\n\n%s", d.title, d.summary, d.brief);
     rc = agent_ask(ctx, d.id, LLM_BALANCED, "debate_argument", ds->system, user, 300, ds->seed,
                    &ans, &why);
     free(user);
@@ -236,6 +218,8 @@ const struct agent_role role_debater = {
     .name = "debater",
     .tier = LLM_BALANCED,
     .reclaim = {-1},
+    .serves = {-1},
+    .wake = {"debate", NULL},
     .init = debater_init,
     .cycle = debater_cycle,
     .shutdown = debater_shutdown,

@@ -105,49 +105,56 @@ static int moderator_cycle(struct agent_ctx *ctx, void *state, char **cause)
     if (rc != DEBATE_OK)
         return -1;
     debate_consensus(&d, &c);
-    rc = bb_read(ctx->bb, d.id, &it, cause);
+    /* The common case in two round trips: lock the story and record the outcome with the move
+     * (refused unless the story is DEBATING). */
+    rc = bb_lock_acquire(ctx->bb, d.id, MODERATOR_LEASE_MS, &lk, cause);
     if (rc == BB_ERR) {
         debate_clear(&d);
         return -1;
     }
-    if (rc == BB_OK && (it->status == BB_PENDING || it->status == BB_PROCESSING)) {
-        /* The analyst opens the debate before it completes the story to DEBATING: it is
-         * between the two, or died there and the story waits for a retry (which finds this
-         * debate open). Look again once the lease lapses. */
-        bb_item_free(it);
-        debate_clear(&d);
-        return 0;
-    }
-    if (rc != BB_OK || it->status != BB_DEBATING) {
-        out = close_moved(ctx, &d, rc == BB_OK ? it : NULL, cause);
-        bb_item_free(it);
-        debate_clear(&d);
-        return out;
-    }
-    bb_item_free(it);
-    it = NULL;
-    rc = bb_lock_acquire(ctx->bb, d.id, MODERATOR_LEASE_MS, &lk, cause);
-    if (rc != BB_OK) {
-        /* Someone holds the story (or it went): the lease lapses and the next try looks again. */
-        char *why = *cause;
+    if (rc == BB_OK) {
+        patch = json_pack("{s:o}", "consensus", consensus_json(ctx, &d, &c));
+        rc = bb_complete_from(ctx->bb, &lk, BB_DEBATING,
+                              c.reached ? BB_CONSENSUS_REACHED : BB_ARCHIVED, patch, c.reason,
+                              cause);
+        json_decref(patch);
+        if (rc != BB_OK)
+            agent_release(ctx, &lk);
+        if (rc == BB_ERR) {
+            char *why = *cause;
 
-        *cause = xasprintf("debate %s: cannot lock the story: %s", d.id,
-                           why != NULL ? why : "locked by another holder");
-        free(why);
-        debate_clear(&d);
-        return -1;
+            *cause = xasprintf("debate %s: cannot record the consensus: %s", d.id, why);
+            free(why);
+            debate_clear(&d);
+            return -1;
+        }
     }
-    patch = json_pack("{s:o}", "consensus", consensus_json(ctx, &d, &c));
-    rc = bb_complete_with(ctx->bb, &lk, c.reached ? BB_CONSENSUS_REACHED : BB_ARCHIVED, patch,
-                          c.reason, cause);
-    json_decref(patch);
     if (rc != BB_OK) {
-        char *why = *cause;
-
-        agent_release(ctx, &lk);
-        *cause = xasprintf("debate %s: cannot record the consensus: %s", d.id,
-                           why != NULL ? why : "refused");
-        free(why);
+        /* Held by another, gone, or not DEBATING: look at the story to tell which. */
+        free(*cause);
+        *cause = NULL;
+        rc = bb_read(ctx->bb, d.id, &it, cause);
+        if (rc == BB_ERR) {
+            debate_clear(&d);
+            return -1;
+        }
+        if (rc == BB_OK && (it->status == BB_PENDING || it->status == BB_PROCESSING)) {
+            /* The analyst opens the debate before it completes the story to DEBATING: it is
+             * between the two, or died there and the story waits for a retry (which finds
+             * this debate open). Look again once the lease lapses. */
+            bb_item_free(it);
+            debate_clear(&d);
+            return 0;
+        }
+        if (rc != BB_OK || it->status != BB_DEBATING) {
+            out = close_moved(ctx, &d, rc == BB_OK ? it : NULL, cause);
+            bb_item_free(it);
+            debate_clear(&d);
+            return out;
+        }
+        /* Someone holds the story: the lease lapses and the next try looks again. */
+        bb_item_free(it);
+        *cause = xasprintf("debate %s: the story is locked by another holder", d.id);
         debate_clear(&d);
         return -1;
     }
@@ -162,6 +169,8 @@ const struct agent_role role_moderator = {
     .name = "moderator",
     .tier = LLM_FAST, /* never asks a model */
     .reclaim = {-1},
+    .serves = {BB_DEBATING, -1},
+    .wake = {"debate_full", NULL},
     .init = NULL,
     .cycle = moderator_cycle,
     .shutdown = NULL,

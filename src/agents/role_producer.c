@@ -83,5 +83,7 @@ const struct agent_role role_producer = {
     .name = "producer",
     .tier = LLM_FAST, /* makes no model call */
     .reclaim = {BB_PRODUCING, -1},
+    .serves = {BB_PRODUCING, -1},
+    .wake = {"stage:produce", NULL},
     .cycle = producer_cycle,
 };

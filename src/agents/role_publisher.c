@@ -173,8 +173,8 @@ static char *with_newline(const char *s)
     return n > 0 && s[n - 1] == '\n' ? xstrdup(s) : xasprintf("%s\n", s);
 }
 
-/* Records the failed attempt (body "publish" with the error, then bb_fail, which releases the
- * lock) and backs off from the story. */
+/* Records the failed attempt (body "publish" with the error and bb_fail in one step, which
+ * releases the lock) and backs off from the story. */
 static void failed(struct agent_ctx *ctx, struct publisher *p, const struct bb_lock *lk,
                    const char *path, long status, const char *why, int max_attempts)
 {
@@ -188,17 +188,12 @@ static void failed(struct agent_ctx *ctx, struct publisher *p, const struct bb_l
                       "webhook", status > 0 || strncmp(why, "webhook", 7) == 0 ? "failed" : "-",
                       "webhook_status", status > 0 ? json_integer(status) : json_null(), "error",
                       why, "at", at, "at_ms", (json_int_t)now, "by", ctx->id);
-    if (bb_update(ctx->bb, lk->id, patch, lk, &cause) != BB_OK) {
-        log_warn("%s: cannot record the failure on %s: %s", ctx->id, lk->id, cause);
-        free(cause);
-        cause = NULL;
-    }
-    json_decref(patch);
-    if (bb_fail(ctx->bb, lk->id, lk, why, max_attempts, &ended, &cause) != BB_OK) {
+    if (bb_fail_with(ctx->bb, lk->id, lk, why, max_attempts, patch, &ended, &cause) != BB_OK) {
         log_warn("%s: cannot fail %s: %s", ctx->id, lk->id, cause);
         free(cause);
         agent_release(ctx, lk);
     }
+    json_decref(patch);
     atomic_fetch_add(&ctx->stats->failed, 1);
     if (ended == BB_FAILED)
         log_warn("%s: %s FAILED: %s", ctx->id, lk->id, why);
@@ -316,10 +311,28 @@ static int publisher_cycle(struct agent_ctx *ctx, void *state, char **cause)
 {
     struct publisher *p = state;
     struct bb_item **items, *it = NULL;
+    struct bb_lock first;
     size_t n;
     char next[BB_CURSOR_MAX + 1];
     int rc = 0;
 
+    /* The common case in one round trip: the oldest approved story nobody holds. */
+    rc = bb_lock_first(ctx->bb, BB_APPROVED, ctx->claim_ttl_ms, &first, &it, cause);
+    if (rc == BB_ERR)
+        return -1;
+    if (rc == BB_NONE)
+        return 0;
+    if (!waiting(p, first.id)) {
+        atomic_fetch_add(&ctx->stats->claimed, 1);
+        publish(ctx, p, it, &first);
+        bb_item_free(it);
+        return 1;
+    }
+    /* It waits for its retry here: let it go and look further down the list. */
+    agent_release(ctx, &first);
+    bb_item_free(it);
+    it = NULL;
+    rc = 0;
     if (bb_query(ctx->bb, -1, BB_APPROVED, "", PUBLISHER_SCAN, &items, &n, next, cause) != BB_OK)
         return -1;
     for (size_t i = 0; i < n; i++) {
@@ -364,6 +377,8 @@ const struct agent_role role_publisher = {
     .name = "publisher",
     .tier = LLM_FAST,
     .reclaim = {-1},
+    .serves = {BB_APPROVED, -1},
+    .wake = {"APPROVED", NULL},
     .init = publisher_init,
     .cycle = publisher_cycle,
     .shutdown = publisher_shutdown,

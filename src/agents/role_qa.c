@@ -65,17 +65,14 @@ static double num(const json_t *o, const char *key, double def)
     return json_is_number(v) ? json_number_value(v) : def;
 }
 
-/* Records the verdicts and fails the story at once (one attempt allowed). */
+/* Records the verdicts and fails the story at once (one attempt allowed), in one step. */
 static int qa_fail(struct agent_ctx *ctx, const struct bb_lock *lk, json_t *patch, const char *why,
                    char **cause)
 {
-    int rc = bb_update(ctx->bb, lk->id, patch, lk, cause);
-
-    if (rc != BB_OK)
-        return -1; /* the lock lapses; bb_reclaim() takes it back */
+    /* The verdicts and the failure in one step. */
     atomic_fetch_add(&ctx->stats->failed, 1);
-    if (bb_fail(ctx->bb, lk->id, lk, why, 1, NULL, cause) != BB_OK)
-        return -1;
+    if (bb_fail_with(ctx->bb, lk->id, lk, why, 1, patch, NULL, cause) != BB_OK)
+        return -1; /* the lock lapses; bb_reclaim() takes it back */
     return 1;
 }
 
@@ -102,6 +99,7 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
     if (rc != BB_OK)
         return -1;
     atomic_fetch_add(&ctx->stats->claimed, 1);
+    agent_hold(ctx, &lk, item != NULL ? item->attempts : 0);
     if (item == NULL) {
         agent_give_back(ctx, &lk, BB_PRODUCING, "qa could not read it");
         *cause = xasprintf("story %s could not be read", lk.id);
@@ -194,6 +192,8 @@ const struct agent_role role_qa = {
     .name = "qa",
     .tier = LLM_PREMIUM,
     .reclaim = {BB_PRODUCING, -1},
+    .serves = {BB_PRODUCING, -1},
+    .wake = {"stage:qa", NULL},
     .init = qa_init,
     .cycle = qa_cycle,
     .shutdown = qa_shutdown,

@@ -181,6 +181,7 @@ const struct agent_role role_scout = {
     .name = "scout",
     .tier = LLM_FAST,
     .reclaim = {-1},
+    .serves = {-1},
     .init = scout_init,
     .cycle = scout_cycle,
     .shutdown = scout_shutdown,

@@ -77,7 +77,12 @@ static const char rework_system[] =
 
 struct writer {
     int64_t deferred_until; /* monotonic ms */
+    /* After the rewrite stage was found empty, new stories are claimed without looking there
+     * again until this time (monotonic ms): reworks are rare, and each look is a round trip. */
+    int64_t rewrite_quiet_until;
 };
+
+#define WRITER_REWRITE_QUIET_MS 500
 
 /* One story in hand. */
 struct job {
@@ -433,7 +438,12 @@ static int writer_cycle(struct agent_ctx *ctx, void *state, char **cause)
 
     if (clock_mono_ms() < w->deferred_until)
         return 0;
-    rc = bb_take(ctx->bb, "rewrite", BB_PRODUCING, ctx->claim_ttl_ms, &j.lk, &item, cause);
+    rc = BB_NONE;
+    if (clock_mono_ms() >= w->rewrite_quiet_until) {
+        rc = bb_take(ctx->bb, "rewrite", BB_PRODUCING, ctx->claim_ttl_ms, &j.lk, &item, cause);
+        if (rc == BB_NONE)
+            w->rewrite_quiet_until = clock_mono_ms() + WRITER_REWRITE_QUIET_MS;
+    }
     again = rc == BB_OK;
     if (rc == BB_NONE)
         rc = bb_claim_item(ctx->bb, BB_CONSENSUS_REACHED, BB_PRODUCING, ctx->claim_ttl_ms, &j.lk,
@@ -443,6 +453,7 @@ static int writer_cycle(struct agent_ctx *ctx, void *state, char **cause)
     if (rc != BB_OK)
         return -1;
     atomic_fetch_add(&ctx->stats->claimed, 1);
+    agent_hold(ctx, &j.lk, item != NULL ? item->attempts : 0);
     j.give_back_to = again ? BB_PRODUCING : BB_CONSENSUS_REACHED;
     if (item == NULL) {
         *cause = xasprintf("story %s could not be read", j.lk.id);
@@ -468,6 +479,8 @@ const struct agent_role role_writer = {
     .name = "writer",
     .tier = LLM_BALANCED,
     .reclaim = {BB_PRODUCING, -1},
+    .serves = {BB_CONSENSUS_REACHED, BB_PRODUCING, -1},
+    .wake = {"CONSENSUS_REACHED", "stage:rewrite", NULL},
     .init = writer_init,
     .cycle = writer_cycle,
     .shutdown = writer_shutdown,

@@ -3,8 +3,9 @@
  * (starting or reusing the embedded server when none is configured), starts the agents of
  * --roles (agent.h; each agent thread makes its own link to the same server), with the wire
  * simulator as the scouts' input unless --once runs without --wire, and runs until
- * SIGINT/SIGTERM/SIGHUP, --duration, or with --once until nothing is left to do (every story
- * terminal or awaiting review, nothing on its way from the wire); then it stops the agents
+ * SIGINT/SIGTERM/SIGHUP, --duration, or with --once until nothing is left for its roles to do
+ * (no story in a status they move on: with every role, every story terminal or awaiting
+ * review; nothing on its way from the wire); then it stops the agents
  * (each unregisters and leaves nothing locked) and lets go of the server. --auto-approve adds
  * the approver role (every reviewed story approved by the swarm) and audits the run as such.
  * --summary prints one line a second: stories per status, spend today, agents alive.
@@ -37,10 +38,10 @@
 /* Stories per second from the wire in a default run. */
 #define SWARM_WIRE_RATE 2.0
 
-/* Whether every story is terminal, or awaiting a person's review (REVIEWING, unless the swarm
- * approves them itself), and no FAILED story waits for an archivist of this swarm. -1 when
- * Redis cannot tell. */
-static int swarm_drained(struct rlink *l, bool auto_approve, bool archivist)
+/* Whether no story is in a status one of the swarm's roles moves on (with every role, that
+ * is: every story terminal, or awaiting a person's review unless the swarm approves them
+ * itself, and none FAILED waiting for the archivist). -1 when Redis cannot tell. */
+static int swarm_drained(struct rlink *l, struct swarm *sw)
 {
     long counts[BB_SECTION_COUNT][BB_STATUS_COUNT];
     struct bb *b = bb_new(l, "swarm");
@@ -56,8 +57,7 @@ static int swarm_drained(struct rlink *l, bool auto_approve, bool archivist)
     }
     for (int s = 0; s < BB_SECTION_COUNT; s++)
         for (int st = 0; st < BB_STATUS_COUNT; st++)
-            if ((!bb_statuses[st].terminal && (st != BB_REVIEWING || auto_approve)) ||
-                (st == BB_FAILED && archivist))
+            if (swarm_serves(sw, st))
                 busy += counts[s][st];
     return busy == 0;
 }
@@ -282,8 +282,7 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
             code = EXIT_USAGE;
             break;
         }
-        if (once && swarm_settled(s) &&
-            swarm_drained(l, auto_approve, strstr(roles, "archivist") != NULL) == 1)
+        if (once && swarm_settled(s) && swarm_drained(l, s) == 1)
             break;
         if (summary && clock_mono_ms() >= next_summary) {
             swarm_summary(l, s, cli->cfg);

@@ -669,25 +669,16 @@ static int decide(struct cli *cli, bool json, int argc, char **argv, enum bb_sta
         return EXIT_USAGE;
     }
     reason = revise ? xasprintf("%s%s", REVIEW_REVISE_PREFIX, text) : xstrdup(text ? text : "");
-    rc = bb_decide(b, id, to, text != NULL ? reason : NULL, rec.argc, rec.argv, &cause);
+    /* The decision, its audit record and the body's review record in one atomic step. */
+    patch = review_patch(revise              ? "revise"
+                         : to == BB_APPROVED ? "approve"
+                                             : "reject",
+                         text, bb_actor(b), clock_wall_ms(), false);
+    rc = bb_decide_with(b, id, to, text != NULL ? reason : NULL, patch, rec.argc, rec.argv, &cause);
+    json_decref(patch);
     audit_record_done(&rec);
     free(reason);
     if (rc == BB_OK) {
-        patch = review_patch(revise              ? "revise"
-                             : to == BB_APPROVED ? "approve"
-                                                 : "reject",
-                             text, bb_actor(b), clock_wall_ms(), false);
-        if (bb_update(b, id, patch, NULL, &cause) != BB_OK) {
-            char *shown = text_safe(cause, 0);
-
-            /* The decision and its audit record stand (the archivist copies the review when it
-             * finds it missing). */
-            cli_error("ctl %s: %s decided, but its review record was not written: %s", verb, id,
-                      shown);
-            free(shown);
-            free(cause);
-        }
-        json_decref(patch);
         if (json)
             cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "id", id, "status",
                                      bb_statuses[to].name, "decision",

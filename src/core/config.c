@@ -6,6 +6,7 @@
 
 #include "core/fail.h"
 #include "cost/money.h"
+#include "llm/cache.h"
 #include "store/redis_url.h"
 
 #include <errno.h>
@@ -86,13 +87,16 @@ static const struct key keys[] = {
     INT("providers", "sim_latency_premium_ms", sim_latency_premium_ms, "1200", NULL, 0, 600000),
     INT("providers", "sim_seed", sim_seed, "1", "NEWSROOM_SIM_SEED", 0, INT_MAX),
     INT("providers", "cache_ttl_s", llm_cache_ttl_s, "86400", NULL, 0, 31536000),
+    STR("providers", "cache_task_types", llm_cache_task_types, LLM_CACHE_TASK_TYPES_DEFAULT, NULL,
+        false),
     INT("providers", "batch_size", llm_batch_size, "8", NULL, 1, 32),
     INT("debate", "panel", debate_panel, "3", NULL, 1, 64),
     INT("debate", "quorum", debate_quorum, "2", NULL, 1, 64),
     TYPED("debate", "threshold", K_RATIO, debate_threshold_ppm, "0.6", NULL),
     INT("debate", "deadline_s", debate_deadline_s, "60", NULL, 1, 86400),
     STR("publish", "dir", publish_dir, "", "NEWSROOM_PUBLISH_DIR", false),
-    STR("publish", "webhook_url", webhook_url, "", "NEWSROOM_WEBHOOK_URL", false),
+    /* A webhook URL often carries a token: shown masked, like the secret. */
+    STR("publish", "webhook_url", webhook_url, "", "NEWSROOM_WEBHOOK_URL", true),
     STR("publish", "webhook_secret", webhook_secret, "", "NEWSROOM_WEBHOOK_SECRET", true),
     INT("publish", "webhook_timeout_ms", webhook_timeout_ms, "10000", NULL, 100, 600000),
     INT("publish", "retention_days", publish_retention_days, "7", NULL, 0, 36500),
@@ -107,6 +111,14 @@ static const struct key keys[] = {
     INT("production", "script_words_max", script_words_max, "250", NULL, 1, 10000),
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
+
+/* String keys whose value has a form, checked before it is taken. */
+static const struct {
+    const char *section, *name;
+    int (*check)(const char *value, char **why);
+} string_checks[] = {
+    {"providers", "cache_task_types", llm_cache_task_types_check},
+};
 
 static char **field_str(struct config *c, const struct key *k)
 {
@@ -124,6 +136,11 @@ static int set_value(struct config *c, const struct key *k, const char *value, c
 {
     switch (k->type) {
     case K_STRING:
+        for (size_t i = 0; i < sizeof string_checks / sizeof string_checks[0]; i++)
+            if (strcmp(string_checks[i].section, k->section) == 0 &&
+                strcmp(string_checks[i].name, k->name) == 0 &&
+                string_checks[i].check(value, why) == -1)
+                return -1;
         free(*field_str(c, k));
         *field_str(c, k) = xstrdup(value);
         return 0;

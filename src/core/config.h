@@ -57,6 +57,7 @@ struct config {
     int sim_latency_premium_ms;
     int sim_seed;
     int llm_cache_ttl_s;
+    char *llm_cache_task_types; /* task types the cache serves: "a,b", "*" all, "" none */
     int llm_batch_size;
     /* [debate] (src/store/debate.h, role_debater.c, role_moderator.c) */
     int debate_panel;             /* seats of a debate: votes that close it early */

@@ -30,6 +30,7 @@ void budget_options_from_config(struct budget_options *o, const struct config *c
     o->alerts = c->enable_cost_alerts;
     o->alert_ppm = c->alert_threshold_ppm;
     o->reservation_ttl_ms = c->reservation_ttl_ms;
+    o->cache_task_types = c->llm_cache_task_types;
 }
 
 int budget_check_agent(const char *agent, char **cause)

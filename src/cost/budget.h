@@ -40,8 +40,13 @@ struct budget_options {
     bool alerts;            /* enable_cost_alerts */
     int64_t alert_ppm;      /* threshold for agents without their own, and the global one */
     int reservation_ttl_ms; /* a reservation lapses after this */
+    /* Not a budget option: the response cache's policy ([providers] cache_task_types, see
+     * llm_cache_wants()), carried here because every cost context is made from these options
+     * (cost_new() copies it). NULL: every task type, as before there was a policy. */
+    const char *cache_task_types;
 };
-/* From the [cost] keys of a configuration. */
+/* From the [cost] keys of a configuration, and [providers] cache_task_types (borrowed from c:
+ * valid until config_free()). */
 void budget_options_from_config(struct budget_options *o, const struct config *c);
 
 /* An agent's limits; 0 is no limit; alert_ppm 0 means the default threshold. */

@@ -20,6 +20,7 @@ struct cost {
     struct budget_options o;
     char *agent;
     struct llm_cache *cache;
+    char *cache_task_types; /* owned; the policy of llm_cache_wants() */
 };
 
 /* Retries of a call that failed in a retryable way, within one reservation. */
@@ -40,6 +41,8 @@ struct cost *cost_new(struct rlink *l, const struct pricing *p, const struct bud
     c->p = p;
     c->o = *o;
     c->agent = xstrdup(agent);
+    c->cache_task_types = xstrdup(o->cache_task_types != NULL ? o->cache_task_types : "*");
+    c->o.cache_task_types = c->cache_task_types;
     return c;
 }
 
@@ -48,6 +51,7 @@ void cost_free(struct cost *c)
     if (c == NULL)
         return;
     free(c->agent);
+    free(c->cache_task_types);
     free(c);
 }
 
@@ -81,6 +85,34 @@ int64_t cost_estimate(const struct pricing *p, const struct llm_request *req)
     return pricing_cost(cost_model_for(p, req), tokens, req->max_tokens > 0 ? req->max_tokens : 0);
 }
 
+/* A call through the cache: a hit, or the provider with retries and the answer stored. */
+static int cached_call(struct cost *c, struct llm_provider *provider, const struct llm_request *req,
+                       struct llm_response *resp, struct llm_error *err, char **cause)
+{
+    const char *kind = llm_provider_kind(provider);
+    char *why = NULL;
+    int rc;
+
+    if (llm_cache_get(c->cache, kind, req, resp, &why) == 1) {
+        if (err != NULL) {
+            memset(err, 0, sizeof *err);
+            err->retry_after_ms = -1;
+        }
+        return 0;
+    }
+    if (why != NULL) {
+        log_debug("llm cache lookup: %s", why);
+        free(why);
+        why = NULL;
+    }
+    rc = llm_complete_retry(provider, req, resp, err, COST_ATTEMPTS, COST_MAX_WAIT_MS, cause);
+    if (rc == 0 && llm_cache_put(c->cache, kind, req, resp, &why) == -1) {
+        log_debug("llm cache store: %s", why);
+        free(why);
+    }
+    return rc;
+}
+
 int cost_complete(struct cost *c, struct llm_provider *provider, const char *task,
                   const struct llm_request *req, struct llm_response *resp,
                   struct budget_refusal *refusal, struct llm_error *err, char **cause)
@@ -99,8 +131,10 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
         return COST_DEFERRED;
     t0 = clock_mono_ms();
     memset(resp, 0, sizeof *resp);
-    rc = c->cache != NULL
-             ? llm_complete_cached(c->cache, provider, req, resp, err, cause)
+    /* Only task types whose prompts come back are worth a lookup and a store; a miss is asked
+     * with the same retries as any call. */
+    rc = c->cache != NULL && llm_cache_wants(c->cache_task_types, req->task_type)
+             ? cached_call(c, provider, req, resp, err, cause)
              : llm_complete_retry(provider, req, resp, err, COST_ATTEMPTS, COST_MAX_WAIT_MS, cause);
     if (rc == -1) {
         if (budget_release(c->l, &c->o, clock_wall_ms(), id, &why) == -1)

@@ -24,7 +24,8 @@ enum { COST_OK = 0, COST_FAILED = -1, COST_DEFERRED = 1 };
 struct cost;
 
 /* A cost context for agent on the link l and pricing p (both borrowed, and must outlive
- * it), with the budget options o (copied). Free with cost_free(). */
+ * it), with the budget options o (copied, the cache_task_types string too). Free with
+ * cost_free(). */
 struct cost *cost_new(struct rlink *l, const struct pricing *p, const struct budget_options *o,
                       const char *agent);
 void cost_free(struct cost *c);
@@ -44,7 +45,9 @@ int64_t cost_estimate(const struct pricing *p, const struct llm_request *req);
  * failed, the reservation released; err may be NULL). A commit that fails after a
  * successful call is logged and the answer still returned as COST_OK: the call was paid for. */
 /* Serve calls through the response cache (borrowed, may be NULL to stop): a hit is recorded
- * as usage with cost 0 and the cached flag. */
+ * as usage with cost 0 and the cached flag. Only calls whose task type is in the options'
+ * cache_task_types (llm_cache_wants()) go through it; the others go straight to the
+ * provider. */
 struct llm_cache;
 void cost_set_cache(struct cost *c, struct llm_cache *cache);
 

@@ -3,7 +3,10 @@
  *   nr:llm:cache:<sha256 hex>  string, one answer as JSON {text, prompt_tokens,
  *                              completion_tokens, confidence}, with the TTL
  *   nr:llm:cache:stats         hash {hits, misses}, HINCRBY by every process
- * Threads: a cache belongs to the thread that owns its link.
+ * A lookup is one round trip: llm_cache_get.lua reads the answer and counts the hit or miss
+ * together. The task-type policy (llm_cache_wants) is pure and touches no Redis.
+ * Threads: a cache belongs to the thread that owns its link; the policy functions are safe
+ * from any thread.
  */
 #include "llm/cache.h"
 
@@ -11,6 +14,7 @@
 #include "core/fail.h"
 #include "core/log.h"
 #include "store/keys.h"
+#include "store/lua_scripts.h"
 #include "store/rlink.h"
 
 #include <ctype.h>
@@ -88,13 +92,14 @@ void llm_cache_key(const char *kind, const struct llm_request *req, char out[LLM
     out[64] = '\0';
 }
 
-static void count(struct llm_cache *c, const char *field)
+/* Adds by to the counter field; a failure is logged, never returned (counting is best effort). */
+static void count(struct llm_cache *c, const char *field, int by)
 {
     char *cause = NULL;
-    redisReply *r = rlink_command(c->l, &cause, "HINCRBY %s %s 1", CACHE_STATS_KEY, field);
+    redisReply *r = rlink_command(c->l, &cause, "HINCRBY %s %s %d", CACHE_STATS_KEY, field, by);
 
     if (r == NULL) {
-        log_debug("llm cache: counting a %s: %s", field, cause);
+        log_debug("llm cache: counting %d %s: %s", by, field, cause);
         free(cause);
         return;
     }
@@ -104,7 +109,8 @@ static void count(struct llm_cache *c, const char *field)
 int llm_cache_get(struct llm_cache *c, const char *kind, const struct llm_request *req,
                   struct llm_response *resp, char **cause)
 {
-    char hex[LLM_CACHE_KEY_HEX];
+    char hex[LLM_CACHE_KEY_HEX], key[sizeof CACHE_KEY_PREFIX + LLM_CACHE_KEY_HEX];
+    const char *argv[2];
     int64_t t0 = clock_mono_ms();
     redisReply *r;
     json_t *j, *text, *pt, *ct, *conf;
@@ -112,12 +118,15 @@ int llm_cache_get(struct llm_cache *c, const char *kind, const struct llm_reques
     if (c->ttl_s <= 0)
         return 0;
     llm_cache_key(kind, req, hex);
-    r = rlink_command(c->l, cause, "GET %s%s", CACHE_KEY_PREFIX, hex);
+    snprintf(key, sizeof key, "%s%s", CACHE_KEY_PREFIX, hex);
+    argv[0] = key;
+    argv[1] = CACHE_STATS_KEY;
+    /* The script has counted the hit or miss; trouble (no reply) counts nothing. */
+    r = rlink_eval(c->l, &lua_llm_cache_get, 2, 2, argv, cause);
     if (r == NULL)
         return 0;
     if (r->type != REDIS_REPLY_STRING) {
         freeReplyObject(r);
-        count(c, "misses");
         return 0;
     }
     j = json_loadb(r->str, r->len, 0, NULL);
@@ -127,9 +136,11 @@ int llm_cache_get(struct llm_cache *c, const char *kind, const struct llm_reques
     ct = json_object_get(j, "completion_tokens");
     conf = json_object_get(j, "confidence");
     if (!json_is_string(text) || !json_is_integer(pt) || !json_is_integer(ct)) {
-        /* Not ours or from another version: a miss, and the put after it replaces it. */
+        /* Not ours or from another version: a miss (the script counted a hit, so the count
+         * moves over), and the put after it replaces it. */
         json_decref(j);
-        count(c, "misses");
+        count(c, "hits", -1);
+        count(c, "misses", 1);
         return 0;
     }
     memset(resp, 0, sizeof *resp);
@@ -140,7 +151,6 @@ int llm_cache_get(struct llm_cache *c, const char *kind, const struct llm_reques
     resp->cached = true;
     resp->latency_ms = clock_mono_ms() - t0;
     json_decref(j);
-    count(c, "hits");
     return 1;
 }
 
@@ -230,4 +240,74 @@ int llm_complete_cached(struct llm_cache *cache, struct llm_provider *p,
         free(why);
     }
     return rc;
+}
+
+/* The next entry of a comma-separated list at *p: its start and length, blanks around it left
+ * out (it may be empty). *p moves past it, to NULL after the last. False when *p is NULL. */
+static bool list_entry(const char **p, const char **start, size_t *len)
+{
+    const char *s = *p, *comma, *end;
+
+    if (s == NULL)
+        return false;
+    comma = strchr(s, ',');
+    end = comma != NULL ? comma : s + strlen(s);
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    *start = s;
+    *len = (size_t)(end - s);
+    *p = comma != NULL ? comma + 1 : NULL;
+    return true;
+}
+
+/* The list's first entry, or NULL when it has none (NULL, empty or only blanks). */
+static const char *list_first(const char *list)
+{
+    if (list == NULL)
+        return NULL;
+    for (const char *s = list; *s != '\0'; s++)
+        if (*s != ' ' && *s != '\t')
+            return list;
+    return NULL;
+}
+
+int llm_cache_task_types_check(const char *list, char **why)
+{
+    const char *p = list_first(list), *e;
+    size_t n;
+
+    while (list_entry(&p, &e, &n)) {
+        bool word = n > 0;
+
+        if (n == 1 && *e == '*')
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if ((e[i] < 'a' || e[i] > 'z') && e[i] != '_')
+                word = false;
+        if (n == 0) {
+            *why = xasprintf("\"%s\" has an empty entry (task types separated by commas, \"*\" "
+                             "for every one, nothing for none)",
+                             list);
+            return -1;
+        }
+        if (!word) {
+            *why = xasprintf("\"%.*s\" is not a task type (lower-case letters and '_', or \"*\")",
+                             (int)n, e);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+bool llm_cache_wants(const char *list, const char *task_type)
+{
+    const char *p = list_first(list), *e;
+    size_t n, tl = task_type != NULL ? strlen(task_type) : 0;
+
+    while (list_entry(&p, &e, &n))
+        if ((n == 1 && *e == '*') || (tl > 0 && n == tl && memcmp(e, task_type, n) == 0))
+            return true;
+    return false;
 }

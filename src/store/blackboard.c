@@ -427,15 +427,25 @@ int bb_transition(struct bb *b, const char *id, enum bb_status to, const char *r
 int bb_decide(struct bb *b, const char *id, enum bb_status to, const char *reason, int audit_argc,
               const char *const *audit_argv, char **cause)
 {
+    return bb_decide_with(b, id, to, reason, NULL, audit_argc, audit_argv, cause);
+}
+
+int bb_decide_with(struct bb *b, const char *id, enum bb_status to, const char *reason,
+                   const json_t *patch, int audit_argc, const char *const *audit_argv, char **cause)
+{
     struct args a = {0};
 
-    transition_args(b, &a, id, "decide", bb_statuses[to].name, reason, NULL, false);
-    if (audit_argc > 0) {
-        arg(&a, AUDIT_KEY);
-        arg(&a, AUDIT_MAXLEN_STR);
-        for (int i = 0; i < audit_argc; i++)
-            arg(&a, audit_argv[i]);
+    if (patch != NULL && !json_is_object(patch)) {
+        *cause = xasprintf("a patch must be a JSON object of fields");
+        return BB_REFUSED;
     }
+    transition_args(b, &a, id, "decide", bb_statuses[to].name, reason, NULL, false);
+    arg(&a, audit_argc > 0 ? AUDIT_KEY : "");
+    arg(&a, AUDIT_MAXLEN_STR);
+    argn(&a, audit_argc > 0 ? audit_argc : 0);
+    for (int i = 0; i < audit_argc; i++)
+        arg(&a, audit_argv[i]);
+    patch_args(&a, patch);
     return transition_run(b, &a, NULL, cause);
 }
 
@@ -477,7 +487,14 @@ static bool stage_valid(const char *stage)
 int bb_handoff(struct bb *b, const struct bb_lock *lk, const char *stage, const json_t *patch,
                const char *reason, char **cause)
 {
+    return bb_handoff_to(b, lk, -1, stage, patch, reason, cause);
+}
+
+int bb_handoff_to(struct bb *b, const struct bb_lock *lk, int to, const char *stage,
+                  const json_t *patch, const char *reason, char **cause)
+{
     struct args a = {0};
+    char target[96];
 
     if (!stage_valid(stage)) {
         *cause =
@@ -488,7 +505,11 @@ int bb_handoff(struct bb *b, const struct bb_lock *lk, const char *stage, const 
         *cause = xasprintf("a patch must be a JSON object of fields");
         return BB_REFUSED;
     }
-    transition_args(b, &a, lk->id, "handoff", stage, reason, lk, true);
+    if (to >= 0)
+        snprintf(target, sizeof target, "%s@%s", bb_statuses[to].name, stage);
+    else
+        snprintf(target, sizeof target, "%s", stage);
+    transition_args(b, &a, lk->id, "handoff", target, reason, lk, true);
     patch_args(&a, patch);
     return transition_run(b, &a, NULL, cause);
 }
@@ -496,11 +517,38 @@ int bb_handoff(struct bb *b, const struct bb_lock *lk, const char *stage, const 
 int bb_fail(struct bb *b, const char *id, const struct bb_lock *lk, const char *reason,
             int max_attempts, int *now, char **cause)
 {
+    return bb_fail_with(b, id, lk, reason, max_attempts, NULL, now, cause);
+}
+
+int bb_fail_with(struct bb *b, const char *id, const struct bb_lock *lk, const char *reason,
+                 int max_attempts, const json_t *patch, int *now, char **cause)
+{
     struct args a = {0};
 
+    if (patch != NULL && !json_is_object(patch)) {
+        *cause = xasprintf("a patch must be a JSON object of fields");
+        return BB_REFUSED;
+    }
     transition_args(b, &a, id, "fail", "", reason, lk, true);
     argn(&a, max_attempts < 1 ? 1 : max_attempts);
+    patch_args(&a, patch);
     return transition_run(b, &a, now, cause);
+}
+
+int bb_complete_from(struct bb *b, const struct bb_lock *lk, enum bb_status from, enum bb_status to,
+                     const json_t *patch, const char *reason, char **cause)
+{
+    struct args a = {0};
+    char target[64];
+
+    if (patch != NULL && !json_is_object(patch)) {
+        *cause = xasprintf("a patch must be a JSON object of fields");
+        return BB_REFUSED;
+    }
+    snprintf(target, sizeof target, "%s<%s", bb_statuses[to].name, bb_statuses[from].name);
+    transition_args(b, &a, lk->id, "move", target, reason, lk, true);
+    patch_args(&a, patch);
+    return transition_run(b, &a, NULL, cause);
 }
 
 int bb_reclaim(struct bb *b, enum bb_status st, int max_attempts, int scan, int *n, char **cause)
@@ -606,6 +654,12 @@ int bb_take(struct bb *b, const char *stage, enum bb_status st, int ttl_ms, stru
         return BB_ERR;
     }
     return take_run(b, &lua_bb_take, stage, bb_statuses[st].name, ttl_ms, lk, item, cause);
+}
+
+int bb_lock_first(struct bb *b, enum bb_status st, int ttl_ms, struct bb_lock *lk,
+                  struct bb_item **item, char **cause)
+{
+    return take_run(b, &lua_bb_lock_first, bb_statuses[st].name, "", ttl_ms, lk, item, cause);
 }
 
 int bb_stage_len(struct bb *b, const char *stage, long *n, char **cause)

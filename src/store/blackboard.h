@@ -29,7 +29,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BB_PREFIX    NR_PREFIX "bb:"
+#define BB_PREFIX NR_PREFIX "bb:"
+/* The doorbell: every script that makes work for an agent publishes what (a status an item
+ * entered, "stage:<name>", "debate", "debate_full") on this channel. */
+#define WAKE_CHANNEL BB_PREFIX "wake"
 #define BB_ACTOR_MAX 127
 #define BB_STAGE_MAX 32
 
@@ -89,9 +92,9 @@ int bb_update(struct bb *b, const char *id, const json_t *patch, const struct bb
               char **cause);
 
 /* Moves an item to status `to` if the table allows it and the caller may (lk: its lock, or
- * NULL when it holds none; refused while another holds one). reason is recorded (may be
- * NULL). A refusal's *cause gives the reason and the item's current status, last actor and
- * time. */
+ * NULL when it holds none; refused while another holds one, and when lk's lock has lapsed:
+ * every write with a lock needs it live). reason is recorded (may be NULL). A refusal's *cause
+ * gives the reason and the item's current status, last actor and time. */
 int bb_transition(struct bb *b, const char *id, enum bb_status to, const char *reason,
                   const struct bb_lock *lk, char **cause);
 /* A human decision (approve / reject): a transition that also records who and when and, in
@@ -99,6 +102,11 @@ int bb_transition(struct bb *b, const char *id, enum bb_status to, const char *r
  * strings, as audit_record_fill() makes them) to the audit stream; 0 and NULL for none. */
 int bb_decide(struct bb *b, const char *id, enum bb_status to, const char *reason, int audit_argc,
               const char *const *audit_argv, char **cause);
+/* bb_decide() that also merges patch (a JSON object, borrowed, may be NULL) into the body in
+ * the same atomic step (the review record with the decision). */
+int bb_decide_with(struct bb *b, const char *id, enum bb_status to, const char *reason,
+                   const json_t *patch, int audit_argc, const char *const *audit_argv,
+                   char **cause);
 
 /* Takes the oldest unlocked item in status `from`, locks it for ttl_ms and moves it to `to`,
  * atomically: BB_OK with *lk filled, or BB_NONE when there is nothing to take. */
@@ -111,6 +119,10 @@ int bb_complete(struct bb *b, const struct bb_lock *lk, enum bb_status to, const
  * the same atomic step. */
 int bb_complete_with(struct bb *b, const struct bb_lock *lk, enum bb_status to, const json_t *patch,
                      const char *reason, char **cause);
+/* bb_complete_with() that moves the item only if it is in status `from` now (BB_REFUSED,
+ * nothing written, otherwise). */
+int bb_complete_from(struct bb *b, const struct bb_lock *lk, enum bb_status from, enum bb_status to,
+                     const json_t *patch, const char *reason, char **cause);
 /* bb_claim() that also returns the claimed item as it is after the claim (*item, free with
  * bb_item_free), in the same round trip. */
 int bb_claim_item(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms,
@@ -127,6 +139,11 @@ int bb_claim_item(struct bb *b, enum bb_status from, enum bb_status to, int ttl_
  * unlocked and off the stage, so bb_reclaim() takes it back as for any expired claim. */
 int bb_handoff(struct bb *b, const struct bb_lock *lk, const char *stage, const json_t *patch,
                const char *reason, char **cause);
+/* bb_handoff() that first moves the item to status `to` (a move the table allows; -1: stay),
+ * all in the same step: a REJECTED story sent back for revision goes to PRODUCING and onto
+ * the writer's stage at once. */
+int bb_handoff_to(struct bb *b, const struct bb_lock *lk, int to, const char *stage,
+                  const json_t *patch, const char *reason, char **cause);
 int bb_take(struct bb *b, const char *stage, enum bb_status st, int ttl_ms, struct bb_lock *lk,
             struct bb_item **item, char **cause);
 /* Items waiting on a stage. */
@@ -137,12 +154,21 @@ int bb_stage_len(struct bb *b, const char *stage, long *n, char **cause);
  * Releases lk when given. *now (may be NULL) receives the status it ended in. */
 int bb_fail(struct bb *b, const char *id, const struct bb_lock *lk, const char *reason,
             int max_attempts, int *now, char **cause);
+/* bb_fail() that also merges patch (may be NULL) into the body in the same step. */
+int bb_fail_with(struct bb *b, const char *id, const struct bb_lock *lk, const char *reason,
+                 int max_attempts, const json_t *patch, int *now, char **cause);
 
 /* Takes back up to scan of the oldest items in working status st whose lock has expired
  * (their claimer died or hung): each counts a failed attempt as bb_fail() does, with the
  * reason "its claimer lost the lock". *n (may be NULL) receives how many were taken back.
  * BB_REFUSED for a status that cannot fail. */
 int bb_reclaim(struct bb *b, enum bb_status st, int max_attempts, int scan, int *n, char **cause);
+
+/* Locks the oldest item of status st that nobody holds, for ttl_ms, without moving it, and
+ * returns it (*item may be NULL to skip reading): BB_OK, or BB_NONE when every one is held or
+ * there is none. One round trip for bb_query + bb_lock_acquire + bb_read. */
+int bb_lock_first(struct bb *b, enum bb_status st, int ttl_ms, struct bb_lock *lk,
+                  struct bb_item **item, char **cause);
 
 /* Locks. acquire: BB_OK, BB_REFUSED when another holds it, BB_NONE without the item.
  * extend and release: BB_OK, or BB_REFUSED when the lock is no longer ours. */

@@ -211,6 +211,9 @@ struct bus_sub {
     char **channels;
     size_t nchannels;
     struct handler handlers[MSG_TYPE_COUNT + 1];
+    char *raw_channel; /* NULL: none */
+    bus_raw_handler raw_fn;
+    void *raw_ctx;
     int ping_interval_ms;
     bool started;
     pthread_t thread;
@@ -226,7 +229,7 @@ struct bus_sub {
     int64_t ping_sent_ms; /* monotonic time of the unanswered PING, 0 when none */
 
     /* Any thread. */
-    atomic_uint_fast64_t received, handled, unhandled, expired, invalid, disconnects;
+    atomic_uint_fast64_t received, handled, unhandled, expired, invalid, raw, disconnects;
 
     /* Guarded by mu; cv is signalled when generation grows. */
     pthread_mutex_t mu;
@@ -255,6 +258,7 @@ struct bus_sub *bus_sub_new(const struct redis_addr *addr, const struct rlink_op
     atomic_init(&s->unhandled, 0);
     atomic_init(&s->expired, 0);
     atomic_init(&s->invalid, 0);
+    atomic_init(&s->raw, 0);
     atomic_init(&s->disconnects, 0);
     if (pthread_mutex_init(&s->mu, NULL) != 0 || pthread_condattr_init(&ca) != 0 ||
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 || pthread_cond_init(&s->cv, &ca) != 0)
@@ -281,6 +285,7 @@ void bus_sub_free(struct bus_sub *s)
     for (size_t i = 0; i < s->nchannels; i++)
         free(s->channels[i]);
     free(s->channels);
+    free(s->raw_channel);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     /* The password lives in addr: do not leave it in freed memory. */
@@ -355,6 +360,25 @@ int bus_sub_on_other(struct bus_sub *s, bus_handler fn, void *ctx, char **cause)
     return 0;
 }
 
+int bus_sub_add_raw(struct bus_sub *s, const char *channel, bus_raw_handler fn, void *ctx,
+                    char **cause)
+{
+    if (s->raw_channel != NULL) {
+        *cause = xasprintf("the subscriber has a raw channel already (%s)", s->raw_channel);
+        return -1;
+    }
+    if (fn == NULL) {
+        *cause = xasprintf("a raw channel needs a handler");
+        return -1;
+    }
+    if (bus_sub_add_channel(s, channel, cause) == -1)
+        return -1;
+    s->raw_channel = xstrdup(channel);
+    s->raw_fn = fn;
+    s->raw_ctx = ctx;
+    return 0;
+}
+
 int bus_sub_set_ping_interval(struct bus_sub *s, int ms, char **cause)
 {
     if (not_started(s, cause) == -1)
@@ -405,6 +429,7 @@ void bus_sub_stats(struct bus_sub *s, struct bus_sub_stats *out)
     out->unhandled = atomic_load(&s->unhandled);
     out->expired = atomic_load(&s->expired);
     out->invalid = atomic_load(&s->invalid);
+    out->raw = atomic_load(&s->raw);
     out->disconnects = atomic_load(&s->disconnects);
     pthread_mutex_lock(&s->mu);
     out->subscriptions = s->generation;
@@ -577,6 +602,11 @@ static void sub_message(struct bus_sub *s, const char *channel, const char *text
     const struct handler *h;
 
     atomic_fetch_add(&s->received, 1);
+    if (s->raw_channel != NULL && strcmp(channel, s->raw_channel) == 0) {
+        atomic_fetch_add(&s->raw, 1);
+        s->raw_fn(text, len, s->raw_ctx);
+        return;
+    }
     m = msg_decode(text, len, &cause);
     if (m == NULL) {
         atomic_fetch_add(&s->invalid, 1);

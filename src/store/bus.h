@@ -115,6 +115,12 @@ int bus_sub_add_agent(struct bus_sub *s, const char *agent_id, enum bus_tier tie
 int bus_sub_on(struct bus_sub *s, enum msg_type type, bus_handler fn, void *ctx, char **cause);
 /* The handler for messages of a type with no handler of its own. */
 int bus_sub_on_other(struct bus_sub *s, bus_handler fn, void *ctx, char **cause);
+/* A raw channel: subscribed like the others, but its payloads are not messages (msg_decode is
+ * not tried) and go, as published, to fn (text NUL-terminated, len its length). One raw channel per
+ * subscriber; on its thread. */
+typedef void (*bus_raw_handler)(const char *text, size_t len, void *ctx);
+int bus_sub_add_raw(struct bus_sub *s, const char *channel, bus_raw_handler fn, void *ctx,
+                    char **cause);
 /* How long the connection may stay silent before the subscriber sends a PING (default
  * 10000 ms); a PING unanswered for the command timeout counts as a lost connection. */
 int bus_sub_set_ping_interval(struct bus_sub *s, int ms, char **cause);
@@ -135,6 +141,7 @@ struct bus_sub_stats {
     uint64_t unhandled;     /* valid and fresh, but no handler for their type */
     uint64_t expired;       /* dropped: their TTL had passed (msg_expired) */
     uint64_t invalid;       /* dropped: not a message (msg_decode refused it) */
+    uint64_t raw;           /* payloads passed to the raw channel's handler */
     uint64_t subscriptions; /* times subscribed to all channels (the generation) */
     uint64_t disconnects;   /* connections lost after having been made */
     bool subscribed;        /* subscribed to all channels right now */

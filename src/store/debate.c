@@ -68,6 +68,7 @@ void debate_clear(struct debate *d)
         return;
     free(d->title);
     free(d->summary);
+    free(d->brief);
     free(d->reason);
     for (size_t i = 0; i < d->nvotes; i++)
         free(d->votes[i].reasoning);
@@ -214,6 +215,7 @@ static int debate_from_reply(const redisReply *x, int64_t now, struct debate *d)
     snprintf(d->id, sizeof d->id, "%s", hfield(h, "story"));
     d->title = xstrdup(hfield(h, "title"));
     d->summary = xstrdup(hfield(h, "summary"));
+    d->brief = xstrdup(hfield(h, "brief"));
     snprintf(d->by, sizeof d->by, "%s", hfield(h, "by"));
     d->opened_ms = strtoll(hfield(h, "opened"), NULL, 10);
     d->deadline_ms = strtoll(hfield(h, "deadline"), NULL, 10);
@@ -316,10 +318,11 @@ static void invite(struct rlink *l, const char *id, const char *title, const cha
 }
 
 int debate_open(struct rlink *l, const char *story_id, const char *title, const char *summary,
-                const struct debate_options *o, const char *by, bool *created, char **cause)
+                const char *brief, const struct debate_options *o, const char *by, bool *created,
+                char **cause)
 {
     char panel[16], quorum[16], threshold[32], deadline[16];
-    const char *argv[9];
+    const char *argv[10];
     redisReply *r;
     bool made;
 
@@ -341,7 +344,8 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
     argv[6] = threshold;
     argv[7] = deadline;
     argv[8] = by;
-    r = run(l, &lua_debate_open, 9, argv, cause);
+    argv[9] = brief != NULL ? brief : "";
+    r = run(l, &lua_debate_open, 10, argv, cause);
     if (r == NULL)
         return DEBATE_ERR;
     if (!reply_ok(r)) {

@@ -6,7 +6,7 @@
  *
  * Keys (docs/redis-keys.md), all written by the debate_*.lua scripts with the Redis server's
  * clock, so machines whose clocks disagree still agree on seats, deadlines and leases:
- *   nr:debate:<id>         hash: story, title, summary, by, opened, deadline, panel, quorum,
+ *   nr:debate:<id>         hash: story, title, summary, brief, by, opened, deadline, panel, quorum,
  *                          threshold, state (open | closed), lease, lease_until, and once
  *                          closed: outcome, score, reason, closed, closed_by
  *   nr:debate:<id>:votes   hash: agent -> {"vote", "confidence", "reasoning", "t"} (JSON)
@@ -89,8 +89,9 @@ struct debate_vote {
 };
 
 struct debate {
-    char id[NEWS_ID_MAX + 1];                  /* the story's id */
-    char *title, *summary;                     /* owned, "" when none */
+    char id[NEWS_ID_MAX + 1]; /* the story's id */
+    char *title, *summary;    /* owned, "" when none */
+    char *brief;              /* owned: the story's text the debaters argue over, "" when none */
     char by[REGISTRY_ID_MAX + 1];              /* who opened it */
     int64_t opened_ms, deadline_ms, closed_ms; /* closed_ms 0 while open */
     int panel, quorum;
@@ -119,9 +120,11 @@ json_t *debate_to_json(const struct debate *d);
  * that exists changes nothing (*created false), except that a debate closed as story_moved
  * (its story went away and came back) opens afresh, without its old seats and votes. A new
  * debate is announced with a DEBATE_INVITE message to the debater tier (best effort: pub/sub
- * may be missed). *created may be NULL. */
+ * may be missed). brief (may be NULL) is the story's text, kept with the debate so a debater
+ * has all it needs from its seat. *created may be NULL. */
 int debate_open(struct rlink *l, const char *story_id, const char *title, const char *summary,
-                const struct debate_options *o, const char *by, bool *created, char **cause);
+                const char *brief, const struct debate_options *o, const char *by, bool *created,
+                char **cause);
 
 /* Seats `agent` at the oldest open debate, not past its deadline, where it has no seat and no
  * vote and whose live seats are fewer than its panel. DEBATE_OK with *out filled (without

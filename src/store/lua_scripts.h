@@ -26,6 +26,7 @@ extern const struct lua_script lua_bb_lock;
 extern const struct lua_script lua_bb_query;
 extern const struct lua_script lua_bb_reclaim;
 extern const struct lua_script lua_bb_take;
+extern const struct lua_script lua_bb_lock_first;
 
 /* The operator's switches, each with its audit record (see control.c and each file's header). */
 extern const struct lua_script lua_bus_emergency;
@@ -50,6 +51,8 @@ extern const struct lua_script lua_registry_remove;
 extern const struct lua_script lua_cost_budget;
 extern const struct lua_script lua_cost_request;
 extern const struct lua_script lua_cost_stop;
+/* The response cache's lookup with its hit or miss count (see src/llm/cache.c). */
+extern const struct lua_script lua_llm_cache_get;
 
 /* Debates (see src/store/debate.c and each file's header). */
 extern const struct lua_script lua_debate_open;

@@ -501,6 +501,80 @@ static void test_stages_hand_on_and_take(void **state)
     free(cause);
 }
 
+/* A lock that lapsed writes nothing, even before anyone else took the item: a late hand-off
+ * after reclaim would otherwise queue a story that is back at the start. The guarded moves:
+ * complete_from only from its status, handoff_to moves and queues at once, fail_with records
+ * its patch with the failure. */
+static void test_lapsed_locks_and_guarded_moves(void **state)
+{
+    struct fx *f = *state;
+    struct bb_lock lk;
+    struct bb_item *it = NULL;
+    char *cause = NULL;
+    json_t *patch = json_pack("{s:s}", "verdict", "kept");
+    long waiting = -1;
+    int64_t deadline;
+    int now = -1;
+
+    write_ok(f->b, "g1", "guarded one");
+    assert_int_equal(bb_claim(f->b, BB_PENDING, BB_PROCESSING, 100, &lk, &cause), BB_OK);
+    deadline = clock_mono_ms() + 5000;
+    while (integer(f->l, "EXISTS %s", "nr:bb:lock:g1") == 1 && clock_mono_ms() < deadline)
+        clock_sleep_ms(10, NULL);
+    assert_int_equal(bb_handoff(f->b, &lk, "qa", NULL, "late", &cause), BB_REFUSED);
+    assert_non_null(strstr(cause, "lapsed"));
+    free(cause);
+    cause = NULL;
+    assert_int_equal(bb_complete(f->b, &lk, BB_DEBATING, NULL, &cause), BB_REFUSED);
+    free(cause);
+    cause = NULL;
+    assert_int_equal(bb_stage_len(f->b, "qa", &waiting, &cause), BB_OK);
+    assert_int_equal(waiting, 0);
+    assert_int_equal(status_of(f->b, "g1"), BB_PROCESSING);
+
+    /* complete_from: refused from another status, nothing written. */
+    assert_int_equal(bb_lock_acquire(f->b, "g1", 60000, &lk, &cause), BB_OK);
+    assert_int_equal(bb_complete_from(f->b, &lk, BB_DEBATING, BB_ARCHIVED, patch, "x", &cause),
+                     BB_REFUSED);
+    free(cause);
+    cause = NULL;
+    assert_int_equal(status_of(f->b, "g1"), BB_PROCESSING);
+    assert_int_equal(bb_complete_from(f->b, &lk, BB_PROCESSING, BB_DEBATING, patch, "on", &cause),
+                     BB_OK);
+
+    /* handoff_to: DEBATING cannot go to PRODUCING; CONSENSUS_REACHED can, onto a stage. */
+    assert_int_equal(bb_lock_acquire(f->b, "g1", 60000, &lk, &cause), BB_OK);
+    assert_int_equal(bb_handoff_to(f->b, &lk, BB_PRODUCING, "rewrite", NULL, "no", &cause),
+                     BB_REFUSED);
+    free(cause);
+    cause = NULL;
+    assert_int_equal(bb_complete(f->b, &lk, BB_CONSENSUS_REACHED, NULL, &cause), BB_OK);
+    assert_int_equal(bb_lock_acquire(f->b, "g1", 60000, &lk, &cause), BB_OK);
+    assert_int_equal(bb_handoff_to(f->b, &lk, BB_PRODUCING, "rewrite", NULL, "back", &cause),
+                     BB_OK);
+    assert_int_equal(status_of(f->b, "g1"), BB_PRODUCING);
+    assert_int_equal(bb_stage_len(f->b, "rewrite", &waiting, &cause), BB_OK);
+    assert_int_equal(waiting, 1);
+
+    /* A stale stage entry (handed to another stage since) is dropped by a take. */
+    assert_int_equal(bb_take(f->b, "rewrite", BB_PRODUCING, 60000, &lk, NULL, &cause), BB_OK);
+    assert_int_equal(bb_handoff(f->b, &lk, "qa", NULL, "to qa", &cause), BB_OK);
+    assert_int_equal(integer(f->l, "ZADD nr:bb:stage:rewrite 1 %s", "g1"), 1);
+    assert_int_equal(bb_take(f->b, "rewrite", BB_PRODUCING, 60000, &lk, NULL, &cause), BB_NONE);
+    assert_int_equal(bb_stage_len(f->b, "rewrite", &waiting, &cause), BB_OK);
+    assert_int_equal(waiting, 0);
+
+    /* fail_with: the patch and the failure together. */
+    assert_int_equal(bb_take(f->b, "qa", BB_PRODUCING, 60000, &lk, NULL, &cause), BB_OK);
+    assert_int_equal(bb_fail_with(f->b, "g1", &lk, "below the bar", 1, patch, &now, &cause), BB_OK);
+    assert_int_equal(now, BB_FAILED);
+    assert_int_equal(bb_read(f->b, "g1", &it, &cause), BB_OK);
+    assert_string_equal(json_string_value(json_object_get(it->body, "verdict")), "kept");
+    assert_string_equal(it->fail_reason, "below the bar");
+    bb_item_free(it);
+    json_decref(patch);
+}
+
 static void test_locks_and_fencing(void **state)
 {
     struct fx *f = *state;
@@ -770,6 +844,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals_write_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reclaim_after_claimer_died, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stages_hand_on_and_take, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lapsed_locks_and_guarded_moves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locks_and_fencing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_with_lock_releases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_merges, setup, teardown),

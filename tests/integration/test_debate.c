@@ -89,8 +89,8 @@ static void must_open(struct fx *f, const char *id, const struct debate_options 
     char *cause = NULL;
     bool created = !want_new;
 
-    if (debate_open(f->l, id, "A title", "A summary", o, "analyst-1", &created, &cause) !=
-        DEBATE_OK)
+    if (debate_open(f->l, id, "A title", "A summary", "The story.", o, "analyst-1", &created,
+                    &cause) != DEBATE_OK)
         fail_msg("debate_open %s: %s", id, cause);
     assert_true(created == want_new);
 }
@@ -195,11 +195,11 @@ static void test_open_idempotent(void **state)
 
     /* Bad input is refused with a reason, and nothing is written. */
     opts(&o, 3, 4, 1000);
-    assert_int_equal(debate_open(f->l, "s2", "t", "s", &o, "a", NULL, &cause), DEBATE_ERR);
+    assert_int_equal(debate_open(f->l, "s2", "t", "s", NULL, &o, "a", NULL, &cause), DEBATE_ERR);
     assert_non_null(strstr(cause, "quorum"));
     free(cause);
     opts(&o, 3, 2, 1000);
-    assert_int_equal(debate_open(f->l, "", "t", "s", &o, "a", NULL, &cause), DEBATE_ERR);
+    assert_int_equal(debate_open(f->l, "", "t", "s", NULL, &o, "a", NULL, &cause), DEBATE_ERR);
     free(cause);
     assert_int_equal(debate_get(f->l, "s2", &d, &cause), DEBATE_NONE);
     assert_int_equal(debate_close(f->l, "s1", "mod-1", "maybe", 0, "", &cause), DEBATE_ERR);

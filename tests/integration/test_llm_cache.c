@@ -4,8 +4,11 @@
  * differ only in white space share an entry while a different model, temperature, max_tokens,
  * JSON flag, provider kind or prompt does not; entries carry the TTL and expire; the hit rate
  * counts every lookup; a cache with TTL 0 stores nothing; a dead Redis never fails a call.
- * Also measures the hit rate of a sim run (a realistic mix of repeated screening calls) and
- * prints it.
+ * A lookup, hit or miss, is one round trip with its count; an entry that is not an answer is
+ * a miss and counted as one. The cost layer goes through the cache only for the task types of
+ * its policy (cache_task_types): the others neither look up nor store.
+ * Also measures the hit rate of a sim run (a realistic mix of repeated screening calls, all of
+ * them task types the default policy caches) and prints it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +17,8 @@
 #include <cmocka.h>
 
 #include "core/clock.h"
+#include "cost/cost.h"
+#include "cost/pricing.h"
 #include "llm/batch.h"
 #include "llm/cache.h"
 #include "llm/llm.h"
@@ -274,6 +279,143 @@ static void test_batch_through_cache(void **state)
         llm_batch_verdict_clear(&v[i]);
 }
 
+/* One round trip a lookup, the count included, for a miss and for a hit (the first lookup
+ * may load the script: NOSCRIPT and SCRIPT LOAD are extra round trips once per link). */
+static void test_lookup_one_round_trip(void **state)
+{
+    struct fx *f = *state;
+    struct llm_message m[1] = {{"user", "The bridge reopened on Sunday."}};
+    struct llm_message warm[1] = {{"user", "Loads the script."}};
+    struct llm_request req = request(m, 1), w = request(warm, 1);
+    struct llm_response r;
+    struct llm_cache_stats st;
+    char *cause = NULL;
+    long long before;
+
+    assert_int_equal(llm_cache_get(f->c, "sim", &w, &r, &cause), 0);
+    before = rlink_commands_sent();
+    assert_int_equal(llm_cache_get(f->c, "sim", &req, &r, &cause), 0);
+    assert_int_equal(rlink_commands_sent() - before, 1);
+    complete(f, &req, &r); /* a miss again, and the store */
+    assert_false(r.cached);
+    llm_response_clear(&r);
+    before = rlink_commands_sent();
+    assert_int_equal(llm_cache_get(f->c, "sim", &req, &r, &cause), 1);
+    assert_int_equal(rlink_commands_sent() - before, 1);
+    assert_true(r.cached);
+    llm_response_clear(&r);
+    assert_int_equal(llm_cache_stats(f->c, &st, &cause), 0);
+    assert_int_equal(st.hits, 1);
+    assert_int_equal(st.misses, 3);
+}
+
+/* A value that is not an answer (another writer, another format) is a miss, counted as one
+ * although the script saw a value, and the next store replaces it. */
+static void test_foreign_value_is_a_miss(void **state)
+{
+    struct fx *f = *state;
+    struct llm_message m[1] = {{"user", "Not an answer under this key."}};
+    struct llm_request req = request(m, 1);
+    char hex[LLM_CACHE_KEY_HEX];
+    struct llm_response r;
+    struct llm_cache_stats st;
+    char *cause = NULL;
+
+    llm_cache_key("sim", &req, hex);
+    freeReplyObject(test_must(f->l, "SET nr:llm:cache:%s {\"text\":1}", hex));
+    assert_int_equal(llm_cache_get(f->c, "sim", &req, &r, &cause), 0);
+    assert_int_equal(llm_cache_stats(f->c, &st, &cause), 0);
+    assert_int_equal(st.hits, 0);
+    assert_int_equal(st.misses, 1);
+    complete(f, &req, &r);
+    assert_false(r.cached);
+    llm_response_clear(&r);
+    complete(f, &req, &r);
+    assert_true(r.cached);
+    llm_response_clear(&r);
+    assert_int_equal(llm_cache_stats(f->c, &st, &cause), 0);
+    assert_int_equal(st.hits, 1);
+    assert_int_equal(st.misses, 2);
+}
+
+/* Two budgeted calls of task_type through c, with a prompt of their own (the key does not
+ * hold the task type): whether the second was a hit. */
+static bool second_cached(struct fx *f, struct cost *c, const char *task_type, int n)
+{
+    char text[128];
+    struct llm_message m[1] = {{"user", text}};
+    struct llm_request req = request(m, 1);
+    struct llm_response r;
+    struct budget_refusal ref;
+    char *cause = NULL;
+    bool cached = false;
+
+    snprintf(text, sizeof text, "The council approved budget %d on Tuesday.", n);
+    req.task_type = task_type;
+    for (int i = 0; i < 2; i++) {
+        if (cost_complete(c, f->sim, "item-1", &req, &r, &ref, NULL, &cause) != COST_OK)
+            fail_msg("%s", cause != NULL ? cause : ref.limit);
+        if (i == 0)
+            assert_false(r.cached);
+        cached = r.cached;
+        llm_response_clear(&r);
+    }
+    return cached;
+}
+
+static long long lookups(struct fx *f)
+{
+    struct llm_cache_stats st;
+    char *cause = NULL;
+
+    assert_int_equal(llm_cache_stats(f->c, &st, &cause), 0);
+    return st.hits + st.misses;
+}
+
+/* cost_complete() consults the cache only for the task types of its policy: the others pay
+ * no lookup (nothing counted) and leave nothing stored. */
+static void test_cost_policy(void **state)
+{
+    struct fx *f = *state;
+    struct pricing *p = pricing_default();
+    struct budget_options o = {.alert_ppm = 800000,
+                               .reservation_ttl_ms = 60000,
+                               .cache_task_types = " news_scout ,content_analysis"};
+    struct cost *c = cost_new(f->l, p, &o, "cache-policy-1");
+    struct cost *all;
+    redisReply *rep;
+
+    cost_set_cache(c, f->c);
+    assert_true(second_cached(f, c, "news_scout", 1));
+    assert_int_equal(lookups(f), 2);
+    assert_false(second_cached(f, c, "script_draft", 2));
+    assert_false(second_cached(f, c, NULL, 3));
+    assert_int_equal(lookups(f), 2);
+    rep = test_must(f->l, "KEYS nr:llm:cache:*%s", "");
+    assert_int_equal(rep->elements, 2); /* the news_scout answer and the stats */
+    freeReplyObject(rep);
+    cost_free(c);
+    /* "*" takes every task type, a request without one too; so does no policy at all. */
+    o.cache_task_types = "*";
+    all = cost_new(f->l, p, &o, "cache-policy-2");
+    cost_set_cache(all, f->c);
+    assert_true(second_cached(f, all, "script_draft", 4));
+    assert_true(second_cached(f, all, NULL, 5));
+    cost_free(all);
+    o.cache_task_types = NULL;
+    all = cost_new(f->l, p, &o, "cache-policy-3");
+    cost_set_cache(all, f->c);
+    assert_true(second_cached(f, all, "quality_assurance", 6));
+    cost_free(all);
+    /* "" takes none. */
+    o.cache_task_types = "";
+    c = cost_new(f->l, p, &o, "cache-policy-4");
+    cost_set_cache(c, f->c);
+    assert_false(second_cached(f, c, "topic_tagging", 7));
+    cost_free(c);
+    pricing_free(p);
+}
+
 /* A sim run's screening traffic: 6 scouts read 4 feeds that overlap (wire stories appear in
  * several feeds), each item is filtered, tagged and scouted once per agent that sees it, and
  * a second pass an hour later re-screens what is still on the feeds. The cache key includes the
@@ -293,6 +435,9 @@ static void test_sim_run_hit_rate(void **state)
     char *cause = NULL;
     int calls = 0;
 
+    /* The rate measured is the one the default policy gets: it caches all of these. */
+    for (size_t i = 0; i < sizeof tasks / sizeof tasks[0]; i++)
+        assert_true(llm_cache_wants(LLM_CACHE_TASK_TYPES_DEFAULT, tasks[i]));
     assert_int_equal(llm_cache_stats_reset(f->c, &cause), 0);
     for (int pass = 0; pass < 2; pass++)
         for (int agent = 0; agent < 6; agent++)
@@ -334,6 +479,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ttl_zero_stores_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redis_down_still_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_through_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lookup_one_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_value_is_a_miss, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cost_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sim_run_hit_rate, setup, teardown),
     };
 

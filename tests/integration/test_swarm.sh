@@ -52,4 +52,14 @@ done
 run 0 "$NR_BIN" ctl items --status REVIEWING --json
 if [ "$(jq 'if type == "array" then length else (.items | length) end' "$OUT")" -gt 0 ]; then ok; else bad "no story reached review"; fi
 
+# 4. --once with some roles only waits for the statuses those roles serve: analysts alone end
+# once nothing is PENDING or PROCESSING, with the debates left for another swarm.
+export NEWSROOM_DATA_DIR=$T/d2
+run 0 "$NR_BIN" ctl ingest "$SAMPLES"
+run 0 timeout 60 "$NR_BIN" swarm --roles analyst:2 --once
+run 0 "$NR_BIN" ctl items --status DEBATING --json
+if [ "$(jq 'if type == "array" then length else (.items | length) end' "$OUT")" -gt 0 ]; then ok; else bad "no story waits in DEBATING"; fi
+run 0 "$NR_BIN" ctl items --status PENDING --json
+if [ "$(jq 'if type == "array" then length else (.items | length) end' "$OUT")" = 0 ]; then ok; else bad "stories left PENDING"; fi
+
 finish

@@ -159,6 +159,35 @@ static void test_bad_files(void **state)
     expect_bad(f, "[general\n", at, NULL);
 }
 
+/* [providers] cache_task_types: a list of task words, "*" or nothing; a bad entry is refused
+ * at load with the key and the entry named. */
+static void test_cache_task_types(void **state)
+{
+    struct fx *f = *state;
+    struct config *c = config_new();
+    char *cause = NULL, at[600];
+
+    assert_string_equal(c->llm_cache_task_types,
+                        "news_scout,content_filter,topic_tagging,content_analysis");
+    test_write_file(f->path, "[providers]\ncache_task_types = news_scout, script_draft\n");
+    assert_int_equal(config_load_file(c, f->path, &cause), 0);
+    assert_string_equal(c->llm_cache_task_types, "news_scout, script_draft");
+    test_write_file(f->path, "[providers]\ncache_task_types = *\n");
+    assert_int_equal(config_load_file(c, f->path, &cause), 0);
+    assert_string_equal(c->llm_cache_task_types, "*");
+    test_write_file(f->path, "[providers]\ncache_task_types =\n");
+    assert_int_equal(config_load_file(c, f->path, &cause), 0);
+    assert_string_equal(c->llm_cache_task_types, "");
+    config_free(c);
+    snprintf(at, sizeof at, "%s:4:", f->path);
+    expect_bad(f, "[general]\nswarm_name = x\n[providers]\ncache_task_types = news_scout,QA\n",
+               "cache_task_types", "\"QA\"");
+    expect_bad(f, "[general]\nswarm_name = x\n[providers]\ncache_task_types = script-draft\n", at,
+               "\"script-draft\"");
+    expect_bad(f, "[general]\nswarm_name = x\n[providers]\ncache_task_types = a,,b\n", at,
+               "empty entry");
+}
+
 static void test_unreadable_files(void **state)
 {
     struct fx *f = *state;
@@ -392,6 +421,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_values_and_origins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_task_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_env, setup, teardown),

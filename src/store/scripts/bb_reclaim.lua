@@ -13,12 +13,15 @@ local out = {}
 local t = now_ms()
 -- Items waiting on a stage do not count toward scan, so a crowd of them never hides an
 -- expired claim behind them: page through the status until scan candidates were looked at.
-local looked, from, page = 0, 0, 64
-while looked < scan do
+-- Bounded all the same (at most 8 x scan items examined), so a crowd waiting behind a stalled
+-- stage never makes one call hold the server for long.
+local looked, from, page, examined = 0, 0, 64, 0
+while looked < scan and examined < scan * 8 do
   local ids = redis.call('ZRANGE', P .. 'st:' .. st, from, from + page - 1)
   if #ids == 0 then break end
   from = from + #ids
   for _, id in ipairs(ids) do
+    examined = examined + 1
     local key = P .. 'item:' .. id
     local f = redis.call('HMGET', key, 'section', 'stage')
     local sec, stage = f[1], f[2]

@@ -1,6 +1,7 @@
 -- Take the oldest item waiting on a stage (queued there by a handoff) that is still in the
 -- expected status and not locked, lock it and take it off the stage, atomically. Items that
--- left the status meanwhile (an operator moved them) are dropped from the stage.
+-- left the status meanwhile (an operator moved them), or were handed to another stage since,
+-- are dropped from the stage.
 -- ARGV: prefix, stage, status, actor, lock token, lock TTL in ms, how many of the oldest to
 --       look at, '1' to return the item too.
 -- Returns {1, id, fencing number, version[, the item's HGETALL]} or {0} when nothing waits.
@@ -8,8 +9,9 @@ local stage, st, by, token, ttl, scan = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV
 local skey = P .. 'stage:' .. stage
 for _, id in ipairs(redis.call('ZRANGE', skey, 0, tonumber(scan) - 1)) do
   local key = P .. 'item:' .. id
-  local cur = redis.call('HGET', key, 'status')
-  if cur ~= st then
+  local cur = redis.call('HMGET', key, 'status', 'stage')
+  -- Gone from the status, or handed to another stage since: a stale entry.
+  if cur[1] ~= st or cur[2] ~= stage then
     redis.call('ZREM', skey, id)
   elseif redis.call('EXISTS', P .. 'lock:' .. id) == 0 then
     local fence = redis.call('INCR', P .. 'fence')

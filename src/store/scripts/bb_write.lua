@@ -27,6 +27,7 @@ end
 redis.call('HSET', key, unpack(fields))
 redis.call('ZADD', P .. 'sec:' .. sec, t, id)
 redis.call('ZADD', P .. 'st:' .. st, t, id)
+wake(st)
 redis.call('HINCRBY', P .. 'counts', sec .. '/' .. st, 1)
 event({'k', 'write', 'id', id, 'from', '', 'to', st, 'sec', sec, 'v', 1, 'by', by, 'why', '',
        't', t})

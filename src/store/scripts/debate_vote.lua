@@ -18,4 +18,6 @@ end
 local v = cjson.encode({vote = ARGV[4], confidence = tonumber(ARGV[5]), reasoning = ARGV[6],
                         t = now_ms()})
 redis.call('HSET', key .. ':votes', agent, v)
-return {1, redis.call('HLEN', key .. ':votes')}
+local n = redis.call('HLEN', key .. ':votes')
+if n >= tonumber(redis.call('HGET', key, 'panel') or '0') then wake('debate_full') end
+return {1, n}

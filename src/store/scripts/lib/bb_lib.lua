@@ -13,6 +13,13 @@ local function event(fields)
   redis.call('XADD', P .. 'events', 'MAXLEN', '~', EVENTS_MAX, '*', unpack(fields))
 end
 
+-- The doorbell: tells idle agents (a swarm's subscriber on P .. 'wake') that work may wait
+-- for them: a status an item entered, 'stage:<name>', 'debate' or 'debate_full'. Nothing is
+-- kept; an agent that misses a ring finds the work at its next poll.
+local function wake(what)
+  redis.call('PUBLISH', P .. 'wake', what)
+end
+
 -- Why the caller may not write item id, or nil when it may. holder is "token:fence" of the
 -- caller's lock ('' for none), fence its fencing number ('' for none).
 local function check_holder(key, id, holder, fence)
@@ -50,6 +57,7 @@ local function move(key, id, from, sec, to, by, why, t, kind)
   redis.call('HSET', key, 'status', to, 'section', tosec, 'updated', t, 'by', by, 'reason', why)
   event({'k', kind, 'id', id, 'from', from, 'to', to, 'sec', tosec, 'v', v, 'by', by,
          'why', why, 't', t})
+  wake(to)
   return v, tosec
 end
 

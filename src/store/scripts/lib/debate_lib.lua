@@ -6,6 +6,12 @@ local D = P .. 'debate:'
 local OPEN = P .. 'debates:open'
 local CLOSED = P .. 'debates:closed'
 
+-- The blackboard's doorbell (see bb_lib.lua): 'debate' when one opens, 'debate_full' when its
+-- panel has voted.
+local function wake(what)
+  redis.call('PUBLISH', P .. 'bb:wake', what)
+end
+
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

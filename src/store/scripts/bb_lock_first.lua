@@ -1,0 +1,24 @@
+-- Lock the oldest item of a status that nobody holds, without moving it (work that needs
+-- the item to stay where it is until done: publishing, archiving), and return it: one round
+-- trip for what a query, a lock and a read would take three.
+-- ARGV: prefix, status, (unused), actor, lock token, lock TTL in ms, how many of the oldest to
+--       look at, '1' to return the item too.
+-- Returns {1, id, fencing number, version[, the item's HGETALL]} or {0} when every item of
+-- the status is held (or there is none).
+local st, by, token, ttl, scan = ARGV[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+for _, id in ipairs(redis.call('ZRANGE', P .. 'st:' .. st, 0, tonumber(scan) - 1)) do
+  local lockkey = P .. 'lock:' .. id
+  if redis.call('EXISTS', lockkey) == 0 then
+    local key = P .. 'item:' .. id
+    local fence = redis.call('INCR', P .. 'fence')
+    redis.call('SET', lockkey, token .. ':' .. fence, 'PX', ttl)
+    local t = now_ms()
+    local v = redis.call('HINCRBY', key, 'version', 1)
+    redis.call('HSET', key, 'fence', fence, 'owner', by, 'updated', t)
+    event({'k', 'lock', 'id', id, 'from', st, 'to', st,
+           'sec', redis.call('HGET', key, 'section'), 'v', v, 'by', by, 'why', 'locked', 't', t})
+    if ARGV[8] == '1' then return {1, id, fence, v, redis.call('HGETALL', key)} end
+    return {1, id, fence, v}
+  end
+end
+return {0}
