@@ -2,10 +2,11 @@
  * bench_cost.c - `newsroom bench cost`: dollars per published story. The same N wire stories
  * (one seed) go through the whole swarm twice on a private redis-server with the offline sim
  * provider at zero latency and --auto-approve: once as Newsroom runs (tiering: cheap models
- * screen, premium ones only finish; early stops by confidence; the response cache; batched
- * screening), once as the baseline with every call on PREMIUM and none of those savings
- * (swarm_options.baseline). Spend is the sum of the usage records of each run; the ratio of
- * the two costs per published story is set against the aim of 0.30.
+ * screen, premium ones only finish; early stops by confidence: revisions, the PREMIUM final
+ * of a draft already good enough, debates settled before their panel is full; the response
+ * cache; batched screening), once as the baseline with every call on PREMIUM and none of
+ * those savings (swarm_options.baseline). Spend is the sum of the usage records of each run;
+ * the ratio of the two costs per published story is set against the aim of 0.30.
  */
 #include "bench.h"
 
@@ -99,11 +100,11 @@ int bench_cost(int argc, char **argv)
         bench_env_stop(&env);
         return EXIT_UNREACHABLE;
     }
-    snprintf(figs[nfig].name, sizeof figs[nfig].name, "cost per published story");
-    figs[nfig].value = ours.per_story;
+    snprintf(figs[nfig].name, sizeof figs[nfig].name, "cost per 1000 published stories");
+    figs[nfig].value = ours.per_story * 1000;
     figs[nfig].unit = "$";
     figs[nfig].peer = "all PREMIUM, no savings";
-    figs[nfig].peer_value = base.per_story;
+    figs[nfig].peer_value = base.per_story * 1000;
     figs[nfig].ratio = ours.per_story / base.per_story;
     nfig++;
     snprintf(figs[nfig].name, sizeof figs[nfig].name, "model calls per story");

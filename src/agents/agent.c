@@ -306,6 +306,26 @@ void agent_release(struct agent_ctx *ctx, const struct bb_lock *lk)
     }
 }
 
+const char *agent_json_str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s != NULL ? s : "";
+}
+
+double agent_json_num(const json_t *o, const char *key, double def)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+
+void agent_free_state(struct agent_ctx *ctx, void *state)
+{
+    (void)ctx;
+    free(state);
+}
+
 void agent_give_back(struct agent_ctx *ctx, const struct bb_lock *lk, int to, const char *why)
 {
     char *cause = NULL;

@@ -145,6 +145,15 @@ void agent_fail_story(struct agent_ctx *ctx, const struct bb_lock *lk, const cha
 /* Releases a lock, logging (not returning) a failure. */
 void agent_release(struct agent_ctx *ctx, const struct bb_lock *lk);
 
+/* A role's reading of JSON (a model's answer, a story's body): the string at key, borrowed
+ * from o, or "" when it is missing or not a string; the number at key, or def. o may be
+ * NULL. */
+const char *agent_json_str(const json_t *o, const char *key);
+double agent_json_num(const json_t *o, const char *key, double def);
+/* The shutdown of a role whose state is one plain allocation (or NULL) and holds no claim
+ * between cycles: frees the state. */
+void agent_free_state(struct agent_ctx *ctx, void *state);
+
 struct swarm_options {
     struct redis_addr addr;        /* every agent makes its own link to it */
     struct rlink_options link;     /* client_name is set per agent */

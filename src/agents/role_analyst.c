@@ -45,13 +45,6 @@ static int analyst_init(struct agent_ctx *ctx, void **state, char **cause)
     return 0;
 }
 
-static double num(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-
-    return json_is_number(v) ? json_number_value(v) : 0;
-}
-
 static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
 {
     struct analyst *an = state;
@@ -110,9 +103,9 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
         return -1;
     }
     scores = json_object_get(ans, "scores");
-    nw = num(scores, "newsworthiness");
-    cred = num(scores, "credibility");
-    conf = num(ans, "confidence");
+    nw = agent_json_num(scores, "newsworthiness", 0);
+    cred = agent_json_num(scores, "credibility", 0);
+    conf = agent_json_num(ans, "confidence", 0);
     summary = json_string_value(json_object_get(ans, "summary"));
     cover = nw >= ANALYST_MIN_NEWSWORTHY && cred >= ANALYST_MIN_CREDIBILITY;
     if (cover)
@@ -130,6 +123,7 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
      * PENDING or PROCESSING), never a DEBATING story without a debate. */
     if (cover) {
         debate_options_from(&dopt, ctx->cfg);
+        dopt.settle_early = agent_savings(ctx); /* the cost baseline hears every debater */
         if (debate_open(ctx->link, lk.id, title_copy, summary ? summary : "", content_copy, &dopt,
                         ctx->id, NULL, cause) != DEBATE_OK) {
             agent_give_back(ctx, &lk, BB_PENDING, "analyst could not open its debate");
@@ -157,12 +151,6 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     return 1;
 }
 
-static void analyst_shutdown(struct agent_ctx *ctx, void *state)
-{
-    (void)ctx;
-    free(state); /* no claim outlives a cycle */
-}
-
 const struct agent_role role_analyst = {
     .name = "analyst",
     .tier = LLM_BALANCED,
@@ -171,5 +159,5 @@ const struct agent_role role_analyst = {
     .wake = {"PENDING", NULL},
     .init = analyst_init,
     .cycle = analyst_cycle,
-    .shutdown = analyst_shutdown,
+    .shutdown = agent_free_state,
 };

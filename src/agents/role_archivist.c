@@ -240,12 +240,6 @@ static int archivist_cycle(struct agent_ctx *ctx, void *state, char **cause)
     return rc;
 }
 
-static void archivist_shutdown(struct agent_ctx *ctx, void *state)
-{
-    (void)ctx;
-    free(state); /* no lock outlives a cycle */
-}
-
 const struct agent_role role_archivist = {
     .name = "archivist",
     .tier = LLM_FAST,
@@ -254,5 +248,5 @@ const struct agent_role role_archivist = {
     .wake = {"REJECTED", "FAILED", NULL},
     .init = archivist_init,
     .cycle = archivist_cycle,
-    .shutdown = archivist_shutdown,
+    .shutdown = agent_free_state,
 };

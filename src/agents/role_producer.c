@@ -22,13 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *str(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-
-    return s != NULL ? s : "";
-}
-
 static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
 {
     struct storyboard_options so;
@@ -51,12 +44,12 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
         *cause = xasprintf("story %s could not be read", lk.id);
         return -1;
     }
-    final = str(json_object_get(item->body, "script"), "final");
+    final = agent_json_str(json_object_get(item->body, "script"), "final");
     storyboard_options_default(&so);
     so.words_per_minute = ctx->cfg->words_per_minute;
-    pkg = *final != '\0'
-              ? storyboard_build(final, str(item->body, "title"), str(item->body, "source"), &so)
-              : NULL;
+    pkg = *final != '\0' ? storyboard_build(final, agent_json_str(item->body, "title"),
+                                            agent_json_str(item->body, "source"), &so)
+                         : NULL;
     bb_item_free(item);
     if (pkg == NULL) {
         agent_fail_story(ctx, &lk, "no final script to produce");

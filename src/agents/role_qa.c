@@ -51,20 +51,6 @@ static int qa_init(struct agent_ctx *ctx, void **state, char **cause)
     return 0;
 }
 
-static const char *str(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-
-    return s != NULL ? s : "";
-}
-
-static double num(const json_t *o, const char *key, double def)
-{
-    const json_t *v = json_object_get(o, key);
-
-    return json_is_number(v) ? json_number_value(v) : def;
-}
-
 /* Records the verdicts and fails the story at once (one attempt allowed), in one step. */
 static int qa_fail(struct agent_ctx *ctx, const struct bb_lock *lk, json_t *patch, const char *why,
                    char **cause)
@@ -106,7 +92,7 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
         return -1;
     }
     script = json_object_get(item->body, "script");
-    final = str(script, "final");
+    final = agent_json_str(script, "final");
     if (*final == '\0') {
         agent_fail_story(ctx, &lk, "handed to QA without a final script");
         *cause = xasprintf("%s: handed to QA without a final script", lk.id);
@@ -115,8 +101,8 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
     }
     round = (int)json_integer_value(json_object_get(script, "qa_reworks")) + 1;
     sys = xasprintf(qa_system, cfg->script_words_min, cfg->script_words_max);
-    user = xasprintf("Script:\n%s\n\nSources:\n%s\n\n%s", final, str(item->body, "title"),
-                     str(item->body, "content"));
+    user = xasprintf("Script:\n%s\n\nSources:\n%s\n\n%s", final,
+                     agent_json_str(item->body, "title"), agent_json_str(item->body, "content"));
     rc = agent_ask(ctx, lk.id, LLM_PREMIUM, "quality_assurance", sys, user, QA_TOKENS,
                    (uint64_t)round, &ans, &why);
     free(sys);
@@ -137,8 +123,8 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
         free(why);
         return 0;
     }
-    score = num(ans, "score", 0);
-    conf = num(ans, "confidence", -1);
+    score = agent_json_num(ans, "score", 0);
+    conf = agent_json_num(ans, "confidence", -1);
     issues = json_is_array(json_object_get(ans, "issues"))
                  ? json_deep_copy(json_object_get(ans, "issues"))
                  : json_array();
@@ -182,12 +168,6 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
     return rc;
 }
 
-static void qa_shutdown(struct agent_ctx *ctx, void *state)
-{
-    (void)ctx;
-    free(state); /* no claim outlives a cycle */
-}
-
 const struct agent_role role_qa = {
     .name = "qa",
     .tier = LLM_PREMIUM,
@@ -196,5 +176,5 @@ const struct agent_role role_qa = {
     .wake = {"stage:qa", NULL},
     .init = qa_init,
     .cycle = qa_cycle,
-    .shutdown = qa_shutdown,
+    .shutdown = agent_free_state,
 };

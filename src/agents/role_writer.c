@@ -14,10 +14,11 @@
  * below [cost] early_stop_low or above early_stop_high skips the revisions (more BALANCED
  * passes would not change the outcome; QA judges the final either way), and a revision that
  * gains less than revision_min_improvement ends them; each stop is recorded with
- * early_stop_record() and in the script. A rework is one PREMIUM revision of the final that
- * answers the last QA verdict's issues ("qa_rework") or the reviewer's note
- * ("reviewer_note", which also restarts the QA rounds). The script goes to "qa" with the
- * whole body field "script".
+ * early_stop_record() and in the script. A draft above early_stop_high is also kept as the
+ * final without the PREMIUM pass (QA, on PREMIUM, still judges it). A rework is one PREMIUM
+ * revision of the final that answers the last QA verdict's issues ("qa_rework") or the
+ * reviewer's note ("reviewer_note", which also restarts the QA rounds). The script goes to
+ * "qa" with the whole body field "script".
  *
  * A halt or a deferred budget gives the story back without counting an attempt (a new one to
  * CONSENSUS_REACHED, a rework back onto "rewrite") and a deferral makes the writer wait; a
@@ -102,20 +103,6 @@ static int writer_init(struct agent_ctx *ctx, void **state, char **cause)
     return 0;
 }
 
-static const char *str(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-
-    return s != NULL ? s : "";
-}
-
-static double num(const json_t *o, const char *key, double def)
-{
-    const json_t *v = json_object_get(o, key);
-
-    return json_is_number(v) ? json_number_value(v) : def;
-}
-
 static double round3(double v)
 {
     return v < 0 ? -(double)(long long)(-v * 1000 + 0.5) / 1000
@@ -157,14 +144,14 @@ static int ask_script(struct job *j, enum llm_tier tier, const char *task_type, 
 
     if (rc != AGENT_ASK_OK)
         return rc;
-    s = str(ans, "script");
+    s = agent_json_str(ans, "script");
     if (*s == '\0') {
         json_decref(ans);
         *why = xasprintf("the %s answer had no script", task_type);
         return AGENT_ASK_FAILED;
     }
     *text = xstrdup(s);
-    *confidence = num(ans, "confidence", -1);
+    *confidence = agent_json_num(ans, "confidence", -1);
     json_decref(ans);
     return AGENT_ASK_OK;
 }
@@ -217,6 +204,22 @@ static json_t *stop_revisions(struct job *j, enum early_stop_decision d, double 
                      confidence, "calls_saved", calls_saved, "at", at);
 }
 
+/* Records that the PREMIUM final was not written: the draft was good enough (one call saved,
+ * estimated on the PREMIUM model with the final's prompt). */
+static void stop_final(struct job *j, double confidence, const char *system)
+{
+    struct agent_ctx *ctx = j->ctx;
+    const struct pricing_model *m = pricing_tier_model(ctx->pricing, LLM_PREMIUM);
+    int64_t each = pricing_cost(m, llm_estimate_tokens(system), WRITER_FINAL_TOKENS);
+    char *cause = NULL;
+
+    if (early_stop_record(ctx->link, ctx->id, j->lk.id, EARLY_STOP_GOOD_ENOUGH, confidence, 1, each,
+                          &cause) == -1) {
+        log_warn("%s: cannot record an early stop of %s: %s", ctx->id, j->lk.id, cause);
+        free(cause);
+    }
+}
+
 /* Hands the story to "qa" with body "script" (takes ownership of script). 1, or -1. */
 static int hand_to_qa(struct job *j, json_t *script, const char *reason, char **cause)
 {
@@ -239,7 +242,7 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
 {
     struct agent_ctx *ctx = j->ctx;
     const struct config *cfg = ctx->cfg;
-    const char *summary = str(json_object_get(item->body, "analysis"), "summary");
+    const char *summary = agent_json_str(json_object_get(item->body, "analysis"), "summary");
     struct early_stop_config es;
     struct script_metrics cur, m;
     enum early_stop_decision d;
@@ -315,8 +318,18 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
             cur = m;
     }
     sys = xasprintf(final_system, j->words_min, j->words_max, draft);
-    rc = ask_script(j, LLM_PREMIUM, "script_final", sys, WRITER_FINAL_TOKENS, 3, &final,
-                    &final_conf, &why);
+    if (d == EARLY_STOP_GOOD_ENOUGH) {
+        /* Good enough as drafted: the PREMIUM polish would not change the outcome, and QA (on
+         * PREMIUM) still judges it; below its bar it comes back for a PREMIUM rework. */
+        stop_final(j, conf, sys);
+        json_object_set_new(stop, "final", json_string("the draft, good enough as it was"));
+        final = xstrdup(draft);
+        final_conf = conf;
+        rc = AGENT_ASK_OK;
+    } else {
+        rc = ask_script(j, LLM_PREMIUM, "script_final", sys, WRITER_FINAL_TOKENS, 3, &final,
+                        &final_conf, &why);
+    }
     free(sys);
     if (rc != AGENT_ASK_OK) {
         free(draft);
@@ -369,7 +382,7 @@ static int rework(struct job *j, const struct bb_item *item, char **cause)
     double conf;
     int rc, number;
 
-    old = str(script, "final");
+    old = agent_json_str(script, "final");
     if (!json_is_object(script) || *old == '\0') {
         json_decref(script);
         agent_fail_story(ctx, &j->lk, "sent back for a rewrite without a final script");
@@ -380,15 +393,17 @@ static int rework(struct job *j, const struct bb_item *item, char **cause)
                !json_equal((json_t *)req, json_object_get(script, "answered_request"));
     if (reviewer) {
         type = "reviewer_note";
-        answered = xstrdup(str(req, "note"));
-        ask = xasprintf("A reviewer (%s) asked for changes: %s", str(req, "by"), answered);
+        answered = xstrdup(agent_json_str(req, "note"));
+        ask =
+            xasprintf("A reviewer (%s) asked for changes: %s", agent_json_str(req, "by"), answered);
     } else {
         const json_t *last = json_array_get(qa, json_array_size(qa) - 1);
 
         type = "qa_rework";
         answered = joined(json_object_get(last, "issues"));
-        ask = xasprintf("Quality assurance scored it %.1f of 10 and asked: %s",
-                        num(last, "score", 0), *answered ? answered : "a stronger script");
+        ask =
+            xasprintf("Quality assurance scored it %.1f of 10 and asked: %s",
+                      agent_json_num(last, "score", 0), *answered ? answered : "a stronger script");
     }
     sys = xasprintf(rework_system, j->words_min, j->words_max, ask, old);
     free(ask);
@@ -462,17 +477,12 @@ static int writer_cycle(struct agent_ctx *ctx, void *state, char **cause)
     }
     j.words_min = ctx->cfg->script_words_min;
     j.words_max = ctx->cfg->script_words_max;
-    j.sources = xasprintf("%s\n\n%s", str(item->body, "title"), str(item->body, "content"));
+    j.sources = xasprintf("%s\n\n%s", agent_json_str(item->body, "title"),
+                          agent_json_str(item->body, "content"));
     rc = again ? rework(&j, item, cause) : write_new(&j, item, cause);
     free(j.sources);
     bb_item_free(item);
     return rc;
-}
-
-static void writer_shutdown(struct agent_ctx *ctx, void *state)
-{
-    (void)ctx;
-    free(state); /* no claim outlives a cycle */
 }
 
 const struct agent_role role_writer = {
@@ -483,5 +493,5 @@ const struct agent_role role_writer = {
     .wake = {"CONSENSUS_REACHED", "stage:rewrite", NULL},
     .init = writer_init,
     .cycle = writer_cycle,
-    .shutdown = writer_shutdown,
+    .shutdown = agent_free_state,
 };

@@ -183,15 +183,6 @@ static void fill_args(struct script_args *a, const struct budget_options *o, con
     a->argv[24] = USAGE_MAXLEN_STR;
 }
 
-static const char *elem_str(const redisReply *r, size_t i)
-{
-    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
-        return "";
-    if (r->element[i]->type == REDIS_REPLY_STRING || r->element[i]->type == REDIS_REPLY_STATUS)
-        return r->element[i]->str;
-    return "";
-}
-
 int budget_reserve(struct rlink *l, const struct budget_options *o, int64_t now_ms,
                    const char *agent, const char *task, int64_t amount, char id[BUDGET_ID_MAX],
                    struct budget_refusal *refusal, char **cause)
@@ -216,16 +207,16 @@ int budget_reserve(struct rlink *l, const struct budget_options *o, int64_t now_
         return -1;
     }
     if (reply_int(r->element[0]) == 1) {
-        snprintf(id, BUDGET_ID_MAX, "%s", elem_str(r, 1));
+        snprintf(id, BUDGET_ID_MAX, "%s", rlink_reply_str(r, 1));
         rc = 0;
     } else {
         memset(refusal, 0, sizeof *refusal);
-        snprintf(refusal->limit, sizeof refusal->limit, "%s", elem_str(r, 1));
-        snprintf(refusal->window, sizeof refusal->window, "%s", elem_str(r, 2));
-        refusal->cap = strtoll(elem_str(r, 3), NULL, 10);
-        refusal->used = strtoll(elem_str(r, 4), NULL, 10);
+        snprintf(refusal->limit, sizeof refusal->limit, "%s", rlink_reply_str(r, 1));
+        snprintf(refusal->window, sizeof refusal->window, "%s", rlink_reply_str(r, 2));
+        refusal->cap = strtoll(rlink_reply_str(r, 3), NULL, 10);
+        refusal->used = strtoll(rlink_reply_str(r, 4), NULL, 10);
         refusal->amount = amount;
-        snprintf(refusal->request_id, sizeof refusal->request_id, "%s", elem_str(r, 5));
+        snprintf(refusal->request_id, sizeof refusal->request_id, "%s", rlink_reply_str(r, 5));
         id[0] = '\0';
         rc = 1;
     }
@@ -288,7 +279,7 @@ int budget_commit(struct rlink *l, const struct budget_options *o, int64_t now_m
         rc = 1;
     } else {
         for (size_t i = 1; i < r->elements; i++) {
-            publish_alert(l, u->agent, elem_str(r, i));
+            publish_alert(l, u->agent, rlink_reply_str(r, i));
             if (alerts != NULL)
                 (*alerts)++;
         }
@@ -527,7 +518,7 @@ static int decide(struct rlink *l, const char *op, const char *id, int64_t amoun
     if (r == NULL)
         return -1;
     if (granted != NULL)
-        *granted = strtoll(elem_str(r, 1), NULL, 10);
+        *granted = strtoll(rlink_reply_str(r, 1), NULL, 10);
     freeReplyObject(r);
     return 0;
 }

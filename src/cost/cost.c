@@ -85,34 +85,6 @@ int64_t cost_estimate(const struct pricing *p, const struct llm_request *req)
     return pricing_cost(cost_model_for(p, req), tokens, req->max_tokens > 0 ? req->max_tokens : 0);
 }
 
-/* A call through the cache: a hit, or the provider with retries and the answer stored. */
-static int cached_call(struct cost *c, struct llm_provider *provider, const struct llm_request *req,
-                       struct llm_response *resp, struct llm_error *err, char **cause)
-{
-    const char *kind = llm_provider_kind(provider);
-    char *why = NULL;
-    int rc;
-
-    if (llm_cache_get(c->cache, kind, req, resp, &why) == 1) {
-        if (err != NULL) {
-            memset(err, 0, sizeof *err);
-            err->retry_after_ms = -1;
-        }
-        return 0;
-    }
-    if (why != NULL) {
-        log_debug("llm cache lookup: %s", why);
-        free(why);
-        why = NULL;
-    }
-    rc = llm_complete_retry(provider, req, resp, err, COST_ATTEMPTS, COST_MAX_WAIT_MS, cause);
-    if (rc == 0 && llm_cache_put(c->cache, kind, req, resp, &why) == -1) {
-        log_debug("llm cache store: %s", why);
-        free(why);
-    }
-    return rc;
-}
-
 int cost_complete(struct cost *c, struct llm_provider *provider, const char *task,
                   const struct llm_request *req, struct llm_response *resp,
                   struct budget_refusal *refusal, struct llm_error *err, char **cause)
@@ -133,9 +105,8 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
     memset(resp, 0, sizeof *resp);
     /* Only task types whose prompts come back are worth a lookup and a store; a miss is asked
      * with the same retries as any call. */
-    rc = c->cache != NULL && llm_cache_wants(c->cache_task_types, req->task_type)
-             ? cached_call(c, provider, req, resp, err, cause)
-             : llm_complete_retry(provider, req, resp, err, COST_ATTEMPTS, COST_MAX_WAIT_MS, cause);
+    rc = llm_complete_cached(llm_cache_wants(c->cache_task_types, req->task_type) ? c->cache : NULL,
+                             provider, req, resp, err, COST_ATTEMPTS, COST_MAX_WAIT_MS, cause);
     if (rc == -1) {
         if (budget_release(c->l, &c->o, clock_wall_ms(), id, &why) == -1)
             free(why); /* the reservation lapses by itself after its TTL */

@@ -157,7 +157,7 @@ int llm_batch_screen(struct llm_provider *p, struct llm_cache *cache,
     req.task_type = task_type;
     /* About 120 tokens a verdict, as a single screening answer takes. */
     req.max_tokens = 64 + 160 * (int)n;
-    rc = llm_complete_cached(cache, p, &req, total, err, cause);
+    rc = llm_complete_cached(cache, p, &req, total, err, 1, 0, cause);
     free(sys);
     free(user);
     if (rc == -1)

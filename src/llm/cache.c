@@ -214,14 +214,14 @@ int llm_cache_stats_reset(struct llm_cache *c, char **cause)
 
 int llm_complete_cached(struct llm_cache *cache, struct llm_provider *p,
                         const struct llm_request *req, struct llm_response *resp,
-                        struct llm_error *err, char **cause)
+                        struct llm_error *err, int max_attempts, int64_t max_wait_ms, char **cause)
 {
     const char *kind = llm_provider_kind(p);
     char *why = NULL;
     int rc;
 
     if (cache == NULL)
-        return llm_complete(p, req, resp, err, cause);
+        return llm_complete_retry(p, req, resp, err, max_attempts, max_wait_ms, cause);
     if (llm_cache_get(cache, kind, req, resp, &why) == 1) {
         if (err != NULL) {
             memset(err, 0, sizeof *err);
@@ -234,7 +234,7 @@ int llm_complete_cached(struct llm_cache *cache, struct llm_provider *p,
         free(why);
         why = NULL;
     }
-    rc = llm_complete(p, req, resp, err, cause);
+    rc = llm_complete_retry(p, req, resp, err, max_attempts, max_wait_ms, cause);
     if (rc == 0 && llm_cache_put(cache, kind, req, resp, &why) == -1) {
         log_debug("llm cache store: %s", why);
         free(why);

@@ -71,12 +71,14 @@ bool llm_cache_wants(const char *list, const char *task_type);
  * it). */
 int llm_cache_task_types_check(const char *list, char **why);
 
-/* llm_complete() through the cache: a hit answers at once; a miss asks p and stores a
- * successful answer. cache may be NULL (plain llm_complete()). Errors as llm_complete(); a
- * Redis failure alone never makes it fail. Every request goes through the cache: the policy by
- * task type is the caller's (cost_complete() asks llm_cache_wants()). */
+/* llm_complete_retry() through the cache: a hit answers at once; a miss asks p, with up to
+ * max_attempts calls waiting at most max_wait_ms in all between them (1 attempt: no retry,
+ * plain llm_complete()), and stores a successful answer. cache may be NULL (no lookup, no
+ * store). Errors as llm_complete_retry(); a Redis failure alone never makes it fail. Every
+ * request goes through the cache: the policy by task type is the caller's (cost_complete()
+ * asks llm_cache_wants() and passes NULL for the task types it does not cache). */
 int llm_complete_cached(struct llm_cache *cache, struct llm_provider *p,
                         const struct llm_request *req, struct llm_response *resp,
-                        struct llm_error *err, char **cause);
+                        struct llm_error *err, int max_attempts, int64_t max_wait_ms, char **cause);
 
 #endif

@@ -83,26 +83,6 @@ const char *bb_actor(const struct bb *b)
     return b->actor;
 }
 
-static const char *str_at(const redisReply *r, size_t i)
-{
-    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
-        return "";
-    if (r->element[i]->type == REDIS_REPLY_STRING || r->element[i]->type == REDIS_REPLY_STATUS)
-        return r->element[i]->str;
-    return "";
-}
-
-static long long int_at(const redisReply *r, size_t i)
-{
-    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
-        return 0;
-    if (r->element[i]->type == REDIS_REPLY_INTEGER)
-        return r->element[i]->integer;
-    if (r->element[i]->type == REDIS_REPLY_STRING)
-        return strtoll(r->element[i]->str, NULL, 10);
-    return 0;
-}
-
 /* "2026-11-28T16:40:00Z" for a time in ms. */
 static void iso_time(int64_t ms, char *buf, size_t size)
 {
@@ -118,11 +98,11 @@ static char *refusal(const redisReply *r)
 {
     char when[32] = "";
 
-    if (str_at(r, 2)[0] == '\0')
-        return xasprintf("%s", str_at(r, 1));
-    iso_time(int_at(r, 4), when, sizeof when);
-    return xasprintf("%s (it is %s; last changed by %s at %s)", str_at(r, 1), str_at(r, 2),
-                     str_at(r, 3), when);
+    if (rlink_reply_str(r, 2)[0] == '\0')
+        return xasprintf("%s", rlink_reply_str(r, 1));
+    iso_time(rlink_reply_int(r, 4), when, sizeof when);
+    return xasprintf("%s (it is %s; last changed by %s at %s)", rlink_reply_str(r, 1),
+                     rlink_reply_str(r, 2), rlink_reply_str(r, 3), when);
 }
 
 /* Turns a script reply into a return code; a refusal's reason goes to *cause. */
@@ -135,9 +115,9 @@ static int verdict(redisReply *r, char **cause)
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
         *cause = xasprintf("unexpected reply from a blackboard script");
         rc = BB_ERR;
-    } else if (int_at(r, 0) == 0) {
+    } else if (rlink_reply_int(r, 0) == 0) {
         *cause = refusal(r);
-        rc = strncmp(str_at(r, 1), "no item ", 8) == 0 ? BB_NONE : BB_REFUSED;
+        rc = strncmp(rlink_reply_str(r, 1), "no item ", 8) == 0 ? BB_NONE : BB_REFUSED;
     } else {
         rc = BB_OK;
     }
@@ -180,10 +160,11 @@ int bb_write(struct bb *b, const struct news_item *it, const json_t *extra, enum
     r = run(b, &lua_bb_write, &a, cause);
     if (r == NULL)
         return BB_ERR;
-    if (int_at(r, 0) == 2 || int_at(r, 0) == 3) {
-        snprintf(existing_id, NEWS_ID_MAX + 1, "%s", str_at(r, 1));
-        *cause = int_at(r, 0) == 2 ? xasprintf("duplicate of %s (same content hash)", existing_id)
-                                   : xasprintf("item %s already exists", existing_id);
+    if (rlink_reply_int(r, 0) == 2 || rlink_reply_int(r, 0) == 3) {
+        snprintf(existing_id, NEWS_ID_MAX + 1, "%s", rlink_reply_str(r, 1));
+        *cause = rlink_reply_int(r, 0) == 2
+                     ? xasprintf("duplicate of %s (same content hash)", existing_id)
+                     : xasprintf("item %s already exists", existing_id);
         rc = BB_DUPLICATE;
     } else {
         rc = verdict(r, cause);
@@ -379,7 +360,7 @@ static int transition_run(struct bb *b, struct args *a, int *now, char **cause)
     int rc = verdict(r, cause);
 
     if (rc == BB_OK && now != NULL)
-        *now = bb_status_parse(str_at(r, 3));
+        *now = bb_status_parse(rlink_reply_str(r, 3));
     if (r != NULL)
         freeReplyObject(r);
     return rc;
@@ -619,8 +600,8 @@ static int take_run(struct bb *b, const struct lua_script *script, const char *f
     r = run(b, script, &a, cause);
     if (r == NULL)
         return BB_ERR;
-    if (int_at(r, 0) == 1) {
-        fill_lock(lk, str_at(r, 1), token, int_at(r, 2));
+    if (rlink_reply_int(r, 0) == 1) {
+        fill_lock(lk, rlink_reply_str(r, 1), token, rlink_reply_int(r, 2));
         if (item != NULL && r->elements > 4 && r->element[4]->type == REDIS_REPLY_ARRAY)
             *item = item_from_hash(r->element[4]);
         rc = BB_OK;
@@ -695,13 +676,13 @@ int bb_lock_acquire(struct bb *b, const char *id, int ttl_ms, struct bb_lock *lk
     r = run(b, &lua_bb_lock, &a, cause);
     if (r == NULL)
         return BB_ERR;
-    if (int_at(r, 0) == 1) {
-        fill_lock(lk, id, token, int_at(r, 1));
+    if (rlink_reply_int(r, 0) == 1) {
+        fill_lock(lk, id, token, rlink_reply_int(r, 1));
         rc = BB_OK;
     } else {
-        rc = strcmp(str_at(r, 1), "busy") == 0 ? BB_REFUSED : BB_NONE;
+        rc = strcmp(rlink_reply_str(r, 1), "busy") == 0 ? BB_REFUSED : BB_NONE;
         *cause = rc == BB_REFUSED ? xasprintf("%s is locked by another holder", id)
-                                  : xasprintf("%s", str_at(r, 1));
+                                  : xasprintf("%s", rlink_reply_str(r, 1));
     }
     freeReplyObject(r);
     return rc;
@@ -780,7 +761,7 @@ int bb_query(struct bb *b, int section, int status, const char *after, size_t li
     r = run(b, &lua_bb_query, &a, cause);
     if (r == NULL)
         return strncmp(*cause, "bad cursor", 10) == 0 ? BB_REFUSED : BB_ERR;
-    snprintf(next, BB_CURSOR_MAX + 1, "%s", str_at(r, 0));
+    snprintf(next, BB_CURSOR_MAX + 1, "%s", rlink_reply_str(r, 0));
     *items = xcalloc(r->elements, sizeof **items);
     for (size_t i = 1; i < r->elements; i++)
         (*items)[(*n)++] = item_from_hash(r->element[i]);

@@ -52,6 +52,7 @@ void debate_options_default(struct debate_options *o)
     o->quorum = 2;
     o->threshold = 0.6;
     o->deadline_ms = 60000;
+    o->settle_early = true;
 }
 
 void debate_options_from(struct debate_options *o, const struct config *c)
@@ -60,6 +61,7 @@ void debate_options_from(struct debate_options *o, const struct config *c)
     o->quorum = c->debate_quorum < c->debate_panel ? c->debate_quorum : c->debate_panel;
     o->threshold = (double)c->debate_threshold_ppm / 1e6;
     o->deadline_ms = c->debate_deadline_s * 1000;
+    o->settle_early = true;
 }
 
 void debate_clear(struct debate *d)
@@ -142,34 +144,6 @@ static bool reply_ok(const redisReply *r)
            r->element[0]->type == REDIS_REPLY_INTEGER;
 }
 
-static const char *str_at(const redisReply *r, size_t i)
-{
-    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements ||
-        (r->element[i]->type != REDIS_REPLY_STRING && r->element[i]->type != REDIS_REPLY_STATUS))
-        return "";
-    return r->element[i]->str;
-}
-
-static long long int_at(const redisReply *r, size_t i)
-{
-    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
-        return 0;
-    if (r->element[i]->type == REDIS_REPLY_INTEGER)
-        return r->element[i]->integer;
-    if (r->element[i]->type == REDIS_REPLY_STRING)
-        return strtoll(r->element[i]->str, NULL, 10);
-    return 0;
-}
-
-static const char *hfield(const redisReply *h, const char *name)
-{
-    for (size_t i = 0; i + 1 < h->elements; i += 2)
-        if (h->element[i]->type == REDIS_REPLY_STRING &&
-            h->element[i + 1]->type == REDIS_REPLY_STRING && strcmp(h->element[i]->str, name) == 0)
-            return h->element[i + 1]->str;
-    return "";
-}
-
 static int cmp_vote(const void *a, const void *b)
 {
     const struct debate_vote *x = a, *y = b;
@@ -212,24 +186,24 @@ static int debate_from_reply(const redisReply *x, int64_t now, struct debate *d)
         return -1;
     h = x->element[0];
     votes = x->element[1];
-    snprintf(d->id, sizeof d->id, "%s", hfield(h, "story"));
-    d->title = xstrdup(hfield(h, "title"));
-    d->summary = xstrdup(hfield(h, "summary"));
-    d->brief = xstrdup(hfield(h, "brief"));
-    snprintf(d->by, sizeof d->by, "%s", hfield(h, "by"));
-    d->opened_ms = strtoll(hfield(h, "opened"), NULL, 10);
-    d->deadline_ms = strtoll(hfield(h, "deadline"), NULL, 10);
-    d->closed_ms = strtoll(hfield(h, "closed"), NULL, 10);
-    d->panel = (int)strtol(hfield(h, "panel"), NULL, 10);
-    d->quorum = (int)strtol(hfield(h, "quorum"), NULL, 10);
-    d->threshold = strtod(hfield(h, "threshold"), NULL);
-    d->open = strcmp(hfield(h, "state"), "open") == 0;
-    snprintf(d->outcome, sizeof d->outcome, "%s", hfield(h, "outcome"));
-    d->score = strtod(hfield(h, "score"), NULL);
-    d->reason = xstrdup(hfield(h, "reason"));
-    snprintf(d->closed_by, sizeof d->closed_by, "%s", hfield(h, "closed_by"));
-    snprintf(d->lease, sizeof d->lease, "%s", hfield(h, "lease"));
-    d->lease_until_ms = strtoll(hfield(h, "lease_until"), NULL, 10);
+    snprintf(d->id, sizeof d->id, "%s", rlink_reply_field(h, "story"));
+    d->title = xstrdup(rlink_reply_field(h, "title"));
+    d->summary = xstrdup(rlink_reply_field(h, "summary"));
+    d->brief = xstrdup(rlink_reply_field(h, "brief"));
+    snprintf(d->by, sizeof d->by, "%s", rlink_reply_field(h, "by"));
+    d->opened_ms = strtoll(rlink_reply_field(h, "opened"), NULL, 10);
+    d->deadline_ms = strtoll(rlink_reply_field(h, "deadline"), NULL, 10);
+    d->closed_ms = strtoll(rlink_reply_field(h, "closed"), NULL, 10);
+    d->panel = (int)strtol(rlink_reply_field(h, "panel"), NULL, 10);
+    d->quorum = (int)strtol(rlink_reply_field(h, "quorum"), NULL, 10);
+    d->threshold = strtod(rlink_reply_field(h, "threshold"), NULL);
+    d->open = strcmp(rlink_reply_field(h, "state"), "open") == 0;
+    snprintf(d->outcome, sizeof d->outcome, "%s", rlink_reply_field(h, "outcome"));
+    d->score = strtod(rlink_reply_field(h, "score"), NULL);
+    d->reason = xstrdup(rlink_reply_field(h, "reason"));
+    snprintf(d->closed_by, sizeof d->closed_by, "%s", rlink_reply_field(h, "closed_by"));
+    snprintf(d->lease, sizeof d->lease, "%s", rlink_reply_field(h, "lease"));
+    d->lease_until_ms = strtoll(rlink_reply_field(h, "lease_until"), NULL, 10);
     d->seats = (long)x->element[2]->integer;
     d->now_ms = now;
     if (votes->elements >= 2) {
@@ -255,7 +229,7 @@ static int one_from_reply(redisReply *r, const char *script, struct debate *out,
     if (!reply_ok(r)) {
         rc = DEBATE_ERR;
     } else if (r->element[0]->integer == 1) {
-        if (r->elements == 3 && debate_from_reply(r->element[2], int_at(r, 1), out) == 0)
+        if (r->elements == 3 && debate_from_reply(r->element[2], rlink_reply_int(r, 1), out) == 0)
             rc = DEBATE_OK;
         else
             rc = DEBATE_ERR;
@@ -274,6 +248,54 @@ static int id_valid(const char *what, const char *id, size_t max, char **cause)
         return -1;
     }
     return 0;
+}
+
+/* A reply {1, n} or {0, why} of a script that acts on one debate (freed here): DEBATE_OK with
+ * *n (n may be NULL), DEBATE_NONE when there is no such debate, DEBATE_REFUSED with why in
+ * *cause. */
+static int done_from_reply(redisReply *r, const char *script, long *n, char **cause)
+{
+    int rc;
+
+    if (r == NULL)
+        return DEBATE_ERR;
+    if (!reply_ok(r) || r->elements != 2) {
+        rc = DEBATE_ERR;
+        *cause = xasprintf("unexpected reply from %s.lua", script);
+    } else if (r->element[0]->integer == 1) {
+        rc = DEBATE_OK;
+        if (n != NULL)
+            *n = (long)rlink_reply_int(r, 1);
+    } else {
+        *cause = xstrdup(rlink_reply_str(r, 1));
+        rc = strncmp(*cause, "no debate ", 10) == 0 ? DEBATE_NONE : DEBATE_REFUSED;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+/* Seat or lease (script s, named script) for agent: the oldest open debate it may take, for
+ * ttl_ms, looking at DEBATE_SCAN of them; as one_from_reply(). */
+static int take_one(struct rlink *l, const struct lua_script *s, const char *script,
+                    const char *agent, int ttl_ms, struct debate *out, char **cause)
+{
+    char ttl[16], scan[16];
+    const char *argv[4] = {NR_PREFIX, agent, ttl, scan};
+
+    memset(out, 0, sizeof *out);
+    if (id_valid("agent id", agent, REGISTRY_ID_MAX, cause) == -1)
+        return DEBATE_ERR;
+    snprintf(ttl, sizeof ttl, "%d", ttl_ms > 0 ? ttl_ms : 1);
+    snprintf(scan, sizeof scan, "%d", DEBATE_SCAN);
+    return one_from_reply(run(l, s, 4, argv, cause), script, out, cause);
+}
+
+/* A vote's confidence within 0 to 1 (NaN: 0). */
+static double clamp01(double c)
+{
+    if (!(c >= 0))
+        return 0;
+    return c > 1 ? 1 : c;
 }
 
 static int options_valid(const struct debate_options *o, char **cause)
@@ -322,7 +344,7 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
                 char **cause)
 {
     char panel[16], quorum[16], threshold[32], deadline[16];
-    const char *argv[10];
+    const char *argv[11];
     redisReply *r;
     bool made;
 
@@ -345,7 +367,8 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
     argv[7] = deadline;
     argv[8] = by;
     argv[9] = brief != NULL ? brief : "";
-    r = run(l, &lua_debate_open, 10, argv, cause);
+    argv[10] = o->settle_early ? "1" : "0";
+    r = run(l, &lua_debate_open, 11, argv, cause);
     if (r == NULL)
         return DEBATE_ERR;
     if (!reply_ok(r)) {
@@ -355,7 +378,7 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
     }
     made = r->element[0]->integer == 1;
     if (made)
-        invite(l, story_id, argv[2], by, o, int_at(r, 2));
+        invite(l, story_id, argv[2], by, o, rlink_reply_int(r, 2));
     freeReplyObject(r);
     if (created != NULL)
         *created = made;
@@ -365,15 +388,7 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
 int debate_seat(struct rlink *l, const char *agent, int seat_ttl_ms, struct debate *out,
                 char **cause)
 {
-    char ttl[16], scan[16];
-    const char *argv[4] = {NR_PREFIX, agent, ttl, scan};
-
-    memset(out, 0, sizeof *out);
-    if (id_valid("agent id", agent, REGISTRY_ID_MAX, cause) == -1)
-        return DEBATE_ERR;
-    snprintf(ttl, sizeof ttl, "%d", seat_ttl_ms > 0 ? seat_ttl_ms : 1);
-    snprintf(scan, sizeof scan, "%d", DEBATE_SCAN);
-    return one_from_reply(run(l, &lua_debate_seat, 4, argv, cause), "debate_seat", out, cause);
+    return take_one(l, &lua_debate_seat, "debate_seat", agent, seat_ttl_ms, out, cause);
 }
 
 int debate_unseat(struct rlink *l, const char *id, const char *agent, char **cause)
@@ -398,9 +413,7 @@ int debate_vote(struct rlink *l, const char *id, const struct debate_vote *v, lo
 {
     char conf[32], *reasoning;
     const char *argv[6];
-    double c = v->confidence;
     redisReply *r;
-    int rc;
 
     if (id_valid("debate id", id, NEWS_ID_MAX, cause) == -1 ||
         id_valid("agent id", v->agent, REGISTRY_ID_MAX, cause) == -1)
@@ -410,11 +423,7 @@ int debate_vote(struct rlink *l, const char *id, const struct debate_vote *v, lo
                            v->agent);
         return DEBATE_ERR;
     }
-    if (!(c >= 0)) /* NaN too */
-        c = 0;
-    if (c > 1)
-        c = 1;
-    snprintf(conf, sizeof conf, "%.4f", c);
+    snprintf(conf, sizeof conf, "%.4f", clamp01(v->confidence));
     reasoning = xstrdup(v->reasoning != NULL ? v->reasoning : "");
     if (strlen(reasoning) > DEBATE_REASONING_MAX) {
         size_t cut = DEBATE_REASONING_MAX;
@@ -432,35 +441,13 @@ int debate_vote(struct rlink *l, const char *id, const struct debate_vote *v, lo
     argv[5] = reasoning;
     r = run(l, &lua_debate_vote, 6, argv, cause);
     free(reasoning);
-    if (r == NULL)
-        return DEBATE_ERR;
-    if (!reply_ok(r) || r->elements != 2) {
-        rc = DEBATE_ERR;
-        *cause = xasprintf("unexpected reply from debate_vote.lua");
-    } else if (r->element[0]->integer == 1) {
-        rc = DEBATE_OK;
-        if (nvotes != NULL)
-            *nvotes = (long)int_at(r, 1);
-    } else {
-        *cause = xstrdup(str_at(r, 1));
-        rc = strncmp(*cause, "no debate ", 10) == 0 ? DEBATE_NONE : DEBATE_REFUSED;
-    }
-    freeReplyObject(r);
-    return rc;
+    return done_from_reply(r, "debate_vote", nvotes, cause);
 }
 
 int debate_ready(struct rlink *l, const char *moderator, int lease_ms, struct debate *out,
                  char **cause)
 {
-    char lease[16], scan[16];
-    const char *argv[4] = {NR_PREFIX, moderator, lease, scan};
-
-    memset(out, 0, sizeof *out);
-    if (id_valid("agent id", moderator, REGISTRY_ID_MAX, cause) == -1)
-        return DEBATE_ERR;
-    snprintf(lease, sizeof lease, "%d", lease_ms > 0 ? lease_ms : 1);
-    snprintf(scan, sizeof scan, "%d", DEBATE_SCAN);
-    return one_from_reply(run(l, &lua_debate_ready, 4, argv, cause), "debate_ready", out, cause);
+    return take_one(l, &lua_debate_ready, "debate_ready", moderator, lease_ms, out, cause);
 }
 
 int debate_close(struct rlink *l, const char *id, const char *moderator, const char *outcome,
@@ -468,8 +455,6 @@ int debate_close(struct rlink *l, const char *id, const char *moderator, const c
 {
     char sc[32], keep[16], max[16];
     const char *argv[8];
-    redisReply *r;
-    int rc;
 
     if (id_valid("debate id", id, NEWS_ID_MAX, cause) == -1 ||
         id_valid("agent id", moderator, REGISTRY_ID_MAX, cause) == -1)
@@ -493,20 +478,7 @@ int debate_close(struct rlink *l, const char *id, const char *moderator, const c
     argv[5] = reason != NULL ? reason : "";
     argv[6] = keep;
     argv[7] = max;
-    r = run(l, &lua_debate_close, 8, argv, cause);
-    if (r == NULL)
-        return DEBATE_ERR;
-    if (!reply_ok(r) || r->elements != 2) {
-        rc = DEBATE_ERR;
-        *cause = xasprintf("unexpected reply from debate_close.lua");
-    } else if (r->element[0]->integer == 1) {
-        rc = DEBATE_OK;
-    } else {
-        *cause = xstrdup(str_at(r, 1));
-        rc = strncmp(*cause, "no debate ", 10) == 0 ? DEBATE_NONE : DEBATE_REFUSED;
-    }
-    freeReplyObject(r);
-    return rc;
+    return done_from_reply(run(l, &lua_debate_close, 8, argv, cause), "debate_close", NULL, cause);
 }
 
 int debate_get(struct rlink *l, const char *id, struct debate *out, char **cause)
@@ -526,7 +498,7 @@ int debate_get(struct rlink *l, const char *id, struct debate *out, char **cause
     } else if (r->element[0]->integer == 1) {
         if (r->elements == 3 && r->element[2]->type == REDIS_REPLY_ARRAY &&
             r->element[2]->elements == 1 &&
-            debate_from_reply(r->element[2]->element[0], int_at(r, 1), out) == 0)
+            debate_from_reply(r->element[2]->element[0], rlink_reply_int(r, 1), out) == 0)
             rc = DEBATE_OK;
         else
             rc = DEBATE_ERR;
@@ -560,7 +532,7 @@ int debate_list(struct rlink *l, bool open, size_t limit, struct debate **out, s
     if (list->elements > 0) {
         *out = xcalloc(list->elements, sizeof **out);
         for (size_t i = 0; i < list->elements; i++)
-            if (debate_from_reply(list->element[i], int_at(r, 1), &(*out)[*n]) == 0)
+            if (debate_from_reply(list->element[i], rlink_reply_int(r, 1), &(*out)[*n]) == 0)
                 (*n)++;
     }
     freeReplyObject(r);
@@ -577,12 +549,8 @@ void debate_consensus(const struct debate *d, struct consensus *out)
     out->quorum = d->quorum;
     out->panel = d->panel;
     for (size_t i = 0; i < d->nvotes; i++) {
-        double c = d->votes[i].confidence;
+        double c = clamp01(d->votes[i].confidence);
 
-        if (!(c >= 0))
-            c = 0;
-        if (c > 1)
-            c = 1;
         switch (d->votes[i].vote) {
         case DEBATE_FOR:
             out->n_for++;

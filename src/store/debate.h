@@ -1,8 +1,9 @@
 /*
  * debate.h - debates: a panel of debater agents argues whether a story (in DEBATING) should be
  * covered, each voting for, against or abstaining with a confidence and a reasoning, and a
- * moderator closes the debate with a consensus (or without one) once the panel has voted or
- * the deadline has passed. One debate per story; its id is the story's id.
+ * moderator closes the debate with a consensus (or without one) once the panel has voted, the
+ * votes cast settle it whatever the empty seats would vote (then no more debaters are seated),
+ * or the deadline has passed. One debate per story; its id is the story's id.
  *
  * Keys (docs/redis-keys.md), all written by the debate_*.lua scripts with the Redis server's
  * clock, so machines whose clocks disagree still agree on seats, deadlines and leases:
@@ -73,9 +74,13 @@ struct debate_options {
     int quorum;       /* votes needed for a consensus (1..panel) */
     double threshold; /* the weighted share of "for" a consensus needs (0..1) */
     int deadline_ms;  /* from opening: after it the debate closes with the votes it has */
+    /* Seat the quorum first and close as soon as the votes cast settle the outcome (an early
+     * stop: no call is made that could not change it); false seats the whole panel at once
+     * and waits for every vote (the cost baseline). */
+    bool settle_early;
 };
 
-/* panel 3, quorum 2, threshold 0.6, deadline 60 s. */
+/* panel 3, quorum 2, threshold 0.6, deadline 60 s, settling early. */
 void debate_options_default(struct debate_options *o);
 /* The [debate] keys of a configuration; a quorum above the panel counts as the panel. */
 void debate_options_from(struct debate_options *o, const struct config *c);

@@ -225,15 +225,6 @@ int registry_unregister(struct registry *r, char **cause)
     return 0;
 }
 
-static const char *hfield(const redisReply *h, const char *name)
-{
-    for (size_t i = 0; i + 1 < h->elements; i += 2)
-        if (h->element[i]->type == REDIS_REPLY_STRING &&
-            h->element[i + 1]->type == REDIS_REPLY_STRING && strcmp(h->element[i]->str, name) == 0)
-            return h->element[i + 1]->str;
-    return "";
-}
-
 /* One agent from {id, expires_ms, {field, value, ...}} at server time now. */
 static int agent_from_reply(const redisReply *x, int64_t now, struct registry_agent *a)
 {
@@ -246,16 +237,16 @@ static int agent_from_reply(const redisReply *x, int64_t now, struct registry_ag
     h = x->element[2];
     memset(a, 0, sizeof *a);
     snprintf(a->id, sizeof a->id, "%s", x->element[0]->str);
-    snprintf(a->role, sizeof a->role, "%s", hfield(h, "role"));
-    snprintf(a->tier, sizeof a->tier, "%s", hfield(h, "tier"));
-    snprintf(a->host, sizeof a->host, "%s", hfield(h, "host"));
-    snprintf(a->capabilities, sizeof a->capabilities, "%s", hfield(h, "capabilities"));
-    a->pid = strtol(hfield(h, "pid"), NULL, 10);
-    a->started_ms = strtoll(hfield(h, "started_ms"), NULL, 10);
-    a->heartbeat_ms = strtoll(hfield(h, "heartbeat_ms"), NULL, 10);
-    a->ttl_ms = (int)strtol(hfield(h, "ttl_ms"), NULL, 10);
+    snprintf(a->role, sizeof a->role, "%s", rlink_reply_field(h, "role"));
+    snprintf(a->tier, sizeof a->tier, "%s", rlink_reply_field(h, "tier"));
+    snprintf(a->host, sizeof a->host, "%s", rlink_reply_field(h, "host"));
+    snprintf(a->capabilities, sizeof a->capabilities, "%s", rlink_reply_field(h, "capabilities"));
+    a->pid = strtol(rlink_reply_field(h, "pid"), NULL, 10);
+    a->started_ms = strtoll(rlink_reply_field(h, "started_ms"), NULL, 10);
+    a->heartbeat_ms = strtoll(rlink_reply_field(h, "heartbeat_ms"), NULL, 10);
+    a->ttl_ms = (int)strtol(rlink_reply_field(h, "ttl_ms"), NULL, 10);
     a->expires_ms = x->element[1]->integer;
-    if (registry_status_parse(hfield(h, "status"), &a->status) == -1)
+    if (registry_status_parse(rlink_reply_field(h, "status"), &a->status) == -1)
         a->status = REGISTRY_IDLE;
     if (a->expires_ms <= now)
         a->status = REGISTRY_DEAD;

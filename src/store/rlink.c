@@ -337,6 +337,35 @@ static redisReply *evalsha(struct rlink *l, const struct lua_script *s, int nkey
     return r;
 }
 
+const char *rlink_reply_str(const redisReply *r, size_t i)
+{
+    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
+        return "";
+    if (r->element[i]->type == REDIS_REPLY_STRING || r->element[i]->type == REDIS_REPLY_STATUS)
+        return r->element[i]->str;
+    return "";
+}
+
+long long rlink_reply_int(const redisReply *r, size_t i)
+{
+    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
+        return 0;
+    if (r->element[i]->type == REDIS_REPLY_INTEGER)
+        return r->element[i]->integer;
+    if (r->element[i]->type == REDIS_REPLY_STRING)
+        return strtoll(r->element[i]->str, NULL, 10);
+    return 0;
+}
+
+const char *rlink_reply_field(const redisReply *h, const char *name)
+{
+    for (size_t i = 0; i + 1 < h->elements; i += 2)
+        if (h->element[i]->type == REDIS_REPLY_STRING &&
+            h->element[i + 1]->type == REDIS_REPLY_STRING && strcmp(h->element[i]->str, name) == 0)
+            return h->element[i + 1]->str;
+    return "";
+}
+
 redisReply *rlink_eval(struct rlink *l, const struct lua_script *script, int nkeys, int argc,
                        const char **argv, char **cause)
 {

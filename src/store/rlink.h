@@ -86,6 +86,17 @@ redisReply *rlink_command_argv(struct rlink *l, char **cause, int argc, const ch
 redisReply *rlink_eval(struct rlink *l, const struct lua_script *script, int nkeys, int argc,
                        const char **argv, char **cause);
 
+/* Reading replies (all borrowed from the reply): element i of array reply r as text (a
+ * string or status element), or "" when r is not an array, i is past its end or the element
+ * is of another type. */
+const char *rlink_reply_str(const redisReply *r, size_t i);
+/* Element i of array reply r as a number (an integer element, or a string in base 10), or
+ * 0. */
+long long rlink_reply_int(const redisReply *r, size_t i);
+/* The value of field name in a flat field/value array (HGETALL), or "" when it is not
+ * there. */
+const char *rlink_reply_field(const redisReply *h, const char *name);
+
 /* PING round trip in microseconds. */
 int rlink_ping(struct rlink *l, int64_t *latency_us, char **cause);
 /* Version, role and mode from INFO, and a PING latency. */

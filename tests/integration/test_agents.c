@@ -23,6 +23,7 @@
 #include "store/control.h"
 #include "store/registry.h"
 #include "store/rlink.h"
+#include "swarmenv.h"
 #include "testenv.h"
 
 #include <stdio.h>
@@ -45,8 +46,7 @@ static int setup(void **state)
     f->l = test_shared_link(DB, "test_agents");
     freeReplyObject(test_must(f->l, "FLUSHDB%s", ""));
     f->bb = bb_new(f->l, "test");
-    f->cfg = config_new();
-    f->pricing = pricing_default();
+    swarmenv_models(false, &f->cfg, &f->pricing);
     *state = f;
     return 0;
 }
@@ -65,36 +65,12 @@ static int teardown(void **state)
 
 static void options(struct fx *f, struct swarm_options *o, const char *roles, long stories)
 {
-    memset(o, 0, sizeof *o);
-    o->addr.transport = REDIS_UNIX;
-    snprintf(o->addr.path, sizeof o->addr.path, "%s", test_env("NEWSROOM_TEST_REDIS_SOCKET"));
-    snprintf(o->addr.password, sizeof o->addr.password, "%s",
-             test_env("NEWSROOM_TEST_REDIS_PASSWORD"));
-    o->addr.db = DB;
-    o->addr.db_set = true;
-    o->link = (struct rlink_options){.connect_timeout_ms = 2000,
-                                     .command_timeout_ms = 5000,
-                                     .reconnect_base_ms = 20,
-                                     .reconnect_max_ms = 200};
-    o->cfg = f->cfg;
-    o->pricing = f->pricing;
-    o->roles = roles;
-    o->wire = stories > 0;
-    o->wire_seed = 42;
-    o->wire_limit = stories;
-    o->heartbeat_ttl_ms = 5000;
+    swarmenv_options(o, DB, f->cfg, f->pricing, roles, stories, 42);
 }
 
 static long count_status(struct fx *f, int status)
 {
-    long counts[BB_SECTION_COUNT][BB_STATUS_COUNT], n = 0;
-    char *cause = NULL;
-
-    if (bb_counts(f->bb, counts, &cause) != BB_OK)
-        fail_msg("bb_counts: %s", cause);
-    for (int s = 0; s < BB_SECTION_COUNT; s++)
-        n += counts[s][status];
-    return n;
+    return swarmenv_count(f->bb, status);
 }
 
 static long usage_records(struct fx *f)
@@ -111,17 +87,6 @@ static bool drained(struct fx *f, struct swarm *s)
     return swarm_settled(s) && count_status(f, BB_PENDING) == 0 &&
            count_status(f, BB_PROCESSING) == 0;
 }
-
-/* Polls cond until it holds or secs pass. */
-#define AWAIT(secs, cond)                                                                          \
-    do {                                                                                           \
-        int64_t end_ = clock_mono_ms() + (secs)*1000;                                              \
-        while (!(cond)) {                                                                          \
-            if (clock_mono_ms() > end_)                                                            \
-                fail_msg("timed out after %ds waiting for %s", (int)(secs), #cond);                \
-            clock_sleep_ms(10, NULL);                                                              \
-        }                                                                                          \
-    } while (0)
 
 static void test_wire(void **state)
 {

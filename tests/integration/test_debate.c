@@ -22,6 +22,7 @@
 #include "store/debate.h"
 #include "store/news_item.h"
 #include "store/rlink.h"
+#include "swarmenv.h"
 #include "testenv.h"
 
 #include <stdio.h>
@@ -44,11 +45,7 @@ static int setup(void **state)
     f->l = test_shared_link(DB, "test_debate");
     freeReplyObject(test_must(f->l, "FLUSHDB%s", ""));
     f->bb = bb_new(f->l, "test");
-    f->cfg = config_new();
-    f->cfg->sim_latency_fast_ms = 0;
-    f->cfg->sim_latency_balanced_ms = 0;
-    f->cfg->sim_latency_premium_ms = 0;
-    f->pricing = pricing_default();
+    swarmenv_models(true, &f->cfg, &f->pricing);
     *state = f;
     return 0;
 }
@@ -64,17 +61,6 @@ static int teardown(void **state)
     free(f);
     return 0;
 }
-
-/* Polls cond until it holds or secs pass. */
-#define AWAIT(secs, cond)                                                                          \
-    do {                                                                                           \
-        int64_t end_ = clock_mono_ms() + (secs)*1000;                                              \
-        while (!(cond)) {                                                                          \
-            if (clock_mono_ms() > end_)                                                            \
-                fail_msg("timed out after %ds waiting for %s", (int)(secs), #cond);                \
-            clock_sleep_ms(10, NULL);                                                              \
-        }                                                                                          \
-    } while (0)
 
 static void opts(struct debate_options *o, int panel, int quorum, int deadline_ms)
 {
@@ -353,38 +339,49 @@ static void test_ready_lease_close(void **state)
     }
 }
 
+/* Votes that settle a debate before its panel is full close it early: two confident "for"
+ * votes of a panel of three can not be outweighed by a third, so no third debater is seated and
+ * the moderator may close it; a split stays open for the third seat. */
+static void test_decided_early(void **state)
+{
+    struct fx *f = *state;
+    struct debate_options o;
+    char id[NEWS_ID_MAX + 1], *why = NULL;
+    size_t n = 0;
+
+    opts(&o, 3, 2, 60000);
+    must_open(f, "sure", &o, true);
+    assert_int_equal(seat(f, "d1", 60000, id), DEBATE_OK);
+    assert_int_equal(seat(f, "d2", 60000, id), DEBATE_OK);
+    assert_int_equal(vote(f, "sure", "d1", DEBATE_FOR, 0.9, &why), DEBATE_OK);
+    /* One vote is below the quorum: not settled, not ready. */
+    assert_int_equal(ready(f, "m1", 1000, id, &n), DEBATE_NONE);
+    assert_int_equal(vote(f, "sure", "d2", DEBATE_FOR, 0.8, &why), DEBATE_OK);
+    /* 1.7 for: even a third "against" at full confidence leaves 1.7 / 2.7 = 0.63 >= 0.6. */
+    assert_int_equal(seat(f, "d3", 60000, id), DEBATE_NONE);
+    assert_int_equal(ready(f, "m1", 1000, id, &n), DEBATE_OK);
+    assert_string_equal(id, "sure");
+    assert_int_equal(n, 2);
+
+    must_open(f, "split", &o, true);
+    assert_int_equal(seat(f, "d1", 60000, id), DEBATE_OK);
+    assert_int_equal(seat(f, "d2", 60000, id), DEBATE_OK);
+    assert_int_equal(vote(f, "split", "d1", DEBATE_FOR, 0.9, &why), DEBATE_OK);
+    assert_int_equal(vote(f, "split", "d2", DEBATE_AGAINST, 0.9, &why), DEBATE_OK);
+    /* 0.9 for, 0.9 against: the third vote decides, so it is wanted. */
+    assert_int_equal(ready(f, "m2", 1000, id, &n), DEBATE_NONE);
+    assert_int_equal(seat(f, "d3", 60000, id), DEBATE_OK);
+    assert_string_equal(id, "split");
+}
+
 static void swarm_opts(struct fx *f, struct swarm_options *o, const char *roles, long stories)
 {
-    memset(o, 0, sizeof *o);
-    o->addr.transport = REDIS_UNIX;
-    snprintf(o->addr.path, sizeof o->addr.path, "%s", test_env("NEWSROOM_TEST_REDIS_SOCKET"));
-    snprintf(o->addr.password, sizeof o->addr.password, "%s",
-             test_env("NEWSROOM_TEST_REDIS_PASSWORD"));
-    o->addr.db = DB;
-    o->addr.db_set = true;
-    o->link = (struct rlink_options){.connect_timeout_ms = 2000,
-                                     .command_timeout_ms = 5000,
-                                     .reconnect_base_ms = 20,
-                                     .reconnect_max_ms = 200};
-    o->cfg = f->cfg;
-    o->pricing = f->pricing;
-    o->roles = roles;
-    o->wire = stories > 0;
-    o->wire_seed = 10;
-    o->wire_limit = stories;
-    o->heartbeat_ttl_ms = 5000;
+    swarmenv_options(o, DB, f->cfg, f->pricing, roles, stories, 10);
 }
 
 static long count_status(struct fx *f, int status)
 {
-    long counts[BB_SECTION_COUNT][BB_STATUS_COUNT], n = 0;
-    char *cause = NULL;
-
-    if (bb_counts(f->bb, counts, &cause) != BB_OK)
-        fail_msg("bb_counts: %s", cause);
-    for (int s = 0; s < BB_SECTION_COUNT; s++)
-        n += counts[s][status];
-    return n;
+    return swarmenv_count(f->bb, status);
 }
 
 static long open_debates(struct fx *f)
@@ -574,6 +571,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seats_and_votes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ready_lease_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decided_early, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agents_debate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moderator_alone, setup, teardown),
     };

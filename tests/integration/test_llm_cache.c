@@ -82,7 +82,7 @@ static void complete(struct fx *f, const struct llm_request *req, struct llm_res
 {
     char *cause = NULL;
 
-    if (llm_complete_cached(f->c, f->sim, req, r, NULL, &cause) != 0)
+    if (llm_complete_cached(f->c, f->sim, req, r, NULL, 1, 0, &cause) != 0)
         fail_msg("%s", cause);
 }
 
@@ -179,7 +179,7 @@ static void test_ttl_and_expiry(void **state)
     redisReply *rep;
     char *cause = NULL;
 
-    assert_int_equal(llm_complete_cached(short_c, f->sim, &req, &r, NULL, &cause), 0);
+    assert_int_equal(llm_complete_cached(short_c, f->sim, &req, &r, NULL, 1, 0, &cause), 0);
     llm_response_clear(&r);
     llm_cache_key("sim", &req, hex);
     snprintf(key, sizeof key, "nr:llm:cache:%s", hex);
@@ -218,7 +218,7 @@ static void test_ttl_zero_stores_nothing(void **state)
     char *cause = NULL;
 
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(llm_complete_cached(off, f->sim, &req, &r, NULL, &cause), 0);
+        assert_int_equal(llm_complete_cached(off, f->sim, &req, &r, NULL, 1, 0, &cause), 0);
         assert_false(r.cached);
         llm_response_clear(&r);
     }
@@ -246,7 +246,7 @@ static void test_redis_down_still_answers(void **state)
     snprintf(a.path, sizeof a.path, "/nonexistent/redis.sock");
     dead = rlink_new(&a, &o);
     c = llm_cache_new(dead, 60);
-    assert_int_equal(llm_complete_cached(c, f->sim, &req, &r, NULL, &cause), 0);
+    assert_int_equal(llm_complete_cached(c, f->sim, &req, &r, NULL, 1, 0, &cause), 0);
     assert_false(r.cached);
     assert_non_null(r.text);
     llm_response_clear(&r);

@@ -24,6 +24,7 @@
 #include "core/fail.h"
 #include "store/blackboard.h"
 #include "store/rlink.h"
+#include "swarmenv.h"
 #include "testenv.h"
 
 #include <jansson.h>
@@ -252,14 +253,7 @@ static void items_free(struct bb_item **items, size_t n)
 
 static long count_status(struct fx *f, enum bb_status st)
 {
-    long counts[BB_SECTION_COUNT][BB_STATUS_COUNT], n = 0;
-    char *cause = NULL;
-
-    if (bb_counts(f->b, counts, &cause) != BB_OK)
-        fail_msg("counts: %s", cause);
-    for (int s = 0; s < BB_SECTION_COUNT; s++)
-        n += counts[s][st];
-    return n;
+    return swarmenv_count(f->b, (int)st);
 }
 
 /* A stream's entries as JSON objects of their fields (new reference). */

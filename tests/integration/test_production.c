@@ -22,6 +22,7 @@
 #include "cost/pricing.h"
 #include "store/blackboard.h"
 #include "store/rlink.h"
+#include "swarmenv.h"
 #include "testenv.h"
 
 #include <stdio.h>
@@ -47,11 +48,7 @@ static int setup(void **state)
     f->l = test_shared_link(DB, "test_production");
     freeReplyObject(test_must(f->l, "FLUSHDB%s", ""));
     f->bb = bb_new(f->l, "test");
-    f->cfg = config_new();
-    f->cfg->sim_latency_fast_ms = 0;
-    f->cfg->sim_latency_balanced_ms = 0;
-    f->cfg->sim_latency_premium_ms = 0;
-    f->pricing = pricing_default();
+    swarmenv_models(true, &f->cfg, &f->pricing);
     *state = f;
     return 0;
 }
@@ -66,26 +63,6 @@ static int teardown(void **state)
     rlink_free(f->l);
     free(f);
     return 0;
-}
-
-static void options(struct fx *f, struct swarm_options *o, const char *roles)
-{
-    memset(o, 0, sizeof *o);
-    o->addr.transport = REDIS_UNIX;
-    snprintf(o->addr.path, sizeof o->addr.path, "%s", test_env("NEWSROOM_TEST_REDIS_SOCKET"));
-    snprintf(o->addr.password, sizeof o->addr.password, "%s",
-             test_env("NEWSROOM_TEST_REDIS_PASSWORD"));
-    o->addr.db = DB;
-    o->addr.db_set = true;
-    o->link = (struct rlink_options){.connect_timeout_ms = 2000,
-                                     .command_timeout_ms = 5000,
-                                     .reconnect_base_ms = 20,
-                                     .reconnect_max_ms = 200};
-    o->cfg = f->cfg;
-    o->pricing = f->pricing;
-    o->roles = roles;
-    o->heartbeat_ttl_ms = 5000;
-    o->reclaim_every_ms = 100;
 }
 
 /* Writes n full-length wire stories straight into CONSENSUS_REACHED, as a debate would leave
@@ -119,14 +96,7 @@ static void put_stories(struct fx *f, int n)
 
 static long count_status(struct fx *f, int status)
 {
-    long counts[BB_SECTION_COUNT][BB_STATUS_COUNT], n = 0;
-    char *cause = NULL;
-
-    if (bb_counts(f->bb, counts, &cause) != BB_OK)
-        fail_msg("bb_counts: %s", cause);
-    for (int s = 0; s < BB_SECTION_COUNT; s++)
-        n += counts[s][status];
-    return n;
+    return swarmenv_count(f->bb, status);
 }
 
 static struct bb_item *item(struct fx *f, const char *id)
@@ -148,29 +118,13 @@ static int status_of(struct fx *f, const char *id)
     return st;
 }
 
-#define AWAIT(secs, cond)                                                                          \
-    do {                                                                                           \
-        int64_t end_ = clock_mono_ms() + (secs)*1000;                                              \
-        while (!(cond)) {                                                                          \
-            if (clock_mono_ms() > end_)                                                            \
-                fail_msg("timed out after %ds waiting for %s", (int)(secs), #cond);                \
-            clock_sleep_ms(10, NULL);                                                              \
-        }                                                                                          \
-    } while (0)
-
 static struct swarm *floor_start(struct fx *f)
 {
     struct swarm_options o;
-    struct swarm *s;
-    char *cause = NULL;
 
-    options(f, &o, FLOOR);
-    s = swarm_new(&o, &cause);
-    if (s == NULL)
-        fail_msg("swarm_new: %s", cause);
-    if (swarm_start(s, &cause) == -1)
-        fail_msg("swarm_start: %s", cause);
-    return s;
+    swarmenv_options(&o, DB, f->cfg, f->pricing, FLOOR, 0, 0);
+    o.reclaim_every_ms = 100;
+    return swarmenv_start(&o);
 }
 
 static const char *sval(const json_t *o, const char *key)

@@ -35,6 +35,7 @@
 #include "store/audit.h"
 #include "store/blackboard.h"
 #include "store/rlink.h"
+#include "swarmenv.h"
 #include "testenv.h"
 
 #include <stdio.h>
@@ -67,8 +68,7 @@ static int setup(void **state)
     f->l = test_shared_link(DB, "test_publish");
     freeReplyObject(test_must(f->l, "FLUSHDB%s", ""));
     f->bb = bb_new(f->l, "test");
-    f->cfg = config_new();
-    f->pricing = pricing_default();
+    swarmenv_models(false, &f->cfg, &f->pricing);
     f->dir = test_tmpdir();
     snprintf(f->pub, sizeof f->pub, "%s/pub", f->dir);
     set_str(&f->cfg->publish_dir, f->pub);
@@ -93,44 +93,12 @@ static int teardown(void **state)
 static struct swarm *start(struct fx *f, const char *roles, bool auto_approve, int max_attempts)
 {
     struct swarm_options o;
-    struct swarm *s;
-    char *cause = NULL;
 
-    memset(&o, 0, sizeof o);
-    o.addr.transport = REDIS_UNIX;
-    snprintf(o.addr.path, sizeof o.addr.path, "%s", test_env("NEWSROOM_TEST_REDIS_SOCKET"));
-    snprintf(o.addr.password, sizeof o.addr.password, "%s",
-             test_env("NEWSROOM_TEST_REDIS_PASSWORD"));
-    o.addr.db = DB;
-    o.addr.db_set = true;
-    o.link = (struct rlink_options){.connect_timeout_ms = 2000,
-                                    .command_timeout_ms = 5000,
-                                    .reconnect_base_ms = 20,
-                                    .reconnect_max_ms = 200};
-    o.cfg = f->cfg;
-    o.pricing = f->pricing;
-    o.roles = roles;
-    o.heartbeat_ttl_ms = 5000;
+    swarmenv_options(&o, DB, f->cfg, f->pricing, roles, 0, 0);
     o.max_attempts = max_attempts;
     o.auto_approve = auto_approve;
-    s = swarm_new(&o, &cause);
-    if (s == NULL)
-        fail_msg("swarm_new: %s", cause);
-    if (swarm_start(s, &cause) == -1)
-        fail_msg("swarm_start: %s", cause);
-    return s;
+    return swarmenv_start(&o);
 }
-
-/* Polls cond until it holds or secs pass. */
-#define AWAIT(secs, cond)                                                                          \
-    do {                                                                                           \
-        int64_t end_ = clock_mono_ms() + (secs)*1000;                                              \
-        while (!(cond)) {                                                                          \
-            if (clock_mono_ms() > end_)                                                            \
-                fail_msg("timed out after %ds waiting for %s", (int)(secs), #cond);                \
-            clock_sleep_ms(10, NULL);                                                              \
-        }                                                                                          \
-    } while (0)
 
 static const char *final_text(int i)
 {
@@ -196,14 +164,7 @@ static int status_of(struct fx *f, const char *id)
 
 static long count_status(struct fx *f, int status)
 {
-    long counts[BB_SECTION_COUNT][BB_STATUS_COUNT], n = 0;
-    char *cause = NULL;
-
-    if (bb_counts(f->bb, counts, &cause) != BB_OK)
-        fail_msg("bb_counts: %s", cause);
-    for (int s = 0; s < BB_SECTION_COUNT; s++)
-        n += counts[s][status];
-    return n;
+    return swarmenv_count(f->bb, status);
 }
 
 static char *file_in(struct fx *f, const char *id, const char *name)

@@ -2,7 +2,7 @@
 -- and has come back) opens afresh, without its old seats and votes; an open one past its
 -- deadline gets a new deadline.
 -- ARGV: prefix, story id, title, summary, panel, quorum, threshold, deadline (ms from now),
---       opened by, brief (the story's text).
+--       opened by, brief (the story's text), settle early ('1'/'0').
 -- Returns {1, opened ms, deadline ms} when it opened one, {0, state} when it exists.
 local id = ARGV[2]
 local key = D .. id
@@ -23,7 +23,7 @@ redis.call('DEL', key, key .. ':votes', key .. ':seats')
 redis.call('ZREM', CLOSED, id)
 redis.call('HSET', key, 'story', id, 'title', ARGV[3], 'summary', ARGV[4], 'panel', ARGV[5],
            'quorum', ARGV[6], 'threshold', ARGV[7], 'opened', t, 'deadline', deadline,
-           'by', ARGV[9], 'state', 'open', 'brief', ARGV[10])
+           'by', ARGV[9], 'state', 'open', 'brief', ARGV[10], 'early', ARGV[11])
 redis.call('ZADD', OPEN, t, id)
 wake('debate')
 return {1, t, deadline}

@@ -1,5 +1,5 @@
--- Lease to a moderator the oldest open debate whose votes fill its panel or whose deadline
--- has passed, and that no moderator holds a live lease on (its own included: a debate a
+-- Lease to a moderator the oldest open debate whose votes fill its panel or settle it already
+-- (decided()) or whose deadline has passed, and that no moderator holds a live lease on (its own included: a debate a
 -- moderator put aside waits until that lease lapses).
 -- ARGV: prefix, moderator, lease ms, how many of the oldest open debates to look at.
 -- Returns {1, now, full debate} or {0}.
@@ -11,7 +11,7 @@ for _, id in ipairs(redis.call('ZRANGE', OPEN, 0, scan - 1)) do
   if f[1] ~= 'open' then
     redis.call('ZREM', OPEN, id)
   elseif not f[4] or tonumber(f[5] or '0') <= t then
-    if t >= tonumber(f[2]) or redis.call('HLEN', key .. ':votes') >= tonumber(f[3]) then
+    if t >= tonumber(f[2]) or decided(key) then
       redis.call('HSET', key, 'lease', who, 'lease_until', t + lease)
       return {1, t, full(id)}
     end

@@ -19,5 +19,5 @@ local v = cjson.encode({vote = ARGV[4], confidence = tonumber(ARGV[5]), reasonin
                         t = now_ms()})
 redis.call('HSET', key .. ':votes', agent, v)
 local n = redis.call('HLEN', key .. ':votes')
-if n >= tonumber(redis.call('HGET', key, 'panel') or '0') then wake('debate_full') end
+if decided(key) then wake('debate_full') end
 return {1, n}

@@ -1,0 +1,78 @@
+/*
+ * swarmenv.c - the shared fixtures of the swarm tests; see swarmenv.h. Single-threaded test
+ * code.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "swarmenv.h"
+
+#include "core/config.h"
+#include "cost/pricing.h"
+#include "store/blackboard.h"
+#include "testenv.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void swarmenv_models(bool zero_latency, struct config **cfg, struct pricing **pricing)
+{
+    *cfg = config_new();
+    if (zero_latency) {
+        (*cfg)->sim_latency_fast_ms = 0;
+        (*cfg)->sim_latency_balanced_ms = 0;
+        (*cfg)->sim_latency_premium_ms = 0;
+    }
+    *pricing = pricing_default();
+}
+
+void swarmenv_options(struct swarm_options *o, int db, const struct config *cfg,
+                      const struct pricing *pricing, const char *roles, long stories, uint64_t seed)
+{
+    memset(o, 0, sizeof *o);
+    o->addr.transport = REDIS_UNIX;
+    snprintf(o->addr.path, sizeof o->addr.path, "%s", test_env("NEWSROOM_TEST_REDIS_SOCKET"));
+    snprintf(o->addr.password, sizeof o->addr.password, "%s",
+             test_env("NEWSROOM_TEST_REDIS_PASSWORD"));
+    o->addr.db = db;
+    o->addr.db_set = true;
+    o->link = (struct rlink_options){.connect_timeout_ms = 2000,
+                                     .command_timeout_ms = 5000,
+                                     .reconnect_base_ms = 20,
+                                     .reconnect_max_ms = 200};
+    o->cfg = cfg;
+    o->pricing = pricing;
+    o->roles = roles;
+    o->wire = stories > 0;
+    o->wire_seed = seed;
+    o->wire_limit = stories;
+    o->heartbeat_ttl_ms = 5000;
+}
+
+struct swarm *swarmenv_start(const struct swarm_options *o)
+{
+    struct swarm *s;
+    char *cause = NULL;
+
+    s = swarm_new(o, &cause);
+    if (s == NULL)
+        fail_msg("swarm_new: %s", cause);
+    if (swarm_start(s, &cause) == -1)
+        fail_msg("swarm_start: %s", cause);
+    return s;
+}
+
+long swarmenv_count(struct bb *bb, int st)
+{
+    long counts[BB_SECTION_COUNT][BB_STATUS_COUNT], n = 0;
+    char *cause = NULL;
+
+    if (bb_counts(bb, counts, &cause) != BB_OK)
+        fail_msg("bb_counts: %s", cause);
+    for (int s = 0; s < BB_SECTION_COUNT; s++)
+        n += counts[s][st];
+    return n;
+}
