@@ -28,6 +28,14 @@ double bench_median(double *v, int n)
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
+/* Digits after the point that keep a figure readable: 2 below 10, 1 below 1000, else none. */
+static int decimals(double v)
+{
+    double a = v < 0 ? -v : v;
+
+    return a < 10 ? 2 : a < 1000 ? 1 : 0;
+}
+
 void bench_report(const char *bench, const struct bench_figure *f, int n, bool json)
 {
     struct utsname u;
@@ -64,14 +72,16 @@ void bench_report(const char *bench, const struct bench_figure *f, int n, bool j
         return;
     }
     printf("bench %s on %s\n\n", bench, machine);
-    printf("%-28s %14s %-14s %-22s %14s %8s\n", "figure", "value", "unit", "peer", "peer value",
+    printf("%-36s %14s %-12s %-26s %14s %8s\n", "figure", "value", "unit", "peer", "peer value",
            "ratio");
     for (int i = 0; i < n; i++) {
         if (f[i].peer != NULL)
-            printf("%-28s %14.0f %-14s %-22s %14.0f %7.2fx\n", f[i].name, f[i].value, f[i].unit,
-                   f[i].peer, f[i].peer_value, f[i].ratio);
+            printf("%-36s %14.*f %-12s %-26s %14.*f %7.2fx\n", f[i].name, decimals(f[i].value),
+                   f[i].value, f[i].unit, f[i].peer, decimals(f[i].peer_value), f[i].peer_value,
+                   f[i].ratio);
         else
-            printf("%-28s %14.1f %-14s\n", f[i].name, f[i].value, f[i].unit);
+            printf("%-36s %14.*f %-12s\n", f[i].name, decimals(f[i].value), f[i].value,
+                   f[i].unit);
     }
 }
 

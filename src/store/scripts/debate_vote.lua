@@ -19,5 +19,9 @@ local v = cjson.encode({vote = ARGV[4], confidence = tonumber(ARGV[5]), reasonin
                         t = now_ms()})
 redis.call('HSET', key .. ':votes', agent, v)
 local n = redis.call('HLEN', key .. ':votes')
-if decided(key) then wake('debate_full') end
+if decided(key) then
+  wake('debate_full')
+elseif n == tonumber(redis.call('HGET', key, 'quorum') or '0') then
+  wake('debate') -- the quorum left it open: the rest of the panel may take their seats now
+end
 return {1, n}
