@@ -311,10 +311,11 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     swarm_stop(s);
     swarm_totals(s, &tot);
     fprintf(stderr,
-            "newsroom: swarm stopped: %ld written, %ld duplicates refused, %ld analysed "
-            "(%ld to debate, %ld archived), %ld LLM calls, %ld deferred\n",
-            tot.written, tot.duplicates, tot.claimed, tot.advanced, tot.archived, tot.llm_calls,
-            tot.deferred);
+            "newsroom: swarm stopped: %ld stories written (%ld duplicates refused), %ld taken "
+            "up, %ld moved on, %ld archived, %ld failed attempts, %ld model calls, %ld "
+            "deferred\n",
+            tot.written, tot.duplicates, tot.claimed, tot.advanced, tot.archived, tot.failed,
+            tot.llm_calls, tot.deferred);
     swarm_free(s);
     rlink_free(l);
     pricing_free(pricing);
