@@ -158,7 +158,8 @@ static void bell_start(struct swarm *s)
     char *cause = NULL, name[REGISTRY_ID_MAX + 32];
 
     for (int i = 0; i < s->nagents; i++)
-        for (const char *const *w = s->agents[i].ctx.role->wake; *w != NULL; w++)
+        for (const char *const *w = s->agents[i].ctx.role->wake;
+             w < s->agents[i].ctx.role->wake + 4 && *w != NULL; w++)
             if (bell_find(b, *w, strlen(*w)) < 0 && b->n < DOORBELL_KEYS &&
                 strlen(*w) < DOORBELL_NAME_MAX)
                 snprintf(b->names[b->n++], DOORBELL_NAME_MAX, "%s", *w);
@@ -227,6 +228,15 @@ bool agent_savings(const struct agent_ctx *ctx)
     return !ctx->baseline;
 }
 
+/* The provider's abort check (llm_provider_set_abort): no retry once the swarm stops or is
+ * halted. On the agent's thread. */
+static bool agent_go_on(void *arg)
+{
+    struct agent_ctx *ctx = arg;
+
+    return atomic_load(ctx->stop) == 0 && !agent_halted(ctx);
+}
+
 int agent_ask(struct agent_ctx *ctx, const char *task, enum llm_tier tier, const char *task_type,
               const char *system, const char *user, int max_tokens, uint64_t seed, json_t **answer,
               char **cause)
@@ -273,9 +283,12 @@ int agent_ask(struct agent_ctx *ctx, const char *task, enum llm_tier tier, const
         return AGENT_ASK_DEFERRED;
     }
     if (rc == COST_FAILED) {
+        bool stopped = !agent_go_on(ctx);
+
         *cause = xasprintf("%s call failed: %s", task_type, why);
         free(why);
-        return AGENT_ASK_FAILED;
+        /* Given up because the swarm stopped or halted: not the story's fault. */
+        return stopped ? AGENT_ASK_HALTED : AGENT_ASK_FAILED;
     }
     atomic_fetch_add(&ctx->stats->llm_calls, 1);
     *answer = json_loads(resp.text, 0, NULL);
@@ -453,6 +466,7 @@ static void *agent_main(void *arg)
         free(cause);
         goto out;
     }
+    llm_provider_set_abort(ctx->provider, agent_go_on, ctx);
     if (ctx->role->init != NULL && ctx->role->init(ctx, &state, &cause) == -1) {
         log_error("%s: cannot start: %s", ctx->id, cause);
         free(cause);
@@ -712,6 +726,18 @@ bool swarm_serves(const struct swarm *s, int st)
         for (const int *v = s->agents[i].ctx.role->serves; *v >= 0; v++)
             if (*v == st)
                 return true;
+    return false;
+}
+
+bool swarm_takes_stage(const struct swarm *s, const char *stage)
+{
+    for (int i = 0; i < s->nagents; i++) {
+        const struct agent_role *r = s->agents[i].ctx.role;
+
+        for (int k = 0; k < 4 && r->wake[k] != NULL; k++)
+            if (strncmp(r->wake[k], "stage:", 6) == 0 && strcmp(r->wake[k] + 6, stage) == 0)
+                return true;
+    }
     return false;
 }
 

@@ -197,6 +197,9 @@ struct swarm_totals {
 void swarm_totals(struct swarm *s, struct swarm_totals *out);
 /* Whether one of the swarm's roles moves stories on from status st (agent_role.serves). */
 bool swarm_serves(const struct swarm *s, int st);
+/* Whether one of the swarm's roles takes stories from stage `stage` (its wake list names
+ * "stage:<stage>"). */
+bool swarm_takes_stage(const struct swarm *s, const char *stage);
 /* Agent i's id (0 <= i < swarm_size()), borrowed. */
 const char *swarm_agent_id(const struct swarm *s, int i);
 

@@ -322,6 +322,11 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
         /* Good enough as drafted: the PREMIUM polish would not change the outcome, and QA (on
          * PREMIUM) still judges it; below its bar it comes back for a PREMIUM rework. */
         stop_final(j, conf, sys);
+        if (!json_is_object(stop)) { /* no revisions to stop (revisions_max 0) */
+            json_decref(stop);
+            stop = json_pack("{s:s, s:f, s:i, s:s}", "reason", early_stop_reason(d), "confidence",
+                             conf, "calls_saved", 0, "at", "draft");
+        }
         json_object_set_new(stop, "final", json_string("the draft, good enough as it was"));
         final = xstrdup(draft);
         final_conf = conf;

@@ -38,9 +38,13 @@
 /* Stories per second from the wire in a default run. */
 #define SWARM_WIRE_RATE 2.0
 
+/* Every stage of the production floor (the roles' wake lists name them). */
+static const char *const swarm_stages[] = {"qa", "produce", "rewrite"};
+
 /* Whether no story is in a status one of the swarm's roles moves on (with every role, that
  * is: every story terminal, or awaiting a person's review unless the swarm approves them
- * itself, and none FAILED waiting for the archivist). -1 when Redis cannot tell. */
+ * itself, and none FAILED waiting for the archivist; a story waiting on a stage none of its
+ * roles takes counts as another swarm's). -1 when Redis cannot tell. */
 static int swarm_drained(struct rlink *l, struct swarm *sw)
 {
     long counts[BB_SECTION_COUNT][BB_STATUS_COUNT];
@@ -59,7 +63,23 @@ static int swarm_drained(struct rlink *l, struct swarm *sw)
         for (int st = 0; st < BB_STATUS_COUNT; st++)
             if (swarm_serves(sw, st))
                 busy += counts[s][st];
-    return busy == 0;
+    /* Stories waiting on a stage no role here takes are another swarm's to move on. */
+    for (size_t i = 0; busy > 0 && i < sizeof swarm_stages / sizeof swarm_stages[0]; i++) {
+        long n = 0;
+
+        if (swarm_takes_stage(sw, swarm_stages[i]))
+            continue;
+        b = bb_new(l, "swarm");
+        rc = bb_stage_len(b, swarm_stages[i], &n, &cause);
+        bb_free(b);
+        if (rc != BB_OK) {
+            log_warn("swarm: %s", cause);
+            free(cause);
+            return -1;
+        }
+        busy -= n;
+    }
+    return busy <= 0;
 }
 
 /* One line: stories per status (those with any), spend today against the global limit, agents

@@ -105,6 +105,11 @@ void llm_response_clear(struct llm_response *resp);
 int llm_complete_retry(struct llm_provider *p, const struct llm_request *req,
                        struct llm_response *resp, struct llm_error *err, int max_attempts,
                        int64_t max_wait_ms, char **cause);
+/* A check llm_complete_retry() makes before every retry and through its wait (every 100 ms at
+ * most): once go_on(arg) returns false the call gives up with the last error, saying it was
+ * stopped, so a halt or a shutdown never waits out a Retry-After and never starts another
+ * call. go_on runs on the calling thread. NULL removes it. */
+void llm_provider_set_abort(struct llm_provider *p, bool (*go_on)(void *arg), void *arg);
 /* "sim", "openai" or "anthropic". */
 const char *llm_provider_kind(const struct llm_provider *p);
 void llm_provider_free(struct llm_provider *p);

@@ -30,6 +30,8 @@ struct llm_provider {
     uint64_t sim_seed;
     size_t max_response_bytes;
     struct llm_http *http; /* network kinds only */
+    bool (*go_on)(void *); /* llm_provider_set_abort(); NULL: always */
+    void *go_on_arg;
 };
 
 extern const struct llm_ops llm_sim_ops;

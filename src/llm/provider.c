@@ -416,8 +416,25 @@ int llm_complete_retry(struct llm_provider *p, const struct llm_request *req,
         }
         log_info("llm: %s: attempt %d failed (%s); retrying in %lld ms", llm_provider_kind(p),
                  attempt, why, (long long)wait);
+        /* The backoff the server asked for (not synchronisation), cut short when the caller
+         * must stop: no further call then. */
+        for (int64_t slept = 0; slept < wait || wait == 0; slept += 100) {
+            if (p->go_on != NULL && !p->go_on(p->go_on_arg)) {
+                *cause = xasprintf("%s (not retried: stopped)", why);
+                free(why);
+                return -1;
+            }
+            if (wait == 0)
+                break;
+            clock_sleep_ms(wait - slept < 100 ? wait - slept : 100, NULL);
+        }
         free(why);
-        clock_sleep_ms(wait, NULL); /* the backoff the server asked for, not synchronisation */
         waited += wait;
     }
+}
+
+void llm_provider_set_abort(struct llm_provider *p, bool (*go_on)(void *arg), void *arg)
+{
+    p->go_on = go_on;
+    p->go_on_arg = arg;
 }

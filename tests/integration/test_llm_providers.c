@@ -200,6 +200,12 @@ static void test_429_retry_after(void **state)
     expect_failure(*state, "scenario-429", LLM_ERR_RETRYABLE, 429, 2000, "Rate limit reached");
 }
 
+static bool never_go_on(void *arg)
+{
+    (void)arg;
+    return false;
+}
+
 /* Retry-After honoured: the retrying call waits what the server asked and then succeeds; with
  * too little time allowed it gives up at once, without waiting; fatal errors are not retried. */
 static void test_retry_honours_retry_after(void **state)
@@ -240,6 +246,17 @@ static void test_retry_honours_retry_after(void **state)
     assert_int_equal(e.kind, LLM_ERR_FATAL);
     assert_int_equal(fake_llm_requests(f->fake), 4);
     assert_no_key(cause);
+    free(cause);
+    cause = NULL;
+
+    /* A caller that must stop (a halt, a shutdown) gives up instead of waiting out the
+     * Retry-After, and never sends the retry. */
+    req.model = "scenario-429";
+    llm_provider_set_abort(f->p, never_go_on, NULL);
+    assert_int_equal(llm_complete_retry(f->p, &req, &r, &e, 3, 5000, &cause), -1);
+    assert_non_null(strstr(cause, "stopped"));
+    assert_int_equal(fake_llm_requests(f->fake), 5);
+    llm_provider_set_abort(f->p, NULL, NULL);
     free(cause);
 }
 

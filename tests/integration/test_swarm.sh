@@ -62,4 +62,12 @@ if [ "$(jq 'if type == "array" then length else (.items | length) end' "$OUT")" 
 run 0 "$NR_BIN" ctl items --status PENDING --json
 if [ "$(jq 'if type == "array" then length else (.items | length) end' "$OUT")" = 0 ]; then ok; else bad "stories left PENDING"; fi
 
+# 5. A swarm without QA: --once ends with the writers' scripts waiting on the "qa" stage for
+# another swarm, instead of waiting for ever.
+export NEWSROOM_DATA_DIR=$T/d3
+run 0 "$NR_BIN" ctl ingest "$SAMPLES"
+run 0 timeout 60 "$NR_BIN" swarm --roles analyst:2,debater:3,moderator:1,writer:1 --once
+run 0 "$NR_BIN" ctl items --status PRODUCING --json
+if [ "$(jq 'if type == "array" then length else (.items | length) end' "$OUT")" -gt 0 ]; then ok; else bad "no script waits for QA"; fi
+
 finish

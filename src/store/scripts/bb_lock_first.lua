@@ -8,15 +8,18 @@
 local st, by, token, ttl, scan = ARGV[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 for _, id in ipairs(redis.call('ZRANGE', P .. 'st:' .. st, 0, tonumber(scan) - 1)) do
   local lockkey = P .. 'lock:' .. id
-  if redis.call('EXISTS', lockkey) == 0 then
-    local key = P .. 'item:' .. id
+  local key = P .. 'item:' .. id
+  local sec = redis.call('HGET', key, 'section')
+  if not sec then
+    redis.call('ZREM', P .. 'st:' .. st, id) -- an index entry without its item
+  elseif redis.call('EXISTS', lockkey) == 0 then
     local fence = redis.call('INCR', P .. 'fence')
     redis.call('SET', lockkey, token .. ':' .. fence, 'PX', ttl)
     local t = now_ms()
     local v = redis.call('HINCRBY', key, 'version', 1)
     redis.call('HSET', key, 'fence', fence, 'owner', by, 'updated', t)
-    event({'k', 'lock', 'id', id, 'from', st, 'to', st,
-           'sec', redis.call('HGET', key, 'section'), 'v', v, 'by', by, 'why', 'locked', 't', t})
+    event({'k', 'lock', 'id', id, 'from', st, 'to', st, 'sec', sec, 'v', v, 'by', by,
+           'why', 'locked', 't', t})
     if ARGV[8] == '1' then return {1, id, fence, v, redis.call('HGETALL', key)} end
     return {1, id, fence, v}
   end
