@@ -10,7 +10,7 @@ NEWSROOM_RUN_PACKAGES=(
 # Testing adds the test framework and the tools the tests drive.
 NEWSROOM_TEST_PACKAGES=(
   "${NEWSROOM_RUN_PACKAGES[@]}"
-  libcmocka-dev redis-tools jq procps libmicrohttpd-dev
+  libcmocka-dev redis-tools jq procps libmicrohttpd-dev tmux ncurses-term
 )
 
 say() { printf '==> %s\n' "$*" >&2; }

@@ -1,21 +1,158 @@
 /*
- * cli_room.c - the bare `newsroom` command: the control room. The ncurses front end is built
- * in a later step; until then the command reports the Redis link it would watch (as
- * `newsroom ctl status` does) and says that the control room is not here yet.
+ * cli_room.c - the bare `newsroom` command: the control room (ui/app.h). Without --attach it
+ * runs the swarm in this process too, as `newsroom swarm` runs it by default (every role, the
+ * wire simulator on), on the configured Redis or the embedded one; with --attach it only
+ * watches a swarm that runs elsewhere. --read-only, --theme and --no-color are parsed by
+ * main.c into struct cli; --theme wins over [ui] theme.
+ *
+ * Order: check the terminal and the theme (exit 2 before anything starts), open the log (the
+ * terminal belongs to the control room), connect (starting the embedded Redis when none is
+ * configured; exit 2 or 3 as every command), start the agents, start the room's feed and
+ * worker threads, run the UI on this thread, then stop the room, the agents and let go of the
+ * server (main.c), printing what the swarm did once the terminal is back.
+ *
+ * Threads: the main thread, which becomes the UI thread inside app_run(); the agents, the
+ * room's feed and its worker run on their own threads.
  */
+#include "agents/agent.h"
 #include "cli/cli.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/fail.h"
+#include "core/log.h"
+#include "cost/pricing.h"
+#include "room/room.h"
+#include "store/rlink.h"
+#include "ui/app.h"
+#include "ui/term.h"
 
-#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The roles `newsroom swarm` runs by default (cli_swarm.c), and its wire rate. */
+#define ROOM_SWARM_ROLES                                                                           \
+    "scout:1,analyst:2,debater:3,moderator:1,writer:2,qa:1,producer:1,publisher:1,archivist:1"
+#define ROOM_WIRE_RATE 2.0
+
+/* Starts the default swarm on the address cli_connect() found. NULL after printing why. */
+static struct swarm *start_swarm(struct cli *cli, struct pricing *pricing)
+{
+    struct swarm_options so;
+    struct swarm *s;
+    char *cause = NULL;
+
+    memset(&so, 0, sizeof so);
+    so.cfg = cli->cfg;
+    so.pricing = pricing;
+    so.roles = ROOM_SWARM_ROLES;
+    so.wire = true;
+    so.wire_seed = (uint64_t)clock_wall_ms();
+    so.wire_rate_per_s = ROOM_WIRE_RATE;
+    so.addr = cli->addr;
+    rlink_options_from_config(&so.link, cli->cfg);
+    s = swarm_new(&so, &cause);
+    if (s == NULL || swarm_start(s, &cause) == -1) {
+        cli_error("cannot start the swarm: %s", cause);
+        free(cause);
+        if (s != NULL) {
+            swarm_stop(s);
+            swarm_free(s);
+        }
+        return NULL;
+    }
+    log_info("room: swarm up with %s", ROOM_SWARM_ROLES);
+    return s;
+}
 
 int cmd_room(struct cli *cli, bool attach)
 {
-    char name[] = "ctl", verb[] = "status";
-    char *argv[] = {name, verb, NULL};
+    struct app_options ao;
+    struct room_options ro;
+    struct room *room;
+    struct swarm *swarm = NULL;
+    struct pricing *pricing = NULL;
+    struct rlink *l;
+    /* [ui] themes_dir ($NEWSROOM_THEMES_DIR through the configuration); --theme over
+     * [ui] theme ($NEWSROOM_THEME). */
+    const char *themes_dir = cli->cfg->ui_themes_dir;
+    const char *theme = cli->theme != NULL ? cli->theme : cli->cfg->ui_theme;
+    char *cause = NULL;
+    int code = EXIT_DONE;
 
-    (void)attach;
-    optind = 0;
-    fprintf(stderr, "newsroom: the control room is not part of this version yet; "
-                    "this is the Redis link it will watch:\n");
-    return cmd_ctl(cli, 2, argv);
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        cli_error("the control room needs a terminal on stdin and stdout (for scripts: "
+                  "newsroom ctl, newsroom swarm --summary)");
+        return EXIT_USAGE;
+    }
+    if (app_check_theme(theme, themes_dir, &cause) == -1) {
+        cli_error("%s: %s", cli->theme != NULL ? "--theme" : "[ui] theme", cause);
+        free(cause);
+        return EXIT_USAGE;
+    }
+    /* fail() restores the terminal before it aborts, from whichever thread it runs on; set
+     * before any thread exists. */
+    fail_set_hook(term_emergency_restore);
+    if (cli_open_log(cli) == -1)
+        return EXIT_USAGE;
+    if (!attach && (pricing = pricing_open(cli->cfg->pricing_file, &cause)) == NULL) {
+        cli_error("%s", cause);
+        free(cause);
+        return EXIT_USAGE;
+    }
+    l = cli_connect(cli, "room", &code);
+    if (l == NULL) {
+        pricing_free(pricing);
+        return code;
+    }
+    rlink_free(l); /* the room's threads make their own links to cli->addr */
+    if (!attach && (swarm = start_swarm(cli, pricing)) == NULL) {
+        pricing_free(pricing);
+        return EXIT_USAGE;
+    }
+
+    memset(&ro, 0, sizeof ro);
+    ro.addr = cli->addr;
+    rlink_options_from_config(&ro.link, cli->cfg);
+    ro.cfg = cli->cfg;
+    room = room_new(&ro);
+    if (room_start(room, &cause) == -1) {
+        cli_error("cannot start the control room's threads: %s", cause);
+        free(cause);
+        room_free(room);
+        code = EXIT_USAGE;
+        goto out;
+    }
+
+    memset(&ao, 0, sizeof ao);
+    ao.room = room;
+    ao.read_only = cli->read_only;
+    ao.no_color = cli->no_color;
+    ao.in_process = swarm != NULL;
+    ao.theme = theme;
+    ao.themes_dir = themes_dir;
+    ao.stop = &cli_stop;
+    if (app_run(&ao, &cause) == -1) {
+        cli_error("%s", cause);
+        free(cause);
+        code = EXIT_USAGE;
+    }
+    room_stop(room);
+    room_free(room);
+out:
+    if (swarm != NULL) {
+        struct swarm_totals tot;
+
+        fprintf(stderr, "newsroom: stopping the swarm...\n");
+        swarm_stop(swarm);
+        swarm_totals(swarm, &tot);
+        fprintf(stderr,
+                "newsroom: swarm stopped: %ld stories written, %ld moved on, %ld archived, %ld "
+                "model calls\n",
+                tot.written, tot.advanced, tot.archived, tot.llm_calls);
+        swarm_free(swarm);
+    }
+    pricing_free(pricing);
+    return code;
 }

@@ -6,7 +6,6 @@
 #include "cli/ctl.h"
 
 #include "agents/review.h"
-#include "core/clock.h"
 #include "core/fail.h"
 #include "core/text.h"
 #include "store/audit.h"
@@ -16,7 +15,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,235 +276,15 @@ usage:
     return EXIT_USAGE;
 }
 
-/* One line of `ctl item`'s decisions: formatted, then made safe as a whole, so nothing from
- * a body reaches the terminal raw; cut at 400 bytes. */
-static void dline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void dline(const char *fmt, ...)
+/* review_render()'s lines under a "decisions" heading, printed once there is one. */
+static void print_decision_line(void *arg, const char *line)
 {
-    va_list ap, again;
-    char *raw, *safe;
-    int n;
+    bool *any = arg;
 
-    va_start(ap, fmt);
-    va_copy(again, ap);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    raw = xmalloc(n > 0 ? (size_t)n + 1 : 1);
-    raw[0] = '\0';
-    if (n > 0)
-        vsnprintf(raw, (size_t)n + 1, fmt, again);
-    va_end(again);
-    safe = text_safe(raw, 400);
-    printf("%s\n", safe);
-    free(safe);
-    free(raw);
-}
-
-/* A body value as text, whatever its type: strings as they are, numbers with two decimals
- * (whole numbers without), true/false as yes/no, "-" for missing or null, other JSON compact.
- * A new string. */
-static char *val(const json_t *v)
-{
-    char *s;
-
-    if (v == NULL || json_is_null(v))
-        return xstrdup("-");
-    if (json_is_string(v))
-        return xstrdup(json_string_value(v));
-    if (json_is_integer(v))
-        return xasprintf("%lld", (long long)json_integer_value(v));
-    if (json_is_real(v))
-        return xasprintf("%.2f", json_real_value(v));
-    if (json_is_boolean(v))
-        return xstrdup(json_is_true(v) ? "yes" : "no");
-    s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    return s != NULL ? s : xstrdup("?");
-}
-
-/* val() of o[key]. */
-static char *field(const json_t *o, const char *key)
-{
-    return val(json_object_get(o, key));
-}
-
-static void print_analysis(const json_t *a)
-{
-    char *d = field(a, "decision"), *nw = field(a, "newsworthiness"), *cr = field(a, "credibility"),
-         *cf = field(a, "confidence"), *by = field(a, "by");
-
-    dline("  analysis    %s (newsworthiness %s, credibility %s, confidence %s) by %s", d, nw, cr,
-          cf, by);
-    free(d), free(nw), free(cr), free(cf), free(by);
-    if (json_object_get(a, "summary") != NULL) {
-        char *s = field(a, "summary");
-        dline("              summary: %s", s);
-        free(s);
-    }
-    if (json_object_get(a, "reasoning") != NULL) {
-        char *s = field(a, "reasoning");
-        dline("              %s", s);
-        free(s);
-    }
-}
-
-static void print_consensus(const json_t *c)
-{
-    const json_t *votes = json_object_get(c, "votes"), *v;
-    const json_t *reached = json_object_get(c, "reached");
-    char *score = field(c, "score"), *thr = field(c, "threshold"), *by = field(c, "by");
-    size_t i;
-
-    dline("  consensus   %s, score %s (threshold %s) by %s",
-          reached == NULL         ? "-"
-          : json_is_true(reached) ? "reached"
-                                  : "not reached",
-          score, thr, by);
-    free(score), free(thr), free(by);
-    if (json_object_get(c, "reason") != NULL) {
-        char *s = field(c, "reason");
-        dline("              %s", s);
-        free(s);
-    }
-    if (json_is_array(votes))
-        json_array_foreach(votes, i, v)
-        {
-            char *ag = field(v, "agent"), *vo = field(v, "vote"), *cf = field(v, "confidence"),
-                 *re = field(v, "reasoning");
-
-            dline("              vote %s: %s (confidence %s) %s", ag, vo, cf, re);
-            free(ag), free(vo), free(cf), free(re);
-        }
-}
-
-static void print_script(const json_t *s)
-{
-    const json_t *revs = json_object_get(s, "revisions"), *r;
-    char *words = field(s, "words"), *by = field(s, "by");
-    size_t i;
-
-    dline("  script      %s words, %zu revision%s, by %s", words,
-          json_is_array(revs) ? json_array_size(revs) : 0,
-          json_is_array(revs) && json_array_size(revs) == 1 ? "" : "s", by);
-    free(words), free(by);
-    if (json_is_array(revs))
-        json_array_foreach(revs, i, r)
-        {
-            char *nu = field(r, "number"), *ty = field(r, "type"), *im = field(r, "improvement"),
-                 *cf = field(r, "confidence"), *rb = field(r, "by");
-
-            dline("              revision %s: %s (improvement %s, confidence %s) by %s", nu, ty, im,
-                  cf, rb);
-            free(nu), free(ty), free(im), free(cf), free(rb);
-        }
-}
-
-static void print_qa(const json_t *qa)
-{
-    const json_t *q, *issues, *is;
-    size_t i, k;
-
-    if (!json_is_array(qa)) {
-        char *s = val(qa);
-        dline("  qa          %s", s);
-        free(s);
-        return;
-    }
-    json_array_foreach(qa, i, q)
-    {
-        const json_t *passed = json_object_get(q, "passed");
-        char *ro = field(q, "round"), *sc = field(q, "score"), *cf = field(q, "confidence"),
-             *by = field(q, "by");
-
-        dline("  qa          round %s: %s, score %s (confidence %s) by %s", ro,
-              passed == NULL         ? "-"
-              : json_is_true(passed) ? "passed"
-                                     : "failed",
-              sc, cf, by);
-        free(ro), free(sc), free(cf), free(by);
-        issues = json_object_get(q, "issues");
-        if (json_is_array(issues))
-            json_array_foreach(issues, k, is)
-            {
-                char *s = val(is);
-                dline("                issue: %s", s);
-                free(s);
-            }
-    }
-}
-
-static void print_package(const json_t *p)
-{
-    const json_t *shots = json_object_get(p, "shots"), *cap = json_object_get(p, "captions_srt");
-    char *kind = field(p, "kind"), *dur = field(p, "duration_s"), *words = field(p, "words"),
-         *by = field(p, "by");
-
-    dline("  package     %s, %s s, %s words, %zu shots, captions %zu bytes, by %s", kind, dur,
-          words, json_is_array(shots) ? json_array_size(shots) : 0,
-          json_is_string(cap) ? strlen(json_string_value(cap)) : 0, by);
-    free(kind), free(dur), free(words), free(by);
-}
-
-static void print_review(const json_t *r)
-{
-    char *d = field(r, "decision"), *by = field(r, "by"), *at = field(r, "at"),
-         *re = field(r, "reason");
-
-    dline("  review      %s by %s at %s%s%s%s", d, by, at,
-          json_is_true(json_object_get(r, "auto")) ? " (automatic)" : "", re[0] ? ": " : "", re);
-    free(d), free(by), free(at), free(re);
-}
-
-static void print_revision(const json_t *r)
-{
-    char *by = field(r, "by"), *at = field(r, "at"), *note = field(r, "note");
-
-    dline("  revision    requested by %s at %s: %s", by, at, note);
-    free(by), free(at), free(note);
-}
-
-static void print_publish(const json_t *p)
-{
-    char *path = field(p, "path"), *wh = field(p, "webhook"), *st = field(p, "webhook_status"),
-         *at = field(p, "at"), *by = field(p, "by");
-
-    dline("  publish     %s (webhook %s, HTTP %s) at %s by %s", path, wh, st, at, by);
-    if (json_object_get(p, "error") != NULL) {
-        char *e = field(p, "error");
-        dline("              last error: %s", e);
-        free(e);
-    }
-    free(path), free(wh), free(st), free(at), free(by);
-}
-
-/* The decisions recorded in a story's body, those present, in the order they are made. */
-static void print_decisions(const json_t *body)
-{
-    static const struct {
-        const char *field;
-        void (*print)(const json_t *);
-        bool object;
-    } rows[] = {
-        {"analysis", print_analysis, true},
-        {"consensus", print_consensus, true},
-        {"script", print_script, true},
-        {"qa", print_qa, false},
-        {"package", print_package, true},
-        {"review", print_review, true},
-        {"revision_request", print_revision, true},
-        {"publish", print_publish, true},
-    };
-    bool any = false;
-
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        const json_t *v = json_object_get(body, rows[i].field);
-
-        if (v == NULL || (rows[i].object && !json_is_object(v)))
-            continue;
-        if (!any)
-            printf("decisions\n");
-        any = true;
-        rows[i].print(v);
-    }
+    if (!*any)
+        printf("decisions\n");
+    *any = true;
+    printf("%s\n", line);
 }
 
 int ctl_item(struct cli *cli, bool json, int argc, char **argv)
@@ -569,7 +347,9 @@ int ctl_item(struct cli *cli, bool json, int argc, char **argv)
             printf("archived  %s\n", r);
             free(r);
         }
-        print_decisions(it->body);
+        bool any = false;
+
+        review_render(it->body, print_decision_line, &any);
         /* JSON escapes every control character, so the dump is safe as it is. */
         body = json_dumps(it->body, JSON_INDENT(2) | JSON_SORT_KEYS);
         printf("body      %s\n", body != NULL ? body : "{}");
@@ -586,30 +366,14 @@ int ctl_item(struct cli *cli, bool json, int argc, char **argv)
 static void say_decided(struct bb *b, const char *verb, const char *id)
 {
     struct bb_item *it = NULL;
-    char *cause = NULL;
+    char *cause = NULL, line[512];
 
     if (bb_read(b, id, &it, &cause) != BB_OK) {
         free(cause);
         return;
     }
-    if (it->decided_by[0] != '\0' && it->status != BB_REVIEWING) {
-        const json_t *d = json_object_get(json_object_get(it->body, "review"), "decision");
-        const char *what = json_is_string(d) ? json_string_value(d) : "";
-        char when[32], *who = text_safe(it->decided_by, 0);
-
-        if (strcmp(what, "approve") == 0 ||
-            (what[0] == '\0' && (it->status == BB_APPROVED || it->status == BB_PUBLISHED_S)))
-            what = "approved";
-        else if (strcmp(what, "revise") == 0 || review_revise_note(it->reason) != NULL ||
-                 (what[0] == '\0' && it->status == BB_PRODUCING))
-            what = "sent back for revision";
-        else
-            what = "rejected";
-        text_utc(it->decided_ms, when, sizeof when);
-        cli_error("%s %s: already %s by %s at %s (it is now %s)", verb, id, what, who, when,
-                  status_name(it));
-        free(who);
-    }
+    if (review_decided(it, line, sizeof line))
+        cli_error("%s %s: %s", verb, id, line);
     bb_item_free(it);
 }
 
@@ -625,13 +389,11 @@ static int decide(struct cli *cli, bool json, int argc, char **argv, enum bb_sta
         {NULL, 0, NULL, 0},
     };
     const char *verb = to == BB_APPROVED ? "approve" : "reject", *text = NULL, *id;
-    struct audit_record rec;
     struct rlink *l;
     struct bb *b;
-    char *cause = NULL, *reason = NULL;
+    char *cause = NULL;
     bool revise = false;
     int c, code = EXIT_DONE, rc;
-    json_t *patch;
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if ((c == 'n' && to == BB_APPROVED) || (c == 'r' && to == BB_REJECTED)) {
@@ -661,23 +423,11 @@ static int decide(struct cli *cli, bool json, int argc, char **argv, enum bb_sta
     b = open_bb(cli, &l, &code);
     if (b == NULL)
         return code;
-    if (audit_record_fill(&rec, verb, id, text, &cause) == -1) {
-        cli_error("ctl %s: %s", verb, cause);
-        free(cause);
-        bb_free(b);
-        rlink_free(l);
-        return EXIT_USAGE;
-    }
-    reason = revise ? xasprintf("%s%s", REVIEW_REVISE_PREFIX, text) : xstrdup(text ? text : "");
-    /* The decision, its audit record and the body's review record in one atomic step. */
-    patch = review_patch(revise              ? "revise"
-                         : to == BB_APPROVED ? "approve"
-                                             : "reject",
-                         text, bb_actor(b), clock_wall_ms(), false);
-    rc = bb_decide_with(b, id, to, text != NULL ? reason : NULL, patch, rec.argc, rec.argv, &cause);
-    json_decref(patch);
-    audit_record_done(&rec);
-    free(reason);
+    rc = review_decide(b, id,
+                       revise              ? REVIEW_REVISE
+                       : to == BB_APPROVED ? REVIEW_APPROVE
+                                           : REVIEW_REJECT,
+                       text, &cause);
     if (rc == BB_OK) {
         if (json)
             cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "id", id, "status",

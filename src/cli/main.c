@@ -32,7 +32,8 @@ static const struct subcommand subcommands[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: newsroom [--config FILE] [--attach]\n"
+    fprintf(f, "usage: newsroom [--config FILE] [--attach] [--read-only] [--theme NAME|PATH]\n"
+               "                [--no-color]\n"
                "       newsroom [--config FILE] COMMAND [ARGS]\n"
                "       newsroom --help | --version\n\n"
                "With no command, newsroom opens the control room.\n\n"
@@ -43,6 +44,9 @@ static void usage(FILE *f)
                "  --config FILE  read FILE instead of $NEWSROOM_CONFIG or\n"
                "                 $XDG_CONFIG_HOME/newsroom/newsroom.conf\n"
                "  --attach       watch a swarm that runs elsewhere (no local agents)\n"
+               "  --read-only    the control room without the keys that act on the swarm\n"
+               "  --theme NAME   dark, light, high-contrast, mono, or a .theme file's path\n"
+               "  --no-color     monochrome (as NO_COLOR does)\n"
                "  -h, --help     this help\n"
                "  -V, --version  the version\n\n"
                "Exit codes: 0 done, 1 refused, 2 usage or configuration error,\n"
@@ -73,6 +77,9 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"attach", no_argument, NULL, 'a'},
+        {"read-only", no_argument, NULL, 'r'},
+        {"theme", required_argument, NULL, 't'},
+        {"no-color", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -80,7 +87,7 @@ int main(int argc, char **argv)
     struct cli cli = {0};
     const struct subcommand *sub = NULL;
     char *cause = NULL;
-    bool attach = false;
+    bool attach = false, room_option = false;
     int c, rc;
 
     opterr = 0;
@@ -91,6 +98,20 @@ int main(int argc, char **argv)
             break;
         case 'a':
             attach = true;
+            break;
+        case 'r':
+            cli.read_only = room_option = true;
+            break;
+        case 't':
+            if (optarg[0] == '\0') {
+                cli_error("--theme needs a theme name or a path");
+                return EXIT_USAGE;
+            }
+            cli.theme = optarg;
+            room_option = true;
+            break;
+        case 'n':
+            cli.no_color = room_option = true;
             break;
         case 'h':
             usage(stdout);
@@ -117,8 +138,9 @@ int main(int argc, char **argv)
             usage(stderr);
             return EXIT_USAGE;
         }
-        if (attach) {
-            cli_error("--attach goes with the control room, not with \"%s\"", sub->name);
+        if (attach || room_option) {
+            cli_error("%s goes with the control room, not with \"%s\"",
+                      attach ? "--attach" : "--read-only, --theme or --no-color", sub->name);
             return EXIT_USAGE;
         }
     }

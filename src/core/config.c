@@ -109,6 +109,8 @@ static const struct key keys[] = {
     INT("production", "words_per_minute", words_per_minute, "150", NULL, 60, 400),
     INT("production", "script_words_min", script_words_min, "40", NULL, 1, 10000),
     INT("production", "script_words_max", script_words_max, "250", NULL, 1, 10000),
+    STR("ui", "theme", ui_theme, "dark", "NEWSROOM_THEME", false),
+    STR("ui", "themes_dir", ui_themes_dir, "", "NEWSROOM_THEMES_DIR", false),
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 

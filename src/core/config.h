@@ -77,6 +77,9 @@ struct config {
     int qa_max_rounds;                      /* QA verdicts per script before it fails */
     int words_per_minute;                   /* narration speaking rate */
     int script_words_min, script_words_max; /* a script's length bounds */
+    /* [ui] (ui/theme.h) */
+    char *ui_theme;      /* a theme name in the themes directory, or a path to a .theme file */
+    char *ui_themes_dir; /* empty: ./themes when it exists, else only the built-in theme */
 
     /* Where each key's value came from ("default", "FILE:LINE", "env NAME"), by table row. */
     char **origin;

@@ -1,27 +1,30 @@
 /*
- * fail.c - fatal errors and allocation wrappers; see fail.h. The hook pointer is written
- * once during start-up and only read afterwards, so it needs no lock.
+ * fail.c - fatal errors and allocation wrappers; see fail.h. The hook pointer is atomic: the
+ * control room installs it when it opens the terminal, which may be after the swarm's threads
+ * have started, and any of them may read it in fail().
  */
 #include "core/fail.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void (*fail_hook)(void);
+static void (*_Atomic fail_hook)(void);
 
 void fail_set_hook(void (*hook)(void))
 {
-    fail_hook = hook;
+    atomic_store(&fail_hook, hook);
 }
 
 void fail(const char *fmt, ...)
 {
     va_list ap;
+    void (*hook)(void) = atomic_load(&fail_hook);
 
-    if (fail_hook != NULL)
-        fail_hook();
+    if (hook != NULL)
+        hook();
     fputs("newsroom: fatal: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

@@ -3,8 +3,8 @@
  *
  * Any thread may call these. A fatal error first runs the hook installed with
  * fail_set_hook() (the control room installs one that restores the terminal, as htop's
- * fail() does), then prints the message on stderr and aborts. The hook is set once at
- * start-up, before other threads exist, and read without a lock after that.
+ * fail() does), then prints the message on stderr and aborts. The hook is kept atomically,
+ * so it may be set (or cleared) while other threads run.
  */
 #ifndef NEWSROOM_FAIL_H
 #define NEWSROOM_FAIL_H

@@ -63,6 +63,9 @@ extern const struct lua_script lua_debate_ready;
 extern const struct lua_script lua_debate_close;
 extern const struct lua_script lua_debate_get;
 
+/* The control room's listing of the blackboard, read only (see src/room/room_feed.c). */
+extern const struct lua_script lua_room_items;
+
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];
 extern const int lua_script_count;

@@ -28,10 +28,9 @@ has "$D/newsroom.log" "embedded redis: started"
 run 0 "$NR_BIN" ctl status
 has "$OUT" "embedded, started by this command"
 has "$OUT" "stops it on exit"
-# The bare command (the control room, for now the link it will watch) does the same.
-run 0 "$NR_BIN"
-has "$OUT" "embedded, started by this command"
-has "$ERR" "control room"
+# The bare command is the control room: without a terminal it says so and starts nothing.
+run 2 "$NR_BIN" </dev/null
+has "$ERR" "needs a terminal"
 
 # 2. swarm holds it; a second process reuses it; SIGTERM stops it, keeping the data.
 "$NR_BIN" swarm --duration 120 >"$T/swarm.out" 2>&1 &

@@ -1,0 +1,602 @@
+/*
+ * test_room.c - the control room's engine side (src/room/): the feed's snapshots of a seeded
+ * swarm (stories in several statuses, a debate with votes, agents one of which is dead, budget
+ * limits with an open request, audit records), the events it follows, the command worker's
+ * operator actions with their audit records and results, the detail of a story, and a link
+ * lost and found again on a private redis-server (SIGSTOP / SIGCONT) without losing events.
+ * Shared test Redis, database 14. Waits are conditions with deadlines, never blind sleeps.
+ * Single-threaded test code (the room's threads are the code under test).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "cost/budget.h"
+#include "room/room.h"
+#include "store/audit.h"
+#include "store/blackboard.h"
+#include "store/control.h"
+#include "store/debate.h"
+#include "store/registry.h"
+#include "store/rlink.h"
+#include "swarmenv.h"
+#include "testenv.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DB         14
+#define MAX_EVENTS 20000
+
+struct fx {
+    struct rlink *l;
+    struct bb *bb;
+    struct config *cfg;
+    struct room *room;
+    struct room_snapshot *snap; /* the newest taken */
+    struct room_event *ev;      /* every event seen */
+    size_t nev;
+};
+
+static struct fx *fx_new(void)
+{
+    struct fx *f = calloc(1, sizeof *f);
+
+    f->ev = calloc(MAX_EVENTS, sizeof *f->ev);
+    f->cfg = config_new();
+    return f;
+}
+
+static void fx_free(struct fx *f)
+{
+    room_free(f->room);
+    room_snapshot_free(f->snap);
+    bb_free(f->bb);
+    rlink_free(f->l);
+    config_free(f->cfg);
+    free(f->ev);
+    free(f);
+}
+
+static void start_room(struct fx *f, const struct redis_addr *addr, int cmd_timeout_ms)
+{
+    struct room_options o = {0};
+    char *cause = NULL;
+
+    o.addr = *addr;
+    o.link.connect_timeout_ms = cmd_timeout_ms;
+    o.link.command_timeout_ms = cmd_timeout_ms;
+    o.link.reconnect_base_ms = 20;
+    o.link.reconnect_max_ms = 200;
+    o.cfg = f->cfg;
+    o.period_ms = 200;
+    f->room = room_new(&o);
+    if (room_start(f->room, &cause) == -1)
+        fail_msg("room_start: %s", cause);
+}
+
+static struct redis_addr shared_addr(void)
+{
+    struct redis_addr a = {.transport = REDIS_UNIX, .db = DB, .db_set = true};
+
+    snprintf(a.path, sizeof a.path, "%s", test_env("NEWSROOM_TEST_REDIS_SOCKET"));
+    snprintf(a.password, sizeof a.password, "%s", test_env("NEWSROOM_TEST_REDIS_PASSWORD"));
+    return a;
+}
+
+/* Takes what the room has: events into the log, the newest snapshot. */
+static void pump(struct fx *f)
+{
+    struct room_event buf[64];
+    struct room_snapshot *s;
+    size_t n;
+
+    while ((n = room_pop_events(f->room, buf, 64)) > 0)
+        for (size_t i = 0; i < n && f->nev < MAX_EVENTS; i++)
+            f->ev[f->nev++] = buf[i];
+    if ((s = room_take_snapshot(f->room)) != NULL) {
+        room_snapshot_free(f->snap);
+        f->snap = s;
+    }
+}
+
+/* The first event of kind (from index *from on) whose text holds needle (NULL: any). */
+static const struct room_event *find_event(struct fx *f, int kind, const char *needle, size_t from)
+{
+    pump(f);
+    for (size_t i = from; i < f->nev; i++)
+        if (f->ev[i].kind == kind && (needle == NULL || strstr(f->ev[i].text, needle) != NULL))
+            return &f->ev[i];
+    return NULL;
+}
+
+/* The result of command seq, waiting for it. */
+static const struct room_event *result(struct fx *f, uint64_t seq)
+{
+    const struct room_event *e = NULL;
+    int64_t end = clock_mono_ms() + 10000;
+
+    assert_true(seq > 0);
+    while (e == NULL) {
+        pump(f);
+        for (size_t i = 0; i < f->nev && e == NULL; i++)
+            if ((f->ev[i].kind == ROOM_EV_RESULT || f->ev[i].kind == ROOM_EV_DETAIL) &&
+                f->ev[i].cmd_seq == seq)
+                e = &f->ev[i];
+        if (e == NULL && clock_mono_ms() > end)
+            fail_msg("no result for command %llu", (unsigned long long)seq);
+        if (e == NULL)
+            clock_sleep_ms(5, NULL);
+    }
+    return e;
+}
+
+static uint64_t send(struct fx *f, int kind, const char *id, const char *text, bool halt,
+                     int64_t amount)
+{
+    struct room_cmd c = {.kind = kind, .halt = halt, .amount = amount};
+
+    snprintf(c.id, sizeof c.id, "%s", id != NULL ? id : "");
+    snprintf(c.text, sizeof c.text, "%s", text != NULL ? text : "");
+    return room_send(f->room, &c);
+}
+
+/* A fresh snapshot taken after now. */
+static const struct room_snapshot *fresh(struct fx *f)
+{
+    uint64_t seen = f->snap != NULL ? f->snap->seq : 0;
+
+    AWAIT(10, (pump(f), f->snap != NULL && f->snap->seq > seen + 1));
+    return f->snap;
+}
+
+static void put(struct fx *f, const char *id, const char *title, enum bb_status st, json_t *extra)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id, "title", title, "content",
+                          "Body of the story.", "source", "Wire", "url", "https://example.com/a");
+    char *cause = NULL, existing[NEWS_ID_MAX + 1];
+    struct news_item *it = news_item_from_json(j, &cause);
+
+    if (it == NULL)
+        fail_msg("news item: %s", cause);
+    if (bb_write(f->bb, it, extra, st, false, existing, &cause) != BB_OK)
+        fail_msg("bb_write %s: %s", id, cause);
+    news_item_free(it);
+    json_decref(extra);
+    json_decref(j);
+}
+
+static void reg(struct rlink *l, const char *id, const char *role, int ttl_ms)
+{
+    struct registry *r = registry_new(l);
+    struct registry_agent a = {0};
+    char *cause = NULL;
+
+    snprintf(a.id, sizeof a.id, "%s", id);
+    snprintf(a.role, sizeof a.role, "%s", role);
+    snprintf(a.tier, sizeof a.tier, "FAST");
+    if (registry_register(r, &a, ttl_ms, &cause) == -1)
+        fail_msg("register %s: %s", id, cause);
+    registry_free(r);
+}
+
+/* The seeded swarm. */
+static void seed(struct fx *f)
+{
+    struct debate_options o;
+    struct budget_options bo;
+    struct budget_limits lim = {.daily = 1000};
+    struct budget_refusal ref;
+    struct debate d;
+    char *cause = NULL, rid[BUDGET_ID_MAX];
+    const char *voters[] = {"debater-1", "debater-2", "debater-3"};
+
+    put(f, "raw-1", "A raw story", BB_PENDING, NULL);
+    put(f, "raw-2", "Plain title", BB_PENDING, NULL);
+    /* A title with an escape sequence, as a broken or hostile writer could store it. */
+    freeReplyObject(
+        test_must(f->l, "HSET nr:bb:item:raw-2 f:title %s", "\"Evil \\u001b[2J title\""));
+    put(f, "deb-1", "A debated story", BB_DEBATING, NULL);
+    put(f, "rev-1", "Ready for review", BB_REVIEWING,
+        json_pack("{s:{s:f, s:s}, s:[{s:f}, {s:f}], s:{s:s, s:[]}}", "package", "duration_s", 42.5,
+                  "captions_srt", "1\n00:00:00,000 --> 00:00:04,000\nHello\n", "qa", "score", 6.0,
+                  "score", 8.5, "script", "final", "Line one.\nLine two.", "revisions"));
+    put(f, "rev-2", "Another for review", BB_REVIEWING, NULL);
+    put(f, "rev-3", "A third for review", BB_REVIEWING, NULL);
+    put(f, "pub-1", "Published", BB_PUBLISHED_S, NULL);
+    /* A debate with votes. */
+    debate_options_default(&o);
+    o.panel = 3;
+    o.quorum = 2;
+    if (debate_open(f->l, "deb-1", "A debated story", "sum", "brief", &o, "analyst-1", NULL,
+                    &cause) != DEBATE_OK)
+        fail_msg("debate_open: %s", cause);
+    for (int i = 0; i < 2; i++) {
+        struct debate_vote v = {.vote = i == 0 ? DEBATE_FOR : DEBATE_AGAINST,
+                                .confidence = i == 0 ? 0.9 : 0.3,
+                                .reasoning = (char *)"because"};
+
+        if (debate_seat(f->l, voters[i], 60000, &d, &cause) != DEBATE_OK)
+            fail_msg("seat: %s", cause);
+        debate_clear(&d);
+        snprintf(v.agent, sizeof v.agent, "%s", voters[i]);
+        if (debate_vote(f->l, "deb-1", &v, NULL, &cause) != DEBATE_OK)
+            fail_msg("vote: %s", cause);
+    }
+    /* Agents: two alive, one whose heartbeat lapses at once. */
+    reg(f->l, "analyst-1", "analyst", 60000);
+    reg(f->l, "writer-1", "writer", 60000);
+    reg(f->l, "ghost-1", "scout", 1);
+    /* A budget limit, spending and an open request (a reservation past the limit). */
+    budget_options_from_config(&bo, f->cfg);
+    if (budget_set_limits(f->l, "writer-1", &lim, BUDGET_SET_DAILY, &cause) == -1)
+        fail_msg("limits: %s", cause);
+    {
+        struct usage_record u = {
+            .agent = "writer-1", .task = "rev-1", .model = "m", .confidence = -1, .cost = 300};
+
+        if (budget_reserve(f->l, &bo, clock_wall_ms(), "writer-1", "rev-1", 300, rid, &ref,
+                           &cause) != 0)
+            fail_msg("reserve: %s", cause ? cause : "refused");
+        if (budget_commit(f->l, &bo, clock_wall_ms(), rid, &u, NULL, &cause) == -1)
+            fail_msg("commit: %s", cause);
+    }
+    assert_int_equal(
+        budget_reserve(f->l, &bo, clock_wall_ms(), "writer-1", "rev-2", 5000, rid, &ref, &cause),
+        1);
+    /* An audit record. */
+    if (audit_append(f->l, "note", "raw-1", "seeded by the test", &cause) == -1)
+        fail_msg("audit: %s", cause);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = fx_new();
+
+    f->l = test_shared_link(DB, "test_room");
+    freeReplyObject(test_must(f->l, "FLUSHDB%s", ""));
+    f->bb = bb_new(f->l, "test");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_free(*state);
+    return 0;
+}
+
+static const struct room_item *item(const struct room_snapshot *s, const char *id)
+{
+    for (size_t i = 0; i < s->nitems; i++)
+        if (strcmp(s->items[i].id, id) == 0)
+            return &s->items[i];
+    fail_msg("no item %s in the snapshot", id);
+    abort();
+}
+
+static const struct room_agent *agent(const struct room_snapshot *s, const char *id)
+{
+    for (size_t i = 0; i < s->nagents; i++)
+        if (strcmp(s->agents[i].id, id) == 0)
+            return &s->agents[i];
+    return NULL;
+}
+
+static const struct room_agent *must_agent(const struct room_snapshot *s, const char *id)
+{
+    const struct room_agent *a = agent(s, id);
+
+    if (a == NULL) {
+        fail_msg("no agent %s in the snapshot", id);
+        abort();
+    }
+    return a;
+}
+
+static bool agent_dead(struct fx *f, const char *id)
+{
+    const struct room_agent *a;
+
+    pump(f);
+    a = f->snap != NULL ? agent(f->snap, id) : NULL;
+    return a != NULL && strcmp(a->status, "dead") == 0;
+}
+
+static void test_snapshot(void **state)
+{
+    struct fx *f = *state;
+    struct redis_addr a = shared_addr();
+    const struct room_snapshot *s;
+    const struct room_item *it;
+    const struct room_debate *d = NULL;
+    const struct room_agent *ag;
+    bool seen_global = false;
+
+    seed(f);
+    start_room(f, &a, 2000);
+    AWAIT(10, agent_dead(f, "ghost-1"));
+    s = fresh(f);
+    assert_true(room_link_ok(f->room, NULL));
+    assert_true(s->address[0] != '\0');
+    assert_null(strstr(s->address, test_env("NEWSROOM_TEST_REDIS_PASSWORD")));
+    assert_true(s->taken_ms > 0);
+    assert_int_equal(s->counts[BB_RAW_FEED][BB_PENDING], 2);
+    assert_int_equal(s->counts[BB_REVIEW_QUEUE][BB_REVIEWING], 3);
+    /* Items: newest first per section, titles made safe. */
+    it = item(s, "raw-2");
+    assert_null(strchr(it->title, '\x1b'));
+    assert_int_equal(it->status, BB_PENDING);
+    assert_int_equal(it->section, BB_RAW_FEED);
+    assert_string_equal(item(s, "pub-1")->id, "pub-1");
+    for (size_t i = 0; i + 1 < s->nitems; i++)
+        if (s->items[i].section == s->items[i + 1].section)
+            assert_true(s->items[i].updated_ms >= s->items[i + 1].updated_ms ||
+                        s->items[i].created_ms >= s->items[i + 1].created_ms);
+    /* The debate with its tally and current score. */
+    for (size_t i = 0; i < s->ndebates; i++)
+        if (strcmp(s->debates[i].id, "deb-1") == 0)
+            d = &s->debates[i];
+    if (d == NULL) {
+        fail_msg("no debate deb-1 in the snapshot");
+        abort();
+    }
+    assert_true(d->open);
+    assert_int_equal(d->n_for, 1);
+    assert_int_equal(d->n_against, 1);
+    assert_int_equal(d->nvotes, 2);
+    assert_true(d->score > 0.74 && d->score < 0.76); /* 0.9 / (0.9 + 0.3) */
+    /* Agents: the dead one, spending from the budget rows. */
+    ag = must_agent(s, "analyst-1");
+    assert_string_equal(ag->status, "idle");
+    assert_int_equal(must_agent(s, "writer-1")->spent_today, 300);
+    /* Budgets: the agent's row with its limit, the global row last; the open request. */
+    assert_true(s->nbudgets >= 2);
+    assert_string_equal(s->budgets[s->nbudgets - 1].agent, "*");
+    assert_int_equal(s->budgets[s->nbudgets - 1].day_spent, 300);
+    for (size_t i = 0; i < s->nbudgets; i++)
+        if (strcmp(s->budgets[i].agent, "writer-1") == 0) {
+            assert_int_equal(s->budgets[i].day_limit, 1000);
+            seen_global = true;
+        }
+    assert_true(seen_global);
+    assert_int_equal(s->nrequests, 1);
+    assert_string_equal(s->requests[0].agent, "writer-1");
+    assert_string_equal(s->requests[0].limit, "agent_daily");
+    /* Review queue: oldest first, with package, QA and cost. */
+    assert_int_equal(s->nreviews, 3);
+    assert_string_equal(s->reviews[0].id, "rev-1");
+    assert_true(s->reviews[0].duration_s > 42.4 && s->reviews[0].duration_s < 42.6);
+    assert_true(s->reviews[0].qa_score > 8.4 && s->reviews[0].qa_score < 8.6);
+    assert_int_equal(s->reviews[0].cost, 300);
+    assert_true(s->reviews[1].qa_score < 0);
+    /* Audit. */
+    assert_true(s->naudit >= 1);
+    assert_string_equal(s->audit[0].what, "note");
+    assert_string_equal(s->audit[0].item, "raw-1");
+    assert_false(s->halted);
+}
+
+static void test_follow_and_commands(void **state)
+{
+    struct fx *f = *state;
+    struct redis_addr a = shared_addr();
+    const struct room_event *e;
+    const struct room_snapshot *s;
+    struct bb_item *it = NULL;
+    char *cause = NULL;
+    size_t mark;
+
+    seed(f);
+    start_room(f, &a, 2000);
+    fresh(f);
+    /* A transition made here shows up as an event. */
+    mark = f->nev;
+    assert_int_equal(bb_transition(f->bb, "raw-1", BB_ARCHIVED, "not newsworthy", NULL, &cause),
+                     BB_OK);
+    AWAIT(10, find_event(f, ROOM_EV_BB, "raw-1 PENDING -> ARCHIVED", mark) != NULL);
+    e = find_event(f, ROOM_EV_BB, "raw-1 PENDING -> ARCHIVED", mark);
+    assert_non_null(strstr(e->text, "not newsworthy"));
+    assert_string_equal(e->id, "raw-1");
+    AWAIT(10, (pump(f), f->snap->stories_per_min >= 1.0));
+    AWAIT(10, (pump(f), f->snap->flow[BB_ARCHIVE][ROOM_FLOW_LEN - 1] > 0 ||
+                            f->snap->flow[BB_ARCHIVE][ROOM_FLOW_LEN - 2] > 0 ||
+                            f->snap->flow[BB_ARCHIVE][ROOM_FLOW_LEN - 3] > 0));
+
+    /* Approve, then approve again: refused, saying who decided. */
+    e = result(f, send(f, ROOM_CMD_APPROVE, "rev-1", "", false, 0));
+    assert_true(e->ok);
+    assert_string_equal(e->text, "approved rev-1");
+    assert_int_equal(bb_read(f->bb, "rev-1", &it, &cause), BB_OK);
+    assert_int_equal(it->status, BB_APPROVED);
+    bb_item_free(it);
+    e = result(f, send(f, ROOM_CMD_APPROVE, "rev-1", "", false, 0));
+    assert_false(e->ok);
+    assert_non_null(strstr(e->text, "already approved by "));
+    /* Reject with no reason: refused before Redis. */
+    e = result(f, send(f, ROOM_CMD_REJECT, "rev-2", "", false, 0));
+    assert_false(e->ok);
+    assert_string_equal(e->text, "reject needs a reason");
+    e = result(f, send(f, ROOM_CMD_REVISE, "rev-2", "", false, 0));
+    assert_false(e->ok);
+    e = result(f, send(f, ROOM_CMD_REJECT, "rev-3", "off topic", false, 0));
+    assert_true(e->ok);
+    e = result(f, send(f, ROOM_CMD_REVISE, "rev-2", "shorter please", false, 0));
+    assert_true(e->ok);
+    assert_int_equal(bb_read(f->bb, "rev-2", &it, &cause), BB_OK);
+    assert_int_equal(it->status, BB_REJECTED);
+    assert_string_equal(it->reason, "revise: shorter please");
+    bb_item_free(it);
+    /* The audit stream has the decisions, shown in the next snapshot. */
+    s = fresh(f);
+    assert_true(s->naudit >= 4);
+    assert_string_equal(s->audit[0].what, "revise");
+    assert_string_equal(s->audit[0].item, "rev-2");
+    assert_string_equal(s->audit[0].reason, "shorter please");
+    assert_string_equal(s->audit[2].what, "approve");
+
+    /* Emergency with halt; resume. */
+    e = result(f, send(f, ROOM_CMD_EMERGENCY, NULL, "stop the presses", true, 0));
+    assert_true(e->ok);
+    AWAIT(10, (pump(f), f->snap->halted));
+    assert_string_equal(f->snap->halt_message, "stop the presses");
+    e = result(f, send(f, ROOM_CMD_EMERGENCY, NULL, "", false, 0));
+    assert_false(e->ok);
+    e = result(f, send(f, ROOM_CMD_RESUME, NULL, "all clear", false, 0));
+    assert_true(e->ok);
+    assert_non_null(strstr(e->text, "resumed"));
+    AWAIT(10, (pump(f), !f->snap->halted));
+
+    /* Grant and decline. */
+    s = fresh(f);
+    assert_int_equal(s->nrequests, 1);
+    {
+        char rid[32];
+
+        snprintf(rid, sizeof rid, "%s", s->requests[0].id);
+        e = result(f, send(f, ROOM_CMD_GRANT, rid, NULL, false, 0));
+        assert_true(e->ok);
+        e = result(f, send(f, ROOM_CMD_DECLINE, rid, NULL, false, 0));
+        assert_false(e->ok); /* decided already */
+    }
+    AWAIT(10, (pump(f), f->snap->nrequests == 0));
+    e = result(f, send(f, ROOM_CMD_DECLINE, "999999", NULL, false, 0));
+    assert_false(e->ok);
+}
+
+static void test_detail(void **state)
+{
+    struct fx *f = *state;
+    struct redis_addr a = shared_addr();
+    const struct room_event *e;
+    struct room_detail *d;
+    char *cause = NULL;
+
+    seed(f);
+    {
+        json_t *patch =
+            json_pack("{s:{s:b, s:f, s:f, s:s, s:[{s:s, s:s, s:f, s:s}]}}", "consensus", "reached",
+                      1, "score", 0.75, "threshold", 0.6, "by", "moderator-1", "votes", "agent",
+                      "debater-1", "vote", "for", "confidence", 0.9, "reasoning", "solid \x1b[31m");
+
+        assert_int_equal(bb_update(f->bb, "rev-1", patch, NULL, &cause), BB_OK);
+        json_decref(patch);
+    }
+    start_room(f, &a, 2000);
+    e = result(f, send(f, ROOM_CMD_DETAIL, "rev-1", NULL, false, 0));
+    assert_int_equal(e->kind, ROOM_EV_DETAIL);
+    assert_true(e->ok);
+    d = room_take_detail(f->room);
+    assert_non_null(d);
+    assert_true(d->found);
+    assert_null(d->error);
+    assert_non_null(strstr(d->text, "decisions"));
+    assert_non_null(strstr(d->text, "vote debater-1: for (confidence 0.90) solid ?[31m"));
+    assert_non_null(strstr(d->text, "qa          round -: -, score 8.50"));
+    assert_non_null(strstr(d->text, "script\n  Line one.\n  Line two.\n"));
+    assert_non_null(strstr(d->text, "captions\n  1\n"));
+    assert_null(strchr(d->text, '\x1b'));
+    assert_non_null(strstr(d->history, "write rev-1 REVIEWING in REVIEW_QUEUE by test"));
+    assert_non_null(strstr(d->history, "update rev-1"));
+    assert_true(strstr(d->history, "write rev-1") < strstr(d->history, "update rev-1"));
+    room_detail_free(d);
+
+    e = result(f, send(f, ROOM_CMD_DETAIL, "nope-1", NULL, false, 0));
+    assert_false(e->ok);
+    d = room_take_detail(f->room);
+    assert_non_null(d);
+    assert_false(d->found);
+    assert_non_null(d->error);
+    room_detail_free(d);
+}
+
+/* ---- link loss, on a private server ---- */
+
+static int private_setup(void **state)
+{
+    if (test_private_start(NULL) == -1)
+        return -1;
+    return setup(state);
+}
+
+static int private_teardown(void **state)
+{
+    teardown(state);
+    test_private_stop();
+    return 0;
+}
+
+static void test_link_loss(void **state)
+{
+    struct fx *f = *state;
+    const struct rlink_options lo = {.connect_timeout_ms = 1000,
+                                     .command_timeout_ms = 1000,
+                                     .reconnect_base_ms = 20,
+                                     .reconnect_max_ms = 200,
+                                     .client_name = "test_room_private"};
+    struct rlink *pl = rlink_new(test_private_addr(), &lo);
+    struct bb *pb = bb_new(pl, "test");
+    const struct room_event *down, *up;
+    char *cause = NULL;
+    size_t mark;
+    int64_t since = 0;
+
+    bb_free(f->bb);
+    f->bb = pb;
+    start_room(f, test_private_addr(), 1000);
+    AWAIT(10, find_event(f, ROOM_EV_LINK, NULL, 0) != NULL && room_link_ok(f->room, NULL));
+    fresh(f);
+    mark = f->nev;
+    assert_int_equal(kill(test_private()->pid, SIGSTOP), 0);
+    AWAIT(15, (down = find_event(f, ROOM_EV_LINK, NULL, mark)) != NULL);
+    assert_false(down->ok);
+    assert_false(room_link_ok(f->room, &since));
+    assert_true(since > 0);
+    assert_int_equal(kill(test_private()->pid, SIGCONT), 0);
+    /* Written while the feed may still be reconnecting: none of it is lost. */
+    put(f, "late-1", "Late one", BB_PENDING, NULL);
+    put(f, "late-2", "Late two", BB_PENDING, NULL);
+    AWAIT(15, (up = find_event(f, ROOM_EV_LINK, "back", mark)) != NULL);
+    assert_true(up->ok);
+    assert_true(room_link_ok(f->room, NULL));
+    AWAIT(10, find_event(f, ROOM_EV_BB, "write late-1", mark) != NULL &&
+                  find_event(f, ROOM_EV_BB, "write late-2", mark) != NULL);
+    /* Exactly one "down" report for the outage. */
+    {
+        int downs = 0;
+
+        for (size_t i = mark; i < f->nev; i++)
+            if (f->ev[i].kind == ROOM_EV_LINK && !f->ev[i].ok)
+                downs++;
+        assert_int_equal(downs, 1);
+    }
+    room_free(f->room);
+    f->room = NULL;
+    f->bb = NULL;
+    bb_free(pb);
+    rlink_free(pl);
+    free(cause);
+}
+
+int main(void)
+{
+    const struct CMUnitTest shared[] = {
+        cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_follow_and_commands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
+    };
+    const struct CMUnitTest priv[] = {
+        cmocka_unit_test_setup_teardown(test_link_loss, private_setup, private_teardown),
+    };
+    int failed;
+
+    signal(SIGPIPE, SIG_IGN);
+    failed = cmocka_run_group_tests_name("room", shared, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("room_link", priv, NULL, NULL);
+}

@@ -1,0 +1,1078 @@
+/*
+ * app.c - the control room's UI loop (see app.h).
+ *
+ * One iteration: sleep in poll() on stdin, room_fd() (armed first, ring.h's protocol) and the
+ * signal self-pipe, with a timeout that is the next frame when something is dirty, else the
+ * next one-second tick (ages, uptime); then drain the self-pipe (resize, or shutdown), read
+ * every pending key (through keys.h's table into actions), pop the events, take the newest
+ * snapshot and any detail, and draw a frame when something is dirty and the last frame is
+ * at least 1000/APP_FPS ms old. A frame redraws the dirty windows (header, tabs, panes,
+ * status, overlay), wnoutrefresh()es each and ends in one doupdate(); clearok() only after
+ * Ctrl-L and a resize.
+ *
+ * Operator actions run as small dialogues (the flow table below: a prompt, a question, the
+ * emergency's choice) and end in one room_cmd through room_send(); the worker's answer comes
+ * back as ROOM_EV_RESULT and shows in the status line. Nothing here waits for it.
+ *
+ * Threads: the UI thread alone. The signal handlers write one byte to the self-pipe.
+ */
+#include "ui/app.h"
+
+#include "core/clock.h"
+#include "core/fail.h"
+#include "cost/money.h"
+#include "room/room.h"
+#include "ui/fmt.h"
+#include "ui/header.h"
+#include "ui/keys.h"
+#include "ui/layout.h"
+#include "ui/overlay.h"
+#include "ui/pane.h"
+#include "ui/term.h"
+#include "ui/theme.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FRAME_MS      (1000 / APP_FPS)
+#define TICK_MS       1000
+#define STALE_MS      3500 /* data older than this gets age marks (snapshots come every 1 s) */
+#define PENDING_MAX   64
+#define EVENTS_BATCH  256
+#define EOF_READS_MAX 50 /* readable but no key this many times in a row: the terminal is gone */
+
+static const struct pane_class *const pane_classes[PANE_COUNT] = {
+    [PANE_BLACKBOARD] = &pane_blackboard, [PANE_DEBATES] = &pane_debates,
+    [PANE_AGENTS] = &pane_agents,         [PANE_BUDGET] = &pane_budget,
+    [PANE_REVIEW] = &pane_review,         [PANE_EVENTS] = &pane_events,
+    [PANE_AUDIT] = &pane_audit,
+};
+
+/* What the open dialogue leads to. */
+enum flow {
+    FLOW_NONE,
+    FLOW_HELP,
+    FLOW_DETAIL,
+    FLOW_FILTER,
+    FLOW_APPROVE,
+    FLOW_REJECT,
+    FLOW_REVISE,
+    FLOW_GRANT_AMOUNT,
+    FLOW_GRANT_CONFIRM,
+    FLOW_DECLINE,
+    FLOW_EMERGENCY_MESSAGE,
+    FLOW_EMERGENCY_CHOICE,
+    FLOW_HALT,
+    FLOW_RESUME,
+    FLOW_QUIT,
+    FLOW_COUNT
+};
+
+struct app {
+    const struct app_options *o;
+    struct room *room;
+    struct term term;
+    struct theme theme;
+    char **theme_names;
+    size_t ntheme;
+    char *themes_dir;
+    struct layout lay;
+    int focused;
+    struct pane panes[PANE_COUNT];
+    WINDOW *header, *tabs, *status, *ovwin, *input;
+    struct room_snapshot *snap;
+    struct overlay ov;
+    int flow; /* enum flow of the open overlay */
+    struct pane_request target;
+    char message[EDIT_MAX + 1]; /* the emergency's message between its two steps */
+    struct status_msg msg;
+    uint64_t pending[PENDING_MAX];
+    int npending;
+    bool dirty_header, dirty_status, dirty_ov, dirty_tabs, need_clear, quit;
+    bool link_ok;
+    int64_t down_since, last_frame, last_tick;
+    int eof_reads;
+};
+
+/* ---- signals: one byte each to the self-pipe ---- */
+
+static int sig_pipe[2] = {-1, -1};
+static const int app_signals[] = {SIGWINCH, SIGINT, SIGTERM, SIGHUP};
+#define NSIGNALS (sizeof app_signals / sizeof app_signals[0])
+static struct sigaction saved_actions[NSIGNALS];
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+
+    if (sig_pipe[1] != -1 && write(sig_pipe[1], &b, 1) < 0) {
+        /* a full pipe already holds a wake-up */
+    }
+    errno = saved;
+}
+
+static int signals_install(char **cause)
+{
+    struct sigaction sa;
+
+    if (pipe(sig_pipe) == -1) {
+        *cause = xasprintf("cannot make the signal pipe: %s", strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK);
+        fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (size_t i = 0; i < NSIGNALS; i++)
+        sigaction(app_signals[i], &sa, &saved_actions[i]);
+    return 0;
+}
+
+static void signals_restore(void)
+{
+    for (size_t i = 0; i < NSIGNALS; i++)
+        sigaction(app_signals[i], &saved_actions[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        if (sig_pipe[i] != -1)
+            close(sig_pipe[i]);
+        sig_pipe[i] = -1;
+    }
+}
+
+/* ---- small helpers ---- */
+
+static void say(struct app *a, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void say(struct app *a, bool ok, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(a->msg.text, sizeof a->msg.text, fmt, ap);
+    va_end(ap);
+    a->msg.ok = ok;
+    a->msg.at_mono = clock_mono_ms();
+    a->dirty_status = true;
+}
+
+static void dirty_all(struct app *a)
+{
+    for (int i = 0; i < PANE_COUNT; i++)
+        a->panes[i].dirty = true;
+    a->dirty_header = a->dirty_status = a->dirty_ov = a->dirty_tabs = true;
+}
+
+static int64_t snap_age(const struct app *a, int64_t now)
+{
+    return a->snap != NULL ? now - a->snap->taken_mono : -1;
+}
+
+static int64_t server_now(const struct app *a, int64_t now)
+{
+    return a->snap != NULL ? a->snap->taken_ms + (now - a->snap->taken_mono) : clock_wall_ms();
+}
+
+/* ---- windows ---- */
+
+static WINDOW *remake(WINDOW *w, struct rect r)
+{
+    if (w != NULL)
+        delwin(w);
+    if (r.h <= 0 || r.w <= 0)
+        return NULL;
+    return newwin(r.h, r.w, r.y, r.x);
+}
+
+static void drop_windows(struct app *a)
+{
+    for (int i = 0; i < PANE_COUNT; i++) {
+        if (a->panes[i].win != NULL)
+            delwin(a->panes[i].win);
+        a->panes[i].win = NULL;
+    }
+    if (a->header != NULL)
+        delwin(a->header);
+    if (a->tabs != NULL)
+        delwin(a->tabs);
+    if (a->status != NULL)
+        delwin(a->status);
+    if (a->ovwin != NULL)
+        delwin(a->ovwin);
+    a->header = a->tabs = a->status = a->ovwin = NULL;
+}
+
+static void place_overlay(struct app *a)
+{
+    if (a->ovwin != NULL)
+        delwin(a->ovwin);
+    a->ovwin = NULL;
+    if (a->ov.kind != OV_NONE && a->lay.kind != LAYOUT_TOO_SMALL)
+        a->ovwin = remake(NULL, overlay_rect(&a->ov, a->term.rows, a->term.cols));
+    a->dirty_ov = true;
+}
+
+/* Lays the screen out for the terminal's size and the focused pane, making every window
+ * anew. */
+static void relayout(struct app *a)
+{
+    drop_windows(a);
+    layout_compute(a->term.rows, a->term.cols, (enum layout_pane)a->focused, &a->lay);
+    if (a->lay.kind != LAYOUT_TOO_SMALL) {
+        a->header = remake(NULL, a->lay.header);
+        a->tabs = remake(NULL, a->lay.tabs);
+        a->status = remake(NULL, a->lay.status);
+        for (int i = 0; i < PANE_COUNT; i++) {
+            struct pane *p = &a->panes[i];
+
+            p->rect = a->lay.pane[i];
+            p->focused = i == a->focused;
+            if (a->lay.shown[i])
+                p->win = remake(NULL, p->rect);
+            if (p->win != NULL)
+                p->cls->resize(p);
+        }
+    }
+    place_overlay(a);
+    a->need_clear = true;
+    dirty_all(a);
+}
+
+static void focus(struct app *a, int pane)
+{
+    int old = a->focused;
+
+    if (pane < 0 || pane >= PANE_COUNT || pane == old)
+        return;
+    a->focused = pane;
+    a->panes[old].focused = false;
+    a->panes[pane].focused = true;
+    if (a->lay.kind == LAYOUT_COMPACT) {
+        relayout(a);
+        a->need_clear = false; /* same rectangles: no need to clear the screen */
+    } else {
+        a->panes[old].dirty = a->panes[pane].dirty = true;
+    }
+}
+
+/* ---- commands ---- */
+
+static void send_cmd(struct app *a, int kind, const char *id, const char *text, bool halt,
+                     int64_t amount, const char *what)
+{
+    struct room_cmd c;
+    uint64_t seq;
+
+    memset(&c, 0, sizeof c);
+    c.kind = kind;
+    snprintf(c.id, sizeof c.id, "%s", id != NULL ? id : "");
+    snprintf(c.text, sizeof c.text, "%s", text != NULL ? text : "");
+    c.halt = halt;
+    c.amount = amount;
+    seq = room_send(a->room, &c);
+    if (seq == 0) {
+        say(a, false, "%s: the command queue is full; nothing was sent, try again", what);
+        return;
+    }
+    if (a->npending < PENDING_MAX)
+        a->pending[a->npending++] = seq;
+    if (kind == ROOM_CMD_DETAIL)
+        return;
+    say(a, true, "%s: sent%s", what,
+        a->link_ok ? ", waiting for the answer" : "; the link is down, it waits for it");
+}
+
+static void answered(struct app *a, uint64_t seq)
+{
+    for (int i = 0; i < a->npending; i++)
+        if (a->pending[i] == seq) {
+            a->pending[i] = a->pending[--a->npending];
+            return;
+        }
+}
+
+/* ---- dialogues ---- */
+
+static void open_flow(struct app *a, int flow)
+{
+    a->flow = flow;
+    place_overlay(a);
+}
+
+static void close_flow(struct app *a)
+{
+    overlay_close(&a->ov);
+    a->flow = FLOW_NONE;
+    place_overlay(a);
+    dirty_all(a);
+}
+
+static void start_approve(struct app *a)
+{
+    char q[2 * ROOM_TEXT_MAX + 128];
+
+    snprintf(q, sizeof q, "Approve \"%s\" for publishing?", a->target.title);
+    overlay_confirm(&a->ov, a->target.id, q);
+    open_flow(a, FLOW_APPROVE);
+}
+
+static void start_reject(struct app *a, bool revise)
+{
+    char q[2 * ROOM_TEXT_MAX + 128];
+
+    snprintf(q, sizeof q,
+             revise ? "Send back to the writer; the note for the rewrite:"
+                    : "Reject; the reason (required):");
+    overlay_prompt(&a->ov, a->target.id, q, "");
+    open_flow(a, revise ? FLOW_REVISE : FLOW_REJECT);
+}
+
+/* Starts what a pane asked for (pane.h's requests), as a table. */
+static void req_detail(struct app *a)
+{
+    overlay_detail(&a->ov, a->target.id, a->target.title);
+    open_flow(a, FLOW_DETAIL);
+    send_cmd(a, ROOM_CMD_DETAIL, a->target.id, NULL, false, 0, "detail");
+}
+
+static void req_approve(struct app *a)
+{
+    start_approve(a);
+}
+
+static void req_reject(struct app *a)
+{
+    start_reject(a, false);
+}
+
+static void req_revise(struct app *a)
+{
+    start_reject(a, true);
+}
+
+static void req_grant(struct app *a)
+{
+    char q[2 * ROOM_TEXT_MAX + 128], amount[32];
+
+    snprintf(q, sizeof q, "Grant request %s: %s. Amount in dollars:", a->target.id,
+             a->target.title);
+    money_format(a->target.amount, amount, sizeof amount);
+    overlay_prompt(&a->ov, "Grant a budget request", q, amount);
+    open_flow(a, FLOW_GRANT_AMOUNT);
+}
+
+static void req_decline(struct app *a)
+{
+    char q[2 * ROOM_TEXT_MAX + 128];
+
+    snprintf(q, sizeof q, "Decline request %s: %s?", a->target.id, a->target.title);
+    overlay_confirm(&a->ov, "Decline a budget request", q);
+    open_flow(a, FLOW_DECLINE);
+}
+
+static void req_message(struct app *a)
+{
+    say(a, false, "%s", a->target.title);
+}
+
+static const struct {
+    int kind;
+    void (*start)(struct app *);
+} req_table[] = {
+    {PANE_REQ_DETAIL, req_detail},   {PANE_REQ_APPROVE, req_approve},
+    {PANE_REQ_REJECT, req_reject},   {PANE_REQ_REVISE, req_revise},
+    {PANE_REQ_GRANT, req_grant},     {PANE_REQ_DECLINE, req_decline},
+    {PANE_REQ_MESSAGE, req_message},
+};
+
+static void run_request(struct app *a, const struct pane_request *req)
+{
+    for (size_t i = 0; i < sizeof req_table / sizeof req_table[0]; i++)
+        if (req_table[i].kind == req->kind) {
+            a->target = *req;
+            req_table[i].start(a);
+            return;
+        }
+}
+
+/* What each dialogue does with its answer (result: enum overlay_result). Returns true when
+ * the dialogue is over. */
+static bool done_filter(struct app *a, int result)
+{
+    struct pane *p = &a->panes[a->focused];
+    struct pane_request none = {0};
+
+    if (result == OVR_SUBMIT) {
+        edit_trimmed(&a->ov.edit, p->filter, sizeof p->filter);
+        p->list.selected = p->list.top = 0;
+        p->cls->key(p, ACT_FILTER, &none);
+        say(a, true, p->filter[0] ? "filter: %s" : "filter off%s", p->filter);
+    }
+    return true;
+}
+
+static bool done_approve(struct app *a, int result)
+{
+    if (result == OVR_SUBMIT)
+        send_cmd(a, ROOM_CMD_APPROVE, a->target.id, "", false, 0, "approve");
+    return true;
+}
+
+static bool need_text(struct app *a, int result, char *out, size_t size, const char *why)
+{
+    if (result != OVR_SUBMIT)
+        return false;
+    edit_trimmed(&a->ov.edit, out, size);
+    if (out[0] == '\0') {
+        snprintf(a->ov.hint, sizeof a->ov.hint, "%s", why);
+        a->dirty_ov = true;
+        return false;
+    }
+    return true;
+}
+
+static bool done_reject(struct app *a, int result)
+{
+    char text[EDIT_MAX + 1];
+
+    if (need_text(a, result, text, sizeof text, "a rejection needs a reason (Esc cancels)")) {
+        send_cmd(a, ROOM_CMD_REJECT, a->target.id, text, false, 0, "reject");
+        return true;
+    }
+    return result != OVR_SUBMIT;
+}
+
+static bool done_revise(struct app *a, int result)
+{
+    char text[EDIT_MAX + 1];
+
+    if (need_text(a, result, text, sizeof text, "the writer needs a note (Esc cancels)")) {
+        send_cmd(a, ROOM_CMD_REVISE, a->target.id, text, false, 0, "revise");
+        return true;
+    }
+    return result != OVR_SUBMIT;
+}
+
+static bool done_grant_amount(struct app *a, int result)
+{
+    char text[64], q[2 * ROOM_TEXT_MAX + 128], m[32];
+    const char *why = NULL;
+    int64_t amount;
+
+    if (result != OVR_SUBMIT)
+        return true;
+    edit_trimmed(&a->ov.edit, text, sizeof text);
+    if (text[0] == '$')
+        memmove(text, text + 1, strlen(text));
+    if (money_parse(text, &amount, &why) == -1 || amount <= 0) {
+        snprintf(a->ov.hint, sizeof a->ov.hint, "not an amount: %s",
+                 why != NULL ? why : "more than 0 is needed");
+        a->dirty_ov = true;
+        return false;
+    }
+    a->target.amount = amount;
+    snprintf(q, sizeof q, "Grant %s to request %s (%s)?", fmt_money(amount, m, sizeof m),
+             a->target.id, a->target.title);
+    overlay_confirm(&a->ov, "Grant a budget request", q);
+    open_flow(a, FLOW_GRANT_CONFIRM);
+    return false;
+}
+
+static bool done_grant_confirm(struct app *a, int result)
+{
+    if (result == OVR_SUBMIT)
+        send_cmd(a, ROOM_CMD_GRANT, a->target.id, NULL, false, a->target.amount, "grant");
+    return true;
+}
+
+static bool done_decline(struct app *a, int result)
+{
+    if (result == OVR_SUBMIT)
+        send_cmd(a, ROOM_CMD_DECLINE, a->target.id, NULL, false, 0, "decline");
+    return true;
+}
+
+static bool done_emergency_message(struct app *a, int result)
+{
+    if (!need_text(a, result, a->message, sizeof a->message,
+                   "an emergency needs a message (Esc cancels)"))
+        return result != OVR_SUBMIT;
+    overlay_choice(&a->ov, "EMERGENCY: step 2 of 2", a->message, "alert only",
+                   "alert and HALT the swarm");
+    open_flow(a, FLOW_EMERGENCY_CHOICE);
+    return false;
+}
+
+static bool done_emergency_choice(struct app *a, int result)
+{
+    if (result == OVR_CHOICE1 || result == OVR_CHOICE2)
+        send_cmd(a, ROOM_CMD_EMERGENCY, NULL, a->message, result == OVR_CHOICE2, 0,
+                 result == OVR_CHOICE2 ? "emergency and halt" : "emergency");
+    else
+        say(a, true, "emergency cancelled");
+    return true;
+}
+
+static bool done_halt(struct app *a, int result)
+{
+    if (result == OVR_SUBMIT)
+        send_cmd(a, ROOM_CMD_HALT, NULL, "halted from the control room", false, 0, "halt");
+    return true;
+}
+
+static bool done_resume(struct app *a, int result)
+{
+    if (result == OVR_SUBMIT)
+        send_cmd(a, ROOM_CMD_RESUME, NULL, "resumed from the control room", false, 0, "resume");
+    return true;
+}
+
+static bool done_quit(struct app *a, int result)
+{
+    if (result == OVR_SUBMIT)
+        a->quit = true;
+    return true;
+}
+
+static bool done_close(struct app *a, int result)
+{
+    (void)a;
+    (void)result;
+    return true;
+}
+
+static bool (*const flow_done[FLOW_COUNT])(struct app *, int) = {
+    [FLOW_NONE] = done_close,
+    [FLOW_HELP] = done_close,
+    [FLOW_DETAIL] = done_close,
+    [FLOW_FILTER] = done_filter,
+    [FLOW_APPROVE] = done_approve,
+    [FLOW_REJECT] = done_reject,
+    [FLOW_REVISE] = done_revise,
+    [FLOW_GRANT_AMOUNT] = done_grant_amount,
+    [FLOW_GRANT_CONFIRM] = done_grant_confirm,
+    [FLOW_DECLINE] = done_decline,
+    [FLOW_EMERGENCY_MESSAGE] = done_emergency_message,
+    [FLOW_EMERGENCY_CHOICE] = done_emergency_choice,
+    [FLOW_HALT] = done_halt,
+    [FLOW_RESUME] = done_resume,
+    [FLOW_QUIT] = done_quit,
+};
+
+/* ---- global actions, as a table ---- */
+
+static void act_help(struct app *a)
+{
+    overlay_help(&a->ov, a->o->read_only);
+    open_flow(a, FLOW_HELP);
+}
+
+static void act_next(struct app *a)
+{
+    focus(a, (a->focused + 1) % PANE_COUNT);
+}
+
+static void act_prev(struct app *a)
+{
+    focus(a, (a->focused + PANE_COUNT - 1) % PANE_COUNT);
+}
+
+static void act_filter(struct app *a)
+{
+    char q[96];
+
+    snprintf(q, sizeof q,
+             "Show only the rows of %s containing (empty: all):", a->panes[a->focused].cls->name);
+    overlay_prompt(&a->ov, "Filter", q, a->panes[a->focused].filter);
+    open_flow(a, FLOW_FILTER);
+}
+
+static void act_emergency(struct app *a)
+{
+    overlay_prompt(&a->ov, "EMERGENCY: step 1 of 2",
+                   "The message every agent and control room receives:", "");
+    open_flow(a, FLOW_EMERGENCY_MESSAGE);
+}
+
+static void act_halt(struct app *a)
+{
+    if (a->snap != NULL && a->snap->halted) {
+        overlay_confirm(&a->ov, "Resume", "Lift the halt and let the swarm go on?");
+        open_flow(a, FLOW_RESUME);
+    } else {
+        overlay_confirm(&a->ov, "Halt",
+                        "Halt the swarm? No agent claims a story or calls a model until resumed.");
+        open_flow(a, FLOW_HALT);
+    }
+}
+
+static void act_theme(struct app *a)
+{
+    size_t next = 0;
+    char *cause = NULL;
+    struct theme t;
+
+    if (a->ntheme == 0) {
+        say(a, false,
+            "no themes directory: only the built-in dark theme (see NEWSROOM_THEMES_DIR)");
+        return;
+    }
+    for (size_t i = 0; i < a->ntheme; i++)
+        if (strcmp(a->theme_names[i], a->theme.name) == 0)
+            next = (i + 1) % a->ntheme;
+    if (theme_resolve(a->theme_names[next], a->themes_dir, &t, &cause) == -1) {
+        say(a, false, "theme %s: %s", a->theme_names[next], cause);
+        free(cause);
+        return;
+    }
+    snprintf(t.name, sizeof t.name, "%s", a->theme_names[next]);
+    a->theme = t;
+    theme_apply(&a->theme, &a->term);
+    say(a, true, "theme %s", a->theme.name);
+    a->need_clear = true;
+    dirty_all(a);
+}
+
+static void act_redraw(struct app *a)
+{
+    a->need_clear = true;
+    dirty_all(a);
+}
+
+static void act_quit(struct app *a)
+{
+    if (!a->o->in_process) {
+        a->quit = true;
+        return;
+    }
+    overlay_confirm(&a->ov, "Quit",
+                    "The swarm runs in this process: stop it and quit the control room?");
+    open_flow(a, FLOW_QUIT);
+}
+
+static const struct {
+    int action;
+    void (*run)(struct app *);
+} global_actions[] = {
+    {ACT_HELP, act_help},     {ACT_NEXT_PANE, act_next},      {ACT_PREV_PANE, act_prev},
+    {ACT_FILTER, act_filter}, {ACT_EMERGENCY, act_emergency}, {ACT_HALT, act_halt},
+    {ACT_THEME, act_theme},   {ACT_REDRAW, act_redraw},       {ACT_QUIT, act_quit},
+};
+
+/* Which pane an action is for when another pane has the focus. */
+static const struct {
+    int action, pane;
+} action_home[] = {
+    {ACT_APPROVE, PANE_REVIEW}, {ACT_REJECT, PANE_REVIEW},  {ACT_REVISE, PANE_REVIEW},
+    {ACT_GRANT, PANE_BUDGET},   {ACT_DECLINE, PANE_BUDGET},
+};
+
+static void on_action(struct app *a, int action, int key)
+{
+    struct pane *p = &a->panes[a->focused];
+    struct pane_request req;
+
+    if (action == ACT_NONE) {
+        if (key >= 0x20 && key < 0x7f)
+            say(a, false, "%c: no such key (? lists them)", key);
+        return;
+    }
+    if (keys_acting(action) && a->o->read_only) {
+        say(a, false, "read-only: this control room cannot act on the swarm");
+        return;
+    }
+    if (action >= ACT_PANE1 && action <= ACT_PANE7) {
+        focus(a, action - ACT_PANE1);
+        return;
+    }
+    for (size_t i = 0; i < sizeof global_actions / sizeof global_actions[0]; i++)
+        if (global_actions[i].action == action) {
+            global_actions[i].run(a);
+            return;
+        }
+    memset(&req, 0, sizeof req);
+    if (p->cls->key(p, action, &req)) {
+        p->dirty = true;
+        run_request(a, &req);
+        return;
+    }
+    for (size_t i = 0; i < sizeof action_home / sizeof action_home[0]; i++)
+        if (action_home[i].action == action && action_home[i].pane != a->focused) {
+            say(a, false, "that key works in the %s pane (%d)",
+                pane_classes[action_home[i].pane]->name, action_home[i].pane + 1);
+            return;
+        }
+}
+
+/* A key while an overlay is open. */
+static void on_overlay_key(struct app *a, int key)
+{
+    int r = overlay_key(&a->ov, key);
+
+    a->dirty_ov = true;
+    if (r == OVR_NONE)
+        return;
+    if (r == OVR_PASS) {
+        /* In a story's detail: a, r, R decide it without going back first. */
+        int action = keys_action(key);
+        struct pane_request req;
+
+        if (action != ACT_APPROVE && action != ACT_REJECT && action != ACT_REVISE)
+            return;
+        if (a->o->read_only) {
+            say(a, false, "read-only: this control room cannot act on the swarm");
+            return;
+        }
+        memset(&req, 0, sizeof req);
+        req.kind = action == ACT_APPROVE  ? PANE_REQ_APPROVE
+                   : action == ACT_REJECT ? PANE_REQ_REJECT
+                                          : PANE_REQ_REVISE;
+        snprintf(req.id, sizeof req.id, "%s", a->ov.detail_id);
+        snprintf(req.title, sizeof req.title, "%s",
+                 a->target.title[0] ? a->target.title : a->ov.detail_id);
+        overlay_close(&a->ov);
+        dirty_all(a);
+        run_request(a, &req);
+        return;
+    }
+    {
+        int flow = a->flow;
+
+        if (flow_done[flow](a, r) && a->flow == flow)
+            close_flow(a);
+    }
+}
+
+/* ---- input ---- */
+
+static void on_resize(struct app *a)
+{
+    term_resized(&a->term);
+    relayout(a);
+}
+
+static void read_keys(struct app *a, bool readable)
+{
+    wint_t wch;
+    int rc, got = 0;
+
+    while ((rc = wget_wch(a->input, &wch)) != ERR) {
+        int key = keys_norm(rc, (unsigned)wch);
+
+        got++;
+        if (key == UI_KEY_FN(KEY_RESIZE)) {
+            on_resize(a);
+            continue;
+        }
+        if (a->ov.kind != OV_NONE)
+            on_overlay_key(a, key);
+        else
+            on_action(a, keys_action(key), key);
+        if (a->quit)
+            return;
+    }
+    /* poll() said readable and no key came: at EOF curses reads nothing, ever again. */
+    a->eof_reads = readable && got == 0 ? a->eof_reads + 1 : 0;
+    if (a->eof_reads >= EOF_READS_MAX)
+        a->quit = true;
+}
+
+static void drain_signals(struct app *a)
+{
+    unsigned char buf[64];
+    ssize_t n;
+
+    while ((n = read(sig_pipe[0], buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == SIGWINCH)
+                on_resize(a);
+            else
+                a->quit = true; /* SIGINT, SIGTERM, SIGHUP: the orderly shutdown */
+        }
+}
+
+/* ---- the room ---- */
+
+static void take_room(struct app *a)
+{
+    struct room_event ev[EVENTS_BATCH];
+    struct room_snapshot *s;
+    struct room_detail *d;
+    size_t n;
+    int64_t down = 0;
+    bool ok;
+
+    while ((n = room_pop_events(a->room, ev, EVENTS_BATCH)) > 0)
+        for (size_t i = 0; i < n; i++) {
+            for (int k = 0; k < PANE_COUNT; k++)
+                if (a->panes[k].cls->event != NULL) {
+                    a->panes[k].cls->event(&a->panes[k], &ev[i]);
+                    a->panes[k].dirty = true;
+                }
+            if (ev[i].kind == ROOM_EV_RESULT && ev[i].cmd_seq != 0) {
+                answered(a, ev[i].cmd_seq);
+                if (ev[i].text[0] != '\0')
+                    say(a, ev[i].ok, "%s", ev[i].text);
+            } else if (ev[i].kind == ROOM_EV_ALERT) {
+                say(a, false, "budget alert: %s", ev[i].text);
+            } else if (ev[i].kind == ROOM_EV_LINK) {
+                a->dirty_header = true;
+            }
+        }
+    if ((s = room_take_snapshot(a->room)) != NULL) {
+        room_snapshot_free(a->snap);
+        a->snap = s;
+        for (int k = 0; k < PANE_COUNT; k++) {
+            a->panes[k].cls->update(&a->panes[k], s);
+            a->panes[k].dirty = true;
+        }
+        a->dirty_header = true;
+    }
+    if ((d = room_take_detail(a->room)) != NULL) {
+        overlay_detail_set(&a->ov, d);
+        a->dirty_ov = true;
+        room_detail_free(d);
+    }
+    ok = room_link_ok(a->room, &down);
+    if (ok != a->link_ok) {
+        a->link_ok = ok;
+        a->down_since = down;
+        say(a, ok, ok ? "link back: catching up" : "link lost: retrying; keys keep working");
+        dirty_all(a);
+    }
+}
+
+/* ---- drawing ---- */
+
+static void draw_too_small(struct app *a)
+{
+    char m[96];
+
+    werase(stdscr);
+    snprintf(m, sizeof m, "terminal too small: %dx%d, the control room needs %dx%d", a->term.cols,
+             a->term.rows, LAYOUT_MIN_COLS, LAYOUT_MIN_ROWS);
+    ui_text(stdscr, &a->term, a->term.rows / 2, 0, m, a->term.cols, THEME_ALERT);
+    if (a->term.rows > 2)
+        ui_text(stdscr, &a->term, a->term.rows / 2 + 1, 0, "q quits", a->term.cols, THEME_DIM);
+    wnoutrefresh(stdscr);
+}
+
+static void frame(struct app *a, int64_t now)
+{
+    struct pane_ctx c;
+    bool under = false;
+
+    if (a->need_clear) {
+        clearok(curscr, TRUE);
+        a->need_clear = false;
+    }
+    if (a->lay.kind == LAYOUT_TOO_SMALL) {
+        draw_too_small(a);
+        doupdate();
+        a->last_frame = now;
+        return;
+    }
+    memset(&c, 0, sizeof c);
+    c.term = &a->term;
+    c.now_ms = server_now(a, now);
+    c.snap_age_ms = snap_age(a, now);
+    c.stale = !a->link_ok || c.snap_age_ms < 0 || c.snap_age_ms > STALE_MS;
+    c.read_only = a->o->read_only;
+    if (a->header != NULL && a->dirty_header) {
+        struct header_info h;
+
+        memset(&h, 0, sizeof h);
+        h.snap = a->snap;
+        h.link_ok = a->link_ok;
+        h.down_ms = a->link_ok || a->down_since == 0 ? 0 : now - a->down_since;
+        h.snap_age_ms = c.snap_age_ms;
+        h.now_mono = now;
+        h.dropped = room_dropped(a->room);
+        h.pending = a->npending;
+        h.read_only = a->o->read_only;
+        h.in_process = a->o->in_process;
+        h.theme = a->theme.name;
+        header_draw(a->header, &a->term, &h);
+        wnoutrefresh(a->header);
+        under = true;
+    }
+    if (a->tabs != NULL && a->dirty_tabs) {
+        tabs_draw(a->tabs, &a->term, a->panes, PANE_COUNT, a->focused);
+        wnoutrefresh(a->tabs);
+        under = true;
+    }
+    for (int i = 0; i < PANE_COUNT; i++) {
+        struct pane *p = &a->panes[i];
+
+        if (p->win == NULL || !p->dirty)
+            continue;
+        p->cls->draw(p, &c);
+        wnoutrefresh(p->win);
+        under = true;
+    }
+    if (a->status != NULL && a->dirty_status) {
+        status_draw(a->status, &a->term, &a->msg, now, a->o->read_only);
+        wnoutrefresh(a->status);
+        under = true;
+    }
+    if (a->ovwin != NULL && (a->dirty_ov || under)) {
+        overlay_draw(&a->ov, a->ovwin, &a->term);
+        touchwin(a->ovwin);
+        wnoutrefresh(a->ovwin);
+    }
+    doupdate();
+    for (int i = 0; i < PANE_COUNT; i++)
+        a->panes[i].dirty = false;
+    a->dirty_header = a->dirty_status = a->dirty_ov = a->dirty_tabs = false;
+    a->last_frame = now;
+}
+
+static bool anything_dirty(const struct app *a)
+{
+    if (a->dirty_header || a->dirty_status || a->dirty_ov || a->dirty_tabs || a->need_clear)
+        return true;
+    for (int i = 0; i < PANE_COUNT; i++)
+        if (a->panes[i].dirty && a->panes[i].win != NULL)
+            return true;
+    return false;
+}
+
+/* ---- the loop ---- */
+
+static void load_themes(struct app *a)
+{
+    char *cause = NULL;
+
+    if (a->themes_dir != NULL &&
+        theme_list(a->themes_dir, &a->theme_names, &a->ntheme, &cause) == -1) {
+        say(a, false, "themes: %s", cause);
+        free(cause);
+        a->theme_names = NULL;
+        a->ntheme = 0;
+    }
+}
+
+int app_check_theme(const char *theme, const char *themes_dir, char **cause)
+{
+    struct theme t;
+    char *dir = theme_dir(themes_dir);
+    int rc = theme_resolve(theme, dir, &t, cause);
+
+    free(dir);
+    return rc;
+}
+
+static void loop(struct app *a)
+{
+    int64_t now = clock_mono_ms();
+
+    a->last_tick = now;
+    while (!a->quit) {
+        struct pollfd fds[3];
+        int timeout;
+
+        now = clock_mono_ms();
+        if (a->o->stop != NULL && *a->o->stop)
+            break;
+        if (now - a->last_tick >= TICK_MS) {
+            /* Ages, uptime and time left move on every second. */
+            a->last_tick = now;
+            dirty_all(a);
+            a->dirty_ov = false;
+        }
+        if (anything_dirty(a) && now - a->last_frame >= FRAME_MS)
+            frame(a, now);
+        if (anything_dirty(a))
+            timeout = (int)(FRAME_MS - (now - a->last_frame));
+        else
+            timeout = (int)(TICK_MS - (now - a->last_tick));
+        if (timeout < 0)
+            timeout = 0;
+        fds[0] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+        fds[1] = (struct pollfd){.fd = room_fd(a->room), .events = POLLIN};
+        fds[2] = (struct pollfd){.fd = sig_pipe[0], .events = POLLIN};
+        if (!room_arm(a->room))
+            timeout = 0;
+        if (poll(fds, 3, timeout) == -1 && errno != EINTR)
+            break;
+        room_clear(a->room);
+        drain_signals(a);
+        if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL))
+            break; /* the terminal is gone (a dropped SSH session) */
+        read_keys(a, (fds[0].revents & POLLIN) != 0);
+        take_room(a);
+    }
+}
+
+int app_run(const struct app_options *o, char **cause)
+{
+    struct app *a = xcalloc(1, sizeof *a);
+    char *tcause = NULL;
+    int rc = 0;
+
+    a->o = o;
+    a->room = o->room;
+    a->themes_dir = theme_dir(o->themes_dir);
+    if (theme_resolve(o->theme, a->themes_dir, &a->theme, &tcause) == -1) {
+        *cause = xasprintf("theme: %s", tcause);
+        free(tcause);
+        free(a->themes_dir);
+        free(a);
+        return -1;
+    }
+    if (o->theme == NULL || o->theme[0] == '\0' || a->theme.name[0] == '\0')
+        snprintf(a->theme.name, sizeof a->theme.name, "%s",
+                 o->theme != NULL && o->theme[0] != '\0' ? o->theme : "dark");
+    if (signals_install(cause) == -1) {
+        free(a->themes_dir);
+        free(a);
+        return -1;
+    }
+    if (term_open(&a->term, stdin, stdout, o->no_color, cause) == -1) {
+        signals_restore();
+        free(a->themes_dir);
+        free(a);
+        return -1;
+    }
+    theme_apply(&a->theme, &a->term);
+    load_themes(a);
+    /* Keys come through a pad: reading from it never refreshes anything on the screen. */
+    a->input = newpad(1, 1);
+    keypad(a->input, TRUE);
+    nodelay(a->input, TRUE);
+    for (int i = 0; i < PANE_COUNT; i++) {
+        a->panes[i].cls = pane_classes[i];
+        a->panes[i].state = pane_classes[i]->init();
+    }
+    a->link_ok = room_link_ok(a->room, &a->down_since);
+    say(a, true, "%s; ? lists the keys",
+        o->read_only ? "read-only control room" : "control room ready");
+    relayout(a);
+    loop(a);
+
+    overlay_close(&a->ov);
+    drop_windows(a);
+    delwin(a->input);
+    term_close(&a->term);
+    signals_restore();
+    for (int i = 0; i < PANE_COUNT; i++)
+        a->panes[i].cls->free(a->panes[i].state);
+    room_snapshot_free(a->snap);
+    for (size_t i = 0; i < a->ntheme; i++)
+        free(a->theme_names[i]);
+    free(a->theme_names);
+    free(a->themes_dir);
+    free(a);
+    return rc;
+}

@@ -1,0 +1,111 @@
+/*
+ * pane.h - the pane class table. Each pane of the control room is one file (pane_*.c) that
+ * exports one const struct pane_class, the way htop's PanelClass and tmux's window_mode work:
+ * init/free its private state, resize when its window changed, update() copies what it shows
+ * from a snapshot (or takes one event), draw() is the only function that calls curses, and
+ * key() turns an action (keys.h) into a change of its own state or a request for the app
+ * (open a story, approve it, grant a budget request, ...).
+ *
+ * Threads: the UI thread's alone. A pane never sees the room or Redis: only snapshots and
+ * events, already display-safe (room.h).
+ */
+#ifndef NEWSROOM_UI_PANE_H
+#define NEWSROOM_UI_PANE_H
+
+#include "room/room.h"
+#include "ui/keys.h"
+#include "ui/layout.h"
+#include "ui/term.h"
+#include "ui/widgets.h"
+
+#include <curses.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PANE_FILTER_MAX 128
+
+/* What a pane asks the app to do after a key (the app runs the prompts and sends commands). */
+enum pane_req_kind {
+    PANE_REQ_NONE,
+    PANE_REQ_DETAIL,  /* open story id */
+    PANE_REQ_APPROVE, /* story id, title */
+    PANE_REQ_REJECT,
+    PANE_REQ_REVISE,
+    PANE_REQ_GRANT, /* request id, amount: what it needs */
+    PANE_REQ_DECLINE,
+    PANE_REQ_MESSAGE, /* nothing to do: show text in the status line */
+};
+
+struct pane_request {
+    int kind; /* enum pane_req_kind */
+    char id[ROOM_ID_MAX];
+    char title[ROOM_TEXT_MAX];
+    int64_t amount;
+};
+
+/* What draw() may read besides the pane's own state. */
+struct pane_ctx {
+    const struct term *term;
+    int64_t now_ms;      /* the Redis server's clock, estimated from the last snapshot */
+    int64_t snap_age_ms; /* how old the data is; -1 before the first snapshot */
+    bool stale;          /* the link is down or the data old: titles carry an age mark */
+    bool read_only;
+};
+
+struct pane;
+
+struct pane_class {
+    const char *name;  /* tab and title: "Blackboard" */
+    const char *empty; /* what an empty list says */
+    /* Makes the pane's private state (never NULL; allocation failure ends in fail()). */
+    void *(*init)(void);
+    void (*free)(void *state);
+    /* The window was made anew for p->rect (p->win is valid, possibly tiny). */
+    void (*resize)(struct pane *p);
+    /* Copies what the pane shows from a snapshot (borrowed for the call only). */
+    void (*update)(struct pane *p, const struct room_snapshot *s);
+    /* One event from the ring (borrowed for the call); NULL when the pane ignores events. */
+    void (*event)(struct pane *p, const struct room_event *e);
+    /* Draws into p->win (curses, without refreshing: the app wnoutrefresh()es). */
+    void (*draw)(struct pane *p, const struct pane_ctx *c);
+    /* Handles an action (enum ui_action); returns 1 when it was the pane's (then p->dirty is
+     * set by the app), 0 when not. May fill *req. ACT_FILTER comes after the app changed
+     * p->filter: the pane re-filters its list. */
+    int (*key)(struct pane *p, int action, struct pane_request *req);
+};
+
+struct pane {
+    const struct pane_class *cls;
+    void *state;
+    WINDOW *win; /* NULL while not shown */
+    struct rect rect;
+    bool dirty, focused;
+    char filter[PANE_FILTER_MAX]; /* "/" filter of its list, "" for none */
+    struct ui_list list;          /* its list's cursor, in the pane's own rows */
+};
+
+/* The panes in tab order (enum layout_pane). */
+extern const struct pane_class pane_blackboard, pane_debates, pane_agents, pane_budget, pane_review,
+    pane_events, pane_audit;
+
+/* Shared by the pane files: the box with the title, the filter and the age mark (when the
+ * data is stale), and the list's visible rows (the window's height less the box and `extra`
+ * header rows). */
+void pane_frame(struct pane *p, const struct pane_ctx *c, const char *title);
+int pane_rows(const struct pane *p, int extra);
+/* Moves p->list for a movement action (ACT_UP, ...); returns 1 when it was one. */
+int pane_list_action(struct pane *p, int action, int rows);
+/* Draws the "nothing here" line of an empty list at row y. */
+void pane_empty(struct pane *p, const struct pane_ctx *c, int y);
+/* Draws s in a column of `cols` at (y, x), cut at the box; returns the next column's x.
+ * cols <= 0 is a column left out at this width: nothing drawn, x returned. */
+int pane_col(struct pane *p, const struct pane_ctx *c, int y, int x, int cols, const char *s,
+             enum theme_role role);
+/* Paints row y as the selected row (when selected). */
+void pane_row(struct pane *p, int y, bool selected);
+/* Sets the list's row count and keeps the cursor in range and visible. */
+void pane_fit(struct pane *p, int count, int rows);
+/* The role of a cell: THEME_SELECTED on the selected row, else role. */
+#define PANE_ROLE(sel, role) ((sel) ? THEME_SELECTED : (role))
+
+#endif

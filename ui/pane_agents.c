@@ -1,0 +1,167 @@
+/*
+ * pane_agents.c - the agents pane: id, role, tier, status, heartbeat age coloured by how
+ * stale it is, the story it holds, its spend today. Dead agents stand out.
+ *
+ * Threads: the UI thread's. update() copies the agents from the snapshot.
+ */
+#include "ui/pane.h"
+
+#include "core/fail.h"
+#include "ui/fmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Heartbeat ages: late from 5 s (agents beat every few seconds), stale from 15 s (the TTL). */
+#define HB_LATE_MS  5000
+#define HB_STALE_MS 15000
+
+struct agents_state {
+    struct room_agent *a;
+    size_t n;
+    size_t *idx;
+    size_t nidx;
+    int dead;
+};
+
+static void *agents_init(void)
+{
+    return xcalloc(1, sizeof(struct agents_state));
+}
+
+static void agents_free(void *state)
+{
+    struct agents_state *st = state;
+
+    if (st == NULL)
+        return;
+    free(st->a);
+    free(st->idx);
+    free(st);
+}
+
+static int rows_of(const struct pane *p)
+{
+    return pane_rows(p, 1);
+}
+
+static void rebuild(struct pane *p)
+{
+    struct agents_state *st = p->state;
+
+    st->idx = xrealloc(st->idx, (st->n + 1) * sizeof *st->idx);
+    st->nidx = 0;
+    st->dead = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        const char *fields[] = {st->a[i].id,     st->a[i].role, st->a[i].tier,
+                                st->a[i].status, st->a[i].task, st->a[i].host};
+
+        st->dead += strcmp(st->a[i].status, "dead") == 0;
+        if (fmt_match_any(fields, 6, p->filter))
+            st->idx[st->nidx++] = i;
+    }
+    pane_fit(p, (int)st->nidx, rows_of(p));
+}
+
+static void agents_resize(struct pane *p)
+{
+    pane_fit(p, p->list.count, rows_of(p));
+}
+
+static void agents_update(struct pane *p, const struct room_snapshot *s)
+{
+    struct agents_state *st = p->state;
+
+    st->a = xrealloc(st->a, (s->nagents + 1) * sizeof *st->a);
+    if (s->nagents > 0)
+        memcpy(st->a, s->agents, s->nagents * sizeof *st->a);
+    st->n = s->nagents;
+    rebuild(p);
+}
+
+static void agents_draw(struct pane *p, const struct pane_ctx *c)
+{
+    struct agents_state *st = p->state;
+    int w = getmaxx(p->win), rows = rows_of(p);
+    int inner = w - 2, tierw = inner >= 70 ? 9 : 0, taskw = inner >= 78 ? 16 : 0;
+    int fixed = 11 + (tierw ? tierw + 1 : 0) + 8 + 6 + (taskw ? taskw + 1 : 0) + 10;
+    int iw = inner - fixed;
+    char title[64];
+    int x = 1;
+
+    if (iw > 30)
+        iw = 30;
+    snprintf(title, sizeof title, "Agents: %zu, %d dead", st->n, st->dead);
+    pane_frame(p, c, title);
+    if (getmaxy(p->win) < 4 || w < 30)
+        return;
+    x = pane_col(p, c, 1, x, iw, "AGENT", THEME_TITLE);
+    x = pane_col(p, c, 1, x, 10, "ROLE", THEME_TITLE);
+    x = pane_col(p, c, 1, x, tierw, "TIER", THEME_TITLE);
+    x = pane_col(p, c, 1, x, 7, "STATUS", THEME_TITLE);
+    x = pane_col(p, c, 1, x, 5, "BEAT", THEME_TITLE);
+    x = pane_col(p, c, 1, x, taskw, "TASK", THEME_TITLE);
+    pane_col(p, c, 1, x, 9, "TODAY", THEME_TITLE);
+    if (st->nidx == 0) {
+        pane_empty(p, c, 2);
+        return;
+    }
+    for (int r = 0; r < rows && p->list.top + r < (int)st->nidx; r++) {
+        int i = p->list.top + r, y = 2 + r;
+        const struct room_agent *a = &st->a[st->idx[i]];
+        bool sel = i == p->list.selected && p->focused;
+        bool dead = strcmp(a->status, "dead") == 0;
+        int64_t age = c->now_ms - a->heartbeat_ms;
+        static const enum theme_role by_age[] = {THEME_OK, THEME_WARN, THEME_ALERT};
+        enum theme_role row = dead ? THEME_ALERT : THEME_NORMAL;
+        char beat[16], money[32];
+
+        pane_row(p, y, sel);
+        x = pane_col(p, c, y, 1, iw, a->id, PANE_ROLE(sel, row));
+        x = pane_col(p, c, y, x, 10, a->role, PANE_ROLE(sel, row));
+        x = pane_col(p, c, y, x, tierw, a->tier, PANE_ROLE(sel, dead ? THEME_ALERT : THEME_DIM));
+        x = pane_col(p, c, y, x, 7, dead ? "DEAD" : a->status,
+                     PANE_ROLE(sel, dead                               ? THEME_ALERT
+                                    : strcmp(a->status, "paused") == 0 ? THEME_WARN
+                                    : strcmp(a->status, "busy") == 0   ? THEME_OK
+                                                                       : THEME_NORMAL));
+        x = pane_col(p, c, y, x, 5, a->heartbeat_ms > 0 ? fmt_age(age, beat, sizeof beat) : "-",
+                     PANE_ROLE(sel, by_age[fmt_staleness(age, HB_LATE_MS, HB_STALE_MS)]));
+        x = pane_col(p, c, y, x, taskw, a->task[0] ? a->task : "-", PANE_ROLE(sel, THEME_DIM));
+        pane_col(p, c, y, x, 9, fmt_money(a->spent_today, money, sizeof money),
+                 PANE_ROLE(sel, THEME_NORMAL));
+    }
+}
+
+static int agents_key(struct pane *p, int action, struct pane_request *req)
+{
+    struct agents_state *st = p->state;
+
+    switch (action) {
+    case ACT_ENTER:
+        if (p->list.selected < 0 || (size_t)p->list.selected >= st->nidx ||
+            st->a[st->idx[p->list.selected]].task[0] == '\0')
+            return 0;
+        req->kind = PANE_REQ_DETAIL;
+        snprintf(req->id, sizeof req->id, "%s", st->a[st->idx[p->list.selected]].task);
+        return 1;
+    case ACT_FILTER:
+        rebuild(p);
+        return 1;
+    default:
+        return pane_list_action(p, action, rows_of(p));
+    }
+}
+
+const struct pane_class pane_agents = {
+    .name = "Agents",
+    .empty = "no agents registered",
+    .init = agents_init,
+    .free = agents_free,
+    .resize = agents_resize,
+    .update = agents_update,
+    .event = NULL,
+    .draw = agents_draw,
+    .key = agents_key,
+};

@@ -1,0 +1,174 @@
+/*
+ * pane_debates.c - the debates pane: the open debates (votes for / against / abstain, a bar of
+ * the confidence-weighted score with the threshold marked, the score against the threshold,
+ * time left), then the recently closed ones with their outcome. Enter opens the story.
+ *
+ * Threads: the UI thread's. update() copies the debates from the snapshot.
+ */
+#include "ui/pane.h"
+
+#include "core/fail.h"
+#include "ui/fmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct debates_state {
+    struct room_debate *d;
+    size_t n;
+    size_t *idx;
+    size_t nidx;
+};
+
+static void *debates_init(void)
+{
+    return xcalloc(1, sizeof(struct debates_state));
+}
+
+static void debates_free(void *state)
+{
+    struct debates_state *st = state;
+
+    if (st == NULL)
+        return;
+    free(st->d);
+    free(st->idx);
+    free(st);
+}
+
+static int rows_of(const struct pane *p)
+{
+    return pane_rows(p, 1);
+}
+
+static void rebuild(struct pane *p)
+{
+    struct debates_state *st = p->state;
+    char keep[ROOM_ID_MAX] = "";
+
+    if (p->list.selected >= 0 && (size_t)p->list.selected < st->nidx)
+        snprintf(keep, sizeof keep, "%s", st->d[st->idx[p->list.selected]].id);
+    st->idx = xrealloc(st->idx, (st->n + 1) * sizeof *st->idx);
+    st->nidx = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        const char *fields[] = {st->d[i].id, st->d[i].title, st->d[i].outcome};
+
+        if (!fmt_match_any(fields, 3, p->filter))
+            continue;
+        if (keep[0] != '\0' && strcmp(st->d[i].id, keep) == 0)
+            p->list.selected = (int)st->nidx;
+        st->idx[st->nidx++] = i;
+    }
+    pane_fit(p, (int)st->nidx, rows_of(p));
+}
+
+static void debates_resize(struct pane *p)
+{
+    pane_fit(p, p->list.count, rows_of(p));
+}
+
+static void debates_update(struct pane *p, const struct room_snapshot *s)
+{
+    struct debates_state *st = p->state;
+
+    st->d = xrealloc(st->d, (s->ndebates + 1) * sizeof *st->d);
+    if (s->ndebates > 0)
+        memcpy(st->d, s->debates, s->ndebates * sizeof *st->d);
+    st->n = s->ndebates;
+    rebuild(p);
+}
+
+static void debates_draw(struct pane *p, const struct pane_ctx *c)
+{
+    struct debates_state *st = p->state;
+    int w = getmaxx(p->win), rows = rows_of(p), bar = w >= 100 ? 20 : w >= 70 ? 10 : 6;
+    int sw = w - 2 >= 70 ? 5 : 0; /* the open/done column; narrow: the title's colour says */
+    int fixed = (sw ? sw + 1 : 0) + 10 + bar + 1 + 10 + 13, tw = w - 2 - fixed;
+    size_t open = 0;
+    char title[64];
+    int x = 1;
+
+    for (size_t i = 0; i < st->n; i++)
+        open += st->d[i].open;
+    snprintf(title, sizeof title, "Debates: %zu open, %zu closed", open, st->n - open);
+    pane_frame(p, c, title);
+    if (getmaxy(p->win) < 4 || w < 30)
+        return;
+    x = pane_col(p, c, 1, x, sw, "", THEME_TITLE);
+    x = pane_col(p, c, 1, x, tw, "STORY", THEME_TITLE);
+    x = pane_col(p, c, 1, x, 9, "FOR/AG/AB", THEME_TITLE);
+    x = pane_col(p, c, 1, x, bar, "SCORE", THEME_TITLE);
+    x = pane_col(p, c, 1, x, 9, "OF NEEDED", THEME_TITLE);
+    pane_col(p, c, 1, x, 12, "LEFT / OUTCOME", THEME_TITLE);
+    if (st->nidx == 0) {
+        pane_empty(p, c, 2);
+        return;
+    }
+    for (int r = 0; r < rows && p->list.top + r < (int)st->nidx; r++) {
+        int i = p->list.top + r, y = 2 + r;
+        const struct room_debate *d = &st->d[st->idx[i]];
+        bool sel = i == p->list.selected && p->focused;
+        char votes[32], score[32], left[32];
+        enum theme_role orole = THEME_DIM;
+
+        snprintf(votes, sizeof votes, "%d/%d/%d", d->n_for, d->n_against, d->n_abstain);
+        snprintf(score, sizeof score, "%.2f/%.2f", d->score, d->threshold);
+        if (d->open) {
+            int64_t l = d->deadline_ms - c->now_ms;
+            char a[16];
+
+            snprintf(left, sizeof left, "%s left", l > 0 ? fmt_age(l, a, sizeof a) : "0s");
+            orole = l < 10000 ? THEME_WARN : THEME_NORMAL;
+        } else {
+            snprintf(left, sizeof left, "%s", d->outcome[0] ? d->outcome : "closed");
+            orole = strcmp(d->outcome, "consensus") == 0      ? THEME_OK
+                    : strcmp(d->outcome, "no_consensus") == 0 ? THEME_WARN
+                                                              : THEME_DIM;
+        }
+        pane_row(p, y, sel);
+        x = pane_col(p, c, y, 1, sw, d->open ? "open" : "done",
+                     PANE_ROLE(sel, d->open ? THEME_OK : THEME_DIM));
+        x = pane_col(p, c, y, x, tw, d->title[0] ? d->title : d->id,
+                     PANE_ROLE(sel, d->open ? THEME_NORMAL : THEME_DIM));
+        x = pane_col(p, c, y, x, 9, votes, PANE_ROLE(sel, THEME_NORMAL));
+        if (x + bar < w)
+            ui_gauge(p->win, c->term, y, x, bar, d->score, d->threshold > 0 ? d->threshold : -1);
+        x += bar + 1;
+        x = pane_col(p, c, y, x, 9, score,
+                     PANE_ROLE(sel, d->score >= d->threshold ? THEME_OK : THEME_NORMAL));
+        pane_col(p, c, y, x, 12, left, PANE_ROLE(sel, orole));
+    }
+}
+
+static int debates_key(struct pane *p, int action, struct pane_request *req)
+{
+    struct debates_state *st = p->state;
+
+    switch (action) {
+    case ACT_ENTER:
+        if (p->list.selected < 0 || (size_t)p->list.selected >= st->nidx)
+            return 0;
+        req->kind = PANE_REQ_DETAIL;
+        snprintf(req->id, sizeof req->id, "%s", st->d[st->idx[p->list.selected]].id);
+        snprintf(req->title, sizeof req->title, "%s", st->d[st->idx[p->list.selected]].title);
+        return 1;
+    case ACT_FILTER:
+        rebuild(p);
+        return 1;
+    default:
+        return pane_list_action(p, action, rows_of(p));
+    }
+}
+
+const struct pane_class pane_debates = {
+    .name = "Debates",
+    .empty = "no debates open or recently closed",
+    .init = debates_init,
+    .free = debates_free,
+    .resize = debates_resize,
+    .update = debates_update,
+    .event = NULL,
+    .draw = debates_draw,
+    .key = debates_key,
+};

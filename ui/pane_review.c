@@ -1,0 +1,183 @@
+/*
+ * pane_review.c - the review queue: stories awaiting a person's decision, oldest first
+ * (title, the package's duration, the cost so far, the last QA score, how long it waits).
+ * Enter opens the story; a approves, r rejects with a reason, R sends it back with a note
+ * (the app runs the prompts and the worker the decision).
+ *
+ * Threads: the UI thread's. update() copies the queue from the snapshot.
+ */
+#include "ui/pane.h"
+
+#include "core/fail.h"
+#include "ui/fmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A story waiting longer than this is marked. */
+#define REVIEW_LATE_MS (15 * 60 * 1000)
+
+struct review_state {
+    struct room_review *r;
+    size_t n;
+    size_t *idx;
+    size_t nidx;
+};
+
+static void *review_init(void)
+{
+    return xcalloc(1, sizeof(struct review_state));
+}
+
+static void review_free(void *state)
+{
+    struct review_state *st = state;
+
+    if (st == NULL)
+        return;
+    free(st->r);
+    free(st->idx);
+    free(st);
+}
+
+static int rows_of(const struct pane *p)
+{
+    return pane_rows(p, 1);
+}
+
+static void rebuild(struct pane *p)
+{
+    struct review_state *st = p->state;
+    char keep[ROOM_ID_MAX] = "";
+
+    if (p->list.selected >= 0 && (size_t)p->list.selected < st->nidx)
+        snprintf(keep, sizeof keep, "%s", st->r[st->idx[p->list.selected]].id);
+    st->idx = xrealloc(st->idx, (st->n + 1) * sizeof *st->idx);
+    st->nidx = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        const char *f[] = {st->r[i].id, st->r[i].title};
+
+        if (!fmt_match_any(f, 2, p->filter))
+            continue;
+        if (keep[0] != '\0' && strcmp(st->r[i].id, keep) == 0)
+            p->list.selected = (int)st->nidx;
+        st->idx[st->nidx++] = i;
+    }
+    pane_fit(p, (int)st->nidx, rows_of(p));
+}
+
+static void review_resize(struct pane *p)
+{
+    pane_fit(p, p->list.count, rows_of(p));
+}
+
+static void review_update(struct pane *p, const struct room_snapshot *s)
+{
+    struct review_state *st = p->state;
+
+    st->r = xrealloc(st->r, (s->nreviews + 1) * sizeof *st->r);
+    if (s->nreviews > 0)
+        memcpy(st->r, s->reviews, s->nreviews * sizeof *st->r);
+    st->n = s->nreviews;
+    rebuild(p);
+}
+
+static void review_draw(struct pane *p, const struct pane_ctx *c)
+{
+    struct review_state *st = p->state;
+    int w = getmaxx(p->win), rows = rows_of(p);
+    int idw = w - 2 >= 70 ? 16 : 0;
+    int fixed = (idw ? idw + 1 : 0) + 6 + 1 + 9 + 1 + 5 + 1 + 7, tw = w - 2 - fixed;
+    char title[96];
+    int x = 1;
+
+    snprintf(title, sizeof title, "Review queue: %zu waiting%s", st->n,
+             c->read_only ? " (read-only)"
+             : st->n > 0  ? "  a approve  r reject  R revise"
+                          : "");
+    pane_frame(p, c, title);
+    if (getmaxy(p->win) < 4 || w < 30)
+        return;
+    x = pane_col(p, c, 1, x, idw, "ID", THEME_TITLE);
+    x = pane_col(p, c, 1, x, tw, "TITLE", THEME_TITLE);
+    x = pane_col(p, c, 1, x, 6, "LENGTH", THEME_TITLE);
+    x = pane_col(p, c, 1, x, 9, "COST", THEME_TITLE);
+    x = pane_col(p, c, 1, x, 5, "QA", THEME_TITLE);
+    pane_col(p, c, 1, x, 7, "WAITING", THEME_TITLE);
+    if (st->nidx == 0) {
+        pane_empty(p, c, 2);
+        return;
+    }
+    for (int r = 0; r < rows && p->list.top + r < (int)st->nidx; r++) {
+        int i = p->list.top + r, y = 2 + r;
+        const struct room_review *v = &st->r[st->idx[i]];
+        bool sel = i == p->list.selected && p->focused;
+        int64_t waiting = c->now_ms - v->waiting_since_ms;
+        char dur[16], cost[32], qa[16], age[16];
+
+        if (v->qa_score >= 0)
+            snprintf(qa, sizeof qa, "%.1f", v->qa_score);
+        else
+            snprintf(qa, sizeof qa, "-");
+        pane_row(p, y, sel);
+        x = pane_col(p, c, y, 1, idw, v->id, PANE_ROLE(sel, THEME_DIM));
+        x = pane_col(p, c, y, x, tw, v->title, PANE_ROLE(sel, THEME_NORMAL));
+        x = pane_col(p, c, y, x, 6, fmt_duration(v->duration_s, dur, sizeof dur),
+                     PANE_ROLE(sel, THEME_NORMAL));
+        x = pane_col(p, c, y, x, 9, fmt_money(v->cost, cost, sizeof cost),
+                     PANE_ROLE(sel, THEME_NORMAL));
+        x = pane_col(p, c, y, x, 5, qa, PANE_ROLE(sel, v->qa_score >= 7.0 ? THEME_OK : THEME_WARN));
+        pane_col(p, c, y, x, 7, fmt_age(waiting, age, sizeof age),
+                 PANE_ROLE(sel, waiting > REVIEW_LATE_MS ? THEME_WARN : THEME_DIM));
+    }
+}
+
+/* Which request each acting key makes of the selected story. */
+static const struct {
+    int action, req;
+} review_actions[] = {
+    {ACT_ENTER, PANE_REQ_DETAIL},
+    {ACT_APPROVE, PANE_REQ_APPROVE},
+    {ACT_REJECT, PANE_REQ_REJECT},
+    {ACT_REVISE, PANE_REQ_REVISE},
+};
+
+static int review_key(struct pane *p, int action, struct pane_request *req)
+{
+    struct review_state *st = p->state;
+
+    for (size_t i = 0; i < sizeof review_actions / sizeof review_actions[0]; i++) {
+        const struct room_review *v;
+
+        if (review_actions[i].action != action)
+            continue;
+        if (p->list.selected < 0 || (size_t)p->list.selected >= st->nidx) {
+            req->kind = PANE_REQ_MESSAGE;
+            snprintf(req->title, sizeof req->title, "no story awaiting review is selected");
+            return 1;
+        }
+        v = &st->r[st->idx[p->list.selected]];
+        req->kind = review_actions[i].req;
+        snprintf(req->id, sizeof req->id, "%s", v->id);
+        snprintf(req->title, sizeof req->title, "%s", v->title);
+        return 1;
+    }
+    if (action == ACT_FILTER) {
+        rebuild(p);
+        return 1;
+    }
+    return pane_list_action(p, action, rows_of(p));
+}
+
+const struct pane_class pane_review = {
+    .name = "Review",
+    .empty = "no story awaiting review",
+    .init = review_init,
+    .free = review_free,
+    .resize = review_resize,
+    .update = review_update,
+    .event = NULL,
+    .draw = review_draw,
+    .key = review_key,
+};
