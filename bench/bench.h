@@ -86,5 +86,6 @@ int bench_blackboard(int argc, char **argv);
 int bench_queue(int argc, char **argv);
 int bench_pipeline(int argc, char **argv);
 int bench_cost(int argc, char **argv);
+int bench_tui(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@
 #include "ui/app.h"
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/fail.h"
 #include "cost/money.h"
 #include "room/room.h"
@@ -99,6 +100,8 @@ struct app {
     bool link_ok;
     int64_t down_since, last_frame, last_tick;
     int eof_reads;
+    int64_t *frames; /* frame_stats: start and duration pairs (µs) */
+    size_t nframes, frames_cap;
 };
 
 /* ---- signals: one byte each to the self-pipe ---- */
@@ -868,7 +871,42 @@ static void draw_too_small(struct app *a)
     wnoutrefresh(stdscr);
 }
 
+static void frame_body(struct app *a, int64_t now);
+
+/* One frame, timed when the caller asked for frame statistics. */
 static void frame(struct app *a, int64_t now)
+{
+    int64_t t0;
+
+    if (a->o->frame_stats == NULL) {
+        frame_body(a, now);
+        return;
+    }
+    t0 = clock_mono_us();
+    frame_body(a, now);
+    if (a->nframes + 2 > a->frames_cap) {
+        a->frames_cap = a->frames_cap == 0 ? 4096 : a->frames_cap * 2;
+        a->frames = xrealloc(a->frames, a->frames_cap * sizeof *a->frames);
+    }
+    a->frames[a->nframes++] = t0;
+    a->frames[a->nframes++] = clock_mono_us() - t0;
+}
+
+/* Writes the frame statistics (best effort: a failure is logged). */
+static void frames_write(const struct app *a)
+{
+    FILE *f = fopen(a->o->frame_stats, "w");
+
+    if (f == NULL) {
+        log_warn("ui: cannot write frame statistics to %s", a->o->frame_stats);
+        return;
+    }
+    for (size_t i = 0; i + 1 < a->nframes; i += 2)
+        fprintf(f, "%lld %lld\n", (long long)a->frames[i], (long long)a->frames[i + 1]);
+    fclose(f);
+}
+
+static void frame_body(struct app *a, int64_t now)
 {
     struct pane_ctx c;
     bool under = false;
@@ -1066,6 +1104,9 @@ int app_run(const struct app_options *o, char **cause)
     delwin(a->input);
     term_close(&a->term);
     signals_restore();
+    if (o->frame_stats != NULL)
+        frames_write(a);
+    free(a->frames);
     for (int i = 0; i < PANE_COUNT; i++)
         a->panes[i].cls->free(a->panes[i].state);
     room_snapshot_free(a->snap);

@@ -30,6 +30,10 @@ struct app_options {
     /* Set by the caller's signal handlers before app_run() took over (Ctrl-C during
      * start-up): the control room then closes at once. May be NULL. */
     const volatile sig_atomic_t *stop;
+    /* When set, every frame's start (CLOCK_MONOTONIC, µs) and duration (µs) are written
+     * there, one "start duration" line each, when the control room closes (`newsroom bench
+     * tui` reads them; $NEWSROOM_UI_STATS). */
+    const char *frame_stats;
 };
 
 /* Runs the control room on stdin/stdout until q (confirmed when in_process), a signal, or

@@ -22,6 +22,7 @@ static const struct bench_entry benches[] = {
     {"pipeline", bench_pipeline,
      "stories/s end to end, commands/story, infrastructure share of review-ready time"},
     {"cost", bench_cost, "$ per published story vs every call PREMIUM without savings"},
+    {"tui", bench_tui, "the control room under 1,000 events/s and idle: bytes, CPU, frame times"},
 };
 
 static void bench_usage(FILE *f)

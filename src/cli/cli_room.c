@@ -133,6 +133,7 @@ int cmd_room(struct cli *cli, bool attach)
     ao.theme = theme;
     ao.themes_dir = themes_dir;
     ao.stop = &cli_stop;
+    ao.frame_stats = getenv("NEWSROOM_UI_STATS"); /* for newsroom bench tui */
     if (app_run(&ao, &cause) == -1) {
         cli_error("%s", cause);
         free(cause);

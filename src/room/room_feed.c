@@ -175,7 +175,8 @@ static int follow(struct feed *f, int block_ms)
     for (size_t i = 0; i < n; i++) {
         char line[ROOM_TEXT_MAX * 2];
 
-        snprintf(f->sid, sizeof f->sid, "%s", ev[i].sid);
+        _Static_assert(sizeof f->sid == sizeof ev[i].sid, "stream ids of one size");
+        memcpy(f->sid, ev[i].sid, sizeof f->sid); /* NUL-terminated within its size */
         count_event(f, &ev[i]);
         room_bb_line(&ev[i], line, sizeof line);
         room_push(f->r, ROOM_EV_BB, true, 0, ev[i].t_ms, ev[i].kind, ev[i].id, ev[i].by, line);
