@@ -82,6 +82,7 @@ struct app {
     struct term term;
     struct theme theme;
     char **theme_names;
+    struct theme *themes; /* parsed before the terminal opened: t never reads a file */
     size_t ntheme;
     char *themes_dir;
     struct layout lay;
@@ -288,10 +289,10 @@ static void send_cmd(struct app *a, int kind, const char *id, const char *text, 
         say(a, false, "%s: the command queue is full; nothing was sent, try again", what);
         return;
     }
+    if (kind == ROOM_CMD_DETAIL)
+        return; /* answered by ROOM_EV_DETAIL, not an action waiting for a result */
     if (a->npending < PENDING_MAX)
         a->pending[a->npending++] = seq;
-    if (kind == ROOM_CMD_DETAIL)
-        return;
     say(a, true, "%s: sent%s", what,
         a->link_ok ? ", waiting for the answer" : "; the link is down, it waits for it");
 }
@@ -537,7 +538,9 @@ static bool done_halt(struct app *a, int result)
 static bool done_resume(struct app *a, int result)
 {
     if (result == OVR_SUBMIT)
-        send_cmd(a, ROOM_CMD_RESUME, NULL, "resumed from the control room", false, 0, "resume");
+        /* The halt this operator saw: a halt set again since is not lifted unseen. */
+        send_cmd(a, ROOM_CMD_RESUME, NULL, "resumed from the control room", false,
+                 a->snap != NULL ? a->snap->halt_ms : 0, "resume");
     return true;
 }
 
@@ -623,8 +626,6 @@ static void act_halt(struct app *a)
 static void act_theme(struct app *a)
 {
     size_t next = 0;
-    char *cause = NULL;
-    struct theme t;
 
     if (a->ntheme == 0) {
         say(a, false,
@@ -634,13 +635,7 @@ static void act_theme(struct app *a)
     for (size_t i = 0; i < a->ntheme; i++)
         if (strcmp(a->theme_names[i], a->theme.name) == 0)
             next = (i + 1) % a->ntheme;
-    if (theme_resolve(a->theme_names[next], a->themes_dir, &t, &cause) == -1) {
-        say(a, false, "theme %s: %s", a->theme_names[next], cause);
-        free(cause);
-        return;
-    }
-    snprintf(t.name, sizeof t.name, "%s", a->theme_names[next]);
-    a->theme = t;
+    a->theme = a->themes[next];
     theme_apply(&a->theme, &a->term);
     say(a, true, "theme %s", a->theme.name);
     a->need_clear = true;
@@ -994,10 +989,19 @@ static void load_themes(struct app *a)
 
     if (a->themes_dir != NULL &&
         theme_list(a->themes_dir, &a->theme_names, &a->ntheme, &cause) == -1) {
-        say(a, false, "themes: %s", cause);
+        log_warn("ui: themes: %s", cause);
         free(cause);
         a->theme_names = NULL;
         a->ntheme = 0;
+    }
+    a->themes = xcalloc(a->ntheme + 1, sizeof *a->themes);
+    for (size_t i = 0; i < a->ntheme; i++) {
+        if (theme_resolve(a->theme_names[i], a->themes_dir, &a->themes[i], &cause) == -1) {
+            log_warn("ui: theme %s: %s", a->theme_names[i], cause); /* its default stays */
+            free(cause);
+            cause = NULL;
+        }
+        snprintf(a->themes[i].name, sizeof a->themes[i].name, "%s", a->theme_names[i]);
     }
 }
 
@@ -1077,14 +1081,18 @@ int app_run(const struct app_options *o, char **cause)
         free(a);
         return -1;
     }
+    load_themes(a); /* files are read now, before the terminal is the UI thread's */
     if (term_open(&a->term, stdin, stdout, o->no_color, cause) == -1) {
         signals_restore();
+        for (size_t i = 0; i < a->ntheme; i++)
+            free(a->theme_names[i]);
+        free(a->theme_names);
+        free(a->themes);
         free(a->themes_dir);
         free(a);
         return -1;
     }
     theme_apply(&a->theme, &a->term);
-    load_themes(a);
     /* Keys come through a pad: reading from it never refreshes anything on the screen. */
     a->input = newpad(1, 1);
     keypad(a->input, TRUE);
@@ -1113,6 +1121,7 @@ int app_run(const struct app_options *o, char **cause)
     for (size_t i = 0; i < a->ntheme; i++)
         free(a->theme_names[i]);
     free(a->theme_names);
+    free(a->themes);
     free(a->themes_dir);
     free(a);
     return rc;

@@ -169,8 +169,11 @@ const char *edit_trimmed(const struct edit *e, char *out, size_t size)
     n = to - from;
     if (size == 0)
         return out;
-    if (n >= size)
+    if (n >= size) {
         n = size - 1;
+        while (n > 0 && cont(e->buf[from + n])) /* never half a character */
+            n--;
+    }
     memcpy(out, e->buf + from, n);
     out[n] = '\0';
     return out;

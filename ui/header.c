@@ -87,8 +87,8 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
             for (int st = 0; st < BB_STATUS_COUNT; st++)
                 total += s->counts[sec][st];
         snprintf(line, sizeof line,
-                 " running  %zu agents alive  %ld stories  %zu awaiting review  %s%s  theme %s",
-                 alive, total, s != NULL ? s->nreviews : 0,
+                 " running  %zu agents alive  %ld stories  %ld awaiting review  %s%s  theme %s",
+                 alive, total, s != NULL ? s->counts[BB_REVIEW_QUEUE][BB_REVIEWING] : 0,
                  h->in_process ? "swarm in this process" : "attached",
                  h->read_only ? "  read-only" : "", h->theme);
         ui_text(w, t, 1, 0, line, cols, dead > 0 ? THEME_WARN : THEME_DIM);

@@ -21,6 +21,7 @@
 struct review_state {
     struct room_review *r;
     size_t n;
+    long total; /* stories in REVIEWING, also those beyond the list */
     size_t *idx;
     size_t nidx;
 };
@@ -80,6 +81,7 @@ static void review_update(struct pane *p, const struct room_snapshot *s)
     if (s->nreviews > 0)
         memcpy(st->r, s->reviews, s->nreviews * sizeof *st->r);
     st->n = s->nreviews;
+    st->total = s->counts[BB_REVIEW_QUEUE][BB_REVIEWING]; /* the list stops at ROOM_ITEMS_MAX */
     rebuild(p);
 }
 
@@ -92,7 +94,7 @@ static void review_draw(struct pane *p, const struct pane_ctx *c)
     char title[96];
     int x = 1;
 
-    snprintf(title, sizeof title, "Review queue: %zu waiting%s", st->n,
+    snprintf(title, sizeof title, "Review queue: %ld waiting%s", st->total,
              c->read_only ? " (read-only)"
              : st->n > 0  ? "  a approve  r reject  R revise"
                           : "");

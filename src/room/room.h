@@ -73,13 +73,13 @@ struct room_agent {
     char id[ROOM_NAME_MAX];
     char role[32], tier[16], status[16]; /* status: idle, busy, paused, dead */
     char host[64];
-    int64_t heartbeat_ms; /* last heartbeat */
+    int64_t heartbeat_ms;   /* last heartbeat */
     char task[ROOM_ID_MAX]; /* the story it holds, "" when none */
     int64_t spent_today;    /* micro-dollars */
 };
 
 struct room_budget {
-    char agent[ROOM_NAME_MAX]; /* "*" for the swarm's global day */
+    char agent[ROOM_NAME_MAX];                     /* "*" for the swarm's global day */
     int64_t day_spent, day_reserved, day_limit;    /* micro-dollars; limit 0: none */
     int64_t hour_spent, hour_reserved, hour_limit; /* the global row has no hour */
     int64_t alert_ppm;                             /* the threshold in force */
@@ -133,7 +133,7 @@ struct room_snapshot {
     size_t nagents;
     struct room_budget *budgets; /* per agent, then the global row ("*") last */
     size_t nbudgets;
-    int64_t spend_rate_per_h; /* global, micro-dollars per hour over the last 10 minutes */
+    int64_t spend_rate_per_h;      /* global, micro-dollars per hour over the last 10 minutes */
     struct room_request *requests; /* open budget requests, oldest first */
     size_t nrequests;
     struct room_review *reviews; /* REVIEWING, oldest first */
@@ -148,7 +148,7 @@ void room_snapshot_free(struct room_snapshot *s);
 struct room_detail {
     char id[ROOM_ID_MAX];
     bool found;
-    char *text; /* display-safe, one line per '\n': fields, decisions, script, captions, ... */
+    char *text;    /* display-safe, one line per '\n': fields, decisions, script, captions, ... */
     char *history; /* display-safe, one event a line, oldest first */
     char *error;   /* display-safe; NULL when fetched */
 };
@@ -170,9 +170,9 @@ struct room_event {
     bool ok;
     uint64_t cmd_seq; /* ROOM_EV_RESULT: the command's seq */
     int64_t t_ms;
-    char what[24];           /* event kind: "claim", "move", "approve", ... */
-    char id[ROOM_ID_MAX];    /* the story, when one */
-    char by[ROOM_NAME_MAX];  /* who */
+    char what[24];            /* event kind: "claim", "move", "approve", ... */
+    char id[ROOM_ID_MAX];     /* the story, when one */
+    char by[ROOM_NAME_MAX];   /* who */
     char text[ROOM_TEXT_MAX]; /* a one-line description (display-safe) */
 };
 
@@ -184,14 +184,14 @@ enum room_cmd_kind {
     ROOM_CMD_REVISE,    /* id, text: the note for the writer (not empty) */
     ROOM_CMD_EMERGENCY, /* text: message; halt: also halt the swarm */
     ROOM_CMD_HALT,      /* text: message */
-    ROOM_CMD_RESUME,    /* text: note (may be "") */
+    ROOM_CMD_RESUME,    /* text: note (may be ""); amount: the halt_ms the operator saw (0: any) */
     ROOM_CMD_GRANT,     /* id: the request; amount: micro-dollars (0: what it needed) */
     ROOM_CMD_DECLINE,   /* id: the request */
     ROOM_CMD_DETAIL,    /* id: the story to fetch for room_take_detail() */
 };
 
 struct room_cmd {
-    int kind; /* enum room_cmd_kind */
+    int kind;     /* enum room_cmd_kind */
     uint64_t seq; /* set by room_send() */
     char id[ROOM_ID_MAX];
     char text[1024];
@@ -202,11 +202,11 @@ struct room_cmd {
 /* ---- the room ---- */
 
 struct room_options {
-    struct redis_addr addr;           /* the feed and the worker each link to it */
-    struct rlink_options link;        /* client names are set per thread */
-    const struct config *cfg;         /* borrowed; must outlive the room */
-    int period_ms;                    /* between snapshots (<= 0: 1000) */
-    size_t event_capacity;            /* event ring (<= 0: 4096) */
+    struct redis_addr addr;    /* the feed and the worker each link to it */
+    struct rlink_options link; /* client names are set per thread */
+    const struct config *cfg;  /* borrowed; must outlive the room */
+    int period_ms;             /* between snapshots (<= 0: 1000) */
+    size_t event_capacity;     /* event ring (<= 0: 4096) */
 };
 
 struct room;

@@ -303,16 +303,39 @@ static bool cmd_decide(struct worker *w, const struct room_cmd *c, char *out, si
 static bool cmd_emergency(struct worker *w, const struct room_cmd *c, char *out, size_t size)
 {
     bool halt = c->kind == ROOM_CMD_HALT || c->halt;
+    struct control_halt before = {0};
     long long receivers = 0;
-    char *cause = NULL, *id = NULL;
+    char *cause = NULL, *id = NULL, when[32];
 
-    if (control_emergency(w->l, c->text, halt, &receivers, &id, &cause) == -1) {
-        snprintf(out, size, "emergency refused: %s", cause);
+    /* Another operator's halt stays as it is (the script keeps it too): say whose it is. */
+    if (halt && control_halt_read(w->l, &before, &cause) == -1) {
+        snprintf(out, size, "halt refused: %s", cause);
         free(cause);
         return false;
     }
-    snprintf(out, size, "emergency sent to %lld subscriber%s%s", receivers,
-             receivers == 1 ? "" : "s", halt ? "; the swarm is halted" : "");
+    if (c->kind == ROOM_CMD_HALT && before.halted) {
+        snprintf(out, size, "already halted by %s@%s at %s: %s",
+                 before.user != NULL ? before.user : "?", before.from != NULL ? before.from : "?",
+                 text_utc(before.time_ms, when, sizeof when),
+                 before.message != NULL ? before.message : "");
+        control_halt_clear(&before);
+        return false;
+    }
+    if (control_emergency(w->l, c->text, halt, &receivers, &id, &cause) == -1) {
+        snprintf(out, size, "emergency refused: %s", cause);
+        free(cause);
+        control_halt_clear(&before);
+        return false;
+    }
+    if (before.halted)
+        snprintf(out, size,
+                 "emergency sent to %lld subscriber%s; the swarm was already halted by %s@%s",
+                 receivers, receivers == 1 ? "" : "s", before.user != NULL ? before.user : "?",
+                 before.from != NULL ? before.from : "?");
+    else
+        snprintf(out, size, "emergency sent to %lld subscriber%s%s", receivers,
+                 receivers == 1 ? "" : "s", halt ? "; the swarm is halted" : "");
+    control_halt_clear(&before);
     free(id);
     return true;
 }
@@ -322,9 +345,19 @@ static bool cmd_resume(struct worker *w, const struct room_cmd *c, char *out, si
     struct control_halt lifted;
     char *cause = NULL, when[32];
 
-    if (control_resume(w->l, c->text[0] != '\0' ? c->text : NULL, &lifted, NULL, &cause) == -1) {
+    int rc = control_resume_seen(w->l, c->text[0] != '\0' ? c->text : NULL, c->amount, &lifted,
+                                 NULL, &cause);
+
+    if (rc == -1) {
         snprintf(out, size, "resume refused: %s", cause);
         free(cause);
+        return false;
+    }
+    if (rc == 1) {
+        snprintf(out, size, "not resumed: halted again by %s@%s at %s since you looked",
+                 lifted.user != NULL ? lifted.user : "?", lifted.from != NULL ? lifted.from : "?",
+                 text_utc(lifted.time_ms, when, sizeof when));
+        control_halt_clear(&lifted);
         return false;
     }
     if (lifted.halted)

@@ -171,10 +171,17 @@ done:
 int control_resume(struct rlink *l, const char *note, struct control_halt *lifted,
                    long long *receivers, char **cause)
 {
+    return control_resume_seen(l, note, 0, lifted, receivers, cause);
+}
+
+int control_resume_seen(struct rlink *l, const char *note, int64_t seen_ms,
+                        struct control_halt *lifted, long long *receivers, char **cause)
+{
     struct audit_record rec;
     struct msg *m;
     char *sender, *encoded;
-    const char *head[3];
+    char seen[24] = "";
+    const char *head[4];
     redisReply *r;
     int rc = -1;
 
@@ -189,14 +196,18 @@ int control_resume(struct rlink *l, const char *note, struct control_halt *lifte
     encoded = msg_encode(m, cause);
     if (encoded == NULL)
         goto done;
+    if (seen_ms > 0)
+        snprintf(seen, sizeof seen, "%lld", (long long)seen_ms);
     head[0] = bus_broadcast_channel(BUS_CONTROL);
     head[1] = encoded;
-    head[2] = AUDIT_MAXLEN_STR;
-    r = run_script(l, &lua_bus_resume, head, 3, &rec, cause);
+    head[2] = seen;
+    head[3] = AUDIT_MAXLEN_STR;
+    r = run_script(l, &lua_bus_resume, head, 4, &rec, cause);
     if (r == NULL)
         goto done;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_INTEGER) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_INTEGER ||
+        r->element[2]->type != REDIS_REPLY_INTEGER) {
         *cause = xasprintf("%s.lua answered in an unexpected shape", lua_bus_resume.name);
         freeReplyObject(r);
         goto done;
@@ -205,8 +216,8 @@ int control_resume(struct rlink *l, const char *note, struct control_halt *lifte
         parse_halt(r->element[0]->str, r->element[0]->len, lifted);
     if (receivers != NULL)
         *receivers = r->element[1]->integer;
+    rc = r->element[2]->integer == 1 ? 1 : 0;
     freeReplyObject(r);
-    rc = 0;
 
 done:
     free(encoded);

@@ -51,9 +51,10 @@ int control_check_message(const char *text, char **cause);
 
 /* Publishes an EMERGENCY message (sender "operator:<user>", payload {"message", "halt",
  * "user", "from"}) on the emergency channel; with halt, sets the halt flag first, in the same
- * step; audits it as "emergency" or "emergency-halt" with the text as the reason. On success
- * *receivers (may be NULL) is how many subscribers got it and *msg_id (may be NULL) a copy of
- * the message id (free it). Returns 0, or -1 with *cause (a bad message, Redis). */
+ * step, unless a halt is in force already (that one stays: another operator's halt is never
+ * overwritten); audits it as "emergency" or "emergency-halt" with the text as the reason. On
+ * success *receivers (may be NULL) is how many subscribers got it and *msg_id (may be NULL) a copy
+ * of the message id (free it). Returns 0, or -1 with *cause (a bad message, Redis). */
 int control_emergency(struct rlink *l, const char *text, bool halt, long long *receivers,
                       char **msg_id, char **cause);
 
@@ -64,5 +65,10 @@ int control_emergency(struct rlink *l, const char *text, bool halt, long long *r
  * NULL) how many subscribers got the message. Returns 0, or -1 with *cause. */
 int control_resume(struct rlink *l, const char *note, struct control_halt *lifted,
                    long long *receivers, char **cause);
+/* control_resume() of the halt the operator saw (its time_ms; 0: whatever halt is in force):
+ * when the halt in force is another one (lifted and set again since), nothing changes and it
+ * returns 1 with *lifted (may be NULL) holding the halt in force. 0 and -1 as above. */
+int control_resume_seen(struct rlink *l, const char *note, int64_t seen_ms,
+                        struct control_halt *lifted, long long *receivers, char **cause);
 
 #endif

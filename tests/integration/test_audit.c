@@ -422,6 +422,41 @@ static void test_halt_and_resume(void **state)
     catcher_done(&c);
 }
 
+/* One operator's halt is never overwritten by another's, and a resume lifts only the halt its
+ * operator saw: a halt set again since is left in force. */
+static void test_halts_never_overwritten(void **state)
+{
+    struct control_halt h, first, lifted;
+    char *cause = NULL;
+
+    (void)state;
+    assert_int_equal(control_emergency(l, "legal hold", true, NULL, NULL, &cause), 0);
+    assert_int_equal(control_halt_read(l, &first, &cause), 0);
+    assert_true(first.halted);
+    /* A second halt: broadcast and audited, but the first halt's record stays. */
+    assert_int_equal(control_emergency(l, "feed flooded", true, NULL, NULL, &cause), 0);
+    assert_int_equal(control_halt_read(l, &h, &cause), 0);
+    assert_string_equal(h.message, "legal hold");
+    assert_int_equal(h.time_ms, first.time_ms);
+    control_halt_clear(&h);
+    /* A resume of a halt that is not the one in force changes nothing. */
+    assert_int_equal(control_resume_seen(l, NULL, first.time_ms - 1, &lifted, NULL, &cause), 1);
+    assert_true(lifted.halted);
+    assert_string_equal(lifted.message, "legal hold");
+    control_halt_clear(&lifted);
+    assert_int_equal(control_halt_read(l, &h, &cause), 0);
+    assert_true(h.halted);
+    control_halt_clear(&h);
+    /* The one seen is lifted. */
+    assert_int_equal(control_resume_seen(l, NULL, first.time_ms, &lifted, NULL, &cause), 0);
+    assert_true(lifted.halted);
+    control_halt_clear(&lifted);
+    assert_int_equal(control_halt_read(l, &h, &cause), 0);
+    assert_false(h.halted);
+    control_halt_clear(&h);
+    control_halt_clear(&first);
+}
+
 static void test_bad_messages_and_unreadable_flag(void **state)
 {
     char big[CONTROL_MESSAGE_MAX + 2];
@@ -506,6 +541,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stream_capped, fresh, done),
         cmocka_unit_test_setup_teardown(test_emergency_without_halt, fresh, done),
         cmocka_unit_test_setup_teardown(test_halt_and_resume, fresh, done),
+        cmocka_unit_test_setup_teardown(test_halts_never_overwritten, fresh, done),
         cmocka_unit_test_setup_teardown(test_bad_messages_and_unreadable_flag, fresh, done),
         cmocka_unit_test_setup_teardown(test_all_or_nothing, fresh, done),
     };

@@ -4,7 +4,9 @@
 -- KEYS[2]  the audit stream (audit.h)
 -- ARGV[1]  the emergency channel
 -- ARGV[2]  the EMERGENCY message, encoded (message.h)
--- ARGV[3]  the halt record to store in KEYS[1], or "" to leave the flag alone
+-- ARGV[3]  the halt record to store in KEYS[1], or "" to leave the flag alone; a halt already
+--          in force is kept (the first operator's who, why and when stay on record: another
+--          halt never overwrites it), the broadcast and its audit record still go out
 -- ARGV[4]  the audit stream's approximate length cap
 -- ARGV[5..] the audit record's field/value pairs (audit_record_fill)
 -- Returns the number of subscribers that received the message.
@@ -15,7 +17,7 @@ if kind ~= 'stream' and kind ~= 'none' then
   return redis.error_reply('WRONGTYPE the audit stream ' .. KEYS[2] .. ' holds a ' .. kind)
 end
 if ARGV[3] ~= '' then
-  redis.call('SET', KEYS[1], ARGV[3])
+  redis.call('SET', KEYS[1], ARGV[3], 'NX')
 end
 local receivers = redis.call('PUBLISH', ARGV[1], ARGV[2])
 local fields = {}

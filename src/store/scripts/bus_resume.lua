@@ -4,9 +4,12 @@
 -- KEYS[2]  the audit stream (audit.h)
 -- ARGV[1]  the control channel
 -- ARGV[2]  the CONTROL resume message, encoded (message.h)
--- ARGV[3]  the audit stream's approximate length cap
--- ARGV[4..] the audit record's field/value pairs (audit_record_fill)
--- Returns {the halt record that was lifted, or "" when there was none, receivers}.
+-- ARGV[3]  the time_ms of the halt the operator saw, or "" for whatever halt is in force: when
+--          the halt in force is another (lifted and set again since), nothing is changed
+-- ARGV[4]  the audit stream's approximate length cap
+-- ARGV[5..] the audit record's field/value pairs (audit_record_fill)
+-- Returns {the halt record that was lifted, or "" when there was none, receivers, 0}, or
+-- {the halt record in force, 0, 1} when it is not the one the operator saw.
 -- Redis does not undo a script's writes when a later command in it fails, so whatever could
 -- fail is checked before the first write: the audit key must be a stream or absent.
 local kind = redis.call('TYPE', KEYS[2]).ok
@@ -15,13 +18,19 @@ if kind ~= 'stream' and kind ~= 'none' then
 end
 local was = redis.call('GET', KEYS[1])
 if not was then
-  return {'', 0}
+  return {'', 0, 0}
+end
+if ARGV[3] ~= '' then
+  local ok, rec = pcall(cjson.decode, was)
+  if not ok or type(rec) ~= 'table' or tostring(rec.time_ms) ~= ARGV[3] then
+    return {was, 0, 1}
+  end
 end
 redis.call('DEL', KEYS[1])
 local receivers = redis.call('PUBLISH', ARGV[1], ARGV[2])
 local fields = {}
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   fields[#fields + 1] = ARGV[i]
 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', unpack(fields))
-return {was, receivers}
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(fields))
+return {was, receivers, 0}
