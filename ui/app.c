@@ -101,6 +101,7 @@ struct app {
     bool link_ok;
     int64_t down_since, last_frame, last_tick;
     int eof_reads;
+    bool answered_down; /* the status line shows an answer that came while the link was down */
     int64_t *frames; /* frame_stats: start and duration pairs (µs) */
     size_t nframes, frames_cap;
 };
@@ -169,6 +170,7 @@ static void say(struct app *a, bool ok, const char *fmt, ...)
     a->msg.ok = ok;
     a->msg.at_mono = clock_mono_ms();
     a->dirty_status = true;
+    a->answered_down = false;
 }
 
 static void dirty_all(struct app *a)
@@ -820,8 +822,10 @@ static void take_room(struct app *a)
                 }
             if (ev[i].kind == ROOM_EV_RESULT && ev[i].cmd_seq != 0) {
                 answered(a, ev[i].cmd_seq);
-                if (ev[i].text[0] != '\0')
+                if (ev[i].text[0] != '\0') {
                     say(a, ev[i].ok, "%s", ev[i].text);
+                    a->answered_down = !a->link_ok;
+                }
             } else if (ev[i].kind == ROOM_EV_ALERT) {
                 say(a, false, "budget alert: %s", ev[i].text);
             } else if (ev[i].kind == ROOM_EV_LINK) {
@@ -846,7 +850,17 @@ static void take_room(struct app *a)
     if (ok != a->link_ok) {
         a->link_ok = ok;
         a->down_since = down;
-        say(a, ok, ok ? "link back: catching up" : "link lost: retrying; keys keep working");
+        if (ok && a->answered_down) {
+            /* The worker's link came back first and answered an action made meanwhile: keep
+             * its answer in sight rather than hide it under "link back". */
+            char last[sizeof a->msg.text];
+
+            memcpy(last, a->msg.text, sizeof last);
+            say(a, a->msg.ok, "link back; %s", last);
+        } else {
+            say(a, ok, ok ? "link back: catching up" : "link lost: retrying; keys keep working");
+        }
+        a->answered_down = false;
         dirty_all(a);
     }
 }

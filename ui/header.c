@@ -103,14 +103,19 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
 
 void tabs_draw(WINDOW *w, const struct term *t, const struct pane *panes, int n, int focused)
 {
-    int x = 1, cols = getmaxx(w);
+    int x = 1, gap = 1, need = 1, cols = getmaxx(w);
 
+    /* A gap between the labels when they all fit with it; else none, which 80 columns hold. */
+    for (int i = 0; i < n; i++)
+        need += (int)strlen(panes[i].cls->name) + 5;
+    if (need > cols)
+        x = gap = 0;
     werase(w);
     for (int i = 0; i < n && x < cols; i++) {
         char label[48];
 
         snprintf(label, sizeof label, " %d %s ", i + 1, panes[i].cls->name);
-        x += ui_text(w, t, 0, x, label, cols - x, i == focused ? THEME_FOCUS : THEME_DIM) + 1;
+        x += ui_text(w, t, 0, x, label, cols - x, i == focused ? THEME_FOCUS : THEME_DIM) + gap;
     }
 }
 
