@@ -42,12 +42,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FRAME_MS      (1000 / APP_FPS)
-#define TICK_MS       1000
-#define STALE_MS      3500 /* data older than this gets age marks (snapshots come every 1 s) */
-#define PENDING_MAX   64
-#define EVENTS_BATCH  256
-#define EOF_READS_MAX 50 /* readable but no key this many times in a row: the terminal is gone */
+#define FRAME_MS (1000 / APP_FPS)
+/* A broadcast does not replace a message shown less than this long ago. */
+#define BROADCAST_QUIET_MS 3000
+#define TICK_MS            1000
+#define STALE_MS           3500 /* data older than this gets age marks (snapshots come every 1 s) */
+#define PENDING_MAX        64
+#define EVENTS_BATCH       256
+#define EOF_READS_MAX      50 /* readable but no key this many times in a row: the terminal is gone */
 
 static const struct pane_class *const pane_classes[PANE_COUNT] = {
     [PANE_BLACKBOARD] = &pane_blackboard, [PANE_DEBATES] = &pane_debates,
@@ -102,7 +104,7 @@ struct app {
     int64_t down_since, last_frame, last_tick;
     int eof_reads;
     bool answered_down; /* the status line shows an answer that came while the link was down */
-    int64_t *frames; /* frame_stats: start and duration pairs (µs) */
+    int64_t *frames;    /* frame_stats: start and duration pairs (µs) */
     size_t nframes, frames_cap;
 };
 
@@ -826,8 +828,15 @@ static void take_room(struct app *a)
                     say(a, ev[i].ok, "%s", ev[i].text);
                     a->answered_down = !a->link_ok;
                 }
-            } else if (ev[i].kind == ROOM_EV_ALERT) {
+            } else if (ev[i].kind == ROOM_EV_ALERT && strcmp(ev[i].what, "emergency") != 0 &&
+                       strcmp(ev[i].what, "control") != 0) {
                 say(a, false, "budget alert: %s", ev[i].text);
+            } else if (ev[i].kind == ROOM_EV_ALERT) {
+                /* A broadcast (another operator's emergency or resume): the status line
+                 * unless it shows an answer of ours from the last few seconds (the events
+                 * pane has it either way). */
+                if (a->npending == 0 && clock_mono_ms() - a->msg.at_mono > BROADCAST_QUIET_MS)
+                    say(a, ev[i].ok, "%s", ev[i].text);
             } else if (ev[i].kind == ROOM_EV_LINK) {
                 a->dirty_header = true;
             }

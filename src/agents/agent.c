@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "cost/budget.h"
 #include "cost/cost.h"
 #include "cost/pricing.h"
@@ -149,8 +150,24 @@ static void bell_ring(const char *text, size_t len, void *ctx)
     pthread_mutex_unlock(&b->mu);
 }
 
-/* Starts the doorbell for every name the swarm's roles wait on; without any, or when the
- * subscriber cannot start, the agents just poll. */
+/* The subscriber's thread: an emergency broadcast goes to the log (the halt flag, which
+ * every agent reads, is what stops the work; an alert-only emergency is for the people
+ * watching). */
+static void bell_emergency(const struct msg *m, const char *channel, void *ctx)
+{
+    const char *text = json_string_value(json_object_get(m->payload, "message"));
+    char *safe = text_safe(text, 512), *from = text_safe(m->sender, 128);
+
+    (void)channel;
+    (void)ctx;
+    log_warn("swarm: EMERGENCY from %s%s: %s", from,
+             json_is_true(json_object_get(m->payload, "halt")) ? " (halt)" : "", safe);
+    free(safe);
+    free(from);
+}
+
+/* Starts the doorbell for every name the swarm's roles wait on, and hears emergencies; when
+ * the subscriber cannot start, the agents just poll. */
 static void bell_start(struct swarm *s)
 {
     struct doorbell *b = &s->bell;
@@ -163,13 +180,13 @@ static void bell_start(struct swarm *s)
             if (bell_find(b, *w, strlen(*w)) < 0 && b->n < DOORBELL_KEYS &&
                 strlen(*w) < DOORBELL_NAME_MAX)
                 snprintf(b->names[b->n++], DOORBELL_NAME_MAX, "%s", *w);
-    if (b->n == 0)
-        return;
     snprintf(name, sizeof name, "nr-doorbell-%ld", (long)getpid());
     if (lo.client_name == NULL)
         lo.client_name = name;
     b->sub = bus_sub_new(&s->o.addr, &lo);
-    if (bus_sub_add_raw(b->sub, WAKE_CHANNEL, bell_ring, b, &cause) == -1 ||
+    if ((b->n > 0 && bus_sub_add_raw(b->sub, WAKE_CHANNEL, bell_ring, b, &cause) == -1) ||
+        bus_sub_add_channel(b->sub, bus_broadcast_channel(BUS_EMERGENCY), &cause) == -1 ||
+        bus_sub_on(b->sub, MSG_EMERGENCY, bell_emergency, NULL, &cause) == -1 ||
         bus_sub_start(b->sub, &cause) == -1) {
         log_warn("swarm: no doorbell, the agents poll: %s", cause);
         free(cause);

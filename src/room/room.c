@@ -12,13 +12,16 @@
 
 #include "core/clock.h"
 #include "core/fail.h"
+#include "core/log.h"
 #include "core/ring.h"
 #include "core/text.h"
+#include "store/bus.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ROOM_CMD_CAPACITY 64
 
@@ -138,6 +141,47 @@ struct room *room_new(const struct room_options *o)
     return r;
 }
 
+/* The bus subscriber's thread: an emergency or a control message (another operator's, or
+ * this room's own) as an alert line in the events and the status line. */
+static void on_broadcast(const struct msg *m, const char *channel, void *ctx)
+{
+    struct room *r = ctx;
+    const char *text = json_string_value(json_object_get(m->payload, "message"));
+    const char *cmd = json_string_value(json_object_get(m->payload, "command"));
+    char line[ROOM_TEXT_MAX];
+
+    (void)channel;
+    if (m->type == MSG_EMERGENCY)
+        snprintf(line, sizeof line, "EMERGENCY from %s%s: %s", m->sender,
+                 json_is_true(json_object_get(m->payload, "halt")) ? " (halt)" : "",
+                 text != NULL ? text : "");
+    else
+        snprintf(line, sizeof line, "%s from %s", cmd != NULL ? cmd : msg_type_name(m->type),
+                 m->sender);
+    room_push(r, ROOM_EV_ALERT, m->type != MSG_EMERGENCY, 0, m->time_ms,
+              m->type == MSG_EMERGENCY ? "emergency" : "control", NULL, m->sender, line);
+}
+
+/* Subscribes to the emergency and control broadcasts; without them the room still runs. */
+static void bus_start(struct room *r)
+{
+    struct rlink_options lo = r->o.link;
+    char name[64], *cause = NULL;
+
+    snprintf(name, sizeof name, "nr-room-bus-%ld", (long)getpid());
+    lo.client_name = name;
+    r->bus = bus_sub_new(&r->o.addr, &lo);
+    if (bus_sub_add_channel(r->bus, bus_broadcast_channel(BUS_EMERGENCY), &cause) == -1 ||
+        bus_sub_add_channel(r->bus, bus_broadcast_channel(BUS_CONTROL), &cause) == -1 ||
+        bus_sub_on_other(r->bus, on_broadcast, r, &cause) == -1 ||
+        bus_sub_start(r->bus, &cause) == -1) {
+        log_warn("room: no broadcasts: %s", cause);
+        free(cause);
+        bus_sub_free(r->bus);
+        r->bus = NULL;
+    }
+}
+
 int room_start(struct room *r, char **cause)
 {
     int err;
@@ -155,12 +199,15 @@ int room_start(struct room *r, char **cause)
         return -1;
     }
     r->worker_started = true;
+    bus_start(r);
     return 0;
 }
 
 void room_stop(struct room *r)
 {
     atomic_store(&r->stop, 1);
+    bus_sub_free(r->bus); /* joins its thread: nothing pushes from it after this */
+    r->bus = NULL;
     if (r->feed_started)
         pthread_join(r->feed, NULL);
     if (r->worker_started)

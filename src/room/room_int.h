@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 struct ring;
+struct bus_sub;
 
 struct room {
     struct room_options o; /* a copy; o.cfg borrowed */
@@ -33,6 +34,7 @@ struct room {
     int64_t started_mono;
     pthread_t feed, worker;
     bool feed_started, worker_started;
+    struct bus_sub *bus; /* emergency and control broadcasts -> ROOM_EV_ALERT */
 };
 
 /* The longest a thread blocks in one wait (a Redis read, a ring wait, a sleep), so it

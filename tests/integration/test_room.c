@@ -446,9 +446,20 @@ static void test_follow_and_commands(void **state)
     assert_true(e->ok);
     AWAIT(10, (pump(f), f->snap->halted));
     assert_string_equal(f->snap->halt_message, "stop the presses");
+    /* The broadcast itself reaches every control room as an alert. */
+    AWAIT(10, find_event(f, ROOM_EV_ALERT, "EMERGENCY", 0) != NULL);
+    assert_non_null(strstr(find_event(f, ROOM_EV_ALERT, "EMERGENCY", 0)->text, "stop the presses"));
+    /* Another halt is refused while this one is in force, saying whose it is. */
+    e = result(f, send(f, ROOM_CMD_HALT, NULL, "second halt", false, 0));
+    assert_false(e->ok);
+    assert_non_null(strstr(e->text, "already halted by"));
     e = result(f, send(f, ROOM_CMD_EMERGENCY, NULL, "", false, 0));
     assert_false(e->ok);
-    e = result(f, send(f, ROOM_CMD_RESUME, NULL, "all clear", false, 0));
+    /* A resume of a halt this operator did not see lifts nothing. */
+    e = result(f, send(f, ROOM_CMD_RESUME, NULL, "stale", false, f->snap->halt_ms - 1));
+    assert_false(e->ok);
+    assert_non_null(strstr(e->text, "since you looked"));
+    e = result(f, send(f, ROOM_CMD_RESUME, NULL, "all clear", false, f->snap->halt_ms));
     assert_true(e->ok);
     assert_non_null(strstr(e->text, "resumed"));
     AWAIT(10, (pump(f), !f->snap->halted));
