@@ -450,26 +450,28 @@ static bool need_text(struct app *a, int result, char *out, size_t size, const c
     return true;
 }
 
-static bool done_reject(struct app *a, int result)
+/* A decision on the target story that needs a text (why: the hint when it is empty). */
+static bool done_with_text(struct app *a, int result, int cmd, const char *why, const char *verb)
 {
     char text[EDIT_MAX + 1];
 
-    if (need_text(a, result, text, sizeof text, "a rejection needs a reason (Esc cancels)")) {
-        send_cmd(a, ROOM_CMD_REJECT, a->target.id, text, false, 0, "reject");
+    if (need_text(a, result, text, sizeof text, why)) {
+        send_cmd(a, cmd, a->target.id, text, false, 0, verb);
         return true;
     }
     return result != OVR_SUBMIT;
 }
 
+static bool done_reject(struct app *a, int result)
+{
+    return done_with_text(a, result, ROOM_CMD_REJECT, "a rejection needs a reason (Esc cancels)",
+                          "reject");
+}
+
 static bool done_revise(struct app *a, int result)
 {
-    char text[EDIT_MAX + 1];
-
-    if (need_text(a, result, text, sizeof text, "the writer needs a note (Esc cancels)")) {
-        send_cmd(a, ROOM_CMD_REVISE, a->target.id, text, false, 0, "revise");
-        return true;
-    }
-    return result != OVR_SUBMIT;
+    return done_with_text(a, result, ROOM_CMD_REVISE, "the writer needs a note (Esc cancels)",
+                          "revise");
 }
 
 static bool done_grant_amount(struct app *a, int result)

@@ -1,15 +1,19 @@
 /*
  * pane.c - what the pane files share: the frame (box, title, filter, age mark), the list's
- * visible rows and movement, and the empty-list line. Curses only in the drawing helpers,
- * which the panes call from their draw().
+ * visible rows and movement, the empty-list line, and the copied list (records copied from a
+ * snapshot, filtered, the selection following its record's id). Curses only in the drawing
+ * helpers, which the panes call from their draw().
  *
  * Threads: the UI thread's.
  */
 #include "ui/pane.h"
 
+#include "core/fail.h"
 #include "ui/fmt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 void pane_frame(struct pane *p, const struct pane_ctx *c, const char *title)
 {
@@ -90,4 +94,62 @@ void pane_fit(struct pane *p, int count, int rows)
 {
     p->list.count = count;
     ui_list_fit(&p->list, rows > 0 ? rows : 1);
+}
+
+void pane_copy_free(struct pane_copy *c)
+{
+    free(c->rec);
+    free(c->idx);
+    c->rec = NULL;
+    c->idx = NULL;
+    c->n = c->nidx = 0;
+}
+
+void pane_copy_set(const struct pane *p, struct pane_copy *c, const void *rec, size_t n,
+                   size_t size, pane_id_fn id)
+{
+    const void *was = id != NULL ? pane_copy_selected(p, c) : NULL;
+
+    snprintf(c->keep, sizeof c->keep, "%s", was != NULL ? id(was) : "");
+    c->rec = xrealloc(c->rec, (n + 1) * size);
+    if (n > 0)
+        memcpy(c->rec, rec, n * size);
+    c->n = n;
+    c->size = size;
+}
+
+const void *pane_copy_row(const struct pane_copy *c, int i)
+{
+    return (const char *)c->rec + c->idx[i] * c->size;
+}
+
+const void *pane_copy_selected(const struct pane *p, const struct pane_copy *c)
+{
+    if (p->list.selected < 0 || (size_t)p->list.selected >= c->nidx ||
+        c->idx[p->list.selected] >= c->n)
+        return NULL;
+    return pane_copy_row(c, p->list.selected);
+}
+
+void pane_copy_filter(struct pane *p, struct pane_copy *c, size_t extra, pane_match_fn match,
+                      const void *arg, pane_id_fn id)
+{
+    const void *was = id != NULL && c->keep[0] == '\0' ? pane_copy_selected(p, c) : NULL;
+    char keep[sizeof c->keep];
+
+    /* After a new copy: the record selected before it; else (the filter changed) the one
+     * selected now. */
+    snprintf(keep, sizeof keep, "%s", c->keep[0] != '\0' ? c->keep : was != NULL ? id(was) : "");
+    c->keep[0] = '\0';
+    c->idx = xrealloc(c->idx, (c->n + extra + 1) * sizeof *c->idx);
+    c->nidx = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const void *rec = (const char *)c->rec + i * c->size;
+
+        if (match != NULL && !match(rec, p->filter, arg))
+            continue;
+        if (keep[0] != '\0' && strcmp(id(rec), keep) == 0)
+            p->list.selected = (int)c->nidx;
+        c->idx[c->nidx++] = i;
+    }
 }

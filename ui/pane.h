@@ -108,4 +108,40 @@ void pane_fit(struct pane *p, int count, int rows);
 /* The role of a cell: THEME_SELECTED on the selected row, else role. */
 #define PANE_ROLE(sel, role) ((sel) ? THEME_SELECTED : (role))
 
+/*
+ * A copied list: the records a pane shows, copied from a snapshot (the snapshot is borrowed
+ * for update() only), and the positions of those passing the pane's filter in list order. A
+ * zeroed struct is an empty list; pane_copy_free() frees what it holds (not the struct).
+ */
+struct pane_copy {
+    void *rec; /* n records of size bytes */
+    size_t n, size;
+    size_t *idx; /* list row -> position in rec (a pane may add rows of its own, >= n) */
+    /* The id of the record selected before pane_copy_set() replaced them, for the next
+     * pane_copy_filter() to find again ("" when none). */
+    char keep[ROOM_ID_MAX > ROOM_NAME_MAX ? ROOM_ID_MAX : ROOM_NAME_MAX];
+    size_t nidx;
+};
+
+/* Whether a record passes the filter; arg is what the pane handed to pane_copy_filter(). */
+typedef bool (*pane_match_fn)(const void *rec, const char *filter, const void *arg);
+/* The id a selection follows across a rebuild (borrowed from the record). */
+typedef const char *(*pane_id_fn)(const void *rec);
+
+void pane_copy_free(struct pane_copy *c);
+/* Replaces the records with a copy of n records of `size` bytes at rec (borrowed). With id,
+ * the selected record's id is remembered first, so the next pane_copy_filter() keeps the
+ * selection on that record wherever it moved. */
+void pane_copy_set(const struct pane *p, struct pane_copy *c, const void *rec, size_t n,
+                   size_t size, pane_id_fn id);
+/* Rebuilds c->idx from the records that pass match (all of them when match is NULL), with
+ * room for `extra` rows the caller appends. When id is not NULL, the selected row follows its
+ * record's id. Does not fit the list: the caller calls pane_fit() with c->nidx and its rows. */
+void pane_copy_filter(struct pane *p, struct pane_copy *c, size_t extra, pane_match_fn match,
+                      const void *arg, pane_id_fn id);
+/* The record on list row i (0 <= i < c->nidx, a row of c's). */
+const void *pane_copy_row(const struct pane_copy *c, int i);
+/* The selected row's record, or NULL when nothing is selected or the row is not one of c's. */
+const void *pane_copy_selected(const struct pane *p, const struct pane_copy *c);
+
 #endif

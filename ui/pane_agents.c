@@ -18,10 +18,7 @@
 #define HB_STALE_MS 15000
 
 struct agents_state {
-    struct room_agent *a;
-    size_t n;
-    size_t *idx;
-    size_t nidx;
+    struct pane_copy c; /* struct room_agent */
     int dead;
 };
 
@@ -36,8 +33,7 @@ static void agents_free(void *state)
 
     if (st == NULL)
         return;
-    free(st->a);
-    free(st->idx);
+    pane_copy_free(&st->c);
     free(st);
 }
 
@@ -46,22 +42,21 @@ static int rows_of(const struct pane *p)
     return pane_rows(p, 1);
 }
 
+static bool match(const void *rec, const char *filter, const void *arg)
+{
+    const struct room_agent *a = rec;
+    const char *fields[] = {a->id, a->role, a->tier, a->status, a->task, a->host};
+
+    (void)arg;
+    return fmt_match_any(fields, 6, filter);
+}
+
 static void rebuild(struct pane *p)
 {
     struct agents_state *st = p->state;
 
-    st->idx = xrealloc(st->idx, (st->n + 1) * sizeof *st->idx);
-    st->nidx = 0;
-    st->dead = 0;
-    for (size_t i = 0; i < st->n; i++) {
-        const char *fields[] = {st->a[i].id,     st->a[i].role, st->a[i].tier,
-                                st->a[i].status, st->a[i].task, st->a[i].host};
-
-        st->dead += strcmp(st->a[i].status, "dead") == 0;
-        if (fmt_match_any(fields, 6, p->filter))
-            st->idx[st->nidx++] = i;
-    }
-    pane_fit(p, (int)st->nidx, rows_of(p));
+    pane_copy_filter(p, &st->c, 0, match, NULL, NULL);
+    pane_fit(p, (int)st->c.nidx, rows_of(p));
 }
 
 static void agents_resize(struct pane *p)
@@ -73,10 +68,10 @@ static void agents_update(struct pane *p, const struct room_snapshot *s)
 {
     struct agents_state *st = p->state;
 
-    st->a = xrealloc(st->a, (s->nagents + 1) * sizeof *st->a);
-    if (s->nagents > 0)
-        memcpy(st->a, s->agents, s->nagents * sizeof *st->a);
-    st->n = s->nagents;
+    pane_copy_set(p, &st->c, s->agents, s->nagents, sizeof *s->agents, NULL);
+    st->dead = 0;
+    for (size_t i = 0; i < s->nagents; i++)
+        st->dead += strcmp(s->agents[i].status, "dead") == 0;
     rebuild(p);
 }
 
@@ -92,7 +87,7 @@ static void agents_draw(struct pane *p, const struct pane_ctx *c)
 
     if (iw > 30)
         iw = 30;
-    snprintf(title, sizeof title, "Agents: %zu, %d dead", st->n, st->dead);
+    snprintf(title, sizeof title, "Agents: %zu, %d dead", st->c.n, st->dead);
     pane_frame(p, c, title);
     if (getmaxy(p->win) < 4 || w < 30)
         return;
@@ -103,13 +98,13 @@ static void agents_draw(struct pane *p, const struct pane_ctx *c)
     x = pane_col(p, c, 1, x, 5, "BEAT", THEME_TITLE);
     x = pane_col(p, c, 1, x, taskw, "TASK", THEME_TITLE);
     pane_col(p, c, 1, x, 9, "TODAY", THEME_TITLE);
-    if (st->nidx == 0) {
+    if (st->c.nidx == 0) {
         pane_empty(p, c, 2);
         return;
     }
-    for (int r = 0; r < rows && p->list.top + r < (int)st->nidx; r++) {
+    for (int r = 0; r < rows && p->list.top + r < (int)st->c.nidx; r++) {
         int i = p->list.top + r, y = 2 + r;
-        const struct room_agent *a = &st->a[st->idx[i]];
+        const struct room_agent *a = pane_copy_row(&st->c, i);
         bool sel = i == p->list.selected && p->focused;
         bool dead = strcmp(a->status, "dead") == 0;
         int64_t age = c->now_ms - a->heartbeat_ms;
@@ -137,14 +132,14 @@ static void agents_draw(struct pane *p, const struct pane_ctx *c)
 static int agents_key(struct pane *p, int action, struct pane_request *req)
 {
     struct agents_state *st = p->state;
+    const struct room_agent *a = pane_copy_selected(p, &st->c);
 
     switch (action) {
     case ACT_ENTER:
-        if (p->list.selected < 0 || (size_t)p->list.selected >= st->nidx ||
-            st->a[st->idx[p->list.selected]].task[0] == '\0')
+        if (a == NULL || a->task[0] == '\0')
             return 0;
         req->kind = PANE_REQ_DETAIL;
-        snprintf(req->id, sizeof req->id, "%s", st->a[st->idx[p->list.selected]].task);
+        snprintf(req->id, sizeof req->id, "%s", a->task);
         return 1;
     case ACT_FILTER:
         rebuild(p);

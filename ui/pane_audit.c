@@ -16,10 +16,7 @@
 #include <string.h>
 
 struct audit_state {
-    struct room_audit *a;
-    size_t n;
-    size_t *idx;
-    size_t nidx;
+    struct pane_copy c; /* struct room_audit */
 };
 
 static void *audit_init(void)
@@ -33,8 +30,7 @@ static void audit_free(void *state)
 
     if (st == NULL)
         return;
-    free(st->a);
-    free(st->idx);
+    pane_copy_free(&st->c);
     free(st);
 }
 
@@ -43,20 +39,21 @@ static int rows_of(const struct pane *p)
     return pane_rows(p, 1);
 }
 
+static bool match(const void *rec, const char *filter, const void *arg)
+{
+    const struct room_audit *a = rec;
+    const char *f[] = {a->user, a->from, a->what, a->item, a->reason};
+
+    (void)arg;
+    return fmt_match_any(f, 5, filter);
+}
+
 static void rebuild(struct pane *p)
 {
     struct audit_state *st = p->state;
 
-    st->idx = xrealloc(st->idx, (st->n + 1) * sizeof *st->idx);
-    st->nidx = 0;
-    for (size_t i = 0; i < st->n; i++) {
-        const char *f[] = {st->a[i].user, st->a[i].from, st->a[i].what, st->a[i].item,
-                           st->a[i].reason};
-
-        if (fmt_match_any(f, 5, p->filter))
-            st->idx[st->nidx++] = i;
-    }
-    pane_fit(p, (int)st->nidx, rows_of(p));
+    pane_copy_filter(p, &st->c, 0, match, NULL, NULL);
+    pane_fit(p, (int)st->c.nidx, rows_of(p));
 }
 
 static void audit_resize(struct pane *p)
@@ -68,10 +65,7 @@ static void audit_update(struct pane *p, const struct room_snapshot *s)
 {
     struct audit_state *st = p->state;
 
-    st->a = xrealloc(st->a, (s->naudit + 1) * sizeof *st->a);
-    if (s->naudit > 0)
-        memcpy(st->a, s->audit, s->naudit * sizeof *st->a);
-    st->n = s->naudit;
+    pane_copy_set(p, &st->c, s->audit, s->naudit, sizeof *s->audit, NULL);
     rebuild(p);
 }
 
@@ -82,7 +76,7 @@ static void audit_draw(struct pane *p, const struct pane_ctx *c)
     int tw = w - 2 >= 90 ? 19 : 8, sw = w - 2 >= 70 ? 16 : 0;
     char title[64];
 
-    snprintf(title, sizeof title, "Audit: %zu operator actions", st->n);
+    snprintf(title, sizeof title, "Audit: %zu operator actions", st->c.n);
     pane_frame(p, c, title);
     if (getmaxy(p->win) < 4 || w < 30)
         return;
@@ -91,13 +85,13 @@ static void audit_draw(struct pane *p, const struct pane_ctx *c)
     x = pane_col(p, c, 1, x, 12, "WHAT", THEME_TITLE);
     x = pane_col(p, c, 1, x, sw, "STORY", THEME_TITLE);
     pane_col(p, c, 1, x, w - 1 - x, "WHY", THEME_TITLE);
-    if (st->nidx == 0) {
+    if (st->c.nidx == 0) {
         pane_empty(p, c, 2);
         return;
     }
-    for (int r = 0; r < rows && p->list.top + r < (int)st->nidx; r++) {
+    for (int r = 0; r < rows && p->list.top + r < (int)st->c.nidx; r++) {
         int i = p->list.top + r, y = 2 + r;
-        const struct room_audit *a = &st->a[st->idx[i]];
+        const struct room_audit *a = pane_copy_row(&st->c, i);
         bool sel = i == p->list.selected && p->focused;
         char when[32], who[160];
 
@@ -120,14 +114,14 @@ static void audit_draw(struct pane *p, const struct pane_ctx *c)
 static int audit_key(struct pane *p, int action, struct pane_request *req)
 {
     struct audit_state *st = p->state;
+    const struct room_audit *a = pane_copy_selected(p, &st->c);
 
     switch (action) {
     case ACT_ENTER:
-        if (p->list.selected < 0 || (size_t)p->list.selected >= st->nidx ||
-            st->a[st->idx[p->list.selected]].item[0] == '\0')
+        if (a == NULL || a->item[0] == '\0')
             return 0;
         req->kind = PANE_REQ_DETAIL;
-        snprintf(req->id, sizeof req->id, "%s", st->a[st->idx[p->list.selected]].item);
+        snprintf(req->id, sizeof req->id, "%s", a->item);
         return 1;
     case ACT_FILTER:
         rebuild(p);

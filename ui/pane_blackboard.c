@@ -25,10 +25,7 @@ static const char *const short_status[BB_STATUS_COUNT] = {
 struct bb_state {
     long counts[BB_SECTION_COUNT][BB_STATUS_COUNT];
     uint16_t flow[BB_SECTION_COUNT][ROOM_FLOW_LEN];
-    struct room_item *items;
-    size_t nitems;
-    size_t *idx; /* the selected section's items that pass the filter */
-    size_t nidx;
+    struct pane_copy c; /* struct room_item; listed: the selected section's that pass */
     int section;
     bool have;
 };
@@ -44,8 +41,7 @@ static void bb_free_state(void *state)
 
     if (st == NULL)
         return;
-    free(st->items);
-    free(st->idx);
+    pane_copy_free(&st->c);
     free(st);
 }
 
@@ -60,28 +56,29 @@ static int list_rows(const struct pane *p)
     return pane_rows(p, table_rows(p) + 1);
 }
 
+/* arg: the pane's state, for the selected section. */
+static bool match(const void *rec, const char *filter, const void *arg)
+{
+    const struct room_item *it = rec;
+    const struct bb_state *st = arg;
+    const char *fields[] = {
+        it->id, it->title, it->owner,
+        it->status >= 0 && it->status < BB_STATUS_COUNT ? bb_statuses[it->status].name : ""};
+
+    return it->section == st->section && fmt_match_any(fields, 4, filter);
+}
+
+static const char *id_of(const void *rec)
+{
+    return ((const struct room_item *)rec)->id;
+}
+
 static void rebuild(struct pane *p)
 {
     struct bb_state *st = p->state;
-    char keep[ROOM_ID_MAX] = "";
 
-    if (p->list.selected >= 0 && (size_t)p->list.selected < st->nidx)
-        snprintf(keep, sizeof keep, "%s", st->items[st->idx[p->list.selected]].id);
-    st->idx = xrealloc(st->idx, (st->nitems + 1) * sizeof *st->idx);
-    st->nidx = 0;
-    for (size_t i = 0; i < st->nitems; i++) {
-        const struct room_item *it = &st->items[i];
-        const char *fields[] = {
-            it->id, it->title, it->owner,
-            it->status >= 0 && it->status < BB_STATUS_COUNT ? bb_statuses[it->status].name : ""};
-
-        if (it->section != st->section || !fmt_match_any(fields, 4, p->filter))
-            continue;
-        if (keep[0] != '\0' && strcmp(it->id, keep) == 0)
-            p->list.selected = (int)st->nidx;
-        st->idx[st->nidx++] = i;
-    }
-    pane_fit(p, (int)st->nidx, list_rows(p));
+    pane_copy_filter(p, &st->c, 0, match, st, id_of);
+    pane_fit(p, (int)st->c.nidx, list_rows(p));
 }
 
 static void bb_resize(struct pane *p)
@@ -95,10 +92,7 @@ static void bb_update(struct pane *p, const struct room_snapshot *s)
 
     memcpy(st->counts, s->counts, sizeof st->counts);
     memcpy(st->flow, s->flow, sizeof st->flow);
-    st->items = xrealloc(st->items, (s->nitems + 1) * sizeof *st->items);
-    if (s->nitems > 0)
-        memcpy(st->items, s->items, s->nitems * sizeof *st->items);
-    st->nitems = s->nitems;
+    pane_copy_set(p, &st->c, s->items, s->nitems, sizeof *s->items, id_of);
     st->have = true;
     rebuild(p);
 }
@@ -166,13 +160,13 @@ static void bb_draw(struct pane *p, const struct pane_ctx *c)
         y++;
     }
     rows = list_rows(p);
-    if (st->nidx == 0) {
+    if (st->c.nidx == 0) {
         pane_empty(p, c, y);
         return;
     }
-    for (int r = 0; r < rows && p->list.top + r < (int)st->nidx; r++) {
+    for (int r = 0; r < rows && p->list.top + r < (int)st->c.nidx; r++) {
         int i = p->list.top + r, x = 1;
-        const struct room_item *it = &st->items[st->idx[i]];
+        const struct room_item *it = pane_copy_row(&st->c, i);
         bool sel = i == p->list.selected && p->focused;
         int status = it->status >= 0 && it->status < BB_STATUS_COUNT ? it->status : 0;
         enum theme_role srole = status == BB_FAILED        ? THEME_ALERT
@@ -194,6 +188,7 @@ static void bb_draw(struct pane *p, const struct pane_ctx *c)
 static int bb_key(struct pane *p, int action, struct pane_request *req)
 {
     struct bb_state *st = p->state;
+    const struct room_item *it = pane_copy_selected(p, &st->c);
 
     switch (action) {
     case ACT_LEFT:
@@ -204,11 +199,11 @@ static int bb_key(struct pane *p, int action, struct pane_request *req)
         rebuild(p);
         return 1;
     case ACT_ENTER:
-        if (p->list.selected < 0 || (size_t)p->list.selected >= st->nidx)
+        if (it == NULL)
             return 0;
         req->kind = PANE_REQ_DETAIL;
-        snprintf(req->id, sizeof req->id, "%s", st->items[st->idx[p->list.selected]].id);
-        snprintf(req->title, sizeof req->title, "%s", st->items[st->idx[p->list.selected]].title);
+        snprintf(req->id, sizeof req->id, "%s", it->id);
+        snprintf(req->title, sizeof req->title, "%s", it->title);
         return 1;
     case ACT_FILTER: /* the app set p->filter */
         rebuild(p);

@@ -16,13 +16,11 @@
 #include <string.h>
 
 struct budget_state {
-    struct room_request *req;
-    size_t nreq;
+    struct pane_copy req;  /* struct room_request; its idx lists the rows passing the filter:
+                            * < req.n a request, else req.n + budget row */
     struct room_budget *b; /* the global row first */
     size_t nb;
     int64_t rate_per_h;
-    size_t *idx; /* rows passing the filter: < nreq a request, else nreq + budget row */
-    size_t nidx;
 };
 
 static void *budget_init(void)
@@ -36,9 +34,8 @@ static void budget_free(void *state)
 
     if (st == NULL)
         return;
-    free(st->req);
+    pane_copy_free(&st->req);
     free(st->b);
-    free(st->idx);
     free(st);
 }
 
@@ -48,29 +45,30 @@ static int rows_of(const struct pane *p)
     return pane_rows(p, 2);
 }
 
+static bool match(const void *rec, const char *filter, const void *arg)
+{
+    const struct room_request *q = rec;
+    const char *f[] = {q->id, q->agent, q->limit, q->window};
+
+    (void)arg;
+    return fmt_match_any(f, 4, filter);
+}
+
+static const char *id_of(const void *rec)
+{
+    return ((const struct room_request *)rec)->id;
+}
+
 static void rebuild(struct pane *p)
 {
     struct budget_state *st = p->state;
-    char keep[ROOM_NAME_MAX] = "";
+    struct pane_copy *c = &st->req;
 
-    if (p->list.selected >= 0 && (size_t)p->list.selected < st->nidx &&
-        st->idx[p->list.selected] < st->nreq)
-        snprintf(keep, sizeof keep, "%s", st->req[st->idx[p->list.selected]].id);
-    st->idx = xrealloc(st->idx, (st->nreq + st->nb + 1) * sizeof *st->idx);
-    st->nidx = 0;
-    for (size_t i = 0; i < st->nreq; i++) {
-        const char *f[] = {st->req[i].id, st->req[i].agent, st->req[i].limit, st->req[i].window};
-
-        if (!fmt_match_any(f, 4, p->filter))
-            continue;
-        if (keep[0] != '\0' && strcmp(st->req[i].id, keep) == 0)
-            p->list.selected = (int)st->nidx;
-        st->idx[st->nidx++] = i;
-    }
+    pane_copy_filter(p, c, st->nb, match, NULL, id_of);
     for (size_t i = 0; i < st->nb; i++)
         if (fmt_match(st->b[i].agent, p->filter) || strcmp(st->b[i].agent, "*") == 0)
-            st->idx[st->nidx++] = st->nreq + i;
-    pane_fit(p, (int)st->nidx, rows_of(p));
+            c->idx[c->nidx++] = c->n + i;
+    pane_fit(p, (int)c->nidx, rows_of(p));
 }
 
 static void budget_resize(struct pane *p)
@@ -83,10 +81,7 @@ static void budget_update(struct pane *p, const struct room_snapshot *s)
     struct budget_state *st = p->state;
     size_t k = 0;
 
-    st->req = xrealloc(st->req, (s->nrequests + 1) * sizeof *st->req);
-    if (s->nrequests > 0)
-        memcpy(st->req, s->requests, s->nrequests * sizeof *st->req);
-    st->nreq = s->nrequests;
+    pane_copy_set(p, &st->req, s->requests, s->nrequests, sizeof *s->requests, id_of);
     st->b = xrealloc(st->b, (s->nbudgets + 1) * sizeof *st->b);
     /* The global row ("*", last in the snapshot) goes first. */
     for (size_t i = 0; i < s->nbudgets; i++)
@@ -178,7 +173,8 @@ static void budget_draw(struct pane *p, const struct pane_ctx *c)
     for (size_t i = 0; i < st->nb; i++)
         if (strcmp(st->b[i].agent, "*") == 0)
             g = &st->b[i];
-    snprintf(title, sizeof title, "Budget: %zu open request%s", st->nreq, st->nreq == 1 ? "" : "s");
+    snprintf(title, sizeof title, "Budget: %zu open request%s", st->req.n,
+             st->req.n == 1 ? "" : "s");
     pane_frame(p, c, title);
     if (getmaxy(p->win) < 5 || w < 30)
         return;
@@ -196,40 +192,37 @@ static void budget_draw(struct pane *p, const struct pane_ctx *c)
         ui_text(p->win, c->term, 1, 2, "no budget figures yet", w - 4, THEME_DIM);
     }
     ui_text(p->win, c->term, 2, 2,
-            st->nreq > 0 ? "g grant / d decline the selected request" : "no open requests", w - 4,
+            st->req.n > 0 ? "g grant / d decline the selected request" : "no open requests", w - 4,
             THEME_DIM);
-    if (st->nidx == 0) {
+    if (st->req.nidx == 0) {
         pane_empty(p, c, 3);
         return;
     }
-    for (int r = 0; r < rows && p->list.top + r < (int)st->nidx; r++) {
+    for (int r = 0; r < rows && p->list.top + r < (int)st->req.nidx; r++) {
         int i = p->list.top + r;
-        size_t k = st->idx[i];
+        size_t k = st->req.idx[i];
         bool sel = i == p->list.selected && p->focused;
 
-        if (k < st->nreq)
-            draw_request(p, c, 3 + r, &st->req[k], sel);
+        if (k < st->req.n)
+            draw_request(p, c, 3 + r, pane_copy_row(&st->req, i), sel);
         else
-            draw_budget(p, c, 3 + r, &st->b[k - st->nreq], sel);
+            draw_budget(p, c, 3 + r, &st->b[k - st->req.n], sel);
     }
 }
 
 static int budget_key(struct pane *p, int action, struct pane_request *req)
 {
     struct budget_state *st = p->state;
-    const struct room_request *q = NULL;
+    const struct room_request *q = pane_copy_selected(p, &st->req);
 
-    if (p->list.selected >= 0 && (size_t)p->list.selected < st->nidx &&
-        st->idx[p->list.selected] < st->nreq)
-        q = &st->req[st->idx[p->list.selected]];
     switch (action) {
     case ACT_GRANT:
     case ACT_DECLINE:
         if (q == NULL) {
             req->kind = PANE_REQ_MESSAGE;
             snprintf(req->title, sizeof req->title,
-                     st->nreq > 0 ? "select an open request (the top rows) first"
-                                  : "no open budget request");
+                     st->req.n > 0 ? "select an open request (the top rows) first"
+                                   : "no open budget request");
             return 1;
         }
         req->kind = action == ACT_GRANT ? PANE_REQ_GRANT : PANE_REQ_DECLINE;

@@ -15,10 +15,7 @@
 #include <string.h>
 
 struct debates_state {
-    struct room_debate *d;
-    size_t n;
-    size_t *idx;
-    size_t nidx;
+    struct pane_copy c; /* struct room_debate */
 };
 
 static void *debates_init(void)
@@ -32,8 +29,7 @@ static void debates_free(void *state)
 
     if (st == NULL)
         return;
-    free(st->d);
-    free(st->idx);
+    pane_copy_free(&st->c);
     free(st);
 }
 
@@ -42,25 +38,26 @@ static int rows_of(const struct pane *p)
     return pane_rows(p, 1);
 }
 
+static bool match(const void *rec, const char *filter, const void *arg)
+{
+    const struct room_debate *d = rec;
+    const char *fields[] = {d->id, d->title, d->outcome};
+
+    (void)arg;
+    return fmt_match_any(fields, 3, filter);
+}
+
+static const char *id_of(const void *rec)
+{
+    return ((const struct room_debate *)rec)->id;
+}
+
 static void rebuild(struct pane *p)
 {
     struct debates_state *st = p->state;
-    char keep[ROOM_ID_MAX] = "";
 
-    if (p->list.selected >= 0 && (size_t)p->list.selected < st->nidx)
-        snprintf(keep, sizeof keep, "%s", st->d[st->idx[p->list.selected]].id);
-    st->idx = xrealloc(st->idx, (st->n + 1) * sizeof *st->idx);
-    st->nidx = 0;
-    for (size_t i = 0; i < st->n; i++) {
-        const char *fields[] = {st->d[i].id, st->d[i].title, st->d[i].outcome};
-
-        if (!fmt_match_any(fields, 3, p->filter))
-            continue;
-        if (keep[0] != '\0' && strcmp(st->d[i].id, keep) == 0)
-            p->list.selected = (int)st->nidx;
-        st->idx[st->nidx++] = i;
-    }
-    pane_fit(p, (int)st->nidx, rows_of(p));
+    pane_copy_filter(p, &st->c, 0, match, NULL, id_of);
+    pane_fit(p, (int)st->c.nidx, rows_of(p));
 }
 
 static void debates_resize(struct pane *p)
@@ -72,10 +69,7 @@ static void debates_update(struct pane *p, const struct room_snapshot *s)
 {
     struct debates_state *st = p->state;
 
-    st->d = xrealloc(st->d, (s->ndebates + 1) * sizeof *st->d);
-    if (s->ndebates > 0)
-        memcpy(st->d, s->debates, s->ndebates * sizeof *st->d);
-    st->n = s->ndebates;
+    pane_copy_set(p, &st->c, s->debates, s->ndebates, sizeof *s->debates, id_of);
     rebuild(p);
 }
 
@@ -85,13 +79,14 @@ static void debates_draw(struct pane *p, const struct pane_ctx *c)
     int w = getmaxx(p->win), rows = rows_of(p), bar = w >= 100 ? 20 : w >= 70 ? 10 : 6;
     int sw = w - 2 >= 70 ? 5 : 0; /* the open/done column; narrow: the title's colour says */
     int fixed = (sw ? sw + 1 : 0) + 10 + bar + 1 + 10 + 13, tw = w - 2 - fixed;
+    const struct room_debate *all = st->c.rec;
     size_t open = 0;
     char title[64];
     int x = 1;
 
-    for (size_t i = 0; i < st->n; i++)
-        open += st->d[i].open;
-    snprintf(title, sizeof title, "Debates: %zu open, %zu closed", open, st->n - open);
+    for (size_t i = 0; i < st->c.n; i++)
+        open += all[i].open;
+    snprintf(title, sizeof title, "Debates: %zu open, %zu closed", open, st->c.n - open);
     pane_frame(p, c, title);
     if (getmaxy(p->win) < 4 || w < 30)
         return;
@@ -101,13 +96,13 @@ static void debates_draw(struct pane *p, const struct pane_ctx *c)
     x = pane_col(p, c, 1, x, bar, "SCORE", THEME_TITLE);
     x = pane_col(p, c, 1, x, 9, "OF NEEDED", THEME_TITLE);
     pane_col(p, c, 1, x, 12, "LEFT / OUTCOME", THEME_TITLE);
-    if (st->nidx == 0) {
+    if (st->c.nidx == 0) {
         pane_empty(p, c, 2);
         return;
     }
-    for (int r = 0; r < rows && p->list.top + r < (int)st->nidx; r++) {
+    for (int r = 0; r < rows && p->list.top + r < (int)st->c.nidx; r++) {
         int i = p->list.top + r, y = 2 + r;
-        const struct room_debate *d = &st->d[st->idx[i]];
+        const struct room_debate *d = pane_copy_row(&st->c, i);
         bool sel = i == p->list.selected && p->focused;
         char votes[32], score[32], left[32];
         enum theme_role orole = THEME_DIM;
@@ -144,14 +139,15 @@ static void debates_draw(struct pane *p, const struct pane_ctx *c)
 static int debates_key(struct pane *p, int action, struct pane_request *req)
 {
     struct debates_state *st = p->state;
+    const struct room_debate *d = pane_copy_selected(p, &st->c);
 
     switch (action) {
     case ACT_ENTER:
-        if (p->list.selected < 0 || (size_t)p->list.selected >= st->nidx)
+        if (d == NULL)
             return 0;
         req->kind = PANE_REQ_DETAIL;
-        snprintf(req->id, sizeof req->id, "%s", st->d[st->idx[p->list.selected]].id);
-        snprintf(req->title, sizeof req->title, "%s", st->d[st->idx[p->list.selected]].title);
+        snprintf(req->id, sizeof req->id, "%s", d->id);
+        snprintf(req->title, sizeof req->title, "%s", d->title);
         return 1;
     case ACT_FILTER:
         rebuild(p);

@@ -13,17 +13,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* A story waiting longer than this is marked. */
 #define REVIEW_LATE_MS (15 * 60 * 1000)
 
 struct review_state {
-    struct room_review *r;
-    size_t n;
-    long total; /* stories in REVIEWING, also those beyond the list */
-    size_t *idx;
-    size_t nidx;
+    struct pane_copy c; /* struct room_review */
+    long total;         /* stories in REVIEWING, also those beyond the list */
 };
 
 static void *review_init(void)
@@ -37,8 +33,7 @@ static void review_free(void *state)
 
     if (st == NULL)
         return;
-    free(st->r);
-    free(st->idx);
+    pane_copy_free(&st->c);
     free(st);
 }
 
@@ -47,25 +42,26 @@ static int rows_of(const struct pane *p)
     return pane_rows(p, 1);
 }
 
+static bool match(const void *rec, const char *filter, const void *arg)
+{
+    const struct room_review *v = rec;
+    const char *f[] = {v->id, v->title};
+
+    (void)arg;
+    return fmt_match_any(f, 2, filter);
+}
+
+static const char *id_of(const void *rec)
+{
+    return ((const struct room_review *)rec)->id;
+}
+
 static void rebuild(struct pane *p)
 {
     struct review_state *st = p->state;
-    char keep[ROOM_ID_MAX] = "";
 
-    if (p->list.selected >= 0 && (size_t)p->list.selected < st->nidx)
-        snprintf(keep, sizeof keep, "%s", st->r[st->idx[p->list.selected]].id);
-    st->idx = xrealloc(st->idx, (st->n + 1) * sizeof *st->idx);
-    st->nidx = 0;
-    for (size_t i = 0; i < st->n; i++) {
-        const char *f[] = {st->r[i].id, st->r[i].title};
-
-        if (!fmt_match_any(f, 2, p->filter))
-            continue;
-        if (keep[0] != '\0' && strcmp(st->r[i].id, keep) == 0)
-            p->list.selected = (int)st->nidx;
-        st->idx[st->nidx++] = i;
-    }
-    pane_fit(p, (int)st->nidx, rows_of(p));
+    pane_copy_filter(p, &st->c, 0, match, NULL, id_of);
+    pane_fit(p, (int)st->c.nidx, rows_of(p));
 }
 
 static void review_resize(struct pane *p)
@@ -77,10 +73,7 @@ static void review_update(struct pane *p, const struct room_snapshot *s)
 {
     struct review_state *st = p->state;
 
-    st->r = xrealloc(st->r, (s->nreviews + 1) * sizeof *st->r);
-    if (s->nreviews > 0)
-        memcpy(st->r, s->reviews, s->nreviews * sizeof *st->r);
-    st->n = s->nreviews;
+    pane_copy_set(p, &st->c, s->reviews, s->nreviews, sizeof *s->reviews, id_of);
     st->total = s->counts[BB_REVIEW_QUEUE][BB_REVIEWING]; /* the list stops at ROOM_ITEMS_MAX */
     rebuild(p);
 }
@@ -95,9 +88,9 @@ static void review_draw(struct pane *p, const struct pane_ctx *c)
     int x = 1;
 
     snprintf(title, sizeof title, "Review queue: %ld waiting%s", st->total,
-             c->read_only ? " (read-only)"
-             : st->n > 0  ? "  a approve  r reject  R revise"
-                          : "");
+             c->read_only  ? " (read-only)"
+             : st->c.n > 0 ? "  a approve  r reject  R revise"
+                           : "");
     pane_frame(p, c, title);
     if (getmaxy(p->win) < 4 || w < 30)
         return;
@@ -107,13 +100,13 @@ static void review_draw(struct pane *p, const struct pane_ctx *c)
     x = pane_col(p, c, 1, x, 9, "COST", THEME_TITLE);
     x = pane_col(p, c, 1, x, 5, "QA", THEME_TITLE);
     pane_col(p, c, 1, x, 7, "WAITING", THEME_TITLE);
-    if (st->nidx == 0) {
+    if (st->c.nidx == 0) {
         pane_empty(p, c, 2);
         return;
     }
-    for (int r = 0; r < rows && p->list.top + r < (int)st->nidx; r++) {
+    for (int r = 0; r < rows && p->list.top + r < (int)st->c.nidx; r++) {
         int i = p->list.top + r, y = 2 + r;
-        const struct room_review *v = &st->r[st->idx[i]];
+        const struct room_review *v = pane_copy_row(&st->c, i);
         bool sel = i == p->list.selected && p->focused;
         int64_t waiting = c->now_ms - v->waiting_since_ms;
         char dur[16], cost[32], qa[16], age[16];
@@ -148,18 +141,16 @@ static const struct {
 static int review_key(struct pane *p, int action, struct pane_request *req)
 {
     struct review_state *st = p->state;
+    const struct room_review *v = pane_copy_selected(p, &st->c);
 
     for (size_t i = 0; i < sizeof review_actions / sizeof review_actions[0]; i++) {
-        const struct room_review *v;
-
         if (review_actions[i].action != action)
             continue;
-        if (p->list.selected < 0 || (size_t)p->list.selected >= st->nidx) {
+        if (v == NULL) {
             req->kind = PANE_REQ_MESSAGE;
             snprintf(req->title, sizeof req->title, "no story awaiting review is selected");
             return 1;
         }
-        v = &st->r[st->idx[p->list.selected]];
         req->kind = review_actions[i].req;
         snprintf(req->id, sizeof req->id, "%s", v->id);
         snprintf(req->title, sizeof req->title, "%s", v->title);
