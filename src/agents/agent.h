@@ -154,6 +154,12 @@ double agent_json_num(const json_t *o, const char *key, double def);
  * between cycles: frees the state. */
 void agent_free_state(struct agent_ctx *ctx, void *state);
 
+/* What `newsroom swarm` and the control room's in-process swarm run by default: every role,
+ * and the wire at a rate the default roles keep up with at the sim's default latencies. */
+#define SWARM_DEFAULT_ROLES                                                                        \
+    "scout:1,analyst:2,debater:3,moderator:1,writer:2,qa:1,producer:1,publisher:1,archivist:1"
+#define SWARM_DEFAULT_WIRE_RATE 0.5 /* stories a second */
+
 struct swarm_options {
     struct redis_addr addr;        /* every agent makes its own link to it */
     struct rlink_options link;     /* client_name is set per agent */

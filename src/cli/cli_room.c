@@ -31,11 +31,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The roles `newsroom swarm` runs by default (cli_swarm.c), and its wire rate. */
-#define ROOM_SWARM_ROLES                                                                           \
-    "scout:1,analyst:2,debater:3,moderator:1,writer:2,qa:1,producer:1,publisher:1,archivist:1"
-#define ROOM_WIRE_RATE 2.0
-
 /* Starts the default swarm on the address cli_connect() found. NULL after printing why. */
 static struct swarm *start_swarm(struct cli *cli, struct pricing *pricing)
 {
@@ -46,10 +41,10 @@ static struct swarm *start_swarm(struct cli *cli, struct pricing *pricing)
     memset(&so, 0, sizeof so);
     so.cfg = cli->cfg;
     so.pricing = pricing;
-    so.roles = ROOM_SWARM_ROLES;
+    so.roles = SWARM_DEFAULT_ROLES;
     so.wire = true;
     so.wire_seed = (uint64_t)clock_wall_ms();
-    so.wire_rate_per_s = ROOM_WIRE_RATE;
+    so.wire_rate_per_s = SWARM_DEFAULT_WIRE_RATE;
     so.addr = cli->addr;
     rlink_options_from_config(&so.link, cli->cfg);
     s = swarm_new(&so, &cause);
@@ -62,7 +57,7 @@ static struct swarm *start_swarm(struct cli *cli, struct pricing *pricing)
         }
         return NULL;
     }
-    log_info("room: swarm up with %s", ROOM_SWARM_ROLES);
+    log_info("room: swarm up with %s", SWARM_DEFAULT_ROLES);
     return s;
 }
 

@@ -33,11 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SWARM_DEFAULT_ROLES                                                                        \
-    "scout:1,analyst:2,debater:3,moderator:1,writer:2,qa:1,producer:1,publisher:1,archivist:1"
-/* Stories per second from the wire in a default run. */
-#define SWARM_WIRE_RATE 2.0
-
 /* Every stage of the production floor (the roles' wake lists name them). */
 static const char *const swarm_stages[] = {"qa", "produce", "rewrite"};
 
@@ -236,7 +231,7 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     so.auto_approve = auto_approve;
     so.wire = wire;
     so.wire_seed = (uint64_t)clock_wall_ms();
-    so.wire_rate_per_s = SWARM_WIRE_RATE;
+    so.wire_rate_per_s = SWARM_DEFAULT_WIRE_RATE;
     /* Check the roles before starting anything. */
     if ((s = swarm_new(&so, &cause)) == NULL) {
         cli_error("swarm: --roles: %s", cause);
