@@ -87,5 +87,7 @@ int bench_queue(int argc, char **argv);
 int bench_pipeline(int argc, char **argv);
 int bench_cost(int argc, char **argv);
 int bench_tui(int argc, char **argv);
+int bench_feeds(int argc, char **argv);
+int bench_render(int argc, char **argv);
 
 #endif

@@ -32,6 +32,10 @@ int bench_env_start(struct bench_env *e, const char *bench, char **cause)
     /* Offline, zero latency unless the bench sets it; no daily limit. */
     e->cfg->sim_latency_fast_ms = e->cfg->sim_latency_balanced_ms = e->cfg->sim_latency_premium_ms =
         0;
+    /* The swarm benches measure coordination, not ffmpeg: producers write storyboards
+     * (`newsroom bench render` measures rendering). */
+    free(e->cfg->video_ffmpeg);
+    e->cfg->video_ffmpeg = xstrdup("none");
     if (mkdtemp(e->dir) == NULL) {
         *cause = xasprintf("cannot make a temporary folder");
         e->dir[0] = '\0';

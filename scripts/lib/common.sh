@@ -5,6 +5,8 @@
 NEWSROOM_RUN_PACKAGES=(
   build-essential cmake pkg-config
   libncurses-dev libhiredis-dev libcurl4-openssl-dev libjansson-dev libinih-dev libssl-dev
+  libxml2-dev
+  ffmpeg espeak-ng fonts-dejavu-core
   redis-server
 )
 # Testing adds the test framework and the tools the tests drive.

@@ -1,18 +1,28 @@
 /*
  * role_producer.c - the producer: takes the oldest story waiting on the "produce" stage
- * (PRODUCING, passed by QA), builds its production package from the final script with
+ * (PRODUCING, passed by QA), builds its storyboard from the final script with
  * storyboard_build() (no model call: narration, duration at [production] words_per_minute,
- * shot list, SRT captions) and stores it as body "package" while moving the story on to
- * REVIEWING, in one step (bb_complete_with). Rendering real video is a later issue; the
- * package's kind says "storyboard".
+ * shot list, SRT captions), renders it into a video package with video_render() (video.h:
+ * <data dir>/packages/<id>/ with video.mp4, captions.srt, thumbnail.png, the narration and
+ * manifest.json) and stores the package as body "package" (kind "video", the folder and file
+ * paths, the real duration) while moving the story on to REVIEWING, in one step
+ * (bb_complete_with).
  *
- * A story without a final script counts a failed attempt (agent_fail_story); one that cannot
- * be moved on is put back on "produce".
+ * Without ffmpeg or the speech program (video_unavailable()) the package is the storyboard
+ * (kind "storyboard") marked "video": "unavailable: <why>". Renders are bounded per process
+ * (video_slot_try(): [video] render_workers); a producer finding every slot busy takes no
+ * story this cycle. Before rendering the claim is extended by [video] render_timeout_s, so the
+ * lock outlives the longest render.
  *
- * Threads: runs on its agent's thread only.
+ * A story without a final script, or whose render fails or runs past its time limit, counts a
+ * failed attempt (agent_fail_story) with the reason; one that cannot be moved on is put back
+ * on "produce".
+ *
+ * Threads: runs on its agent's thread only (the render slots are shared through video.c).
  */
 #include "agents/agent.h"
 #include "agents/storyboard.h"
+#include "agents/video.h"
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
@@ -22,6 +32,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The video of storyboard *pkg (replaced by the video package on success). Returns 0, or -1
+ * with the reason in *why (a new string). */
+static int render(struct agent_ctx *ctx, const struct bb_lock *lk, json_t **pkg, char **why)
+{
+    const struct config *c = ctx->cfg;
+    char *dir, *cause = NULL;
+    json_t *video = NULL;
+    int rc;
+
+    if (bb_lock_extend(ctx->bb, lk, ctx->claim_ttl_ms + c->video_render_timeout_s * 1000, &cause) !=
+        BB_OK) {
+        *why = xasprintf("cannot keep the story through its render: %s", cause);
+        free(cause);
+        return -1;
+    }
+    dir = video_packages_dir(c);
+    rc = video_render(c, dir, lk->id, *pkg, &video, &cause);
+    free(dir);
+    if (rc == -1) {
+        *why = xasprintf("video render failed: %s", cause);
+        free(cause);
+        return -1;
+    }
+    json_decref(*pkg);
+    *pkg = video;
+    return 0;
+}
+
 static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
 {
     struct storyboard_options so;
@@ -29,21 +67,30 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
     struct bb_item *item = NULL;
     json_t *pkg, *patch;
     const char *final;
-    char reason[160];
+    char reason[200], *unavailable, *why = NULL;
+    bool slot = false;
     int rc;
 
     (void)state;
+    unavailable = video_unavailable(ctx->cfg);
+    if (unavailable == NULL && !(slot = video_slot_try(ctx->cfg))) {
+        return 0; /* every render slot of this process is busy */
+    }
     rc = bb_take(ctx->bb, "produce", BB_PRODUCING, ctx->claim_ttl_ms, &lk, &item, cause);
-    if (rc == BB_NONE)
-        return 0;
-    if (rc != BB_OK)
-        return -1;
-    atomic_fetch_add(&ctx->stats->claimed, 1);
-    if (item == NULL) {
+    if (rc != BB_OK || item == NULL) {
+        if (slot)
+            video_slot_release();
+        free(unavailable);
+        if (rc == BB_NONE)
+            return 0;
+        if (rc != BB_OK)
+            return -1;
+        atomic_fetch_add(&ctx->stats->claimed, 1);
         agent_give_back(ctx, &lk, BB_PRODUCING, "producer could not read it");
         *cause = xasprintf("story %s could not be read", lk.id);
         return -1;
     }
+    atomic_fetch_add(&ctx->stats->claimed, 1);
     final = agent_json_str(json_object_get(item->body, "script"), "final");
     storyboard_options_default(&so);
     so.words_per_minute = ctx->cfg->words_per_minute;
@@ -52,12 +99,33 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
                          : NULL;
     bb_item_free(item);
     if (pkg == NULL) {
+        if (slot)
+            video_slot_release();
+        free(unavailable);
         agent_fail_story(ctx, &lk, "no final script to produce");
         *cause = xasprintf("%s: no final script to produce", lk.id);
         return -1;
     }
+    if (unavailable != NULL) {
+        char *mark = xasprintf("unavailable: %s", unavailable);
+
+        json_object_set_new(pkg, "video", json_string(mark));
+        free(mark);
+        free(unavailable);
+    } else {
+        rc = render(ctx, &lk, &pkg, &why);
+        video_slot_release();
+        if (rc == -1) {
+            json_decref(pkg);
+            agent_fail_story(ctx, &lk, why);
+            *cause = xasprintf("%s: %s", lk.id, why);
+            free(why);
+            return -1;
+        }
+    }
     json_object_set_new(pkg, "by", json_string(ctx->id));
-    snprintf(reason, sizeof reason, "storyboard ready for review: %zu shots, %.1f s",
+    snprintf(reason, sizeof reason, "%s ready for review: %zu shots, %.1f s",
+             strcmp(agent_json_str(pkg, "kind"), "video") == 0 ? "video" : "storyboard",
              json_array_size(json_object_get(pkg, "shots")),
              json_number_value(json_object_get(pkg, "duration_s")));
     patch = json_pack("{s:o}", "package", pkg);

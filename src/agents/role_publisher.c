@@ -3,10 +3,11 @@
  * bb_query) one at a time under the story's lock (bb_lock_acquire: two publishers never publish
  * one story at once), writes the package folder <publish dir>/<id>/ (publish.h: package.json,
  * script.txt, captions.srt, written aside and renamed into place; a folder already holding the
- * same files is left alone), then, when [publish] webhook_url is set, POSTs "story.published"
- * with Idempotency-Key = the story id (and the HMAC signature when a secret is set), and
- * finally moves the story to PUBLISHED with body "publish": {path, webhook, webhook_status, at,
- * at_ms, by} in one step that also releases the lock (bb_complete_with).
+ * same files is left alone; a video package's files, listed in package "files" under
+ * package "folder", are copied in too), then, when [publish] webhook_url is set, POSTs
+ * "story.published" with Idempotency-Key = the story id (and the HMAC signature when a secret is
+ * set), and finally moves the story to PUBLISHED with body "publish": {path, webhook,
+ * webhook_status, at, at_ms, by} in one step that also releases the lock (bb_complete_with).
  *
  * A failure (folder or webhook) records "publish" with the error, counts an attempt with
  * bb_fail() (the story stays APPROVED for a retry, FAILED with the reason once the attempts run
@@ -33,6 +34,7 @@
 #define PUBLISHER_SCAN     16
 #define PUBLISHER_WAITS    32
 #define PUBLISHER_RETRY_MS 500
+#define PUBLISHER_FILES    8 /* files a video package may list */
 
 /* Stories this publisher failed lately, and when it may try each again. */
 struct publisher {
@@ -173,6 +175,66 @@ static char *with_newline(const char *s)
     return n > 0 && s[n - 1] == '\n' ? xstrdup(s) : xasprintf("%s\n", s);
 }
 
+/* Reads the files a video package lists (pkg "folder" and "files") into files[*n..], their
+ * contents in copies[*ncopies..] (new strings, the caller frees them); names already there
+ * (captions.srt) are skipped. Returns 0, or -1 with *why. */
+static int package_files(const json_t *pkg, struct publish_file *files, size_t *n, char **copies,
+                         size_t *ncopies, char **why)
+{
+    const char *folder = str_or(json_object_get(pkg, "folder"), NULL);
+    const json_t *names = json_object_get(pkg, "files"), *v;
+    size_t i;
+
+    if (folder == NULL || !json_is_array(names))
+        return 0;
+    json_array_foreach(names, i, v)
+    {
+        const char *name = str_or(v, "");
+        bool dup = false;
+        char *path, *data;
+        size_t len;
+        FILE *fp;
+
+        for (size_t k = 0; k < *n; k++)
+            dup = dup || strcmp(files[k].name, name) == 0;
+        if (dup)
+            continue;
+        if (*ncopies == PUBLISHER_FILES || *name == '\0' || *name == '.' ||
+            strchr(name, '/') != NULL) {
+            *why = xasprintf("bad or too many package files (\"%s\")", name);
+            return -1;
+        }
+        path = xasprintf("%s/%s", folder, name);
+        fp = fopen(path, "rb");
+        data = NULL;
+        len = 0;
+        if (fp != NULL) {
+            char buf[65536];
+            size_t got;
+
+            while ((got = fread(buf, 1, sizeof buf, fp)) > 0) {
+                data = xrealloc(data, len + got + 1);
+                memcpy(data + len, buf, got);
+                len += got;
+            }
+            if (ferror(fp)) {
+                free(data);
+                data = NULL;
+            }
+            fclose(fp);
+        }
+        if (data == NULL && (fp == NULL || len > 0)) {
+            *why = xasprintf("cannot read the package file %s", path);
+            free(path);
+            return -1;
+        }
+        free(path);
+        copies[(*ncopies)++] = data;
+        files[(*n)++] = (struct publish_file){name, data != NULL ? data : "", len};
+    }
+    return 0;
+}
+
 /* Records the failed attempt (body "publish" with the error and bb_fail in one step, which
  * releases the lock) and backs off from the story. */
 static void failed(struct agent_ctx *ctx, struct publisher *p, const struct bb_lock *lk,
@@ -210,7 +272,9 @@ static void publish(struct agent_ctx *ctx, struct publisher *p, const struct bb_
     const struct config *cfg = ctx->cfg;
     const char *final;
     char *files_json, *script, *captions, *folder, *abs, *why = NULL, at[32];
-    struct publish_file files[3];
+    struct publish_file files[3 + PUBLISHER_FILES];
+    char *copies[PUBLISHER_FILES];
+    size_t nfiles = 3, ncopies = 0;
     bool unchanged = false;
     long status = 0;
     int64_t now;
@@ -229,11 +293,16 @@ static void publish(struct agent_ctx *ctx, struct publisher *p, const struct bb_
     files[0] = (struct publish_file){"package.json", files_json, strlen(files_json)};
     files[1] = (struct publish_file){"script.txt", script, strlen(script)};
     files[2] = (struct publish_file){"captions.srt", captions, strlen(captions)};
+    /* A rendered package (kind "video") lists its files: copy them too. */
+    rc = package_files(pkg, files, &nfiles, copies, &ncopies, &why);
     folder = xasprintf("%s/%s", p->dir, it->id);
-    rc = publish_folder(p->dir, it->id, files, 3, &unchanged, &why);
+    if (rc == 0)
+        rc = publish_folder(p->dir, it->id, files, nfiles, &unchanged, &why);
     free(files_json);
     free(script);
     free(captions);
+    for (size_t i = 0; i < ncopies; i++)
+        free(copies[i]);
     if (rc == -1) {
         failed(ctx, p, lk, NULL, 0, why,
                publish_id_ok(it->id) ? ctx->max_attempts : 1); /* a bad id never gets better */

@@ -22,7 +22,10 @@ static const struct bench_entry benches[] = {
     {"pipeline", bench_pipeline,
      "stories/s end to end, commands/story, infrastructure share of review-ready time"},
     {"cost", bench_cost, "$ per published story vs every call PREMIUM without savings"},
+    {"feeds", bench_feeds, "feed items parsed/s on the project's corpus vs libxml2 alone"},
     {"tui", bench_tui, "the control room under 1,000 events/s and idle: bytes, CPU, frame times"},
+    {"render", bench_render,
+     "seconds of video per wall second for a 60 s story; narration synthesis on its own"},
 };
 
 static void bench_usage(FILE *f)

@@ -215,8 +215,8 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
         cli_error("swarm: --once never runs the wire (it would never end); drop --wire");
         return EXIT_USAGE;
     }
-    if (!once)
-        wire = true; /* the default run is alive for as long as it runs */
+    if (!once && cli->cfg->feed_sources[0] == '\0')
+        wire = true; /* the default run is alive for as long as it runs; feeds replace it */
     if (strstr(roles, "approver") != NULL && !auto_approve) {
         cli_error("swarm: --roles: the approver approves every reviewed story, so it runs only "
                   "with --auto-approve");

@@ -38,6 +38,11 @@ int ctl_item(struct cli *cli, bool json, int argc, char **argv);
 int ctl_approve(struct cli *cli, bool json, int argc, char **argv);
 int ctl_reject(struct cli *cli, bool json, int argc, char **argv);
 
+/* ctl_feeds.c: feed sources with their status; ingest of a feed file or URL (ctl_ingest
+ * hands it over when the argument is a URL or the file's content is XML). */
+int ctl_sources(struct cli *cli, bool json, int argc, char **argv);
+int ctl_ingest_feed(struct cli *cli, bool json, const char *source);
+
 /* ctl_bus.c: the emergency broadcast and halt flag, resume, the operator audit stream. */
 int ctl_emergency(struct cli *cli, bool json, int argc, char **argv);
 int ctl_resume(struct cli *cli, bool json, int argc, char **argv);

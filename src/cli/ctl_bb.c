@@ -8,6 +8,7 @@
 #include "agents/review.h"
 #include "core/fail.h"
 #include "core/text.h"
+#include "feeds/feed_parse.h"
 #include "store/audit.h"
 #include "store/blackboard.h"
 #include "store/rlink.h"
@@ -52,8 +53,14 @@ int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
     json_t *errors = json_array(), *dups = json_array();
     int code = EXIT_DONE;
 
+    if (argc == 2 && (strncmp(argv[1], "http://", 7) == 0 || strncmp(argv[1], "https://", 8) == 0 ||
+                      strncmp(argv[1], "file://", 7) == 0)) {
+        json_decref(errors);
+        json_decref(dups);
+        return ctl_ingest_feed(cli, json, argv[1]);
+    }
     if (argc != 2) {
-        cli_error("usage: newsroom ctl ingest FILE|-   (JSON Lines, one news item a line)");
+        cli_error("usage: newsroom ctl ingest FILE|URL|-   (JSON Lines, or an RSS/Atom feed)");
         json_decref(errors);
         json_decref(dups);
         return EXIT_USAGE;
@@ -64,6 +71,19 @@ int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
         json_decref(errors);
         json_decref(dups);
         return EXIT_USAGE;
+    }
+    /* A URL, or a file that starts like XML, is a feed. */
+    if (in != stdin) {
+        char head[256];
+        size_t got = fread(head, 1, sizeof head, in);
+
+        rewind(in);
+        if (feed_sniff(head, got)) {
+            fclose(in);
+            json_decref(errors);
+            json_decref(dups);
+            return ctl_ingest_feed(cli, json, argv[1]);
+        }
     }
     b = open_bb(cli, &l, &code);
     if (b == NULL) {

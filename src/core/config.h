@@ -77,6 +77,26 @@ struct config {
     int qa_max_rounds;                      /* QA verdicts per script before it fails */
     int words_per_minute;                   /* narration speaking rate */
     int script_words_min, script_words_max; /* a script's length bounds */
+    /* [video] (src/agents/video.c, speech*.c) */
+    char *video_ffmpeg;         /* ffmpeg: a path or a name on PATH; "" or "none": off */
+    char *video_speech;         /* speech provider: espeak-ng, elevenlabs */
+    char *video_espeak;         /* espeak-ng: a path or a name on PATH; "" or "none": off */
+    char *video_espeak_voice;   /* espeak-ng -v */
+    char *video_template;       /* empty: ./config/video.conf when it exists, else built in */
+    char *video_preset;         /* libx264 -preset */
+    int video_render_workers;   /* renders at once per process */
+    int video_render_timeout_s; /* a render running longer is killed and fails */
+    char *elevenlabs_base_url;  /* https://api.elevenlabs.io */
+    char *elevenlabs_api_key;   /* secret */
+    char *elevenlabs_voice_id;
+    char *elevenlabs_model_id;
+    /* [feeds] (src/feeds/, role_scout.c) */
+    char *feed_sources;       /* comma-separated URLs (http, https, file) and paths; "": wire */
+    int feed_poll_interval_s; /* between polls of one source */
+    int feed_backoff_max_s;   /* the ceiling of the doubling delay after failures */
+    int feed_timeout_ms;      /* one fetch, redirects included */
+    int feed_max_bytes;       /* a longer feed is refused without being read whole */
+    int feed_max_redirects;
     /* [ui] (ui/theme.h) */
     char *ui_theme;      /* a theme name in the themes directory, or a path to a .theme file */
     char *ui_themes_dir; /* empty: ./themes when it exists, else only the built-in theme */

@@ -66,6 +66,10 @@ extern const struct lua_script lua_debate_get;
 /* The control room's listing of the blackboard, read only (see src/room/room_feed.c). */
 extern const struct lua_script lua_room_items;
 
+/* The feed sources' shared schedule and status (see feeds/feed_store.c and each file's header). */
+extern const struct lua_script lua_feed_claim;
+extern const struct lua_script lua_feed_done;
+
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];
 extern const int lua_script_count;

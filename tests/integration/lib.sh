@@ -27,6 +27,8 @@ trap cleanup EXIT
 unset REDIS_URL REDIS_HOST REDIS_PORT REDIS_USER REDIS_PASSWORD REDIS_DB NEWSROOM_CONFIG \
   NEWSROOM_DATA_DIR NEWSROOM_LOG_LEVEL NEWSROOM_SWARM_NAME
 export XDG_CONFIG_HOME=$T/config XDG_DATA_HOME=$T/data HOME=$T
+# Swarms here write storyboards, not videos (tests/integration/test_video.c renders).
+export NEWSROOM_FFMPEG=none
 
 ok() { passed=$((passed + 1)); }
 bad() {

@@ -68,13 +68,14 @@ static int setup(void **state)
     /* The shared URL ends in "/0": the same server in database DB. */
     snprintf(f->url, sizeof f->url, "%.*s/%d", (int)(n - 2), base, DB);
     snprintf(f->publish, sizeof f->publish, "%s/publish", f->dir);
-    /* The sim provider at zero latency: the tests are about the flow, not the wait. */
+    /* The sim provider at zero latency: the tests are about the flow, not the wait; and no
+     * video rendering (storyboards: test_video renders). */
     {
         char conf[700];
 
         snprintf(conf, sizeof conf, "%s/newsroom.conf", f->dir);
         test_write_file(conf, "[providers]\nsim_latency_fast_ms = 0\nsim_latency_balanced_ms = "
-                              "0\nsim_latency_premium_ms = 0\n");
+                              "0\nsim_latency_premium_ms = 0\n[video]\nffmpeg = none\n");
     }
     f->l = test_shared_link(DB, "test_pipeline");
     r = test_must(f->l, "FLUSHDB%s", "");

@@ -16,11 +16,16 @@
 #include "testenv.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void swarmenv_models(bool zero_latency, struct config **cfg, struct pricing **pricing)
 {
     *cfg = config_new();
+    /* Swarm tests run the producer without rendering (storyboards, marked so); test_video
+     * renders. */
+    free((*cfg)->video_ffmpeg);
+    (*cfg)->video_ffmpeg = strdup("none");
     if (zero_latency) {
         (*cfg)->sim_latency_fast_ms = 0;
         (*cfg)->sim_latency_balanced_ms = 0;

@@ -1,0 +1,178 @@
+/*
+ * bench_feeds.c - `newsroom bench feeds`: how fast feeds become news items. The project's
+ * feed corpus (the .xml, .rss, .rdf and .atom files of tests/feeds and config/feeds) is read
+ * once into memory, then parsed round after round for a few seconds with feed_parse() (the whole
+ * path: libxml2, HTML to text, dates, links, ids, news items). The peer, measured in the same run
+ * on the same bytes, is libxml2 alone (xmlReadMemory with the same options and nothing extracted):
+ * the ceiling for any extraction on top of it. Figures: items per second, MB per second, and
+ * the share of libxml2's own speed the whole path keeps. Medians of 3 rounds.
+ */
+#include "bench.h"
+
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/fail.h"
+#include "feeds/feed_parse.h"
+
+#include <dirent.h>
+#include <getopt.h>
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef NEWSROOM_SOURCE_DIR
+#define NEWSROOM_SOURCE_DIR "."
+#endif
+
+struct doc {
+    char *buf;
+    size_t len;
+    char url[1100];
+};
+
+/* Reads every .xml file of dir into docs. */
+static void load_dir(const char *dir, struct doc **docs, size_t *n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        char path[1024];
+        FILE *f;
+        long size;
+
+        if (!((l > 4 && strcmp(e->d_name + l - 4, ".xml") == 0) ||
+              (l > 4 && strcmp(e->d_name + l - 4, ".rss") == 0) ||
+              (l > 4 && strcmp(e->d_name + l - 4, ".rdf") == 0) ||
+              (l > 5 && strcmp(e->d_name + l - 5, ".atom") == 0)))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if ((f = fopen(path, "rb")) == NULL)
+            continue;
+        if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
+            *docs = xrealloc(*docs, (*n + 1) * sizeof **docs);
+            (*docs)[*n].buf = xmalloc((size_t)size);
+            (*docs)[*n].len = fread((*docs)[*n].buf, 1, (size_t)size, f);
+            snprintf((*docs)[*n].url, sizeof(*docs)[*n].url, "file://%s", path);
+            (*n)++;
+        }
+        fclose(f);
+    }
+    closedir(d);
+}
+
+/* Parses every document `rounds` times; returns seconds, items and bytes. raw: libxml2 only. */
+static double run(const struct doc *docs, size_t n, int rounds, bool raw, long *items,
+                  double *bytes)
+{
+    int64_t t0 = clock_mono_us();
+
+    *items = 0;
+    *bytes = 0;
+    for (int r = 0; r < rounds; r++)
+        for (size_t i = 0; i < n; i++) {
+            *bytes += (double)docs[i].len;
+            if (raw) {
+                xmlDocPtr x =
+                    xmlReadMemory(docs[i].buf, (int)docs[i].len, docs[i].url, NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+
+                if (x != NULL) {
+                    (*items)++;
+                    xmlFreeDoc(x);
+                }
+            } else {
+                struct feed_doc d;
+                char *cause = NULL;
+
+                if (feed_parse(docs[i].buf, docs[i].len, docs[i].url, &d, &cause) == 0) {
+                    *items += (long)d.nitems;
+                    feed_doc_clear(&d);
+                } else {
+                    free(cause);
+                }
+            }
+        }
+    return (double)(clock_mono_us() - t0) / 1e6;
+}
+
+int bench_feeds(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"rounds", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct doc *docs = NULL;
+    struct bench_figure figs[3];
+    double ips[3], mbs[3], raw_docs[3], ours_docs[3];
+    long rounds = 2000, items = 0, raw_items = 0, ndocs_parsed = 0;
+    size_t n = 0;
+    bool json = false;
+    int c;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            json = true;
+            break;
+        case 'r':
+            if (bench_parse_long("feeds", "--rounds", optarg, 1, 1000000, &rounds) == -1)
+                return EXIT_USAGE;
+            break;
+        case 'h':
+            printf("usage: newsroom bench feeds [--json] [--rounds N]\n");
+            return EXIT_DONE;
+        default:
+            cli_error("bench feeds: unknown option %s", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    load_dir(NEWSROOM_SOURCE_DIR "/tests/feeds", &docs, &n);
+    load_dir(NEWSROOM_SOURCE_DIR "/config/feeds", &docs, &n);
+    if (n == 0) {
+        cli_error("bench feeds: no feed corpus under %s/tests/feeds", NEWSROOM_SOURCE_DIR);
+        return EXIT_USAGE;
+    }
+    feed_parse_init();
+    for (int k = 0; k < 3; k++) {
+        double bytes, rb, t = run(docs, n, (int)rounds, false, &items, &bytes);
+        double rt = run(docs, n, (int)rounds, true, &raw_items, &rb);
+
+        ips[k] = (double)items / t;
+        mbs[k] = bytes / t / 1e6;
+        ours_docs[k] = (double)(n * (size_t)rounds) / t;
+        raw_docs[k] = (double)raw_items / rt;
+        ndocs_parsed = raw_items;
+    }
+    snprintf(figs[0].name, sizeof figs[0].name, "items parsed");
+    figs[0].value = bench_median(ips, 3);
+    figs[0].unit = "items/s";
+    figs[0].peer = NULL;
+    snprintf(figs[1].name, sizeof figs[1].name, "bytes parsed");
+    figs[1].value = bench_median(mbs, 3);
+    figs[1].unit = "MB/s";
+    figs[1].peer = NULL;
+    snprintf(figs[2].name, sizeof figs[2].name, "documents, whole path");
+    figs[2].value = bench_median(ours_docs, 3);
+    figs[2].unit = "docs/s";
+    figs[2].peer = "libxml2 parse alone";
+    figs[2].peer_value = bench_median(raw_docs, 3);
+    figs[2].ratio = figs[2].value / figs[2].peer_value;
+    if (!json)
+        printf("%zu corpus feeds (tests/feeds, config/feeds), %ld rounds, %ld items a round "
+               "(%ld documents libxml2 accepted); medians of 3\n",
+               n, rounds, items / rounds, ndocs_parsed / rounds);
+    bench_report("feeds", figs, 3, json);
+    for (size_t i = 0; i < n; i++)
+        free(docs[i].buf);
+    free(docs);
+    return EXIT_DONE;
+}

@@ -1,0 +1,191 @@
+/*
+ * feed_store.c - the feed sources' schedule and status in Redis; see feed_store.h. Claiming
+ * and recording are one Lua script each (feed_claim, feed_done) on the server's clock, so
+ * scouts on machines with different clocks still agree on what is due.
+ *
+ * Threads: the thread that owns the link.
+ */
+#include "feeds/feed_store.h"
+
+#include "core/fail.h"
+#include "store/keys.h"
+#include "store/lua_scripts.h"
+#include "store/rlink.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *feed_store_key(const char *source)
+{
+    return xasprintf(NR_PREFIX "feed:src:%s", source);
+}
+
+void feed_store_strv_free(char **v, size_t n)
+{
+    if (v == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+int feed_store_claim(struct rlink *l, const char *const *sources, size_t n, int lease_ms,
+                     size_t max, char ***claimed, char **cause)
+{
+    const char **argv = xcalloc(n + 3, sizeof *argv);
+    char lease[24], maxs[24];
+    redisReply *r;
+    char **out = NULL;
+    size_t got = 0;
+
+    *claimed = NULL;
+    snprintf(lease, sizeof lease, "%d", lease_ms);
+    snprintf(maxs, sizeof maxs, "%zu", max);
+    argv[0] = FEED_DUE_KEY;
+    argv[1] = lease;
+    argv[2] = maxs;
+    for (size_t i = 0; i < n; i++)
+        argv[3 + i] = sources[i];
+    r = rlink_eval(l, &lua_feed_claim, 1, (int)n + 3, argv, cause);
+    free(argv);
+    if (r == NULL)
+        return -1;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+        out = xcalloc(r->elements, sizeof *out);
+        for (size_t i = 0; i < r->elements; i++)
+            out[got++] = xstrdup(rlink_reply_str(r, i));
+    }
+    freeReplyObject(r);
+    *claimed = out;
+    return (int)got;
+}
+
+int feed_store_validators(struct rlink *l, const char *source, char **etag, char **last_modified,
+                          char **cause)
+{
+    char *key = feed_store_key(source);
+    redisReply *r = rlink_command(l, cause, "HMGET %s etag last_modified", key);
+    const char *e, *m;
+
+    free(key);
+    *etag = *last_modified = NULL;
+    if (r == NULL)
+        return -1;
+    e = rlink_reply_str(r, 0);
+    m = rlink_reply_str(r, 1);
+    if (*e != '\0')
+        *etag = xstrdup(e);
+    if (*m != '\0')
+        *last_modified = xstrdup(m);
+    freeReplyObject(r);
+    return 0;
+}
+
+int feed_store_done(struct rlink *l, const char *source, const struct feed_poll *p, char **cause)
+{
+    char *key = feed_store_key(source);
+    char interval[24], ceiling[24], items[24], skipped[24];
+    const char *argv[32];
+    int argc = 0;
+    redisReply *r;
+
+    snprintf(interval, sizeof interval, "%d", p->interval_ms);
+    snprintf(ceiling, sizeof ceiling, "%d", p->backoff_max_ms);
+    argv[argc++] = key;
+    argv[argc++] = FEED_DUE_KEY;
+    argv[argc++] = source;
+    argv[argc++] = p->outcome;
+    argv[argc++] = interval;
+    argv[argc++] = ceiling;
+    argv[argc++] = "by";
+    argv[argc++] = p->by != NULL ? p->by : "";
+    if (strcmp(p->outcome, "error") == 0) {
+        argv[argc++] = "error";
+        argv[argc++] = p->error != NULL ? p->error : "unknown error";
+    }
+    if (strcmp(p->outcome, "ok") == 0) {
+        snprintf(items, sizeof items, "%ld", p->items);
+        snprintf(skipped, sizeof skipped, "%ld", p->skipped);
+        argv[argc++] = "items";
+        argv[argc++] = items;
+        argv[argc++] = "skipped";
+        argv[argc++] = skipped;
+    }
+    if (p->title != NULL) {
+        argv[argc++] = "title";
+        argv[argc++] = p->title;
+    }
+    if (p->etag != NULL) {
+        argv[argc++] = "etag";
+        argv[argc++] = p->etag;
+    }
+    if (p->last_modified != NULL) {
+        argv[argc++] = "last_modified";
+        argv[argc++] = p->last_modified;
+    }
+    r = rlink_eval(l, &lua_feed_done, 2, argc, argv, cause);
+    free(key);
+    if (r == NULL)
+        return -1;
+    freeReplyObject(r);
+    return 0;
+}
+
+int feed_store_count(struct rlink *l, const char *source, bool duplicate, char **cause)
+{
+    char *key = feed_store_key(source);
+    redisReply *r =
+        rlink_command(l, cause, "HINCRBY %s %s 1", key, duplicate ? "duplicates" : "written");
+
+    free(key);
+    if (r == NULL)
+        return -1;
+    freeReplyObject(r);
+    return 0;
+}
+
+static json_int_t field_int(const redisReply *h, const char *name)
+{
+    return (json_int_t)strtoll(rlink_reply_field(h, name), NULL, 10);
+}
+
+json_t *feed_store_list(struct rlink *l, char **cause)
+{
+    redisReply *z = rlink_command(l, cause, "ZRANGE %s 0 -1 WITHSCORES", FEED_DUE_KEY);
+    json_t *out;
+
+    if (z == NULL)
+        return NULL;
+    out = json_array();
+    for (size_t i = 0; z->type == REDIS_REPLY_ARRAY && i + 1 < z->elements; i += 2) {
+        const char *source = rlink_reply_str(z, i);
+        char *key = feed_store_key(source);
+        redisReply *h = rlink_command(l, cause, "HGETALL %s", key);
+        static const char *const strs[] = {"status", "error",         "title",
+                                           "etag",   "last_modified", "by"};
+        static const char *const ints[] = {"items",    "skipped",       "written",    "duplicates",
+                                           "failures", "last_fetch_ms", "last_ok_ms", "next_ms"};
+        json_t *o;
+
+        free(key);
+        if (h == NULL) {
+            freeReplyObject(z);
+            json_decref(out);
+            return NULL;
+        }
+        o = json_pack("{s:s, s:I}", "source", source, "due_ms",
+                      (json_int_t)strtoll(rlink_reply_str(z, i + 1), NULL, 10));
+        for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++)
+            json_object_set_new(o, strs[k], json_string(rlink_reply_field(h, strs[k])));
+        for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
+            json_object_set_new(o, ints[k], json_integer(field_int(h, ints[k])));
+        if (*rlink_reply_field(h, "status") == '\0')
+            json_object_set_new(o, "status", json_string("new"));
+        json_array_append_new(out, o);
+        freeReplyObject(h);
+    }
+    freeReplyObject(z);
+    return out;
+}
