@@ -39,15 +39,14 @@ static void capture_add(struct capture *c, const char *data, size_t n)
         n = n < room ? n : room;
         memcpy(c->buf + c->len, data, n);
         c->len += n;
-    } else if (n >= PROC_OUT_MAX) {
-        memcpy(c->buf, data + n - PROC_OUT_MAX, PROC_OUT_MAX);
-        c->len = PROC_OUT_MAX;
     } else {
-        size_t keep = c->len + n > PROC_OUT_MAX ? PROC_OUT_MAX - n : c->len;
+        /* The tail: the last PROC_OUT_MAX bytes of what was kept and what came. */
+        size_t take = n < PROC_OUT_MAX ? n : PROC_OUT_MAX;
+        size_t keep = c->len + take > PROC_OUT_MAX ? PROC_OUT_MAX - take : c->len;
 
         memmove(c->buf, c->buf + c->len - keep, keep);
-        memcpy(c->buf + keep, data, n);
-        c->len = keep + n;
+        memcpy(c->buf + keep, data + (n - take), take);
+        c->len = keep + take;
     }
     c->buf[c->len] = '\0';
 }
