@@ -54,6 +54,9 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
                                                      : "no limit");
         if (len < sizeof line)
             len += (size_t)snprintf(line + len, sizeof line - len, "  requests %zu", s->nrequests);
+        if (s->feeds > 0 && len < sizeof line)
+            len += (size_t)snprintf(line + len, sizeof line - len, "  feeds %d ok, %d failing",
+                                    s->feeds - s->feeds_error, s->feeds_error);
     }
     if (len < sizeof line)
         snprintf(line + len, sizeof line - len, "  dropped %llu", (unsigned long long)h->dropped);
@@ -91,7 +94,14 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
                  alive, total, s != NULL ? s->counts[BB_REVIEW_QUEUE][BB_REVIEWING] : 0,
                  h->in_process ? "swarm in this process" : "attached",
                  h->read_only ? "  read-only" : "", h->theme);
-        ui_text(w, t, 1, 0, line, cols, dead > 0 ? THEME_WARN : THEME_DIM);
+        if (s != NULL && s->feeds_error > 0) {
+            size_t used = strlen(line);
+
+            /* A failing source says which and why. */
+            snprintf(line + used, sizeof line - used, "  feed failing: %s", s->feed_error);
+        }
+        ui_text(w, t, 1, 0, line, cols,
+                dead > 0 || (s != NULL && s->feeds_error > 0) ? THEME_WARN : THEME_DIM);
         if (dead > 0) {
             char d[32];
 

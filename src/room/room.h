@@ -120,6 +120,10 @@ struct room_snapshot {
     long counts[BB_SECTION_COUNT][BB_STATUS_COUNT];
     /* Stories that entered each section per snapshot period, oldest first (sparklines). */
     uint16_t flow[BB_SECTION_COUNT][ROOM_FLOW_LEN];
+    /* Feed sources ([feeds] sources; 0 when none): how many are in each state, and the first
+     * error with its source. */
+    int feeds, feeds_error;
+    char feed_error[ROOM_TEXT_MAX];
     /* Halt and the last emergency. */
     bool halted;
     char halt_by[ROOM_NAME_MAX], halt_message[ROOM_TEXT_MAX];

@@ -20,6 +20,7 @@
 #include "core/ring.h"
 #include "cost/budget.h"
 #include "cost/money.h"
+#include "feeds/feed_store.h"
 #include "store/audit.h"
 #include "store/control.h"
 #include "store/debate.h"
@@ -289,6 +290,35 @@ static int snap_items(struct feed *f, struct room_snapshot *s)
     return 0;
 }
 
+/* The feed sources' states (feed_store_list). */
+static int snap_feeds(struct feed *f, struct room_snapshot *s)
+{
+    char *cause = NULL;
+    json_t *list = feed_store_list(f->l, &cause), *src;
+    size_t i;
+
+    if (list == NULL)
+        return failed_link(f, cause) ? -1 : 0;
+    json_array_foreach(list, i, src)
+    {
+        const char *st = json_string_value(json_object_get(src, "status"));
+
+        s->feeds++;
+        if (st != NULL && strcmp(st, "error") == 0 && s->feeds_error++ == 0) {
+            char line[ROOM_TEXT_MAX * 2];
+
+            const char *name = json_string_value(json_object_get(src, "source"));
+            const char *why = json_string_value(json_object_get(src, "error"));
+
+            snprintf(line, sizeof line, "%s: %s", name != NULL ? name : "?",
+                     why != NULL ? why : "?");
+            room_copy_safe(s->feed_error, sizeof s->feed_error, line);
+        }
+    }
+    json_decref(list);
+    return 0;
+}
+
 static int snap_halt(struct feed *f, struct room_snapshot *s)
 {
     struct control_halt h;
@@ -555,9 +585,9 @@ static int snapshot(struct feed *f)
         goto out;
     if (bb_counts(f->bb, s->counts, &cause) != BB_OK && failed_link(f, cause))
         goto out;
-    if (snap_items(f, s) == -1 || snap_halt(f, s) == -1 || snap_debates(f, s) == -1 ||
-        snap_agents(f, s, &now_ms) == -1 || snap_budgets(f, s) == -1 || snap_requests(f, s) == -1 ||
-        snap_audit(f, s) == -1)
+    if (snap_items(f, s) == -1 || snap_halt(f, s) == -1 || snap_feeds(f, s) == -1 ||
+        snap_debates(f, s) == -1 || snap_agents(f, s, &now_ms) == -1 || snap_budgets(f, s) == -1 ||
+        snap_requests(f, s) == -1 || snap_audit(f, s) == -1)
         goto out;
     if (s->taken_ms == 0)
         s->taken_ms = now_ms;

@@ -24,6 +24,7 @@
 #include "store/registry.h"
 #include "store/rlink.h"
 #include "swarmenv.h"
+#include "feeds/feed_store.h"
 #include "testenv.h"
 
 #include <signal.h>
@@ -320,6 +321,24 @@ static void test_snapshot(void **state)
     bool seen_global = false;
 
     seed(f);
+    {
+        /* Two feed sources, one failing. */
+        struct feed_poll good = {.outcome = "ok",
+                                 .items = 3,
+                                 .by = "scout-1",
+                                 .interval_ms = 60000,
+                                 .backoff_max_ms = 60000};
+        struct feed_poll bad = {.outcome = "error",
+                                .error = "not well-formed XML (line 1)",
+                                .by = "scout-1",
+                                .interval_ms = 60000,
+                                .backoff_max_ms = 60000};
+        char *cause = NULL;
+
+        if (feed_store_done(f->l, "file:///feeds/good.xml", &good, &cause) == -1 ||
+            feed_store_done(f->l, "file:///feeds/bad.xml", &bad, &cause) == -1)
+            fail_msg("feed status: %s", cause);
+    }
     start_room(f, &a, 2000);
     AWAIT(10, agent_dead(f, "ghost-1"));
     s = fresh(f);
@@ -327,6 +346,9 @@ static void test_snapshot(void **state)
     assert_true(s->address[0] != '\0');
     assert_null(strstr(s->address, test_env("NEWSROOM_TEST_REDIS_PASSWORD")));
     assert_true(s->taken_ms > 0);
+    assert_int_equal(s->feeds, 2);
+    assert_int_equal(s->feeds_error, 1);
+    assert_non_null(strstr(s->feed_error, "bad.xml: not well-formed XML"));
     assert_int_equal(s->counts[BB_RAW_FEED][BB_PENDING], 2);
     assert_int_equal(s->counts[BB_REVIEW_QUEUE][BB_REVIEWING], 3);
     /* Items: newest first per section, titles made safe. */
