@@ -11,12 +11,11 @@
  *                        the story too), so every story that leaves the line ends PUBLISHED or
  *                        ARCHIVED with a reason
  *
- * Each story is locked first (bb_lock_acquire), so two archivists never move one story twice;
+ * Each story is locked first (bb_lock_first), so two archivists never move one story twice;
  * a story another holds is skipped. Rejections go first, oldest first (bb_lock_first), then
  * failures; retention, every few seconds, looks at the oldest published stories and stops at
- * the first that is young enough. When the body has
- * no "review" for the decision (its writer stopped between the decision and the copy), the
- * archivist adds it from the decision's own record.
+ * the first that is young enough. The review record is on the story already: every decision
+ * writes it in the same step (review_decide, bb_decide_with).
  *
  * Threads: runs on its agent's thread only.
  */
@@ -37,22 +36,6 @@
 #define RETENTION_EVERY_MS 5000
 #define DAY_MS             (24LL * 3600 * 1000)
 
-/* The review record of the decision, when the body lacks it (or has an older one): added to
- * patch. */
-static void add_review(json_t *patch, const struct bb_item *it, const char *note)
-{
-    const json_t *rv = json_object_get(it->body, "review");
-    const json_t *at = json_object_get(rv, "at_ms");
-    json_t *p;
-
-    if (json_is_integer(at) && json_integer_value(at) >= it->decided_ms - 1000)
-        return;
-    p = review_patch(note != NULL ? "revise" : "reject", note != NULL ? note : it->reason,
-                     it->decided_by, it->decided_ms, false);
-    json_object_update(patch, p);
-    json_decref(p);
-}
-
 /* Moves on the locked REJECTED story it. Returns 1, or -1 with *cause. */
 static int settle_rejected(struct agent_ctx *ctx, const struct bb_item *it,
                            const struct bb_lock *lk, char **cause)
@@ -62,7 +45,6 @@ static int settle_rejected(struct agent_ctx *ctx, const struct bb_item *it,
     char *reason;
     int rc;
 
-    add_review(patch, it, note);
     if (note == NULL) {
         reason = xasprintf("rejected: %s", it->reason[0] != '\0' ? it->reason : "no reason given");
         rc = bb_complete_with(ctx->bb, lk, BB_ARCHIVED, patch, reason, cause);
