@@ -265,13 +265,3 @@ bool wire_done(struct wire *w)
     pthread_mutex_unlock(&w->mu);
     return done;
 }
-
-long wire_taken(struct wire *w)
-{
-    long n;
-
-    pthread_mutex_lock(&w->mu);
-    n = w->next;
-    pthread_mutex_unlock(&w->mu);
-    return n;
-}

@@ -47,7 +47,5 @@ void wire_free(struct wire *w);
 int wire_take(struct wire *w, struct news_item **out);
 /* Whether the stream has ended. */
 bool wire_done(struct wire *w);
-/* How many stories have been handed out. */
-long wire_taken(struct wire *w);
 
 #endif

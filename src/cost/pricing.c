@@ -377,28 +377,9 @@ const struct pricing_model *pricing_tier_model(const struct pricing *p, enum llm
     return pricing_model(p, p->tier_model[t]);
 }
 
-size_t pricing_model_count(const struct pricing *p)
-{
-    return p->nmodels;
-}
-
-const struct pricing_model *pricing_model_at(const struct pricing *p, size_t i)
-{
-    return i < p->nmodels ? &p->models[i] : NULL;
-}
-
 size_t pricing_task_count(const struct pricing *p)
 {
     return p->ntasks;
-}
-
-const char *pricing_task_at(const struct pricing *p, size_t i, enum llm_tier *tier)
-{
-    if (i >= p->ntasks)
-        return NULL;
-    if (tier != NULL)
-        *tier = p->tasks[i].tier;
-    return p->tasks[i].name;
 }
 
 bool pricing_equal(const struct pricing *a, const struct pricing *b)

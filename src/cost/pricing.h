@@ -56,12 +56,8 @@ const struct pricing_model *pricing_model(const struct pricing *p, const char *n
 /* The model a tier uses; borrowed, never NULL for a tier inside the enum. */
 const struct pricing_model *pricing_tier_model(const struct pricing *p, enum llm_tier t);
 
-/* Counts and rows, for listing and for comparing two tables. Borrowed. */
-size_t pricing_model_count(const struct pricing *p);
-const struct pricing_model *pricing_model_at(const struct pricing *p, size_t i);
+/* How many task types the table maps to a tier. */
 size_t pricing_task_count(const struct pricing *p);
-/* Task i's name (and its tier in *tier). */
-const char *pricing_task_at(const struct pricing *p, size_t i, enum llm_tier *tier);
 
 /* Whether two tables hold the same tiers, tasks and models (order of rows ignored). */
 bool pricing_equal(const struct pricing *a, const struct pricing *b);

@@ -80,7 +80,6 @@ void llm_provider_config_from(struct llm_provider_config *out, const struct conf
  * llm_provider_free(). A sim provider may be shared by threads; a network provider holds one
  * CURL easy handle and belongs to the thread that uses it. */
 struct llm_provider *llm_provider_new(const struct llm_provider_config *cfg, char **cause);
-enum llm_kind llm_provider_kind_id(const struct llm_provider *p);
 /* Whether threads may share p (sim: yes; network kinds: no). */
 bool llm_provider_shareable(const struct llm_provider *p);
 /* "sim", "openai", "anthropic" -> 0 and *out, or -1 for anything else. */

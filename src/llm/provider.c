@@ -135,11 +135,6 @@ const char *llm_provider_kind(const struct llm_provider *p)
     return p->ops->name;
 }
 
-enum llm_kind llm_provider_kind_id(const struct llm_provider *p)
-{
-    return p->ops->kind;
-}
-
 bool llm_provider_shareable(const struct llm_provider *p)
 {
     return p->ops->shareable;

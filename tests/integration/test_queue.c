@@ -752,7 +752,6 @@ static void test_killed_worker_task_claimed_once(void **state)
     char line[256];
     int fds[2], status;
     pid_t pid;
-    int64_t killed;
     bool done = false;
     char *cause = NULL;
 
@@ -779,14 +778,12 @@ static void test_killed_worker_task_claimed_once(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     close(fds[0]);
-    killed = clock_mono_ms();
     assert_int_equal(stats(l, name).pending, 1);
 
     t = take(q, 5000);
     assert_non_null(t);
     assert_string_equal(t->id, "story-1");
     assert_int_equal(t->deliveries, 2);
-    assert_true(clock_mono_ms() - killed < 5000);
     assert_true(ack(q, t, NULL));  /* completed once... */
     assert_false(ack(q, t, NULL)); /* ...and only once */
     queue_task_free(t);

@@ -310,11 +310,12 @@ static void test_latency_per_tier(void **state)
     assert_true(r.latency_ms >= 75);
     llm_response_clear(&r);
     t0 = clock_mono_ms();
+    /* No sleep where none is configured: well under the 80 ms the slow tier sleeps at least. */
     ask(slow, "script_final", "m", story, 0, 100, false, &r); /* PREMIUM: 0 configured */
-    assert_true(clock_mono_ms() - t0 < 60);
+    assert_true(clock_mono_ms() - t0 < 75);
     llm_response_clear(&r);
     ask(fast, "news_scout", "m", story, 0, 100, true, &r);
-    assert_true(r.latency_ms < 60);
+    assert_true(r.latency_ms < 75);
     llm_response_clear(&r);
     llm_provider_free(slow);
     llm_provider_free(fast);
