@@ -1,7 +1,8 @@
 /*
  * pane.c - what the pane files share: the frame (box, title, filter, age mark), the list's
  * visible rows and movement, the empty-list line, and the copied list (records copied from a
- * snapshot, filtered, the selection following its record's id). Curses only in the drawing
+ * snapshot, filtered, the selection following its record's id), and the state, resize and
+ * keys of a list pane over one copied list. Curses only in the drawing
  * helpers, which the panes call from their draw().
  *
  * Threads: the UI thread's.
@@ -152,4 +153,55 @@ void pane_copy_filter(struct pane *p, struct pane_copy *c, size_t extra, pane_ma
             p->list.selected = (int)c->nidx;
         c->idx[c->nidx++] = i;
     }
+}
+
+void *pane_list_init(void)
+{
+    return xcalloc(1, sizeof(struct pane_list_state));
+}
+
+void pane_list_free(void *state)
+{
+    struct pane_list_state *st = state;
+
+    if (st == NULL)
+        return;
+    pane_copy_free(&st->c);
+    free(st);
+}
+
+int pane_list_rows(const struct pane *p)
+{
+    return pane_rows(p, p->cls->head);
+}
+
+void pane_list_resize(struct pane *p)
+{
+    pane_fit(p, p->list.count, pane_list_rows(p));
+}
+
+void pane_list_rebuild(struct pane *p, struct pane_copy *c, pane_match_fn match, pane_id_fn id)
+{
+    pane_copy_filter(p, c, 0, match, NULL, id);
+    pane_fit(p, (int)c->nidx, pane_list_rows(p));
+}
+
+int pane_list_key(struct pane *p, int action, void (*rebuild)(struct pane *p))
+{
+    if (action == ACT_FILTER) {
+        rebuild(p);
+        return 1;
+    }
+    return pane_list_action(p, action, pane_list_rows(p));
+}
+
+int pane_open(struct pane_request *req, const char *id, const char *title)
+{
+    if (id == NULL)
+        return 0;
+    req->kind = PANE_REQ_DETAIL;
+    snprintf(req->id, sizeof req->id, "%s", id);
+    if (title != NULL)
+        snprintf(req->title, sizeof req->title, "%s", title);
+    return 1;
 }

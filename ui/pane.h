@@ -57,6 +57,8 @@ struct pane;
 struct pane_class {
     const char *name;  /* tab and title: "Blackboard" */
     const char *empty; /* what an empty list says */
+    /* List panes: header rows between the box's top line and the list (pane_list_rows()). */
+    int head;
     /* Makes the pane's private state (never NULL; allocation failure ends in fail()). */
     void *(*init)(void);
     void (*free)(void *state);
@@ -143,5 +145,32 @@ void pane_copy_filter(struct pane *p, struct pane_copy *c, size_t extra, pane_ma
 const void *pane_copy_row(const struct pane_copy *c, int i);
 /* The selected row's record, or NULL when nothing is selected or the row is not one of c's. */
 const void *pane_copy_selected(const struct pane *p, const struct pane_copy *c);
+
+/*
+ * A list pane: one copied list under `head` header rows (struct pane_class). A pane whose
+ * state is no more than a struct pane_list_state points its table's init, free and resize at
+ * pane_list_init(), pane_list_free() and pane_list_resize().
+ */
+struct pane_list_state {
+    struct pane_copy c;
+    long tally; /* a count the title shows besides the list (dead agents, stories waiting) */
+};
+
+/* Makes a zeroed struct pane_list_state (never NULL); pane_list_free() frees it and what its
+ * list holds (NULL is a no-op). */
+void *pane_list_init(void);
+void pane_list_free(void *state);
+/* The list's visible rows: the window's height less the box and p->cls->head rows. */
+int pane_list_rows(const struct pane *p);
+/* The window changed: keeps the cursor in range and visible in the new rows. */
+void pane_list_resize(struct pane *p);
+/* Refilters c (pane_copy_filter() without extra rows) and fits the list to what passes. */
+void pane_list_rebuild(struct pane *p, struct pane_copy *c, pane_match_fn match, pane_id_fn id);
+/* The keys list panes share: ACT_FILTER (the app changed p->filter) calls rebuild(p), a
+ * movement action moves the cursor over pane_list_rows(). Returns 1 when it was one of them. */
+int pane_list_key(struct pane *p, int action, void (*rebuild)(struct pane *p));
+/* Asks the app to open story id (Enter): fills req with id and, unless NULL, title; returns 1.
+ * Returns 0, req untouched, when id is NULL (nothing to open). */
+int pane_open(struct pane_request *req, const char *id, const char *title);
 
 #endif

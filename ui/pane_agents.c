@@ -6,41 +6,14 @@
  */
 #include "ui/pane.h"
 
-#include "core/fail.h"
 #include "ui/fmt.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Heartbeat ages: late from 5 s (agents beat every few seconds), stale from 15 s (the TTL). */
 #define HB_LATE_MS  5000
 #define HB_STALE_MS 15000
-
-struct agents_state {
-    struct pane_copy c; /* struct room_agent */
-    int dead;
-};
-
-static void *agents_init(void)
-{
-    return xcalloc(1, sizeof(struct agents_state));
-}
-
-static void agents_free(void *state)
-{
-    struct agents_state *st = state;
-
-    if (st == NULL)
-        return;
-    pane_copy_free(&st->c);
-    free(st);
-}
-
-static int rows_of(const struct pane *p)
-{
-    return pane_rows(p, 1);
-}
 
 static bool match(const void *rec, const char *filter, const void *arg)
 {
@@ -53,32 +26,26 @@ static bool match(const void *rec, const char *filter, const void *arg)
 
 static void rebuild(struct pane *p)
 {
-    struct agents_state *st = p->state;
+    struct pane_list_state *st = p->state;
 
-    pane_copy_filter(p, &st->c, 0, match, NULL, NULL);
-    pane_fit(p, (int)st->c.nidx, rows_of(p));
-}
-
-static void agents_resize(struct pane *p)
-{
-    pane_fit(p, p->list.count, rows_of(p));
+    pane_list_rebuild(p, &st->c, match, NULL);
 }
 
 static void agents_update(struct pane *p, const struct room_snapshot *s)
 {
-    struct agents_state *st = p->state;
+    struct pane_list_state *st = p->state;
 
     pane_copy_set(p, &st->c, s->agents, s->nagents, sizeof *s->agents, NULL);
-    st->dead = 0;
+    st->tally = 0; /* dead agents */
     for (size_t i = 0; i < s->nagents; i++)
-        st->dead += strcmp(s->agents[i].status, "dead") == 0;
+        st->tally += strcmp(s->agents[i].status, "dead") == 0;
     rebuild(p);
 }
 
 static void agents_draw(struct pane *p, const struct pane_ctx *c)
 {
-    struct agents_state *st = p->state;
-    int w = getmaxx(p->win), rows = rows_of(p);
+    struct pane_list_state *st = p->state;
+    int w = getmaxx(p->win), rows = pane_list_rows(p);
     int inner = w - 2, tierw = inner >= 70 ? 9 : 0, taskw = inner >= 78 ? 16 : 0;
     int fixed = 11 + (tierw ? tierw + 1 : 0) + 8 + 6 + (taskw ? taskw + 1 : 0) + 10;
     int iw = inner - fixed;
@@ -87,7 +54,7 @@ static void agents_draw(struct pane *p, const struct pane_ctx *c)
 
     if (iw > 30)
         iw = 30;
-    snprintf(title, sizeof title, "Agents: %zu, %d dead", st->c.n, st->dead);
+    snprintf(title, sizeof title, "Agents: %zu, %ld dead", st->c.n, st->tally);
     pane_frame(p, c, title);
     if (getmaxy(p->win) < 4 || w < 30)
         return;
@@ -131,30 +98,24 @@ static void agents_draw(struct pane *p, const struct pane_ctx *c)
 
 static int agents_key(struct pane *p, int action, struct pane_request *req)
 {
-    struct agents_state *st = p->state;
+    struct pane_list_state *st = p->state;
     const struct room_agent *a = pane_copy_selected(p, &st->c);
 
     switch (action) {
-    case ACT_ENTER:
-        if (a == NULL || a->task[0] == '\0')
-            return 0;
-        req->kind = PANE_REQ_DETAIL;
-        snprintf(req->id, sizeof req->id, "%s", a->task);
-        return 1;
-    case ACT_FILTER:
-        rebuild(p);
-        return 1;
+    case ACT_ENTER: /* the story it holds */
+        return pane_open(req, a != NULL && a->task[0] != '\0' ? a->task : NULL, NULL);
     default:
-        return pane_list_action(p, action, rows_of(p));
+        return pane_list_key(p, action, rebuild);
     }
 }
 
 const struct pane_class pane_agents = {
     .name = "Agents",
     .empty = "no agents registered",
-    .init = agents_init,
-    .free = agents_free,
-    .resize = agents_resize,
+    .head = 1,
+    .init = pane_list_init,
+    .free = pane_list_free,
+    .resize = pane_list_resize,
     .update = agents_update,
     .event = NULL,
     .draw = agents_draw,

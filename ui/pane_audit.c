@@ -7,37 +7,11 @@
  */
 #include "ui/pane.h"
 
-#include "core/fail.h"
 #include "core/text.h"
 #include "ui/fmt.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-struct audit_state {
-    struct pane_copy c; /* struct room_audit */
-};
-
-static void *audit_init(void)
-{
-    return xcalloc(1, sizeof(struct audit_state));
-}
-
-static void audit_free(void *state)
-{
-    struct audit_state *st = state;
-
-    if (st == NULL)
-        return;
-    pane_copy_free(&st->c);
-    free(st);
-}
-
-static int rows_of(const struct pane *p)
-{
-    return pane_rows(p, 1);
-}
 
 static bool match(const void *rec, const char *filter, const void *arg)
 {
@@ -50,20 +24,14 @@ static bool match(const void *rec, const char *filter, const void *arg)
 
 static void rebuild(struct pane *p)
 {
-    struct audit_state *st = p->state;
+    struct pane_list_state *st = p->state;
 
-    pane_copy_filter(p, &st->c, 0, match, NULL, NULL);
-    pane_fit(p, (int)st->c.nidx, rows_of(p));
-}
-
-static void audit_resize(struct pane *p)
-{
-    pane_fit(p, p->list.count, rows_of(p));
+    pane_list_rebuild(p, &st->c, match, NULL);
 }
 
 static void audit_update(struct pane *p, const struct room_snapshot *s)
 {
-    struct audit_state *st = p->state;
+    struct pane_list_state *st = p->state;
 
     pane_copy_set(p, &st->c, s->audit, s->naudit, sizeof *s->audit, NULL);
     rebuild(p);
@@ -71,8 +39,8 @@ static void audit_update(struct pane *p, const struct room_snapshot *s)
 
 static void audit_draw(struct pane *p, const struct pane_ctx *c)
 {
-    struct audit_state *st = p->state;
-    int w = getmaxx(p->win), rows = rows_of(p), x = 1;
+    struct pane_list_state *st = p->state;
+    int w = getmaxx(p->win), rows = pane_list_rows(p), x = 1;
     int tw = w - 2 >= 90 ? 19 : 8, sw = w - 2 >= 70 ? 16 : 0;
     char title[64];
 
@@ -113,30 +81,24 @@ static void audit_draw(struct pane *p, const struct pane_ctx *c)
 
 static int audit_key(struct pane *p, int action, struct pane_request *req)
 {
-    struct audit_state *st = p->state;
+    struct pane_list_state *st = p->state;
     const struct room_audit *a = pane_copy_selected(p, &st->c);
 
     switch (action) {
-    case ACT_ENTER:
-        if (a == NULL || a->item[0] == '\0')
-            return 0;
-        req->kind = PANE_REQ_DETAIL;
-        snprintf(req->id, sizeof req->id, "%s", a->item);
-        return 1;
-    case ACT_FILTER:
-        rebuild(p);
-        return 1;
+    case ACT_ENTER: /* the story acted on */
+        return pane_open(req, a != NULL && a->item[0] != '\0' ? a->item : NULL, NULL);
     default:
-        return pane_list_action(p, action, rows_of(p));
+        return pane_list_key(p, action, rebuild);
     }
 }
 
 const struct pane_class pane_audit = {
     .name = "Audit",
     .empty = "no operator actions recorded",
-    .init = audit_init,
-    .free = audit_free,
-    .resize = audit_resize,
+    .head = 1,
+    .init = pane_list_init,
+    .free = pane_list_free,
+    .resize = pane_list_resize,
     .update = audit_update,
     .event = NULL,
     .draw = audit_draw,

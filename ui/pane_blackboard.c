@@ -199,12 +199,7 @@ static int bb_key(struct pane *p, int action, struct pane_request *req)
         rebuild(p);
         return 1;
     case ACT_ENTER:
-        if (it == NULL)
-            return 0;
-        req->kind = PANE_REQ_DETAIL;
-        snprintf(req->id, sizeof req->id, "%s", it->id);
-        snprintf(req->title, sizeof req->title, "%s", it->title);
-        return 1;
+        return it != NULL ? pane_open(req, it->id, it->title) : 0;
     case ACT_FILTER: /* the app set p->filter */
         rebuild(p);
         return 1;

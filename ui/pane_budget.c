@@ -39,12 +39,6 @@ static void budget_free(void *state)
     free(st);
 }
 
-/* The header row, and two rows for the global line (its gauge, then rate and day end). */
-static int rows_of(const struct pane *p)
-{
-    return pane_rows(p, 2);
-}
-
 static bool match(const void *rec, const char *filter, const void *arg)
 {
     const struct room_request *q = rec;
@@ -68,12 +62,7 @@ static void rebuild(struct pane *p)
     for (size_t i = 0; i < st->nb; i++)
         if (fmt_match(st->b[i].agent, p->filter) || strcmp(st->b[i].agent, "*") == 0)
             c->idx[c->nidx++] = c->n + i;
-    pane_fit(p, (int)c->nidx, rows_of(p));
-}
-
-static void budget_resize(struct pane *p)
-{
-    pane_fit(p, p->list.count, rows_of(p));
+    pane_fit(p, (int)c->nidx, pane_list_rows(p));
 }
 
 static void budget_update(struct pane *p, const struct room_snapshot *s)
@@ -166,7 +155,7 @@ static void draw_budget(struct pane *p, const struct pane_ctx *c, int y,
 static void budget_draw(struct pane *p, const struct pane_ctx *c)
 {
     struct budget_state *st = p->state;
-    int w = getmaxx(p->win), rows = rows_of(p);
+    int w = getmaxx(p->win), rows = pane_list_rows(p);
     char title[64], line[256], a[32], b[32], d[32];
     const struct room_budget *g = NULL;
 
@@ -230,20 +219,18 @@ static int budget_key(struct pane *p, int action, struct pane_request *req)
         snprintf(req->title, sizeof req->title, "%s %s (%s)", q->agent, q->limit, q->window);
         req->amount = q->needed;
         return 1;
-    case ACT_FILTER:
-        rebuild(p);
-        return 1;
     default:
-        return pane_list_action(p, action, rows_of(p));
+        return pane_list_key(p, action, rebuild);
     }
 }
 
 const struct pane_class pane_budget = {
     .name = "Budget",
     .empty = "no budgets yet",
+    .head = 2, /* the header row, and the global line's gauge, then rate and day end */
     .init = budget_init,
     .free = budget_free,
-    .resize = budget_resize,
+    .resize = pane_list_resize,
     .update = budget_update,
     .event = NULL,
     .draw = budget_draw,

@@ -7,36 +7,10 @@
  */
 #include "ui/pane.h"
 
-#include "core/fail.h"
 #include "ui/fmt.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-struct debates_state {
-    struct pane_copy c; /* struct room_debate */
-};
-
-static void *debates_init(void)
-{
-    return xcalloc(1, sizeof(struct debates_state));
-}
-
-static void debates_free(void *state)
-{
-    struct debates_state *st = state;
-
-    if (st == NULL)
-        return;
-    pane_copy_free(&st->c);
-    free(st);
-}
-
-static int rows_of(const struct pane *p)
-{
-    return pane_rows(p, 1);
-}
 
 static bool match(const void *rec, const char *filter, const void *arg)
 {
@@ -54,20 +28,14 @@ static const char *id_of(const void *rec)
 
 static void rebuild(struct pane *p)
 {
-    struct debates_state *st = p->state;
+    struct pane_list_state *st = p->state;
 
-    pane_copy_filter(p, &st->c, 0, match, NULL, id_of);
-    pane_fit(p, (int)st->c.nidx, rows_of(p));
-}
-
-static void debates_resize(struct pane *p)
-{
-    pane_fit(p, p->list.count, rows_of(p));
+    pane_list_rebuild(p, &st->c, match, id_of);
 }
 
 static void debates_update(struct pane *p, const struct room_snapshot *s)
 {
-    struct debates_state *st = p->state;
+    struct pane_list_state *st = p->state;
 
     pane_copy_set(p, &st->c, s->debates, s->ndebates, sizeof *s->debates, id_of);
     rebuild(p);
@@ -75,8 +43,8 @@ static void debates_update(struct pane *p, const struct room_snapshot *s)
 
 static void debates_draw(struct pane *p, const struct pane_ctx *c)
 {
-    struct debates_state *st = p->state;
-    int w = getmaxx(p->win), rows = rows_of(p), bar = w >= 100 ? 20 : w >= 70 ? 10 : 6;
+    struct pane_list_state *st = p->state;
+    int w = getmaxx(p->win), rows = pane_list_rows(p), bar = w >= 100 ? 20 : w >= 70 ? 10 : 6;
     int sw = w - 2 >= 70 ? 5 : 0; /* the open/done column; narrow: the title's colour says */
     int fixed = (sw ? sw + 1 : 0) + 10 + bar + 1 + 10 + 13, tw = w - 2 - fixed;
     const struct room_debate *all = st->c.rec;
@@ -138,31 +106,24 @@ static void debates_draw(struct pane *p, const struct pane_ctx *c)
 
 static int debates_key(struct pane *p, int action, struct pane_request *req)
 {
-    struct debates_state *st = p->state;
+    struct pane_list_state *st = p->state;
     const struct room_debate *d = pane_copy_selected(p, &st->c);
 
     switch (action) {
     case ACT_ENTER:
-        if (d == NULL)
-            return 0;
-        req->kind = PANE_REQ_DETAIL;
-        snprintf(req->id, sizeof req->id, "%s", d->id);
-        snprintf(req->title, sizeof req->title, "%s", d->title);
-        return 1;
-    case ACT_FILTER:
-        rebuild(p);
-        return 1;
+        return d != NULL ? pane_open(req, d->id, d->title) : 0;
     default:
-        return pane_list_action(p, action, rows_of(p));
+        return pane_list_key(p, action, rebuild);
     }
 }
 
 const struct pane_class pane_debates = {
     .name = "Debates",
     .empty = "no debates open or recently closed",
-    .init = debates_init,
-    .free = debates_free,
-    .resize = debates_resize,
+    .head = 1,
+    .init = pane_list_init,
+    .free = pane_list_free,
+    .resize = pane_list_resize,
     .update = debates_update,
     .event = NULL,
     .draw = debates_draw,

@@ -8,39 +8,12 @@
  */
 #include "ui/pane.h"
 
-#include "core/fail.h"
 #include "ui/fmt.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 /* A story waiting longer than this is marked. */
 #define REVIEW_LATE_MS (15 * 60 * 1000)
-
-struct review_state {
-    struct pane_copy c; /* struct room_review */
-    long total;         /* stories in REVIEWING, also those beyond the list */
-};
-
-static void *review_init(void)
-{
-    return xcalloc(1, sizeof(struct review_state));
-}
-
-static void review_free(void *state)
-{
-    struct review_state *st = state;
-
-    if (st == NULL)
-        return;
-    pane_copy_free(&st->c);
-    free(st);
-}
-
-static int rows_of(const struct pane *p)
-{
-    return pane_rows(p, 1);
-}
 
 static bool match(const void *rec, const char *filter, const void *arg)
 {
@@ -58,36 +31,30 @@ static const char *id_of(const void *rec)
 
 static void rebuild(struct pane *p)
 {
-    struct review_state *st = p->state;
+    struct pane_list_state *st = p->state;
 
-    pane_copy_filter(p, &st->c, 0, match, NULL, id_of);
-    pane_fit(p, (int)st->c.nidx, rows_of(p));
-}
-
-static void review_resize(struct pane *p)
-{
-    pane_fit(p, p->list.count, rows_of(p));
+    pane_list_rebuild(p, &st->c, match, id_of);
 }
 
 static void review_update(struct pane *p, const struct room_snapshot *s)
 {
-    struct review_state *st = p->state;
+    struct pane_list_state *st = p->state;
 
     pane_copy_set(p, &st->c, s->reviews, s->nreviews, sizeof *s->reviews, id_of);
-    st->total = s->counts[BB_REVIEW_QUEUE][BB_REVIEWING]; /* the list stops at ROOM_ITEMS_MAX */
+    st->tally = s->counts[BB_REVIEW_QUEUE][BB_REVIEWING]; /* the list stops at ROOM_ITEMS_MAX */
     rebuild(p);
 }
 
 static void review_draw(struct pane *p, const struct pane_ctx *c)
 {
-    struct review_state *st = p->state;
-    int w = getmaxx(p->win), rows = rows_of(p);
+    struct pane_list_state *st = p->state;
+    int w = getmaxx(p->win), rows = pane_list_rows(p);
     int idw = w - 2 >= 70 ? 16 : 0;
     int fixed = (idw ? idw + 1 : 0) + 6 + 1 + 9 + 1 + 5 + 1 + 7, tw = w - 2 - fixed;
     char title[96];
     int x = 1;
 
-    snprintf(title, sizeof title, "Review queue: %ld waiting%s", st->total,
+    snprintf(title, sizeof title, "Review queue: %ld waiting%s", st->tally,
              c->read_only  ? " (read-only)"
              : st->c.n > 0 ? "  a approve  r reject  R revise"
                            : "");
@@ -140,7 +107,7 @@ static const struct {
 
 static int review_key(struct pane *p, int action, struct pane_request *req)
 {
-    struct review_state *st = p->state;
+    struct pane_list_state *st = p->state;
     const struct room_review *v = pane_copy_selected(p, &st->c);
 
     for (size_t i = 0; i < sizeof review_actions / sizeof review_actions[0]; i++) {
@@ -156,19 +123,16 @@ static int review_key(struct pane *p, int action, struct pane_request *req)
         snprintf(req->title, sizeof req->title, "%s", v->title);
         return 1;
     }
-    if (action == ACT_FILTER) {
-        rebuild(p);
-        return 1;
-    }
-    return pane_list_action(p, action, rows_of(p));
+    return pane_list_key(p, action, rebuild);
 }
 
 const struct pane_class pane_review = {
     .name = "Review",
     .empty = "no story awaiting review",
-    .init = review_init,
-    .free = review_free,
-    .resize = review_resize,
+    .head = 1,
+    .init = pane_list_init,
+    .free = pane_list_free,
+    .resize = pane_list_resize,
     .update = review_update,
     .event = NULL,
     .draw = review_draw,
