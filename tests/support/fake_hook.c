@@ -4,15 +4,13 @@
  */
 #include "fake_hook.h"
 
-#include <arpa/inet.h>
+#include "fake_http.h"
+
 #include <jansson.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +21,9 @@
 struct fake_hook {
     char secret[256];
     char url[80];
-    struct MHD_Daemon *d;
+    struct fake_http *http;
     pthread_mutex_t mu;
-    int requests, delivered, fail_next;
+    int delivered, fail_next;
     char *violation;
     char *last_body;
     struct {
@@ -34,21 +32,11 @@ struct fake_hook {
     } keys[HOOK_KEYS];
 };
 
-struct upload {
-    char *buf;
-    size_t len;
-};
-
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
-                                                             MHD_RESPMEM_MUST_COPY);
-    enum MHD_Result rc;
+    static const char *const headers[] = {"Content-Type", "text/plain", NULL};
 
-    MHD_add_response_header(r, "Content-Type", "text/plain");
-    rc = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return rc;
+    return fake_http_reply(c, status, headers, body, strlen(body));
 }
 
 static void sign(const char *secret, const char *body, char out[72])
@@ -64,18 +52,18 @@ static void sign(const char *secret, const char *body, char out[72])
 }
 
 /* What is wrong with the request, or NULL. */
-static char *check(struct fake_hook *h, struct MHD_Connection *c, const char *url,
-                   const char *method, const char *body)
+static char *check(struct fake_hook *h, const struct fake_http_request *req)
 {
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
-    const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Newsroom-Signature");
+    const char *ct = fake_http_header(req, "Content-Type");
+    const char *key = fake_http_header(req, "Idempotency-Key");
+    const char *sig = fake_http_header(req, "X-Newsroom-Signature");
+    const char *body = req->body;
     json_t *j, *dur, *u;
     char *why = NULL;
 
-    if (strcmp(method, "POST") != 0)
+    if (strcmp(req->method, "POST") != 0)
         return strdup("fake: the method must be POST");
-    if (strcmp(url, HOOK_PATH) != 0)
+    if (strcmp(req->url, HOOK_PATH) != 0)
         return strdup("fake: the path must be " HOOK_PATH);
     if (ct == NULL || strcmp(ct, "application/json") != 0)
         return strdup("fake: Content-Type must be application/json");
@@ -113,15 +101,15 @@ static char *check(struct fake_hook *h, struct MHD_Connection *c, const char *ur
     return why;
 }
 
-static enum MHD_Result answer(struct fake_hook *h, struct MHD_Connection *c, const char *url,
-                              const char *method, const char *body)
+static enum MHD_Result on_request(void *cls, const struct fake_http_request *req)
 {
-    char *why = check(h, c, url, method, body);
-    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
+    struct fake_hook *h = cls;
+    struct MHD_Connection *c = req->conn;
+    char *why = check(h, req);
+    const char *key = fake_http_header(req, "Idempotency-Key");
     bool fail = false;
 
     pthread_mutex_lock(&h->mu);
-    h->requests++;
     if (why != NULL) {
         free(h->violation);
         h->violation = why;
@@ -136,7 +124,7 @@ static enum MHD_Result answer(struct fake_hook *h, struct MHD_Connection *c, con
 
         h->delivered++;
         free(h->last_body);
-        h->last_body = strdup(body);
+        h->last_body = strdup(req->body);
         for (int i = 0; i < HOOK_KEYS && slot < 0; i++)
             if (h->keys[i].n == 0 || strcmp(h->keys[i].key, key) == 0)
                 slot = i;
@@ -149,68 +137,15 @@ static enum MHD_Result answer(struct fake_hook *h, struct MHD_Connection *c, con
     return fail ? reply(c, 500, "try again") : reply(c, 200, "ok");
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
-{
-    struct upload *u = *con_cls;
-
-    (void)version;
-    if (u == NULL) {
-        u = calloc(1, sizeof *u);
-        u->buf = calloc(1, 1);
-        *con_cls = u;
-        return MHD_YES;
-    }
-    if (*upload_data_size > 0) {
-        u->buf = realloc(u->buf, u->len + *upload_data_size + 1);
-        memcpy(u->buf + u->len, upload_data, *upload_data_size);
-        u->len += *upload_data_size;
-        u->buf[u->len] = '\0';
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    return answer(cls, c, url, method, u->buf);
-}
-
-static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
-                    enum MHD_RequestTerminationCode why)
-{
-    struct upload *u = *con_cls;
-
-    (void)cls;
-    (void)c;
-    (void)why;
-    if (u != NULL) {
-        free(u->buf);
-        free(u);
-        *con_cls = NULL;
-    }
-}
-
 struct fake_hook *fake_hook_start(const char *secret)
 {
     struct fake_hook *h = calloc(1, sizeof *h);
-    struct sockaddr_in sin = {0};
-    const union MHD_DaemonInfo *info;
+    unsigned port;
 
     snprintf(h->secret, sizeof h->secret, "%s", secret != NULL ? secret : "");
     pthread_mutex_init(&h->mu, NULL);
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    h->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0,
-                            NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sin,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_done, h, MHD_OPTION_END);
-    if (h->d == NULL) {
-        fprintf(stderr, "fake_hook: cannot start libmicrohttpd on 127.0.0.1\n");
-        abort();
-    }
-    info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-    if (info == NULL || info->port == 0) {
-        fprintf(stderr, "fake_hook: cannot read the bound port\n");
-        abort();
-    }
-    snprintf(h->url, sizeof h->url, "http://127.0.0.1:%u" HOOK_PATH, (unsigned)info->port);
+    h->http = fake_http_start("fake_hook", on_request, h, &port);
+    snprintf(h->url, sizeof h->url, "http://127.0.0.1:%u" HOOK_PATH, port);
     return h;
 }
 
@@ -218,7 +153,7 @@ void fake_hook_stop(struct fake_hook *h)
 {
     if (h == NULL)
         return;
-    MHD_stop_daemon(h->d);
+    fake_http_stop(h->http);
     pthread_mutex_destroy(&h->mu);
     free(h->violation);
     free(h->last_body);
@@ -239,12 +174,7 @@ void fake_hook_fail(struct fake_hook *h, int n)
 
 int fake_hook_requests(struct fake_hook *h)
 {
-    int n;
-
-    pthread_mutex_lock(&h->mu);
-    n = h->requests;
-    pthread_mutex_unlock(&h->mu);
-    return n;
+    return fake_http_requests(h->http);
 }
 
 int fake_hook_delivered(struct fake_hook *h)

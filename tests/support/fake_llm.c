@@ -8,10 +8,9 @@
  */
 #include "fake_llm.h"
 
-#include <arpa/inet.h>
+#include "fake_http.h"
+
 #include <jansson.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,16 +24,10 @@ struct fake_llm {
     enum fake_llm_api api;
     char key[256];
     char url[64];
-    struct MHD_Daemon *d;
+    struct fake_http *http;
     pthread_mutex_t mu;
-    int requests;
     char *violation;
     char *last_body;
-};
-
-struct upload {
-    char *buf;
-    size_t len;
 };
 
 static void set_str(struct fake_llm *f, char **slot, const char *s)
@@ -48,16 +41,10 @@ static void set_str(struct fake_llm *f, char **slot, const char *s)
 static enum MHD_Result send_body(struct MHD_Connection *c, unsigned status, const char *body,
                                  const char *retry_after)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
-                                                             MHD_RESPMEM_MUST_COPY);
-    enum MHD_Result rc;
+    const char *const headers[] = {"Content-Type", "application/json", "Retry-After", retry_after,
+                                   NULL};
 
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    if (retry_after != NULL)
-        MHD_add_response_header(r, "Retry-After", retry_after);
-    rc = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return rc;
+    return fake_http_reply(c, status, headers, body, strlen(body));
 }
 
 /* The API's error body for status with message. */
@@ -234,19 +221,18 @@ static enum MHD_Result success(struct fake_llm *f, struct MHD_Connection *c, jso
     return rc;
 }
 
-static enum MHD_Result answer(struct fake_llm *f, struct MHD_Connection *c, const char *url,
-                              const char *method, const char *body)
+static enum MHD_Result on_request(void *cls, const struct fake_http_request *req)
 {
-    json_t *b = json_loads(body, 0, NULL);
+    struct fake_llm *f = cls;
+    struct MHD_Connection *c = req->conn;
+    const char *url = req->url, *method = req->method;
+    json_t *b = json_loads(req->body, 0, NULL);
     char *bad;
     const char *model;
     enum MHD_Result rc;
-    int n;
+    int n = req->seq;
 
-    pthread_mutex_lock(&f->mu);
-    f->requests++;
-    pthread_mutex_unlock(&f->mu);
-    set_str(f, &f->last_body, body);
+    set_str(f, &f->last_body, req->body);
     bad = f->api == FAKE_OPENAI ? check_openai(f, c, method, url, b)
                                 : check_anthropic(f, c, method, url, b);
     if (bad != NULL) {
@@ -257,9 +243,6 @@ static enum MHD_Result answer(struct fake_llm *f, struct MHD_Connection *c, cons
         return rc;
     }
     model = json_string_value(json_object_get(b, "model"));
-    pthread_mutex_lock(&f->mu);
-    n = f->requests;
-    pthread_mutex_unlock(&f->mu);
     if (strcmp(model, "scenario-429-once") == 0 && n % 2 == 1)
         rc = send_error(f, c, 429, f->api == FAKE_OPENAI ? "requests" : "rate_limit_error",
                         "Rate limit reached; retry after 1s.", "1");
@@ -306,71 +289,16 @@ static enum MHD_Result answer(struct fake_llm *f, struct MHD_Connection *c, cons
     return rc;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
-{
-    struct fake_llm *f = cls;
-    struct upload *u = *con_cls;
-
-    (void)version;
-    if (u == NULL) {
-        u = calloc(1, sizeof *u);
-        u->buf = calloc(1, 1);
-        *con_cls = u;
-        return MHD_YES;
-    }
-    if (*upload_data_size > 0) {
-        u->buf = realloc(u->buf, u->len + *upload_data_size + 1);
-        memcpy(u->buf + u->len, upload_data, *upload_data_size);
-        u->len += *upload_data_size;
-        u->buf[u->len] = '\0';
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    return answer(f, c, url, method, u->buf);
-}
-
-static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
-                    enum MHD_RequestTerminationCode why)
-{
-    struct upload *u = *con_cls;
-
-    (void)cls;
-    (void)c;
-    (void)why;
-    if (u != NULL) {
-        free(u->buf);
-        free(u);
-        *con_cls = NULL;
-    }
-}
-
 struct fake_llm *fake_llm_start(enum fake_llm_api api, const char *key)
 {
     struct fake_llm *f = calloc(1, sizeof *f);
-    struct sockaddr_in sin = {0};
-    const union MHD_DaemonInfo *info;
+    unsigned port;
 
     f->api = api;
     snprintf(f->key, sizeof f->key, "%s", key);
     pthread_mutex_init(&f->mu, NULL);
-    sin.sin_family = AF_INET;
-    sin.sin_port = 0;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0,
-                            NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &sin,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_done, f, MHD_OPTION_END);
-    if (f->d == NULL) {
-        fprintf(stderr, "fake_llm: cannot start libmicrohttpd on 127.0.0.1\n");
-        abort();
-    }
-    info = MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_BIND_PORT);
-    if (info == NULL || info->port == 0) {
-        fprintf(stderr, "fake_llm: cannot read the bound port\n");
-        abort();
-    }
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u", (unsigned)info->port);
+    f->http = fake_http_start("fake_llm", on_request, f, &port);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u", port);
     return f;
 }
 
@@ -378,7 +306,7 @@ void fake_llm_stop(struct fake_llm *f)
 {
     if (f == NULL)
         return;
-    MHD_stop_daemon(f->d);
+    fake_http_stop(f->http);
     pthread_mutex_destroy(&f->mu);
     free(f->violation);
     free(f->last_body);
@@ -392,12 +320,7 @@ const char *fake_llm_url(const struct fake_llm *f)
 
 int fake_llm_requests(struct fake_llm *f)
 {
-    int n;
-
-    pthread_mutex_lock(&f->mu);
-    n = f->requests;
-    pthread_mutex_unlock(&f->mu);
-    return n;
+    return fake_http_requests(f->http);
 }
 
 static char *copy_of(struct fake_llm *f, char *const *slot)

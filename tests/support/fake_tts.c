@@ -3,28 +3,21 @@
  */
 #include "fake_tts.h"
 
-#include <arpa/inet.h>
+#include "fake_http.h"
+
 #include <jansson.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct fake_tts {
     char key[128], voice[64], url[80];
-    struct MHD_Daemon *d;
+    struct fake_http *http;
     pthread_mutex_t mu;
-    int requests, good;
+    int good;
     char *violation, *text, *model;
-};
-
-struct upload {
-    char *buf;
-    size_t len;
 };
 
 /* An ID3v2 header and one MPEG-1 Layer III frame header, then padding: enough to look like the
@@ -42,14 +35,9 @@ const unsigned char *fake_tts_audio(size_t *len)
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
                              const void *body, size_t len)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
-    enum MHD_Result rc;
+    const char *const headers[] = {"Content-Type", type, NULL};
 
-    MHD_add_response_header(r, "Content-Type", type);
-    rc = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return rc;
+    return fake_http_reply(c, status, headers, body, len);
 }
 
 static const char *const documented[] = {"text",
@@ -66,21 +54,22 @@ static const char *const documented[] = {"text",
                                          NULL};
 
 /* Why the request is wrong, or NULL. */
-static const char *check(struct fake_tts *t, struct MHD_Connection *c, const char *url,
-                         const char *method, const char *body, unsigned *status, json_t **out)
+static const char *check(struct fake_tts *t, const struct fake_http_request *req, unsigned *status,
+                         json_t **out)
 {
-    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "xi-api-key");
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "output_format");
+    const char *key = fake_http_header(req, "xi-api-key");
+    const char *ct = fake_http_header(req, "Content-Type");
+    const char *fmt =
+        MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "output_format");
     char path[160];
     const char *k;
     json_t *j, *v, *vs;
 
     *status = 400;
-    if (strcmp(method, "POST") != 0)
+    if (strcmp(req->method, "POST") != 0)
         return "not a POST";
     snprintf(path, sizeof path, "/v1/text-to-speech/%s", t->voice);
-    if (strcmp(url, path) != 0) {
+    if (strcmp(req->url, path) != 0) {
         *status = 404;
         return "wrong path (or voice id)";
     }
@@ -92,7 +81,7 @@ static const char *check(struct fake_tts *t, struct MHD_Connection *c, const cha
         return "Content-Type is not application/json";
     if (fmt != NULL && strncmp(fmt, "mp3_", 4) != 0)
         return "output_format is not an mp3 format";
-    j = json_loads(body, 0, NULL);
+    j = json_loads(req->body, 0, NULL);
     if (!json_is_object(j)) {
         json_decref(j);
         return "the body is not a JSON object";
@@ -127,15 +116,15 @@ static const char *check(struct fake_tts *t, struct MHD_Connection *c, const cha
     return NULL;
 }
 
-static enum MHD_Result answer(struct fake_tts *t, struct MHD_Connection *c, const char *url,
-                              const char *method, const char *body)
+static enum MHD_Result on_request(void *cls, const struct fake_http_request *req)
 {
+    struct fake_tts *t = cls;
+    struct MHD_Connection *c = req->conn;
     json_t *j = NULL;
     unsigned status;
-    const char *why = check(t, c, url, method, body, &status, &j);
+    const char *why = check(t, req, &status, &j);
 
     pthread_mutex_lock(&t->mu);
-    t->requests++;
     if (why != NULL) {
         free(t->violation);
         t->violation = strdup(why);
@@ -158,69 +147,16 @@ static enum MHD_Result answer(struct fake_tts *t, struct MHD_Connection *c, cons
     return reply(c, 200, "audio/mpeg", audio, sizeof audio);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
-{
-    struct upload *u = *con_cls;
-
-    (void)version;
-    if (u == NULL) {
-        u = calloc(1, sizeof *u);
-        u->buf = calloc(1, 1);
-        *con_cls = u;
-        return MHD_YES;
-    }
-    if (*upload_data_size > 0) {
-        u->buf = realloc(u->buf, u->len + *upload_data_size + 1);
-        memcpy(u->buf + u->len, upload_data, *upload_data_size);
-        u->len += *upload_data_size;
-        u->buf[u->len] = '\0';
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    return answer(cls, c, url, method, u->buf);
-}
-
-static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
-                    enum MHD_RequestTerminationCode why)
-{
-    struct upload *u = *con_cls;
-
-    (void)cls;
-    (void)c;
-    (void)why;
-    if (u != NULL) {
-        free(u->buf);
-        free(u);
-        *con_cls = NULL;
-    }
-}
-
 struct fake_tts *fake_tts_start(const char *key, const char *voice)
 {
     struct fake_tts *t = calloc(1, sizeof *t);
-    struct sockaddr_in sin = {0};
-    const union MHD_DaemonInfo *info;
+    unsigned port;
 
     snprintf(t->key, sizeof t->key, "%s", key);
     snprintf(t->voice, sizeof t->voice, "%s", voice);
     pthread_mutex_init(&t->mu, NULL);
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    t->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0,
-                            NULL, NULL, on_request, t, MHD_OPTION_SOCK_ADDR, &sin,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_done, t, MHD_OPTION_END);
-    if (t->d == NULL) {
-        fprintf(stderr, "fake_tts: cannot start libmicrohttpd on 127.0.0.1\n");
-        abort();
-    }
-    info = MHD_get_daemon_info(t->d, MHD_DAEMON_INFO_BIND_PORT);
-    if (info == NULL || info->port == 0) {
-        fprintf(stderr, "fake_tts: cannot read the bound port\n");
-        abort();
-    }
-    snprintf(t->url, sizeof t->url, "http://127.0.0.1:%u", (unsigned)info->port);
+    t->http = fake_http_start("fake_tts", on_request, t, &port);
+    snprintf(t->url, sizeof t->url, "http://127.0.0.1:%u", port);
     return t;
 }
 
@@ -228,7 +164,7 @@ void fake_tts_stop(struct fake_tts *t)
 {
     if (t == NULL)
         return;
-    MHD_stop_daemon(t->d);
+    fake_http_stop(t->http);
     pthread_mutex_destroy(&t->mu);
     free(t->violation);
     free(t->text);
@@ -253,7 +189,7 @@ static int get_int(struct fake_tts *t, const int *p)
 
 int fake_tts_requests(struct fake_tts *t)
 {
-    return get_int(t, &t->requests);
+    return fake_http_requests(t->http);
 }
 
 int fake_tts_good(struct fake_tts *t)
