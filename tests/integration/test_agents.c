@@ -32,48 +32,30 @@
 
 #define DB 9
 
-struct fx {
-    struct rlink *l;
-    struct bb *bb;
-    struct config *cfg;
-    struct pricing *pricing;
-};
-
+/* The fixture: a link in database DB, a blackboard, the models (swarmenv.h). */
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
-
-    f->l = test_shared_link(DB, "test_agents");
-    freeReplyObject(test_must(f->l, "FLUSHDB%s", ""));
-    f->bb = bb_new(f->l, "test");
-    swarmenv_models(false, &f->cfg, &f->pricing);
-    *state = f;
+    *state = swarmenv_fx_new(DB, "test_agents", false);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
-
-    pricing_free(f->pricing);
-    config_free(f->cfg);
-    bb_free(f->bb);
-    rlink_free(f->l);
-    free(f);
+    swarmenv_fx_free(*state);
     return 0;
 }
 
-static void options(struct fx *f, struct swarm_options *o, const char *roles, long stories)
+static void options(struct swarmenv_fx *f, struct swarm_options *o, const char *roles, long stories)
 {
     swarmenv_options(o, DB, f->cfg, f->pricing, roles, stories, 42);
 }
 
-static long count_status(struct fx *f, int status)
+static long count_status(struct swarmenv_fx *f, int status)
 {
     return swarmenv_count(f->bb, status);
 }
 
-static long usage_records(struct fx *f)
+static long usage_records(struct swarmenv_fx *f)
 {
     redisReply *r = test_must(f->l, "XLEN %s", USAGE_STREAM_KEY);
     long n = (long)r->integer;
@@ -82,7 +64,7 @@ static long usage_records(struct fx *f)
     return n;
 }
 
-static bool drained(struct fx *f, struct swarm *s)
+static bool drained(struct swarmenv_fx *f, struct swarm *s)
 {
     return swarm_settled(s) && count_status(f, BB_PENDING) == 0 &&
            count_status(f, BB_PROCESSING) == 0;
@@ -158,7 +140,7 @@ static void test_samples(void **state)
 
 static void test_bad_spec(void **state)
 {
-    struct fx *f = *state;
+    struct swarmenv_fx *f = *state;
     struct swarm_options o;
     char *cause = NULL;
 
@@ -174,7 +156,7 @@ static void test_bad_spec(void **state)
 
 static void test_swarm_once(void **state)
 {
-    struct fx *f = *state;
+    struct swarmenv_fx *f = *state;
     const long n = 60;
     long dups = 0;
     struct swarm_options o;
@@ -246,7 +228,7 @@ static void test_swarm_once(void **state)
     swarm_free(s);
 }
 
-static bool all_paused(struct fx *f, struct swarm *s)
+static bool all_paused(struct swarmenv_fx *f, struct swarm *s)
 {
     struct registry *reg = registry_new(f->l);
     struct registry_agent *agents = NULL;
@@ -283,7 +265,7 @@ static long claimed(struct swarm *s)
 
 static void test_halt(void **state)
 {
-    struct fx *f = *state;
+    struct swarmenv_fx *f = *state;
     struct swarm_options o;
     struct swarm_totals t0, t1;
     struct swarm *s;

@@ -31,34 +31,16 @@
 
 #define DB 10
 
-struct fx {
-    struct rlink *l;
-    struct bb *bb;
-    struct config *cfg;
-    struct pricing *pricing;
-};
-
+/* The fixture: a link in database DB, a blackboard, the models (swarmenv.h). */
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
-
-    f->l = test_shared_link(DB, "test_debate");
-    freeReplyObject(test_must(f->l, "FLUSHDB%s", ""));
-    f->bb = bb_new(f->l, "test");
-    swarmenv_models(true, &f->cfg, &f->pricing);
-    *state = f;
+    *state = swarmenv_fx_new(DB, "test_debate", true);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
-
-    pricing_free(f->pricing);
-    config_free(f->cfg);
-    bb_free(f->bb);
-    rlink_free(f->l);
-    free(f);
+    swarmenv_fx_free(*state);
     return 0;
 }
 
@@ -70,7 +52,8 @@ static void opts(struct debate_options *o, int panel, int quorum, int deadline_m
     o->deadline_ms = deadline_ms;
 }
 
-static void must_open(struct fx *f, const char *id, const struct debate_options *o, bool want_new)
+static void must_open(struct swarmenv_fx *f, const char *id, const struct debate_options *o,
+                      bool want_new)
 {
     char *cause = NULL;
     bool created = !want_new;
@@ -82,7 +65,7 @@ static void must_open(struct fx *f, const char *id, const struct debate_options 
 }
 
 /* Seats agent; returns the debate's id in id (or "" for none). */
-static int seat(struct fx *f, const char *agent, int ttl_ms, char id[NEWS_ID_MAX + 1])
+static int seat(struct swarmenv_fx *f, const char *agent, int ttl_ms, char id[NEWS_ID_MAX + 1])
 {
     struct debate d;
     char *cause = NULL;
@@ -95,8 +78,8 @@ static int seat(struct fx *f, const char *agent, int ttl_ms, char id[NEWS_ID_MAX
     return rc;
 }
 
-static int vote(struct fx *f, const char *id, const char *agent, enum debate_vote_kind kind,
-                double conf, char **why)
+static int vote(struct swarmenv_fx *f, const char *id, const char *agent,
+                enum debate_vote_kind kind, double conf, char **why)
 {
     struct debate_vote v = {.vote = kind, .confidence = conf, .reasoning = (char *)"my reasons"};
 
@@ -114,8 +97,8 @@ static void expect_refused(int rc, char **why, const char *needle)
     *why = NULL;
 }
 
-static int ready(struct fx *f, const char *moderator, int lease_ms, char id[NEWS_ID_MAX + 1],
-                 size_t *nvotes)
+static int ready(struct swarmenv_fx *f, const char *moderator, int lease_ms,
+                 char id[NEWS_ID_MAX + 1], size_t *nvotes)
 {
     struct debate d;
     char *cause = NULL;
@@ -132,7 +115,7 @@ static int ready(struct fx *f, const char *moderator, int lease_ms, char id[NEWS
 
 static void test_open_idempotent(void **state)
 {
-    struct fx *f = *state;
+    struct swarmenv_fx *f = *state;
     struct debate_options o;
     struct debate d;
     char *cause = NULL, id[NEWS_ID_MAX + 1];
@@ -193,7 +176,7 @@ static void test_open_idempotent(void **state)
 }
 
 /* Whether the server's clock has passed debate id's deadline. */
-static bool past_deadline(struct fx *f, const char *id)
+static bool past_deadline(struct swarmenv_fx *f, const char *id)
 {
     struct debate d;
     char *cause = NULL;
@@ -208,7 +191,7 @@ static bool past_deadline(struct fx *f, const char *id)
 
 static void test_seats_and_votes(void **state)
 {
-    struct fx *f = *state;
+    struct swarmenv_fx *f = *state;
     struct debate_options o;
     struct debate d;
     char *cause = NULL, id[NEWS_ID_MAX + 1];
@@ -255,7 +238,7 @@ static void test_seats_and_votes(void **state)
 
 static void test_ready_lease_close(void **state)
 {
-    struct fx *f = *state;
+    struct swarmenv_fx *f = *state;
     struct debate_options o;
     struct debate d, *list;
     size_t n, nvotes;
@@ -344,7 +327,7 @@ static void test_ready_lease_close(void **state)
  * the moderator may close it; a split stays open for the third seat. */
 static void test_decided_early(void **state)
 {
-    struct fx *f = *state;
+    struct swarmenv_fx *f = *state;
     struct debate_options o;
     char id[NEWS_ID_MAX + 1], *why = NULL;
     size_t n = 0;
@@ -374,17 +357,18 @@ static void test_decided_early(void **state)
     assert_string_equal(id, "split");
 }
 
-static void swarm_opts(struct fx *f, struct swarm_options *o, const char *roles, long stories)
+static void swarm_opts(struct swarmenv_fx *f, struct swarm_options *o, const char *roles,
+                       long stories)
 {
     swarmenv_options(o, DB, f->cfg, f->pricing, roles, stories, 10);
 }
 
-static long count_status(struct fx *f, int status)
+static long count_status(struct swarmenv_fx *f, int status)
 {
     return swarmenv_count(f->bb, status);
 }
 
-static long open_debates(struct fx *f)
+static long open_debates(struct swarmenv_fx *f)
 {
     redisReply *r = test_must(f->l, "ZCARD %s", DEBATES_OPEN_KEY);
     long n = (long)r->integer;
@@ -393,7 +377,7 @@ static long open_debates(struct fx *f)
     return n;
 }
 
-static bool settled(struct fx *f, struct swarm *s)
+static bool settled(struct swarmenv_fx *f, struct swarm *s)
 {
     return swarm_settled(s) && count_status(f, BB_PENDING) == 0 &&
            count_status(f, BB_PROCESSING) == 0 && count_status(f, BB_DEBATING) == 0 &&
@@ -402,7 +386,7 @@ static bool settled(struct fx *f, struct swarm *s)
 
 /* Every debated story carries its consensus, with every vote, and its debate is closed with
  * the outcome the story's status says. */
-static void check_story(struct fx *f, const struct bb_item *it, long *debated)
+static void check_story(struct swarmenv_fx *f, const struct bb_item *it, long *debated)
 {
     const json_t *cons = json_object_get(it->body, "consensus"), *votes;
     struct debate d;
@@ -444,7 +428,7 @@ static void check_story(struct fx *f, const struct bb_item *it, long *debated)
 
 static void test_agents_debate(void **state)
 {
-    struct fx *f = *state;
+    struct swarmenv_fx *f = *state;
     struct swarm_options o;
     struct swarm *s;
     struct bb_item **items;
@@ -484,7 +468,7 @@ static void test_agents_debate(void **state)
 }
 
 /* A story written straight to a status, with a debate that closes in 200 ms. */
-static void story_with_debate(struct fx *f, const char *id, enum bb_status st)
+static void story_with_debate(struct swarmenv_fx *f, const char *id, enum bb_status st)
 {
     char existing[NEWS_ID_MAX + 1], *cause = NULL;
     json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "title", id, "content",
@@ -500,7 +484,7 @@ static void story_with_debate(struct fx *f, const char *id, enum bb_status st)
     must_open(f, id, &o, true);
 }
 
-static bool closed(struct fx *f, const char *id)
+static bool closed(struct swarmenv_fx *f, const char *id)
 {
     struct debate d;
     char *cause = NULL;
@@ -511,7 +495,7 @@ static bool closed(struct fx *f, const char *id)
 }
 
 /* Whether a moderator holds a live lease on debate id. */
-static bool leased(struct fx *f, const char *id)
+static bool leased(struct swarmenv_fx *f, const char *id)
 {
     struct debate d;
     char *cause = NULL;
@@ -524,7 +508,7 @@ static bool leased(struct fx *f, const char *id)
 
 static void test_moderator_alone(void **state)
 {
-    struct fx *f = *state;
+    struct swarmenv_fx *f = *state;
     struct swarm_options o;
     struct swarm *s;
     struct bb_item *it;

@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "cost/pricing.h"
 #include "store/blackboard.h"
+#include "store/rlink.h"
 #include "testenv.h"
 
 #include <stdio.h>
@@ -80,4 +81,27 @@ long swarmenv_count(struct bb *bb, int st)
     for (int s = 0; s < BB_SECTION_COUNT; s++)
         n += counts[s][st];
     return n;
+}
+
+struct swarmenv_fx *swarmenv_fx_new(int db, const char *name, bool zero_latency)
+{
+    struct swarmenv_fx *f = calloc(1, sizeof *f);
+
+    assert_non_null(f);
+    f->l = test_shared_link(db, name);
+    freeReplyObject(test_must(f->l, "FLUSHDB%s", ""));
+    f->bb = bb_new(f->l, "test");
+    swarmenv_models(zero_latency, &f->cfg, &f->pricing);
+    return f;
+}
+
+void swarmenv_fx_free(struct swarmenv_fx *f)
+{
+    if (f == NULL)
+        return;
+    pricing_free(f->pricing);
+    config_free(f->cfg);
+    bb_free(f->bb);
+    rlink_free(f->l);
+    free(f);
 }

@@ -24,6 +24,17 @@ struct pricing;
  * Free with config_free() and pricing_free(). */
 void swarmenv_models(bool zero_latency, struct config **cfg, struct pricing **pricing);
 
+/* A test's link to the shared test server in database db (emptied first), a blackboard on it
+ * acting as "test", and the models of swarmenv_models(). Free with swarmenv_fx_free(). */
+struct swarmenv_fx {
+    struct rlink *l;
+    struct bb *bb;
+    struct config *cfg;
+    struct pricing *pricing;
+};
+struct swarmenv_fx *swarmenv_fx_new(int db, const char *name, bool zero_latency);
+void swarmenv_fx_free(struct swarmenv_fx *f);
+
 /* Fills *o (every other field zero) for a swarm of roles on the shared test server's Unix
  * socket (NEWSROOM_TEST_REDIS_SOCKET, with NEWSROOM_TEST_REDIS_PASSWORD) in database db, with
  * short link timeouts and a 5 s heartbeat; cfg and pricing are borrowed and must outlive the
