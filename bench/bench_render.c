@@ -9,7 +9,7 @@
 #include "bench.h"
 
 #include "agents/storyboard.h"
-#include "agents/video.h"
+#include "media/video.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/config.h"

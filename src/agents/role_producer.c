@@ -22,7 +22,7 @@
  */
 #include "agents/agent.h"
 #include "agents/storyboard.h"
-#include "agents/video.h"
+#include "media/video.h"
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"

@@ -77,7 +77,7 @@ struct config {
     int qa_max_rounds;                      /* QA verdicts per script before it fails */
     int words_per_minute;                   /* narration speaking rate */
     int script_words_min, script_words_max; /* a script's length bounds */
-    /* [video] (src/agents/video.c, speech*.c) */
+    /* [video] (src/media/video.c, speech*.c) */
     char *video_ffmpeg;         /* ffmpeg: a path or a name on PATH; "" or "none": off */
     char *video_speech;         /* speech provider: espeak-ng, elevenlabs */
     char *video_espeak;         /* espeak-ng: a path or a name on PATH; "" or "none": off */

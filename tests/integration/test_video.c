@@ -17,10 +17,10 @@
 #include <cmocka.h>
 
 #include "agents/agent.h"
-#include "agents/proc.h"
-#include "agents/speech.h"
+#include "media/proc.h"
+#include "media/speech.h"
 #include "agents/storyboard.h"
-#include "agents/video.h"
+#include "media/video.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/paths.h"

@@ -5,7 +5,7 @@
 #ifndef NEWSROOM_SPEECH_INT_H
 #define NEWSROOM_SPEECH_INT_H
 
-#include "agents/speech.h"
+#include "media/speech.h"
 
 struct speech_impl {
     const char *name;

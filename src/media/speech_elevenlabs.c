@@ -9,7 +9,7 @@
  *
  * Threads: the state holds a CURL easy handle (llm/http.h): one thread at a time.
  */
-#include "agents/speech_int.h"
+#include "media/speech_int.h"
 #include "core/config.h"
 #include "core/clock.h"
 #include "core/fail.h"

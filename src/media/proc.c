@@ -5,7 +5,7 @@
  * here is close-on-exec, so concurrent spawns from other threads never inherit them.
  */
 #define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np, pipe2 */
-#include "agents/proc.h"
+#include "media/proc.h"
 
 #include "core/clock.h"
 #include "core/fail.h"

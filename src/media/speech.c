@@ -2,9 +2,9 @@
  * speech.c - the table of speech providers and what they share (reading a WAV header); see
  * speech.h. A speech is used by one thread at a time.
  */
-#include "agents/speech.h"
+#include "media/speech.h"
 
-#include "agents/speech_int.h"
+#include "media/speech_int.h"
 #include "core/config.h"
 #include "core/fail.h"
 

@@ -7,8 +7,8 @@
  *
  * Threads: the state is read-only after open; any thread.
  */
-#include "agents/proc.h"
-#include "agents/speech_int.h"
+#include "media/proc.h"
+#include "media/speech_int.h"
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/paths.h"

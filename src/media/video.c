@@ -11,10 +11,10 @@
  * Threads: any thread. The render slot counter (slot_mu) is the only shared state.
  */
 #define _GNU_SOURCE /* renameat2 */
-#include "agents/video.h"
+#include "media/video.h"
 
-#include "agents/proc.h"
-#include "agents/speech.h"
+#include "media/proc.h"
+#include "media/speech.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/fail.h"
