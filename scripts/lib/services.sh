@@ -2,8 +2,9 @@
 # stopped whatever happens. Sourced by scripts/test.
 #
 # Redis: a redis-server with a random password for the default user and an ACL user with a
-# password of its own, on a free loopback TCP port and a Unix socket. The tests find it
-# through NEWSROOM_TEST_REDIS_PORT, _SOCKET, _PASSWORD, _ACL_USER and _ACL_PASSWORD.
+# password of its own, with 64 databases (tests that share it each take numbers of their own),
+# on a free loopback TCP port and a Unix socket. The tests find it through
+# NEWSROOM_TEST_REDIS_PORT, _SOCKET, _PASSWORD, _ACL_USER and _ACL_PASSWORD.
 
 random_secret() { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
@@ -31,6 +32,7 @@ port $port
 unixsocket $NEWSROOM_SVC_DIR/redis.sock
 unixsocketperm 700
 dir $NEWSROOM_SVC_DIR
+databases 64
 save ""
 appendonly no
 logfile $NEWSROOM_SVC_DIR/redis.log
