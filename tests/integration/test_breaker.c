@@ -163,13 +163,14 @@ static long long stream_len(struct rlink *l, const char *key)
 /* Whether breaker name's hash in Redis says state. */
 static bool hash_state(struct rlink *l, const char *name, const char *state)
 {
-    char key[300];
+    char key[300], *cause = NULL;
     redisReply *r;
     bool same;
 
     snprintf(key, sizeof key, "%s%s", BREAKER_PREFIX, name);
-    r = rlink_command(l, NULL, "HGET %s state", key);
+    r = rlink_command(l, &cause, "HGET %s state", key);
     same = r != NULL && r->type == REDIS_REPLY_STRING && strcmp(r->str, state) == 0;
+    free(cause);
     freeReplyObject(r);
     return same;
 }

@@ -233,10 +233,11 @@ static void test_fatal_and_all_open(void **state)
 
 static const char *usage_field(struct rlink *l, redisReply **keep, const char *name)
 {
-    redisReply *r = rlink_command(l, NULL, "XREVRANGE nr:cost:usage + - COUNT 1");
+    char *cause = NULL;
+    redisReply *r = rlink_command(l, &cause, "XREVRANGE nr:cost:usage + - COUNT 1");
 
     if (r == NULL || r->elements != 1)
-        fail_msg("no usage record");
+        fail_msg("no usage record: %s", cause != NULL ? cause : "empty stream");
     freeReplyObject(*keep);
     *keep = r;
     return rlink_reply_field(r->element[0]->element[1], name);
