@@ -231,16 +231,26 @@ static void test_fatal_and_all_open(void **state)
     fake_llm_stop(f);
 }
 
-static const char *usage_field(struct rlink *l, redisReply **keep, const char *name)
+/* The newest usage record names provider and model, the fallback flag, and r's tokens at
+ * model's price from pr. */
+static void check_usage(struct rlink *l, const struct pricing *pr, const struct llm_response *r,
+                        const char *provider, const char *model, const char *fallback)
 {
-    char *cause = NULL;
-    redisReply *r = rlink_command(l, &cause, "XREVRANGE nr:cost:usage + - COUNT 1");
+    char *cause = NULL, cost[24];
+    redisReply *x = rlink_command(l, &cause, "XREVRANGE nr:cost:usage + - COUNT 1");
+    const redisReply *h;
 
-    if (r == NULL || r->elements != 1)
+    if (x == NULL || x->elements != 1)
         fail_msg("no usage record: %s", cause != NULL ? cause : "empty stream");
-    freeReplyObject(*keep);
-    *keep = r;
-    return rlink_reply_field(r->element[0]->element[1], name);
+    h = x->element[0]->element[1];
+    snprintf(
+        cost, sizeof cost, "%lld",
+        (long long)pricing_cost(pricing_model(pr, model), r->prompt_tokens, r->completion_tokens));
+    assert_string_equal(rlink_reply_field(h, "provider"), provider);
+    assert_string_equal(rlink_reply_field(h, "model"), model);
+    assert_string_equal(rlink_reply_field(h, "fallback"), fallback);
+    assert_string_equal(rlink_reply_field(h, "cost"), cost);
+    freeReplyObject(x);
 }
 
 static void test_cost_records_who_served(void **state)
@@ -254,35 +264,22 @@ static void test_cost_records_who_served(void **state)
     struct llm_request req = request();
     struct llm_response r;
     struct budget_refusal ref;
-    redisReply *keep = NULL;
-    char *cause = NULL, cost[24];
+    char *cause = NULL;
 
     (void)state;
     freeReplyObject(test_must(l, "FLUSHDB%s", ""));
     req.model = "sim-fast";
     if (cost_complete(c, p, "story-1", &req, &r, &ref, NULL, &cause) != COST_OK)
         fail_msg("%s", cause);
-    assert_string_equal(usage_field(l, &keep, "provider"), "openai");
-    assert_string_equal(usage_field(l, &keep, "model"), "gpt-4o-mini");
-    assert_string_equal(usage_field(l, &keep, "fallback"), "0");
-    snprintf(cost, sizeof cost, "%lld",
-             (long long)pricing_cost(pricing_model(pr, "gpt-4o-mini"), r.prompt_tokens,
-                                     r.completion_tokens));
-    assert_string_equal(usage_field(l, &keep, "cost"), cost);
+    assert_false(r.fallback);
+    check_usage(l, pr, &r, "openai", "gpt-4o-mini", "0");
     llm_response_clear(&r);
     fake_llm_fail(f, 500);
     if (cost_complete(c, p, "story-1", &req, &r, &ref, NULL, &cause) != COST_OK)
         fail_msg("%s", cause);
     assert_true(r.fallback);
-    assert_string_equal(usage_field(l, &keep, "provider"), "sim");
-    assert_string_equal(usage_field(l, &keep, "model"), "sim-fast");
-    assert_string_equal(usage_field(l, &keep, "fallback"), "1");
-    snprintf(cost, sizeof cost, "%lld",
-             (long long)pricing_cost(pricing_model(pr, "sim-fast"), r.prompt_tokens,
-                                     r.completion_tokens));
-    assert_string_equal(usage_field(l, &keep, "cost"), cost);
+    check_usage(l, pr, &r, "sim", "sim-fast", "1");
     llm_response_clear(&r);
-    freeReplyObject(keep);
     cost_free(c);
     rlink_free(l);
     pricing_free(pr);

@@ -106,32 +106,6 @@ static bool has(const struct ids *s, const char *id)
     return false;
 }
 
-static int64_t server_ms(struct rlink *l)
-{
-    redisReply *r = test_must(l, "TIME%s", "");
-    int64_t t =
-        strtoll(r->element[0]->str, NULL, 10) * 1000 + strtoll(r->element[1]->str, NULL, 10) / 1000;
-
-    freeReplyObject(r);
-    return t;
-}
-
-static long open_stories(struct bb *b)
-{
-    long c[BB_SECTION_COUNT][BB_STATUS_COUNT], n = 0;
-    char *cause = NULL;
-
-    if (bb_counts(b, c, &cause) != BB_OK) {
-        free(cause);
-        return -1;
-    }
-    for (int s = 0; s < BB_SECTION_COUNT; s++)
-        for (int st = 0; st < BB_STATUS_COUNT; st++)
-            if (!bb_statuses[st].terminal)
-                n += c[s][st];
-    return n;
-}
-
 /* A swarm over BATCH wire stories of seed, until none is left open. */
 static void run_batch(struct config *cfg, struct pricing *pricing, struct bb *b, uint64_t seed)
 {
@@ -151,7 +125,7 @@ static void run_batch(struct config *cfg, struct pricing *pricing, struct bb *b,
     o.wire_limit = BATCH;
     o.heartbeat_ttl_ms = 5000;
     s = swarmenv_start(&o);
-    AWAIT(120, swarm_settled(s) && open_stories(b) == 0);
+    AWAIT(120, swarm_settled(s) && swarmenv_open(b) == 0);
     swarm_stop(s);
     swarm_free(s);
 }
@@ -203,8 +177,8 @@ static void test_windows(void **state)
     first = story_ids(l);
     assert_true(first.n >= BATCH / 2);
     /* The second batch starts strictly after the first has ended (server clock). */
-    between = server_ms(l) + 5;
-    AWAIT(5, server_ms(l) > between);
+    between = swarmenv_server_ms(l) + 5;
+    AWAIT(5, swarmenv_server_ms(l) > between);
     run_batch(cfg, pricing, b, 202);
     second = story_ids(l);
     for (size_t i = 0; i < first.n; i++) {
@@ -232,7 +206,7 @@ static void test_windows(void **state)
     before = snapshot(l, &second);
 
     /* Windows reaching back to between the batches. */
-    window = server_ms(l) - between;
+    window = swarmenv_server_ms(l) - between;
     memset(&p, 0, sizeof p);
     p.window_ms[RETENTION_PUBLISHED] = p.window_ms[RETENTION_ARCHIVED] =
         p.window_ms[RETENTION_FAILED] = window;

@@ -94,23 +94,6 @@ static long paid_records(struct rlink *l, bool *dup)
     return paid;
 }
 
-/* Stories not in a terminal status (-1 when the counts cannot be read). */
-static long open_stories(struct bb *b)
-{
-    long c[BB_SECTION_COUNT][BB_STATUS_COUNT], n = 0;
-    char *cause = NULL;
-
-    if (bb_counts(b, c, &cause) != BB_OK) {
-        free(cause);
-        return -1;
-    }
-    for (int s = 0; s < BB_SECTION_COUNT; s++)
-        for (int st = 0; st < BB_STATUS_COUNT; st++)
-            if (!bb_statuses[st].terminal)
-                n += c[s][st];
-    return n;
-}
-
 static long long usage_len(struct rlink *l)
 {
     char *cause = NULL;
@@ -183,7 +166,7 @@ static void test_restarts(void **state)
     kill_and_restart(test_private(), jdir, &bytes);
     AWAIT(60, usage_len(l) >= 60);
     kill_and_restart(test_private(), jdir, &bytes);
-    AWAIT(240, swarm_settled(s) && open_stories(b) == 0);
+    AWAIT(240, swarm_settled(s) && swarmenv_open(b) == 0);
     swarm_stop(s);
     swarm_free(s);
     calls = llm_sim_calls() - calls0;
