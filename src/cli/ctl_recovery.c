@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *info_json(const struct breaker_info *b, int64_t now)
+static json_t *info_json(const struct breaker_info *b)
 {
     char *err = text_safe(b->last_error, sizeof b->last_error);
     json_t *j = json_pack("{s:s, s:s, s:i, s:i, s:I, s:o, s:o, s:I, s:s, s:o}", "name", b->name,
@@ -29,7 +29,6 @@ static json_t *info_json(const struct breaker_info *b, int64_t now)
                           "opens", (json_int_t)b->opens, "last_error", err, "last_failure_ms",
                           b->last_failure_ms > 0 ? json_integer(b->last_failure_ms) : json_null());
 
-    (void)now;
     free(err);
     if (j == NULL)
         fail("out of memory printing breakers");
@@ -65,7 +64,7 @@ int ctl_breakers(struct cli *cli, bool json, int argc, char **argv)
         json_t *arr = json_array();
 
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, info_json(&b[i], now));
+            json_array_append_new(arr, info_json(&b[i]));
         cli_print_json(json_pack("{s:I, s:o}", "now_ms", (json_int_t)now, "breakers", arr));
     } else if (n == 0) {
         printf("no circuit breakers yet (a breaker appears once a process has called its "
