@@ -49,6 +49,8 @@ static const struct ctl_verb verbs[] = {
     {"usage", ctl_usage_report, "[--by agent|tier|model|task-type] [--since 6h|2d|YYYY-MM-DD]",
      "LLM calls, tokens and cost; early stops and savings"},
     {"debate", ctl_debate, "ID", "one debate: every vote, the consensus, the outcome"},
+    {"breakers", ctl_breakers, "", "circuit breakers: state, failures, next trial, last error"},
+    {"breaker", ctl_breaker, "reset NAME", "close a circuit breaker by hand (audited)"},
     {"debates", ctl_debates, "[--open|--closed] [--limit N]",
      "open debates (oldest first) and closed ones (newest first)"},
 };

@@ -129,8 +129,9 @@ int budget_get_limits(struct rlink *l, const char *agent, struct budget_limits *
 
 /* The fixed arguments of cost_budget.lua (see its header); usage fields stay empty unless u
  * is given. */
+#define SCRIPT_ARGC 28
 struct script_args {
-    const char *argv[25];
+    const char *argv[SCRIPT_ARGC];
     char now[24], amount[24], ttl[16], global[24], ppm[24], pt[16], ct[16], ms[24], conf[24];
     char day[USAGE_DAY_LEN], hour[USAGE_HOUR_LEN], limkey[BUDGET_AGENT_MAX + 32];
 };
@@ -162,7 +163,7 @@ static void fill_args(struct script_args *a, const struct budget_options *o, con
     a->argv[13] = o->alerts ? "1" : "0";
     a->argv[14] = a->ppm;
     a->argv[15] = id != NULL ? id : "";
-    for (int i = 16; i < 25; i++)
+    for (int i = 16; i < SCRIPT_ARGC; i++)
         a->argv[i] = "";
     if (u != NULL) {
         const char *tier = pricing_tier_name(u->tier);
@@ -179,6 +180,9 @@ static void fill_args(struct script_args *a, const struct budget_options *o, con
         a->argv[21] = a->ms;
         a->argv[22] = a->conf;
         a->argv[23] = u->cached ? "1" : "0";
+        a->argv[25] = u->uid != NULL ? u->uid : "";
+        a->argv[26] = u->provider != NULL ? u->provider : "";
+        a->argv[27] = u->fallback ? "1" : "0";
     }
     a->argv[24] = USAGE_MAXLEN_STR;
 }
@@ -198,7 +202,7 @@ int budget_reserve(struct rlink *l, const struct budget_options *o, int64_t now_
         return -1;
     }
     fill_args(&a, o, "reserve", now_ms, agent, task, amount, NULL, NULL);
-    r = rlink_eval(l, &lua_cost_budget, 3, 25, a.argv, cause);
+    r = rlink_eval(l, &lua_cost_budget, 3, SCRIPT_ARGC, a.argv, cause);
     if (r == NULL)
         return -1;
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
@@ -267,7 +271,7 @@ int budget_commit(struct rlink *l, const struct budget_options *o, int64_t now_m
         return -1;
     }
     fill_args(&a, o, "commit", now_ms, u->agent, u->task, u->cost, id, u);
-    r = rlink_eval(l, &lua_cost_budget, 3, 25, a.argv, cause);
+    r = rlink_eval(l, &lua_cost_budget, 3, SCRIPT_ARGC, a.argv, cause);
     if (r == NULL)
         return -1;
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
@@ -295,7 +299,7 @@ int budget_release(struct rlink *l, const struct budget_options *o, int64_t now_
     redisReply *r;
 
     fill_args(&a, o, "release", now_ms, "-", NULL, 0, id, NULL);
-    r = rlink_eval(l, &lua_cost_budget, 3, 25, a.argv, cause);
+    r = rlink_eval(l, &lua_cost_budget, 3, SCRIPT_ARGC, a.argv, cause);
     if (r == NULL)
         return -1;
     freeReplyObject(r);
@@ -325,13 +329,20 @@ int budget_status(struct rlink *l, const struct budget_options *o, int64_t now_m
                   struct budget_row **rows, size_t *n, struct budget_window *global, char **cause)
 {
     char day[USAGE_DAY_LEN], hour[USAGE_HOUR_LEN], dkey[64], hkey[64];
-    redisReply *members;
+    struct script_args pa;
+    redisReply *members, *pr;
     struct budget_row *out = NULL;
     size_t count = 0;
 
     usage_windows(now_ms, day, hour);
     snprintf(dkey, sizeof dkey, COST_PREFIX "d:%s", day);
     snprintf(hkey, sizeof hkey, COST_PREFIX "h:%s", hour);
+    /* A reservation whose caller never came back is not reserved any more: out of the sums
+     * before they are read (the next reservation would do the same). */
+    fill_args(&pa, o, "prune", now_ms, "-", NULL, 0, NULL, NULL);
+    if ((pr = rlink_eval(l, &lua_cost_budget, 3, SCRIPT_ARGC, pa.argv, cause)) == NULL)
+        return -1;
+    freeReplyObject(pr);
     if (read_window(l, dkey, "*", o->global_daily, global, cause) == -1)
         return -1;
     members = rlink_command(l, cause, "SMEMBERS %s", BUDGET_AGENTS_KEY);

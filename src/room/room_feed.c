@@ -2,7 +2,8 @@
  * room_feed.c - the room's feed thread: every period it builds a struct room_snapshot of the
  * swarm and hands it to the UI (room.c's atomic hand-over, then a ROOM_EV_SNAPSHOT event);
  * between snapshots it follows nr:bb:events with bb_events_read() and pushes each event as
- * ROOM_EV_BB, and once a period it reads new budget alerts from nr:cost:events (ROOM_EV_ALERT).
+ * ROOM_EV_BB, and once a period it reads new budget alerts from nr:cost:events and circuit
+ * breaker transitions from nr:breaker:events (both ROOM_EV_ALERT).
  *
  * The link: when a command fails because the link went down, the feed pushes ROOM_EV_LINK
  * (ok false) once, retries (rlink reconnects with its backoff) and pushes ROOM_EV_LINK (ok
@@ -21,6 +22,7 @@
 #include "cost/budget.h"
 #include "cost/money.h"
 #include "feeds/feed_store.h"
+#include "recovery/breaker.h"
 #include "store/audit.h"
 #include "store/control.h"
 #include "store/debate.h"
@@ -60,6 +62,7 @@ struct feed {
     bool backlog;     /* the next events read are from before the room started */
     char sid[32];     /* last nr:bb:events id seen */
     char cost_sid[32];
+    char breaker_sid[32];
     uint16_t flow[BB_SECTION_COUNT][ROOM_FLOW_LEN]; /* oldest first */
     uint32_t entered[BB_SECTION_COUNT];             /* since the last snapshot */
     int64_t term[TERM_MAX];                         /* server ms, a ring */
@@ -212,6 +215,35 @@ static int follow_alerts(struct feed *f)
                 money_format(strtoll(rlink_reply_field(h, "cap"), NULL, 10), cap, sizeof cap));
             room_push(f->r, ROOM_EV_ALERT, true, 0, strtoll(rlink_reply_field(h, "t"), NULL, 10),
                       "alert", NULL, agent, text);
+        }
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+/* New circuit breaker transitions, as ROOM_EV_ALERT ("breaker NAME: closed -> open: why").
+ * Returns 0, or -1 when the link failed. */
+static int follow_breakers(struct feed *f)
+{
+    char *cause = NULL;
+    redisReply *r = rlink_command(f->l, &cause, "XREAD COUNT 64 STREAMS %s %s", BREAKER_EVENTS_KEY,
+                                  f->breaker_sid);
+
+    if (r == NULL)
+        return failed_link(f, cause) ? -1 : 0;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+        const redisReply *entries = r->element[0]->element[1];
+
+        for (size_t i = 0; i < entries->elements; i++) {
+            const redisReply *e = entries->element[i], *h = e->element[1];
+            char text[ROOM_TEXT_MAX];
+
+            snprintf(f->breaker_sid, sizeof f->breaker_sid, "%s", e->element[0]->str);
+            snprintf(text, sizeof text, "breaker %s: %s -> %s: %s", rlink_reply_field(h, "name"),
+                     rlink_reply_field(h, "from"), rlink_reply_field(h, "to"),
+                     rlink_reply_field(h, "why"));
+            room_push(f->r, ROOM_EV_ALERT, true, 0, strtoll(rlink_reply_field(h, "t"), NULL, 10),
+                      "breaker", NULL, "breakers", text);
         }
     }
     freeReplyObject(r);
@@ -612,7 +644,8 @@ static int ensure(struct feed *f)
     }
     if (!f->ready) {
         if (stream_start(f, BB_PREFIX "events", FEED_BACKLOG, f->sid, sizeof f->sid) == -1 ||
-            stream_start(f, BUDGET_EVENTS_KEY, 0, f->cost_sid, sizeof f->cost_sid) == -1)
+            stream_start(f, BUDGET_EVENTS_KEY, 0, f->cost_sid, sizeof f->cost_sid) == -1 ||
+            stream_start(f, BREAKER_EVENTS_KEY, 0, f->breaker_sid, sizeof f->breaker_sid) == -1)
             return -1;
         f->ready = true;
         f->backlog = true;
@@ -649,7 +682,7 @@ void *room_feed_main(void *arg)
         now = clock_mono_ms();
         if (now >= next) {
             next = now + r->o.period_ms;
-            if (follow_alerts(f) == -1 || snapshot(f) == -1) {
+            if (follow_alerts(f) == -1 || follow_breakers(f) == -1 || snapshot(f) == -1) {
                 link_down(f);
                 continue;
             }

@@ -70,6 +70,13 @@ extern const struct lua_script lua_room_items;
 extern const struct lua_script lua_feed_claim;
 extern const struct lua_script lua_feed_done;
 
+/* Circuit breakers shared by every process (see src/recovery/breaker.c). */
+extern const struct lua_script lua_breaker;
+/* Retention: deleting stories past their window with every key of theirs, and dead agents
+ * (see src/recovery/retention.c). */
+extern const struct lua_script lua_retention_sweep;
+extern const struct lua_script lua_registry_prune;
+
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];
 extern const int lua_script_count;

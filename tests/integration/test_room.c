@@ -22,6 +22,8 @@
 #include "store/control.h"
 #include "store/debate.h"
 #include "store/registry.h"
+#include "recovery/breaker.h"
+#include "store/lua_scripts.h"
 #include "store/rlink.h"
 #include "swarmenv.h"
 #include "feeds/feed_store.h"
@@ -472,6 +474,30 @@ static void test_follow_and_commands(void **state)
     /* The broadcast itself reaches every control room as an alert. */
     AWAIT(10, find_event(f, ROOM_EV_ALERT, "EMERGENCY", 0) != NULL);
     assert_non_null(strstr(find_event(f, ROOM_EV_ALERT, "EMERGENCY", 0)->text, "stop the presses"));
+    /* A circuit breaker another process opens reaches the room as an alert too. */
+    {
+        const char *argv[] = {"sync",
+                              BREAKER_PREFIX,
+                              BREAKER_SET_KEY,
+                              BREAKER_EVENTS_KEY,
+                              "100",
+                              "1",
+                              "60000",
+                              "30000",
+                              "2",
+                              "2",
+                              "llm:test@room",
+                              "1",
+                              "0",
+                              "0",
+                              "HTTP 503 from the room test"};
+        redisReply *r =
+            rlink_eval(f->l, &lua_breaker, 0, sizeof argv / sizeof argv[0], argv, &cause);
+
+        assert_non_null(r);
+        freeReplyObject(r);
+        AWAIT(10, find_event(f, ROOM_EV_ALERT, "breaker llm:test@room: closed -> open", 0) != NULL);
+    }
     /* Another halt is refused while this one is in force, saying whose it is. */
     e = result(f, send(f, ROOM_CMD_HALT, NULL, "second halt", false, 0));
     assert_false(e->ok);
