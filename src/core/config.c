@@ -122,6 +122,8 @@ static const struct key keys[] = {
     STR("video", "elevenlabs_api_key", elevenlabs_api_key, "", "ELEVENLABS_API_KEY", true),
     STR("video", "elevenlabs_voice_id", elevenlabs_voice_id, "21m00Tcm4TlvDq8ikWAM", NULL, false),
     STR("video", "elevenlabs_model_id", elevenlabs_model_id, "eleven_multilingual_v2", NULL, false),
+    INT("preview", "port", preview_port, "8787", "NEWSROOM_PREVIEW_PORT", 0, 65535),
+    INT("preview", "token_ttl_s", preview_token_ttl_s, "3600", NULL, 10, 604800),
     STR("feeds", "sources", feed_sources, "", "NEWSROOM_FEEDS", false),
     INT("feeds", "poll_interval_s", feed_poll_interval_s, "300", NULL, 1, 86400),
     INT("feeds", "backoff_max_s", feed_backoff_max_s, "3600", NULL, 1, 604800),
