@@ -195,6 +195,14 @@ int cmd_ctl(struct cli *cli, int argc, char **argv)
         free(rest);
         return EXIT_USAGE;
     }
+    /* --help after any verb: its usage on stdout, exit 0 (nothing is run). */
+    for (int i = 1; i < nrest; i++)
+        if (strcmp(rest[i], "--help") == 0 || strcmp(rest[i], "-h") == 0) {
+            printf("usage: newsroom ctl %s %s%s[--json]\n\n%s\n", verb->name, verb->args,
+                   verb->args[0] ? " " : "", verb->summary);
+            free(rest);
+            return EXIT_DONE;
+        }
     optind = 0;
     opterr = 0;
     c = verb->run(cli, json, nrest, rest);

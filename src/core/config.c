@@ -146,6 +146,8 @@ static const struct key keys[] = {
     STR("video", "elevenlabs_model_id", elevenlabs_model_id, "eleven_multilingual_v2", NULL, false),
     STR("video", "speech_fallback", video_speech_fallback, "espeak-ng", "NEWSROOM_SPEECH_FALLBACK",
         false),
+    INT("preview", "port", preview_port, "8787", "NEWSROOM_PREVIEW_PORT", 0, 65535),
+    INT("preview", "token_ttl_s", preview_token_ttl_s, "3600", NULL, 10, 604800),
     STR("feeds", "sources", feed_sources, "", "NEWSROOM_FEEDS", false),
     INT("feeds", "poll_interval_s", feed_poll_interval_s, "300", NULL, 1, 86400),
     INT("feeds", "backoff_max_s", feed_backoff_max_s, "3600", NULL, 1, 604800),

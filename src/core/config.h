@@ -107,6 +107,9 @@ struct config {
     char *elevenlabs_voice_id;
     char *elevenlabs_model_id;
     char *video_speech_fallback; /* speech provider when the first fails or its breaker is open */
+    /* [preview] (src/media/preview.c) */
+    int preview_port;        /* 127.0.0.1:port in the swarm's process; 0: off */
+    int preview_token_ttl_s; /* a story's preview token expires after this */
     /* [feeds] (src/feeds/, role_scout.c) */
     char *feed_sources;       /* comma-separated URLs (http, https, file) and paths; "": wire */
     int feed_poll_interval_s; /* between polls of one source */

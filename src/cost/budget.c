@@ -15,6 +15,7 @@
 #include "store/bus.h"
 #include "store/lua_scripts.h"
 #include "store/message.h"
+#include "store/registry.h"
 #include "store/rlink.h"
 
 #include <jansson.h>
@@ -398,6 +399,45 @@ static char *hash_field(const redisReply *r, const char *name)
     return xstrdup("");
 }
 
+static void budget_request_clear(struct budget_request *q)
+{
+    free(q->id);
+    free(q->agent);
+    free(q->limit);
+    free(q->window);
+    free(q->status);
+    free(q->agents);
+    free(q->closed_why);
+}
+
+/* The members of a SMEMBERS reply, sorted and comma-separated (a new string). */
+static int compare_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static char *join_members(const redisReply *r)
+{
+    size_t n = r->type == REDIS_REPLY_ARRAY ? r->elements : 0, len = 1;
+    const char **v = xcalloc(n + 1, sizeof *v);
+    char *out;
+
+    for (size_t i = 0; i < n; i++) {
+        v[i] = r->element[i]->str != NULL ? r->element[i]->str : "";
+        len += strlen(v[i]) + 1;
+    }
+    qsort(v, n, sizeof *v, compare_str);
+    out = xmalloc(len);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            strcat(out, ",");
+        strcat(out, v[i]);
+    }
+    free(v);
+    return out;
+}
+
 int budget_requests(struct rlink *l, bool open_only, int limit, struct budget_request **out,
                     size_t *n, char **cause)
 {
@@ -435,10 +475,12 @@ int budget_requests(struct rlink *l, bool open_only, int limit, struct budget_re
         }
         reqs = xrealloc(reqs, (count + 1) * sizeof *reqs);
         q = &reqs[count++];
+        memset(q, 0, sizeof *q);
         q->id = xstrdup(id);
         q->status = s;
         q->agent = hash_field(h, "agent");
         q->limit = hash_field(h, "limit");
+        q->closed_why = hash_field(h, "closed_why");
         q->window = hash_field(h, "window");
         s = hash_field(h, "needed");
         q->needed = strtoll(s, NULL, 10);
@@ -454,6 +496,15 @@ int budget_requests(struct rlink *l, bool open_only, int limit, struct budget_re
         free(s);
         q->waiting = w->integer;
         freeReplyObject(w);
+        w = rlink_command(l, cause, "SMEMBERS %s%s:agents", COST_PREFIX "req:", id);
+        if (w == NULL) {
+            freeReplyObject(h);
+            count--;
+            budget_request_clear(q);
+            goto fail;
+        }
+        q->agents = join_members(w);
+        freeReplyObject(w);
         freeReplyObject(h);
     }
     freeReplyObject(ids);
@@ -468,14 +519,25 @@ fail:
 
 void budget_requests_free(struct budget_request *r, size_t n)
 {
-    for (size_t i = 0; r != NULL && i < n; i++) {
-        free(r[i].id);
-        free(r[i].agent);
-        free(r[i].limit);
-        free(r[i].window);
-        free(r[i].status);
-    }
+    for (size_t i = 0; r != NULL && i < n; i++)
+        budget_request_clear(&r[i]);
     free(r);
+}
+
+int budget_requests_sweep(struct rlink *l, int64_t now_ms, int *closed, char **cause)
+{
+    char now[24];
+    const char *argv[4] = {COST_PREFIX, REGISTRY_AGENT_PREFIX, REGISTRY_SET_KEY, now};
+    redisReply *r;
+
+    snprintf(now, sizeof now, "%lld", (long long)now_ms);
+    r = rlink_eval(l, &lua_cost_sweep, 0, 4, argv, cause);
+    if (r == NULL)
+        return -1;
+    if (closed != NULL)
+        *closed = r->type == REDIS_REPLY_ARRAY ? (int)r->elements : 0;
+    freeReplyObject(r);
+    return 0;
 }
 
 static int decide(struct rlink *l, const char *op, const char *id, int64_t amount, int64_t *granted,

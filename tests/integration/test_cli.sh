@@ -150,4 +150,13 @@ else
   bad "bench blackboard --json is not the documented report"
 fi
 
+
+# --help after every ctl verb: its usage on stdout, exit 0, nothing on stderr (no verb runs).
+for verb in status ingest sources items item approve reject emergency resume audit agents \
+  queues dead-letters budget usage debate debates; do
+  run 0 "$NR_BIN" ctl "$verb" --help
+  has "$OUT" "usage: newsroom ctl $verb"
+  if [ -s "$ERR" ]; then bad "ctl $verb --help wrote to stderr: $(head -c 200 "$ERR")"; else ok; fi
+done
+
 finish

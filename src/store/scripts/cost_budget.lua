@@ -94,6 +94,11 @@ if op == 'reserve' then
       local okey = who .. '|' .. name .. '|' .. window
       local need = used + amount - cap
       local rid = redis.call('HGET', P .. 'req:open', okey)
+      -- A declined request holds for the rest of its window: no new one opens meanwhile.
+      local declined = redis.call('GET', P .. 'req:declined:' .. okey)
+      if declined and not rid then
+        return {0, name, window, tostring(cap), tostring(used), declined}
+      end
       if not rid then
         rid = tostring(redis.call('INCR', P .. 'req:seq'))
         redis.call('HSET', P .. 'req:' .. rid, 'id', rid, 'agent', who, 'limit', name,
@@ -105,7 +110,22 @@ if op == 'reserve' then
         redis.call('HSET', P .. 'req:' .. rid, 'needed', need)
       end
       redis.call('SADD', P .. 'req:' .. rid .. ':tasks', task ~= '' and task or agent)
+      redis.call('SADD', P .. 'req:' .. rid .. ':agents', agent)
       return {0, name, window, tostring(cap), tostring(used), rid}
+    end
+  end
+  -- The swarm's limit let this call through: an open request under it closes by itself when
+  -- that limit was lifted or raised since (the agents' own limits: cost_sweep.lua).
+  local gkey = '*|global_daily|' .. day
+  local grid = redis.call('HGET', P .. 'req:open', gkey)
+  if grid then
+    local glimit = tonumber(ARGV[10])
+    local gcap = glimit + sum(P .. 'd:' .. day, '*', 'grant')
+    local was = n(redis.call('HGET', P .. 'req:' .. grid, 'limit_value'))
+    if glimit <= 0 or gcap > was then
+      redis.call('HSET', P .. 'req:' .. grid, 'status', 'closed', 'decided_ms', now,
+        'closed_why', glimit <= 0 and 'the limit was lifted' or 'the limit was raised')
+      redis.call('HDEL', P .. 'req:open', gkey)
     end
   end
   local id = tostring(redis.call('INCR', P .. 'resv:seq'))
