@@ -83,18 +83,6 @@ static int measure(struct config *cfg, struct path_runs *p, const char *dir, lon
     return rc;
 }
 
-static void figure(struct bench_figure *f, const char *name, double value, const char *unit,
-                   const char *peer, double peer_value)
-{
-    memset(f, 0, sizeof *f);
-    snprintf(f->name, sizeof f->name, "%s", name);
-    f->value = value;
-    f->unit = unit;
-    f->peer = peer;
-    f->peer_value = peer_value;
-    f->ratio = peer != NULL && peer_value > 0 ? value / peer_value : 0;
-}
-
 int bench_render(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -184,47 +172,38 @@ int bench_render(int argc, char **argv)
             }
         }
     }
-    for (int k = 0; k < 2; k++) {
-        struct path_runs *p = &paths[k];
-        char name[64];
+    /* Per path: the whole render (stills against filters when both ran), each against its
+     * AAC floor, composition alone. */
+    for (int row = 0; row < 3; row++)
+        for (int k = 0; k < 2; k++) {
+            static const char *const names[] = {": video per wall second", " against its AAC floor",
+                                                ": composition alone"};
+            struct path_runs *p = &paths[k];
+            const char *peer = NULL;
+            double peer_value = 0, *v = row < 2 ? p->whole : p->compose;
+            char name[64];
 
-        if (!p->on)
-            continue;
-        snprintf(name, sizeof name, "%s: video per wall second", p->name);
-        if (p == st && fi->on)
-            figure(&figs[n++], name, bench_median(st->whole, (int)runs), "s/s",
-                   "filters (today's path)", bench_median(fi->whole, (int)runs));
-        else
-            figure(&figs[n++], name, bench_median(p->whole, (int)runs), "s/s", NULL, 0);
-    }
-    for (int k = 0; k < 2; k++) {
-        struct path_runs *p = &paths[k];
-        char name[64];
-
-        if (!p->on)
-            continue;
-        snprintf(name, sizeof name, "%s against its AAC floor", p->name);
-        figure(&figs[n++], name, bench_median(p->whole, (int)runs), "s/s",
-               p == st ? "AAC alone, fast coder" : "AAC alone, two-loop coder",
-               bench_median(p->floor, (int)runs));
-    }
-    for (int k = 0; k < 2; k++) {
-        struct path_runs *p = &paths[k];
-        char name[64];
-
-        if (!p->on)
-            continue;
-        snprintf(name, sizeof name, "%s: composition alone", p->name);
-        figure(&figs[n++], name, bench_median(p->compose, (int)runs), "s/s", NULL, 0);
-    }
+            if (!p->on)
+                continue;
+            snprintf(name, sizeof name, "%s%s", p->name, names[row]);
+            if (row == 0 && p == st && fi->on) {
+                peer = "filters (today's path)";
+                peer_value = bench_median(fi->whole, (int)runs);
+            } else if (row == 1) {
+                peer = p == st ? "AAC alone, fast coder" : "AAC alone, two-loop coder";
+                peer_value = bench_median(p->floor, (int)runs);
+            }
+            bench_figure(&figs[n++], name, bench_median(v, (int)runs), "s/s", peer, peer_value,
+                         false);
+        }
     {
         char name[64];
 
         snprintf(name, sizeof name, "narration synthesis (%s)", cfg->video_speech);
-        figure(&figs[n++], name, bench_median(st->on ? st->speech : fi->speech, (int)runs), "s",
-               NULL, 0);
+        bench_figure(&figs[n++], name, bench_median(st->on ? st->speech : fi->speech, (int)runs),
+                     "s", NULL, 0, false);
     }
-    figure(&figs[n++], "video length", length, "s", NULL, 0);
+    bench_figure(&figs[n++], "video length", length, "s", NULL, 0, false);
     if (!json)
         printf("a 150-word story at 150 words a minute, %ld run%s of each path (medians), "
                "preset %s, 1280x720 H.264 + AAC\n",
