@@ -20,8 +20,10 @@
  *
  * A render's temporary folder is locked with flock() from just after mkdtemp() until it is
  * renamed or removed; its child processes inherit the lock (proc_inherit), so it is free only
- * when they are gone too. The packages folder itself is locked shared while a render makes
- * and locks its folder and exclusively while video_sweep() looks, so the sweep never sees a
+ * when they are gone too. It is marked as a render's (VIDEO_TEMP_MARK) so the sweep never
+ * takes another writer's temporary folder of the same shape (the publisher's, were both to
+ * share a folder). The packages folder itself is locked shared while a render makes, locks
+ * and marks its folder and exclusively while video_sweep() looks, so the sweep never sees a
  * folder between its making and its locking.
  *
  * Threads: any thread. The render slot counter (slot_mu) and the ffmpeg version cache
@@ -1117,6 +1119,25 @@ static int temp_make(struct render *r, const char *packages_dir, const char *id,
         close(r->lock);
         r->lock = -1;
     }
+    /* The mark says the folder is a render's: the sweep removes no other. */
+    {
+        char *mark = xasprintf("%s/%s", r->tmp, VIDEO_TEMP_MARK);
+        int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+        e = errno;
+        free(mark);
+        if (fd == -1) {
+            *cause = xasprintf("cannot write in %s: %s", r->tmp, strerror(e));
+            paths_rmrf(r->tmp);
+            free(r->tmp);
+            r->tmp = NULL;
+            if (r->lock != -1)
+                close(r->lock);
+            r->lock = -1;
+            goto fail;
+        }
+        close(fd);
+    }
     close(dir);
     return 0;
 fail:
@@ -1148,8 +1169,9 @@ int video_sweep(const char *packages_dir)
         fd = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd == -1)
             continue;
-        /* Free: no render and none of its children holds it. */
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        /* A render's (marked), and free: neither it nor any of its children holds it. */
+        if (faccessat(fd, VIDEO_TEMP_MARK, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+            flock(fd, LOCK_EX | LOCK_NB) == 0) {
             char *path = xasprintf("%s/%s", packages_dir, e->d_name);
 
             if (paths_rmrf(path) == 0)
@@ -1231,6 +1253,12 @@ int video_render(const struct config *c, const char *packages_dir, const char *i
         goto out;
     }
     fsync_dir(packages_dir);
+    {
+        char *mark = xasprintf("%s/%s", folder, VIDEO_TEMP_MARK);
+
+        unlink(mark); /* a package folder is never swept; the mark only has to go */
+        free(mark);
+    }
     {
         char *abs = realpath(folder, NULL);
         const char *f = abs != NULL ? abs : folder;

@@ -89,11 +89,15 @@ enum video_fail video_last_fail(void);
 int video_render(const struct config *c, const char *packages_dir, const char *id, const json_t *sb,
                  json_t **pkg, char **cause);
 
-/* Removes the temporary render folders (".<id>.XXXXXX") in packages_dir that no live render
- * holds: what a killed process left. Never one a render of this or another process on the
- * machine is using (its lock is taken), nor one it cannot lock. Called when a swarm's producers
- * start. Returns how many it removed (0 when packages_dir does not exist), or -1 when it
- * cannot read the folder. */
+/* The file in a render's temporary folder that says it is one (removed with the folder, or
+ * from the package folder once renamed). */
+#define VIDEO_TEMP_MARK ".render"
+
+/* Removes the temporary render folders (".<id>.XXXXXX" holding VIDEO_TEMP_MARK) in
+ * packages_dir that no live render holds: what a killed process left. Never one a render of
+ * this or another process on the machine is using (its lock is taken), nor one it cannot
+ * lock, nor an unmarked one. Called when a swarm's producers start. Returns how many it
+ * removed (0 when packages_dir does not exist), or -1 when it cannot read the folder. */
 int video_sweep(const char *packages_dir);
 
 /* Encodes the WAV file wav (16-bit PCM, as the narration is) to AAC in out (an .m4a) the way a

@@ -785,7 +785,7 @@ static pid_t other_render(const char *pkgdir, const char *id, char *folder, size
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        char *sleep_prog = paths_which("sleep"), *cause = NULL;
+        char *sleep_prog = paths_which("sleep"), *cause = NULL, mark[800];
         const char *argv[] = {sleep_prog, "600", NULL};
         int fd;
 
@@ -793,6 +793,8 @@ static pid_t other_render(const char *pkgdir, const char *id, char *folder, size
         if (mkdtemp(folder) == NULL || (fd = open(folder, O_RDONLY | O_DIRECTORY)) == -1 ||
             flock(fd, LOCK_EX) == -1)
             _exit(1);
+        snprintf(mark, sizeof mark, "%s/%s", folder, VIDEO_TEMP_MARK);
+        test_write_file(mark, "");
         if (write(p[1], folder, strlen(folder) + 1) < 0)
             _exit(1);
         close(p[1]);
@@ -825,20 +827,25 @@ static bool alive(pid_t pid)
 static void test_sweep(void **state)
 {
     struct fx *f = *state;
-    char dead[700], live[700], keep[700], path[800];
+    char dead[700], live[700], keep[700], other_tmp[700], path[800];
     pid_t other, helper;
 
     /* Nothing to sweep: no folder. */
     assert_int_equal(video_sweep(f->pkgdir), 0);
     assert_int_equal(mkdir(f->pkgdir, 0755), 0);
-    /* What a killed render left: a temporary folder nobody holds, with files. */
+    /* What a killed render left: a marked temporary folder nobody holds, with files. */
     snprintf(dead, sizeof dead, "%s/.story-d.a1b2c3", f->pkgdir);
     assert_int_equal(mkdir(dead, 0700), 0);
     snprintf(path, sizeof path, "%s/narration.wav", dead);
     test_write_file(path, "RIFF");
-    /* Not ours: a package and a hidden file with a similar name. */
+    snprintf(path, sizeof path, "%s/%s", dead, VIDEO_TEMP_MARK);
+    test_write_file(path, "");
+    /* Not ours: a package, another writer's temporary folder (unmarked) and a hidden file,
+     * all of similar names. */
     snprintf(keep, sizeof keep, "%s/story-k", f->pkgdir);
     assert_int_equal(mkdir(keep, 0755), 0);
+    snprintf(other_tmp, sizeof other_tmp, "%s/.story-p.Q7w8e9", f->pkgdir);
+    assert_int_equal(mkdir(other_tmp, 0700), 0);
     snprintf(path, sizeof path, "%s/.notes.a1b2c3", f->pkgdir);
     test_write_file(path, "x");
     /* A live render of another process, its helper running in its folder. */
@@ -848,6 +855,7 @@ static void test_sweep(void **state)
     assert_true(access(dead, F_OK) != 0);
     assert_int_equal(access(live, F_OK), 0);
     assert_int_equal(access(keep, F_OK), 0);
+    assert_int_equal(access(other_tmp, F_OK), 0);
     assert_int_equal(access(path, F_OK), 0);
     /* The other process is killed: its helper dies with it (PR_SET_PDEATHSIG), the lock goes
      * with both, and the next sweep removes the folder. */
@@ -856,7 +864,7 @@ static void test_sweep(void **state)
     AWAIT(10, !alive(helper));
     assert_int_equal(video_sweep(f->pkgdir), 1);
     assert_true(access(live, F_OK) != 0);
-    assert_int_equal(entries(f->pkgdir), 2); /* story-k and .notes.a1b2c3 */
+    assert_int_equal(entries(f->pkgdir), 3); /* story-k, .story-p.Q7w8e9, .notes.a1b2c3 */
 }
 
 /* ---- the producer and publisher in a swarm ---- */
@@ -930,6 +938,8 @@ static void test_produce_and_publish(void **state)
     assert_int_equal(paths_mkdir_p(path, 0700, &cause), 0);
     snprintf(path, sizeof path, "%s/.vid-0.Zx81Qa/video.mp4", f->pkgdir);
     test_write_file(path, "half");
+    snprintf(path, sizeof path, "%s/.vid-0.Zx81Qa/%s", f->pkgdir, VIDEO_TEMP_MARK);
+    test_write_file(path, "");
     run_floor(f, "writer:1,qa:1,producer:1,approver:1,publisher:1", BB_PUBLISHED_S, &bb, &l);
     snprintf(path, sizeof path, "%s/.vid-0.Zx81Qa", f->pkgdir);
     assert_true(access(path, F_OK) != 0);
