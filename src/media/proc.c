@@ -27,7 +27,7 @@
  *
  * Threads: any thread; the last end and the inherited descriptor are thread-local.
  */
-#define _GNU_SOURCE /* pipe2, strsignal */
+#define _GNU_SOURCE /* pipe2, sigdescr_np */
 #include "media/proc.h"
 
 #include "core/clock.h"
@@ -351,8 +351,10 @@ int proc_run(const char *const *argv, const char *cwd, int64_t deadline_ms, stru
         *cause = xasprintf("%s was killed at its time limit", name);
     } else if (WIFSIGNALED(ws)) {
         r->end = PROC_END_ENV;
+        const char *what = sigdescr_np(WTERMSIG(ws));
+
         *cause = xasprintf("%s was killed by signal %d (%s)", name, WTERMSIG(ws),
-                           strsignal(WTERMSIG(ws)));
+                           what != NULL ? what : "unknown");
     } else if (r->status != 0) {
         r->end = proc_env_text(r->err) ? PROC_END_ENV : PROC_END_FAILED;
         *cause = xasprintf("%s failed (exit %d): %s", name, r->status,
