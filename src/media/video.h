@@ -11,8 +11,8 @@
  *
  * Two ways of composing the picture ([video] compose): "stills" (the default) draws each
  * distinct frame once and encodes the video as stills (a variable frame rate: a frame where
- * the picture changes, on the template's frame grid, and one a second between), with the
- * title card's frame as the thumbnail; "filters" is the first renderer, kept for comparison
+ * the picture changes, on the template's frame grid, held until the next), with the title
+ * card's frame as the thumbnail; "filters" is the first renderer, kept for comparison
  * (`newsroom bench render --path filters`): every frame of a constant frame rate drawn by the
  * filters and encoded, the thumbnail decoded from the MP4. Both give the same pictures at the
  * same times (tests/integration/test_video.c compares them).
