@@ -93,6 +93,7 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
 
+    umount2(f->pkgdir, MNT_DETACH); /* a tmpfs of test_fail_env's, if it stopped half-way */
     config_free(f->cfg);
     test_rmrf(f->dir);
     free(f->dir);
