@@ -28,6 +28,19 @@ double bench_median(double *v, int n)
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
+void bench_figure(struct bench_figure *f, const char *name, double value, const char *unit,
+                  const char *peer, double peer_value, bool lower_better)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->value = value;
+    f->unit = unit;
+    f->peer = peer;
+    f->peer_value = peer_value;
+    if (peer != NULL && value > 0 && peer_value > 0)
+        f->ratio = lower_better ? peer_value / value : value / peer_value;
+}
+
 /* Digits after the point that keep a figure readable: 2 below 10, 1 below 1000, else none. */
 static int decimals(double v)
 {
@@ -80,8 +93,7 @@ void bench_report(const char *bench, const struct bench_figure *f, int n, bool j
                    f[i].value, f[i].unit, f[i].peer, decimals(f[i].peer_value), f[i].peer_value,
                    f[i].ratio);
         else
-            printf("%-36s %14.*f %-12s\n", f[i].name, decimals(f[i].value), f[i].value,
-                   f[i].unit);
+            printf("%-36s %14.*f %-12s\n", f[i].name, decimals(f[i].value), f[i].value, f[i].unit);
     }
 }
 
