@@ -49,6 +49,10 @@ static const struct ctl_verb verbs[] = {
     {"usage", ctl_usage_report, "[--by agent|tier|model|task-type] [--since 6h|2d|YYYY-MM-DD]",
      "LLM calls, tokens and cost; early stops and savings"},
     {"debate", ctl_debate, "ID", "one debate: every vote, the consensus, the outcome"},
+    {"search", ctl_search, "\"QUERY\" [--n N]",
+     "the stories nearest to a query in the vector memory (news_articles)"},
+    {"memories", ctl_memories, "AGENT [--n N] [--query TEXT]",
+     "what an agent (analyst, writer) learned, newest first; --query: what it would recall"},
     {"debates", ctl_debates, "[--open|--closed] [--limit N]",
      "open debates (oldest first) and closed ones (newest first)"},
 };

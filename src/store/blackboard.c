@@ -163,7 +163,7 @@ int bb_write_into(struct bb *b, const struct news_item *it, const json_t *extra,
     arg(&a, b->actor);
     arg(&a, news_item_has_identity(it) ? "s" : "c");
     arg(&a, into != NULL && source != NULL ? into : "");
-    enc = source != NULL ? json_dumps(source, JSON_COMPACT) : NULL;
+    enc = source != NULL ? json_dumps(source, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
     arg(&a, enc != NULL ? enc : "");
     free(enc);
     json_object_foreach(body, key, v)
