@@ -28,6 +28,9 @@
 #define DOC_SNIPPET 400
 /* Nearest news records looked at for a new story. */
 #define DEDUP_K 3
+/* A text of fewer words ("Photo of the day", a placeholder) says too little to be matched by
+ * meaning: it is neither compared nor matched. */
+#define DEDUP_MIN_WORDS 8
 
 struct memory {
     struct embedder *emb;
@@ -184,6 +187,19 @@ static json_t *topics_of(const struct news_item *it)
 }
 
 /* Adds item it to news_articles as a record of story `story` with status. Logged on failure. */
+static size_t word_count(const char *s)
+{
+    size_t n = 0;
+
+    for (const char *p = s; *p != '\0';) {
+        size_t k = strcspn(p, " \t\n\r");
+
+        n += k > 0;
+        p += k > 0 ? k : 1;
+    }
+    return n;
+}
+
 static void add_news(struct memory *m, const struct news_item *it, const float *vec,
                      const char *figures, const char *story, const char *status, int64_t t,
                      double similarity)
@@ -198,6 +214,8 @@ static void add_news(struct memory *m, const struct news_item *it, const float *
 
     if (similarity > 0)
         json_object_set_new(meta, "similarity", json_real(round(similarity * 1000) / 1000));
+    json_object_set_new(
+        meta, "words", json_integer((json_int_t)(word_count(it->title) + word_count(it->content))));
     text = xasprintf("%s\n%s", it->title, doc);
     r = (struct vmem_record){it->id, vec, text, meta};
     if ((c = coll(m, &m->news, MEMORY_NEWS, &cause)) == NULL ||
@@ -244,9 +262,12 @@ static void nearest_story(struct memory *m, const struct news_item *it, const fl
         const char *s = json_string_value(json_object_get(meta, "story"));
         const char *f = json_string_value(json_object_get(meta, "figures"));
 
+        const json_t *words = json_object_get(meta, "words");
+
         if (1.0 - res.hits[i].distance < m->threshold)
             break;
-        if (!embed_figures_agree(figures, f != NULL ? f : ""))
+        if ((json_is_integer(words) && json_integer_value(words) < DEDUP_MIN_WORDS) ||
+            !embed_figures_agree(figures, f != NULL ? f : ""))
             continue;
         snprintf(story, NEWS_ID_MAX + 1, "%s", s != NULL ? s : res.hits[i].id);
         *similarity = 1.0 - res.hits[i].distance;
@@ -272,7 +293,7 @@ int memory_story_enter(struct memory *m, struct bb *b, const struct news_item *i
     if (embed_one(m, text, &vec, &why) == -1) {
         log_warn("memory: no semantic check of %s: %s", it->id, why);
         free(why);
-    } else {
+    } else if (word_count(it->title) + word_count(it->content) >= DEDUP_MIN_WORDS) {
         nearest_story(m, it, vec, figures, t, into, &sim);
     }
     free(text);

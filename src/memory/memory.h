@@ -12,8 +12,9 @@
  * Semantic deduplication: memory_story_enter() is how a story enters the blackboard wherever
  * it comes from (the scout, `ctl ingest`): the item's embedding is compared with the news of
  * [memory] dedup_window_h around its time; when the nearest record is at least
- * dedup_threshold similar, the item becomes a further source of that record's story
- * (bb_write_into) instead of a story of its own.
+ * dedup_threshold similar and their figures agree (embed_figures_agree), the item becomes a
+ * further source of that record's story (bb_write_into) instead of a story of its own. Texts
+ * of fewer than 8 words (placeholders such as "Photo of the day") are never matched.
  *
  * Recall: the memories of an agent nearest to a query, at least recall_min_similarity
  * similar, ranked by 0.6 similarity + 0.25 importance + 0.15 recency (halved every 7 days).
