@@ -273,7 +273,8 @@ char *embed_figures(const char *text)
         }
         p += k > 0 ? k : 1;
     }
-    qsort(figs, n, sizeof *figs, cmp_str);
+    if (n > 0)
+        qsort(figs, n, sizeof *figs, cmp_str);
     out = xcalloc(len, 1);
     for (size_t i = 0; i < n; i++) {
         if (figs[i][0] != '\0' && (i == 0 || strcmp(figs[i], figs[i - 1]) != 0)) {

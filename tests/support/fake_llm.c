@@ -467,13 +467,14 @@ char *fake_llm_last_body(struct fake_llm *f)
     return copy_of(f, &f->last_body);
 }
 
-char *fake_llm_prompt_with(struct fake_llm *f, const char *marker)
+char *fake_llm_prompt_with(struct fake_llm *f, const char *marker, const char *also)
 {
     char *s = NULL;
 
     pthread_mutex_lock(&f->mu);
     for (size_t i = f->nprompts; s == NULL && i > 0; i--)
-        if (strstr(f->prompts[i - 1], marker) != NULL)
+        if (strstr(f->prompts[i - 1], marker) != NULL &&
+            (also == NULL || strstr(f->prompts[i - 1], also) != NULL))
             s = strdup(f->prompts[i - 1]);
     pthread_mutex_unlock(&f->mu);
     return s;

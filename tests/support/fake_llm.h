@@ -42,7 +42,7 @@ char *fake_llm_violation(struct fake_llm *f);
 /* The last request's body (a new string, free it), or NULL. */
 char *fake_llm_last_body(struct fake_llm *f);
 /* The latest chat request whose messages (joined with newlines, the system prompt first)
- * contain marker, as that text (a new string, free it), or NULL. */
-char *fake_llm_prompt_with(struct fake_llm *f, const char *marker);
+ * contain marker (and also, when not NULL), as that text (a new string, free it), or NULL. */
+char *fake_llm_prompt_with(struct fake_llm *f, const char *marker, const char *also);
 
 #endif
