@@ -75,7 +75,8 @@ void embed_hash(const char *text, int dim, float *out);
  * joined by single spaces. A new string (free it). */
 char *embed_figures(const char *text);
 /* Whether two figure lists (embed_figures) can be the same event: true when either has none,
- * else when at least half the figures of the shorter list are in the other (and at least one).
+ * else when at least 60% of the figures of the shorter list are in the other (and at least
+ * one).
  * Reports of one event share its figures; stories of a kind written from one template (a
  * wire's, a weather service's) share their words but not their figures. */
 bool embed_figures_agree(const char *a, const char *b);

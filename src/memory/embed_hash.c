@@ -316,5 +316,5 @@ bool embed_figures_agree(const char *a, const char *b)
             }
     }
     free(copy);
-    return shared >= 1 && 2 * shared >= (na <= nb ? na : nb);
+    return shared >= 1 && 5 * shared >= 3 * (na <= nb ? na : nb);
 }
