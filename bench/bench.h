@@ -33,6 +33,10 @@ long long bench_command_calls(struct rlink *l);
 int bench_parse_long(const char *bench, const char *option, const char *value, long lo, long hi,
                      long *out);
 
+/* The folder an npm peer named name is installed in: $NEWSROOM_PEERS_DIR/name, else
+ * build/peers/name in the source tree the binary was built from (never committed). Free it. */
+char *bench_peer_dir(const char *name);
+
 /* The median of n values (sorts them in place). */
 double bench_median(double *v, int n);
 
@@ -89,5 +93,6 @@ int bench_cost(int argc, char **argv);
 int bench_tui(int argc, char **argv);
 int bench_feeds(int argc, char **argv);
 int bench_render(int argc, char **argv);
+int bench_memory(int argc, char **argv);
 
 #endif

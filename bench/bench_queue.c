@@ -354,14 +354,13 @@ static int run_child(const char *const argv[], char *const env[], char **out, in
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* The folder BullMQ lives in. Free it. */
-static char *peers_dir(void)
+char *bench_peer_dir(const char *name)
 {
     const char *env = getenv("NEWSROOM_PEERS_DIR");
 
     if (env != NULL && *env != '\0')
-        return xasprintf("%s/bullmq", env);
-    return xasprintf("%s/build/peers/bullmq", NEWSROOM_SOURCE_DIR);
+        return xasprintf("%s/%s", env, name);
+    return xasprintf("%s/build/peers/%s", NEWSROOM_SOURCE_DIR, name);
 }
 
 /* Makes sure bullmq is installed in dir. Returns 0, or -1 with *cause. */
@@ -420,7 +419,7 @@ static int run_bullmq(const struct redis_addr *addr, int n, int workers, int bat
                       struct figures *f, char *version, size_t vsize, char **cause)
 {
     static const char *const shape_keys[SHAPES] = {"single", "batch_run"};
-    char *dir = peers_dir(), *node = paths_which("node");
+    char *dir = bench_peer_dir("bullmq"), *node = paths_which("node");
     char *script = xasprintf("%s/bench/peers/bullmq_bench.mjs", NEWSROOM_SOURCE_DIR);
     char ns[16], ws[16], bs[16], *out = NULL;
     char *env[8] = {NULL};

@@ -26,6 +26,8 @@ static const struct bench_entry benches[] = {
     {"tui", bench_tui, "the control room under 1,000 events/s and idle: bytes, CPU, frame times"},
     {"render", bench_render,
      "seconds of video per wall second for a 60 s story; narration synthesis on its own"},
+    {"memory", bench_memory,
+     "embeddings/s, upserts/s, query p50/p99 at 10,000 stories: local backend and Chroma"},
 };
 
 static void bench_usage(FILE *f)

@@ -30,6 +30,10 @@
 #define W_GRAMS  0.35f
 #define GRAM_MIN 3
 #define GRAM_MAX 5
+/* The longest word kept (bytes); the bag's first size (features). */
+#define WORD_MAX      128
+#define BAG_START     1024
+#define BAG_MAX_START 65536
 
 /* Sorted: looked up with bsearch. English function words, and the words of attribution and
  * time (days, months) that every story carries whatever it is about. ("may" is a month too.) */
@@ -136,18 +140,17 @@ static void bag_add(struct bag *b, uint64_t h, float w)
     b->t[i].n++;
 }
 
-/* The character grams of "<word>" (n bytes of word). UTF-8 sequences are kept whole. */
+/* The character grams of "<word>" (n bytes of word, at most WORD_MAX). UTF-8 sequences are
+ * kept whole. */
 static void add_grams(struct bag *b, const char *word, size_t n)
 {
-    char buf[NEWS_TITLE_MAX + 2];
-    size_t starts[NEWS_TITLE_MAX + 3], nchars = 0, total = 0, len;
+    char buf[WORD_MAX + 2];
+    size_t starts[WORD_MAX + 3], nchars = 0, total = 0, len = n + 2;
+    float w;
 
-    if (n + 2 > sizeof buf - 1)
-        return;
     buf[0] = '<';
     memcpy(buf + 1, word, n);
     buf[n + 1] = '>';
-    len = n + 2;
     for (size_t i = 0; i < len; i++)
         if (((unsigned char)buf[i] & 0xC0) != 0x80)
             starts[nchars++] = i;
@@ -157,13 +160,10 @@ static void add_grams(struct bag *b, const char *word, size_t n)
             total += nchars - g + 1;
     if (total == 0)
         return;
-    for (size_t g = GRAM_MIN; g <= GRAM_MAX; g++) {
-        for (size_t i = 0; i + g <= nchars; i++) {
-            size_t from = starts[i], to = starts[i + g];
-
-            bag_add(b, fnv(2 + g, buf + from, to - from), W_GRAMS / sqrtf((float)total));
-        }
-    }
+    w = W_GRAMS / sqrtf((float)total);
+    for (size_t g = GRAM_MIN; g <= GRAM_MAX; g++)
+        for (size_t i = 0; i + g <= nchars; i++)
+            bag_add(b, fnv(2 + g, buf + starts[i], starts[i + g] - starts[i]), w);
 }
 
 /* Whether chunk (a run of non-space bytes) names something: it holds a digit, or it starts
@@ -183,17 +183,38 @@ static bool is_entity(const char *chunk, size_t n, bool sentence_start)
     return false;
 }
 
+/* The pair feature of two words: FNV-1a over "prev word" without building it. */
+static uint64_t pair_hash(const char *prev, size_t pn, const char *w, size_t wn)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ 0x9e3779b97f4a7c15ULL;
+
+    for (size_t i = 0; i < pn + 1 + wn; i++) {
+        unsigned char c = (unsigned char)(i < pn ? prev[i] : i == pn ? ' ' : w[i - pn - 1]);
+
+        h ^= c;
+        h *= 0x100000001b3ULL;
+    }
+    return mix64(h);
+}
+
 void embed_hash(const char *text, int dim, float *out)
 {
-    struct bag b = {xcalloc(256, sizeof(struct feat)), 256, 0};
-    char *prev = NULL;
+    size_t len = strlen(text), cap = BAG_START;
+    struct bag b;
+    char words[2][WORD_MAX + 1];
+    size_t prev_n = 0;
+    int cur = 0;
     bool sentence_start = true;
     double sum = 0;
 
+    /* Room for the features a text this long makes (about 3 a byte) without growing. */
+    while (cap < 4 * len && cap < BAG_MAX_START)
+        cap *= 2;
+    b = (struct bag){xcalloc(cap, sizeof(struct feat)), cap, 0};
     memset(out, 0, (size_t)dim * sizeof *out);
     for (const char *p = text; *p != '\0';) {
         size_t n = strcspn(p, " \t\n\r"), wn;
-        char *chunk, *w;
+        char *w = words[cur];
         bool entity, ends;
 
         if (n == 0) {
@@ -202,31 +223,22 @@ void embed_hash(const char *text, int dim, float *out)
             p++;
             continue;
         }
-        chunk = xasprintf("%.*s", (int)n, p);
         entity = is_entity(p, n, sentence_start);
         ends = strchr(".!?:", p[n - 1]) != NULL;
+        /* A longer run (a URL, a run of symbols) is cut: it is no word anyone reads. */
+        wn = news_normalise_into(p, n < WORD_MAX ? n : WORD_MAX, w);
         p += n;
-        w = news_normalise(chunk);
-        free(chunk);
-        wn = strlen(w);
         sentence_start = ends;
         if (wn == 0 || is_stop(w) ||
-            (wn == 1 && (unsigned char)w[0] < 0x80 && !(w[0] >= '0' && w[0] <= '9'))) {
-            free(w);
+            (wn == 1 && (unsigned char)w[0] < 0x80 && !(w[0] >= '0' && w[0] <= '9')))
             continue;
-        }
         bag_add(&b, fnv(0, w, wn), entity ? W_NAME : W_WORD);
-        if (prev != NULL) {
-            char *pair = xasprintf("%s %s", prev, w);
-
-            bag_add(&b, fnv(1, pair, strlen(pair)), W_PAIR);
-            free(pair);
-        }
+        if (prev_n > 0)
+            bag_add(&b, pair_hash(words[1 - cur], prev_n, w, wn), W_PAIR);
         add_grams(&b, w, wn);
-        free(prev);
-        prev = w;
+        prev_n = wn;
+        cur = 1 - cur;
     }
-    free(prev);
     for (size_t i = 0; i < b.cap; i++) {
         const struct feat *f = &b.t[i];
 

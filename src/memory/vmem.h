@@ -14,7 +14,7 @@
  *           vectors normalised, the metadata parsed) and brings it up to date before every
  *           read with one round trip that returns the changes since its last sequence number;
  *           a handle that fell behind the log, or a collection dropped and made again, loads
- *           it afresh in pages of 256 records. The search itself is exact: every vector that
+ *           it afresh in pages of 1,024 records. The search itself is exact: every vector that
  *           passes the where filter is scored.
  *
  * Both follow Chroma's semantics, and one set of tests holds them together: add ignores ids

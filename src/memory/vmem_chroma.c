@@ -425,15 +425,9 @@ static int read_rows(const struct vmem_coll *c, const char *path, const json_t *
     return 0;
 }
 
-static int chroma_get(struct vmem_coll *c, const char *const *ids, size_t nids, const json_t *where,
-                      size_t limit, size_t offset, int include, struct vmem_result *out,
-                      char **cause)
+/* The "ids" (when ids is not NULL) and "where" (when not NULL) of a get or delete body. */
+static void add_filter(json_t *body, const char *const *ids, size_t nids, const json_t *where)
 {
-    json_t *body = json_pack("{s:o}", "include", include_json(include & ~VMEM_DISTANCES)),
-           *j = NULL;
-    char path[512];
-    int rc;
-
     if (ids != NULL) {
         json_t *a = json_array();
 
@@ -443,6 +437,18 @@ static int chroma_get(struct vmem_coll *c, const char *const *ids, size_t nids, 
     }
     if (where != NULL)
         json_object_set(body, "where", (json_t *)where);
+}
+
+static int chroma_get(struct vmem_coll *c, const char *const *ids, size_t nids, const json_t *where,
+                      size_t limit, size_t offset, int include, struct vmem_result *out,
+                      char **cause)
+{
+    json_t *body = json_pack("{s:o}", "include", include_json(include & ~VMEM_DISTANCES)),
+           *j = NULL;
+    char path[512];
+    int rc;
+
+    add_filter(body, ids, nids, where);
     if (limit > 0)
         json_object_set_new(body, "limit", json_integer((json_int_t)limit));
     if (offset > 0)
@@ -495,15 +501,7 @@ static int chroma_del(struct vmem_coll *c, const char *const *ids, size_t nids, 
     char path[512];
     int rc;
 
-    if (ids != NULL) {
-        json_t *a = json_array();
-
-        for (size_t i = 0; i < nids; i++)
-            json_array_append_new(a, json_string(ids[i]));
-        json_object_set_new(body, "ids", a);
-    }
-    if (where != NULL)
-        json_object_set(body, "where", (json_t *)where);
+    add_filter(body, ids, nids, where);
     coll_path(c, "/delete", path, sizeof path);
     rc = call(c->v->impl, "POST", path, body, true, NULL, cause);
     json_decref(body);

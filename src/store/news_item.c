@@ -65,10 +65,19 @@ static size_t next_char(const unsigned char *p, unsigned int *cp)
 char *news_normalise(const char *text)
 {
     size_t n = strlen(text);
-    char *out = xmalloc(n + 1), *o = out;
-    bool space = false;
+    char *out = xmalloc(n + 1);
 
-    for (const unsigned char *p = (const unsigned char *)text; *p != '\0';) {
+    news_normalise_into(text, n, out);
+    return out;
+}
+
+size_t news_normalise_into(const char *text, size_t n, char *out)
+{
+    char *o = out;
+    bool space = false;
+    const unsigned char *end = (const unsigned char *)text + n;
+
+    for (const unsigned char *p = (const unsigned char *)text; p < end && *p != '\0';) {
         unsigned int cp;
         size_t len = next_char(p, &cp);
         int cls = fold_class(cp);
@@ -83,6 +92,8 @@ char *news_normalise(const char *text)
             if (cp < 0x80) {
                 *o++ = (char)tolower((int)cp);
             } else {
+                if (p + len > end)
+                    break; /* a character cut by n is left out */
                 memcpy(o, p, len);
                 o += len;
             }
@@ -90,7 +101,7 @@ char *news_normalise(const char *text)
         p += len;
     }
     *o = '\0';
-    return out;
+    return (size_t)(o - out);
 }
 
 /* Hex SHA-256 of n bytes into out (65 bytes). */

@@ -57,6 +57,10 @@ void news_item_free(struct news_item *item);
  * white space made one space, trimmed. Returns a new string (free it). */
 char *news_normalise(const char *text);
 
+/* news_normalise() of the first n bytes of text into out (room for n + 1 bytes; a character
+ * cut by n is left out). Returns the folded length. No allocation. */
+size_t news_normalise_into(const char *text, size_t n, char *out);
+
 /* Hex SHA-256 of normalise(title) "\n" normalise(content) into out (65 bytes). */
 void news_content_hash(const char *title, const char *content, char out[65]);
 

@@ -473,7 +473,7 @@ static void test_local_reload(void **state)
     struct vmem_coll *c = coll(f, 3), *c2;
     struct rlink *l2 = test_shared_link(DB, "test_memory_2");
     struct vmem *v2 = open_backend(VMEM_LOCAL, l2, NULL);
-    enum { N = 600, CHURN = 10500, BATCH = 500 };
+    enum { N = 2500, CHURN = 10500, BATCH = 500 }; /* N: more than a page (1,024) */
     struct vmem_record *recs = xcalloc(BATCH, sizeof *recs);
     char(*ids)[16] = xcalloc(BATCH, sizeof *ids);
     float(*vecs)[3] = xcalloc(BATCH, sizeof *vecs);
