@@ -96,6 +96,9 @@ int ctl_search(struct cli *cli, bool json, int argc, char **argv)
         const char *story = json_string_value(json_object_get(h, "story"));
 
         if (bb_read(b, story, &it, &cause) == BB_OK) {
+            /* The story's own title and source, not those of the source that matched best. */
+            json_object_set(h, "title", json_object_get(it->body, "title"));
+            json_object_set(h, "source", json_object_get(it->body, "source"));
             json_object_set_new(h, "status_now", json_string(bb_statuses[it->status].name));
             json_object_set_new(
                 h, "sources_merged",
