@@ -186,19 +186,6 @@ static int queries(struct vmem_coll *coll, const struct corpus *c, int q, double
     return 0;
 }
 
-static double pings_per_s(struct rlink *l, int n)
-{
-    int64_t t0 = clock_mono_us(), us;
-    char *cause = NULL;
-
-    for (int i = 0; i < n; i++)
-        if (rlink_ping(l, &us, &cause) == -1) {
-            free(cause);
-            return 0;
-        }
-    return per_s(n, clock_mono_us() - t0);
-}
-
 static void fig(struct bench_figure *f, const char *name, double value, const char *unit,
                 const char *peer, double peer_value, bool lower_better)
 {
@@ -398,7 +385,7 @@ int bench_memory(int argc, char **argv)
     }
     lat = xcalloc((size_t)nq, sizeof *lat);
     make_corpus(&corpus, n, &emb);
-    pings = pings_per_s(e.link, 5000);
+    pings = bench_ping_rate(e.link, 5000);
     fig(&figs[nfig++], "hash embeddings (512 dimensions)", emb, "embeddings/s",
         "Redis PING round trips", pings, false);
 

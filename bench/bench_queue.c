@@ -506,21 +506,6 @@ done:
     return rc;
 }
 
-/* Sequential PING round trips per second from one client over `count` PINGs: the ceiling of
- * anything that needs one round trip per task. -1 on failure. */
-static double ping_rate(struct rlink *l, int count)
-{
-    int64_t t0 = clock_mono_us(), us;
-    char *cause = NULL;
-
-    for (int i = 0; i < count; i++)
-        if (rlink_ping(l, &us, &cause) == -1) {
-            free(cause);
-            return -1;
-        }
-    return (double)count / ((double)(clock_mono_us() - t0) / 1e6);
-}
-
 /* An int option through bench_parse_long(). */
 static int parse_int(const char *what, const char *s, long lo, long hi, int *out)
 {
@@ -620,7 +605,7 @@ int bench_queue(int argc, char **argv)
         code = EXIT_UNREACHABLE;
         goto out;
     }
-    pings = ping_rate(l, n < 20000 ? n : 20000);
+    pings = bench_ping_rate(l, n < 20000 ? n : 20000);
     for (int r = 0; r < repeat; r++) {
         struct figures f;
 
