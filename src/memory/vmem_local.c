@@ -296,13 +296,18 @@ static int sync_index(struct vmem_coll *c, char **cause)
             freeReplyObject(r);
             continue;
         }
-        for (size_t i = 4; i + 3 < r->elements; i += 4) {
+        for (size_t i = 5; i + 3 < r->elements; i += 4) {
             const redisReply *b = r->element[i + 1];
 
             apply(lc, c->dim, rlink_reply_str(r, i), b->str, b->len, rlink_reply_str(r, i + 2),
                   rlink_reply_int(r, i + 3));
         }
         lc->seq = rlink_reply_int(r, 2);
+        if (lc->seq >= rlink_reply_int(r, 4)) {
+            /* Caught up: no second round trip to hear "same". */
+            freeReplyObject(r);
+            return 0;
+        }
         freeReplyObject(r);
     }
     *cause = xasprintf("local collection %s: could not catch up with its changes", c->name);
