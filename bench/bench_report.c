@@ -5,6 +5,7 @@
 #include "bench.h"
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "store/rlink.h"
 
 #include <errno.h>
@@ -133,4 +134,17 @@ int bench_parse_long(const char *bench, const char *option, const char *value, l
     }
     *out = v;
     return 0;
+}
+
+double bench_ping_rate(struct rlink *l, int count)
+{
+    int64_t t0 = clock_mono_us(), us;
+    char *cause = NULL;
+
+    for (int i = 0; i < count; i++)
+        if (rlink_ping(l, &us, &cause) == -1) {
+            free(cause);
+            return -1;
+        }
+    return (double)count / ((double)(clock_mono_us() - t0) / 1e6);
 }
