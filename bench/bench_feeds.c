@@ -89,8 +89,8 @@ static double run(const struct doc *docs, size_t n, int rounds, bool raw, long *
                 struct feed_doc d;
                 char *cause = NULL;
 
-                if (feed_parse(docs[i].buf, docs[i].len, docs[i].url, &d, &cause) == 0) {
-                    *items += (long)d.nitems;
+                if (feed_parse(docs[i].buf, docs[i].len, docs[i].url, 0, &d, &cause) == 0) {
+                    *items += (long)d.nentries;
                     feed_doc_clear(&d);
                 } else {
                     free(cause);

@@ -97,6 +97,11 @@ struct config {
     int feed_timeout_ms;      /* one fetch, redirects included */
     int feed_max_bytes;       /* a longer feed is refused without being read whole */
     int feed_max_redirects;
+    int feed_host_connections;          /* the fetcher pool's transfers at once to one host */
+    char *feed_fulltext;                /* sources whose summaries get the article: a list, "*" */
+    int feed_fulltext_min_words;        /* text with fewer words is a summary */
+    int feed_fulltext_host_interval_ms; /* between two page requests to one host */
+    int feed_robots_ttl_s;              /* how long a host's robots.txt is kept */
     /* [ui] (ui/theme.h) */
     char *ui_theme;      /* a theme name in the themes directory, or a path to a .theme file */
     char *ui_themes_dir; /* empty: ./themes when it exists, else only the built-in theme */

@@ -1,7 +1,8 @@
 /*
- * feed_store.c - the feed sources' schedule and status in Redis; see feed_store.h. Claiming
- * and recording are one Lua script each (feed_claim, feed_done) on the server's clock, so
- * scouts on machines with different clocks still agree on what is due.
+ * feed_store.c - the feed sources' schedule and status in Redis; see feed_store.h. Claiming,
+ * extending, recording and a folder's files are one Lua script each (feed_claim, feed_extend,
+ * feed_done, feed_members) on the server's clock, so scouts on machines with different clocks
+ * still agree on what is due.
  *
  * Threads: the thread that owns the link.
  */
@@ -17,9 +18,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t feed_store_split(const char *list, char ***out)
+{
+    char *copy = xstrdup(list != NULL ? list : ""), *save = NULL;
+    size_t n = 0;
+
+    *out = NULL;
+    for (char *w = strtok_r(copy, ",", &save); w != NULL; w = strtok_r(NULL, ",", &save)) {
+        size_t len;
+
+        while (*w == ' ' || *w == '\t')
+            w++;
+        len = strlen(w);
+        while (len > 0 && (w[len - 1] == ' ' || w[len - 1] == '\t'))
+            w[--len] = '\0';
+        if (len == 0)
+            continue;
+        *out = xrealloc(*out, (n + 1) * sizeof **out);
+        (*out)[n++] = xstrdup(w);
+    }
+    free(copy);
+    return n;
+}
+
+bool feed_store_listed(char *const *words, size_t n, const char *source)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(words[i]);
+
+        if (strcmp(words[i], "*") == 0 || strcmp(words[i], source) == 0 ||
+            (strncmp(words[i], source, len) == 0 && source[len] == '/'))
+            return true;
+    }
+    return false;
+}
+
 char *feed_store_key(const char *source)
 {
-    return xasprintf(NR_PREFIX "feed:src:%s", source);
+    return xasprintf(FEED_SRC_KEY "%s", source);
 }
 
 void feed_store_strv_free(char **v, size_t n)
@@ -34,7 +70,7 @@ void feed_store_strv_free(char **v, size_t n)
 int feed_store_claim(struct rlink *l, const char *const *sources, size_t n, int lease_ms,
                      size_t max, char ***claimed, char **cause)
 {
-    const char **argv = xcalloc(n + 3, sizeof *argv);
+    const char **argv = xcalloc(n + 4, sizeof *argv);
     char lease[24], maxs[24];
     redisReply *r;
     char **out = NULL;
@@ -46,9 +82,10 @@ int feed_store_claim(struct rlink *l, const char *const *sources, size_t n, int 
     argv[0] = FEED_DUE_KEY;
     argv[1] = lease;
     argv[2] = maxs;
+    argv[3] = FEED_FOLDER_KEY;
     for (size_t i = 0; i < n; i++)
-        argv[3 + i] = sources[i];
-    r = rlink_eval(l, &lua_feed_claim, 1, (int)n + 3, argv, cause);
+        argv[4 + i] = sources[i];
+    r = rlink_eval(l, &lua_feed_claim, 1, (int)n + 4, argv, cause);
     free(argv);
     if (r == NULL)
         return -1;
@@ -86,7 +123,7 @@ int feed_store_validators(struct rlink *l, const char *source, char **etag, char
 int feed_store_done(struct rlink *l, const char *source, const struct feed_poll *p, char **cause)
 {
     char *key = feed_store_key(source);
-    char interval[24], ceiling[24], items[24], skipped[24];
+    char interval[24], ceiling[24], items[24], skipped[24], files[24];
     const char *argv[32];
     int argc = 0;
     redisReply *r;
@@ -112,6 +149,9 @@ int feed_store_done(struct rlink *l, const char *source, const struct feed_poll 
         argv[argc++] = items;
         argv[argc++] = "skipped";
         argv[argc++] = skipped;
+        snprintf(files, sizeof files, "%ld", p->folder ? p->files : -1L);
+        argv[argc++] = "files";
+        argv[argc++] = files;
     }
     if (p->title != NULL) {
         argv[argc++] = "title";
@@ -131,6 +171,122 @@ int feed_store_done(struct rlink *l, const char *source, const struct feed_poll 
         return -1;
     freeReplyObject(r);
     return 0;
+}
+
+int feed_store_extend(struct rlink *l, const char *const *sources, size_t n, int lease_ms,
+                      char **cause)
+{
+    const char **argv;
+    char lease[24];
+    redisReply *r;
+
+    if (n == 0)
+        return 0;
+    argv = xcalloc(n + 2, sizeof *argv);
+    snprintf(lease, sizeof lease, "%d", lease_ms);
+    argv[0] = FEED_DUE_KEY;
+    argv[1] = lease;
+    for (size_t i = 0; i < n; i++)
+        argv[2 + i] = sources[i];
+    r = rlink_eval(l, &lua_feed_extend, 1, (int)n + 2, argv, cause);
+    free(argv);
+    if (r == NULL)
+        return -1;
+    freeReplyObject(r);
+    return 0;
+}
+
+int feed_store_release(struct rlink *l, const char *source, char **cause)
+{
+    redisReply *r = rlink_command(l, cause, "ZADD %s XX 0 %s", FEED_DUE_KEY, source);
+
+    if (r == NULL)
+        return -1;
+    freeReplyObject(r);
+    return 0;
+}
+
+int feed_store_members(struct rlink *l, const char *folder, const char *const *files, size_t n,
+                       char **cause)
+{
+    const char **argv = xcalloc(n + 3, sizeof *argv);
+    char *key = xasprintf(FEED_FOLDER_KEY "%s", folder);
+    redisReply *r;
+
+    argv[0] = key;
+    argv[1] = FEED_DUE_KEY;
+    argv[2] = FEED_SRC_KEY;
+    for (size_t i = 0; i < n; i++)
+        argv[3 + i] = files[i];
+    r = rlink_eval(l, &lua_feed_members, 2, (int)n + 3, argv, cause);
+    free(argv);
+    free(key);
+    if (r == NULL)
+        return -1;
+    freeReplyObject(r);
+    return 0;
+}
+
+int feed_store_now(struct rlink *l, int64_t *ms, char **cause)
+{
+    redisReply *r = rlink_command(l, cause, "TIME");
+
+    if (r == NULL)
+        return -1;
+    *ms = strtoll(rlink_reply_str(r, 0), NULL, 10) * 1000 +
+          strtoll(rlink_reply_str(r, 1), NULL, 10) / 1000;
+    freeReplyObject(r);
+    return 0;
+}
+
+/* Whether source is due and unpolled since since_ms: 1, 0, or -1 with *cause. */
+static int unpolled(struct rlink *l, const char *source, int64_t since_ms, int64_t now,
+                    char **cause)
+{
+    char *key = feed_store_key(source);
+    redisReply *r = rlink_command(l, cause, "HMGET %s last_fetch_ms next_ms", key);
+    int out;
+
+    free(key);
+    if (r == NULL)
+        return -1;
+    out = strtoll(rlink_reply_str(r, 0), NULL, 10) < since_ms &&
+          strtoll(rlink_reply_str(r, 1), NULL, 10) <= now;
+    freeReplyObject(r);
+    return out;
+}
+
+long feed_store_unpolled(struct rlink *l, const char *const *sources, size_t n, int64_t since_ms,
+                         char **first, char **cause)
+{
+    int64_t now;
+    long count = 0;
+
+    if (first != NULL)
+        *first = NULL;
+    if (feed_store_now(l, &now, cause) == -1)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char *key = xasprintf(FEED_FOLDER_KEY "%s", sources[i]);
+        redisReply *files = rlink_command(l, cause, "SMEMBERS %s", key);
+
+        free(key);
+        if (files == NULL)
+            return -1;
+        for (size_t k = 0; k <= files->elements; k++) {
+            const char *s = k == 0 ? sources[i] : rlink_reply_str(files, k - 1);
+            int u = unpolled(l, s, since_ms, now, cause);
+
+            if (u == -1) {
+                freeReplyObject(files);
+                return -1;
+            }
+            if (u == 1 && count++ == 0 && first != NULL)
+                *first = xstrdup(s);
+        }
+        freeReplyObject(files);
+    }
+    return count;
 }
 
 int feed_store_count(struct rlink *l, const char *source, bool duplicate, char **cause)
@@ -167,6 +323,7 @@ json_t *feed_store_list(struct rlink *l, char **cause)
                                            "etag",   "last_modified", "by"};
         static const char *const ints[] = {"items",    "skipped",       "written",    "duplicates",
                                            "failures", "last_fetch_ms", "last_ok_ms", "next_ms"};
+        const char *files;
         json_t *o;
 
         free(key);
@@ -181,6 +338,9 @@ json_t *feed_store_list(struct rlink *l, char **cause)
             json_object_set_new(o, strs[k], json_string(rlink_reply_field(h, strs[k])));
         for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
             json_object_set_new(o, ints[k], json_integer(field_int(h, ints[k])));
+        files = rlink_reply_field(h, "files");
+        json_object_set_new(o, "files",
+                            json_integer(*files != '\0' ? strtoll(files, NULL, 10) : -1));
         if (*rlink_reply_field(h, "status") == '\0')
             json_object_set_new(o, "status", json_string("new"));
         json_array_append_new(out, o);

@@ -69,6 +69,8 @@ extern const struct lua_script lua_room_items;
 /* The feed sources' shared schedule and status (see feeds/feed_store.c and each file's header). */
 extern const struct lua_script lua_feed_claim;
 extern const struct lua_script lua_feed_done;
+extern const struct lua_script lua_feed_extend;
+extern const struct lua_script lua_feed_members;
 
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];
