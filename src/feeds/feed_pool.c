@@ -287,6 +287,34 @@ static void job_free(struct job *j)
     free(j);
 }
 
+/* Frees the jobs of owner in the list at *jp (every job, with all set). */
+static void drop_jobs(struct job **jp, uintptr_t owner, bool all)
+{
+    while (*jp != NULL) {
+        struct job *j = *jp;
+
+        if (all || j->owner == owner) {
+            *jp = j->next;
+            job_free(j);
+        } else {
+            jp = &j->next;
+        }
+    }
+}
+
+/* Frees an owner's queue and the events in it. */
+static void owner_q_free(struct owner_q *q)
+{
+    while (q->head != NULL) {
+        struct evnode *n = q->head;
+
+        q->head = n->next;
+        feed_event_free(n->e);
+        free(n);
+    }
+    free(q);
+}
+
 /* Sends the job's done event once the feed and every page are finished, and lets it go. */
 static void job_maybe_done(struct feed_pool *p, struct job *j)
 {
@@ -728,16 +756,7 @@ static void cancel_owner(struct feed_pool *p, uintptr_t owner)
             rp = &r->next;
         }
     }
-    while (*jp != NULL) {
-        struct job *j = *jp;
-
-        if (j->owner == owner) {
-            *jp = j->next;
-            job_free(j);
-        } else {
-            jp = &j->next;
-        }
-    }
+    drop_jobs(jp, owner, false);
 }
 
 static void *pool_main(void *arg)
@@ -815,12 +834,7 @@ static void *pool_main(void *arg)
         p->waiting = r->next;
         req_free(r);
     }
-    while (p->jobs != NULL) {
-        struct job *j = p->jobs;
-
-        p->jobs = j->next;
-        job_free(j);
-    }
+    drop_jobs(&p->jobs, 0, true);
     while (p->hosts != NULL) {
         struct host *h = p->hosts;
 
@@ -878,24 +892,12 @@ void feed_pool_free(struct feed_pool *p)
     curl_multi_wakeup(p->multi);
     pthread_join(p->thread, NULL);
     curl_multi_cleanup(p->multi);
-    while (p->incoming != NULL) {
-        struct job *j = p->incoming;
-
-        p->incoming = j->next;
-        job_free(j);
-    }
+    drop_jobs(&p->incoming, 0, true);
     while (p->owners != NULL) {
         struct owner_q *q = p->owners;
 
         p->owners = q->next;
-        while (q->head != NULL) {
-            struct evnode *n = q->head;
-
-            q->head = n->next;
-            feed_event_free(n->e);
-            free(n);
-        }
-        free(q);
+        owner_q_free(q);
     }
     free(p->cancels);
     pthread_cond_destroy(&p->cv);
@@ -966,7 +968,6 @@ void feed_pool_submit(struct feed_pool *p, uintptr_t owner, const struct feed_jo
 void feed_pool_cancel(struct feed_pool *p, uintptr_t owner)
 {
     struct owner_q **qp;
-    struct job **jp;
 
     pthread_mutex_lock(&p->mu);
     p->cancels = xrealloc(p->cancels, (p->ncancels + 1) * sizeof *p->cancels);
@@ -976,27 +977,10 @@ void feed_pool_cancel(struct feed_pool *p, uintptr_t owner)
             struct owner_q *q = *qp;
 
             *qp = q->next;
-            while (q->head != NULL) {
-                struct evnode *n = q->head;
-
-                q->head = n->next;
-                feed_event_free(n->e);
-                free(n);
-            }
-            free(q);
+            owner_q_free(q);
             break;
         }
-    jp = &p->incoming;
-    while (*jp != NULL) {
-        struct job *j = *jp;
-
-        if (j->owner == owner) {
-            *jp = j->next;
-            job_free(j);
-        } else {
-            jp = &j->next;
-        }
-    }
+    drop_jobs(&p->incoming, owner, false);
     p->incoming_tail = &p->incoming;
     while (*p->incoming_tail != NULL)
         p->incoming_tail = &(*p->incoming_tail)->next;

@@ -192,7 +192,8 @@ static char *trimmed(const char *s)
 char *feed_url_resolve(const char *base, const char *ref)
 {
     struct uri b, r;
-    struct out o = {0};
+    struct out o = {0}, path = {0};
+    const struct part *scheme, *auth, *query;
     char *rs = ref != NULL ? trimmed(ref) : NULL, *bs = base != NULL ? trimmed(base) : NULL, *out;
 
     if (rs == NULL || *rs == '\0') {
@@ -208,50 +209,38 @@ char *feed_url_resolve(const char *base, const char *ref)
         free(bs);
         return NULL;
     }
-    put(&o, "", 0);
-    if (r.scheme.defined) {
-        put_scheme(&o, &r.scheme);
-        if (r.authority.defined) {
-            put(&o, "//", 2);
-            puts_part(&o, &r.authority);
-        }
-        remove_dots(&o, r.path.p, r.path.n);
-        if (r.query.defined) {
-            put(&o, "?", 1);
-            puts_part(&o, &r.query);
-        }
+    /* RFC 3986 5.2.2: the target's scheme, authority, path and query. */
+    put(&path, "", 0);
+    if (r.scheme.defined || r.authority.defined) {
+        scheme = r.scheme.defined ? &r.scheme : &b.scheme;
+        auth = r.authority.defined ? &r.authority : NULL;
+        remove_dots(&path, r.path.p, r.path.n);
+        query = r.query.defined ? &r.query : NULL;
     } else {
-        put_scheme(&o, &b.scheme);
-        if (r.authority.defined) {
-            put(&o, "//", 2);
-            puts_part(&o, &r.authority);
-            remove_dots(&o, r.path.p, r.path.n);
-            if (r.query.defined) {
-                put(&o, "?", 1);
-                puts_part(&o, &r.query);
-            }
+        scheme = &b.scheme;
+        auth = b.authority.defined ? &b.authority : NULL;
+        if (r.path.n == 0) {
+            puts_part(&path, &b.path);
+            query = r.query.defined ? &r.query : b.query.defined ? &b.query : NULL;
         } else {
-            if (b.authority.defined) {
-                put(&o, "//", 2);
-                puts_part(&o, &b.authority);
-            }
-            if (r.path.n == 0) {
-                puts_part(&o, &b.path);
-                if (r.query.defined || b.query.defined) {
-                    put(&o, "?", 1);
-                    puts_part(&o, r.query.defined ? &r.query : &b.query);
-                }
-            } else {
-                if (r.path.p[0] == '/')
-                    remove_dots(&o, r.path.p, r.path.n);
-                else
-                    merge(&o, &b, &r.path);
-                if (r.query.defined) {
-                    put(&o, "?", 1);
-                    puts_part(&o, &r.query);
-                }
-            }
+            if (r.path.p[0] == '/')
+                remove_dots(&path, r.path.p, r.path.n);
+            else
+                merge(&path, &b, &r.path);
+            query = r.query.defined ? &r.query : NULL;
         }
+    }
+    /* 5.3: put together. */
+    put_scheme(&o, scheme);
+    if (auth != NULL) {
+        put(&o, "//", 2);
+        puts_part(&o, auth);
+    }
+    put(&o, path.s, path.len);
+    free(path.s);
+    if (query != NULL) {
+        put(&o, "?", 1);
+        puts_part(&o, query);
     }
     if (r.fragment.defined) {
         put(&o, "#", 1);

@@ -230,6 +230,16 @@ static void count_text(const char *s, size_t *chars, size_t *commas)
     }
 }
 
+/* Whether n has a block element (other than a line break) among its children. */
+static bool has_block_child(xmlNodePtr n)
+{
+    for (xmlNodePtr k = n->children; k != NULL; k = k->next)
+        if (k->type == XML_ELEMENT_NODE && feed_text_block((const char *)k->name) &&
+            !named(k, "br"))
+            return true;
+    return false;
+}
+
 /* Whether n is a paragraph for scoring: p, pre, or a div, section, article, table cell or
  * quote with no block below it (text laid out in plain divs or cells). */
 static bool paragraph_like(xmlNodePtr n)
@@ -237,15 +247,7 @@ static bool paragraph_like(xmlNodePtr n)
     static const char *const paras[] = {"p", "pre", NULL};
     static const char *const divs[] = {"div", "section", "article", "td", "blockquote", NULL};
 
-    if (named_any(n, paras))
-        return true;
-    if (!named_any(n, divs))
-        return false;
-    for (xmlNodePtr k = n->children; k != NULL; k = k->next)
-        if (k->type == XML_ELEMENT_NODE && feed_text_block((const char *)k->name) &&
-            !named(k, "br"))
-            return false;
-    return true;
+    return named_any(n, paras) || (named_any(n, divs) && !has_block_child(n));
 }
 
 /* Gives every element below (and at) n its counts; returns n's. stats is the pool, *used
@@ -439,15 +441,7 @@ static bool paragraph_level(xmlNodePtr n)
                                         "h2", "h3",  "h4",         "h5", "h6", NULL};
     static const char *const holders[] = {"div", "section", "article", "td", "th", NULL};
 
-    if (named_any(n, paras))
-        return true;
-    if (!named_any(n, holders))
-        return false;
-    for (xmlNodePtr k = n->children; k != NULL; k = k->next)
-        if (k->type == XML_ELEMENT_NODE && feed_text_block((const char *)k->name) &&
-            !named(k, "br"))
-            return false;
-    return true;
+    return named_any(n, paras) || (named_any(n, holders) && !has_block_child(n));
 }
 
 /* Writes the article's paragraphs: text gathers into the paragraph in hand, and every block

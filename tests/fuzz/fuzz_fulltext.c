@@ -3,7 +3,8 @@
  * HTML parse, boilerplate pruning, block scoring and the paragraphs written out. What comes
  * out must be valid UTF-8 within the cap, with at least the minimum of words; a refusal must
  * say why. The input's first byte picks the charset the answer claims, as a server's header
- * would; the same bytes also go through robots.txt parsing and matching.
+ * would; the same bytes also go through robots.txt parsing and matching. Seeds: tests/html
+ * (the pages of the extraction tests and a robots.txt).
  */
 #include "feeds/fulltext.h"
 #include "feeds/robots.h"

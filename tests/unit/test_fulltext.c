@@ -15,33 +15,23 @@
 #include <cmocka.h>
 
 #include "feeds/fulltext.h"
+#include "testenv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A page or text of tests/html (none holds a NUL byte). */
 static char *slurp(const char *rel, size_t *len)
 {
-    const char *dir = getenv("NEWSROOM_SOURCE_DIR");
-    char path[4096];
-    FILE *f;
-    char *buf;
-    long n;
+    char path[4096], *text;
 
-    snprintf(path, sizeof path, "%s/tests/html/%s", dir != NULL ? dir : ".", rel);
-    f = fopen(path, "rb");
-    if (f == NULL)
+    snprintf(path, sizeof path, "%s/tests/html/%s", test_env("NEWSROOM_SOURCE_DIR"), rel);
+    text = test_read_file(path);
+    if (text == NULL)
         fail_msg("cannot read %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
+    *len = strlen(text);
+    return text;
 }
 
 /* Extracts page (with charset) and compares with the .txt beside it, paragraph by paragraph
