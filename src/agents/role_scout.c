@@ -133,9 +133,13 @@ static void take_events(struct agent_ctx *ctx, struct scout *sc)
 {
     struct feed_event *ev;
 
+    if (sc->qhead > 0) {
+        /* What was taken off the front goes; the queue never grows past what waits. */
+        memmove(sc->queue, sc->queue + sc->qhead, (sc->nqueue - sc->qhead) * sizeof *sc->queue);
+        sc->nqueue -= sc->qhead;
+        sc->qhead = 0;
+    }
     while ((ev = feed_pool_take(sc->pool, (uintptr_t)sc)) != NULL) {
-        if (sc->qhead > 0 && sc->qhead == sc->nqueue)
-            sc->qhead = sc->nqueue = 0;
         sc->queue = xrealloc(sc->queue, (sc->nqueue + 1) * sizeof *sc->queue);
         sc->queue[sc->nqueue++] = ev;
         if (ev->kind == FEED_EVENT_ITEM)

@@ -456,7 +456,6 @@ static void job_start(struct feed_pool *p, struct job *j)
                 /* A folder: its files are sources of their own. */
                 j->done->members = a.members;
                 j->done->nmembers = a.nmembers;
-                j->done->items = (long)a.nmembers;
                 a.members = NULL;
                 a.nmembers = 0;
                 if (j->done->members == NULL)
