@@ -2,7 +2,9 @@
  * feed_store.c - the feed sources' schedule and status in Redis; see feed_store.h. Claiming,
  * extending, recording and a folder's files are one Lua script each (feed_claim, feed_extend,
  * feed_done, feed_members) on the server's clock, so scouts on machines with different clocks
- * still agree on what is due.
+ * still agree on what is due; listing every status and finding what --once waits for are one
+ * read-only script each (feed_list, feed_unpolled), one round trip however many sources a
+ * folder holds.
  *
  * Threads: the thread that owns the link.
  */
@@ -239,53 +241,35 @@ int feed_store_now(struct rlink *l, int64_t *ms, char **cause)
     return 0;
 }
 
-/* Whether source is due and unpolled since since_ms: 1, 0, or -1 with *cause. */
-static int unpolled(struct rlink *l, const char *source, int64_t since_ms, int64_t now,
-                    char **cause)
-{
-    char *key = feed_store_key(source);
-    redisReply *r = rlink_command(l, cause, "HMGET %s last_fetch_ms next_ms", key);
-    int out;
-
-    free(key);
-    if (r == NULL)
-        return -1;
-    out = strtoll(rlink_reply_str(r, 0), NULL, 10) < since_ms &&
-          strtoll(rlink_reply_str(r, 1), NULL, 10) <= now;
-    freeReplyObject(r);
-    return out;
-}
-
 long feed_store_unpolled(struct rlink *l, const char *const *sources, size_t n, int64_t since_ms,
                          char **first, char **cause)
 {
-    int64_t now;
-    long count = 0;
+    const char **argv = xcalloc(n + 3, sizeof *argv);
+    char since[24];
+    redisReply *r;
+    long count;
 
     if (first != NULL)
         *first = NULL;
-    if (feed_store_now(l, &now, cause) == -1)
+    snprintf(since, sizeof since, "%lld", (long long)since_ms);
+    argv[0] = since;
+    argv[1] = FEED_FOLDER_KEY;
+    argv[2] = FEED_SRC_KEY;
+    for (size_t i = 0; i < n; i++)
+        argv[3 + i] = sources[i];
+    r = rlink_eval(l, &lua_feed_unpolled, 0, (int)n + 3, argv, cause);
+    free(argv);
+    if (r == NULL)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        char *key = xasprintf(FEED_FOLDER_KEY "%s", sources[i]);
-        redisReply *files = rlink_command(l, cause, "SMEMBERS %s", key);
-
-        free(key);
-        if (files == NULL)
-            return -1;
-        for (size_t k = 0; k <= files->elements; k++) {
-            const char *s = k == 0 ? sources[i] : rlink_reply_str(files, k - 1);
-            int u = unpolled(l, s, since_ms, now, cause);
-
-            if (u == -1) {
-                freeReplyObject(files);
-                return -1;
-            }
-            if (u == 1 && count++ == 0 && first != NULL)
-                *first = xstrdup(s);
-        }
-        freeReplyObject(files);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        freeReplyObject(r);
+        *cause = xstrdup("feed_unpolled: an answer of the wrong shape");
+        return -1;
     }
+    count = (long)r->element[0]->integer;
+    if (first != NULL && count > 0)
+        *first = xstrdup(rlink_reply_str(r, 1));
+    freeReplyObject(r);
     return count;
 }
 
@@ -309,31 +293,22 @@ static json_int_t field_int(const redisReply *h, const char *name)
 
 json_t *feed_store_list(struct rlink *l, char **cause)
 {
-    redisReply *z = rlink_command(l, cause, "ZRANGE %s 0 -1 WITHSCORES", FEED_DUE_KEY);
+    static const char *const strs[] = {"status", "error", "title", "etag", "last_modified", "by"};
+    static const char *const ints[] = {"items",    "skipped",       "written",    "duplicates",
+                                       "failures", "last_fetch_ms", "last_ok_ms", "next_ms"};
+    const char *argv[] = {FEED_DUE_KEY, FEED_SRC_KEY};
+    redisReply *z = rlink_eval(l, &lua_feed_list, 1, 2, argv, cause);
     json_t *out;
 
     if (z == NULL)
         return NULL;
     out = json_array();
-    for (size_t i = 0; z->type == REDIS_REPLY_ARRAY && i + 1 < z->elements; i += 2) {
-        const char *source = rlink_reply_str(z, i);
-        char *key = feed_store_key(source);
-        redisReply *h = rlink_command(l, cause, "HGETALL %s", key);
-        static const char *const strs[] = {"status", "error",         "title",
-                                           "etag",   "last_modified", "by"};
-        static const char *const ints[] = {"items",    "skipped",       "written",    "duplicates",
-                                           "failures", "last_fetch_ms", "last_ok_ms", "next_ms"};
-        const char *files;
-        json_t *o;
+    for (size_t i = 0; z->type == REDIS_REPLY_ARRAY && i + 2 < z->elements; i += 3) {
+        const char *source = rlink_reply_str(z, i), *files;
+        const redisReply *h = z->element[i + 2];
+        json_t *o = json_pack("{s:s, s:I}", "source", source, "due_ms",
+                              (json_int_t)strtoll(rlink_reply_str(z, i + 1), NULL, 10));
 
-        free(key);
-        if (h == NULL) {
-            freeReplyObject(z);
-            json_decref(out);
-            return NULL;
-        }
-        o = json_pack("{s:s, s:I}", "source", source, "due_ms",
-                      (json_int_t)strtoll(rlink_reply_str(z, i + 1), NULL, 10));
         for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++)
             json_object_set_new(o, strs[k], json_string(rlink_reply_field(h, strs[k])));
         for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
@@ -344,7 +319,6 @@ json_t *feed_store_list(struct rlink *l, char **cause)
         if (*rlink_reply_field(h, "status") == '\0')
             json_object_set_new(o, "status", json_string("new"));
         json_array_append_new(out, o);
-        freeReplyObject(h);
     }
     freeReplyObject(z);
     return out;

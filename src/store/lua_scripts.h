@@ -71,6 +71,8 @@ extern const struct lua_script lua_feed_claim;
 extern const struct lua_script lua_feed_done;
 extern const struct lua_script lua_feed_extend;
 extern const struct lua_script lua_feed_members;
+extern const struct lua_script lua_feed_list;
+extern const struct lua_script lua_feed_unpolled;
 
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];
