@@ -45,6 +45,7 @@ struct host {
     struct robots *robots; /* NULL until known */
     int64_t robots_until;  /* monotonic: ask again after this */
     bool robots_pending;   /* a robots.txt request is waiting or in flight */
+    char *refused;         /* why the breaker refused the robots.txt request, while it holds */
     int64_t last_used_ms;  /* monotonic */
 };
 
@@ -230,6 +231,14 @@ static struct host *host_get(struct feed_pool *p, const char *origin)
     return h;
 }
 
+static void host_free(struct host *h)
+{
+    robots_free(h->robots);
+    free(h->refused);
+    free(h->origin);
+    free(h);
+}
+
 /* Forgets hosts with nothing going on whose robots.txt has expired. */
 static void hosts_prune(struct feed_pool *p, int64_t now)
 {
@@ -241,9 +250,7 @@ static void hosts_prune(struct feed_pool *p, int64_t now)
         if (h->active == 0 && h->queued == 0 && !h->robots_pending && now >= h->robots_until &&
             now - h->last_used_ms > HOST_IDLE_MS) {
             *hp = h->next;
-            robots_free(h->robots);
-            free(h->origin);
-            free(h);
+            host_free(h);
         } else {
             hp = &h->next;
         }
@@ -540,11 +547,13 @@ static void req_drop(struct feed_pool *p, struct req *r, char *why)
         page_finish(p, r, NULL, why);
         break;
     case REQ_ROBOTS:
+        /* No robots.txt, no page: the host's pages fail with the breaker's reason a while. */
         r->host->robots_pending = false;
         robots_free(r->host->robots);
         r->host->robots = robots_deny_all();
         r->host->robots_until = clock_mono_ms() + ROBOTS_REFUSED_MS;
-        free(why);
+        free(r->host->refused);
+        r->host->refused = why;
         req_free(r);
         break;
     }
@@ -616,10 +625,14 @@ static int dispatch(struct feed_pool *p)
                 *rp = r->next;
                 if (r->next == NULL)
                     p->waiting_tail = rp;
-                count(p, &p->counts.robots_denied);
-                req_drop(p, r,
-                         xasprintf("robots.txt of %s disallows %s", h->origin,
-                                   path != NULL ? path : r->url));
+                if (h->refused != NULL) {
+                    req_drop(p, r, xstrdup(h->refused));
+                } else {
+                    count(p, &p->counts.robots_denied);
+                    req_drop(p, r,
+                             xasprintf("robots.txt of %s disallows %s", h->origin,
+                                       path != NULL ? path : r->url));
+                }
                 free(path);
                 continue;
             }
@@ -701,6 +714,8 @@ static void req_done(struct feed_pool *p, struct req *r, CURLcode rc)
 
         count(p, &p->counts.robots);
         robots_free(h->robots);
+        free(h->refused);
+        h->refused = NULL;
         if (ok == -1 || a.status >= 500 || a.status < 200)
             h->robots = robots_deny_all(); /* unreachable: RFC 9309 says assume disallow */
         else if (a.status >= 400)
@@ -838,9 +853,7 @@ static void *pool_main(void *arg)
         struct host *h = p->hosts;
 
         p->hosts = h->next;
-        robots_free(h->robots);
-        free(h->origin);
-        free(h);
+        host_free(h);
     }
     return NULL;
 }

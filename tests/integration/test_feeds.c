@@ -553,6 +553,27 @@ static void test_hosts(void **state)
     expect_error(p, url, "refused: circuit open (test)");
     free(url);
     assert_int_equal(fake_feed_requests(refused), 0);
+    /* An article on the refused host: not fetched (robots.txt neither), the summary kept with
+     * the breaker's reason. */
+    {
+        char *links = fmt("<rss version=\"2.0\"><channel><item><guid>r1</guid><title>R</title>"
+                          "<link>%s/story.html</link><description>Short.</description></item>"
+                          "</channel></rss>",
+                          fake_feed_base(refused));
+        struct feed_job job = {.source = "http://unused.invalid/links.xml",
+                               .fetch = opts,
+                               .fulltext = true,
+                               .data = links,
+                               .len = strlen(links)};
+
+        run_job(p, 6, &job, 10, &o);
+        assert_int_equal(o.nitems, 1);
+        assert_string_equal(o.items[0]->entry.item->content, "Short.");
+        assert_non_null(strstr(o.items[0]->entry.fulltext, "refused: circuit open (test)"));
+        outcome_clear(&o);
+        free(links);
+    }
+    assert_int_equal(fake_feed_requests(refused), 0);
     /* Released (and answering at once from now on), the slow host's feeds all arrive, never
      * more than two at a time. */
     for (int i = 0; i < 6; i++)
