@@ -280,14 +280,33 @@ char *feed_clean_text(const char *s, size_t max)
     return out;
 }
 
+/* Whether c is written without spaces between words (Han, kana, Hangul): each counts as a
+ * word. */
+static bool wordlike(uint32_t c)
+{
+    return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x3400 && c <= 0x9FFF) ||
+           (c >= 0xAC00 && c <= 0xD7AF) || (c >= 0xF900 && c <= 0xFAFF) ||
+           (c >= 0x20000 && c <= 0x2FFFF);
+}
+
 size_t feed_word_count(const char *s)
 {
-    size_t words = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), words = 0;
     bool in = false;
 
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        bool ws = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
+    while (n > 0) {
+        size_t used;
+        uint32_t c = decode(p, n, &used);
+        bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r';
 
+        p += used;
+        n -= used;
+        if (wordlike(c)) {
+            words++;
+            in = false;
+            continue;
+        }
         if (!ws && !in)
             words++;
         in = !ws;

@@ -60,7 +60,8 @@ char *feed_html_text(const char *html, size_t max);
  * boundary. Returns a new string (free it). */
 char *feed_clean_text(const char *s, size_t max);
 
-/* Words in s: runs of characters between white space. */
+/* Words in s: runs of characters between white space, and each Han, kana or Hangul character
+ * (scripts written without spaces between words). */
 size_t feed_word_count(const char *s);
 
 #endif

@@ -716,6 +716,12 @@ static void test_html_text(void **state)
     free(t);
     assert_int_equal(feed_word_count("  one two\tthree\n\nfour "), 4);
     assert_int_equal(feed_word_count(""), 0);
+    /* Scripts without spaces: a character a word (six for "Tokyo news" in Japanese, one for
+     * "OK"; two for "Seoul" in Korean). */
+    assert_int_equal(feed_word_count("\xe6\x9d\xb1\xe4\xba\xac\xe3\x83\x8b\xe3\x83\xa5\xe3\x83\xbc"
+                                     "\xe3\x82\xb9 OK"),
+                     7);
+    assert_int_equal(feed_word_count("\xec\x84\x9c\xec\x9a\xb8"), 2);
 }
 
 static void test_sniff(void **state)
