@@ -14,6 +14,7 @@
 #include "feeds/feed_parse.h"
 
 #include "core/fail.h"
+#include "feeds/feed_text.h"
 #include "feeds/feed_url.h"
 
 #include <jansson.h>

@@ -28,7 +28,6 @@
 #ifndef NEWSROOM_FEED_PARSE_H
 #define NEWSROOM_FEED_PARSE_H
 
-#include "feeds/feed_text.h"
 #include "store/news_item.h"
 
 #include <jansson.h>

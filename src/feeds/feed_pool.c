@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/fail.h"
+#include "feeds/feed_text.h"
 #include "feeds/feed_url.h"
 #include "feeds/fulltext.h"
 #include "feeds/robots.h"

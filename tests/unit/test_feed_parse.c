@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "feeds/feed_parse.h"
+#include "feeds/feed_text.h"
 #include "feeds/feed_url.h"
 
 #include <openssl/evp.h>
