@@ -1,6 +1,6 @@
 /*
- * feed_parse.h - RSS 2.0 (with or without a namespace), RSS 0.91/0.92, Atom 1.0, RSS 1.0 and
- * RSS 0.90 (RDF) documents turned into news items, with libxml2. The parse never touches the
+ * feed_parse.h - RSS 2.0 (with or without a namespace), RSS 0.91/0.92, Atom 1.0 (and 0.3), RSS
+ * 1.0 and RSS 0.90 (RDF) documents turned into news items, with libxml2. The parse never touches the
  * network or the file system (XML_PARSE_NONET, no DTD loading, external entities refused by a
  * loader that loads nothing), never substitutes entities itself (no XML_PARSE_NOENT,
  * XML_PARSE_HUGE off) and bounds what an internal entity may expand to while text is read.
@@ -14,7 +14,8 @@
  *  - links: resolved by RFC 3986 (percent-escapes kept) against xml:base and the document's
  *    URL; a document that is not from http(s) (a file) resolves against the feed's own
  *    rel="self" link, else its alternate (site) link. A permalink guid (isPermaLink="true" or
- *    absent) is the link when there is no <link>. Only http(s) links are kept.
+ *    absent) that is an absolute http(s) URL is the link when there is no <link>. Only http(s)
+ *    links are kept.
  *  - dates: RFC 822 and its loose relatives (any day name, or none; "Dec 16 2023 02:02:33 PM";
  *    zone names and offsets), ISO 8601 / RFC 3339 with or without a zone, "2020/1/10 14:03";
  *    a time without a zone is read as UTC and marked so; when no date field is readable the

@@ -202,6 +202,23 @@ static void test_atom(void **state)
     feed_doc_clear(&d);
 }
 
+static void test_atom03(void **state)
+{
+    struct feed_doc d;
+
+    (void)state;
+    parse_ok("atom03.xml", NULL, &d);
+    assert_int_equal(d.format, FEED_ATOM);
+    assert_string_equal(d.title, "Old Atom");
+    assert_int_equal(d.nentries, 1);
+    assert_string_equal(item(&d, 0)->content, "Escaped HTML content.");
+    assert_string_equal(item(&d, 0)->url, "https://oldatom.example/2004/01/03");
+    /* issued, with its offset: 12:00 UTC. */
+    assert_int_equal(item(&d, 0)->published_ms, 1072958400000LL);
+    assert_string_equal(d.entries[0].guid, "tag:oldatom.example,2004:3");
+    feed_doc_clear(&d);
+}
+
 static void test_atom_xhtml(void **state)
 {
     struct feed_doc d;
@@ -758,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_rss2),
         cmocka_unit_test(test_rss2_namespace),
         cmocka_unit_test(test_atom),
+        cmocka_unit_test(test_atom03),
         cmocka_unit_test(test_atom_xhtml),
         cmocka_unit_test(test_rdf),
         cmocka_unit_test(test_rss090),
