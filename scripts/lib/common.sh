@@ -5,14 +5,14 @@
 NEWSROOM_RUN_PACKAGES=(
   build-essential cmake pkg-config
   libncurses-dev libhiredis-dev libcurl4-openssl-dev libjansson-dev libinih-dev libssl-dev
-  libxml2-dev
+  libxml2-dev libmicrohttpd-dev
   ffmpeg espeak-ng fonts-dejavu-core
   redis-server
 )
 # Testing adds the test framework and the tools the tests drive.
 NEWSROOM_TEST_PACKAGES=(
   "${NEWSROOM_RUN_PACKAGES[@]}"
-  libcmocka-dev redis-tools jq procps libmicrohttpd-dev tmux ncurses-term
+  libcmocka-dev redis-tools jq procps tmux ncurses-term curl
 )
 
 say() { printf '==> %s\n' "$*" >&2; }
