@@ -219,15 +219,22 @@ int feed_transfer_finish(struct feed_transfer *t, CURLcode rc, struct feed_answe
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ct);
     curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &eff);
+    out->status = status;
+    /* The host's fault: no (whole) answer, or one saying it cannot answer now. A body too big,
+     * a redirect loop, a 404 or a page that is not HTML are answers. */
+    out->host_fault = status >= 500 || status == 429;
     if (rc != CURLE_OK) {
-        if (t->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+        if (t->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
             *cause = xasprintf("larger than the %zu byte limit", t->o.max_bytes);
-        else if (rc == CURLE_TOO_MANY_REDIRECTS)
+        } else if (rc == CURLE_TOO_MANY_REDIRECTS) {
             *cause = xasprintf("more than %d redirects", t->o.max_redirects);
-        else if (rc == CURLE_OPERATION_TIMEDOUT)
+        } else if (rc == CURLE_OPERATION_TIMEDOUT) {
             *cause = xasprintf("no complete answer within %d ms", t->o.timeout_ms);
-        else
+            out->host_fault = true;
+        } else {
             *cause = xstrdup(curl_easy_strerror(rc));
+            out->host_fault = true;
+        }
         return -1;
     }
     if (t->kind != FEED_FETCH_ROBOTS && status != 304 && (status < 200 || status > 299)) {
@@ -244,7 +251,6 @@ int feed_transfer_finish(struct feed_transfer *t, CURLcode rc, struct feed_answe
         return -1;
     }
     free(type);
-    out->status = status;
     out->not_modified = status == 304;
     out->url = xstrdup(eff != NULL ? eff : t->url);
     out->charset = charset;

@@ -44,6 +44,8 @@ struct feed_answer {
     char *charset;       /* from Content-Type, or NULL */
     char **members;      /* a folder: its regular files as sources, sorted */
     size_t nmembers;
+    bool host_fault; /* a failed transfer the host is to blame for (no answer, a timeout,
+                        a connection error, 5xx, 429): what a per-host breaker counts */
 };
 void feed_answer_clear(struct feed_answer *a);
 
@@ -61,9 +63,9 @@ struct feed_transfer *feed_transfer_new(enum feed_fetch_kind kind, const char *u
 CURL *feed_transfer_easy(struct feed_transfer *t);
 /* Reads the outcome once libcurl is done with it (rc from CURLMSG_DONE). Returns 0 with *out
  * filled (release with feed_answer_clear): a 2xx with its body, a 304 as not_modified, and for
- * robots.txt any status. Returns -1 with *cause (a new string naming the reason: an HTTP
- * status, too big, too many redirects, no answer in time, a connection error, not HTML) and
- * *out empty. */
+ * robots.txt any status (host_fault set for 5xx and 429). Returns -1 with *cause (a new string
+ * naming the reason: an HTTP status, too big, too many redirects, no answer in time, a
+ * connection error, not HTML) and *out empty but for status and host_fault. */
 int feed_transfer_finish(struct feed_transfer *t, CURLcode rc, struct feed_answer *out,
                          char **cause);
 /* Frees the transfer and its easy handle (remove it from its multi handle first). */

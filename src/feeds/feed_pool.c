@@ -685,10 +685,11 @@ static void req_done(struct feed_pool *p, struct req *r, CURLcode rc)
     ok = feed_transfer_finish(r->t, rc, &a, &cause);
     r->host->active--;
     r->host->last_used_ms = clock_mono_ms();
-    /* The per-host circuit breaker hears every outcome (a robots.txt 404 is an answer). */
+    /* The per-host circuit breaker hears every outcome: a failure only when the host is to
+     * blame (no answer, a timeout, 5xx, 429), never for an answer such as a 404. */
     if (p->o.host_report != NULL)
-        p->o.host_report(p->o.host_ctx, r->host->origin,
-                         ok == 0 && (r->kind != REQ_ROBOTS || a.status < 500), cause);
+        p->o.host_report(p->o.host_ctx, r->host->origin, !a.host_fault,
+                         a.host_fault ? (cause != NULL ? cause : "HTTP status 5xx or 429") : NULL);
     switch (r->kind) {
     case REQ_FEED: {
         struct job *j = r->job;

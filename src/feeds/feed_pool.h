@@ -16,9 +16,12 @@
  * page, and its text is replaced by the article extracted from it (fulltext.h) when that has
  * more words; otherwise it keeps the feed's text, and the entry says why.
  *
- * The per-host circuit breaker plugs in here: host_allow is asked before every transfer to a
- * host (a refusal fails that request with the reason given, and nothing is sent), and
- * host_report hears every transfer's outcome. Both run on the pool's thread.
+ * The per-host circuit breaker plugs in here (issue 11's breaker_for("feed", origin)):
+ * host_allow is asked before every transfer to a host, as breaker_allow() is (a refusal fails
+ * that request with the reason given, and nothing is sent; a pass may be a half-open trial),
+ * and host_report hears the outcome of every transfer it let through, as breaker_success() and
+ * breaker_failure() want it: a failure only when the host is to blame (no answer, a timeout,
+ * a connection error, 5xx, 429). Both run on the pool's thread and must not block.
  *
  * Threads: the pool's own thread owns the multi handle, every easy handle, the host table and
  * the jobs in progress; callers' threads touch only the submission list, the cancellations
@@ -45,7 +48,7 @@ struct feed_pool_options {
     /* The per-host breaker, or NULL: may transfers go to origin ("https://host:port") now?
      * false with *why (a new string) refuses them. */
     bool (*host_allow)(void *ctx, const char *origin, char **why);
-    /* Every transfer's outcome: ok, or why (borrowed) it failed. */
+    /* Every transfer's outcome: ok, or (the host's fault) why (borrowed). */
     void (*host_report)(void *ctx, const char *origin, bool ok, const char *why);
     void *host_ctx;
 };

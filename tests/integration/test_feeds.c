@@ -549,6 +549,10 @@ static void test_hosts(void **state)
     url = fmt("%s/500.xml", fake_feed_base(fast));
     expect_error(p, url, "HTTP status 500");
     free(url);
+    /* A 404 is an answer, not the host's fault: the breaker hears a success. */
+    url = fmt("%s/gone.xml", fake_feed_base(fast));
+    expect_error(p, url, "HTTP status 404");
+    free(url);
     url = fmt("%s/feed.xml", fake_feed_base(refused));
     expect_error(p, url, "refused: circuit open (test)");
     free(url);
@@ -592,8 +596,9 @@ static void test_hosts(void **state)
         feed_event_free(ev);
     }
     assert_int_equal(fake_feed_max_active(slow), 2);
-    /* Reports: the fast feed, the six slow ones; the dead port and the 500 failed. */
-    assert_true(br.ok >= 7);
+    /* Reports: the fast feed, the 404, the six slow ones; only the dead port and the 500 are
+     * the hosts' fault. */
+    assert_int_equal(br.ok, 8);
     assert_int_equal(br.failed, 2);
     for (int i = 0; i < 6; i++)
         free(urls[i]);
