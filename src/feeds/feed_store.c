@@ -69,11 +69,28 @@ void feed_store_strv_free(char **v, size_t n)
     free(v);
 }
 
+/* Runs script with the nhead arguments of head (its nkeys keys first) followed by the n words
+ * of tail: the shape of every script here that takes a list of sources. */
+static redisReply *eval_list(struct rlink *l, const struct lua_script *script, int nkeys,
+                             const char *const *head, size_t nhead, const char *const *tail,
+                             size_t n, char **cause)
+{
+    const char **argv = xcalloc(nhead + n, sizeof *argv);
+    redisReply *r;
+
+    memcpy(argv, head, nhead * sizeof *argv);
+    if (n > 0)
+        memcpy(argv + nhead, tail, n * sizeof *argv);
+    r = rlink_eval(l, script, nkeys, (int)(nhead + n), argv, cause);
+    free(argv);
+    return r;
+}
+
 int feed_store_claim(struct rlink *l, const char *const *sources, size_t n, int lease_ms,
                      size_t max, char ***claimed, char **cause)
 {
-    const char **argv = xcalloc(n + 4, sizeof *argv);
     char lease[24], maxs[24];
+    const char *head[] = {FEED_DUE_KEY, lease, maxs, FEED_FOLDER_KEY};
     redisReply *r;
     char **out = NULL;
     size_t got = 0;
@@ -81,14 +98,7 @@ int feed_store_claim(struct rlink *l, const char *const *sources, size_t n, int 
     *claimed = NULL;
     snprintf(lease, sizeof lease, "%d", lease_ms);
     snprintf(maxs, sizeof maxs, "%zu", max);
-    argv[0] = FEED_DUE_KEY;
-    argv[1] = lease;
-    argv[2] = maxs;
-    argv[3] = FEED_FOLDER_KEY;
-    for (size_t i = 0; i < n; i++)
-        argv[4 + i] = sources[i];
-    r = rlink_eval(l, &lua_feed_claim, 1, (int)n + 4, argv, cause);
-    free(argv);
+    r = eval_list(l, &lua_feed_claim, 1, head, 4, sources, n, cause);
     if (r == NULL)
         return -1;
     if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
@@ -178,20 +188,14 @@ int feed_store_done(struct rlink *l, const char *source, const struct feed_poll 
 int feed_store_extend(struct rlink *l, const char *const *sources, size_t n, int lease_ms,
                       char **cause)
 {
-    const char **argv;
     char lease[24];
+    const char *head[] = {FEED_DUE_KEY, lease};
     redisReply *r;
 
     if (n == 0)
         return 0;
-    argv = xcalloc(n + 2, sizeof *argv);
     snprintf(lease, sizeof lease, "%d", lease_ms);
-    argv[0] = FEED_DUE_KEY;
-    argv[1] = lease;
-    for (size_t i = 0; i < n; i++)
-        argv[2 + i] = sources[i];
-    r = rlink_eval(l, &lua_feed_extend, 1, (int)n + 2, argv, cause);
-    free(argv);
+    r = eval_list(l, &lua_feed_extend, 1, head, 2, sources, n, cause);
     if (r == NULL)
         return -1;
     freeReplyObject(r);
@@ -211,17 +215,10 @@ int feed_store_release(struct rlink *l, const char *source, char **cause)
 int feed_store_members(struct rlink *l, const char *folder, const char *const *files, size_t n,
                        char **cause)
 {
-    const char **argv = xcalloc(n + 3, sizeof *argv);
     char *key = xasprintf(FEED_FOLDER_KEY "%s", folder);
-    redisReply *r;
+    const char *head[] = {key, FEED_DUE_KEY, FEED_SRC_KEY};
+    redisReply *r = eval_list(l, &lua_feed_members, 2, head, 3, files, n, cause);
 
-    argv[0] = key;
-    argv[1] = FEED_DUE_KEY;
-    argv[2] = FEED_SRC_KEY;
-    for (size_t i = 0; i < n; i++)
-        argv[3 + i] = files[i];
-    r = rlink_eval(l, &lua_feed_members, 2, (int)n + 3, argv, cause);
-    free(argv);
     free(key);
     if (r == NULL)
         return -1;
@@ -244,21 +241,15 @@ int feed_store_now(struct rlink *l, int64_t *ms, char **cause)
 long feed_store_unpolled(struct rlink *l, const char *const *sources, size_t n, int64_t since_ms,
                          char **first, char **cause)
 {
-    const char **argv = xcalloc(n + 3, sizeof *argv);
     char since[24];
+    const char *head[] = {since, FEED_FOLDER_KEY, FEED_SRC_KEY};
     redisReply *r;
     long count;
 
     if (first != NULL)
         *first = NULL;
     snprintf(since, sizeof since, "%lld", (long long)since_ms);
-    argv[0] = since;
-    argv[1] = FEED_FOLDER_KEY;
-    argv[2] = FEED_SRC_KEY;
-    for (size_t i = 0; i < n; i++)
-        argv[3 + i] = sources[i];
-    r = rlink_eval(l, &lua_feed_unpolled, 0, (int)n + 3, argv, cause);
-    free(argv);
+    r = eval_list(l, &lua_feed_unpolled, 0, head, 3, sources, n, cause);
     if (r == NULL)
         return -1;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
