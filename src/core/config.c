@@ -173,6 +173,12 @@ static const struct key keys[] = {
     INT("memory", "dedup_window_h", dedup_window_h, "48", NULL, 1, 87600),
     INT("memory", "recall_k", recall_k, "3", NULL, 0, 20),
     TYPED("memory", "recall_min_similarity", K_RATIO, recall_min_ppm, "0.3", NULL),
+    INT("feeds", "host_connections", feed_host_connections, "2", NULL, 1, 64),
+    STR("feeds", "fulltext", feed_fulltext, "", "NEWSROOM_FEEDS_FULLTEXT", false),
+    INT("feeds", "fulltext_min_words", feed_fulltext_min_words, "120", NULL, 1, 100000),
+    INT("feeds", "fulltext_host_interval_ms", feed_fulltext_host_interval_ms, "1000", NULL, 0,
+        600000),
+    INT("feeds", "robots_ttl_s", feed_robots_ttl_s, "3600", NULL, 1, 604800),
     STR("ui", "theme", ui_theme, "dark", "NEWSROOM_THEME", false),
     STR("ui", "themes_dir", ui_themes_dir, "", "NEWSROOM_THEMES_DIR", false),
 };
