@@ -29,8 +29,7 @@ static void operator_actor(char *buf, size_t size)
     snprintf(buf, size, "%s@%s", who.user, who.from);
 }
 
-/* Connects and makes a blackboard acting as the operator. */
-static struct bb *open_bb(struct cli *cli, struct rlink **l, int *code)
+struct bb *ctl_open_bb(struct cli *cli, struct rlink **l, int *code)
 {
     char actor[BB_ACTOR_MAX + 1];
 
@@ -85,7 +84,7 @@ int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
             return ctl_ingest_feed(cli, json, argv[1]);
         }
     }
-    b = open_bb(cli, &l, &code);
+    b = ctl_open_bb(cli, &l, &code);
     if (b == NULL) {
         if (in != stdin)
             fclose(in);
@@ -251,7 +250,7 @@ int ctl_items(struct cli *cli, bool json, int argc, char **argv)
         cli_error("ctl items: unexpected argument \"%s\"", argv[optind]);
         goto usage;
     }
-    b = open_bb(cli, &l, &code);
+    b = ctl_open_bb(cli, &l, &code);
     if (b == NULL) {
         json_decref(list);
         return code;
@@ -319,7 +318,7 @@ int ctl_item(struct cli *cli, bool json, int argc, char **argv)
         cli_error("usage: newsroom ctl item ID [--json]");
         return EXIT_USAGE;
     }
-    b = open_bb(cli, &l, &code);
+    b = ctl_open_bb(cli, &l, &code);
     if (b == NULL)
         return code;
     rc = bb_read(b, argv[1], &it, &cause);
@@ -440,7 +439,7 @@ static int decide(struct cli *cli, bool json, int argc, char **argv, enum bb_sta
     }
     if (revise)
         verb = "revise";
-    b = open_bb(cli, &l, &code);
+    b = ctl_open_bb(cli, &l, &code);
     if (b == NULL)
         return code;
     rc = review_decide(b, id,

@@ -97,6 +97,15 @@ struct config {
     int feed_timeout_ms;      /* one fetch, redirects included */
     int feed_max_bytes;       /* a longer feed is refused without being read whole */
     int feed_max_redirects;
+    /* [recovery] (src/recovery/, src/agents/agent.c, the blackboard's reaper) */
+    int heartbeat_ttl_ms; /* an agent whose heartbeat is older than this is dead */
+    int claim_ttl_ms;     /* a claim's lock, kept alive by its agent's heartbeat */
+    int reap_every_ms;    /* how often each process looks for dead agents */
+    int stall_s;          /* an agent thread showing no sign of life this long is let die */
+    int max_attempts;     /* failed attempts of one step before the story is FAILED */
+    int retry_base_ms;    /* the first retry's wait; it doubles with every attempt */
+    int retry_max_ms;     /* the longest wait between two attempts (and parks) */
+    int max_reclaims;     /* takings back from dead claimers before each counts an attempt */
     /* [ui] (ui/theme.h) */
     char *ui_theme;      /* a theme name in the themes directory, or a path to a .theme file */
     char *ui_themes_dir; /* empty: ./themes when it exists, else only the built-in theme */

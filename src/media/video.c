@@ -918,3 +918,8 @@ out_early:
     render_clear(&r);
     return rc;
 }
+
+enum video_fail video_last_fail(void)
+{
+    return VIDEO_FAIL_INPUT;
+}

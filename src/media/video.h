@@ -69,6 +69,12 @@ void video_slot_release(void);
 int video_render(const struct config *c, const char *packages_dir, const char *id, const json_t *sb,
                  json_t **pkg, char **cause);
 
+/* Why the calling thread's last video_render() failed: the input (the story's storyboard or
+ * text), the environment (no space, a read-only or unwritable folder, the tool killed or
+ * missing: not the story's fault) or its time limit. */
+enum video_fail { VIDEO_FAIL_NONE, VIDEO_FAIL_INPUT, VIDEO_FAIL_ENV, VIDEO_FAIL_TIMEOUT };
+enum video_fail video_last_fail(void);
+
 /* <data dir>/packages. A new string. */
 char *video_packages_dir(const struct config *c);
 

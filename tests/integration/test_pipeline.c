@@ -3,7 +3,8 @@
  * test redis-server (database 13, emptied before each test):
  *
  *   - 200 wire stories with --once --auto-approve: every story that is not a duplicate ends
- *     PUBLISHED or ARCHIVED with a reason, every published one has its package in the publish
+ *     PUBLISHED, ARCHIVED with a reason or FAILED by QA's last verdict (terminal, with its
+ *     error history), every published one has its package in the publish
  *     folder, the duplicates were refused at ingest, every decided debate has at least the
  *     quorum of votes, and the spend per agent is the same in the usage records, their sums
  *     and the budget windows.
@@ -318,6 +319,12 @@ static void test_end_to_end_200(void **state)
             archived++;
             if (it->archive_reason[0] == '\0')
                 fail_msg("story %s was archived without a reason", it->id);
+        } else if (it->status == BB_FAILED) {
+            /* The one decision that fails a story: its script below QA's bar in the last
+             * round. FAILED is terminal: it waits in the dead set with its history. */
+            if (strcmp(it->failed_step, "qa") != 0 || strncmp(it->fail_reason, "QA: ", 4) != 0 ||
+                json_array_size(json_object_get(it->body, "errors")) != 1)
+                fail_msg("story %s FAILED at %s: %s", it->id, it->failed_step, it->fail_reason);
         } else {
             fail_msg("story %s ended %s (%s)", it->id, bb_statuses[it->status].name,
                      it->fail_reason);
@@ -527,7 +534,9 @@ static void test_scale_out(void **state)
               (const char *[]){"swarm", "--once", "--auto-approve", "--roles", roles, NULL});
     assert_int_equal(reap(f, "swarm-a", a, 900), 0);
     assert_int_equal(reap(f, "swarm-b", b, 900), 0);
-    assert_int_equal(count_status(f, BB_PUBLISHED_S) + count_status(f, BB_ARCHIVED), 500 - dups);
+    assert_int_equal(count_status(f, BB_PUBLISHED_S) + count_status(f, BB_ARCHIVED) +
+                         count_status(f, BB_FAILED),
+                     500 - dups);
 
     /* No story claimed twice into one status between its retries, nor taken from a stage more
      * often than it was handed there; no claimer lost its lock. */
