@@ -89,5 +89,6 @@ int bench_cost(int argc, char **argv);
 int bench_tui(int argc, char **argv);
 int bench_feeds(int argc, char **argv);
 int bench_render(int argc, char **argv);
+int bench_recovery(int argc, char **argv);
 
 #endif

@@ -81,7 +81,26 @@ struct agent {
     struct agent_stats stats;
     pthread_t thread;
     bool started;
+    /* The story the cycle works on (agent_hold), "" between cycles: the heart keeps only its
+     * lock alive, so a claim the agent had to let go without saying so (Redis failed under it)
+     * lapses and goes back. Guarded by claim_mu (the agent writes, the heart reads). */
+    pthread_mutex_t claim_mu;
+    char claim_id[NEWS_ID_MAX + 1];
 };
+
+static struct agent *agent_of(struct agent_ctx *ctx)
+{
+    return (struct agent *)(void *)((char *)ctx - offsetof(struct agent, ctx));
+}
+
+static void agent_claim_set(struct agent_ctx *ctx, const char *id)
+{
+    struct agent *a = agent_of(ctx);
+
+    pthread_mutex_lock(&a->claim_mu);
+    snprintf(a->claim_id, sizeof a->claim_id, "%s", id);
+    pthread_mutex_unlock(&a->claim_mu);
+}
 
 /* The doorbell: one subscriber per swarm on WAKE_CHANNEL; each ring bumps the generation of
  * its name and wakes the agents waiting. Names are fixed before the subscriber starts. */
@@ -330,6 +349,40 @@ void agent_hold(struct agent_ctx *ctx, const struct bb_lock *lk, int attempts)
     ctx->held = lk;
     ctx->held_attempts = attempts;
     ctx->held_reaped = atomic_load(&ctx->reaped);
+    agent_claim_set(ctx, lk->id);
+}
+
+bool agent_again(struct agent_ctx *ctx, int *rc, int64_t *since, char **cause)
+{
+    int64_t now = clock_mono_ms(), wait;
+    struct bb_item *it = NULL;
+    char *why = NULL;
+
+    if (*rc == BB_REFUSED && *since != 0 && ctx->held != NULL) {
+        /* Refused after a try whose answer was lost: if the story's last change is ours, that
+         * try was carried out. */
+        if (bb_read(ctx->bb, ctx->held->id, &it, &why) == BB_OK && strcmp(it->by, ctx->id) == 0) {
+            free(*cause);
+            *cause = NULL;
+            *rc = BB_OK;
+        }
+        bb_item_free(it);
+        free(why);
+        return false;
+    }
+    if (*rc != BB_ERR || atomic_load(ctx->stop))
+        return false;
+    if (*since == 0)
+        *since = now;
+    if (now - *since > ctx->claim_ttl_ms / 2)
+        return false;
+    log_debug("%s: Redis failed under a write, trying again: %s", ctx->id, *cause);
+    free(*cause);
+    *cause = NULL;
+    wait = (now - *since) / 4 + 100;
+    clock_sleep_ms_until(wait < 1000 ? wait : 1000, ctx->stop);
+    atomic_store(&ctx->life_ms, clock_mono_ms());
+    return true;
 }
 
 bool agent_lost(const struct agent_ctx *ctx)
@@ -403,7 +456,13 @@ void agent_fail_story(struct agent_ctx *ctx, const struct bb_lock *lk, const cha
 int agent_checkpoint(struct agent_ctx *ctx, const struct bb_lock *lk, const json_t *patch,
                      char **cause)
 {
-    return bb_update(ctx->bb, lk->id, patch, lk, cause) == BB_OK ? 0 : -1;
+    int64_t since = 0;
+    int rc;
+
+    do
+        rc = bb_update(ctx->bb, lk->id, patch, lk, cause);
+    while (agent_again(ctx, &rc, &since, cause));
+    return rc == BB_OK ? 0 : -1;
 }
 
 /* How long a call the budget refused waits: until the refused window ends (a UTC hour or day,
@@ -567,7 +626,9 @@ static void *agent_main(void *arg)
         }
         bell_snapshot(&s->bell, ctx->role, snap);
         rc = ctx->role->cycle(ctx, state, &cause);
-        ctx->held = NULL; /* a claim never outlives its cycle's frame */
+        if (ctx->held != NULL) /* a claim never outlives its cycle's frame */
+            agent_claim_set(ctx, "");
+        ctx->held = NULL;
         ctx->held_attempts = 0;
         if (rc == 1) {
             atomic_fetch_add(&ctx->stats->cycles, 1);
@@ -625,22 +686,32 @@ static bool heart_alive(const struct swarm *s, struct agent *a, int64_t now)
     return atomic_load(&a->ctx.registered) && life > 0 && now - life < s->o.stall_ms;
 }
 
-/* One pulse for every live agent of the swarm. 0, or -1 when Redis failed. */
+/* One pulse for every live agent of the swarm, keeping the claim each works on alive. 0, or
+ * -1 when Redis failed. */
 static int heart_beat(struct swarm *s, struct rlink *l, const char **ids,
-                      struct registry_pulse_result *res, struct agent **who)
+                      char (*claims)[NEWS_ID_MAX + 1], struct registry_pulse_result *res,
+                      struct agent **who)
 {
     int64_t now = clock_mono_ms();
+    const char **claim_ids = ids + s->nagents;
     size_t n = 0;
     char *cause = NULL;
 
     for (int i = 0; i < s->nagents; i++)
         if (heart_alive(s, &s->agents[i], now)) {
-            who[n] = &s->agents[i];
-            ids[n++] = s->agents[i].ctx.id;
+            struct agent *a = &s->agents[i];
+
+            pthread_mutex_lock(&a->claim_mu);
+            memcpy(claims[n], a->claim_id, sizeof claims[n]);
+            pthread_mutex_unlock(&a->claim_mu);
+            who[n] = a;
+            claim_ids[n] = claims[n];
+            ids[n++] = a->ctx.id;
         }
     if (n == 0)
         return 0;
-    if (registry_pulse(l, ids, n, s->o.heartbeat_ttl_ms, s->o.claim_ttl_ms, res, &cause) == -1) {
+    if (registry_pulse(l, ids, claim_ids, n, s->o.heartbeat_ttl_ms, s->o.claim_ttl_ms, res,
+                       &cause) == -1) {
         log_warn("swarm: heartbeat: %s", cause);
         free(cause);
         return -1;
@@ -696,7 +767,8 @@ static void *heart_main(void *arg)
     char name[64], actor[REGISTRY_ID_MAX + 1], host[32], host_key[192], *cause = NULL;
     struct registry_pulse_result *res = xcalloc((size_t)s->nagents, sizeof *res);
     struct agent **who = xcalloc((size_t)s->nagents, sizeof *who);
-    const char **ids = xcalloc((size_t)s->nagents, sizeof *ids);
+    const char **ids = xcalloc(2 * (size_t)s->nagents, sizeof *ids);
+    char(*claims)[NEWS_ID_MAX + 1] = xcalloc((size_t)s->nagents, sizeof *claims);
     char **gone = NULL;
     size_t ngone = 0;
     struct rlink *l;
@@ -720,7 +792,7 @@ static void *heart_main(void *arg)
 
         now = clock_mono_ms();
         if (now >= next_beat) {
-            if (heart_beat(s, l, ids, res, who) == 0) {
+            if (heart_beat(s, l, ids, claims, res, who) == 0) {
                 next_beat = now + s->o.heartbeat_ttl_ms / 3;
             } else {
                 healthy_since = clock_mono_ms();
@@ -773,6 +845,7 @@ static void *heart_main(void *arg)
     free(res);
     free(who);
     free(ids);
+    free(claims);
     return NULL;
 }
 
@@ -894,6 +967,8 @@ struct swarm *swarm_new(const struct swarm_options *o, char **cause)
     for (int i = 0; i < s->nagents; i++) {
         struct agent_ctx *c = &s->agents[i].ctx;
 
+        if (pthread_mutex_init(&s->agents[i].claim_mu, NULL) != 0)
+            fail("swarm: cannot make an agent's mutex");
         c->cfg = s->o.cfg;
         c->pricing = s->o.pricing;
         c->wire = s->wire;
@@ -960,6 +1035,8 @@ void swarm_free(struct swarm *s)
     swarm_stop(s);
     pthread_cond_destroy(&s->bell.cv);
     pthread_mutex_destroy(&s->bell.mu);
+    for (int i = 0; i < s->nagents && s->agents[i].ctx.cfg != NULL; i++)
+        pthread_mutex_destroy(&s->agents[i].claim_mu);
     wire_free(s->wire);
     free(s->agents);
     free(s);

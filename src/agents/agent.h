@@ -164,6 +164,14 @@ int agent_ask(struct agent_ctx *ctx, const char *task, enum llm_tier tier, const
 void agent_hold(struct agent_ctx *ctx, const struct bb_lock *lk, int attempts);
 /* Whether the claim of the cycle was taken back (the agent was declared dead meanwhile). */
 bool agent_lost(const struct agent_ctx *ctx);
+/* After a write under the cycle's claim returned *rc (a BB_ code, *cause with it): whether to
+ * try it again because Redis could not be reached (a restarting or stopped server must not lose
+ * a paid result), after a short wait, for up to half the claim's TTL (while the lock cannot
+ * lapse). A refusal after such a try counts as landed (*rc becomes BB_OK) when the story's last
+ * change is this agent's: the earlier try was carried out and only its answer was lost. Use:
+ *     int64_t since = 0;
+ *     do rc = bb_...(...); while (agent_again(ctx, &rc, &since, cause)); */
+bool agent_again(struct agent_ctx *ctx, int *rc, int64_t *since, char **cause);
 
 /* Sets the claimed story back without counting an attempt: it waits wait_ms (0: goes on at
  * once, at the front; < 0: the step's park backoff) in its step's queue, with why and patch

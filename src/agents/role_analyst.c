@@ -148,7 +148,14 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
         *agent_json_str(ans, "by") != '\0' ? agent_json_str(ans, "by") : ctx->id, "topics",
         json_object_get(ans, "topics"), "scores", json_object_get(ans, "scores"));
     json_decref(ans);
-    rc = bb_complete_with(ctx->bb, &lk, cover ? BB_DEBATING : BB_ARCHIVED, patch, reasoning, cause);
+    {
+        int64_t since = 0;
+
+        do
+            rc = bb_complete_with(ctx->bb, &lk, cover ? BB_DEBATING : BB_ARCHIVED, patch, reasoning,
+                                  cause);
+        while (agent_again(ctx, &rc, &since, cause));
+    }
     json_decref(patch);
     if (rc != BB_OK) {
         /* Do not leave it locked until the lock lapses: let it go for another analyst. */

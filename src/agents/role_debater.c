@@ -190,7 +190,26 @@ static int debater_cycle(struct agent_ctx *ctx, void *state, char **cause)
         return -1;
     }
     json_decref(ans);
-    rc = debate_vote(ctx->link, d.id, &v, &nvotes, &why);
+    /* The vote is the paid result: a Redis that is restarting or stopped must not lose it. A
+     * refusal after a failed try may mean that try was carried out. */
+    {
+        int64_t since = clock_mono_ms();
+        bool retried = false;
+
+        while ((rc = debate_vote(ctx->link, d.id, &v, &nvotes, &why)) == DEBATE_ERR &&
+               clock_mono_ms() - since < ctx->claim_ttl_ms / 2 && !atomic_load(ctx->stop)) {
+            free(why);
+            why = NULL;
+            retried = true;
+            atomic_store(&ctx->life_ms, clock_mono_ms());
+            clock_sleep_ms_until(500, ctx->stop);
+        }
+        if (rc == DEBATE_REFUSED && retried && strstr(why, "has voted") != NULL) {
+            free(why);
+            why = NULL;
+            rc = DEBATE_OK;
+        }
+    }
     if (rc == DEBATE_OK) {
         log_debug("%s: voted %s (%.2f) in debate %s, %ld vote(s) in", ctx->id,
                   debate_vote_name(v.vote), v.confidence, d.id, nvotes);

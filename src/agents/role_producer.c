@@ -166,7 +166,13 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
              json_array_size(json_object_get(pkg, "shots")),
              json_number_value(json_object_get(pkg, "duration_s")));
     patch = json_pack("{s:o}", "package", pkg);
-    rc = bb_complete_with(ctx->bb, &lk, BB_REVIEWING, patch, reason, cause);
+    {
+        int64_t since = 0;
+
+        do
+            rc = bb_complete_with(ctx->bb, &lk, BB_REVIEWING, patch, reason, cause);
+        while (agent_again(ctx, &rc, &since, cause));
+    }
     json_decref(patch);
     if (rc != BB_OK) {
         if (rc == BB_REFUSED)

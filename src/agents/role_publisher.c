@@ -199,9 +199,9 @@ static void failed(struct agent_ctx *ctx, const struct bb_lock *lk, const char *
                    const char *why, bool env, int max_attempts)
 {
     struct bb_retry policy = *ctx->retry;
-    int64_t now = clock_wall_ms();
+    int64_t now = clock_wall_ms(), since = 0;
     char at[32], *cause = NULL;
-    int ended = -1;
+    int ended = -1, rc;
     json_t *patch;
 
     iso_time(now, at, sizeof at);
@@ -210,8 +210,11 @@ static void failed(struct agent_ctx *ctx, const struct bb_lock *lk, const char *
                       "webhook_status", status > 0 ? json_integer(status) : json_null(), "error",
                       why, "at", at, "at_ms", (json_int_t)now, "by", ctx->id);
     policy.max_attempts = max_attempts;
-    if (bb_setback(ctx->bb, lk->id, lk, env ? BB_PARK : BB_ATTEMPT, why, &policy, -1, NULL, patch,
-                   &ended, &cause) != BB_OK) {
+    do
+        rc = bb_setback(ctx->bb, lk->id, lk, env ? BB_PARK : BB_ATTEMPT, why, &policy, -1, NULL,
+                        patch, &ended, &cause);
+    while (agent_again(ctx, &rc, &since, &cause));
+    if (rc != BB_OK) {
         log_warn("%s: cannot set %s back: %s", ctx->id, lk->id, cause);
         free(cause);
         agent_release(ctx, lk);
@@ -322,8 +325,11 @@ static void publish(struct agent_ctx *ctx, const struct publisher *p, const stru
                   "at_ms", (json_int_t)now, "by", ctx->id);
     {
         char *reason = xasprintf("published to %s", abs);
+        int64_t since = 0;
 
-        rc = bb_complete_with(ctx->bb, lk, BB_PUBLISHED_S, patch, reason, &why);
+        do
+            rc = bb_complete_with(ctx->bb, lk, BB_PUBLISHED_S, patch, reason, &why);
+        while (agent_again(ctx, &rc, &since, &why));
         free(reason);
     }
     json_decref(patch);

@@ -60,9 +60,13 @@ static int qa_fail(struct agent_ctx *ctx, const struct bb_lock *lk, json_t *patc
 {
     /* The verdicts and the failure in one step. */
     atomic_fetch_add(&ctx->stats->failed, 1);
-    if (bb_fail_with(ctx->bb, lk->id, lk, why, 1, patch, NULL, cause) != BB_OK)
-        return -1; /* the claim goes back when its lock or its agent dies */
-    return 1;
+    int64_t since = 0;
+    int rc;
+
+    do
+        rc = bb_fail_with(ctx->bb, lk->id, lk, why, 1, patch, NULL, cause);
+    while (agent_again(ctx, &rc, &since, cause));
+    return rc == BB_OK ? 1 : -1; /* else the claim goes back when its lock or its agent dies */
 }
 
 static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
@@ -149,7 +153,11 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
     patch = json_pack("{s:o}", "qa", verdicts);
     bb_item_free(item);
     if (passed || round < cfg->qa_max_rounds) {
-        rc = bb_handoff(ctx->bb, &lk, passed ? "produce" : "rewrite", patch, reasoning, cause);
+        int64_t since = 0;
+
+        do
+            rc = bb_handoff(ctx->bb, &lk, passed ? "produce" : "rewrite", patch, reasoning, cause);
+        while (agent_again(ctx, &rc, &since, cause));
         rc = rc == BB_OK ? 1 : -1;
     } else {
         char *fw = xasprintf("QA: %s", reasoning);

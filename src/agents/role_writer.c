@@ -212,7 +212,12 @@ static void stop_final(struct job *j, double confidence, const char *system)
 static int hand_to_qa(struct job *j, json_t *script, const char *reason, char **cause)
 {
     json_t *patch = json_pack("{s:o, s:n}", "script", script, "writing");
-    int rc = bb_handoff(j->ctx->bb, &j->lk, "qa", patch, reason, cause);
+    int64_t since = 0;
+    int rc;
+
+    do
+        rc = bb_handoff(j->ctx->bb, &j->lk, "qa", patch, reason, cause);
+    while (agent_again(j->ctx, &rc, &since, cause));
 
     json_decref(patch);
     if (rc != BB_OK) {

@@ -26,6 +26,8 @@ static const struct bench_entry benches[] = {
     {"tui", bench_tui, "the control room under 1,000 events/s and idle: bytes, CPU, frame times"},
     {"render", bench_render,
      "seconds of video per wall second for a 60 s story; narration synthesis on its own"},
+    {"recovery", bench_recovery,
+     "swarm processes SIGKILLed every 5 s vs none: time, paid calls, kill to running again"},
 };
 
 static void bench_usage(FILE *f)

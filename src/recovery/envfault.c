@@ -19,7 +19,7 @@
 
 bool envfault_errno(int e)
 {
-    static const int faults[] = {ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EIO};
+    static const int faults[] = {ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EIO, EFBIG};
 
     for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
         if (e == faults[i])

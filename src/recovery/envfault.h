@@ -1,7 +1,7 @@
 /*
  * envfault.h - telling the environment's faults from a story's: a write that failed because
- * the disk is full, the folder read-only or unwritable, or the device failing (ENOSPC, EDQUOT,
- * EROFS, EACCES, EPERM, EIO) is not the story's fault, so the story waits (parks) instead of
+ * the disk is full, the folder read-only or unwritable, the device failing or a file-size limit
+ * (ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EIO, EFBIG) is not the story's fault, so the story waits (parks) instead of
  * spending its attempts. The producer and the publisher ask this after a write failed, by
  * probing the folder they write to: the probe says what the folder does now, whatever errno
  * the failed write left behind.

@@ -367,11 +367,11 @@ int registry_reclaim(struct registry *r, struct queue *q, int max, int *claimed,
     return 0;
 }
 
-int registry_pulse(struct rlink *l, const char *const *ids, size_t n, int ttl_ms, int claim_ttl_ms,
-                   struct registry_pulse_result *out, char **cause)
+int registry_pulse(struct rlink *l, const char *const *ids, const char *const *claims, size_t n,
+                   int ttl_ms, int claim_ttl_ms, struct registry_pulse_result *out, char **cause)
 {
     char ttl[16], keep[24], claim[16];
-    const char **argv = xcalloc(n + 7, sizeof *argv);
+    const char **argv = xcalloc(2 * n + 7, sizeof *argv);
     redisReply *rep;
     const redisReply *list;
     int rc = 0;
@@ -386,9 +386,11 @@ int registry_pulse(struct rlink *l, const char *const *ids, size_t n, int ttl_ms
     argv[4] = ttl;
     argv[5] = keep;
     argv[6] = claim;
-    for (size_t i = 0; i < n; i++)
-        argv[7 + i] = ids[i];
-    rep = rlink_eval(l, &lua_registry_pulse, 0, (int)n + 7, argv, cause);
+    for (size_t i = 0; i < n; i++) {
+        argv[7 + 2 * i] = ids[i];
+        argv[8 + 2 * i] = claims != NULL && claims[i] != NULL ? claims[i] : "";
+    }
+    rep = rlink_eval(l, &lua_registry_pulse, 0, 2 * (int)n + 7, argv, cause);
     free(argv);
     if (rep == NULL)
         return -1;

@@ -97,11 +97,12 @@ struct registry_pulse_result {
     int64_t reaped_ms; /* it had been declared dead at that time (its claims were taken back),
                           0 if not; the mark is gone now */
 };
-/* Renews the heartbeats of agents ids[0..n) for ttl_ms and extends the locks of every claim each
- * still holds (nr:bb:held:<id>) to claim_ttl_ms, in one round trip; out[i] (may be NULL) says
- * what it found for ids[i]. */
-int registry_pulse(struct rlink *l, const char *const *ids, size_t n, int ttl_ms, int claim_ttl_ms,
-                   struct registry_pulse_result *out, char **cause);
+/* Renews the heartbeats of agents ids[0..n) for ttl_ms and extends to claim_ttl_ms the lock of
+ * the claim each works on now (claims[i], an item id, "" or NULL for none; claims may be NULL),
+ * in one round trip. Its other claims (nr:bb:held:<id>) are not extended: one it let go without
+ * saying so lapses and goes back. out[i] (may be NULL) says what it found for ids[i]. */
+int registry_pulse(struct rlink *l, const char *const *ids, const char *const *claims, size_t n,
+                   int ttl_ms, int claim_ttl_ms, struct registry_pulse_result *out, char **cause);
 
 /* This process's host key: the host name, the boot id and the pid namespace, so that two
  * processes with the same key see the same pids (buf of at least 192 bytes). */

@@ -1,4 +1,5 @@
--- Seat an agent at the oldest open debate, whose clock has not run out, where it has no seat
+-- Seat an agent at the oldest open debate whose clock has not run out (not started, paused, or
+-- before its deadline), where it has no seat
 -- and no vote and whose live seats (with a vote, held by a debater whose heartbeat is live, or
 -- taken less than the seat TTL ago) are fewer than the quorum until the quorum has voted, then
 -- fewer than the panel, and whose votes do not settle it already (decided()). Seats that are
@@ -18,7 +19,7 @@ for _, id in ipairs(redis.call('ZRANGE', OPEN, 0, scan - 1)) do
                        'span', 'opened', 'paused')
   if f[1] ~= 'open' then
     redis.call('ZREM', OPEN, id)
-  elseif (not f[6] or t < tonumber(f[2])) and
+  elseif (not f[6] or f[9] or t < tonumber(f[2])) and
          redis.call('HEXISTS', key .. ':votes', agent) == 0 and
          redis.call('HEXISTS', key .. ':seats', agent) == 0 then
     local seats = redis.call('HGETALL', key .. ':seats')
