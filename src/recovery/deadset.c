@@ -93,12 +93,12 @@ json_t *deadset_item_json(const struct bb_item *it)
     const json_t *errors = json_object_get(it->body, "errors");
     const json_t *title = json_object_get(it->body, "title");
 
-    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:O}", "id", it->id, "title",
+    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:o}", "id", it->id, "title",
                      json_is_string(title) ? json_string_value(title) : "", "status",
                      it->status >= 0 ? bb_statuses[it->status].name : "?", "step",
                      deadset_resume_step(it), "attempts", it->attempts, "error", it->fail_reason,
                      "failed_ms", (json_int_t)it->updated_ms, "errors",
-                     json_is_array(errors) ? errors : json_array());
+                     json_is_array(errors) ? json_incref((json_t *)errors) : json_array());
 }
 
 /* The patch that retires the checkpoints of step and every later one into "superseded" (a

@@ -192,6 +192,8 @@ enum room_cmd_kind {
     ROOM_CMD_GRANT,     /* id: the request; amount: micro-dollars (0: what it needed) */
     ROOM_CMD_DECLINE,   /* id: the request */
     ROOM_CMD_DETAIL,    /* id: the story to fetch for room_take_detail() */
+    ROOM_CMD_REQUEUE,   /* id: a FAILED (or ARCHIVED) story; text: the step ("": the one that
+                           failed) */
 };
 
 struct room_cmd {
