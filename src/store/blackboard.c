@@ -358,6 +358,9 @@ static void transition_args(struct bb *b, struct args *a, const char *id, const 
     arg(a, to);
     arg(a, b->actor);
     arg(a, reason);
+    /* A lock with no holder only names the item: the caller holds none. */
+    if (lk != NULL && lk->holder[0] == '\0')
+        lk = NULL;
     arg(a, lk != NULL ? lk->holder : "");
     if (lk != NULL)
         argn(a, lk->fence);

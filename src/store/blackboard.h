@@ -141,7 +141,8 @@ int bb_complete(struct bb *b, const struct bb_lock *lk, enum bb_status to, const
 int bb_complete_with(struct bb *b, const struct bb_lock *lk, enum bb_status to, const json_t *patch,
                      const char *reason, char **cause);
 /* bb_complete_with() that moves the item only if it is in status `from` now (BB_REFUSED,
- * nothing written, otherwise). */
+ * nothing written, otherwise). lk may name the item without holding it (holder ""): then the
+ * move is refused while anyone holds the item's lock. */
 int bb_complete_from(struct bb *b, const struct bb_lock *lk, enum bb_status from, enum bb_status to,
                      const json_t *patch, const char *reason, char **cause);
 /* bb_claim() that also returns the claimed item as it is after the claim (*item, free with
