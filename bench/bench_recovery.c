@@ -60,11 +60,8 @@ static int run_side(const char *binary, long n, long kill_s, long every_ms, stru
     memset(out, 0, sizeof *out);
     if (c == NULL)
         return -1;
-    if ((in = chaos_ingest(c, n, 1101, cause)) < 0)
+    if ((in = chaos_begin(c, n, 1101, RECOVERY_SWARMS, args, cause)) < 0)
         goto out;
-    for (int i = 0; i < RECOVERY_SWARMS; i++)
-        if (chaos_start(c, i, args, 0, cause) == -1)
-            goto out;
     t0 = clock_mono_ms();
     end = t0 + kill_s * 1000;
     next = t0 + every_ms;

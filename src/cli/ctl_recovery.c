@@ -126,12 +126,10 @@ int ctl_requeue(struct cli *cli, bool json, int argc, char **argv)
         return EXIT_USAGE;
     }
     if (step != NULL && bb_step_find(step) == NULL) {
-        char known[160] = "";
+        char known[160];
 
-        for (int i = 0; i < BB_STEP_COUNT; i++)
-            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
-                     bb_steps[i].name);
-        cli_error("ctl requeue: --step \"%s\" is not a step (steps: %s)", step, known);
+        cli_error("ctl requeue: --step \"%s\" is not a step (steps: %s)", step,
+                  bb_step_names(known, sizeof known));
         return EXIT_USAGE;
     }
     if ((b = ctl_open_bb(cli, &l, &code)) == NULL)

@@ -145,12 +145,10 @@ int deadset_requeue(struct bb *b, const char *id, const char *step, bool archive
     int rc;
 
     if (step != NULL && bb_step_find(step) == NULL) {
-        char known[160] = "";
+        char known[160];
 
-        for (int i = 0; i < BB_STEP_COUNT; i++)
-            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
-                     bb_steps[i].name);
-        *cause = xasprintf("no step \"%.40s\" (steps: %s)", step, known);
+        *cause =
+            xasprintf("no step \"%.40s\" (steps: %s)", step, bb_step_names(known, sizeof known));
         return BB_REFUSED;
     }
     rc = bb_read(b, id, &it, cause);

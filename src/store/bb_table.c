@@ -8,6 +8,7 @@
  */
 #include "store/bb_table.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define END BB_STATUS_NONE
@@ -75,6 +76,16 @@ const struct bb_step_info bb_steps[BB_STEP_COUNT] = {
     {"qa", BB_PRODUCING, "qa"},       {"produce", BB_PRODUCING, "produce"},
     {"review", BB_REVIEWING, NULL},   {"publish", BB_APPROVED, NULL},
 };
+
+char *bb_step_names(char *buf, size_t size)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < BB_STEP_COUNT && n < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", bb_steps[i].name);
+    return buf;
+}
 
 const struct bb_step_info *bb_step_find(const char *name)
 {

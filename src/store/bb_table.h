@@ -9,6 +9,7 @@
 #define NEWSROOM_BB_TABLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum bb_section {
     BB_RAW_FEED,
@@ -71,6 +72,8 @@ struct bb_step_info {
 extern const struct bb_step_info bb_steps[BB_STEP_COUNT];
 /* A step by name, or NULL. */
 const struct bb_step_info *bb_step_find(const char *name);
+/* "analyze, debate, write, ...": every step's name, for messages. Returns buf. */
+char *bb_step_names(char *buf, size_t size);
 
 extern const char *const bb_section_names[BB_SECTION_COUNT];
 extern const struct bb_status_info bb_statuses[BB_STATUS_COUNT];

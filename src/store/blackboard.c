@@ -907,18 +907,12 @@ int bb_lock_acquire(struct bb *b, const char *id, int ttl_ms, struct bb_lock *lk
     return rc;
 }
 
-/* Runs one of the token-comparing lock scripts (lock_release.lua, lock_extend.lua). */
-static int lock_script(struct bb *b, const struct lua_script *s, const struct bb_lock *lk,
-                       int ttl_ms, char **cause)
+/* The reply of a token-comparing lock script (freed here): BB_OK when the lock was ours (1),
+ * BB_REFUSED with *cause when not, BB_ERR when there was no reply. */
+static int lock_verdict(redisReply *r, const struct bb_lock *lk, char **cause)
 {
-    char key[sizeof BB_PREFIX + 8 + NEWS_ID_MAX], ttl[16];
-    const char *argv[3] = {key, lk->holder, ttl};
-    redisReply *r;
     int rc;
 
-    snprintf(key, sizeof key, "%slock:%s", BB_PREFIX, lk->id);
-    snprintf(ttl, sizeof ttl, "%d", ttl_ms);
-    r = rlink_eval(b->link, s, 1, 3, argv, cause);
     if (r == NULL)
         return BB_ERR;
     rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? BB_OK : BB_REFUSED;
@@ -926,6 +920,20 @@ static int lock_script(struct bb *b, const struct lua_script *s, const struct bb
         *cause = xasprintf("the lock of %s is no longer ours (expired or taken)", lk->id);
     freeReplyObject(r);
     return rc;
+}
+
+/* Runs the token-comparing lock_extend.lua. */
+static int lock_script(struct bb *b, const struct lua_script *s, const struct bb_lock *lk,
+                       int ttl_ms, char **cause)
+{
+    char key[sizeof BB_PREFIX + 8 + NEWS_ID_MAX], ttl[16];
+    const char *argv[3] = {key, lk->holder, ttl};
+    redisReply *r;
+
+    snprintf(key, sizeof key, "%slock:%s", BB_PREFIX, lk->id);
+    snprintf(ttl, sizeof ttl, "%d", ttl_ms);
+    r = rlink_eval(b->link, s, 1, 3, argv, cause);
+    return lock_verdict(r, lk, cause);
 }
 
 int bb_lock_extend(struct bb *b, const struct bb_lock *lk, int ttl_ms, char **cause)
@@ -936,20 +944,11 @@ int bb_lock_extend(struct bb *b, const struct bb_lock *lk, int ttl_ms, char **ca
 int bb_lock_release(struct bb *b, const struct bb_lock *lk, char **cause)
 {
     struct args a = {0};
-    redisReply *r;
-    int rc;
 
     arg(&a, BB_PREFIX);
     arg(&a, lk->id);
     arg(&a, lk->holder);
-    r = run(b, &lua_bb_release, &a, cause);
-    if (r == NULL)
-        return BB_ERR;
-    rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? BB_OK : BB_REFUSED;
-    if (rc == BB_REFUSED)
-        *cause = xasprintf("the lock of %s is no longer ours (expired or taken)", lk->id);
-    freeReplyObject(r);
-    return rc;
+    return lock_verdict(run(b, &lua_bb_release, &a, cause), lk, cause);
 }
 
 int bb_with_lock(struct bb *b, const char *id, int ttl_ms,

@@ -265,6 +265,45 @@ long chaos_ingest(struct chaos *c, long n, uint64_t seed, char **cause)
     return accepted;
 }
 
+long chaos_begin(struct chaos *c, long n, uint64_t seed, int swarms, const char *const *args,
+                 char **cause)
+{
+    long in = chaos_ingest(c, n, seed, cause);
+
+    for (int i = 0; in >= 0 && i < swarms; i++)
+        if (chaos_start(c, i, args, 0, cause) == -1)
+            return -1;
+    return in;
+}
+
+int chaos_each_story(struct chaos *c, void (*fn)(const struct bb_item *it, void *arg), void *arg,
+                     char **cause)
+{
+    struct bb *b = bb_new(c->link, "chaos");
+    int rc = 0;
+
+    for (int sec = 0; sec < BB_SECTION_COUNT && rc == 0; sec++) {
+        char cursor[BB_CURSOR_MAX + 1] = "";
+
+        do {
+            struct bb_item **page;
+            size_t got;
+
+            if (bb_query(b, sec, -1, cursor, 500, &page, &got, cursor, cause) != BB_OK) {
+                rc = -1;
+                break;
+            }
+            for (size_t k = 0; k < got; k++) {
+                fn(page[k], arg);
+                bb_item_free(page[k]);
+            }
+            free(page);
+        } while (cursor[0] != '\0');
+    }
+    bb_free(b);
+    return rc;
+}
+
 int chaos_start(struct chaos *c, int slot, const char *const *args, long rlimit_fsize, char **cause)
 {
     struct slot *s = &c->slots[slot];
@@ -596,13 +635,36 @@ static bool touched_after(const json_t *by_story, const char *id, const char *ag
     return false;
 }
 
+struct tally {
+    struct chaos_figures *f;
+    json_t *bodies;
+};
+
+/* Counts a story by its final status and keeps its body. */
+static void tally_story(const struct bb_item *it, void *arg)
+{
+    struct tally *t = arg;
+
+    if (it->status == BB_PUBLISHED_S)
+        t->f->published++;
+    else if (it->status == BB_ARCHIVED)
+        t->f->archived++;
+    else if (it->status == BB_FAILED)
+        t->f->failed++;
+    else
+        t->f->lost++;
+    if (it->status == BB_ARCHIVED && strstr(it->archive_reason, "quorum not reached"))
+        t->f->archived_quorum++;
+    t->f->parked += it->parks > 0;
+    json_object_set(t->bodies, it->id, it->body);
+}
+
 int chaos_figures(struct chaos *c, long in, struct chaos_figures *f, char **cause)
 {
     json_t *events = NULL, *usage = NULL, *bodies = json_object(), *by_story = json_object();
     json_t *published = json_object(), *calls = json_object(), *e;
     double *lat = NULL;
     size_t nlat = 0, i;
-    struct bb *b = bb_new(c->link, "chaos");
     int rc = -1;
 
     memset(f, 0, sizeof *f);
@@ -610,34 +672,11 @@ int chaos_figures(struct chaos *c, long in, struct chaos_figures *f, char **caus
     f->kills = (long)c->nkills;
     f->resume_p50_s = f->resume_p99_s = f->resume_max_s = -1;
     /* Every story: its status and body. */
-    for (int sec = 0; sec < BB_SECTION_COUNT; sec++) {
-        char cursor[BB_CURSOR_MAX + 1] = "";
+    {
+        struct tally t = {f, bodies};
 
-        do {
-            struct bb_item **page;
-            size_t got;
-
-            if (bb_query(b, sec, -1, cursor, 500, &page, &got, cursor, cause) != BB_OK)
-                goto out;
-            for (size_t k = 0; k < got; k++) {
-                const struct bb_item *it = page[k];
-
-                if (it->status == BB_PUBLISHED_S)
-                    f->published++;
-                else if (it->status == BB_ARCHIVED)
-                    f->archived++;
-                else if (it->status == BB_FAILED)
-                    f->failed++;
-                else
-                    f->lost++;
-                if (it->status == BB_ARCHIVED && strstr(it->archive_reason, "quorum not reached"))
-                    f->archived_quorum++;
-                f->parked += it->parks > 0;
-                json_object_set(bodies, it->id, it->body);
-                bb_item_free(page[k]);
-            }
-            free(page);
-        } while (cursor[0] != '\0');
+        if (chaos_each_story(c, tally_story, &t, cause) == -1)
+            goto out;
     }
     if (f->in == 0)
         f->in = f->published + f->archived + f->failed + f->lost;
@@ -760,7 +799,6 @@ int chaos_figures(struct chaos *c, long in, struct chaos_figures *f, char **caus
     }
     rc = 0;
 out:
-    bb_free(b);
     free(lat);
     json_decref(events);
     json_decref(usage);

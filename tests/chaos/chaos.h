@@ -55,6 +55,16 @@ long chaos_ingest(struct chaos *c, long n, uint64_t seed, char **cause);
  * folder as NAME.out / NAME.err. */
 int chaos_run(struct chaos *c, const char *name, int secs, const char *const *args, char **cause);
 
+/* chaos_ingest() of n stories of seed, then chaos_start() of `newsroom ARGS` in slots
+ * 0..swarms-1: the beginning of every chaos run. Returns the stories accepted, or -1. */
+long chaos_begin(struct chaos *c, long n, uint64_t seed, int swarms, const char *const *args,
+                 char **cause);
+/* Calls fn for every story on the blackboard (the item is borrowed for the call). 0, or -1 with
+ * *cause. */
+struct bb_item;
+int chaos_each_story(struct chaos *c, void (*fn)(const struct bb_item *it, void *arg), void *arg,
+                     char **cause);
+
 /* Starts `newsroom ARGS` (NULL-terminated) in slot i (0..CHAOS_SLOTS-1) with its own data
  * directory and the shared publish folder; what runs there after chaos_restart() is the same
  * command. rlimit_fsize > 0 limits the size of the files it writes (SIGXFSZ ignored). */

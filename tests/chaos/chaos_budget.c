@@ -57,43 +57,37 @@ static void open_request(struct chaos *c, char *id, size_t size)
     freeReplyObject(r);
 }
 
-/* Stories parked at least once, and stories archived or failed for anything but a decision
- * of the swarm (not newsworthy, no consensus on the votes, QA's last verdict). */
-static void outcomes(struct chaos *c, long *parked, long *wrongly)
+struct outcome {
+    long parked;  /* stories parked at least once */
+    long wrongly; /* archived or failed for anything but a decision of the swarm */
+};
+
+/* A decision of the swarm: not newsworthy, no consensus on the votes (not for a quorum the
+ * budget kept away), QA's last verdict. */
+static void judge(const struct bb_item *it, void *arg)
 {
-    struct bb *b = bb_new(chaos_link(c), "chaos");
+    struct outcome *o = arg;
+    bool decided = strncmp(it->archive_reason, "not newsworthy", 14) == 0 ||
+                   (strncmp(it->archive_reason, "no consensus: ", 14) == 0 &&
+                    strstr(it->archive_reason, "quorum") == NULL);
+
+    o->parked += it->parks > 0;
+    if ((it->status == BB_ARCHIVED && !decided) ||
+        (it->status == BB_FAILED && strcmp(it->failed_step, "qa") != 0)) {
+        fprintf(stderr, "%s %s: %s%s\n", bb_statuses[it->status].name, it->id, it->archive_reason,
+                it->fail_reason);
+        o->wrongly++;
+    }
+}
+
+static struct outcome outcomes(struct chaos *c)
+{
+    struct outcome o = {0, 0};
     char *cause = NULL;
 
-    *parked = *wrongly = 0;
-    for (int sec = 0; sec < BB_SECTION_COUNT; sec++) {
-        char cursor[BB_CURSOR_MAX + 1] = "";
-
-        do {
-            struct bb_item **page;
-            size_t got;
-
-            if (bb_query(b, sec, -1, cursor, 500, &page, &got, cursor, &cause) != BB_OK)
-                fail_msg("query: %s", cause);
-            for (size_t k = 0; k < got; k++) {
-                const struct bb_item *it = page[k];
-
-                bool decided = strncmp(it->archive_reason, "not newsworthy", 14) == 0 ||
-                               (strncmp(it->archive_reason, "no consensus: ", 14) == 0 &&
-                                strstr(it->archive_reason, "quorum") == NULL);
-
-                *parked += it->parks > 0;
-                if ((it->status == BB_ARCHIVED && !decided) ||
-                    (it->status == BB_FAILED && strcmp(it->failed_step, "qa") != 0)) {
-                    fprintf(stderr, "%s %s: %s%s\n", bb_statuses[it->status].name, it->id,
-                            it->archive_reason, it->fail_reason);
-                    ++*wrongly;
-                }
-                bb_item_free(page[k]);
-            }
-            free(page);
-        } while (cursor[0] != '\0');
-    }
-    bb_free(b);
+    if (chaos_each_story(c, judge, &o, &cause) == -1)
+        fail_msg("stories: %s", cause);
+    return o;
 }
 
 static void test_budget_runs_out(void **state)
@@ -103,17 +97,14 @@ static void test_budget_runs_out(void **state)
     struct chaos *c = chaos_new(test_env("NEWSROOM_BINARY"), conf, &cause);
     struct chaos_figures f;
     int64_t spent = 0, granted = 0, end, max_spent = 0;
-    long in, parked, wrongly;
+    struct outcome o;
+    long in;
 
     (void)state;
     if (c == NULL)
         fail_msg("chaos: %s", cause);
-    in = chaos_ingest(c, STORIES, 4404, &cause);
-    if (in < 0)
-        fail_msg("ingest: %s", cause);
-    for (int i = 0; i < SWARMS; i++)
-        if (chaos_start(c, i, args, 0, &cause) == -1)
-            fail_msg("start: %s", cause);
+    if ((in = chaos_begin(c, STORIES, 4404, SWARMS, args, &cause)) < 0)
+        fail_msg("%s", cause);
     /* The budget runs out: a request opens for an operator. */
     end = clock_mono_ms() + 120000;
     while (open_request(c, req, sizeof req), req[0] == '\0') {
@@ -133,12 +124,12 @@ static void test_budget_runs_out(void **state)
     }
     assert_true(max_spent <= LIMIT);
     assert_true(chaos_busy(c) > 0);
-    outcomes(c, &parked, &wrongly);
-    assert_int_equal(wrongly, 0);
-    assert_true(parked > 0);
+    o = outcomes(c);
+    assert_int_equal(o.wrongly, 0);
+    assert_true(o.parked > 0);
     printf("chaos budget: limit $%.2f, spent $%.6f when it ran out; %ld stories parked; request %s "
            "granted\n",
-           LIMIT / 1e6, max_spent / 1e6, parked, req);
+           LIMIT / 1e6, max_spent / 1e6, o.parked, req);
     /* An operator grants enough for the rest. */
     if (chaos_run(c, "grant", 60,
                   (const char *[]){"ctl", "budget", "grant", req, "--amount", "20", NULL},
@@ -151,16 +142,16 @@ static void test_budget_runs_out(void **state)
     if (chaos_figures(c, in, &f, &cause) == -1)
         fail_msg("figures: %s", cause);
     chaos_print(stdout, "budget", &f);
-    outcomes(c, &parked, &wrongly);
+    o = outcomes(c);
     assert_int_equal(chaos_spend(c, &spent, &granted), 0);
     printf("chaos budget: spent $%.6f of $%.2f + $%.2f granted\n", spent / 1e6, LIMIT / 1e6,
            granted / 1e6);
-    if (f.lost != 0 || f.published_twice != 0 || f.repeated != 0 || wrongly != 0 ||
+    if (f.lost != 0 || f.published_twice != 0 || f.repeated != 0 || o.wrongly != 0 ||
         spent > LIMIT + granted) {
         chaos_free(c, true);
         fail_msg("stories lost %ld, published twice %ld, paid calls repeated %ld, archived or "
                  "failed for the budget %ld, spend %lld over %lld",
-                 f.lost, f.published_twice, f.repeated, wrongly, (long long)spent,
+                 f.lost, f.published_twice, f.repeated, o.wrongly, (long long)spent,
                  (long long)(LIMIT + granted));
     }
     assert_int_equal(f.published + f.archived + f.failed, in);

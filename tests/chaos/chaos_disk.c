@@ -129,59 +129,35 @@ static void await_waiting(struct disk *d, const char *folder, int64_t t0, int64_
     }
 }
 
-/* Checks every story: published with its video (or archived by a decision), no attempt
- * counted for producing or publishing, and returns how many waited. */
-static long check_stories(struct disk *d)
+/* Checks a story: published with its video (or archived by a decision), no attempt counted
+ * for producing or publishing; counts it in *arg when it waited. */
+static void check_story(const struct bb_item *it, void *arg)
 {
-    struct bb *b = bb_new(chaos_link(d->c), "chaos");
-    char *cause = NULL;
-    long parked = 0;
+    const json_t *errors = json_object_get(it->body, "errors"), *e;
+    const json_t *pkg = json_object_get(it->body, "package");
+    size_t i;
 
-    for (int sec = 0; sec < BB_SECTION_COUNT; sec++) {
-        char cursor[BB_CURSOR_MAX + 1] = "";
+    *(long *)arg += it->parks > 0;
+    json_array_foreach(errors, i, e)
+    {
+        const char *step = json_string_value(json_object_get(e, "step"));
 
-        do {
-            struct bb_item **page;
-            size_t got;
-
-            if (bb_query(b, sec, -1, cursor, 100, &page, &got, cursor, &cause) != BB_OK)
-                fail_msg("query: %s", cause);
-            for (size_t k = 0; k < got; k++) {
-                const struct bb_item *it = page[k];
-                const json_t *errors = json_object_get(it->body, "errors"), *e;
-                const json_t *pkg = json_object_get(it->body, "package");
-                size_t i;
-
-                parked += it->parks > 0;
-                json_array_foreach(errors, i, e)
-                {
-                    const char *step = json_string_value(json_object_get(e, "step"));
-
-                    if (step != NULL &&
-                        (strcmp(step, "produce") == 0 || strcmp(step, "publish") == 0))
-                        fail_msg("%s: an attempt counted at %s: %s", it->id, step,
-                                 json_string_value(json_object_get(e, "error")));
-                }
-                if (it->status == BB_PUBLISHED_S) {
-                    char path[300];
-                    struct stat sb;
-
-                    if (strcmp(json_string_value(json_object_get(pkg, "kind")), "video") != 0)
-                        fail_msg("%s was published without its video", it->id);
-                    snprintf(path, sizeof path, "%s/%s/video.mp4", d->publish, it->id);
-                    if (stat(path, &sb) != 0 || sb.st_size == 0)
-                        fail_msg("%s: no %s", it->id, path);
-                } else if (it->status != BB_ARCHIVED) {
-                    fail_msg("%s ended %s: %s", it->id, bb_statuses[it->status].name,
-                             it->fail_reason);
-                }
-                bb_item_free(page[k]);
-            }
-            free(page);
-        } while (cursor[0] != '\0');
+        if (step != NULL && (strcmp(step, "produce") == 0 || strcmp(step, "publish") == 0))
+            fail_msg("%s: an attempt counted at %s: %s", it->id, step,
+                     json_string_value(json_object_get(e, "error")));
     }
-    bb_free(b);
-    return parked;
+    if (it->status == BB_PUBLISHED_S) {
+        char path[300];
+        struct stat sb;
+
+        if (strcmp(json_string_value(json_object_get(pkg, "kind")), "video") != 0)
+            fail_msg("%s was published without its video", it->id);
+        snprintf(path, sizeof path, "%s/%s/video.mp4", run.publish, it->id);
+        if (stat(path, &sb) != 0 || sb.st_size == 0)
+            fail_msg("%s: no %s", it->id, path);
+    } else if (it->status != BB_ARCHIVED) {
+        fail_msg("%s ended %s: %s", it->id, bb_statuses[it->status].name, it->fail_reason);
+    }
 }
 
 static void test_disk_full(void **state)
@@ -233,7 +209,9 @@ static void test_disk_full(void **state)
     if (chaos_figures(run.c, in, &f, &cause) == -1)
         fail_msg("figures: %s", cause);
     chaos_print(stdout, "disk", &f);
-    parked = check_stories(&run);
+    parked = 0;
+    if (chaos_each_story(run.c, check_story, &parked, &cause) == -1)
+        fail_msg("stories: %s", cause);
     printf("chaos disk: %ld of %ld stories waited for their folders (%s)\n", parked, in,
            run.root ? "tmpfs full, tmpfs read-only" : "file-size limit, no write permission");
     if (f.lost != 0 || f.published_twice != 0 || f.repeated != 0 || f.failed != 0) {

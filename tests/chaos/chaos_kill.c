@@ -47,12 +47,8 @@ static void test_kill_swarms(void **state)
     (void)state;
     if (c == NULL)
         fail_msg("chaos: %s", cause);
-    in = chaos_ingest(c, STORIES, 1101, &cause);
-    if (in < 0)
-        fail_msg("ingest: %s", cause);
-    for (int i = 0; i < SWARMS; i++)
-        if (chaos_start(c, i, args, 0, &cause) == -1)
-            fail_msg("start: %s", cause);
+    if ((in = chaos_begin(c, STORIES, 1101, SWARMS, args, &cause)) < 0)
+        fail_msg("%s", cause);
     end = clock_mono_ms() + KILL_S * 1000LL;
     next = clock_mono_ms() + EVERY_MS;
     while (clock_mono_ms() < end && chaos_busy(c) != 0) {

@@ -60,12 +60,8 @@ static void test_redis_outages(void **state)
     (void)state;
     if (c == NULL)
         fail_msg("chaos: %s", cause);
-    in = chaos_ingest(c, STORIES, 2202, &cause);
-    if (in < 0)
-        fail_msg("ingest: %s", cause);
-    for (int i = 0; i < SWARMS; i++)
-        if (chaos_start(c, i, args, 0, &cause) == -1)
-            fail_msg("start: %s", cause);
+    if ((in = chaos_begin(c, STORIES, 2202, SWARMS, args, &cause)) < 0)
+        fail_msg("%s", cause);
     t0 = clock_mono_ms();
     until(t0, 10000);
     assert_int_equal(chaos_redis_signal(c, SIGKILL), 0);

@@ -613,17 +613,6 @@ static void test_scale_out(void **state)
     json_decref(agents);
 }
 
-/* The server's clock in ms. */
-static int64_t server_ms(struct fx *f)
-{
-    redisReply *r = test_must(f->l, "TIME%s", "");
-    int64_t ms =
-        strtoll(r->element[0]->str, NULL, 10) * 1000 + strtoll(r->element[1]->str, NULL, 10) / 1000;
-
-    freeReplyObject(r);
-    return ms;
-}
-
 /* Events (claims, takes) and usage records at or after t_ms. */
 static long activity_since(struct fx *f, int64_t t_ms)
 {
@@ -658,7 +647,7 @@ static void test_halt_and_resume(void **state)
             fail_msg("the swarm did not get going within 60 s");
         clock_sleep_ms(50, NULL);
     }
-    halted_at = server_ms(f);
+    halted_at = test_server_ms(f->l);
     assert_int_equal(
         run(f, "halt", 30,
             (const char *[]){"ctl", "emergency", "--message", "test halt", "--halt", NULL}),
@@ -669,7 +658,7 @@ static void test_halt_and_resume(void **state)
     if (activity_since(f, halted_at + 1000) != 0)
         fail_msg("%ld claims or model calls more than 1 s after the halt",
                  activity_since(f, halted_at + 1000));
-    resumed_at = server_ms(f);
+    resumed_at = test_server_ms(f->l);
     assert_int_equal(run(f, "resume", 30, (const char *[]){"ctl", "resume", NULL}), 0);
     end = clock_mono_ms() + 30000;
     while (activity_since(f, resumed_at) == 0) {

@@ -67,17 +67,6 @@ static long long integer(struct rlink *l, const char *fmt, const char *arg)
     return v;
 }
 
-/* The server's clock in ms. */
-static int64_t server_ms(struct swarmenv_fx *f)
-{
-    redisReply *r = test_must(f->l, "TIME%s", "");
-    int64_t ms =
-        strtoll(r->element[0]->str, NULL, 10) * 1000 + strtoll(r->element[1]->str, NULL, 10) / 1000;
-
-    freeReplyObject(r);
-    return ms;
-}
-
 static int setup(void **state)
 {
     *state = swarmenv_fx_new(DB, "test_recovery", true);
@@ -472,7 +461,7 @@ static void test_debate_seats(void **state)
     deadline = d.deadline_ms;
     debate_clear(&d);
     assert_int_equal(integer(f->l, "SISMEMBER nr:debate:seated:deb-x %s", "v1"), 1);
-    AWAIT(5, server_ms(f) > deadline - 60000 + 1000);
+    AWAIT(5, test_server_ms(f->l) > deadline - 60000 + 1000);
     assert_int_equal(reap(f, false, gone, 1), 0);
     assert_int_equal(debate_get(f->l, "v1", &d, &cause), DEBATE_OK);
     assert_int_equal(d.seats, 0);
@@ -496,7 +485,7 @@ static void test_debate_seats(void **state)
     assert_true(d.paused_ms > 0);
     deadline = d.deadline_ms;
     debate_clear(&d);
-    AWAIT(5, server_ms(f) > deadline + 500);
+    AWAIT(5, test_server_ms(f->l) > deadline + 500);
     assert_int_equal(debate_ready(f->l, "mod-1", 60000, &d, &cause), DEBATE_NONE);
     /* The next seat adds the pause to the deadline (deb-z sits at v1 first, the older). */
     assert_int_equal(debate_seat(f->l, "deb-z", 60000, &d, &cause), DEBATE_OK);

@@ -35,13 +35,7 @@ local naudit = tonumber(ARGV[8])
 if ARGV[6] ~= '' then
   redis.call('XADD', ARGV[6], 'MAXLEN', '~', ARGV[7], '*', unpack(ARGV, 9, 8 + naudit))
 end
-for i = 9 + naudit, #ARGV, 2 do
-  if ARGV[i + 1] == 'null' then
-    redis.call('HDEL', key, 'f:' .. ARGV[i])
-  else
-    redis.call('HSET', key, 'f:' .. ARGV[i], ARGV[i + 1])
-  end
-end
+apply_pairs(key, 9 + naudit)
 local ok, h = pcall(cjson.decode, redis.call('HGET', key, 'f:errors') or '[]')
 if not ok or type(h) ~= 'table' then h = {} end
 h[#h + 1] = {step = step, agent = by, error = why, t = t, requeue = true}

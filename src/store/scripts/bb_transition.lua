@@ -67,22 +67,13 @@ end
 local t = now_ms()
 local v, tosec
 
-local function apply_patch(first)
-  for i = first, #ARGV, 2 do
-    if ARGV[i + 1] == 'null' then
-      redis.call('HDEL', key, 'f:' .. ARGV[i])
-    else
-      redis.call('HSET', key, 'f:' .. ARGV[i], ARGV[i + 1])
-    end
-  end
-end
 
 if mode == 'handoff' then
   if stage_to then
     local v0, sec2 = move(key, id, from, sec, stage_to, by, why, t, 'move')
     from, sec = stage_to, sec2
   end
-  apply_patch(10)
+  apply_pairs(key, 10)
   unhold(key, id)
   redis.call('ZADD', P .. 'stage:' .. to, t, id)
   v = redis.call('HINCRBY', key, 'version', 1)
@@ -92,14 +83,14 @@ if mode == 'handoff' then
   wake('stage:' .. to)
   to, tosec = from, sec
 elseif mode == 'patch' then
-  apply_patch(10)
+  apply_pairs(key, 10)
   v = redis.call('HINCRBY', key, 'version', 1)
   redis.call('HSET', key, 'updated', t, 'by', by)
   event({'k', 'update', 'id', id, 'from', from, 'to', from, 'sec', sec, 'v', v, 'by', by,
          'why', why, 't', t})
   to, tosec = from, sec
 elseif mode == 'setback' then
-  apply_patch(17)
+  apply_pairs(key, 17)
   v, to, tosec = setback(key, id, from, sec, ARGV[10], by, why, t,
                          {max = tonumber(ARGV[11]), base = tonumber(ARGV[12]),
                           cap = tonumber(ARGV[13]), rnd = tonumber(ARGV[14]) / 1e6,
@@ -110,14 +101,14 @@ else
     return refuse(key, 'cannot move ' .. id .. ' from ' .. from .. ' to ' .. to)
   end
   v, tosec = move(key, id, from, sec, to, by, why, t, mode)
-  if mode == 'move' then apply_patch(10) end
+  if mode == 'move' then apply_pairs(key, 10) end
   if mode == 'decide' then
     redis.call('HSET', key, 'decided_by', by, 'decided_at', t)
     local naudit = tonumber(ARGV[12] or '0')
     if ARGV[10] and ARGV[10] ~= '' then
       redis.call('XADD', ARGV[10], 'MAXLEN', '~', ARGV[11], '*', unpack(ARGV, 13, 12 + naudit))
     end
-    apply_patch(13 + naudit)
+    apply_pairs(key, 13 + naudit)
   end
   if to == 'ARCHIVED' then redis.call('HSET', key, 'archive_reason', why) end
 end

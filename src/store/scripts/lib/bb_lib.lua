@@ -61,6 +61,17 @@ local function move(key, id, from, sec, to, by, why, t, kind)
   return v, tosec
 end
 
+-- Merges the body field / JSON value pairs ARGV[first..] into item key ('null' deletes).
+local function apply_pairs(key, first)
+  for i = first, #ARGV, 2 do
+    if ARGV[i + 1] == 'null' then
+      redis.call('HDEL', key, 'f:' .. ARGV[i])
+    else
+      redis.call('HSET', key, 'f:' .. ARGV[i], ARGV[i + 1])
+    end
+  end
+end
+
 -- The refusal reply: {0, reason, current status, last actor, last update time}.
 local function refuse(key, reason)
   local f = redis.call('HMGET', key, 'status', 'by', 'updated')
