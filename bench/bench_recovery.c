@@ -35,9 +35,9 @@
 
 /* As chaos_kill.c: model latencies that keep the stories going through the kills. */
 static const char recovery_conf[] = "[providers]\n"
-                                    "sim_latency_fast_ms = 150\n"
-                                    "sim_latency_balanced_ms = 450\n"
-                                    "sim_latency_premium_ms = 900\n"
+                                    "sim_latency_fast_ms = 200\n"
+                                    "sim_latency_balanced_ms = 600\n"
+                                    "sim_latency_premium_ms = 1200\n"
                                     "[video]\n"
                                     "ffmpeg = none\n";
 

@@ -8,8 +8,8 @@
  * The analysis is the story's checkpoint of this step: a story that comes back with one (it
  * was requeued to be debated again, or the debate could not be opened) is not analysed again.
  * What is not the story's fault (a halt, an outage, an empty budget: agent_setback_ask) parks
- * it in PENDING without counting an attempt, and after a deferral the analyst waits before
- * claiming again; a failed call counts an attempt of the step "analyze" (agent_fail_story:
+ * it in PENDING without counting an attempt, and after a deferral or an outage the analyst waits
+ * before claiming again; a failed call counts an attempt of the step "analyze" (agent_fail_story:
  * retried after a backoff, FAILED with its error history when they run out). A claim whose
  * analyst died goes back to the front of PENDING at once (the swarm's reaper).
  *
@@ -93,7 +93,7 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     }
     bb_item_free(item);
     if (rc != AGENT_ASK_OK) {
-        if (rc == AGENT_ASK_DEFERRED)
+        if (rc == AGENT_ASK_DEFERRED || rc == AGENT_ASK_OUTAGE)
             an->deferred_until = clock_mono_ms() + ANALYST_DEFER_MS;
         free(title_copy);
         free(content_copy);

@@ -28,9 +28,9 @@
 
 /* Model latencies that keep the 300 stories going through the two minutes of kills. */
 static const char conf[] = "[providers]\n"
-                           "sim_latency_fast_ms = 150\n"
-                           "sim_latency_balanced_ms = 450\n"
-                           "sim_latency_premium_ms = 900\n"
+                           "sim_latency_fast_ms = 200\n"
+                           "sim_latency_balanced_ms = 600\n"
+                           "sim_latency_premium_ms = 1200\n"
                            "[video]\n"
                            "ffmpeg = none\n";
 

@@ -27,6 +27,7 @@
  * Waits are conditions with deadlines, never blind sleeps.
  */
 #include "agents/agent.h"
+#include "agents/review.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/fail.h"
@@ -353,6 +354,15 @@ static void last_audit(struct swarmenv_fx *f, const char *what, const char *id)
     audit_entries_free(e, n);
 }
 
+/* review_render()'s lines, one after another in buf (2048 bytes). */
+static void collect(void *arg, const char *line)
+{
+    char *buf = arg;
+    size_t n = strlen(buf);
+
+    snprintf(buf + n, 2048 - n, "%s\n", line);
+}
+
 static void test_dead_set(void **state)
 {
     struct swarmenv_fx *f = *state;
@@ -376,10 +386,15 @@ static void test_dead_set(void **state)
     assert_string_equal(deadset_resume_step(items[0]), "analyze");
     {
         json_t *j = deadset_item_json(items[0]);
+        char lines[2048] = "";
 
         assert_string_equal(json_string_value(json_object_get(j, "step")), "analyze");
         assert_int_equal(json_array_size(json_object_get(j, "errors")), 1);
         json_decref(j);
+        /* ctl item and the control room's detail show the history. */
+        review_render(items[0]->body, collect, lines);
+        assert_non_null(strstr(lines, "error       attempt 1 at analyze by test, "));
+        assert_non_null(strstr(lines, ": model refused"));
     }
     for (size_t i = 0; i < n; i++)
         bb_item_free(items[i]);
