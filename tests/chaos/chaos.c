@@ -823,6 +823,9 @@ void chaos_print(FILE *out, const char *name, const struct chaos_figures *f)
             "they were stored: %ld\n",
             name, f->paid_calls, f->repeated, f->lost_to_kills);
     fprintf(out,
+            "chaos %s: stories that waited (parked) at least once: %ld; claims taken back: %ld\n",
+            name, f->parked, f->takings_back);
+    fprintf(out,
             "chaos %s: swarm processes SIGKILLed: %ld; stories taken back from them: %ld "
             "(never claimed again: %ld)\n",
             name, f->kills, f->reclaimed, f->never_resumed);
