@@ -816,7 +816,8 @@ static void *heart_main(void *arg)
         } else {
             if (taken > 0)
                 log_info("swarm: took back %d claim(s) of dead agents", taken);
-            heart_gone(local, nlocal, &gone, &ngone);
+            if (s->o.cfg == NULL || s->o.cfg->reap_by_pid)
+                heart_gone(local, nlocal, &gone, &ngone);
             again = ngone > 0; /* reap them now, not in a second */
         }
         free(local);

@@ -131,6 +131,7 @@ static const struct key keys[] = {
     INT("recovery", "heartbeat_ttl_ms", heartbeat_ttl_ms, "10000", NULL, 300, 3600000),
     INT("recovery", "claim_ttl_ms", claim_ttl_ms, "60000", NULL, 1000, 86400000),
     INT("recovery", "reap_every_ms", reap_every_ms, "1000", NULL, 50, 600000),
+    TYPED("recovery", "reap_by_pid", K_BOOL, reap_by_pid, "true", NULL),
     INT("recovery", "stall_s", stall_s, "900", NULL, 1, 604800),
     INT("recovery", "max_attempts", max_attempts, "8", NULL, 1, 1000),
     INT("recovery", "retry_base_ms", retry_base_ms, "30000", NULL, 0, 86400000),

@@ -101,6 +101,7 @@ struct config {
     int heartbeat_ttl_ms; /* an agent whose heartbeat is older than this is dead */
     int claim_ttl_ms;     /* a claim's lock, kept alive by its agent's heartbeat */
     int reap_every_ms;    /* how often each process looks for dead agents */
+    bool reap_by_pid;     /* a gone process of this host is dead at once (else its heartbeat) */
     int stall_s;          /* an agent thread showing no sign of life this long is let die */
     int max_attempts;     /* failed attempts of one step before the story is FAILED */
     int retry_base_ms;    /* the first retry's wait; it doubles with every attempt */
