@@ -105,5 +105,6 @@ int bench_feeds(int argc, char **argv);
 int bench_render(int argc, char **argv);
 int bench_retention(int argc, char **argv);
 int bench_memory(int argc, char **argv);
+int bench_recovery(int argc, char **argv);
 
 #endif
