@@ -7,6 +7,8 @@
 #include "core/fail.h"
 #include "cost/money.h"
 #include "llm/cache.h"
+#include "observe/langfuse.h"
+#include "observe/metrics_http.h"
 #include "store/redis_url.h"
 
 #include <errno.h>
@@ -128,6 +130,22 @@ static const struct key keys[] = {
     INT("feeds", "timeout_ms", feed_timeout_ms, "8000", NULL, 100, 600000),
     INT("feeds", "max_bytes", feed_max_bytes, "10485760", NULL, 1024, 1073741824),
     INT("feeds", "max_redirects", feed_max_redirects, "5", NULL, 0, 20),
+    TYPED("observe", "tracing", K_BOOL, tracing, "true", "NEWSROOM_TRACING"),
+    STR("observe", "langfuse_host", langfuse_host, "https://cloud.langfuse.com", "LANGFUSE_HOST",
+        false),
+    STR("observe", "langfuse_public_key", langfuse_public_key, "", "LANGFUSE_PUBLIC_KEY", true),
+    STR("observe", "langfuse_secret_key", langfuse_secret_key, "", "LANGFUSE_SECRET_KEY", true),
+    STR("observe", "trace_file", trace_file, "", "NEWSROOM_TRACE_FILE", false),
+    INT("observe", "trace_queue_max", trace_queue_max, "20000", NULL, 10, 10000000),
+    INT("observe", "trace_queue_max_bytes", trace_queue_max_bytes, "33554432", NULL, 65536,
+        INT_MAX),
+    INT("observe", "trace_batch_max", trace_batch_max, "200", NULL, 1, 10000),
+    INT("observe", "trace_flush_ms", trace_flush_ms, "1000", NULL, 10, 600000),
+    INT("observe", "trace_timeout_ms", trace_timeout_ms, "10000", NULL, 100, 600000),
+    INT("observe", "trace_retries", trace_retries, "6", NULL, 1, 100),
+    INT("observe", "trace_keep_days", trace_keep_days, "7", NULL, 0, 3650),
+    INT("observe", "trace_story_events_max", trace_story_events_max, "2000", NULL, 10, 1000000),
+    STR("observe", "metrics", metrics, "", "NEWSROOM_METRICS", false),
     STR("ui", "theme", ui_theme, "dark", "NEWSROOM_THEME", false),
     STR("ui", "themes_dir", ui_themes_dir, "", "NEWSROOM_THEMES_DIR", false),
 };
@@ -139,6 +157,8 @@ static const struct {
     int (*check)(const char *value, char **why);
 } string_checks[] = {
     {"providers", "cache_task_types", llm_cache_task_types_check},
+    {"observe", "langfuse_host", langfuse_host_check},
+    {"observe", "metrics", metrics_listen_check},
 };
 
 static char **field_str(struct config *c, const struct key *k)

@@ -70,6 +70,9 @@ extern const struct lua_script lua_room_items;
 extern const struct lua_script lua_feed_claim;
 extern const struct lua_script lua_feed_done;
 
+/* Each trace's events kept for `ctl trace` (see src/observe/trace_store.c). */
+extern const struct lua_script lua_trace_store;
+
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];
 extern const int lua_script_count;

@@ -1,0 +1,49 @@
+/*
+ * trace_store.h - each trace's events kept in Redis, so `newsroom ctl trace ID` can show a
+ * story's whole trace without Langfuse: the same events the exporter sends (tracer.h), with
+ * every string longer than TRACE_STORE_STRING_MAX bytes cut (prompts and answers are for
+ * Langfuse; the terminal needs the step, agent, model, tokens, cost, times, decision and
+ * reasoning). One list per trace (TRACE_KEY_PREFIX<trace id>: a story's trace id is the story
+ * id), capped at the newest story_max events and expiring keep_days after its last event, and
+ * one sorted set of trace ids by their last event time (TRACE_INDEX_KEY), trimmed to the same
+ * window; written by one script per batch (trace_store.lua), so a batch costs one round trip
+ * whatever the number of stories in it.
+ *
+ * Threads: any thread, with its own link.
+ */
+#ifndef NEWSROOM_TRACE_STORE_H
+#define NEWSROOM_TRACE_STORE_H
+
+#include "store/keys.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rlink;
+
+#define TRACE_KEY_PREFIX       NR_PREFIX "trace:"
+#define TRACE_INDEX_KEY        NR_PREFIX "traces"
+#define TRACE_STORE_STRING_MAX 400
+#define TRACE_INDEX_MAX        200000 /* traces listed in the index at most */
+#define TRACE_ID_MAX           160
+
+/* The compact copy of one event (JSON text): new string (free it) with the trace it belongs
+ * to in trace_id (body.id of a trace-create, else body.traceId), or NULL when the event is not
+ * JSON or names no trace. */
+char *trace_store_compact(const char *event, size_t len, char trace_id[TRACE_ID_MAX]);
+
+/* Appends n compact events (events[i] belongs to trace ids[i]) in one script call. Returns 0,
+ * or -1 with *cause. */
+int trace_store_put(struct rlink *l, char *const *ids, char *const *events, size_t n,
+                    int64_t now_ms, int64_t keep_ms, int story_max, char **cause);
+
+/* A trace's events, oldest first, as a JSON array (new reference, empty when none). Returns
+ * 0, or -1 with *cause. */
+int trace_store_get(struct rlink *l, const char *trace_id, json_t **events, char **cause);
+
+/* The newest traces first, at most limit: a JSON array of {"id", "last_ms"} (new reference).
+ * Returns 0, or -1 with *cause. */
+int trace_store_list(struct rlink *l, size_t limit, json_t **out, char **cause);
+
+#endif
