@@ -19,6 +19,7 @@
 #include "cost/cost.h"
 #include "cost/pricing.h"
 #include "llm/cache.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 #include "store/bus.h"
 #include "store/control.h"
@@ -324,6 +325,7 @@ void agent_hold(struct agent_ctx *ctx, const struct bb_lock *lk, int attempts)
     ctx->held = lk;
     ctx->held_attempts = attempts;
     ctx->held_until_ms = clock_mono_ms() + ctx->claim_ttl_ms;
+    trace_task(lk->id);
 }
 
 void agent_release(struct agent_ctx *ctx, const struct bb_lock *lk)
@@ -384,6 +386,7 @@ void agent_fail_story(struct agent_ctx *ctx, const struct bb_lock *lk, const cha
     char *cause = NULL;
 
     atomic_fetch_add(&ctx->stats->failed, 1);
+    trace_failed_attempt();
     if (bb_fail(ctx->bb, lk->id, lk, why, ctx->max_attempts, NULL, &cause) != BB_OK) {
         log_warn("%s: cannot record the failure of %s: %s", ctx->id, lk->id,
                  cause ? cause : "refused");
@@ -438,8 +441,10 @@ static void agent_reclaim(struct agent_ctx *ctx)
                        &cause) == BB_ERR) {
             log_warn("%s: reclaim: %s", ctx->id, cause);
             free(cause);
-        } else if (n > 0) {
-            log_info("%s: took back %d expired claim(s)", ctx->id, n);
+        } else {
+            trace_reclaimed(ctx->role->reclaim[i], n);
+            if (n > 0)
+                log_info("%s: took back %d expired claim(s)", ctx->id, n);
         }
     }
 }
@@ -484,6 +489,7 @@ static void *agent_main(void *arg)
         goto out;
     }
     llm_provider_set_abort(ctx->provider, agent_go_on, ctx);
+    trace_agent(ctx->id, ctx->role->name);
     if (ctx->role->init != NULL && ctx->role->init(ctx, &state, &cause) == -1) {
         log_error("%s: cannot start: %s", ctx->id, cause);
         free(cause);
@@ -524,7 +530,9 @@ static void *agent_main(void *arg)
             next_reclaim = now + s->o.reclaim_every_ms;
         }
         bell_snapshot(&s->bell, ctx->role, snap);
+        trace_cycle_begin();
         rc = ctx->role->cycle(ctx, state, &cause);
+        trace_cycle_end(rc, cause);
         ctx->held = NULL; /* a claim never outlives its cycle's frame */
         ctx->held_attempts = 0;
         if (rc == 1) {

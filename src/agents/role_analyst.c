@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 #include "store/debate.h"
 
@@ -54,6 +55,7 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     json_t *ans, *scores, *patch;
     const char *title, *content, *summary;
     char *user, *why = NULL, *title_copy, *content_copy, reasoning[512];
+    int64_t arrived;
     double nw, cred, conf;
     bool cover;
     int rc;
@@ -77,6 +79,7 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     user = xasprintf("Title: %s\n\n%s", title ? title : "", content ? content : "");
     title_copy = xstrdup(title ? title : "");
     content_copy = xstrdup(content ? content : "");
+    arrived = item->created_ms;
     bb_item_free(item);
     rc = agent_ask(ctx, lk.id, LLM_BALANCED, "content_analysis", analyst_system, user, 400, 2, &ans,
                    &why);
@@ -141,13 +144,21 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
                       ctx->id, "topics", json_object_get(ans, "topics"));
     json_decref(ans);
     rc = bb_complete_with(ctx->bb, &lk, cover ? BB_DEBATING : BB_ARCHIVED, patch, reasoning, cause);
-    json_decref(patch);
     if (rc != BB_OK) {
+        json_decref(patch);
         /* Do not leave it locked until the lock lapses: let it go for another analyst. */
         agent_release(ctx, &lk);
         return -1;
     }
     atomic_fetch_add(cover ? &ctx->stats->advanced : &ctx->stats->archived, 1);
+    trace_decision(&(struct trace_decision){.story = lk.id,
+                                            .type = "coverage",
+                                            .outcome = cover ? "cover" : "archive",
+                                            .reasoning = reasoning,
+                                            .confidence = conf,
+                                            .output = json_object_get(patch, "analysis"),
+                                            .since_ms = arrived});
+    json_decref(patch);
     return 1;
 }
 

@@ -25,6 +25,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 
 #include <stdio.h>
@@ -71,6 +72,8 @@ static int settle_rejected(struct agent_ctx *ctx, const struct bb_item *it,
             log_info("%s: sent %s back to the writer (%s)", ctx->id, it->id, reason);
         }
     }
+    if (rc == BB_OK)
+        trace_story_moved(it, note == NULL ? BB_ARCHIVED : BB_PRODUCING, reason);
     free(reason);
     json_decref(patch);
     if (rc != BB_OK) {
@@ -142,6 +145,7 @@ static int failed(struct agent_ctx *ctx, char **cause)
     reason = xasprintf("failed: %s", it->fail_reason);
     if (bb_complete(ctx->bb, &lk, BB_ARCHIVED, reason, cause) == BB_OK) {
         atomic_fetch_add(&ctx->stats->archived, 1);
+        trace_story_moved(it, BB_ARCHIVED, reason);
         rc = 1;
     } else {
         agent_release(ctx, &lk);

@@ -23,6 +23,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 
 #include <limits.h>
@@ -370,6 +371,7 @@ static void publish(struct agent_ctx *ctx, struct publisher *p, const struct bb_
     } else {
         forget(p, it->id);
         atomic_fetch_add(&ctx->stats->advanced, 1);
+        trace_story_moved(it, BB_PUBLISHED_S, abs);
         log_info("%s: published %s to %s%s", ctx->id, it->id, abs,
                  unchanged ? " (the folder was already there)" : "");
     }

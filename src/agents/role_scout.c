@@ -24,6 +24,7 @@
 #include "feeds/feed_parse.h"
 #include "feeds/feed_store.h"
 #include "llm/batch.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 
 #include <stdio.h>
@@ -222,6 +223,8 @@ static void scout_write(struct agent_ctx *ctx, struct scout *sc, size_t i, const
     }
     if (rc == BB_OK) {
         atomic_fetch_add(&ctx->stats->written, 1);
+        trace_story_start(sc->held[i]->id, sc->held[i]->title, sc->held[i]->source,
+                          sc->held[i]->url[0] != '\0' ? sc->held[i]->url : NULL);
     } else if (rc == BB_DUPLICATE) {
         atomic_fetch_add(&ctx->stats->duplicates, 1);
         log_debug("%s: %s duplicates %s", ctx->id, sc->held[i]->id, existing);

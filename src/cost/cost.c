@@ -8,6 +8,7 @@
 #include "core/fail.h"
 #include "core/log.h"
 #include "llm/cache.h"
+#include "observe/trace.h"
 #include "store/rlink.h"
 
 #include <limits.h>
@@ -92,8 +93,9 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
     const struct pricing_model *m = cost_model_for(c->p, req);
     char id[BUDGET_ID_MAX];
     struct usage_record u = {0};
+    struct trace_gen gen;
     char *why = NULL;
-    int64_t t0, reserved = cost_estimate(c->p, req);
+    int64_t t0, in_cost, reserved = cost_estimate(c->p, req);
     int rc;
 
     rc = budget_reserve(c->l, &c->o, clock_wall_ms(), c->agent, task, reserved, id, refusal, cause);
@@ -103,11 +105,13 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
         return COST_DEFERRED;
     t0 = clock_mono_ms();
     memset(resp, 0, sizeof *resp);
+    trace_gen_begin(&gen, task, req, req->model != NULL ? req->model : m->name, m->tier);
     /* Only task types whose prompts come back are worth a lookup and a store; a miss is asked
      * with the same retries as any call. */
     rc = llm_complete_cached(llm_cache_wants(c->cache_task_types, req->task_type) ? c->cache : NULL,
                              provider, req, resp, err, COST_ATTEMPTS, COST_MAX_WAIT_MS, cause);
     if (rc == -1) {
+        trace_gen_end(&gen, NULL, *cause, 0, 0);
         if (budget_release(c->l, &c->o, clock_wall_ms(), id, &why) == -1)
             free(why); /* the reservation lapses by itself after its TTL */
         return COST_FAILED;
@@ -128,6 +132,10 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
          * recorded (and can pass the limit); say so loudly. */
         log_error("cost: %s call by %s cost %lld µ$, more than the %lld µ$ reserved", u.model,
                   c->agent, (long long)u.cost, (long long)reserved);
+    /* The trace records what the usage record says: the same model, tokens and cost (the
+     * prompt's share priced alone, the rest the completion's). */
+    in_cost = u.cached ? 0 : pricing_cost(m, resp->prompt_tokens, 0);
+    trace_gen_end(&gen, resp, NULL, u.cost, in_cost < u.cost ? in_cost : u.cost);
     if (budget_commit(c->l, &c->o, clock_wall_ms(), id, &u, NULL, &why) == -1) {
         /* The call was made and paid for: its answer is kept (a retry would pay twice); the
          * reservation, still counted, lapses after its TTL. */
