@@ -30,9 +30,10 @@ struct cli {
     struct embedded *emb;    /* the private redis-server, when one is used */
     struct redis_addr addr;  /* where cli_connect() connected: more links go there too */
     /* The control room's options (cmd_room). */
-    bool read_only;    /* --read-only */
-    bool no_color;     /* --no-color */
-    const char *theme; /* --theme NAME|PATH, or NULL */
+    bool read_only;      /* --read-only */
+    bool no_color;       /* --no-color */
+    const char *theme;   /* --theme NAME|PATH, or NULL */
+    const char *metrics; /* --metrics HOST:PORT (newsroom and newsroom swarm), or NULL */
 };
 
 /* Set by SIGINT, SIGTERM and SIGHUP; every loop of the CLI watches it. */

@@ -21,6 +21,7 @@
 #include "core/fail.h"
 #include "core/log.h"
 #include "cost/pricing.h"
+#include "observe/observe.h"
 #include "room/room.h"
 #include "store/rlink.h"
 #include "ui/app.h"
@@ -68,6 +69,9 @@ int cmd_room(struct cli *cli, bool attach)
     struct room *room;
     struct swarm *swarm = NULL;
     struct pricing *pricing = NULL;
+    struct observe_options oo;
+    struct observe *ob;
+    struct rlink_options lo;
     struct rlink *l;
     /* [ui] themes_dir ($NEWSROOM_THEMES_DIR through the configuration); --theme over
      * [ui] theme ($NEWSROOM_THEME). */
@@ -102,10 +106,27 @@ int cmd_room(struct cli *cli, bool attach)
         return code;
     }
     rlink_free(l); /* the room's threads make their own links to cli->addr */
-    if (!attach && (swarm = start_swarm(cli, pricing)) == NULL) {
+    /* Tracing and metrics before the agents start (an attached room has no agents to trace). */
+    rlink_options_from_config(&lo, cli->cfg);
+    memset(&oo, 0, sizeof oo);
+    oo.cfg = cli->cfg;
+    oo.data_dir = cli->data_dir;
+    oo.addr = &cli->addr;
+    oo.link = &lo;
+    oo.metrics = cli->metrics;
+    oo.no_tracing = attach;
+    if ((ob = observe_start(&oo, &cause)) == NULL) {
+        cli_error("%s", cause);
+        free(cause);
         pricing_free(pricing);
         return EXIT_USAGE;
     }
+    if (!attach && (swarm = start_swarm(cli, pricing)) == NULL) {
+        observe_stop(ob);
+        pricing_free(pricing);
+        return EXIT_USAGE;
+    }
+    observe_set_swarm(ob, swarm);
 
     memset(&ro, 0, sizeof ro);
     ro.addr = cli->addr;
@@ -119,6 +140,7 @@ int cmd_room(struct cli *cli, bool attach)
         code = EXIT_USAGE;
         goto out;
     }
+    observe_set_room(ob, room);
 
     memset(&ao, 0, sizeof ao);
     ao.room = room;
@@ -134,6 +156,7 @@ int cmd_room(struct cli *cli, bool attach)
         free(cause);
         code = EXIT_USAGE;
     }
+    observe_set_room(ob, NULL);
     room_stop(room);
     room_free(room);
 out:
@@ -142,6 +165,7 @@ out:
 
         fprintf(stderr, "newsroom: stopping the swarm...\n");
         swarm_stop(swarm);
+        observe_set_swarm(ob, NULL);
         swarm_totals(swarm, &tot);
         fprintf(stderr,
                 "newsroom: swarm stopped: %ld stories written, %ld moved on, %ld archived, %ld "
@@ -149,6 +173,7 @@ out:
                 tot.written, tot.advanced, tot.archived, tot.llm_calls);
         swarm_free(swarm);
     }
+    observe_stop(ob); /* delivers the trace events still queued */
     pricing_free(pricing);
     return code;
 }

@@ -61,4 +61,9 @@ int ctl_usage_report(struct cli *cli, bool json, int argc, char **argv);
 int ctl_debate(struct cli *cli, bool json, int argc, char **argv);
 int ctl_debates(struct cli *cli, bool json, int argc, char **argv);
 
+/* ctl_trace.c: a story's trace from the events kept in Redis; the newest traces; replaying
+ * the JSON Lines file to Langfuse. */
+int ctl_trace(struct cli *cli, bool json, int argc, char **argv);
+int ctl_traces(struct cli *cli, bool json, int argc, char **argv);
+
 #endif

@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/metrics_http.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -33,7 +34,7 @@ static const struct subcommand subcommands[] = {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: newsroom [--config FILE] [--attach] [--read-only] [--theme NAME|PATH]\n"
-               "                [--no-color]\n"
+               "                [--no-color] [--metrics HOST:PORT]\n"
                "       newsroom [--config FILE] COMMAND [ARGS]\n"
                "       newsroom --help | --version\n\n"
                "With no command, newsroom opens the control room.\n\n"
@@ -47,6 +48,7 @@ static void usage(FILE *f)
                "  --read-only    the control room without the keys that act on the swarm\n"
                "  --theme NAME   dark, light, high-contrast, mono, or a .theme file's path\n"
                "  --no-color     monochrome (as NO_COLOR does)\n"
+               "  --metrics HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics\n"
                "  -h, --help     this help\n"
                "  -V, --version  the version\n\n"
                "Exit codes: 0 done, 1 refused, 2 usage or configuration error,\n"
@@ -80,6 +82,7 @@ int main(int argc, char **argv)
         {"read-only", no_argument, NULL, 'r'},
         {"theme", required_argument, NULL, 't'},
         {"no-color", no_argument, NULL, 'n'},
+        {"metrics", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -113,6 +116,15 @@ int main(int argc, char **argv)
         case 'n':
             cli.no_color = room_option = true;
             break;
+        case 'm':
+            if (metrics_listen_check(optarg, &cause) == -1 || optarg[0] == '\0') {
+                cli_error("--metrics: %s", cause != NULL ? cause : "needs HOST:PORT");
+                free(cause);
+                return EXIT_USAGE;
+            }
+            cli.metrics = optarg;
+            room_option = true;
+            break;
         case 'h':
             usage(stdout);
             return EXIT_DONE;
@@ -140,7 +152,10 @@ int main(int argc, char **argv)
         }
         if (attach || room_option) {
             cli_error("%s goes with the control room, not with \"%s\"",
-                      attach ? "--attach" : "--read-only, --theme or --no-color", sub->name);
+                      attach ? "--attach"
+                             : "--read-only, --theme, --no-color or --metrics (newsroom swarm "
+                               "takes its own --metrics)",
+                      sub->name);
             return EXIT_USAGE;
         }
     }
