@@ -57,6 +57,8 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
         if (s->feeds > 0 && len < sizeof line)
             len += (size_t)snprintf(line + len, sizeof line - len, "  feeds %d ok, %d failing",
                                     s->feeds - s->feeds_error, s->feeds_error);
+        if (s->tracing[0] != '\0' && len < sizeof line)
+            len += (size_t)snprintf(line + len, sizeof line - len, "  tracing %s", s->tracing);
     }
     if (len < sizeof line)
         snprintf(line + len, sizeof line - len, "  dropped %llu", (unsigned long long)h->dropped);

@@ -14,6 +14,7 @@
 #include "observe/langfuse.h"
 #include "observe/trace_store.h"
 #include "observe/trace_view.h"
+#include "store/blackboard.h"
 #include "store/rlink.h"
 
 #include <errno.h>
@@ -86,8 +87,10 @@ static void print_view(const struct trace_view *v)
              *model = text_safe(o->model, 16);
         int indent = o->depth * 2 > 20 ? 20 : o->depth * 2;
 
-        snprintf(label, sizeof label, "%*s%s%s", indent, "", name,
-                 o->kind == TRACE_SCORE ? " (score)" : "");
+        snprintf(label, sizeof label, "%*s%s", indent, "", name);
+        if (o->kind == TRACE_SCORE) /* the value; its comment repeats the line above */
+            snprintf(label, sizeof label, "%*sscore %s = %.*s", indent, "", name,
+                     (int)strcspn(o->detail, ":"), o->detail);
         if (o->kind == TRACE_GENERATION) {
             snprintf(tokens, sizeof tokens, "%d/%d", o->tokens_in, o->tokens_out);
             dollars(o->cost, cost, sizeof cost);
@@ -96,7 +99,7 @@ static void print_view(const struct trace_view *v)
             seconds(o->end_ms - o->start_ms, dur, sizeof dur);
         printf("%-44s %-32s %-16s %11s %10s %8s%s\n", label, agent, model, tokens, cost, dur,
                o->error ? "  ERROR" : "");
-        if (o->detail[0] != '\0') {
+        if (o->detail[0] != '\0' && o->kind != TRACE_SCORE) {
             char *d = text_safe(o->detail, DETAIL_MAX);
 
             printf("%*s  %s\n", indent, "", d);
@@ -149,6 +152,32 @@ static json_t *view_json(const struct trace_view *v, json_t *events)
                      steps, "observations", obs, "events", events);
 }
 
+/* A story ingested by ctl has no scout to give its trace a title: the blackboard has it. */
+static void title_from_story(struct rlink *l, struct trace_view *v)
+{
+    struct bb *b;
+    struct bb_item *it = NULL;
+    char *cause = NULL;
+
+    if (v->title[0] != '\0')
+        return;
+    b = bb_new(l, "ctl");
+    if (bb_read(b, v->id, &it, &cause) == BB_OK) {
+        const char *title = json_string_value(json_object_get(it->body, "title"));
+        const char *source = json_string_value(json_object_get(it->body, "source"));
+
+        free(v->title);
+        v->title = xstrdup(title != NULL ? title : "");
+        if (v->source[0] == '\0' && source != NULL) {
+            free(v->source);
+            v->source = xstrdup(source);
+        }
+    }
+    free(cause);
+    bb_item_free(it);
+    bb_free(b);
+}
+
 int ctl_trace(struct cli *cli, bool json, int argc, char **argv)
 {
     struct trace_view v;
@@ -175,6 +204,7 @@ int ctl_trace(struct cli *cli, bool json, int argc, char **argv)
         free(id);
         code = EXIT_REFUSED;
     } else {
+        title_from_story(l, &v);
         if (json) {
             cli_print_json(view_json(&v, events));
             events = NULL;
