@@ -5,14 +5,18 @@
 NEWSROOM_RUN_PACKAGES=(
   build-essential cmake pkg-config
   libncurses-dev libhiredis-dev libcurl4-openssl-dev libjansson-dev libinih-dev libssl-dev
-  libxml2-dev
+  libxml2-dev libmicrohttpd-dev
   ffmpeg espeak-ng fonts-dejavu-core
   redis-server
 )
-# Testing adds the test framework and the tools the tests drive.
+# Testing adds the test framework and the tools the tests drive. prometheus (promtool and a
+# real Prometheus for tests/integration/test_observe_prometheus.sh) is 12 packages, about 19 MB
+# to download and 100 MB installed (mostly the prometheus and promtool binaries and the web
+# UI's JavaScript); on a machine with systemd its package starts a prometheus service on :9090,
+# which the tests do not use (they start their own on a free loopback port).
 NEWSROOM_TEST_PACKAGES=(
   "${NEWSROOM_RUN_PACKAGES[@]}"
-  libcmocka-dev redis-tools jq procps libmicrohttpd-dev tmux ncurses-term
+  libcmocka-dev redis-tools jq procps tmux ncurses-term prometheus curl
 )
 
 say() { printf '==> %s\n' "$*" >&2; }
