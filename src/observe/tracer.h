@@ -90,7 +90,7 @@ struct tracer_stats {
     size_t queue_events, queue_bytes;
     size_t peak_events, peak_bytes; /* the most ever waiting at once */
     int health;                     /* 1 up, 0 down, -1 not known yet (or file mode) */
-    char health_detail[256];        /* "Langfuse 3.29.0", "GET ...: HTTP 503", ... */
+    char health_detail[320];        /* "Langfuse 3.29.0", "GET ...: HTTP 503", ... */
 };
 void tracer_stats(struct tracer *t, struct tracer_stats *out);
 
