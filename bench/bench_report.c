@@ -80,8 +80,7 @@ void bench_report(const char *bench, const struct bench_figure *f, int n, bool j
                    f[i].value, f[i].unit, f[i].peer, decimals(f[i].peer_value), f[i].peer_value,
                    f[i].ratio);
         else
-            printf("%-36s %14.*f %-12s\n", f[i].name, decimals(f[i].value), f[i].value,
-                   f[i].unit);
+            printf("%-36s %14.*f %-12s\n", f[i].name, decimals(f[i].value), f[i].value, f[i].unit);
     }
 }
 

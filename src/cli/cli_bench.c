@@ -26,6 +26,9 @@ static const struct bench_entry benches[] = {
     {"tui", bench_tui, "the control room under 1,000 events/s and idle: bytes, CPU, frame times"},
     {"render", bench_render,
      "seconds of video per wall second for a 60 s story; narration synthesis on its own"},
+    {"observe", bench_observe,
+     "trace events/s the exporter sustains, its memory bound, the pipeline with tracing and "
+     "metrics on vs off"},
 };
 
 static void bench_usage(FILE *f)

@@ -144,7 +144,7 @@ static const struct key keys[] = {
     INT("observe", "trace_timeout_ms", trace_timeout_ms, "10000", NULL, 100, 600000),
     INT("observe", "trace_retries", trace_retries, "6", NULL, 1, 100),
     INT("observe", "trace_keep_days", trace_keep_days, "7", NULL, 0, 3650),
-    INT("observe", "trace_story_events_max", trace_story_events_max, "2000", NULL, 10, 1000000),
+    INT("observe", "trace_story_batches_max", trace_story_batches_max, "500", NULL, 1, 1000000),
     STR("observe", "metrics", metrics, "", "NEWSROOM_METRICS", false),
     STR("ui", "theme", ui_theme, "dark", "NEWSROOM_THEME", false),
     STR("ui", "themes_dir", ui_themes_dir, "", "NEWSROOM_THEMES_DIR", false),

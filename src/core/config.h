@@ -110,7 +110,7 @@ struct config {
     int trace_timeout_ms;       /* one request to Langfuse */
     int trace_retries;          /* attempts per batch on network errors, 429 and 5xx */
     int trace_keep_days;        /* each story's events kept in Redis for `ctl trace` */
-    int trace_story_events_max; /* at most this many events per story in Redis */
+    int trace_story_batches_max; /* at most this many batches of a story kept in Redis */
     char *metrics;              /* HOST:PORT for /metrics; empty: no server */
     /* [ui] (ui/theme.h) */
     char *ui_theme;      /* a theme name in the themes directory, or a path to a .theme file */

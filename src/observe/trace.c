@@ -95,6 +95,7 @@ static const struct step *my_step(void)
 /* Hands an event of type with body (taken) to the exporter, or drops it when none. */
 static void emit(struct tracer *t, const char *type, json_t *body)
 {
+    const char *trace;
     json_t *ev;
     char *text;
 
@@ -102,11 +103,13 @@ static void emit(struct tracer *t, const char *type, json_t *body)
         json_decref(body);
         return;
     }
+    trace = json_string_value(
+        json_object_get(body, strcmp(type, "trace-create") == 0 ? "id" : "traceId"));
     ev = langfuse_event(type, body, clock_wall_ms());
     text = json_dumps(ev, JSON_COMPACT);
-    json_decref(ev);
     if (text != NULL)
-        tracer_push(t, text, strlen(text));
+        tracer_push(t, text, strlen(text), trace);
+    json_decref(ev);
 }
 
 static void set_time(json_t *o, const char *key, int64_t ms)
@@ -343,9 +346,10 @@ static void open_task(const char *story)
         char parent[LANGFUSE_UUID_LEN] = "";
 
         /* The trace exists (an upsert that changes nothing when it does): a story written by
-         * ctl ingest has no scout to start it. */
-        emit(t, "trace-create",
-             json_pack("{s:s, s:s}", "id", me.task_story, "sessionId", me.task_story));
+         * ctl ingest has no scout to start it, and the analyst is the first to see it. */
+        if (strcmp(me.role, "analyst") == 0)
+            emit(t, "trace-create",
+                 json_pack("{s:s, s:s}", "id", me.task_story, "sessionId", me.task_story));
         body = json_pack("{s:s, s:s, s:s, s:o}", "id", me.task_span, "traceId", me.task_story,
                          "name", my_step()->step, "metadata", who());
         set_time(body, "startTime", me.task_ms);

@@ -4,10 +4,11 @@
  * every string longer than TRACE_STORE_STRING_MAX bytes cut (prompts and answers are for
  * Langfuse; the terminal needs the step, agent, model, tokens, cost, times, decision and
  * reasoning). One list per trace (TRACE_KEY_PREFIX<trace id>: a story's trace id is the story
- * id), capped at the newest story_max events and expiring keep_days after its last event, and
- * one sorted set of trace ids by their last event time (TRACE_INDEX_KEY), trimmed to the same
+ * id), one entry per batch the exporter sent (a JSON array of that batch's events of the
+ * trace), capped at its newest entries and expiring keep_days after its last event, and one
+ * sorted set of trace ids by their last event time (TRACE_INDEX_KEY), trimmed to the same
  * window; written by one script per batch (trace_store.lua), so a batch costs one round trip
- * whatever the number of stories in it.
+ * and one list entry per story whatever the number of its events.
  *
  * Threads: any thread, with its own link.
  */
@@ -28,15 +29,16 @@ struct rlink;
 #define TRACE_INDEX_MAX        200000 /* traces listed in the index at most */
 #define TRACE_ID_MAX           160
 
-/* The compact copy of one event (JSON text): new string (free it) with the trace it belongs
- * to in trace_id (body.id of a trace-create, else body.traceId), or NULL when the event is not
- * JSON or names no trace. */
-char *trace_store_compact(const char *event, size_t len, char trace_id[TRACE_ID_MAX]);
+/* The copy of one event (JSON text of len bytes) to keep: the same text with every string
+ * longer than max bytes cut at a character boundary and ended with "...", in one pass without
+ * parsing. Returns a new string of *out_len bytes (free it). */
+char *trace_store_cut(const char *event, size_t len, size_t max, size_t *out_len);
 
-/* Appends n compact events (events[i] belongs to trace ids[i]) in one script call. Returns 0,
- * or -1 with *cause. */
-int trace_store_put(struct rlink *l, char *const *ids, char *const *events, size_t n,
-                    int64_t now_ms, int64_t keep_ms, int story_max, char **cause);
+/* Appends n entries, entries[i] the JSON array of this batch's events of trace ids[i] (ids
+ * distinct), in one script call; each list keeps its newest max entries. Returns 0, or -1 with
+ * *cause. */
+int trace_store_put(struct rlink *l, char *const *ids, char *const *entries, size_t n,
+                    int64_t keep_ms, int max, char **cause);
 
 /* A trace's events, oldest first, as a JSON array (new reference, empty when none). Returns
  * 0, or -1 with *cause. */

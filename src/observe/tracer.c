@@ -33,6 +33,7 @@
 struct entry {
     char *json;
     size_t len;
+    char *trace;   /* the trace it belongs to, or NULL */
     int64_t at_ms; /* monotonic, when it was pushed */
 };
 
@@ -52,7 +53,7 @@ struct tracer {
     bool stop;
     int64_t stop_until; /* monotonic: delivering ends here once stopped */
     pthread_t thread;
-    bool started;
+    bool started, ended; /* ended: the thread is about to return (guarded by mu) */
     struct tracer_stats st;
 
     /* The exporter thread's own. */
@@ -79,7 +80,7 @@ void tracer_options_from(struct tracer_options *o, const struct config *c, const
     o->timeout_ms = c->trace_timeout_ms;
     o->retries = c->trace_retries;
     o->keep_days = c->trace_keep_days;
-    o->story_max = c->trace_story_events_max;
+    o->story_max = c->trace_story_batches_max;
 }
 
 struct tracer *tracer_new(const struct tracer_options *o, char **cause)
@@ -163,13 +164,15 @@ static void drop_oldest(struct tracer *t)
 
     t->bytes -= e->len;
     free(e->json);
-    e->json = NULL;
+    free(e->trace);
+    e->json = e->trace = NULL;
     t->head = (t->head + 1) % t->o.queue_max;
     t->count--;
 }
 
-void tracer_push(struct tracer *t, char *json, size_t len)
+void tracer_push(struct tracer *t, char *json, size_t len, const char *trace_id)
 {
+    char *trace = trace_id != NULL && t->has_addr && t->o.keep_days > 0 ? xstrdup(trace_id) : NULL;
     struct entry *e;
     bool wake;
 
@@ -179,6 +182,7 @@ void tracer_push(struct tracer *t, char *json, size_t len)
         t->st.dropped_full++;
         pthread_mutex_unlock(&t->mu);
         free(json);
+        free(trace);
         return;
     }
     while (t->count > 0 && (t->count >= t->o.queue_max || t->bytes + len > t->o.queue_max_bytes)) {
@@ -188,10 +192,12 @@ void tracer_push(struct tracer *t, char *json, size_t len)
     e = &t->q[(t->head + t->count) % t->o.queue_max];
     e->json = json;
     e->len = len;
+    e->trace = trace;
     e->at_ms = clock_mono_ms();
     t->count++;
     t->bytes += len;
     t->st.queued++;
+    t->st.queued_bytes += len;
     if (t->count > t->st.peak_events)
         t->st.peak_events = t->count;
     if (t->bytes > t->st.peak_bytes)
@@ -204,12 +210,26 @@ void tracer_push(struct tracer *t, char *json, size_t len)
         pthread_cond_signal(&t->cv);
 }
 
+/* CPU time of the calling thread (clock), microseconds. */
+static int64_t cpu_us(clockid_t clock)
+{
+    struct timespec ts;
+
+    if (clock_gettime(clock, &ts) == -1)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void tracer_stats(struct tracer *t, struct tracer_stats *out)
 {
+    clockid_t clock;
+
     pthread_mutex_lock(&t->mu);
     *out = t->st;
     out->queue_events = t->count;
     out->queue_bytes = t->bytes;
+    if (t->started && !t->ended && pthread_getcpuclockid(t->thread, &clock) == 0)
+        out->cpu_us = cpu_us(clock);
     pthread_mutex_unlock(&t->mu);
 }
 
@@ -223,10 +243,10 @@ static void wait_until(struct tracer *t, int64_t until_ms)
     pthread_cond_timedwait(&t->cv, &t->mu, &ts);
 }
 
-/* Takes the next batch out of the queue into ev/lens (at most batch_max events, and bytes
- * that keep the body under Langfuse's limit; an event too big for any batch is dropped).
- * With t->mu held. Returns the number taken. */
-static size_t take_batch(struct tracer *t, char **ev, size_t *lens)
+/* Takes the next batch out of the queue into ev/lens/traces (at most batch_max events, and
+ * bytes that keep the body under Langfuse's limit; an event too big for any batch is
+ * dropped). With t->mu held. Returns the number taken. */
+static size_t take_batch(struct tracer *t, char **ev, size_t *lens, char **traces)
 {
     size_t n = 0, bytes = langfuse_batch_overhead(1);
 
@@ -244,8 +264,9 @@ static size_t take_batch(struct tracer *t, char **ev, size_t *lens)
             break;
         bytes += (n > 0 ? 1 : 0) + e->len;
         ev[n] = e->json;
+        traces[n] = e->trace;
         lens[n++] = e->len;
-        e->json = NULL;
+        e->json = e->trace = NULL;
         t->bytes -= e->len;
         t->head = (t->head + 1) % t->o.queue_max;
         t->count--;
@@ -309,36 +330,59 @@ static void write_status(struct tracer *t, bool gone)
     free(text);
 }
 
-/* Keeps the batch's events per story in Redis for ctl trace. */
-static void store_batch(struct tracer *t, char *const *ev, const size_t *lens, size_t n)
+/* Keeps the batch's events per story in Redis for ctl trace: for each trace in the batch, one
+ * entry, the JSON array of its events with long strings cut (trace_store_cut). */
+static void store_batch(struct tracer *t, char *const *ev, const size_t *lens, char *const *traces,
+                        size_t n)
 {
-    char **ids = xcalloc(n, sizeof *ids), **compact = xcalloc(n, sizeof *compact);
+    char **ids = xcalloc(n, sizeof *ids), **entries = xcalloc(n, sizeof *entries);
+    size_t *used = xcalloc(n, sizeof *used), *cap = xcalloc(n, sizeof *cap), m = 0, stored = 0;
     char *cause = NULL;
-    size_t m = 0;
 
     for (size_t i = 0; i < n; i++) {
-        char id[TRACE_ID_MAX];
-        char *c = trace_store_compact(ev[i], lens[i], id);
+        size_t k, clen;
+        char *c;
 
-        if (c == NULL)
+        if (traces[i] == NULL)
             continue;
-        ids[m] = xstrdup(id);
-        compact[m++] = c;
+        for (k = 0; k < m && strcmp(ids[k], traces[i]) != 0; k++)
+            ;
+        if (k == m) {
+            ids[m] = traces[i];
+            cap[m] = 256;
+            entries[m] = xmalloc(cap[m]);
+            entries[m][0] = '[';
+            used[m++] = 1;
+        }
+        c = trace_store_cut(ev[i], lens[i], TRACE_STORE_STRING_MAX, &clen);
+        if (used[k] + clen + 3 > cap[k]) {
+            cap[k] = (used[k] + clen + 3) * 2;
+            entries[k] = xrealloc(entries[k], cap[k]);
+        }
+        if (used[k] > 1)
+            entries[k][used[k]++] = ',';
+        memcpy(entries[k] + used[k], c, clen);
+        used[k] += clen;
+        free(c);
+        stored++;
     }
-    if (m > 0 &&
-        trace_store_put(t->l, ids, compact, m, clock_wall_ms(), (int64_t)t->o.keep_days * 86400000,
-                        t->o.story_max, &cause) == -1) {
-        log_warn("trace: cannot keep %zu event(s) for ctl trace: %s", m, cause);
+    for (size_t k = 0; k < m; k++) {
+        entries[k][used[k]++] = ']';
+        entries[k][used[k]] = '\0';
+    }
+    if (m > 0 && trace_store_put(t->l, ids, entries, m, (int64_t)t->o.keep_days * 86400000,
+                                 t->o.story_max, &cause) == -1) {
+        log_warn("trace: cannot keep %zu event(s) for ctl trace: %s", stored, cause);
         free(cause);
     } else {
-        count(t, &t->st.stored, m);
+        count(t, &t->st.stored, stored);
     }
-    for (size_t i = 0; i < m; i++) {
-        free(ids[i]);
-        free(compact[i]);
-    }
+    for (size_t k = 0; k < m; k++)
+        free(entries[k]);
+    free(entries);
     free(ids);
-    free(compact);
+    free(used);
+    free(cap);
 }
 
 /* Appends the batch to the file as one line. */
@@ -486,6 +530,7 @@ static void *tracer_main(void *arg)
 {
     struct tracer *t = arg;
     char **ev = xcalloc(t->o.batch_max, sizeof *ev);
+    char **traces = xcalloc(t->o.batch_max, sizeof *traces);
     size_t *lens = xcalloc(t->o.batch_max, sizeof *lens);
 
     if (t->has_addr) {
@@ -524,11 +569,11 @@ static void *tracer_main(void *arg)
             wait_until(t, until < t->next_status ? until : t->next_status);
             continue;
         }
-        n = take_batch(t, ev, lens);
+        n = take_batch(t, ev, lens, traces);
         pthread_mutex_unlock(&t->mu);
         if (n > 0) {
             if (t->l != NULL && t->o.keep_days > 0)
-                store_batch(t, ev, lens, n);
+                store_batch(t, ev, lens, traces, n);
             if (t->langfuse) {
                 send_batch(t, ev, lens, n);
             } else {
@@ -538,8 +583,10 @@ static void *tracer_main(void *arg)
                 write_file(t, body, len, n);
                 free(body);
             }
-            for (size_t i = 0; i < n; i++)
+            for (size_t i = 0; i < n; i++) {
                 free(ev[i]);
+                free(traces[i]);
+            }
         }
         pthread_mutex_lock(&t->mu);
     }
@@ -550,9 +597,12 @@ static void *tracer_main(void *arg)
         while (t->count > 0)
             drop_oldest(t);
     }
+    t->ended = true;
+    t->st.cpu_us = cpu_us(CLOCK_THREAD_CPUTIME_ID);
     pthread_mutex_unlock(&t->mu);
     write_status(t, true);
     free(ev);
+    free(traces);
     free(lens);
     langfuse_free(t->lf);
     t->lf = NULL;

@@ -49,7 +49,7 @@ struct tracer_options {
     const struct redis_addr *addr;
     const struct rlink_options *link;
     int keep_days; /* 0: no copy in Redis */
-    int story_max; /* events kept per story */
+    int story_max; /* batches (entries) kept per story */
     int status_ms; /* between two writes of the status key; 0: 5000 */
 };
 
@@ -70,15 +70,17 @@ int tracer_start(struct tracer *t, char **cause);
 void tracer_stop(struct tracer *t);
 void tracer_free(struct tracer *t);
 
-/* Queues one event (JSON text of len bytes, taking ownership of json). Never waits for the
- * network: a full queue drops its oldest events first. */
-void tracer_push(struct tracer *t, char *json, size_t len);
+/* Queues one event (JSON text of len bytes, taking ownership of json) of the trace trace_id
+ * (copied; NULL when it names none). Never waits for the network: a full queue drops its
+ * oldest events first. */
+void tracer_push(struct tracer *t, char *json, size_t len, const char *trace_id);
 
 /* Whether events go to Langfuse (true) or to the file. */
 bool tracer_to_langfuse(const struct tracer *t);
 
 struct tracer_stats {
     uint64_t queued;          /* events pushed */
+    uint64_t queued_bytes;    /* their bytes */
     uint64_t delivered;       /* events in batches Langfuse took (or written to the file) */
     uint64_t rejected;        /* of those, events a 207 listed as errors */
     uint64_t dropped_full;    /* dropped because the queue was full */
@@ -89,6 +91,7 @@ struct tracer_stats {
     uint64_t stored;          /* events copied to Redis for ctl trace */
     size_t queue_events, queue_bytes;
     size_t peak_events, peak_bytes; /* the most ever waiting at once */
+    int64_t cpu_us;                 /* CPU time of the exporter thread so far */
     int health;                     /* 1 up, 0 down, -1 not known yet (or file mode) */
     char health_detail[320];        /* "Langfuse 3.29.0", "GET ...: HTTP 503", ... */
 };

@@ -202,7 +202,7 @@ static void test_schema_and_mixed_207(void **state)
     assert_int_equal((int)st.rejected, fake_langfuse_errors_answered(f));
     assert_int_equal(log_count("Langfuse refused event") - before, (int)st.rejected);
     /* Every event type the issue names was sent. */
-    got = fake_langfuse_delivered(f);
+    got = fake_langfuse_received(f);
     json_array_foreach(got, i, e)
     {
         const char *ty = json_string_value(json_object_get(e, "type"));

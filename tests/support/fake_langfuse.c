@@ -30,7 +30,7 @@ struct fake_langfuse {
     int requests, health, errors;
     bool down, released;
     char *violations;
-    json_t *delivered, *delivered_ids, *sizes;
+    json_t *delivered, *delivered_ids, *sizes, *received;
     size_t max_body;
 };
 
@@ -357,6 +357,7 @@ static enum MHD_Result handle(void *ctx, const struct fake_http_request *req)
                           NULL);
     }
     json_array_append_new(f->sizes, json_integer((json_int_t)json_array_size(batch)));
+    json_array_extend(f->received, batch);
     switch (how) {
     case FAKE_LF_HOLD:
         clock_gettime(CLOCK_REALTIME, &until);
@@ -416,6 +417,7 @@ struct fake_langfuse *fake_langfuse_start(const enum fake_lf_answer *script, int
     f->delivered = json_array();
     f->delivered_ids = json_object();
     f->sizes = json_array();
+    f->received = json_array();
     snprintf(pair, sizeof pair, "%s:%s", FAKE_LF_PUBLIC, FAKE_LF_SECRET);
     EVP_EncodeBlock(b64, (const unsigned char *)pair, (int)strlen(pair));
     snprintf(f->auth, sizeof f->auth, "Basic %s", (const char *)b64);
@@ -437,6 +439,7 @@ void fake_langfuse_stop(struct fake_langfuse *f)
     json_decref(f->delivered);
     json_decref(f->delivered_ids);
     json_decref(f->sizes);
+    json_decref(f->received);
     free(f->violations);
     free(f->script);
     free(f);
@@ -491,6 +494,16 @@ json_t *fake_langfuse_delivered(struct fake_langfuse *f)
 
     pthread_mutex_lock(&f->mu);
     a = json_deep_copy(f->delivered);
+    pthread_mutex_unlock(&f->mu);
+    return a;
+}
+
+json_t *fake_langfuse_received(struct fake_langfuse *f)
+{
+    json_t *a;
+
+    pthread_mutex_lock(&f->mu);
+    a = json_deep_copy(f->received);
     pthread_mutex_unlock(&f->mu);
     return a;
 }

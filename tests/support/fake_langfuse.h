@@ -59,8 +59,10 @@ int fake_langfuse_health_checks(struct fake_langfuse *f);
 int fake_langfuse_errors_answered(struct fake_langfuse *f); /* per-event errors in 207s */
 /* Every violation, one a line (a new string, free it; "" when none). */
 char *fake_langfuse_violations(struct fake_langfuse *f);
-/* The events of the requests answered 207 (new reference: a JSON array). */
+/* The events of the requests answered 207, less those a 207 listed as errors (new reference:
+ * a JSON array); and every event of every request that kept to the API, whatever its answer. */
 json_t *fake_langfuse_delivered(struct fake_langfuse *f);
+json_t *fake_langfuse_received(struct fake_langfuse *f);
 /* The number of events in each ingestion request, in order (new reference: array). */
 json_t *fake_langfuse_batch_sizes(struct fake_langfuse *f);
 /* The largest request body seen, in bytes. */
