@@ -347,10 +347,17 @@ static void key_of(const struct metric_def *d, const char *const *values, char *
 {
     size_t len = 0;
 
-    buf[0] = '\0';
-    for (int i = 0; d->labels[i] != NULL && len + 1 < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, "%s\x1f",
-                                values != NULL && values[i] != NULL ? values[i] : "");
+    for (int i = 0; d->labels[i] != NULL && size - len >= 2; i++) {
+        const char *v = values != NULL && values[i] != NULL ? values[i] : "";
+        size_t n = strlen(v);
+
+        if (n > size - len - 2)
+            n = size - len - 2;
+        memcpy(buf + len, v, n);
+        len += n;
+        buf[len++] = '\x1f';
+    }
+    buf[len] = '\0';
 }
 
 /* The series of d with values, made when missing. With m->mu held. */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #define METRICS_HTTP_COLLECTORS 16
 #define METRICS_HTTP_WAIT_MS    200
@@ -239,6 +240,17 @@ int metrics_http_port(const struct metrics_http *h)
 long metrics_http_scrapes(const struct metrics_http *h)
 {
     return atomic_load(&((struct metrics_http *)h)->scrapes);
+}
+
+int64_t metrics_http_cpu_us(const struct metrics_http *h)
+{
+    clockid_t clock;
+    struct timespec ts;
+
+    if (!h->started || pthread_getcpuclockid(h->thread, &clock) != 0 ||
+        clock_gettime(clock, &ts) == -1)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void metrics_http_stop(struct metrics_http *h)

@@ -16,6 +16,7 @@
 #include "store/rlink.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct metrics;
 struct metrics_text;
@@ -42,8 +43,10 @@ void metrics_http_add(struct metrics_http *h, metrics_collector fn, void *arg);
 int metrics_http_start(struct metrics_http *h, char **cause);
 /* The port it listens on (the one the kernel picked for port 0). */
 int metrics_http_port(const struct metrics_http *h);
-/* Scrapes served so far. */
+/* Scrapes served so far, and the CPU time of the server thread (collectors included) so far,
+ * in microseconds. */
 long metrics_http_scrapes(const struct metrics_http *h);
+int64_t metrics_http_cpu_us(const struct metrics_http *h);
 void metrics_http_stop(struct metrics_http *h);
 void metrics_http_free(struct metrics_http *h);
 

@@ -242,6 +242,11 @@ int observe_metrics_port(const struct observe *ob)
     return ob != NULL && ob->http != NULL ? metrics_http_port(ob->http) : 0;
 }
 
+int64_t observe_metrics_cpu_us(const struct observe *ob)
+{
+    return ob != NULL && ob->http != NULL ? metrics_http_cpu_us(ob->http) : 0;
+}
+
 void observe_stop(struct observe *ob)
 {
     if (ob == NULL)

@@ -19,6 +19,7 @@
 #include "store/rlink.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct config;
 struct room;
@@ -47,6 +48,9 @@ void observe_set_room(struct observe *ob, struct room *r);
 struct tracer *observe_tracer(struct observe *ob);
 struct metrics *observe_metrics(struct observe *ob);
 int observe_metrics_port(const struct observe *ob);
+/* CPU time the metrics server's thread has used so far (scrapes and their Redis readings), in
+ * microseconds; 0 when off. */
+int64_t observe_metrics_cpu_us(const struct observe *ob);
 /* Uninstalls, stops the server, delivers what the exporter holds (up to its drain time), and
  * frees everything. NULL is a no-op. */
 void observe_stop(struct observe *ob);
