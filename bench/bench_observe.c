@@ -519,7 +519,7 @@ int bench_observe(int argc, char **argv)
     struct exporter_result ex;
     struct bound_result bd;
     struct bench_env env;
-    struct bench_figure figs[16];
+    struct bench_figure figs[24];
     double tput[2][ROUNDS], cmds[2][ROUNDS], cpu[2][ROUNDS], exp_cpu[ROUNDS], met_cpu[ROUNDS],
         share[2][64], infra[2][64];
     double events_per_story = 0, traced_seconds = 0, traced_events = 0;

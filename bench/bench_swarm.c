@@ -117,6 +117,22 @@ int64_t bench_usage_cost(struct bench_env *e, long *calls, char **cause)
     return sum;
 }
 
+/* A swarm of roles on the bench's server, configuration and prices; empties the database
+ * first. 0, or -1 with *cause. */
+static int env_swarm_options(struct bench_env *e, const char *roles, struct swarm_options *so,
+                             char **cause)
+{
+    if (bench_flush(e, cause) == -1)
+        return -1;
+    memset(so, 0, sizeof *so);
+    so->addr = e->addr;
+    so->link = e->opt;
+    so->cfg = e->cfg;
+    so->pricing = e->pricing;
+    so->roles = roles;
+    return 0;
+}
+
 int bench_swarm_run(struct bench_env *e, struct bench_run *run, char **cause)
 {
     struct swarm_options so;
@@ -126,14 +142,8 @@ int bench_swarm_run(struct bench_env *e, struct bench_run *run, char **cause)
     int64_t t0, deadline;
     long busy = -1, polls = 0;
 
-    if (bench_flush(e, cause) == -1)
+    if (env_swarm_options(e, run->roles, &so, cause) == -1)
         return -1;
-    memset(&so, 0, sizeof so);
-    so.addr = e->addr;
-    so.link = e->opt;
-    so.cfg = e->cfg;
-    so.pricing = e->pricing;
-    so.roles = run->roles;
     so.wire = run->n > 0;
     so.wire_seed = run->seed;
     so.wire_rate_per_s = 0; /* as fast as the scouts take them */
@@ -242,14 +252,8 @@ int bench_latency_run(struct bench_env *e, const char *roles, int want, double *
     int got = 0;
 
     *skipped = 0;
-    if (bench_flush(e, cause) == -1)
+    if (env_swarm_options(e, roles, &so, cause) == -1)
         return -1;
-    memset(&so, 0, sizeof so);
-    so.addr = e->addr;
-    so.link = e->opt;
-    so.cfg = e->cfg;
-    so.pricing = e->pricing;
-    so.roles = roles;
     if ((s = swarm_new(&so, cause)) == NULL)
         return -1;
     if (swarm_start(s, cause) == -1) {

@@ -51,6 +51,10 @@ int cli_open_log(struct cli *cli);
  * why and returns NULL with *exit_code set (2 for configuration, 3 for unreachable). */
 struct rlink *cli_connect(struct cli *cli, const char *what, int *exit_code);
 
+/* Checks a --metrics HOST:PORT value for the command `who`: 0, or -1 after saying what is
+ * wrong (the caller exits 2). */
+int cli_metrics_option(const char *who, const char *value);
+
 /* Lets go of the embedded server, if any. */
 void cli_release(struct cli *cli);
 

@@ -25,7 +25,6 @@
 #include "cost/budget.h"
 #include "cost/money.h"
 #include "cost/pricing.h"
-#include "observe/metrics_http.h"
 #include "observe/observe.h"
 #include "store/audit.h"
 #include "store/blackboard.h"
@@ -206,11 +205,8 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
             summary = true;
             break;
         case 'm':
-            if (optarg[0] == '\0' || metrics_listen_check(optarg, &cause) == -1) {
-                cli_error("swarm: --metrics: %s", cause != NULL ? cause : "needs HOST:PORT");
-                free(cause);
+            if (cli_metrics_option("swarm: ", optarg) == -1)
                 return EXIT_USAGE;
-            }
             metrics = optarg;
             break;
         case 'h':

@@ -8,7 +8,6 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
-#include "observe/metrics_http.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -117,11 +116,8 @@ int main(int argc, char **argv)
             cli.no_color = room_option = true;
             break;
         case 'm':
-            if (metrics_listen_check(optarg, &cause) == -1 || optarg[0] == '\0') {
-                cli_error("--metrics: %s", cause != NULL ? cause : "needs HOST:PORT");
-                free(cause);
+            if (cli_metrics_option("", optarg) == -1)
                 return EXIT_USAGE;
-            }
             cli.metrics = optarg;
             room_option = true;
             break;
