@@ -9,7 +9,9 @@
  * terminal belongs to the control room), connect (starting the embedded Redis when none is
  * configured; exit 2 or 3 as every command), start the agents, start the room's feed and
  * worker threads, run the UI on this thread, then stop the room, the agents and let go of the
- * server (main.c), printing what the swarm did once the terminal is back.
+ * server (main.c), printing what the swarm did once the terminal is back. Observability
+ * (observe.h: tracing, and /metrics with --metrics) starts before the agents and stops after
+ * them; an attached control room traces nothing but may serve /metrics (its ring's drops).
  *
  * Threads: the main thread, which becomes the UI thread inside app_run(); the agents, the
  * room's feed and its worker run on their own threads.

@@ -4,8 +4,8 @@
  * each stage (the blackboard's counts and stage queues), budgets (spent, limit, utilisation,
  * per agent and global, today and this hour), early stops and the calls they saved, the
  * response cache's hits and misses, agents by role and status (the registry), work queues
- * (waiting, pending, delayed, dead letters), circuit breakers (TRACE: the state the breakers
- * keep in BREAKERS_KEY) and the link itself (up, PING latency). They describe the whole
+ * (waiting, pending, delayed, dead letters), circuit breakers (the state the breakers keep in
+ * BREAKERS_KEY) and the link itself (up, PING latency). They describe the whole
  * swarm, so every process serves the same values: dashboards take max() across instances.
  *
  * Threads: the metrics server's thread, with its link.

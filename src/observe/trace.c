@@ -268,11 +268,10 @@ static void end_trace(struct tracer *t, struct metrics *m, const char *story, in
     char lower[24];
     size_t i;
 
+    /* The trace is named after how it ended: "published", "archived". */
     for (i = 0; name[i] != '\0' && i + 1 < sizeof lower; i++)
         lower[i] = (char)tolower((unsigned char)name[i]);
     lower[i] = '\0';
-    if (strcmp(lower, "published_s") == 0 || strncmp(lower, "published", 9) == 0)
-        snprintf(lower, sizeof lower, "published");
     name_trace(t, story, lower, json_pack("{s:s, s:o}", "status", name, "reason", note(reason)));
     metrics_add(m, &metric_stories_finished, (const char *[]){name}, 1);
     if (created_ms > 0)

@@ -14,7 +14,10 @@
 
 char *trace_store_cut(const char *event, size_t len, size_t max, size_t *out_len)
 {
-    char *out = xmalloc(len + 1);
+    /* A cut drops more than max bytes' worth of a string's end and adds "..." (3 bytes): a
+     * string of max + 1 bytes comes out 2 bytes longer, so the copy may outgrow the event by 3
+     * bytes per cut, and a cut needs a string of more than max bytes. */
+    char *out = xmalloc(len + 3 * (len / (max + 1) + 1) + 1);
     size_t i = 0, o = 0;
 
     while (i < len) {

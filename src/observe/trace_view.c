@@ -300,7 +300,8 @@ int trace_view_build(const json_t *events, const char *id, struct trace_view *ou
         out->cost += o->cost;
         add_step(out, o);
     }
-    qsort(out->steps, out->nsteps, sizeof *out->steps, by_cost);
+    if (out->nsteps > 0)
+        qsort(out->steps, out->nsteps, sizeof *out->steps, by_cost);
     {
         char **fields[] = {&out->name, &out->title, &out->source, &out->status, &out->reason};
 
