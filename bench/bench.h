@@ -20,6 +20,12 @@ struct bench_figure {
     double ratio;
 };
 
+/* Fills *f: name, value and unit, and the peer (NULL: none) with its value; the ratio is
+ * value / peer_value, or peer_value / value when lower_better, so > 1 means ours wins (0 when
+ * it cannot be computed). */
+void bench_figure(struct bench_figure *f, const char *name, double value, const char *unit,
+                  const char *peer, double peer_value, bool lower_better);
+
 /* Prints the report; machine is filled in from uname and the number of processors. */
 void bench_report(const char *bench, const struct bench_figure *f, int n, bool json);
 
@@ -28,10 +34,18 @@ void bench_report(const char *bench, const struct bench_figure *f, int n, bool j
 struct rlink;
 long long bench_command_calls(struct rlink *l);
 
+/* Sequential PING round trips per second from one client over count PINGs: the ceiling of
+ * anything that needs one round trip. -1 on failure. */
+double bench_ping_rate(struct rlink *l, int count);
+
 /* Parses an option's value as a whole number from lo to hi into *out. Returns 0, or -1 after
  * printing "bench NAME: OPTION "VALUE" must be ..." on stderr. */
 int bench_parse_long(const char *bench, const char *option, const char *value, long lo, long hi,
                      long *out);
+
+/* The folder an npm peer named name is installed in: $NEWSROOM_PEERS_DIR/name, else
+ * build/peers/name in the source tree the binary was built from (never committed). Free it. */
+char *bench_peer_dir(const char *name);
 
 /* The median of n values (sorts them in place). */
 double bench_median(double *v, int n);
@@ -99,6 +113,8 @@ int bench_cost(int argc, char **argv);
 int bench_tui(int argc, char **argv);
 int bench_feeds(int argc, char **argv);
 int bench_render(int argc, char **argv);
+int bench_retention(int argc, char **argv);
+int bench_memory(int argc, char **argv);
 int bench_observe(int argc, char **argv);
 
 #endif

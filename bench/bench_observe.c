@@ -217,7 +217,7 @@ static void unit(long i)
 
     snprintf(story, sizeof story, "bench-%ld", i % 1000);
     trace_gen_begin(&g, story, &req, "sim-balanced", LLM_BALANCED);
-    trace_gen_end(&g, &resp, NULL, 5400, 3000);
+    trace_gen_end(&g, &resp, NULL, 5400, 3000, NULL);
     trace_decision(&(struct trace_decision){.story = story,
                                             .type = "coverage",
                                             .outcome = "probe",

@@ -5,6 +5,7 @@
 #include "bench.h"
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "store/rlink.h"
 
 #include <errno.h>
@@ -26,6 +27,19 @@ double bench_median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+void bench_figure(struct bench_figure *f, const char *name, double value, const char *unit,
+                  const char *peer, double peer_value, bool lower_better)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->value = value;
+    f->unit = unit;
+    f->peer = peer;
+    f->peer_value = peer_value;
+    if (peer != NULL && value > 0 && peer_value > 0)
+        f->ratio = lower_better ? peer_value / value : value / peer_value;
 }
 
 /* Digits after the point that keep a figure readable: 2 below 10, 1 below 1000, else none. */
@@ -120,4 +134,17 @@ int bench_parse_long(const char *bench, const char *option, const char *value, l
     }
     *out = v;
     return 0;
+}
+
+double bench_ping_rate(struct rlink *l, int count)
+{
+    int64_t t0 = clock_mono_us(), us;
+    char *cause = NULL;
+
+    for (int i = 0; i < count; i++)
+        if (rlink_ping(l, &us, &cause) == -1) {
+            free(cause);
+            return -1;
+        }
+    return (double)count / ((double)(clock_mono_us() - t0) / 1e6);
 }

@@ -16,8 +16,12 @@ NEWSROOM_RUN_PACKAGES=(
 # which the tests do not use (they start their own on a free loopback port).
 NEWSROOM_TEST_PACKAGES=(
   "${NEWSROOM_RUN_PACKAGES[@]}"
-  libcmocka-dev redis-tools jq procps tmux ncurses-term prometheus curl
+  libcmocka-dev redis-tools jq procps tmux ncurses-term curl prometheus
 )
+# Chroma's server for the tests comes from npm (scripts/lib/services.sh): Debian's Node.js and
+# npm, unless a Node.js with npm is installed another way (its own package provides npm, and
+# Debian's npm would conflict with it).
+command -v npm >/dev/null 2>&1 || NEWSROOM_TEST_PACKAGES+=(nodejs npm)
 
 say() { printf '==> %s\n' "$*" >&2; }
 

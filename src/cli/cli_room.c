@@ -23,6 +23,7 @@
 #include "core/fail.h"
 #include "core/log.h"
 #include "cost/pricing.h"
+#include "media/preview.h"
 #include "observe/observe.h"
 #include "room/room.h"
 #include "store/rlink.h"
@@ -70,6 +71,7 @@ int cmd_room(struct cli *cli, bool attach)
     struct room_options ro;
     struct room *room;
     struct swarm *swarm = NULL;
+    struct preview *preview = NULL;
     struct pricing *pricing = NULL;
     struct observe_options oo;
     struct observe *ob;
@@ -129,11 +131,19 @@ int cmd_room(struct cli *cli, bool attach)
         return EXIT_USAGE;
     }
     observe_set_swarm(ob, swarm);
+    /* The swarm's preview server: a producer watches a package through ssh -L. */
+    if (!attach && (preview = preview_start_config(cli->cfg, &cli->addr, &cause)) == NULL &&
+        cause != NULL) {
+        log_warn("room: no preview server: %s", cause);
+        free(cause);
+        cause = NULL;
+    }
 
     memset(&ro, 0, sizeof ro);
     ro.addr = cli->addr;
     rlink_options_from_config(&ro.link, cli->cfg);
     ro.cfg = cli->cfg;
+    ro.no_frames = cli->no_images;
     room = room_new(&ro);
     if (room_start(room, &cause) == -1) {
         cli_error("cannot start the control room's threads: %s", cause);
@@ -148,6 +158,7 @@ int cmd_room(struct cli *cli, bool attach)
     ao.room = room;
     ao.read_only = cli->read_only;
     ao.no_color = cli->no_color;
+    ao.no_images = cli->no_images;
     ao.in_process = swarm != NULL;
     ao.theme = theme;
     ao.themes_dir = themes_dir;
@@ -162,6 +173,7 @@ int cmd_room(struct cli *cli, bool attach)
     room_stop(room);
     room_free(room);
 out:
+    preview_stop(preview);
     if (swarm != NULL) {
         struct swarm_totals tot;
 

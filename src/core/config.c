@@ -7,6 +7,7 @@
 #include "core/fail.h"
 #include "cost/money.h"
 #include "llm/cache.h"
+#include "llm/chain.h"
 #include "observe/langfuse.h"
 #include "observe/metrics_http.h"
 #include "store/redis_url.h"
@@ -22,8 +23,10 @@
 
 /* K_MONEY: decimal dollars kept as int64_t micro-dollars (cost/money.h); K_RATIO: a fraction
  * 0 to 1 kept as int64_t millionths; K_BOOL: true/false, yes/no, on/off, 1/0; K_DECIMAL: a
- * decimal number from min to max kept as int64_t millionths. */
-enum key_type { K_STRING, K_INT, K_LEVEL, K_MONEY, K_RATIO, K_BOOL, K_DECIMAL };
+ * decimal number from min to max kept as int64_t millionths; K_DURATION: a span of time, a
+ * whole number with a unit (ms, s, m, h, d; none: seconds), kept as int64_t milliseconds,
+ * from min to max seconds. */
+enum key_type { K_STRING, K_INT, K_LEVEL, K_MONEY, K_RATIO, K_BOOL, K_DECIMAL, K_DURATION };
 
 struct key {
     const char *section;
@@ -44,6 +47,11 @@ struct key {
 #define INT(sec, name, field, def, env, lo, hi)                                                    \
     {                                                                                              \
         sec, name, K_INT, offsetof(struct config, field), def, env, false, false, lo, hi           \
+    }
+
+#define DURATION(sec, name, field, def, env, lo_s, hi_s)                                           \
+    {                                                                                              \
+        sec, name, K_DURATION, offsetof(struct config, field), def, env, false, false, lo_s, hi_s  \
     }
 
 #define TYPED(sec, name, type, field, def, env)                                                    \
@@ -92,6 +100,21 @@ static const struct key keys[] = {
     STR("providers", "cache_task_types", llm_cache_task_types, LLM_CACHE_TASK_TYPES_DEFAULT, NULL,
         false),
     INT("providers", "batch_size", llm_batch_size, "8", NULL, 1, 32),
+    STR("fallback", "fast", fallback_chain[LLM_FAST], "", "NEWSROOM_FALLBACK_FAST", false),
+    STR("fallback", "balanced", fallback_chain[LLM_BALANCED], "", "NEWSROOM_FALLBACK_BALANCED",
+        false),
+    STR("fallback", "premium", fallback_chain[LLM_PREMIUM], "", "NEWSROOM_FALLBACK_PREMIUM", false),
+    INT("breakers", "failures", breaker_failures, "5", NULL, 1, 1000),
+    DURATION("breakers", "window", breaker_window_ms, "60s", NULL, 1, 86400),
+    DURATION("breakers", "cooldown", breaker_cooldown_ms, "30s", NULL, 1, 86400),
+    INT("breakers", "trials", breaker_trials, "2", NULL, 1, 100),
+    INT("breakers", "successes", breaker_successes, "2", NULL, 1, 100),
+    INT("breakers", "refresh_ms", breaker_refresh_ms, "500", NULL, 10, 60000),
+    DURATION("retention", "published", retention_published_ms, "30d", NULL, 0, 3650L * 86400),
+    DURATION("retention", "archived", retention_archived_ms, "7d", NULL, 0, 3650L * 86400),
+    DURATION("retention", "failed", retention_failed_ms, "30d", NULL, 0, 3650L * 86400),
+    DURATION("retention", "dead_agents", retention_agents_ms, "1h", NULL, 1, 3650L * 86400),
+    DURATION("retention", "interval", retention_interval_ms, "60s", NULL, 1, 86400),
     INT("debate", "panel", debate_panel, "3", NULL, 1, 64),
     INT("debate", "quorum", debate_quorum, "2", NULL, 1, 64),
     TYPED("debate", "threshold", K_RATIO, debate_threshold_ppm, "0.6", NULL),
@@ -101,7 +124,6 @@ static const struct key keys[] = {
     STR("publish", "webhook_url", webhook_url, "", "NEWSROOM_WEBHOOK_URL", true),
     STR("publish", "webhook_secret", webhook_secret, "", "NEWSROOM_WEBHOOK_SECRET", true),
     INT("publish", "webhook_timeout_ms", webhook_timeout_ms, "10000", NULL, 100, 600000),
-    INT("publish", "retention_days", publish_retention_days, "7", NULL, 0, 36500),
     INT("production", "revisions_max", revisions_max, "2", NULL, 0, 10),
     TYPED("production", "revision_min_improvement", K_RATIO, revision_min_improvement_ppm, "0.02",
           NULL),
@@ -117,6 +139,7 @@ static const struct key keys[] = {
     STR("video", "espeak_voice", video_espeak_voice, "en-us", NULL, false),
     STR("video", "template", video_template, "", "NEWSROOM_VIDEO_TEMPLATE", false),
     STR("video", "preset", video_preset, "veryfast", NULL, false),
+    STR("video", "compose", video_compose, "stills", NULL, false),
     INT("video", "render_workers", video_render_workers, "1", NULL, 1, 64),
     INT("video", "render_timeout_s", video_render_timeout_s, "600", NULL, 1, 86400),
     STR("video", "elevenlabs_base_url", elevenlabs_base_url, "https://api.elevenlabs.io",
@@ -124,12 +147,34 @@ static const struct key keys[] = {
     STR("video", "elevenlabs_api_key", elevenlabs_api_key, "", "ELEVENLABS_API_KEY", true),
     STR("video", "elevenlabs_voice_id", elevenlabs_voice_id, "21m00Tcm4TlvDq8ikWAM", NULL, false),
     STR("video", "elevenlabs_model_id", elevenlabs_model_id, "eleven_multilingual_v2", NULL, false),
+    STR("video", "speech_fallback", video_speech_fallback, "espeak-ng", "NEWSROOM_SPEECH_FALLBACK",
+        false),
+    INT("preview", "port", preview_port, "8787", "NEWSROOM_PREVIEW_PORT", 0, 65535),
+    INT("preview", "token_ttl_s", preview_token_ttl_s, "3600", NULL, 10, 604800),
     STR("feeds", "sources", feed_sources, "", "NEWSROOM_FEEDS", false),
     INT("feeds", "poll_interval_s", feed_poll_interval_s, "300", NULL, 1, 86400),
     INT("feeds", "backoff_max_s", feed_backoff_max_s, "3600", NULL, 1, 604800),
     INT("feeds", "timeout_ms", feed_timeout_ms, "8000", NULL, 100, 600000),
     INT("feeds", "max_bytes", feed_max_bytes, "10485760", NULL, 1024, 1073741824),
     INT("feeds", "max_redirects", feed_max_redirects, "5", NULL, 0, 20),
+    STR("memory", "backend", memory_backend, "auto", "NEWSROOM_MEMORY", false),
+    STR("memory", "chroma_host", chroma_host, "", "CHROMA_HOST", false),
+    INT("memory", "chroma_port", chroma_port, "8000", "CHROMA_PORT", 1, 65535),
+    STR("memory", "chroma_auth_token", chroma_auth_token, "", "CHROMA_AUTH_TOKEN", true),
+    STR("memory", "chroma_tenant", chroma_tenant, "default_tenant", "CHROMA_TENANT", false),
+    STR("memory", "chroma_database", chroma_database, "default_database", "CHROMA_DATABASE", false),
+    INT("memory", "chroma_timeout_ms", chroma_timeout_ms, "10000", NULL, 100, 600000),
+    STR("memory", "collection_prefix", memory_prefix, "", "NEWSROOM_MEMORY_PREFIX", false),
+    STR("memory", "embedding", embedding_kind, "hash", "NEWSROOM_EMBEDDING", false),
+    INT("memory", "embedding_dim", embedding_dim, "512", NULL, 0, 8192),
+    STR("memory", "embedding_model", embedding_model, "text-embedding-3-small", NULL, false),
+    STR("memory", "embedding_base_url", embedding_base_url, "", "NEWSROOM_EMBEDDING_BASE_URL",
+        false),
+    INT("memory", "embedding_cache_ttl_s", embedding_cache_ttl_s, "604800", NULL, 0, 31536000),
+    TYPED("memory", "dedup_threshold", K_RATIO, dedup_threshold_ppm, "0.6", NULL),
+    INT("memory", "dedup_window_h", dedup_window_h, "48", NULL, 1, 87600),
+    INT("memory", "recall_k", recall_k, "3", NULL, 0, 20),
+    TYPED("memory", "recall_min_similarity", K_RATIO, recall_min_ppm, "0.3", NULL),
     TYPED("observe", "tracing", K_BOOL, tracing, "true", "NEWSROOM_TRACING"),
     STR("observe", "langfuse_host", langfuse_host, "https://cloud.langfuse.com", "LANGFUSE_HOST",
         false),
@@ -151,12 +196,46 @@ static const struct key keys[] = {
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
+/* Whether value is one of the NULL-terminated words; else *why lists them. */
+static int one_of(const char *value, const char *const *words, char **why)
+{
+    char list[200] = "";
+
+    for (size_t i = 0; words[i] != NULL; i++) {
+        if (strcmp(value, words[i]) == 0)
+            return 0;
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i > 0 ? ", " : "",
+                 words[i]);
+    }
+    *why = xasprintf("\"%.64s\" is not one of %s", value, list);
+    return -1;
+}
+
+static int memory_backend_check(const char *value, char **why)
+{
+    static const char *const words[] = {"auto", "local", "chroma", "off", NULL};
+
+    return one_of(value, words, why);
+}
+
+static int memory_embedding_check(const char *value, char **why)
+{
+    static const char *const words[] = {"hash", "openai", NULL};
+
+    return one_of(value, words, why);
+}
+
 /* String keys whose value has a form, checked before it is taken. */
 static const struct {
     const char *section, *name;
     int (*check)(const char *value, char **why);
 } string_checks[] = {
     {"providers", "cache_task_types", llm_cache_task_types_check},
+    {"fallback", "fast", llm_chain_spec_check},
+    {"fallback", "balanced", llm_chain_spec_check},
+    {"fallback", "premium", llm_chain_spec_check},
+    {"memory", "backend", memory_backend_check},
+    {"memory", "embedding", memory_embedding_check},
     {"observe", "langfuse_host", langfuse_host_check},
     {"observe", "metrics", metrics_listen_check},
 };
@@ -240,6 +319,22 @@ static int set_value(struct config *c, const struct key *k, const char *value, c
             return -1;
         }
         *(int64_t *)(void *)((char *)c + k->offset) = v;
+        return 0;
+    }
+    case K_DURATION: {
+        int64_t ms;
+
+        if (config_parse_duration(value, &ms) == -1) {
+            *why = xasprintf("\"%s\" is not a span of time (a whole number with a unit: 500ms, "
+                             "30s, 15m, 12h, 30d; none: seconds)",
+                             value);
+            return -1;
+        }
+        if (ms < (int64_t)k->min * 1000 || ms > (int64_t)k->max * 1000) {
+            *why = xasprintf("%s is out of range (%lds to %lds)", value, k->min, k->max);
+            return -1;
+        }
+        *(int64_t *)(void *)((char *)c + k->offset) = ms;
         return 0;
     }
     case K_BOOL: {
@@ -547,7 +642,53 @@ void config_entry_get(const struct config *c, int i, struct config_entry *out)
         snprintf(out->value, sizeof out->value, "%s",
                  *(bool *)(void *)((char *)cc + k->offset) ? "true" : "false");
         break;
+    case K_DURATION:
+        config_format_duration(*(int64_t *)(void *)((char *)cc + k->offset), out->value,
+                               sizeof out->value);
+        break;
     }
+}
+
+/* The units of a span of time, largest first (the display picks the largest exact one). */
+static const struct {
+    const char *unit;
+    int64_t ms;
+} duration_units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+
+int config_parse_duration(const char *s, int64_t *ms)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (end == s || *s == '-' || *s == '+' || errno != 0 || v < 0 || v > (1LL << 40))
+        return -1;
+    if (*end == '\0') {
+        *ms = (int64_t)v * 1000;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0]; i++)
+        if (strcmp(end, duration_units[i].unit) == 0) {
+            *ms = (int64_t)v * duration_units[i].ms;
+            return 0;
+        }
+    return -1;
+}
+
+char *config_format_duration(int64_t ms, char *buf, size_t size)
+{
+    size_t i;
+
+    for (i = 0; ms != 0 && i + 1 < sizeof duration_units / sizeof duration_units[0]; i++)
+        if (ms % duration_units[i].ms == 0)
+            break;
+    if (ms == 0)
+        snprintf(buf, size, "0s");
+    else
+        snprintf(buf, size, "%lld%s", (long long)(ms / duration_units[i].ms),
+                 duration_units[i].unit);
+    return buf;
 }
 
 char *config_data_dir(const struct config *c)

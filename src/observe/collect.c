@@ -17,12 +17,12 @@
 #include "cost/early_stop.h"
 #include "llm/cache.h"
 #include "observe/metrics.h"
+#include "recovery/breaker.h"
 #include "store/blackboard.h"
 #include "store/queue.h"
 #include "store/registry.h"
 #include "store/rlink.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,11 +139,18 @@ static const struct metric_def fam_queue_dead = {"newsroom_queue_dead_letters",
                                                  0};
 static const struct metric_def fam_breaker = {
     "newsroom_breaker_state",
-    "Circuit breaker per external service: 0 closed, 1 half-open, 2 open.",
+    "Circuit breaker per external service (as the breakers share it in Redis): 0 closed, 1 "
+    "half-open, 2 open.",
     METRIC_GAUGE,
     {"service", NULL},
     NULL,
     0};
+static const struct metric_def fam_breaker_opens = {"newsroom_breaker_opens_total",
+                                                    "Times each circuit breaker has opened.",
+                                                    METRIC_COUNTER,
+                                                    {"service", NULL},
+                                                    NULL,
+                                                    0};
 
 /* Where each stage's waiting stories are: a status, and a stage queue of the production floor
  * (either may be absent). */
@@ -160,11 +167,6 @@ static const struct {
     {"review", BB_REVIEWING, NULL},
     {"publishing", BB_APPROVED, NULL},
 };
-
-static const struct {
-    const char *name;
-    double value;
-} breaker_states[] = {{"closed", 0}, {"half_open", 1}, {"half-open", 1}, {"open", 2}};
 
 static void failed(const char *what, char *cause)
 {
@@ -388,32 +390,27 @@ static void queues(struct metrics_text *out, struct rlink *l)
 
 static void breakers(struct metrics_text *out, struct rlink *l)
 {
+    struct breaker_info *b = NULL;
+    size_t n = 0;
     char *cause = NULL;
-    redisReply *r = rlink_command(l, &cause, "HGETALL %s", BREAKERS_KEY);
-    bool header = false;
 
-    if (r == NULL) {
+    if (breaker_list(l, &b, &n, NULL, &cause) == -1) {
         failed("breakers", cause);
         return;
     }
-    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
-        const char *v = rlink_reply_str(r, i + 1);
-        json_t *o = v[0] == '{' ? json_loads(v, 0, NULL) : NULL;
-        const char *state = o != NULL ? json_string_value(json_object_get(o, "state")) : v;
-
-        for (size_t k = 0; state != NULL && k < sizeof breaker_states / sizeof breaker_states[0];
-             k++)
-            if (strcmp(state, breaker_states[k].name) == 0) {
-                if (!header)
-                    metrics_text_family(out, &fam_breaker);
-                header = true;
-                metrics_text_sample(out, &fam_breaker, "", (const char *[]){rlink_reply_str(r, i)},
-                                    NULL, NULL, breaker_states[k].value);
-                break;
-            }
-        json_decref(o);
+    if (n > 0) {
+        metrics_text_family(out, &fam_breaker);
+        for (size_t i = 0; i < n; i++)
+            metrics_text_sample(out, &fam_breaker, "", (const char *[]){b[i].name}, NULL, NULL,
+                                b[i].state == BREAKER_OPEN        ? 2
+                                : b[i].state == BREAKER_HALF_OPEN ? 1
+                                                                  : 0);
+        metrics_text_family(out, &fam_breaker_opens);
+        for (size_t i = 0; i < n; i++)
+            metrics_text_sample(out, &fam_breaker_opens, "", (const char *[]){b[i].name}, NULL,
+                                NULL, (double)b[i].opens);
     }
-    freeReplyObject(r);
+    free(b);
 }
 
 void collect_redis(struct metrics_text *out, struct rlink *l, void *arg)

@@ -4,8 +4,8 @@
  * each stage (the blackboard's counts and stage queues), budgets (spent, limit, utilisation,
  * per agent and global, today and this hour), early stops and the calls they saved, the
  * response cache's hits and misses, agents by role and status (the registry), work queues
- * (waiting, pending, delayed, dead letters), circuit breakers (the state the breakers keep in
- * BREAKERS_KEY) and the link itself (up, PING latency). They describe the whole
+ * (waiting, pending, delayed, dead letters), circuit breakers (the state the breakers share
+ * in Redis, breaker_list()) and the link itself (up, PING latency). They describe the whole
  * swarm, so every process serves the same values: dashboards take max() across instances.
  *
  * Threads: the metrics server's thread, with its link.
@@ -13,16 +13,9 @@
 #ifndef NEWSROOM_COLLECT_H
 #define NEWSROOM_COLLECT_H
 
-#include "store/keys.h"
-
 struct config;
 struct metrics_text;
 struct rlink;
-
-/* The circuit breakers' shared state (issue 11 writes it): a hash, field the service ("llm:
- * anthropic", "speech:elevenlabs", ...), value its state "closed", "half_open" or "open", as
- * text or as a JSON object with a "state" field. Read here as newsroom_breaker_state. */
-#define BREAKERS_KEY NR_PREFIX "breakers"
 
 /* A metrics_collector (metrics_http.h): arg is the configuration (const struct config *),
  * for the budget options. Writes nothing but newsroom_redis_up 0 when l is NULL or down. */

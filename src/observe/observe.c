@@ -86,8 +86,9 @@ static const struct metric_def fam_trace_up = {
 static const struct metric_def fam_swarm = {
     "newsroom_swarm_events_total",
     "What this process's agents did, by kind: cycles (that did work), llm_calls, deferred "
-    "(model calls the budget deferred: backpressure from cost), written, duplicates, claimed, "
-    "archived, advanced, failed (attempts), halt_checks.",
+    "(model calls the budget deferred: backpressure from cost), written, duplicates, merged "
+    "(near duplicates become further sources), updated, claimed, archived, advanced, failed "
+    "(attempts), halt_checks.",
     METRIC_COUNTER,
     {"kind", NULL},
     NULL,
@@ -163,7 +164,8 @@ static void collect_process(struct metrics_text *out, struct rlink *l, void *arg
                 long v;
             } rows[] = {{"cycles", t.cycles},         {"llm_calls", t.llm_calls},
                         {"deferred", t.deferred},     {"written", t.written},
-                        {"duplicates", t.duplicates}, {"claimed", t.claimed},
+                        {"duplicates", t.duplicates}, {"merged", t.merged},
+                        {"updated", t.updated},       {"claimed", t.claimed},
                         {"archived", t.archived},     {"advanced", t.advanced},
                         {"failed", t.failed},         {"halt_checks", t.halt_checks}};
 

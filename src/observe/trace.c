@@ -468,7 +468,7 @@ void trace_gen_begin(struct trace_gen *g, const char *story, const struct llm_re
 }
 
 void trace_gen_end(struct trace_gen *g, const struct llm_response *resp, const char *error,
-                   int64_t cost, int64_t input_cost)
+                   int64_t cost, int64_t input_cost, const char *served)
 {
     struct tracer *t = atomic_load(&g_tracer);
     struct metrics *m = atomic_load(&g_metrics);
@@ -478,8 +478,11 @@ void trace_gen_end(struct trace_gen *g, const struct llm_response *resp, const c
 
     if (!g->on)
         return;
+    if (served != NULL && *served != '\0' && strcmp(served, g->model) != 0)
+        snprintf(g->model, sizeof g->model, "%s", served); /* a fallback answered */
     if (t != NULL) {
-        json_t *body = json_pack("{s:s, s:s}", "id", g->id, "traceId", g->trace_id);
+        json_t *body =
+            json_pack("{s:s, s:s, s:s}", "id", g->id, "traceId", g->trace_id, "model", g->model);
 
         set_time(body, "endTime", end);
         if (resp != NULL) {
@@ -503,6 +506,11 @@ void trace_gen_end(struct trace_gen *g, const struct llm_response *resp, const c
                                 json_pack("{s:I, s:b, s:I}", "cost_micro_usd", (json_int_t)cost,
                                           "cached", resp->cached, "latency_ms",
                                           (json_int_t)resp->latency_ms));
+            if (resp->served_by[0] != '\0')
+                json_object_set_new(json_object_get(body, "metadata"), "served_by",
+                                    json_string(resp->served_by));
+            if (resp->fallback)
+                json_object_set_new(json_object_get(body, "metadata"), "fallback", json_true());
         } else {
             json_object_set_new(body, "level", json_string("ERROR"));
             json_object_set_new(body, "statusMessage", note(error != NULL ? error : "failed"));

@@ -77,9 +77,11 @@ struct trace_gen {
 };
 void trace_gen_begin(struct trace_gen *g, const char *story, const struct llm_request *req,
                      const char *model, enum llm_tier tier);
-/* cost and input_cost in micro-dollars (the output's is cost - input_cost). */
+/* cost and input_cost in micro-dollars (the output's is cost - input_cost); served: the model
+ * that answered (a fallback chain's member, as the usage record names it), NULL or "" when it
+ * is the one begun with. */
 void trace_gen_end(struct trace_gen *g, const struct llm_response *resp, const char *error,
-                   int64_t cost, int64_t input_cost);
+                   int64_t cost, int64_t input_cost, const char *served);
 
 /* An agent's decision about a story: type (coverage, production, ...), outcome, confidence
  * (-1: none), reasoning; input and output (borrowed, may be NULL) are shown with it. Some

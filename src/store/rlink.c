@@ -28,7 +28,8 @@ struct rlink {
     int failures;        /* failed attempts since the last success */
     int64_t next_try_ms; /* monotonic time before which we do not try again */
     char last_error[700];
-    bool auth_refused;
+    bool auth_refused;   /* AUTH was refused */
+    bool config_refused; /* a setting is wrong: AUTH refused or missing, no such database */
     unsigned int seed;
 };
 
@@ -95,6 +96,33 @@ bool rlink_auth_refused(const struct rlink *l)
     return l->auth_refused;
 }
 
+bool rlink_config_refused(const struct rlink *l)
+{
+    return l->config_refused;
+}
+
+/* What a setup command's error means when a setting is to blame (*config set), said with the
+ * setting to fix; else the server's words. */
+static void setup_error(struct rlink *l, const char *what, const char *err, char *why, size_t size)
+{
+    if (strncmp(err, "NOAUTH", 6) == 0) {
+        l->config_refused = true;
+        snprintf(why, size,
+                 "the server wants a password and none was given: set REDIS_PASSWORD or [redis] "
+                 "password (or user:password@ in REDIS_URL) (%s: %s)",
+                 what, err);
+    } else if (strncmp(err, "ERR DB index is out of range", 28) == 0 ||
+               strstr(err, "DB index") != NULL) {
+        l->config_refused = true;
+        snprintf(why, size,
+                 "database %d does not exist on this server (fewer databases are configured "
+                 "there): set the /db of REDIS_URL, REDIS_DB or [redis] db to one it has (%s)",
+                 l->addr.db, err);
+    } else {
+        snprintf(why, size, "%s failed: %s", what, err);
+    }
+}
+
 static struct timeval ms_tv(int ms)
 {
     struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
@@ -149,6 +177,7 @@ static int do_connect(struct rlink *l, char **cause)
     redisReply *r;
 
     l->auth_refused = false;
+    l->config_refused = false;
     if (l->addr.transport == REDIS_UNIX)
         c = redisConnectUnixWithTimeout(l->addr.path, tv);
     else
@@ -177,6 +206,7 @@ static int do_connect(struct rlink *l, char **cause)
                                     : setup_command(c, err, sizeof err, 2, av2);
         if (r == NULL) {
             l->auth_refused = strncmp(err, "WRONGPASS", 9) == 0 || strncmp(err, "ERR", 3) == 0;
+            l->config_refused = l->auth_refused;
             if (l->addr.user[0] != '\0')
                 snprintf(why, sizeof why, "authentication as user \"%s\" failed: %s", l->addr.user,
                          err);
@@ -194,7 +224,10 @@ static int do_connect(struct rlink *l, char **cause)
         snprintf(db, sizeof db, "%d", l->addr.db);
         r = setup_command(c, err, sizeof err, 2, argv);
         if (r == NULL) {
-            snprintf(why, sizeof why, "SELECT %d failed: %s", l->addr.db, err);
+            char what[32];
+
+            snprintf(what, sizeof what, "SELECT %d", l->addr.db);
+            setup_error(l, what, err, why, sizeof why);
             goto down;
         }
         freeReplyObject(r);
@@ -205,7 +238,19 @@ static int do_connect(struct rlink *l, char **cause)
 
         r = setup_command(c, err, sizeof err, 3, argv);
         if (r == NULL) {
-            snprintf(why, sizeof why, "CLIENT SETNAME failed: %s", err);
+            setup_error(l, "CLIENT SETNAME", err, why, sizeof why);
+            goto down;
+        }
+        freeReplyObject(r);
+    } else if (l->addr.password[0] == '\0' && l->addr.db == 0) {
+        /* Nothing was sent yet: one PING, so a server that wants a password says so now, as
+         * a configuration error, not at the first command. */
+        const char *argv[1] = {"PING"};
+        char err[256];
+
+        r = setup_command(c, err, sizeof err, 1, argv);
+        if (r == NULL) {
+            setup_error(l, "PING", err, why, sizeof why);
             goto down;
         }
         freeReplyObject(r);
@@ -320,9 +365,10 @@ redisReply *rlink_command_argv(struct rlink *l, char **cause, int argc, const ch
 }
 
 static redisReply *evalsha(struct rlink *l, const struct lua_script *s, int nkeys, int argc,
-                           const char **argv, char **cause)
+                           const char **argv, const size_t *argvlen, char **cause)
 {
     const char **av = xcalloc((size_t)argc + 3, sizeof *av);
+    size_t *lens = argvlen != NULL ? xcalloc((size_t)argc + 3, sizeof *lens) : NULL;
     char nk[16];
     redisReply *r;
 
@@ -332,7 +378,13 @@ static redisReply *evalsha(struct rlink *l, const struct lua_script *s, int nkey
     av[2] = nk;
     for (int i = 0; i < argc; i++)
         av[i + 3] = argv[i];
-    r = rlink_command_argv(l, cause, argc + 3, av, NULL);
+    if (lens != NULL) {
+        for (int i = 0; i < 3; i++)
+            lens[i] = strlen(av[i]);
+        memcpy(lens + 3, argvlen, (size_t)argc * sizeof *lens);
+    }
+    r = rlink_command_argv(l, cause, argc + 3, av, lens);
+    free(lens);
     free(av);
     return r;
 }
@@ -369,11 +421,17 @@ const char *rlink_reply_field(const redisReply *h, const char *name)
 redisReply *rlink_eval(struct rlink *l, const struct lua_script *script, int nkeys, int argc,
                        const char **argv, char **cause)
 {
+    return rlink_eval_bin(l, script, nkeys, argc, argv, NULL, cause);
+}
+
+redisReply *rlink_eval_bin(struct rlink *l, const struct lua_script *script, int nkeys, int argc,
+                           const char **argv, const size_t *argvlen, char **cause)
+{
     redisReply *r;
     char *why = NULL;
 
     OWNED(l);
-    r = evalsha(l, script, nkeys, argc, argv, &why);
+    r = evalsha(l, script, nkeys, argc, argv, argvlen, &why);
     if (r != NULL || strncmp(why, "NOSCRIPT", 8) != 0) {
         if (r == NULL)
             *cause = why;
@@ -391,7 +449,7 @@ redisReply *rlink_eval(struct rlink *l, const struct lua_script *script, int nke
     }
     freeReplyObject(r);
     log_debug("redis: loaded script %s.lua (%s)", script->name, script->sha1);
-    return evalsha(l, script, nkeys, argc, argv, cause);
+    return evalsha(l, script, nkeys, argc, argv, argvlen, cause);
 }
 
 int rlink_ping(struct rlink *l, int64_t *latency_us, char **cause)

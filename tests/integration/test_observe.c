@@ -137,7 +137,7 @@ static void story_events(const char *story)
     trace_cycle_begin();
     trace_task(story);
     trace_gen_begin(&g, story, &req, "sim-balanced", LLM_BALANCED);
-    trace_gen_end(&g, &resp, NULL, 1234, 900);
+    trace_gen_end(&g, &resp, NULL, 1234, 900, NULL);
     trace_decision(&(struct trace_decision){.story = story,
                                             .type = "coverage",
                                             .outcome = "cover",
@@ -388,7 +388,7 @@ static void test_batching(void **state)
         struct trace_gen g;
 
         trace_gen_begin(&g, "story-bytes", &req, "sim-fast", LLM_FAST);
-        trace_gen_end(&g, NULL, "not answered", 0, 0);
+        trace_gen_end(&g, NULL, "not answered", 0, 0, NULL);
     }
     trace_install(NULL, NULL);
     AWAIT(30, (tracer_stats(t, &st), st.delivered + st.dropped_refused == 35 + 14));

@@ -8,10 +8,11 @@
 # and must return at least one series. Also: a bad --metrics address exits 2, and /metrics
 # answers only GET of /metrics.
 #
-# Two things the swarm does not make on the happy path are put in place as their writers would
-# make them: a work queue with a dead letter (queue_tool, through src/store/queue.c: the swarm's
-# agents use the blackboard, not work queues), and a circuit breaker's state in nr:breakers
-# (the hash issue 11's breakers keep; /metrics reads it as newsroom_breaker_state).
+# A circuit breaker is made the way it happens in production: the FAST tier's fallback chain
+# starts with an OpenAI-compatible provider nobody listens for (a closed loopback port), so the
+# scouts' screening calls fail there, its breaker opens and the sim serves them. A work queue
+# with a dead letter, which the swarm's agents do not use (they work on the blackboard), is put
+# in place by queue_tool through src/store/queue.c.
 #
 # Usage: test_observe_prometheus.sh NEWSROOM QUEUE_TOOL
 . "$(dirname "$0")/lib.sh"
@@ -40,8 +41,11 @@ free_port() {
 redis_private_start || exit 1
 export REDIS_URL=$RURL NEWSROOM_CONFIG=$T/newsroom.conf NEWSROOM_DATA_DIR=$T/data
 # Quick models, and a global budget so utilisation has a limit to be measured against.
+DEAD_PORT=$(free_port)
 printf '%s\n' '[providers]' 'sim_latency_fast_ms = 20' 'sim_latency_balanced_ms = 40' \
-  'sim_latency_premium_ms = 60' '[cost]' 'global_daily_budget = 50' >"$NEWSROOM_CONFIG"
+  'sim_latency_premium_ms = 60' "openai_base_url = http://127.0.0.1:$DEAD_PORT" \
+  '[fallback]' 'fast = openai -> sim' '[cost]' 'global_daily_budget = 50' >"$NEWSROOM_CONFIG"
+export OPENAI_API_KEY=sk-test-nobody-answers
 
 # ---- the address is checked before anything starts ----
 run 2 "$NR_BIN" swarm --metrics nowhere
@@ -65,13 +69,14 @@ room_start 120 40 REDIS_URL="$REDIS_URL" NEWSROOM_CONFIG="$NEWSROOM_CONFIG" \
   --attach --metrics "127.0.0.1:$P_ROOM"
 await "the control room's /metrics" 30 curl -sf "http://127.0.0.1:$P_ROOM/metrics"
 
-# What issue 11's breakers and a feed's work queue would have written.
-rcli HSET nr:breakers llm:sim closed speech:elevenlabs '{"state":"half_open","failures":2}' \
-  >/dev/null
+# A feed's work queue with a dead letter.
 "$QTOOL" "$REDIS_URL" enqueue fetch 2 >/dev/null || bad "queue_tool enqueue"
 "$QTOOL" "$REDIS_URL" bury fetch "feed unreachable: 503" >/dev/null || bad "queue_tool bury"
 
-# Stories flowing: some published, so every family has its series.
+# Stories flowing: some published, so every family has its series; the dead provider's breaker
+# open.
+breaker_open() { "$NR_BIN" ctl breakers --json | jq -e '[.. | objects | select(.state? == "open")] | length > 0'; }
+await "the dead provider's breaker open" 120 breaker_open
 published() {
   [ "$("$NR_BIN" ctl items --status PUBLISHED --limit 5 --json |
     jq '(if type == "array" then . else .items end) | length')" -ge 3 ]
@@ -87,7 +92,7 @@ for f in swarm room; do
   fi
 done
 has "$T/swarm.metrics" 'newsroom_llm_cost_dollars_total{agent="'
-has "$T/swarm.metrics" 'newsroom_breaker_state{service="speech:elevenlabs"} 1'
+has "$T/swarm.metrics" 'newsroom_breaker_state{service="llm:openai'
 has "$T/swarm.metrics" 'newsroom_queue_dead_letters{queue="fetch"} 1'
 has "$T/room.metrics" 'newsroom_room_events_dropped_total'
 hasnt "$T/room.metrics" 'newsroom_llm_calls_total' # no agents in an attached control room

@@ -194,7 +194,7 @@ static void one_call(void)
     trace_cycle_begin();
     trace_task("story-1");
     trace_gen_begin(&g, "story-1", &req, "sim-balanced", LLM_BALANCED);
-    trace_gen_end(&g, &resp, NULL, 2500, 1500);
+    trace_gen_end(&g, &resp, NULL, 2500, 1500, NULL);
     trace_cycle_end(1, NULL);
 }
 
