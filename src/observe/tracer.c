@@ -53,7 +53,11 @@ struct tracer {
     bool stop;
     int64_t stop_until; /* monotonic: delivering ends here once stopped */
     pthread_t thread;
-    bool started, ended; /* ended: the thread is about to return (guarded by mu) */
+    bool started;
+    /* The exporter thread's CPU clock, which it sets itself as it starts; ended: it is about
+     * to return (the three guarded by mu). */
+    clockid_t clock;
+    bool has_clock, ended;
     struct tracer_stats st;
 
     /* The exporter thread's own. */
@@ -222,14 +226,12 @@ static int64_t cpu_us(clockid_t clock)
 
 void tracer_stats(struct tracer *t, struct tracer_stats *out)
 {
-    clockid_t clock;
-
     pthread_mutex_lock(&t->mu);
     *out = t->st;
     out->queue_events = t->count;
     out->queue_bytes = t->bytes;
-    if (t->started && !t->ended && pthread_getcpuclockid(t->thread, &clock) == 0)
-        out->cpu_us = cpu_us(clock);
+    if (t->has_clock && !t->ended)
+        out->cpu_us = cpu_us(t->clock);
     pthread_mutex_unlock(&t->mu);
 }
 
@@ -532,6 +534,14 @@ static void *tracer_main(void *arg)
     char **ev = xcalloc(t->o.batch_max, sizeof *ev);
     char **traces = xcalloc(t->o.batch_max, sizeof *traces);
     size_t *lens = xcalloc(t->o.batch_max, sizeof *lens);
+    clockid_t clock;
+
+    if (pthread_getcpuclockid(pthread_self(), &clock) == 0) {
+        pthread_mutex_lock(&t->mu);
+        t->clock = clock;
+        t->has_clock = true;
+        pthread_mutex_unlock(&t->mu);
+    }
 
     if (t->has_addr) {
         struct rlink_options lo = t->link;
