@@ -12,6 +12,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The length of the unit of a string at event[i]: an escape (\uXXXX or \X), or a character
+ * with its UTF-8 continuation bytes; never past len. */
+static size_t unit_len(const char *event, size_t i, size_t len)
+{
+    size_t n = event[i] == '\\' ? (i + 1 < len && event[i + 1] == 'u' ? 6 : 2) : 1;
+
+    if (n == 1)
+        while (i + n < len && ((unsigned char)event[i + n] & 0xc0) == 0x80)
+            n++;
+    return i + n > len ? len - i : n;
+}
+
+/* Where the string whose first byte is at event[i] ends: its closing quote, or len. An escape
+ * is skipped whole, as unit_len() reads it; memchr() does the rest, so a long prompt costs a
+ * scan, not a loop over its bytes. */
+static size_t string_end(const char *event, size_t i, size_t len)
+{
+    const char *q = memchr(event + i, '"', len - i);
+    size_t quote = q != NULL ? (size_t)(q - event) : len;
+
+    for (;;) {
+        const char *b = memchr(event + i, '\\', quote - i);
+
+        if (b == NULL)
+            return quote;
+        i = (size_t)(b - event);
+        i += unit_len(event, i, len);
+        if (i > quote) {
+            if (i >= len)
+                return len;
+            q = memchr(event + i, '"', len - i);
+            quote = q != NULL ? (size_t)(q - event) : len;
+        }
+    }
+}
+
 char *trace_store_cut(const char *event, size_t len, size_t max, size_t *out_len)
 {
     /* A cut drops more than max bytes' worth of a string's end and adds "..." (3 bytes): a
@@ -21,34 +57,36 @@ char *trace_store_cut(const char *event, size_t len, size_t max, size_t *out_len
     size_t i = 0, o = 0;
 
     while (i < len) {
-        size_t kept = 0;
+        const char *q = memchr(event + i, '"', len - i);
+        size_t n = q != NULL ? (size_t)(q - event) - i : len - i, end, kept = 0;
 
-        if (event[i] != '"') {
-            out[o++] = event[i++];
-            continue;
-        }
-        /* A string: copy up to max bytes of it (whole escapes, whole characters), then skip to
-         * its closing quote. */
+        /* Up to the next string, as it is. */
+        memcpy(out + o, event + i, n);
+        o += n;
+        i += n;
+        if (i >= len)
+            break;
         out[o++] = event[i++];
-        while (i < len && event[i] != '"') {
-            size_t n = event[i] == '\\' ? (i + 1 < len && event[i + 1] == 'u' ? 6 : 2) : 1;
+        end = string_end(event, i, len);
+        if (end - i <= max) {
+            memcpy(out + o, event + i, end - i);
+            o += end - i;
+        } else {
+            /* Up to max bytes of it (whole escapes, whole characters), then "...". */
+            while (i < end) {
+                size_t u = unit_len(event, i, len);
 
-            if (n == 1)
-                while (i + n < len && ((unsigned char)event[i + n] & 0xc0) == 0x80)
-                    n++; /* the continuation bytes of a UTF-8 character */
-            if (i + n > len)
-                n = len - i;
-            if (kept + n <= max) {
-                memcpy(out + o, event + i, n);
-                o += n;
-                kept += n;
-            } else if (kept <= max) {
-                kept = max + 1; /* cut here, once */
-                memcpy(out + o, "...", 3);
-                o += 3;
+                if (kept + u > max)
+                    break;
+                memcpy(out + o, event + i, u);
+                o += u;
+                kept += u;
+                i += u;
             }
-            i += n;
+            memcpy(out + o, "...", 3);
+            o += 3;
         }
+        i = end;
         if (i < len)
             out[o++] = event[i++]; /* the closing quote */
     }

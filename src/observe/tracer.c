@@ -31,9 +31,10 @@
 #define TRACE_STATUS_STALE_MS 30000
 
 struct entry {
-    char *json;
+    char *json; /* the event, NUL-terminated, then the trace id (one allocation) */
     size_t len;
-    char *trace;   /* the trace it belongs to, or NULL */
+    char *trace;   /* the trace it belongs to (inside json's allocation), or NULL */
+    bool cut;      /* it has a string ctl trace's copy cuts (longer than TRACE_STORE_STRING_MAX) */
     int64_t at_ms; /* monotonic, when it was pushed */
 };
 
@@ -167,26 +168,31 @@ static void drop_oldest(struct tracer *t)
     struct entry *e = &t->q[t->head];
 
     t->bytes -= e->len;
-    free(e->json);
-    free(e->trace);
+    free(e->json); /* the trace id is in the same allocation */
     e->json = e->trace = NULL;
     t->head = (t->head + 1) % t->o.queue_max;
     t->count--;
 }
 
-void tracer_push(struct tracer *t, char *json, size_t len, const char *trace_id)
+void tracer_push(struct tracer *t, const char *json, size_t len, const char *trace_id,
+                 size_t longest)
 {
-    char *trace = trace_id != NULL && t->has_addr && t->o.keep_days > 0 ? xstrdup(trace_id) : NULL;
+    size_t tlen = trace_id != NULL && t->has_addr && t->o.keep_days > 0 ? strlen(trace_id) + 1 : 0;
+    /* One allocation: the event, its NUL, and the trace id when the copy for ctl trace needs it. */
+    char *copy = xmalloc(len + 1 + tlen), *trace = tlen > 0 ? copy + len + 1 : NULL;
     struct entry *e;
     bool wake;
 
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    if (trace != NULL)
+        memcpy(trace, trace_id, tlen);
     pthread_mutex_lock(&t->mu);
     if (t->stop) {
         /* Nothing is taken once the tracer stops: a late event is dropped, counted. */
         t->st.dropped_full++;
         pthread_mutex_unlock(&t->mu);
-        free(json);
-        free(trace);
+        free(copy);
         return;
     }
     while (t->count > 0 && (t->count >= t->o.queue_max || t->bytes + len > t->o.queue_max_bytes)) {
@@ -194,9 +200,10 @@ void tracer_push(struct tracer *t, char *json, size_t len, const char *trace_id)
         t->st.dropped_full++;
     }
     e = &t->q[(t->head + t->count) % t->o.queue_max];
-    e->json = json;
+    e->json = copy;
     e->len = len;
     e->trace = trace;
+    e->cut = longest > TRACE_STORE_STRING_MAX;
     e->at_ms = clock_mono_ms();
     t->count++;
     t->bytes += len;
@@ -245,10 +252,10 @@ static void wait_until(struct tracer *t, int64_t until_ms)
     pthread_cond_timedwait(&t->cv, &t->mu, &ts);
 }
 
-/* Takes the next batch out of the queue into ev/lens/traces (at most batch_max events, and
+/* Takes the next batch out of the queue into ev/lens/traces/cuts (at most batch_max events, and
  * bytes that keep the body under Langfuse's limit; an event too big for any batch is
  * dropped). With t->mu held. Returns the number taken. */
-static size_t take_batch(struct tracer *t, char **ev, size_t *lens, char **traces)
+static size_t take_batch(struct tracer *t, char **ev, size_t *lens, char **traces, bool *cuts)
 {
     size_t n = 0, bytes = langfuse_batch_overhead(1);
 
@@ -267,6 +274,7 @@ static size_t take_batch(struct tracer *t, char **ev, size_t *lens, char **trace
         bytes += (n > 0 ? 1 : 0) + e->len;
         ev[n] = e->json;
         traces[n] = e->trace;
+        cuts[n] = e->cut;
         lens[n++] = e->len;
         e->json = e->trace = NULL;
         t->bytes -= e->len;
@@ -335,7 +343,7 @@ static void write_status(struct tracer *t, bool gone)
 /* Keeps the batch's events per story in Redis for ctl trace: for each trace in the batch, one
  * entry, the JSON array of its events with long strings cut (trace_store_cut). */
 static void store_batch(struct tracer *t, char *const *ev, const size_t *lens, char *const *traces,
-                        size_t n)
+                        const bool *cuts, size_t n)
 {
     char **ids = xcalloc(n, sizeof *ids), **entries = xcalloc(n, sizeof *entries);
     size_t *used = xcalloc(n, sizeof *used), *cap = xcalloc(n, sizeof *cap), m = 0, stored = 0;
@@ -356,14 +364,17 @@ static void store_batch(struct tracer *t, char *const *ev, const size_t *lens, c
             entries[m][0] = '[';
             used[m++] = 1;
         }
-        c = trace_store_cut(ev[i], lens[i], TRACE_STORE_STRING_MAX, &clen);
+        /* Only an event with a long string is copied through the cut (most have none). */
+        c = cuts[i] ? trace_store_cut(ev[i], lens[i], TRACE_STORE_STRING_MAX, &clen) : NULL;
+        if (c == NULL)
+            clen = lens[i];
         if (used[k] + clen + 3 > cap[k]) {
             cap[k] = (used[k] + clen + 3) * 2;
             entries[k] = xrealloc(entries[k], cap[k]);
         }
         if (used[k] > 1)
             entries[k][used[k]++] = ',';
-        memcpy(entries[k] + used[k], c, clen);
+        memcpy(entries[k] + used[k], c != NULL ? c : ev[i], clen);
         used[k] += clen;
         free(c);
         stored++;
@@ -534,6 +545,7 @@ static void *tracer_main(void *arg)
     char **ev = xcalloc(t->o.batch_max, sizeof *ev);
     char **traces = xcalloc(t->o.batch_max, sizeof *traces);
     size_t *lens = xcalloc(t->o.batch_max, sizeof *lens);
+    bool *cuts = xcalloc(t->o.batch_max, sizeof *cuts);
     clockid_t clock;
 
     if (pthread_getcpuclockid(pthread_self(), &clock) == 0) {
@@ -579,11 +591,11 @@ static void *tracer_main(void *arg)
             wait_until(t, until < t->next_status ? until : t->next_status);
             continue;
         }
-        n = take_batch(t, ev, lens, traces);
+        n = take_batch(t, ev, lens, traces, cuts);
         pthread_mutex_unlock(&t->mu);
         if (n > 0) {
             if (t->l != NULL && t->o.keep_days > 0)
-                store_batch(t, ev, lens, traces, n);
+                store_batch(t, ev, lens, traces, cuts, n);
             if (t->langfuse) {
                 send_batch(t, ev, lens, n);
             } else {
@@ -593,10 +605,8 @@ static void *tracer_main(void *arg)
                 write_file(t, body, len, n);
                 free(body);
             }
-            for (size_t i = 0; i < n; i++) {
-                free(ev[i]);
-                free(traces[i]);
-            }
+            for (size_t i = 0; i < n; i++)
+                free(ev[i]); /* and traces[i], which is in the same allocation */
         }
         pthread_mutex_lock(&t->mu);
     }
@@ -614,6 +624,7 @@ static void *tracer_main(void *arg)
     free(ev);
     free(traces);
     free(lens);
+    free(cuts);
     langfuse_free(t->lf);
     t->lf = NULL;
     rlink_free(t->l);

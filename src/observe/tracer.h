@@ -70,10 +70,12 @@ int tracer_start(struct tracer *t, char **cause);
 void tracer_stop(struct tracer *t);
 void tracer_free(struct tracer *t);
 
-/* Queues one event (JSON text of len bytes, taking ownership of json) of the trace trace_id
- * (copied; NULL when it names none). Never waits for the network: a full queue drops its
- * oldest events first. */
-void tracer_push(struct tracer *t, char *json, size_t len, const char *trace_id);
+/* Queues a copy of one event (JSON text of len bytes) of the trace trace_id (copied too, in the
+ * same allocation; NULL when it names none); longest: the bytes of its longest string (as
+ * written, between its quotes), so the copy for ctl trace cuts only the events that need it.
+ * Never waits for the network: a full queue drops its oldest events first. */
+void tracer_push(struct tracer *t, const char *json, size_t len, const char *trace_id,
+                 size_t longest);
 
 /* Whether events go to Langfuse (true) or to the file. */
 bool tracer_to_langfuse(const struct tracer *t);
