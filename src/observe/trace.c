@@ -362,6 +362,8 @@ void trace_agent(const char *agent, const char *role)
     for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++)
         metrics_touch(m, &metric_tasks, (const char *[]){me.role, outcomes[i]});
     metrics_touch(m, &metric_failed_attempts, (const char *[]){me.role});
+    metrics_touch(m, &metric_reclaims, (const char *[]){"dead_agent"});
+    metrics_touch(m, &metric_reclaims, (const char *[]){"lapsed_lock"});
 }
 
 static void close_task(int rc, const char *cause)
