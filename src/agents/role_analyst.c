@@ -165,7 +165,6 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
                                   cause);
         while (agent_again(ctx, &rc, &since, cause));
     }
-    json_decref(patch);
     if (rc != BB_OK) {
         json_decref(patch);
         /* Do not leave it locked until the lock lapses: let it go for another analyst. */
