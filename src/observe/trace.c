@@ -381,8 +381,9 @@ void trace_task(const char *story)
 
 void trace_reclaimed(const char *why, int n)
 {
-    if (n > 0)
-        metrics_add(atomic_load(&g_metrics), &metric_reclaims, (const char *[]){why}, n);
+    /* Added even when n is 0: the series exists from the first look, so a rate over it reads
+     * 0 rather than nothing. */
+    metrics_add(atomic_load(&g_metrics), &metric_reclaims, (const char *[]){why}, n);
 }
 
 void trace_failed_attempt(void)
