@@ -5,6 +5,7 @@
 #include "core/config.h"
 
 #include "core/fail.h"
+#include "core/paths.h"
 #include "cost/money.h"
 #include "llm/cache.h"
 #include "store/redis_url.h"
@@ -457,8 +458,14 @@ struct config *config_resolve(const char *flag_path, char **cause)
         struct stat sb;
 
         xdg = xdg_config_file();
-        if (xdg != NULL && stat(xdg, &sb) == 0)
+        if (xdg != NULL && stat(xdg, &sb) == 0) {
             path = xdg;
+        } else {
+            /* An installed binary's default configuration (SYSCONFDIR/newsroom). */
+            free(xdg);
+            xdg = paths_system_config();
+            path = xdg;
+        }
     }
     if (path != NULL && config_load_file(c, path, cause) == -1)
         goto fail;

@@ -82,7 +82,7 @@ struct config {
     char *video_speech;         /* speech provider: espeak-ng, elevenlabs */
     char *video_espeak;         /* espeak-ng: a path or a name on PATH; "" or "none": off */
     char *video_espeak_voice;   /* espeak-ng -v */
-    char *video_template;       /* empty: ./config/video.conf when it exists, else built in */
+    char *video_template;       /* empty: the share directory's config/video.conf, else built in */
     char *video_preset;         /* libx264 -preset */
     int video_render_workers;   /* renders at once per process */
     int video_render_timeout_s; /* a render running longer is killed and fails */
@@ -99,7 +99,8 @@ struct config {
     int feed_max_redirects;
     /* [ui] (ui/theme.h) */
     char *ui_theme;      /* a theme name in the themes directory, or a path to a .theme file */
-    char *ui_themes_dir; /* empty: ./themes when it exists, else only the built-in theme */
+    char *ui_themes_dir; /* empty: the share directory's themes/, else ./themes when it exists,
+                          * else only the built-in theme */
 
     /* Where each key's value came from ("default", "FILE:LINE", "env NAME"), by table row. */
     char **origin;

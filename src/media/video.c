@@ -201,7 +201,7 @@ char *video_template_path(const struct config *c)
 {
     if (c->video_template[0] != '\0')
         return xstrdup(c->video_template);
-    return access("config/video.conf", R_OK) == 0 ? xstrdup("config/video.conf") : NULL;
+    return paths_share_file("config/video.conf");
 }
 
 /* ---- tools and slots ---- */
