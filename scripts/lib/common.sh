@@ -8,6 +8,8 @@ NEWSROOM_RUN_PACKAGES=(
   libxml2-dev
   ffmpeg espeak-ng fonts-dejavu-core
   redis-server
+  # (redis-server also runs the sentinels of the Sentinel tests, with --sentinel: no
+  # redis-sentinel package needed)
 )
 # Testing adds the test framework and the tools the tests drive.
 NEWSROOM_TEST_PACKAGES=(

@@ -9,6 +9,7 @@
 #include "cost/money.h"
 #include "llm/cache.h"
 #include "store/redis_url.h"
+#include "store/rlink.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -66,6 +67,13 @@ static const struct key keys[] = {
     INT("redis", "command_timeout_ms", redis_command_timeout_ms, "5000", NULL, 1, 600000),
     INT("redis", "reconnect_base_ms", redis_reconnect_base_ms, "100", NULL, 1, 600000),
     INT("redis", "reconnect_max_ms", redis_reconnect_max_ms, "5000", NULL, 1, 3600000),
+    STR("redis", "sentinels", redis_sentinels, "", "REDIS_SENTINELS", false),
+    STR("redis", "sentinel_master", redis_sentinel_master, "newsroom", "REDIS_SENTINEL_MASTER",
+        false),
+    STR("redis", "sentinel_password", redis_sentinel_password, "", "REDIS_SENTINEL_PASSWORD", true),
+    INT("redis", "wait_replicas", redis_wait_replicas, "0", "REDIS_WAIT_REPLICAS", 0, 16),
+    INT("redis", "wait_timeout_ms", redis_wait_timeout_ms, "1000", NULL, 1, 600000),
+    STR("redis", "wait_writes", redis_wait_writes, "*", NULL, false),
     STR("embedded", "redis_server", embedded_redis_server, "redis-server", NULL, false),
     INT("embedded", "start_timeout_ms", embedded_start_timeout_ms, "5000", NULL, 100, 600000),
     STR("cost", "pricing_file", pricing_file, "", "NEWSROOM_PRICING_FILE", false),
@@ -140,6 +148,7 @@ static const struct {
     int (*check)(const char *value, char **why);
 } string_checks[] = {
     {"providers", "cache_task_types", llm_cache_task_types_check},
+    {"redis", "wait_writes", rlink_wait_writes_check},
 };
 
 static char **field_str(struct config *c, const struct key *k)
@@ -557,7 +566,28 @@ int config_redis_addr(const struct config *c, struct redis_addr *out, bool *embe
     char port[16];
 
     *embedded = false;
-    if (c->redis_url[0] != '\0') {
+    if (c->redis_sentinels[0] != '\0') {
+        if (c->redis_url[0] != '\0') {
+            *cause = xasprintf("[redis] url and sentinels are both set: with Sentinel the "
+                               "sentinels find the primary, so leave url (REDIS_URL) empty and "
+                               "give user, password and db in their own keys");
+            return -1;
+        }
+        memset(&a, 0, sizeof a);
+        if (redis_sentinels_parse(c->redis_sentinels, c->redis_sentinel_master, &a, cause) == -1) {
+            char *why = *cause;
+
+            *cause = xasprintf("[redis] sentinels: %s", why);
+            free(why);
+            return -1;
+        }
+        if (strlen(c->redis_sentinel_password) >= sizeof a.sentinel_password) {
+            *cause = xasprintf("[redis] sentinel_password is longer than %zu bytes",
+                               sizeof a.sentinel_password - 1);
+            return -1;
+        }
+        snprintf(a.sentinel_password, sizeof a.sentinel_password, "%s", c->redis_sentinel_password);
+    } else if (c->redis_url[0] != '\0') {
         if (redis_url_parse(c->redis_url, &a, cause) == -1)
             return -1;
     } else if (c->redis_host[0] != '\0') {

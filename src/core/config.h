@@ -34,6 +34,12 @@ struct config {
     int redis_command_timeout_ms;
     int redis_reconnect_base_ms;
     int redis_reconnect_max_ms;
+    char *redis_sentinels;         /* "host:port,...": the primary is asked of them; "": none */
+    char *redis_sentinel_master;   /* the name the sentinels know the primary by */
+    char *redis_sentinel_password; /* secret: AUTH to the sentinels */
+    int redis_wait_replicas;       /* writes in wait_writes wait for this many replicas; 0: off */
+    int redis_wait_timeout_ms;     /* how long such a write waits for them */
+    char *redis_wait_writes;       /* Lua script name patterns ("bb_*,queue_ack"), "*": all */
     /* [embedded] */
     char *embedded_redis_server;
     int embedded_start_timeout_ms;
