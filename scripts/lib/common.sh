@@ -17,6 +17,14 @@ NEWSROOM_TEST_PACKAGES=(
   libcmocka-dev redis-tools jq procps libmicrohttpd-dev tmux ncurses-term
 )
 
+# Programs the tests run that a machine may have from elsewhere (Node.js from NodeSource brings
+# its own npm, which Debian's npm package would fight): PROGRAM:PACKAGE, the package installed
+# only when the program is missing. Node.js runs the S3-compatible server of the package store's
+# tests (s3rver) and the benchmarks' peers.
+NEWSROOM_TEST_PROGRAMS=(node:nodejs npm:npm)
+# npm packages the tests use, installed into build/peers/NAME (never committed): NAME:SPEC.
+NEWSROOM_TEST_NPM=(s3rver:s3rver@3)
+
 say() { printf '==> %s\n' "$*" >&2; }
 
 # Installs whichever of the named packages are missing. As root it runs apt-get; otherwise it
@@ -45,4 +53,28 @@ build_tree() {
   shift
   cmake -S . -B "$dir" "$@" >/dev/null
   cmake --build "$dir" -j"$(nproc)" -- --no-print-directory
+}
+
+# Installs the Debian package of each PROGRAM:PACKAGE whose program is not on PATH.
+ensure_programs() {
+  local missing=() p
+  for p in "$@"; do
+    command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] || ensure_packages "${missing[@]}"
+}
+
+# Installs each NAME:SPEC npm package into build/peers/NAME when it is not there (quick when it
+# is: no npm at all).
+ensure_npm_peers() {
+  local p name spec
+  for p in "$@"; do
+    name=${p%%:*}
+    spec=${p#*:}
+    [ -f "build/peers/$name/node_modules/$name/package.json" ] && continue
+    say "installing $spec into build/peers/$name with npm"
+    mkdir -p "build/peers/$name"
+    npm install --prefix "build/peers/$name" --no-audit --no-fund --no-save --loglevel=error \
+      "$spec" >/dev/null
+  done
 }

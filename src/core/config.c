@@ -8,6 +8,7 @@
 #include "core/paths.h"
 #include "cost/money.h"
 #include "llm/cache.h"
+#include "media/store.h"
 #include "store/redis_url.h"
 #include "store/rlink.h"
 
@@ -137,6 +138,18 @@ static const struct key keys[] = {
     INT("feeds", "timeout_ms", feed_timeout_ms, "8000", NULL, 100, 600000),
     INT("feeds", "max_bytes", feed_max_bytes, "10485760", NULL, 1024, 1073741824),
     INT("feeds", "max_redirects", feed_max_redirects, "5", NULL, 0, 20),
+    STR("store", "kind", store_kind, "local", "NEWSROOM_PACKAGE_STORE", false),
+    STR("store", "bucket", store_bucket, "", "NEWSROOM_S3_BUCKET", false),
+    STR("store", "prefix", store_prefix, "newsroom/", "NEWSROOM_S3_PREFIX", false),
+    STR("store", "endpoint", store_endpoint, "", "NEWSROOM_S3_ENDPOINT", false),
+    STR("store", "region", store_region, "us-east-1", "AWS_REGION", false),
+    STR("store", "access_key_id", store_access_key_id, "", "AWS_ACCESS_KEY_ID", true),
+    STR("store", "secret_access_key", store_secret_access_key, "", "AWS_SECRET_ACCESS_KEY", true),
+    STR("store", "session_token", store_session_token, "", "AWS_SESSION_TOKEN", true),
+    STR("store", "url_style", store_url_style, "auto", NULL, false),
+    INT("store", "multipart_threshold_mb", store_multipart_threshold_mb, "16", NULL, 5, 5120),
+    INT("store", "part_size_mb", store_part_size_mb, "8", NULL, 5, 5120),
+    INT("store", "timeout_ms", store_timeout_ms, "300000", NULL, 1000, 3600000),
     STR("ui", "theme", ui_theme, "dark", "NEWSROOM_THEME", false),
     STR("ui", "themes_dir", ui_themes_dir, "", "NEWSROOM_THEMES_DIR", false),
 };
@@ -149,6 +162,8 @@ static const struct {
 } string_checks[] = {
     {"providers", "cache_task_types", llm_cache_task_types_check},
     {"redis", "wait_writes", rlink_wait_writes_check},
+    {"store", "kind", pstore_kind_check},
+    {"store", "url_style", pstore_url_style_check},
 };
 
 static char **field_str(struct config *c, const struct key *k)

@@ -103,6 +103,19 @@ struct config {
     int feed_timeout_ms;      /* one fetch, redirects included */
     int feed_max_bytes;       /* a longer feed is refused without being read whole */
     int feed_max_redirects;
+    /* [store] (src/media/store.h): where packages live */
+    char *store_kind;                 /* local or s3 */
+    char *store_bucket;               /* s3 */
+    char *store_prefix;               /* prepended to every object key */
+    char *store_endpoint;             /* empty: AWS's https://s3.REGION.amazonaws.com */
+    char *store_region;               /* signing region */
+    char *store_access_key_id;        /* secret */
+    char *store_secret_access_key;    /* secret */
+    char *store_session_token;        /* secret; temporary credentials only */
+    char *store_url_style;            /* auto, path or virtual */
+    int store_multipart_threshold_mb; /* larger files are uploaded in parts */
+    int store_part_size_mb;           /* the size of each part (S3: 5 MB or more) */
+    int store_timeout_ms;             /* one request to the store */
     /* [ui] (ui/theme.h) */
     char *ui_theme;      /* a theme name in the themes directory, or a path to a .theme file */
     char *ui_themes_dir; /* empty: the share directory's themes/, else ./themes when it exists,
