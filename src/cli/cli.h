@@ -59,6 +59,8 @@ int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_bench(struct cli *cli, int argc, char **argv);
 int cmd_swarm(struct cli *cli, int argc, char **argv);
 int cmd_wire(struct cli *cli, int argc, char **argv);
+/* Resolves the configuration itself, so that a broken one is reported as a check. */
+int cmd_doctor(struct cli *cli, int argc, char **argv);
 /* The control room (the bare command). */
 int cmd_room(struct cli *cli, bool attach);
 

@@ -28,6 +28,7 @@ static const struct subcommand subcommands[] = {
     {"bench", cmd_bench, false, "run a benchmark and print its figures"},
     {"wire", cmd_wire, false, "print the wire simulator's stories as JSON Lines for ctl ingest"},
     {"config", cmd_config, true, "print the effective configuration and where it came from"},
+    {"doctor", cmd_doctor, false, "check the setup (Redis, store, tools, terminal): what to fix"},
 };
 
 static void usage(FILE *f)
