@@ -50,6 +50,11 @@ int cli_open_log(struct cli *cli);
  * why and returns NULL with *exit_code set (2 for configuration, 3 for unreachable). */
 struct rlink *cli_connect(struct cli *cli, const char *what, int *exit_code);
 
+/* A process holding keys (any secret of the configuration set) dumps no core: RLIMIT_CORE 0
+ * and PR_SET_DUMPABLE 0 (which also keeps other processes of the user from reading its
+ * memory through ptrace or /proc). */
+void cli_protect_secrets(const struct config *cfg);
+
 /* Lets go of the embedded server, if any. */
 void cli_release(struct cli *cli);
 

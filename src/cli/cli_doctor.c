@@ -33,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <curses.h>
@@ -58,7 +60,7 @@ struct result {
 struct doctor {
     struct cli *cli;
     struct rlink *link; /* NULL until the Redis check connects */
-    char user[128]; /* the ACL user the links log in as */
+    char user[128];     /* the ACL user the links log in as */
     bool config_ok;
     bool redis_down;
 };
@@ -114,6 +116,7 @@ static void check_config(struct doctor *d, struct result *r)
         return;
     }
     cli->data_dir = config_data_dir(cli->cfg);
+    cli_protect_secrets(cli->cfg);
     d->config_ok = true;
     say(r, V_OK, NULL, "%s", cli->cfg->file != NULL ? cli->cfg->file : "built-in defaults");
 }
@@ -552,6 +555,37 @@ static void check_terminal(struct doctor *d, struct result *r)
     del_curterm(cur_term);
 }
 
+/* Which keys this process holds (names and where they came from, never values), and that it
+ * dumps no core while it does (cli_protect_secrets()). */
+static void check_secrets(struct doctor *d, struct result *r)
+{
+    struct config_entry e;
+    struct rlimit core;
+    char list[600] = "";
+    size_t o = 0;
+    int n = 0, dumpable;
+
+    for (int i = 0; i < config_key_count(); i++) {
+        config_entry_get(d->cli->cfg, i, &e);
+        if (!e.holds_secret)
+            continue;
+        n++;
+        if (o < sizeof list)
+            o += (size_t)snprintf(list + o, sizeof list - o, "%s[%s] %s from %s", n > 1 ? ", " : "",
+                                  e.section, e.key, e.origin);
+    }
+    if (n == 0) {
+        say(r, V_OK, NULL, "no keys or passwords set");
+        return;
+    }
+    dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    if (dumpable != 0 || getrlimit(RLIMIT_CORE, &core) == -1 || core.rlim_cur != 0)
+        say(r, V_FAIL, xstrdup("a bug: processes holding keys must not dump core"),
+            "%d held (%s) but core dumps are on", n, list);
+    else
+        say(r, V_OK, NULL, "%d held (%s); core dumps off", n, list);
+}
+
 /* ---- the table ---- */
 
 static const struct {
@@ -559,12 +593,20 @@ static const struct {
     void (*run)(struct doctor *, struct result *);
     bool needs_config;
 } checks[] = {
-    {"configuration", check_config, false}, {"data directory", check_data_dir, true},
-    {"redis", check_redis, true},           {"permissions", check_permissions, true},
-    {"package store", check_store, true},   {"models", check_models, true},
-    {"chroma", check_chroma, true},         {"langfuse", check_langfuse, true},
-    {"ffmpeg", check_ffmpeg, true},         {"espeak-ng", check_espeak, true},
-    {"terminal", check_terminal, false},
+    /* clang-format off */
+    {"configuration",  check_config,      false},
+    {"data directory", check_data_dir,    true},
+    {"redis",          check_redis,       true},
+    {"permissions",    check_permissions, true},
+    {"package store",  check_store,       true},
+    {"models",         check_models,      true},
+    {"secrets",        check_secrets,     true},
+    {"chroma",         check_chroma,      true},
+    {"langfuse",       check_langfuse,    true},
+    {"ffmpeg",         check_ffmpeg,      true},
+    {"espeak-ng",      check_espeak,      true},
+    {"terminal",       check_terminal,    false},
+    /* clang-format on */
 };
 #define NCHECKS (sizeof checks / sizeof checks[0])
 

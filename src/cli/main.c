@@ -155,6 +155,7 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         cli.data_dir = config_data_dir(cli.cfg);
+        cli_protect_secrets(cli.cfg);
     }
     if (sub != NULL) {
         int first = optind;

@@ -396,6 +396,54 @@ static char *config_ini_read(char *buf, int size, void *stream)
     return r;
 }
 
+/* Whether key k of c holds a secret: a secret with a value, or a URL with a password. */
+static bool holds_secret(const struct config *c, const struct key *k)
+{
+    const char *v;
+    char masked[512];
+
+    if (k->type != K_STRING)
+        return false;
+    v = *field_str((struct config *)c, k);
+    if (k->secret)
+        return v[0] != '\0';
+    return k->url && strcmp(redis_url_mask(v, masked, sizeof masked), v) != 0;
+}
+
+/* A file that gives a secret a value must be readable by its owner alone: refuses one that
+ * others may read, naming the key and the fix. Returns 0 or -1 with *cause. */
+static int secret_readable_by_others(const struct config *c, const char *path, FILE *f,
+                                     char **cause)
+{
+    struct stat sb;
+    size_t n = strlen(path);
+
+    if (fstat(fileno(f), &sb) == -1 || (sb.st_mode & (S_IRGRP | S_IROTH)) == 0)
+        return 0;
+    for (int i = 0; i < NKEYS; i++) {
+        const char *o = c->origin[i];
+
+        /* Set by this file: its origin is "PATH:LINE". */
+        if (!holds_secret(c, &keys[i]) || strncmp(o, path, n) != 0 || o[n] != ':')
+            continue;
+        *cause = xasprintf("%s holds a secret ([%s] %s) but others can read it (mode %04o): "
+                           "chmod 600 %s%s%s",
+                           path, keys[i].section, keys[i].name, (unsigned)(sb.st_mode & 07777),
+                           path, keys[i].env != NULL ? ", or give it in the environment as " : "",
+                           keys[i].env != NULL ? keys[i].env : "");
+        return -1;
+    }
+    return 0;
+}
+
+bool config_has_secrets(const struct config *c)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if (holds_secret(c, &keys[i]))
+            return true;
+    return false;
+}
+
 int config_load_file(struct config *c, const char *path, char **cause)
 {
     struct ini_state st = {0};
@@ -413,6 +461,11 @@ int config_load_file(struct config *c, const char *path, char **cause)
     st.path = path;
     st.f = f;
     rc = ini_parse_stream(config_ini_read, &st, config_ini_line, &st);
+    if (rc == 0 && secret_readable_by_others(work, path, f, cause) == -1) {
+        fclose(f);
+        config_free(work);
+        return -1;
+    }
     fclose(f);
     if (rc != 0) {
         if (rc == -2)
@@ -517,6 +570,7 @@ void config_entry_get(const struct config *c, int i, struct config_entry *out)
     out->key = k->name;
     out->env = k->env;
     out->secret = k->secret;
+    out->holds_secret = holds_secret(c, k);
     out->origin = c->origin[i];
     switch (k->type) {
     case K_STRING: {

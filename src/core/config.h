@@ -133,6 +133,7 @@ struct config_entry {
     const char *key;
     const char *env; /* the overriding environment variable, or NULL */
     bool secret;
+    bool holds_secret;  /* a secret with a value, or a URL with a password in it */
     char value[512];    /* display form: secrets masked, URLs with the password masked */
     const char *origin; /* borrowed from the config: valid until config_free() */
 };
@@ -143,7 +144,8 @@ void config_free(struct config *c);
 
 /* Reads one INI file over c. On any error (unreadable file, syntax, unknown section or key,
  * bad value) returns -1 with *cause = "FILE:LINE: ..." naming the key, and leaves c as it
- * was. Returns 0 on success. */
+ * was; a file that gives a secret key a value while its group or others may read it is
+ * refused too ("FILE holds a secret ... chmod 600 FILE"). Returns 0 on success. */
 int config_load_file(struct config *c, const char *path, char **cause);
 
 /* Applies the environment overrides. Returns -1 with *cause naming the variable on a bad
@@ -155,6 +157,10 @@ int config_load_env(struct config *c, char **cause);
  * was named (by flag or variable) and cannot be read is an error. Returns a new config or NULL
  * with *cause. */
 struct config *config_resolve(const char *flag_path, char **cause);
+
+/* Whether any secret key (passwords, API keys, the webhook's) has a value, or a URL key holds
+ * a password. */
+bool config_has_secrets(const struct config *c);
 
 /* Number of keys, and key i for display. */
 int config_key_count(void);

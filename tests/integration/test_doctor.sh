@@ -45,15 +45,17 @@ line() { grep -E "^$1 +$2 " "$OUT"; }
 
 # Healthy.
 run 0 "$NR_BIN" doctor
-for c in configuration "data directory" redis permissions "package store" models langfuse ffmpeg espeak-ng terminal; do
+for c in configuration "data directory" redis permissions "package store" models secrets langfuse ffmpeg espeak-ng terminal; do
   if grep -qE "^ok +$c " "$OUT"; then ok; else bad "healthy: check $c is not ok"; fi
 done
 has "$OUT" "0 failed"
 has "$OUT" "Redis 7"
 has "$OUT" "may read, write, run scripts and publish"
 hasnt "$OUT" "$PW"
+# The password is a key this process holds: named, never shown, and no core dumps.
+if line ok secrets | grep -q "1 held (\[redis\] url from env REDIS_URL); core dumps off"; then ok; else bad "secrets check"; fi
 run 0 "$NR_BIN" doctor --json
-if jq -e '.failed == 0 and (.checks | length) == 11 and ([.checks[] | select(.status == "FAIL")] | length) == 0' "$OUT" >/dev/null; then ok; else bad "doctor --json"; fi
+if jq -e '.failed == 0 and (.checks | length) == 12 and ([.checks[] | select(.status == "FAIL")] | length) == 0' "$OUT" >/dev/null; then ok; else bad "doctor --json"; fi
 
 # Redis unreachable: exit 3, the checks that need it not run, a fix printed.
 run 3 env REDIS_URL="redis://:$PW@127.0.0.1:$(pick_port)/0" "$NR_BIN" doctor
@@ -97,4 +99,14 @@ run 2 "$NR_BIN" --config "$T/bad.conf" doctor
 if line FAIL configuration | grep -q "bad.conf:2"; then ok; else bad "bad configuration not named"; fi
 if line off redis >/dev/null; then ok; else bad "redis checked without a configuration"; fi
 run 2 "$NR_BIN" doctor --frobnicate
+# A configuration file holding a key that others can read: refused, naming the file and the fix.
+printf '[providers]\nopenai_api_key = sk-doctor-file-key\n' >"$T/keys.conf"
+chmod 644 "$T/keys.conf"
+run 2 "$NR_BIN" --config "$T/keys.conf" doctor
+has "$OUT" "$T/keys.conf holds a secret ([providers] openai_api_key) but others can read it (mode 0644): chmod 600 $T/keys.conf"
+hasnt "$OUT" "sk-doctor-file-key"
+chmod 600 "$T/keys.conf"
+run 0 "$NR_BIN" --config "$T/keys.conf" doctor
+if line ok secrets | grep -q "openai_api_key from $T/keys.conf:2"; then ok; else bad "a key from a private file"; fi
+hasnt "$OUT" "sk-doctor-file-key"
 finish

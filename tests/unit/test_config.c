@@ -436,6 +436,53 @@ static void test_sentinel_target(void **state)
                "\"queue_akc\" matches no Lua script");
 }
 
+/* A file that gives a key a value must be its owner's alone: group- or world-readable, it is
+ * refused with the file, the key and chmod 600, and the value never in the message; a file
+ * without keys may be readable by all. */
+static void test_secret_file_permissions(void **state)
+{
+    struct fx *f = *state;
+    struct config *c = config_new();
+    char *cause = NULL, want[1400];
+
+    test_write_file(f->path, "[general]\nswarm_name = x\n[providers]\nanthropic_api_key = "
+                             "sk-ant-file-secret\n");
+    for (int i = 0; i < 2; i++) {
+        chmod(f->path, i == 0 ? 0644 : 0640);
+        assert_int_equal(config_load_file(c, f->path, &cause), -1);
+        snprintf(want, sizeof want,
+                 "%s holds a secret ([providers] anthropic_api_key) but others can read it (mode "
+                 "%s): chmod 600 %s, or give it in the environment as ANTHROPIC_API_KEY",
+                 f->path, i == 0 ? "0644" : "0640", f->path);
+        assert_string_equal(cause, want);
+        free(cause);
+        cause = NULL;
+        /* Nothing of the file was taken. */
+        assert_string_equal(c->swarm_name, "newsroom");
+        assert_string_equal(c->anthropic_api_key, "");
+    }
+    chmod(f->path, 0600);
+    assert_int_equal(config_load_file(c, f->path, &cause), 0);
+    assert_string_equal(c->anthropic_api_key, "sk-ant-file-secret");
+    assert_true(config_has_secrets(c));
+    /* A password inside a Redis URL is a secret too. */
+    test_write_file(f->path, "[redis]\nurl = redis://u:pw-in-url@h:6379/0\n");
+    chmod(f->path, 0604);
+    assert_int_equal(config_load_file(c, f->path, &cause), -1);
+    assert_non_null(strstr(cause, "[redis] url"));
+    assert_null(strstr(cause, "pw-in-url"));
+    free(cause);
+    cause = NULL;
+    /* No key: readable by all is fine. */
+    test_write_file(f->path, "[redis]\nurl = redis://h:6379/0\n");
+    chmod(f->path, 0644);
+    config_free(c);
+    c = config_new();
+    assert_int_equal(config_load_file(c, f->path, &cause), 0);
+    assert_false(config_has_secrets(c));
+    config_free(c);
+}
+
 static void test_data_dir(void **state)
 {
     struct config *c = config_new();
@@ -501,6 +548,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_secrets_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redis_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sentinel_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_file_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_documented_file_matches_defaults, setup, teardown),
     };

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Secrets never leave the process: a full pipeline (newsroom swarm --once --auto-approve on
+# ingested stories, every role) runs with a test key for everything that takes one set, the
+# models played by the project's fake LLM server (which checks every request carries its key),
+# a Redis password, a webhook URL with a token and its signing secret (a local receiver), S3
+# keys, and one key from a configuration file. Then every output is searched for every key:
+# stdout and stderr of every command (swarm, ctl, config, doctor, an error path where the
+# model API echoes the key back), the control room's screen, the log and everything in the
+# data directory, and everything Redis was ever told (its append-only file, without the RDB
+# preamble, so nothing is compressed). A configuration file holding a key that others can
+# read is refused; a process holding keys dumps no core.
+# Arguments: the newsroom binary, the fake_llm_server binary.
+. "$(dirname "$0")/lib.sh" "$1"
+. "$(dirname "$0")/../tui/lib.sh"
+FAKE_LLM=$2
+SRC=${NEWSROOM_SOURCE_DIR:-$(dirname "$0")/../..}
+rnd() { head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+PIDS=()
+stop_all() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  tui_cleanup
+  cleanup
+}
+trap stop_all EXIT
+free_port() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() { local p; while :; do p=$((20000 + RANDOM % 40000)); free_port $p && { echo $p; return; }; done; }
+
+# The keys, each unmistakable.
+OPENAI_KEY=sk-test-openai-$(rnd)
+ANTHROPIC_KEY=sk-ant-test-$(rnd)
+ELEVEN_KEY=el-test-$(rnd)
+REDIS_PW=redis-pw-$(rnd)
+HOOK_TOKEN=hooktoken$(rnd)
+HOOK_SECRET=whsec-$(rnd)
+AWS_ID=AKIATEST$(rnd)
+AWS_SECRET=aws-secret-$(rnd)
+LF_SECRET=sk-lf-test-$(rnd)
+KEYS=("$OPENAI_KEY" "$ANTHROPIC_KEY" "$ELEVEN_KEY" "$REDIS_PW" "$HOOK_TOKEN" "$HOOK_SECRET"
+  "$AWS_ID" "$AWS_SECRET" "$LF_SECRET")
+
+# Redis with a password, every write in a plain append-only file.
+mkdir -p "$T/redis" "$T/outputs" "$T/cwd"
+redis-server --port 0 --unixsocket "$T/redis/r.sock" --unixsocketperm 700 --dir "$T/redis" \
+  --save '' --appendonly yes --appendfsync always --aof-use-rdb-preamble no \
+  --requirepass "$REDIS_PW" --logfile "$T/redis/redis.log" &
+PIDS+=($!)
+await "redis" 10 sh -c "REDISCLI_AUTH='$REDIS_PW' redis-cli -s '$T/redis/r.sock' ping | grep -q PONG"
+
+# The model API, and the webhook's receiver (it needs the token in its path and a signature).
+"$FAKE_LLM" openai "$OPENAI_KEY" >"$T/fake.url" 2>"$T/fake.err" &
+FAKE_PID=$!
+PIDS+=($FAKE_PID)
+await "the fake LLM server" 10 test -s "$T/fake.url"
+HOOK_PORT=$(pick_port)
+node -e '
+const http = require("http");
+const [port, token] = process.argv.slice(1);
+http.createServer((q, r) => {
+  let n = 0;
+  q.on("data", (c) => { n += c.length; });
+  q.on("end", () => {
+    const good = q.method === "POST" && q.url === "/hook/" + token &&
+      /^sha256=[0-9a-f]{64}$/.test(q.headers["x-newsroom-signature"] || "");
+    r.writeHead(good ? 200 : 400);
+    r.end();
+  });
+}).listen(Number(port), "127.0.0.1");' "$HOOK_PORT" "$HOOK_TOKEN" &
+PIDS+=($!)
+await "the webhook receiver" 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$HOOK_PORT) 2>/dev/null"
+
+export REDIS_URL="unix://$T/redis/r.sock" REDIS_PASSWORD=$REDIS_PW
+export NEWSROOM_DATA_DIR=$T/data NEWSROOM_LLM_PROVIDER=openai OPENAI_BASE_URL=$(cat "$T/fake.url")
+export OPENAI_API_KEY=$OPENAI_KEY ELEVENLABS_API_KEY=$ELEVEN_KEY
+export NEWSROOM_WEBHOOK_URL="http://127.0.0.1:$HOOK_PORT/hook/$HOOK_TOKEN" NEWSROOM_WEBHOOK_SECRET=$HOOK_SECRET
+export AWS_ACCESS_KEY_ID=$AWS_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET
+export LANGFUSE_PUBLIC_KEY=pk-lf-test LANGFUSE_SECRET_KEY=$LF_SECRET
+export NEWSROOM_LOG_LEVEL=debug
+# One key from a configuration file: refused while others can read the file.
+CONF=$T/newsroom.conf
+printf '[providers]\nanthropic_api_key = %s\n[publish]\nretention_days = 7\n' "$ANTHROPIC_KEY" >"$CONF"
+chmod 644 "$CONF"
+export NEWSROOM_CONFIG=$CONF
+run 2 "$NR_BIN" ctl status
+has "$ERR" "chmod 600 $CONF"
+cp "$OUT" "$T/outputs/refused.out"; cp "$ERR" "$T/outputs/refused.err"
+chmod 600 "$CONF"
+
+# The pipeline.
+head -12 "$SRC/config/sample_stories.jsonl" >"$T/stories.jsonl"
+run 0 "$NR_BIN" ctl ingest "$T/stories.jsonl"
+cp "$OUT" "$T/outputs/ingest.out"; cp "$ERR" "$T/outputs/ingest.err"
+run 0 timeout 240 "$NR_BIN" swarm --once --auto-approve --summary
+cp "$OUT" "$T/outputs/swarm.out"; cp "$ERR" "$T/outputs/swarm.err"
+# The rest of the line with the offline models (the fake's canned answers archive every story
+# at the analyst): the same keys held, stories to PUBLISHED, the webhook delivered with its
+# token and signature.
+sed -n '13,24p' "$SRC/config/sample_stories.jsonl" >"$T/stories2.jsonl"
+run 0 "$NR_BIN" ctl ingest "$T/stories2.jsonl"
+cp "$OUT" "$T/outputs/ingest2.out"; cp "$ERR" "$T/outputs/ingest2.err"
+printf '[providers]\nsim_latency_fast_ms = 0\nsim_latency_balanced_ms = 0\nsim_latency_premium_ms = 0\n' >>"$CONF"
+run 0 env NEWSROOM_LLM_PROVIDER=sim timeout 240 "$NR_BIN" swarm --once --auto-approve --summary
+cp "$OUT" "$T/outputs/swarm2.out"; cp "$ERR" "$T/outputs/swarm2.err"
+# The fake was asked, with the key (it answers 400 to a request without it).
+if [ "$(grep -c 'Authorization' "$T/fake.err" 2>/dev/null)" = 0 ]; then ok; else bad "the fake saw a bad Authorization header"; fi
+for verb in "items --json" "audit" "agents" "usage" "budget" "queues" "status --json"; do
+  # shellcheck disable=SC2086
+  "$NR_BIN" ctl $verb >"$T/outputs/ctl-${verb%% *}.out" 2>"$T/outputs/ctl-${verb%% *}.err"
+done
+for id in $(jq -r '(if type == "array" then . else .items end)[].id' "$T/outputs/ctl-items.out"); do
+  "$NR_BIN" ctl item "$id" --json >>"$T/outputs/ctl-item.out" 2>>"$T/outputs/ctl-item.err"
+  "$NR_BIN" ctl item "$id" >>"$T/outputs/ctl-item.out" 2>>"$T/outputs/ctl-item.err"
+done
+n_items=$(jq '(if type == "array" then . else .items end) | length' "$T/outputs/ctl-items.out")
+if [ "$n_items" -gt 0 ]; then ok; else bad "the pipeline left no stories"; fi
+if grep -q '"delivered"' "$T/outputs/ctl-item.out"; then ok; else bad "no story was published with its webhook delivered"; fi
+"$NR_BIN" config >"$T/outputs/config.out" 2>"$T/outputs/config.err"
+"$NR_BIN" config --json >"$T/outputs/config.json" 2>>"$T/outputs/config.err"
+"$NR_BIN" doctor >"$T/outputs/doctor.out" 2>"$T/outputs/doctor.err"
+if grep -qE '^ok +secrets +[0-9]+ held .*core dumps off' "$T/outputs/doctor.out"; then ok; else bad "doctor: $(grep secrets "$T/outputs/doctor.out")"; fi
+if grep -q 'openai_api_key from env OPENAI_API_KEY' "$T/outputs/doctor.out" &&
+  grep -q "anthropic_api_key from $CONF:2" "$T/outputs/doctor.out"; then ok; else bad "doctor does not name the keys held"; fi
+
+# An error path: the model API answers 401 and echoes the key back.
+sed -E 's/^FAST = sim-fast$/FAST = scenario-401/' "$SRC/config/pricing.conf" >"$T/pricing-401.conf"
+printf '\n[model scenario-401]\ntier = FAST\nprovider = openai\nprompt_per_1k = 0.001\ncompletion_per_1k = 0.001\n' >>"$T/pricing-401.conf"
+printf '{"title": "Harbour reopens after storm damage repaired", "content": "The city harbour reopened on Monday after crews repaired storm damage, the port authority said.", "source": "Test Wire"}\n' >"$T/harbour.jsonl"
+run 0 "$NR_BIN" ctl ingest "$T/harbour.jsonl"
+NEWSROOM_PRICING_FILE=$T/pricing-401.conf timeout 60 "$NR_BIN" swarm --roles scout:1 --wire --duration 4 \
+  >"$T/outputs/swarm401.out" 2>"$T/outputs/swarm401.err"
+if grep -q "401" "$T/data/newsroom.log"; then ok; else bad "the 401 from the model API is not in the log"; fi
+
+# The control room, watching: its screen.
+room_start 160 45 TERM=xterm-256color LANG=C.UTF-8 -- --attach --read-only
+await_screen "the control room" 15 "Blackboard"
+screen >"$T/outputs/room.screen"
+keys q
+room_gone 10
+
+# A process holding keys dumps no core (ASan's own switch left off, so the check is ours); one
+# without keys keeps the limit it was given.
+NR_ABS=$(realpath "$NR_BIN")
+core_limit() { sed -n 's/^Max core file size *\([^ ]*\) *\([^ ]*\).*/\1 \2/p' "/proc/$1/limits"; }
+bash -c 'ulimit -c unlimited; cd "$1"; shift; exec "$@"' sh "$T/cwd" env ASAN_OPTIONS=disable_coredump=0:detect_leaks=0 \
+  "$NR_ABS" swarm --roles scout:1 --duration 60 >"$T/outputs/core1.out" 2>"$T/outputs/core1.err" &
+sw=$!
+await "the swarm with keys to start" 30 grep -q "swarm on" "$T/outputs/core1.err"
+if [ "$(core_limit $sw)" = "0 0" ]; then ok; else bad "with keys, the core limit is $(core_limit $sw)"; fi
+kill "$sw"; wait "$sw" 2>/dev/null
+bash -c 'ulimit -c unlimited; cd "$1"; shift; exec "$@"' sh "$T/cwd" env -u OPENAI_API_KEY -u ELEVENLABS_API_KEY \
+  -u NEWSROOM_WEBHOOK_URL -u NEWSROOM_WEBHOOK_SECRET -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+  -u REDIS_PASSWORD -u NEWSROOM_CONFIG -u REDIS_URL NEWSROOM_LLM_PROVIDER=sim NEWSROOM_DATA_DIR="$T/data-nokeys" \
+  ASAN_OPTIONS=disable_coredump=0:detect_leaks=0 "$NR_ABS" swarm --roles scout:1 --duration 60 \
+  >"$T/outputs/core2.out" 2>"$T/outputs/core2.err" &
+sw=$!
+await "the swarm without keys to start" 30 grep -q "swarm on" "$T/outputs/core2.err"
+if [ "$(core_limit $sw)" = "unlimited unlimited" ]; then ok; else bad "without keys, the core limit is $(core_limit $sw)"; fi
+kill "$sw"; wait "$sw" 2>/dev/null
+
+# Everything Redis holds or was told, and the fake's stop.
+REDISCLI_AUTH=$REDIS_PW redis-cli -s "$T/redis/r.sock" bgrewriteaof >/dev/null 2>&1 || true
+kill "$FAKE_PID"; wait "$FAKE_PID"
+if grep -q "requests" "$T/fake.err" && ! grep -q "violation" "$T/fake.err"; then ok; else bad "fake LLM: $(cat "$T/fake.err")"; fi
+if [ "$(sed -n 's/.*: \([0-9]*\) requests.*/\1/p' "$T/fake.err")" -gt 10 ]; then ok; else bad "the models were hardly asked: $(cat "$T/fake.err")"; fi
+
+# The search: every key, everywhere. The configuration file and the fake's own files are the
+# only places a key may be (we put it there).
+for k in "${KEYS[@]}"; do
+  hits=$(grep -rlF -- "$k" "$T/outputs" "$T/data" "$T/data-nokeys" "$T/redis" "$T/cwd" 2>/dev/null)
+  if [ -z "$hits" ]; then ok; else bad "key ${k:0:12}... found in: $hits"; fi
+done
+# The search can find: the append-only file holds what we wrote, in plain text.
+if grep -qrF "Harbour reopens" "$T/redis" && grep -qrF "$(jq -r .title "$T/stories2.jsonl" | head -1)" "$T/redis"; then ok; else bad "the append-only file is not searchable"; fi
+finish
