@@ -489,7 +489,13 @@ static redisReply *finish(struct rlink *l, redisReply *r, char **cause)
         return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
-        *cause = xasprintf("%s", r->str);
+        /* An ACL refusal says whose rights were short: a read-only user acting, usually. */
+        if (strncmp(r->str, "NOPERM", 6) == 0 ||
+            strstr(r->str, "The user executing the script can't") != NULL)
+            *cause = xasprintf("refused by Redis: user \"%s\" is not allowed this (%s)",
+                               l->addr.user[0] != '\0' ? l->addr.user : "default", r->str);
+        else
+            *cause = xasprintf("%s", r->str);
         /* A primary demoted by a failover: find the new one on the next call. */
         if (l->addr.nsentinels > 0 && strncmp(r->str, "READONLY", 8) == 0)
             link_down(l, "the server is no longer the primary");
