@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/fail.h"
+#include "llm/chain.h"
 #include "store/blackboard.h"
 #include "store/rlink.h"
 
@@ -167,6 +168,7 @@ int bench_pipeline(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"n", required_argument, NULL, 'n'},
         {"latency-n", required_argument, NULL, 'l'},
+        {"chain", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -175,6 +177,7 @@ int bench_pipeline(int argc, char **argv)
     struct bench_figure figs[8];
     double e2e[64], crit[64], infra[64], share[64];
     long n = 500, ln = 8;
+    const char *chain = NULL;
     int nfig = 0, c, got, skipped, code = EXIT_DONE;
     bool json = false;
     char *cause = NULL;
@@ -194,9 +197,21 @@ int bench_pipeline(int argc, char **argv)
             if (bench_parse_long("pipeline", "--latency-n", optarg, 0, 64, &ln) == -1)
                 return EXIT_USAGE;
             break;
+        case 'c': {
+            char *why = NULL;
+
+            if (llm_chain_spec_check(optarg, &why) == -1) {
+                cli_error("bench pipeline: --chain: %s", why);
+                free(why);
+                return EXIT_USAGE;
+            }
+            chain = optarg;
+            break;
+        }
         case 'h':
             printf("usage: newsroom bench pipeline [--json] [--n STORIES] [--latency-n "
-                   "STORIES]\n");
+                   "STORIES] [--chain SPEC]\n  --chain: every tier's calls through this "
+                   "fallback chain, e.g. \"sim\" (each member behind its circuit breaker)\n");
             return EXIT_DONE;
         default:
             cli_error("bench pipeline: unknown option %s", argv[optind - 1]);
@@ -207,6 +222,10 @@ int bench_pipeline(int argc, char **argv)
         cli_error("bench pipeline: %s", cause);
         free(cause);
         return EXIT_UNREACHABLE;
+    }
+    for (int t = 0; chain != NULL && t < LLM_TIER_COUNT; t++) {
+        free(env.cfg->fallback_chain[t]);
+        env.cfg->fallback_chain[t] = xstrdup(chain);
     }
     run.roles = PIPELINE_ROLES;
     run.n = n;
@@ -273,6 +292,8 @@ int bench_pipeline(int argc, char **argv)
         figs[nfig].unit = "ms";
         figs[nfig++].peer = NULL;
     }
+    if (!json && chain != NULL)
+        printf("every tier through the fallback chain \"%s\" (circuit breakers on)\n", chain);
     if (!json)
         printf("%ld wire stories, roles %s, sim provider at zero latency, --auto-approve; "
                "%.1f s; %ld published, %ld archived, %ld failed\n"

@@ -42,6 +42,9 @@ int bench_env_start(struct bench_env *e, const char *bench, char **cause)
         bench_env_stop(e);
         return -1;
     }
+    /* Its data (the usage journal) in the bench's folder, not the user's data directory. */
+    free(e->cfg->data_dir);
+    e->cfg->data_dir = xstrdup(e->dir);
     e->pricing = pricing_open(e->cfg->pricing_file, cause);
     if (e->pricing == NULL) {
         bench_env_stop(e);

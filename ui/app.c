@@ -21,10 +21,12 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/fail.h"
+#include "core/text.h"
 #include "cost/money.h"
 #include "room/room.h"
 #include "ui/fmt.h"
 #include "ui/header.h"
+#include "ui/images.h"
 #include "ui/keys.h"
 #include "ui/layout.h"
 #include "ui/overlay.h"
@@ -47,7 +49,9 @@
 #define BROADCAST_QUIET_MS 3000
 #define TICK_MS            1000
 #define STALE_MS           3500 /* data older than this gets age marks (snapshots come every 1 s) */
-#define PENDING_MAX        64
+#define PENDING_MAX        1100 /* a bulk decision of MARKS_MAX and a few more */
+#define HISTORY_MAX        100  /* status messages kept for m */
+#define DETECT_MS          300  /* the terminal's answer to the image query, at most */
 #define EVENTS_BATCH       256
 #define EOF_READS_MAX      50 /* readable but no key this many times in a row: the terminal is gone */
 
@@ -67,6 +71,7 @@ enum flow {
     FLOW_APPROVE,
     FLOW_REJECT,
     FLOW_REVISE,
+    FLOW_GRANT_PRESET,
     FLOW_GRANT_AMOUNT,
     FLOW_GRANT_CONFIRM,
     FLOW_DECLINE,
@@ -97,8 +102,30 @@ struct app {
     struct pane_request target;
     char message[EDIT_MAX + 1]; /* the emergency's message between its two steps */
     struct status_msg msg;
-    uint64_t pending[PENDING_MAX];
+    /* Commands sent and not answered, with the story's title for the answer's history. */
+    struct pending {
+        uint64_t seq;
+        char title[ROOM_TEXT_MAX];
+    } * pending;
     int npending;
+    /* The last HISTORY_MAX status messages, oldest first (a ring). */
+    struct history {
+        int64_t at_ms;
+        bool ok;
+        char text[ROOM_TEXT_MAX * 3];
+    } * history;
+    int hfirst, hcount;
+    /* A bulk decision: the marked stories, and how their answers came back. */
+    char (*bulk)[ROOM_ID_MAX];
+    char (*bulk_title)[ROOM_TEXT_MAX];
+    size_t nbulk;
+    struct {
+        int kind; /* ROOM_CMD_APPROVE, ... */
+        size_t total, answered, ok;
+        uint64_t first_seq, last_seq;
+    } bulk_run;
+    uint64_t decided_seq; /* the ROOM_CMD_DECIDED asked for an open question's story */
+    bool link_seen;       /* the link was up once: a later "up" is "back" */
     bool dirty_header, dirty_status, dirty_ov, dirty_tabs, need_clear, quit;
     bool link_ok;
     int64_t down_since, last_frame, last_tick;
@@ -162,6 +189,24 @@ static void signals_restore(void)
 
 static void say(struct app *a, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Keeps a message in the history (m), with title when it names a story's. */
+static void remember(struct app *a, bool ok, const char *text, const char *title)
+{
+    struct history *h;
+
+    if (a->hcount == HISTORY_MAX) {
+        a->hfirst = (a->hfirst + 1) % HISTORY_MAX;
+        a->hcount--;
+    }
+    h = &a->history[(a->hfirst + a->hcount++) % HISTORY_MAX];
+    h->at_ms = clock_wall_ms();
+    h->ok = ok;
+    if (title != NULL && title[0] != '\0')
+        snprintf(h->text, sizeof h->text, "%s (\"%s\")", text, title);
+    else
+        snprintf(h->text, sizeof h->text, "%s", text);
+}
+
 static void say(struct app *a, bool ok, const char *fmt, ...)
 {
     va_list ap;
@@ -173,6 +218,7 @@ static void say(struct app *a, bool ok, const char *fmt, ...)
     a->msg.at_mono = clock_mono_ms();
     a->dirty_status = true;
     a->answered_down = false;
+    remember(a, ok, a->msg.text, NULL);
 }
 
 static void dirty_all(struct app *a)
@@ -276,8 +322,10 @@ static void focus(struct app *a, int pane)
 
 /* ---- commands ---- */
 
-static void send_cmd(struct app *a, int kind, const char *id, const char *text, bool halt,
-                     int64_t amount, const char *what)
+/* Sends a command; returns its seq, or 0 when the queue was full (said). Queries (detail,
+ * review pages, who decided) are not actions: nothing is said and no answer is awaited. */
+static uint64_t send_cmd(struct app *a, int kind, const char *id, const char *text, bool halt,
+                         int64_t amount, const char *what)
 {
     struct room_cmd c;
     uint64_t seq;
@@ -291,23 +339,48 @@ static void send_cmd(struct app *a, int kind, const char *id, const char *text, 
     seq = room_send(a->room, &c);
     if (seq == 0) {
         say(a, false, "%s: the command queue is full; nothing was sent, try again", what);
-        return;
+        return 0;
     }
-    if (kind == ROOM_CMD_DETAIL)
-        return; /* answered by ROOM_EV_DETAIL, not an action waiting for a result */
-    if (a->npending < PENDING_MAX)
-        a->pending[a->npending++] = seq;
-    say(a, true, "%s: sent%s", what,
-        a->link_ok ? ", waiting for the answer" : "; the link is down, it waits for it");
+    if (kind == ROOM_CMD_DETAIL || kind == ROOM_CMD_REVIEW || kind == ROOM_CMD_DECIDED)
+        return seq;
+    if (a->npending < PENDING_MAX) {
+        a->pending[a->npending].seq = seq;
+        snprintf(a->pending[a->npending].title, sizeof a->pending[0].title, "%s",
+                 id != NULL && strcmp(id, a->target.id) == 0 ? a->target.title : "");
+        a->npending++;
+    }
+    if (a->bulk_run.total == 0)
+        say(a, true, "%s: sent%s", what,
+            a->link_ok ? ", waiting for the answer" : "; the link is down, it waits for it");
+    return seq;
 }
 
-static void answered(struct app *a, uint64_t seq)
+/* Asks every paged pane for the query it needs now, and sends it. */
+static void queries(struct app *a)
+{
+    for (int i = 0; i < PANE_COUNT; i++) {
+        struct pane *p = &a->panes[i];
+        struct room_cmd c;
+        uint64_t seq;
+
+        if (p->cls->query == NULL || !p->cls->query(p, &c))
+            continue;
+        seq = room_send(a->room, &c);
+        if (seq != 0)
+            p->query_seq = seq;
+    }
+}
+
+/* Whether the answer seq is to a command sent; takes it off the list and gives its title. */
+static bool answered(struct app *a, uint64_t seq, char *title, size_t size)
 {
     for (int i = 0; i < a->npending; i++)
-        if (a->pending[i] == seq) {
+        if (a->pending[i].seq == seq) {
+            snprintf(title, size, "%s", a->pending[i].title);
             a->pending[i] = a->pending[--a->npending];
-            return;
+            return true;
         }
+    return false;
 }
 
 /* ---- dialogues ---- */
@@ -320,6 +393,12 @@ static void open_flow(struct app *a, int flow)
 
 static void close_flow(struct app *a)
 {
+    if (a->ov.images_drawn) /* real images: off the screen with the overlay */
+        a->need_clear = true;
+    if (a->ov.images_drawn && a->term.images == IMAGES_KITTY &&
+        write(a->term.out_fd, IMAGES_KITTY_CLEAR, sizeof IMAGES_KITTY_CLEAR - 1) < 0) {
+        /* the redraw covers what is left */
+    }
     overlay_close(&a->ov);
     a->flow = FLOW_NONE;
     place_overlay(a);
@@ -330,19 +409,28 @@ static void start_approve(struct app *a)
 {
     char q[2 * ROOM_TEXT_MAX + 128];
 
-    snprintf(q, sizeof q, "Approve \"%s\" for publishing?", a->target.title);
-    overlay_confirm(&a->ov, a->target.id, q);
+    if (a->nbulk > 0)
+        snprintf(q, sizeof q,
+                 "Approve all %zu marked stories for publishing? Each is its own decision, "
+                 "audited; one another operator decided meanwhile is left as it is.",
+                 a->nbulk);
+    else
+        snprintf(q, sizeof q, "Approve \"%s\" for publishing?", a->target.title);
+    overlay_confirm(&a->ov, a->nbulk > 0 ? "Approve the marked stories" : a->target.id, q);
     open_flow(a, FLOW_APPROVE);
 }
 
 static void start_reject(struct app *a, bool revise)
 {
-    char q[2 * ROOM_TEXT_MAX + 128];
+    char q[2 * ROOM_TEXT_MAX + 128], n[64] = "";
 
+    if (a->nbulk > 0)
+        snprintf(n, sizeof n, " all %zu marked stories", a->nbulk);
     snprintf(q, sizeof q,
-             revise ? "Send back to the writer; the note for the rewrite:"
-                    : "Reject; the reason (required):");
-    overlay_prompt(&a->ov, a->target.id, q, "");
+             revise ? "Send%s back to the writer; the note for the rewrite:"
+                    : "Reject%s; the reason (required):",
+             n);
+    overlay_prompt(&a->ov, a->nbulk > 0 ? "A decision on the marked stories" : a->target.id, q, "");
     open_flow(a, revise ? FLOW_REVISE : FLOW_REJECT);
 }
 
@@ -351,7 +439,7 @@ static void req_detail(struct app *a)
 {
     overlay_detail(&a->ov, a->target.id, a->target.title);
     open_flow(a, FLOW_DETAIL);
-    send_cmd(a, ROOM_CMD_DETAIL, a->target.id, NULL, false, 0, "detail");
+    send_cmd(a, ROOM_CMD_DETAIL, a->target.id, NULL, a->term.images == IMAGES_NONE, 0, "detail");
 }
 
 static void req_approve(struct app *a)
@@ -369,22 +457,41 @@ static void req_revise(struct app *a)
     start_reject(a, true);
 }
 
+/* The grant's preset amounts (micro-dollars); the last two rows are what it needs and a typed
+ * amount. */
+static const int64_t grant_presets[] = {1000000, 5000000, 20000000};
+#define NPRESETS ((int)(sizeof grant_presets / sizeof grant_presets[0]))
+
 static void req_grant(struct app *a)
 {
-    char q[2 * ROOM_TEXT_MAX + 128], amount[32];
+    char q[2 * ROOM_TEXT_MAX + 128], need[48], opts[NPRESETS + 2][48];
+    const char *o[NPRESETS + 2];
 
-    snprintf(q, sizeof q, "Grant request %s: %s. Amount in dollars:", a->target.id,
+    for (int i = 0; i < NPRESETS; i++) {
+        char m[32];
+
+        snprintf(opts[i], sizeof opts[i], "+%s", fmt_money(grant_presets[i], m, sizeof m));
+        o[i] = opts[i];
+    }
+    snprintf(opts[NPRESETS], sizeof opts[0], "what it needs: +%s",
+             fmt_money(a->target.amount, need, sizeof need));
+    snprintf(opts[NPRESETS + 1], sizeof opts[0], "another amount (type it)");
+    o[NPRESETS] = opts[NPRESETS];
+    o[NPRESETS + 1] = opts[NPRESETS + 1];
+    snprintf(q, sizeof q, "Grant request %s: %s. How much more for its window?", a->target.id,
              a->target.title);
-    money_format(a->target.amount, amount, sizeof amount);
-    overlay_prompt(&a->ov, "Grant a budget request", q, amount);
-    open_flow(a, FLOW_GRANT_AMOUNT);
+    overlay_choice(&a->ov, "Grant a budget request", q, o, NPRESETS + 2);
+    open_flow(a, FLOW_GRANT_PRESET);
 }
 
 static void req_decline(struct app *a)
 {
     char q[2 * ROOM_TEXT_MAX + 128];
 
-    snprintf(q, sizeof q, "Decline request %s: %s?", a->target.id, a->target.title);
+    snprintf(q, sizeof q,
+             "Decline request %s: %s? It holds for the rest of that window: no new request "
+             "opens for it.",
+             a->target.id, a->target.title);
     overlay_confirm(&a->ov, "Decline a budget request", q);
     open_flow(a, FLOW_DECLINE);
 }
@@ -409,9 +516,34 @@ static void run_request(struct app *a, const struct pane_request *req)
     for (size_t i = 0; i < sizeof req_table / sizeof req_table[0]; i++)
         if (req_table[i].kind == req->kind) {
             a->target = *req;
+            a->target.ids = NULL;
+            a->target.titles = NULL;
+            /* A bulk decision: the marked stories, copied (the pane's list moves on). */
+            a->nbulk = req->ids != NULL ? req->nids : 0;
+            if (a->nbulk > 0) {
+                a->bulk = xrealloc(a->bulk, a->nbulk * sizeof *a->bulk);
+                memcpy(a->bulk, req->ids, a->nbulk * sizeof *a->bulk);
+                a->bulk_title = xrealloc(a->bulk_title, a->nbulk * sizeof *a->bulk_title);
+                memcpy(a->bulk_title, req->titles, a->nbulk * sizeof *a->bulk_title);
+            }
             req_table[i].start(a);
             return;
         }
+}
+
+/* The filter as typed so far, applied (the review pane asks the server on every key). */
+static void apply_filter(struct app *a, const char *text)
+{
+    struct pane *p = &a->panes[a->focused];
+    struct pane_request none = {0};
+
+    if (strcmp(p->filter, text) == 0)
+        return;
+    snprintf(p->filter, sizeof p->filter, "%s", text);
+    p->list.selected = p->list.top = 0;
+    p->cls->key(p, ACT_FILTER, &none);
+    p->dirty = true;
+    queries(a);
 }
 
 /* What each dialogue does with its answer (result: enum overlay_result). Returns true when
@@ -419,21 +551,54 @@ static void run_request(struct app *a, const struct pane_request *req)
 static bool done_filter(struct app *a, int result)
 {
     struct pane *p = &a->panes[a->focused];
-    struct pane_request none = {0};
+    char text[PANE_FILTER_MAX];
 
     if (result == OVR_SUBMIT) {
-        edit_trimmed(&a->ov.edit, p->filter, sizeof p->filter);
-        p->list.selected = p->list.top = 0;
-        p->cls->key(p, ACT_FILTER, &none);
+        edit_trimmed(&a->ov.edit, text, sizeof text);
+        apply_filter(a, text);
         say(a, true, p->filter[0] ? "filter: %s" : "filter off%s", p->filter);
     }
     return true;
 }
 
+/* Sends one decision per story (the target, or every marked one). */
+static void decide_all(struct app *a, int cmd, const char *text, const char *verb)
+{
+    struct pane_request none = {0};
+
+    if (a->nbulk == 0) {
+        send_cmd(a, cmd, a->target.id, text, false, 0, verb);
+        return;
+    }
+    memset(&a->bulk_run, 0, sizeof a->bulk_run);
+    a->bulk_run.kind = cmd;
+    a->bulk_run.total = a->nbulk;
+    for (size_t i = 0; i < a->nbulk; i++) {
+        uint64_t seq;
+
+        snprintf(a->target.id, sizeof a->target.id, "%s", a->bulk[i]);
+        snprintf(a->target.title, sizeof a->target.title, "%s", a->bulk_title[i]);
+        seq = send_cmd(a, cmd, a->bulk[i], text, false, 0, verb);
+        if (seq == 0) {
+            a->bulk_run.total = i;
+            break;
+        }
+        if (i == 0)
+            a->bulk_run.first_seq = seq;
+        a->bulk_run.last_seq = seq;
+    }
+    say(a, true, "%s: %zu decisions sent, one each, waiting for the answers", verb,
+        a->bulk_run.total);
+    a->nbulk = 0;
+    /* The marks are spent: the review pane clears them (Esc's action). */
+    a->panes[PANE_REVIEW].cls->key(&a->panes[PANE_REVIEW], ACT_BACK, &none);
+    a->panes[PANE_REVIEW].dirty = true;
+}
+
 static bool done_approve(struct app *a, int result)
 {
     if (result == OVR_SUBMIT)
-        send_cmd(a, ROOM_CMD_APPROVE, a->target.id, "", false, 0, "approve");
+        decide_all(a, ROOM_CMD_APPROVE, "", "approve");
     return true;
 }
 
@@ -450,13 +615,14 @@ static bool need_text(struct app *a, int result, char *out, size_t size, const c
     return true;
 }
 
-/* A decision on the target story that needs a text (why: the hint when it is empty). */
+/* A decision on the target story (or the marked ones) that needs a text (why: the hint when
+ * it is empty). */
 static bool done_with_text(struct app *a, int result, int cmd, const char *why, const char *verb)
 {
     char text[EDIT_MAX + 1];
 
     if (need_text(a, result, text, sizeof text, why)) {
-        send_cmd(a, cmd, a->target.id, text, false, 0, verb);
+        decide_all(a, cmd, text, verb);
         return true;
     }
     return result != OVR_SUBMIT;
@@ -474,9 +640,43 @@ static bool done_revise(struct app *a, int result)
                           "revise");
 }
 
+static void grant_confirm(struct app *a, int64_t amount)
+{
+    char q[2 * ROOM_TEXT_MAX + 128], m[32];
+
+    a->target.amount = amount;
+    snprintf(q, sizeof q, "Grant %s more to request %s (%s)?", fmt_money(amount, m, sizeof m),
+             a->target.id, a->target.title);
+    overlay_confirm(&a->ov, "Grant a budget request", q);
+    open_flow(a, FLOW_GRANT_CONFIRM);
+}
+
+static bool done_grant_preset(struct app *a, int result)
+{
+    int k = result - OVR_CHOICE1;
+    char amount[32];
+
+    if (result < OVR_CHOICE1 || result > OVR_CHOICE5)
+        return true;
+    if (k < NPRESETS) {
+        grant_confirm(a, grant_presets[k]);
+    } else if (k == NPRESETS) {
+        grant_confirm(a, a->target.amount);
+    } else {
+        char q[2 * ROOM_TEXT_MAX + 128];
+
+        snprintf(q, sizeof q, "Grant request %s: %s. Amount in dollars:", a->target.id,
+                 a->target.title);
+        money_format(a->target.amount, amount, sizeof amount);
+        overlay_prompt(&a->ov, "Grant a budget request", q, amount);
+        open_flow(a, FLOW_GRANT_AMOUNT);
+    }
+    return false;
+}
+
 static bool done_grant_amount(struct app *a, int result)
 {
-    char text[64], q[2 * ROOM_TEXT_MAX + 128], m[32];
+    char text[64];
     const char *why = NULL;
     int64_t amount;
 
@@ -491,11 +691,7 @@ static bool done_grant_amount(struct app *a, int result)
         a->dirty_ov = true;
         return false;
     }
-    a->target.amount = amount;
-    snprintf(q, sizeof q, "Grant %s to request %s (%s)?", fmt_money(amount, m, sizeof m),
-             a->target.id, a->target.title);
-    overlay_confirm(&a->ov, "Grant a budget request", q);
-    open_flow(a, FLOW_GRANT_CONFIRM);
+    grant_confirm(a, amount);
     return false;
 }
 
@@ -518,8 +714,12 @@ static bool done_emergency_message(struct app *a, int result)
     if (!need_text(a, result, a->message, sizeof a->message,
                    "an emergency needs a message (Esc cancels)"))
         return result != OVR_SUBMIT;
-    overlay_choice(&a->ov, "EMERGENCY: step 2 of 2", a->message, "alert only",
-                   "alert and HALT the swarm");
+    {
+        const char *opts[] = {"alert only", "alert and HALT the swarm"};
+
+        overlay_choice(&a->ov, "EMERGENCY: step 2 of 2", a->message, opts, 2);
+        a->ov.alert = true;
+    }
     open_flow(a, FLOW_EMERGENCY_CHOICE);
     return false;
 }
@@ -572,6 +772,7 @@ static bool (*const flow_done[FLOW_COUNT])(struct app *, int) = {
     [FLOW_APPROVE] = done_approve,
     [FLOW_REJECT] = done_reject,
     [FLOW_REVISE] = done_revise,
+    [FLOW_GRANT_PRESET] = done_grant_preset,
     [FLOW_GRANT_AMOUNT] = done_grant_amount,
     [FLOW_GRANT_CONFIRM] = done_grant_confirm,
     [FLOW_DECLINE] = done_decline,
@@ -586,7 +787,41 @@ static bool (*const flow_done[FLOW_COUNT])(struct app *, int) = {
 
 static void act_help(struct app *a)
 {
-    overlay_help(&a->ov, a->o->read_only);
+    char about[512];
+
+    if (a->snap != NULL)
+        snprintf(about, sizeof about, "Redis: %s, %.1f ms a round trip\nSwarm: %s, %s\nImages: %s",
+                 a->snap->address, (double)a->snap->latency_us / 1000.0, a->snap->swarm,
+                 a->o->in_process ? "running in this process" : "attached",
+                 images_mode_names[a->term.images]);
+    else
+        snprintf(about, sizeof about, "Redis: no snapshot yet");
+    overlay_help(&a->ov, a->o->read_only, about);
+    open_flow(a, FLOW_HELP);
+}
+
+/* m: the last status messages in full, newest last. */
+static void act_history(struct app *a)
+{
+    size_t cap = (size_t)a->hcount * (ROOM_TEXT_MAX * 3 + 48) + 1, len = 0;
+    char *text = xmalloc(cap);
+
+    text[0] = '\0';
+    for (int i = 0; i < a->hcount; i++) {
+        const struct history *h = &a->history[(a->hfirst + i) % HISTORY_MAX];
+        char when[32];
+        int n;
+
+        text_utc(h->at_ms, when, sizeof when);
+        n = snprintf(text + len, cap - len, "%s %s %s\n", when + (strlen(when) > 11 ? 11 : 0),
+                     h->ok ? " " : "!", h->text);
+        if (n < 0 || (size_t)n >= cap - len)
+            break;
+        len += (size_t)n;
+    }
+    overlay_text(&a->ov, "Messages: the last 100, newest last (any other key closes)", text);
+    free(text);
+    a->ov.top = 1 << 20; /* scrolled to the end when drawn */
     open_flow(a, FLOW_HELP);
 }
 
@@ -614,6 +849,7 @@ static void act_emergency(struct app *a)
 {
     overlay_prompt(&a->ov, "EMERGENCY: step 1 of 2",
                    "The message every agent and control room receives:", "");
+    a->ov.alert = true;
     open_flow(a, FLOW_EMERGENCY_MESSAGE);
 }
 
@@ -669,9 +905,10 @@ static const struct {
     int action;
     void (*run)(struct app *);
 } global_actions[] = {
-    {ACT_HELP, act_help},     {ACT_NEXT_PANE, act_next},      {ACT_PREV_PANE, act_prev},
-    {ACT_FILTER, act_filter}, {ACT_EMERGENCY, act_emergency}, {ACT_HALT, act_halt},
-    {ACT_THEME, act_theme},   {ACT_REDRAW, act_redraw},       {ACT_QUIT, act_quit},
+    {ACT_HELP, act_help},       {ACT_NEXT_PANE, act_next},      {ACT_PREV_PANE, act_prev},
+    {ACT_FILTER, act_filter},   {ACT_EMERGENCY, act_emergency}, {ACT_HALT, act_halt},
+    {ACT_THEME, act_theme},     {ACT_REDRAW, act_redraw},       {ACT_QUIT, act_quit},
+    {ACT_HISTORY, act_history},
 };
 
 /* Which pane an action is for when another pane has the focus. */
@@ -719,23 +956,58 @@ static void on_action(struct app *a, int action, int key)
         }
 }
 
+/* y in a detail: the preview URL to the producer's clipboard with OSC 52, wrapped for tmux
+ * (its passthrough) when the control room runs inside tmux. */
+static void copy_preview(struct app *a)
+{
+    const char *u = a->ov.preview_url;
+    char *enc, seq[1800];
+    int len;
+
+    if (u[0] == '\0') {
+        say(a, false, "this story has no preview URL (no rendered video, or the preview is off)");
+        return;
+    }
+    enc = fmt_base64(u, strlen(u), NULL);
+    /* Inside tmux: the plain sequence (tmux keeps it with set-clipboard on and hands it on
+     * to the outer terminal) and the same in tmux's passthrough (allow-passthrough on). */
+    if (a->term.in_tmux)
+        len =
+            snprintf(seq, sizeof seq, "\033]52;c;%s\a\033Ptmux;\033\033]52;c;%s\a\033\\", enc, enc);
+    else
+        len = snprintf(seq, sizeof seq, "\033]52;c;%s\a", enc);
+    free(enc);
+    if (len <= 0 || (size_t)len >= sizeof seq || write(a->term.out_fd, seq, (size_t)len) != len) {
+        say(a, false, "could not write the clipboard sequence to the terminal");
+        return;
+    }
+    say(a, true, "copied the preview URL to your clipboard (OSC 52%s): %s",
+        a->term.in_tmux ? " through tmux" : "", u);
+}
+
 /* A key while an overlay is open. */
 static void on_overlay_key(struct app *a, int key)
 {
     int r = overlay_key(&a->ov, key);
 
     a->dirty_ov = true;
-    if (r == OVR_NONE)
-        return;
     if (r == OVR_PASS) {
-        /* In a story's detail: a, r, R decide it without going back first. */
+        /* In a story's detail: a, r, R decide it without going back first; y copies. */
         int action = keys_action(key);
         struct pane_request req;
 
+        if (action == ACT_COPY) {
+            copy_preview(a);
+            return;
+        }
         if (action != ACT_APPROVE && action != ACT_REJECT && action != ACT_REVISE)
             return;
         if (a->o->read_only) {
             say(a, false, "read-only: this control room cannot act on the swarm");
+            return;
+        }
+        if (!a->ov.reviewing) {
+            say(a, false, "%s is not awaiting review: nothing to decide", a->ov.detail_id);
             return;
         }
         memset(&req, 0, sizeof req);
@@ -745,14 +1017,23 @@ static void on_overlay_key(struct app *a, int key)
         snprintf(req.id, sizeof req.id, "%s", a->ov.detail_id);
         snprintf(req.title, sizeof req.title, "%s",
                  a->target.title[0] ? a->target.title : a->ov.detail_id);
-        overlay_close(&a->ov);
-        dirty_all(a);
+        close_flow(a);
         run_request(a, &req);
         return;
     }
     {
         int flow = a->flow;
 
+        if (r == OVR_NONE && flow == FLOW_FILTER) {
+            /* As you type: the list narrows with every key (the review queue on the server). */
+            char text[PANE_FILTER_MAX];
+
+            edit_trimmed(&a->ov.edit, text, sizeof text);
+            apply_filter(a, text);
+            return;
+        }
+        if (r == OVR_NONE)
+            return;
         if (flow_done[flow](a, r) && a->flow == flow)
             close_flow(a);
     }
@@ -808,11 +1089,75 @@ static void drain_signals(struct app *a)
 
 /* ---- the room ---- */
 
+/* An answer to a command of ours: the status line and the history (with the story's title);
+ * the answers of a bulk decision are summed up instead, one line when the last comes. */
+static void on_result(struct app *a, const struct room_event *ev)
+{
+    char title[ROOM_TEXT_MAX] = "";
+    bool ours = answered(a, ev->cmd_seq, title, sizeof title);
+
+    if (ev->cmd_seq == a->decided_seq && a->decided_seq != 0) {
+        /* Who decided the story of a question left open: close it and say so, in full. */
+        a->decided_seq = 0;
+        if (ev->ok &&
+            (a->flow == FLOW_APPROVE || a->flow == FLOW_REJECT || a->flow == FLOW_REVISE) &&
+            strcmp(ev->id, a->target.id) == 0) {
+            close_flow(a);
+            say(a, false, "%s", ev->text);
+        }
+        return;
+    }
+    if (!ours || ev->text[0] == '\0')
+        return;
+    if (a->bulk_run.total > 0 && ev->cmd_seq >= a->bulk_run.first_seq &&
+        ev->cmd_seq <= a->bulk_run.last_seq) {
+        a->bulk_run.answered++;
+        a->bulk_run.ok += ev->ok;
+        remember(a, ev->ok, ev->text, title);
+        if (a->bulk_run.answered == a->bulk_run.total) {
+            static const char *const done[] = {
+                [ROOM_CMD_APPROVE] = "approved",
+                [ROOM_CMD_REJECT] = "rejected",
+                [ROOM_CMD_REVISE] = "sent back",
+            };
+            size_t failed = a->bulk_run.total - a->bulk_run.ok;
+
+            if (failed == 0)
+                say(a, true, "%s all %zu marked stories, each audited", done[a->bulk_run.kind],
+                    a->bulk_run.total);
+            else
+                say(a, false,
+                    "%s %zu of %zu marked stories; %zu not (decided by another operator "
+                    "meanwhile, or refused): m shows each",
+                    done[a->bulk_run.kind], a->bulk_run.ok, a->bulk_run.total, failed);
+            memset(&a->bulk_run, 0, sizeof a->bulk_run);
+        }
+        return;
+    }
+    say(a, ev->ok, "%s", ev->text);
+    if (title[0] != '\0') /* the history names the story by its title too */
+        snprintf(a->history[(a->hfirst + a->hcount - 1) % HISTORY_MAX].text,
+                 sizeof a->history[0].text, "%s (\"%s\")", ev->text, title);
+    a->answered_down = !a->link_ok;
+}
+
+/* A single decision's question is open: when its story left the queue meanwhile (another
+ * operator), ask who decided it. */
+static void check_question(struct app *a)
+{
+    if ((a->flow != FLOW_APPROVE && a->flow != FLOW_REJECT && a->flow != FLOW_REVISE) ||
+        a->nbulk > 0 || a->decided_seq != 0)
+        return;
+    a->decided_seq = send_cmd(a, ROOM_CMD_DECIDED, a->target.id, NULL, false, 0, "decided");
+}
+
 static void take_room(struct app *a)
 {
     struct room_event ev[EVENTS_BATCH];
     struct room_snapshot *s;
     struct room_detail *d;
+    struct room_frames *fr;
+    struct room_review_page *pg;
     size_t n;
     int64_t down = 0;
     bool ok;
@@ -825,20 +1170,18 @@ static void take_room(struct app *a)
                     a->panes[k].dirty = true;
                 }
             if (ev[i].kind == ROOM_EV_RESULT && ev[i].cmd_seq != 0) {
-                answered(a, ev[i].cmd_seq);
-                if (ev[i].text[0] != '\0') {
-                    say(a, ev[i].ok, "%s", ev[i].text);
-                    a->answered_down = !a->link_ok;
-                }
+                on_result(a, &ev[i]);
             } else if (ev[i].kind == ROOM_EV_ALERT && strcmp(ev[i].what, "emergency") != 0 &&
                        strcmp(ev[i].what, "control") != 0) {
-                say(a, false, "budget alert: %s", ev[i].text);
+                say(a, false, "%s", ev[i].text); /* "budget alert: ..." already */
             } else if (ev[i].kind == ROOM_EV_ALERT) {
                 /* A broadcast (another operator's emergency or resume): the status line
                  * unless it shows an answer of ours from the last few seconds (the events
                  * pane has it either way). */
                 if (a->npending == 0 && clock_mono_ms() - a->msg.at_mono > BROADCAST_QUIET_MS)
                     say(a, ev[i].ok, "%s", ev[i].text);
+                else
+                    remember(a, ev[i].ok, ev[i].text, NULL);
             } else if (ev[i].kind == ROOM_EV_LINK) {
                 a->dirty_header = true;
             }
@@ -851,11 +1194,25 @@ static void take_room(struct app *a)
             a->panes[k].dirty = true;
         }
         a->dirty_header = true;
+        check_question(a);
     }
+    if ((pg = room_take_review(a->room)) != NULL) {
+        for (int k = 0; k < PANE_COUNT; k++)
+            if (a->panes[k].cls->page != NULL) {
+                a->panes[k].cls->page(&a->panes[k], pg);
+                a->panes[k].dirty = true;
+            }
+        room_review_page_free(pg);
+    }
+    queries(a);
     if ((d = room_take_detail(a->room)) != NULL) {
         overlay_detail_set(&a->ov, d);
         a->dirty_ov = true;
         room_detail_free(d);
+    }
+    if ((fr = room_take_frames(a->room)) != NULL) {
+        overlay_frames_set(&a->ov, fr);
+        a->dirty_ov = true;
     }
     ok = room_link_ok(a->room, &down);
     if (ok != a->link_ok) {
@@ -868,9 +1225,12 @@ static void take_room(struct app *a)
 
             memcpy(last, a->msg.text, sizeof last);
             say(a, a->msg.ok, "link back; %s", last);
-        } else {
-            say(a, ok, ok ? "link back: catching up" : "link lost: retrying; keys keep working");
+        } else if (ok && a->link_seen) {
+            say(a, true, "link back: catching up");
+        } else if (!ok) {
+            say(a, false, "link lost: retrying; keys keep working");
         }
+        a->link_seen = a->link_seen || ok;
         a->answered_down = false;
         dirty_all(a);
     }
@@ -929,7 +1289,7 @@ static void frames_write(const struct app *a)
 static void frame_body(struct app *a, int64_t now)
 {
     struct pane_ctx c;
-    bool under = false;
+    bool under = false, redraw_images = false;
 
     if (a->need_clear) {
         clearok(curscr, TRUE);
@@ -956,6 +1316,7 @@ static void frame_body(struct app *a, int64_t now)
         h.down_ms = a->link_ok || a->down_since == 0 ? 0 : now - a->down_since;
         h.snap_age_ms = c.snap_age_ms;
         h.now_mono = now;
+        h.now_ms = c.now_ms;
         h.dropped = room_dropped(a->room);
         h.pending = a->npending;
         h.read_only = a->o->read_only;
@@ -985,11 +1346,19 @@ static void frame_body(struct app *a, int64_t now)
         under = true;
     }
     if (a->ovwin != NULL && (a->dirty_ov || under)) {
+        int top = a->ov.top;
+
         overlay_draw(&a->ov, a->ovwin, &a->term);
         touchwin(a->ovwin);
         wnoutrefresh(a->ovwin);
+        /* Real images stay on the screen until text covers them: a scroll redraws it all. */
+        if (a->ov.images_drawn && top != a->ov.top)
+            clearok(curscr, TRUE);
+        redraw_images = true;
     }
     doupdate();
+    if (a->ovwin != NULL && a->ov.kind == OV_DETAIL)
+        overlay_images(&a->ov, &a->term, getbegy(a->ovwin), getbegx(a->ovwin), redraw_images);
     for (int i = 0; i < PANE_COUNT; i++)
         a->panes[i].dirty = false;
     a->dirty_header = a->dirty_status = a->dirty_ov = a->dirty_tabs = false;
@@ -1086,10 +1455,11 @@ int app_run(const struct app_options *o, char **cause)
 {
     struct app *a = xcalloc(1, sizeof *a);
     char *tcause = NULL;
-    int rc = 0;
+    int rc = 0, images;
 
     a->o = o;
     a->room = o->room;
+
     a->themes_dir = theme_dir(o->themes_dir);
     if (theme_resolve(o->theme, a->themes_dir, &a->theme, &tcause) == -1) {
         *cause = xasprintf("theme: %s", tcause);
@@ -1107,6 +1477,11 @@ int app_run(const struct app_options *o, char **cause)
         return -1;
     }
     load_themes(a); /* files are read now, before the terminal is the UI thread's */
+    /* Which pictures the terminal takes, asked before curses owns it (never with
+     * --no-images, nor when the environment says). */
+    images = o->no_images || getenv("NEWSROOM_IMAGES") != NULL
+                 ? IMAGES_HALF
+                 : images_detect(STDIN_FILENO, STDOUT_FILENO, DETECT_MS);
     if (term_open(&a->term, stdin, stdout, o->no_color, cause) == -1) {
         signals_restore();
         for (size_t i = 0; i < a->ntheme; i++)
@@ -1118,6 +1493,9 @@ int app_run(const struct app_options *o, char **cause)
         return -1;
     }
     theme_apply(&a->theme, &a->term);
+    a->term.images = images_choose(o->no_images, images, &a->term);
+    a->pending = xcalloc(PENDING_MAX, sizeof *a->pending);
+    a->history = xcalloc(HISTORY_MAX, sizeof *a->history);
     /* Keys come through a pad: reading from it never refreshes anything on the screen. */
     a->input = newpad(1, 1);
     keypad(a->input, TRUE);
@@ -1127,7 +1505,11 @@ int app_run(const struct app_options *o, char **cause)
         a->panes[i].state = pane_classes[i]->init();
     }
     a->link_ok = room_link_ok(a->room, &a->down_since);
-    say(a, true, "%s; ? lists the keys",
+    a->link_seen = a->link_ok;
+    /* The review desk is the producer's main screen: it has the focus from the start, so the
+     * top story is two keys from approved (a, y). */
+    a->focused = PANE_REVIEW;
+    say(a, true, "%s; ? lists the keys, m the messages",
         o->read_only ? "read-only control room" : "control room ready");
     relayout(a);
     loop(a);
@@ -1140,6 +1522,10 @@ int app_run(const struct app_options *o, char **cause)
     if (o->frame_stats != NULL)
         frames_write(a);
     free(a->frames);
+    free(a->pending);
+    free(a->history);
+    free(a->bulk);
+    free(a->bulk_title);
     for (int i = 0; i < PANE_COUNT; i++)
         a->panes[i].cls->free(a->panes[i].state);
     room_snapshot_free(a->snap);

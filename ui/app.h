@@ -24,6 +24,7 @@ struct app_options {
     struct room *room;      /* started; borrowed */
     bool read_only;         /* hide and refuse the acting keys */
     bool no_color;          /* monochrome whatever the terminal can do */
+    bool no_images;         /* --no-images: frames as text only, the terminal never queried */
     bool in_process;        /* the swarm runs in this process: q asks first */
     const char *theme;      /* --theme / [ui] theme: a name or a path; NULL or "": dark */
     const char *themes_dir; /* where names are looked up and t cycles; NULL: ./themes */

@@ -5,6 +5,7 @@
  */
 #include "ui/fmt.h"
 
+#include "core/fail.h"
 #include "cost/money.h"
 
 #include <stdio.h>
@@ -118,4 +119,50 @@ int fmt_staleness(int64_t age_ms, int64_t late_ms, int64_t stale_ms)
     if (age_ms >= late_ms)
         return 1;
     return 0;
+}
+
+const char *fmt_middle(const char *s, size_t cols, const char *ellipsis, char *buf, size_t size)
+{
+    size_t n = strlen(s), head, tail;
+    /* The ellipsis's columns: one for a UTF-8 glyph, each byte of an ASCII one. */
+    size_t ew = (unsigned char)ellipsis[0] < 0x80 ? strlen(ellipsis) : 1;
+
+    if (size == 0)
+        return buf;
+    if (n <= cols || cols <= ew + 2) {
+        snprintf(buf, size, "%s", s);
+        return buf;
+    }
+    /* The tail tells agents of one role and host apart (their pid and number): keep more of
+     * it than of the head. */
+    tail = (cols - ew) / 2 + 1;
+    head = cols - ew - tail;
+    while (head > 0 && ((unsigned char)s[head] & 0xc0) == 0x80)
+        head--;
+    while (tail > 0 && ((unsigned char)s[n - tail] & 0xc0) == 0x80)
+        tail--;
+    snprintf(buf, size, "%.*s%s%s", (int)head, s, ellipsis, s + n - tail);
+    return buf;
+}
+
+char *fmt_base64(const void *data, size_t n, size_t *len)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *d = data;
+    size_t o = 0;
+    char *out = xmalloc((n + 2) / 3 * 4 + 1);
+
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) |
+                     (i + 2 < n ? d[i + 2] : 0);
+
+        out[o++] = b64[(v >> 18) & 63];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? b64[v & 63] : '=';
+    }
+    out[o] = '\0';
+    if (len != NULL)
+        *len = o;
+    return out;
 }

@@ -16,6 +16,15 @@ bool fmt_match(const char *hay, const char *needle);
 /* Whether any of n strings matches (the fields of one row). */
 bool fmt_match_any(const char *const *fields, size_t n, const char *needle);
 
+/* s cut in the middle to cols columns (ASCII counted a byte a column; UTF-8 never split), the
+ * head and the tail kept around ellipsis (one column when UTF-8): agent ids that differ only at
+ * the end stay apart ("analyst-bu…12345-2"). Returns buf. */
+const char *fmt_middle(const char *s, size_t cols, const char *ellipsis, char *buf, size_t size);
+
+/* n bytes of data in base64 (RFC 4648, with padding): a new string of *len bytes (len may be
+ * NULL; free it). For OSC 52 and the kitty graphics protocol. */
+char *fmt_base64(const void *data, size_t n, size_t *len);
+
 /* Micro-dollars for a narrow column: "$1234" from $1000, "$12.50" from $1, "$0.0042" below
  * (rounded to the nearest shown digit). Returns buf. */
 const char *fmt_money(int64_t micro, char *buf, size_t size);

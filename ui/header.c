@@ -30,39 +30,109 @@ static const struct room_budget *global_row(const struct room_snapshot *s)
     return NULL;
 }
 
+/* One piece of a header row, drawn whole or not at all. */
+struct seg {
+    char text[ROOM_TEXT_MAX + 64];
+    enum theme_role role;
+};
+
+/* Draws the pieces in order on row y from column 1, two columns apart; a piece that does not
+ * fit whole is left out (a later, shorter one may still fit). */
+static void draw_segs(WINDOW *w, const struct term *t, int y, const struct seg *s, int n)
+{
+    int x = 1, cols = getmaxx(w);
+
+    for (int i = 0; i < n; i++) {
+        int width = ui_width(s[i].text);
+
+        if (s[i].text[0] == '\0' || x + width > cols)
+            continue;
+        ui_text(w, t, y, x, s[i].text, width, s[i].role);
+        x += width + 2;
+    }
+}
+
+static int alive_agents(const struct room_snapshot *s, size_t *dead)
+{
+    int alive = 0;
+
+    *dead = 0;
+    for (size_t i = 0; s != NULL && i < s->nagents; i++) {
+        if (strcmp(s->agents[i].status, "dead") == 0)
+            (*dead)++;
+        else
+            alive++;
+    }
+    return alive;
+}
+
 void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
 {
     const struct room_snapshot *s = h->snap;
     const struct room_budget *g = global_row(s);
-    int cols = getmaxx(w);
-    char line[1024], a[32], b[32], up[32], age[16], down[16];
-    size_t len = 0;
+    struct seg seg[12];
+    int n = 0, cols = getmaxx(w), alive;
+    char a[32], b[32], up[32], age[16], down[16], line[1024];
+    size_t dead = 0;
+    long waiting;
 
+    memset(seg, 0, sizeof seg);
     werase(w);
     fill(w, 0, THEME_HEADER);
     if (s == NULL) {
-        len = (size_t)snprintf(line, sizeof line, " newsroom  waiting for the first snapshot");
-    } else {
-        len = (size_t)snprintf(line, sizeof line, " %s  redis %s %.1f ms  up %s  %.1f stories/min",
-                               s->swarm, s->address, (double)s->latency_us / 1000.0,
-                               fmt_uptime(h->now_mono - s->started_mono, up, sizeof up),
-                               s->stories_per_min);
-        if (g != NULL && len < sizeof line)
-            len += (size_t)snprintf(line + len, sizeof line - len, "  spend %s of %s",
-                                    fmt_money(g->day_spent + g->day_reserved, a, sizeof a),
-                                    g->day_limit > 0 ? fmt_money(g->day_limit, b, sizeof b)
-                                                     : "no limit");
-        if (len < sizeof line)
-            len += (size_t)snprintf(line + len, sizeof line - len, "  requests %zu", s->nrequests);
-        if (s->feeds > 0 && len < sizeof line)
-            len += (size_t)snprintf(line + len, sizeof line - len, "  feeds %d ok, %d failing",
-                                    s->feeds - s->feeds_error, s->feeds_error);
+        ui_text(w, t, 0, 1, "newsroom  waiting for the first snapshot", cols - 1, THEME_HEADER);
+        return;
     }
-    if (len < sizeof line)
-        snprintf(line + len, sizeof line - len, "  dropped %llu", (unsigned long long)h->dropped);
-    ui_text(w, t, 0, 0, line, cols, THEME_HEADER);
+    alive = alive_agents(s, &dead);
+    waiting = s->counts[BB_REVIEW_QUEUE][BB_REVIEWING];
+    /* Row 0: what a producer needs at a glance, most important first. */
+    snprintf(seg[n].text, sizeof seg[n].text, "%s", s->swarm[0] ? s->swarm : "newsroom");
+    seg[n++].role = THEME_HEADER;
+    snprintf(seg[n].text, sizeof seg[n].text, "%s",
+             !h->link_ok  ? "LINK LOST"
+             : s->halted  ? "HALTED"
+             : alive == 0 ? "NO AGENTS"
+                          : "running");
+    seg[n++].role = !h->link_ok || s->halted || alive == 0 ? THEME_BANNER : THEME_HEADER;
+    if (waiting > 0 && s->review_oldest_ms > 0)
+        snprintf(seg[n].text, sizeof seg[n].text, "review %ld, oldest %s", waiting,
+                 fmt_age(h->now_ms - s->review_oldest_ms, age, sizeof age));
+    else
+        snprintf(seg[n].text, sizeof seg[n].text, "review %ld", waiting);
+    seg[n++].role = THEME_HEADER;
+    if (g != NULL) {
+        if (g->day_limit > 0)
+            snprintf(seg[n].text, sizeof seg[n].text, "spend %s/%s",
+                     fmt_money(g->day_spent + g->day_reserved, a, sizeof a),
+                     fmt_money(g->day_limit, b, sizeof b));
+        else
+            snprintf(seg[n].text, sizeof seg[n].text, "spend %s, no limit",
+                     fmt_money(g->day_spent + g->day_reserved, a, sizeof a));
+        seg[n++].role = g->day_limit > 0 && g->day_spent + g->day_reserved > g->day_limit
+                            ? THEME_BANNER
+                            : THEME_HEADER;
+    }
+    snprintf(seg[n].text, sizeof seg[n].text, "%zu request%s", s->nrequests,
+             s->nrequests == 1 ? "" : "s");
+    seg[n++].role = s->nrequests > 0 ? THEME_BANNER : THEME_HEADER;
+    snprintf(seg[n].text, sizeof seg[n].text, "%d agents", alive);
+    seg[n++].role = THEME_HEADER;
+    snprintf(seg[n].text, sizeof seg[n].text, "%.1f/min", s->stories_per_min);
+    seg[n++].role = THEME_HEADER;
+    snprintf(seg[n].text, sizeof seg[n].text, "up %s",
+             fmt_uptime(h->now_mono - s->started_mono, up, sizeof up));
+    seg[n++].role = THEME_HEADER;
+    if (h->dropped > 0) {
+        snprintf(seg[n].text, sizeof seg[n].text, "dropped %llu", (unsigned long long)h->dropped);
+        seg[n++].role = THEME_HEADER;
+    }
+    if (h->read_only) {
+        snprintf(seg[n].text, sizeof seg[n].text, "read-only");
+        seg[n++].role = THEME_HEADER;
+    }
+    draw_segs(w, t, 0, seg, n);
 
-    /* The second row: the state of the link and the swarm. */
+    /* Row 1: the state of the link and the swarm, in words. */
     if (!h->link_ok) {
         fill(w, 1, THEME_BANNER);
         snprintf(line, sizeof line, " LINK LOST, retrying (down %s); showing data from %s ago%s",
@@ -70,43 +140,48 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
                  h->snap_age_ms >= 0 ? fmt_age(h->snap_age_ms, age, sizeof age) : "-",
                  h->pending > 0 ? "; actions wait for the link" : "");
         ui_text(w, t, 1, 0, line, cols, THEME_BANNER);
-    } else if (s != NULL && s->halted) {
+    } else if (s->halted) {
         fill(w, 1, THEME_BANNER);
         snprintf(line, sizeof line, " HALTED by %s %s ago: %s%s", s->halt_by[0] ? s->halt_by : "?",
                  fmt_age(s->taken_ms - s->halt_ms, age, sizeof age), s->halt_message,
                  h->read_only ? "" : "  (h resumes)");
         ui_text(w, t, 1, 0, line, cols, THEME_BANNER);
+    } else if (alive == 0) {
+        fill(w, 1, THEME_BANNER);
+        ui_text(w, t, 1, 0,
+                h->in_process ? " NO AGENTS ALIVE: the swarm in this process has no agent running"
+                              : " NO AGENTS ALIVE (attached): the swarm is stopped; start it with "
+                                "newsroom swarm",
+                cols, THEME_BANNER);
     } else {
-        size_t alive = 0, dead = 0;
-        long total = 0;
-
-        for (size_t i = 0; s != NULL && i < s->nagents; i++) {
-            if (strcmp(s->agents[i].status, "dead") == 0)
-                dead++;
-            else
-                alive++;
-        }
-        for (int sec = 0; s != NULL && sec < BB_SECTION_COUNT; sec++)
-            for (int st = 0; st < BB_STATUS_COUNT; st++)
-                total += s->counts[sec][st];
-        snprintf(line, sizeof line,
-                 " running  %zu agents alive  %ld stories  %ld awaiting review  %s%s  theme %s",
-                 alive, total, s != NULL ? s->counts[BB_REVIEW_QUEUE][BB_REVIEWING] : 0,
-                 h->in_process ? "swarm in this process" : "attached",
-                 h->read_only ? "  read-only" : "", h->theme);
-        if (s != NULL && s->feeds_error > 0) {
-            size_t used = strlen(line);
-
-            /* A failing source says which and why. */
-            snprintf(line + used, sizeof line - used, "  feed failing: %s", s->feed_error);
-        }
-        ui_text(w, t, 1, 0, line, cols,
-                dead > 0 || (s != NULL && s->feeds_error > 0) ? THEME_WARN : THEME_DIM);
+        n = 0;
+        memset(seg, 0, sizeof seg);
+        snprintf(seg[n].text, sizeof seg[n].text, "%d agents alive%s", alive, dead > 0 ? "," : "");
+        seg[n++].role = THEME_DIM;
         if (dead > 0) {
-            char d[32];
-
-            snprintf(d, sizeof d, " %zu DEAD ", dead);
-            ui_text(w, t, 1, cols - (int)strlen(d), d, (int)strlen(d), THEME_ALERT);
+            snprintf(seg[n].text, sizeof seg[n].text, "%zu DEAD", dead);
+            seg[n++].role = THEME_ALERT;
+        }
+        if (s->feeds_error > 0) {
+            snprintf(seg[n].text, sizeof seg[n].text, "feed failing: %s", s->feed_error);
+            seg[n++].role = THEME_WARN;
+        } else if (s->feeds > 0) {
+            snprintf(seg[n].text, sizeof seg[n].text, "feeds %d ok", s->feeds);
+            seg[n++].role = THEME_DIM;
+        }
+        snprintf(seg[n].text, sizeof seg[n].text, "%s",
+                 h->in_process ? "swarm in this process" : "attached");
+        seg[n++].role = THEME_DIM;
+        snprintf(seg[n].text, sizeof seg[n].text, "theme %s", h->theme);
+        seg[n++].role = THEME_DIM;
+        if (s->feeds_error > 0) { /* cut rather than left out: the reason matters */
+            draw_segs(w, t, 1, seg, dead > 0 ? 2 : 1);
+            snprintf(line, sizeof line, "feed failing: %s", s->feed_error);
+            ui_text(w, t, 1,
+                    1 + ui_width(seg[0].text) + 2 + (dead > 0 ? ui_width(seg[1].text) + 2 : 0),
+                    line, cols, THEME_WARN);
+        } else {
+            draw_segs(w, t, 1, seg, n);
         }
     }
 }
@@ -132,8 +207,11 @@ void tabs_draw(WINDOW *w, const struct term *t, const struct pane *panes, int n,
 void status_draw(WINDOW *w, const struct term *t, const struct status_msg *m, int64_t now_mono,
                  bool read_only)
 {
-    const char *hints = read_only ? "read-only  ? help  q quit" : "? help  / filter  q quit";
-    int cols = getmaxx(w), hw = (int)strlen(hints) + 1;
+    const char *hints =
+        read_only ? "read-only  ? help  m messages  q quit" : "? help  m messages  q quit";
+    int cols = getmaxx(w), hw = (int)strlen(hints) + 1, mw = ui_width(m->text);
+    /* A long message takes the whole line (the hints are in the help); m shows it whole. */
+    bool room_for_hints = m->at_mono == 0 || mw + hw + 3 <= cols;
 
     werase(w);
     fill(w, 0, THEME_STATUS);
@@ -142,8 +220,8 @@ void status_draw(WINDOW *w, const struct term *t, const struct status_msg *m, in
                                : now_mono - m->at_mono > STATUS_FRESH_MS ? THEME_STATUS
                                                                          : THEME_OK;
 
-        ui_text(w, t, 0, 1, m->text, cols - hw - 2, role);
+        ui_text(w, t, 0, 1, m->text, room_for_hints ? cols - hw - 2 : cols - 2, role);
     }
-    if (cols > hw + 20)
+    if (room_for_hints && cols > hw + 20)
         ui_text(w, t, 0, cols - hw, hints, hw, THEME_STATUS);
 }

@@ -1,8 +1,11 @@
 /*
- * header.h - the bars around the panes: the header (swarm, Redis link and latency, uptime,
- * throughput, global spend against the daily budget, open budget requests, dropped events,
- * and a second row for the state: running, HALTED, or the "link lost, retrying" banner), the
- * tab bar of the compact layout, and the status line (the last result or message, key hints).
+ * header.h - the bars around the panes: the header (the swarm's name and state, stories
+ * awaiting review with the oldest one's wait, spend against the daily budget, open budget
+ * requests in colour, then agents, throughput and uptime as far as each fits whole, at 80
+ * columns too; a second row says in words what the state is: halted by whom, the link lost,
+ * no agent alive, or the agents, feeds and theme), the tab bar of the compact layout, and the
+ * status line (the last result or message, the key hints when there is room). The Redis
+ * address and latency are in the help.
  *
  * Threads: the UI thread's (curses, drawing only).
  */
@@ -23,6 +26,7 @@ struct header_info {
     int64_t down_ms;     /* how long the link is down */
     int64_t snap_age_ms; /* -1 before the first snapshot */
     int64_t now_mono;
+    int64_t now_ms;   /* the server's clock, estimated */
     uint64_t dropped; /* events the ring dropped */
     int pending;      /* commands sent and not answered yet */
     bool read_only, in_process;

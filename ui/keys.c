@@ -32,7 +32,6 @@ const struct key_binding keys_table[] = {
     {UI_CTRL('b'), ACT_PGUP, "Ctrl-B"},
     {FN(KEY_NPAGE), ACT_PGDN, "PgDn"},
     {UI_CTRL('f'), ACT_PGDN, "Ctrl-F"},
-    {' ', ACT_PGDN, "Space"},
     {FN(KEY_HOME), ACT_HOME, "Home"},
     {FN(KEY_END), ACT_END, "End"},
     {'G', ACT_END, "G"},
@@ -53,6 +52,10 @@ const struct key_binding keys_table[] = {
     {'t', ACT_THEME, "t"},
     {UI_CTRL('l'), ACT_REDRAW, "Ctrl-L"},
     {'q', ACT_QUIT, "q"},
+    {' ', ACT_MARK, "Space"},
+    {'s', ACT_SORT, "s"},
+    {'m', ACT_HISTORY, "m"},
+    {'y', ACT_COPY, "y"},
 };
 const size_t keys_count = sizeof keys_table / sizeof keys_table[0];
 
@@ -76,11 +79,13 @@ const struct action_info keys_actions[ACT_COUNT] = {
     [ACT_END] = {"last row; events: follow again", false},
     [ACT_LEFT] = {"blackboard: previous section", false},
     [ACT_RIGHT] = {"blackboard: next section", false},
-    [ACT_ENTER] = {"open the story (its script, sources, captions, package)", false},
+    [ACT_ENTER] = {"open the story: the decision first, then script, captions, wire copy, "
+                   "debate (keys 1-6 jump)",
+                   false},
     [ACT_BACK] = {"close, cancel, back", false},
     [ACT_FILTER] = {"filter the list (empty: no filter)", false},
-    [ACT_APPROVE] = {"review: approve the story", true},
-    [ACT_REJECT] = {"review: reject the story (a reason is required)", true},
+    [ACT_APPROVE] = {"review: approve the story (or every marked one, confirmed once)", true},
+    [ACT_REJECT] = {"review: reject the story or the marked ones (a reason is required)", true},
     [ACT_REVISE] = {"review: send back to the writer with a note", true},
     [ACT_EMERGENCY] = {"emergency broadcast (message, then alert only or alert and halt)", true},
     [ACT_HALT] = {"halt or resume the swarm (confirmed)", true},
@@ -89,6 +94,10 @@ const struct action_info keys_actions[ACT_COUNT] = {
     [ACT_THEME] = {"next theme", false},
     [ACT_REDRAW] = {"redraw the screen", false},
     [ACT_QUIT] = {"quit", false},
+    [ACT_MARK] = {"review: mark or unmark the story for a bulk decision (Esc clears)", true},
+    [ACT_SORT] = {"review: sort by oldest, newest, priority, QA score, cost", false},
+    [ACT_HISTORY] = {"the last 100 status messages in full", false},
+    [ACT_COPY] = {"in a story: copy its preview URL to your clipboard (OSC 52)", false},
 };
 
 int keys_action(int key)

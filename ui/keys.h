@@ -53,6 +53,10 @@ enum ui_action {
     ACT_THEME,
     ACT_REDRAW,
     ACT_QUIT,
+    ACT_MARK,    /* review: mark / unmark the story for a bulk decision */
+    ACT_SORT,    /* review: the next sort order */
+    ACT_HISTORY, /* the last status messages in full */
+    ACT_COPY,    /* detail: copy the preview URL to the clipboard (OSC 52) */
     ACT_COUNT
 };
 

@@ -3,14 +3,14 @@
  *
  * The grid is a table of columns, each a width weight and its panes top to bottom with height
  * weights; sizes are shared out by weight, the remainder a row (or column) at a time from the
- * first. Panes go down the columns in tab order, so the keys 1-7 read left to right.
+ * first.
  */
 #include "ui/layout.h"
 
 #include <string.h>
 
 #define GRID_MAX_COLS  3
-#define GRID_MAX_PANES 4
+#define GRID_MAX_PANES 5
 
 struct grid_column {
     int weight;
@@ -24,20 +24,25 @@ struct grid {
     struct grid_column col[GRID_MAX_COLS];
 };
 
+/* The review desk is the producer's main screen: the review pane takes the big slot (the
+ * widest column's top), the audit of decisions under it; the rest share the other columns. */
 static const struct grid grid2 = {
     2,
     {
-        {1, 3, {PANE_BLACKBOARD, PANE_DEBATES, PANE_AGENTS}, {3, 2, 2}},
-        {1, 4, {PANE_BUDGET, PANE_REVIEW, PANE_EVENTS, PANE_AUDIT}, {3, 3, 3, 2}},
+        {3, 2, {PANE_REVIEW, PANE_AUDIT}, {3, 2}},
+        {2,
+         5,
+         {PANE_BLACKBOARD, PANE_DEBATES, PANE_AGENTS, PANE_BUDGET, PANE_EVENTS},
+         {3, 2, 2, 2, 2}},
     },
 };
 
 static const struct grid grid3 = {
     3,
     {
-        {4, 2, {PANE_BLACKBOARD, PANE_DEBATES}, {2, 1}},
-        {3, 2, {PANE_AGENTS, PANE_BUDGET}, {1, 1}},
-        {3, 3, {PANE_REVIEW, PANE_EVENTS, PANE_AUDIT}, {1, 1, 1}},
+        {4, 2, {PANE_REVIEW, PANE_AUDIT}, {3, 1}},
+        {3, 2, {PANE_BLACKBOARD, PANE_DEBATES}, {2, 1}},
+        {3, 3, {PANE_AGENTS, PANE_BUDGET, PANE_EVENTS}, {1, 1, 1}},
     },
 };
 

@@ -7,11 +7,12 @@
  * from LAYOUT_GRID3_COLS x LAYOUT_GRID3_ROWS. In the grid every pane gets at least
  * LAYOUT_PANE_MIN_ROWS x LAYOUT_PANE_MIN_COLS (borders included).
  *
- *   80x24   compact: header 2 rows, tabs 1, the focused pane 20x80, status 1
- *   120x40  two columns of 60: blackboard 16, debates 11, agents 10 rows | budget 11,
- *           review 10, events 10, audit 6 rows
- *   200x60  three columns of 80, 60, 60: blackboard 38, debates 19 | agents 29, budget 28 |
- *           review 19, events 19, audit 19
+ *   80x24   compact: header 2 rows, tabs 1, the focused pane 20x80, status 1 (the review
+ *           pane in front at the start)
+ *   120x40  two columns of 72 and 48: review 23, audit 14 rows | blackboard 11, debates 7,
+ *           agents 7, budget 6, events 6 rows
+ *   200x60  three columns of 80, 60, 60: review 43, audit 14 | blackboard 38, debates 19 |
+ *           agents 19, budget 19, events 19
  *
  * Threads: pure functions, any thread.
  */

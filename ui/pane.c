@@ -31,8 +31,14 @@ void pane_frame(struct pane *p, const struct pane_ctx *c, const char *title)
             snprintf(buf + n, sizeof buf - (size_t)n, " (updated %s ago)",
                      fmt_age(c->snap_age_ms, age, sizeof age));
     }
+    pane_background(p->win);
     werase(p->win);
     ui_box(p->win, c->term, buf, p->focused);
+}
+
+void pane_background(WINDOW *w)
+{
+    wbkgdset(w, (chtype)theme_attr(THEME_NORMAL) | ' ');
 }
 
 int pane_rows(const struct pane *p, int extra)

@@ -41,6 +41,11 @@ struct pane_request {
     char id[ROOM_ID_MAX];
     char title[ROOM_TEXT_MAX];
     int64_t amount;
+    /* A bulk decision (approve, reject, revise): the marked stories, borrowed from the pane
+     * until its next call (the app copies them); nids 0 for one story (id). */
+    const char (*ids)[ROOM_ID_MAX];
+    const char (*titles)[ROOM_TEXT_MAX]; /* their titles, for the answers' history */
+    size_t nids;
 };
 
 /* What draw() may read besides the pane's own state. */
@@ -74,6 +79,12 @@ struct pane_class {
      * set by the app), 0 when not. May fill *req. ACT_FILTER comes after the app changed
      * p->filter: the pane re-filters its list. */
     int (*key)(struct pane *p, int action, struct pane_request *req);
+    /* Panes whose list is paged from Redis (NULL for the others): fills c with the query the
+     * pane needs now (its view changed, or fresh data after a snapshot) and returns 1, else
+     * 0. The app sends it and keeps its seq in p->query_seq. */
+    int (*query)(struct pane *p, struct room_cmd *c);
+    /* A page the worker answered (borrowed for the call); NULL for panes without query. */
+    void (*page)(struct pane *p, const struct room_review_page *pg);
 };
 
 struct pane {
@@ -84,6 +95,7 @@ struct pane {
     bool dirty, focused;
     char filter[PANE_FILTER_MAX]; /* "/" filter of its list, "" for none */
     struct ui_list list;          /* its list's cursor, in the pane's own rows */
+    uint64_t query_seq;           /* the last query the app sent for it (query()) */
 };
 
 /* The panes in tab order (enum layout_pane). */
@@ -99,6 +111,9 @@ int pane_rows(const struct pane *p, int extra);
 int pane_list_action(struct pane *p, int action, int rows);
 /* Draws the "nothing here" line of an empty list at row y. */
 void pane_empty(struct pane *p, const struct pane_ctx *c, int y);
+/* Fills the window with the normal role's background (a theme whose normal text has a
+ * background of its own leaves no gaps of the terminal's colour between columns). */
+void pane_background(WINDOW *w);
 /* Draws s in a column of `cols` at (y, x), cut at the box; returns the next column's x.
  * cols <= 0 is a column left out at this width: nothing drawn, x returned. */
 int pane_col(struct pane *p, const struct pane_ctx *c, int y, int x, int cols, const char *s,

@@ -1,6 +1,8 @@
 /*
- * pane_agents.c - the agents pane: id, role, tier, status, heartbeat age coloured by how
- * stale it is, the story it holds, its spend today. Dead agents stand out.
+ * pane_agents.c - the agents pane: id (cut in the middle, so ids that differ at the end stay
+ * apart), role, tier, status ("waiting on budget" when an open budget request refused one of
+ * its calls), heartbeat age coloured by how stale it is, the story it holds now (its lock),
+ * its spend today. Dead agents stand out.
  *
  * Threads: the UI thread's. update() copies the agents from the snapshot.
  */
@@ -45,26 +47,28 @@ static void agents_update(struct pane *p, const struct room_snapshot *s)
 static void agents_draw(struct pane *p, const struct pane_ctx *c)
 {
     struct pane_list_state *st = p->state;
-    int w = getmaxx(p->win), rows = pane_list_rows(p);
-    int inner = w - 2, tierw = inner >= 70 ? 9 : 0, taskw = inner >= 78 ? 16 : 0;
-    int fixed = 11 + (tierw ? tierw + 1 : 0) + 8 + 6 + (taskw ? taskw + 1 : 0) + 10;
+    int w = getmaxx(p->win), rows = pane_list_rows(p), inner = w - 2;
+    /* Columns by width: the task and "waiting on budget" from 76, the tier from 100. */
+    int tierw = inner >= 100 ? 9 : 0, taskw = inner >= 100 ? 18 : inner >= 76 ? 16 : 0;
+    int statw = inner >= 76 ? 17 : 7;
+    int fixed = 10 + (tierw ? tierw + 1 : 0) + statw + 1 + 6 + (taskw ? taskw + 1 : 0) + 9;
     int iw = inner - fixed;
     char title[64];
     int x = 1;
 
-    if (iw > 30)
-        iw = 30;
+    if (iw > 32)
+        iw = 32;
     snprintf(title, sizeof title, "Agents: %zu, %ld dead", st->c.n, st->tally);
     pane_frame(p, c, title);
     if (getmaxy(p->win) < 4 || w < 30)
         return;
     x = pane_col(p, c, 1, x, iw, "AGENT", THEME_TITLE);
-    x = pane_col(p, c, 1, x, 10, "ROLE", THEME_TITLE);
+    x = pane_col(p, c, 1, x, 9, "ROLE", THEME_TITLE);
     x = pane_col(p, c, 1, x, tierw, "TIER", THEME_TITLE);
-    x = pane_col(p, c, 1, x, 7, "STATUS", THEME_TITLE);
+    x = pane_col(p, c, 1, x, statw, "STATUS", THEME_TITLE);
     x = pane_col(p, c, 1, x, 5, "BEAT", THEME_TITLE);
     x = pane_col(p, c, 1, x, taskw, "TASK", THEME_TITLE);
-    pane_col(p, c, 1, x, 9, "TODAY", THEME_TITLE);
+    pane_col(p, c, 1, x, 8, "TODAY", THEME_TITLE);
     if (st->c.nidx == 0) {
         pane_empty(p, c, 2);
         return;
@@ -77,21 +81,29 @@ static void agents_draw(struct pane *p, const struct pane_ctx *c)
         int64_t age = c->now_ms - a->heartbeat_ms;
         static const enum theme_role by_age[] = {THEME_OK, THEME_WARN, THEME_ALERT};
         enum theme_role row = dead ? THEME_ALERT : THEME_NORMAL;
-        char beat[16], money[32];
+        const char *status = dead             ? "DEAD"
+                             : a->budget_wait ? (statw >= 17 ? "waiting on budget" : "budget")
+                                              : a->status;
+        char beat[16], money[32], id[ROOM_NAME_MAX + 8];
 
         pane_row(p, y, sel);
-        x = pane_col(p, c, y, 1, iw, a->id, PANE_ROLE(sel, row));
-        x = pane_col(p, c, y, x, 10, a->role, PANE_ROLE(sel, row));
+        /* Cut in the middle: ids of one role and host differ at their end. */
+        x = pane_col(
+            p, c, y, 1, iw,
+            fmt_middle(a->id, iw > 0 ? (size_t)iw : 0, c->term->glyphs->ellipsis, id, sizeof id),
+            PANE_ROLE(sel, row));
+        x = pane_col(p, c, y, x, 9, a->role, PANE_ROLE(sel, row));
         x = pane_col(p, c, y, x, tierw, a->tier, PANE_ROLE(sel, dead ? THEME_ALERT : THEME_DIM));
-        x = pane_col(p, c, y, x, 7, dead ? "DEAD" : a->status,
+        x = pane_col(p, c, y, x, statw, status,
                      PANE_ROLE(sel, dead                               ? THEME_ALERT
+                                    : a->budget_wait                   ? THEME_WARN
                                     : strcmp(a->status, "paused") == 0 ? THEME_WARN
                                     : strcmp(a->status, "busy") == 0   ? THEME_OK
                                                                        : THEME_NORMAL));
         x = pane_col(p, c, y, x, 5, a->heartbeat_ms > 0 ? fmt_age(age, beat, sizeof beat) : "-",
                      PANE_ROLE(sel, by_age[fmt_staleness(age, HB_LATE_MS, HB_STALE_MS)]));
         x = pane_col(p, c, y, x, taskw, a->task[0] ? a->task : "-", PANE_ROLE(sel, THEME_DIM));
-        pane_col(p, c, y, x, 9, fmt_money(a->spent_today, money, sizeof money),
+        pane_col(p, c, y, x, 8, fmt_money(a->spent_today, money, sizeof money),
                  PANE_ROLE(sel, THEME_NORMAL));
     }
 }

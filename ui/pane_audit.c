@@ -41,15 +41,17 @@ static void audit_draw(struct pane *p, const struct pane_ctx *c)
 {
     struct pane_list_state *st = p->state;
     int w = getmaxx(p->win), rows = pane_list_rows(p), x = 1;
-    int tw = w - 2 >= 90 ? 19 : 8, sw = w - 2 >= 70 ? 16 : 0;
+    /* The story column stays from 60 columns on (the grids' audit pane is that wide); the
+     * date of the time goes first, then who is cut shorter. */
+    int tw = w - 2 >= 100 ? 19 : 8, whow = w - 2 >= 90 ? 16 : 12, sw = w - 2 >= 56 ? 16 : 0;
     char title[64];
 
     snprintf(title, sizeof title, "Audit: %zu operator actions", st->c.n);
     pane_frame(p, c, title);
     if (getmaxy(p->win) < 4 || w < 30)
         return;
-    x = pane_col(p, c, 1, x, tw, "WHEN (UTC)", THEME_TITLE);
-    x = pane_col(p, c, 1, x, 16, "WHO", THEME_TITLE);
+    x = pane_col(p, c, 1, x, tw, tw >= 19 ? "WHEN (UTC)" : "WHEN UTC", THEME_TITLE);
+    x = pane_col(p, c, 1, x, whow, "WHO", THEME_TITLE);
     x = pane_col(p, c, 1, x, 12, "WHAT", THEME_TITLE);
     x = pane_col(p, c, 1, x, sw, "STORY", THEME_TITLE);
     pane_col(p, c, 1, x, w - 1 - x, "WHY", THEME_TITLE);
@@ -71,7 +73,7 @@ static void audit_draw(struct pane *p, const struct pane_ctx *c)
         text_utc(a->time_ms, when, sizeof when);
         x = pane_col(p, c, y, 1, tw, tw < 19 && strlen(when) > 11 ? when + 11 : when,
                      PANE_ROLE(sel, THEME_DIM));
-        x = pane_col(p, c, y, x, 16, who, PANE_ROLE(sel, THEME_NORMAL));
+        x = pane_col(p, c, y, x, whow, who, PANE_ROLE(sel, THEME_NORMAL));
         x = pane_col(p, c, y, x, 12, a->what,
                      PANE_ROLE(sel, strcmp(a->what, "emergency") == 0 ? THEME_ALERT : THEME_TITLE));
         x = pane_col(p, c, y, x, sw, a->item[0] ? a->item : "-", PANE_ROLE(sel, THEME_DIM));

@@ -119,7 +119,7 @@ static void draw_budget(struct pane *p, const struct pane_ctx *c, int y,
 {
     int w = getmaxx(p->win), inner = w - 2, gw, x;
     bool hour = inner >= 90; /* narrow panes show the day only */
-    char buf[64];
+    char buf[64], id[ROOM_NAME_MAX + 8];
     double alert = b->alert_ppm > 0 ? (double)b->alert_ppm / 1e6 : -1;
     bool global = strcmp(b->agent, "*") == 0;
     int64_t day = b->day_spent + b->day_reserved;
@@ -131,7 +131,9 @@ static void draw_budget(struct pane *p, const struct pane_ctx *c, int y,
     if (gw < 4)
         gw = 4;
     pane_row(p, y, sel);
-    x = pane_col(p, c, y, 1, 14, global ? "SWARM" : b->agent,
+    x = pane_col(p, c, y, 1, 14,
+                 global ? "SWARM"
+                        : fmt_middle(b->agent, 14, c->term->glyphs->ellipsis, id, sizeof id),
                  PANE_ROLE(sel, global ? THEME_TITLE : THEME_NORMAL));
     x = pane_col(p, c, y, x, 4, "day", PANE_ROLE(sel, THEME_DIM));
     if (x + gw < w)

@@ -45,8 +45,10 @@ static void debates_draw(struct pane *p, const struct pane_ctx *c)
 {
     struct pane_list_state *st = p->state;
     int w = getmaxx(p->win), rows = pane_list_rows(p), bar = w >= 100 ? 20 : w >= 70 ? 10 : 6;
-    int sw = w - 2 >= 70 ? 5 : 0; /* the open/done column; narrow: the title's colour says */
-    int fixed = (sw ? sw + 1 : 0) + 10 + bar + 1 + 10 + 13, tw = w - 2 - fixed;
+    int sw = w - 2 >= 70 ? 5 : 0;   /* the open/done column; narrow: the title's colour says */
+    int nw = w - 2 >= 60 ? 9 : 0;   /* the score as numbers; narrow: the bar says it */
+    int ow = w - 2 >= 70 ? 14 : 12; /* "LEFT / OUTCOME", or "OUTCOME" */
+    int fixed = (sw ? sw + 1 : 0) + 10 + bar + 1 + (nw ? nw + 1 : 0) + ow + 1, tw = w - 2 - fixed;
     const struct room_debate *all = st->c.rec;
     size_t open = 0;
     char title[64];
@@ -62,8 +64,8 @@ static void debates_draw(struct pane *p, const struct pane_ctx *c)
     x = pane_col(p, c, 1, x, tw, "STORY", THEME_TITLE);
     x = pane_col(p, c, 1, x, 9, "FOR/AG/AB", THEME_TITLE);
     x = pane_col(p, c, 1, x, bar, "SCORE", THEME_TITLE);
-    x = pane_col(p, c, 1, x, 9, "OF NEEDED", THEME_TITLE);
-    pane_col(p, c, 1, x, 12, "LEFT / OUTCOME", THEME_TITLE);
+    x = pane_col(p, c, 1, x, nw, "OF NEEDED", THEME_TITLE);
+    pane_col(p, c, 1, x, ow, ow >= 14 ? "LEFT / OUTCOME" : "OUTCOME", THEME_TITLE);
     if (st->c.nidx == 0) {
         pane_empty(p, c, 2);
         return;
@@ -98,9 +100,9 @@ static void debates_draw(struct pane *p, const struct pane_ctx *c)
         if (x + bar < w)
             ui_gauge(p->win, c->term, y, x, bar, d->score, d->threshold > 0 ? d->threshold : -1);
         x += bar + 1;
-        x = pane_col(p, c, y, x, 9, score,
+        x = pane_col(p, c, y, x, nw, score,
                      PANE_ROLE(sel, d->score >= d->threshold ? THEME_OK : THEME_NORMAL));
-        pane_col(p, c, y, x, 12, left, PANE_ROLE(sel, orole));
+        pane_col(p, c, y, x, ow, left, PANE_ROLE(sel, orole));
     }
 }
 

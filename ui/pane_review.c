@@ -1,118 +1,336 @@
 /*
- * pane_review.c - the review queue: stories awaiting a person's decision, oldest first
- * (title, the package's duration, the cost so far, the last QA score, how long it waits).
- * Enter opens the story; a approves, r rejects with a reason, R sends it back with a note
- * (the app runs the prompts and the worker the decision).
+ * pane_review.c - the review desk's queue: every story awaiting a person's decision, however
+ * many wait. The list is paged from Redis (ROOM_CMD_REVIEW, room_review.lua): the pane holds
+ * one page around the cursor and asks for another when the cursor leaves it; the filter and
+ * the sort order (s: oldest, newest, priority, QA score, cost; shown in the title) are applied
+ * to the whole queue on the server. Each row: a mark of the operator's (Space), the story's
+ * marks (V a rendered video, S a storyboard only, R revised after a reviewer's note), the id
+ * (from 120 columns), the title, the priority (when any story has one), length, cost so far,
+ * the last QA score and how long it waits. Enter opens the story; a approves, r rejects with a
+ * reason, R sends it back with a note; with stories marked, a and r decide all of them (the
+ * app confirms once, naming how many). Esc clears the marks.
  *
- * Threads: the UI thread's. update() copies the queue from the snapshot.
+ * Threads: the UI thread's. update() notes that fresh data is due; page() copies a page.
  */
 #include "ui/pane.h"
 
+#include "core/fail.h"
 #include "ui/fmt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* A story waiting longer than this is marked. */
 #define REVIEW_LATE_MS (15 * 60 * 1000)
+#define MARKS_MAX      500
 
-static bool match(const void *rec, const char *filter, const void *arg)
+struct review_state {
+    struct room_review *rows; /* the page: list rows offset .. offset + nrows - 1 */
+    size_t nrows;
+    char page_filter[ROOM_FILTER_MAX]; /* the filter the page answered */
+    /* While the filter typed differs from the page's (its answer on its way, or the link
+     * down), the list is the rows of the last unfiltered page (base) that pass it, filtered
+     * here: vidx into base, nview. */
+    struct room_review *base;
+    size_t nbase;
+    size_t *vidx, nview;
+    bool local;
+    long offset, total, matching;
+    bool any_priority, have;
+    uint64_t page_seq;             /* the newest page taken */
+    uint64_t answered;             /* the newest answer, taken or not (an error, a view left) */
+    int sort;                      /* enum room_sort asked for */
+    bool view_changed, refresh;    /* ask again: the view changed / a snapshot came */
+    long asked_offset;             /* the offset of the last query */
+    char keep[ROOM_ID_MAX];        /* the selected story, followed across pages */
+    char (*marked)[ROOM_ID_MAX];   /* the operator's marks, at most MARKS_MAX */
+    char (*mtitle)[ROOM_TEXT_MAX]; /* their titles */
+    size_t nmarked;
+    int64_t oldest_ms; /* from the snapshot: the longest waiting story entered */
+};
+
+static void *review_init(void)
 {
-    const struct room_review *v = rec;
-    const char *f[] = {v->id, v->title};
+    struct review_state *st = xcalloc(1, sizeof *st);
 
-    (void)arg;
-    return fmt_match_any(f, 2, filter);
+    st->marked = xcalloc(MARKS_MAX, sizeof *st->marked);
+    st->mtitle = xcalloc(MARKS_MAX, sizeof *st->mtitle);
+    st->view_changed = true;
+    return st;
 }
 
-static const char *id_of(const void *rec)
+static void review_free(void *state)
 {
-    return ((const struct room_review *)rec)->id;
+    struct review_state *st = state;
+
+    if (st == NULL)
+        return;
+    free(st->rows);
+    free(st->base);
+    free(st->vidx);
+    free(st->marked);
+    free(st->mtitle);
+    free(st);
 }
 
-static void rebuild(struct pane *p)
+static int rows_of(const struct pane *p)
 {
-    struct pane_list_state *st = p->state;
+    return pane_rows(p, 1);
+}
 
-    pane_list_rebuild(p, &st->c, match, id_of);
+/* The row of list position i when the page holds it, else NULL. */
+static const struct room_review *row_at(const struct review_state *st, long i)
+{
+    if (st->local)
+        return i >= 0 && i < (long)st->nview ? &st->base[st->vidx[i]] : NULL;
+    if (i < st->offset || i >= st->offset + (long)st->nrows)
+        return NULL;
+    return &st->rows[i - st->offset];
+}
+
+/* The list as the filter typed shows it: the server's page as it is when it answered that
+ * filter, else its rows that pass the filter here (the same fields, ASCII case folded). */
+static void view(struct pane *p)
+{
+    struct review_state *st = p->state;
+
+    st->local = strcmp(st->page_filter, p->filter) != 0;
+    st->nview = 0;
+    st->vidx = xrealloc(st->vidx, (st->nbase + 1) * sizeof *st->vidx);
+    for (size_t i = 0; st->local && i < st->nbase; i++) {
+        const char *f[] = {st->base[i].id, st->base[i].title, st->base[i].source};
+
+        if (fmt_match_any(f, 3, p->filter))
+            st->vidx[st->nview++] = i;
+    }
+    pane_fit(p, st->local ? (int)st->nview : (int)st->matching, rows_of(p));
+}
+
+static long mark_index(const struct review_state *st, const char *id)
+{
+    for (size_t i = 0; i < st->nmarked; i++)
+        if (strcmp(st->marked[i], id) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void review_resize(struct pane *p)
+{
+    pane_fit(p, p->list.count, rows_of(p));
 }
 
 static void review_update(struct pane *p, const struct room_snapshot *s)
 {
-    struct pane_list_state *st = p->state;
+    struct review_state *st = p->state;
 
-    pane_copy_set(p, &st->c, s->reviews, s->nreviews, sizeof *s->reviews, id_of);
-    st->tally = s->counts[BB_REVIEW_QUEUE][BB_REVIEWING]; /* the list stops at ROOM_ITEMS_MAX */
-    rebuild(p);
+    st->oldest_ms = s->review_oldest_ms;
+    st->refresh = true;
+}
+
+static void review_page(struct pane *p, const struct room_review_page *pg)
+{
+    struct review_state *st = p->state;
+    const struct room_review *sel = row_at(st, p->list.selected);
+
+    if (pg->seq > st->answered)
+        st->answered = pg->seq;
+    if (pg->error != NULL || pg->seq < st->page_seq || pg->sort != st->sort ||
+        strcmp(pg->filter, p->filter) != 0)
+        return; /* an answer to a view left since */
+    if (sel != NULL)
+        snprintf(st->keep, sizeof st->keep, "%s", sel->id);
+    st->page_seq = pg->seq;
+    st->rows = xrealloc(st->rows, (pg->nrows + 1) * sizeof *st->rows);
+    if (pg->nrows > 0)
+        memcpy(st->rows, pg->rows, pg->nrows * sizeof *st->rows);
+    st->nrows = pg->nrows;
+    st->offset = pg->offset;
+    st->total = pg->total;
+    st->matching = pg->matching;
+    st->any_priority = pg->any_priority;
+    snprintf(st->page_filter, sizeof st->page_filter, "%s", pg->filter);
+    if (pg->filter[0] == '\0') { /* the base a filter narrows at once, before its answer */
+        st->base = xrealloc(st->base, (pg->nrows + 1) * sizeof *st->base);
+        if (pg->nrows > 0)
+            memcpy(st->base, pg->rows, pg->nrows * sizeof *st->base);
+        st->nbase = pg->nrows;
+    }
+    st->have = true;
+    /* The selection follows its story when the page still holds it. */
+    for (size_t i = 0; st->keep[0] != '\0' && i < st->nrows; i++)
+        if (strcmp(st->rows[i].id, st->keep) == 0) {
+            p->list.selected = (int)(st->offset + (long)i);
+            break;
+        }
+    view(p);
+}
+
+static int review_query(struct pane *p, struct room_cmd *c)
+{
+    struct review_state *st = p->state;
+    long sel = p->list.selected, want = st->offset;
+    bool outside = st->have && !st->local && (sel < st->offset + 5 && st->offset > 0);
+
+    outside = outside || (st->have && !st->local && sel >= st->offset + (long)st->nrows - 5 &&
+                          st->offset + (long)st->nrows < st->matching);
+    if (outside)
+        want = sel > ROOM_REVIEW_PAGE / 2 ? sel - ROOM_REVIEW_PAGE / 2 : 0;
+    if (st->view_changed)
+        want = 0;
+    if (!st->view_changed && !st->refresh && !(outside && want != st->asked_offset))
+        return 0;
+    if (!st->view_changed && !outside && p->query_seq > st->answered)
+        return 0; /* a refresh is on its way already */
+    memset(c, 0, sizeof *c);
+    c->kind = ROOM_CMD_REVIEW;
+    snprintf(c->text, sizeof c->text, "%s", p->filter);
+    c->sort = st->sort;
+    c->amount = want;
+    st->asked_offset = want;
+    st->view_changed = st->refresh = false;
+    return 1;
 }
 
 static void review_draw(struct pane *p, const struct pane_ctx *c)
 {
-    struct pane_list_state *st = p->state;
-    int w = getmaxx(p->win), rows = pane_list_rows(p);
-    int idw = w - 2 >= 70 ? 16 : 0;
-    int fixed = (idw ? idw + 1 : 0) + 6 + 1 + 9 + 1 + 5 + 1 + 7, tw = w - 2 - fixed;
-    char title[96];
-    int x = 1;
+    struct review_state *st = p->state;
+    int w = getmaxx(p->win), rows = rows_of(p), inner = w - 2;
+    int idw = inner >= 118 ? 16 : 0, pw = st->any_priority ? 4 : 0;
+    int fixed = 3 + 3 + (idw ? idw + 1 : 0) + (pw ? pw + 1 : 0) + 7 + 9 + 5 + 4 + 1;
+    int tw = inner - fixed, x;
+    char title[160], age[16], of[48];
+    const struct term_glyphs *g = c->term->glyphs;
 
-    snprintf(title, sizeof title, "Review queue: %ld waiting%s", st->tally,
-             c->read_only  ? " (read-only)"
-             : st->c.n > 0 ? "  a approve  r reject  R revise"
-                           : "");
+    if (st->local)
+        snprintf(of, sizeof of, "%zu of %ld (searching)", st->nview, st->total);
+    else if (st->matching != st->total)
+        snprintf(of, sizeof of, "%ld of %ld", st->matching, st->total);
+    else
+        snprintf(of, sizeof of, "%ld", st->total);
+    {
+        int n = snprintf(title, sizeof title, "Review: %s waiting", of);
+
+        if (st->oldest_ms > 0 && n > 0 && (size_t)n < sizeof title)
+            n += snprintf(title + n, sizeof title - (size_t)n, ", oldest %s",
+                          fmt_age(c->now_ms - st->oldest_ms, age, sizeof age));
+        if (n > 0 && (size_t)n < sizeof title)
+            n += snprintf(title + n, sizeof title - (size_t)n, "  sort %s%s (s)",
+                          room_sort_names[st->sort],
+                          st->sort == ROOM_SORT_PRIORITY && !st->any_priority ? ", none set" : "");
+        if (st->nmarked > 0 && n > 0 && (size_t)n < sizeof title)
+            snprintf(title + n, sizeof title - (size_t)n, "  %zu marked", st->nmarked);
+    }
     pane_frame(p, c, title);
     if (getmaxy(p->win) < 4 || w < 30)
         return;
+    x = pane_col(p, c, 1, 1, 2, "", THEME_TITLE);
+    x = pane_col(p, c, 1, x, 2, "", THEME_TITLE);
     x = pane_col(p, c, 1, x, idw, "ID", THEME_TITLE);
     x = pane_col(p, c, 1, x, tw, "TITLE", THEME_TITLE);
+    x = pane_col(p, c, 1, x, pw, "PRI", THEME_TITLE);
     x = pane_col(p, c, 1, x, 6, "LENGTH", THEME_TITLE);
-    x = pane_col(p, c, 1, x, 9, "COST", THEME_TITLE);
-    x = pane_col(p, c, 1, x, 5, "QA", THEME_TITLE);
-    pane_col(p, c, 1, x, 7, "WAITING", THEME_TITLE);
-    if (st->c.nidx == 0) {
+    x = pane_col(p, c, 1, x, 8, "COST", THEME_TITLE);
+    x = pane_col(p, c, 1, x, 4, "QA", THEME_TITLE);
+    pane_col(p, c, 1, x, 4, "WAIT", THEME_TITLE);
+    if (p->list.count == 0) {
         pane_empty(p, c, 2);
         return;
     }
-    for (int r = 0; r < rows && p->list.top + r < (int)st->c.nidx; r++) {
+    for (int r = 0; r < rows && p->list.top + r < p->list.count; r++) {
         int i = p->list.top + r, y = 2 + r;
-        const struct room_review *v = pane_copy_row(&st->c, i);
+        const struct room_review *v = row_at(st, i);
         bool sel = i == p->list.selected && p->focused;
-        int64_t waiting = c->now_ms - v->waiting_since_ms;
-        char dur[16], cost[32], qa[16], age[16];
+        char dur[16], cost[32], qa[16], marks[4] = "", pri[16];
+        int64_t waiting;
 
+        pane_row(p, y, sel);
+        if (v == NULL) {
+            pane_col(p, c, y, 1 + 2 + 3, inner - 5, g->ellipsis, PANE_ROLE(sel, THEME_DIM));
+            continue;
+        }
+        waiting = c->now_ms - v->waiting_since_ms;
         if (v->qa_score >= 0)
             snprintf(qa, sizeof qa, "%.1f", v->qa_score);
         else
             snprintf(qa, sizeof qa, "-");
-        pane_row(p, y, sel);
-        x = pane_col(p, c, y, 1, idw, v->id, PANE_ROLE(sel, THEME_DIM));
+        snprintf(marks, sizeof marks, "%s%s",
+                 v->marks & ROOM_MARK_VIDEO        ? "V"
+                 : v->marks & ROOM_MARK_STORYBOARD ? "S"
+                                                   : " ",
+                 v->marks & ROOM_MARK_REVISED ? "R" : "");
+        snprintf(pri, sizeof pri, "%g", v->priority);
+        x = pane_col(p, c, y, 1, 2, mark_index(st, v->id) >= 0 ? g->bullet : "",
+                     PANE_ROLE(sel, THEME_WARN));
+        x = pane_col(p, c, y, x, 2, marks,
+                     PANE_ROLE(sel, v->marks & ROOM_MARK_VIDEO ? THEME_OK : THEME_WARN));
+        x = pane_col(p, c, y, x, idw, v->id, PANE_ROLE(sel, THEME_DIM));
         x = pane_col(p, c, y, x, tw, v->title, PANE_ROLE(sel, THEME_NORMAL));
+        x = pane_col(p, c, y, x, pw, pri, PANE_ROLE(sel, THEME_NORMAL));
         x = pane_col(p, c, y, x, 6, fmt_duration(v->duration_s, dur, sizeof dur),
                      PANE_ROLE(sel, THEME_NORMAL));
-        x = pane_col(p, c, y, x, 9, fmt_money(v->cost, cost, sizeof cost),
+        x = pane_col(p, c, y, x, 8, fmt_money(v->cost, cost, sizeof cost),
                      PANE_ROLE(sel, THEME_NORMAL));
-        x = pane_col(p, c, y, x, 5, qa, PANE_ROLE(sel, v->qa_score >= 7.0 ? THEME_OK : THEME_WARN));
-        pane_col(p, c, y, x, 7, fmt_age(waiting, age, sizeof age),
+        x = pane_col(p, c, y, x, 4, qa, PANE_ROLE(sel, v->qa_score >= 7.0 ? THEME_OK : THEME_WARN));
+        pane_col(p, c, y, x, 4, fmt_age(waiting, age, sizeof age),
                  PANE_ROLE(sel, waiting > REVIEW_LATE_MS ? THEME_WARN : THEME_DIM));
     }
 }
 
-/* Which request each acting key makes of the selected story. */
+/* Which request each acting key makes of the selected story (or the marked ones). */
 static const struct {
     int action, req;
+    bool bulk;
 } review_actions[] = {
-    {ACT_ENTER, PANE_REQ_DETAIL},
-    {ACT_APPROVE, PANE_REQ_APPROVE},
-    {ACT_REJECT, PANE_REQ_REJECT},
-    {ACT_REVISE, PANE_REQ_REVISE},
+    {ACT_ENTER, PANE_REQ_DETAIL, false},
+    {ACT_APPROVE, PANE_REQ_APPROVE, true},
+    {ACT_REJECT, PANE_REQ_REJECT, true},
+    {ACT_REVISE, PANE_REQ_REVISE, true},
 };
+
+static void toggle_mark(struct pane *p, struct pane_request *req)
+{
+    struct review_state *st = p->state;
+    const struct room_review *v = row_at(st, p->list.selected);
+    long k;
+
+    if (v == NULL)
+        return;
+    if ((k = mark_index(st, v->id)) >= 0) {
+        memmove(st->marked[k], st->marked[k + 1],
+                (st->nmarked - (size_t)k - 1) * sizeof st->marked[0]);
+        memmove(st->mtitle[k], st->mtitle[k + 1],
+                (st->nmarked - (size_t)k - 1) * sizeof st->mtitle[0]);
+        st->nmarked--;
+    } else if (st->nmarked == MARKS_MAX) {
+        req->kind = PANE_REQ_MESSAGE;
+        snprintf(req->title, sizeof req->title,
+                 "at most %d stories can be marked at once; decide these first", MARKS_MAX);
+        return;
+    } else {
+        snprintf(st->mtitle[st->nmarked], sizeof st->mtitle[0], "%s", v->title);
+        snprintf(st->marked[st->nmarked++], sizeof st->marked[0], "%s", v->id);
+    }
+    pane_list_action(p, ACT_DOWN, rows_of(p));
+}
 
 static int review_key(struct pane *p, int action, struct pane_request *req)
 {
-    struct pane_list_state *st = p->state;
-    const struct room_review *v = pane_copy_selected(p, &st->c);
+    struct review_state *st = p->state;
+    const struct room_review *v = row_at(st, p->list.selected);
 
     for (size_t i = 0; i < sizeof review_actions / sizeof review_actions[0]; i++) {
         if (review_actions[i].action != action)
             continue;
+        if (review_actions[i].bulk && st->nmarked > 0) {
+            req->kind = review_actions[i].req;
+            req->ids = (const char(*)[ROOM_ID_MAX])st->marked;
+            req->titles = (const char(*)[ROOM_TEXT_MAX])st->mtitle;
+            req->nids = st->nmarked;
+            snprintf(req->id, sizeof req->id, "%s", st->marked[0]);
+            snprintf(req->title, sizeof req->title, "%zu marked stories", st->nmarked);
+            return 1;
+        }
         if (v == NULL) {
             req->kind = PANE_REQ_MESSAGE;
             snprintf(req->title, sizeof req->title, "no story awaiting review is selected");
@@ -123,18 +341,44 @@ static int review_key(struct pane *p, int action, struct pane_request *req)
         snprintf(req->title, sizeof req->title, "%s", v->title);
         return 1;
     }
-    return pane_list_key(p, action, rebuild);
+    switch (action) {
+    case ACT_MARK:
+        toggle_mark(p, req);
+        return 1;
+    case ACT_SORT:
+        st->sort = (st->sort + 1) % ROOM_SORT_COUNT;
+        st->view_changed = true;
+        p->list.selected = p->list.top = 0;
+        return 1;
+    case ACT_BACK:
+        if (st->nmarked == 0)
+            return 0;
+        st->nmarked = 0;
+        req->kind = PANE_REQ_MESSAGE;
+        snprintf(req->title, sizeof req->title, "marks cleared");
+        return 1;
+    case ACT_FILTER: /* the app changed p->filter: the server filters the whole queue, the
+                      * page here narrows at once */
+        st->view_changed = true;
+        p->list.selected = p->list.top = 0;
+        view(p);
+        return 1;
+    default:
+        return pane_list_action(p, action, rows_of(p));
+    }
 }
 
 const struct pane_class pane_review = {
     .name = "Review",
     .empty = "no story awaiting review",
     .head = 1,
-    .init = pane_list_init,
-    .free = pane_list_free,
-    .resize = pane_list_resize,
+    .init = review_init,
+    .free = review_free,
+    .resize = review_resize,
     .update = review_update,
     .event = NULL,
     .draw = review_draw,
     .key = review_key,
+    .query = review_query,
+    .page = review_page,
 };

@@ -136,6 +136,8 @@ int term_open(struct term *t, FILE *in, FILE *out, bool no_color, char **cause)
     curs_set(0);
     mousemask(0, NULL);
     getmaxyx(stdscr, t->rows, t->cols);
+    t->out_fd = fileno(out);
+    t->in_tmux = getenv("TMUX") != NULL && getenv("TMUX")[0] != '\0';
     t->open = true;
     atomic_store(&term_is_open, true);
     fail_set_hook(term_emergency_restore);

@@ -38,6 +38,9 @@ struct term {
     bool default_colors; /* use_default_colors() worked: colour -1 is the terminal's own */
     const struct term_glyphs *glyphs;
     int rows, cols;
+    int images;   /* enum images_mode (images.h), set by the app after term_open() */
+    int out_fd;   /* the terminal's output, for what curses does not write (OSC 52) */
+    bool in_tmux; /* $TMUX is set: escape sequences for the outer terminal are wrapped */
 };
 
 /* Opens the terminal on in/out (stdin/stdout for the control room, a pty in the benchmark):

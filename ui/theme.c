@@ -16,6 +16,7 @@
 #include <curses.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +38,9 @@ static const struct theme_style dark_styles[THEME_ROLE_COUNT] = {
     [THEME_DIM] = {244, -1, 0},
     [THEME_HEADER] = {231, 25, THEME_A_BOLD},
     [THEME_TITLE] = {75, -1, THEME_A_BOLD},
-    [THEME_BORDER] = {240, -1, 0},
+    [THEME_BORDER] = {244, -1, 0},
     [THEME_FOCUS] = {81, -1, THEME_A_BOLD},
-    [THEME_SELECTED] = {231, 31, 0},
+    [THEME_SELECTED] = {231, 24, 0},
     [THEME_OK] = {114, -1, 0},
     [THEME_WARN] = {214, -1, THEME_A_BOLD},
     [THEME_ALERT] = {203, -1, THEME_A_BOLD},
@@ -486,6 +487,44 @@ static void rgb_of(short c, int *r, int *g, int *b)
         *g = level[(c / 6) % 6];
         *b = level[c % 6];
     }
+}
+
+/* An xterm palette colour's relative luminance (WCAG 2). */
+static double luminance(short c, bool fg, bool light_terminal)
+{
+    static const int basic[16][3] = {
+        {0, 0, 0},       {205, 0, 0},   {0, 205, 0},   {205, 205, 0},
+        {0, 0, 238},     {205, 0, 205}, {0, 205, 205}, {229, 229, 229},
+        {127, 127, 127}, {255, 0, 0},   {0, 255, 0},   {255, 255, 0},
+        {92, 92, 255},   {255, 0, 255}, {0, 255, 255}, {255, 255, 255},
+    };
+    int rgb[3];
+    double l[3];
+
+    if (c < 0) /* the terminal's own colour */
+        c = (short)(fg == light_terminal ? 0 : light_terminal ? 15 : 7);
+    if (c < 16) {
+        memcpy(rgb, basic[c], sizeof rgb);
+    } else {
+        rgb_of(c, &rgb[0], &rgb[1], &rgb[2]);
+    }
+    for (int i = 0; i < 3; i++) {
+        double v = rgb[i] / 255.0;
+
+        l[i] = v <= 0.03928 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4);
+    }
+    return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+}
+
+double theme_contrast(const struct theme *t, enum theme_role role, bool light_terminal)
+{
+    const struct theme_style *st = &t->style[role];
+    /* A role without a background of its own shows on the normal role's (the panes fill
+     * with it). */
+    short bg = st->bg >= 0 ? st->bg : t->style[THEME_NORMAL].bg;
+    double a = luminance(st->fg, true, light_terminal), b = luminance(bg, false, light_terminal);
+
+    return a > b ? (a + 0.05) / (b + 0.05) : (b + 0.05) / (a + 0.05);
 }
 
 short theme_to16(short c)

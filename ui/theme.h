@@ -85,6 +85,12 @@ void theme_apply(const struct theme *t, const struct term *term);
 /* The curses attributes (colour pair and attributes) of a role, after theme_apply(). */
 int theme_attr(enum theme_role role);
 
+/* The WCAG 2 contrast ratio (1 to 21) of a role's foreground on its background in the xterm
+ * palette; "default" is the terminal's own: light text on black on a dark terminal, black on
+ * white on a light one (light_terminal). Reverse video swaps nothing here: the ratio is the
+ * same either way. Pure. */
+double theme_contrast(const struct theme *t, enum theme_role role, bool light_terminal);
+
 /* The nearest of the 16 and of the 8 basic colours to a 256-colour index (pure). */
 short theme_to16(short c256);
 short theme_to8(short c256);

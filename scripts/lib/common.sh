@@ -5,7 +5,7 @@
 NEWSROOM_RUN_PACKAGES=(
   build-essential cmake pkg-config
   libncurses-dev libhiredis-dev libcurl4-openssl-dev libjansson-dev libinih-dev libssl-dev
-  libxml2-dev
+  libxml2-dev libmicrohttpd-dev
   ffmpeg espeak-ng fonts-dejavu-core
   redis-server
   # (redis-server also runs the sentinels of the Sentinel tests, with --sentinel: no
@@ -14,7 +14,7 @@ NEWSROOM_RUN_PACKAGES=(
 # Testing adds the test framework and the tools the tests drive.
 NEWSROOM_TEST_PACKAGES=(
   "${NEWSROOM_RUN_PACKAGES[@]}"
-  libcmocka-dev redis-tools jq procps libmicrohttpd-dev tmux ncurses-term
+  libcmocka-dev redis-tools jq procps tmux ncurses-term curl
 )
 
 # Programs the tests run that a machine may have from elsewhere (Node.js from NodeSource brings

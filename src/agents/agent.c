@@ -19,6 +19,7 @@
 #include "cost/cost.h"
 #include "cost/pricing.h"
 #include "llm/cache.h"
+#include "recovery/shared.h"
 #include "store/blackboard.h"
 #include "store/bus.h"
 #include "store/control.h"
@@ -104,6 +105,7 @@ struct swarm {
     atomic_int exited;  /* agent threads that have returned (stopped or failed to start) */
     struct agent *agents;
     int nagents;
+    bool shared; /* recovery_shared_start() done: undone once by swarm_stop() */
 };
 
 bool agent_halted(struct agent_ctx *ctx)
@@ -691,6 +693,9 @@ struct swarm *swarm_new(const struct swarm_options *o, char **cause)
 
 int swarm_start(struct swarm *s, char **cause)
 {
+    if (recovery_shared_start(s->o.cfg, &s->o.addr, &s->o.link, cause) == -1)
+        return -1;
+    s->shared = true;
     bell_start(s);
     for (int i = 0; i < s->nagents; i++) {
         struct agent *a = &s->agents[i];
@@ -718,6 +723,9 @@ void swarm_stop(struct swarm *s)
     }
     bus_sub_free(s->bell.sub);
     s->bell.sub = NULL;
+    if (s->shared)
+        recovery_shared_stop();
+    s->shared = false;
 }
 
 void swarm_free(struct swarm *s)

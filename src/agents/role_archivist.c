@@ -5,17 +5,19 @@
  *   REJECTED, revise  -> PRODUCING, handed to the writer's stage "rewrite" with body
  *                        "revision_request": {note, by, at, at_ms} (review.h: a revise decision's
  *                        reason is "revise: NOTE")
- *   PUBLISHED, older than [publish] retention_days
- *                     -> ARCHIVED, "retention: published more than N days ago"
  *   FAILED            -> ARCHIVED, "failed: <the failure reason>" (the failure reason stays on
  *                        the story too), so every story that leaves the line ends PUBLISHED or
  *                        ARCHIVED with a reason
  *
+ * and, every [retention] interval, runs a retention pass (recovery/retention.h): stories past
+ * their terminal status's window are deleted with every key of theirs, old budget requests
+ * and dead agents go. A pass holds a Redis lock, so one archivist of the whole swarm runs it
+ * at a time; the others find it held and go on.
+ *
  * Each story is locked first (bb_lock_first), so two archivists never move one story twice;
  * a story another holds is skipped. Rejections go first, oldest first (bb_lock_first), then
- * failures; retention, every few seconds, looks at the oldest published stories and stops at
- * the first that is young enough. The review record is on the story already: every decision
- * writes it in the same step (review_decide, bb_decide_with).
+ * failures. The review record is on the story already: every decision writes it in the same
+ * step (review_decide, bb_decide_with).
  *
  * Threads: runs on its agent's thread only.
  */
@@ -25,16 +27,12 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "recovery/retention.h"
 #include "store/blackboard.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define ARCHIVIST_SCAN 16
-/* Retention needs no hurry: it is looked at this often. */
-#define RETENTION_EVERY_MS 5000
-#define DAY_MS             (24LL * 3600 * 1000)
 
 /* Moves on the locked REJECTED story it. Returns 1, or -1 with *cause. */
 static int settle_rejected(struct agent_ctx *ctx, const struct bb_item *it,
@@ -83,38 +81,6 @@ static int settle_rejected(struct agent_ctx *ctx, const struct bb_item *it,
     return 1;
 }
 
-/* When the story was published: body publish.at_ms, else its last update. */
-static int64_t published_ms(const struct bb_item *it)
-{
-    const json_t *at = json_object_get(json_object_get(it->body, "publish"), "at_ms");
-
-    return json_is_integer(at) ? (int64_t)json_integer_value(at) : it->updated_ms;
-}
-
-/* Locks candidate id and reads it back in status st: BB_OK with *it and *lk, BB_NONE when it
- * is no longer there or another holds it, BB_ERR (*cause). */
-static int lock_in(struct agent_ctx *ctx, const char *id, enum bb_status st, struct bb_lock *lk,
-                   struct bb_item **it, char **cause)
-{
-    int rc = bb_lock_acquire(ctx->bb, id, ctx->claim_ttl_ms, lk, cause);
-
-    *it = NULL;
-    if (rc == BB_ERR)
-        return BB_ERR;
-    if (rc != BB_OK) {
-        free(*cause);
-        *cause = NULL;
-        return BB_NONE;
-    }
-    rc = bb_read(ctx->bb, id, it, cause);
-    if (rc == BB_OK && (*it)->status == (int)st)
-        return BB_OK;
-    agent_release(ctx, lk);
-    bb_item_free(*it);
-    *it = NULL;
-    return rc == BB_ERR ? BB_ERR : BB_NONE;
-}
-
 /* One rejected story: 1 done, 0 none, -1 error. */
 static int rejected(struct agent_ctx *ctx, char **cause)
 {
@@ -152,50 +118,6 @@ static int failed(struct agent_ctx *ctx, char **cause)
     return rc;
 }
 
-/* Published stories past retention: 1 some archived, 0 none, -1 error. */
-static int retention(struct agent_ctx *ctx, char **cause)
-{
-    struct bb_item **items, *it;
-    size_t n;
-    char next[BB_CURSOR_MAX + 1];
-    int days = ctx->cfg->publish_retention_days, done = 0;
-    int64_t cutoff = clock_wall_ms() - days * DAY_MS;
-    bool young = false;
-
-    if (bb_query(ctx->bb, -1, BB_PUBLISHED_S, "", ARCHIVIST_SCAN, &items, &n, next, cause) != BB_OK)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        struct bb_lock lk;
-        int rc;
-
-        if (done >= 0 && !young) {
-            if (published_ms(items[i]) > cutoff) {
-                young = true; /* oldest first: the rest are younger still */
-            } else if ((rc = lock_in(ctx, items[i]->id, BB_PUBLISHED_S, &lk, &it, cause)) ==
-                       BB_ERR) {
-                done = -1;
-            } else if (rc == BB_OK) {
-                char *reason = xasprintf("retention: published more than %d day%s ago", days,
-                                         days == 1 ? "" : "s");
-
-                if (bb_complete(ctx->bb, &lk, BB_ARCHIVED, reason, cause) == BB_OK) {
-                    atomic_fetch_add(&ctx->stats->archived, 1);
-                    log_info("%s: archived %s (%s)", ctx->id, it->id, reason);
-                    done = 1;
-                } else {
-                    agent_release(ctx, &lk);
-                    done = -1;
-                }
-                free(reason);
-                bb_item_free(it);
-            }
-        }
-        bb_item_free(items[i]);
-    }
-    free(items);
-    return done;
-}
-
 struct archivist {
     int64_t next_retention; /* monotonic ms */
 };
@@ -211,15 +133,19 @@ static int archivist_init(struct agent_ctx *ctx, void **state, char **cause)
 static int archivist_cycle(struct agent_ctx *ctx, void *state, char **cause)
 {
     struct archivist *a = state;
+    struct retention_policy p;
+    struct retention_report rep;
     int rc;
 
     if ((rc = rejected(ctx, cause)) != 0 || (rc = failed(ctx, cause)) != 0)
         return rc;
     if (clock_mono_ms() < a->next_retention)
         return 0;
-    if ((rc = retention(ctx, cause)) == 0)
-        a->next_retention = clock_mono_ms() + RETENTION_EVERY_MS;
-    return rc;
+    retention_policy_from_config(&p, ctx->cfg);
+    a->next_retention = clock_mono_ms() + ctx->cfg->retention_interval_ms;
+    if (retention_run(ctx->link, &p, ctx->id, &rep, cause) == -1)
+        return -1;
+    return 0;
 }
 
 const struct agent_role role_archivist = {

@@ -6,8 +6,10 @@
  * script passes with a score of at least qa_pass_score and a length within the bounds.
  *
  * Every verdict is appended to the body's "qa" array: {round, score, passed, issues, words,
- * confidence, reasoning, by}. The round is the script's QA reworks plus one (the writer counts
- * them in script.qa_reworks and starts again after a reviewer's note). Passed: handed on to
+ * confidence, reasoning, by}. The verdict's round numbers every QA round of the story (after a
+ * reviewer's revise they go on: 1, 2, then 3); the rounds left in a pass are the script's QA
+ * reworks plus one (the writer counts them in script.qa_reworks and starts again after a
+ * reviewer's note). Passed: handed on to
  * "produce". Below the bar with rounds left (qa_max_rounds): handed back to the writer on
  * "rewrite". Below the bar in the last round: FAILED at once with the reason (bb_fail with
  * one attempt allowed).
@@ -72,10 +74,10 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
     const json_t *script;
     json_t *ans = NULL, *issues, *verdicts, *patch;
     const char *final;
-    char *sys, *user, *why = NULL, reasoning[512];
+    char *sys, *user, *why = NULL, reasoning[512], pass[96];
     double score, conf;
     bool length_ok, passed;
-    int rc, round, words;
+    int rc, round, number, words;
 
     if (clock_mono_ms() < q->deferred_until)
         return 0;
@@ -100,6 +102,9 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
         return -1;
     }
     round = (int)json_integer_value(json_object_get(script, "qa_reworks")) + 1;
+    /* The verdict's number counts every QA round the story had, a reviewer's revise
+     * included; the rounds left (qa_max_rounds) count only this pass's reworks. */
+    number = (int)json_array_size(json_object_get(item->body, "qa")) + 1;
     sys = xasprintf(qa_system, cfg->script_words_min, cfg->script_words_max);
     user = xasprintf("Script:\n%s\n\nSources:\n%s\n\n%s", final,
                      agent_json_str(item->body, "title"), agent_json_str(item->body, "content"));
@@ -138,9 +143,14 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
         json_array_append_new(issues, json_string(msg));
     }
     passed = score >= bar && length_ok;
+    if (number == round)
+        snprintf(pass, sizeof pass, "round %d of %d", round, cfg->qa_max_rounds);
+    else
+        snprintf(pass, sizeof pass, "round %d (%d of %d since the reviewer's note)", number, round,
+                 cfg->qa_max_rounds);
     snprintf(reasoning, sizeof reasoning,
-             "round %d of %d: score %.1f of 10 (the bar is %.1f), %d words (%d to %d)%s; %s", round,
-             cfg->qa_max_rounds, score, bar, words, cfg->script_words_min, cfg->script_words_max,
+             "%s: score %.1f of 10 (the bar is %.1f), %d words (%d to %d)%s; %s", pass, score, bar,
+             words, cfg->script_words_min, cfg->script_words_max,
              length_ok ? "" : ", out of bounds",
              passed                       ? "passed, to the producer"
              : round < cfg->qa_max_rounds ? "below the bar, back to the writer"
@@ -150,7 +160,7 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
                    ? json_deep_copy(json_object_get(item->body, "qa"))
                    : json_array();
     json_array_append_new(verdicts, json_pack("{s:i, s:f, s:b, s:o, s:i, s:f, s:s, s:s}", "round",
-                                              round, "score", score, "passed", passed, "issues",
+                                              number, "score", score, "passed", passed, "issues",
                                               issues, "words", words, "confidence", conf,
                                               "reasoning", reasoning, "by", ctx->id));
     patch = json_pack("{s:o}", "qa", verdicts);

@@ -32,6 +32,7 @@ struct cli {
     /* The control room's options (cmd_room). */
     bool read_only;    /* --read-only */
     bool no_color;     /* --no-color */
+    bool no_images;    /* --no-images */
     const char *theme; /* --theme NAME|PATH, or NULL */
 };
 

@@ -27,6 +27,8 @@ static const struct bench_entry benches[] = {
     {"render", bench_render,
      "seconds of video per wall second for a 60 s story; narration synthesis on its own"},
     {"store", bench_store, "MB/s to and from an S3-compatible store vs the curl program"},
+    {"retention", bench_retention,
+     "Redis bytes and keys per story before and after a retention pass, deletions/s"},
 };
 
 #define NBENCHES (sizeof benches / sizeof benches[0])

@@ -86,8 +86,9 @@ struct rlink *cli_connect(struct cli *cli, const char *what, int *exit_code)
     if (rlink_ensure(l, &cause) == -1) {
         cli_error("%s", cause);
         free(cause);
-        /* A refused AUTH is a configuration error; anything else means unreachable. */
-        *exit_code = rlink_auth_refused(l) ? EXIT_USAGE : EXIT_UNREACHABLE;
+        /* A refused or missing password, or no such database, is a configuration error;
+         * anything else means unreachable. */
+        *exit_code = rlink_config_refused(l) ? EXIT_USAGE : EXIT_UNREACHABLE;
         rlink_free(l);
         return NULL;
     }

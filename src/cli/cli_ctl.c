@@ -49,6 +49,8 @@ static const struct ctl_verb verbs[] = {
     {"usage", ctl_usage_report, "[--by agent|tier|model|task-type] [--since 6h|2d|YYYY-MM-DD]",
      "LLM calls, tokens and cost; early stops and savings"},
     {"debate", ctl_debate, "ID", "one debate: every vote, the consensus, the outcome"},
+    {"breakers", ctl_breakers, "", "circuit breakers: state, failures, next trial, last error"},
+    {"breaker", ctl_breaker, "reset NAME", "close a circuit breaker by hand (audited)"},
     {"debates", ctl_debates, "[--open|--closed] [--limit N]",
      "open debates (oldest first) and closed ones (newest first)"},
 };
@@ -193,6 +195,14 @@ int cmd_ctl(struct cli *cli, int argc, char **argv)
         free(rest);
         return EXIT_USAGE;
     }
+    /* --help after any verb: its usage on stdout, exit 0 (nothing is run). */
+    for (int i = 1; i < nrest; i++)
+        if (strcmp(rest[i], "--help") == 0 || strcmp(rest[i], "-h") == 0) {
+            printf("usage: newsroom ctl %s %s%s[--json]\n\n%s\n", verb->name, verb->args,
+                   verb->args[0] ? " " : "", verb->summary);
+            free(rest);
+            return EXIT_DONE;
+        }
     optind = 0;
     opterr = 0;
     c = verb->run(cli, json, nrest, rest);

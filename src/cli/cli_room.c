@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/paths.h"
 #include "cost/pricing.h"
+#include "media/preview.h"
 #include "room/room.h"
 #include "store/rlink.h"
 #include "ui/app.h"
@@ -68,6 +69,7 @@ static int room_run(struct cli *cli, bool attach, const char *themes_dir)
     struct room_options ro;
     struct room *room;
     struct swarm *swarm = NULL;
+    struct preview *preview = NULL;
     struct pricing *pricing = NULL;
     struct rlink *l;
     /* --theme over [ui] theme ($NEWSROOM_THEME). */
@@ -105,11 +107,19 @@ static int room_run(struct cli *cli, bool attach, const char *themes_dir)
         pricing_free(pricing);
         return EXIT_USAGE;
     }
+    /* The swarm's preview server: a producer watches a package through ssh -L. */
+    if (!attach && (preview = preview_start_config(cli->cfg, &cli->addr, &cause)) == NULL &&
+        cause != NULL) {
+        log_warn("room: no preview server: %s", cause);
+        free(cause);
+        cause = NULL;
+    }
 
     memset(&ro, 0, sizeof ro);
     ro.addr = cli->addr;
     rlink_options_from_config(&ro.link, cli->cfg);
     ro.cfg = cli->cfg;
+    ro.no_frames = cli->no_images;
     room = room_new(&ro);
     if (room_start(room, &cause) == -1) {
         cli_error("cannot start the control room's threads: %s", cause);
@@ -123,6 +133,7 @@ static int room_run(struct cli *cli, bool attach, const char *themes_dir)
     ao.room = room;
     ao.read_only = cli->read_only;
     ao.no_color = cli->no_color;
+    ao.no_images = cli->no_images;
     ao.in_process = swarm != NULL;
     ao.theme = theme;
     ao.themes_dir = themes_dir;
@@ -136,6 +147,7 @@ static int room_run(struct cli *cli, bool attach, const char *themes_dir)
     room_stop(room);
     room_free(room);
 out:
+    preview_stop(preview);
     if (swarm != NULL) {
         struct swarm_totals tot;
 

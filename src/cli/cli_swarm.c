@@ -22,6 +22,7 @@
 #include "cost/budget.h"
 #include "cost/money.h"
 #include "cost/pricing.h"
+#include "media/preview.h"
 #include "store/audit.h"
 #include "store/blackboard.h"
 #include "store/registry.h"
@@ -151,6 +152,7 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     struct swarm_options so;
     struct swarm_totals tot;
     struct swarm *s;
+    struct preview *preview = NULL;
     struct pricing *pricing;
     struct rlink *l;
     const char *roles = SWARM_DEFAULT_ROLES;
@@ -284,6 +286,14 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     }
     fprintf(stderr, "newsroom: swarm on %s: %d agents (%s)%s\n", rlink_address(l), swarm_size(s),
             roles, wire ? ", wire on" : "");
+    /* The preview server of this process (a second process on the same port does without). */
+    if ((preview = preview_start_config(cli->cfg, &cli->addr, &cause)) == NULL && cause != NULL) {
+        log_warn("swarm: no preview server in this process: %s", cause);
+        free(cause);
+        cause = NULL;
+    } else if (preview != NULL) {
+        log_info("swarm: preview on 127.0.0.1:%d", cli->cfg->preview_port);
+    }
     log_info("swarm: up on %s with %s", rlink_address(l), roles);
 
     end = duration > 0 ? clock_mono_ms() + duration * 1000 : INT64_MAX;
@@ -323,6 +333,7 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
         clock_sleep_ms(left < 200 ? left : 200, &cli_stop);
     }
     log_info("swarm: shutting down%s", cli_stop ? " on a signal" : "");
+    preview_stop(preview);
     swarm_stop(s);
     swarm_totals(s, &tot);
     fprintf(stderr,

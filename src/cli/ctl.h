@@ -61,4 +61,8 @@ int ctl_usage_report(struct cli *cli, bool json, int argc, char **argv);
 int ctl_debate(struct cli *cli, bool json, int argc, char **argv);
 int ctl_debates(struct cli *cli, bool json, int argc, char **argv);
 
+/* ctl_recovery.c: circuit breakers. */
+int ctl_breakers(struct cli *cli, bool json, int argc, char **argv);
+int ctl_breaker(struct cli *cli, bool json, int argc, char **argv);
+
 #endif

@@ -382,19 +382,23 @@ int ctl_item(struct cli *cli, bool json, int argc, char **argv)
 }
 
 /* After a refused decision: when someone decided the story already, says who, what and
- * when ("already approved by X at T"). */
-static void say_decided(struct bb *b, const char *verb, const char *id)
+ * when ("already approved by X at T") and returns true; else says nothing. */
+static bool say_decided(struct bb *b, const char *verb, const char *id)
 {
     struct bb_item *it = NULL;
     char *cause = NULL, line[512];
+    bool said = false;
 
     if (bb_read(b, id, &it, &cause) != BB_OK) {
         free(cause);
-        return;
+        return false;
     }
-    if (review_decided(it, line, sizeof line))
+    if (review_decided(it, line, sizeof line)) {
         cli_error("%s %s: %s", verb, id, line);
+        said = true;
+    }
     bb_item_free(it);
+    return said;
 }
 
 /* approve and reject: REVIEWING -> APPROVED / REJECTED, audited atomically; reject --revise
@@ -462,13 +466,15 @@ static int decide(struct cli *cli, bool json, int argc, char **argv, enum bb_sta
                    : to == BB_APPROVED ? "approved"
                                        : "rejected",
                    id);
+    } else if (rc == BB_REFUSED && say_decided(b, verb, id)) {
+        /* One error per refusal: who decided it says why. */
+        free(cause);
+        code = EXIT_REFUSED;
     } else {
         char where[NEWS_ID_MAX + 32];
 
         snprintf(where, sizeof where, "%s %s: refused", verb, id);
         code = ctl_failed(l, where, cause);
-        if (rc == BB_REFUSED)
-            say_decided(b, verb, id);
     }
     bb_free(b);
     rlink_free(l);

@@ -34,7 +34,7 @@ static const struct subcommand subcommands[] = {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: newsroom [--config FILE] [--attach] [--read-only] [--theme NAME|PATH]\n"
-               "                [--no-color]\n"
+               "                [--no-color] [--no-images]\n"
                "       newsroom [--config FILE] COMMAND [ARGS]\n"
                "       newsroom --help | --version\n\n"
                "With no command, newsroom opens the control room.\n\n"
@@ -48,6 +48,8 @@ static void usage(FILE *f)
                "  --read-only    the control room without the keys that act on the swarm\n"
                "  --theme NAME   dark, light, high-contrast, mono, or a .theme file's path\n"
                "  --no-color     monochrome (as NO_COLOR does)\n"
+               "  --no-images    a story's frames as text only; the terminal is not asked\n"
+               "                 whether it takes sixel or kitty images\n"
                "  -h, --help     this help\n"
                "  -V, --version  the version\n\n"
                "Exit codes: 0 done, 1 refused, 2 usage or configuration error,\n"
@@ -81,6 +83,7 @@ int main(int argc, char **argv)
         {"read-only", no_argument, NULL, 'r'},
         {"theme", required_argument, NULL, 't'},
         {"no-color", no_argument, NULL, 'n'},
+        {"no-images", no_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -114,6 +117,9 @@ int main(int argc, char **argv)
         case 'n':
             cli.no_color = room_option = true;
             break;
+        case 'i':
+            cli.no_images = room_option = true;
+            break;
         case 'h':
             usage(stdout);
             return EXIT_DONE;
@@ -141,7 +147,8 @@ int main(int argc, char **argv)
         }
         if (attach || room_option) {
             cli_error("%s goes with the control room, not with \"%s\"",
-                      attach ? "--attach" : "--read-only, --theme or --no-color", sub->name);
+                      attach ? "--attach" : "--read-only, --theme, --no-color or --no-images",
+                      sub->name);
             return EXIT_USAGE;
         }
     }

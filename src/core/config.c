@@ -9,6 +9,7 @@
 #include "cost/money.h"
 #include "llm/cache.h"
 #include "media/store.h"
+#include "llm/chain.h"
 #include "store/redis_url.h"
 #include "store/rlink.h"
 
@@ -23,8 +24,10 @@
 
 /* K_MONEY: decimal dollars kept as int64_t micro-dollars (cost/money.h); K_RATIO: a fraction
  * 0 to 1 kept as int64_t millionths; K_BOOL: true/false, yes/no, on/off, 1/0; K_DECIMAL: a
- * decimal number from min to max kept as int64_t millionths. */
-enum key_type { K_STRING, K_INT, K_LEVEL, K_MONEY, K_RATIO, K_BOOL, K_DECIMAL };
+ * decimal number from min to max kept as int64_t millionths; K_DURATION: a span of time, a
+ * whole number with a unit (ms, s, m, h, d; none: seconds), kept as int64_t milliseconds,
+ * from min to max seconds. */
+enum key_type { K_STRING, K_INT, K_LEVEL, K_MONEY, K_RATIO, K_BOOL, K_DECIMAL, K_DURATION };
 
 struct key {
     const char *section;
@@ -45,6 +48,11 @@ struct key {
 #define INT(sec, name, field, def, env, lo, hi)                                                    \
     {                                                                                              \
         sec, name, K_INT, offsetof(struct config, field), def, env, false, false, lo, hi           \
+    }
+
+#define DURATION(sec, name, field, def, env, lo_s, hi_s)                                           \
+    {                                                                                              \
+        sec, name, K_DURATION, offsetof(struct config, field), def, env, false, false, lo_s, hi_s  \
     }
 
 #define TYPED(sec, name, type, field, def, env)                                                    \
@@ -100,6 +108,21 @@ static const struct key keys[] = {
     STR("providers", "cache_task_types", llm_cache_task_types, LLM_CACHE_TASK_TYPES_DEFAULT, NULL,
         false),
     INT("providers", "batch_size", llm_batch_size, "8", NULL, 1, 32),
+    STR("fallback", "fast", fallback_chain[LLM_FAST], "", "NEWSROOM_FALLBACK_FAST", false),
+    STR("fallback", "balanced", fallback_chain[LLM_BALANCED], "", "NEWSROOM_FALLBACK_BALANCED",
+        false),
+    STR("fallback", "premium", fallback_chain[LLM_PREMIUM], "", "NEWSROOM_FALLBACK_PREMIUM", false),
+    INT("breakers", "failures", breaker_failures, "5", NULL, 1, 1000),
+    DURATION("breakers", "window", breaker_window_ms, "60s", NULL, 1, 86400),
+    DURATION("breakers", "cooldown", breaker_cooldown_ms, "30s", NULL, 1, 86400),
+    INT("breakers", "trials", breaker_trials, "2", NULL, 1, 100),
+    INT("breakers", "successes", breaker_successes, "2", NULL, 1, 100),
+    INT("breakers", "refresh_ms", breaker_refresh_ms, "500", NULL, 10, 60000),
+    DURATION("retention", "published", retention_published_ms, "30d", NULL, 0, 3650L * 86400),
+    DURATION("retention", "archived", retention_archived_ms, "7d", NULL, 0, 3650L * 86400),
+    DURATION("retention", "failed", retention_failed_ms, "30d", NULL, 0, 3650L * 86400),
+    DURATION("retention", "dead_agents", retention_agents_ms, "1h", NULL, 1, 3650L * 86400),
+    DURATION("retention", "interval", retention_interval_ms, "60s", NULL, 1, 86400),
     INT("debate", "panel", debate_panel, "3", NULL, 1, 64),
     INT("debate", "quorum", debate_quorum, "2", NULL, 1, 64),
     TYPED("debate", "threshold", K_RATIO, debate_threshold_ppm, "0.6", NULL),
@@ -109,7 +132,6 @@ static const struct key keys[] = {
     STR("publish", "webhook_url", webhook_url, "", "NEWSROOM_WEBHOOK_URL", true),
     STR("publish", "webhook_secret", webhook_secret, "", "NEWSROOM_WEBHOOK_SECRET", true),
     INT("publish", "webhook_timeout_ms", webhook_timeout_ms, "10000", NULL, 100, 600000),
-    INT("publish", "retention_days", publish_retention_days, "7", NULL, 0, 36500),
     INT("production", "revisions_max", revisions_max, "2", NULL, 0, 10),
     TYPED("production", "revision_min_improvement", K_RATIO, revision_min_improvement_ppm, "0.02",
           NULL),
@@ -132,6 +154,10 @@ static const struct key keys[] = {
     STR("video", "elevenlabs_api_key", elevenlabs_api_key, "", "ELEVENLABS_API_KEY", true),
     STR("video", "elevenlabs_voice_id", elevenlabs_voice_id, "21m00Tcm4TlvDq8ikWAM", NULL, false),
     STR("video", "elevenlabs_model_id", elevenlabs_model_id, "eleven_multilingual_v2", NULL, false),
+    STR("video", "speech_fallback", video_speech_fallback, "espeak-ng", "NEWSROOM_SPEECH_FALLBACK",
+        false),
+    INT("preview", "port", preview_port, "8787", "NEWSROOM_PREVIEW_PORT", 0, 65535),
+    INT("preview", "token_ttl_s", preview_token_ttl_s, "3600", NULL, 10, 604800),
     STR("feeds", "sources", feed_sources, "", "NEWSROOM_FEEDS", false),
     INT("feeds", "poll_interval_s", feed_poll_interval_s, "300", NULL, 1, 86400),
     INT("feeds", "backoff_max_s", feed_backoff_max_s, "3600", NULL, 1, 604800),
@@ -164,6 +190,9 @@ static const struct {
     {"redis", "wait_writes", rlink_wait_writes_check},
     {"store", "kind", pstore_kind_check},
     {"store", "url_style", pstore_url_style_check},
+    {"fallback", "fast", llm_chain_spec_check},
+    {"fallback", "balanced", llm_chain_spec_check},
+    {"fallback", "premium", llm_chain_spec_check},
 };
 
 static char **field_str(struct config *c, const struct key *k)
@@ -245,6 +274,22 @@ static int set_value(struct config *c, const struct key *k, const char *value, c
             return -1;
         }
         *(int64_t *)(void *)((char *)c + k->offset) = v;
+        return 0;
+    }
+    case K_DURATION: {
+        int64_t ms;
+
+        if (config_parse_duration(value, &ms) == -1) {
+            *why = xasprintf("\"%s\" is not a span of time (a whole number with a unit: 500ms, "
+                             "30s, 15m, 12h, 30d; none: seconds)",
+                             value);
+            return -1;
+        }
+        if (ms < (int64_t)k->min * 1000 || ms > (int64_t)k->max * 1000) {
+            *why = xasprintf("%s is out of range (%lds to %lds)", value, k->min, k->max);
+            return -1;
+        }
+        *(int64_t *)(void *)((char *)c + k->offset) = ms;
         return 0;
     }
     case K_BOOL: {
@@ -612,7 +657,53 @@ void config_entry_get(const struct config *c, int i, struct config_entry *out)
         snprintf(out->value, sizeof out->value, "%s",
                  *(bool *)(void *)((char *)cc + k->offset) ? "true" : "false");
         break;
+    case K_DURATION:
+        config_format_duration(*(int64_t *)(void *)((char *)cc + k->offset), out->value,
+                               sizeof out->value);
+        break;
     }
+}
+
+/* The units of a span of time, largest first (the display picks the largest exact one). */
+static const struct {
+    const char *unit;
+    int64_t ms;
+} duration_units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+
+int config_parse_duration(const char *s, int64_t *ms)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (end == s || *s == '-' || *s == '+' || errno != 0 || v < 0 || v > (1LL << 40))
+        return -1;
+    if (*end == '\0') {
+        *ms = (int64_t)v * 1000;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0]; i++)
+        if (strcmp(end, duration_units[i].unit) == 0) {
+            *ms = (int64_t)v * duration_units[i].ms;
+            return 0;
+        }
+    return -1;
+}
+
+char *config_format_duration(int64_t ms, char *buf, size_t size)
+{
+    size_t i;
+
+    for (i = 0; ms != 0 && i + 1 < sizeof duration_units / sizeof duration_units[0]; i++)
+        if (ms % duration_units[i].ms == 0)
+            break;
+    if (ms == 0)
+        snprintf(buf, size, "0s");
+    else
+        snprintf(buf, size, "%lld%s", (long long)(ms / duration_units[i].ms),
+                 duration_units[i].unit);
+    return buf;
 }
 
 char *config_data_dir(const struct config *c)

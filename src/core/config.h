@@ -14,6 +14,7 @@
 #include "core/log.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct redis_addr;
@@ -65,6 +66,22 @@ struct config {
     int llm_cache_ttl_s;
     char *llm_cache_task_types; /* task types the cache serves: "a,b", "*" all, "" none */
     int llm_batch_size;
+    /* [fallback] (src/llm/chain.c): per tier, an ordered chain "kind[:model] -> ..."; "": the
+     * [providers] kind with the tier's model, as before there were chains */
+    char *fallback_chain[3]; /* by enum llm_tier: fast, balanced, premium */
+    /* [breakers] (src/recovery/breaker.c) */
+    int breaker_failures;        /* failures in the window that open a breaker */
+    int64_t breaker_window_ms;   /* the window failures are counted in */
+    int64_t breaker_cooldown_ms; /* open this long, then half-open */
+    int breaker_trials;          /* trial calls let through per half-open round */
+    int breaker_successes;       /* trial successes that close it */
+    int breaker_refresh_ms;      /* a process's view of the shared state is at most this old */
+    /* [retention] (src/recovery/retention.c, run by the archivist) */
+    int64_t retention_published_ms; /* a story PUBLISHED this long is deleted; 0: kept */
+    int64_t retention_archived_ms;
+    int64_t retention_failed_ms;
+    int64_t retention_agents_ms;   /* a dead agent leaves the registry after this */
+    int64_t retention_interval_ms; /* between two retention passes of the archivist */
     /* [debate] (src/store/debate.h, role_debater.c, role_moderator.c) */
     int debate_panel;             /* seats of a debate: votes that close it early */
     int debate_quorum;            /* votes a consensus needs */
@@ -75,7 +92,6 @@ struct config {
     char *webhook_url;    /* empty: no webhook */
     char *webhook_secret; /* secret: HMAC-SHA256 key of the signature header */
     int webhook_timeout_ms;
-    int publish_retention_days; /* published stories older than this are archived */
     /* [production] (src/agents/role_writer.c, role_qa.c, role_producer.c) */
     int revisions_max;                      /* BALANCED revision passes of a draft */
     int64_t revision_min_improvement_ppm;   /* a revision gaining less stops the revisions */
@@ -96,6 +112,10 @@ struct config {
     char *elevenlabs_api_key;   /* secret */
     char *elevenlabs_voice_id;
     char *elevenlabs_model_id;
+    char *video_speech_fallback; /* speech provider when the first fails or its breaker is open */
+    /* [preview] (src/media/preview.c) */
+    int preview_port;        /* 127.0.0.1:port in the swarm's process; 0: off */
+    int preview_token_ttl_s; /* a story's preview token expires after this */
     /* [feeds] (src/feeds/, role_scout.c) */
     char *feed_sources;       /* comma-separated URLs (http, https, file) and paths; "": wire */
     int feed_poll_interval_s; /* between polls of one source */
@@ -175,5 +195,11 @@ char *config_data_dir(const struct config *c);
  * and db from their keys where the URL does not give them. Returns -1 with *cause on a bad
  * URL. */
 int config_redis_addr(const struct config *c, struct redis_addr *out, bool *embedded, char **cause);
+
+/* A span of time as the configuration writes it: a whole number with a unit (ms, s, m, h, d;
+ * none: seconds), e.g. "30d", "12h", "500ms". Returns 0 with *ms, or -1 when it is not one. */
+int config_parse_duration(const char *s, int64_t *ms);
+/* ms in the largest unit that divides it ("30d", "90m", "1500ms", "0s") into buf. Returns buf. */
+char *config_format_duration(int64_t ms, char *buf, size_t size);
 
 #endif

@@ -15,6 +15,7 @@
 #include "store/bus.h"
 #include "store/lua_scripts.h"
 #include "store/message.h"
+#include "store/registry.h"
 #include "store/rlink.h"
 
 #include <jansson.h>
@@ -129,8 +130,9 @@ int budget_get_limits(struct rlink *l, const char *agent, struct budget_limits *
 
 /* The fixed arguments of cost_budget.lua (see its header); usage fields stay empty unless u
  * is given. */
+#define SCRIPT_ARGC 28
 struct script_args {
-    const char *argv[25];
+    const char *argv[SCRIPT_ARGC];
     char now[24], amount[24], ttl[16], global[24], ppm[24], pt[16], ct[16], ms[24], conf[24];
     char day[USAGE_DAY_LEN], hour[USAGE_HOUR_LEN], limkey[BUDGET_AGENT_MAX + 32];
 };
@@ -162,7 +164,7 @@ static void fill_args(struct script_args *a, const struct budget_options *o, con
     a->argv[13] = o->alerts ? "1" : "0";
     a->argv[14] = a->ppm;
     a->argv[15] = id != NULL ? id : "";
-    for (int i = 16; i < 25; i++)
+    for (int i = 16; i < SCRIPT_ARGC; i++)
         a->argv[i] = "";
     if (u != NULL) {
         const char *tier = pricing_tier_name(u->tier);
@@ -179,6 +181,9 @@ static void fill_args(struct script_args *a, const struct budget_options *o, con
         a->argv[21] = a->ms;
         a->argv[22] = a->conf;
         a->argv[23] = u->cached ? "1" : "0";
+        a->argv[25] = u->uid != NULL ? u->uid : "";
+        a->argv[26] = u->provider != NULL ? u->provider : "";
+        a->argv[27] = u->fallback ? "1" : "0";
     }
     a->argv[24] = USAGE_MAXLEN_STR;
 }
@@ -198,7 +203,7 @@ int budget_reserve(struct rlink *l, const struct budget_options *o, int64_t now_
         return -1;
     }
     fill_args(&a, o, "reserve", now_ms, agent, task, amount, NULL, NULL);
-    r = rlink_eval(l, &lua_cost_budget, 3, 25, a.argv, cause);
+    r = rlink_eval(l, &lua_cost_budget, 3, SCRIPT_ARGC, a.argv, cause);
     if (r == NULL)
         return -1;
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
@@ -267,7 +272,7 @@ int budget_commit(struct rlink *l, const struct budget_options *o, int64_t now_m
         return -1;
     }
     fill_args(&a, o, "commit", now_ms, u->agent, u->task, u->cost, id, u);
-    r = rlink_eval(l, &lua_cost_budget, 3, 25, a.argv, cause);
+    r = rlink_eval(l, &lua_cost_budget, 3, SCRIPT_ARGC, a.argv, cause);
     if (r == NULL)
         return -1;
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
@@ -295,7 +300,7 @@ int budget_release(struct rlink *l, const struct budget_options *o, int64_t now_
     redisReply *r;
 
     fill_args(&a, o, "release", now_ms, "-", NULL, 0, id, NULL);
-    r = rlink_eval(l, &lua_cost_budget, 3, 25, a.argv, cause);
+    r = rlink_eval(l, &lua_cost_budget, 3, SCRIPT_ARGC, a.argv, cause);
     if (r == NULL)
         return -1;
     freeReplyObject(r);
@@ -325,13 +330,20 @@ int budget_status(struct rlink *l, const struct budget_options *o, int64_t now_m
                   struct budget_row **rows, size_t *n, struct budget_window *global, char **cause)
 {
     char day[USAGE_DAY_LEN], hour[USAGE_HOUR_LEN], dkey[64], hkey[64];
-    redisReply *members;
+    struct script_args pa;
+    redisReply *members, *pr;
     struct budget_row *out = NULL;
     size_t count = 0;
 
     usage_windows(now_ms, day, hour);
     snprintf(dkey, sizeof dkey, COST_PREFIX "d:%s", day);
     snprintf(hkey, sizeof hkey, COST_PREFIX "h:%s", hour);
+    /* A reservation whose caller never came back is not reserved any more: out of the sums
+     * before they are read (the next reservation would do the same). */
+    fill_args(&pa, o, "prune", now_ms, "-", NULL, 0, NULL, NULL);
+    if ((pr = rlink_eval(l, &lua_cost_budget, 3, SCRIPT_ARGC, pa.argv, cause)) == NULL)
+        return -1;
+    freeReplyObject(pr);
     if (read_window(l, dkey, "*", o->global_daily, global, cause) == -1)
         return -1;
     members = rlink_command(l, cause, "SMEMBERS %s", BUDGET_AGENTS_KEY);
@@ -387,6 +399,45 @@ static char *hash_field(const redisReply *r, const char *name)
     return xstrdup("");
 }
 
+static void budget_request_clear(struct budget_request *q)
+{
+    free(q->id);
+    free(q->agent);
+    free(q->limit);
+    free(q->window);
+    free(q->status);
+    free(q->agents);
+    free(q->closed_why);
+}
+
+/* The members of a SMEMBERS reply, sorted and comma-separated (a new string). */
+static int compare_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static char *join_members(const redisReply *r)
+{
+    size_t n = r->type == REDIS_REPLY_ARRAY ? r->elements : 0, len = 1;
+    const char **v = xcalloc(n + 1, sizeof *v);
+    char *out;
+
+    for (size_t i = 0; i < n; i++) {
+        v[i] = r->element[i]->str != NULL ? r->element[i]->str : "";
+        len += strlen(v[i]) + 1;
+    }
+    qsort(v, n, sizeof *v, compare_str);
+    out = xmalloc(len);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            strcat(out, ",");
+        strcat(out, v[i]);
+    }
+    free(v);
+    return out;
+}
+
 int budget_requests(struct rlink *l, bool open_only, int limit, struct budget_request **out,
                     size_t *n, char **cause)
 {
@@ -424,10 +475,12 @@ int budget_requests(struct rlink *l, bool open_only, int limit, struct budget_re
         }
         reqs = xrealloc(reqs, (count + 1) * sizeof *reqs);
         q = &reqs[count++];
+        memset(q, 0, sizeof *q);
         q->id = xstrdup(id);
         q->status = s;
         q->agent = hash_field(h, "agent");
         q->limit = hash_field(h, "limit");
+        q->closed_why = hash_field(h, "closed_why");
         q->window = hash_field(h, "window");
         s = hash_field(h, "needed");
         q->needed = strtoll(s, NULL, 10);
@@ -443,6 +496,15 @@ int budget_requests(struct rlink *l, bool open_only, int limit, struct budget_re
         free(s);
         q->waiting = w->integer;
         freeReplyObject(w);
+        w = rlink_command(l, cause, "SMEMBERS %s%s:agents", COST_PREFIX "req:", id);
+        if (w == NULL) {
+            freeReplyObject(h);
+            count--;
+            budget_request_clear(q);
+            goto fail;
+        }
+        q->agents = join_members(w);
+        freeReplyObject(w);
         freeReplyObject(h);
     }
     freeReplyObject(ids);
@@ -457,14 +519,25 @@ fail:
 
 void budget_requests_free(struct budget_request *r, size_t n)
 {
-    for (size_t i = 0; r != NULL && i < n; i++) {
-        free(r[i].id);
-        free(r[i].agent);
-        free(r[i].limit);
-        free(r[i].window);
-        free(r[i].status);
-    }
+    for (size_t i = 0; r != NULL && i < n; i++)
+        budget_request_clear(&r[i]);
     free(r);
+}
+
+int budget_requests_sweep(struct rlink *l, int64_t now_ms, int *closed, char **cause)
+{
+    char now[24];
+    const char *argv[4] = {COST_PREFIX, REGISTRY_AGENT_PREFIX, REGISTRY_SET_KEY, now};
+    redisReply *r;
+
+    snprintf(now, sizeof now, "%lld", (long long)now_ms);
+    r = rlink_eval(l, &lua_cost_sweep, 0, 4, argv, cause);
+    if (r == NULL)
+        return -1;
+    if (closed != NULL)
+        *closed = r->type == REDIS_REPLY_ARRAY ? (int)r->elements : 0;
+    freeReplyObject(r);
+    return 0;
 }
 
 static int decide(struct rlink *l, const char *op, const char *id, int64_t amount, int64_t *granted,

@@ -110,7 +110,9 @@ int budget_status(struct rlink *l, const struct budget_options *o, int64_t now_m
 void budget_rows_free(struct budget_row *rows, size_t n);
 
 struct budget_request {
-    char *id, *agent, *limit, *window, *status;
+    char *id, *agent, *limit, *window, *status; /* status: open, granted, declined, closed */
+    char *agents;     /* the agents refused under it, comma-separated ("" for older requests) */
+    char *closed_why; /* why it closed by itself ("" unless closed) */
     int64_t needed, cap, granted, time_ms;
     long long waiting; /* distinct tasks (or agents) refused */
 };
@@ -124,6 +126,15 @@ void budget_requests_free(struct budget_request *r, size_t n);
  * window, or declines it; both audited as the current user. *granted gets the amount (may be
  * NULL). Returns 0, or -1 with *cause (unknown id, already decided). */
 int budget_grant(struct rlink *l, const char *id, int64_t amount, int64_t *granted, char **cause);
+/* A decline holds for the rest of the request's window: no new request opens for that agent,
+ * limit and window until it ends (the refusals go on, naming the declined request). */
 int budget_decline(struct rlink *l, const char *id, char **cause);
+
+/* Closes the open requests that wait for nothing any more (cost_sweep.lua): the agent's own
+ * limit lifted or raised since, or every agent refused under it gone from the registry. (A
+ * request under the swarm's global limit also closes when a call passes under that limit
+ * lifted or raised.) Status "closed" with the reason; not audited (no one decided it).
+ * *closed (may be NULL) gets how many closed. Returns 0, or -1 with *cause. */
+int budget_requests_sweep(struct rlink *l, int64_t now_ms, int *closed, char **cause);
 
 #endif

@@ -7,7 +7,9 @@
 #include "core/clock.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "cost/journal.h"
 #include "llm/cache.h"
+#include "llm/chain.h"
 #include "store/rlink.h"
 
 #include <limits.h>
@@ -85,17 +87,65 @@ int64_t cost_estimate(const struct pricing *p, const struct llm_request *req)
     return pricing_cost(cost_model_for(p, req), tokens, req->max_tokens > 0 ? req->max_tokens : 0);
 }
 
+/* The reservation for req through provider: the dearest model that may answer it (a
+ * fallback chain's members; "" is the request's own model). */
+static int64_t reserve_for(const struct cost *c, struct llm_provider *provider,
+                           const struct llm_request *req)
+{
+    const char *models[LLM_CHAIN_MAX];
+    size_t n = llm_provider_models(provider, req->tier, models, LLM_CHAIN_MAX);
+    int64_t most = cost_estimate(c->p, req);
+
+    for (size_t i = 0; i < n; i++) {
+        struct llm_request r = *req;
+        int64_t e;
+
+        if (models[i][0] == '\0')
+            continue;
+        r.model = models[i];
+        if ((e = cost_estimate(c->p, &r)) > most)
+            most = e;
+    }
+    return most;
+}
+
+/* The usage record could not reach Redis: into the journal, to be replayed when the link is
+ * back; only when there is none is it lost, loudly. */
+static void keep_usage(struct cost *c, const struct usage_record *u, const char *id, int64_t t_ms,
+                       char *why)
+{
+    char *jwhy = NULL;
+
+    if (!rlink_connected(c->l) && journal_append(u, id, t_ms, &jwhy) == 0) {
+        log_warn("cost: usage of a %s call by %s kept in the journal (Redis: %s)", u->model,
+                 c->agent, why);
+    } else {
+        /* The call was made and paid for: its answer is kept (a retry would pay twice); the
+         * reservation, still counted, lapses after its TTL. */
+        log_error("cost: usage of a %s call by %s not recorded: %s%s%s", u->model, c->agent, why,
+                  jwhy != NULL ? "; journal: " : "", jwhy != NULL ? jwhy : "");
+    }
+    free(jwhy);
+    free(why);
+}
+
 int cost_complete(struct cost *c, struct llm_provider *provider, const char *task,
-                  const struct llm_request *req, struct llm_response *resp,
+                  const struct llm_request *request, struct llm_response *resp,
                   struct budget_refusal *refusal, struct llm_error *err, char **cause)
 {
-    const struct pricing_model *m = cost_model_for(c->p, req);
-    char id[BUDGET_ID_MAX];
+    const struct pricing_model *m = cost_model_for(c->p, request);
+    const struct pricing_model *served;
+    struct llm_request rq = *request, *req = &rq;
+    char id[BUDGET_ID_MAX], uid[USAGE_UID_MAX], model[LLM_SERVED_MAX], kind[16] = "";
     struct usage_record u = {0};
+    const char *colon;
     char *why = NULL;
-    int64_t t0, reserved = cost_estimate(c->p, req);
+    int64_t t0, reserved, t_ms;
     int rc;
 
+    /* The tier picks the fallback chain: the tier of the priced model. */
+    rq.tier = m->tier;
+    reserved = reserve_for(c, provider, req);
     rc = budget_reserve(c->l, &c->o, clock_wall_ms(), c->agent, task, reserved, id, refusal, cause);
     if (rc == -1)
         return COST_FAILED;
@@ -112,26 +162,40 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
             free(why); /* the reservation lapses by itself after its TTL */
         return COST_FAILED;
     }
+    /* Priced as the model that served it ("kind:model"; a cache hit: the request's). */
+    colon = strchr(resp->served_by, ':');
+    snprintf(model, sizeof model, "%s",
+             colon != NULL ? colon + 1 : (req->model != NULL ? req->model : m->name));
+    served = pricing_model(c->p, model);
+    if (served == NULL)
+        served = m;
+    usage_new_uid(uid);
+    u.uid = uid;
     u.agent = c->agent;
     u.task = task;
     u.task_type = req->task_type;
-    u.model = req->model != NULL ? req->model : m->name;
+    u.model = model;
+    if (colon != NULL)
+        snprintf(kind, sizeof kind, "%.*s", (int)(colon - resp->served_by), resp->served_by);
+    u.provider = kind;
+    u.fallback = resp->fallback;
     u.tier = m->tier;
     u.prompt_tokens = resp->prompt_tokens;
     u.completion_tokens = resp->completion_tokens;
     u.duration_ms = resp->latency_ms > 0 ? resp->latency_ms : clock_mono_ms() - t0;
     u.confidence = resp->confidence;
     u.cached = resp->cached;
-    u.cost = resp->cached ? 0 : pricing_cost(m, resp->prompt_tokens, resp->completion_tokens);
+    u.cost = resp->cached ? 0 : pricing_cost(served, resp->prompt_tokens, resp->completion_tokens);
     if (u.cost > reserved)
         /* Only a provider that ignores max_tokens gets here: the money is spent, so it is
          * recorded (and can pass the limit); say so loudly. */
         log_error("cost: %s call by %s cost %lld µ$, more than the %lld µ$ reserved", u.model,
                   c->agent, (long long)u.cost, (long long)reserved);
-    if (budget_commit(c->l, &c->o, clock_wall_ms(), id, &u, NULL, &why) == -1) {
-        /* The call was made and paid for: its answer is kept (a retry would pay twice); the
-         * reservation, still counted, lapses after its TTL. */
-        log_warn("cost: usage of a %s call by %s not recorded: %s", u.model, c->agent, why);
+    t_ms = clock_wall_ms();
+    if (budget_commit(c->l, &c->o, t_ms, id, &u, NULL, &why) == -1) {
+        keep_usage(c, &u, id, t_ms, why);
+    } else if (journal_pending() && journal_replay(c->l, &c->o, NULL, &why) == -1) {
+        log_warn("cost: the usage journal waits for Redis: %s", why);
         free(why);
     }
     return COST_OK;

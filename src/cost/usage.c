@@ -10,10 +10,12 @@
 #include "cost/budget.h"
 #include "store/rlink.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *const dim_names[USAGE_DIM_COUNT] = {
     [USAGE_BY_ALL] = "all",     [USAGE_BY_AGENT] = "agent",    [USAGE_BY_TIER] = "tier",
@@ -24,6 +26,18 @@ static const char *const dim_fields[USAGE_DIM_COUNT] = {
     [USAGE_BY_ALL] = "all",     [USAGE_BY_AGENT] = "agent", [USAGE_BY_TIER] = "tier",
     [USAGE_BY_MODEL] = "model", [USAGE_BY_TYPE] = "type",
 };
+
+void usage_new_uid(char out[USAGE_UID_MAX])
+{
+    static atomic_llong seq;
+    char host[40];
+
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "host");
+    host[sizeof host - 1] = '\0';
+    snprintf(out, USAGE_UID_MAX, "%s-%ld-%lld-%lld", host, (long)getpid(),
+             (long long)clock_wall_ms(), atomic_fetch_add(&seq, 1) + 1);
+}
 
 void usage_windows(int64_t ms, char day[USAGE_DAY_LEN], char hour[USAGE_HOUR_LEN])
 {

@@ -31,7 +31,12 @@ struct usage_record {
     const char *agent;     /* required */
     const char *task;      /* NULL or "": none */
     const char *task_type; /* NULL: "" */
-    const char *model;     /* NULL: "" */
+    const char *model;     /* NULL: "": the model that served the call */
+    const char *provider;  /* NULL: "": the provider kind that served it (sim, openai, ...) */
+    bool fallback;         /* a later member of a fallback chain served it (llm/chain.h) */
+    /* NULL or "": none. A unique id of the call (usage_new_uid()): a commit carrying one is
+     * applied at most once, however often it is sent (a replay from the journal). */
+    const char *uid;
     enum llm_tier tier;
     int prompt_tokens;
     int completion_tokens;
@@ -40,6 +45,11 @@ struct usage_record {
     bool cached;
     int64_t cost; /* micro-dollars */
 };
+
+/* A unique id for a usage record: host, pid, time and a counter ("h1-4242-1733200000123-17").
+ * Any thread. */
+#define USAGE_UID_MAX 96
+void usage_new_uid(char out[USAGE_UID_MAX]);
 
 /* The UTC day and hour windows of a time in ms. */
 void usage_windows(int64_t ms, char day[USAGE_DAY_LEN], char hour[USAGE_HOUR_LEN]);

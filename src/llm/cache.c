@@ -235,7 +235,8 @@ int llm_complete_cached(struct llm_cache *cache, struct llm_provider *p,
         why = NULL;
     }
     rc = llm_complete_retry(p, req, resp, err, max_attempts, max_wait_ms, cause);
-    if (rc == 0 && llm_cache_put(cache, kind, req, resp, &why) == -1) {
+    /* A fallback's answer is not kept: once the first provider is back it answers again. */
+    if (rc == 0 && !resp->fallback && llm_cache_put(cache, kind, req, resp, &why) == -1) {
         log_debug("llm cache store: %s", why);
         free(why);
     }

@@ -33,7 +33,11 @@ struct llm_request {
     const char *task_type; /* news_scout, content_analysis, script_draft, ... (sim uses it) */
     uint64_t seed;         /* sim: same seed and input, same answer */
     int timeout_ms;        /* 0: the provider's default */
+    enum llm_tier tier;    /* which fallback chain serves it (chain.h); the cost layer sets it */
 };
+
+/* "kind:model" of the provider that answered, e.g. "openai:gpt-4o-mini". */
+#define LLM_SERVED_MAX 128
 
 struct llm_response {
     char *text; /* owned; free with llm_response_clear() */
@@ -41,7 +45,9 @@ struct llm_response {
     int completion_tokens;
     double confidence; /* 0 to 1 when known (sim, or parsed from a JSON answer), else -1 */
     int64_t latency_ms;
-    bool cached; /* served by the response cache: cost 0 */
+    bool cached;                    /* served by the response cache: cost 0 */
+    char served_by[LLM_SERVED_MAX]; /* who answered: "kind:model" ("" when cached) */
+    bool fallback;                  /* a later member of a fallback chain answered (chain.h) */
 };
 
 enum llm_error_kind { LLM_ERR_NONE, LLM_ERR_RETRYABLE, LLM_ERR_FATAL };
@@ -50,6 +56,8 @@ struct llm_error {
     enum llm_error_kind kind;
     int http_status;        /* 0 when the request never got an answer */
     int64_t retry_after_ms; /* from Retry-After on a 429 / 503, else -1 */
+    bool breaker_open;      /* no call was made: the provider's circuit breaker is open (every
+                             * member's, for a chain); the kind is RETRYABLE (an outage) */
 };
 
 struct llm_provider;
@@ -68,17 +76,27 @@ struct llm_provider_config {
     int sim_latency_ms[LLM_TIER_COUNT]; /* sim: simulated latency per tier; 0: none */
     uint64_t sim_seed;                  /* sim: mixed into every request's seed */
     size_t max_response_bytes;          /* a longer answer is refused; 0: 4 MiB */
+    /* Fallback chains per tier ([fallback] keys, chain.h): "openai:gpt-4o-mini -> sim"; NULL or
+     * "" for a tier: kind with the request's model. When any is set, llm_provider_new() makes
+     * a router of kind "chain" whose members are built from config (may be NULL: then from
+     * this structure's own fields, with each other kind's defaults). */
+    const char *chain[LLM_TIER_COUNT];
+    const struct config *config;
 };
 
 /* Fills *out for kind from the [providers] keys of c (base URL, key, timeout, sim latency and
- * seed). The strings are borrowed from c: valid until config_free(). */
+ * seed) and the [fallback] chains. The strings are borrowed from c: valid until
+ * config_free(). */
 void llm_provider_config_from(struct llm_provider_config *out, const struct config *c,
                               const char *kind);
 
-/* A provider of cfg->kind. Returns NULL with *cause for an unknown kind or a network kind
- * without an API key (the cause names the variable, never a value). Free with
- * llm_provider_free(). A sim provider may be shared by threads; a network provider holds one
- * CURL easy handle and belongs to the thread that uses it. */
+/* A provider of cfg->kind, or the router of cfg->chain when one is set (chain.h). Returns NULL
+ * with *cause for an unknown kind or a network kind without an API key (the cause names the
+ * variable, never a value). Free with llm_provider_free(). A sim provider may be shared by
+ * threads; a network provider (and a router) holds CURL easy handles and belongs to the thread
+ * that uses it. Every network provider, and every member of a configured chain, has its
+ * circuit breaker (recovery/breaker.h, named "llm:KIND@BASE_URL"): a call while it is open
+ * fails at once as RETRYABLE with err->breaker_open; a retryable failure counts against it. */
 struct llm_provider *llm_provider_new(const struct llm_provider_config *cfg, char **cause);
 /* Whether threads may share p (sim: yes; network kinds: no). */
 bool llm_provider_shareable(const struct llm_provider *p);
@@ -109,8 +127,16 @@ int llm_complete_retry(struct llm_provider *p, const struct llm_request *req,
  * stopped, so a halt or a shutdown never waits out a Retry-After and never starts another
  * call. go_on runs on the calling thread. NULL removes it. */
 void llm_provider_set_abort(struct llm_provider *p, bool (*go_on)(void *arg), void *arg);
-/* "sim", "openai" or "anthropic". */
+/* "sim", "openai", "anthropic", or "chain" for a router. */
 const char *llm_provider_kind(const struct llm_provider *p);
+/* The models a call of tier t may be answered by, in chain order, into models[0..max) (""
+ * for "the request's model"); a plain provider has one, "". Returns how many (borrowed from
+ * p). The cost layer reserves the dearest. */
+size_t llm_provider_models(const struct llm_provider *p, enum llm_tier t, const char **models,
+                           size_t max);
+/* Sim completions made by every sim provider of this process since it started (the paid calls
+ * a test compares the usage records with). Any thread. */
+long long llm_sim_calls(void);
 void llm_provider_free(struct llm_provider *p);
 
 #endif

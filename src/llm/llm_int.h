@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+struct breaker;
+
 struct llm_ops {
     const char *name;
     enum llm_kind kind;
@@ -32,11 +34,25 @@ struct llm_provider {
     struct llm_http *http; /* network kinds only */
     bool (*go_on)(void *); /* llm_provider_set_abort(); NULL: always */
     void *go_on_arg;
+    struct breaker *breaker;                  /* NULL: none (sim outside a chain) */
+    struct llm_chain *chains[LLM_TIER_COUNT]; /* a router (chain.c) only */
 };
+
+/* A fallback chain: its members in order (chain.c). */
+struct llm_chain;
 
 extern const struct llm_ops llm_sim_ops;
 extern const struct llm_ops llm_openai_ops;
 extern const struct llm_ops llm_anthropic_ops;
+extern const struct llm_ops llm_chain_ops;
+
+/* chain.c: the router's members, made from cfg->chain (llm_provider_new() calls it when one is
+ * set): fills p->chains for every tier. Returns 0, or -1 with *cause. */
+int llm_chain_build(struct llm_provider *p, const struct llm_provider_config *cfg, char **cause);
+void llm_chain_free(struct llm_chain *ch);
+size_t llm_chain_models(const struct llm_chain *ch, const char **models, size_t max);
+/* The name of a network provider's breaker, "KIND@BASE_URL". */
+void llm_breaker_where(const struct llm_provider *p, char *out, size_t size);
 
 /* Sets *err (may be NULL) and *cause = the formatted message with every occurrence of the
  * provider's API key replaced by "***". Returns -1, for `return llm_fail(...)`. */

@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "recovery/breaker.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -55,6 +56,19 @@ void llm_provider_config_from(struct llm_provider_config *out, const struct conf
     out->sim_latency_ms[LLM_BALANCED] = c->sim_latency_balanced_ms;
     out->sim_latency_ms[LLM_PREMIUM] = c->sim_latency_premium_ms;
     out->sim_seed = (uint64_t)c->sim_seed;
+    for (int t = 0; t < LLM_TIER_COUNT; t++)
+        out->chain[t] = c->fallback_chain[t];
+    out->config = c;
+}
+
+/* Whether cfg asks for a router: a chain on any tier. */
+static bool wants_chain(const struct llm_provider_config *cfg)
+{
+    for (int t = 0; t < LLM_TIER_COUNT; t++)
+        for (const char *s = cfg->chain[t]; s != NULL && *s != '\0'; s++)
+            if (*s != ' ' && *s != '\t')
+                return true;
+    return false;
 }
 
 struct llm_provider *llm_provider_new(const struct llm_provider_config *cfg, char **cause)
@@ -66,6 +80,16 @@ struct llm_provider *llm_provider_new(const struct llm_provider_config *cfg, cha
     const char *key = cfg->api_key;
     size_t n;
 
+    if (wants_chain(cfg)) {
+        p = xcalloc(1, sizeof *p);
+        p->ops = &llm_chain_ops;
+        p->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+        if (llm_chain_build(p, cfg, cause) == -1) {
+            llm_provider_free(p);
+            return NULL;
+        }
+        return p;
+    }
     if (llm_kind_parse(name, &k) == -1) {
         *cause = xasprintf("unknown LLM provider \"%s\" (sim, openai or anthropic)", name);
         return NULL;
@@ -105,6 +129,12 @@ struct llm_provider *llm_provider_new(const struct llm_provider_config *cfg, cha
         p->api_key = xstrdup(key);
         p->http = llm_http_new();
     }
+    if (ops->default_base != NULL) {
+        char where[BREAKER_NAME_MAX];
+
+        llm_breaker_where(p, where, sizeof where);
+        p->breaker = breaker_for("llm", where);
+    }
     p->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
     memcpy(p->sim_latency_ms, cfg->sim_latency_ms, sizeof p->sim_latency_ms);
     p->sim_seed = cfg->sim_seed;
@@ -117,6 +147,8 @@ void llm_provider_free(struct llm_provider *p)
 {
     if (p == NULL)
         return;
+    for (int t = 0; t < LLM_TIER_COUNT; t++)
+        llm_chain_free(p->chains[t]);
     llm_http_free(p->http);
     if (p->api_key != NULL) {
         /* Do not leave the key in freed memory. */
@@ -138,6 +170,19 @@ const char *llm_provider_kind(const struct llm_provider *p)
 bool llm_provider_shareable(const struct llm_provider *p)
 {
     return p->ops->shareable;
+}
+
+size_t llm_provider_models(const struct llm_provider *p, enum llm_tier t, const char **models,
+                           size_t max)
+{
+    if ((int)t < 0 || t >= LLM_TIER_COUNT)
+        t = LLM_FAST;
+    if (p->chains[t] != NULL)
+        return llm_chain_models(p->chains[t], models, max);
+    if (max == 0)
+        return 0;
+    models[0] = "";
+    return 1;
 }
 
 void llm_response_clear(struct llm_response *resp)
@@ -177,6 +222,11 @@ int llm_complete(struct llm_provider *p, const struct llm_request *req, struct l
                             "or assistant",
                             i);
     }
+    if (p->breaker != NULL && breaker_allow(p->breaker, cause) == -1) {
+        err->kind = LLM_ERR_RETRYABLE;
+        err->breaker_open = true;
+        return -1;
+    }
     t0 = clock_mono_ms();
     rc = p->ops->complete(p, req, resp, err, cause);
     if (rc == 0) {
@@ -184,6 +234,15 @@ int llm_complete(struct llm_provider *p, const struct llm_request *req, struct l
         err->kind = LLM_ERR_NONE;
         if (resp->confidence < 0 && req->json)
             resp->confidence = llm_confidence_of(resp->text);
+        if (resp->served_by[0] == '\0')
+            snprintf(resp->served_by, sizeof resp->served_by, "%s:%s", p->ops->name, req->model);
+    }
+    if (p->breaker != NULL) {
+        /* Only an outage counts against the service: a request it refused as wrong does not. */
+        if (rc == 0 || err->kind != LLM_ERR_RETRYABLE)
+            breaker_success(p->breaker);
+        else
+            breaker_failure(p->breaker, *cause);
     }
     return rc;
 }
@@ -386,7 +445,7 @@ int llm_complete_retry(struct llm_provider *p, const struct llm_request *req,
     int64_t waited = 0;
 
     for (int attempt = 1;; attempt++) {
-        struct llm_error e = {LLM_ERR_NONE, 0, -1};
+        struct llm_error e = {LLM_ERR_NONE, 0, -1, false};
         char *why = NULL;
         int64_t wait;
 
@@ -397,7 +456,8 @@ int llm_complete_retry(struct llm_provider *p, const struct llm_request *req,
         }
         if (err != NULL)
             *err = e;
-        if (e.kind != LLM_ERR_RETRYABLE || attempt >= max_attempts) {
+        /* An open breaker answers the same until its cool-down is over: no wait helps. */
+        if (e.kind != LLM_ERR_RETRYABLE || e.breaker_open || attempt >= max_attempts) {
             *cause = why;
             return -1;
         }

@@ -16,6 +16,7 @@
 #include "core/fail.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -565,6 +566,14 @@ static json_t *answer_batch(const struct answer_row *row, const struct llm_reque
     return json_pack("{s:o}", "verdicts", verdicts);
 }
 
+/* Every sim completion of the process: the paid calls usage records must account for. */
+static atomic_llong sim_calls;
+
+long long llm_sim_calls(void)
+{
+    return atomic_load(&sim_calls);
+}
+
 static int sim_complete(struct llm_provider *p, const struct llm_request *req,
                         struct llm_response *resp, struct llm_error *err, char **cause)
 {
@@ -594,6 +603,7 @@ static int sim_complete(struct llm_provider *p, const struct llm_request *req,
     resp->confidence = confidence;
     resp->prompt_tokens = llm_estimate_prompt_tokens(req);
     resp->completion_tokens = llm_estimate_tokens(resp->text);
+    atomic_fetch_add(&sim_calls, 1);
     lat = p->sim_latency_ms[row->tier];
     if (lat > 0) {
         /* +-20%, deterministic like the rest of the answer. */

@@ -23,14 +23,17 @@ struct speech *speech_new(const struct config *c, char **cause);
 void speech_free(struct speech *s);
 
 /* The provider's name ("espeak-ng", "elevenlabs") and what it is (a program's version line,
- * the API and model), both owned by s. */
+ * the API and model), both owned by s: after speech_synthesize(), the provider that spoke
+ * (the [video] speech_fallback one when the main provider failed or its breaker was open). */
 const char *speech_name(const struct speech *s);
 const char *speech_version(const struct speech *s);
 /* The extension of the files it writes: "wav" or "mp3". */
 const char *speech_ext(const struct speech *s);
 
 /* Speaks text into the file path (created or replaced), giving up at deadline_ms (monotonic;
- * 0: none). *duration_ms receives the audio's length when the provider knows it (a WAV), else
+ * 0: none). A network provider's circuit breaker (recovery/breaker.h, "speech:NAME@URL") is
+ * asked first; when it is open, or the provider fails, the fallback speaks instead (its own
+ * format in the same file: ffmpeg reads either). *duration_ms receives the audio's length when the provider knows it (a WAV), else
  * -1. Returns 0, or -1 with *cause. */
 int speech_synthesize(struct speech *s, const char *text, const char *path, int64_t deadline_ms,
                       int64_t *duration_ms, char **cause);

@@ -6,6 +6,8 @@
  * answered with audio/mpeg bytes, written as they came. The key ([video] elevenlabs_api_key,
  * env ELEVENLABS_API_KEY) is a secret: only the header carries it; causes name the URL, which
  * never holds it. The MP3's length is not read here (duration -1): the renderer measures it.
+ * Its circuit breaker and the fallback to espeak-ng are speech.c's: a failure here (no answer,
+ * a non-200 status, an empty body) counts against the breaker there.
  *
  * Threads: the state holds a CURL easy handle (llm/http.h): one thread at a time.
  */

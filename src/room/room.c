@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ROOM_CMD_CAPACITY 64
+#define ROOM_CMD_CAPACITY 1024 /* a bulk decision sends one command a story */
 
 int room_block_ms(const struct room *r)
 {
@@ -90,6 +90,16 @@ void room_put_detail(struct room *r, struct room_detail *d)
     room_detail_free(atomic_exchange(&r->detail, d));
 }
 
+void room_put_frames(struct room *r, struct room_frames *f)
+{
+    room_frames_free(atomic_exchange(&r->frames, f));
+}
+
+void room_put_review(struct room *r, struct room_review_page *p)
+{
+    room_review_page_free(atomic_exchange(&r->review, p));
+}
+
 void room_snapshot_free(struct room_snapshot *s)
 {
     if (s == NULL)
@@ -99,7 +109,6 @@ void room_snapshot_free(struct room_snapshot *s)
     free(s->agents);
     free(s->budgets);
     free(s->requests);
-    free(s->reviews);
     free(s->audit);
     free(s);
 }
@@ -108,10 +117,21 @@ void room_detail_free(struct room_detail *d)
 {
     if (d == NULL)
         return;
-    free(d->text);
-    free(d->history);
+    for (int i = 0; i < ROOM_SEC_COUNT; i++)
+        free(d->section[i]);
     free(d->error);
     free(d);
+}
+
+void room_frames_free(struct room_frames *f)
+{
+    if (f == NULL)
+        return;
+    free(f->thumb.rgb);
+    for (size_t i = 0; i < f->nsheet; i++)
+        free(f->sheet[i].rgb);
+    free(f->sheet);
+    free(f);
 }
 
 struct room *room_new(const struct room_options *o)
@@ -136,6 +156,8 @@ struct room *room_new(const struct room_options *o)
     atomic_init(&r->cmd_seq, 0);
     atomic_init(&r->snap, NULL);
     atomic_init(&r->detail, NULL);
+    atomic_init(&r->frames, NULL);
+    atomic_init(&r->review, NULL);
     atomic_init(&r->link_ok, false);
     atomic_init(&r->down_since, 0);
     return r;
@@ -222,6 +244,8 @@ void room_free(struct room *r)
     room_stop(r);
     room_snapshot_free(atomic_exchange(&r->snap, NULL));
     room_detail_free(atomic_exchange(&r->detail, NULL));
+    room_frames_free(atomic_exchange(&r->frames, NULL));
+    room_review_page_free(atomic_exchange(&r->review, NULL));
     ring_free(r->events);
     ring_free(r->cmds);
     free(r);
@@ -260,6 +284,16 @@ struct room_snapshot *room_take_snapshot(struct room *r)
 struct room_detail *room_take_detail(struct room *r)
 {
     return atomic_exchange(&r->detail, NULL);
+}
+
+struct room_frames *room_take_frames(struct room *r)
+{
+    return atomic_exchange(&r->frames, NULL);
+}
+
+struct room_review_page *room_take_review(struct room *r)
+{
+    return atomic_exchange(&r->review, NULL);
 }
 
 uint64_t room_send(struct room *r, struct room_cmd *c)

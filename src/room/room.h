@@ -74,8 +74,9 @@ struct room_agent {
     char role[32], tier[16], status[16]; /* status: idle, busy, paused, dead */
     char host[64];
     int64_t heartbeat_ms;   /* last heartbeat */
-    char task[ROOM_ID_MAX]; /* the story it holds, "" when none */
+    char task[ROOM_ID_MAX]; /* the story it holds now (its lock is held), "" when none */
     int64_t spent_today;    /* micro-dollars */
+    bool budget_wait;       /* an open budget request refused one of its calls */
 };
 
 struct room_budget {
@@ -89,17 +90,56 @@ struct room_request {
     char id[32];
     char agent[ROOM_NAME_MAX], limit[32], window[32];
     int64_t needed, cap, time_ms;
-    long long waiting; /* tasks waiting on it */
+    long long waiting;                  /* tasks waiting on it */
+    char waiting_agents[ROOM_TEXT_MAX]; /* the agents refused under it, comma-separated */
 };
 
+/* A story awaiting review, one row of a review page (struct room_review_page). */
+enum { ROOM_MARK_VIDEO = 1, ROOM_MARK_STORYBOARD = 2, ROOM_MARK_REVISED = 4 };
 struct room_review {
     char id[ROOM_ID_MAX];
     char title[ROOM_TEXT_MAX];
+    char source[ROOM_NAME_MAX];
     double duration_s; /* the package's, 0 when none */
     int64_t cost;      /* micro-dollars spent on the story so far */
     double qa_score;   /* the last QA verdict's, -1 when none */
+    double priority;   /* the body's "priority" number, 0 when none */
+    unsigned marks;    /* ROOM_MARK_* */
     int64_t waiting_since_ms;
 };
+
+/* The orders a review page can come in (room_sort_names: "oldest", ...). Priority, QA score
+ * and cost put the highest first; a story without a priority counts as 0. */
+enum room_sort {
+    ROOM_SORT_OLDEST,
+    ROOM_SORT_NEWEST,
+    ROOM_SORT_PRIORITY,
+    ROOM_SORT_QA,
+    ROOM_SORT_COST,
+    ROOM_SORT_COUNT
+};
+extern const char *const room_sort_names[ROOM_SORT_COUNT];
+
+#define ROOM_FILTER_MAX  128
+#define ROOM_REVIEW_PAGE 200 /* rows a page holds at most */
+
+/* One page of the review queue, asked for with ROOM_CMD_REVIEW: the whole REVIEWING index
+ * filtered (id, title, source) and sorted in Redis (room_review.lua), then rows offset ..
+ * offset + nrows - 1 of what matched. */
+struct room_review_page {
+    uint64_t seq; /* the ROOM_CMD_REVIEW it answers */
+    int sort;     /* enum room_sort */
+    char filter[ROOM_FILTER_MAX];
+    int64_t taken_ms;
+    long total;    /* stories waiting */
+    long matching; /* of those, passing the filter */
+    long offset;
+    bool any_priority; /* some story looked at carries a priority */
+    struct room_review *rows;
+    size_t nrows;
+    char *error; /* display-safe; NULL when fetched */
+};
+void room_review_page_free(struct room_review_page *p);
 
 struct room_audit {
     int64_t time_ms;
@@ -140,22 +180,58 @@ struct room_snapshot {
     int64_t spend_rate_per_h;      /* global, micro-dollars per hour over the last 10 minutes */
     struct room_request *requests; /* open budget requests, oldest first */
     size_t nrequests;
-    struct room_review *reviews; /* REVIEWING, oldest first */
-    size_t nreviews;
+    int64_t review_oldest_ms; /* when the longest waiting story entered REVIEWING; 0: none */
     struct room_audit *audit; /* newest first, at most 100 */
     size_t naudit;
 };
 
 void room_snapshot_free(struct room_snapshot *s);
 
-/* A story opened with Enter: its state, the decisions recorded on it and its history. */
+/* A story opened with Enter, built around the decision: its sections in the order a
+ * producer reads them. Each section is display-safe text, one line per '\n' ("" when the
+ * story has nothing for it). */
+enum room_section {
+    ROOM_SEC_DECISION, /* title, source and URL, priority, length, cost, QA, the video, preview */
+    ROOM_SEC_SCRIPT,   /* the script as it will be read */
+    ROOM_SEC_CAPTIONS, /* the captions (SRT) */
+    ROOM_SEC_WIRE,     /* the original wire copy */
+    ROOM_SEC_DEBATE,   /* analysis, debate and votes, revisions, QA rounds, review, state */
+    ROOM_SEC_HISTORY,  /* the story's events, oldest first */
+    ROOM_SEC_COUNT
+};
+extern const char *const room_section_names[ROOM_SEC_COUNT];
+
 struct room_detail {
     char id[ROOM_ID_MAX];
     bool found;
-    char *text;    /* display-safe, one line per '\n': fields, decisions, script, captions, ... */
-    char *history; /* display-safe, one event a line, oldest first */
-    char *error;   /* display-safe; NULL when fetched */
+    bool reviewing; /* it waits for a decision now */
+    char title[ROOM_TEXT_MAX];
+    char *section[ROOM_SEC_COUNT]; /* owned; never NULL once fetched */
+    char *error;                   /* display-safe; NULL when fetched */
+    /* The preview server's address of its video, and the ssh line that reaches it from the
+     * producer's machine ("" when the story has no rendered video or the preview is off). */
+    char preview_url[512];
+    char preview_ssh[256];
+    bool frames_coming; /* a rendered video: its frames follow as a struct room_frames */
 };
+void room_detail_free(struct room_detail *d);
+
+/* Frames of a story's video, extracted by ffmpeg on the worker (never the UI thread): the
+ * thumbnail and a contact sheet of one frame from the middle of each shot. Pictures are RGB,
+ * 3 bytes a pixel, rows top down. */
+struct room_picture {
+    int w, h;
+    uint8_t *rgb; /* owned; NULL when none */
+    double at_s;  /* where in the video */
+};
+struct room_frames {
+    char id[ROOM_ID_MAX];
+    struct room_picture thumb;
+    struct room_picture *sheet;
+    size_t nsheet;
+    char note[ROOM_TEXT_MAX]; /* why some or all are missing, display-safe; "" when none */
+};
+void room_frames_free(struct room_frames *f);
 void room_detail_free(struct room_detail *d);
 
 /* ---- events (the ring) ---- */
@@ -167,6 +243,8 @@ enum room_event_kind {
     ROOM_EV_ALERT,    /* a budget alert */
     ROOM_EV_RESULT,   /* the outcome of an operator command (ok, text) */
     ROOM_EV_LINK,     /* the feed's link was lost (ok false) or is back (ok true) */
+    ROOM_EV_REVIEW,   /* a review page asked for is ready: room_take_review() */
+    ROOM_EV_FRAMES,   /* a detail's frames are ready: room_take_frames() */
 };
 
 struct room_event {
@@ -191,7 +269,9 @@ enum room_cmd_kind {
     ROOM_CMD_RESUME,    /* text: note (may be ""); amount: the halt_ms the operator saw (0: any) */
     ROOM_CMD_GRANT,     /* id: the request; amount: micro-dollars (0: what it needed) */
     ROOM_CMD_DECLINE,   /* id: the request */
-    ROOM_CMD_DETAIL,    /* id: the story to fetch for room_take_detail() */
+    ROOM_CMD_DETAIL,    /* id: the story to fetch for room_take_detail(); halt: no frames */
+    ROOM_CMD_REVIEW,    /* a review page: text the filter, sort, amount the offset */
+    ROOM_CMD_DECIDED,   /* id: who decided it, if someone did (a stale question's answer) */
 };
 
 struct room_cmd {
@@ -200,6 +280,7 @@ struct room_cmd {
     char id[ROOM_ID_MAX];
     char text[1024];
     bool halt;
+    int sort; /* ROOM_CMD_REVIEW: enum room_sort */
     int64_t amount;
 };
 
@@ -210,6 +291,7 @@ struct room_options {
     struct rlink_options link; /* client names are set per thread */
     const struct config *cfg;  /* borrowed; must outlive the room */
     int period_ms;             /* between snapshots (<= 0: 1000) */
+    bool no_frames;            /* --no-images: never extract frames */
     size_t event_capacity;     /* event ring (<= 0: 4096) */
 };
 
@@ -238,6 +320,11 @@ uint64_t room_dropped(const struct room *r);
 struct room_snapshot *room_take_snapshot(struct room *r);
 /* The detail last asked for with ROOM_CMD_DETAIL, or NULL. Takes ownership. */
 struct room_detail *room_take_detail(struct room *r);
+/* The frames of the last detail, or NULL. Takes ownership (room_frames_free). */
+struct room_frames *room_take_frames(struct room *r);
+/* The review page last asked for with ROOM_CMD_REVIEW, or NULL. Takes ownership
+ * (room_review_page_free). */
+struct room_review_page *room_take_review(struct room *r);
 
 /* Queues a command for the worker; fills c->seq. Returns the seq, or 0 when the command ring
  * is full (the action is refused at once; say so). */

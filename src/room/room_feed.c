@@ -2,7 +2,8 @@
  * room_feed.c - the room's feed thread: every period it builds a struct room_snapshot of the
  * swarm and hands it to the UI (room.c's atomic hand-over, then a ROOM_EV_SNAPSHOT event);
  * between snapshots it follows nr:bb:events with bb_events_read() and pushes each event as
- * ROOM_EV_BB, and once a period it reads new budget alerts from nr:cost:events (ROOM_EV_ALERT).
+ * ROOM_EV_BB, and once a period it reads new budget alerts from nr:cost:events and circuit
+ * breaker transitions from nr:breaker:events (both ROOM_EV_ALERT).
  *
  * The link: when a command fails because the link went down, the feed pushes ROOM_EV_LINK
  * (ok false) once, retries (rlink reconnects with its backoff) and pushes ROOM_EV_LINK (ok
@@ -21,6 +22,7 @@
 #include "cost/budget.h"
 #include "cost/money.h"
 #include "feeds/feed_store.h"
+#include "recovery/breaker.h"
 #include "store/audit.h"
 #include "store/control.h"
 #include "store/debate.h"
@@ -60,6 +62,7 @@ struct feed {
     bool backlog;     /* the next events read are from before the room started */
     char sid[32];     /* last nr:bb:events id seen */
     char cost_sid[32];
+    char breaker_sid[32];
     uint16_t flow[BB_SECTION_COUNT][ROOM_FLOW_LEN]; /* oldest first */
     uint32_t entered[BB_SECTION_COUNT];             /* since the last snapshot */
     int64_t term[TERM_MAX];                         /* server ms, a ring */
@@ -218,58 +221,74 @@ static int follow_alerts(struct feed *f)
     return 0;
 }
 
-/* ---- the snapshot, part by part; each returns 0, or -1 when the link failed ---- */
-
-static double parse_double(const char *s, double none)
+/* New circuit breaker transitions, as ROOM_EV_ALERT ("breaker NAME: closed -> open: why").
+ * Returns 0, or -1 when the link failed. */
+static int follow_breakers(struct feed *f)
 {
-    char *end;
-    double d;
+    char *cause = NULL;
+    redisReply *r = rlink_command(f->l, &cause, "XREAD COUNT 64 STREAMS %s %s", BREAKER_EVENTS_KEY,
+                                  f->breaker_sid);
 
-    if (s == NULL || s[0] == '\0')
-        return none;
-    d = strtod(s, &end);
-    return end == s ? none : d;
-}
-
-static int snap_items(struct feed *f, struct room_snapshot *s)
-{
-    char limit[16], *cause = NULL;
-    const char *argv[4 + BB_SECTION_COUNT];
-    redisReply *r, *rev;
-    size_t total = 0;
-
-    snprintf(limit, sizeof limit, "%d", ROOM_ITEMS_MAX);
-    argv[0] = BB_PREFIX;
-    argv[1] = COST_PREFIX;
-    argv[2] = limit;
-    argv[3] = bb_statuses[BB_REVIEWING].name;
-    for (int i = 0; i < BB_SECTION_COUNT; i++)
-        argv[4 + i] = bb_section_names[i];
-    r = rlink_eval(f->l, &lua_room_items, 0, 4 + BB_SECTION_COUNT, argv, &cause);
     if (r == NULL)
         return failed_link(f, cause) ? -1 : 0;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 + BB_SECTION_COUNT) {
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+        const redisReply *entries = r->element[0]->element[1];
+
+        for (size_t i = 0; i < entries->elements; i++) {
+            const redisReply *e = entries->element[i], *h = e->element[1];
+            char text[ROOM_TEXT_MAX];
+
+            snprintf(f->breaker_sid, sizeof f->breaker_sid, "%s", e->element[0]->str);
+            snprintf(text, sizeof text, "breaker %s: %s -> %s: %s", rlink_reply_field(h, "name"),
+                     rlink_reply_field(h, "from"), rlink_reply_field(h, "to"),
+                     rlink_reply_field(h, "why"));
+            room_push(f->r, ROOM_EV_ALERT, true, 0, strtoll(rlink_reply_field(h, "t"), NULL, 10),
+                      "breaker", NULL, "breakers", text);
+        }
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+/* ---- the snapshot, part by part; each returns 0, or -1 when the link failed ---- */
+
+/* The statuses in which an agent holds a story under its lock. */
+static const int working[] = {BB_PROCESSING, BB_PRODUCING, BB_REVIEWING,
+                              BB_APPROVED,   BB_REJECTED,  BB_FAILED};
+#define NWORKING ((int)(sizeof working / sizeof working[0]))
+
+static int snap_items(struct feed *f, struct room_snapshot *s, redisReply **held)
+{
+    char limit[16], nw[8], *cause = NULL;
+    const char *argv[5 + NWORKING + BB_SECTION_COUNT];
+    redisReply *r;
+    size_t total = 0;
+    int argc = 0;
+
+    snprintf(limit, sizeof limit, "%d", ROOM_ITEMS_MAX);
+    snprintf(nw, sizeof nw, "%d", NWORKING);
+    argv[argc++] = BB_PREFIX;
+    argv[argc++] = COST_PREFIX;
+    argv[argc++] = limit;
+    argv[argc++] = bb_statuses[BB_REVIEWING].name;
+    argv[argc++] = nw;
+    for (int i = 0; i < NWORKING; i++)
+        argv[argc++] = bb_statuses[working[i]].name;
+    for (int i = 0; i < BB_SECTION_COUNT; i++)
+        argv[argc++] = bb_section_names[i];
+    r = rlink_eval(f->l, &lua_room_items, 0, argc, argv, &cause);
+    if (r == NULL)
+        return failed_link(f, cause) ? -1 : 0;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 + BB_SECTION_COUNT) {
         freeReplyObject(r);
         return 0;
     }
     s->taken_ms = r->element[0]->integer;
-    rev = r->element[1];
-    s->reviews = xcalloc(rev->elements + 1, sizeof *s->reviews);
-    for (size_t i = 0; i < rev->elements; i++) {
-        const redisReply *e = rev->element[i];
-        struct room_review *v = &s->reviews[s->nreviews++];
-
-        room_copy_safe(v->id, sizeof v->id, rlink_reply_str(e, 0));
-        v->waiting_since_ms = rlink_reply_int(e, 1);
-        room_copy_safe(v->title, sizeof v->title, rlink_reply_str(e, 2));
-        v->duration_s = parse_double(rlink_reply_str(e, 3), 0);
-        v->qa_score = parse_double(rlink_reply_str(e, 4), -1);
-        v->cost = rlink_reply_int(e, 5);
-    }
-    for (size_t k = 2; k < r->elements; k++)
+    s->review_oldest_ms = strtoll(rlink_reply_str(r, 1), NULL, 10);
+    for (size_t k = 3; k < r->elements; k++)
         total += r->element[k]->elements;
     s->items = xcalloc(total + 1, sizeof *s->items);
-    for (size_t k = 2; k < r->elements; k++) {
+    for (size_t k = 3; k < r->elements; k++) {
         const redisReply *list = r->element[k];
 
         for (size_t i = 0; i < list->elements; i++) {
@@ -286,7 +305,8 @@ static int snap_items(struct feed *f, struct room_snapshot *s)
             room_copy_safe(it->title, sizeof it->title, rlink_reply_str(e, 7));
         }
     }
-    freeReplyObject(r);
+    /* The held stories stay for snap_agents(), which names each agent's. */
+    *held = r;
     return 0;
 }
 
@@ -395,23 +415,23 @@ static int snap_debates(struct feed *f, struct room_snapshot *s)
     return 0;
 }
 
-/* The story an agent holds: the newest updated item in a working status that it owns. */
-static void agent_task(const struct room_snapshot *s, struct room_agent *a)
+/* The story an agent holds now: one whose lock is held, with the agent as its owner (the
+ * held list of room_items.lua); none when it holds nothing. */
+static void agent_task(const redisReply *held, struct room_agent *a)
 {
-    int64_t best = -1;
+    const redisReply *list = held != NULL && held->type == REDIS_REPLY_ARRAY && held->elements > 2
+                                 ? held->element[2]
+                                 : NULL;
 
-    for (size_t i = 0; i < s->nitems; i++) {
-        const struct room_item *it = &s->items[i];
-
-        if ((it->status == BB_PROCESSING || it->status == BB_PRODUCING) &&
-            strcmp(it->owner, a->id) == 0 && it->updated_ms > best) {
-            best = it->updated_ms;
-            snprintf(a->task, sizeof a->task, "%s", it->id);
+    for (size_t i = 0; list != NULL && i < list->elements; i++)
+        if (strcmp(rlink_reply_str(list->element[i], 0), a->id) == 0) {
+            room_copy_safe(a->task, sizeof a->task, rlink_reply_str(list->element[i], 1));
+            return;
         }
-    }
 }
 
-static int snap_agents(struct feed *f, struct room_snapshot *s, int64_t *now_ms)
+static int snap_agents(struct feed *f, struct room_snapshot *s, const redisReply *held,
+                       int64_t *now_ms)
 {
     struct registry_agent *a = NULL;
     size_t n = 0;
@@ -429,7 +449,7 @@ static int snap_agents(struct feed *f, struct room_snapshot *s, int64_t *now_ms)
         room_copy_safe(o->status, sizeof o->status, registry_status_name(a[i].status));
         room_copy_safe(o->host, sizeof o->host, a[i].host);
         o->heartbeat_ms = a[i].heartbeat_ms;
-        agent_task(s, o);
+        agent_task(held, o);
     }
     free(a);
     return 0;
@@ -509,6 +529,10 @@ static int snap_requests(struct feed *f, struct room_snapshot *s)
     size_t n = 0;
     char *cause = NULL;
 
+    /* Requests that wait for nothing any more close first (a limit lifted or raised, the
+     * agent gone), so the pane never offers one to grant. */
+    if (budget_requests_sweep(f->l, clock_wall_ms(), NULL, &cause) == -1)
+        return failed_link(f, cause) ? -1 : 0;
     if (budget_requests(f->l, true, FEED_REQUESTS, &q, &n, &cause) == -1)
         return failed_link(f, cause) ? -1 : 0;
     s->requests = xcalloc(n + 1, sizeof *s->requests);
@@ -523,6 +547,20 @@ static int snap_requests(struct feed *f, struct room_snapshot *s)
         o->cap = q[i].cap;
         o->time_ms = q[i].time_ms;
         o->waiting = q[i].waiting;
+        room_copy_safe(o->waiting_agents, sizeof o->waiting_agents, q[i].agents);
+        /* Its agents wait on budget (the agents pane says so). */
+        for (size_t k = 0; k < s->nagents; k++) {
+            const char *a = s->agents[k].id, *p = q[i].agents;
+            size_t len = strlen(a);
+
+            while (len > 0 && (p = strstr(p, a)) != NULL) {
+                if ((p == q[i].agents || p[-1] == ',') && (p[len] == ',' || p[len] == '\0')) {
+                    s->agents[k].budget_wait = true;
+                    break;
+                }
+                p += len;
+            }
+        }
     }
     budget_requests_free(q, n);
     return 0;
@@ -571,6 +609,7 @@ static void snap_flow(struct feed *f, struct room_snapshot *s)
 static int snapshot(struct feed *f)
 {
     struct room_snapshot *s = xcalloc(1, sizeof *s);
+    redisReply *held = NULL;
     char *cause = NULL;
     int64_t now_ms = 0;
     int rc = -1;
@@ -585,9 +624,9 @@ static int snapshot(struct feed *f)
         goto out;
     if (bb_counts(f->bb, s->counts, &cause) != BB_OK && failed_link(f, cause))
         goto out;
-    if (snap_items(f, s) == -1 || snap_halt(f, s) == -1 || snap_feeds(f, s) == -1 ||
-        snap_debates(f, s) == -1 || snap_agents(f, s, &now_ms) == -1 || snap_budgets(f, s) == -1 ||
-        snap_requests(f, s) == -1 || snap_audit(f, s) == -1)
+    if (snap_items(f, s, &held) == -1 || snap_halt(f, s) == -1 || snap_feeds(f, s) == -1 ||
+        snap_debates(f, s) == -1 || snap_agents(f, s, held, &now_ms) == -1 ||
+        snap_budgets(f, s) == -1 || snap_requests(f, s) == -1 || snap_audit(f, s) == -1)
         goto out;
     if (s->taken_ms == 0)
         s->taken_ms = now_ms;
@@ -597,6 +636,8 @@ static int snapshot(struct feed *f)
     room_push(f->r, ROOM_EV_SNAPSHOT, true, 0, clock_wall_ms(), "snapshot", NULL, NULL, NULL);
     rc = 0;
 out:
+    if (held != NULL)
+        freeReplyObject(held);
     room_snapshot_free(s);
     return rc;
 }
@@ -612,7 +653,8 @@ static int ensure(struct feed *f)
     }
     if (!f->ready) {
         if (stream_start(f, BB_PREFIX "events", FEED_BACKLOG, f->sid, sizeof f->sid) == -1 ||
-            stream_start(f, BUDGET_EVENTS_KEY, 0, f->cost_sid, sizeof f->cost_sid) == -1)
+            stream_start(f, BUDGET_EVENTS_KEY, 0, f->cost_sid, sizeof f->cost_sid) == -1 ||
+            stream_start(f, BREAKER_EVENTS_KEY, 0, f->breaker_sid, sizeof f->breaker_sid) == -1)
             return -1;
         f->ready = true;
         f->backlog = true;
@@ -649,7 +691,7 @@ void *room_feed_main(void *arg)
         now = clock_mono_ms();
         if (now >= next) {
             next = now + r->o.period_ms;
-            if (follow_alerts(f) == -1 || snapshot(f) == -1) {
+            if (follow_alerts(f) == -1 || follow_breakers(f) == -1 || snapshot(f) == -1) {
                 link_down(f);
                 continue;
             }

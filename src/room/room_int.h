@@ -13,6 +13,8 @@
 #include "room/room.h"
 #include "store/blackboard.h"
 
+#include <jansson.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -20,6 +22,7 @@
 
 struct ring;
 struct bus_sub;
+struct config;
 
 struct room {
     struct room_options o; /* a copy; o.cfg borrowed */
@@ -29,6 +32,8 @@ struct room {
     atomic_uint_fast64_t cmd_seq;
     _Atomic(struct room_snapshot *) snap;
     _Atomic(struct room_detail *) detail;
+    _Atomic(struct room_frames *) frames;
+    _Atomic(struct room_review_page *) review;
     atomic_bool link_ok;
     atomic_llong down_since; /* monotonic ms, 0 while up */
     int64_t started_mono;
@@ -56,12 +61,25 @@ void room_bb_line(const struct bb_event *ev, char *buf, size_t size);
 /* Hand-overs: the previous untaken one is freed. */
 void room_put_snapshot(struct room *r, struct room_snapshot *s);
 void room_put_detail(struct room *r, struct room_detail *d);
+void room_put_frames(struct room *r, struct room_frames *f);
+void room_put_review(struct room *r, struct room_review_page *p);
 
 /* The threads (room_feed.c, room_worker.c); arg is the room. */
 void *room_feed_main(void *arg);
 void *room_worker_main(void *arg);
 
-/* The detail of story id, on the worker's link (room_worker.c). Never NULL. */
-struct room_detail *room_detail_fetch(struct bb *b, struct rlink *l, const char *id);
+/* The detail of story id, on the worker's link (room_detail.c): its sections, and its
+ * preview address when cfg (may be NULL) has a preview port. Never NULL. When the story has a
+ * rendered video and want_frames is set, *pkg gets a new reference to its package (for
+ * room_frames_fetch()), else NULL. */
+struct room_detail *room_detail_fetch(struct bb *b, struct rlink *l, const struct config *cfg,
+                                      const char *id, bool want_frames, json_t **pkg);
+/* The thumbnail and the contact sheet of a rendered package (room_detail.c), extracted with
+ * cfg's ffmpeg into a temporary folder. Never NULL: what is missing says why in note. */
+struct room_frames *room_frames_fetch(const struct config *cfg, const char *id, const json_t *pkg);
+
+/* One review page (room_review.c). Never NULL: a failure is in ->error. */
+struct room_review_page *room_review_fetch(struct rlink *l, int sort, const char *filter,
+                                           long offset, long limit);
 
 #endif

@@ -4,8 +4,9 @@
  * (review_decide() for approve / reject / revise, control_emergency(), control_resume(),
  * budget_grant(), budget_decline()), every one audited by the engine as the current user
  * (audit_whoami(): user and SSH client address), and pushes a ROOM_EV_RESULT with ok and one
- * line of text. ROOM_CMD_DETAIL fetches a story and renders it (room_detail_fetch()) for the
- * detail hand-over.
+ * line of text. ROOM_CMD_DETAIL fetches a story and renders it (room_detail.c) for the detail
+ * hand-over, then its video's frames; ROOM_CMD_REVIEW fetches a page of the review queue
+ * (room_review.c); ROOM_CMD_DECIDED says who decided a story.
  *
  * Threads: the worker thread alone, with its own link; it shares only what room_int.h names.
  */
@@ -22,234 +23,16 @@
 #include "store/control.h"
 #include "store/rlink.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define HISTORY_PAGE 1000
-#define HISTORY_SCAN 20000 /* events looked at, newest first, for one story's history */
 
 struct worker {
     struct room *r;
     struct rlink *l;
     struct bb *bb;
 };
-
-/* ---- text buffers for the detail ---- */
-
-struct buf {
-    char *s;
-    size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s)
-{
-    size_t n = strlen(s);
-
-    if (b->len + n + 2 > b->cap) {
-        b->cap = (b->len + n + 2) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len++] = '\n';
-    b->s[b->len] = '\0';
-}
-
-/* One line, formatted then made safe as a whole. */
-static void line(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void line(struct buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    char raw[2048], *safe;
-
-    va_start(ap, fmt);
-    vsnprintf(raw, sizeof raw, fmt, ap);
-    va_end(ap);
-    safe = text_safe(raw, 0);
-    buf_add(b, safe);
-    free(safe);
-}
-
-/* A text of many lines, each made safe and indented. */
-static void lines(struct buf *b, const char *text)
-{
-    const char *p = text;
-
-    while (*p != '\0') {
-        size_t n = strcspn(p, "\n");
-        char *one = xmalloc(n + 1), *safe;
-
-        memcpy(one, p, n);
-        one[n] = '\0';
-        if (n > 0 && one[n - 1] == '\r')
-            one[n - 1] = '\0';
-        safe = text_safe(one, 0);
-        free(one);
-        one = xasprintf("  %s", safe);
-        buf_add(b, one);
-        free(safe);
-        free(one);
-        p += n;
-        if (*p == '\n')
-            p++;
-    }
-}
-
-static void render_line(void *arg, const char *l)
-{
-    buf_add(arg, l);
-}
-
-static const char *str_of(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static void render_item(struct buf *b, const struct bb_item *it)
-{
-    const char *title = str_of(it->body, "title"), *source = str_of(it->body, "source");
-    const char *script = str_of(json_object_get(it->body, "script"), "final");
-    const char *captions = str_of(json_object_get(it->body, "package"), "captions_srt");
-    const char *st = it->status >= 0 ? bb_statuses[it->status].name : "?";
-    const char *sec = it->section >= 0 ? bb_section_names[it->section] : "?";
-    char created[32], updated[32], decided[32];
-    struct buf dec = {0};
-
-    text_utc(it->created_ms, created, sizeof created);
-    text_utc(it->updated_ms, updated, sizeof updated);
-    line(b, "id        %s", it->id);
-    line(b, "title     %s", title != NULL ? title : "-");
-    if (source != NULL)
-        line(b, "source    %s", source);
-    line(b, "status    %s in %s (version %lld)", st, sec, it->version);
-    line(b, "created   %s", created);
-    line(b, "updated   %s by %s", updated, it->by[0] ? it->by : "-");
-    line(b, "owner     %s", it->owner[0] ? it->owner : "-");
-    line(b, "attempts  %d", it->attempts);
-    if (it->decided_by[0] != '\0')
-        line(b, "decided   by %s at %s", it->decided_by,
-             text_utc(it->decided_ms, decided, sizeof decided));
-    if (it->reason[0] != '\0')
-        line(b, "reason    %s", it->reason);
-    if (it->fail_reason[0] != '\0')
-        line(b, "failure   %s", it->fail_reason);
-    if (it->archive_reason[0] != '\0')
-        line(b, "archived  %s", it->archive_reason);
-    review_render(it->body, render_line, &dec);
-    if (dec.len > 0) {
-        buf_add(b, "decisions");
-        dec.s[--dec.len] = '\0'; /* its last '\n' */
-        buf_add(b, dec.s);
-    }
-    free(dec.s);
-    if (script != NULL) {
-        buf_add(b, "script");
-        lines(b, script);
-    }
-    if (captions != NULL) {
-        buf_add(b, "captions");
-        lines(b, captions);
-    }
-}
-
-/* The story's events, oldest first, from a bounded scan of the stream backwards (stopping at
- * the story's creation). Returns 0, or -1 with *cause. */
-static int render_history(struct buf *b, struct rlink *l, const struct bb_item *it, char **cause)
-{
-    struct bb_event *found = NULL;
-    size_t nfound = 0, capf = 0, scanned = 0;
-    char before[40] = "+", count[16];
-    bool done = false;
-
-    snprintf(count, sizeof count, "%d", HISTORY_PAGE);
-    while (!done && scanned < HISTORY_SCAN) {
-        redisReply *r =
-            rlink_command(l, cause, "XREVRANGE %sevents %s - COUNT %s", BB_PREFIX, before, count);
-
-        if (r == NULL) {
-            free(found);
-            return -1;
-        }
-        if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
-            done = true;
-        for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
-            const redisReply *e = r->element[i], *h = e->element[1];
-            struct bb_event ev;
-
-            scanned++;
-            snprintf(before, sizeof before, "(%s", e->element[0]->str);
-            memset(&ev, 0, sizeof ev);
-            ev.t_ms = strtoll(rlink_reply_field(h, "t"), NULL, 10);
-            if (ev.t_ms > 0 && ev.t_ms < it->created_ms) {
-                done = true;
-                break;
-            }
-            if (strcmp(rlink_reply_field(h, "id"), it->id) != 0)
-                continue;
-            snprintf(ev.sid, sizeof ev.sid, "%s", e->element[0]->str);
-            snprintf(ev.kind, sizeof ev.kind, "%s", rlink_reply_field(h, "k"));
-            snprintf(ev.id, sizeof ev.id, "%s", it->id);
-            snprintf(ev.from, sizeof ev.from, "%s", rlink_reply_field(h, "from"));
-            snprintf(ev.to, sizeof ev.to, "%s", rlink_reply_field(h, "to"));
-            snprintf(ev.section, sizeof ev.section, "%s", rlink_reply_field(h, "sec"));
-            snprintf(ev.by, sizeof ev.by, "%s", rlink_reply_field(h, "by"));
-            snprintf(ev.why, sizeof ev.why, "%s", rlink_reply_field(h, "why"));
-            if (nfound == capf) {
-                capf = capf ? capf * 2 : 16;
-                found = xrealloc(found, capf * sizeof *found);
-            }
-            found[nfound++] = ev;
-        }
-        if (r->type == REDIS_REPLY_ARRAY && r->elements < HISTORY_PAGE)
-            done = true;
-        freeReplyObject(r);
-    }
-    for (size_t i = nfound; i-- > 0;) {
-        char when[32], text[ROOM_TEXT_MAX * 2];
-
-        room_bb_line(&found[i], text, sizeof text);
-        line(b, "%s  %s", text_utc(found[i].t_ms, when, sizeof when), text);
-    }
-    if (!done)
-        line(b, "(older events not shown: %zu scanned)", scanned);
-    free(found);
-    return 0;
-}
-
-struct room_detail *room_detail_fetch(struct bb *b, struct rlink *l, const char *id)
-{
-    struct room_detail *d = xcalloc(1, sizeof *d);
-    struct bb_item *it = NULL;
-    struct buf text = {0}, hist = {0};
-    char *cause = NULL;
-    int rc;
-
-    room_copy_safe(d->id, sizeof d->id, id);
-    rc = bb_read(b, id, &it, &cause);
-    if (rc == BB_NONE) {
-        d->error = xasprintf("no story %s", d->id);
-    } else if (rc != BB_OK) {
-        d->error = text_safe(cause, 0);
-    } else {
-        d->found = true;
-        render_item(&text, it);
-        if (render_history(&hist, l, it, &cause) == -1) {
-            d->error = text_safe(cause, 0);
-            free(hist.s);
-            hist.s = NULL;
-        }
-    }
-    free(cause);
-    bb_item_free(it);
-    d->text = text.s != NULL ? text.s : xstrdup("");
-    d->history = hist.s != NULL ? hist.s : xstrdup("");
-    return d;
-}
 
 /* ---- the commands, one function each; each fills a one-line result and returns ok ---- */
 
@@ -396,20 +179,63 @@ static bool cmd_budget(struct worker *w, const struct room_cmd *c, char *out, si
     return true;
 }
 
+/* The detail first, then (for a rendered video) its frames: the text never waits for
+ * ffmpeg. */
 static bool cmd_detail(struct worker *w, const struct room_cmd *c, char *out, size_t size)
 {
-    struct room_detail *d = room_detail_fetch(w->bb, w->l, c->id);
+    json_t *pkg = NULL;
+    struct room_detail *d =
+        room_detail_fetch(w->bb, w->l, w->r->o.cfg, c->id, !c->halt && !w->r->o.no_frames, &pkg);
     bool found = d->found;
 
     snprintf(out, size, "%s", d->error != NULL ? d->error : d->id);
     room_put_detail(w->r, d);
+    room_push(w->r, ROOM_EV_DETAIL, found, c->seq, clock_wall_ms(), "detail", c->id, NULL, out);
+    if (pkg != NULL) {
+        room_put_frames(w->r, room_frames_fetch(w->r->o.cfg, c->id, pkg));
+        json_decref(pkg);
+        room_push(w->r, ROOM_EV_FRAMES, true, c->seq, clock_wall_ms(), "frames", c->id, NULL, NULL);
+    }
+    out[0] = '\0'; /* pushed already */
     return found;
+}
+
+/* A page of the review queue. */
+static bool cmd_review(struct worker *w, const struct room_cmd *c, char *out, size_t size)
+{
+    struct room_review_page *p =
+        room_review_fetch(w->l, c->sort, c->text, (long)c->amount, ROOM_REVIEW_PAGE);
+    bool ok = p->error == NULL;
+
+    p->seq = c->seq;
+    snprintf(out, size, "%s", p->error != NULL ? p->error : "");
+    room_put_review(w->r, p);
+    return ok;
+}
+
+/* Who decided a story, when someone did: the answer a question left open on a story that
+ * another operator decided meanwhile gets ("already approved by NAME at TIME"). */
+static bool cmd_decided(struct worker *w, const struct room_cmd *c, char *out, size_t size)
+{
+    struct bb_item *it = NULL;
+    char *cause = NULL, said[512];
+    bool decided = false;
+
+    if (bb_read(w->bb, c->id, &it, &cause) == BB_OK && review_decided(it, said, sizeof said)) {
+        snprintf(out, size, "%s; story %s", said, c->id);
+        decided = true;
+    } else {
+        snprintf(out, size, "%s is no longer awaiting review", c->id);
+    }
+    bb_item_free(it);
+    free(cause);
+    return decided;
 }
 
 static const struct {
     const char *what;
     bool (*run)(struct worker *, const struct room_cmd *, char *, size_t);
-    int event; /* what the result is pushed as */
+    int event; /* what the result is pushed as; -1: the command pushes its own */
 } commands[] = {
     [ROOM_CMD_APPROVE] = {"approve", cmd_decide, ROOM_EV_RESULT},
     [ROOM_CMD_REJECT] = {"reject", cmd_decide, ROOM_EV_RESULT},
@@ -419,7 +245,9 @@ static const struct {
     [ROOM_CMD_RESUME] = {"resume", cmd_resume, ROOM_EV_RESULT},
     [ROOM_CMD_GRANT] = {"grant", cmd_budget, ROOM_EV_RESULT},
     [ROOM_CMD_DECLINE] = {"decline", cmd_budget, ROOM_EV_RESULT},
-    [ROOM_CMD_DETAIL] = {"detail", cmd_detail, ROOM_EV_DETAIL},
+    [ROOM_CMD_DETAIL] = {"detail", cmd_detail, -1},
+    [ROOM_CMD_REVIEW] = {"review", cmd_review, ROOM_EV_REVIEW},
+    [ROOM_CMD_DECIDED] = {"decided", cmd_decided, ROOM_EV_RESULT},
 };
 
 static void run(struct worker *w, struct room_cmd *c)
@@ -438,6 +266,8 @@ static void run(struct worker *w, struct room_cmd *c)
         return;
     }
     ok = commands[c->kind].run(w, c, out, sizeof out);
+    if (commands[c->kind].event < 0)
+        return;
     audit_whoami(&who);
     snprintf(by, sizeof by, "%s@%s", who.user, who.from);
     room_push(w->r, commands[c->kind].event, ok, c->seq, clock_wall_ms(), commands[c->kind].what,

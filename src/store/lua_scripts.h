@@ -50,6 +50,7 @@ extern const struct lua_script lua_registry_remove;
 /* Cost control (see src/cost/budget.c, usage.c, early_stop.c and each file's header). */
 extern const struct lua_script lua_cost_budget;
 extern const struct lua_script lua_cost_request;
+extern const struct lua_script lua_cost_sweep;
 extern const struct lua_script lua_cost_stop;
 /* The response cache's lookup with its hit or miss count (see src/llm/cache.c). */
 extern const struct lua_script lua_llm_cache_get;
@@ -65,10 +66,19 @@ extern const struct lua_script lua_debate_get;
 
 /* The control room's listing of the blackboard, read only (see src/room/room_feed.c). */
 extern const struct lua_script lua_room_items;
+/* One page of the review queue, filtered and sorted on the server (see src/room/room_review.c). */
+extern const struct lua_script lua_room_review;
 
 /* The feed sources' shared schedule and status (see feeds/feed_store.c and each file's header). */
 extern const struct lua_script lua_feed_claim;
 extern const struct lua_script lua_feed_done;
+
+/* Circuit breakers shared by every process (see src/recovery/breaker.c). */
+extern const struct lua_script lua_breaker;
+/* Retention: deleting stories past their window with every key of theirs, and dead agents
+ * (see src/recovery/retention.c). */
+extern const struct lua_script lua_retention_sweep;
+extern const struct lua_script lua_registry_prune;
 
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];

@@ -215,6 +215,23 @@ int registry_remove(struct registry *r, const char *id, char **cause)
     return 0;
 }
 
+int registry_prune(struct registry *r, int64_t dead_ms, int max, int *removed, char **cause)
+{
+    char keep[24], lim[16];
+    const char *argv[4] = {REGISTRY_SET_KEY, REGISTRY_AGENT_PREFIX, keep, lim};
+    redisReply *rep;
+
+    snprintf(keep, sizeof keep, "%lld", (long long)dead_ms);
+    snprintf(lim, sizeof lim, "%d", max);
+    rep = rlink_eval(r->l, &lua_registry_prune, 1, 4, argv, cause);
+    if (rep == NULL)
+        return -1;
+    if (removed != NULL)
+        *removed = rep->type == REDIS_REPLY_INTEGER ? (int)rep->integer : 0;
+    freeReplyObject(rep);
+    return 0;
+}
+
 int registry_unregister(struct registry *r, char **cause)
 {
     if (!r->registered)

@@ -82,6 +82,9 @@ int registry_get(struct registry *r, const char *id, struct registry_agent *out,
                  char **cause);
 /* Removes any agent's record. */
 int registry_remove(struct registry *r, const char *id, char **cause);
+/* Removes up to max agents whose heartbeat expired more than dead_ms ago (retention: dead
+ * agents leave the registry). *removed (may be NULL) gets how many. */
+int registry_prune(struct registry *r, int64_t dead_ms, int max, int *removed, char **cause);
 
 /* Takes over, for q's consumer (the calling agent), up to max tasks that dead agents left
  * pending in queue q (queue_adopt()); the next dequeues on q hand them out first. *claimed

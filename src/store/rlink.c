@@ -31,7 +31,8 @@ struct rlink {
     int failures;        /* failed attempts since the last success */
     int64_t next_try_ms; /* monotonic time before which we do not try again */
     char last_error[700];
-    bool auth_refused;
+    bool auth_refused;   /* AUTH was refused */
+    bool config_refused; /* a setting is wrong: AUTH refused or missing, no such database */
     unsigned int seed;
     int sentinel_first; /* the sentinel to ask first: the last one that answered */
     /* Durable writes: wait_script[i] says whether lua_scripts[i] is followed by WAIT. */
@@ -174,6 +175,33 @@ int rlink_failures(const struct rlink *l)
 bool rlink_auth_refused(const struct rlink *l)
 {
     return l->auth_refused;
+}
+
+bool rlink_config_refused(const struct rlink *l)
+{
+    return l->config_refused;
+}
+
+/* What a setup command's error means when a setting is to blame (*config set), said with the
+ * setting to fix; else the server's words. */
+static void setup_error(struct rlink *l, const char *what, const char *err, char *why, size_t size)
+{
+    if (strncmp(err, "NOAUTH", 6) == 0) {
+        l->config_refused = true;
+        snprintf(why, size,
+                 "the server wants a password and none was given: set REDIS_PASSWORD or [redis] "
+                 "password (or user:password@ in REDIS_URL) (%s: %s)",
+                 what, err);
+    } else if (strncmp(err, "ERR DB index is out of range", 28) == 0 ||
+               strstr(err, "DB index") != NULL) {
+        l->config_refused = true;
+        snprintf(why, size,
+                 "database %d does not exist on this server (fewer databases are configured "
+                 "there): set the /db of REDIS_URL, REDIS_DB or [redis] db to one it has (%s)",
+                 l->addr.db, err);
+    } else {
+        snprintf(why, size, "%s failed: %s", what, err);
+    }
 }
 
 static struct timeval ms_tv(int ms)
@@ -345,6 +373,7 @@ static int do_connect(struct rlink *l, char **cause)
     redisReply *r;
 
     l->auth_refused = false;
+    l->config_refused = false;
     c = rlink_dial(&l->addr, l->opt.connect_timeout_ms, &l->sentinel_first, why, sizeof why);
     if (l->addr.nsentinels > 0)
         redis_addr_format(&l->addr, l->shown, sizeof l->shown);
@@ -374,6 +403,7 @@ static int do_connect(struct rlink *l, char **cause)
                                     : setup_command(c, err, sizeof err, 2, av2);
         if (r == NULL) {
             l->auth_refused = strncmp(err, "WRONGPASS", 9) == 0 || strncmp(err, "ERR", 3) == 0;
+            l->config_refused = l->auth_refused;
             if (l->addr.user[0] != '\0')
                 snprintf(why, sizeof why, "authentication as user \"%s\" failed: %s", l->addr.user,
                          err);
@@ -391,7 +421,10 @@ static int do_connect(struct rlink *l, char **cause)
         snprintf(db, sizeof db, "%d", l->addr.db);
         r = setup_command(c, err, sizeof err, 2, argv);
         if (r == NULL) {
-            snprintf(why, sizeof why, "SELECT %d failed: %s", l->addr.db, err);
+            char what[32];
+
+            snprintf(what, sizeof what, "SELECT %d", l->addr.db);
+            setup_error(l, what, err, why, sizeof why);
             goto down;
         }
         freeReplyObject(r);
@@ -402,7 +435,19 @@ static int do_connect(struct rlink *l, char **cause)
 
         r = setup_command(c, err, sizeof err, 3, argv);
         if (r == NULL) {
-            snprintf(why, sizeof why, "CLIENT SETNAME failed: %s", err);
+            setup_error(l, "CLIENT SETNAME", err, why, sizeof why);
+            goto down;
+        }
+        freeReplyObject(r);
+    } else if (l->addr.password[0] == '\0' && l->addr.db == 0) {
+        /* Nothing was sent yet: one PING, so a server that wants a password says so now, as
+         * a configuration error, not at the first command. */
+        const char *argv[1] = {"PING"};
+        char err[256];
+
+        r = setup_command(c, err, sizeof err, 1, argv);
+        if (r == NULL) {
+            setup_error(l, "PING", err, why, sizeof why);
             goto down;
         }
         freeReplyObject(r);

@@ -90,6 +90,10 @@ int rlink_failures(const struct rlink *l);
 /* Whether the last connection attempt was refused by AUTH (a configuration error, not an
  * unreachable server). */
 bool rlink_auth_refused(const struct rlink *l);
+/* Whether the last connection attempt failed because of a setting (a configuration error,
+ * exit 2, not an unreachable server): AUTH refused, a password the server wants and none
+ * given (NOAUTH), a database the server does not have. The cause names the setting. */
+bool rlink_config_refused(const struct rlink *l);
 
 /* Connects now if the link is down and its backoff delay has passed. Returns 0 when
  * connected. */

@@ -334,6 +334,32 @@ static void test_dead_caller_lapses(void **state)
     free(dk);
 }
 
+/* A reading (ctl budget, the control room) never shows a lapsed reservation as reserved. */
+static void test_reading_skips_lapsed(void **state)
+{
+    struct rlink *l = *state;
+    struct budget_options o = base_opts;
+    struct budget_row *rows = NULL;
+    struct budget_window g;
+    size_t n = 0;
+    char *cause = NULL;
+
+    o.reservation_ttl_ms = 300;
+    set_limits(l, "idle-1", 1000, 0, 0);
+    reserve(l, &o, T0, "idle-1", NULL, 400, 0, NULL);
+    assert_int_equal(budget_status(l, &o, T0 + 299, &rows, &n, &g, &cause), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].day.reserved, 400);
+    assert_int_equal(g.reserved, 400);
+    budget_rows_free(rows, n);
+    assert_int_equal(budget_status(l, &o, T0 + 301, &rows, &n, &g, &cause), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].day.reserved, 0);
+    assert_int_equal(rows[0].hour.reserved, 0);
+    assert_int_equal(g.reserved, 0);
+    budget_rows_free(rows, n);
+}
+
 static void test_rollover(void **state)
 {
     struct rlink *l = *state;
@@ -639,6 +665,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_caller_lapses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reading_skips_lapsed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_once_per_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_task_and_global_limits, setup, teardown),

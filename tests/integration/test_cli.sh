@@ -111,6 +111,17 @@ has "$OUT" ":$NEWSROOM_TEST_REDIS_PORT/0"
 REDIS_URL="redis://:$NEWSROOM_TEST_REDIS_PASSWORD@127.0.0.1:$NEWSROOM_TEST_REDIS_PORT" REDIS_DB=3 \
   run 0 "$NR_BIN" ctl status
 has "$OUT" ":$NEWSROOM_TEST_REDIS_PORT/3"
+# No password where the server wants one, and a database it does not have: configuration
+# errors (exit 2) naming the setting to fix.
+REDIS_URL="redis://127.0.0.1:$NEWSROOM_TEST_REDIS_PORT" run 2 "$NR_BIN" ctl status
+has "$ERR" "NOAUTH"
+has "$ERR" "REDIS_PASSWORD"
+REDIS_URL="redis://:$NEWSROOM_TEST_REDIS_PASSWORD@127.0.0.1:$NEWSROOM_TEST_REDIS_PORT/99" \
+  run 2 "$NR_BIN" ctl status
+has "$ERR" "database 99 does not exist"
+has "$ERR" "REDIS_DB"
+hasnt "$ERR" "$NEWSROOM_TEST_REDIS_PASSWORD"
+
 # A password with the URL's delimiters in it is masked everywhere.
 REDIS_URL='redis://:pa/ss?w#rd@127.0.0.1:1' run 3 "$NR_BIN" ctl status
 hasnt "$ERR" "pa/ss"
@@ -138,5 +149,14 @@ if jq -e '.bench == "blackboard" and (.figures | length == 5) and
 else
   bad "bench blackboard --json is not the documented report"
 fi
+
+
+# --help after every ctl verb: its usage on stdout, exit 0, nothing on stderr (no verb runs).
+for verb in status ingest sources items item approve reject emergency resume audit agents \
+  queues dead-letters budget usage debate debates; do
+  run 0 "$NR_BIN" ctl "$verb" --help
+  has "$OUT" "usage: newsroom ctl $verb"
+  if [ -s "$ERR" ]; then bad "ctl $verb --help wrote to stderr: $(head -c 200 "$ERR")"; else ok; fi
+done
 
 finish

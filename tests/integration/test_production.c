@@ -281,6 +281,11 @@ static void test_reviewer_revise(void **state)
     assert_string_equal(sval(last, "answered"), "shorter lead");
     assert_non_null(json_object_get(json_object_get(it->body, "script"), "answered_request"));
     assert_true(json_array_size(json_object_get(it->body, "qa")) >= 2);
+    /* The QA rounds after the revise go on from those before: 1, 2, ..., never 1 twice. */
+    for (size_t k = 0; k < json_array_size(json_object_get(it->body, "qa")); k++)
+        assert_int_equal(json_integer_value(json_object_get(
+                             json_array_get(json_object_get(it->body, "qa"), k), "round")),
+                         (json_int_t)k + 1);
     bb_item_free(it);
 }
 

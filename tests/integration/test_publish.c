@@ -12,8 +12,7 @@
  *              success) and, past the attempts, FAILED with the reason while the package
  *              stays; a story without a package fails at once.
  *   archivist  a rejection archived with its reason, a revise back to PRODUCING on stage
- *              "rewrite" with the note, an old published story archived by retention while a
- *              young one stays.
+ *              "rewrite" with the note (retention has its own test: test_retention).
  *   approver   refuses to start without --auto-approve; with it approves every reviewed
  *              story with an audit record naming the agent.
  *
@@ -421,22 +420,15 @@ static void test_archivist(void **state)
     struct swarm *s;
     struct bb_item *it;
     struct bb_lock lk;
-    int64_t now = clock_wall_ms();
     long n = -1;
     char *cause = NULL;
 
-    f->cfg->publish_retention_days = 1;
     put(f, "rej-1", 1, BB_REVIEWING, false, NULL);
     put(f, "rev-1", 2, BB_REVIEWING, false, NULL);
     decide(f, "rej-1", REVIEW_REJECT, "weak sourcing");
     decide(f, "rev-1", REVIEW_REVISE, "tighten the lead");
-    put(f, "old-1", 3, BB_PUBLISHED_S, false,
-        json_pack("{s:{s:I}}", "publish", "at_ms", (json_int_t)(now - 2 * 86400000LL)));
-    put(f, "young-1", 4, BB_PUBLISHED_S, false,
-        json_pack("{s:{s:I}}", "publish", "at_ms", (json_int_t)now));
     s = start(f, "archivist:2", false, 3);
-    AWAIT(30, status_of(f, "rej-1") == BB_ARCHIVED && status_of(f, "rev-1") == BB_PRODUCING &&
-                  status_of(f, "old-1") == BB_ARCHIVED);
+    AWAIT(30, status_of(f, "rej-1") == BB_ARCHIVED && status_of(f, "rev-1") == BB_PRODUCING);
     swarm_stop(s);
     swarm_free(s);
 
@@ -461,12 +453,6 @@ static void test_archivist(void **state)
         "revise");
     bb_item_free(it);
     assert_int_equal(bb_lock_release(f->bb, &lk, &cause), BB_OK);
-
-    it = get(f, "old-1");
-    assert_string_equal(it->archive_reason, "retention: published more than 1 day ago");
-    bb_item_free(it);
-    /* Retention runs on every pass, and it has run since old-1 went: young-1 stays. */
-    assert_int_equal(status_of(f, "young-1"), BB_PUBLISHED_S);
 }
 
 static void test_approver(void **state)

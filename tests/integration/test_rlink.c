@@ -153,11 +153,34 @@ static void test_wrong_password_refused(void **state)
     free(cause);
     rlink_free(l);
 
-    /* No password at all: the connection opens, the first command is refused. */
+    /* No password at all: refused while connecting (NOAUTH), as a setting to fix. */
     l = link_to(tcp_url("", NULL));
     cause = NULL;
     assert_null(rlink_command(l, &cause, "GET x"));
     assert_non_null(strstr(cause, "NOAUTH"));
+    assert_non_null(strstr(cause, "REDIS_PASSWORD"));
+    assert_true(rlink_config_refused(l));
+    free(cause);
+    rlink_free(l);
+}
+
+/* A database the server does not have (it has 64) is a setting to fix, named. */
+static void test_database_out_of_range(void **state)
+{
+    const char *base = tcp_url("", test_env("NEWSROOM_TEST_REDIS_PASSWORD"));
+    struct rlink *l;
+    char url[512];
+    char *cause = NULL;
+
+    (void)state;
+    /* The URL ends in "/0": the same server, database 99. */
+    snprintf(url, sizeof url, "%.*s/99", (int)strlen(base) - 2, base);
+    l = link_to(url);
+    assert_int_equal(rlink_ensure(l, &cause), -1);
+    assert_true(rlink_config_refused(l));
+    assert_non_null(strstr(cause, "database 99 does not exist"));
+    assert_non_null(strstr(cause, "REDIS_DB"));
+    assert_null(strstr(cause, test_env("NEWSROOM_TEST_REDIS_PASSWORD")));
     free(cause);
     rlink_free(l);
 }
@@ -427,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_unix_socket_and_select),
         cmocka_unit_test(test_acl_user),
         cmocka_unit_test(test_wrong_password_refused),
+        cmocka_unit_test(test_database_out_of_range),
         cmocka_unit_test(test_unreachable_backs_off),
         cmocka_unit_test_teardown(test_reconnect_after_restart, stop_private_server),
         cmocka_unit_test_teardown(test_command_timeout, stop_private_server),

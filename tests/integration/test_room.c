@@ -22,6 +22,8 @@
 #include "store/control.h"
 #include "store/debate.h"
 #include "store/registry.h"
+#include "recovery/breaker.h"
+#include "store/lua_scripts.h"
 #include "store/rlink.h"
 #include "swarmenv.h"
 #include "feeds/feed_store.h"
@@ -127,7 +129,8 @@ static const struct room_event *result(struct fx *f, uint64_t seq)
     while (e == NULL) {
         pump(f);
         for (size_t i = 0; i < f->nev && e == NULL; i++)
-            if ((f->ev[i].kind == ROOM_EV_RESULT || f->ev[i].kind == ROOM_EV_DETAIL) &&
+            if ((f->ev[i].kind == ROOM_EV_RESULT || f->ev[i].kind == ROOM_EV_DETAIL ||
+                 f->ev[i].kind == ROOM_EV_REVIEW) &&
                 f->ev[i].cmd_seq == seq)
                 e = &f->ev[i];
         if (e == NULL && clock_mono_ms() > end)
@@ -146,6 +149,22 @@ static uint64_t send(struct fx *f, int kind, const char *id, const char *text, b
     snprintf(c.id, sizeof c.id, "%s", id != NULL ? id : "");
     snprintf(c.text, sizeof c.text, "%s", text != NULL ? text : "");
     return room_send(f->room, &c);
+}
+
+/* A page of the review queue (ROOM_CMD_REVIEW), taken; free it with room_review_page_free. */
+static struct room_review_page *review(struct fx *f, int sort, const char *filter, long offset)
+{
+    struct room_cmd c = {.kind = ROOM_CMD_REVIEW, .sort = sort, .amount = offset};
+    const struct room_event *e;
+    struct room_review_page *p;
+
+    snprintf(c.text, sizeof c.text, "%s", filter);
+    e = result(f, room_send(f->room, &c));
+    assert_int_equal(e->kind, ROOM_EV_REVIEW);
+    p = room_take_review(f->room);
+    assert_non_null(p);
+    assert_null(p->error);
+    return p;
 }
 
 /* A fresh snapshot taken after now. */
@@ -211,6 +230,12 @@ static void seed(struct fx *f)
     put(f, "rev-2", "Another for review", BB_REVIEWING, NULL);
     put(f, "rev-3", "A third for review", BB_REVIEWING, NULL);
     put(f, "pub-1", "Published", BB_PUBLISHED_S, NULL);
+    /* A story analyst-1 holds now (its lock), and one whose owner let go (no lock). */
+    put(f, "proc-1", "Being analysed", BB_PROCESSING, NULL);
+    freeReplyObject(test_must(f->l, "HSET nr:bb:item:proc-1 owner %s", "analyst-1"));
+    freeReplyObject(test_must(f->l, "SET nr:bb:lock:proc-1 %s PX 60000", "tok:1"));
+    put(f, "proc-2", "Let go", BB_PROCESSING, NULL);
+    freeReplyObject(test_must(f->l, "HSET nr:bb:item:proc-2 owner %s", "writer-1"));
     /* A debate with votes. */
     debate_options_default(&o);
     o.panel = 3;
@@ -392,13 +417,57 @@ static void test_snapshot(void **state)
     assert_int_equal(s->nrequests, 1);
     assert_string_equal(s->requests[0].agent, "writer-1");
     assert_string_equal(s->requests[0].limit, "agent_daily");
-    /* Review queue: oldest first, with package, QA and cost. */
-    assert_int_equal(s->nreviews, 3);
-    assert_string_equal(s->reviews[0].id, "rev-1");
-    assert_true(s->reviews[0].duration_s > 42.4 && s->reviews[0].duration_s < 42.6);
-    assert_true(s->reviews[0].qa_score > 8.4 && s->reviews[0].qa_score < 8.6);
-    assert_int_equal(s->reviews[0].cost, 300);
-    assert_true(s->reviews[1].qa_score < 0);
+    /* The agent refused under the open request waits on budget. */
+    assert_true(must_agent(s, "writer-1")->budget_wait);
+    assert_false(must_agent(s, "analyst-1")->budget_wait);
+    /* The story an agent holds now: the one whose lock it holds, none for the others. */
+    assert_string_equal(must_agent(s, "analyst-1")->task, "proc-1");
+    assert_string_equal(must_agent(s, "writer-1")->task, "");
+    /* The longest waiting story in review. */
+    assert_true(s->review_oldest_ms > 0);
+    /* Review queue, paged from Redis: oldest first, with package, QA, cost and marks. */
+    {
+        struct room_review_page *p = review(f, ROOM_SORT_OLDEST, "", 0);
+
+        assert_int_equal(p->total, 3);
+        assert_int_equal(p->matching, 3);
+        assert_int_equal(p->nrows, 3);
+        assert_string_equal(p->rows[0].id, "rev-1");
+        assert_true(p->rows[0].duration_s > 42.4 && p->rows[0].duration_s < 42.6);
+        assert_true(p->rows[0].qa_score > 8.4 && p->rows[0].qa_score < 8.6);
+        assert_int_equal(p->rows[0].cost, 300);
+        assert_true(p->rows[0].marks & ROOM_MARK_STORYBOARD);
+        assert_true(p->rows[1].qa_score < 0);
+        assert_int_equal(p->rows[1].marks, 0);
+        assert_false(p->any_priority);
+        room_review_page_free(p);
+        /* The filter searches the whole queue on the server, titles folded. */
+        p = review(f, ROOM_SORT_OLDEST, "third", 0);
+        assert_int_equal(p->total, 3);
+        assert_int_equal(p->matching, 1);
+        assert_string_equal(p->rows[0].id, "rev-3");
+        room_review_page_free(p);
+        /* Newest first, and a page further on. */
+        p = review(f, ROOM_SORT_NEWEST, "", 1);
+        assert_int_equal(p->offset, 1);
+        assert_int_equal(p->nrows, 2);
+        assert_string_equal(p->rows[0].id, "rev-2");
+        room_review_page_free(p);
+        /* By QA score and by cost: the scored / costly one first. */
+        p = review(f, ROOM_SORT_QA, "", 0);
+        assert_string_equal(p->rows[0].id, "rev-1");
+        room_review_page_free(p);
+        p = review(f, ROOM_SORT_COST, "", 0);
+        assert_string_equal(p->rows[0].id, "rev-1");
+        room_review_page_free(p);
+        /* Priority: a number in the body; missing counts as 0. */
+        freeReplyObject(test_must(f->l, "HSET nr:bb:item:rev-3 f:priority %s", "5"));
+        p = review(f, ROOM_SORT_PRIORITY, "", 0);
+        assert_true(p->any_priority);
+        assert_string_equal(p->rows[0].id, "rev-3");
+        assert_true(p->rows[0].priority > 4.9);
+        room_review_page_free(p);
+    }
     /* Audit. */
     assert_true(s->naudit >= 1);
     assert_string_equal(s->audit[0].what, "note");
@@ -472,6 +541,30 @@ static void test_follow_and_commands(void **state)
     /* The broadcast itself reaches every control room as an alert. */
     AWAIT(10, find_event(f, ROOM_EV_ALERT, "EMERGENCY", 0) != NULL);
     assert_non_null(strstr(find_event(f, ROOM_EV_ALERT, "EMERGENCY", 0)->text, "stop the presses"));
+    /* A circuit breaker another process opens reaches the room as an alert too. */
+    {
+        const char *argv[] = {"sync",
+                              BREAKER_PREFIX,
+                              BREAKER_SET_KEY,
+                              BREAKER_EVENTS_KEY,
+                              "100",
+                              "1",
+                              "60000",
+                              "30000",
+                              "2",
+                              "2",
+                              "llm:test@room",
+                              "1",
+                              "0",
+                              "0",
+                              "HTTP 503 from the room test"};
+        redisReply *r =
+            rlink_eval(f->l, &lua_breaker, 0, sizeof argv / sizeof argv[0], argv, &cause);
+
+        assert_non_null(r);
+        freeReplyObject(r);
+        AWAIT(10, find_event(f, ROOM_EV_ALERT, "breaker llm:test@room: closed -> open", 0) != NULL);
+    }
     /* Another halt is refused while this one is in force, saying whose it is. */
     e = result(f, send(f, ROOM_CMD_HALT, NULL, "second halt", false, 0));
     assert_false(e->ok);
@@ -530,16 +623,46 @@ static void test_detail(void **state)
     assert_non_null(d);
     assert_true(d->found);
     assert_null(d->error);
-    assert_non_null(strstr(d->text, "decisions"));
-    assert_non_null(strstr(d->text, "vote debater-1: for (confidence 0.90) solid ?[31m"));
-    assert_non_null(strstr(d->text, "qa          round -: -, score 8.50"));
-    assert_non_null(strstr(d->text, "script\n  Line one.\n  Line two.\n"));
-    assert_non_null(strstr(d->text, "captions\n  1\n"));
-    assert_null(strchr(d->text, '\x1b'));
-    assert_non_null(strstr(d->history, "write rev-1 REVIEWING in REVIEW_QUEUE by test"));
-    assert_non_null(strstr(d->history, "update rev-1"));
-    assert_true(strstr(d->history, "write rev-1") < strstr(d->history, "update rev-1"));
+    /* The decision first: title, source and URL, priority, length, cost, QA, the video. */
+    {
+        const char *dec = d->section[ROOM_SEC_DECISION];
+
+        assert_non_null(strstr(dec, "title     Ready for review"));
+        assert_non_null(strstr(dec, "source    Wire  https://example.com/a"));
+        assert_non_null(strstr(dec, "priority  none (counts as 0)   length 0:42   cost $"));
+        assert_non_null(strstr(dec, "QA        "));
+        assert_non_null(strstr(dec, "score 8.5 of 10"));
+        assert_non_null(strstr(dec, "video     storyboard only: no video was rendered"));
+        assert_non_null(strstr(dec, "status    awaiting your decision since "));
+        assert_true(d->reviewing);
+        assert_string_equal(d->preview_url, ""); /* no rendered video: no preview */
+        assert_false(d->frames_coming);
+    }
+    assert_string_equal(d->section[ROOM_SEC_SCRIPT], "Line one.\nLine two.");
+    assert_non_null(strstr(d->section[ROOM_SEC_CAPTIONS], "00:00:00,000 --> 00:00:04,000\nHello"));
+    assert_non_null(strstr(d->section[ROOM_SEC_WIRE], "Body of the story."));
+    assert_non_null(
+        strstr(d->section[ROOM_SEC_DEBATE], "vote debater-1: for (confidence 0.90) solid ?[31m"));
+    assert_non_null(strstr(d->section[ROOM_SEC_DEBATE], "qa          round -: -, score 8.50"));
+    for (int i = 0; i < ROOM_SEC_COUNT; i++)
+        assert_null(strchr(d->section[i], '\x1b'));
+    assert_non_null(
+        strstr(d->section[ROOM_SEC_HISTORY], "write rev-1 REVIEWING in REVIEW_QUEUE by test"));
+    assert_non_null(strstr(d->section[ROOM_SEC_HISTORY], "update rev-1"));
+    assert_true(strstr(d->section[ROOM_SEC_HISTORY], "write rev-1") <
+                strstr(d->section[ROOM_SEC_HISTORY], "update rev-1"));
     room_detail_free(d);
+
+    /* Who decided a story: nobody yet, then the full "already approved by NAME at TIME". */
+    e = result(f, send(f, ROOM_CMD_DECIDED, "rev-1", NULL, false, 0));
+    assert_false(e->ok);
+    e = result(f, send(f, ROOM_CMD_APPROVE, "rev-1", "", false, 0));
+    assert_true(e->ok);
+    e = result(f, send(f, ROOM_CMD_DECIDED, "rev-1", NULL, false, 0));
+    assert_true(e->ok);
+    assert_non_null(strstr(e->text, "already approved by "));
+    assert_non_null(strstr(e->text, " at 20"));
+    assert_non_null(strstr(e->text, "story rev-1"));
 
     e = result(f, send(f, ROOM_CMD_DETAIL, "nope-1", NULL, false, 0));
     assert_false(e->ok);
@@ -548,6 +671,115 @@ static void test_detail(void **state)
     assert_false(d->found);
     assert_non_null(d->error);
     room_detail_free(d);
+}
+
+/* The open request of agent's limit `limit`, or NULL. */
+static const struct room_request *request_of(const struct room_snapshot *s, const char *agent)
+{
+    for (size_t i = 0; i < s->nrequests; i++)
+        if (strcmp(s->requests[i].agent, agent) == 0)
+            return &s->requests[i];
+    return NULL;
+}
+
+static void req_field(struct fx *f, const char *id, const char *field, const char *want)
+{
+    char key[64];
+    redisReply *r;
+
+    snprintf(key, sizeof key, "nr:cost:req:%s", id);
+    r = test_must(f->l, field[0] == 's' ? "HGET %s status" : "HGET %s closed_why", key);
+
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    assert_string_equal(r->str, want);
+    freeReplyObject(r);
+}
+
+/* Budget requests that behave: a decline holds for the rest of its window; a request closes
+ * by itself when its limit is raised or lifted, when its agent is gone, and (the swarm's
+ * global limit) when a call passes under a raised one. */
+static void test_budget_requests(void **state)
+{
+    struct fx *f = *state;
+    struct redis_addr a = shared_addr();
+    struct budget_options bo;
+    struct budget_refusal ref;
+    struct budget_limits lim = {.daily = 100};
+    const struct room_event *e;
+    const struct room_snapshot *s;
+    char rid[BUDGET_ID_MAX], id[32], *cause = NULL, day[USAGE_DAY_LEN], hour[USAGE_HOUR_LEN];
+    redisReply *r;
+
+    seed(f);
+    budget_options_from_config(&bo, f->cfg);
+    start_room(f, &a, 2000);
+    s = fresh(f);
+    assert_non_null(request_of(s, "writer-1"));
+    snprintf(id, sizeof id, "%s", request_of(s, "writer-1")->id);
+    e = result(f, send(f, ROOM_CMD_DECLINE, id, NULL, false, 0));
+    assert_true(e->ok);
+    /* Refused again in the same window: no new request, the declined one named. */
+    assert_int_equal(
+        budget_reserve(f->l, &bo, clock_wall_ms(), "writer-1", "rev-3", 5000, rid, &ref, &cause),
+        1);
+    assert_string_equal(ref.request_id, id);
+    usage_windows(clock_wall_ms(), day, hour);
+    (void)hour;
+    r = test_must(f->l, "PTTL nr:cost:req:declined:writer-1|agent_daily|%s", day);
+    assert_true(r->integer > 0 && r->integer <= 86400000);
+    freeReplyObject(r);
+    s = fresh(f);
+    assert_null(request_of(s, "writer-1"));
+    assert_false(must_agent(s, "writer-1")->budget_wait);
+
+    /* Raised: analyst-1's request closes once its daily limit is above what refused it. */
+    assert_int_equal(budget_set_limits(f->l, "analyst-1", &lim, BUDGET_SET_DAILY, &cause), 0);
+    assert_int_equal(
+        budget_reserve(f->l, &bo, clock_wall_ms(), "analyst-1", "raw-2", 500, rid, &ref, &cause),
+        1);
+    AWAIT(10, (pump(f), request_of(f->snap, "analyst-1") != NULL));
+    assert_true(must_agent(f->snap, "analyst-1")->budget_wait);
+    lim.daily = 10000;
+    assert_int_equal(budget_set_limits(f->l, "analyst-1", &lim, BUDGET_SET_DAILY, &cause), 0);
+    AWAIT(10, (pump(f), request_of(f->snap, "analyst-1") == NULL));
+    req_field(f, ref.request_id, "status", "closed");
+    req_field(f, ref.request_id, "closed_why", "the limit was raised");
+
+    /* Lifted: a limit set to 0 (none). */
+    lim.daily = 100;
+    assert_int_equal(budget_set_limits(f->l, "analyst-1", &lim, BUDGET_SET_DAILY, &cause), 0);
+    assert_int_equal(
+        budget_reserve(f->l, &bo, clock_wall_ms(), "analyst-1", "raw-2", 50000, rid, &ref, &cause),
+        1);
+    AWAIT(10, (pump(f), request_of(f->snap, "analyst-1") != NULL));
+    lim.daily = 0;
+    assert_int_equal(budget_set_limits(f->l, "analyst-1", &lim, BUDGET_SET_DAILY, &cause), 0);
+    AWAIT(10, (pump(f), request_of(f->snap, "analyst-1") == NULL));
+    req_field(f, ref.request_id, "closed_why", "the limit was lifted");
+
+    /* Its agent gone: the registry record removed. */
+    reg(f->l, "qa-9", "qa", 60000);
+    lim.daily = 100;
+    assert_int_equal(budget_set_limits(f->l, "qa-9", &lim, BUDGET_SET_DAILY, &cause), 0);
+    assert_int_equal(
+        budget_reserve(f->l, &bo, clock_wall_ms(), "qa-9", "raw-2", 500, rid, &ref, &cause), 1);
+    AWAIT(10, (pump(f), request_of(f->snap, "qa-9") != NULL));
+    freeReplyObject(test_must(f->l, "DEL nr:agent:%s", "qa-9"));
+    AWAIT(10, (pump(f), request_of(f->snap, "qa-9") == NULL));
+    req_field(f, ref.request_id, "closed_why", "its agent is gone");
+
+    /* The swarm's global limit: its request closes when a call passes under a raised one. */
+    bo.global_daily = 100; /* 300 spent today already */
+    assert_int_equal(
+        budget_reserve(f->l, &bo, clock_wall_ms(), "analyst-1", "raw-2", 50, rid, &ref, &cause), 1);
+    assert_string_equal(ref.limit, "global_daily");
+    AWAIT(10, (pump(f), request_of(f->snap, "*") != NULL));
+    bo.global_daily = 1000000;
+    assert_int_equal(
+        budget_reserve(f->l, &bo, clock_wall_ms(), "analyst-1", "raw-2", 50, rid, &ref, &cause), 0);
+    req_field(f, ref.request_id, "status", "closed");
+    req_field(f, ref.request_id, "closed_why", "the limit was raised");
+    AWAIT(10, (pump(f), request_of(f->snap, "*") == NULL));
 }
 
 /* ---- link loss, on a private server ---- */
@@ -622,6 +854,7 @@ int main(void)
 {
     const struct CMUnitTest shared[] = {
         cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_budget_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follow_and_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
     };

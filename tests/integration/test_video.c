@@ -500,8 +500,10 @@ static void test_elevenlabs(void **state)
     free(text);
     speech_free(s);
 
-    /* A wrong key: a failure whose cause never shows the key. */
+    /* A wrong key: a failure whose cause never shows the key (without the espeak-ng fallback,
+     * which test_speech_fallback covers, so the failure reaches the caller). */
     set_str(&f->cfg->elevenlabs_api_key, "sk-wrong-key");
+    set_str(&f->cfg->video_speech_fallback, "none");
     s = speech_new(f->cfg, &cause);
     assert_non_null(s);
     assert_int_equal(speech_synthesize(s, "Hello.", path, 0, &ms, &cause), -1);

@@ -4,6 +4,7 @@
  * shell tests that need an item in a state no ctl verb produces (REVIEWING, for approve and
  * reject). Connects as `newsroom` does: the configuration and REDIS_URL.
  *   bb_tool walk ID STATUS
+ *   bb_tool walk - STATUS      every id read from stdin, one a line (the screen tests' 500)
  */
 #include "core/config.h"
 #include "store/blackboard.h"
@@ -12,35 +13,18 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-int main(int argc, char **argv)
+/* Walks one item to target along the shortest path of allowed moves. Returns 0 or 1. */
+static int walk(struct bb *b, const char *id, int target)
 {
-    char *cause = NULL;
-    struct config *c;
-    struct redis_addr a;
-    struct rlink_options o;
-    struct rlink *l;
-    struct bb *b;
-    bool embedded;
-    int target, prev[BB_STATUS_COUNT], queue[BB_STATUS_COUNT], path[BB_STATUS_COUNT];
+    int prev[BB_STATUS_COUNT], queue[BB_STATUS_COUNT], path[BB_STATUS_COUNT];
     int head = 0, tail = 0, n = 0;
     struct bb_item *it;
+    char *cause = NULL;
 
-    signal(SIGPIPE, SIG_IGN);
-    if (argc != 4 || (target = bb_status_parse(argv[3])) < 0) {
-        fprintf(stderr, "usage: bb_tool walk ID STATUS\n");
-        return 2;
-    }
-    c = config_resolve(NULL, &cause);
-    if (c == NULL || config_redis_addr(c, &a, &embedded, &cause) == -1 || embedded) {
-        fprintf(stderr, "bb_tool: %s\n", cause != NULL ? cause : "set REDIS_URL");
-        return 2;
-    }
-    rlink_options_from_config(&o, c);
-    l = rlink_new(&a, &o);
-    b = bb_new(l, "bb_tool");
-    if (bb_read(b, argv[2], &it, &cause) != BB_OK) {
-        fprintf(stderr, "bb_tool: no item %s\n", argv[2]);
+    if (bb_read(b, id, &it, &cause) != BB_OK) {
+        fprintf(stderr, "bb_tool: no item %s\n", id);
         return 1;
     }
     /* Breadth first from the item's status to the target. */
@@ -57,22 +41,58 @@ int main(int argc, char **argv)
                 queue[tail++] = *x;
             }
     }
+    bb_item_free(it);
     if (prev[target] == -2) {
-        fprintf(stderr, "bb_tool: %s cannot reach %s\n", argv[2], argv[3]);
+        fprintf(stderr, "bb_tool: %s cannot reach %s\n", id, bb_statuses[target].name);
         return 1;
     }
     for (int s = target; prev[s] != -1; s = prev[s])
         path[n++] = s;
     for (int i = n - 1; i >= 0; i--) {
-        if (bb_transition(b, argv[2], (enum bb_status)path[i], "test walk", NULL, &cause) !=
-            BB_OK) {
-            fprintf(stderr, "bb_tool: %s\n", cause);
+        if (bb_transition(b, id, (enum bb_status)path[i], "test walk", NULL, &cause) != BB_OK) {
+            fprintf(stderr, "bb_tool: %s: %s\n", id, cause);
+            free(cause);
             return 1;
         }
     }
-    bb_item_free(it);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    char *cause = NULL, line[512];
+    struct config *c;
+    struct redis_addr a;
+    struct rlink_options o;
+    struct rlink *l;
+    struct bb *b;
+    bool embedded;
+    int target, rc = 0;
+
+    signal(SIGPIPE, SIG_IGN);
+    if (argc != 4 || strcmp(argv[1], "walk") != 0 || (target = bb_status_parse(argv[3])) < 0) {
+        fprintf(stderr, "usage: bb_tool walk ID|- STATUS\n");
+        return 2;
+    }
+    c = config_resolve(NULL, &cause);
+    if (c == NULL || config_redis_addr(c, &a, &embedded, &cause) == -1 || embedded) {
+        fprintf(stderr, "bb_tool: %s\n", cause != NULL ? cause : "set REDIS_URL");
+        return 2;
+    }
+    rlink_options_from_config(&o, c);
+    l = rlink_new(&a, &o);
+    b = bb_new(l, "bb_tool");
+    if (strcmp(argv[2], "-") != 0) {
+        rc = walk(b, argv[2], target);
+    } else {
+        while (rc == 0 && fgets(line, sizeof line, stdin) != NULL) {
+            line[strcspn(line, "\r\n")] = '\0';
+            if (line[0] != '\0')
+                rc = walk(b, line, target);
+        }
+    }
     bb_free(b);
     rlink_free(l);
     config_free(c);
-    return 0;
+    return rc;
 }

@@ -28,7 +28,46 @@ struct fake_llm {
     pthread_mutex_t mu;
     char *violation;
     char *last_body;
+    unsigned fail_status; /* 0: answer normally */
+    int succeeded, failed;
+    char *(*answer)(void *ctx, json_t *body);
+    void *answer_ctx;
 };
+
+void fake_llm_fail(struct fake_llm *f, unsigned status)
+{
+    pthread_mutex_lock(&f->mu);
+    f->fail_status = status;
+    pthread_mutex_unlock(&f->mu);
+}
+
+static int counter(struct fake_llm *f, const int *c)
+{
+    int n;
+
+    pthread_mutex_lock(&f->mu);
+    n = *c;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
+int fake_llm_succeeded(struct fake_llm *f)
+{
+    return counter(f, &f->succeeded);
+}
+
+int fake_llm_failed(struct fake_llm *f)
+{
+    return counter(f, &f->failed);
+}
+
+void fake_llm_set_answer(struct fake_llm *f, char *(*answer)(void *ctx, json_t *body), void *ctx)
+{
+    pthread_mutex_lock(&f->mu);
+    f->answer = answer;
+    f->answer_ctx = ctx;
+    pthread_mutex_unlock(&f->mu);
+}
 
 static void set_str(struct fake_llm *f, char **slot, const char *s)
 {
@@ -199,8 +238,14 @@ static enum MHD_Result success(struct fake_llm *f, struct MHD_Connection *c, jso
         json ? "{\"verdict\": \"keep\", \"confidence\": 0.75}" : "Hello from the fake server.";
     int pt = prompt_tokens(b);
     json_t *j;
-    char *s;
+    char *s, *own = NULL;
     enum MHD_Result rc;
+
+    if (f->answer != NULL && (own = f->answer(f->answer_ctx, b)) != NULL)
+        text = own;
+    pthread_mutex_lock(&f->mu);
+    f->succeeded++;
+    pthread_mutex_unlock(&f->mu);
 
     if (f->api == FAKE_OPENAI)
         j = json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, s:{s:s, s:s, s:n}, s:n, s:s}], "
@@ -217,6 +262,7 @@ static enum MHD_Result success(struct fake_llm *f, struct MHD_Connection *c, jso
     s = json_dumps(j, JSON_COMPACT);
     rc = send_body(c, 200, s, NULL);
     free(s);
+    free(own);
     json_decref(j);
     return rc;
 }
@@ -230,6 +276,7 @@ static enum MHD_Result on_request(void *cls, const struct fake_http_request *req
     char *bad;
     const char *model;
     enum MHD_Result rc;
+    unsigned outage;
     int n = req->seq;
 
     set_str(f, &f->last_body, req->body);
@@ -243,7 +290,17 @@ static enum MHD_Result on_request(void *cls, const struct fake_http_request *req
         return rc;
     }
     model = json_string_value(json_object_get(b, "model"));
-    if (strcmp(model, "scenario-429-once") == 0 && n % 2 == 1)
+    pthread_mutex_lock(&f->mu);
+    outage = f->fail_status;
+    if (outage != 0)
+        f->failed++;
+    pthread_mutex_unlock(&f->mu);
+    if (outage != 0)
+        rc = send_error(f, c, outage,
+                        f->api == FAKE_OPENAI ? "server_error"
+                                              : (outage == 529 ? "overloaded_error" : "api_error"),
+                        "The service is unavailable (the test's outage).", NULL);
+    else if (strcmp(model, "scenario-429-once") == 0 && n % 2 == 1)
         rc = send_error(f, c, 429, f->api == FAKE_OPENAI ? "requests" : "rate_limit_error",
                         "Rate limit reached; retry after 1s.", "1");
     else if (strcmp(model, "scenario-429-once") == 0)

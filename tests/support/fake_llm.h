@@ -38,4 +38,19 @@ char *fake_llm_violation(struct fake_llm *f);
 /* The last request's body (a new string, free it), or NULL. */
 char *fake_llm_last_body(struct fake_llm *f);
 
+/* An outage: from now on every valid request is answered with status (500, 502, 503, 529:
+ * the API's error body), until fake_llm_fail(f, 0) brings the normal answers back. */
+void fake_llm_fail(struct fake_llm *f, unsigned status);
+/* Valid requests answered with a success, and with an outage's error, so far. */
+int fake_llm_succeeded(struct fake_llm *f);
+int fake_llm_failed(struct fake_llm *f);
+
+/* The answer's content for a valid request: answer(ctx, body) returns a new string (malloc)
+ * that becomes choices[0].message.content (OpenAI) or content[0].text (Anthropic), or NULL
+ * for the built-in one. body is the parsed request (borrowed). Called on the server's
+ * threads; NULL restores the built-in answer. Set before requests come. */
+struct json_t;
+void fake_llm_set_answer(struct fake_llm *f, char *(*answer)(void *ctx, struct json_t *body),
+                         void *ctx);
+
 #endif

@@ -83,6 +83,32 @@ long swarmenv_count(struct bb *bb, int st)
     return n;
 }
 
+long swarmenv_open(struct bb *bb)
+{
+    long counts[BB_SECTION_COUNT][BB_STATUS_COUNT], n = 0;
+    char *cause = NULL;
+
+    if (bb_counts(bb, counts, &cause) != BB_OK) {
+        free(cause);
+        return -1;
+    }
+    for (int s = 0; s < BB_SECTION_COUNT; s++)
+        for (int st = 0; st < BB_STATUS_COUNT; st++)
+            if (!bb_statuses[st].terminal)
+                n += counts[s][st];
+    return n;
+}
+
+int64_t swarmenv_server_ms(struct rlink *l)
+{
+    redisReply *r = test_must(l, "TIME%s", "");
+    int64_t t =
+        strtoll(r->element[0]->str, NULL, 10) * 1000 + strtoll(r->element[1]->str, NULL, 10) / 1000;
+
+    freeReplyObject(r);
+    return t;
+}
+
 struct swarmenv_fx *swarmenv_fx_new(int db, const char *name, bool zero_latency)
 {
     struct swarmenv_fx *f = calloc(1, sizeof *f);

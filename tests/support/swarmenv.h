@@ -51,6 +51,14 @@ struct swarm *swarmenv_start(const struct swarm_options *o);
  * counts cannot be read. */
 long swarmenv_count(struct bb *bb, int st);
 
+/* The stories in no terminal status (every status and section), or -1 when the counts cannot
+ * be read (the link is down: a caller polling through an outage goes on). */
+long swarmenv_open(struct bb *bb);
+
+/* The Redis server's clock in ms (TIME); fails the test when it cannot be read. */
+struct rlink;
+int64_t swarmenv_server_ms(struct rlink *l);
+
 /* Polls cond every 10 ms until it holds; fails the test, naming cond, once secs pass. */
 #define AWAIT(secs, cond)                                                                          \
     do {                                                                                           \

@@ -14,6 +14,7 @@
 # on_screen / off_screen TEXT         counted checks: shows TEXT within 5 s / does not show it now
 # keys KEY ... / type_text TEXT       tmux send-keys: key names / literal text
 # first_row_id                        the id on the first row of a list with an ID column
+# review_select ID TITLE              the review pane filtered down to story ID (its title shown)
 # redis_private_start / redis_private_stop    a redis-server on $T/r.sock; $RURL its URL
 # rcli ARGS                           redis-cli on it
 
@@ -25,6 +26,7 @@ tmx() { tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
 tui_cleanup() {
   if [ -n "${RPID:-}" ]; then kill -CONT "$RPID" 2>/dev/null; fi
   scout_stop
+  analyst_stop
   tmx kill-server 2>/dev/null
   if [ -n "${RPID:-}" ]; then kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null; fi
 }
@@ -81,6 +83,20 @@ keys() { tmx send-keys -t room "$@"; }
 type_text() { tmx send-keys -t room -l -- "$1"; }
 # The story id on the first row under a list's "ID  TITLE" heading (compact layout).
 first_row_id() { screen | awk '/│ID +TITLE/ { getline; sub(/^│/, ""); print $1; exit }'; }
+# review_select ID TITLE: the review pane (key 5), filtered on the server down to story ID, its
+# title (a prefix of it) on the screen and the list holding that one story.
+review_select() {
+  keys 5
+  await_screen "the review pane" 5 "Review:"
+  keys /
+  await_screen "the filter prompt" 5 "Show only the rows"
+  keys C-u # the prompt starts with the pane's current filter
+  type_text "$1"
+  keys Enter
+  await_screen "the filter on $1" 5 "filter: $1"
+  await_screen "$1 alone in the list" 10 "Review: 1 of"
+  await_screen "$1's title" 5 "$2"
+}
 # room_gone SECS: the control room ended within SECS; EXIT_CODE holds its status.
 room_gone() {
   EXIT_CODE=
@@ -118,10 +134,12 @@ rcli() { redis-cli -s "$T/r.sock" "$@"; }
 #                              sim provider at zero latency, a global daily budget of $50);
 #                              exports REDIS_URL, NEWSROOM_CONFIG, NEWSROOM_DATA_DIR
 # tui_seed                     seeds it through the binary: 30 wire stories taken through
-#                              every role to REVIEWING and ARCHIVED (debates closed), a daily
-#                              and hourly limit for one agent, an open budget request, a story
-#                              whose title carries escape sequences and one in CJK and accents;
-#                              $SEED_AGENT the limited agent, $SEED_REQUEST the request's id
+#                              every role to REVIEWING and ARCHIVED (debates closed; no video
+#                              rendered), a daily and hourly limit for one agent, an open budget
+#                              request of a live analyst (analyst_start; $SEED_ANALYST) refused by
+#                              a limit of its own, a story whose title carries escape sequences
+#                              and one in CJK and accents; $SEED_AGENT the limited agent,
+#                              $SEED_REQUEST the request's id
 # scout_start / scout_stop     a background `newsroom swarm --roles scout:1` (a live agent)
 # nr ARGS                      the binary on the private Redis ($OUT/$ERR as run keeps them)
 # room_attach COLS ROWS [VAR=VALUE ...]   room_start ... -- --attach, as a shell that writes
@@ -133,8 +151,12 @@ CJK_TITLE='東京の記者会見 café naïve Zürich'
 tui_setup() {
   redis_private_start || return 1
   export REDIS_URL=$RURL NEWSROOM_CONFIG=$T/newsroom.conf NEWSROOM_DATA_DIR=$T/data
+  # No renders in the seed (the review test makes one of its own); the preview on a port of
+  # the test's own.
+  TUI_PREVIEW_PORT=$((20000 + RANDOM % 20000))
   printf '%s\n' '[providers]' 'sim_latency_fast_ms = 0' 'sim_latency_balanced_ms = 0' \
-    'sim_latency_premium_ms = 0' '[cost]' 'global_daily_budget = 50' >"$NEWSROOM_CONFIG"
+    'sim_latency_premium_ms = 0' '[cost]' 'global_daily_budget = 50' '[video]' 'ffmpeg = none' \
+    '[preview]' "port = $TUI_PREVIEW_PORT" >"$NEWSROOM_CONFIG"
 }
 
 nr() { "$NR_BIN" "$@"; }
@@ -158,10 +180,15 @@ tui_seed() {
   SEED_AGENT=$agent
   nr ctl budget "$agent" --set daily=5,hourly=2,alert=0.75 >/dev/null 2>&1 ||
     { bad "seed: budget --set"; return 1; }
-  # An open budget request: an analyst deferred by a global daily budget below today's spend.
+  # An open budget request: a live analyst (it stays for the test: a request whose agent is
+  # gone closes by itself) refused by a daily limit of its own below one call.
+  analyst_start
+  await "the limited analyst to register" 30 analyst_seen || { bad "seed: no analyst"; return 1; }
+  SEED_ANALYST=$(nr ctl agents --json | jq -r '[.agents[] | select(.role == "analyst")][0].id')
+  nr ctl budget "$SEED_ANALYST" --set daily=0.000001 >/dev/null 2>&1 ||
+    { bad "seed: analyst budget --set"; return 1; }
   nr wire --n 3 --seed 99 | nr ctl ingest - >/dev/null
-  GLOBAL_DAILY_BUDGET=0.01 timeout 30 "$NR_BIN" swarm --roles analyst:1 --duration 2 \
-    >/dev/null 2>>"$T/seed.err"
+  await "the analyst's budget request" 30 request_open || { bad "seed: no open budget request"; return 1; }
   SEED_REQUEST=$(nr ctl budget requests --json | jq -r '.requests[0].id // empty')
   [ -n "$SEED_REQUEST" ] || { bad "seed: no open budget request"; return 1; }
   # Titles from outside: wide and accented text through ingest; escape sequences written
@@ -176,6 +203,18 @@ tui_seed() {
   nr ctl ingest "$T/odd.jsonl" >/dev/null || { bad "seed: odd titles"; return 1; }
   rcli hset nr:bb:item:evil-1 f:title "$(jq -cn --arg t "$EVIL_TITLE" '$t')" >/dev/null
   ok
+}
+
+ANALYST_PID=
+analyst_seen() { nr ctl agents --json | jq -e '[.agents[] | select(.role == "analyst")] | length > 0' >/dev/null; }
+request_open() { nr ctl budget requests --json | jq -e '.requests | length > 0' >/dev/null; }
+analyst_start() {
+  "$NR_BIN" swarm --roles analyst:1 --duration 900 >/dev/null 2>"$T/analyst.err" &
+  ANALYST_PID=$!
+}
+analyst_stop() {
+  if [ -n "$ANALYST_PID" ]; then kill "$ANALYST_PID" 2>/dev/null; wait "$ANALYST_PID" 2>/dev/null; fi
+  ANALYST_PID=
 }
 
 SCOUT_PID=

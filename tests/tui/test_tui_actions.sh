@@ -28,23 +28,13 @@ status_of() { item_field "$1" status; }
 status_is() { [ "$(status_of "$1")" = "$2" ]; }
 audit_count() { nr ctl audit --json | jq '.entries | length'; }
 
-# select ID: the review pane, filtered down to that story (its row selected).
-select_story() {
-  keys 5
-  await_screen "the review pane" 5 "Review queue:"
-  keys /
-  await_screen "the filter prompt" 5 "Show only the rows"
-  keys C-u # the prompt starts with the pane's current filter
-  type_text "$1"
-  keys Enter
-  await_screen "the filter on $1" 5 "filter: $1"
-  await_screen "$1 in the list" 5 "│$1 "
-  [ "$(first_row_id)" = "$1" ] && ok || bad "the selected row is '$(first_row_id)', not $1"
-}
+# select ID: the review pane, filtered down to that story (the only row, selected).
+title_of() { item_field "$1" title | cut -c1-20; }
+select_story() { review_select "$1" "$(title_of "$1")"; }
 
 room_attach 80 24
 await_screen "the header" 15 "attached"
-await_screen "the first snapshot" 10 "awaiting review"
+await_screen "the first snapshot" 10 "running"
 
 # ---- approve ----
 select_story "$A"
@@ -59,7 +49,7 @@ run 0 nr ctl audit --json
   ok || bad "no audit record of approving $A"
 [ "$(jq -r --arg id "$A" '.entries[] | select(.item == $id) | .user' "$OUT")" = "$(id -un)" ] &&
   ok || bad "the audit record does not name $(id -un)"
-await_gone "$A leaves the review list" 10 "│$A "
+await_screen "$A leaves the review list" 10 "Review: 0 of"
 
 # ---- reject: an empty reason, a blank one, then a typed one ----
 select_story "$B"
@@ -140,7 +130,10 @@ await "the resumed scout to write stories again" 20 raw_grew
 keys 4
 await_screen "the budget pane" 5 "Budget: 1 open request"
 keys g
-await_screen "the amount prompt" 5 "Amount in dollars:"
+await_screen "the preset amounts" 5 "another amount (type it)"
+on_screen "+\$20.00"
+keys 5
+await_screen "the amount prompt" 5 "Amount in"
 keys C-u
 type_text "abc"
 keys Enter
@@ -148,13 +141,15 @@ await_screen "a bad amount refused" 5 "not an amount"
 keys C-u
 type_text "3.5"
 keys Enter
-await_screen "the grant question" 5 'Grant $3.50 to request'
+await_screen "the grant question" 5 'Grant $3.50 more to request'
 keys y
 await_screen "the worker's answer" 10 "request $SEED_REQUEST granted"
 await_screen "no open request left" 10 "Budget: 0 open requests"
 run 0 nr ctl budget requests --all --json
 [ "$(jq -r --arg id "$SEED_REQUEST" '.requests[] | select(.id == $id) | .status' "$OUT")" = granted ] &&
   ok || bad "request $SEED_REQUEST is not granted"
+# The analyst, granted, would take the stories written from here on: it has done its part.
+analyst_stop
 
 # ---- the link lost: Redis stopped, keys answer, an action waits; Redis back ----
 D=${IDS[3]:-}

@@ -34,7 +34,7 @@ filter() {
 # ---- 80x24: the compact layout, one pane at a time ----
 room_attach 80 24
 await_screen "the header at 80x24" 15 "attached"
-await_screen "the first snapshot" 10 "awaiting review"
+await_screen "the first snapshot" 10 "running"
 on_screen "1 Blackboard"
 on_screen "7 Audit"
 off_screen "7 Audi…"
@@ -50,21 +50,21 @@ on_screen "closed"
 on_screen "consensus"
 on_screen "$DEBATE_TITLE"
 keys 3
-await_screen "pane 3" 5 "Agents: 1, 0 dead"
+await_screen "pane 3" 5 "Agents: 2, 0 dead"
 await_screen "the live scout" 5 "$SCOUT"
 on_screen "scout"
 keys 4
 await_screen "pane 4" 5 "Budget: 1 open request"
 on_screen "REQUEST  $SEED_REQUEST"
-on_screen "global_daily"
+on_screen "agent_daily"
 on_screen "SWARM"
 on_screen '$50.00'
 filter writer
 await_screen "the writer's limit" 5 '$5.00'
 keys 5
-await_screen "pane 5" 5 "Review queue: $NREVIEW waiting"
+await_screen "pane 5" 5 "Review: $NREVIEW waiting"
 filter "$REVIEW_ONE"
-await_screen "a story in review" 5 "$REVIEW_ONE"
+await_screen "a story in review" 5 "Review: 1 of $NREVIEW waiting"
 on_screen "$REVIEW_TITLE"
 keys 6
 await_screen "pane 6" 5 "Events:"
@@ -86,16 +86,18 @@ room_clean
 for size in 120x40 200x60; do
   room_attach "${size%x*}" "${size#*x}"
   await_screen "the header at $size" 15 "attached"
-  await_screen "the first snapshot at $size" 10 "awaiting review"
-  for title in "Blackboard: RAW_FEED" "Debates: 0 open" "Agents: 1, 0 dead" \
-    "Budget: 1 open request" "Review queue: $((NREVIEW - 1)) waiting" "Events:" \
+  await_screen "the first snapshot at $size" 10 "running"
+  for title in "Blackboard: RAW_FEED" "Debates: 0 open" "Agents: 2, 0 dead" \
+    "Budget: 1 open request" "Review: $((NREVIEW - 1)) waiting" "Events:" \
     "Audit: 1 operator action"; do
     on_screen "$title"
   done
-  on_screen "REVIEW_QUEUE"
+  # At 120x40 the blackboard pane (11 rows) shows the selected section only.
+  [ "$size" = 200x60 ] && on_screen "REVIEW_QUEUE"
   on_screen "consensus"
   on_screen "$DEBATE_TITLE"
-  on_screen "$SCOUT"
+  # The agents pane may cut the id in the middle: its end stays.
+  on_screen "${SCOUT: -6}"
   on_screen "REQUEST  $SEED_REQUEST"
   on_screen "SWARM"
   on_screen "approve"

@@ -22,14 +22,14 @@ quit_ok() {
 }
 started() {
   await_screen "the header ($1)" 15 "attached"
-  await_screen "the first snapshot ($1)" 10 "awaiting review"
+  await_screen "the first snapshot ($1)" 10 "running"
 }
 
 # ---- resize with a prompt open, and too small ----
 room_attach 120 40
 started 120x40
 keys 5
-await_screen "the review pane focused" 5 "Review queue:"
+await_screen "the review pane focused" 5 "Review:"
 keys r
 await_screen "the reason prompt" 5 "Reject; the reason (required):"
 type_text "half a reason"
@@ -49,7 +49,7 @@ off_screen "Reject; the reason"
 room_alive && ok || bad "the control room died when too small"
 tmx resize-window -t room -x 120 -y 40
 await_gone "the too-small message gone" 10 "terminal too small"
-on_screen "Review queue:"
+on_screen "Review:"
 on_screen "Reject; the reason (required):"
 # Still a working prompt: finish the text and cancel; nothing is rejected.
 type_text " and more"
@@ -62,22 +62,31 @@ quit_ok resize
 
 # ---- locales: C is ASCII only, UTF-8 draws lines ----
 nonascii() { LC_ALL=C grep -c $'[\x80-\xff]' "$1"; }
-room_attach 120 40 LANG=C LC_ALL=C
+room_attach 80 24 LANG=C LC_ALL=C
 started "LANG=C"
+keys 1
+await_screen "the blackboard" 5 "Blackboard:"
 keys /
 await_screen "the filter prompt" 5 "Show only the rows"
 type_text cjk-1
 keys Enter
 await_screen "the filter set" 5 "filter: cjk-1"
-await_screen "the CJK story listed" 5 "rich PENDING"
+await_screen "the CJK story listed" 5 "cjk-1 "
 on_screen "+-"
 screen >"$T/c.txt"
 [ "$(nonascii "$T/c.txt")" = 0 ] && ok ||
   bad "bytes above 0x7e under LANG=C: $(LC_ALL=C grep -n $'[\x80-\xff]' "$T/c.txt" | head -3)"
 grep -qE 'caf.* na.*ve Z.*rich +PENDING' "$T/c.txt" && ok || bad "the CJK title is not shown in ASCII"
 quit_ok "LANG=C"
-room_attach 120 40 LANG=C.UTF-8
+room_attach 80 24 LANG=C.UTF-8
 started "LANG=C.UTF-8"
+keys 1
+await_screen "the blackboard" 5 "Blackboard:"
+keys /
+await_screen "the filter prompt" 5 "Show only the rows"
+type_text cjk-1
+keys Enter
+await_screen "the filter set" 5 "filter: cjk-1"
 on_screen "┌"
 on_screen "│"
 on_screen "$CJK_TITLE"

@@ -265,7 +265,7 @@ static void test_layering(void **state)
 
         for (int i = 0; i < config_key_count(); i++) {
             config_entry_get(c, i, &e);
-            if (strcmp(e.key, "port") == 0)
+            if (strcmp(e.section, "redis") == 0 && strcmp(e.key, "port") == 0)
                 assert_string_equal(e.origin, "env REDIS_PORT");
         }
     }

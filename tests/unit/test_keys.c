@@ -64,7 +64,7 @@ static void test_table_sound(void **state)
 
 static void test_acting(void **state)
 {
-    const int acting[] = {'a', 'r', 'R', '!', 'h', 'g', 'd'};
+    const int acting[] = {'a', 'r', 'R', '!', 'h', 'g', 'd', ' '}; /* Space marks for a decision */
     int n = 0;
 
     (void)state;
@@ -72,7 +72,7 @@ static void test_acting(void **state)
         assert_true(keys_acting(keys_action(acting[i])));
     for (int a = ACT_NONE; a < ACT_COUNT; a++)
         n += keys_acting(a);
-    assert_int_equal(n, 7);
+    assert_int_equal(n, 8);
     assert_false(keys_acting(keys_action('q')));
     assert_false(keys_acting(keys_action('/')));
     assert_false(keys_acting(ACT_COUNT));
@@ -198,6 +198,18 @@ static void test_formats(void **state)
     assert_string_equal(fmt_age(-1, b, sizeof b), "-");
     assert_string_equal(fmt_duration(65, b, sizeof b), "1:05");
     assert_string_equal(fmt_duration(0, b, sizeof b), "-");
+    /* Ids cut in the middle keep their distinguishing end. */
+    {
+        char m1[64], m2[64];
+
+        assert_string_equal(fmt_middle("scout-buildhost-12345-1", 13, "\u2026", m1, sizeof m1),
+                            "scout\u202612345-1");
+        fmt_middle("scout-buildhost-12345-2", 13, "\u2026", m2, sizeof m2);
+        assert_string_not_equal(m1, m2);
+        assert_string_equal(fmt_middle("short", 13, "\u2026", m1, sizeof m1), "short");
+        assert_string_equal(fmt_middle("scout-buildhost-12345-1", 13, "...", m1, sizeof m1),
+                            "scou...2345-1");
+    }
     assert_string_equal(fmt_uptime(3723000, b, sizeof b), "01:02:03");
     assert_string_equal(fmt_uptime(90061000, b, sizeof b), "1d 01:01:01");
     /* Noon UTC, $1/h: twelve more dollars by midnight. */

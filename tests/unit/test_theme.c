@@ -188,6 +188,48 @@ static void test_list_and_resolve(void **state)
     free(dir);
 }
 
+/* Every shipped theme's roles: foreground on background at least 4.5:1 (WCAG AA for text),
+ * "light" on a light terminal, the others on a dark one. */
+static void test_contrast(void **state)
+{
+    char **names = NULL, *cause = NULL;
+    size_t n = 0;
+    int bad = 0;
+
+    (void)state;
+    assert_int_equal(theme_list(themes_dir, &names, &n, &cause), 0);
+    assert_true(n >= 4);
+    for (size_t i = 0; i < n; i++) {
+        struct theme t;
+        bool light = strcmp(names[i], "light") == 0;
+
+        assert_int_equal(theme_resolve(names[i], themes_dir, &t, &cause), 0);
+        for (int r = 0; r < THEME_ROLE_COUNT; r++) {
+            double c = theme_contrast(&t, (enum theme_role)r, light);
+
+            if (c < 4.5) {
+                print_message("theme %s: %s is %.2f:1\n", names[i], theme_role_names[r], c);
+                bad++;
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    {
+        struct theme t;
+
+        theme_default(&t);
+        for (int r = 0; r < THEME_ROLE_COUNT; r++)
+            if (theme_contrast(&t, (enum theme_role)r, false) < 4.5)
+                bad++;
+        /* The check itself: a grey on grey is refused. */
+        t.style[THEME_DIM].fg = 240;
+        t.style[THEME_DIM].bg = 238;
+        assert_true(theme_contrast(&t, THEME_DIM, false) < 1.5);
+    }
+    assert_int_equal(bad, 0);
+}
+
 static void test_colour_mapping(void **state)
 {
     static const struct {
@@ -224,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_list_and_resolve),
         cmocka_unit_test(test_colour_mapping),
+        cmocka_unit_test(test_contrast),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -6,7 +6,7 @@
 -- KEYS[1]  the live reservations: sorted set of ids scored by their expiry (ms)
 -- KEYS[2]  the agent's limits hash (daily, hourly, task in micro-dollars; alert in ppm)
 -- KEYS[3]  the set of agents known to the budget
--- ARGV[1]  op: reserve | commit | release
+-- ARGV[1]  op: reserve | commit | release | prune (lapsed reservations out, before a reading)
 -- ARGV[2]  key prefix      ARGV[3]  now (ms, the caller's UTC clock: tests move it)
 -- ARGV[4]  day window "YYYYMMDD"   ARGV[5]  hour window "YYYYMMDDHH"
 -- ARGV[6]  agent           ARGV[7]  task id or ""
@@ -16,9 +16,11 @@
 -- ARGV[13] reservation id (commit, release; "" for a commit without a reservation)
 -- ARGV[14..22] usage: task type, model, tier, prompt tokens, completion tokens, duration ms,
 --          confidence, cached (1/0), usage stream cap
+-- ARGV[23..25] usage: the call's unique id ("" for none), provider kind, fallback (1/0)
 -- reserve returns {1, id} or {0, limit name, window, limit, used, request id};
 -- commit returns {1, alert...} where each alert is "scope|limit|window|spent|limit", or
--- {0, "duplicate"} when that reservation was committed already; release returns 1 or 0.
+-- {0, "duplicate"} when that reservation was committed already; release returns 1 or 0;
+-- prune returns how many lapsed reservations it took out of their windows.
 local op, P, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local day, hour, agent, task = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local amount = tonumber(ARGV[8])
@@ -64,6 +66,17 @@ local function sum(key, field, what)
   return n(redis.call('HGET', key, what .. ':' .. field))
 end
 
+if op == 'prune' then
+  local total = 0
+  for _ = 1, 16 do
+    local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 64)
+    if #ids == 0 then break end
+    for _, id in ipairs(ids) do unreserve(id) end
+    total = total + #ids
+  end
+  return total
+end
+
 if op == 'release' then
   prune()
   return unreserve(ARGV[13]) and 1 or 0
@@ -81,6 +94,11 @@ if op == 'reserve' then
       local okey = who .. '|' .. name .. '|' .. window
       local need = used + amount - cap
       local rid = redis.call('HGET', P .. 'req:open', okey)
+      -- A declined request holds for the rest of its window: no new one opens meanwhile.
+      local declined = redis.call('GET', P .. 'req:declined:' .. okey)
+      if declined and not rid then
+        return {0, name, window, tostring(cap), tostring(used), declined}
+      end
       if not rid then
         rid = tostring(redis.call('INCR', P .. 'req:seq'))
         redis.call('HSET', P .. 'req:' .. rid, 'id', rid, 'agent', who, 'limit', name,
@@ -92,7 +110,22 @@ if op == 'reserve' then
         redis.call('HSET', P .. 'req:' .. rid, 'needed', need)
       end
       redis.call('SADD', P .. 'req:' .. rid .. ':tasks', task ~= '' and task or agent)
+      redis.call('SADD', P .. 'req:' .. rid .. ':agents', agent)
       return {0, name, window, tostring(cap), tostring(used), rid}
+    end
+  end
+  -- The swarm's limit let this call through: an open request under it closes by itself when
+  -- that limit was lifted or raised since (the agents' own limits: cost_sweep.lua).
+  local gkey = '*|global_daily|' .. day
+  local grid = redis.call('HGET', P .. 'req:open', gkey)
+  if grid then
+    local glimit = tonumber(ARGV[10])
+    local gcap = glimit + sum(P .. 'd:' .. day, '*', 'grant')
+    local was = n(redis.call('HGET', P .. 'req:' .. grid, 'limit_value'))
+    if glimit <= 0 or gcap > was then
+      redis.call('HSET', P .. 'req:' .. grid, 'status', 'closed', 'decided_ms', now,
+        'closed_why', glimit <= 0 and 'the limit was lifted' or 'the limit was raised')
+      redis.call('HDEL', P .. 'req:open', gkey)
     end
   end
   local id = tostring(redis.call('INCR', P .. 'resv:seq'))
@@ -112,14 +145,18 @@ if op == 'reserve' then
   return {1, id}
 end
 
--- commit: the actual cost replaces the reservation, in the windows it was counted in.
-local id = ARGV[13]
+-- commit: the actual cost replaces the reservation, in the windows it was counted in. A
+-- commit is applied once: by the call's unique id when it has one (a replay from the journal
+-- after a lost link may repeat it), else by its reservation's id.
+local id, uid = ARGV[13], ARGV[23]
+local mark = nil
+if uid ~= '' then mark = P .. 'done:u:' .. uid elseif id ~= '' then mark = P .. 'done:' .. id end
+if mark and redis.call('EXISTS', mark) == 1 then return {0, 'duplicate'} end
 if id ~= '' then
-  if redis.call('EXISTS', P .. 'done:' .. id) == 1 then return {0, 'duplicate'} end
   local r = unreserve(id)
   if r then agent, task, day, hour = r[1], r[2], r[3], r[4] end
-  redis.call('SET', P .. 'done:' .. id, now, 'PX', 86400000)
 end
+if mark then redis.call('SET', mark, now, 'PX', 86400000) end
 prune()
 redis.call('HINCRBY', P .. 'd:' .. day, 'spent:' .. agent, amount)
 redis.call('HINCRBY', P .. 'd:' .. day, 'spent:*', amount)
@@ -157,7 +194,8 @@ local ttype, model, tier = ARGV[14], ARGV[15], ARGV[16]
 local pt, ct, cached = n(ARGV[17]), n(ARGV[18]), ARGV[21] == '1' and 1 or 0
 redis.call('XADD', P .. 'usage', 'MAXLEN', '~', ARGV[22], '*', 'agent', agent, 'task', task,
   'type', ttype, 'model', model, 'tier', tier, 'prompt', pt, 'completion', ct,
-  'ms', ARGV[19], 'conf', ARGV[20], 'cached', cached, 'cost', amount, 't', now)
+  'ms', ARGV[19], 'conf', ARGV[20], 'cached', cached, 'cost', amount, 't', now,
+  'provider', ARGV[24], 'fallback', ARGV[25] == '1' and 1 or 0, 'uid', uid)
 local dims = {{'all', ''}, {'agent', agent}, {'tier', tier}, {'model', model},
   {'type', ttype}}
 for _, w in ipairs({{P .. 'u:d:' .. ARGV[4], DAY_TTL}, {P .. 'u:h:' .. ARGV[5], HOUR_TTL * 3}}) do

@@ -1,5 +1,8 @@
 -- Grants or declines an open budget request, with its audit record, in one step.
--- A grant raises that limit for that window only (the request's grant field).
+-- A grant raises that limit for that window only (the request's grant field). A decline holds
+-- for the rest of that window: nr:cost:req:declined:<agent>|<limit>|<window> names it until
+-- the window ends (a task's window: 7 days), and cost_budget.lua opens no new request for that
+-- limit and window meanwhile.
 -- KEYS[1]  the request hash (nr:cost:req:<id>)
 -- KEYS[2]  the index of open requests (nr:cost:req:open)
 -- KEYS[3]  the audit stream (audit.h)
@@ -22,6 +25,28 @@ if ARGV[1] == 'grant' then
   redis.call('HSET', KEYS[1], 'status', 'granted', 'granted', amount)
 else
   redis.call('HSET', KEYS[1], 'status', 'declined')
+  -- When the window ends (UTC): a day "YYYYMMDD", an hour "YYYYMMDDHH", else 7 days on.
+  local function days(y, m, d)
+    if m <= 2 then y = y - 1 end
+    local era = math.floor(y / 400)
+    local yoe = y - era * 400
+    local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
+    return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+  end
+  local w, ends = r[4], nil
+  if string.match(w, '^%d%d%d%d%d%d%d%d$') then
+    ends = (days(tonumber(w:sub(1, 4)), tonumber(w:sub(5, 6)), tonumber(w:sub(7, 8))) + 1) * 86400000
+  elseif string.match(w, '^%d%d%d%d%d%d%d%d%d%d$') then
+    ends = days(tonumber(w:sub(1, 4)), tonumber(w:sub(5, 6)), tonumber(w:sub(7, 8))) * 86400000 +
+      (tonumber(w:sub(9, 10)) + 1) * 3600000
+  else
+    ends = tonumber(ARGV[3]) + 7 * 86400000
+  end
+  if ends > tonumber(ARGV[3]) then
+    local dkey = string.gsub(KEYS[1], 'req:[^:]*$', 'req:declined:') .. r[2] .. '|' .. r[3] ..
+      '|' .. r[4]
+    redis.call('SET', dkey, string.match(KEYS[1], '[^:]*$'), 'PX', ends - tonumber(ARGV[3]))
+  end
 end
 redis.call('HSET', KEYS[1], 'decided_ms', ARGV[3])
 redis.call('HDEL', KEYS[2], r[2] .. '|' .. r[3] .. '|' .. r[4])

@@ -1,53 +1,39 @@
 -- room_items.lua - what the control room lists of the blackboard, in one round trip and
 -- without the stories' bodies: the newest items of each section, and the stories waiting for
--- review with what a reviewer weighs (package duration, last QA score, cost so far). Reads
--- only (src/room/room_feed.c).
+-- review: when the longest waiting one entered; and the stories agents hold now. Reads only
+-- (src/room/room_feed.c; the review queue itself is paged by room_review.lua).
 -- ARGV: blackboard prefix (nr:bb:), cost prefix (nr:cost:), the most items per section, the
---       REVIEWING status name, then section names.
--- Returns {now_ms, reviews, section1, section2, ...}:
+--       REVIEWING status name, how many working statuses follow, the working statuses, then
+--       section names.
+-- Returns {now_ms, oldest review entered ms ('0': none), held, section1, section2, ...}:
+--   held: {{agent, story id}, ...}: every story in a working status whose lock is held now, by
+--     the item's owner
 --   each section: its newest items first, each {id, status, section, owner, updated, created,
 --     attempts, title}
---   reviews: the stories in REVIEWING, oldest first, each {id, entered ms, title, package
---     duration_s ('' when none), score of the last QA verdict ('' when none), spent:t of the
---     story's task budget (µ$; every LLM call made for the story is reserved under its id)}
 local bb, cost, limit, reviewing = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nworking = tonumber(ARGV[5])
+local working = {}
+for i = 1, nworking do working[i] = ARGV[5 + i] end
+local now = now_ms()
 
--- A body field holds JSON: the decoded value, or nil when it is missing or not JSON.
-local function field(key, name)
-  local v = redis.call('HGET', key, 'f:' .. name)
-  if not v then return nil end
-  local ok, d = pcall(cjson.decode, v)
-  if ok then return d end
-  return nil
-end
+-- The longest waiting story in review: when it entered.
+local oldest = redis.call('ZRANGE', bb .. 'st:' .. reviewing, 0, 0, 'WITHSCORES')
+oldest = oldest[2] or '0'
 
-local function text(v)
-  if type(v) == 'string' then return v end
-  if type(v) == 'number' then return tostring(v) end
-  return ''
-end
-
-local reviews = {}
-local ids = redis.call('ZRANGE', bb .. 'st:' .. reviewing, 0, limit - 1, 'WITHSCORES')
-for i = 1, #ids, 2 do
-  local id = ids[i]
-  local key = bb .. 'item:' .. id
-  if redis.call('EXISTS', key) == 1 then
-    local pkg, qa = field(key, 'package'), field(key, 'qa')
-    local dur, score = '', ''
-    if type(pkg) == 'table' then dur = text(pkg['duration_s']) end
-    if type(qa) == 'table' and #qa > 0 and type(qa[#qa]) == 'table' then
-      score = text(qa[#qa]['score'])
+-- The stories agents hold now: an item whose lock is held, by its owner. Working statuses
+-- only, a bounded number each.
+local held = {}
+for _, st in ipairs(working) do
+  for _, id in ipairs(redis.call('ZRANGE', bb .. 'st:' .. st, 0, 499)) do
+    if redis.call('EXISTS', bb .. 'lock:' .. id) == 1 then
+      local owner = redis.call('HGET', bb .. 'item:' .. id, 'owner')
+      if owner and owner ~= '' then held[#held + 1] = {owner, id} end
     end
-    local spent = redis.call('HGET', cost .. 'task:' .. id, 'spent:t') or '0'
-    reviews[#reviews + 1] = {id, ids[i + 1], text(field(key, 'title')), dur, score, spent}
   end
 end
 
-local out = {now, reviews}
-for a = 5, #ARGV do
+local out = {now, oldest, held}
+for a = 6 + nworking, #ARGV do
   local list = {}
   for _, id in ipairs(redis.call('ZREVRANGE', bb .. 'sec:' .. ARGV[a], 0, limit - 1)) do
     local key = bb .. 'item:' .. id
