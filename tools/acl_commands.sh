@@ -9,7 +9,9 @@
 # grant exactly these; tests/integration/test_acl.sh holds the two together.
 # With --read-only: those of them a read-only control room may have, the ones Redis does not
 # flag "write" (COMMAND INFO), PUBLISH left out; config/users.acl's room user grants those.
-# usage: tools/acl_commands.sh [--read-only] [redis-cli arguments to reach a server]
+# With --users-acl: the whole of config/users.acl, made from both lists (after a change to the
+# commands the code sends: tools/acl_commands.sh --users-acl > config/users.acl).
+# usage: tools/acl_commands.sh [--read-only|--users-acl] [redis-cli arguments to reach a server]
 # (default: none, a private server is started in a temporary folder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +19,20 @@ read_only=
 if [ "${1:-}" = --read-only ]; then
   read_only=1
   shift
+elif [ "${1:-}" = --users-acl ]; then
+  shift
+  self=$(realpath "$0")
+  agents=$("$self" "$@" | sed 's/^/+/' | tr '\n' ' ')
+  room=$("$self" --read-only "$@" | sed 's/^/+/' | tr '\n' ' ')
+  cat <<ACL
+user default off resetpass nocommands resetkeys resetchannels
+user newsroom on resetkeys ~nr:* resetchannels &nr:* nocommands ${agents% }
+user newsroom-room on resetkeys %R~nr:* resetchannels &nr:* nocommands ${room% }
+user newsroom-replica on resetkeys resetchannels nocommands +psync +replconf +ping
+user newsroom-sentinel on resetkeys allchannels nocommands +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill
+user newsroom-admin on ~* &* +@all
+ACL
+  exit 0
 fi
 tmp=$(mktemp -d /tmp/nr-acl-XXXXXX)
 pid=

@@ -48,6 +48,9 @@ tools=$SRC/tools/acl_commands.sh
 if [ -s "$T/derived" ] && diff <(cmds_of newsroom) "$T/derived" >"$T/diff"; then ok; else bad "the agent user's commands differ from the code's: $(cat "$T/diff" "$T/derived.err")"; fi
 if [ -s "$T/derived-ro" ] && diff <(cmds_of newsroom-room) "$T/derived-ro" >"$T/diff"; then ok; else bad "the room user's commands differ: $(cat "$T/diff")"; fi
 grep -q '^user newsroom-room on .*%R~nr:\*' "$SRC/config/users.acl" && ok || bad "the room user may write keys"
+# The whole file is what the tool makes of the code (its other users included).
+"$tools" --users-acl -p "$PORT" --user newsroom-admin --pass "$ADMIN_PW" --no-auth-warning >"$T/users.made"
+if diff "$SRC/config/users.acl" "$T/users.made" >"$T/diff"; then ok; else bad "config/users.acl is not what tools/acl_commands.sh --users-acl makes: $(cat "$T/diff")"; fi
 
 # The swarm as the agent user: the pipeline to its end, nothing refused.
 export NEWSROOM_DATA_DIR=$T/data

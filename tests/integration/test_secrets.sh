@@ -79,7 +79,7 @@ export LANGFUSE_PUBLIC_KEY=pk-lf-test LANGFUSE_SECRET_KEY=$LF_SECRET
 export NEWSROOM_LOG_LEVEL=debug
 # One key from a configuration file: refused while others can read the file.
 CONF=$T/newsroom.conf
-printf '[providers]\nanthropic_api_key = %s\n[publish]\nretention_days = 7\n' "$ANTHROPIC_KEY" >"$CONF"
+printf '[providers]\nanthropic_api_key = %s\n' "$ANTHROPIC_KEY" >"$CONF"
 chmod 644 "$CONF"
 export NEWSROOM_CONFIG=$CONF
 run 2 "$NR_BIN" ctl status

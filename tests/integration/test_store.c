@@ -104,6 +104,7 @@ static struct pstore *open_store(const char *store_lines, char **cause)
     text = malloc(strlen(store_lines) + strlen(dir) + 64);
     sprintf(text, "[general]\ndata_dir = %s/data\n[store]\n%s", dir, store_lines);
     test_write_file(path, text);
+    chmod(path, 0600); /* it holds keys */
     free(text);
     if (config_load_file(c, path, cause) == -1)
         fail_msg("%s", *cause);
