@@ -20,6 +20,12 @@ struct bench_figure {
     double ratio;
 };
 
+/* Fills *f: name, value and unit, and the peer (NULL: none) with its value; the ratio is
+ * value / peer_value, or peer_value / value when lower_better, so > 1 means ours wins (0 when
+ * it cannot be computed). */
+void bench_figure(struct bench_figure *f, const char *name, double value, const char *unit,
+                  const char *peer, double peer_value, bool lower_better);
+
 /* Prints the report; machine is filled in from uname and the number of processors. */
 void bench_report(const char *bench, const struct bench_figure *f, int n, bool json);
 

@@ -33,6 +33,19 @@ double bench_median(double *v, int n)
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
+void bench_figure(struct bench_figure *f, const char *name, double value, const char *unit,
+                  const char *peer, double peer_value, bool lower_better)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->value = value;
+    f->unit = unit;
+    f->peer = peer;
+    f->peer_value = peer_value;
+    if (peer != NULL && value > 0 && peer_value > 0)
+        f->ratio = lower_better ? peer_value / value : value / peer_value;
+}
+
 /* Digits after the point that keep a figure readable: 2 below 10, 1 below 1000, else none. */
 static int decimals(double v)
 {

@@ -226,16 +226,11 @@ static void read_frames(const char *path, struct phase *ph, int nph)
     fclose(f);
 }
 
+/* A figure of the control room's: lower is better (> 1 means within the limit). */
 static void figure(struct bench_figure *f, const char *name, double v, const char *unit,
                    const char *peer, double limit)
 {
-    snprintf(f->name, sizeof f->name, "%s", name);
-    f->value = v;
-    f->unit = unit;
-    f->peer = peer;
-    f->peer_value = limit;
-    /* Lower is better: > 1 means within the limit. */
-    f->ratio = peer != NULL && v > 0 ? limit / v : 0;
+    bench_figure(f, name, v, unit, peer, limit, true);
 }
 
 int bench_tui(int argc, char **argv)

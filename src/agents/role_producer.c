@@ -16,7 +16,8 @@
  *
  * A story without a final script, or whose render fails or runs past its time limit, counts a
  * failed attempt (agent_fail_story) with the reason; one that cannot be moved on is put back
- * on "produce".
+ * on "produce". When the agent starts, the temporary render folders a killed process left
+ * behind are removed (video_sweep).
  *
  * Threads: runs on its agent's thread only (the render slots are shared through video.c).
  */
@@ -57,6 +58,22 @@ static int render(struct agent_ctx *ctx, const struct bb_lock *lk, json_t **pkg,
     }
     json_decref(*pkg);
     *pkg = video;
+    return 0;
+}
+
+/* Removes what renders of killed processes left in the packages folder; never fails. */
+static int producer_init(struct agent_ctx *ctx, void **state, char **cause)
+{
+    char *dir = video_packages_dir(ctx->cfg);
+    int n = video_sweep(dir);
+
+    (void)state;
+    (void)cause;
+    if (n > 0)
+        log_info("%s: removed %d temporary render folder(s) left in %s", ctx->id, n, dir);
+    else if (n < 0)
+        log_warn("%s: cannot look for leftover render folders in %s", ctx->id, dir);
+    free(dir);
     return 0;
 }
 
@@ -146,5 +163,6 @@ const struct agent_role role_producer = {
     .reclaim = {BB_PRODUCING, -1},
     .serves = {BB_PRODUCING, -1},
     .wake = {"stage:produce", NULL},
+    .init = producer_init,
     .cycle = producer_cycle,
 };

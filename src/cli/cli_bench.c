@@ -25,7 +25,7 @@ static const struct bench_entry benches[] = {
     {"feeds", bench_feeds, "feed items parsed/s on the project's corpus vs libxml2 alone"},
     {"tui", bench_tui, "the control room under 1,000 events/s and idle: bytes, CPU, frame times"},
     {"render", bench_render,
-     "seconds of video per wall second for a 60 s story; narration synthesis on its own"},
+     "seconds of video per wall second for a 60 s story: stills vs filters vs AAC alone"},
     {"store", bench_store, "MB/s to and from an S3-compatible store vs the curl program"},
     {"retention", bench_retention,
      "Redis bytes and keys per story before and after a retention pass, deletions/s"},

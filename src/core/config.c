@@ -147,6 +147,7 @@ static const struct key keys[] = {
     STR("video", "espeak_voice", video_espeak_voice, "en-us", NULL, false),
     STR("video", "template", video_template, "", "NEWSROOM_VIDEO_TEMPLATE", false),
     STR("video", "preset", video_preset, "veryfast", NULL, false),
+    STR("video", "compose", video_compose, "stills", NULL, false),
     INT("video", "render_workers", video_render_workers, "1", NULL, 1, 64),
     INT("video", "render_timeout_s", video_render_timeout_s, "600", NULL, 1, 86400),
     STR("video", "elevenlabs_base_url", elevenlabs_base_url, "https://api.elevenlabs.io",

@@ -106,6 +106,7 @@ struct config {
     char *video_espeak_voice;   /* espeak-ng -v */
     char *video_template;       /* empty: the share directory's config/video.conf, else built in */
     char *video_preset;         /* libx264 -preset */
+    char *video_compose;        /* stills (each distinct frame drawn once) or filters */
     int video_render_workers;   /* renders at once per process */
     int video_render_timeout_s; /* a render running longer is killed and fails */
     char *elevenlabs_base_url;  /* https://api.elevenlabs.io */

@@ -1,16 +1,35 @@
 /*
  * video.c - storyboard to MP4; see video.h for the package and the guarantees. One render:
  * speak the narration (speech.h) into the temporary folder, measure it, re-time the shots and
- * captions to it, write every on-screen text to its own file, run ffmpeg once for the video
- * (a colour source and the narration through one filter graph of drawbox/drawtext filters,
- * each enabled for its shot's time) and once for the thumbnail, write captions.srt and
- * manifest.json, rename the folder into place. Every child runs with the time left before the
- * render's deadline and in the temporary folder (so the filter graph names text files by
+ * captions to it, write every on-screen text to its own file, run ffmpeg, write captions.srt
+ * and manifest.json, rename the folder into place. Every child runs with the time left before
+ * the render's deadline and in the temporary folder (so the filter graph names text files by
  * short relative names and never holds a path that would need escaping).
  *
- * Threads: any thread. The render slot counter (slot_mu) is the only shared state.
+ * The picture is one filter graph of drawbox/drawtext filters over a colour source at the
+ * template's frame rate, each enabled for its shot's time (between(t,a,z)). The filters path
+ * runs every frame through it and encodes them all, then decodes the thumbnail from the MP4.
+ * The stills path works out here which frames of that same source differ from the one before
+ * (evaluating the same enable intervals on the same frame times as ffmpeg does), puts a
+ * select filter in front of the drawing that keeps only those, and encodes what is left with
+ * its timestamps (a variable frame rate: each frame lasts until the picture changes; -tune
+ * stillimage; a keyframe at least every 10 s for seeking), the narration muxed in and the
+ * title card's frame written as the thumbnail, all in one ffmpeg run. Its sound keeps the
+ * narration's sample rate and takes the AAC encoder's fast coder; otherwise the sound would
+ * be the longest step of the render.
+ *
+ * A render's temporary folder is locked with flock() from just after mkdtemp() until it is
+ * renamed or removed; its child processes inherit the lock (proc_inherit), so it is free only
+ * when they are gone too. It is marked as a render's (VIDEO_TEMP_MARK) so the sweep never
+ * takes another writer's temporary folder of the same shape (the publisher's, were both to
+ * share a folder). The packages folder itself is locked shared while a render makes, locks
+ * and marks its folder and exclusively while video_sweep() looks, so the sweep never sees a
+ * folder between its making and its locking.
+ *
+ * Threads: any thread. The render slot counter (slot_mu) and the ffmpeg version cache
+ * (version_mu) are the only shared state; the last failure is thread-local.
  */
-#define _GNU_SOURCE /* renameat2 */
+#define _GNU_SOURCE /* renameat2, O_DIRECTORY */
 #include "media/video.h"
 
 #include "media/proc.h"
@@ -20,6 +39,8 @@
 #include "core/fail.h"
 #include "core/paths.h"
 
+#include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
@@ -29,8 +50,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static _Thread_local enum video_fail last_fail = VIDEO_FAIL_NONE;
+
+enum video_fail video_last_fail(void)
+{
+    return last_fail;
+}
+
+/* The ways of composing the picture, [video] compose. */
+enum compose { COMPOSE_STILLS, COMPOSE_FILTERS };
+
+static const char *const compose_names[] = {"stills", "filters"};
+
+static int compose_of(const struct config *c)
+{
+    for (size_t i = 0; i < sizeof compose_names / sizeof compose_names[0]; i++)
+        if (strcmp(c->video_compose, compose_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Errors that are the machine's fault when a file or folder of the render cannot be made. */
+static bool env_errno(int e)
+{
+    static const int env[] = {ENOSPC, EDQUOT, EROFS,  EACCES, EPERM,  EIO,
+                              EFBIG,  EMFILE, ENFILE, ENOMEM, ENOENT, ENOTDIR};
+
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++)
+        if (e == env[i])
+            return true;
+    return false;
+}
 
 /* ---- the template ---- */
 
@@ -215,6 +269,8 @@ char *video_unavailable(const struct config *c)
 {
     char *p;
 
+    if (compose_of(c) < 0)
+        return xasprintf("[video] compose \"%s\" is neither stills nor filters", c->video_compose);
     if (off(c->video_ffmpeg))
         return xstrdup("ffmpeg is turned off ([video] ffmpeg)");
     if ((p = paths_which(c->video_ffmpeg)) == NULL)
@@ -334,32 +390,37 @@ static char *wrap(const char *text, int width, int max_lines)
     return b.s;
 }
 
+/* Writes the file; on failure errno says why (and *cause). */
 static int write_file(const char *path, const char *data, size_t len, char **cause)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), e;
     size_t off = 0;
 
-    if (fd == -1) {
-        *cause = xasprintf("cannot write %s: %s", path, strerror(errno));
-        return -1;
-    }
+    if (fd == -1)
+        goto fail;
     while (off < len) {
         ssize_t w = write(fd, data + off, len - off);
 
         if (w == -1 && errno == EINTR)
             continue;
-        if (w == -1) {
-            *cause = xasprintf("cannot write %s: %s", path, strerror(errno));
-            close(fd);
-            return -1;
-        }
+        if (w == -1)
+            goto fail;
         off += (size_t)w;
     }
-    if (fsync(fd) == -1 || close(fd) == -1) {
-        *cause = xasprintf("cannot write %s: %s", path, strerror(errno));
-        return -1;
+    if (fsync(fd) == -1)
+        goto fail;
+    if (close(fd) == -1) {
+        fd = -1;
+        goto fail;
     }
     return 0;
+fail:
+    e = errno;
+    *cause = xasprintf("cannot write %s: %s", path, strerror(e));
+    if (fd != -1)
+        close(fd);
+    errno = e;
+    return -1;
 }
 
 /* ---- timing ---- */
@@ -433,6 +494,7 @@ struct graph {
     const char *dir;
     int nfiles;
     char *cause;
+    int err; /* errno of a text file that could not be written */
 };
 
 static void g_sep(struct graph *gr)
@@ -450,6 +512,8 @@ static int g_textfile(struct graph *gr, const char *text, char *name, size_t siz
     snprintf(name, size, "text%03d.txt", gr->nfiles++);
     path = xasprintf("%s/%s", gr->dir, name);
     rc = write_file(path, text, strlen(text), &gr->cause);
+    if (rc == -1)
+        gr->err = errno;
     free(path);
     return rc;
 }
@@ -558,11 +622,14 @@ static int fsync_dir(const char *path)
 /* What one render holds; freed by render_clear. */
 struct render {
     const struct config *c;
+    int compose; /* enum compose */
     char *tmp, *ffmpeg, *ffmpeg_version, *template_path;
+    int lock; /* the temporary folder, locked; -1 when none */
     struct video_template t;
     struct speech *speech;
     int64_t deadline;
     char *cause;
+    enum video_fail fail; /* what kind of failure r->cause is */
 };
 
 static int timed_out(struct render *r)
@@ -570,11 +637,34 @@ static int timed_out(struct render *r)
     return r->c->video_render_timeout_s > 0 && clock_mono_ms() >= r->deadline;
 }
 
+/* Records the kind of a failure: errno e of a file or folder of the render. */
+static void fail_errno(struct render *r, int e)
+{
+    r->fail = env_errno(e) ? VIDEO_FAIL_ENV : VIDEO_FAIL_INPUT;
+}
+
+/* Records the kind of a child process's failure from how it ended (proc_last_end() of the
+ * thread that ran it). */
+static void fail_proc(struct render *r, enum proc_end end)
+{
+    switch (end) {
+    case PROC_END_TIMEOUT:
+        r->fail = VIDEO_FAIL_TIMEOUT;
+        break;
+    case PROC_END_ENV:
+        r->fail = VIDEO_FAIL_ENV;
+        break;
+    default:
+        r->fail = proc_env_text(r->cause) ? VIDEO_FAIL_ENV : VIDEO_FAIL_INPUT;
+    }
+}
+
 /* Runs ffmpeg in the temporary folder with the render's deadline. */
 static int run_ffmpeg(struct render *r, const char *const *argv)
 {
     if (proc_run(argv, r->tmp, r->c->video_render_timeout_s > 0 ? r->deadline : 0, NULL,
                  &r->cause) == -1) {
+        fail_proc(r, proc_last_end());
         if (timed_out(r)) {
             free(r->cause);
             r->cause = NULL;
@@ -594,6 +684,13 @@ static int narrate(struct render *r, const char *text, int64_t *ms, char **files
     rc = speech_synthesize(r->speech, text, path,
                            r->c->video_render_timeout_s > 0 ? r->deadline : 0, ms, &r->cause);
     files[(*nfiles)++] = name;
+    if (rc == -1) {
+        /* A local program ran through proc_run(); a network voice says what it knows. */
+        if (strcmp(speech_name(r->speech), "espeak-ng") == 0)
+            fail_proc(r, proc_last_end());
+        else
+            r->fail = proc_env_text(r->cause) ? VIDEO_FAIL_ENV : VIDEO_FAIL_INPUT;
+    }
     if (rc == 0 && *ms < 0) {
         /* Not a WAV (MP3 from a network voice): decode it once to measure and mix it. */
         const char *argv[] = {
@@ -602,8 +699,8 @@ static int narrate(struct render *r, const char *text, int64_t *ms, char **files
         char *wav = xasprintf("%s/narration.wav", r->tmp);
 
         rc = run_ffmpeg(r, argv);
-        if (rc == 0)
-            rc = speech_wav_duration(wav, ms, &r->cause);
+        if (rc == 0 && (rc = speech_wav_duration(wav, ms, &r->cause)) == -1)
+            r->fail = VIDEO_FAIL_INPUT;
         free(wav);
         files[(*nfiles)++] = xstrdup("narration.wav");
     }
@@ -642,6 +739,7 @@ static char *manifest(const char *id, const struct render *r, char **files, int 
     json_object_set_new(m, "duration_s", json_real((double)duration_ms / 1000));
     json_object_set_new(m, "narration_ms", json_integer(narration_ms));
     json_object_set_new(m, "speech", json_string(speech_name(r->speech)));
+    json_object_set_new(m, "compose", json_string(compose_names[r->compose]));
     json_object_set_new(m, "template",
                         r->template_path != NULL ? json_string(r->template_path) : json_null());
     json_object_set_new(m, "files", fl);
@@ -655,15 +753,166 @@ static char *manifest(const char *id, const struct render *r, char **files, int 
     return out;
 }
 
+/* A shot's time as the filter graph gives it to ffmpeg ("%.3f" seconds) and as ffmpeg reads
+ * it back, so the frames chosen here are the frames ffmpeg's enable expressions pick. */
+static double graph_time(int64_t ms)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof buf, "%.3f", (double)ms / 1000);
+    return strtod(buf, NULL);
+}
+
+/* The frames of the stills path, from the colour source of total_ms at fps whose frame n
+ * shows at t = n * (1 / fps) and shows shot i when iv[i][0] <= t <= iv[i][1] (between()):
+ * the first, every frame whose set of shots differs from the one before, and the last. Returns
+ * the select filter keeping them, a new string; *thumb is the place among them of the frame on
+ * screen at thumb_ms (the thumbnail). */
+static char *stills_select(const double (*iv)[2], int nshots, int fps, int64_t total_ms,
+                           int64_t thumb_ms, int *thumb)
+{
+    struct vbuf b = {0};
+    bool *was = xcalloc((size_t)nshots + 1, sizeof *was);
+    bool *now = xcalloc((size_t)nshots + 1, sizeof *now);
+    const double tb = 1.0 / (double)fps, thumb_t = (double)thumb_ms / 1000;
+    int64_t frames = 0, kept = 0;
+
+    /* ffmpeg's colour source ends at the first frame whose time, rounded to microseconds, is
+     * not before its duration. */
+    while (((frames * 1000000 + fps / 2) / fps) < total_ms * 1000)
+        frames++;
+    vb_add(&b, "select='", 8);
+    *thumb = 0;
+    for (int64_t n = 0; n < frames; n++) {
+        double t = (double)n * tb;
+        bool changed = n == 0;
+
+        for (int i = 0; i < nshots; i++) {
+            now[i] = iv[i][0] <= t && t <= iv[i][1];
+            changed |= now[i] != was[i];
+        }
+        memcpy(was, now, (size_t)nshots * sizeof *was);
+        if (!changed && n < frames - 1)
+            continue;
+        /* The last one (and any the source might make past it) ends the video. */
+        vb_printf(&b, "%s%s(n,%lld)", kept > 0 ? "+" : "", n < frames - 1 ? "eq" : "gte",
+                  (long long)n);
+        if (t <= thumb_t)
+            *thumb = (int)kept;
+        kept++;
+    }
+    vb_add(&b, "'", 1);
+    free(was);
+    free(now);
+    return b.s;
+}
+
+/* The last argument vectors hold at most this many entries. */
+#define ARGV_MAX 64
+
+/* Appends the arguments, ended by NULL, to argv (at *n). */
+static void args_add(const char **argv, int *n, ...)
+{
+    va_list ap;
+    const char *a;
+
+    va_start(ap, n);
+    while ((a = va_arg(ap, const char *)) != NULL) {
+        assert(*n < ARGV_MAX - 1);
+        argv[(*n)++] = a;
+    }
+    va_end(ap);
+    argv[*n] = NULL;
+}
+
+/* The sound's encoder: AAC at 128 kb/s. The filters path resamples to 44.1 kHz and takes the
+ * AAC encoder's default two-loop search; the stills path keeps the narration's own rate
+ * (espeak-ng speaks at 22.05 kHz, so resampling adds nothing to hear) and takes the fast coder:
+ * otherwise the sound would be the longest step of its render. */
+static void audio_args(const char **argv, int *na, int compose)
+{
+    args_add(argv, na, "-c:a", "aac", "-b:a", "128k", NULL);
+    if (compose == COMPOSE_STILLS)
+        args_add(argv, na, "-aac_coder", "fast", NULL);
+    else
+        args_add(argv, na, "-ar", "44100", NULL);
+}
+
+/* The stills path's video and thumbnail in one ffmpeg run: the drawing filters of gr (shot i
+ * shown from iv[i][0] to iv[i][1] s) behind a select of the frames that differ, over the
+ * colour source color, with the narration after the title card's silence. Returns 0, or -1
+ * with r->cause and r->fail. */
+static int stills(struct render *r, const struct graph *gr, const double (*iv)[2], int nshots,
+                  int64_t title_ms, const char *total_s, int64_t total_ms, const char *color,
+                  const char *preset)
+{
+    struct vbuf g = {0};
+    const char *argv[ARGV_MAX];
+    char *select;
+    int na = 0, thumb = 0, rc;
+
+    /* Only the frames that differ, drawn in the encoder's format as the filters path draws
+     * them; the title card's frame split off as the thumbnail. */
+    select = stills_select(iv, nshots, r->t.fps, total_ms, title_ms / 2, &thumb);
+    vb_printf(&g, "%s,format=yuv420p%s%s[vd];[vd]split[v][vt];[vt]select='eq(n,%d)'[t];", select,
+              gr->g.len > 0 ? "," : "", gr->g.len > 0 ? gr->g.s : "", thumb);
+    /* The sound is padded to the length itself: with -t, ffmpeg 5.1 drops a last frame that
+     * shows after a long one. */
+    vb_printf(&g, "[1:a]adelay=delays=%lld:all=1,apad=whole_dur=%s[a]", (long long)title_ms,
+              total_s);
+    args_add(argv, &na, r->ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f",
+             "lavfi", "-i", color, "-i", "narration.wav", "-filter_complex", g.s, "-map", "[v]",
+             "-map", "[a]", "-c:v", "libx264", "-preset", preset, "-tune", "stillimage", "-pix_fmt",
+             "yuv420p", "-fps_mode:v", "vfr", "-force_key_frames", "expr:gte(t,n_forced*10)", NULL);
+    audio_args(argv, &na, r->compose);
+    args_add(argv, &na, "-movflags", "+faststart", "video.mp4", "-map", "[t]", "-frames:v", "1",
+             "-update", "1", "thumbnail.png", NULL);
+    rc = run_ffmpeg(r, argv);
+    free(select);
+    free(g.s);
+    return rc;
+}
+
+/* The filters path's video, then its thumbnail decoded from it: the drawing filters of gr
+ * over every frame of the colour source color, with the narration after the title card's
+ * silence. Takes gr's graph. Returns 0, or -1 with r->cause and r->fail. */
+static int filters(struct render *r, struct graph *gr, int64_t title_ms, const char *total_s,
+                   const char *color, const char *preset)
+{
+    const char *argv[ARGV_MAX];
+    char thumb_s[32];
+    int na = 0;
+
+    args_add(argv, &na, r->ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f",
+             "lavfi", "-i", color, "-i", "narration.wav", NULL);
+    if (gr->g.len == 0)
+        vb_add(&gr->g, "null", 4);
+    vb_add(&gr->g, "[v];[1:a]", 9);
+    vb_printf(&gr->g, "adelay=delays=%lld:all=1,apad[a]", (long long)title_ms);
+    args_add(argv, &na, "-filter_complex", gr->g.s, "-map", "[v]", "-map", "[a]", "-c:v", "libx264",
+             "-preset", preset, "-pix_fmt", "yuv420p", NULL);
+    audio_args(argv, &na, r->compose);
+    args_add(argv, &na, "-t", total_s, "-movflags", "+faststart", "video.mp4", NULL);
+    if (run_ffmpeg(r, argv) == -1)
+        return -1;
+    /* The thumbnail: a frame from the middle of the title card. */
+    snprintf(thumb_s, sizeof thumb_s, "%.3f", (double)title_ms / 2000);
+    na = 0;
+    args_add(argv, &na, r->ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-ss",
+             thumb_s, "-i", "video.mp4", "-frames:v", "1", "-update", "1", "thumbnail.png", NULL);
+    return run_ffmpeg(r, argv);
+}
+
 /* The steps of a render, in the temporary folder; the package is built into *pkg. */
 static int render_steps(struct render *r, const char *id, const json_t *sb, json_t *pkg)
 {
     const json_t *shots = json_object_get(sb, "shots"), *sh;
-    char *files[8], *graph_s = NULL, *srt = NULL, *mf = NULL, total_s[32], title_s[32];
-    char color[160], preset[64];
+    char *files[8], *srt = NULL, *mf = NULL, total_s[32], color[160];
+    const char *preset = r->c->video_preset;
     struct graph gr = {.t = &r->t, .dir = r->tmp};
     struct retime rt = {0};
-    int nfiles = 0, rc = -1;
+    double(*iv)[2] = xcalloc(json_array_size(shots) + 1, sizeof *iv);
+    int nfiles = 0, rc = -1, nshots = 0;
     int64_t t0 = clock_mono_ms(), t1, narration_ms = 0, total_ms;
     size_t i;
 
@@ -684,7 +933,7 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
 
     /* The visuals, shot by shot, re-timed. */
     {
-        json_t *nshots = json_array();
+        json_t *nshots_j = json_array();
 
         json_array_foreach(shots, i, sh)
         {
@@ -694,89 +943,42 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
 
             json_object_set_new(ns, "start_ms", json_integer(a));
             json_object_set_new(ns, "end_ms", json_integer(z));
-            json_array_append_new(nshots, ns);
-            if (gr.cause == NULL &&
-                g_shot(&gr, sh, (double)a / 1000, (double)(z > a ? z : a) / 1000) == -1)
+            json_array_append_new(nshots_j, ns);
+            iv[nshots][0] = graph_time(a);
+            iv[nshots][1] = graph_time(z > a ? z : a);
+            if (gr.cause == NULL && g_shot(&gr, sh, iv[nshots][0], iv[nshots][1]) == -1) {
+                fail_errno(r, gr.err);
                 break;
+            }
+            nshots++;
         }
-        json_object_set_new(pkg, "shots", nshots);
+        json_object_set_new(pkg, "shots", nshots_j);
     }
     if (gr.cause != NULL) {
         r->cause = gr.cause;
         gr.cause = NULL;
         goto out;
     }
-    if (gr.g.len == 0)
-        vb_add(&gr.g, "null", 4);
-    vb_add(&gr.g, "[v];[1:a]", 9);
-    vb_printf(&gr.g, "adelay=delays=%lld:all=1,apad[a]", (long long)rt.title);
-    graph_s = gr.g.s;
-    gr.g.s = NULL;
-
     snprintf(total_s, sizeof total_s, "%.3f", (double)total_ms / 1000);
     snprintf(color, sizeof color, "color=c=%s:s=%dx%d:r=%d:d=%s", r->t.background, VIDEO_WIDTH,
              VIDEO_HEIGHT, r->t.fps, total_s);
-    snprintf(preset, sizeof preset, "%s", r->c->video_preset);
-    {
-        const char *argv[] = {r->ffmpeg,
-                              "-nostdin",
-                              "-hide_banner",
-                              "-loglevel",
-                              "error",
-                              "-y",
-                              "-f",
-                              "lavfi",
-                              "-i",
-                              color,
-                              "-i",
-                              "narration.wav",
-                              "-filter_complex",
-                              graph_s,
-                              "-map",
-                              "[v]",
-                              "-map",
-                              "[a]",
-                              "-c:v",
-                              "libx264",
-                              "-preset",
-                              preset,
-                              "-pix_fmt",
-                              "yuv420p",
-                              "-c:a",
-                              "aac",
-                              "-b:a",
-                              "128k",
-                              "-ar",
-                              "44100",
-                              "-t",
-                              total_s,
-                              "-movflags",
-                              "+faststart",
-                              "video.mp4",
-                              NULL};
-
-        if (run_ffmpeg(r, argv) == -1)
+    if (r->compose == COMPOSE_STILLS) {
+        if (stills(r, &gr, (const double(*)[2])iv, nshots, rt.title, total_s, total_ms, color,
+                   preset) == -1)
             goto out;
-        files[nfiles++] = xstrdup("video.mp4");
+    } else if (filters(r, &gr, rt.title, total_s, color, preset) == -1) {
+        goto out;
     }
-    /* The thumbnail: a frame from the middle of the title card. */
-    snprintf(title_s, sizeof title_s, "%.3f", (double)rt.title / 2000);
-    {
-        const char *argv[] = {r->ffmpeg, "-nostdin",  "-hide_banner",  "-loglevel",
-                              "error",   "-y",        "-ss",           title_s,
-                              "-i",      "video.mp4", "-frames:v",     "1",
-                              "-update", "1",         "thumbnail.png", NULL};
-
-        if (run_ffmpeg(r, argv) == -1)
-            goto out;
-        files[nfiles++] = xstrdup("thumbnail.png");
-    }
+    files[nfiles++] = xstrdup("video.mp4");
+    files[nfiles++] = xstrdup("thumbnail.png");
     /* Captions re-timed to the narration. */
     {
         char *p = xasprintf("%s/captions.srt", r->tmp);
 
         srt = retime_srt(jstr(sb, "captions_srt"), &rt);
         rc = write_file(p, srt, strlen(srt), &r->cause);
+        if (rc == -1)
+            fail_errno(r, errno);
         free(p);
         if (rc == -1)
             goto out;
@@ -788,6 +990,8 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
         char *p = xasprintf("%s/manifest.json", r->tmp);
 
         rc = write_file(p, mf, strlen(mf), &r->cause);
+        if (rc == -1)
+            fail_errno(r, errno);
         free(p);
         if (rc == -1)
             goto out;
@@ -823,18 +1027,170 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
 out:
     free(gr.g.s);
     free(gr.cause);
-    free(graph_s);
     free(srt);
     free(mf);
+    free(iv);
     for (int k = 0; k < nfiles; k++)
         free(files[k]);
     return rc;
 }
 
+/* ---- the version of ffmpeg, once per binary ---- */
+
+static pthread_mutex_t version_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char *path, *line;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} version_cache;
+
+/* `ffmpeg -version`'s first line for the program at path, asked again only when the file
+ * changed. A new string. */
+static char *ffmpeg_version(const char *path)
+{
+    struct stat sb;
+    char *line = NULL;
+    bool known;
+
+    if (stat(path, &sb) == -1)
+        return xstrdup("ffmpeg (version unknown)");
+    pthread_mutex_lock(&version_mu);
+    known = version_cache.path != NULL && strcmp(version_cache.path, path) == 0 &&
+            version_cache.dev == sb.st_dev && version_cache.ino == sb.st_ino &&
+            version_cache.size == sb.st_size && version_cache.mtime.tv_sec == sb.st_mtim.tv_sec &&
+            version_cache.mtime.tv_nsec == sb.st_mtim.tv_nsec;
+    if (known)
+        line = xstrdup(version_cache.line);
+    pthread_mutex_unlock(&version_mu);
+    if (known)
+        return line;
+    line = proc_first_line(path, "-version");
+    if (line == NULL)
+        return xstrdup("ffmpeg (version unknown)");
+    pthread_mutex_lock(&version_mu);
+    free(version_cache.path);
+    free(version_cache.line);
+    version_cache.path = xstrdup(path);
+    version_cache.line = xstrdup(line);
+    version_cache.dev = sb.st_dev;
+    version_cache.ino = sb.st_ino;
+    version_cache.size = sb.st_size;
+    version_cache.mtime = sb.st_mtim;
+    pthread_mutex_unlock(&version_mu);
+    return line;
+}
+
+/* ---- temporary folders ---- */
+
+/* Whether name is one of our temporary folders: ".<id>.XXXXXX". */
+static bool temp_name(const char *name)
+{
+    size_t n = strlen(name);
+
+    return name[0] == '.' && n >= 9 && name[n - 7] == '.' && strcmp(name, "..") != 0;
+}
+
+/* Makes r->tmp in packages_dir and locks it, while packages_dir is locked shared (a sweep
+ * holds it exclusively). Returns 0, or -1 with *cause and r->fail. */
+static int temp_make(struct render *r, const char *packages_dir, const char *id, char **cause)
+{
+    int dir = open(packages_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e;
+
+    if (dir == -1 ||
+        (flock(dir, LOCK_SH) == -1 && errno != ENOLCK && errno != EINVAL && errno != EOPNOTSUPP)) {
+        e = errno;
+        *cause = xasprintf("cannot open %s: %s", packages_dir, strerror(e));
+        goto fail;
+    }
+    r->tmp = xasprintf("%s/.%s.XXXXXX", packages_dir, id);
+    if (mkdtemp(r->tmp) == NULL) {
+        e = errno;
+        *cause = xasprintf("cannot make a temporary folder in %s: %s", packages_dir, strerror(e));
+        free(r->tmp);
+        r->tmp = NULL;
+        goto fail;
+    }
+    /* A file system without flock leaves the folder unlocked: the sweep cannot lock it either,
+     * so it never removes it. */
+    r->lock = open(r->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r->lock != -1 && flock(r->lock, LOCK_EX | LOCK_NB) == -1) {
+        close(r->lock);
+        r->lock = -1;
+    }
+    /* The mark says the folder is a render's: the sweep removes no other. */
+    {
+        char *mark = xasprintf("%s/%s", r->tmp, VIDEO_TEMP_MARK);
+        int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+        e = errno;
+        free(mark);
+        if (fd == -1) {
+            *cause = xasprintf("cannot write in %s: %s", r->tmp, strerror(e));
+            paths_rmrf(r->tmp);
+            free(r->tmp);
+            r->tmp = NULL;
+            if (r->lock != -1)
+                close(r->lock);
+            r->lock = -1;
+            goto fail;
+        }
+        close(fd);
+    }
+    close(dir);
+    return 0;
+fail:
+    fail_errno(r, e);
+    if (dir != -1)
+        close(dir);
+    return -1;
+}
+
+int video_sweep(const char *packages_dir)
+{
+    int dir = open(packages_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), removed = 0;
+    DIR *d;
+    struct dirent *e;
+
+    if (dir == -1)
+        return errno == ENOENT ? 0 : -1;
+    if (flock(dir, LOCK_EX) == -1 || (d = fdopendir(fcntl(dir, F_DUPFD_CLOEXEC, 0))) == NULL) {
+        close(dir);
+        return -1;
+    }
+    while ((e = readdir(d)) != NULL) {
+        int fd;
+
+        if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
+            continue;
+        if (!temp_name(e->d_name))
+            continue;
+        fd = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd == -1)
+            continue;
+        /* A render's (marked), and free: neither it nor any of its children holds it. */
+        if (faccessat(fd, VIDEO_TEMP_MARK, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+            flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            char *path = xasprintf("%s/%s", packages_dir, e->d_name);
+
+            if (paths_rmrf(path) == 0)
+                removed++;
+            free(path);
+        }
+        close(fd);
+    }
+    closedir(d);
+    close(dir); /* and the lock with it */
+    return removed;
+}
+
+/* ---- the render ---- */
+
 int video_render(const struct config *c, const char *packages_dir, const char *id, const json_t *sb,
                  json_t **pkg_out, char **cause)
 {
-    struct render r = {.c = c};
+    struct render r = {.c = c, .lock = -1, .fail = VIDEO_FAIL_INPUT};
     char *folder = NULL, *why;
     json_t *pkg = NULL;
     int rc = -1;
@@ -843,36 +1199,38 @@ int video_render(const struct config *c, const char *packages_dir, const char *i
     r.deadline = clock_mono_ms() + (int64_t)c->video_render_timeout_s * 1000;
     if ((why = video_unavailable(c)) != NULL) {
         *cause = why;
+        last_fail = compose_of(c) < 0 ? VIDEO_FAIL_INPUT : VIDEO_FAIL_ENV; /* a tool missing */
         return -1;
     }
+    r.compose = compose_of(c);
     if (id[0] == '.' || id[0] == '\0' || strchr(id, '/') != NULL) {
         *cause = xasprintf("story id \"%s\" cannot name a folder", id);
+        last_fail = VIDEO_FAIL_INPUT;
         return -1;
     }
     video_template_default(&r.t);
     r.template_path = video_template_path(c);
-    if (r.template_path != NULL && video_template_load(&r.t, r.template_path, cause) == -1)
+    if (r.template_path != NULL && video_template_load(&r.t, r.template_path, cause) == -1) {
+        if (access(r.template_path, R_OK) != 0)
+            r.fail = VIDEO_FAIL_ENV;
         goto out_early;
+    }
     if (!font_ok(r.t.font) || access(r.t.font, R_OK) != 0) {
         *cause = xasprintf("the font %s is missing (Debian: fonts-dejavu-core)", r.t.font);
+        r.fail = VIDEO_FAIL_ENV;
         goto out_early;
     }
     r.ffmpeg = paths_which(c->video_ffmpeg);
     if ((r.speech = speech_new(c, cause)) == NULL)
         goto out_early;
-    r.ffmpeg_version = proc_first_line(r.ffmpeg, "-version");
-    if (r.ffmpeg_version == NULL)
-        r.ffmpeg_version = xstrdup("ffmpeg (version unknown)");
-    if (paths_mkdir_p(packages_dir, 0755, cause) == -1)
-        goto out_early;
-    r.tmp = xasprintf("%s/.%s.XXXXXX", packages_dir, id);
-    if (mkdtemp(r.tmp) == NULL) {
-        *cause =
-            xasprintf("cannot make a temporary folder in %s: %s", packages_dir, strerror(errno));
-        free(r.tmp);
-        r.tmp = NULL;
+    r.ffmpeg_version = ffmpeg_version(r.ffmpeg);
+    if (paths_mkdir_p(packages_dir, 0755, cause) == -1) {
+        r.fail = VIDEO_FAIL_ENV;
         goto out_early;
     }
+    if (temp_make(&r, packages_dir, id, cause) == -1)
+        goto out_early;
+    proc_inherit(r.lock);
     pkg = json_deep_copy(sb);
     if (render_steps(&r, id, sb, pkg) == -1) {
         if (r.cause == NULL || timed_out(&r)) {
@@ -880,6 +1238,7 @@ int video_render(const struct config *c, const char *packages_dir, const char *i
             r.cause = xasprintf("render ran past its time limit of %d s ([video] "
                                 "render_timeout_s) and was killed",
                                 c->video_render_timeout_s);
+            r.fail = VIDEO_FAIL_TIMEOUT;
         }
         *cause = r.cause;
         goto out;
@@ -889,10 +1248,17 @@ int video_render(const struct config *c, const char *packages_dir, const char *i
         (rename(r.tmp, folder) == -1 &&
          ((errno != EEXIST && errno != ENOTEMPTY) ||
           renameat2(AT_FDCWD, r.tmp, AT_FDCWD, folder, RENAME_EXCHANGE) == -1))) {
+        fail_errno(&r, errno);
         *cause = xasprintf("cannot move the package into %s: %s", folder, strerror(errno));
         goto out;
     }
     fsync_dir(packages_dir);
+    {
+        char *mark = xasprintf("%s/%s", folder, VIDEO_TEMP_MARK);
+
+        unlink(mark); /* a package folder is never swept; the mark only has to go */
+        free(mark);
+    }
     {
         char *abs = realpath(folder, NULL);
         const char *f = abs != NULL ? abs : folder;
@@ -910,11 +1276,38 @@ int video_render(const struct config *c, const char *packages_dir, const char *i
     pkg = NULL;
     rc = 0;
 out:
-    /* On success tmp is gone or holds the replaced package; on failure the half-made one. */
+    proc_inherit(-1);
+    /* On success tmp is gone or holds the replaced package; on failure the half-made one. It
+     * is removed before the lock goes, so a sweep never races the removal. */
     paths_rmrf(r.tmp);
+    if (r.lock != -1)
+        close(r.lock);
     json_decref(pkg);
     free(folder);
 out_early:
+    last_fail = rc == 0 ? VIDEO_FAIL_NONE : r.fail;
     render_clear(&r);
+    return rc;
+}
+
+int video_encode_narration(const struct config *c, const char *wav, const char *out, char **cause)
+{
+    char *ffmpeg = paths_which(c->video_ffmpeg);
+    const char *argv[ARGV_MAX];
+    int na = 0, rc;
+
+    if (ffmpeg == NULL || compose_of(c) < 0) {
+        *cause = ffmpeg == NULL ? xasprintf("%s not found", c->video_ffmpeg)
+                                : xasprintf("[video] compose \"%s\" is neither stills nor filters",
+                                            c->video_compose);
+        free(ffmpeg);
+        return -1;
+    }
+    args_add(argv, &na, ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", wav,
+             NULL);
+    audio_args(argv, &na, compose_of(c));
+    args_add(argv, &na, out, NULL);
+    rc = proc_run(argv, NULL, 0, NULL, cause);
+    free(ffmpeg);
     return rc;
 }

@@ -9,14 +9,25 @@
  * every story text reaches ffmpeg through a file (drawtext textfile=, expansion=none), never
  * inside the filter graph.
  *
+ * Two ways of composing the picture ([video] compose): "stills" (the default) draws each
+ * distinct frame once and encodes the video as stills (a variable frame rate: a frame where
+ * the picture changes, on the template's frame grid, held until the next), with the title
+ * card's frame as the thumbnail; "filters" is the first renderer, kept for comparison
+ * (`newsroom bench render --path filters`): every frame of a constant frame rate drawn by the
+ * filters and encoded, the thumbnail decoded from the MP4. Both give the same pictures at the
+ * same times (tests/integration/test_video.c compares them).
+ *
  * The package folder is <packages dir>/<id>/; it is rendered in a hidden temporary folder
- * beside it (".<id>.XXXXXX") and renamed into place only when complete, so a failed or
- * killed render leaves nothing behind.
+ * beside it (".<id>.XXXXXX") and renamed into place only when complete, so a failed render
+ * leaves nothing behind. A killed process cannot clean up, so the folder is locked (flock) by
+ * the render for as long as it or any of its child processes lives, and video_sweep() removes
+ * the unlocked ones: what dead processes left.
  *
  * Render slots: at most [video] render_workers renders run at once in one process (a counter
  * under a mutex, shared by every producer agent of the process; not across processes).
  *
- * Threads: any thread; the slot counter is guarded by its own mutex, nothing else is shared.
+ * Threads: any thread; the slot counter and the ffmpeg version cache are guarded by their own
+ * mutexes; the last failure (video_last_fail) is the calling thread's own.
  */
 #ifndef NEWSROOM_VIDEO_H
 #define NEWSROOM_VIDEO_H
@@ -61,14 +72,39 @@ char *video_unavailable(const struct config *c);
 bool video_slot_try(const struct config *c);
 void video_slot_release(void);
 
+/* Why the calling thread's last video_render() failed; NONE after a success (or before any).
+ * ENV: the machine's fault, not the story's: no space, quota, a read-only or unwritable
+ * folder, an I/O error, a tool or the template's font missing, a tool killed by a signal.
+ * TIMEOUT: past [video] render_timeout_s. INPUT: everything else (the story's id or
+ * storyboard, a template that does not parse, a tool refusing its input). */
+enum video_fail { VIDEO_FAIL_NONE, VIDEO_FAIL_INPUT, VIDEO_FAIL_ENV, VIDEO_FAIL_TIMEOUT };
+enum video_fail video_last_fail(void);
+
 /* Renders the storyboard sb (borrowed) of story id into <packages_dir>/<id>/, within
  * [video] render_timeout_s. On success returns 0 and *pkg: a new reference, sb's fields with
  * kind "video", video "rendered", shots and captions_srt re-timed to the real narration,
  * duration_s/duration_ms/narration_ms of the video, folder, mp4, srt, thumbnail, manifest
  * (absolute paths), files (names in the folder), tools and render_ms {speech, compose}. On
- * failure returns -1 with *cause (a render past its limit says so) and leaves no files. */
+ * failure returns -1 with *cause (a render past its limit says so) and leaves no files;
+ * video_last_fail() says which kind of failure it was. */
 int video_render(const struct config *c, const char *packages_dir, const char *id, const json_t *sb,
                  json_t **pkg, char **cause);
+
+/* The file in a render's temporary folder that says it is one (removed with the folder, or
+ * from the package folder once renamed). */
+#define VIDEO_TEMP_MARK ".render"
+
+/* Removes the temporary render folders (".<id>.XXXXXX" holding VIDEO_TEMP_MARK) in
+ * packages_dir that no live render holds: what a killed process left. Never one a render of
+ * this or another process on the machine is using (its lock is taken), nor one it cannot
+ * lock, nor an unmarked one. Called when a swarm's producers start. Returns how many it
+ * removed (0 when packages_dir does not exist), or -1 when it cannot read the folder. */
+int video_sweep(const char *packages_dir);
+
+/* Encodes the WAV file wav (16-bit PCM, as the narration is) to AAC in out (an .m4a) the way a
+ * render with c encodes its sound, and nothing else: the floor of a render's time, for `newsroom
+ * bench render`. Returns 0, or -1 with *cause. */
+int video_encode_narration(const struct config *c, const char *wav, const char *out, char **cause);
 
 /* <data dir>/packages. A new string. */
 char *video_packages_dir(const struct config *c);
