@@ -15,10 +15,19 @@
 #define NEWSROOM_PATHS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /* mkdir -p with mode for every directory it creates. Returns 0, or -1 with *cause. */
 int paths_mkdir_p(const char *path, mode_t mode, char **cause);
+
+/* Writes all len bytes to fd, going on after EINTR and short writes. Returns 0, or -1 with
+ * errno. */
+int paths_write_all(int fd, const void *data, size_t len);
+
+/* fsync() of a directory, so that a rename or a new file in it is durable. Returns 0, or -1
+ * with errno. */
+int paths_fsync_dir(const char *path);
 
 /* rm -rf path: removes it and everything below it, not following links. Returns 0 or -1. */
 int paths_rmrf(const char *path);

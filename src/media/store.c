@@ -121,40 +121,13 @@ static int check_names(const char *id, const char *name, char **cause)
 
 /* ---- local backend ---- */
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, data, len);
-
-        if (w == -1) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        data += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-static int fsync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-    if (fd == -1)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 /* Writes data to path through a temporary file beside it, fsync'd and renamed into place. */
 static int write_atomic(const char *path, const void *data, size_t len, char **cause)
 {
     char *tmp = xasprintf("%s.XXXXXX", path);
     int fd = mkstemp(tmp);
 
-    if (fd == -1 || write_all(fd, data, len) == -1 || fsync(fd) == -1 || fchmod(fd, 0644) == -1 ||
+    if (fd == -1 || paths_write_all(fd, data, len) == -1 || fsync(fd) == -1 || fchmod(fd, 0644) == -1 ||
         close(fd) == -1 || rename(tmp, path) == -1) {
         *cause = xasprintf("cannot write %s: %s", path, strerror(errno));
         if (fd != -1)
@@ -182,7 +155,7 @@ static int copy_file(const char *src, const char *dst, char **cause)
     if (out == -1)
         goto bad;
     while ((got = read(in, buf, sizeof buf)) > 0)
-        if (write_all(out, buf, (size_t)got) == -1)
+        if (paths_write_all(out, buf, (size_t)got) == -1)
             goto bad;
     if (got == -1 || fsync(out) == -1 || close(out) == -1) {
         out = -1;
@@ -244,13 +217,13 @@ static int local_put_folder(struct pstore *s, enum pstore_area area, const char 
         if (r == -1)
             goto out;
     }
-    if (chmod(tmp, 0755) == -1 || fsync_dir(tmp) == -1) {
+    if (chmod(tmp, 0755) == -1 || paths_fsync_dir(tmp) == -1) {
         *cause = xasprintf("cannot sync %s: %s", tmp, strerror(errno));
         goto out;
     }
     if (swap_in(tmp, target, cause) == -1)
         goto out;
-    fsync_dir(root);
+    paths_fsync_dir(root);
     rc = 0;
 out:
     if (tmp != NULL)
@@ -280,7 +253,7 @@ static int local_put(struct pstore *s, enum pstore_area area, const char *id, co
     path = xasprintf("%s/%s", dir, name);
     rc = write_atomic(path, data, len, cause);
     if (rc == 0)
-        fsync_dir(dir);
+        paths_fsync_dir(dir);
     free(path);
     free(dir);
     return rc;

@@ -10,17 +10,6 @@
 . "$(dirname "$0")/../tui/lib.sh"
 SRC=${NEWSROOM_SOURCE_DIR:-$(dirname "$0")/../..}
 rnd() { head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-PIDS=()
-stop_all() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  tui_cleanup
-  cleanup
-}
-trap stop_all EXIT
-free_port() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() { local p; while :; do p=$((20000 + RANDOM % 40000)); free_port $p && { echo $p; return; }; done; }
 
 AGENT_PW=$(rnd) ROOM_PW=$(rnd) ADMIN_PW=$(rnd)
 sed -e "s/^user newsroom on /user newsroom on >$AGENT_PW /" \
@@ -30,7 +19,7 @@ PORT=$(pick_port)
 mkdir -p "$T/redis"
 redis-server "$SRC/config/redis.conf" --port "$PORT" --dir "$T/redis" --aclfile "$T/users.acl" \
   --logfile "$T/redis/redis.log" --maxmemory 256mb --daemonize no &
-PIDS+=($!)
+track $!
 admin() { redis-cli -p "$PORT" --user newsroom-admin --pass "$ADMIN_PW" --no-auth-warning "$@"; }
 await "redis from config/redis.conf" 15 sh -c "redis-cli -p $PORT --user newsroom-admin --pass $ADMIN_PW --no-auth-warning ping | grep -q PONG"
 # The shipped configuration's policies.

@@ -8,23 +8,13 @@
 # each names what is wrong and prints a fix; the password never appears.
 . "$(dirname "$0")/lib.sh" "$1"
 PW=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-PIDS=()
-stop_all() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  cleanup
-}
-trap stop_all EXIT
-free_port() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() { local p; while :; do p=$((20000 + RANDOM % 40000)); free_port $p && { echo $p; return; }; done; }
 
 PORT=$(pick_port)
 redis-server --bind 127.0.0.1 --port "$PORT" --dir "$T" --save "" --appendonly no \
   --requirepass "$PW" --logfile "$T/redis.log" \
   --user reader on ">$PW" '%R~nr:*' '&nr:*' -@all +@read +ping +info +client '+script|load' +evalsha +role +publish \
   --user outsider on ">$PW" '~other:*' -@all +@all &
-PIDS+=($!)
+track $!
 await "redis" 10 sh -c "REDISCLI_AUTH=$PW redis-cli -p $PORT ping | grep -q PONG"
 LF_PORT=$(pick_port)
 node -e '
@@ -35,7 +25,7 @@ http.createServer((q, r) => {
     r.end(JSON.stringify({status: "OK", version: "2.0.0"}));
   } else { r.writeHead(404); r.end(); }
 }).listen(Number(process.argv[1]), "127.0.0.1");' "$LF_PORT" &
-PIDS+=($!)
+track $!
 await "the Langfuse stand-in" 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$LF_PORT) 2>/dev/null"
 
 export NEWSROOM_DATA_DIR=$T/data REDIS_URL="redis://:$PW@127.0.0.1:$PORT/0" TERM=xterm-256color LANG=C.UTF-8

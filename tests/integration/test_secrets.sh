@@ -15,17 +15,6 @@
 FAKE_LLM=$2
 SRC=${NEWSROOM_SOURCE_DIR:-$(dirname "$0")/../..}
 rnd() { head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-PIDS=()
-stop_all() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  tui_cleanup
-  cleanup
-}
-trap stop_all EXIT
-free_port() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() { local p; while :; do p=$((20000 + RANDOM % 40000)); free_port $p && { echo $p; return; }; done; }
 
 # The keys, each unmistakable.
 OPENAI_KEY=sk-test-openai-$(rnd)
@@ -45,13 +34,13 @@ mkdir -p "$T/redis" "$T/outputs" "$T/cwd"
 redis-server --port 0 --unixsocket "$T/redis/r.sock" --unixsocketperm 700 --dir "$T/redis" \
   --save '' --appendonly yes --appendfsync always --aof-use-rdb-preamble no \
   --requirepass "$REDIS_PW" --logfile "$T/redis/redis.log" &
-PIDS+=($!)
+track $!
 await "redis" 10 sh -c "REDISCLI_AUTH='$REDIS_PW' redis-cli -s '$T/redis/r.sock' ping | grep -q PONG"
 
 # The model API, and the webhook's receiver (it needs the token in its path and a signature).
 "$FAKE_LLM" openai "$OPENAI_KEY" >"$T/fake.url" 2>"$T/fake.err" &
 FAKE_PID=$!
-PIDS+=($FAKE_PID)
+track $FAKE_PID
 await "the fake LLM server" 10 test -s "$T/fake.url"
 HOOK_PORT=$(pick_port)
 node -e '
@@ -67,7 +56,7 @@ http.createServer((q, r) => {
     r.end();
   });
 }).listen(Number(port), "127.0.0.1");' "$HOOK_PORT" "$HOOK_TOKEN" &
-PIDS+=($!)
+track $!
 await "the webhook receiver" 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$HOOK_PORT) 2>/dev/null"
 
 export REDIS_URL="unix://$T/redis/r.sock" REDIS_PASSWORD=$REDIS_PW

@@ -11,17 +11,8 @@
 SRC=${NEWSROOM_SOURCE_DIR:-$(dirname "$0")/../..}
 SAMPLES=$SRC/config/sample_stories.jsonl
 PW=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-PIDS=()
-stop_all() {
-  local p
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  cleanup
-}
-trap stop_all EXIT
 
 # Free loopback ports: five in a row that nothing answers on.
-free_port() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for try in $(seq 1 20); do
   base=$((20000 + RANDOM % 40000))
   all=1
@@ -39,10 +30,10 @@ start_server() { # port dir extra...
   mkdir -p "$dir"
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --appendonly yes --save "" \
     --requirepass "$PW" --masterauth "$PW" --logfile "$dir/redis.log" "$@" &
-  PIDS+=($!)
+  track $!
 }
 start_server "$P1" "$T/p1"
-PRIMARY_PID=${PIDS[0]}
+PRIMARY_PID=${TRACKED[0]}
 start_server "$P2" "$T/p2" --replicaof 127.0.0.1 "$P1"
 await "the primary" 10 sh -c "[ \"\$(REDISCLI_AUTH=$PW redis-cli -p $P1 ping 2>/dev/null)\" = PONG ]"
 await "the replica to sync" 20 sh -c "REDISCLI_AUTH=$PW redis-cli -p $P2 info replication 2>/dev/null | grep -q 'master_link_status:up'"
@@ -60,7 +51,7 @@ sentinel failover-timeout newsroom 10000
 sentinel parallel-syncs newsroom 1
 CONF
   redis-server "$T/s$s/sentinel.conf" --sentinel &
-  PIDS+=($!)
+  track $!
 done
 for s in $S1 $S2 $S3; do
   await "sentinel $s to see the replica and the other sentinels" 30 sh -c \
@@ -89,7 +80,7 @@ if [ "$n_replica" -ge "$n_ingested" ] 2>/dev/null; then ok; else bad "the replic
 
 "$NR_BIN" swarm --once --auto-approve >"$T/swarm.out" 2>"$T/swarm.err" &
 swarm=$!
-PIDS+=($swarm)
+track $swarm
 published() { [ "$(cli "$P1" eval "return #redis.call('keys', 'nr:bb:item:*')" 0)" -gt 0 ] &&
   [ "$(cli "$P1" xlen nr:bb:events)" -gt "$1" ]; }
 await "the swarm to move stories on" 60 published 150
