@@ -15,6 +15,7 @@ NEWSROOM_RUN_PACKAGES=(
 NEWSROOM_TEST_PACKAGES=(
   "${NEWSROOM_RUN_PACKAGES[@]}"
   libcmocka-dev redis-tools jq procps tmux ncurses-term curl
+  man-db groff-base bsdextrautils
 )
 
 # Programs the tests run that a machine may have from elsewhere (Node.js from NodeSource brings

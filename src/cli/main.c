@@ -42,8 +42,9 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
     fprintf(f, "\nOptions:\n"
-               "  --config FILE  read FILE instead of $NEWSROOM_CONFIG or\n"
-               "                 $XDG_CONFIG_HOME/newsroom/newsroom.conf\n"
+               "  --config FILE  read FILE instead of $NEWSROOM_CONFIG,\n"
+               "                 $XDG_CONFIG_HOME/newsroom/newsroom.conf or the installed\n"
+               "                 default configuration\n"
                "  --attach       watch a swarm that runs elsewhere (no local agents)\n"
                "  --read-only    the control room without the keys that act on the swarm\n"
                "  --theme NAME   dark, light, high-contrast, mono, or a .theme file's path\n"
@@ -53,7 +54,8 @@ static void usage(FILE *f)
                "  -h, --help     this help\n"
                "  -V, --version  the version\n\n"
                "Exit codes: 0 done, 1 refused, 2 usage or configuration error,\n"
-               "3 Redis unreachable. See README.md for configuration.\n");
+               "3 Redis unreachable. See newsroom(1) (man newsroom) for every command,\n"
+               "verb, key and variable.\n");
 }
 
 static void on_signal(int sig)
