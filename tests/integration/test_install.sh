@@ -74,7 +74,7 @@ run 0 env MANWIDTH=80 man -l "$M/share/man/man1/newsroom.1"
 has "$OUT" "NEWSROOM"
 
 # The build-tree binary finds the source tree's themes and template from anywhere.
-run 0 installed "$NR_BIN" config --json
+run 0 installed "$(realpath "$NR_BIN")" config --json
 if [ "$(jq -r .share_dir "$OUT")" = "$SRC" ]; then ok; else bad "build-tree binary: share directory $(jq -r .share_dir "$OUT"), not $SRC"; fi
 if [ "$(jq -r .file "$OUT")" = null ]; then ok; else bad "build-tree binary read $(jq -r .file "$OUT")"; fi
 finish
