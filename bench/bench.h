@@ -34,6 +34,10 @@ void bench_report(const char *bench, const struct bench_figure *f, int n, bool j
 struct rlink;
 long long bench_command_calls(struct rlink *l);
 
+/* Sequential PING round trips per second from one client over count PINGs: the ceiling of
+ * anything that needs one round trip. -1 on failure. */
+double bench_ping_rate(struct rlink *l, int count);
+
 /* Parses an option's value as a whole number from lo to hi into *out. Returns 0, or -1 after
  * printing "bench NAME: OPTION "VALUE" must be ..." on stderr. */
 int bench_parse_long(const char *bench, const char *option, const char *value, long lo, long hi,
@@ -104,6 +108,7 @@ int bench_tui(int argc, char **argv);
 int bench_feeds(int argc, char **argv);
 int bench_render(int argc, char **argv);
 int bench_retention(int argc, char **argv);
+int bench_memory(int argc, char **argv);
 int bench_store(int argc, char **argv);
 /* `bench all`: runs names[0..count) one after another, each as a child process of this binary,
  * and reports every figure in one table. */

@@ -353,12 +353,7 @@ static int run_child(const char *const argv[], char *const env[], char **out, in
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* The folder BullMQ lives in. Free it. */
-static char *peers_dir(void)
-{
-    return bench_peer_dir("bullmq");
-}
-
+/* Makes sure bullmq is installed in dir. Returns 0, or -1 with *cause. */
 static int ensure_bullmq(const char *dir, char **cause)
 {
     return bench_peer_install(dir, "bullmq", BULLMQ_SPEC, cause);
@@ -376,7 +371,7 @@ static int run_bullmq(const struct redis_addr *addr, int n, int workers, int bat
                       struct figures *f, char *version, size_t vsize, char **cause)
 {
     static const char *const shape_keys[SHAPES] = {"single", "batch_run"};
-    char *dir = peers_dir(), *node = paths_which("node");
+    char *dir = bench_peer_dir("bullmq"), *node = paths_which("node");
     char *script = xasprintf("%s/bench/peers/bullmq_bench.mjs", NEWSROOM_SOURCE_DIR);
     char ns[16], ws[16], bs[16], *out = NULL;
     char *env[8] = {NULL};
@@ -461,21 +456,6 @@ done:
     free(node);
     free(dir);
     return rc;
-}
-
-/* Sequential PING round trips per second from one client over `count` PINGs: the ceiling of
- * anything that needs one round trip per task. -1 on failure. */
-static double ping_rate(struct rlink *l, int count)
-{
-    int64_t t0 = clock_mono_us(), us;
-    char *cause = NULL;
-
-    for (int i = 0; i < count; i++)
-        if (rlink_ping(l, &us, &cause) == -1) {
-            free(cause);
-            return -1;
-        }
-    return (double)count / ((double)(clock_mono_us() - t0) / 1e6);
 }
 
 /* An int option through bench_parse_long(). */
@@ -577,7 +557,7 @@ int bench_queue(int argc, char **argv)
         code = EXIT_UNREACHABLE;
         goto out;
     }
-    pings = ping_rate(l, n < 20000 ? n : 20000);
+    pings = bench_ping_rate(l, n < 20000 ? n : 20000);
     for (int r = 0; r < repeat; r++) {
         struct figures f;
 

@@ -140,6 +140,19 @@ int bench_parse_long(const char *bench, const char *option, const char *value, l
     return 0;
 }
 
+double bench_ping_rate(struct rlink *l, int count)
+{
+    int64_t t0 = clock_mono_us(), us;
+    char *cause = NULL;
+
+    for (int i = 0; i < count; i++)
+        if (rlink_ping(l, &us, &cause) == -1) {
+            free(cause);
+            return -1;
+        }
+    return (double)count / ((double)(clock_mono_us() - t0) / 1e6);
+}
+
 #ifndef NEWSROOM_SOURCE_DIR
 #define NEWSROOM_SOURCE_DIR "."
 #endif

@@ -17,6 +17,10 @@ NEWSROOM_TEST_PACKAGES=(
   libcmocka-dev redis-tools jq procps tmux ncurses-term curl
   man-db groff-base bsdextrautils
 )
+# Chroma's server for the tests comes from npm (scripts/lib/services.sh): Debian's Node.js and
+# npm, unless a Node.js with npm is installed another way (its own package provides npm, and
+# Debian's npm would conflict with it).
+command -v npm >/dev/null 2>&1 || NEWSROOM_TEST_PACKAGES+=(nodejs npm)
 
 # Programs the tests run that a machine may have from elsewhere (Node.js from NodeSource brings
 # its own npm, which Debian's npm package would fight): PROGRAM:PACKAGE, the package installed

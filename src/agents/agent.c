@@ -20,6 +20,7 @@
 #include "cost/pricing.h"
 #include "llm/cache.h"
 #include "recovery/shared.h"
+#include "memory/memory.h"
 #include "store/blackboard.h"
 #include "store/bus.h"
 #include "store/control.h"
@@ -107,6 +108,26 @@ struct swarm {
     int nagents;
     bool shared; /* recovery_shared_start() done: undone once by swarm_stop() */
 };
+
+/* After a memory that could not be opened, the next try waits this long. */
+#define AGENT_MEMORY_RETRY_MS 30000
+
+struct memory *agent_memory(struct agent_ctx *ctx)
+{
+    char *cause = NULL;
+
+    if (ctx->memory != NULL || ctx->cfg == NULL || !memory_enabled(ctx->cfg) ||
+        clock_mono_ms() < ctx->memory_retry_ms)
+        return ctx->memory;
+    ctx->memory = memory_open(ctx->cfg, ctx->link, &cause);
+    if (ctx->memory == NULL) {
+        log_warn("%s: no vector memory (going on without it; next try in %d s): %s", ctx->id,
+                 AGENT_MEMORY_RETRY_MS / 1000, cause != NULL ? cause : "off");
+        free(cause);
+        ctx->memory_retry_ms = clock_mono_ms() + AGENT_MEMORY_RETRY_MS;
+    }
+    return ctx->memory;
+}
 
 bool agent_halted(struct agent_ctx *ctx)
 {
@@ -561,6 +582,8 @@ static void *agent_main(void *arg)
     log_info("%s: stopped", ctx->id);
 out:
     atomic_fetch_add(&s->exited, 1);
+    memory_free(ctx->memory);
+    ctx->memory = NULL;
     llm_provider_free(ctx->provider);
     cost_free(ctx->cost);
     llm_cache_free(cache);
@@ -787,6 +810,8 @@ void swarm_totals(struct swarm *s, struct swarm_totals *out)
         out->deferred += atomic_load(&t->deferred);
         out->written += atomic_load(&t->written);
         out->duplicates += atomic_load(&t->duplicates);
+        out->merged += atomic_load(&t->merged);
+        out->updated += atomic_load(&t->updated);
         out->claimed += atomic_load(&t->claimed);
         out->archived += atomic_load(&t->archived);
         out->advanced += atomic_load(&t->advanced);

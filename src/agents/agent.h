@@ -30,6 +30,7 @@
 
 struct bb;
 struct config;
+struct memory;
 struct cost;
 struct pricing;
 struct registry;
@@ -42,7 +43,9 @@ struct agent_stats {
     atomic_long llm_calls;   /* cost_complete() calls that made a call (COST_OK) */
     atomic_long deferred;    /* calls the budget deferred */
     atomic_long written;     /* stories written to the blackboard */
-    atomic_long duplicates;  /* stories refused as exact duplicates */
+    atomic_long duplicates;  /* stories refused as exact duplicates (the same identity again) */
+    atomic_long merged;      /* stories merged into another as a further source */
+    atomic_long updated;     /* stories updated at their source (revised or recorded) */
     atomic_long claimed;     /* stories claimed */
     atomic_long archived;    /* stories archived */
     atomic_long advanced;    /* stories moved on along the main line */
@@ -74,6 +77,8 @@ struct agent_ctx {
     int held_attempts;          /* the held story's failed attempts (mixed into seeds) */
     int64_t halt_read_ms;       /* when the halt flag was last read (monotonic), 0: never */
     bool halt_seen;             /* what it said */
+    struct memory *memory;      /* the vector memory, opened by agent_memory(); NULL until then */
+    int64_t memory_retry_ms;    /* when to try opening it again after a failure (monotonic) */
 };
 
 struct agent_role {
@@ -145,6 +150,11 @@ void agent_fail_story(struct agent_ctx *ctx, const struct bb_lock *lk, const cha
 /* Releases a lock, logging (not returning) a failure. */
 void agent_release(struct agent_ctx *ctx, const struct bb_lock *lk);
 
+/* The agent's vector memory (memory.h), opened on first use on the agent's link; NULL when
+ * [memory] backend is off or it cannot be opened (logged; tried again after 30 s), so a
+ * role goes on without it. */
+struct memory *agent_memory(struct agent_ctx *ctx);
+
 /* A role's reading of JSON (a model's answer, a story's body): the string at key, borrowed
  * from o, or "" when it is missing or not a string; the number at key, or def. o may be
  * NULL. */
@@ -197,8 +207,8 @@ int swarm_size(const struct swarm *s);
 bool swarm_settled(struct swarm *s);
 /* The counters summed over every agent (plain copies). */
 struct swarm_totals {
-    long cycles, llm_calls, deferred, written, duplicates, claimed, archived, advanced, failed,
-        halt_checks;
+    long cycles, llm_calls, deferred, written, duplicates, merged, updated, claimed, archived,
+        advanced, failed, halt_checks;
 };
 void swarm_totals(struct swarm *s, struct swarm_totals *out);
 /* Whether one of the swarm's roles moves stories on from status st (agent_role.serves). */

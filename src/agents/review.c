@@ -323,6 +323,36 @@ static void print_publish(const struct out *o, const json_t *p)
     free(path), free(wh), free(st), free(at), free(by);
 }
 
+/* The further sources semantic deduplication merged into the story (memory.h). */
+static void print_sources(const struct out *o, const json_t *list)
+{
+    size_t i;
+    json_t *s;
+
+    if (!json_is_array(list))
+        return;
+    dline(o, "  sources     %zu more, merged as rewordings of this story", json_array_size(list));
+    json_array_foreach(list, i, s)
+    {
+        char *src = field(s, "source"), *title = field(s, "title"), *sim = field(s, "similarity");
+
+        dline(o, "              %s: %s (similarity %s)", src, title, sim);
+        free(src), free(title), free(sim);
+    }
+}
+
+/* A change at the source after the story entered (bb_write). */
+static void print_source_update(const struct out *o, const json_t *u)
+{
+    char *n = field(u, "count"), *st = field(u, "status"), *title = field(u, "title");
+
+    if (json_is_true(json_object_get(u, "applied")))
+        dline(o, "  updated at source (%s time(s)): the text was revised before analysis", n);
+    else
+        dline(o, "  updated at source (%s time(s)), after the story reached %s: %s", n, st, title);
+    free(n), free(st), free(title);
+}
+
 void review_render(const json_t *body, void (*emit)(void *arg, const char *line), void *arg)
 {
     const struct out out = {emit, arg}, *o = &out;
@@ -339,6 +369,8 @@ void review_render(const json_t *body, void (*emit)(void *arg, const char *line)
         {"review", print_review, true},
         {"revision_request", print_revision, true},
         {"publish", print_publish, true},
+        {"updated_at_source", print_source_update, true},
+        {"sources", print_sources, false},
     };
 
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

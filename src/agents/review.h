@@ -68,7 +68,8 @@ int review_decide(struct bb *b, const char *id, enum review_decision d, const ch
 int review_decided(const struct bb_item *it, char *buf, size_t size);
 
 /* Renders the decisions recorded in a story's body (analysis, consensus with each vote,
- * script revisions, QA verdicts with issues, package, review, revision request, publish),
+ * script revisions, QA verdicts with issues, package, review, revision request, publish, an
+ * update at source, the further sources merged into it),
  * those present, in the order they are made: emit is called once per line with the line
  * (display-safe through text_safe(), at most REVIEW_LINE_MAX bytes of text, borrowed for the
  * call). Nothing is emitted when the body holds none. Pure. */

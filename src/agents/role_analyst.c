@@ -4,6 +4,8 @@
  * archives the story with the reason or opens its debate (debate_open) and moves it on to
  * DEBATING (DEBATE_QUEUE), recording the decision in the story's body in the same step
  * ("analysis": newsworthiness, credibility, summary, confidence, reasoning, decision, by).
+ * The lessons the analysts learned from earlier stories like it (memory.h) go into the system
+ * prompt.
  *
  * A deferred budget or a halt moves the story straight back to PENDING (agent_give_back: no
  * attempt counted, the lock released) and after a deferral the analyst waits before claiming
@@ -16,6 +18,7 @@
 #include "core/clock.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "memory/memory.h"
 #include "store/blackboard.h"
 #include "store/debate.h"
 
@@ -53,7 +56,7 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     struct bb_item *item = NULL;
     json_t *ans, *scores, *patch;
     const char *title, *content, *summary;
-    char *user, *why = NULL, *title_copy, *content_copy, reasoning[512];
+    char *user, *system, *why = NULL, *title_copy, *content_copy, reasoning[512];
     double nw, cred, conf;
     bool cover;
     int rc;
@@ -78,8 +81,10 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     title_copy = xstrdup(title ? title : "");
     content_copy = xstrdup(content ? content : "");
     bb_item_free(item);
-    rc = agent_ask(ctx, lk.id, LLM_BALANCED, "content_analysis", analyst_system, user, 400, 2, &ans,
-                   &why);
+    /* What the newsroom learned from stories like this one (rejections) goes with the ask. */
+    system = memory_with_lessons(agent_memory(ctx), ctx->id, "analyst", user, analyst_system);
+    rc = agent_ask(ctx, lk.id, LLM_BALANCED, "content_analysis", system, user, 400, 2, &ans, &why);
+    free(system);
     free(user);
     if (rc == AGENT_ASK_HALTED || rc == AGENT_ASK_DEFERRED) {
         char msg[300];

@@ -1,7 +1,8 @@
 /*
  * role_archivist.c - the archivist moves decided stories on; no model is asked.
  *
- *   REJECTED, plain   -> ARCHIVED, archive reason "rejected: <the reviewer's reason>"
+ *   REJECTED, plain   -> ARCHIVED, archive reason "rejected: <the reviewer's reason>"; the
+ *                        reason becomes a lesson for the analysts and writers (memory_learn)
  *   REJECTED, revise  -> PRODUCING, handed to the writer's stage "rewrite" with body
  *                        "revision_request": {note, by, at, at_ms} (review.h: a revise decision's
  *                        reason is "revise: NOTE")
@@ -28,6 +29,7 @@
 #include "core/fail.h"
 #include "core/log.h"
 #include "recovery/retention.h"
+#include "memory/memory.h"
 #include "store/blackboard.h"
 
 #include <stdio.h>
@@ -47,8 +49,15 @@ static int settle_rejected(struct agent_ctx *ctx, const struct bb_item *it,
         reason = xasprintf("rejected: %s", it->reason[0] != '\0' ? it->reason : "no reason given");
         rc = bb_complete_with(ctx->bb, lk, BB_ARCHIVED, patch, reason, cause);
         if (rc == BB_OK) {
+            const char *const learners[] = {"analyst", "writer", NULL};
+            char *what = xasprintf("A reviewer (%s) rejected the video: %s", it->decided_by,
+                                   it->reason[0] != '\0' ? it->reason : "no reason given");
+
             atomic_fetch_add(&ctx->stats->archived, 1);
             log_info("%s: archived %s (%s)", ctx->id, it->id, reason);
+            /* The analysts and writers remember why, for the next story like this one. */
+            memory_learn(agent_memory(ctx), ctx->id, learners, it, what, 0.8);
+            free(what);
         } else {
             agent_release(ctx, lk);
         }

@@ -12,7 +12,8 @@
  * reviewer's note). Passed: handed on to
  * "produce". Below the bar with rounds left (qa_max_rounds): handed back to the writer on
  * "rewrite". Below the bar in the last round: FAILED at once with the reason (bb_fail with
- * one attempt allowed).
+ * one attempt allowed), and the writers learn from it (memory_learn: a lesson recalled into
+ * the drafts of stories like it).
  *
  * A halt or a deferred budget puts the story back on "qa" without counting an attempt (and a
  * deferral makes QA wait); a failed call counts an attempt (agent_fail_story: the story
@@ -26,6 +27,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "memory/memory.h"
 #include "store/blackboard.h"
 
 #include <stdio.h>
@@ -164,6 +166,17 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
                                               issues, "words", words, "confidence", conf,
                                               "reasoning", reasoning, "by", ctx->id));
     patch = json_pack("{s:o}", "qa", verdicts);
+    if (!passed && round >= cfg->qa_max_rounds) {
+        /* The writers remember why, for the next story like this one. */
+        const char *const writers[] = {"writer", NULL};
+        char *list = json_dumps(issues, JSON_COMPACT), *what;
+
+        what = xasprintf("Its script failed quality assurance for good (%s; issues: %s)", reasoning,
+                         list != NULL ? list : "[]");
+        memory_learn(agent_memory(ctx), ctx->id, writers, item, what, 0.6);
+        free(what);
+        free(list);
+    }
     bb_item_free(item);
     if (passed || round < cfg->qa_max_rounds) {
         rc = bb_handoff(ctx->bb, &lk, passed ? "produce" : "rewrite", patch, reasoning, cause);

@@ -3,11 +3,12 @@
  * the due ones, claimed through the schedule every scout shares in Redis, feeds/feed_store.h)
  * and from the wire simulator when it runs (at the wire's rate), asks a FAST model for topic tags
  * in one batched screening call through the budget (cost_complete), and writes each story to
- * RAW_FEED / PENDING with the exact-duplicate check of bb_write(). A deferred call keeps the batch
- * in hand and waits; a failed call still writes the stories, untagged (the news is not lost for
- * want of tags). A feed source's poll fetches (feeds/feed_fetch.h, conditional on the validators
- * kept), parses (feeds/feed_parse.h) and records its outcome before any of its items is written; a
- * broken source gets its error and the next poll goes on with the others.
+ * RAW_FEED / PENDING by its identity and semantic deduplication (memory_story_enter(): a
+ * rewording of a story already in is merged into it as a further source). A deferred call keeps the
+ * batch in hand and waits; a failed call still writes the stories, untagged (the news is not lost
+ * for want of tags). A feed source's poll fetches (feeds/feed_fetch.h, conditional on the
+ * validators kept), parses (feeds/feed_parse.h) and records its outcome before any of its items is
+ * written; a broken source gets its error and the next poll goes on with the others.
  *
  * Threads: runs on its agent's thread only; the wire is the one shared thing (its own mutex).
  * The swarm's in-flight count is raised before a story is taken from the wire and lowered
@@ -24,6 +25,7 @@
 #include "feeds/feed_parse.h"
 #include "feeds/feed_store.h"
 #include "llm/batch.h"
+#include "memory/memory.h"
 #include "store/blackboard.h"
 
 #include <stdio.h>
@@ -212,19 +214,23 @@ static size_t batch_size(const struct agent_ctx *ctx)
 static void scout_write(struct agent_ctx *ctx, struct scout *sc, size_t i, const json_t *extra)
 {
     char existing[NEWS_ID_MAX + 1] = "", *cause = NULL;
-    int rc = bb_write(ctx->bb, sc->held[i], extra, BB_PENDING, true, existing, &cause);
+    int rc = memory_story_enter(agent_memory(ctx), ctx->bb, sc->held[i], extra, BB_PENDING,
+                                existing, &cause);
 
-    if (sc->held_src[i] != NULL && (rc == BB_OK || rc == BB_DUPLICATE) &&
-        feed_store_count(ctx->link, sc->held_src[i], rc == BB_DUPLICATE, &cause) == -1) {
+    if (sc->held_src[i] != NULL && rc != BB_ERR && rc != BB_REFUSED &&
+        feed_store_count(ctx->link, sc->held_src[i], rc != BB_OK, &cause) == -1) {
         log_warn("%s: feed %s: cannot count: %s", ctx->id, sc->held_src[i], cause);
         free(cause);
         cause = NULL;
     }
     if (rc == BB_OK) {
         atomic_fetch_add(&ctx->stats->written, 1);
-    } else if (rc == BB_DUPLICATE) {
-        atomic_fetch_add(&ctx->stats->duplicates, 1);
-        log_debug("%s: %s duplicates %s", ctx->id, sc->held[i]->id, existing);
+    } else if (rc == BB_DUPLICATE || rc == BB_MERGED || rc == BB_UPDATED || rc == BB_REVISED) {
+        atomic_fetch_add(rc == BB_DUPLICATE ? &ctx->stats->duplicates
+                         : rc == BB_MERGED  ? &ctx->stats->merged
+                                            : &ctx->stats->updated,
+                         1);
+        log_debug("%s: %s: %s", ctx->id, sc->held[i]->id, cause);
         free(cause);
     } else {
         /* A Redis failure: the wire story is dropped, said loudly. */

@@ -6,7 +6,8 @@
  * Each cycle first takes the oldest story waiting on "rewrite" (QA below the bar, or a
  * reviewer's "revise" with body "revision_request"), else claims the oldest
  * CONSENSUS_REACHED story (-> PRODUCING). A new story gets a draft (BALANCED, "script_draft")
- * from its title and content with the analyst's summary, then up to [production]
+ * from its title and content with the analyst's summary and the writers' lessons from earlier
+ * stories like it (memory.h), then up to [production]
  * revisions_max revision passes (BALANCED; types tighten, clarity, sources in turn), each
  * measured with script_measure() against the sources and recorded with its improvement
  * (score after minus score before; kept only when positive), then the final script (PREMIUM,
@@ -35,6 +36,7 @@
 #include "core/log.h"
 #include "cost/early_stop.h"
 #include "cost/pricing.h"
+#include "memory/memory.h"
 #include "store/blackboard.h"
 
 #include <stdio.h>
@@ -247,11 +249,14 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
     struct script_metrics cur, m;
     enum early_stop_decision d;
     json_t *revisions = json_array(), *stop = json_null(), *script;
-    char *draft = NULL, *final = NULL, *sys, *why = NULL, reason[160];
+    char *draft = NULL, *final = NULL, *sys, *brief, *why = NULL, reason[160];
     double conf, final_conf;
     int rc, done = 0;
 
-    sys = xasprintf(draft_system, j->words_min, j->words_max, *summary ? summary : "none");
+    brief = xasprintf(draft_system, j->words_min, j->words_max, *summary ? summary : "none");
+    /* The writers' lessons from earlier stories like this one (rejections, failed QA). */
+    sys = memory_with_lessons(agent_memory(ctx), ctx->id, "writer", j->sources, brief);
+    free(brief);
     rc = ask_script(j, LLM_BALANCED, "script_draft", sys, WRITER_DRAFT_TOKENS, 1, &draft, &conf,
                     &why);
     free(sys);

@@ -51,6 +51,10 @@ static const struct ctl_verb verbs[] = {
     {"debate", ctl_debate, "ID", "one debate: every vote, the consensus, the outcome"},
     {"breakers", ctl_breakers, "", "circuit breakers: state, failures, next trial, last error"},
     {"breaker", ctl_breaker, "reset NAME", "close a circuit breaker by hand (audited)"},
+    {"search", ctl_search, "\"QUERY\" [--n N]",
+     "the stories nearest to a query in the vector memory (news_articles)"},
+    {"memories", ctl_memories, "AGENT [--n N] [--query TEXT]",
+     "what an agent (analyst, writer) learned, newest first; --query: what it would recall"},
     {"debates", ctl_debates, "[--open|--closed] [--limit N]",
      "open debates (oldest first) and closed ones (newest first)"},
 };

@@ -18,6 +18,7 @@
 #include "media/proc.h"
 #include "media/store.h"
 #include "media/video.h"
+#include "memory/vmem.h"
 #include "store/embedded.h"
 #include "store/rlink.h"
 
@@ -367,31 +368,39 @@ static long http_get(const char *url, const char *header, char *why, size_t size
 
 static void check_chroma(struct doctor *d, struct result *r)
 {
-    const char *host = getenv("CHROMA_HOST"), *port = getenv("CHROMA_PORT");
-    const char *token = getenv("CHROMA_AUTH_TOKEN");
-    char url[400], why[200] = "", *hdr = NULL;
-    long status;
+    const struct config *c = d->cli->cfg;
+    struct vmem_config vc = {.kind = VMEM_CHROMA,
+                             .host = c->chroma_host,
+                             .port = c->chroma_port,
+                             .token = c->chroma_auth_token,
+                             .tenant = c->chroma_tenant,
+                             .database = c->chroma_database,
+                             .timeout_ms = HTTP_TIMEOUT_MS};
+    char *cause = NULL, *version = NULL;
+    struct vmem *v;
 
-    (void)d;
-    if (host == NULL || *host == '\0') {
-        say(r, V_OFF, NULL, "not configured (CHROMA_HOST): memory is kept in Redis");
+    if (strcmp(c->memory_backend, "off") == 0 || strcmp(c->memory_backend, "local") == 0 ||
+        c->chroma_host[0] == '\0') {
+        say(r, V_OFF, NULL, "not used ([memory] backend %s%s): memory is %s", c->memory_backend,
+            c->chroma_host[0] == '\0' ? ", no chroma_host" : "",
+            strcmp(c->memory_backend, "off") == 0 ? "off" : "kept in Redis");
         return;
     }
-    snprintf(url, sizeof url, "%s%s:%s/api/v2/heartbeat", strstr(host, "://") ? "" : "http://",
-             host, port != NULL && *port != '\0' ? port : "8000");
-    if (token != NULL && *token != '\0')
-        hdr = xasprintf("X-Chroma-Token: %s", token);
-    status = http_get(url, hdr, why, sizeof why);
-    free(hdr);
-    if (status == 200)
-        say(r, V_OK, NULL, "%s answers", url);
-    else
+    v = vmem_open(&vc, NULL, &cause);
+    if (v != NULL && vmem_heartbeat(v, &version, &cause) == 0) {
+        say(r, V_OK, NULL, "%s answers (Chroma %s)", vmem_where(v),
+            version != NULL ? version : "?");
+    } else {
         say(r, V_FAIL,
-            xstrdup(status == 401 || status == 403
-                        ? "check CHROMA_AUTH_TOKEN"
+            xstrdup(cause != NULL && (strstr(cause, "401") || strstr(cause, "403"))
+                        ? "check CHROMA_AUTH_TOKEN ([memory] chroma_auth_token)"
                         : "start Chroma (docker compose up -d chroma in config/) or correct "
-                          "CHROMA_HOST / CHROMA_PORT"),
-            "%s: %s", url, status > 0 ? (status == 404 ? "no API v2 here" : "HTTP error") : why);
+                          "CHROMA_HOST / CHROMA_PORT ([memory] chroma_host, chroma_port)"),
+            "%s", cause != NULL ? cause : "no answer");
+    }
+    free(cause);
+    free(version);
+    vmem_free(v);
 }
 
 static void check_langfuse(struct doctor *d, struct result *r)

@@ -31,6 +31,25 @@ int ctl_bad_option(const char *verb, int c, int argc, char **argv);
 
 int ctl_status(struct cli *cli, bool json, int argc, char **argv);
 
+/* ctl_bb.c: what ingest shares with its feed half (ctl_feeds.c): a tally of what each item
+ * did. ctl_ingest_begin() opens the vector memory on l (saying on stderr when it cannot:
+ * items then enter by identity alone); ctl_ingest_item() enters one item (memory_story_enter)
+ * and counts it, noting where it came from (where_key "line" with where_line, or "document"
+ * with where_doc) beside the updates, merges and duplicates, and returns what
+ * memory_story_enter() returned (BB_ERR and BB_REFUSED with *cause, for the caller to report);
+ * ctl_ingest_refused() counts an item that could not be read (error: a JSON object for the
+ * list, taken, or NULL for none; shown: printed when not NULL); ctl_ingest_end() prints the counts
+ * (or, with json, one document with them and the lists), frees the tally and returns code, or
+ * EXIT_REFUSED when it was EXIT_DONE and an item was refused. */
+struct bb;
+struct ingest;
+struct news_item;
+struct ingest *ctl_ingest_begin(struct cli *cli, struct rlink *l, struct bb *b);
+int ctl_ingest_item(struct ingest *g, const struct news_item *it, const char *where_key,
+                    long long where_line, const char *where_doc, char **cause);
+void ctl_ingest_refused(struct ingest *g, struct json_t *error, const char *shown);
+int ctl_ingest_end(struct ingest *g, bool json, int code);
+
 /* ctl_bb.c: the blackboard. */
 int ctl_ingest(struct cli *cli, bool json, int argc, char **argv);
 int ctl_items(struct cli *cli, bool json, int argc, char **argv);
@@ -56,6 +75,10 @@ int ctl_dead_letters(struct cli *cli, bool json, int argc, char **argv);
 /* ctl_cost.c: budgets, budget requests and usage. */
 int ctl_budget(struct cli *cli, bool json, int argc, char **argv);
 int ctl_usage_report(struct cli *cli, bool json, int argc, char **argv);
+
+/* ctl_memory.c: the vector memory: stories nearest to a query, an agent's memories. */
+int ctl_search(struct cli *cli, bool json, int argc, char **argv);
+int ctl_memories(struct cli *cli, bool json, int argc, char **argv);
 
 /* ctl_debate.c: debates, with every vote, the consensus and the outcome. */
 int ctl_debate(struct cli *cli, bool json, int argc, char **argv);

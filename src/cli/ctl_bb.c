@@ -1,5 +1,7 @@
 /*
- * ctl_bb.c - the blackboard's ctl verbs: ingest (JSON Lines of news items), items, item,
+ * ctl_bb.c - the blackboard's ctl verbs: ingest (JSON Lines of news items, each entering by
+ * its identity and semantic deduplication, memory.h; counts of what was accepted, updated at
+ * source, merged into a story as a further source, a duplicate or refused), items, item,
  * approve and reject (audited in the same atomic step as the decision). Main thread only.
  */
 #include "cli/cli.h"
@@ -9,6 +11,7 @@
 #include "core/fail.h"
 #include "core/text.h"
 #include "feeds/feed_parse.h"
+#include "memory/memory.h"
 #include "store/audit.h"
 #include "store/blackboard.h"
 #include "store/rlink.h"
@@ -41,35 +44,125 @@ static struct bb *open_bb(struct cli *cli, struct rlink **l, int *code)
     return bb_new(*l, actor);
 }
 
+/* What an ingest did, line by line (ctl.h). */
+struct ingest {
+    struct bb *b;
+    struct memory *mem;
+    long accepted, updated, merged, duplicate, invalid;
+    json_t *errors, *updates, *merges, *dups;
+};
+
+struct ingest *ctl_ingest_begin(struct cli *cli, struct rlink *l, struct bb *b)
+{
+    struct ingest *g = xcalloc(1, sizeof *g);
+    char *cause = NULL;
+
+    g->b = b;
+    g->errors = json_array();
+    g->updates = json_array();
+    g->merges = json_array();
+    g->dups = json_array();
+    g->mem = memory_open(cli->cfg, l, &cause);
+    if (g->mem == NULL && cause != NULL) {
+        char *why = text_safe(cause, 0);
+
+        cli_error("ctl ingest: no semantic deduplication (items are still written by their "
+                  "identity): %s",
+                  why);
+        free(why);
+        free(cause);
+    }
+    return g;
+}
+
+int ctl_ingest_item(struct ingest *g, const struct news_item *it, const char *where_key,
+                    long long where_line, const char *where_doc, char **cause)
+{
+    char existing[NEWS_ID_MAX + 1] = "";
+    json_t *rec;
+    int rc = memory_story_enter(g->mem, g->b, it, NULL, BB_PENDING, existing, cause);
+
+    if (rc == BB_OK) {
+        g->accepted++;
+        return rc;
+    }
+    if (rc != BB_DUPLICATE && rc != BB_UPDATED && rc != BB_REVISED && rc != BB_MERGED)
+        return rc;
+    rec = json_pack("{s:s, s:s}", "id", it->id, "existing", existing);
+    if (where_doc != NULL)
+        json_object_set_new(rec, where_key, json_string(where_doc));
+    else
+        json_object_set_new(rec, where_key, json_integer((json_int_t)where_line));
+    if (rc == BB_MERGED) {
+        g->merged++;
+        json_array_append_new(g->merges, rec);
+    } else if (rc == BB_DUPLICATE) {
+        g->duplicate++;
+        json_array_append_new(g->dups, rec);
+    } else {
+        g->updated++;
+        json_object_set_new(rec, "revised", json_boolean(rc == BB_REVISED));
+        json_array_append_new(g->updates, rec);
+    }
+    free(*cause);
+    *cause = NULL;
+    return rc;
+}
+
+void ctl_ingest_refused(struct ingest *g, json_t *error, const char *shown)
+{
+    g->invalid++;
+    if (error != NULL)
+        json_array_append_new(g->errors, error);
+    if (shown != NULL)
+        printf("%s\n", shown);
+}
+
+int ctl_ingest_end(struct ingest *g, bool json, int code)
+{
+    if (json) {
+        cli_print_json(json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "accepted", (json_int_t)g->accepted,
+            "updated", (json_int_t)g->updated, "merged", (json_int_t)g->merged, "duplicate",
+            (json_int_t)g->duplicate, "invalid", (json_int_t)g->invalid, "errors", g->errors,
+            "updates", g->updates, "merges", g->merges, "duplicates", g->dups));
+    } else {
+        printf("accepted %ld, updated %ld, merged %ld, duplicate %ld, invalid %ld\n", g->accepted,
+               g->updated, g->merged, g->duplicate, g->invalid);
+        json_decref(g->errors);
+        json_decref(g->updates);
+        json_decref(g->merges);
+        json_decref(g->dups);
+    }
+    if (code == EXIT_DONE && g->invalid > 0)
+        code = EXIT_REFUSED;
+    memory_free(g->mem);
+    free(g);
+    return code;
+}
+
 int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
 {
     struct rlink *l;
     struct bb *b;
+    struct ingest *g;
     FILE *in;
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    long lineno = 0, accepted = 0, duplicate = 0, invalid = 0;
-    json_t *errors = json_array(), *dups = json_array();
+    long lineno = 0;
     int code = EXIT_DONE;
 
     if (argc == 2 && (strncmp(argv[1], "http://", 7) == 0 || strncmp(argv[1], "https://", 8) == 0 ||
-                      strncmp(argv[1], "file://", 7) == 0)) {
-        json_decref(errors);
-        json_decref(dups);
+                      strncmp(argv[1], "file://", 7) == 0))
         return ctl_ingest_feed(cli, json, argv[1]);
-    }
     if (argc != 2) {
         cli_error("usage: newsroom ctl ingest FILE|URL|-   (JSON Lines, or an RSS/Atom feed)");
-        json_decref(errors);
-        json_decref(dups);
         return EXIT_USAGE;
     }
     in = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "r");
     if (in == NULL) {
         cli_error("ctl ingest: cannot read %s: %s", argv[1], strerror(errno));
-        json_decref(errors);
-        json_decref(dups);
         return EXIT_USAGE;
     }
     /* A URL, or a file that starts like XML, is a feed. */
@@ -80,8 +173,6 @@ int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
         rewind(in);
         if (feed_sniff(head, got)) {
             fclose(in);
-            json_decref(errors);
-            json_decref(dups);
             return ctl_ingest_feed(cli, json, argv[1]);
         }
     }
@@ -89,15 +180,14 @@ int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
     if (b == NULL) {
         if (in != stdin)
             fclose(in);
-        json_decref(errors);
-        json_decref(dups);
         return code;
     }
+    g = ctl_ingest_begin(cli, l, b);
     while ((len = getline(&line, &cap, in)) != -1) {
         json_error_t jerr;
         json_t *j;
         struct news_item *it;
-        char existing[NEWS_ID_MAX + 1], *cause = NULL, *why;
+        char *cause = NULL, *why;
         int rc;
 
         lineno++;
@@ -116,50 +206,34 @@ int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
             json_decref(j);
         }
         if (it == NULL) {
-            invalid++;
+            char *shown;
+
             why = text_safe(cause, 0);
-            json_array_append_new(
-                errors, json_pack("{s:I, s:s}", "line", (json_int_t)lineno, "reason", why));
-            if (!json)
-                printf("line %ld: %s\n", lineno, why);
+            shown = xasprintf("line %ld: %s", lineno, why);
+            ctl_ingest_refused(g,
+                               json_pack("{s:I, s:s}", "line", (json_int_t)lineno, "reason", why),
+                               json ? NULL : shown);
+            free(shown);
             free(why);
             free(cause);
             continue;
         }
-        rc = bb_write(b, it, NULL, BB_PENDING, true, existing, &cause);
-        if (rc == BB_OK) {
-            accepted++;
-        } else if (rc == BB_DUPLICATE) {
-            duplicate++;
-            json_array_append_new(dups, json_pack("{s:I, s:s, s:s}", "line", (json_int_t)lineno,
-                                                  "id", it->id, "existing", existing));
-        } else {
+        rc = ctl_ingest_item(g, it, "line", (json_int_t)lineno, NULL, &cause);
+        news_item_free(it);
+        if (rc == BB_ERR || rc == BB_REFUSED) {
             char where[48];
 
             snprintf(where, sizeof where, "ingest: line %ld", lineno);
             code = ctl_failed(l, where, cause);
-            news_item_free(it);
             break;
         }
-        free(cause);
-        news_item_free(it);
     }
     free(line);
     if (in != stdin)
         fclose(in);
-    if (json) {
-        cli_print_json(json_pack("{s:I, s:I, s:I, s:o, s:o}", "accepted", (json_int_t)accepted,
-                                 "duplicate", (json_int_t)duplicate, "invalid", (json_int_t)invalid,
-                                 "errors", errors, "duplicates", dups));
-    } else {
-        printf("accepted %ld, duplicate %ld, invalid %ld\n", accepted, duplicate, invalid);
-        json_decref(errors);
-        json_decref(dups);
-    }
+    code = ctl_ingest_end(g, json, code);
     bb_free(b);
     rlink_free(l);
-    if (code == EXIT_DONE && invalid > 0)
-        code = EXIT_REFUSED;
     return code;
 }
 

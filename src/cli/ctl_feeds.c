@@ -84,8 +84,7 @@ int ctl_ingest_feed(struct cli *cli, bool json, const char *source)
     struct feed_response resp;
     struct rlink *l;
     struct bb *b;
-    long accepted = 0, duplicate = 0, invalid = 0;
-    json_t *errors = json_array(), *dups = json_array();
+    struct ingest *g;
     char *cause = NULL;
     int code = EXIT_DONE;
 
@@ -95,67 +94,45 @@ int ctl_ingest_feed(struct cli *cli, bool json, const char *source)
         cli_error("ctl ingest: %s", why);
         free(why);
         free(cause);
-        json_decref(errors);
-        json_decref(dups);
         return EXIT_REFUSED;
     }
     l = ctl_link(cli, &code);
     if (l == NULL) {
         feed_response_clear(&resp);
-        json_decref(errors);
-        json_decref(dups);
         return code;
     }
     b = bb_new(l, "ctl-ingest");
+    g = ctl_ingest_begin(cli, l, b);
     for (size_t d = 0; d < resp.nbodies && code == EXIT_DONE; d++) {
         struct feed_doc doc;
 
         if (feed_parse(resp.bodies[d].data, resp.bodies[d].len, resp.bodies[d].url, &doc, &cause) ==
             -1) {
-            char *why = text_safe(cause, 0);
+            char *why = text_safe(cause, 0), *shown = xasprintf("%s: %s", resp.bodies[d].url, why);
 
-            invalid++;
-            json_array_append_new(
-                errors, json_pack("{s:s, s:s}", "document", resp.bodies[d].url, "reason", why));
-            if (!json)
-                printf("%s: %s\n", resp.bodies[d].url, why);
+            ctl_ingest_refused(
+                g, json_pack("{s:s, s:s}", "document", resp.bodies[d].url, "reason", why),
+                json ? NULL : shown);
+            free(shown);
             free(why);
             free(cause);
             continue;
         }
-        invalid += (long)doc.skipped;
+        for (size_t i = 0; i < doc.skipped; i++)
+            ctl_ingest_refused(g, NULL, NULL);
         for (size_t i = 0; i < doc.nitems; i++) {
-            char existing[NEWS_ID_MAX + 1];
-            int rc = bb_write(b, doc.items[i], NULL, BB_PENDING, true, existing, &cause);
+            int rc = ctl_ingest_item(g, doc.items[i], "document", 0, resp.bodies[d].url, &cause);
 
-            if (rc == BB_OK) {
-                accepted++;
-            } else if (rc == BB_DUPLICATE) {
-                duplicate++;
-                json_array_append_new(
-                    dups, json_pack("{s:s, s:s}", "id", doc.items[i]->id, "existing", existing));
-            } else {
+            if (rc == BB_ERR || rc == BB_REFUSED) {
                 code = ctl_failed(l, "ingest", cause);
                 break;
             }
-            free(cause);
-            cause = NULL;
         }
         feed_doc_clear(&doc);
     }
     feed_response_clear(&resp);
-    if (json) {
-        cli_print_json(json_pack("{s:I, s:I, s:I, s:o, s:o}", "accepted", (json_int_t)accepted,
-                                 "duplicate", (json_int_t)duplicate, "invalid", (json_int_t)invalid,
-                                 "errors", errors, "duplicates", dups));
-    } else {
-        printf("accepted %ld, duplicate %ld, invalid %ld\n", accepted, duplicate, invalid);
-        json_decref(errors);
-        json_decref(dups);
-    }
+    code = ctl_ingest_end(g, json, code);
     bb_free(b);
     rlink_free(l);
-    if (code == EXIT_DONE && invalid > 0)
-        code = EXIT_REFUSED;
     return code;
 }

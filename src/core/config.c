@@ -165,6 +165,24 @@ static const struct key keys[] = {
     INT("feeds", "timeout_ms", feed_timeout_ms, "8000", NULL, 100, 600000),
     INT("feeds", "max_bytes", feed_max_bytes, "10485760", NULL, 1024, 1073741824),
     INT("feeds", "max_redirects", feed_max_redirects, "5", NULL, 0, 20),
+    STR("memory", "backend", memory_backend, "auto", "NEWSROOM_MEMORY", false),
+    STR("memory", "chroma_host", chroma_host, "", "CHROMA_HOST", false),
+    INT("memory", "chroma_port", chroma_port, "8000", "CHROMA_PORT", 1, 65535),
+    STR("memory", "chroma_auth_token", chroma_auth_token, "", "CHROMA_AUTH_TOKEN", true),
+    STR("memory", "chroma_tenant", chroma_tenant, "default_tenant", "CHROMA_TENANT", false),
+    STR("memory", "chroma_database", chroma_database, "default_database", "CHROMA_DATABASE", false),
+    INT("memory", "chroma_timeout_ms", chroma_timeout_ms, "10000", NULL, 100, 600000),
+    STR("memory", "collection_prefix", memory_prefix, "", "NEWSROOM_MEMORY_PREFIX", false),
+    STR("memory", "embedding", embedding_kind, "hash", "NEWSROOM_EMBEDDING", false),
+    INT("memory", "embedding_dim", embedding_dim, "512", NULL, 0, 8192),
+    STR("memory", "embedding_model", embedding_model, "text-embedding-3-small", NULL, false),
+    STR("memory", "embedding_base_url", embedding_base_url, "", "NEWSROOM_EMBEDDING_BASE_URL",
+        false),
+    INT("memory", "embedding_cache_ttl_s", embedding_cache_ttl_s, "604800", NULL, 0, 31536000),
+    TYPED("memory", "dedup_threshold", K_RATIO, dedup_threshold_ppm, "0.6", NULL),
+    INT("memory", "dedup_window_h", dedup_window_h, "48", NULL, 1, 87600),
+    INT("memory", "recall_k", recall_k, "3", NULL, 0, 20),
+    TYPED("memory", "recall_min_similarity", K_RATIO, recall_min_ppm, "0.3", NULL),
     STR("store", "kind", store_kind, "local", "NEWSROOM_PACKAGE_STORE", false),
     STR("store", "bucket", store_bucket, "", "NEWSROOM_S3_BUCKET", false),
     STR("store", "prefix", store_prefix, "newsroom/", "NEWSROOM_S3_PREFIX", false),
@@ -182,6 +200,35 @@ static const struct key keys[] = {
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
+/* Whether value is one of the NULL-terminated words; else *why lists them. */
+static int one_of(const char *value, const char *const *words, char **why)
+{
+    char list[200] = "";
+
+    for (size_t i = 0; words[i] != NULL; i++) {
+        if (strcmp(value, words[i]) == 0)
+            return 0;
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i > 0 ? ", " : "",
+                 words[i]);
+    }
+    *why = xasprintf("\"%.64s\" is not one of %s", value, list);
+    return -1;
+}
+
+static int memory_backend_check(const char *value, char **why)
+{
+    static const char *const words[] = {"auto", "local", "chroma", "off", NULL};
+
+    return one_of(value, words, why);
+}
+
+static int memory_embedding_check(const char *value, char **why)
+{
+    static const char *const words[] = {"hash", "openai", NULL};
+
+    return one_of(value, words, why);
+}
+
 /* String keys whose value has a form, checked before it is taken. */
 static const struct {
     const char *section, *name;
@@ -194,6 +241,8 @@ static const struct {
     {"fallback", "fast", llm_chain_spec_check},
     {"fallback", "balanced", llm_chain_spec_check},
     {"fallback", "premium", llm_chain_spec_check},
+    {"memory", "backend", memory_backend_check},
+    {"memory", "embedding", memory_embedding_check},
 };
 
 static char **field_str(struct config *c, const struct key *k)

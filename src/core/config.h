@@ -124,6 +124,24 @@ struct config {
     int feed_timeout_ms;      /* one fetch, redirects included */
     int feed_max_bytes;       /* a longer feed is refused without being read whole */
     int feed_max_redirects;
+    /* [memory] (src/memory/) */
+    char *memory_backend; /* auto (chroma when a host is set, else local), local, chroma, off */
+    char *chroma_host;    /* "": no Chroma */
+    int chroma_port;
+    char *chroma_auth_token; /* secret */
+    char *chroma_tenant;
+    char *chroma_database;
+    int chroma_timeout_ms;
+    char *memory_prefix;         /* put before the collection names: two swarms on one Chroma */
+    char *embedding_kind;        /* hash, openai */
+    int embedding_dim;           /* hash: its dimension; openai: "dimensions" (0: the model's) */
+    char *embedding_model;       /* openai */
+    char *embedding_base_url;    /* openai; "": [providers] openai_base_url */
+    int embedding_cache_ttl_s;   /* cached embeddings live this long; 0: no cache */
+    int64_t dedup_threshold_ppm; /* cosine similarity that makes a story a further source */
+    int dedup_window_h;          /* only stories this close in time are compared */
+    int recall_k;                /* lessons recalled into a prompt */
+    int64_t recall_min_ppm;      /* a lesson less similar than this is never recalled */
     /* [store] (src/media/store.h): where packages live */
     char *store_kind;                 /* local or s3 */
     char *store_bucket;               /* s3 */

@@ -127,12 +127,25 @@ static int verdict(redisReply *r, char **cause)
 int bb_write(struct bb *b, const struct news_item *it, const json_t *extra, enum bb_status st,
              bool check_duplicate, char existing_id[NEWS_ID_MAX + 1], char **cause)
 {
+    return bb_write_into(b, it, extra, st, check_duplicate, NULL, NULL, existing_id, cause);
+}
+
+int bb_write_into(struct bb *b, const struct news_item *it, const json_t *extra, enum bb_status st,
+                  bool check_duplicate, const char *into, const json_t *source,
+                  char existing_id[NEWS_ID_MAX + 1], char **cause)
+{
+    /* The script's answers (see bb_write.lua) and what each is here. */
+    static const struct {
+        long long code;
+        int rc;
+    } answers[] = {{2, BB_DUPLICATE}, {3, BB_DUPLICATE}, {4, BB_UPDATED}, {5, BB_MERGED}};
     struct args a = {0};
     json_t *body = news_item_to_json(it);
     const char *key;
     json_t *v;
     redisReply *r;
-    int sec = bb_statuses[st].section, rc;
+    int sec = bb_statuses[st].section, rc = -2;
+    char *enc;
 
     if (sec == BB_SECTION_KEEP) {
         *cause = xasprintf("a new item cannot start as %s", bb_statuses[st].name);
@@ -148,10 +161,14 @@ int bb_write(struct bb *b, const struct news_item *it, const json_t *extra, enum
     arg(&a, it->hash);
     arg(&a, check_duplicate ? "1" : "0");
     arg(&a, b->actor);
+    arg(&a, news_item_has_identity(it) ? "s" : "c");
+    arg(&a, into != NULL && source != NULL ? into : "");
+    enc = source != NULL ? json_dumps(source, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+    arg(&a, enc != NULL ? enc : "");
+    free(enc);
     json_object_foreach(body, key, v)
     {
-        char *enc = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-
+        enc = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
         arg(&a, key);
         arg(&a, enc);
         free(enc);
@@ -160,14 +177,29 @@ int bb_write(struct bb *b, const struct news_item *it, const json_t *extra, enum
     r = run(b, &lua_bb_write, &a, cause);
     if (r == NULL)
         return BB_ERR;
-    if (rlink_reply_int(r, 0) == 2 || rlink_reply_int(r, 0) == 3) {
-        snprintf(existing_id, NEWS_ID_MAX + 1, "%s", rlink_reply_str(r, 1));
-        *cause = rlink_reply_int(r, 0) == 2
-                     ? xasprintf("duplicate of %s (same content hash)", existing_id)
-                     : xasprintf("item %s already exists", existing_id);
-        rc = BB_DUPLICATE;
-    } else {
+    for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++)
+        if (rlink_reply_int(r, 0) == answers[i].code)
+            rc = answers[i].rc;
+    if (rc == -2) {
         rc = verdict(r, cause);
+    } else {
+        long long code = rlink_reply_int(r, 0);
+
+        snprintf(existing_id, NEWS_ID_MAX + 1, "%s", rlink_reply_str(r, 1));
+        if (code == 2)
+            *cause = xasprintf("duplicate of %s (same content hash)", existing_id);
+        else if (code == 3 && strcmp(existing_id, it->id) == 0)
+            *cause = xasprintf("item %s already exists", existing_id);
+        else if (code == 3)
+            *cause = xasprintf("%s is already a source of %s", it->id, existing_id);
+        else if (code == 5)
+            *cause = xasprintf("merged into %s as a further source", existing_id);
+        else if (strcmp(rlink_reply_str(r, 2), "revised") == 0)
+            *cause = xasprintf("updated at source: the text of %s was revised", existing_id);
+        else
+            *cause = xasprintf("updated at source: the change is recorded on %s", existing_id);
+        if (code == 4 && strcmp(rlink_reply_str(r, 2), "revised") == 0)
+            rc = BB_REVISED;
     }
     freeReplyObject(r);
     return rc;

@@ -36,7 +36,16 @@
 #define BB_ACTOR_MAX 127
 #define BB_STAGE_MAX 32
 
-enum { BB_ERR = -1, BB_OK = 0, BB_REFUSED = 1, BB_DUPLICATE = 2, BB_NONE = 3 };
+enum {
+    BB_ERR = -1,
+    BB_OK = 0,
+    BB_REFUSED = 1,
+    BB_DUPLICATE = 2,
+    BB_NONE = 3,
+    BB_UPDATED = 4, /* bb_write: updated at source, the change recorded on the story */
+    BB_REVISED = 5, /* bb_write: updated at source, the story's text revised */
+    BB_MERGED = 6,  /* bb_write_into: a further source of an existing story */
+};
 
 struct bb;
 struct rlink;
@@ -75,10 +84,26 @@ void bb_free(struct bb *b);
 const char *bb_actor(const struct bb *b);
 
 /* Creates an item from a news item plus extra body fields (borrowed, may be NULL) in status
- * st (and its section). An item whose id exists, or (with check_duplicate) whose content hash
- * exists, is refused with BB_DUPLICATE and existing_id filled with the item it duplicates. */
+ * st (and its section), by the story identity rules (news_item.h): an item whose identity
+ * was seen before (the id exists, or it was merged into a story as a further source) is
+ * BB_DUPLICATE when its content is unchanged and an update at source when not: BB_REVISED when
+ * the story was still PENDING (its title, content, url and published time replaced, body
+ * "updated_at_source" {count, at_ms, applied: true, ...}), else BB_UPDATED (the story keeps
+ * its text; "updated_at_source" holds the new one with applied: false and the status it had).
+ * Among items without an identity of their own, one whose content hash exists is refused as
+ * an exact duplicate (BB_DUPLICATE) when check_duplicate is set. existing_id receives the
+ * story concerned, *cause a sentence saying what happened, for every answer but BB_OK. */
 int bb_write(struct bb *b, const struct news_item *it, const json_t *extra, enum bb_status st,
              bool check_duplicate, char existing_id[NEWS_ID_MAX + 1], char **cause);
+/* bb_write() for an item semantic deduplication matched to story `into`: when the item's
+ * identity is new and that story exists, the item becomes a further source of it instead of
+ * a story of its own: source (a JSON object, borrowed) is appended to the story's body
+ * "sources", the item's id is kept as an alias of the story (so it is recognised when it comes
+ * again), one "merge" event, BB_MERGED with existing_id = into. Otherwise exactly bb_write()
+ * (into and source NULL: bb_write()). */
+int bb_write_into(struct bb *b, const struct news_item *it, const json_t *extra, enum bb_status st,
+                  bool check_duplicate, const char *into, const json_t *source,
+                  char existing_id[NEWS_ID_MAX + 1], char **cause);
 
 /* Reads an item: BB_OK with *out (free with bb_item_free), or BB_NONE. */
 int bb_read(struct bb *b, const char *id, struct bb_item **out, char **cause);

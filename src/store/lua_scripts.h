@@ -79,6 +79,17 @@ extern const struct lua_script lua_breaker;
  * (see src/recovery/retention.c). */
 extern const struct lua_script lua_retention_sweep;
 extern const struct lua_script lua_registry_prune;
+/* The local vector memory (see src/memory/vmem_local.c and lib/mem_lib.lua) and the
+ * embedding cache (src/memory/embed.c). */
+extern const struct lua_script lua_mem_open;
+extern const struct lua_script lua_mem_write;
+extern const struct lua_script lua_mem_del;
+extern const struct lua_script lua_mem_sync;
+extern const struct lua_script lua_mem_page;
+extern const struct lua_script lua_mem_get;
+extern const struct lua_script lua_mem_drop;
+extern const struct lua_script lua_mem_count;
+extern const struct lua_script lua_embed_cache_put;
 
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];

@@ -65,10 +65,19 @@ static size_t next_char(const unsigned char *p, unsigned int *cp)
 char *news_normalise(const char *text)
 {
     size_t n = strlen(text);
-    char *out = xmalloc(n + 1), *o = out;
-    bool space = false;
+    char *out = xmalloc(n + 1);
 
-    for (const unsigned char *p = (const unsigned char *)text; *p != '\0';) {
+    news_normalise_into(text, n, out);
+    return out;
+}
+
+size_t news_normalise_into(const char *text, size_t n, char *out)
+{
+    char *o = out;
+    bool space = false;
+    const unsigned char *end = (const unsigned char *)text + n;
+
+    for (const unsigned char *p = (const unsigned char *)text; p < end && *p != '\0';) {
         unsigned int cp;
         size_t len = next_char(p, &cp);
         int cls = fold_class(cp);
@@ -83,6 +92,8 @@ char *news_normalise(const char *text)
             if (cp < 0x80) {
                 *o++ = (char)tolower((int)cp);
             } else {
+                if (p + len > end)
+                    break; /* a character cut by n is left out */
                 memcpy(o, p, len);
                 o += len;
             }
@@ -90,26 +101,37 @@ char *news_normalise(const char *text)
         p += len;
     }
     *o = '\0';
-    return out;
+    return (size_t)(o - out);
+}
+
+/* Hex SHA-256 of n bytes into out (65 bytes). */
+static void sha256_hex(const void *data, size_t n, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+
+    if (EVP_Digest(data, n, md, &len, EVP_sha256(), NULL) != 1)
+        fail("SHA-256 is not available from libcrypto");
+    for (unsigned int i = 0; i < len && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    out[64] = '\0';
 }
 
 void news_content_hash(const char *title, const char *content, char out[65])
 {
     char *t = news_normalise(title), *c = news_normalise(content);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    char *joined = xasprintf("%s\n%s", t, c);
 
-    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-        EVP_DigestUpdate(ctx, t, strlen(t)) != 1 || EVP_DigestUpdate(ctx, "\n", 1) != 1 ||
-        EVP_DigestUpdate(ctx, c, strlen(c)) != 1 || EVP_DigestFinal_ex(ctx, md, &len) != 1)
-        fail("SHA-256 is not available from libcrypto");
-    EVP_MD_CTX_free(ctx);
-    for (unsigned int i = 0; i < len && i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    out[64] = '\0';
+    sha256_hex(joined, strlen(joined), out);
+    free(joined);
     free(t);
     free(c);
+}
+
+bool news_item_has_identity(const struct news_item *it)
+{
+    return !(strncmp(it->id, "n-", 2) == 0 && strlen(it->id) == 18 &&
+             strncmp(it->id + 2, it->hash, 16) == 0);
 }
 
 /* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
@@ -333,6 +355,12 @@ struct news_item *news_item_from_json(const json_t *obj, char **cause)
             goto fail;
         }
         snprintf(it->id, sizeof it->id, "%s", json_string_value(v));
+    } else if (it->url[0] != '\0') {
+        /* The link is the source's identity: the same URL is the same story. */
+        char url_hash[65];
+
+        sha256_hex(it->url, strlen(it->url), url_hash);
+        snprintf(it->id, sizeof it->id, "u-%.16s", url_hash);
     } else {
         /* Stable: the same story always gets the same id. */
         snprintf(it->id, sizeof it->id, "n-%.16s", it->hash);

@@ -1,13 +1,19 @@
 /*
  * news_item.h - a news item as the swarm receives it: id, title, content, source, url,
  * published time, topics, and a content hash of the normalised title and body (case, white
- * space and punctuation folded), which is how exact duplicates are recognised. Pure data and
- * functions; safe from any thread.
+ * space and punctuation folded). Pure data and functions; safe from any thread.
+ *
+ * Story identity: an item is identified by its source's identity, the id it came with (a
+ * feed's guid or id), else its link (id "u-" and 16 hex digits of the URL's SHA-256), else its
+ * content (id "n-" and the first 16 hex digits of the content hash). The same identity again
+ * is the same story (unchanged, or updated at source); exact duplicates by content hash are
+ * looked for only among items identified by their content (blackboard.h, bb_write).
  */
 #ifndef NEWSROOM_NEWS_ITEM_H
 #define NEWSROOM_NEWS_ITEM_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +24,7 @@
 #define NEWS_TOPICS_MAX  64
 
 struct news_item {
-    char id[NEWS_ID_MAX + 1]; /* [A-Za-z0-9._:-]; derived from the hash when not given */
+    char id[NEWS_ID_MAX + 1]; /* [A-Za-z0-9._:-]; from the url or the hash when not given */
     char *title;
     char *content;
     char *source;
@@ -38,6 +44,10 @@ struct news_item {
  * (free with news_item_free) or NULL. */
 struct news_item *news_item_from_json(const json_t *obj, char **cause);
 
+/* Whether the item is identified by its source (an id given, or a link) rather than by its
+ * content (an id made from the content hash). */
+bool news_item_has_identity(const struct news_item *item);
+
 /* The item as a JSON object with every field, hash included. New reference. */
 json_t *news_item_to_json(const struct news_item *item);
 
@@ -46,6 +56,10 @@ void news_item_free(struct news_item *item);
 /* Writes the folded form used for the hash: lower case ASCII, punctuation dropped, runs of
  * white space made one space, trimmed. Returns a new string (free it). */
 char *news_normalise(const char *text);
+
+/* news_normalise() of the first n bytes of text into out (room for n + 1 bytes; a character
+ * cut by n is left out). Returns the folded length. No allocation. */
+size_t news_normalise_into(const char *text, size_t n, char *out);
 
 /* Hex SHA-256 of normalise(title) "\n" normalise(content) into out (65 bytes). */
 void news_content_hash(const char *title, const char *content, char out[65]);

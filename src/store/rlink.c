@@ -642,9 +642,10 @@ redisReply *rlink_command_argv(struct rlink *l, char **cause, int argc, const ch
 }
 
 static redisReply *evalsha(struct rlink *l, const struct lua_script *s, int nkeys, int argc,
-                           const char **argv, char **cause)
+                           const char **argv, const size_t *argvlen, char **cause)
 {
     const char **av = xcalloc((size_t)argc + 3, sizeof *av);
+    size_t *lens = argvlen != NULL ? xcalloc((size_t)argc + 3, sizeof *lens) : NULL;
     char nk[16];
     redisReply *r;
 
@@ -654,7 +655,13 @@ static redisReply *evalsha(struct rlink *l, const struct lua_script *s, int nkey
     av[2] = nk;
     for (int i = 0; i < argc; i++)
         av[i + 3] = argv[i];
-    r = rlink_command_argv(l, cause, argc + 3, av, NULL);
+    if (lens != NULL) {
+        for (int i = 0; i < 3; i++)
+            lens[i] = strlen(av[i]);
+        memcpy(lens + 3, argvlen, (size_t)argc * sizeof *lens);
+    }
+    r = rlink_command_argv(l, cause, argc + 3, av, lens);
+    free(lens);
     free(av);
     return r;
 }
@@ -691,11 +698,17 @@ const char *rlink_reply_field(const redisReply *h, const char *name)
 redisReply *rlink_eval(struct rlink *l, const struct lua_script *script, int nkeys, int argc,
                        const char **argv, char **cause)
 {
+    return rlink_eval_bin(l, script, nkeys, argc, argv, NULL, cause);
+}
+
+redisReply *rlink_eval_bin(struct rlink *l, const struct lua_script *script, int nkeys, int argc,
+                           const char **argv, const size_t *argvlen, char **cause)
+{
     redisReply *r;
     char *why = NULL;
 
     OWNED(l);
-    r = evalsha(l, script, nkeys, argc, argv, &why);
+    r = evalsha(l, script, nkeys, argc, argv, argvlen, &why);
     if (r != NULL || strncmp(why, "NOSCRIPT", 8) != 0) {
         if (r == NULL)
             *cause = why;
@@ -713,7 +726,7 @@ redisReply *rlink_eval(struct rlink *l, const struct lua_script *script, int nke
     }
     freeReplyObject(r);
     log_debug("redis: loaded script %s.lua (%s)", script->name, script->sha1);
-    return evalsha(l, script, nkeys, argc, argv, cause);
+    return evalsha(l, script, nkeys, argc, argv, argvlen, cause);
 }
 
 int rlink_ping(struct rlink *l, int64_t *latency_us, char **cause)

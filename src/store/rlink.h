@@ -117,6 +117,10 @@ redisReply *rlink_command_argv(struct rlink *l, char **cause, int argc, const ch
  * reply as rlink_command() does. */
 redisReply *rlink_eval(struct rlink *l, const struct lua_script *script, int nkeys, int argc,
                        const char **argv, char **cause);
+/* rlink_eval() with binary-safe arguments: argvlen[i] is the length of argv[i] (packed
+ * vectors hold NUL bytes); argvlen NULL takes strlen() of each. */
+redisReply *rlink_eval_bin(struct rlink *l, const struct lua_script *script, int nkeys, int argc,
+                           const char **argv, const size_t *argvlen, char **cause);
 
 /* Reading replies (all borrowed from the reply): element i of array reply r as text (a
  * string or status element), or "" when r is not an array, i is past its end or the element

@@ -3,7 +3,9 @@
  * shared test Redis (database 9): the wire is deterministic with about 5% duplicates and 15%
  * weak stories; a swarm of scout:1,analyst:2 over N wire stories ends, with --once semantics,
  * with every story ARCHIVED (with a reason) or DEBATING and none PENDING or PROCESSING,
- * duplicates refused and one usage record per LLM call; a halted swarm claims nothing and
+ * the deliberate duplicates (the same text under a new id: another outlet) merged into their
+ * story as further sources by semantic deduplication, no other story merged, and one usage
+ * record per LLM call; a halted swarm claims nothing and
  * spends nothing until resumed. Waits are conditions with deadlines, never blind sleeps.
  * Single-threaded test code (the swarm's threads are the code under test).
  */
@@ -184,7 +186,8 @@ static void test_swarm_once(void **state)
     swarm_totals(s, &t);
 
     assert_int_equal(t.written, n - dups);
-    assert_int_equal(t.duplicates, dups);
+    assert_int_equal(t.merged, dups);
+    assert_int_equal(t.duplicates, 0);
     assert_int_equal(count_status(f, BB_ARCHIVED) + count_status(f, BB_DEBATING), n - dups);
     assert_int_equal(t.archived + t.advanced, n - dups);
     assert_true(t.archived > 0);

@@ -14,10 +14,10 @@ walk() { "$NEWSROOM_BB_TOOL" walk "$1" "$2"; }
 # --- ingest: good lines in, bad lines refused with their line numbers ---
 F=$T/news.jsonl
 {
-  echo '{"id": "s1", "title": "Storm hits coast", "content": "Winds of 120 km/h.", "source": "Wire", "topics": ["weather"]}'
+  echo '{"id": "s1", "title": "Storm hits coast", "content": "Winds of 120 km/h hit the coast on Tuesday, officials said.", "source": "Wire", "topics": ["weather"]}'
   echo '{"id": "s2", "title": "Markets rally", "content": "Stocks rose.", "source": "Desk", "published": "2026-11-28T09:00:00Z"}'
   echo ''
-  echo '{"id": "s3", "title": "STORM hits coast!", "content": "winds of 120 kmh", "source": "Other"}'
+  echo '{"id": "s3", "title": "STORM hits coast!", "content": "winds of 120 kmh hit the coast on tuesday officials said", "source": "Other"}'
   echo '{"title": "broken", "content": '
   echo '{"content": "no title", "source": "x"}'
   echo '{"title": 42, "content": "c", "source": "x"}'
@@ -26,10 +26,12 @@ F=$T/news.jsonl
   printf '{"title": "raw \x01 control", "content": "c", "source": "x"}\n'
   echo '{"title": "escaped \u001b[2J control", "content": "c", "source": "x"}'
   echo '{"id": "s4", "title": "Council votes", "content": "The council voted.", "source": "Local"}'
-  echo '{"id": "s1", "title": "Another story, same id", "content": "x", "source": "y"}'
+  echo '{"id": "s2", "title": "Markets rally further", "content": "Stocks rose again.", "source": "Desk"}'
 } >"$F"
 run 1 "$NR_BIN" ctl ingest "$F"
-has "$OUT" "accepted 3, duplicate 2, invalid 7"
+# s3 is s1 in other words from another outlet: merged into it as a further source; the second
+# s2 is the same story updated at its source: its text revised (it is still PENDING).
+has "$OUT" "accepted 3, updated 1, merged 1, duplicate 0, invalid 7"
 has "$OUT" "line 5: invalid JSON"
 has "$OUT" "line 6: title: missing"
 has "$OUT" "line 7: title: expected a string, got an integer"
@@ -40,13 +42,18 @@ has "$OUT" "line 11: title: contains a control character"
 hasnt "$OUT" "line 4:"
 if LC_ALL=C grep -q "$(printf '[\x01\xff]')" "$OUT"; then bad "raw bad bytes echoed"; else ok; fi
 run 1 "$NR_BIN" ctl ingest --json "$F"
-if jq -e '.accepted == 0 and .duplicate == 5 and .invalid == 7 and (.errors | map(.line)) == [5,6,7,8,9,10,11]' "$OUT" >/dev/null; then ok; else bad "ingest --json counts"; fi
+# Again: the same identities, s2's two versions each an update of the other.
+if jq -e '.accepted == 0 and .updated == 2 and .merged == 0 and .duplicate == 3 and .invalid == 7 and (.errors | map(.line)) == [5,6,7,8,9,10,11] and (.duplicates | map(.existing)) == ["s1","s1","s4"] and (.updates | map(.line)) == [2,13]' "$OUT" >/dev/null; then ok; else bad "ingest --json counts"; fi
 # Nothing half-written: only the good items exist.
 if [ "$(rcli zcard nr:bb:st:PENDING)" = 3 ]; then ok; else bad "PENDING holds $(rcli zcard nr:bb:st:PENDING) items, not 3"; fi
-if [ "$(rcli exists nr:bb:item:s3)" = 0 ]; then ok; else bad "the duplicate s3 was written"; fi
+if [ "$(rcli exists nr:bb:item:s3)" = 0 ]; then ok; else bad "the merged s3 was written as a story"; fi
+run 0 "$NR_BIN" ctl item s1 --json
+if jq -e '.body.sources[0].id == "s3" and .body.sources[0].source == "Other"' "$OUT" >/dev/null; then ok; else bad "s3 is not a source of s1"; fi
+run 0 "$NR_BIN" ctl item s2 --json
+if jq -e '.body.title == "Markets rally further" and .body.updated_at_source.applied == true' "$OUT" >/dev/null; then ok; else bad "s2 not revised at source"; fi
 printf '{"id": "s5", "title": "From stdin", "content": "Piped.", "source": "Pipe"}\n' |
   run 0 "$NR_BIN" ctl ingest -
-has "$OUT" "accepted 1, duplicate 0, invalid 0"
+has "$OUT" "accepted 1, updated 0, merged 0, duplicate 0, invalid 0"
 run 2 "$NR_BIN" ctl ingest "$T/missing.jsonl"
 has "$ERR" "$T/missing.jsonl"
 run 2 "$NR_BIN" ctl ingest

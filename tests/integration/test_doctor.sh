@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `newsroom doctor` against a healthy setup and broken ones, with real servers: a private
-# redis-server with a password and ACL users (full, read-only, none), Langfuse's health
-# endpoint played by a local server (node), ffmpeg and espeak-ng. Healthy: exit 0, every check
+# redis-server with a password and ACL users (full, read-only, none), the test Chroma that
+# scripts/test starts, Langfuse's health endpoint played by a local server (node), ffmpeg and
+# espeak-ng. Healthy: exit 0, every check
 # ok or off. Broken, each on its own: Redis unreachable (exit 3), a wrong password, a read-only
 # user (a warning) and a user without rights to nr: keys, ffmpeg missing, an unknown TERM, an
 # S3 store and Chroma and Langfuse that do not answer, an unreadable configuration (exit 2);
@@ -29,13 +30,15 @@ track $!
 await "the Langfuse stand-in" 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$LF_PORT) 2>/dev/null"
 
 export NEWSROOM_DATA_DIR=$T/data REDIS_URL="redis://:$PW@127.0.0.1:$PORT/0" TERM=xterm-256color LANG=C.UTF-8
+: "${NEWSROOM_TEST_CHROMA_HOST:?the test Chroma is not running: run the tests through scripts/test}"
+export CHROMA_HOST=$NEWSROOM_TEST_CHROMA_HOST CHROMA_PORT=$NEWSROOM_TEST_CHROMA_PORT
 export LANGFUSE_PUBLIC_KEY=pk-test LANGFUSE_SECRET_KEY=sk-test-doctor LANGFUSE_HOST="http://127.0.0.1:$LF_PORT"
 unset NEWSROOM_FFMPEG
 line() { grep -E "^$1 +$2 " "$OUT"; }
 
 # Healthy.
 run 0 "$NR_BIN" doctor
-for c in configuration "data directory" redis permissions "package store" models secrets langfuse ffmpeg espeak-ng terminal; do
+for c in configuration "data directory" redis permissions "package store" models secrets chroma langfuse ffmpeg espeak-ng terminal; do
   if grep -qE "^ok +$c " "$OUT"; then ok; else bad "healthy: check $c is not ok"; fi
 done
 has "$OUT" "0 failed"

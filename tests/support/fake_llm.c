@@ -32,6 +32,8 @@ struct fake_llm {
     int succeeded, failed;
     char *(*answer)(void *ctx, json_t *body);
     void *answer_ctx;
+    char **prompts; /* every chat request's messages, joined */
+    size_t nprompts;
 };
 
 void fake_llm_fail(struct fake_llm *f, unsigned status)
@@ -215,6 +217,77 @@ static char *check_anthropic(struct fake_llm *f, struct MHD_Connection *c, const
     return check_messages(json_object_get(b, "messages"), true);
 }
 
+/* POST /v1/embeddings: {model, input: string or array of strings, encoding_format?,
+ * dimensions?}; Authorization as for chat. */
+static char *check_embeddings(struct fake_llm *f, struct MHD_Connection *c, const char *method,
+                              json_t *b)
+{
+    char want[300];
+    json_t *in = json_object_get(b, "input"), *dim = json_object_get(b, "dimensions"), *x;
+    const char *ef = json_string_value(json_object_get(b, "encoding_format"));
+    size_t i;
+
+    if (strcmp(method, "POST") != 0)
+        return fmt("fake: %s /v1/embeddings is not POST", method);
+    snprintf(want, sizeof want, "Bearer %s", f->key);
+    if (!header_is(c, "Authorization", want))
+        return fmt("fake: the Authorization header is missing or not \"Bearer <the key>\"");
+    if (!header_starts(c, "Content-Type", "application/json"))
+        return fmt("fake: Content-Type is not application/json");
+    if (!json_is_object(b) || !json_is_string(json_object_get(b, "model")))
+        return fmt("fake: the body must be an object with a string \"model\"");
+    if (!json_is_string(in) &&
+        (!json_is_array(in) || json_array_size(in) == 0 || json_array_size(in) > 2048))
+        return fmt("fake: \"input\" must be a string or an array of 1 to 2048 strings");
+    json_array_foreach(in, i, x) if (!json_is_string(x) || json_string_length(x) == 0) return fmt(
+        "fake: input[%zu] must be a non-empty string", i);
+    if (ef != NULL && strcmp(ef, "float") != 0 && strcmp(ef, "base64") != 0)
+        return fmt("fake: \"encoding_format\" must be float or base64");
+    if (dim != NULL && (!json_is_integer(dim) || json_integer_value(dim) < 1))
+        return fmt("fake: \"dimensions\" must be a positive integer");
+    return NULL;
+}
+
+/* The embeddings answer: vectors of the asked dimension (8 when none) made from each input's
+ * bytes, so equal inputs give equal vectors; model "scenario-dim-mismatch" answers one
+ * dimension more than asked. */
+static enum MHD_Result embeddings(struct MHD_Connection *c, json_t *b)
+{
+    json_t *in = json_object_get(b, "input"), *data = json_array(), *j;
+    const char *model = json_string_value(json_object_get(b, "model"));
+    int dim = json_is_integer(json_object_get(b, "dimensions"))
+                  ? (int)json_integer_value(json_object_get(b, "dimensions"))
+                  : 8;
+    size_t n = json_is_array(in) ? json_array_size(in) : 1, tokens = 0;
+    enum MHD_Result rc;
+    char *s;
+
+    if (strcmp(model, "scenario-dim-mismatch") == 0)
+        dim++;
+    for (size_t i = 0; i < n; i++) {
+        const char *text = json_string_value(json_is_array(in) ? json_array_get(in, i) : in);
+        json_t *vec = json_array();
+        unsigned h = 2166136261u;
+
+        for (const char *p = text; *p != '\0'; p++)
+            h = (h ^ (unsigned char)*p) * 16777619u;
+        for (int k = 0; k < dim; k++) {
+            h = h * 1103515245u + 12345u;
+            json_array_append_new(vec, json_real((double)(h >> 8) / 16777216.0 - 0.5));
+        }
+        tokens += strlen(text) / 4 + 1;
+        json_array_append_new(data, json_pack("{s:s, s:I, s:o}", "object", "embedding", "index",
+                                              (json_int_t)i, "embedding", vec));
+    }
+    j = json_pack("{s:s, s:o, s:s, s:{s:I, s:I}}", "object", "list", "data", data, "model", model,
+                  "usage", "prompt_tokens", (json_int_t)tokens, "total_tokens", (json_int_t)tokens);
+    s = json_dumps(j, JSON_COMPACT);
+    rc = send_body(c, 200, s, NULL);
+    free(s);
+    json_decref(j);
+    return rc;
+}
+
 static int prompt_tokens(json_t *b)
 {
     size_t i, n = 0;
@@ -280,6 +353,24 @@ static enum MHD_Result on_request(void *cls, const struct fake_http_request *req
     int n = req->seq;
 
     set_str(f, &f->last_body, req->body);
+    if (f->api == FAKE_OPENAI && strcmp(url, "/v1/embeddings") == 0) {
+        bad = check_embeddings(f, c, method, b);
+        model = json_string_value(json_object_get(b, "model"));
+        if (bad == NULL && model != NULL && strcmp(model, "scenario-401") == 0)
+            rc =
+                send_error(f, c, 401, "invalid_request_error", "Incorrect API key provided.", NULL);
+        else if (bad == NULL && model != NULL && strcmp(model, "scenario-malformed") == 0)
+            rc = send_body(c, 200, "{\"object\": \"list\", \"data\": [{\"index\": 0}]}", NULL);
+        else if (bad == NULL)
+            rc = embeddings(c, b);
+        else {
+            set_str(f, &f->violation, bad);
+            rc = send_error(f, c, 400, "invalid_request_error", bad, NULL);
+        }
+        free(bad);
+        json_decref(b);
+        return rc;
+    }
     bad = f->api == FAKE_OPENAI ? check_openai(f, c, method, url, b)
                                 : check_anthropic(f, c, method, url, b);
     if (bad != NULL) {
@@ -290,6 +381,36 @@ static enum MHD_Result on_request(void *cls, const struct fake_http_request *req
         return rc;
     }
     model = json_string_value(json_object_get(b, "model"));
+    {
+        /* Every prompt is kept, for tests that look at what a model was asked. */
+        size_t i;
+        json_t *m;
+        char *all = strdup("");
+
+        json_array_foreach(json_object_get(b, "messages"), i, m)
+        {
+            const char *content = json_string_value(json_object_get(m, "content"));
+            size_t len = strlen(all) + strlen(content) + 2;
+            char *next = malloc(len);
+
+            snprintf(next, len, "%s%s\n", all, content);
+            free(all);
+            all = next;
+        }
+        if (json_is_string(json_object_get(b, "system"))) {
+            const char *sys = json_string_value(json_object_get(b, "system"));
+            size_t len = strlen(all) + strlen(sys) + 2;
+            char *next = malloc(len);
+
+            snprintf(next, len, "%s%s\n", sys, all);
+            free(all);
+            all = next;
+        }
+        pthread_mutex_lock(&f->mu);
+        f->prompts = realloc(f->prompts, (f->nprompts + 1) * sizeof *f->prompts);
+        f->prompts[f->nprompts++] = all;
+        pthread_mutex_unlock(&f->mu);
+    }
     pthread_mutex_lock(&f->mu);
     outage = f->fail_status;
     if (outage != 0)
@@ -367,6 +488,9 @@ void fake_llm_stop(struct fake_llm *f)
     pthread_mutex_destroy(&f->mu);
     free(f->violation);
     free(f->last_body);
+    for (size_t i = 0; i < f->nprompts; i++)
+        free(f->prompts[i]);
+    free(f->prompts);
     free(f);
 }
 
@@ -398,4 +522,17 @@ char *fake_llm_violation(struct fake_llm *f)
 char *fake_llm_last_body(struct fake_llm *f)
 {
     return copy_of(f, &f->last_body);
+}
+
+char *fake_llm_prompt_with(struct fake_llm *f, const char *marker, const char *also)
+{
+    char *s = NULL;
+
+    pthread_mutex_lock(&f->mu);
+    for (size_t i = f->nprompts; s == NULL && i > 0; i--)
+        if (strstr(f->prompts[i - 1], marker) != NULL &&
+            (also == NULL || strstr(f->prompts[i - 1], also) != NULL))
+            s = strdup(f->prompts[i - 1]);
+    pthread_mutex_unlock(&f->mu);
+    return s;
 }

@@ -12,8 +12,12 @@
  *   scenario-timeout    the answer comes after FAKE_LLM_DELAY_MS (past the client's timeout)
  *   scenario-malformed  200 with a body that is not JSON
  *   scenario-missing    200 with JSON that lacks the usage and content fields
+ * For OpenAI it also answers POST /v1/embeddings (model, input, encoding_format, dimensions):
+ * vectors of the asked dimension made from each input's bytes; models scenario-401,
+ * scenario-malformed and scenario-dim-mismatch (one dimension more than asked).
  * A request that breaks the API gets 400 with a message starting "fake:" that says what was
  * wrong, so the test fails visibly; fake_llm_violation() returns the last such message.
+ * Every chat request's messages are kept (fake_llm_prompt_with).
  *
  * Threads: the server answers on its own threads; the getters take its mutex.
  */
@@ -37,6 +41,9 @@ int fake_llm_requests(struct fake_llm *f);
 char *fake_llm_violation(struct fake_llm *f);
 /* The last request's body (a new string, free it), or NULL. */
 char *fake_llm_last_body(struct fake_llm *f);
+/* The latest chat request whose messages (joined with newlines, the system prompt first)
+ * contain marker (and also, when not NULL), as that text (a new string, free it), or NULL. */
+char *fake_llm_prompt_with(struct fake_llm *f, const char *marker, const char *also);
 
 /* An outage: from now on every valid request is answered with status (500, 502, 503, 529:
  * the API's error body), until fake_llm_fail(f, 0) brings the normal answers back. */

@@ -128,8 +128,35 @@ static void test_id_derived_from_hash(void **state)
     assert_string_equal(a->id, b->id);
     assert_int_equal(strncmp(a->id, "n-", 2), 0);
     assert_int_equal(strlen(a->id), 18);
+    assert_false(news_item_has_identity(a));
     news_item_free(a);
     news_item_free(b);
+}
+
+/* Without an id the link is the identity: the same URL is the same story, whatever its text. */
+static void test_id_derived_from_link(void **state)
+{
+    char *cause;
+    struct news_item *a = parse("{\"title\": \"T\", \"content\": \"C\", \"source\": \"S\", "
+                                "\"url\": \"https://x.example/1\"}",
+                                &cause);
+    struct news_item *b = parse("{\"title\": \"Other\", \"content\": \"Text\", \"source\": "
+                                "\"S\", \"url\": \"https://x.example/1\"}",
+                                &cause);
+    struct news_item *c = parse("{\"id\": \"g-1\", \"title\": \"T\", \"content\": \"C\", "
+                                "\"source\": \"S\", \"url\": \"https://x.example/1\"}",
+                                &cause);
+
+    (void)state;
+    assert_string_equal(a->id, b->id);
+    assert_int_equal(strncmp(a->id, "u-", 2), 0);
+    assert_int_equal(strlen(a->id), 18);
+    assert_true(news_item_has_identity(a));
+    assert_string_equal(c->id, "g-1");
+    assert_true(news_item_has_identity(c));
+    news_item_free(a);
+    news_item_free(b);
+    news_item_free(c);
 }
 
 static void test_refusals(void **state)
@@ -214,9 +241,13 @@ static void test_times(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_normalise), cmocka_unit_test(test_hash_folds_case_space_punctuation),
-        cmocka_unit_test(test_full_item), cmocka_unit_test(test_id_derived_from_hash),
-        cmocka_unit_test(test_refusals),  cmocka_unit_test(test_size_limits),
+        cmocka_unit_test(test_normalise),
+        cmocka_unit_test(test_hash_folds_case_space_punctuation),
+        cmocka_unit_test(test_full_item),
+        cmocka_unit_test(test_id_derived_from_hash),
+        cmocka_unit_test(test_id_derived_from_link),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_times),
     };
 
