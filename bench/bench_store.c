@@ -1,10 +1,11 @@
 /*
  * bench_store.c - `newsroom bench store [--mb N] [--repeat R] [--no-peer] [--json]`: the package
  * store's throughput against an S3-compatible server on this machine (s3rver, the npm package,
- * installed into build/peers/s3rver when missing; bench/peers/s3_serve.mjs starts it): one
- * file of N MB (default 64) uploaded with pstore_put_file() (multipart: 8 MB parts above
- * 16 MB, each part's SHA-256 computed and signed) and read back with pstore_get_file(); in
- * the same run the curl program moves the same file with one signed PUT and one GET. Each
+ * installed into build/peers/s3rver when missing; bench/peers/s3_serve.mjs starts it): an 8 MB
+ * file (one PUT) and one of N MB (default 64: multipart, 8 MB parts above 16 MB, each part's
+ * SHA-256 computed and signed) uploaded with pstore_put_file(), the big one read back with
+ * pstore_get_file(); in the same run the curl program moves the same files with one signed
+ * PUT each and one GET. Each
  * figure is the median of R runs (default 3), alternating ours and the peer's. The server
  * writes to disk, so both sides measure the same server; the ratio is what matters.
  *
@@ -37,6 +38,7 @@
 #endif
 
 #define REPEAT_MAX 15
+#define SMALL_MB   8 /* under the multipart threshold: one PUT, as a rendered minute is */
 #define KEY_ID     "BENCHKEY"
 #define SECRET     "bench-secret"
 #define BUCKET     "bench"
@@ -119,6 +121,26 @@ static struct config *store_config(int port)
     return c;
 }
 
+/* Writes mb MB of pseudo-random bytes (a video does not compress) to path. */
+static void make_file(const char *path, long mb)
+{
+    FILE *fp = fopen(path, "wb");
+    char *chunk = xmalloc(1 << 20);
+    unsigned seed = 7;
+
+    if (fp == NULL)
+        fail("cannot write %s", path);
+    for (long i = 0; i < mb; i++) {
+        for (int k = 0; k < 1 << 20; k++) {
+            seed = seed * 1103515245u + 12345u;
+            chunk[k] = (char)(seed >> 16);
+        }
+        fwrite(chunk, 1, 1 << 20, fp);
+    }
+    free(chunk);
+    fclose(fp);
+}
+
 /* Runs curl; returns the seconds it took, or -1 after printing why. */
 static double curl_run(const char *const *argv)
 {
@@ -147,11 +169,13 @@ int bench_store(int argc, char **argv)
     long mb = 64, repeat = 3;
     bool json = false, peer = true;
     double up[REPEAT_MAX], down[REPEAT_MAX], pup[REPEAT_MAX], pdown[REPEAT_MAX];
-    struct bench_figure f[4];
+    double one[REPEAT_MAX], pone[REPEAT_MAX];
+    struct bench_figure f[3];
     struct server sv = {0};
     struct pstore *s = NULL;
     struct config *cfg = NULL;
     char *dir = NULL, *peer_dir = NULL, *cause = NULL, *file = NULL, *back = NULL, *curl = NULL;
+    char *small = NULL;
     json_t *where = NULL;
     int c, n = 0, code = EXIT_REFUSED;
 
@@ -211,29 +235,21 @@ int bench_store(int argc, char **argv)
     if ((s = pstore_open(cfg, &cause)) == NULL)
         goto out;
     file = xasprintf("%s/video.mp4", dir);
+    small = xasprintf("%s/small.mp4", dir);
     back = xasprintf("%s/back.mp4", dir);
-    {
-        FILE *fp = fopen(file, "wb");
-        char *chunk = xmalloc(1 << 20);
-        unsigned seed = 7;
-
-        for (long i = 0; i < mb; i++) {
-            for (int k = 0; k < 1 << 20; k++) {
-                seed = seed * 1103515245u + 12345u;
-                chunk[k] = (char)(seed >> 16);
-            }
-            fwrite(chunk, 1, 1 << 20, fp);
-        }
-        free(chunk);
-        fclose(fp);
-    }
-    fprintf(stderr, "newsroom: bench store: %ld MB to s3rver on 127.0.0.1:%d, %ld runs\n", mb,
-            sv.port, repeat);
+    make_file(file, mb);
+    make_file(small, SMALL_MB);
+    fprintf(stderr, "newsroom: bench store: %ld MB and %d MB to s3rver on 127.0.0.1:%d, %ld runs\n",
+            mb, SMALL_MB, sv.port, repeat);
     for (long r = 0; r < repeat && !cli_stop; r++) {
         char id[32], url[200], auth[64], sig[64];
         int64_t t0;
 
         snprintf(id, sizeof id, "bench-%ld", r);
+        t0 = clock_mono_us();
+        if (pstore_put_file(s, PSTORE_PACKAGES, id, "small.mp4", small, &cause) == -1)
+            goto out;
+        one[r] = (double)SMALL_MB / ((double)(clock_mono_us() - t0) / 1e6);
         t0 = clock_mono_us();
         if (pstore_put_file(s, PSTORE_PACKAGES, id, "video.mp4", file, &cause) == -1)
             goto out;
@@ -260,6 +276,10 @@ int bench_store(int argc, char **argv)
         snprintf(auth, sizeof auth, "%s:%s", KEY_ID, SECRET);
         snprintf(sig, sizeof sig, "aws:amz:us-east-1:s3");
         {
+            const char *put_small[] = {
+                curl, "-sSf",   "-T", small, "--aws-sigv4",
+                sig,  "--user", auth, "-H",  "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+                url,  NULL};
             const char *put[] = {
                 curl, "-sSf",   "-T", file, "--aws-sigv4",
                 sig,  "--user", auth, "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
@@ -268,35 +288,42 @@ int bench_store(int argc, char **argv)
                 curl, "-sSf",   "-o", back, "--aws-sigv4",
                 sig,  "--user", auth, "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
                 url,  NULL};
-            double a = curl_run(put), b = a < 0 ? -1 : curl_run(get);
+            double a = curl_run(put_small), b = a < 0 ? -1 : curl_run(put),
+                   g = b < 0 ? -1 : curl_run(get);
 
-            if (a < 0 || b < 0) {
+            if (a < 0 || b < 0 || g < 0) {
                 peer = false;
                 continue;
             }
-            pup[r] = (double)mb / a;
-            pdown[r] = (double)mb / b;
+            pone[r] = (double)SMALL_MB / a;
+            pup[r] = (double)mb / b;
+            pdown[r] = (double)mb / g;
         }
     }
-    memset(f, 0, sizeof f);
-    snprintf(f[n].name, sizeof f[n].name, "s3 upload, %ld MB (multipart)", mb);
-    f[n].value = bench_median(up, (int)repeat);
-    f[n].unit = "MB/s";
-    if (peer) {
-        f[n].peer = "curl -T, one signed PUT";
-        f[n].peer_value = bench_median(pup, (int)repeat);
-        f[n].ratio = f[n].value / f[n].peer_value;
+    {
+        struct {
+            const char *what, *how, *peer;
+            double *ours, *theirs;
+            long size;
+        } rows[] = {
+            {"upload", " (one PUT)", "curl -T, one signed PUT", one, pone, SMALL_MB},
+            {"upload", " (multipart)", "curl -T, one signed PUT", up, pup, mb},
+            {"download", "", "curl, one signed GET", down, pdown, mb},
+        };
+
+        memset(f, 0, sizeof f);
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++, n++) {
+            snprintf(f[n].name, sizeof f[n].name, "s3 %s, %ld MB%s", rows[i].what, rows[i].size,
+                     rows[i].how);
+            f[n].value = bench_median(rows[i].ours, (int)repeat);
+            f[n].unit = "MB/s";
+            if (peer) {
+                f[n].peer = rows[i].peer;
+                f[n].peer_value = bench_median(rows[i].theirs, (int)repeat);
+                f[n].ratio = f[n].value / f[n].peer_value;
+            }
+        }
     }
-    n++;
-    snprintf(f[n].name, sizeof f[n].name, "s3 download, %ld MB", mb);
-    f[n].value = bench_median(down, (int)repeat);
-    f[n].unit = "MB/s";
-    if (peer) {
-        f[n].peer = "curl, one signed GET";
-        f[n].peer_value = bench_median(pdown, (int)repeat);
-        f[n].ratio = f[n].value / f[n].peer_value;
-    }
-    n++;
     bench_report("store", f, n, json);
     code = EXIT_DONE;
 out:
@@ -312,6 +339,7 @@ out:
     free(dir);
     free(peer_dir);
     free(file);
+    free(small);
     free(back);
     free(curl);
     return code;
