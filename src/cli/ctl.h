@@ -50,6 +50,9 @@ int ctl_ingest_item(struct ingest *g, const struct news_item *it, const char *wh
 void ctl_ingest_refused(struct ingest *g, struct json_t *error, const char *shown);
 int ctl_ingest_end(struct ingest *g, bool json, int code);
 
+/* ctl_package.c: where a story's package is, and its files fetched through the store. */
+int ctl_package(struct cli *cli, bool json, int argc, char **argv);
+
 /* ctl_bb.c: the blackboard. */
 int ctl_ingest(struct cli *cli, bool json, int argc, char **argv);
 int ctl_items(struct cli *cli, bool json, int argc, char **argv);

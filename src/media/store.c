@@ -127,8 +127,8 @@ static int write_atomic(const char *path, const void *data, size_t len, char **c
     char *tmp = xasprintf("%s.XXXXXX", path);
     int fd = mkstemp(tmp);
 
-    if (fd == -1 || paths_write_all(fd, data, len) == -1 || fsync(fd) == -1 || fchmod(fd, 0644) == -1 ||
-        close(fd) == -1 || rename(tmp, path) == -1) {
+    if (fd == -1 || paths_write_all(fd, data, len) == -1 || fsync(fd) == -1 ||
+        fchmod(fd, 0644) == -1 || close(fd) == -1 || rename(tmp, path) == -1) {
         *cause = xasprintf("cannot write %s: %s", path, strerror(errno));
         if (fd != -1)
             close(fd);
@@ -1120,4 +1120,80 @@ int pstore_check(struct pstore *s, char **cause)
         rc = pstore_remove(s, where, cause);
     json_decref(where);
     return rc == 0 ? 0 : -1;
+}
+
+json_t *pstore_where_of(const json_t *pkg)
+{
+    const json_t *st = json_object_get(pkg, "store");
+    const json_t *folder = json_object_get(pkg, "folder"), *files = json_object_get(pkg, "files");
+
+    if (json_is_object(st))
+        return json_incref((json_t *)st);
+    if (!json_is_string(folder) || !json_is_array(files))
+        return NULL;
+    return json_pack("{s:s, s:O, s:O}", "kind", "local", "folder", folder, "files", files);
+}
+
+bool pstore_where_is_s3(const json_t *where)
+{
+    const char *kind = json_string_value(json_object_get(where, "kind"));
+
+    return kind != NULL && strcmp(kind, "s3") == 0;
+}
+
+int pstore_localize(struct pstore *s, const json_t *where, const char *name, const char *dir,
+                    char **path, char **cause)
+{
+    char *at = NULL;
+    int rc;
+
+    if (is_local(where)) {
+        rc = locate(s, where, name, &at, cause);
+        if (rc == 0)
+            *path = at;
+        return rc;
+    }
+    at = xasprintf("%s/%s", dir, name);
+    rc = pstore_get_file(s, where, name, at, cause);
+    if (rc == 0)
+        *path = at;
+    else
+        free(at);
+    return rc;
+}
+
+int pstore_put_package(struct pstore *s, const char *id, json_t *pkg, char **cause)
+{
+    const char *folder = json_string_value(json_object_get(pkg, "folder"));
+    const json_t *files = json_object_get(pkg, "files"), *v;
+    const char **names;
+    size_t n = json_array_size(files), i, k = 0;
+    json_t *where = NULL;
+    int rc;
+
+    if (folder == NULL || !json_is_array(files) || n == 0) {
+        *cause = xasprintf("the package of %s lists no folder and files", id);
+        return -1;
+    }
+    names = xcalloc(n, sizeof *names);
+    /* Every file but the manifest, then the manifest: it marks a package complete. */
+    json_array_foreach(files, i, v) if (json_is_string(v) &&
+                                        strcmp(json_string_value(v), "manifest.json") != 0)
+        names[k++] = json_string_value(v);
+    json_array_foreach(files, i, v) if (json_is_string(v) &&
+                                        strcmp(json_string_value(v), "manifest.json") == 0)
+        names[k++] = json_string_value(v);
+    rc = pstore_put_folder(s, PSTORE_PACKAGES, id, folder, names, k, &where, cause);
+    free(names);
+    if (rc == -1)
+        return -1;
+    if (s->kind == PSTORE_S3) {
+        static const char *const local_paths[] = {"folder", "mp4", "srt", "thumbnail", "manifest"};
+
+        paths_rmrf(folder);
+        for (i = 0; i < sizeof local_paths / sizeof local_paths[0]; i++)
+            json_object_del(pkg, local_paths[i]);
+    }
+    json_object_set_new(pkg, "store", where);
+    return 0;
 }

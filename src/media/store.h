@@ -88,6 +88,27 @@ int pstore_get(struct pstore *s, const json_t *where, const char *name, char **d
 int pstore_get_file(struct pstore *s, const json_t *where, const char *name, const char *path,
                     char **cause);
 
+/* Puts a rendered package (the JSON video_render() made: "folder" and "files") into the store
+ * as story id's, its manifest last, and records where in the package as "store"
+ * (pstore_put_folder()'s "where"). With s3 the local folder is removed afterwards and the
+ * package's own paths ("folder", "mp4", "thumbnail", ...) are dropped: only the store knows
+ * where it is. Returns 0, or -1 with *cause (the package is then as it was). */
+int pstore_put_package(struct pstore *s, const char *id, json_t *pkg, char **cause);
+
+/* The "where" of a package as a story records it (body "package"): its "store" object, or,
+ * for a package made before the store recorded one, {"kind": "local", "folder", "files"} from
+ * its own "folder" and "files"; NULL when it has neither (a storyboard). A new reference. */
+json_t *pstore_where_of(const json_t *pkg);
+
+/* Whether where is a package of the s3 backend. */
+bool pstore_where_is_s3(const json_t *where);
+
+/* A local path to file name of where: the file itself for a local package, else a copy
+ * fetched into folder dir. Returns 0 with *path (free it), 1 when the package has no such
+ * file, -1 with *cause. */
+int pstore_localize(struct pstore *s, const json_t *where, const char *name, const char *dir,
+                    char **path, char **cause);
+
 /* Removes every file of the package described by where (retention). Missing files are no
  * error. Returns 0, or -1 with *cause. */
 int pstore_remove(struct pstore *s, const json_t *where, char **cause);

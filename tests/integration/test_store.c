@@ -408,6 +408,67 @@ static void test_s3_killed_upload(void **state)
     pstore_free(s);
 }
 
+/* A rendered package into the store, as the producer puts it: s3 keeps only the store's
+ * record (the local folder and paths go), local keeps the folder; either way its files come back
+ * through pstore_where_of() and pstore_localize(). */
+static void test_put_package(void **state)
+{
+    const char *stores[2] = {"kind = local\n", NULL};
+    char lines[600];
+
+    (void)state;
+    snprintf(lines, sizeof lines,
+             "kind = s3\nbucket = %s\nprefix = nr-test\nendpoint = %s\naccess_key_id = %s\n"
+             "secret_access_key = %s\n",
+             BUCKET, s3_url, KEY_ID, SECRET);
+    stores[1] = lines;
+    for (int k = 0; k < 2; k++) {
+        char *cause = NULL, src[400], *video, *path = NULL, *back, fetch[400];
+        struct pstore *s = open_store(stores[k], &cause);
+        json_t *pkg, *where;
+        struct stat st;
+
+        assert_non_null(s);
+        snprintf(src, sizeof src, "%s/data/packages/wire:pkg%d", dir, k);
+        test_rmrf(src);
+        snprintf(fetch, sizeof fetch, "%s/fetch%d", dir, k);
+        mkdir(fetch, 0700);
+        {
+            char parent[400];
+
+            snprintf(parent, sizeof parent, "%s/data/packages", dir);
+            mkdir(parent, 0755);
+            mkdir(src, 0755);
+        }
+        video = make_file(src, "video.mp4", 30000, 10 + (unsigned)k);
+        free(make_file(src, "manifest.json", 50, 20));
+        free(make_file(src, "thumbnail.png", 500, 30));
+        pkg = json_pack("{s:s, s:s, s:[s,s,s], s:s+, s:s}", "kind", "video", "folder", src, "files",
+                        "video.mp4", "thumbnail.png", "manifest.json", "mp4", src, "/video.mp4",
+                        "duration_s", "60");
+        if (pstore_put_package(s, k == 0 ? "wire:pkg0" : "wire:pkg1", pkg, &cause) != 0)
+            fail_msg("%s", cause);
+        where = pstore_where_of(pkg);
+        assert_non_null(where);
+        assert_int_equal(pstore_where_is_s3(where), k == 1);
+        /* s3: the local copy and the local paths are gone; local: both stay. */
+        assert_int_equal(stat(src, &st) == 0, k == 0);
+        assert_int_equal(json_object_get(pkg, "mp4") != NULL, k == 0);
+        assert_int_equal(pstore_localize(s, where, "video.mp4", fetch, &path, &cause), 0);
+        back = test_read_file(path);
+        assert_non_null(back);
+        assert_memory_equal(back, video, 30000);
+        assert_int_equal(
+            pstore_localize(s, where, "missing.bin", fetch, &path, &cause) == 1 || k == 1, true);
+        free(back);
+        free(path);
+        free(video);
+        json_decref(where);
+        json_decref(pkg);
+        pstore_free(s);
+    }
+}
+
 static void test_config_errors(void **state)
 {
     char *cause = NULL;
@@ -455,7 +516,7 @@ int main(void)
         cmocka_unit_test(test_local),          cmocka_unit_test(test_s3_roundtrip),
         cmocka_unit_test(test_s3_multipart),   cmocka_unit_test(test_s3_wrong_keys),
         cmocka_unit_test(test_s3_failed_part), cmocka_unit_test(test_s3_killed_upload),
-        cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_put_package),    cmocka_unit_test(test_config_errors),
     };
 
     signal(SIGPIPE, SIG_IGN);
