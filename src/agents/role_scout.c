@@ -1,18 +1,28 @@
 /*
- * role_scout.c - the scout: takes stories from the configured feeds ([feeds] sources: polls
- * the due ones, claimed through the schedule every scout shares in Redis, feeds/feed_store.h)
- * and from the wire simulator when it runs (at the wire's rate), asks a FAST model for topic tags
- * in one batched screening call through the budget (cost_complete), and writes each story to
- * RAW_FEED / PENDING by its identity and semantic deduplication (memory_story_enter(): a
- * rewording of a story already in is merged into it as a further source). A deferred call keeps the
- * batch in hand and waits; a failed call still writes the stories, untagged (the news is not lost
- * for want of tags). A feed source's poll fetches (feeds/feed_fetch.h, conditional on the
- * validators kept), parses (feeds/feed_parse.h) and records its outcome before any of its items is
- * written; a broken source gets its error and the next poll goes on with the others.
+ * role_scout.c - the scout: takes stories from the configured feeds ([feeds] sources: the due
+ * ones, claimed through the schedule every scout shares in Redis, feeds/feed_store.h) and from
+ * the wire simulator when it runs (at the wire's rate), asks a FAST model for topic tags in one
+ * batched screening call through the budget (cost_complete), and writes each story to RAW_FEED
+ * / PENDING by its identity and semantic deduplication (memory_story_enter(): a rewording of a
+ * story already in is merged into it as a further source). A deferred call keeps the batch in
+ * hand and waits; a failed call still writes the stories, untagged (the news is not lost for
+ * want of tags).
  *
- * Threads: runs on its agent's thread only; the wire is the one shared thing (its own mutex).
- * The swarm's in-flight count is raised before a story is taken from the wire and lowered
- * once it is written or refused, so "settled" never sees a story in between.
+ * Feeds never block a scout: a claimed source goes to the process's fetcher pool
+ * (feeds/feed_pool.h), which fetches, parses and completes summaries with the article's text on
+ * its own thread; each cycle the scout takes what the pool has ready, without waiting, so its
+ * heartbeat and the halt flag are read on time however long a host takes. The pool's events
+ * keep their order: a source's items, then its "done". The done is recorded (status,
+ * schedule, and the validators for the next conditional request) only once every item before
+ * it is written, so a scout that stops mid-poll leaves the old validators and the next poll
+ * reads the feed whole again: no item is lost. While a poll is unfinished its claim is
+ * extended, and on stop it is given back, due at once. A folder source's done names its
+ * files, which become sources of their own (feed_store_members).
+ *
+ * Threads: runs on its agent's thread only; the wire (its own mutex) and the fetcher pool (its
+ * own mutex and thread) are the shared things. The swarm's in-flight count is raised before a
+ * story is taken from the wire or the pool and lowered once it is written or refused, so
+ * "settled" never sees a story in between.
  */
 #include "agents/agent.h"
 #include "agents/wire.h"
@@ -21,8 +31,7 @@
 #include "core/fail.h"
 #include "core/log.h"
 #include "cost/cost.h"
-#include "feeds/feed_fetch.h"
-#include "feeds/feed_parse.h"
+#include "feeds/feed_pool.h"
 #include "feeds/feed_store.h"
 #include "llm/batch.h"
 #include "memory/memory.h"
@@ -35,52 +44,41 @@
 #define SCOUT_DEFER_MS 1000
 /* How often a scout with feeds asks the shared schedule for due sources. */
 #define SCOUT_POLL_CHECK_MS 1000
-/* A claim on a source outlives the fetch's timeout by this much. */
+/* A claim on a source outlives the fetch's timeout by this much; an unfinished poll's claim is
+ * extended every third of it. */
 #define SCOUT_LEASE_SLACK_MS 60000
+/* Polls one scout has in the pool at once. */
+#define SCOUT_POLLS_MAX 8
 
 static const char scout_system[] =
     "You screen news items for a newsroom. For each item give its topic tags. Answer with one "
     "JSON object {\"verdicts\": [{\"item\": N, \"topics\": [...], \"primary\": \"...\", "
     "\"confidence\": 0.0}]}, one verdict per item, N as numbered in the input.";
 
-/* An item parsed from a feed, waiting for its turn in a batch. */
-struct queued {
-    struct news_item *item;
+/* A poll this scout has in the pool: submitted, its done not yet recorded. */
+struct poll {
     char *source;
+    bool write_failed; /* an item of it could not be written: keep the old validators */
 };
 
 struct scout {
-    struct news_item *held[LLM_BATCH_MAX]; /* taken from a feed or the wire, not yet written */
-    char *held_src[LLM_BATCH_MAX];         /* held[i]'s feed source, NULL for the wire */
+    struct news_item *held[LLM_BATCH_MAX];     /* taken from a feed or the wire, not yet written */
+    struct feed_event *held_ev[LLM_BATCH_MAX]; /* held[i]'s feed event (owns it), NULL: wire */
     size_t nheld;
     int64_t deferred_until; /* monotonic ms */
     char **sources;         /* [feeds] sources */
     size_t nsources;
-    struct queued *queue; /* parsed, not yet held; counted in ctx->inflight */
+    char **fulltext; /* [feeds] fulltext: the sources that want full text ("*": all) */
+    size_t nfulltext;
+    struct feed_pool *pool;    /* the process's, while there are sources */
+    struct feed_event **queue; /* taken from the pool, not yet held; items counted in flight */
     size_t nqueue, qhead;
-    int64_t next_check; /* monotonic ms: when to ask the schedule again */
+    struct poll *polls;
+    size_t npolls;
+    int64_t next_check;  /* monotonic ms: when to ask the schedule again */
+    int64_t next_extend; /* monotonic ms: when to extend the unfinished polls' claims */
+    int lease_ms;
 };
-
-/* Splits "a, b,c" into trimmed, non-empty words. */
-static void split_sources(const char *list, struct scout *sc)
-{
-    char *copy = xstrdup(list), *save = NULL;
-
-    for (char *w = strtok_r(copy, ",", &save); w != NULL; w = strtok_r(NULL, ",", &save)) {
-        size_t n;
-
-        while (*w == ' ' || *w == '\t')
-            w++;
-        n = strlen(w);
-        while (n > 0 && (w[n - 1] == ' ' || w[n - 1] == '\t'))
-            w[--n] = '\0';
-        if (n == 0)
-            continue;
-        sc->sources = xrealloc(sc->sources, (sc->nsources + 1) * sizeof *sc->sources);
-        sc->sources[sc->nsources++] = xstrdup(w);
-    }
-    free(copy);
-}
 
 static int scout_init(struct agent_ctx *ctx, void **state, char **cause)
 {
@@ -88,119 +86,166 @@ static int scout_init(struct agent_ctx *ctx, void **state, char **cause)
 
     (void)cause;
     if (ctx->cfg != NULL && ctx->cfg->feed_sources != NULL)
-        split_sources(ctx->cfg->feed_sources, sc);
+        sc->nsources = feed_store_split(ctx->cfg->feed_sources, &sc->sources);
+    if (sc->nsources > 0) {
+        struct feed_pool_options po;
+
+        sc->nfulltext = feed_store_split(ctx->cfg->feed_fulltext, &sc->fulltext);
+        feed_pool_options_from_config(&po, ctx->cfg);
+        sc->pool = feed_pool_acquire(&po);
+        sc->lease_ms = ctx->cfg->feed_timeout_ms + SCOUT_LEASE_SLACK_MS;
+    }
     *state = sc;
     return 0;
 }
 
-static void enqueue(struct agent_ctx *ctx, struct scout *sc, struct news_item *it,
-                    const char *source)
+static struct poll *poll_of(struct scout *sc, const char *source)
 {
-    if (sc->qhead > 0 && sc->qhead == sc->nqueue)
-        sc->qhead = sc->nqueue = 0;
-    sc->queue = xrealloc(sc->queue, (sc->nqueue + 1) * sizeof *sc->queue);
-    sc->queue[sc->nqueue++] = (struct queued){it, xstrdup(source)};
-    atomic_fetch_add(ctx->inflight, 1);
+    for (size_t i = 0; i < sc->npolls; i++)
+        if (strcmp(sc->polls[i].source, source) == 0)
+            return &sc->polls[i];
+    return NULL;
 }
 
-/* Polls one source: fetch (conditional), parse every document, queue the items and record
- * the outcome. A failure is the source's, recorded with its reason; it never stops the cycle. */
-static void poll_source(struct agent_ctx *ctx, struct scout *sc, const char *source)
+/* Submits one claimed source to the pool, with the validators kept for it. */
+static void submit(struct agent_ctx *ctx, struct scout *sc, const char *source)
 {
     const struct config *cfg = ctx->cfg;
-    struct feed_fetch_options fo = {cfg->feed_timeout_ms, (size_t)cfg->feed_max_bytes,
-                                    cfg->feed_max_redirects};
-    struct feed_response resp;
-    struct feed_poll p = {.by = ctx->id,
-                          .interval_ms = cfg->feed_poll_interval_s * 1000,
-                          .backoff_max_ms = cfg->feed_backoff_max_s * 1000};
-    char *etag = NULL, *lm = NULL, *cause = NULL, *first_error = NULL, *title = NULL;
+    struct feed_job job = {
+        .source = source,
+        .fetch = {cfg->feed_timeout_ms, (size_t)cfg->feed_max_bytes, cfg->feed_max_redirects},
+        .fulltext = feed_store_listed(sc->fulltext, sc->nfulltext, source)};
+    char *etag = NULL, *lm = NULL, *cause = NULL;
 
     if (feed_store_validators(ctx->link, source, &etag, &lm, &cause) == -1) {
         log_warn("%s: feed %s: %s", ctx->id, source, cause);
         free(cause);
-        cause = NULL;
     }
-    if (feed_fetch(source, etag, lm, &fo, &resp, &cause) == -1) {
-        p.outcome = "error";
-        p.error = cause;
-        log_info("%s: feed %s: %s", ctx->id, source, cause);
-    } else if (resp.not_modified) {
-        p.outcome = "not_modified";
-        p.etag = resp.etag;
-        p.last_modified = resp.last_modified;
-    } else {
-        for (size_t b = 0; b < resp.nbodies; b++) {
-            struct feed_doc doc;
-            char *why = NULL;
-
-            if (feed_parse(resp.bodies[b].data, resp.bodies[b].len, resp.bodies[b].url, &doc,
-                           &why) == -1) {
-                if (first_error == NULL)
-                    first_error = resp.nbodies > 1 ? xasprintf("%s: %s", resp.bodies[b].url, why)
-                                                   : xstrdup(why);
-                free(why);
-                continue;
-            }
-            p.items += (long)doc.nitems;
-            p.skipped += (long)doc.skipped;
-            if (title == NULL && resp.nbodies == 1)
-                title = xstrdup(doc.title);
-            for (size_t i = 0; i < doc.nitems; i++) {
-                enqueue(ctx, sc, doc.items[i], source);
-                doc.items[i] = NULL;
-            }
-            doc.nitems = 0;
-            feed_doc_clear(&doc);
-        }
-        p.title = title;
-        if (first_error != NULL) {
-            /* Keep no validators: the next poll reads everything again (the good documents'
-             * items come back as duplicates and are refused). */
-            p.outcome = "error";
-            p.error = first_error;
-            log_info("%s: feed %s: %s", ctx->id, source, first_error);
-        } else {
-            p.outcome = "ok";
-            p.etag = resp.etag;
-            p.last_modified = resp.last_modified;
-        }
-    }
-    if (feed_store_done(ctx->link, source, &p, &cause) == -1) {
-        log_warn("%s: feed %s: cannot record the poll: %s", ctx->id, source, cause);
-        free(cause);
-        cause = NULL;
-    }
-    feed_response_clear(&resp);
-    free(cause);
-    free(first_error);
-    free(title);
+    job.etag = etag;
+    job.last_modified = lm;
+    feed_pool_submit(sc->pool, (uintptr_t)sc, &job);
+    sc->polls = xrealloc(sc->polls, (sc->npolls + 1) * sizeof *sc->polls);
+    sc->polls[sc->npolls++] = (struct poll){xstrdup(source), false};
     free(etag);
     free(lm);
 }
 
-/* When the queue is empty and the schedule is due to be asked: claims one due source and
- * polls it. */
+/* Takes what the pool has ready for this scout, without waiting. */
+static void take_events(struct agent_ctx *ctx, struct scout *sc)
+{
+    struct feed_event *ev;
+
+    if (sc->qhead > 0) {
+        /* What was taken off the front goes; the queue never grows past what waits. */
+        memmove(sc->queue, sc->queue + sc->qhead, (sc->nqueue - sc->qhead) * sizeof *sc->queue);
+        sc->nqueue -= sc->qhead;
+        sc->qhead = 0;
+    }
+    while ((ev = feed_pool_take(sc->pool, (uintptr_t)sc)) != NULL) {
+        sc->queue = xrealloc(sc->queue, (sc->nqueue + 1) * sizeof *sc->queue);
+        sc->queue[sc->nqueue++] = ev;
+        if (ev->kind == FEED_EVENT_ITEM)
+            atomic_fetch_add(ctx->inflight, 1);
+    }
+}
+
+/* Records a poll's done: every item before it is written. Its claim ends here. */
+static void record_done(struct agent_ctx *ctx, struct scout *sc, struct feed_event *ev)
+{
+    const struct config *cfg = ctx->cfg;
+    struct poll *pl = poll_of(sc, ev->source);
+    bool keep_old = pl != NULL && pl->write_failed;
+    struct feed_poll p = {.outcome = ev->outcome,
+                          .error = ev->error,
+                          .items = ev->items,
+                          .skipped = ev->skipped,
+                          .title = ev->title,
+                          .etag = keep_old ? NULL : ev->etag,
+                          .last_modified = keep_old ? NULL : ev->last_modified,
+                          .folder = ev->members != NULL,
+                          .files = (long)ev->nmembers,
+                          .by = ctx->id,
+                          .interval_ms = cfg->feed_poll_interval_s * 1000,
+                          .backoff_max_ms = cfg->feed_backoff_max_s * 1000};
+    char *cause = NULL;
+
+    if (strcmp(ev->outcome, "error") == 0)
+        log_info("%s: feed %s: %s", ctx->id, ev->source, ev->error);
+    if (ev->members != NULL &&
+        feed_store_members(ctx->link, ev->source, (const char *const *)ev->members, ev->nmembers,
+                           &cause) == -1) {
+        log_warn("%s: feed %s: cannot record its files: %s", ctx->id, ev->source, cause);
+        free(cause);
+        cause = NULL;
+    }
+    if (feed_store_done(ctx->link, ev->source, &p, &cause) == -1) {
+        log_warn("%s: feed %s: cannot record the poll: %s", ctx->id, ev->source, cause);
+        free(cause);
+    }
+    if (pl != NULL) {
+        free(pl->source);
+        *pl = sc->polls[--sc->npolls];
+    }
+}
+
+/* Records the dones at the head of the queue while nothing is held (everything before them is
+ * written). Returns how many. */
+static int record_dones(struct agent_ctx *ctx, struct scout *sc)
+{
+    int n = 0;
+
+    while (sc->nheld == 0 && sc->qhead < sc->nqueue &&
+           sc->queue[sc->qhead]->kind == FEED_EVENT_DONE) {
+        struct feed_event *ev = sc->queue[sc->qhead++];
+
+        record_done(ctx, sc, ev);
+        feed_event_free(ev);
+        n++;
+    }
+    return n;
+}
+
+/* Keeps the claims of unfinished polls alive. */
+static void extend_claims(struct agent_ctx *ctx, struct scout *sc)
+{
+    const char **v;
+    char *cause = NULL;
+
+    if (sc->npolls == 0 || clock_mono_ms() < sc->next_extend)
+        return;
+    sc->next_extend = clock_mono_ms() + sc->lease_ms / 3;
+    v = xcalloc(sc->npolls, sizeof *v);
+    for (size_t i = 0; i < sc->npolls; i++)
+        v[i] = sc->polls[i].source;
+    if (feed_store_extend(ctx->link, v, sc->npolls, sc->lease_ms, &cause) == -1) {
+        log_warn("%s: feed schedule: %s", ctx->id, cause);
+        free(cause);
+    }
+    free(v);
+}
+
+/* When there is room, claims due sources and hands them to the pool. */
 static void poll_feeds(struct agent_ctx *ctx, struct scout *sc)
 {
     char **claimed = NULL, *cause = NULL;
     int n;
 
-    if (sc->nsources == 0 || sc->qhead < sc->nqueue || clock_mono_ms() < sc->next_check)
+    if (sc->nsources == 0 || sc->npolls >= SCOUT_POLLS_MAX || sc->nqueue - sc->qhead > 0 ||
+        clock_mono_ms() < sc->next_check)
         return;
     sc->next_check = clock_mono_ms() + SCOUT_POLL_CHECK_MS;
-    n = feed_store_claim(ctx->link, (const char *const *)sc->sources, sc->nsources,
-                         ctx->cfg->feed_timeout_ms + SCOUT_LEASE_SLACK_MS, 1, &claimed, &cause);
+    n = feed_store_claim(ctx->link, (const char *const *)sc->sources, sc->nsources, sc->lease_ms,
+                         SCOUT_POLLS_MAX - sc->npolls, &claimed, &cause);
     if (n == -1) {
         log_warn("%s: feed schedule: %s", ctx->id, cause);
         free(cause);
         return;
     }
-    for (int i = 0; i < n && !agent_halted(ctx); i++)
-        poll_source(ctx, sc, claimed[i]);
+    for (int i = 0; i < n; i++)
+        submit(ctx, sc, claimed[i]);
+    if (n > 0 && sc->npolls == (size_t)n)
+        sc->next_extend = clock_mono_ms() + sc->lease_ms / 3;
     feed_store_strv_free(claimed, (size_t)n);
-    if (n > 0)
-        sc->next_check = 0; /* another source may be due as well */
 }
 
 static size_t batch_size(const struct agent_ctx *ctx)
@@ -211,15 +256,19 @@ static size_t batch_size(const struct agent_ctx *ctx)
 }
 
 /* Writes held story i with extra (borrowed) and lets go of it. */
-static void scout_write(struct agent_ctx *ctx, struct scout *sc, size_t i, const json_t *extra)
+static void scout_write(struct agent_ctx *ctx, struct scout *sc, size_t i, json_t *extra)
 {
     char existing[NEWS_ID_MAX + 1] = "", *cause = NULL;
-    int rc = memory_story_enter(agent_memory(ctx), ctx->bb, sc->held[i], extra, BB_PENDING,
-                                existing, &cause);
+    struct feed_event *ev = sc->held_ev[i];
+    int rc;
 
-    if (sc->held_src[i] != NULL && rc != BB_ERR && rc != BB_REFUSED &&
-        feed_store_count(ctx->link, sc->held_src[i], rc != BB_OK, &cause) == -1) {
-        log_warn("%s: feed %s: cannot count: %s", ctx->id, sc->held_src[i], cause);
+    if (ev != NULL)
+        json_object_set_new(extra, "feed", feed_entry_meta(&ev->entry));
+    rc = memory_story_enter(agent_memory(ctx), ctx->bb, sc->held[i], extra, BB_PENDING, existing,
+                            &cause);
+    if (ev != NULL && rc != BB_ERR && rc != BB_REFUSED &&
+        feed_store_count(ctx->link, ev->source, rc != BB_OK, &cause) == -1) {
+        log_warn("%s: feed %s: cannot count: %s", ctx->id, ev->source, cause);
         free(cause);
         cause = NULL;
     }
@@ -233,14 +282,21 @@ static void scout_write(struct agent_ctx *ctx, struct scout *sc, size_t i, const
         log_debug("%s: %s: %s", ctx->id, sc->held[i]->id, cause);
         free(cause);
     } else {
-        /* A Redis failure: the wire story is dropped, said loudly. */
+        /* A Redis failure: a wire story is dropped, said loudly; a feed's comes back with the
+         * next poll, which keeps the old validators for it. */
+        struct poll *pl = ev != NULL ? poll_of(sc, ev->source) : NULL;
+
+        if (pl != NULL)
+            pl->write_failed = true;
         log_warn("%s: cannot write %s: %s", ctx->id, sc->held[i]->id, cause);
         free(cause);
     }
-    news_item_free(sc->held[i]);
+    if (ev != NULL)
+        feed_event_free(ev);
+    else
+        news_item_free(sc->held[i]);
     sc->held[i] = NULL;
-    free(sc->held_src[i]);
-    sc->held_src[i] = NULL;
+    sc->held_ev[i] = NULL;
     atomic_fetch_sub(ctx->inflight, 1);
 }
 
@@ -256,17 +312,26 @@ static int scout_cycle(struct agent_ctx *ctx, void *state, char **cause)
     struct llm_error err;
     char *texts[LLM_BATCH_MAX], *user, *why = NULL;
     size_t want = batch_size(ctx), n;
-    int rc, got = -1;
+    int rc, got = -1, dones;
 
     (void)cause;
+    if (sc->pool != NULL) {
+        take_events(ctx, sc);
+        extend_claims(ctx, sc);
+    }
     if (clock_mono_ms() < sc->deferred_until)
         return 0;
-    if (sc->nheld < want)
+    dones = record_dones(ctx, sc);
+    if (sc->pool != NULL && sc->nheld < want)
         poll_feeds(ctx, sc);
-    while (sc->qhead < sc->nqueue && sc->nheld < want) {
-        /* Already counted in flight when it was queued. */
-        sc->held[sc->nheld] = sc->queue[sc->qhead].item;
-        sc->held_src[sc->nheld++] = sc->queue[sc->qhead++].source;
+    /* A done stops the filling: it is recorded once what is before it is written. */
+    while (sc->qhead < sc->nqueue && sc->nheld < want &&
+           sc->queue[sc->qhead]->kind == FEED_EVENT_ITEM) {
+        struct feed_event *ev = sc->queue[sc->qhead++];
+
+        /* Already counted in flight when it was taken. */
+        sc->held_ev[sc->nheld] = ev;
+        sc->held[sc->nheld++] = ev->entry.item;
     }
     while (ctx->wire != NULL && sc->nheld < want) {
         atomic_fetch_add(ctx->inflight, 1);
@@ -277,7 +342,7 @@ static int scout_cycle(struct agent_ctx *ctx, void *state, char **cause)
         sc->nheld++;
     }
     if (sc->nheld == 0)
-        return 0;
+        return dones > 0;
     /* The loop checked the halt flag before this cycle; a halt since then must still stop the
      * model call: keep the batch for later. */
     if (agent_halted(ctx))
@@ -337,31 +402,48 @@ static int scout_cycle(struct agent_ctx *ctx, void *state, char **cause)
         llm_batch_verdict_clear(&verdicts[i]);
     }
     sc->nheld = 0;
+    record_dones(ctx, sc);
     return 1;
 }
 
 static void scout_shutdown(struct agent_ctx *ctx, void *state)
 {
     struct scout *sc = state;
+    char *cause = NULL;
 
     if (sc == NULL)
         return;
-    /* Stories in hand were never written and are lost: the wire has moved past them. (It is a
-     * simulator; a real feed would be read again from its source.) */
+    /* The pool drops this scout's jobs and events at once, whatever hangs. */
+    if (sc->pool != NULL)
+        feed_pool_cancel(sc->pool, (uintptr_t)sc);
+    /* Stories in hand were never written. A wire story is lost (the wire has moved past it; it
+     * is a simulator); a feed's comes back with the next poll: its poll's done was not
+     * recorded, so the old validators stay, and the source is given back due at once. */
     for (size_t i = 0; i < sc->nheld; i++) {
-        news_item_free(sc->held[i]);
-        free(sc->held_src[i]);
+        if (sc->held_ev[i] != NULL)
+            feed_event_free(sc->held_ev[i]);
+        else
+            news_item_free(sc->held[i]);
         atomic_fetch_sub(ctx->inflight, 1);
     }
-    /* Feed items parsed but not written come back on a later poll only if the feed changes;
-     * the validators were kept. (A poll writes within a few cycles, so this is rare.) */
     for (size_t i = sc->qhead; i < sc->nqueue; i++) {
-        news_item_free(sc->queue[i].item);
-        free(sc->queue[i].source);
-        atomic_fetch_sub(ctx->inflight, 1);
+        if (sc->queue[i]->kind == FEED_EVENT_ITEM)
+            atomic_fetch_sub(ctx->inflight, 1);
+        feed_event_free(sc->queue[i]);
     }
+    for (size_t i = 0; i < sc->npolls; i++) {
+        if (feed_store_release(ctx->link, sc->polls[i].source, &cause) == -1) {
+            log_warn("%s: feed %s: cannot give it back: %s", ctx->id, sc->polls[i].source, cause);
+            free(cause);
+            cause = NULL;
+        }
+        free(sc->polls[i].source);
+    }
+    free(sc->polls);
     free(sc->queue);
+    feed_pool_release(sc->pool);
     feed_store_strv_free(sc->sources, sc->nsources);
+    feed_store_strv_free(sc->fulltext, sc->nfulltext);
     free(sc);
 }
 

@@ -25,9 +25,10 @@ struct ctl_verb {
 /* One row per verb; each verb lives in the cli/ctl_*.c file of its subsystem. */
 static const struct ctl_verb verbs[] = {
     {"status", ctl_status, "", "the Redis link: address, server version, role, latency"},
-    {"ingest", ctl_ingest, "FILE|URL|-",
-     "add news items from JSON Lines or a feed (RSS, Atom); counts and reasons"},
-    {"sources", ctl_sources, "", "feed sources: last fetch, status, items, error, next poll"},
+    {"ingest", ctl_ingest, "FILE|FOLDER|URL|-",
+     "add news items from JSON Lines or feeds (RSS, Atom, RDF); counts and reasons"},
+    {"sources", ctl_sources, "",
+     "feed sources (a folder's files each one): last fetch, status, items, error, next poll"},
     {"items", ctl_items, "[--section S] [--status S] [--limit N] [--after C]",
      "list blackboard items"},
     {"item", ctl_item, "ID", "one item: state, decisions, body"},

@@ -5,7 +5,8 @@
  * simulator as the scouts' input unless --once runs without --wire, and runs until
  * SIGINT/SIGTERM/SIGHUP, --duration, or with --once until nothing is left for its roles to do
  * (no story in a status they move on: with every role, every story terminal or awaiting
- * review; nothing on its way from the wire); then it stops the agents
+ * review; nothing on its way from the wire; with feeds and scouts, every feed source that was
+ * due polled once, its items written); then it stops the agents
  * (each unregisters and leaves nothing locked) and lets go of the server. --auto-approve adds
  * the approver role (every reviewed story approved by the swarm) and audits the run as such.
  * --summary prints one line a second: stories per status, spend today, agents alive.
@@ -22,6 +23,7 @@
 #include "cost/budget.h"
 #include "cost/money.h"
 #include "cost/pricing.h"
+#include "feeds/feed_store.h"
 #include "media/preview.h"
 #include "store/audit.h"
 #include "store/blackboard.h"
@@ -76,6 +78,29 @@ static int swarm_drained(struct rlink *l, struct swarm *sw)
         busy -= n;
     }
     return busy <= 0;
+}
+
+/* Whether every feed source that is due has been polled (and its items written: a poll is
+ * recorded only after them) since since_ms, server clock. -1 when Redis cannot tell. */
+static int feeds_polled(struct rlink *l, const struct config *cfg, int64_t since_ms)
+{
+    char **sources = NULL, *first = NULL, *cause = NULL;
+    size_t n = feed_store_split(cfg->feed_sources, &sources);
+    long left = feed_store_unpolled(l, (const char *const *)sources, n, since_ms, &first, &cause);
+    static int64_t said_ms;
+
+    feed_store_strv_free(sources, n);
+    if (left == -1) {
+        log_warn("swarm: feeds: %s", cause);
+        free(cause);
+        return -1;
+    }
+    if (left > 0 && clock_mono_ms() - said_ms > 10000) {
+        log_info("swarm: --once waits for %ld feed source(s) to be polled, %s first", left, first);
+        said_ms = clock_mono_ms();
+    }
+    free(first);
+    return left == 0;
 }
 
 /* One line: stories per status (those with any), spend today against the global limit, agents
@@ -159,7 +184,7 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     char *all_roles = NULL;
     long duration = 0;
     bool once = false, wire = false, auto_approve = false, summary = false;
-    int64_t end, lost_since = 0, next_summary = 0;
+    int64_t end, lost_since = 0, next_summary = 0, feeds_since = -1;
     int c, code = EXIT_DONE;
     char *cause = NULL;
 
@@ -272,6 +297,16 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
         free(all_roles);
         return EXIT_UNREACHABLE;
     }
+    /* --once with feeds and scouts waits for one poll of every source due from now on. */
+    if (once && cli->cfg->feed_sources[0] != '\0' && strstr(roles, "scout") != NULL &&
+        feed_store_now(l, &feeds_since, &cause) == -1) {
+        cli_error("swarm: %s", cause);
+        free(cause);
+        rlink_free(l);
+        pricing_free(pricing);
+        free(all_roles);
+        return EXIT_UNREACHABLE;
+    }
     so.addr = cli->addr; /* the agents' links go where the main link went */
     rlink_options_from_config(&so.link, cli->cfg);
     s = swarm_new(&so, &cause);
@@ -307,7 +342,10 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
             code = EXIT_USAGE;
             break;
         }
-        if (once && swarm_settled(s) && swarm_drained(l, s) == 1)
+        /* Feeds first: a poll is recorded after its items are written, so once every due
+         * source is polled, the drain check below sees all their stories. */
+        if (once && (feeds_since < 0 || feeds_polled(l, cli->cfg, feeds_since) == 1) &&
+            swarm_settled(s) && swarm_drained(l, s) == 1)
             break;
         if (summary && clock_mono_ms() >= next_summary) {
             swarm_summary(l, s, cli->cfg);

@@ -11,9 +11,13 @@
 #ifndef NEWSROOM_CTL_H
 #define NEWSROOM_CTL_H
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
+struct bb;
 struct cli;
+struct news_item;
 struct rlink;
 
 /* Opens the log and connects (embedded or configured Redis). Returns the link, owned by the
@@ -31,39 +35,53 @@ int ctl_bad_option(const char *verb, int c, int argc, char **argv);
 
 int ctl_status(struct cli *cli, bool json, int argc, char **argv);
 
-/* ctl_bb.c: what ingest shares with its feed half (ctl_feeds.c): a tally of what each item
- * did. ctl_ingest_begin() opens the vector memory on l (saying on stderr when it cannot:
- * items then enter by identity alone); ctl_ingest_item() enters one item (memory_story_enter)
- * and counts it, noting where it came from (where_key "line" with where_line, or "document"
- * with where_doc) beside the updates, merges and duplicates, and returns what
- * memory_story_enter() returned (BB_ERR and BB_REFUSED with *cause, for the caller to report);
- * ctl_ingest_refused() counts an item that could not be read (error: a JSON object for the
- * list, taken, or NULL for none; shown: printed when not NULL); ctl_ingest_end() prints the counts
- * (or, with json, one document with them and the lists), frees the tally and returns code, or
- * EXIT_REFUSED when it was EXIT_DONE and an item was refused. */
 struct bb;
-struct ingest;
+struct memory;
 struct news_item;
-struct ingest *ctl_ingest_begin(struct cli *cli, struct rlink *l, struct bb *b);
-int ctl_ingest_item(struct ingest *g, const struct news_item *it, const char *where_key,
-                    long long where_line, const char *where_doc, char **cause);
-void ctl_ingest_refused(struct ingest *g, struct json_t *error, const char *shown);
-int ctl_ingest_end(struct ingest *g, bool json, int code);
 
 /* ctl_package.c: where a story's package is, and its files fetched through the store. */
 int ctl_package(struct cli *cli, bool json, int argc, char **argv);
 
 /* ctl_bb.c: the blackboard. */
+/* The longest JSON Lines line ingest reads: a news item's content of 1 MB, escaped (a \uXXXX
+ * escape is 6 bytes for 2 or 3), with room for the other fields. */
+#define INGEST_LINE_MAX (4u * 1024 * 1024)
 int ctl_ingest(struct cli *cli, bool json, int argc, char **argv);
 int ctl_items(struct cli *cli, bool json, int argc, char **argv);
 int ctl_item(struct cli *cli, bool json, int argc, char **argv);
 int ctl_approve(struct cli *cli, bool json, int argc, char **argv);
 int ctl_reject(struct cli *cli, bool json, int argc, char **argv);
 
-/* ctl_feeds.c: feed sources with their status; ingest of a feed file or URL (ctl_ingest
- * hands it over when the argument is a URL or the file's content is XML). */
+/* What an ingest did, and the one report of it (ctl_bb.c, shared with the feed half in
+ * ctl_feeds.c): every item accepted, updated at source, merged into a story as a further
+ * source, a duplicate, or refused; the lists for --json. ctl_tally_init() opens the vector
+ * memory on l (saying on stderr when it cannot: items then enter by their identity alone);
+ * ctl_tally_end() closes it. */
+struct ctl_tally {
+    long accepted, updated, merged, duplicate, invalid;
+    json_t *errors, *updates, *merges, *dups;
+    struct memory *mem;
+};
+void ctl_tally_init(struct ctl_tally *t, struct cli *cli, struct rlink *l);
+/* Counts a refused item: where (a JSON object naming its line or document; taken) gets the
+ * reason, made safe; without --json "LABEL: reason" is printed. */
+void ctl_tally_refuse(struct ctl_tally *t, bool json, json_t *where, const char *label,
+                      const char *reason);
+/* Enters it as the scouts do (memory_story_enter: identity, update at source, semantic merge,
+ * exact duplicate) and counts it (where: taken, as above). Returns EXIT_DONE, or the exit code
+ * of a failed write (printed). */
+int ctl_tally_write(struct ctl_tally *t, struct bb *b, struct rlink *l, const struct news_item *it,
+                    const json_t *extra, json_t *where, const char *label);
+/* Prints the counts (or the JSON document), frees the lists and the memory; returns code, or
+ * EXIT_REFUSED when it is EXIT_DONE and something was refused. */
+int ctl_tally_end(struct ctl_tally *t, bool json, int code);
+
+/* ctl_feeds.c: feed sources with their status; ingest of feeds (ctl_ingest hands over a URL,
+ * a folder, a file whose content is XML, or standard input's XML as data): each document
+ * fetched and parsed by a fetcher pool of its own, full text as [feeds] fulltext says, each
+ * item written with the duplicate check. */
 int ctl_sources(struct cli *cli, bool json, int argc, char **argv);
-int ctl_ingest_feed(struct cli *cli, bool json, const char *source);
+int ctl_ingest_feed(struct cli *cli, bool json, const char *source, const char *data, size_t len);
 
 /* ctl_bus.c: the emergency broadcast and halt flag, resume, the operator audit stream. */
 int ctl_emergency(struct cli *cli, bool json, int argc, char **argv);

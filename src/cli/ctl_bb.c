@@ -1,27 +1,33 @@
 /*
- * ctl_bb.c - the blackboard's ctl verbs: ingest (JSON Lines of news items, each entering by
- * its identity and semantic deduplication, memory.h; counts of what was accepted, updated at
- * source, merged into a story as a further source, a duplicate or refused), items, item,
- * approve and reject (audited in the same atomic step as the decision). Main thread only.
+ * ctl_bb.c - the blackboard's ctl verbs: ingest (JSON Lines of news items, read with bounded
+ * memory, each entering by its identity and semantic deduplication, memory.h; a feed, sniffed
+ * by XML's own rules, goes to ctl_feeds.c), items, item, approve and reject (audited in the
+ * same atomic step as the decision), and the tally every ingest keeps (accepted, updated at
+ * source, merged into a story as a further source, duplicate, refused). Main thread only.
  */
 #include "cli/cli.h"
 #include "cli/ctl.h"
 
 #include "agents/review.h"
+#include "core/config.h"
 #include "core/fail.h"
 #include "core/text.h"
 #include "feeds/feed_parse.h"
 #include "memory/memory.h"
+#include "feeds/lines.h"
 #include "store/audit.h"
 #include "store/blackboard.h"
 #include "store/rlink.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* The actor of an operator's changes: "user@from", as the audit stream has it. */
 static void operator_actor(char *buf, size_t size)
@@ -44,26 +50,17 @@ static struct bb *open_bb(struct cli *cli, struct rlink **l, int *code)
     return bb_new(*l, actor);
 }
 
-/* What an ingest did, line by line (ctl.h). */
-struct ingest {
-    struct bb *b;
-    struct memory *mem;
-    long accepted, updated, merged, duplicate, invalid;
-    json_t *errors, *updates, *merges, *dups;
-};
-
-struct ingest *ctl_ingest_begin(struct cli *cli, struct rlink *l, struct bb *b)
+void ctl_tally_init(struct ctl_tally *t, struct cli *cli, struct rlink *l)
 {
-    struct ingest *g = xcalloc(1, sizeof *g);
     char *cause = NULL;
 
-    g->b = b;
-    g->errors = json_array();
-    g->updates = json_array();
-    g->merges = json_array();
-    g->dups = json_array();
-    g->mem = memory_open(cli->cfg, l, &cause);
-    if (g->mem == NULL && cause != NULL) {
+    memset(t, 0, sizeof *t);
+    t->errors = json_array();
+    t->updates = json_array();
+    t->merges = json_array();
+    t->dups = json_array();
+    t->mem = memory_open(cli->cfg, l, &cause);
+    if (t->mem == NULL && cause != NULL) {
         char *why = text_safe(cause, 0);
 
         cli_error("ctl ingest: no semantic deduplication (items are still written by their "
@@ -72,168 +69,236 @@ struct ingest *ctl_ingest_begin(struct cli *cli, struct rlink *l, struct bb *b)
         free(why);
         free(cause);
     }
-    return g;
 }
 
-int ctl_ingest_item(struct ingest *g, const struct news_item *it, const char *where_key,
-                    long long where_line, const char *where_doc, char **cause)
+void ctl_tally_refuse(struct ctl_tally *t, bool json, json_t *where, const char *label,
+                      const char *reason)
 {
-    char existing[NEWS_ID_MAX + 1] = "";
-    json_t *rec;
-    int rc = memory_story_enter(g->mem, g->b, it, NULL, BB_PENDING, existing, cause);
+    char *why = text_safe(reason, 0);
 
-    if (rc == BB_OK) {
-        g->accepted++;
-        return rc;
-    }
-    if (rc != BB_DUPLICATE && rc != BB_UPDATED && rc != BB_REVISED && rc != BB_MERGED)
-        return rc;
-    rec = json_pack("{s:s, s:s}", "id", it->id, "existing", existing);
-    if (where_doc != NULL)
-        json_object_set_new(rec, where_key, json_string(where_doc));
-    else
-        json_object_set_new(rec, where_key, json_integer((json_int_t)where_line));
-    if (rc == BB_MERGED) {
-        g->merged++;
-        json_array_append_new(g->merges, rec);
-    } else if (rc == BB_DUPLICATE) {
-        g->duplicate++;
-        json_array_append_new(g->dups, rec);
-    } else {
-        g->updated++;
-        json_object_set_new(rec, "revised", json_boolean(rc == BB_REVISED));
-        json_array_append_new(g->updates, rec);
-    }
-    free(*cause);
-    *cause = NULL;
-    return rc;
+    t->invalid++;
+    json_object_set_new(where, "reason", json_string(why));
+    json_array_append_new(t->errors, where);
+    if (!json)
+        printf("%s: %s\n", label, why);
+    free(why);
 }
 
-void ctl_ingest_refused(struct ingest *g, json_t *error, const char *shown)
+int ctl_tally_write(struct ctl_tally *t, struct bb *b, struct rlink *l, const struct news_item *it,
+                    const json_t *extra, json_t *where, const char *label)
 {
-    g->invalid++;
-    if (error != NULL)
-        json_array_append_new(g->errors, error);
-    if (shown != NULL)
-        printf("%s\n", shown);
+    char existing[NEWS_ID_MAX + 1] = "", *cause = NULL;
+    int rc = memory_story_enter(t->mem, b, it, extra, BB_PENDING, existing, &cause);
+    json_t *list;
+
+    switch (rc) {
+    case BB_OK:
+        t->accepted++;
+        json_decref(where);
+        return EXIT_DONE;
+    case BB_MERGED:
+        t->merged++;
+        list = t->merges;
+        break;
+    case BB_DUPLICATE:
+        t->duplicate++;
+        list = t->dups;
+        break;
+    case BB_UPDATED:
+    case BB_REVISED:
+        t->updated++;
+        json_object_set_new(where, "revised", json_boolean(rc == BB_REVISED));
+        list = t->updates;
+        break;
+    default: {
+        char *verb = xasprintf("ingest: %s", label);
+        int code = ctl_failed(l, verb, cause);
+
+        free(verb);
+        json_decref(where);
+        return code;
+    }
+    }
+    json_object_set_new(where, "id", json_string(it->id));
+    json_object_set_new(where, "existing", json_string(existing));
+    json_array_append_new(list, where);
+    free(cause);
+    return EXIT_DONE;
 }
 
-int ctl_ingest_end(struct ingest *g, bool json, int code)
+int ctl_tally_end(struct ctl_tally *t, bool json, int code)
 {
     if (json) {
         cli_print_json(json_pack(
-            "{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "accepted", (json_int_t)g->accepted,
-            "updated", (json_int_t)g->updated, "merged", (json_int_t)g->merged, "duplicate",
-            (json_int_t)g->duplicate, "invalid", (json_int_t)g->invalid, "errors", g->errors,
-            "updates", g->updates, "merges", g->merges, "duplicates", g->dups));
+            "{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "accepted", (json_int_t)t->accepted,
+            "updated", (json_int_t)t->updated, "merged", (json_int_t)t->merged, "duplicate",
+            (json_int_t)t->duplicate, "invalid", (json_int_t)t->invalid, "errors", t->errors,
+            "updates", t->updates, "merges", t->merges, "duplicates", t->dups));
     } else {
-        printf("accepted %ld, updated %ld, merged %ld, duplicate %ld, invalid %ld\n", g->accepted,
-               g->updated, g->merged, g->duplicate, g->invalid);
-        json_decref(g->errors);
-        json_decref(g->updates);
-        json_decref(g->merges);
-        json_decref(g->dups);
+        printf("accepted %ld, updated %ld, merged %ld, duplicate %ld, invalid %ld\n", t->accepted,
+               t->updated, t->merged, t->duplicate, t->invalid);
+        json_decref(t->errors);
+        json_decref(t->updates);
+        json_decref(t->merges);
+        json_decref(t->dups);
     }
-    if (code == EXIT_DONE && g->invalid > 0)
+    t->errors = t->updates = t->merges = t->dups = NULL;
+    memory_free(t->mem);
+    t->mem = NULL;
+    return code == EXIT_DONE && t->invalid > 0 ? EXIT_REFUSED : code;
+}
+
+/* One JSON Lines line: checked, then written with the duplicate check. */
+static int ingest_line(struct ctl_tally *t, bool json, struct bb *b, struct rlink *l,
+                       const char *line, size_t len, long lineno)
+{
+    json_error_t jerr;
+    json_t *j;
+    struct news_item *it;
+    char label[48], *cause = NULL;
+    int code;
+
+    snprintf(label, sizeof label, "line %ld", lineno);
+    j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (j == NULL) {
+        char *why = text_safe(jerr.text, 0);
+
+        cause = xasprintf("invalid JSON at column %d: %s", jerr.column, why);
+        free(why);
+        it = NULL;
+    } else {
+        it = news_item_from_json(j, &cause);
+        json_decref(j);
+    }
+    if (it == NULL) {
+        ctl_tally_refuse(t, json, json_pack("{s:I}", "line", (json_int_t)lineno), label, cause);
+        free(cause);
+        return EXIT_DONE;
+    }
+    code =
+        ctl_tally_write(t, b, l, it, NULL, json_pack("{s:I}", "line", (json_int_t)lineno), label);
+    news_item_free(it);
+    return code;
+}
+
+/* JSON Lines from r, each line read with bounded memory: a line past INGEST_LINE_MAX is
+ * refused with its number, never held whole. */
+static int ingest_lines(struct cli *cli, bool json, struct lines *r, const char *name)
+{
+    struct ctl_tally t;
+    struct rlink *l;
+    struct bb *b;
+    const char *line;
+    size_t len;
+    long lineno, content = 0;
+    int code = EXIT_DONE;
+    enum lines_result lr;
+
+    b = open_bb(cli, &l, &code);
+    if (b == NULL)
+        return code;
+    ctl_tally_init(&t, cli, l);
+    while (code == EXIT_DONE && (lr = lines_next(r, &line, &len, &lineno)) != LINES_END) {
+        char label[48];
+
+        if (lr == LINES_ERROR) {
+            cli_error("ctl ingest: cannot read %s: %s", name, strerror(errno));
+            code = EXIT_REFUSED;
+            break;
+        }
+        content++;
+        if (lr == LINES_LONG) {
+            char *why = xasprintf("longer than the %u byte limit of a line (the rest of the "
+                                  "line was skipped, unread)",
+                                  INGEST_LINE_MAX);
+
+            snprintf(label, sizeof label, "line %ld", lineno);
+            ctl_tally_refuse(&t, json, json_pack("{s:I}", "line", (json_int_t)lineno), label, why);
+            free(why);
+            continue;
+        }
+        if (len == 0 || strspn(line, " \t") == len) {
+            content--;
+            continue;
+        }
+        code = ingest_line(&t, json, b, l, line, len, lineno);
+    }
+    if (code == EXIT_DONE && content == 0) {
+        /* Only white space, longer than the sniffed head. */
+        cli_error("ctl ingest: %s is empty: no JSON Lines and no feed", name);
         code = EXIT_REFUSED;
-    memory_free(g->mem);
-    free(g);
+    }
+    code = ctl_tally_end(&t, json, code);
+    bb_free(b);
+    rlink_free(l);
     return code;
 }
 
 int ctl_ingest(struct cli *cli, bool json, int argc, char **argv)
 {
-    struct rlink *l;
-    struct bb *b;
-    struct ingest *g;
-    FILE *in;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    long lineno = 0;
-    int code = EXIT_DONE;
+    const char *name;
+    struct lines *r;
+    struct stat sb;
+    const char *head;
+    long got;
+    int fd, code;
+    enum feed_sniff kind;
 
-    if (argc == 2 && (strncmp(argv[1], "http://", 7) == 0 || strncmp(argv[1], "https://", 8) == 0 ||
-                      strncmp(argv[1], "file://", 7) == 0))
-        return ctl_ingest_feed(cli, json, argv[1]);
     if (argc != 2) {
-        cli_error("usage: newsroom ctl ingest FILE|URL|-   (JSON Lines, or an RSS/Atom feed)");
+        cli_error("usage: newsroom ctl ingest FILE|FOLDER|URL|-   (JSON Lines, or RSS/Atom/RDF "
+                  "feeds)");
         return EXIT_USAGE;
     }
-    in = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "r");
-    if (in == NULL) {
-        cli_error("ctl ingest: cannot read %s: %s", argv[1], strerror(errno));
+    name = argv[1];
+    if (strncmp(name, "http://", 7) == 0 || strncmp(name, "https://", 8) == 0 ||
+        strncmp(name, "file://", 7) == 0)
+        return ctl_ingest_feed(cli, json, name, NULL, 0);
+    if (strcmp(name, "-") == 0) {
+        fd = STDIN_FILENO;
+        name = "standard input";
+    } else if ((fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+        cli_error("ctl ingest: cannot read %s: %s", name, strerror(errno));
         return EXIT_USAGE;
     }
-    /* A URL, or a file that starts like XML, is a feed. */
-    if (in != stdin) {
-        char head[256];
-        size_t got = fread(head, 1, sizeof head, in);
-
-        rewind(in);
-        if (feed_sniff(head, got)) {
-            fclose(in);
-            return ctl_ingest_feed(cli, json, argv[1]);
-        }
+    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        /* A folder of feeds: each file is a feed of its own, failing alone. */
+        close(fd);
+        return ctl_ingest_feed(cli, json, name, NULL, 0);
     }
-    b = open_bb(cli, &l, &code);
-    if (b == NULL) {
-        if (in != stdin)
-            fclose(in);
-        return code;
-    }
-    g = ctl_ingest_begin(cli, l, b);
-    while ((len = getline(&line, &cap, in)) != -1) {
-        json_error_t jerr;
-        json_t *j;
-        struct news_item *it;
-        char *cause = NULL, *why;
-        int rc;
+    r = lines_new(fd, INGEST_LINE_MAX);
+    got = lines_peek(r, &head, 256);
+    if (got == -1) {
+        cli_error("ctl ingest: cannot read %s: %s", name, strerror(errno));
+        code = EXIT_USAGE;
+    } else if ((kind = feed_sniff(head, (size_t)got, NULL)) == FEED_SNIFF_EMPTY && got < 256) {
+        cli_error("ctl ingest: %s is empty: no JSON Lines and no feed", name);
+        code = EXIT_REFUSED;
+    } else if (kind == FEED_SNIFF_XML && fd != STDIN_FILENO) {
+        /* XML's own rules (a byte order mark, or its first four bytes) say it is a feed. */
+        code = ctl_ingest_feed(cli, json, argv[1], NULL, 0);
+    } else if (kind == FEED_SNIFF_XML) {
+        size_t max = (size_t)cli->cfg->feed_max_bytes, len;
+        char *data;
+        int rc = lines_slurp(r, max, &data, &len);
 
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (len == 0 || strspn(line, " \t") == (size_t)len)
-            continue;
-        j = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &jerr);
-        if (j == NULL) {
-            why = text_safe(jerr.text, 0);
-            cause = xasprintf("invalid JSON at column %d: %s", jerr.column, why);
-            free(why);
-            it = NULL;
+        if (rc == 1) {
+            cli_error("ctl ingest: %s: the feed is larger than the %zu byte limit ([feeds] "
+                      "max_bytes)",
+                      name, max);
+            code = EXIT_REFUSED;
+        } else if (rc == -1) {
+            cli_error("ctl ingest: cannot read %s: %s", name, strerror(errno));
+            code = EXIT_USAGE;
         } else {
-            it = news_item_from_json(j, &cause);
-            json_decref(j);
+            code = ctl_ingest_feed(cli, json, "-", data, len);
+            free(data);
         }
-        if (it == NULL) {
-            char *shown;
-
-            why = text_safe(cause, 0);
-            shown = xasprintf("line %ld: %s", lineno, why);
-            ctl_ingest_refused(g,
-                               json_pack("{s:I, s:s}", "line", (json_int_t)lineno, "reason", why),
-                               json ? NULL : shown);
-            free(shown);
-            free(why);
-            free(cause);
-            continue;
-        }
-        rc = ctl_ingest_item(g, it, "line", (json_int_t)lineno, NULL, &cause);
-        news_item_free(it);
-        if (rc == BB_ERR || rc == BB_REFUSED) {
-            char where[48];
-
-            snprintf(where, sizeof where, "ingest: line %ld", lineno);
-            code = ctl_failed(l, where, cause);
-            break;
-        }
+    } else {
+        code = ingest_lines(cli, json, r, name);
     }
-    free(line);
-    if (in != stdin)
-        fclose(in);
-    code = ctl_ingest_end(g, json, code);
-    bb_free(b);
-    rlink_free(l);
+    lines_free(r);
+    if (fd != STDIN_FILENO)
+        close(fd);
     return code;
 }
 

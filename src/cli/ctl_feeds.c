@@ -1,8 +1,9 @@
 /*
  * ctl_feeds.c - the feeds' ctl verbs: `sources` (every feed source in the shared schedule with
- * its status: last fetch, outcome, items, error, next poll) and the feed half of `ingest` (a
- * feed file or URL, fetched and parsed like a scout's poll, each item written with the
- * duplicate check). Main thread only.
+ * its status: last fetch, outcome, items, error, next poll; a folder with its files) and the
+ * feed half of `ingest` (a feed file, folder or URL, or standard input's XML, fetched, parsed
+ * and completed with full text by a fetcher pool of its own, as a scout's poll is, each item
+ * written with the duplicate check). Main thread; the pool has its own thread.
  */
 #include "cli/cli.h"
 #include "cli/ctl.h"
@@ -10,8 +11,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/text.h"
-#include "feeds/feed_fetch.h"
-#include "feeds/feed_parse.h"
+#include "feeds/feed_pool.h"
 #include "feeds/feed_store.h"
 #include "store/blackboard.h"
 #include "store/rlink.h"
@@ -56,17 +56,25 @@ int ctl_sources(struct cli *cli, bool json, int argc, char **argv)
         char *src = text_safe(json_string_value(json_object_get(v, "source")), 0);
         char *err = text_safe(json_string_value(json_object_get(v, "error")), 200);
         json_int_t lf = json_integer_value(json_object_get(v, "last_fetch_ms"));
+        json_int_t files = json_integer_value(json_object_get(v, "files"));
 
         text_utc(lf, last, sizeof last);
         text_utc(json_integer_value(json_object_get(v, "next_ms")), next, sizeof next);
-        printf("%s\n  status %s, items %lld, written %lld, duplicates %lld, failures %lld\n"
-               "  last fetch %s, next poll %s\n",
-               src, json_string_value(json_object_get(v, "status")),
-               (long long)json_integer_value(json_object_get(v, "items")),
-               (long long)json_integer_value(json_object_get(v, "written")),
-               (long long)json_integer_value(json_object_get(v, "duplicates")),
-               (long long)json_integer_value(json_object_get(v, "failures")),
-               lf > 0 ? last : "never", lf > 0 ? next : "now");
+        if (files >= 0)
+            printf("%s\n  status %s, a folder of %lld files (each a source below), failures "
+                   "%lld\n  last fetch %s, next poll %s\n",
+                   src, json_string_value(json_object_get(v, "status")), (long long)files,
+                   (long long)json_integer_value(json_object_get(v, "failures")),
+                   lf > 0 ? last : "never", lf > 0 ? next : "now");
+        else
+            printf("%s\n  status %s, items %lld, written %lld, duplicates %lld, failures %lld\n"
+                   "  last fetch %s, next poll %s\n",
+                   src, json_string_value(json_object_get(v, "status")),
+                   (long long)json_integer_value(json_object_get(v, "items")),
+                   (long long)json_integer_value(json_object_get(v, "written")),
+                   (long long)json_integer_value(json_object_get(v, "duplicates")),
+                   (long long)json_integer_value(json_object_get(v, "failures")),
+                   lf > 0 ? last : "never", lf > 0 ? next : "now");
         if (*err != '\0')
             printf("  error %s\n", err);
         free(src);
@@ -77,61 +85,66 @@ int ctl_sources(struct cli *cli, bool json, int argc, char **argv)
     return EXIT_DONE;
 }
 
-int ctl_ingest_feed(struct cli *cli, bool json, const char *source)
+static void submit(struct feed_pool *p, const struct config *cfg, const char *source,
+                   const char *data, size_t len)
 {
-    struct feed_fetch_options fo = {cli->cfg->feed_timeout_ms, (size_t)cli->cfg->feed_max_bytes,
-                                    cli->cfg->feed_max_redirects};
-    struct feed_response resp;
+    char **fulltext = NULL;
+    size_t n = feed_store_split(cfg->feed_fulltext, &fulltext);
+    struct feed_job job = {
+        .source = source,
+        .fetch = {cfg->feed_timeout_ms, (size_t)cfg->feed_max_bytes, cfg->feed_max_redirects},
+        .fulltext = feed_store_listed(fulltext, n, source),
+        .data = data,
+        .len = len};
+
+    feed_pool_submit(p, 1, &job);
+    feed_store_strv_free(fulltext, n);
+}
+
+int ctl_ingest_feed(struct cli *cli, bool json, const char *source, const char *data, size_t len)
+{
+    struct feed_pool_options po;
+    struct feed_pool *pool;
+    struct ctl_tally t;
     struct rlink *l;
     struct bb *b;
-    struct ingest *g;
-    char *cause = NULL;
+    long open_jobs = 1;
     int code = EXIT_DONE;
 
-    if (feed_fetch(source, NULL, NULL, &fo, &resp, &cause) == -1) {
-        char *why = text_safe(cause, 0);
-
-        cli_error("ctl ingest: %s", why);
-        free(why);
-        free(cause);
-        return EXIT_REFUSED;
-    }
     l = ctl_link(cli, &code);
-    if (l == NULL) {
-        feed_response_clear(&resp);
+    if (l == NULL)
         return code;
-    }
     b = bb_new(l, "ctl-ingest");
-    g = ctl_ingest_begin(cli, l, b);
-    for (size_t d = 0; d < resp.nbodies && code == EXIT_DONE; d++) {
-        struct feed_doc doc;
+    feed_pool_options_from_config(&po, cli->cfg);
+    pool = feed_pool_new(&po);
+    ctl_tally_init(&t, cli, l);
+    submit(pool, cli->cfg, source, data, len);
+    /* Every document's items, then its done; a folder's done names its files, each a document
+     * of its own. */
+    while (open_jobs > 0 && code == EXIT_DONE) {
+        struct feed_event *ev = feed_pool_wait(pool, 1, 1000);
 
-        if (feed_parse(resp.bodies[d].data, resp.bodies[d].len, resp.bodies[d].url, &doc, &cause) ==
-            -1) {
-            char *why = text_safe(cause, 0), *shown = xasprintf("%s: %s", resp.bodies[d].url, why);
-
-            ctl_ingest_refused(
-                g, json_pack("{s:s, s:s}", "document", resp.bodies[d].url, "reason", why),
-                json ? NULL : shown);
-            free(shown);
-            free(why);
-            free(cause);
+        if (ev == NULL)
             continue;
-        }
-        for (size_t i = 0; i < doc.skipped; i++)
-            ctl_ingest_refused(g, NULL, NULL);
-        for (size_t i = 0; i < doc.nitems; i++) {
-            int rc = ctl_ingest_item(g, doc.items[i], "document", 0, resp.bodies[d].url, &cause);
+        if (ev->kind == FEED_EVENT_ITEM) {
+            json_t *extra = json_pack("{s:o}", "feed", feed_entry_meta(&ev->entry));
 
-            if (rc == BB_ERR || rc == BB_REFUSED) {
-                code = ctl_failed(l, "ingest", cause);
-                break;
-            }
+            code = ctl_tally_write(&t, b, l, ev->entry.item, extra,
+                                   json_pack("{s:s}", "document", ev->source), ev->source);
+            json_decref(extra);
+        } else {
+            open_jobs--;
+            if (strcmp(ev->outcome, "error") == 0)
+                ctl_tally_refuse(&t, json, json_pack("{s:s}", "document", ev->source), ev->source,
+                                 ev->error);
+            t.invalid += ev->skipped;
+            for (size_t i = 0; i < ev->nmembers; i++, open_jobs++)
+                submit(pool, cli->cfg, ev->members[i], NULL, 0);
         }
-        feed_doc_clear(&doc);
+        feed_event_free(ev);
     }
-    feed_response_clear(&resp);
-    code = ctl_ingest_end(g, json, code);
+    feed_pool_free(pool);
+    code = ctl_tally_end(&t, json, code);
     bb_free(b);
     rlink_free(l);
     return code;

@@ -142,6 +142,11 @@ struct config {
     int dedup_window_h;          /* only stories this close in time are compared */
     int recall_k;                /* lessons recalled into a prompt */
     int64_t recall_min_ppm;      /* a lesson less similar than this is never recalled */
+    int feed_host_connections;          /* the fetcher pool's transfers at once to one host */
+    char *feed_fulltext;                /* sources whose summaries get the article: a list, "*" */
+    int feed_fulltext_min_words;        /* text with fewer words is a summary */
+    int feed_fulltext_host_interval_ms; /* between two page requests to one host */
+    int feed_robots_ttl_s;              /* how long a host's robots.txt is kept */
     /* [store] (src/media/store.h): where packages live */
     char *store_kind;                 /* local or s3 */
     char *store_bucket;               /* s3 */

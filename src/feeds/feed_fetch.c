@@ -1,22 +1,24 @@
 /*
- * feed_fetch.c - feeds over HTTP(S) with libcurl and from the file system; see feed_fetch.h.
- * The size limit is enforced twice for HTTP: CURLOPT_MAXFILESIZE_LARGE refuses a declared
- * Content-Length before the body is read, and the write callback stops a body without one
- * (chunked, or lying) the moment it passes the limit. Response headers are collected anew on
- * every status line, so the validators kept are those of the final response after redirects.
+ * feed_fetch.c - feeds, pages and robots.txt over HTTP(S) with libcurl, and feeds from the file
+ * system; see feed_fetch.h. The size limit is enforced twice for HTTP:
+ * CURLOPT_MAXFILESIZE_LARGE refuses a declared Content-Length before the body is read, and
+ * the write callback stops a body without one (chunked, or lying) the moment it passes the
+ * limit. Response headers are collected anew on every status line, so the validators kept are
+ * those of the final response after redirects.
  *
- * Threads: any; each call owns its handle. curl_global_init runs once under pthread_once.
+ * Threads: a transfer is used by one thread at a time (its easy handle); curl_global_init runs
+ * once under pthread_once.
  */
 #include "feeds/feed_fetch.h"
 
 #include "core/fail.h"
 
-#include <curl/curl.h>
+#include <ctype.h>
 #include <dirent.h>
-#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #define FOLDER_FILES_MAX 1000
+#define USER_AGENT       "newsroom/" NEWSROOM_VERSION " (feed reader; +robots.txt honoured)"
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 
@@ -34,31 +37,42 @@ static void global_init(void)
         fail("curl_global_init failed");
 }
 
-struct sink {
+void feed_fetch_init(void)
+{
+    pthread_once(&global_once, global_init);
+}
+
+struct feed_transfer {
+    CURL *easy;
+    struct curl_slist *headers;
+    enum feed_fetch_kind kind;
+    struct feed_fetch_options o;
+    char *url;
+    /* the answer as it comes */
     char *buf;
-    size_t len, cap, max;
+    size_t len, cap;
     bool too_big;
     char *etag, *last_modified;
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *user)
 {
-    struct sink *s = user;
+    struct feed_transfer *t = user;
     size_t add = size * n;
 
-    if (s->len + add > s->max) {
-        s->too_big = true;
+    if (t->len + add > t->o.max_bytes) {
+        t->too_big = true;
         return 0; /* curl stops with CURLE_WRITE_ERROR */
     }
-    if (s->len + add + 1 > s->cap) {
-        s->cap = (s->len + add + 1) * 2;
-        if (s->cap > s->max + 1)
-            s->cap = s->max + 1;
-        s->buf = xrealloc(s->buf, s->cap);
+    if (t->len + add + 1 > t->cap) {
+        t->cap = (t->len + add + 1) * 2;
+        if (t->cap > t->o.max_bytes + 1)
+            t->cap = t->o.max_bytes + 1;
+        t->buf = xrealloc(t->buf, t->cap);
     }
-    memcpy(s->buf + s->len, data, add);
-    s->len += add;
-    s->buf[s->len] = '\0';
+    memcpy(t->buf + t->len, data, add);
+    t->len += add;
+    t->buf[t->len] = '\0';
     return add;
 }
 
@@ -82,52 +96,63 @@ static char *header_value(const char *data, size_t len, const char *name)
 
 static size_t on_header(char *data, size_t size, size_t n, void *user)
 {
-    struct sink *s = user;
+    struct feed_transfer *t = user;
     size_t len = size * n;
     char *v;
 
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
         /* A new response (after a redirect): forget the previous one's validators. */
-        free(s->etag);
-        free(s->last_modified);
-        s->etag = s->last_modified = NULL;
+        free(t->etag);
+        free(t->last_modified);
+        t->etag = t->last_modified = NULL;
     } else if ((v = header_value(data, len, "etag:")) != NULL) {
-        free(s->etag);
-        s->etag = v;
+        free(t->etag);
+        t->etag = v;
     } else if ((v = header_value(data, len, "last-modified:")) != NULL) {
-        free(s->last_modified);
-        s->last_modified = v;
+        free(t->last_modified);
+        t->last_modified = v;
     }
     return len;
 }
 
-static int fetch_http(const char *url, const char *etag, const char *last_modified,
-                      const struct feed_fetch_options *o, struct feed_response *out, char **cause)
+static void add_header(struct feed_transfer *t, const char *name, const char *value)
 {
-    struct sink s = {.max = o->max_bytes};
-    struct curl_slist *hl = NULL;
     char *h;
-    CURL *c;
-    CURLcode rc;
-    long status = 0;
-    char *final = NULL;
 
-    pthread_once(&global_once, global_init);
-    c = curl_easy_init();
+    if (value == NULL || *value == '\0')
+        return;
+    h = xasprintf("%s: %s", name, value);
+    t->headers = curl_slist_append(t->headers, h);
+    free(h);
+}
+
+struct feed_transfer *feed_transfer_new(enum feed_fetch_kind kind, const char *url,
+                                        const char *etag, const char *last_modified,
+                                        const struct feed_fetch_options *o)
+{
+    static const char *const accept[] = {
+        [FEED_FETCH_FEED] = "application/rss+xml, application/atom+xml, application/rdf+xml, "
+                            "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
+        [FEED_FETCH_PAGE] = "text/html, application/xhtml+xml;q=0.9",
+        [FEED_FETCH_ROBOTS] = "text/plain, */*;q=0.5",
+    };
+    struct feed_transfer *t = xcalloc(1, sizeof *t);
+    CURL *c;
+
+    feed_fetch_init();
+    t->kind = kind;
+    t->o = *o;
+    t->url = xstrdup(url);
+    c = t->easy = curl_easy_init();
     if (c == NULL)
         fail("curl_easy_init failed");
-    if (etag != NULL && *etag != '\0') {
-        h = xasprintf("If-None-Match: %s", etag);
-        hl = curl_slist_append(hl, h);
-        free(h);
+    if (kind == FEED_FETCH_FEED) {
+        add_header(t, "If-None-Match", etag);
+        add_header(t, "If-Modified-Since", last_modified);
     }
-    if (last_modified != NULL && *last_modified != '\0') {
-        h = xasprintf("If-Modified-Since: %s", last_modified);
-        hl = curl_slist_append(hl, h);
-        free(h);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    add_header(t, "Accept", accept[kind]);
+    curl_easy_setopt(c, CURLOPT_URL, t->url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(o->timeout_ms < 10000 ? o->timeout_ms : 10000));
@@ -139,50 +164,133 @@ static int fetch_http(const char *url, const char *etag, const char *last_modifi
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_bytes);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "newsroom/" NEWSROOM_VERSION " (feed reader)");
-    rc = curl_easy_perform(c);
-    curl_slist_free_all(hl);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (rc == CURLE_OK) {
-        char *eff = NULL;
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
+    return t;
+}
 
-        curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff);
-        final = xstrdup(eff != NULL ? eff : url);
+CURL *feed_transfer_easy(struct feed_transfer *t)
+{
+    return t->easy;
+}
+
+/* The media type of a Content-Type value, lower case, and its charset (new strings). */
+static void content_type(const char *ct, char **type, char **charset)
+{
+    const char *semi, *cs;
+    size_t n;
+
+    *type = *charset = NULL;
+    if (ct == NULL)
+        return;
+    semi = strchr(ct, ';');
+    n = semi != NULL ? (size_t)(semi - ct) : strlen(ct);
+    while (n > 0 && ct[n - 1] == ' ')
+        n--;
+    *type = xasprintf("%.*s", (int)n, ct);
+    for (char *p = *type; *p != '\0'; p++)
+        *p = (char)tolower((unsigned char)*p);
+    for (cs = semi; cs != NULL; cs = strchr(cs + 1, ';')) {
+        const char *v = cs + 1;
+
+        while (*v == ' ')
+            v++;
+        if (strncasecmp(v, "charset=", 8) == 0) {
+            v += 8;
+            if (*v == '"')
+                v++;
+            n = strcspn(v, "\"; ");
+            if (n > 0 && n < 40)
+                *charset = xasprintf("%.*s", (int)n, v);
+            break;
+        }
     }
-    curl_easy_cleanup(c);
-    if (rc != CURLE_OK || (status != 304 && (status < 200 || status > 299))) {
-        if (s.too_big || rc == CURLE_FILESIZE_EXCEEDED)
-            *cause = xasprintf("the feed is larger than the %zu byte limit", o->max_bytes);
-        else if (rc == CURLE_TOO_MANY_REDIRECTS)
-            *cause = xasprintf("more than %d redirects", o->max_redirects);
-        else if (rc == CURLE_OPERATION_TIMEDOUT)
-            *cause = xasprintf("no complete answer within %d ms", o->timeout_ms);
-        else if (rc != CURLE_OK)
+}
+
+int feed_transfer_finish(struct feed_transfer *t, CURLcode rc, struct feed_answer *out,
+                         char **cause)
+{
+    long status = 0;
+    char *eff = NULL, *ct = NULL, *type = NULL, *charset = NULL;
+
+    memset(out, 0, sizeof *out);
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ct);
+    curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &eff);
+    out->status = status;
+    /* The host's fault: no (whole) answer, or one saying it cannot answer now. A body too big,
+     * a redirect loop, a 404 or a page that is not HTML are answers. */
+    out->host_fault = status >= 500 || status == 429;
+    if (rc != CURLE_OK) {
+        if (t->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+            *cause = xasprintf("larger than the %zu byte limit", t->o.max_bytes);
+        } else if (rc == CURLE_TOO_MANY_REDIRECTS) {
+            *cause = xasprintf("more than %d redirects", t->o.max_redirects);
+        } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+            *cause = xasprintf("no complete answer within %d ms", t->o.timeout_ms);
+            out->host_fault = true;
+        } else {
             *cause = xstrdup(curl_easy_strerror(rc));
-        else
-            *cause = xasprintf("HTTP status %ld", status);
-        free(s.buf);
-        free(s.etag);
-        free(s.last_modified);
-        free(final);
+            out->host_fault = true;
+        }
         return -1;
     }
-    out->status = status;
-    out->etag = s.etag;
-    out->last_modified = s.last_modified;
-    if (status == 304) {
-        out->not_modified = true;
-        free(s.buf);
-        free(final);
-        return 0;
+    if (t->kind != FEED_FETCH_ROBOTS && status != 304 && (status < 200 || status > 299)) {
+        *cause = xasprintf("HTTP status %ld", status);
+        return -1;
     }
-    out->bodies = xcalloc(1, sizeof *out->bodies);
-    out->bodies[0] = (struct feed_body){final, s.buf != NULL ? s.buf : xstrdup(""), s.len};
-    out->nbodies = 1;
+    content_type(ct, &type, &charset);
+    if (t->kind == FEED_FETCH_PAGE && status != 304 &&
+        (type == NULL ||
+         (strcmp(type, "text/html") != 0 && strcmp(type, "application/xhtml+xml") != 0))) {
+        *cause = xasprintf("not an HTML page (Content-Type: %s)", type != NULL ? type : "none");
+        free(type);
+        free(charset);
+        return -1;
+    }
+    free(type);
+    out->not_modified = status == 304;
+    out->url = xstrdup(eff != NULL ? eff : t->url);
+    out->charset = charset;
+    out->etag = t->etag;
+    out->last_modified = t->last_modified;
+    t->etag = t->last_modified = NULL;
+    if (!out->not_modified) {
+        out->data = t->buf != NULL ? t->buf : xstrdup("");
+        out->len = t->len;
+        t->buf = NULL;
+    }
     return 0;
+}
+
+void feed_transfer_free(struct feed_transfer *t)
+{
+    if (t == NULL)
+        return;
+    curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->headers);
+    free(t->url);
+    free(t->buf);
+    free(t->etag);
+    free(t->last_modified);
+    free(t);
+}
+
+void feed_answer_clear(struct feed_answer *a)
+{
+    if (a == NULL)
+        return;
+    free(a->url);
+    free(a->data);
+    free(a->etag);
+    free(a->last_modified);
+    free(a->charset);
+    for (size_t i = 0; i < a->nmembers; i++)
+        free(a->members[i]);
+    free(a->members);
+    memset(a, 0, sizeof *a);
 }
 
 bool feed_source_is_file(const char *source)
@@ -202,7 +310,8 @@ static const char *file_path(const char *source)
 }
 
 /* Reads a regular file of at most max bytes, refusing a longer one without reading it. */
-static int read_file(const char *path, size_t max, char **data, size_t *len, char **cause)
+static int read_file(const char *path, size_t max, char **data, size_t *len, char **validator,
+                     char **cause)
 {
     struct stat sb;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -218,10 +327,18 @@ static int read_file(const char *path, size_t max, char **data, size_t *len, cha
         close(fd);
         return -1;
     }
+    *validator = xasprintf("file:%lld:%lld.%09ld", (long long)sb.st_size,
+                           (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
     if ((uint64_t)sb.st_size > max) {
-        *cause = xasprintf("%s: the feed is larger than the %zu byte limit", path, max);
+        *cause = xasprintf("%s: larger than the %zu byte limit", path, max);
         close(fd);
+        free(*validator);
+        *validator = NULL;
         return -1;
+    }
+    if (data == NULL) {
+        close(fd);
+        return 0;
     }
     buf = xmalloc((size_t)sb.st_size + 1);
     while (got < (size_t)sb.st_size) {
@@ -245,102 +362,73 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int fetch_file(const char *source, const char *etag, const struct feed_fetch_options *o,
-                      struct feed_response *out, char **cause)
+/* The regular files of folder path as sources: source "/" name. */
+static int list_folder(const char *source, const char *path, struct feed_answer *out, char **cause)
+{
+    DIR *d = opendir(path);
+    struct dirent *de;
+    size_t slen = strlen(source);
+
+    if (d == NULL) {
+        *cause = xasprintf("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (slen > 1 && source[slen - 1] == '/')
+        slen--;
+    while ((de = readdir(d)) != NULL && out->nmembers < FOLDER_FILES_MAX) {
+        struct stat fs;
+        char *p;
+
+        if (de->d_name[0] == '.')
+            continue;
+        p = xasprintf("%s/%s", path, de->d_name);
+        if (stat(p, &fs) == 0 && S_ISREG(fs.st_mode)) {
+            out->members = xrealloc(out->members, (out->nmembers + 1) * sizeof *out->members);
+            out->members[out->nmembers++] = xasprintf("%.*s/%s", (int)slen, source, de->d_name);
+        }
+        free(p);
+    }
+    closedir(d);
+    qsort(out->members, out->nmembers, sizeof *out->members, cmp_str);
+    return 0;
+}
+
+int feed_file_fetch(const char *source, const char *etag, size_t max, struct feed_answer *out,
+                    char **cause)
 {
     const char *path = file_path(source);
     struct stat sb;
-    char **names = NULL, *validator;
-    size_t nnames = 0;
-    unsigned long long sum = 0, total = 0;
+    char *validator = NULL;
 
+    memset(out, 0, sizeof *out);
     if (stat(path, &sb) == -1) {
         *cause = xasprintf("%s: %s", path, strerror(errno));
         return -1;
     }
+    out->status = 200;
+    out->url = path[0] == '/' ? xasprintf("file://%s", path) : xasprintf("file:%s", path);
     if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *de;
-
-        if (d == NULL) {
-            *cause = xasprintf("%s: %s", path, strerror(errno));
+        if (list_folder(source, path, out, cause) == -1) {
+            feed_answer_clear(out);
             return -1;
         }
-        while ((de = readdir(d)) != NULL && nnames < FOLDER_FILES_MAX) {
-            struct stat fs;
-            char *p;
-
-            if (de->d_name[0] == '.')
-                continue;
-            p = xasprintf("%s/%s", path, de->d_name);
-            if (stat(p, &fs) == 0 && S_ISREG(fs.st_mode)) {
-                names = xrealloc(names, (nnames + 1) * sizeof *names);
-                names[nnames++] = p;
-                /* The folder's validator: every file's size and time, and their count. */
-                sum = sum * 1000003u + (unsigned long long)fs.st_size * 31u +
-                      (unsigned long long)fs.st_mtim.tv_sec * 1000000000ull +
-                      (unsigned long long)fs.st_mtim.tv_nsec;
-                total += (unsigned long long)fs.st_size;
-            } else {
-                free(p);
-            }
-        }
-        closedir(d);
-        qsort(names, nnames, sizeof *names, cmp_str);
-        validator = xasprintf("dir:%zu:%llu:%llx", nnames, total, sum);
-    } else {
-        names = xmalloc(sizeof *names);
-        names[nnames++] = xstrdup(path);
-        validator = xasprintf("file:%lld:%lld.%09ld", (long long)sb.st_size,
-                              (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
-    }
-    out->status = 200;
-    out->etag = validator;
-    if (etag != NULL && strcmp(etag, validator) == 0) {
-        out->not_modified = true;
-        for (size_t i = 0; i < nnames; i++)
-            free(names[i]);
-        free(names);
         return 0;
     }
-    out->bodies = xcalloc(nnames + 1, sizeof *out->bodies);
-    for (size_t i = 0; i < nnames; i++) {
-        struct feed_body *b = &out->bodies[out->nbodies];
-
-        if (read_file(names[i], o->max_bytes, &b->data, &b->len, cause) == -1) {
-            for (size_t k = i; k < nnames; k++)
-                free(names[k]);
-            free(names);
-            feed_response_clear(out);
-            return -1;
-        }
-        b->url = xasprintf("file://%s", names[i]);
-        free(names[i]);
-        out->nbodies++;
+    if (read_file(path, max, NULL, NULL, &validator, cause) == -1) {
+        feed_answer_clear(out);
+        return -1;
     }
-    free(names);
+    if (etag != NULL && strcmp(etag, validator) == 0) {
+        out->not_modified = true;
+        out->etag = validator;
+        return 0;
+    }
+    free(validator);
+    validator = NULL;
+    if (read_file(path, max, &out->data, &out->len, &validator, cause) == -1) {
+        feed_answer_clear(out);
+        return -1;
+    }
+    out->etag = validator;
     return 0;
-}
-
-int feed_fetch(const char *source, const char *etag, const char *last_modified,
-               const struct feed_fetch_options *o, struct feed_response *out, char **cause)
-{
-    memset(out, 0, sizeof *out);
-    if (feed_source_is_file(source))
-        return fetch_file(source, etag, o, out, cause);
-    return fetch_http(source, etag, last_modified, o, out, cause);
-}
-
-void feed_response_clear(struct feed_response *r)
-{
-    if (r == NULL)
-        return;
-    for (size_t i = 0; i < r->nbodies; i++) {
-        free(r->bodies[i].url);
-        free(r->bodies[i].data);
-    }
-    free(r->bodies);
-    free(r->etag);
-    free(r->last_modified);
-    memset(r, 0, sizeof *r);
 }

@@ -1,24 +1,25 @@
 /*
- * feed_parse.c - RSS 2.0, Atom 1.0 and RSS 1.0 into news items; see feed_parse.h. A document
- * is read whole with xmlCtxtReadMemory() (no network, no DTD, no entity substitution, errors
- * kept on the context instead of printed), then each entry's fields are read by a walker that
- * follows internal entity references itself under a byte and node budget, so an entity bomb
- * that got past libxml2's own amplification check still ends at the budget, and an external
- * entity is never followed. Items are built as JSON and checked by news_item_from_json(), the
- * one gate every news item passes.
+ * feed_parse.c - RSS, Atom and RDF documents into feed entries; see feed_parse.h. A document
+ * is sniffed (XML 1.0 appendix F: a byte order mark, else the first four bytes, so UTF-16 and
+ * UTF-32 without a mark are read too), read whole with xmlCtxtReadMemory() (no network, no
+ * DTD, no entity substitution, errors kept on the context instead of printed), then each
+ * entry's fields are read by feed_text_walk(), which follows internal entity references itself
+ * under a byte and node budget, so an entity bomb that got past libxml2's own amplification
+ * check still ends at the budget, and an external entity is never followed. Links are resolved
+ * by feed_url_resolve() (RFC 3986, nothing decoded) along the element's xml:base chain. Items
+ * are built as JSON and checked by news_item_from_json(), the one gate every news item passes.
  *
  * Threads: any; libxml2 is initialised once under pthread_once.
  */
 #include "feeds/feed_parse.h"
 
 #include "core/fail.h"
+#include "feeds/feed_text.h"
+#include "feeds/feed_url.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
-#include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <libxml/uri.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -27,17 +28,17 @@
 #include <strings.h>
 
 #define NS_ATOM    "http://www.w3.org/2005/Atom"
+#define NS_ATOM03  "http://purl.org/atom/ns#"
 #define NS_RDF     "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+#define NS_RSS1    "http://purl.org/rss/1.0/"
+#define NS_RSS090  "http://my.netscape.com/rdf/simple/0.9/"
 #define NS_DC      "http://purl.org/dc/elements/1.1/"
 #define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
 
-/* What one field's text may grow to while entities are followed, and how many nodes the
- * walker visits for it: the bound on entity expansion. */
-#define TEXT_BUDGET  (2u * NEWS_CONTENT_MAX)
-#define NODE_BUDGET  200000
-#define ENTITY_DEPTH 8
-#define SOURCE_MAX   200
-#define TOPIC_MAX    100
+#define SOURCE_MAX 200
+#define TOPIC_MAX  100
+#define BASES_MAX  64
+#define DATE_MAX   127
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -71,254 +72,61 @@ void feed_parse_init(void)
     xmlSetGenericErrorFunc(NULL, silent);
 }
 
-/* A growing string with a hard cap: text past the cap is dropped and remembered. */
-struct sbuf {
-    char *s;
-    size_t len, cap, max;
-    long nodes;
-    bool full;
-};
+/* ---- sniffing ---- */
 
-static void sb_add(struct sbuf *b, const char *s, size_t n)
+static bool xml_space(unsigned c)
 {
-    if (b->full)
-        return;
-    if (b->len + n > b->max) {
-        n = b->max - b->len;
-        b->full = true;
-    }
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        if (b->cap > b->max + 1)
-            b->cap = b->max + 1;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static void sb_adds(struct sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
-static char *sb_take(struct sbuf *b)
-{
-    char *s = b->s != NULL ? b->s : xstrdup("");
-
-    b->s = NULL;
-    b->len = b->cap = 0;
-    return s;
-}
-
-/* The text under node: text and CDATA, elements' text (for XHTML content), and internal
- * entities' replacement text, within the budgets. */
-static void walk_text(xmlDocPtr doc, xmlNodePtr node, struct sbuf *b, int depth)
-{
-    for (xmlNodePtr n = node->children; n != NULL && !b->full; n = n->next) {
-        if (++b->nodes > NODE_BUDGET) {
-            b->full = true;
-            return;
-        }
-        switch (n->type) {
-        case XML_TEXT_NODE:
-        case XML_CDATA_SECTION_NODE:
-            if (n->content != NULL)
-                sb_adds(b, (const char *)n->content);
-            break;
-        case XML_ELEMENT_NODE:
-            walk_text(doc, n, b, depth);
-            break;
-        case XML_ENTITY_REF_NODE: {
-            xmlEntityPtr ent = xmlGetDocEntity(doc, n->name);
-
-            if (ent == NULL || ent->etype != XML_INTERNAL_GENERAL_ENTITY || depth >= ENTITY_DEPTH)
-                break;
-            if (ent->children != NULL)
-                walk_text(doc, (xmlNodePtr)ent, b, depth + 1);
-            else if (ent->content != NULL && strchr((const char *)ent->content, '&') == NULL)
-                sb_adds(b, (const char *)ent->content);
-            break;
-        }
-        default:
-            break;
-        }
-    }
-}
-
-static char *node_text(xmlDocPtr doc, xmlNodePtr node)
-{
-    struct sbuf b = {.max = TEXT_BUDGET};
-
-    walk_text(doc, node, &b, 0);
-    return sb_take(&b);
-}
-
-/* One byte sequence at p: the UTF-8 length of its lead byte (1 for a stray byte). */
-static size_t u8len(unsigned char c)
-{
-    return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-}
-
-/* Collapses white space and control characters (C0, DEL, C1, no-break space) to one space,
- * trims, and cuts at max bytes on a character boundary. In place. */
-static void collapse(char *s, size_t max)
-{
-    unsigned char *r = (unsigned char *)s, *w = (unsigned char *)s;
-    bool space = true; /* drops leading space */
-
-    while (*r != '\0') {
-        bool ws = *r <= 0x20 || *r == 0x7f ||
-                  (r[0] == 0xc2 && r[1] >= 0x80 && (r[1] <= 0x9f || r[1] == 0xa0));
-
-        if (ws) {
-            r += *r == 0xc2 ? 2 : 1;
-            if (!space)
-                *w++ = ' ';
-            space = true;
-            continue;
-        }
-        {
-            size_t n = u8len(*r);
-
-            for (size_t i = 0; i < n && *r != '\0'; i++)
-                *w++ = *r++;
-        }
-        space = false;
-    }
-    while (w > (unsigned char *)s && w[-1] == ' ')
-        w--;
-    *w = '\0';
-    if ((size_t)(w - (unsigned char *)s) > max) {
-        size_t n = max;
-
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-        s[n] = '\0';
-        while (n > 0 && s[n - 1] == ' ')
-            s[--n] = '\0';
-    }
-}
-
-static bool block_element(const char *name)
-{
-    static const char *const blocks[] = {
-        "p",  "br", "div", "li",         "ul",  "ol",    "tr", "td",      "h1",      "h2", "h3",
-        "h4", "h5", "h6",  "blockquote", "pre", "table", "hr", "section", "article", NULL};
-
-    for (size_t i = 0; blocks[i] != NULL; i++)
-        if (strcasecmp(name, blocks[i]) == 0)
-            return true;
-    return false;
-}
-
-static void html_walk(xmlNodePtr node, struct sbuf *b)
-{
-    for (xmlNodePtr n = node; n != NULL && !b->full; n = n->next) {
-        if (++b->nodes > NODE_BUDGET) {
-            b->full = true;
-            return;
-        }
-        if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-            if (n->content != NULL)
-                sb_adds(b, (const char *)n->content);
-        } else if (n->type == XML_ELEMENT_NODE) {
-            const char *name = (const char *)n->name;
-
-            if (strcasecmp(name, "script") == 0 || strcasecmp(name, "style") == 0)
-                continue;
-            if (block_element(name))
-                sb_adds(b, " ");
-            html_walk(n->children, b);
-            if (block_element(name))
-                sb_adds(b, " ");
-        }
-    }
-}
-
-char *feed_html_text(const char *html, size_t max)
-{
-    struct sbuf b = {.max = TEXT_BUDGET};
-    size_t len = strlen(html);
-    char *out;
-
-    feed_parse_init();
-    if (strpbrk(html, "<&") == NULL || len > TEXT_BUDGET) {
-        sb_add(&b, html, len);
-    } else {
-        htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-                                        HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-                                            HTML_PARSE_NOWARNING | HTML_PARSE_NOIMPLIED);
-
-        if (doc != NULL) {
-            html_walk(doc->children, &b);
-            xmlFreeDoc(doc);
-        }
-    }
-    out = sb_take(&b);
-    collapse(out, max);
-    return out;
-}
-
-bool feed_sniff(const char *buf, size_t len)
+enum feed_sniff feed_sniff(const char *buf, size_t len, const char **encoding)
 {
     const unsigned char *p = (const unsigned char *)buf;
-    size_t i = 0;
+    size_t width = 1, i = 0;
+    bool big = false;
+    const char *enc = NULL;
 
+    if (encoding != NULL)
+        *encoding = NULL;
+    if (len >= 4 && ((p[0] == 0 && p[1] == 0 && p[2] == 0xFE && p[3] == 0xFF) ||
+                     (p[0] == 0xFF && p[1] == 0xFE && p[2] == 0 && p[3] == 0))) {
+        /* UTF-32 with its mark: libxml2 must be told (and not shown the mark). */
+        if (encoding != NULL)
+            *encoding = p[0] == 0 ? "UTF-32BE" : "UTF-32LE";
+        return FEED_SNIFF_XML;
+    }
     if (len >= 2 && ((p[0] == 0xFE && p[1] == 0xFF) || (p[0] == 0xFF && p[1] == 0xFE)))
-        return true;
+        return FEED_SNIFF_XML;
     if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
         i = 3;
-    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
-        i++;
-    return i < len && p[i] == '<';
-}
+    else if (len >= 4 && p[0] == 0 && p[1] == 0 && p[2] == 0 && p[3] != 0)
+        width = 4, big = true, enc = "UTF-32BE";
+    else if (len >= 4 && p[0] != 0 && p[1] == 0 && p[2] == 0 && p[3] == 0)
+        width = 4, enc = "UTF-32LE";
+    else if (len >= 4 && p[0] == 0 && p[1] != 0 && p[2] == 0 && p[3] != 0)
+        width = 2, big = true, enc = "UTF-16BE";
+    else if (len >= 4 && p[0] != 0 && p[1] == 0 && p[2] != 0 && p[3] == 0)
+        width = 2, enc = "UTF-16LE";
+    for (; i + width <= len; i += width) {
+        unsigned c = 0;
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-int feed_parse_date(const char *s, int64_t *ms)
-{
-    char buf[128];
-    int y, m, d, used = 0;
-    time_t t;
-
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-        s++;
-    if (*s == '\0' || strlen(s) >= sizeof buf)
-        return -1;
-    snprintf(buf, sizeof buf, "%s", s);
-    buf[strcspn(buf, "\r\n")] = '\0';
-    for (size_t n = strlen(buf); n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'); n--)
-        buf[n - 1] = '\0';
-    if (news_parse_time(buf, ms) == 0)
-        return 0;
-    /* A bare ISO 8601 date: midnight UTC. */
-    if (sscanf(buf, "%4d-%2d-%2d%n", &y, &m, &d, &used) == 3 && buf[used] == '\0' && m >= 1 &&
-        m <= 12 && d >= 1 && d <= 31) {
-        *ms = days_from_civil(y, m, d) * 86400000;
-        return 0;
+        for (size_t k = 0; k < width; k++)
+            c |= (unsigned)p[i + k] << (8 * (big ? width - 1 - k : k));
+        if (xml_space(c))
+            continue;
+        if (c == '<') {
+            if (encoding != NULL)
+                *encoding = enc;
+            return FEED_SNIFF_XML;
+        }
+        return c == '{' ? FEED_SNIFF_JSON : FEED_SNIFF_OTHER;
     }
-    /* RFC 822 / 1123 and the looser forms feeds use; curl_getdate() is pure and thread safe. */
-    t = curl_getdate(buf, NULL);
-    if (t == (time_t)-1)
-        return -1;
-    *ms = (int64_t)t * 1000;
-    return 0;
+    return i >= len ? FEED_SNIFF_EMPTY : FEED_SNIFF_OTHER;
 }
 
-/* Whether node is element name in namespace ns (NULL: no namespace or any for RSS 2.0). */
+/* ---- elements ---- */
+
+/* Whether n is an element of local name `name` in namespace ns (NULL: in none). */
 static bool is_el(xmlNodePtr n, const char *ns, const char *name)
 {
     if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0)
@@ -336,74 +144,224 @@ static xmlNodePtr child(xmlNodePtr parent, const char *ns, const char *name)
     return NULL;
 }
 
-/* The plain text of child ns:name of parent as HTML reduced, or NULL when there is none. */
-static char *child_html(xmlDocPtr doc, xmlNodePtr parent, const char *ns, const char *name,
-                        size_t max)
+/* What one document is read with. */
+struct pctx {
+    xmlDocPtr doc;
+    enum feed_format format;
+    const char *rss_ns;  /* RSS 2.0: the root's namespace (NULL: none); RDF: RSS 1.0 or 0.90 */
+    const char *atom_ns; /* Atom 1.0, or Atom 0.3 */
+    char *base;          /* what relative links resolve against under every xml:base: the
+                            document's http(s) URL, or the feed's own self/alternate link */
+    int64_t now_ms;
+};
+
+/* An element of the RSS vocabulary: in the document's RSS namespace, or in none (a prefixed
+ * <r:rss> leaves its children unqualified). */
+static bool is_rss(const struct pctx *c, xmlNodePtr n, const char *name)
 {
-    xmlNodePtr n = child(parent, ns, name);
+    return is_el(n, NULL, name) || (c->rss_ns != NULL && is_el(n, c->rss_ns, name));
+}
+
+static xmlNodePtr rss_child(const struct pctx *c, xmlNodePtr parent, const char *name)
+{
+    for (xmlNodePtr n = parent->children; n != NULL; n = n->next)
+        if (is_rss(c, n, name))
+            return n;
+    return NULL;
+}
+
+/* ---- text ---- */
+
+static bool has_element_child(xmlNodePtr n)
+{
+    for (xmlNodePtr k = n->children; k != NULL; k = k->next)
+        if (k->type == XML_ELEMENT_NODE)
+            return true;
+    return false;
+}
+
+static char *gather(const struct pctx *c, xmlNodePtr n, bool raw)
+{
+    struct feed_sbuf b = {.max = FEED_TEXT_BUDGET};
+
+    feed_text_walk(c->doc, n, &b, raw);
+    return feed_sbuf_take(&b);
+}
+
+/* The text of a field that holds HTML, escaped (RSS's description) or as elements. */
+static char *html_field(const struct pctx *c, xmlNodePtr n, size_t max)
+{
     char *raw, *txt;
 
-    if (n == NULL)
-        return NULL;
-    raw = node_text(doc, n);
-    txt = feed_html_text(raw, max);
+    if (has_element_child(n)) {
+        raw = gather(c, n, false);
+        txt = feed_clean_text(raw, max);
+    } else {
+        raw = gather(c, n, true);
+        txt = feed_html_text(raw, max);
+    }
     free(raw);
     return txt;
 }
 
-/* An Atom text construct (RFC 4287 3.1): type text, html or xhtml. */
-static char *atom_text(xmlDocPtr doc, xmlNodePtr parent, const char *name, size_t max)
+static char *plain(const struct pctx *c, xmlNodePtr n, size_t max)
 {
-    xmlNodePtr n = child(parent, NS_ATOM, name);
-    xmlChar *type;
-    char *raw, *txt;
+    char *raw = gather(c, n, true), *txt = feed_clean_text(raw, max);
 
-    if (n == NULL)
-        return NULL;
-    type = xmlGetProp(n, (const xmlChar *)"type");
-    raw = node_text(doc, n);
-    if (type != NULL &&
-        (strcmp((const char *)type, "html") == 0 || strcmp((const char *)type, "text/html") == 0)) {
-        txt = feed_html_text(raw, max);
-        free(raw);
-    } else {
-        /* text and xhtml: the characters are the text (the walker took XHTML's text). */
-        txt = raw;
-        collapse(txt, max);
-    }
-    xmlFree(type);
+    free(raw);
     return txt;
 }
 
-static char *plain(xmlDocPtr doc, xmlNodePtr n, size_t max)
+static bool prop_is(xmlNodePtr n, const char *name, const char *const *values)
 {
-    char *t = node_text(doc, n);
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    bool hit = false;
 
-    collapse(t, max);
-    return t;
+    for (size_t i = 0; v != NULL && values[i] != NULL; i++)
+        hit |= strcasecmp((const char *)v, values[i]) == 0;
+    xmlFree(v);
+    return hit;
 }
 
-/* link (relative, or NULL) resolved against the entry's base (xml:base over the document's
- * URL); only http and https links are kept. Returns a new string or NULL. */
-static char *resolve(xmlDocPtr doc, xmlNodePtr entry, const char *link)
+/* An Atom text construct (RFC 4287 3.1: type text, html or xhtml; Atom 0.3's mode="escaped"
+ * too), or NULL when there is none or its content is elsewhere (src) or not text. */
+static char *atom_text(const struct pctx *c, xmlNodePtr parent, const char *name, size_t max)
 {
-    xmlChar *base, *abs;
-    char *out = NULL;
+    static const char *const html[] = {"html", "text/html", NULL};
+    static const char *const xhtml[] = {"xhtml", "application/xhtml+xml", NULL};
+    static const char *const escaped[] = {"escaped", NULL};
+    static const char *const base64[] = {"base64", NULL};
+    xmlNodePtr n = child(parent, c->atom_ns, name);
+    xmlChar *type, *src;
+    bool text_type;
+
+    if (n == NULL)
+        return NULL;
+    src = xmlGetProp(n, (const xmlChar *)"src");
+    if (src != NULL) {
+        xmlFree(src);
+        return NULL;
+    }
+    if (prop_is(n, "mode", base64))
+        return NULL;
+    if (prop_is(n, "type", xhtml))
+        return html_field(c, n, max);
+    if (prop_is(n, "type", html) || prop_is(n, "mode", escaped)) {
+        char *raw = gather(c, n, true), *txt = feed_html_text(raw, max);
+
+        free(raw);
+        return txt;
+    }
+    type = xmlGetProp(n, (const xmlChar *)"type");
+    text_type = type == NULL || strcasecmp((const char *)type, "text") == 0 ||
+                strncasecmp((const char *)type, "text/", 5) == 0;
+    xmlFree(type);
+    return text_type ? plain(c, n, max) : NULL;
+}
+
+/* ---- links ---- */
+
+/* node's base: c->base under every xml:base from the root down to node. A new string or
+ * NULL. */
+static char *node_base(const struct pctx *c, xmlNodePtr node)
+{
+    xmlChar *bases[BASES_MAX];
+    int n = 0;
+    char *base = c->base != NULL ? xstrdup(c->base) : NULL;
+
+    for (xmlNodePtr p = node; p != NULL && p->type == XML_ELEMENT_NODE && n < BASES_MAX;
+         p = p->parent) {
+        xmlChar *v = xmlGetNsProp(p, (const xmlChar *)"base", XML_XML_NAMESPACE);
+
+        if (v != NULL)
+            bases[n++] = v;
+    }
+    while (n-- > 0) {
+        char *next = feed_url_resolve(base, (const char *)bases[n]);
+
+        if (next != NULL) {
+            free(base);
+            base = next;
+        }
+        xmlFree(bases[n]);
+    }
+    return base;
+}
+
+/* link as written at node, resolved; only http(s) links are kept. A new string or NULL. */
+static char *resolve(const struct pctx *c, xmlNodePtr node, const char *link)
+{
+    char *base, *abs;
 
     if (link == NULL || *link == '\0')
         return NULL;
-    base = xmlNodeGetBase(doc, entry);
-    abs =
-        base != NULL ? xmlBuildURI((const xmlChar *)link, base) : xmlStrdup((const xmlChar *)link);
-    if (abs != NULL &&
-        (strncasecmp((const char *)abs, "http://", 7) == 0 ||
-         strncasecmp((const char *)abs, "https://", 8) == 0) &&
-        strlen((const char *)abs) <= NEWS_URL_MAX)
-        out = xstrdup((const char *)abs);
-    xmlFree(abs);
-    xmlFree(base);
+    base = node_base(c, node);
+    abs = feed_url_resolve(base, link);
+    free(base);
+    if (abs != NULL && (!feed_url_is_http(abs) || strlen(abs) > NEWS_URL_MAX)) {
+        free(abs);
+        abs = NULL;
+    }
+    return abs;
+}
+
+/* The text of n as a link, resolved at n. */
+static char *text_link(const struct pctx *c, xmlNodePtr n)
+{
+    char *raw = plain(c, n, NEWS_URL_MAX), *out = resolve(c, n, raw);
+
+    free(raw);
     return out;
 }
+
+/* The href of the first Atom link under parent whose rel is one of rels (NULL in the list:
+ * no rel at all), resolved. */
+static char *atom_link(const struct pctx *c, xmlNodePtr parent, const char *ns,
+                       const char *const *rels, bool none_ok)
+{
+    for (xmlNodePtr n = parent->children; n != NULL; n = n->next) {
+        xmlChar *rel, *href;
+        char *out = NULL;
+
+        if (!is_el(n, ns, "link"))
+            continue;
+        rel = xmlGetProp(n, (const xmlChar *)"rel");
+        href = xmlGetProp(n, (const xmlChar *)"href");
+        if (href != NULL && ((rel == NULL && none_ok) || (rel != NULL && prop_is(n, "rel", rels))))
+            out = resolve(c, n, (const char *)href);
+        xmlFree(rel);
+        xmlFree(href);
+        if (out != NULL)
+            return out;
+    }
+    return NULL;
+}
+
+static const char *const rel_self[] = {"self", NULL};
+static const char *const rel_alternate[] = {"alternate", NULL};
+
+/* The base of a document that did not come over http(s): the feed's own self link, else its
+ * alternate (site) link, when either is http(s). A new string or NULL. */
+static char *fallback_base(const struct pctx *c, xmlNodePtr root, xmlNodePtr chan)
+{
+    char *out = NULL;
+    xmlNodePtr n;
+
+    if (c->format == FEED_ATOM) {
+        out = atom_link(c, root, c->atom_ns, rel_self, false);
+        if (out == NULL)
+            out = atom_link(c, root, c->atom_ns, rel_alternate, true);
+        return out;
+    }
+    if (chan == NULL)
+        return NULL;
+    out = atom_link(c, chan, NS_ATOM, rel_self, false);
+    if (out == NULL && (n = rss_child(c, chan, "link")) != NULL)
+        out = text_link(c, n);
+    return out;
+}
+
+/* ---- entries ---- */
 
 /* "feed-" and 32 hex digits of SHA-256 of key. */
 static void stable_id(const char *key, char out[NEWS_ID_MAX + 1])
@@ -419,11 +377,14 @@ static void stable_id(const char *key, char out[NEWS_ID_MAX + 1])
 }
 
 struct entry {
-    char *guid, *title, *content, *link, *date;
+    char *guid, *title, *content, *link;
+    char *date_key; /* the first date field's text, part of a guid-less, link-less id */
+    int64_t ms;
+    enum feed_date_kind date;
     json_t *topics;
 };
 
-static void add_topic(struct entry *e, xmlDocPtr doc, xmlNodePtr n, const char *attr)
+static void add_topic(const struct pctx *c, struct entry *e, xmlNodePtr n, const char *attr)
 {
     char *t;
 
@@ -432,11 +393,10 @@ static void add_topic(struct entry *e, xmlDocPtr doc, xmlNodePtr n, const char *
 
         if (v == NULL)
             return;
-        t = xstrdup((const char *)v);
+        t = feed_clean_text((const char *)v, TOPIC_MAX);
         xmlFree(v);
-        collapse(t, TOPIC_MAX);
     } else {
-        t = plain(doc, n, TOPIC_MAX);
+        t = plain(c, n, TOPIC_MAX);
     }
     if (*t != '\0' && json_array_size(e->topics) < NEWS_TOPICS_MAX) {
         bool seen = false;
@@ -450,88 +410,129 @@ static void add_topic(struct entry *e, xmlDocPtr doc, xmlNodePtr n, const char *
     free(t);
 }
 
-static void read_rss_item(xmlDocPtr doc, xmlNodePtr item, bool rdf, struct entry *e)
-{
-    xmlNodePtr n;
-    const char *ns = rdf ? "http://purl.org/rss/1.0/" : NULL;
-    char *raw;
+/* A date field of item: ns:name. */
+struct date_field {
+    const char *ns; /* NULL: the RSS vocabulary; "" the document's Atom namespace */
+    const char *name;
+};
 
-    e->title = child_html(doc, item, ns, "title", NEWS_TITLE_MAX);
-    e->content = child_html(doc, item, NS_CONTENT, "encoded", NEWS_CONTENT_MAX);
-    if (e->content == NULL || *e->content == '\0') {
+/* The first readable date among fields (in order), else the first-seen time. The id's date
+ * text is that of the first of the first two fields present, readable or not (what ids were
+ * always made of). */
+static void read_dates(const struct pctx *c, xmlNodePtr item, const struct date_field *fields,
+                       struct entry *e)
+{
+    e->ms = c->now_ms;
+    e->date = FEED_DATE_FIRST_SEEN;
+    for (const struct date_field *f = fields; f->name != NULL; f++)
+        for (xmlNodePtr n = item->children; n != NULL; n = n->next) {
+            bool hit = f->ns == NULL    ? is_rss(c, n, f->name)
+                       : *f->ns == '\0' ? is_el(n, c->atom_ns, f->name)
+                                        : is_el(n, f->ns, f->name);
+            char *txt;
+            int64_t ms;
+            enum feed_date_kind kind;
+
+            if (!hit)
+                continue;
+            txt = plain(c, n, DATE_MAX);
+            if (e->date_key == NULL && f - fields < 2)
+                e->date_key = xstrdup(txt);
+            if (e->date == FEED_DATE_FIRST_SEEN && feed_parse_date(txt, &ms, &kind) == 0) {
+                e->ms = ms;
+                e->date = kind;
+            }
+            free(txt);
+        }
+}
+
+static void read_rss_item(const struct pctx *c, xmlNodePtr item, struct entry *e)
+{
+    static const struct date_field rss_dates[] = {{NULL, "pubDate"},
+                                                  {NS_DC, "date"},
+                                                  {NS_ATOM, "published"},
+                                                  {NS_ATOM, "updated"},
+                                                  {NULL, NULL}};
+    static const char *const permalink[] = {"true", NULL};
+    xmlNodePtr n;
+    bool rdf = c->format == FEED_RDF || c->format == FEED_RSS090;
+
+    if ((n = rss_child(c, item, "title")) != NULL)
+        e->title = html_field(c, n, NEWS_TITLE_MAX);
+    if ((n = child(item, NS_CONTENT, "encoded")) != NULL)
+        e->content = html_field(c, n, NEWS_CONTENT_MAX);
+    if ((e->content == NULL || *e->content == '\0') &&
+        (n = rss_child(c, item, "description")) != NULL) {
         free(e->content);
-        e->content = child_html(doc, item, ns, "description", NEWS_CONTENT_MAX);
+        e->content = html_field(c, n, NEWS_CONTENT_MAX);
     }
-    if ((n = child(item, ns, "link")) != NULL) {
-        raw = plain(doc, n, NEWS_URL_MAX);
-        e->link = resolve(doc, item, raw);
-        free(raw);
-    }
+    if ((n = rss_child(c, item, "link")) != NULL)
+        e->link = text_link(c, n);
     if (rdf) {
         xmlChar *about = xmlGetNsProp(item, (const xmlChar *)"about", (const xmlChar *)NS_RDF);
 
         if (about != NULL) {
-            e->guid = xstrdup((const char *)about);
+            e->guid = feed_clean_text((const char *)about, NEWS_URL_MAX);
             if (e->link == NULL)
-                e->link = resolve(doc, item, (const char *)about);
+                e->link = resolve(c, item, (const char *)about);
             xmlFree(about);
         }
-    } else if ((n = child(item, NULL, "guid")) != NULL) {
-        e->guid = plain(doc, n, NEWS_URL_MAX);
-    }
-    if ((n = child(item, ns, "pubDate")) != NULL || (n = child(item, NS_DC, "date")) != NULL)
-        e->date = plain(doc, n, 127);
-    for (n = item->children; n != NULL; n = n->next)
-        if (is_el(n, ns, "category") || is_el(n, NS_DC, "subject"))
-            add_topic(e, doc, n, NULL);
-}
+    } else if ((n = rss_child(c, item, "guid")) != NULL) {
+        e->guid = plain(c, n, NEWS_URL_MAX);
+        /* A permalink guid (isPermaLink "true", or absent: RSS 2.0's default) is the link
+         * when there is no <link>, if it is an absolute http(s) URL, as the spec means it. */
+        if (e->link == NULL && feed_url_is_http(e->guid)) {
+            xmlChar *perm = xmlGetProp(n, (const xmlChar *)"isPermaLink");
 
-static void read_atom_entry(xmlDocPtr doc, xmlNodePtr entry, struct entry *e)
-{
-    xmlNodePtr n;
-
-    e->title = atom_text(doc, entry, "title", NEWS_TITLE_MAX);
-    e->content = atom_text(doc, entry, "content", NEWS_CONTENT_MAX);
-    if (e->content == NULL || *e->content == '\0') {
-        free(e->content);
-        e->content = atom_text(doc, entry, "summary", NEWS_CONTENT_MAX);
-    }
-    if ((n = child(entry, NS_ATOM, "id")) != NULL)
-        e->guid = plain(doc, n, NEWS_URL_MAX);
-    for (n = entry->children; n != NULL; n = n->next) {
-        if (is_el(n, NS_ATOM, "link")) {
-            xmlChar *rel = xmlGetProp(n, (const xmlChar *)"rel");
-            xmlChar *href = xmlGetProp(n, (const xmlChar *)"href");
-
-            if (e->link == NULL && href != NULL &&
-                (rel == NULL || strcmp((const char *)rel, "alternate") == 0))
-                e->link = resolve(doc, n, (const char *)href);
-            xmlFree(rel);
-            xmlFree(href);
-        } else if (is_el(n, NS_ATOM, "category")) {
-            add_topic(e, doc, n, "term");
+            if (perm == NULL || prop_is(n, "isPermaLink", permalink))
+                e->link = resolve(c, n, e->guid);
+            xmlFree(perm);
         }
     }
-    if ((n = child(entry, NS_ATOM, "published")) != NULL ||
-        (n = child(entry, NS_ATOM, "updated")) != NULL)
-        e->date = plain(doc, n, 127);
+    if (e->link == NULL)
+        e->link = atom_link(c, item, NS_ATOM, rel_alternate, true);
+    read_dates(c, item, rss_dates, e);
+    for (n = item->children; n != NULL; n = n->next)
+        if (is_rss(c, n, "category") || is_el(n, NS_DC, "subject"))
+            add_topic(c, e, n, NULL);
 }
 
-static void entry_clear(struct entry *e)
+static void read_atom_entry(const struct pctx *c, xmlNodePtr entry, struct entry *e)
+{
+    static const struct date_field atom_dates[] = {
+        {"", "published"}, {"", "updated"}, {"", "issued"}, {"", "modified"},
+        {"", "created"},   {NS_DC, "date"}, {NULL, NULL}};
+    xmlNodePtr n;
+
+    e->title = atom_text(c, entry, "title", NEWS_TITLE_MAX);
+    e->content = atom_text(c, entry, "content", NEWS_CONTENT_MAX);
+    if (e->content == NULL || *e->content == '\0') {
+        free(e->content);
+        e->content = atom_text(c, entry, "summary", NEWS_CONTENT_MAX);
+    }
+    if ((n = child(entry, c->atom_ns, "id")) != NULL)
+        e->guid = plain(c, n, NEWS_URL_MAX);
+    e->link = atom_link(c, entry, c->atom_ns, rel_alternate, true);
+    for (n = entry->children; n != NULL; n = n->next)
+        if (is_el(n, c->atom_ns, "category"))
+            add_topic(c, e, n, "term");
+    read_dates(c, entry, atom_dates, e);
+}
+
+static void entry_free_fields(struct entry *e)
 {
     free(e->guid);
     free(e->title);
     free(e->content);
     free(e->link);
-    free(e->date);
+    free(e->date_key);
     json_decref(e->topics);
 }
 
 /* The entry as a news item, or NULL with *why. */
-static struct news_item *entry_item(struct entry *e, const char *source, char **why)
+static struct news_item *entry_item(const struct entry *e, const char *source, char **why)
 {
     char id[NEWS_ID_MAX + 1], *key;
-    int64_t ms = 0;
     json_t *o;
     struct news_item *it;
     bool has_title = e->title != NULL && *e->title != '\0';
@@ -541,15 +542,13 @@ static struct news_item *entry_item(struct entry *e, const char *source, char **
         *why = xstrdup("an entry with neither title nor text");
         return NULL;
     }
-    if (e->date != NULL && *e->date != '\0' && feed_parse_date(e->date, &ms) == -1)
-        ms = 0; /* an unreadable date is an unknown one, not a lost story */
     if (e->guid != NULL && *e->guid != '\0')
         key = xasprintf("guid\n%s", e->guid);
     else if (e->link != NULL)
         key = xasprintf("link\n%s", e->link);
     else
         key = xasprintf("title\n%s\n%s", has_title ? e->title : e->content,
-                        e->date != NULL ? e->date : "");
+                        e->date_key != NULL ? e->date_key : "");
     stable_id(key, id);
     free(key);
     o = json_pack("{s:s, s:s, s:s, s:s, s:O}", "id", id, "title",
@@ -557,8 +556,8 @@ static struct news_item *entry_item(struct entry *e, const char *source, char **
                   has_content ? e->content : e->title, "source", source, "topics", e->topics);
     if (e->link != NULL)
         json_object_set_new(o, "url", json_string(e->link));
-    if (ms > 0)
-        json_object_set_new(o, "published", json_integer(ms));
+    if (e->ms > 0)
+        json_object_set_new(o, "published", json_integer(e->ms));
     it = news_item_from_json(o, why);
     json_decref(o);
     return it;
@@ -567,47 +566,48 @@ static struct news_item *entry_item(struct entry *e, const char *source, char **
 /* The fallback source name: the URL's host, else its last path segment, else "feed". */
 static char *url_source(const char *url)
 {
-    xmlURIPtr u = url != NULL ? xmlParseURI(url) : NULL;
-    char *out = NULL;
+    char *host = feed_url_host(url), *out;
 
-    if (u != NULL && u->server != NULL && *u->server != '\0') {
-        out = xstrdup(u->server);
-    } else if (u != NULL && u->path != NULL) {
-        const char *slash = strrchr(u->path, '/');
+    if (host == NULL && url != NULL && strncasecmp(url, "file:", 5) == 0) {
+        const char *slash = strrchr(url, '/');
 
-        out = xstrdup(slash != NULL ? slash + 1 : u->path);
+        host = xstrdup(slash != NULL ? slash + 1 : url);
     }
-    xmlFreeURI(u);
-    if (out == NULL || *out == '\0') {
-        free(out);
-        out = xstrdup("feed");
-    }
-    collapse(out, SOURCE_MAX);
+    out = feed_clean_text(host != NULL && *host != '\0' ? host : "feed", SOURCE_MAX);
+    free(host);
     return out;
 }
 
-static void add_entry(struct feed_doc *d, xmlDocPtr doc, xmlNodePtr node, const char *source)
+static void add_entry(struct feed_doc *d, const struct pctx *c, xmlNodePtr node, const char *source)
 {
     struct entry e = {.topics = json_array()};
     struct news_item *it;
     char *why = NULL;
 
-    if (d->format == FEED_ATOM)
-        read_atom_entry(doc, node, &e);
+    if (c->format == FEED_ATOM)
+        read_atom_entry(c, node, &e);
     else
-        read_rss_item(doc, node, d->format == FEED_RDF, &e);
+        read_rss_item(c, node, &e);
     it = entry_item(&e, source, &why);
-    entry_clear(&e);
     if (it == NULL) {
         d->skipped++;
         if (d->first_skip == NULL)
             d->first_skip = why;
         else
             free(why);
+        entry_free_fields(&e);
         return;
     }
-    d->items = xrealloc(d->items, (d->nitems + 1) * sizeof *d->items);
-    d->items[d->nitems++] = it;
+    d->entries = xrealloc(d->entries, (d->nentries + 1) * sizeof *d->entries);
+    d->entries[d->nentries++] = (struct feed_entry){
+        .item = it,
+        .guid = e.guid != NULL && *e.guid != '\0' ? e.guid : NULL,
+        .date = e.date,
+        .text = FEED_TEXT_FEED,
+    };
+    if (d->entries[d->nentries - 1].guid != NULL)
+        e.guid = NULL; /* moved */
+    entry_free_fields(&e);
 }
 
 static char *parse_error(xmlParserCtxtPtr ctxt)
@@ -617,96 +617,187 @@ static char *parse_error(xmlParserCtxtPtr ctxt)
 
     if (err == NULL || err->message == NULL)
         return xstrdup("not a well-formed XML document");
-    msg = xstrdup(err->message);
-    collapse(msg, 300);
+    msg = feed_clean_text(err->message, 300);
     out = xasprintf("not well-formed XML (line %d): %s", err->line, msg);
     free(msg);
     return out;
 }
 
-int feed_parse(const char *buf, size_t len, const char *url, struct feed_doc *out, char **cause)
+/* "<prefix:name>" and its namespace, for messages. A new string. */
+static char *describe(xmlNodePtr n)
 {
+    if (n->ns != NULL && n->ns->href != NULL)
+        return xasprintf("<%s%s%s> in namespace \"%s\"",
+                         n->ns->prefix != NULL ? (const char *)n->ns->prefix : "",
+                         n->ns->prefix != NULL ? ":" : "", (const char *)n->name,
+                         (const char *)n->ns->href);
+    return xasprintf("<%s> (no namespace)", (const char *)n->name);
+}
+
+/* Which feed the root makes, and its channel; -1 with *cause when it is none. */
+static int classify(struct pctx *c, xmlNodePtr root, xmlNodePtr *chan, char **cause)
+{
+    char *what;
+
+    *chan = NULL;
+    if (root == NULL) {
+        *cause = xstrdup("not a feed: the document has no root element");
+        return -1;
+    }
+    if (strcmp((const char *)root->name, "rss") == 0) {
+        c->format = FEED_RSS2;
+        c->rss_ns = root->ns != NULL ? (const char *)root->ns->href : NULL;
+        if ((*chan = rss_child(c, root, "channel")) == NULL) {
+            *cause = xstrdup("not a feed: <rss> has no <channel>");
+            return -1;
+        }
+        return 0;
+    }
+    if (is_el(root, NS_ATOM, "feed") || is_el(root, NS_ATOM03, "feed")) {
+        c->format = FEED_ATOM;
+        c->atom_ns = (const char *)root->ns->href;
+        *chan = root;
+        return 0;
+    }
+    if (is_el(root, NS_RDF, "RDF")) {
+        static const char *const kinds[] = {NS_RSS1, NS_RSS090};
+
+        for (size_t k = 0; k < 2; k++)
+            if (child(root, kinds[k], "channel") != NULL || child(root, kinds[k], "item") != NULL) {
+                c->format = k == 0 ? FEED_RDF : FEED_RSS090;
+                c->rss_ns = kinds[k];
+                *chan = child(root, kinds[k], "channel");
+                return 0;
+            }
+        *cause = xstrdup("not a feed: <rdf:RDF> holds no RSS 1.0 (" NS_RSS1 ") or RSS 0.90 "
+                         "(" NS_RSS090 ") channel or item");
+        return -1;
+    }
+    what = describe(root);
+    if (strcmp((const char *)root->name, "feed") == 0)
+        *cause = xasprintf("not a feed: the root element is %s, not Atom's "
+                           "<feed xmlns=\"" NS_ATOM "\">",
+                           what);
+    else
+        *cause = xasprintf("not a feed: the root element is %s; a feed's is <rss>, Atom's "
+                           "<feed> or RDF's <rdf:RDF>",
+                           what);
+    free(what);
+    return -1;
+}
+
+int feed_parse(const char *buf, size_t len, const char *url, int64_t now_ms, struct feed_doc *out,
+               char **cause)
+{
+    struct pctx c = {.now_ms = now_ms};
     xmlParserCtxtPtr ctxt;
-    xmlDocPtr doc;
-    xmlNodePtr root, chan = NULL;
+    xmlNodePtr root, chan;
+    const char *enc = NULL;
     char *source;
 
     memset(out, 0, sizeof *out);
     feed_parse_init();
-    if (len == 0) {
-        *cause = xstrdup("empty document");
+    if (feed_sniff(buf, len, &enc) == FEED_SNIFF_EMPTY) {
+        *cause = xstrdup("empty document: no bytes but white space");
         return -1;
     }
     if (len > FEED_PARSE_MAX) {
         *cause = xasprintf("document of %zu bytes is over the %u byte limit", len, FEED_PARSE_MAX);
         return -1;
     }
+    if (enc != NULL && len >= 4 && strncmp(enc, "UTF-32", 6) == 0 &&
+        (memcmp(buf, "\0\0\xfe\xff", 4) == 0 || memcmp(buf, "\xff\xfe\0\0", 4) == 0)) {
+        buf += 4;
+        len -= 4;
+    }
+    /* White space before an 8-bit document's XML declaration is common and harmless, but
+     * libxml2 refuses the declaration after it. */
+    if (enc == NULL && len > 0 && xml_space((unsigned char)buf[0])) {
+        size_t skip = 0;
+
+        while (skip < len && xml_space((unsigned char)buf[skip]))
+            skip++;
+        buf += skip;
+        len -= skip;
+    }
     ctxt = xmlNewParserCtxt();
     if (ctxt == NULL)
         fail("out of memory creating an XML parser");
-    doc = xmlCtxtReadMemory(ctxt, buf, (int)len, url, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (doc == NULL || !ctxt->wellFormed) {
+    c.doc = xmlCtxtReadMemory(ctxt, buf, (int)len, url, enc,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (c.doc == NULL || !ctxt->wellFormed) {
         *cause = parse_error(ctxt);
-        xmlFreeDoc(doc);
+        xmlFreeDoc(c.doc);
         xmlFreeParserCtxt(ctxt);
         return -1;
     }
     xmlFreeParserCtxt(ctxt);
-    root = xmlDocGetRootElement(doc);
-    if (root != NULL && is_el(root, NULL, "rss")) {
-        out->format = FEED_RSS2;
-        chan = child(root, NULL, "channel");
-    } else if (root != NULL && is_el(root, NS_ATOM, "feed")) {
-        out->format = FEED_ATOM;
-        chan = root;
-    } else if (root != NULL && is_el(root, NS_RDF, "RDF")) {
-        out->format = FEED_RDF;
-        chan = child(root, "http://purl.org/rss/1.0/", "channel");
-    }
-    if (root == NULL || (chan == NULL && out->format != FEED_RDF) ||
-        (out->format == FEED_RSS2 && !is_el(root, NULL, "rss"))) {
-        *cause = xasprintf("not a feed: the root element is <%s>, not <rss>, Atom <feed> or "
-                           "RSS 1.0 <rdf:RDF>",
-                           root != NULL ? (const char *)root->name : "");
-        xmlFreeDoc(doc);
+    root = xmlDocGetRootElement(c.doc);
+    if (classify(&c, root, &chan, cause) == -1) {
+        xmlFreeDoc(c.doc);
         return -1;
     }
+    c.base = feed_url_is_http(url) ? xstrdup(url) : fallback_base(&c, root, chan);
+    out->format = c.format;
     if (chan != NULL)
-        out->title =
-            out->format == FEED_ATOM
-                ? atom_text(doc, chan, "title", SOURCE_MAX)
-                : child_html(doc, chan, out->format == FEED_RDF ? "http://purl.org/rss/1.0/" : NULL,
-                             "title", SOURCE_MAX);
+        out->title = c.format == FEED_ATOM
+                         ? atom_text(&c, chan, "title", SOURCE_MAX)
+                         : (rss_child(&c, chan, "title") != NULL
+                                ? html_field(&c, rss_child(&c, chan, "title"), SOURCE_MAX)
+                                : NULL);
     if (out->title == NULL)
         out->title = xstrdup("");
     source = *out->title != '\0' ? xstrdup(out->title) : url_source(url);
-    if (out->format == FEED_ATOM) {
+    if (c.format == FEED_ATOM) {
         for (xmlNodePtr n = root->children; n != NULL; n = n->next)
-            if (is_el(n, NS_ATOM, "entry"))
-                add_entry(out, doc, n, source);
+            if (is_el(n, c.atom_ns, "entry"))
+                add_entry(out, &c, n, source);
     } else {
-        /* RSS 2.0 items sit in the channel; RSS 1.0 items beside it, under the root. */
-        xmlNodePtr holder = out->format == FEED_RSS2 ? chan : root;
-        const char *ns = out->format == FEED_RDF ? "http://purl.org/rss/1.0/" : NULL;
+        /* RSS 2.0 items sit in the channel; RSS 1.0 and 0.90 items beside it, under the
+         * root. */
+        xmlNodePtr holder = c.format == FEED_RSS2 ? chan : root;
 
         for (xmlNodePtr n = holder->children; n != NULL; n = n->next)
-            if (is_el(n, ns, "item"))
-                add_entry(out, doc, n, source);
+            if (is_rss(&c, n, "item"))
+                add_entry(out, &c, n, source);
     }
     free(source);
-    xmlFreeDoc(doc);
+    free(c.base);
+    xmlFreeDoc(c.doc);
     return 0;
+}
+
+void feed_entry_clear(struct feed_entry *e)
+{
+    if (e == NULL)
+        return;
+    news_item_free(e->item);
+    free(e->guid);
+    free(e->fulltext);
+    memset(e, 0, sizeof *e);
 }
 
 void feed_doc_clear(struct feed_doc *d)
 {
     if (d == NULL)
         return;
-    for (size_t i = 0; i < d->nitems; i++)
-        news_item_free(d->items[i]);
-    free(d->items);
+    for (size_t i = 0; i < d->nentries; i++)
+        feed_entry_clear(&d->entries[i]);
+    free(d->entries);
     free(d->title);
     free(d->first_skip);
     memset(d, 0, sizeof *d);
+}
+
+json_t *feed_entry_meta(const struct feed_entry *e)
+{
+    static const char *const dates[] = {"feed", "no_zone", "first_seen"};
+    json_t *o = json_pack("{s:s, s:s}", "date", dates[e->date], "text",
+                          e->text == FEED_TEXT_FULL ? "full" : "feed");
+
+    if (e->guid != NULL)
+        json_object_set_new(o, "guid", json_string(e->guid));
+    if (e->fulltext != NULL)
+        json_object_set_new(o, "fulltext", json_string(e->fulltext));
+    return o;
 }

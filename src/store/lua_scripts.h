@@ -72,6 +72,10 @@ extern const struct lua_script lua_room_review;
 /* The feed sources' shared schedule and status (see feeds/feed_store.c and each file's header). */
 extern const struct lua_script lua_feed_claim;
 extern const struct lua_script lua_feed_done;
+extern const struct lua_script lua_feed_extend;
+extern const struct lua_script lua_feed_members;
+extern const struct lua_script lua_feed_list;
+extern const struct lua_script lua_feed_unpolled;
 
 /* Circuit breakers shared by every process (see src/recovery/breaker.c). */
 extern const struct lua_script lua_breaker;

@@ -21,7 +21,7 @@ F=$T/news.jsonl
   echo '{"title": "broken", "content": '
   echo '{"content": "no title", "source": "x"}'
   echo '{"title": 42, "content": "c", "source": "x"}'
-  printf '{"title": "big", "content": "%s", "source": "x"}\n' "$(head -c 10485760 /dev/zero | tr '\0' 'x')"
+  printf '{"title": "big", "content": "%s", "source": "x"}\n' "$(head -c 2097152 /dev/zero | tr '\0' 'x')"
   printf '{"title": "bad \xff byte", "content": "c", "source": "x"}\n'
   printf '{"title": "raw \x01 control", "content": "c", "source": "x"}\n'
   echo '{"title": "escaped \u001b[2J control", "content": "c", "source": "x"}'
@@ -35,7 +35,7 @@ has "$OUT" "accepted 3, updated 1, merged 1, duplicate 0, invalid 7"
 has "$OUT" "line 5: invalid JSON"
 has "$OUT" "line 6: title: missing"
 has "$OUT" "line 7: title: expected a string, got an integer"
-has "$OUT" "line 8: content: 10485760 bytes, more than the 1048576 allowed"
+has "$OUT" "line 8: content: 2097152 bytes, more than the 1048576 allowed"
 has "$OUT" "line 9: invalid JSON"
 has "$OUT" "line 10: invalid JSON"
 has "$OUT" "line 11: title: contains a control character"

@@ -7,13 +7,27 @@
 
 #include "fake_http.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BIG_BYTES (50LL * 1024 * 1024)
+#define BIG_BYTES  (50LL * 1024 * 1024)
+#define ROUTES_MAX 64
+
+struct route {
+    char path[256];
+    unsigned status;
+    char type[64];
+    char *body;
+    size_t len;
+    int delay_ms;
+    int hits;
+};
 
 struct fake_feed {
     struct fake_http *http;
@@ -24,6 +38,12 @@ struct fake_feed {
     char etag[128], last_modified[128];
     int not_modified;
     long long big_sent;
+    pthread_cond_t cv; /* a release or the stop */
+    struct route routes[ROUTES_MAX];
+    int nroutes;
+    unsigned long release_gen;
+    bool stopping;
+    int active, max_active;
 };
 
 static ssize_t big_body(void *cls, uint64_t pos, char *buf, size_t max)
@@ -42,6 +62,53 @@ static ssize_t big_body(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* Answers a route: after its delay, or once released. Called with f->mu held; returns with it
+ * released. */
+static enum MHD_Result answer_route(struct fake_feed *f, struct route *rt,
+                                    const struct fake_http_request *req)
+{
+    unsigned long gen = f->release_gen;
+    unsigned status = rt->status;
+    char type[64];
+    char *body = NULL;
+    size_t len = rt->len;
+    enum MHD_Result rc;
+
+    rt->hits++;
+    if (++f->active > f->max_active)
+        f->max_active = f->active;
+    if (rt->delay_ms < 0) {
+        while (gen == f->release_gen && !f->stopping)
+            pthread_cond_wait(&f->cv, &f->mu);
+    } else if (rt->delay_ms > 0) {
+        struct timespec until;
+
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += rt->delay_ms / 1000;
+        until.tv_nsec += (long)(rt->delay_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!f->stopping && pthread_cond_timedwait(&f->cv, &f->mu, &until) != ETIMEDOUT)
+            ;
+    }
+    snprintf(type, sizeof type, "%s", rt->type);
+    if (len > 0) {
+        body = malloc(len);
+        memcpy(body, rt->body, len);
+    }
+    f->active--;
+    pthread_mutex_unlock(&f->mu);
+    {
+        const char *const headers[] = {"Content-Type", type[0] != '\0' ? type : NULL, NULL};
+
+        rc = fake_http_reply(req->conn, status, headers, body, len);
+    }
+    free(body);
+    return rc;
+}
+
 static enum MHD_Result on_request(void *cls, const struct fake_http_request *req)
 {
     static const char *const text[] = {"Content-Type", "text/plain", NULL};
@@ -49,6 +116,12 @@ static enum MHD_Result on_request(void *cls, const struct fake_http_request *req
     struct MHD_Response *r;
     enum MHD_Result rc;
     int hop;
+
+    pthread_mutex_lock(&f->mu);
+    for (int i = 0; i < f->nroutes; i++)
+        if (strcmp(f->routes[i].path, req->url) == 0)
+            return answer_route(f, &f->routes[i], req);
+    pthread_mutex_unlock(&f->mu);
 
     if (strcmp(req->url, "/feed.xml") == 0) {
         const char *inm = fake_http_header(req, "If-None-Match");
@@ -103,6 +176,7 @@ struct fake_feed *fake_feed_start(void)
     unsigned port;
 
     pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
     f->http = fake_http_start("fake_feed", on_request, f, &port);
     snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", port);
     return f;
@@ -112,8 +186,16 @@ void fake_feed_stop(struct fake_feed *f)
 {
     if (f == NULL)
         return;
+    /* Held requests go first, or the server's threads would never end. */
+    pthread_mutex_lock(&f->mu);
+    f->stopping = true;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
     fake_http_stop(f->http);
+    pthread_cond_destroy(&f->cv);
     pthread_mutex_destroy(&f->mu);
+    for (int i = 0; i < f->nroutes; i++)
+        free(f->routes[i].body);
     free(f->body);
     free(f);
 }
@@ -148,6 +230,56 @@ void fake_feed_set(struct fake_feed *f, const char *body, size_t len, const char
     }
 COUNTER(fake_feed_not_modified, not_modified, int)
 COUNTER(fake_feed_big_sent, big_sent, long long)
+COUNTER(fake_feed_max_active, max_active, int)
+COUNTER(fake_feed_active, active, int)
+
+void fake_feed_route(struct fake_feed *f, const char *path, unsigned status, const char *type,
+                     const char *body, size_t len, int delay_ms)
+{
+    struct route *rt = NULL;
+
+    pthread_mutex_lock(&f->mu);
+    for (int i = 0; i < f->nroutes; i++)
+        if (strcmp(f->routes[i].path, path) == 0)
+            rt = &f->routes[i];
+    if (rt == NULL) {
+        if (f->nroutes == ROUTES_MAX) {
+            fprintf(stderr, "fake_feed: more than %d routes\n", ROUTES_MAX);
+            abort();
+        }
+        rt = &f->routes[f->nroutes++];
+        memset(rt, 0, sizeof *rt);
+        snprintf(rt->path, sizeof rt->path, "%s", path);
+    }
+    free(rt->body);
+    rt->status = status;
+    snprintf(rt->type, sizeof rt->type, "%s", type != NULL ? type : "");
+    rt->body = malloc(len + 1);
+    memcpy(rt->body, body, len);
+    rt->len = len;
+    rt->delay_ms = delay_ms;
+    pthread_mutex_unlock(&f->mu);
+}
+
+int fake_feed_hits(struct fake_feed *f, const char *path)
+{
+    int n = 0;
+
+    pthread_mutex_lock(&f->mu);
+    for (int i = 0; i < f->nroutes; i++)
+        if (strcmp(f->routes[i].path, path) == 0)
+            n = f->routes[i].hits;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
+void fake_feed_release(struct fake_feed *f)
+{
+    pthread_mutex_lock(&f->mu);
+    f->release_gen++;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
 
 int fake_feed_requests(struct fake_feed *f)
 {

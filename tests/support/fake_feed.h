@@ -6,7 +6,10 @@
  *   /big           50 MB with a declared Content-Length
  *   /big-chunked   50 MB without one (chunked)
  *   /hop/N         a redirect to /hop/N-1; /hop/0 redirects to /feed.xml
- * Everything else is 404. It counts requests, 304 answers and bytes of the big bodies sent.
+ *   routes         any path given to fake_feed_route(): a status, a content type and a body,
+ *                  after a delay or held until released (a hanging host)
+ * Everything else is 404. It counts requests (all, and per route), 304 answers, bytes of the
+ * big bodies sent, and the most requests it was answering at once.
  *
  * Threads: the server answers on its own threads; everything else takes its mutex.
  */
@@ -29,5 +32,18 @@ int fake_feed_requests(struct fake_feed *f);
 int fake_feed_not_modified(struct fake_feed *f);
 /* Bytes of /big and /big-chunked handed to the network so far. */
 long long fake_feed_big_sent(struct fake_feed *f);
+
+/* Serves len bytes of body (copied) at path with status and Content-Type type (NULL: none),
+ * after delay_ms, or, with delay_ms -1, only once fake_feed_release() is called (or the server
+ * stops). Replaces an earlier route of the same path. */
+void fake_feed_route(struct fake_feed *f, const char *path, unsigned status, const char *type,
+                     const char *body, size_t len, int delay_ms);
+/* Requests that reached path's route so far. */
+int fake_feed_hits(struct fake_feed *f, const char *path);
+/* Lets every held request go (answered as its route says). */
+void fake_feed_release(struct fake_feed *f);
+/* The most requests being answered at once so far, and now. */
+int fake_feed_max_active(struct fake_feed *f);
+int fake_feed_active(struct fake_feed *f);
 
 #endif
