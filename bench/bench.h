@@ -109,6 +109,7 @@ int bench_feeds(int argc, char **argv);
 int bench_render(int argc, char **argv);
 int bench_retention(int argc, char **argv);
 int bench_memory(int argc, char **argv);
+int bench_recovery(int argc, char **argv);
 int bench_store(int argc, char **argv);
 /* `bench all`: runs names[0..count) one after another, each as a child process of this binary,
  * and reports every figure in one table. */

@@ -81,7 +81,8 @@ int bench_flush(struct bench_env *e, char **cause)
     return 0;
 }
 
-/* Stories not yet PUBLISHED or ARCHIVED, or -1 (*cause). */
+/* Stories not yet terminal (PUBLISHED, ARCHIVED, or FAILED: the dead set keeps those), or -1
+ * (*cause). */
 static long busy_stories(struct bb *b, long counts[BB_STATUS_COUNT], char **cause)
 {
     long c[BB_SECTION_COUNT][BB_STATUS_COUNT];
@@ -93,7 +94,7 @@ static long busy_stories(struct bb *b, long counts[BB_STATUS_COUNT], char **caus
         counts[st] = 0;
         for (int sec = 0; sec < BB_SECTION_COUNT; sec++)
             counts[st] += c[sec][st];
-        if (!bb_statuses[st].terminal || st == BB_FAILED) /* the archivist archives them */
+        if (!bb_statuses[st].terminal)
             busy += counts[st];
     }
     return busy;

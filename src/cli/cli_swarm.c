@@ -37,7 +37,7 @@
 #include <string.h>
 
 /* Every stage of the production floor (the roles' wake lists name them). */
-static const char *const swarm_stages[] = {"qa", "produce", "rewrite"};
+static const char *const swarm_stages[] = {"qa", "produce", "rewrite", "write"};
 
 /* Whether no story is in a status one of the swarm's roles moves on (with every role, that
  * is: every story terminal, or awaiting a person's review unless the swarm approves them

@@ -147,6 +147,16 @@ struct config {
     int feed_fulltext_min_words;        /* text with fewer words is a summary */
     int feed_fulltext_host_interval_ms; /* between two page requests to one host */
     int feed_robots_ttl_s;              /* how long a host's robots.txt is kept */
+    /* [recovery] (src/recovery/, src/agents/agent.c, the blackboard's reaper) */
+    int heartbeat_ttl_ms; /* an agent whose heartbeat is older than this is dead */
+    int claim_ttl_ms;     /* a claim's lock, kept alive by its agent's heartbeat */
+    int reap_every_ms;    /* how often each process looks for dead agents */
+    bool reap_by_pid;     /* a gone process of this host is dead at once (else its heartbeat) */
+    int stall_s;          /* an agent thread showing no sign of life this long is let die */
+    int max_attempts;     /* failed attempts of one step before the story is FAILED */
+    int retry_base_ms;    /* the first retry's wait; it doubles with every attempt */
+    int retry_max_ms;     /* the longest wait between two attempts (and parks) */
+    int max_reclaims;     /* takings back from dead claimers before each counts an attempt */
     /* [store] (src/media/store.h): where packages live */
     char *store_kind;                 /* local or s3 */
     char *store_bucket;               /* s3 */

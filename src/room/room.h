@@ -272,6 +272,8 @@ enum room_cmd_kind {
     ROOM_CMD_DETAIL,    /* id: the story to fetch for room_take_detail(); halt: no frames */
     ROOM_CMD_REVIEW,    /* a review page: text the filter, sort, amount the offset */
     ROOM_CMD_DECIDED,   /* id: who decided it, if someone did (a stale question's answer) */
+    ROOM_CMD_REQUEUE,   /* id: a FAILED (or ARCHIVED) story; text: the step ("": the one that
+                           failed) */
 };
 
 struct room_cmd {
