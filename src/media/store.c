@@ -171,6 +171,64 @@ bad:
     return -1;
 }
 
+/* Whether path holds exactly len bytes equal to data. */
+static bool same_file(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    char buf[8192];
+    size_t off = 0, got;
+    bool same = true;
+
+    if (f == NULL)
+        return false;
+    while (same && (got = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (off + got > len || memcmp(buf, data + off, got) != 0)
+            same = false;
+        off += got;
+    }
+    if (ferror(f))
+        same = false;
+    fclose(f);
+    return same && off == len;
+}
+
+/* Whether folder holds every one of the files with the same contents. */
+static bool same_folder(const char *folder, const struct pstore_file *files, size_t n)
+{
+    struct stat sb;
+    bool same = true;
+
+    if (stat(folder, &sb) == -1 || !S_ISDIR(sb.st_mode))
+        return false;
+    for (size_t i = 0; same && i < n; i++) {
+        char *p = xasprintf("%s/%s", folder, files[i].name);
+
+        same = same_file(p, files[i].data, files[i].len);
+        free(p);
+    }
+    return same;
+}
+
+/* Writes the files into the new folder tmp, each fsync'd. */
+static int fill_dir(const char *tmp, const struct pstore_file *files, size_t n, char **cause)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *p = xasprintf("%s/%s", tmp, files[i].name);
+        int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+        if (fd == -1 || paths_write_all(fd, files[i].data, files[i].len) == -1 || fsync(fd) == -1 ||
+            close(fd) == -1) {
+            *cause = xasprintf("cannot write %s: %s", p, strerror(errno));
+            if (fd != -1)
+                close(fd);
+            free(p);
+            return -1;
+        }
+        free(p);
+    }
+    return 0;
+}
+
 /* Moves the finished folder tmp to folder in one step: renamed, or exchanged with an older
  * version (left at tmp for the caller to remove). */
 static int swap_in(const char *tmp, const char *folder, char **cause)
@@ -182,6 +240,66 @@ static int swap_in(const char *tmp, const char *folder, char **cause)
         return 0;
     *cause = xasprintf("cannot move the package into %s: %s", folder, strerror(errno));
     return -1;
+}
+
+/* Makes the hidden temporary folder .<id>.XXXXXX in dir. Returns it (free it), or NULL with
+ * *cause. */
+static char *temp_folder(const char *dir, const char *id, char **cause)
+{
+    char *tmp = xasprintf("%s/.%s.XXXXXX", dir, id);
+
+    if (mkdtemp(tmp) != NULL)
+        return tmp;
+    *cause = xasprintf("cannot make a temporary folder in %s: %s", dir, strerror(errno));
+    free(tmp);
+    return NULL;
+}
+
+/* The filled temporary folder tmp becomes dir/id: synced, swapped in, dir synced. */
+static int settle(const char *dir, const char *tmp, const char *target, char **cause)
+{
+    if (chmod(tmp, 0755) == -1 || paths_fsync_dir(tmp) == -1) {
+        *cause = xasprintf("cannot sync %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    if (swap_in(tmp, target, cause) == -1)
+        return -1;
+    if (paths_fsync_dir(dir) == -1) {
+        *cause = xasprintf("cannot sync %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int pstore_folder_write(const char *dir, const char *id, const struct pstore_file *files, size_t n,
+                        bool *unchanged, char **cause)
+{
+    char *folder, *tmp = NULL;
+    int rc = -1;
+
+    *unchanged = false;
+    if (check_names(id, NULL, cause) == -1)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (check_names(id, files[i].name, cause) == -1)
+            return -1;
+    if (paths_mkdir_p(dir, 0755, cause) == -1)
+        return -1;
+    folder = xasprintf("%s/%s", dir, id);
+    if (same_folder(folder, files, n)) {
+        *unchanged = true;
+        free(folder);
+        return 0;
+    }
+    if ((tmp = temp_folder(dir, id, cause)) != NULL && fill_dir(tmp, files, n, cause) == 0 &&
+        settle(dir, tmp, folder, cause) == 0)
+        rc = 0;
+    /* On success tmp is gone or holds the replaced package; on failure the half-made one. */
+    if (tmp != NULL)
+        paths_rmrf(tmp);
+    free(tmp);
+    free(folder);
+    return rc;
 }
 
 static int local_put_folder(struct pstore *s, enum pstore_area area, const char *id,
@@ -201,13 +319,8 @@ static int local_put_folder(struct pstore *s, enum pstore_area area, const char 
         rc = 0; /* already where it belongs (the render writes there) */
         goto out;
     }
-    tmp = xasprintf("%s/.%s.XXXXXX", root, id);
-    if (mkdtemp(tmp) == NULL) {
-        *cause = xasprintf("cannot make a temporary folder in %s: %s", root, strerror(errno));
-        free(tmp);
-        tmp = NULL;
+    if ((tmp = temp_folder(root, id, cause)) == NULL)
         goto out;
-    }
     for (size_t i = 0; i < n; i++) {
         char *from = xasprintf("%s/%s", dir, names[i]), *to = xasprintf("%s/%s", tmp, names[i]);
         int r = copy_file(from, to, cause);
@@ -217,13 +330,8 @@ static int local_put_folder(struct pstore *s, enum pstore_area area, const char 
         if (r == -1)
             goto out;
     }
-    if (chmod(tmp, 0755) == -1 || paths_fsync_dir(tmp) == -1) {
-        *cause = xasprintf("cannot sync %s: %s", tmp, strerror(errno));
+    if (settle(root, tmp, target, cause) == -1)
         goto out;
-    }
-    if (swap_in(tmp, target, cause) == -1)
-        goto out;
-    paths_fsync_dir(root);
     rc = 0;
 out:
     if (tmp != NULL)
@@ -325,9 +433,23 @@ static size_t to_buf(char *data, size_t size, size_t n, void *user)
     return size * n;
 }
 
+/* A GET into a file: the body goes to the file only when the answer is a success, else to the
+ * error buffer (its S3 error code and message). */
+struct sink {
+    CURL *curl;
+    FILE *file;
+    struct buf *err;
+};
+
 static size_t to_file(char *data, size_t size, size_t n, void *user)
 {
-    return fwrite(data, size, n, user) * size;
+    struct sink *k = user;
+    long code = 0;
+
+    curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
+    if (code >= 200 && code <= 299)
+        return fwrite(data, size, n, k->file) * size;
+    return to_buf(data, size, n, k->err);
 }
 
 /* Keeps the ETag header of an answer. */
@@ -440,6 +562,7 @@ static int s3_do(struct pstore *s, struct request *rq, char **cause)
 {
     struct curl_slist *hl = NULL;
     struct buf err = {.max = ERROR_BODY_MAX};
+    struct sink sink;
     char hash[65], *h, *url;
     CURLcode rc;
     CURL *c = s->curl;
@@ -489,9 +612,9 @@ static int s3_do(struct pstore *s, struct request *rq, char **cause)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_buf);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, rq->answer != NULL ? rq->answer : &err);
     if (rq->sink != NULL) {
+        sink = (struct sink){c, rq->sink, &err};
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_file);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, rq->sink);
-        curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     }
     rc = curl_easy_perform(c);
     rq->status = 0;
@@ -499,7 +622,7 @@ static int s3_do(struct pstore *s, struct request *rq, char **cause)
     curl_slist_free_all(hl);
     if (rc == CURLE_OK && rq->body != NULL)
         atomic_fetch_add(&bytes_sent, (long long)rq->body_len);
-    if (rc != CURLE_OK && !(rc == CURLE_HTTP_RETURNED_ERROR && rq->status > 0)) {
+    if (rc != CURLE_OK) {
         *cause = xasprintf("s3 %s %s: %s", rq->method, url, curl_easy_strerror(rc));
         free(url);
         free(err.data);
@@ -677,6 +800,24 @@ static int s3_put_path(struct pstore *s, const char *key, const char *path, char
     return rc;
 }
 
+/* data as key: one PUT, or a multipart upload above the threshold (read through fmemopen). */
+static int s3_put_data(struct pstore *s, const char *key, const void *data, size_t len,
+                       char **cause)
+{
+    FILE *f;
+    int rc;
+
+    if (len <= s->threshold)
+        return s3_put_mem(s, key, data, len, cause);
+    if ((f = fmemopen((void *)data, len, "rb")) == NULL) {
+        *cause = xasprintf("s3: cannot read %s from memory: %s", key, strerror(errno));
+        return -1;
+    }
+    rc = s3_put_multipart(s, key, f, len, cause);
+    fclose(f);
+    return rc;
+}
+
 static int s3_delete(struct pstore *s, const char *key, char **cause)
 {
     struct request rq = {.method = "DELETE", .key = key};
@@ -758,24 +899,31 @@ static int open_s3(struct pstore *s, const struct config *c, char **cause)
     return 0;
 }
 
+char *pstore_area_dir(const struct config *c, enum pstore_area area)
+{
+    char *data, *dir;
+
+    if (area == PSTORE_PACKAGES)
+        return video_packages_dir(c);
+    if (c->publish_dir[0] != '\0')
+        return xstrdup(c->publish_dir);
+    data = config_data_dir(c);
+    dir = xasprintf("%s/publish", data);
+    free(data);
+    return dir;
+}
+
 struct pstore *pstore_open(const struct config *c, char **cause)
 {
     struct pstore *s = xcalloc(1, sizeof *s);
-    char *data;
 
     if (pstore_kind_check(c->store_kind, cause) == -1) {
         free(s);
         return NULL;
     }
     s->kind = strcmp(c->store_kind, "s3") == 0 ? PSTORE_S3 : PSTORE_LOCAL;
-    s->dirs[PSTORE_PACKAGES] = video_packages_dir(c);
-    if (c->publish_dir[0] != '\0') {
-        s->dirs[PSTORE_PUBLISHED] = xstrdup(c->publish_dir);
-    } else {
-        data = config_data_dir(c);
-        s->dirs[PSTORE_PUBLISHED] = xasprintf("%s/publish", data);
-        free(data);
-    }
+    s->dirs[PSTORE_PACKAGES] = pstore_area_dir(c, PSTORE_PACKAGES);
+    s->dirs[PSTORE_PUBLISHED] = pstore_area_dir(c, PSTORE_PUBLISHED);
     if (s->kind == PSTORE_LOCAL) {
         s->described =
             xasprintf("local (%s, %s)", s->dirs[PSTORE_PACKAGES], s->dirs[PSTORE_PUBLISHED]);
@@ -867,6 +1015,64 @@ bad:
     return -1;
 }
 
+int pstore_put_files(struct pstore *s, enum pstore_area area, const char *id,
+                     const struct pstore_file *files, size_t n, bool *unchanged, json_t **where,
+                     char **cause)
+{
+    json_t *names = json_array(), *keys;
+
+    *unchanged = false;
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(names, json_string(files[i].name));
+    if (s->kind == PSTORE_LOCAL) {
+        char *folder, *abs;
+
+        if (pstore_folder_write(s->dirs[area], id, files, n, unchanged, cause) == -1) {
+            json_decref(names);
+            return -1;
+        }
+        folder = xasprintf("%s/%s", s->dirs[area], id);
+        abs = realpath(folder, NULL);
+        *where = json_pack("{s:s, s:s, s:o}", "kind", "local", "folder", abs != NULL ? abs : folder,
+                           "files", names);
+        free(abs);
+        free(folder);
+        return 0;
+    }
+    if (check_names(id, NULL, cause) == -1) {
+        json_decref(names);
+        return -1;
+    }
+    keys = json_object();
+    for (size_t i = 0; i < n; i++) {
+        char *key = NULL;
+
+        if (check_names(id, files[i].name, cause) == -1 ||
+            s3_put_data(s, (key = object_key(s, area, id, files[i].name)), files[i].data,
+                        files[i].len, cause) == -1) {
+            const char *name;
+            json_t *v;
+
+            json_object_foreach(keys, name, v)
+            {
+                char *why = NULL;
+
+                if (s3_delete(s, json_string_value(v), &why) == -1)
+                    free(why);
+            }
+            free(key);
+            json_decref(keys);
+            json_decref(names);
+            return -1;
+        }
+        json_object_set_new(keys, files[i].name, json_string(key));
+        free(key);
+    }
+    *where = json_pack("{s:s, s:s, s:s, s:o, s:o}", "kind", "s3", "bucket", s->bucket, "endpoint",
+                       s->endpoint, "files", names, "keys", keys);
+    return 0;
+}
+
 int pstore_put(struct pstore *s, enum pstore_area area, const char *id, const char *name,
                const void *data, size_t len, char **cause)
 {
@@ -878,7 +1084,7 @@ int pstore_put(struct pstore *s, enum pstore_area area, const char *id, const ch
     if (s->kind == PSTORE_LOCAL)
         return local_put(s, area, id, name, data, len, cause);
     key = object_key(s, area, id, name);
-    rc = s3_put_mem(s, key, data, len, cause);
+    rc = s3_put_data(s, key, data, len, cause);
     free(key);
     return rc;
 }

@@ -40,12 +40,32 @@ enum pstore_kind { PSTORE_LOCAL, PSTORE_S3 };
 /* The two places a package lives: as the producer made it, and as the publisher published it. */
 enum pstore_area { PSTORE_PACKAGES, PSTORE_PUBLISHED };
 
+/* One file of a package in memory: name (no '/', not starting with '.'), contents (borrowed). */
+struct pstore_file {
+    const char *name;
+    const char *data;
+    size_t len;
+};
+
+/* Makes the folder dir/id/ hold exactly files[0..n) (dir is made when missing), so that no
+ * reader ever sees half of it: written into a hidden temporary folder beside it
+ * (".<id>.XXXXXX"), every file and the folder fsync'd, then renamed into place (or exchanged
+ * with an older version, which is then removed). A folder that already holds the same files is
+ * left alone and *unchanged set. Returns 0, or -1 with *cause; on failure nothing is left
+ * behind and an existing folder is as it was. The local backend's way of writing; any thread. */
+int pstore_folder_write(const char *dir, const char *id, const struct pstore_file *files, size_t n,
+                        bool *unchanged, char **cause);
+
 /* Whether value names a backend ("local", "s3"); for the configuration's check. Returns 0, or
  * -1 with *why (free it). */
 int pstore_kind_check(const char *value, char **why);
 /* Whether value is an S3 URL style: auto (virtual-hosted on AWS's own endpoint, path-style on
  * any other), path or virtual. Returns 0, or -1 with *why. */
 int pstore_url_style_check(const char *value, char **why);
+
+/* The local backend's folder of an area: the packages folder (<data dir>/packages), or the
+ * publish folder ([publish] dir, else <data dir>/publish). A new string; free it. */
+char *pstore_area_dir(const struct config *c, enum pstore_area area);
 
 /* A store as [store] configures it (s3: bucket, region and keys checked here, nothing asked
  * of the server yet). Returns a store to free with pstore_free(), or NULL with *cause naming
@@ -66,6 +86,15 @@ const char *pstore_describe(const struct pstore *s);
  * *where is a new reference to the package's "where" object. Returns 0, or -1 with *cause. */
 int pstore_put_folder(struct pstore *s, enum pstore_area area, const char *id, const char *dir,
                       const char *const *names, size_t n, json_t **where, char **cause);
+
+/* Files in memory as story id's package in area, files[n - 1] last (the one that marks it
+ * complete). local: pstore_folder_write() into the area's folder (*unchanged when it already
+ * held them); s3: one object each (those already put by this call deleted again when one
+ * fails). On success *where is a new reference to the package's "where". Returns 0, or -1 with
+ * *cause. */
+int pstore_put_files(struct pstore *s, enum pstore_area area, const char *id,
+                     const struct pstore_file *files, size_t n, bool *unchanged, json_t **where,
+                     char **cause);
 
 /* One file in memory as <area>/<id>/<name> (s3), or written atomically into the area folder
  * (local). Returns 0, or -1 with *cause. */

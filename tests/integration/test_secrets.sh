@@ -3,9 +3,10 @@
 # ingested stories, every role) runs with a test key for everything that takes one set, the
 # models played by the project's fake LLM server (which checks every request carries its key),
 # a Redis password, a webhook URL with a token and its signing secret (a local receiver), S3
-# keys, and one key from a configuration file. Then every output is searched for every key:
+# keys for the package store (s3rver behind the proxy that checks every signature), and one key
+# from a configuration file. Then every output is searched for every key:
 # stdout and stderr of every command (swarm, ctl, config, doctor, an error path where the
-# model API echoes the key back), the control room's screen, the log and everything in the
+# model API echoes the key back, the package store refusing a wrong key), the control room's screen, the log and everything in the
 # data directory, and everything Redis was ever told (its append-only file, without the RDB
 # preamble, so nothing is compressed). A configuration file holding a key that others can
 # read is refused; a process holding keys dumps no core.
@@ -59,6 +60,16 @@ http.createServer((q, r) => {
 track $!
 await "the webhook receiver" 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$HOOK_PORT) 2>/dev/null"
 
+# The package store: S3 (s3rver behind the signature-checking proxy) with the test keys.
+: "${NEWSROOM_PEERS_DIR:?NEWSROOM_PEERS_DIR is not set (tests/CMakeLists.txt sets it)}"
+mkdir -p "$T/s3"
+node "$SRC/tests/support/s3_server.mjs" 0 "$T/s3" "$T/s3.log" "$AWS_ID" "$AWS_SECRET" newsroom-secrets \
+  >"$T/s3.out" 2>"$T/s3.err" &
+track $!
+await "the S3 server" 30 grep -q '^ready ' "$T/s3.out"
+export NEWSROOM_PACKAGE_STORE=s3 NEWSROOM_S3_BUCKET=newsroom-secrets \
+  NEWSROOM_S3_ENDPOINT="http://127.0.0.1:$(sed -n 's/^ready //p' "$T/s3.out")"
+
 export REDIS_URL="unix://$T/redis/r.sock" REDIS_PASSWORD=$REDIS_PW
 export NEWSROOM_DATA_DIR=$T/data NEWSROOM_LLM_PROVIDER=openai OPENAI_BASE_URL=$(cat "$T/fake.url")
 export OPENAI_API_KEY=$OPENAI_KEY ELEVENLABS_API_KEY=$ELEVEN_KEY
@@ -104,6 +115,15 @@ done
 n_items=$(jq '(if type == "array" then . else .items end) | length' "$T/outputs/ctl-items.out")
 if [ "$n_items" -gt 0 ]; then ok; else bad "the pipeline left no stories"; fi
 if grep -q '"delivered"' "$T/outputs/ctl-item.out"; then ok; else bad "no story was published with its webhook delivered"; fi
+# Published through the S3 store, every request signed with the test keys and accepted.
+pub=$(jq -r '(if type == "array" then . else .items end)[] | select(.status == "PUBLISHED") | .id' "$T/outputs/ctl-items.out" | head -1)
+"$NR_BIN" ctl package "$pub" --published --get package.json --out "$T/outputs/pub.json" >"$T/outputs/pkg.out" 2>"$T/outputs/pkg.err"
+if [ "$(jq -r .id "$T/outputs/pub.json" 2>/dev/null)" = "$pub" ]; then ok; else bad "the published package did not come back from the store: $(cat "$T/outputs/pkg.err")"; fi
+if grep -q '"status":403' "$T/s3.log"; then bad "the store refused a request"; else ok; fi
+# A wrong key: refused by the store, the message shows neither key.
+AWS_SECRET_ACCESS_KEY=${AWS_SECRET}x "$NR_BIN" ctl package "$pub" --published --get package.json \
+  --out "$T/outputs/x.json" >"$T/outputs/wrongkey.out" 2>"$T/outputs/wrongkey.err"
+if grep -q SignatureDoesNotMatch "$T/outputs/wrongkey.err"; then ok; else bad "a wrong key was not refused: $(cat "$T/outputs/wrongkey.err")"; fi
 "$NR_BIN" config >"$T/outputs/config.out" 2>"$T/outputs/config.err"
 "$NR_BIN" config --json >"$T/outputs/config.json" 2>>"$T/outputs/config.err"
 "$NR_BIN" doctor >"$T/outputs/doctor.out" 2>"$T/outputs/doctor.err"
