@@ -961,6 +961,23 @@ void pstore_free(struct pstore *s)
 
 /* ---- the interface ---- */
 
+/* Deletes the objects of keys ({name: key}) a failed call had put, so no half package stays,
+ * and frees keys. */
+static void s3_undo(struct pstore *s, json_t *keys)
+{
+    const char *name;
+    json_t *v;
+
+    json_object_foreach(keys, name, v)
+    {
+        char *why = NULL;
+
+        if (s3_delete(s, json_string_value(v), &why) == -1)
+            free(why); /* the bucket's lifecycle rule is the last resort */
+    }
+    json_decref(keys);
+}
+
 int pstore_put_folder(struct pstore *s, enum pstore_area area, const char *id, const char *dir,
                       const char *const *names, size_t n, json_t **where, char **cause)
 {
@@ -989,19 +1006,8 @@ int pstore_put_folder(struct pstore *s, enum pstore_area area, const char *id, c
 
         free(path);
         if (rc == -1) {
-            const char *name;
-            json_t *v;
-
-            /* What this call uploaded goes again: no half package stays behind. */
-            json_object_foreach(keys, name, v)
-            {
-                char *why = NULL;
-
-                if (s3_delete(s, json_string_value(v), &why) == -1)
-                    free(why);
-            }
+            s3_undo(s, keys);
             free(key);
-            json_decref(keys);
             goto bad;
         }
         json_object_set_new(keys, names[i], json_string(key));
@@ -1050,18 +1056,8 @@ int pstore_put_files(struct pstore *s, enum pstore_area area, const char *id,
         if (check_names(id, files[i].name, cause) == -1 ||
             s3_put_data(s, (key = object_key(s, area, id, files[i].name)), files[i].data,
                         files[i].len, cause) == -1) {
-            const char *name;
-            json_t *v;
-
-            json_object_foreach(keys, name, v)
-            {
-                char *why = NULL;
-
-                if (s3_delete(s, json_string_value(v), &why) == -1)
-                    free(why);
-            }
+            s3_undo(s, keys);
             free(key);
-            json_decref(keys);
             json_decref(names);
             return -1;
         }
