@@ -405,24 +405,28 @@ static void check_chroma(struct doctor *d, struct result *r)
 
 static void check_langfuse(struct doctor *d, struct result *r)
 {
-    const char *host = getenv("LANGFUSE_HOST"), *pk = getenv("LANGFUSE_PUBLIC_KEY");
-    char url[400], why[200] = "";
+    const struct config *c = d->cli->cfg;
+    char url[600], why[200] = "";
     long status;
 
-    (void)d;
-    if (pk == NULL || *pk == '\0') {
-        say(r, V_OFF, NULL, "not configured (LANGFUSE_PUBLIC_KEY): traces go to a JSONL file");
+    if (!c->tracing) {
+        say(r, V_OFF, NULL, "tracing is off ([observe] tracing)");
         return;
     }
-    snprintf(url, sizeof url, "%s/api/public/health",
-             host != NULL && *host != '\0' ? host : "https://cloud.langfuse.com");
+    if (c->langfuse_public_key[0] == '\0' || c->langfuse_secret_key[0] == '\0') {
+        say(r, V_OFF, NULL,
+            "not configured (LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY): traces go to a JSON "
+            "Lines file");
+        return;
+    }
+    snprintf(url, sizeof url, "%s/api/public/health", c->langfuse_host);
     status = http_get(url, NULL, why, sizeof why);
     if (status == 200)
         say(r, V_OK, NULL, "%s answers", url);
     else
         say(r, V_FAIL,
             xstrdup("start Langfuse (docker compose up -d langfuse in config/) or correct "
-                    "LANGFUSE_HOST"),
+                    "LANGFUSE_HOST ([observe] langfuse_host)"),
             "%s: %s", url, status > 0 ? "HTTP error" : why);
 }
 

@@ -46,7 +46,7 @@ has "$OUT" "Redis 7"
 has "$OUT" "may read, write, run scripts and publish"
 hasnt "$OUT" "$PW"
 # The password is a key this process holds: named, never shown, and no core dumps.
-if line ok secrets | grep -q "1 held (\[redis\] url from env REDIS_URL); core dumps off"; then ok; else bad "secrets check"; fi
+if line ok secrets | grep -q "3 held (\[redis\] url from env REDIS_URL, \[observe\] langfuse_public_key from env LANGFUSE_PUBLIC_KEY, \[observe\] langfuse_secret_key from env LANGFUSE_SECRET_KEY); core dumps off"; then ok; else bad "secrets check: $(line ok secrets)"; fi
 run 0 "$NR_BIN" doctor --json
 if jq -e '.failed == 0 and (.checks | length) == 12 and ([.checks[] | select(.status == "FAIL")] | length) == 0' "$OUT" >/dev/null; then ok; else bad "doctor --json"; fi
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cmake --install into a temporary DESTDIR, then the installed binary run from there: every file
-# in its usual place (binary, themes, shared configuration files, the default configuration and
+# in its usual place (binary, themes, shared configuration files and every file
+# config/docker-compose.yml mounts, the default configuration and
 # the swarm's environment file with their modes, the man page, the systemd units with the
 # installed paths, logrotate rules); the installed binary reads its default configuration and
 # finds its share directory from any working directory, and still does when the tree is moved;
@@ -26,6 +27,14 @@ for f in bin/newsroom share/newsroom/themes/dark.theme share/newsroom/themes/lig
   if [ -e "$P/$f" ]; then ok; else bad "cmake --install did not install $f"; fi
 done
 if [ -x "$P/bin/newsroom" ]; then ok; else bad "the installed binary is not executable"; fi
+# The observability files beside the compose file, and every file the compose file mounts.
+for f in share/newsroom/config/prometheus.yml share/newsroom/config/grafana/provisioning/datasources/newsroom.yml \
+  share/newsroom/config/grafana/dashboards/newsroom.json; do
+  if [ -e "$P/$f" ]; then ok; else bad "cmake --install did not install $f"; fi
+done
+for m in $(sed -n 's/^ *- \(\.\/[^:]*\):.*/\1/p' "$SRC/config/docker-compose.yml"); do
+  if [ -e "$SRC/config/$m" ] && [ -e "$P/share/newsroom/config/$m" ]; then ok; else bad "docker-compose.yml mounts $m, which config/ (or the install) lacks"; fi
+done
 # The environment file will hold keys: root's only. The configuration holds none: readable.
 if [ "$(stat -c %a "$P/etc/newsroom/swarm.env")" = 600 ]; then ok; else bad "swarm.env is not 600"; fi
 if [ "$(stat -c %a "$P/etc/newsroom/newsroom.conf")" = 644 ]; then ok; else bad "newsroom.conf is not 644"; fi

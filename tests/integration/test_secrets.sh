@@ -10,10 +10,13 @@
 # data directory, and everything Redis was ever told (its append-only file, without the RDB
 # preamble, so nothing is compressed). A configuration file holding a key that others can
 # read is refused; a process holding keys dumps no core.
-# Arguments: the newsroom binary, the fake_llm_server binary.
+# Traces go to the project's fake Langfuse (which checks its keys), metrics are scraped from
+# /metrics, and `ctl trace` shows a story's trace: all searched too.
+# Arguments: the newsroom binary, the fake_llm_server binary, the fake_langfuse_server binary.
 . "$(dirname "$0")/lib.sh" "$1"
 . "$(dirname "$0")/../tui/lib.sh"
 FAKE_LLM=$2
+FAKE_LF=$3
 SRC=${NEWSROOM_SOURCE_DIR:-$(dirname "$0")/../..}
 rnd() { head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
@@ -26,7 +29,7 @@ HOOK_TOKEN=hooktoken$(rnd)
 HOOK_SECRET=whsec-$(rnd)
 AWS_ID=AKIATEST$(rnd)
 AWS_SECRET=aws-secret-$(rnd)
-LF_SECRET=sk-lf-test-$(rnd)
+LF_SECRET=sk-lf-test-9a7e-secret # the fake Langfuse's key (tests/support/fake_langfuse.h)
 KEYS=("$OPENAI_KEY" "$ANTHROPIC_KEY" "$ELEVEN_KEY" "$REDIS_PW" "$HOOK_TOKEN" "$HOOK_SECRET"
   "$AWS_ID" "$AWS_SECRET" "$LF_SECRET")
 
@@ -75,7 +78,11 @@ export NEWSROOM_DATA_DIR=$T/data NEWSROOM_LLM_PROVIDER=openai OPENAI_BASE_URL=$(
 export OPENAI_API_KEY=$OPENAI_KEY ELEVENLABS_API_KEY=$ELEVEN_KEY
 export NEWSROOM_WEBHOOK_URL="http://127.0.0.1:$HOOK_PORT/hook/$HOOK_TOKEN" NEWSROOM_WEBHOOK_SECRET=$HOOK_SECRET
 export AWS_ACCESS_KEY_ID=$AWS_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET
-export LANGFUSE_PUBLIC_KEY=pk-lf-test LANGFUSE_SECRET_KEY=$LF_SECRET
+"$FAKE_LF" >"$T/lf.url" 2>"$T/lf.err" &
+LF_PID=$!
+track $LF_PID
+await "the fake Langfuse" 10 test -s "$T/lf.url"
+export LANGFUSE_HOST=$(cat "$T/lf.url") LANGFUSE_PUBLIC_KEY=pk-lf-test-4f1c LANGFUSE_SECRET_KEY=$LF_SECRET
 export NEWSROOM_LOG_LEVEL=debug
 # One key from a configuration file: refused while others can read the file.
 CONF=$T/newsroom.conf
@@ -131,6 +138,17 @@ if grep -qE '^ok +secrets +[0-9]+ held .*core dumps off' "$T/outputs/doctor.out"
 if grep -q 'openai_api_key from env OPENAI_API_KEY' "$T/outputs/doctor.out" &&
   grep -q "anthropic_api_key from $CONF:2" "$T/outputs/doctor.out"; then ok; else bad "doctor does not name the keys held"; fi
 
+# Traces of a story, and the metrics of a running swarm.
+"$NR_BIN" ctl trace "$pub" >"$T/outputs/trace.out" 2>"$T/outputs/trace.err"
+"$NR_BIN" ctl trace "$pub" --json >>"$T/outputs/trace.out" 2>>"$T/outputs/trace.err"
+[ -s "$T/outputs/trace.out" ] && ok || bad "ctl trace printed nothing: $(cat "$T/outputs/trace.err")"
+MPORT=$(pick_port)
+"$NR_BIN" swarm --roles scout:1 --duration 60 --metrics "127.0.0.1:$MPORT" >"$T/outputs/metrics-swarm.out" 2>"$T/outputs/metrics-swarm.err" &
+msw=$!
+await "the metrics endpoint" 30 bash -c "curl -sf http://127.0.0.1:$MPORT/metrics >'$T/outputs/metrics.txt'"
+grep -q '^newsroom_' "$T/outputs/metrics.txt" && ok || bad "no metrics scraped"
+kill "$msw"; wait "$msw" 2>/dev/null
+
 # An error path: the model API answers 401 and echoes the key back.
 sed -E 's/^FAST = sim-fast$/FAST = scenario-401/' "$SRC/config/pricing.conf" >"$T/pricing-401.conf"
 printf '\n[model scenario-401]\ntier = FAST\nprovider = openai\nprompt_per_1k = 0.001\ncompletion_per_1k = 0.001\n' >>"$T/pricing-401.conf"
@@ -159,13 +177,18 @@ if [ "$(core_limit $sw)" = "0 0" ]; then ok; else bad "with keys, the core limit
 kill "$sw"; wait "$sw" 2>/dev/null
 bash -c 'ulimit -c unlimited; cd "$1"; shift; exec "$@"' sh "$T/cwd" env -u OPENAI_API_KEY -u ELEVENLABS_API_KEY \
   -u NEWSROOM_WEBHOOK_URL -u NEWSROOM_WEBHOOK_SECRET -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
-  -u REDIS_PASSWORD -u NEWSROOM_CONFIG -u REDIS_URL NEWSROOM_LLM_PROVIDER=sim NEWSROOM_DATA_DIR="$T/data-nokeys" \
+  -u REDIS_PASSWORD -u NEWSROOM_CONFIG -u REDIS_URL -u LANGFUSE_PUBLIC_KEY -u LANGFUSE_SECRET_KEY \
+  -u AWS_ACCESS_KEY_ID -u NEWSROOM_PACKAGE_STORE NEWSROOM_LLM_PROVIDER=sim NEWSROOM_DATA_DIR="$T/data-nokeys" \
   ASAN_OPTIONS=disable_coredump=0:detect_leaks=0 "$NR_ABS" swarm --roles scout:1 --duration 60 \
   >"$T/outputs/core2.out" 2>"$T/outputs/core2.err" &
 sw=$!
 await "the swarm without keys to start" 30 grep -q "swarm on" "$T/outputs/core2.err"
 if [ "$(core_limit $sw)" = "unlimited unlimited" ]; then ok; else bad "without keys, the core limit is $(core_limit $sw)"; fi
 kill "$sw"; wait "$sw" 2>/dev/null
+
+# The fake Langfuse got the traces, with its keys, breaking nothing of its API.
+kill "$LF_PID"; wait "$LF_PID"
+if grep -qE 'fake_langfuse_server: [1-9][0-9]* requests' "$T/lf.err" && ! grep -q violations "$T/lf.err"; then ok; else bad "traces: $(cat "$T/lf.err")"; fi
 
 # Everything Redis holds or was told, and the fake's stop.
 REDISCLI_AUTH=$REDIS_PW redis-cli -s "$T/redis/r.sock" bgrewriteaof >/dev/null 2>&1 || true
