@@ -23,6 +23,7 @@
 #include "cost/money.h"
 #include "cost/usage.h"
 #include "media/preview.h"
+#include "media/store.h"
 #include "media/proc.h"
 #include "media/video.h"
 #include "store/rlink.h"
@@ -382,13 +383,25 @@ static int render_history(struct buf *b, struct rlink *l, const struct bb_item *
 static void preview_of(struct rlink *l, const struct config *cfg, const struct bb_item *it,
                        const json_t *pkg, struct room_detail *d)
 {
-    const char *folder = str_of(pkg, "folder"), *kind = str_of(pkg, "kind");
-    char token[PREVIEW_TOKEN_LEN + 1], *cause = NULL;
+    const char *kind = str_of(pkg, "kind");
+    char token[PREVIEW_TOKEN_LEN + 1], *cause = NULL, *at;
+    json_t *where;
+    int rc;
 
-    if (cfg == NULL || cfg->preview_port <= 0 || folder == NULL || kind == NULL ||
-        strcmp(kind, "video") != 0)
+    if (cfg == NULL || cfg->preview_port <= 0 || kind == NULL || strcmp(kind, "video") != 0 ||
+        (where = pstore_where_of(pkg)) == NULL)
         return;
-    if (preview_token(l, it->id, folder, cfg->preview_token_ttl_s, token, &cause) == -1) {
+    /* A local package by its folder; one in the S3 store by its "where", which the preview
+     * server fetches through the store. */
+    at = pstore_where_is_s3(where)
+             ? json_dumps(where, JSON_COMPACT | JSON_SORT_KEYS)
+             : xstrdup(str_of(where, "folder") ? str_of(where, "folder") : "");
+    json_decref(where);
+    if (at == NULL)
+        fail("cannot encode a package's place");
+    rc = preview_token(l, it->id, at, cfg->preview_token_ttl_s, token, &cause);
+    free(at);
+    if (rc == -1) {
         free(cause);
         return;
     }
@@ -505,10 +518,36 @@ done:
     return rc;
 }
 
+/* The package's video and thumbnail as local files: their paths for a package on this
+ * machine, copies fetched into dir for one in the S3 store. *mp4 and *thumb are new strings or
+ * NULL; a note says what could not be had. */
+static void local_files(const struct config *cfg, const json_t *pkg, const char *dir, char **mp4,
+                        char **thumb, char *note, size_t size)
+{
+    json_t *where = pstore_where_of(pkg);
+    struct pstore *s;
+    char *cause = NULL;
+
+    *mp4 = *thumb = NULL;
+    if (where == NULL || !pstore_where_is_s3(where)) {
+        json_decref(where);
+        *mp4 = str_of(pkg, "mp4") != NULL ? xstrdup(str_of(pkg, "mp4")) : NULL;
+        *thumb = str_of(pkg, "thumbnail") != NULL ? xstrdup(str_of(pkg, "thumbnail")) : NULL;
+        return;
+    }
+    if ((s = pstore_open(cfg, &cause)) == NULL ||
+        pstore_localize(s, where, "video.mp4", dir, mp4, &cause) == -1 ||
+        pstore_localize(s, where, "thumbnail.png", dir, thumb, &cause) == -1)
+        snprintf(note, size, "no frames: the package store: %s", cause);
+    free(cause);
+    pstore_free(s);
+    json_decref(where);
+}
+
 struct room_frames *room_frames_fetch(const struct config *cfg, const char *id, const json_t *pkg)
 {
     struct room_frames *f = xcalloc(1, sizeof *f);
-    const char *mp4 = str_of(pkg, "mp4"), *thumb = str_of(pkg, "thumbnail");
+    char *mp4 = NULL, *thumb = NULL;
     const json_t *shots = json_object_get(pkg, "shots"), *sh;
     char *ffmpeg = NULL, *cause = NULL, dir[] = "/tmp/nr-frames-XXXXXX";
     int64_t deadline = clock_mono_ms() + FRAMES_BUDGET_MS;
@@ -530,6 +569,13 @@ struct room_frames *room_frames_fetch(const struct config *cfg, const char *id, 
         room_copy_safe(f->note, sizeof f->note, "no frames: cannot make a temporary folder");
         free(ffmpeg);
         return f;
+    }
+    {
+        char note[ROOM_TEXT_MAX] = "";
+
+        local_files(cfg, pkg, dir, &mp4, &thumb, note, sizeof note);
+        if (note[0] != '\0')
+            room_copy_safe(f->note, sizeof f->note, note);
     }
     if (thumb != NULL && extract(ffmpeg, dir, thumb, -1, deadline, &f->thumb, &cause) == -1) {
         char note[ROOM_TEXT_MAX];
@@ -564,5 +610,7 @@ struct room_frames *room_frames_fetch(const struct config *cfg, const char *id, 
     }
     paths_rmrf(dir);
     free(ffmpeg);
+    free(mp4);
+    free(thumb);
     return f;
 }
