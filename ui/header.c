@@ -74,7 +74,7 @@ static void urgent(const struct room_snapshot *s, int64_t now_ms, char *buf, siz
     buf[0] = '\0';
     if (b != NULL) {
         if (s->nbreakers > 1)
-            snprintf(many, sizeof many, "%zu breakers not closed;", s->nbreakers);
+            snprintf(many, sizeof many, "%zu breakers:", s->nbreakers);
         if (strcmp(b->state, "open") == 0)
             n = snprintf(
                 buf, size, "%s OPEN, trial %s%s: %s", many, b->next_ms > now_ms ? "in " : "",
