@@ -33,6 +33,7 @@
 #include "core/fail.h"
 #include "core/log.h"
 #include "recovery/envfault.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 
 #include <stdio.h>
@@ -197,6 +198,11 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
         return -1;
     }
     atomic_fetch_add(&ctx->stats->advanced, 1);
+    trace_decision(&(struct trace_decision){.story = lk.id,
+                                            .type = "production",
+                                            .outcome = "review",
+                                            .reasoning = reason,
+                                            .confidence = -1});
     return 1;
 }
 

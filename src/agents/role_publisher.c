@@ -28,6 +28,7 @@
 #include "core/fail.h"
 #include "core/log.h"
 #include "recovery/envfault.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 
 #include <limits.h>
@@ -341,6 +342,7 @@ static void publish(struct agent_ctx *ctx, const struct publisher *p, const stru
         agent_release(ctx, lk);
     } else {
         atomic_fetch_add(&ctx->stats->advanced, 1);
+        trace_story_moved(it, BB_PUBLISHED_S, abs);
         log_info("%s: published %s to %s%s", ctx->id, it->id, abs,
                  unchanged ? " (the folder was already there)" : "");
     }

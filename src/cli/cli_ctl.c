@@ -62,6 +62,10 @@ static const struct ctl_verb verbs[] = {
      "what an agent (analyst, writer) learned, newest first; --query: what it would recall"},
     {"debates", ctl_debates, "[--open|--closed] [--limit N]",
      "open debates (oldest first) and closed ones (newest first)"},
+    {"trace", ctl_trace, "ID",
+     "a story's trace: each step, agent, model call (tokens, cost, time), decision and why"},
+    {"traces", ctl_traces, "[--limit N] | replay FILE",
+     "the newest traces; replay the JSON Lines trace file to Langfuse"},
 };
 
 int ctl_failed(struct rlink *l, const char *verb, char *cause)

@@ -112,5 +112,9 @@ int ctl_debates(struct cli *cli, bool json, int argc, char **argv);
 /* ctl_recovery.c: circuit breakers. */
 int ctl_breakers(struct cli *cli, bool json, int argc, char **argv);
 int ctl_breaker(struct cli *cli, bool json, int argc, char **argv);
+/* ctl_trace.c: a story's trace from the events kept in Redis; the newest traces; replaying
+ * the JSON Lines file to Langfuse. */
+int ctl_trace(struct cli *cli, bool json, int argc, char **argv);
+int ctl_traces(struct cli *cli, bool json, int argc, char **argv);
 
 #endif

@@ -202,6 +202,9 @@ struct room_snapshot {
      * error with its source. */
     int feeds, feeds_error;
     char feed_error[ROOM_TEXT_MAX];
+    /* The swarm's tracing as its processes report it ("langfuse ok (2 processes)", "langfuse
+     * DOWN: HTTP 503", "file traces.jsonl"); "" when no process reports (tracer.h). */
+    char tracing[ROOM_TEXT_MAX];
     /* Halt and the last emergency. */
     bool halted;
     char halt_by[ROOM_NAME_MAX], halt_message[ROOM_TEXT_MAX];
