@@ -26,6 +26,7 @@
 #include "media/store.h"
 #include "media/proc.h"
 #include "media/video.h"
+#include "recovery/deadset.h"
 #include "store/rlink.h"
 
 #include <errno.h>
@@ -36,13 +37,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HISTORY_PAGE     1000
-#define HISTORY_SCAN     20000 /* events looked at, newest first, for one story's history */
-#define FRAME_W          160   /* pixels of an extracted frame (16:9) */
-#define FRAME_H          90
-#define SHEET_MAX        12    /* frames on a contact sheet */
-#define FRAMES_BUDGET_MS 15000 /* for every ffmpeg run of one story together */
-#define SRT_READ_MAX     (256 * 1024)
+#define HISTORY_PAGE        1000
+#define HISTORY_SCAN        20000 /* events looked at, newest first, for one story's history */
+#define FRAME_W             160   /* pixels of an extracted frame (16:9) */
+#define FRAME_H             90
+#define SHEET_MAX           12    /* frames on a contact sheet */
+#define FRAMES_BUDGET_MS    15000 /* for every ffmpeg run of one story together */
+#define SRT_READ_MAX        (256 * 1024)
+#define FAILED_ERRORS_SHOWN 3 /* a FAILED story's last errors on its first screen */
 
 const char *const room_section_names[ROOM_SEC_COUNT] = {
     [ROOM_SEC_DECISION] = "Decision",
@@ -188,6 +190,34 @@ static void qa_line(struct buf *b, const json_t *qa)
              json_array_size(qa) == 1 ? "" : "s");
 }
 
+/* A FAILED story: the step that failed, what u and U do, and its last errors (the whole
+ * history is in the debate section). */
+static void failed_lines(struct buf *b, const struct bb_item *it, const struct room_detail *d)
+{
+    const json_t *errors = json_object_get(it->body, "errors");
+    size_t n = json_array_size(errors), shown = 0;
+
+    line(b,
+         "status    FAILED at step %s after %d attempt%s: u requeues it there, U at another "
+         "step",
+         d->failed_step, it->attempts, it->attempts == 1 ? "" : "s");
+    for (size_t i = n; i-- > 0 && shown < FAILED_ERRORS_SHOWN;) {
+        const json_t *e = json_array_get(errors, i);
+        const char *step = str_of(e, "step"), *err = str_of(e, "error");
+        char when[32];
+
+        if (json_is_true(json_object_get(e, "requeue")))
+            continue;
+        text_utc((int64_t)json_integer_value(json_object_get(e, "t")), when, sizeof when);
+        line(b, "%s %s at %s by %s: %s", shown == 0 ? "errors   " : "         ", when,
+             step != NULL ? step : "?", str_of(e, "agent") ? str_of(e, "agent") : "?",
+             err != NULL ? err : "?");
+        shown++;
+    }
+    if (n > shown)
+        line(b, "          (every attempt and requeue: section 5)");
+}
+
 static void render_decision(struct buf *b, struct rlink *l, const struct bb_item *it,
                             const struct room_detail *d)
 {
@@ -232,6 +262,8 @@ static void render_decision(struct buf *b, struct rlink *l, const struct bb_item
     if (it->status == BB_REVIEWING)
         line(b, "status    awaiting your decision since %s",
              text_utc(it->updated_ms, when, sizeof when));
+    else if (it->status == BB_FAILED)
+        failed_lines(b, it, d);
     else if (it->decided_by[0] != '\0')
         line(b, "status    %s, decided by %s at %s", bb_statuses[it->status].name, it->decided_by,
              text_utc(it->decided_ms, when, sizeof when));
@@ -433,6 +465,11 @@ struct room_detail *room_detail_fetch(struct bb *b, struct rlink *l, const struc
 
         d->found = true;
         d->reviewing = it->status == BB_REVIEWING;
+        if (it->status == BB_FAILED) {
+            room_copy_safe(d->failed_step, sizeof d->failed_step, deadset_resume_step(it));
+            room_copy_safe(d->fail_reason, sizeof d->fail_reason, it->fail_reason);
+            d->attempts = it->attempts;
+        }
         room_copy_safe(d->title, sizeof d->title,
                        str_of(it->body, "title") ? str_of(it->body, "title") : id);
         preview_of(l, cfg, it, pkg, d);
