@@ -863,9 +863,10 @@ static void *heart_main(void *arg)
                     log_warn("swarm: reclaim: %s", cause);
                     free(cause);
                     cause = NULL;
-                } else if (n > 0) {
+                } else {
                     trace_reclaimed("lapsed_lock", n);
-                    log_info("swarm: took back %d claim(s) whose lock lapsed", n);
+                    if (n > 0)
+                        log_info("swarm: took back %d claim(s) whose lock lapsed", n);
                 }
             }
             next_reclaim = now + s->o.reclaim_every_ms;

@@ -52,6 +52,11 @@ int cli_open_log(struct cli *cli);
  * why and returns NULL with *exit_code set (2 for configuration, 3 for unreachable). */
 struct rlink *cli_connect(struct cli *cli, const char *what, int *exit_code);
 
+/* A process holding keys (any secret of the configuration set) dumps no core: RLIMIT_CORE 0
+ * and PR_SET_DUMPABLE 0 (which also keeps other processes of the user from reading its
+ * memory through ptrace or /proc). */
+void cli_protect_secrets(const struct config *cfg);
+
 /* Checks a --metrics HOST:PORT value for the command `who`: 0, or -1 after saying what is
  * wrong (the caller exits 2). */
 int cli_metrics_option(const char *who, const char *value);
@@ -65,6 +70,8 @@ int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_bench(struct cli *cli, int argc, char **argv);
 int cmd_swarm(struct cli *cli, int argc, char **argv);
 int cmd_wire(struct cli *cli, int argc, char **argv);
+/* Resolves the configuration itself, so that a broken one is reported as a check. */
+int cmd_doctor(struct cli *cli, int argc, char **argv);
 /* The control room (the bare command). */
 int cmd_room(struct cli *cli, bool attach);
 

@@ -13,10 +13,14 @@
 #include "store/embedded.h"
 #include "store/rlink.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 volatile sig_atomic_t cli_stop;
 
@@ -90,6 +94,16 @@ struct rlink *cli_connect(struct cli *cli, const char *what, int *exit_code)
         return NULL;
     }
     return l;
+}
+
+void cli_protect_secrets(const struct config *cfg)
+{
+    struct rlimit none = {0, 0};
+
+    if (!config_has_secrets(cfg))
+        return;
+    if (setrlimit(RLIMIT_CORE, &none) == -1 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+        log_warn("cannot turn core dumps off: %s", strerror(errno));
 }
 
 void cli_release(struct cli *cli)

@@ -22,6 +22,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "core/paths.h"
 #include "cost/pricing.h"
 #include "media/preview.h"
 #include "observe/observe.h"
@@ -65,7 +66,7 @@ static struct swarm *start_swarm(struct cli *cli, struct pricing *pricing)
     return s;
 }
 
-int cmd_room(struct cli *cli, bool attach)
+static int room_run(struct cli *cli, bool attach, const char *themes_dir)
 {
     struct app_options ao;
     struct room_options ro;
@@ -77,9 +78,7 @@ int cmd_room(struct cli *cli, bool attach)
     struct observe *ob;
     struct rlink_options lo;
     struct rlink *l;
-    /* [ui] themes_dir ($NEWSROOM_THEMES_DIR through the configuration); --theme over
-     * [ui] theme ($NEWSROOM_THEME). */
-    const char *themes_dir = cli->cfg->ui_themes_dir;
+    /* --theme over [ui] theme ($NEWSROOM_THEME). */
     const char *theme = cli->theme != NULL ? cli->theme : cli->cfg->ui_theme;
     char *cause = NULL;
     int code = EXIT_DONE;
@@ -190,4 +189,15 @@ out:
     observe_stop(ob); /* delivers the trace events still queued */
     pricing_free(pricing);
     return code;
+}
+
+int cmd_room(struct cli *cli, bool attach)
+{
+    /* [ui] themes_dir ($NEWSROOM_THEMES_DIR through the configuration), else the installed
+     * themes (or the source tree's, from the build tree), else ./themes (ui/theme.c). */
+    char *shared = cli->cfg->ui_themes_dir[0] == '\0' ? paths_share_file("themes") : NULL;
+    int rc = room_run(cli, attach, shared != NULL ? shared : cli->cfg->ui_themes_dir);
+
+    free(shared);
+    return rc;
 }

@@ -43,6 +43,9 @@ struct bb;
 struct memory;
 struct news_item;
 
+/* ctl_package.c: where a story's package is, and its files fetched through the store. */
+int ctl_package(struct cli *cli, bool json, int argc, char **argv);
+
 /* ctl_bb.c: the blackboard. */
 /* The longest JSON Lines line ingest reads: a news item's content of 1 MB, escaped (a \uXXXX
  * escape is 6 bytes for 2 or 3), with room for the other fields. */

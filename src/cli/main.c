@@ -28,6 +28,7 @@ static const struct subcommand subcommands[] = {
     {"bench", cmd_bench, false, "run a benchmark and print its figures"},
     {"wire", cmd_wire, false, "print the wire simulator's stories as JSON Lines for ctl ingest"},
     {"config", cmd_config, true, "print the effective configuration and where it came from"},
+    {"doctor", cmd_doctor, false, "check the setup (Redis, store, tools, terminal): what to fix"},
 };
 
 static void usage(FILE *f)
@@ -41,8 +42,9 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
     fprintf(f, "\nOptions:\n"
-               "  --config FILE  read FILE instead of $NEWSROOM_CONFIG or\n"
-               "                 $XDG_CONFIG_HOME/newsroom/newsroom.conf\n"
+               "  --config FILE  read FILE instead of $NEWSROOM_CONFIG,\n"
+               "                 $XDG_CONFIG_HOME/newsroom/newsroom.conf or the installed\n"
+               "                 default configuration\n"
                "  --attach       watch a swarm that runs elsewhere (no local agents)\n"
                "  --read-only    the control room without the keys that act on the swarm\n"
                "  --theme NAME   dark, light, high-contrast, mono, or a .theme file's path\n"
@@ -53,7 +55,8 @@ static void usage(FILE *f)
                "  -h, --help     this help\n"
                "  -V, --version  the version\n\n"
                "Exit codes: 0 done, 1 refused, 2 usage or configuration error,\n"
-               "3 Redis unreachable. See README.md for configuration.\n");
+               "3 Redis unreachable. See newsroom(1) (man newsroom) for every command,\n"
+               "verb, key and variable.\n");
 }
 
 static void on_signal(int sig)
@@ -166,6 +169,7 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         cli.data_dir = config_data_dir(cli.cfg);
+        cli_protect_secrets(cli.cfg);
     }
     if (sub != NULL) {
         int first = optind;

@@ -362,8 +362,6 @@ void trace_agent(const char *agent, const char *role)
     for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++)
         metrics_touch(m, &metric_tasks, (const char *[]){me.role, outcomes[i]});
     metrics_touch(m, &metric_failed_attempts, (const char *[]){me.role});
-    metrics_touch(m, &metric_reclaims, (const char *[]){"dead_agent"});
-    metrics_touch(m, &metric_reclaims, (const char *[]){"lapsed_lock"});
 }
 
 static void close_task(int rc, const char *cause)
@@ -460,8 +458,9 @@ void trace_task(const char *story)
 
 void trace_reclaimed(const char *why, int n)
 {
-    if (n > 0)
-        metrics_add(atomic_load(&g_metrics), &metric_reclaims, (const char *[]){why}, n);
+    /* Added even when n is 0: the series exists from the first look, so a rate over it reads
+     * 0 rather than nothing. */
+    metrics_add(atomic_load(&g_metrics), &metric_reclaims, (const char *[]){why}, n);
 }
 
 void trace_failed_attempt(void)

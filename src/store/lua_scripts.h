@@ -72,6 +72,8 @@ extern const struct lua_script lua_debate_get;
 extern const struct lua_script lua_room_items;
 /* One page of the review queue, filtered and sorted on the server (see src/room/room_review.c). */
 extern const struct lua_script lua_room_review;
+/* One page of the dead set, filtered on the server (see src/room/room_failed.c). */
+extern const struct lua_script lua_room_failed;
 
 /* The feed sources' shared schedule and status (see feeds/feed_store.c and each file's header). */
 extern const struct lua_script lua_feed_claim;

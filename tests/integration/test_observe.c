@@ -603,14 +603,13 @@ static json_t *usage_by_task(struct rlink *l, int64_t *total)
     return by;
 }
 
-/* Stories not yet in a terminal status (PUBLISHED, ARCHIVED, or FAILED: a script out of QA
- * rounds fails, and the dead set keeps it). */
+/* Stories not yet PUBLISHED or ARCHIVED. */
 static long unfinished(struct bb *bb)
 {
     long n = 0;
 
     for (int st = 0; st < BB_STATUS_COUNT; st++)
-        if (!bb_statuses[st].terminal)
+        if (st != BB_PUBLISHED_S && st != BB_ARCHIVED && st != BB_FAILED)
             n += swarmenv_count(bb, st);
     return n;
 }
@@ -657,7 +656,7 @@ static void test_pipeline(void **state)
         fail_msg("tracer: %s", cause);
     trace_install(t, NULL);
     s = swarmenv_start(&so);
-    /* Every story terminal: published, archived or failed. */
+    /* Every story terminal: published, archived or FAILED. */
     AWAIT(240, swarm_settled(s) && unfinished(fx->bb) == 0);
     swarm_stop(s);
     swarm_free(s);
@@ -690,8 +689,11 @@ static void test_pipeline(void **state)
         }
     }
     json_decref(got);
-    for (int end = BB_PUBLISHED_S; end <= BB_FAILED; end++) {
-        assert_int_equal(bb_query(fx->bb, -1, end, "", 1000, &items, &nq, next, &cause), BB_OK);
+    for (int e_i = 0; e_i < 3; e_i++) {
+        static const int ends[] = {BB_PUBLISHED_S, BB_ARCHIVED, BB_FAILED};
+
+        assert_int_equal(bb_query(fx->bb, -1, ends[e_i], "", 1000, &items, &nq, next, &cause),
+                         BB_OK);
         for (i = 0; i < nq; i++) {
             if (json_object_get(traces, items[i]->id) == NULL)
                 fail_msg("story %s has no trace", items[i]->id);
