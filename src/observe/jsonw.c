@@ -7,6 +7,7 @@
 #include "core/fail.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@ void jsonw_init(struct jsonw *w, char *buf, size_t size)
     w->len = 0;
     w->cap = buf != NULL ? size : 0;
     w->longest = 0;
+    w->long_min = SIZE_MAX;
+    w->nlong = 0;
     w->heap = false;
     w->comma = false;
 }
@@ -213,6 +216,13 @@ static void quoted(struct jsonw *w, const char *s, size_t n)
     }
     if (w->len - from > w->longest)
         w->longest = w->len - from;
+    if (w->len - from > w->long_min) {
+        if (w->nlong < JSONW_LONGS) {
+            w->longs[w->nlong].from = from;
+            w->longs[w->nlong].to = w->len;
+        }
+        w->nlong++;
+    }
     putc1(w, '"');
 }
 

@@ -22,16 +22,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Long strings a writer lists where they are (see long_min), at most. */
+#define JSONW_LONGS 8
+
+/* Where a string's text is: the offset of the first byte after its opening quote, and of its
+ * closing quote. */
+struct jsonw_span {
+    size_t from, to;
+};
+
 struct jsonw {
     char *p;         /* the text so far (not NUL-terminated) */
     size_t len, cap; /* bytes used and available */
     size_t longest;  /* the longest string written, in bytes of text between its quotes */
-    bool heap;       /* p was allocated by the writer (else it is the caller's buffer) */
-    bool comma;      /* the next key or array value needs a comma first */
+    /* Strings longer than long_min bytes of text between their quotes: how many (nlong, which
+     * may pass JSONW_LONGS), and where the first JSONW_LONGS are, in the order written. So a
+     * reader that cuts long strings (trace_store_cut_at) need not scan for them. */
+    size_t long_min, nlong;
+    struct jsonw_span longs[JSONW_LONGS];
+    bool heap;  /* p was allocated by the writer (else it is the caller's buffer) */
+    bool comma; /* the next key or array value needs a comma first */
 };
 
 /* A writer that starts in the caller's buffer (buf of size bytes; NULL, 0: none) and moves to
- * the heap when the text outgrows it. Release with jsonw_free(). */
+ * the heap when the text outgrows it; it lists no long string until long_min is set. Release
+ * with jsonw_free(). */
 void jsonw_init(struct jsonw *w, char *buf, size_t size);
 /* Frees what the writer allocated (never the caller's buffer). */
 void jsonw_free(struct jsonw *w);

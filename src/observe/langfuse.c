@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,11 +94,23 @@ void langfuse_uuid(char out[LANGFUSE_UUID_LEN])
     uuid_format(b, 4, out);
 }
 
+/* SHA-256, fetched from its provider once: SHA256() fetches it on every call, which costs more
+ * than hashing a stage's name. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void langfuse_uuid_of(const char *text, char out[LANGFUSE_UUID_LEN])
 {
-    unsigned char d[SHA256_DIGEST_LENGTH];
+    unsigned char d[EVP_MAX_MD_SIZE];
 
-    SHA256((const unsigned char *)text, strlen(text), d);
+    pthread_once(&sha256_once, sha256_fetch);
+    if (sha256_md == NULL || EVP_Digest(text, strlen(text), d, NULL, sha256_md, NULL) != 1)
+        SHA256((const unsigned char *)text, strlen(text), d);
     /* Version 8 is the RFC 9562 "custom" UUID: a hash that is not SHA-1 (v5) is one. */
     uuid_format(d, 8, out);
 }

@@ -15,6 +15,7 @@
 #include "cost/pricing.h"
 #include "observe/jsonw.h"
 #include "observe/metrics.h"
+#include "observe/trace_store.h"
 #include "observe/tracer.h"
 #include "store/blackboard.h"
 
@@ -87,6 +88,16 @@ bool trace_active(void)
     return atomic_load(&g_tracer) != NULL || atomic_load(&g_metrics) != NULL;
 }
 
+/* src (NULL: "") into dst of size bytes, cut to fit: snprintf("%s") without the formatter,
+ * which costs more than the copy on the tracing calls' path. */
+static void copy(char *dst, size_t size, const char *src)
+{
+    size_t n = src != NULL ? strnlen(src, size - 1) : 0;
+
+    memcpy(dst, src != NULL ? src : "", n);
+    dst[n] = '\0';
+}
+
 static const struct step *my_step(void)
 {
     return me.step != NULL ? me.step : &no_step;
@@ -110,6 +121,7 @@ static void ev_begin(struct ev *e, const char *type)
     char id[LANGFUSE_UUID_LEN], ts[LANGFUSE_TIME_LEN];
 
     jsonw_init(&e->w, e->buf, sizeof e->buf);
+    e->w.long_min = TRACE_STORE_STRING_MAX; /* the strings ctl trace's copy cuts, listed */
     langfuse_uuid(id);
     jsonw_open(&e->w, '{');
     jsonw_kstr(&e->w, "id", id);
@@ -124,7 +136,7 @@ static void ev_end(struct tracer *t, struct ev *e, const char *trace)
 {
     jsonw_close(&e->w, '}');
     jsonw_close(&e->w, '}');
-    tracer_push(t, e->w.p, e->w.len, trace, e->w.longest);
+    tracer_push(t, e->w.p, e->w.len, trace, e->w.longs, e->w.nlong);
     jsonw_free(&e->w);
 }
 
@@ -174,12 +186,38 @@ static void put_error(struct jsonw *w, const char *message)
     put_note(w, "statusMessage", message);
 }
 
+/* The stage ids this thread made last: each event about a story asks for its stage's id (its
+ * parent), and the hash behind one costs more than writing the event. */
+#define STAGE_IDS 4
+static _Thread_local struct {
+    char text[TRACE_STORY_MAX + 64], id[LANGFUSE_UUID_LEN];
+} stage_ids[STAGE_IDS];
+static _Thread_local unsigned stage_next;
+
 static void stage_id(const char *story, const char *stage, char out[LANGFUSE_UUID_LEN])
 {
     char text[TRACE_STORY_MAX + 64];
+    size_t n = 0;
+    unsigned k;
 
-    snprintf(text, sizeof text, "%s|stage|%s", story, stage);
+    /* "story|stage|NAME", cut to fit as snprintf() cut it. */
+    for (const char *const *p = (const char *const[]){story, "|stage|", stage, NULL}; *p != NULL;
+         p++) {
+        size_t m = strnlen(*p, sizeof text - 1 - n);
+
+        memcpy(text + n, *p, m);
+        n += m;
+    }
+    text[n] = '\0';
+    for (k = 0; k < STAGE_IDS; k++)
+        if (strcmp(stage_ids[k].text, text) == 0) {
+            memcpy(out, stage_ids[k].id, LANGFUSE_UUID_LEN);
+            return;
+        }
     langfuse_uuid_of(text, out);
+    k = stage_next++ % STAGE_IDS;
+    memcpy(stage_ids[k].text, text, sizeof text);
+    memcpy(stage_ids[k].id, out, LANGFUSE_UUID_LEN);
 }
 
 /* The observation new ones of this thread about story hang from: the open task span, else
@@ -188,7 +226,7 @@ static void parent_of(const char *story, char out[LANGFUSE_UUID_LEN])
 {
     out[0] = '\0';
     if (me.task_open && strcmp(me.task_story, story) == 0)
-        snprintf(out, LANGFUSE_UUID_LEN, "%s", me.task_span);
+        copy(out, LANGFUSE_UUID_LEN, me.task_span);
     else if (my_step()->stage != NULL)
         stage_id(story, my_step()->stage, out);
 }
@@ -353,8 +391,8 @@ void trace_agent(const char *agent, const char *role)
     static const char *const outcomes[] = {"done", "gave_back", "error"};
 
     memset(&me, 0, sizeof me);
-    snprintf(me.agent, sizeof me.agent, "%s", agent != NULL ? agent : "");
-    snprintf(me.role, sizeof me.role, "%s", role != NULL ? role : "");
+    copy(me.agent, sizeof me.agent, agent);
+    copy(me.role, sizeof me.role, role);
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         if (strcmp(steps[i].role, me.role) == 0)
             me.step = &steps[i];
@@ -404,7 +442,7 @@ static void open_task(const char *story)
     if (me.task_open)
         close_task(1, NULL); /* a cycle that goes on to another story finished this one */
     me.task_open = true;
-    snprintf(me.task_story, sizeof me.task_story, "%s", story);
+    copy(me.task_story, sizeof me.task_story, story);
     langfuse_uuid(me.task_span);
     /* The cycle's first task started with the cycle (its claim); a later one starts now. */
     me.task_ms = me.cycle_had_task ? clock_wall_ms() : me.cycle_ms;
@@ -511,12 +549,12 @@ void trace_gen_begin(struct trace_gen *g, const char *story, const struct llm_re
     g->on = true;
     g->tier = tier;
     g->start_ms = clock_wall_ms();
-    snprintf(g->model, sizeof g->model, "%s", model != NULL ? model : "");
-    snprintf(g->task_type, sizeof g->task_type, "%s", req->task_type != NULL ? req->task_type : "");
+    copy(g->model, sizeof g->model, model);
+    copy(g->task_type, sizeof g->task_type, req->task_type);
     langfuse_uuid(g->id);
     if (story != NULL && *story != '\0') {
-        snprintf(g->story, sizeof g->story, "%s", story);
-        snprintf(g->trace_id, sizeof g->trace_id, "%s", story);
+        copy(g->story, sizeof g->story, story);
+        copy(g->trace_id, sizeof g->trace_id, story);
         open_task(story);
     } else {
         char id[LANGFUSE_UUID_LEN];
@@ -595,7 +633,7 @@ void trace_gen_end(struct trace_gen *g, const struct llm_response *resp, const c
     if (!g->on)
         return;
     if (served != NULL && *served != '\0' && strcmp(served, g->model) != 0)
-        snprintf(g->model, sizeof g->model, "%s", served); /* a fallback answered */
+        copy(g->model, sizeof g->model, served); /* a fallback answered */
     if (t != NULL) {
         struct ev e;
 

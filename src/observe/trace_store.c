@@ -48,6 +48,69 @@ static size_t string_end(const char *event, size_t i, size_t len)
     }
 }
 
+/* The string text event[i, end) (longer than max) cut: up to max bytes of it (whole escapes,
+ * whole characters), then "...", written at out. Returns the bytes written. */
+static size_t cut_string(const char *event, size_t i, size_t end, size_t len, size_t max, char *out)
+{
+    size_t o = 0, kept = 0;
+
+    while (i < end) {
+        size_t u = unit_len(event, i, len);
+
+        if (kept + u > max)
+            break;
+        kept += u;
+        i += u;
+    }
+    memcpy(out, event + i - kept, kept);
+    o = kept;
+    memcpy(out + o, "...", 3);
+    return o + 3;
+}
+
+/* cut_string() for text jsonw wrote (valid UTF-8, escapes whole): the escapes found with
+ * memchr(), the bytes between them taken at once, a character split by the limit backed off. */
+static size_t cut_known(const char *event, size_t i, size_t end, size_t max, char *out)
+{
+    size_t lim = i + max < end ? i + max : end, p = i;
+
+    for (;;) {
+        const char *b = memchr(event + p, '\\', lim - p);
+        size_t u;
+
+        if (b == NULL)
+            break;
+        p = (size_t)(b - event);
+        u = p + 1 < end && event[p + 1] == 'u' ? 6 : 2;
+        if (p + u > lim) {
+            lim = p; /* the escape does not fit: the cut comes before it */
+            break;
+        }
+        p += u;
+    }
+    /* No escape in [p, lim): back off the continuation bytes of a character the limit splits. */
+    while (lim > p && lim < end && ((unsigned char)event[lim] & 0xc0) == 0x80)
+        lim--;
+    memcpy(out, event + i, lim - i);
+    memcpy(out + (lim - i), "...", 3);
+    return lim - i + 3;
+}
+
+size_t trace_store_cut_at(const char *event, size_t len, size_t max, const struct jsonw_span *at,
+                          size_t n, char *out)
+{
+    size_t from = 0, o = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        memcpy(out + o, event + from, at[k].from - from);
+        o += at[k].from - from;
+        o += cut_known(event, at[k].from, at[k].to, max, out + o);
+        from = at[k].to;
+    }
+    memcpy(out + o, event + from, len - from);
+    return o + len - from;
+}
+
 char *trace_store_cut(const char *event, size_t len, size_t max, size_t *out_len)
 {
     /* A cut drops more than max bytes' worth of a string's end and adds "..." (3 bytes): a
@@ -58,7 +121,7 @@ char *trace_store_cut(const char *event, size_t len, size_t max, size_t *out_len
 
     while (i < len) {
         const char *q = memchr(event + i, '"', len - i);
-        size_t n = q != NULL ? (size_t)(q - event) - i : len - i, end, kept = 0;
+        size_t n = q != NULL ? (size_t)(q - event) - i : len - i, end;
 
         /* Up to the next string, as it is. */
         memcpy(out + o, event + i, n);
@@ -72,19 +135,7 @@ char *trace_store_cut(const char *event, size_t len, size_t max, size_t *out_len
             memcpy(out + o, event + i, end - i);
             o += end - i;
         } else {
-            /* Up to max bytes of it (whole escapes, whole characters), then "...". */
-            while (i < end) {
-                size_t u = unit_len(event, i, len);
-
-                if (kept + u > max)
-                    break;
-                memcpy(out + o, event + i, u);
-                o += u;
-                kept += u;
-                i += u;
-            }
-            memcpy(out + o, "...", 3);
-            o += 3;
+            o += cut_string(event, i, end, len, max, out + o);
         }
         i = end;
         if (i < len)
