@@ -39,15 +39,17 @@ void jsonw_free(struct jsonw *w)
     w->heap = false;
 }
 
-/* Whether any of the 8 bytes of x is one a string cannot copy as it is: 0x80 and above, below
- * 0x20, '"' or '\\' (the "has a zero byte" test, (v - 0x01..) & ~v & 0x80.., on x - 0x20..,
- * x ^ '"'.. and x ^ '\\'..; it never misses one). */
-static inline bool word_special(uint64_t x)
+/* The bytes of x (8 bytes as loaded, the first in the low byte) a string cannot copy as it is:
+ * 0x80 and above, below 0x20, '"' or '\\', each as its byte's high bit (the "has a zero byte"
+ * test, (v - 0x01..) & ~v & 0x80.., on x - 0x20.., x ^ '"'.. and x ^ '\\'..). A borrow can
+ * mark a byte above a marked one as well, never below: the lowest mark is the first such byte,
+ * and a word without a mark has none. */
+static inline uint64_t word_special(uint64_t x)
 {
     const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
     uint64_t q = x ^ (ones * 0x22), b = x ^ (ones * 0x5c);
 
-    return ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) != 0;
+    return (x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
 }
 
 /* Room for n more bytes. */
@@ -144,74 +146,98 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
-/* The quoted, escaped string s of n bytes (no comma handling). */
+/* The quoted, escaped string s of n bytes (no comma handling). Plain bytes are copied as they
+ * are checked, 8 at a time, straight into room made beforehand: most strings an event has
+ * (ids, times, names) are short and plain, and a call per run of them cost more than the
+ * bytes. */
 static void quoted(struct jsonw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF"; /* as jansson writes \u001F */
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
-
     size_t from;
 
+    /* Room for every byte left as it is, and the closing quote; an escape or a replaced byte
+     * makes more before it writes. */
     need(w, n + 2);
     w->p[w->len++] = '"';
     from = w->len;
-    while (p < end) {
-        const unsigned char *run = p;
+    for (;;) {
+        char *o = w->p + w->len;
         unsigned char c;
         size_t k;
 
         while (end - p >= 8) {
-            uint64_t x;
+            uint64_t x, m;
 
             memcpy(&x, p, 8);
-            if (word_special(x))
+            /* The whole word goes out (there is room for the 8 bytes left at least); only the
+             * bytes before the first special one count. */
+            memcpy(o, &x, 8);
+            m = word_special(x);
+            if (m != 0) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                size_t first = (size_t)__builtin_ctzll(m) / 8;
+#else
+                size_t first = 0; /* the first byte is the high one: the loop below finds it */
+#endif
+
+                o += first;
+                p += first;
                 break;
+            }
+            o += 8;
             p += 8;
         }
         while (p < end && plain(*p))
-            p++;
-        if (p > run)
-            put(w, (const char *)run, (size_t)(p - run));
+            *o++ = (char)*p++;
+        w->len = (size_t)(o - w->p);
         if (p == end)
             break;
         c = *p;
+        /* At most 6 bytes for this one, and room for the rest as it is. */
+        need(w, 6 + (size_t)(end - p) + 1);
+        o = w->p + w->len;
         if (c >= 0x80) {
             k = utf8_len(p, end);
-            if (k > 0)
-                put(w, (const char *)p, k);
-            else
-                put(w, "\xef\xbf\xbd", 3); /* U+FFFD */
-            p += k > 0 ? k : 1;
+            if (k > 0) {
+                memcpy(o, p, k);
+                w->len += k;
+                p += k;
+            } else {
+                memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
+                w->len += 3;
+                p++;
+            }
             continue;
         }
-        need(w, 6);
-        w->p[w->len++] = '\\';
+        o[0] = '\\';
         switch (c) {
         case '"':
         case '\\':
-            w->p[w->len++] = (char)c;
+            o[1] = (char)c;
             break;
         case '\n':
-            w->p[w->len++] = 'n';
+            o[1] = 'n';
             break;
         case '\t':
-            w->p[w->len++] = 't';
+            o[1] = 't';
             break;
         case '\r':
-            w->p[w->len++] = 'r';
+            o[1] = 'r';
             break;
         case '\b':
-            w->p[w->len++] = 'b';
+            o[1] = 'b';
             break;
         case '\f':
-            w->p[w->len++] = 'f';
+            o[1] = 'f';
             break;
         default:
-            memcpy(w->p + w->len, "u00", 3);
-            w->len += 3;
-            w->p[w->len++] = hex[c >> 4];
-            w->p[w->len++] = hex[c & 15];
+            memcpy(o + 1, "u00", 3);
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 15];
+            w->len += 4;
         }
+        w->len += 2;
         p++;
     }
     if (w->len - from > w->longest)
@@ -223,7 +249,7 @@ static void quoted(struct jsonw *w, const char *s, size_t n)
         }
         w->nlong++;
     }
-    putc1(w, '"');
+    w->p[w->len++] = '"'; /* the room made for the rest holds it */
 }
 
 void jsonw_key(struct jsonw *w, const char *key)
