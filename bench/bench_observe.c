@@ -16,7 +16,7 @@
  * batch in flight.
  *
  * Pipeline: `bench pipeline`'s runs with observability off and on in the same run, in pairs
- * back to back (--rounds, 5 by default; the side that goes first alternates from pair to pair):
+ * back to back (--rounds, 7 by default; the side that goes first alternates from pair to pair):
  * on is tracing to the local endpoint with each story's events kept in Redis for ctl trace, and
  * /metrics scraped every second. At zero model latency the pipeline is bound by CPU, so
  * "slower" is measured both as CPU per story (this process, where the agents and the exporter
@@ -25,7 +25,12 @@
  * of a pair's ratio. Both are printed against the 3 % aim. Also Redis commands sent per story
  * (the aim of 40), the infrastructure share of ingest-to-review time at the sim's latencies (the
  * aim of 2 %), and stories per second through the pipeline at those latencies, on against off.
- * --part and --side run one part or one side alone, to profile it.
+ * Observability starts before a run's clocks (its start-up is paid once per process), and the
+ * scraper's own CPU (Prometheus's part) is left out. Beside these whole-run figures, which the
+ * machine's load moves by a few percent, observability's own CPU as measured where it runs:
+ * the exporter's and the metrics server's threads, and the tracing calls (events per story
+ * times one call's CPU from the exporter run, whose events are larger than the pipeline's on
+ * average). --part and --side run one part or one side alone, to profile it.
  */
 #include "bench.h"
 
@@ -424,6 +429,7 @@ struct scraper {
     int port;
     atomic_int stop;
     long scrapes;
+    int64_t cpu_us; /* its own CPU time, which plays Prometheus's part (not this process's) */
     pthread_t thread;
 };
 
@@ -450,6 +456,7 @@ static void *scraper_main(void *arg)
         clock_sleep_ms_until(SCRAPE_EVERY_MS, &s->stop);
     }
     curl_easy_cleanup(c);
+    s->cpu_us = thread_cpu_us();
     return NULL;
 }
 
@@ -489,8 +496,8 @@ static int observe_on(struct bench_env *env, const struct endpoint *e, struct ob
 }
 
 /* Stops observability; *metrics_cpu_us gets the metrics thread's CPU time, st the exporter's
- * counts (its CPU time included). */
-static void observe_off(struct observed *o, struct tracer_stats *st, int64_t *metrics_cpu_us)
+ * counts (its CPU time included); returns the scraper's CPU time, microseconds. */
+static int64_t observe_off(struct observed *o, struct tracer_stats *st, int64_t *metrics_cpu_us)
 {
     atomic_store(&o->sc.stop, 1);
     pthread_join(o->sc.thread, NULL);
@@ -498,6 +505,7 @@ static void observe_off(struct observed *o, struct tracer_stats *st, int64_t *me
     tracer_stop(observe_tracer(o->ob));
     tracer_stats(observe_tracer(o->ob), st);
     observe_stop(o->ob);
+    return o->sc.cpu_us;
 }
 
 static void fig(struct bench_figure *f, const char *name, double value, const char *unit,
@@ -529,28 +537,32 @@ static int pipeline_run(struct bench_env *env, const struct endpoint *ep, bool o
     struct bench_run run = {0};
     struct observed o;
     struct tracer_stats st;
-    int64_t cpu0, rcpu0, mcpu = 0, rcpu;
+    int64_t cpu0, rcpu0, mcpu = 0, rcpu, scpu = 0;
 
     memset(r, 0, sizeof *r);
     run.roles = PIPELINE_ROLES;
     run.n = n;
     run.seed = 2026;
     run.timeout_s = 900;
-    cpu0 = process_cpu_us();
-    rcpu0 = redis_cpu_us(env->link);
+    /* Observability starts before the clocks do: its start-up (libcurl's and OpenSSL's
+     * initialisation, the health check, the server's socket) is paid once per process, not
+     * per story. */
     if (on && observe_on(env, ep, &o, cause) == -1)
         return -1;
+    cpu0 = process_cpu_us();
+    rcpu0 = redis_cpu_us(env->link);
     if (bench_swarm_run(env, &run, cause) == -1) {
         if (on)
             observe_off(&o, &st, &mcpu);
         return -1;
     }
     /* The run's CPU: the agents, the exporter and the server; the delivery of what the
-     * exporter still held at the end belongs to the run, so it is counted too. */
+     * exporter still held at the end belongs to the run, so it is counted too. The scraper
+     * plays Prometheus, another process's part: its CPU is not the run's. */
     if (on)
-        observe_off(&o, &st, &mcpu);
+        scpu = observe_off(&o, &st, &mcpu);
     rcpu = redis_cpu_us(env->link) - rcpu0;
-    r->cpu_ms = (double)(process_cpu_us() - cpu0 + rcpu) / 1000.0 / (double)n;
+    r->cpu_ms = (double)(process_cpu_us() - cpu0 - scpu + rcpu) / 1000.0 / (double)n;
     r->redis_ms = (double)rcpu / 1000.0 / (double)n;
     r->per_s = (double)n / run.seconds;
     r->seconds = run.seconds;
@@ -626,7 +638,7 @@ int bench_observe(int argc, char **argv)
     struct bench_figure figs[32];
     struct side_run runs[2][MAX_ROUNDS], paced[2];
     double share[2][64], infra[2][64];
-    long units = 40000, n = 200, ln = 6, rounds = 5, lt = 24;
+    long units = 40000, n = 200, ln = 6, rounds = 7, lt = 24;
     int nfig = 0, c, got[2] = {0, 0}, part = 0, side = -1;
     bool json = false;
     char *cause = NULL;
@@ -683,7 +695,7 @@ int bench_observe(int argc, char **argv)
                    "                              [--part all|pipeline|latency|exporter]\n"
                    "                              [--side both|on|off]\n"
                    "  --rounds N           pairs of pipeline runs, off and on back to back, the\n"
-                   "                       order alternating (default 5); medians\n"
+                   "                       order alternating (default 7); medians\n"
                    "  --latency-n N        stories each way for the infrastructure share (6)\n"
                    "  --latency-stories N  stories each way for stories/s at the sim's latencies\n"
                    "                       (24; 0 skips it)\n"
