@@ -35,7 +35,7 @@
  * gives it back to a pool of at most TRACER_POOL for the next push: an agent thread's malloc()
  * of memory another thread frees costs glibc more than writing the event. */
 #define TRACER_BUF  2048
-#define TRACER_POOL 256
+#define TRACER_POOL 128
 
 struct entry {
     /* The event, NUL-terminated, then the trace id, then the long strings' offsets (one
