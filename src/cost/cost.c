@@ -1,5 +1,6 @@
 /*
- * cost.c - the budgeted LLM call; see cost.h. A struct cost holds only borrowed pointers and
+ * cost.c - the budgeted LLM call, and the budgeted media call of the visual chain; see cost.h.
+ * A struct cost holds only borrowed pointers and
  * the agent's id, and belongs to the thread of its link.
  */
 #include "cost/cost.h"
@@ -199,4 +200,55 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
         free(why);
     }
     return COST_OK;
+}
+
+int cost_media_reserve(struct cost *c, const char *task, const struct pricing_media *m,
+                       double units, char id[BUDGET_ID_MAX], struct budget_refusal *refusal,
+                       char **cause)
+{
+    int rc = budget_reserve(c->l, &c->o, clock_wall_ms(), c->agent, task,
+                            pricing_media_cost(m, units), id, refusal, cause);
+
+    return rc == -1 ? COST_FAILED : rc == 1 ? COST_DEFERRED : COST_OK;
+}
+
+int64_t cost_media_commit(struct cost *c, const char *task, const struct pricing_media *m,
+                          double units, const char *id, int64_t duration_ms)
+{
+    char uid[USAGE_UID_MAX];
+    struct usage_record u = {0};
+    enum llm_tier tier = LLM_FAST;
+    char *why = NULL;
+    int64_t t_ms;
+
+    if (pricing_task_tier(c->p, m->task, &tier) == -1)
+        tier = LLM_FAST;
+    usage_new_uid(uid);
+    u.uid = uid;
+    u.agent = c->agent;
+    u.task = task;
+    u.task_type = m->task;
+    u.model = m->name;
+    u.provider = m->provider;
+    u.tier = tier;
+    u.duration_ms = duration_ms;
+    u.confidence = -1;
+    u.cost = pricing_media_cost(m, units);
+    t_ms = clock_wall_ms();
+    if (budget_commit(c->l, &c->o, t_ms, id, &u, NULL, &why) == -1)
+        keep_usage(c, &u, id, t_ms, why);
+    return u.cost;
+}
+
+void cost_media_release(struct cost *c, const char *id)
+{
+    char *why = NULL;
+
+    if (budget_release(c->l, &c->o, clock_wall_ms(), id, &why) == -1)
+        free(why); /* the reservation lapses by itself after its TTL */
+}
+
+const struct pricing *cost_pricing(const struct cost *c)
+{
+    return c->p;
 }
