@@ -1,7 +1,7 @@
 /*
  * cost.c - the budgeted LLM call, and the budgeted media call of the visual chain; see cost.h.
- * A struct cost holds only borrowed pointers and
- * the agent's id, and belongs to the thread of its link.
+ * A struct cost holds only borrowed pointers and the agent's id, and belongs to the thread of
+ * its link.
  */
 #include "cost/cost.h"
 
