@@ -32,6 +32,7 @@
 #define _GNU_SOURCE /* renameat2, O_DIRECTORY */
 #include "media/video.h"
 
+#include "media/draw.h"
 #include "media/proc.h"
 #include "media/speech.h"
 #include "core/clock.h"
@@ -319,110 +320,6 @@ char *video_packages_dir(const struct config *c)
 
 /* ---- text ---- */
 
-/* A growing string. */
-struct vbuf {
-    char *s;
-    size_t len, cap;
-};
-
-static void vb_add(struct vbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void vb_printf(struct vbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void vb_printf(struct vbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) == -1)
-        fail("out of memory");
-    va_end(ap);
-    vb_add(b, s, strlen(s));
-    free(s);
-}
-
-/* text folded to words (controls are white space) and wrapped into lines of at most width
- * characters, at most max_lines of them (the last ending in "..." when cut). A new string
- * without a final newline. */
-static char *wrap(const char *text, int width, int max_lines)
-{
-    struct vbuf b = {0};
-    int lines = 1, col = 0;
-    const unsigned char *p = (const unsigned char *)text;
-
-    vb_add(&b, "", 0);
-    while (*p != '\0') {
-        const unsigned char *w;
-        int chars = 0;
-
-        while (*p != '\0' && (*p <= 0x20 || *p == 0x7f))
-            p++;
-        if (*p == '\0')
-            break;
-        for (w = p; *w > 0x20 && *w != 0x7f; w++)
-            chars += (*w & 0xC0) != 0x80;
-        if (col > 0 && col + 1 + chars > width) {
-            if (lines == max_lines) {
-                vb_add(&b, "...", 3);
-                break;
-            }
-            vb_add(&b, "\n", 1);
-            lines++;
-            col = 0;
-        } else if (col > 0) {
-            vb_add(&b, " ", 1);
-            col++;
-        }
-        vb_add(&b, (const char *)p, (size_t)(w - p));
-        col += chars;
-        p = w;
-    }
-    return b.s;
-}
-
-/* Writes the file; on failure errno says why (and *cause). */
-static int write_file(const char *path, const char *data, size_t len, char **cause)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), e;
-    size_t off = 0;
-
-    if (fd == -1)
-        goto fail;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-
-        if (w == -1 && errno == EINTR)
-            continue;
-        if (w == -1)
-            goto fail;
-        off += (size_t)w;
-    }
-    if (fsync(fd) == -1)
-        goto fail;
-    if (close(fd) == -1) {
-        fd = -1;
-        goto fail;
-    }
-    return 0;
-fail:
-    e = errno;
-    *cause = xasprintf("cannot write %s: %s", path, strerror(e));
-    if (fd != -1)
-        close(fd);
-    errno = e;
-    return -1;
-}
-
 /* ---- timing ---- */
 
 /* Storyboard time to video time: the title card stays, the narration stretches from planned
@@ -459,10 +356,10 @@ static void srt_time(int64_t ms, char *buf, size_t size)
 /* The SRT with every "A --> B" line re-timed. A new string. */
 static char *retime_srt(const char *srt, const struct retime *r)
 {
-    struct vbuf b = {0};
+    struct draw_buf b = {0};
     const char *p = srt;
 
-    vb_add(&b, "", 0);
+    draw_add(&b, "", 0);
     while (*p != '\0') {
         size_t n = strcspn(p, "\n");
         const char *arrow = memmem(p, n, " --> ", 5);
@@ -473,13 +370,13 @@ static char *retime_srt(const char *srt, const struct retime *r)
 
             srt_time(retime(r, a), ta, sizeof ta);
             srt_time(retime(r, z), tz, sizeof tz);
-            vb_printf(&b, "%s --> %s", ta, tz);
+            draw_printf(&b, "%s --> %s", ta, tz);
         } else {
-            vb_add(&b, p, n);
+            draw_add(&b, p, n);
         }
         p += n;
         if (*p == '\n') {
-            vb_add(&b, "\n", 1);
+            draw_add(&b, "\n", 1);
             p++;
         }
     }
@@ -487,58 +384,6 @@ static char *retime_srt(const char *srt, const struct retime *r)
 }
 
 /* ---- the filter graph ---- */
-
-struct graph {
-    struct vbuf g;
-    const struct video_template *t;
-    const char *dir;
-    int nfiles;
-    char *cause;
-    int err; /* errno of a text file that could not be written */
-};
-
-static void g_sep(struct graph *gr)
-{
-    if (gr->g.len > 0)
-        vb_add(&gr->g, ",", 1);
-}
-
-/* A text file for drawtext: returns its name in the folder (static storage in name). */
-static int g_textfile(struct graph *gr, const char *text, char *name, size_t size)
-{
-    char *path;
-    int rc;
-
-    snprintf(name, size, "text%03d.txt", gr->nfiles++);
-    path = xasprintf("%s/%s", gr->dir, name);
-    rc = write_file(path, text, strlen(text), &gr->cause);
-    if (rc == -1)
-        gr->err = errno;
-    free(path);
-    return rc;
-}
-
-static void g_box(struct graph *gr, const char *geometry, const char *color, double a, double z)
-{
-    g_sep(gr);
-    vb_printf(&gr->g, "drawbox=%s:color=%s:t=fill:enable='between(t,%.3f,%.3f)'", geometry, color,
-              a, z);
-}
-
-static int g_text(struct graph *gr, const char *text, int size, const char *color, const char *x,
-                  const char *y, double a, double z)
-{
-    char name[32];
-
-    if (g_textfile(gr, text, name, sizeof name) == -1)
-        return -1;
-    g_sep(gr);
-    vb_printf(&gr->g,
-              "drawtext=fontfile=%s:textfile=%s:expansion=none:fontsize=%d:fontcolor=%s:"
-              "line_spacing=%d:x=%s:y=%s:enable='between(t,%.3f,%.3f)'",
-              gr->t->font, name, size, color, gr->t->line_spacing, x, y, a, z);
-    return 0;
-}
 
 static const char *jstr(const json_t *o, const char *k)
 {
@@ -548,7 +393,7 @@ static const char *jstr(const json_t *o, const char *k)
 }
 
 /* Adds the drawing of shot sh (times already re-timed, in seconds a..z). */
-static int g_shot(struct graph *gr, const json_t *sh, double a, double z)
+static int g_shot(struct draw_graph *gr, const json_t *sh, double a, double z)
 {
     const struct video_template *t = gr->t;
     const char *kind = jstr(sh, "kind");
@@ -556,44 +401,44 @@ static int g_shot(struct graph *gr, const json_t *sh, double a, double z)
     int rc = 0;
 
     if (strcmp(kind, "title_card") == 0) {
-        w = wrap(jstr(sh, "text"), t->wrap_chars * 40 / t->title_size + 8, t->max_lines);
+        w = draw_wrap(jstr(sh, "text"), t->wrap_chars * 40 / t->title_size + 8, t->max_lines);
         snprintf(geo, sizeof geo, "x=0:y=ih-%d:w=iw:h=12", t->margin);
-        g_box(gr, geo, t->accent, a, z);
-        rc = g_text(gr, w, t->title_size, t->text, "(w-text_w)/2", "(h-text_h)/2", a, z);
+        draw_box(gr, geo, t->accent, a, z);
+        rc = draw_text(gr, w, t->title_size, t->text, "(w-text_w)/2", "(h-text_h)/2", a, z);
     } else if (strcmp(kind, "lower_third") == 0) {
-        char *src = wrap(jstr(sh, "source"), 80, 1);
+        char *src = draw_wrap(jstr(sh, "source"), 80, 1);
 
-        w = wrap(jstr(sh, "text"), 60, 1);
+        w = draw_wrap(jstr(sh, "text"), 60, 1);
         snprintf(geo, sizeof geo, "x=0:y=ih-%d:w=iw:h=%d", t->margin + t->lower_third_height,
                  t->lower_third_height);
-        g_box(gr, geo, t->lower_third, a, z);
+        draw_box(gr, geo, t->lower_third, a, z);
         snprintf(geo, sizeof geo, "x=0:y=ih-%d:w=16:h=%d", t->margin + t->lower_third_height,
                  t->lower_third_height);
-        g_box(gr, geo, t->accent, a, z);
+        draw_box(gr, geo, t->accent, a, z);
         snprintf(y, sizeof y, "h-%d", t->margin + t->lower_third_height - 18);
-        rc = g_text(gr, w, t->lower_title_size, t->text, "48", y, a, z);
+        rc = draw_text(gr, w, t->lower_title_size, t->text, "48", y, a, z);
         snprintf(y, sizeof y, "h-%d", t->margin + t->lower_source_size + 18);
         if (rc == 0 && *src != '\0')
-            rc = g_text(gr, src, t->lower_source_size, t->caption, "48", y, a, z);
+            rc = draw_text(gr, src, t->lower_source_size, t->caption, "48", y, a, z);
         free(src);
     } else if (strcmp(kind, "key_fact") == 0) {
         const char *visual = jstr(sh, "visual"), *fig = strstr(visual, ": ");
 
-        g_box(gr, "x=0:y=0:w=iw:h=ih", t->slate, a, z);
+        draw_box(gr, "x=0:y=0:w=iw:h=ih", t->slate, a, z);
         snprintf(y, sizeof y, "%d", t->margin + 40);
-        rc = g_text(gr, fig != NULL ? fig + 2 : "", t->fact_size, t->accent, "(w-text_w)/2", y, a,
-                    z);
-        w = wrap(jstr(sh, "text"), t->wrap_chars, t->max_lines);
+        rc = draw_text(gr, fig != NULL ? fig + 2 : "", t->fact_size, t->accent, "(w-text_w)/2", y,
+                       a, z);
+        w = draw_wrap(jstr(sh, "text"), t->wrap_chars, t->max_lines);
         snprintf(y, sizeof y, "%d", t->margin + 80 + t->fact_size);
         if (rc == 0)
-            rc = g_text(gr, w, t->text_size, t->text, "(w-text_w)/2", y, a, z);
+            rc = draw_text(gr, w, t->text_size, t->text, "(w-text_w)/2", y, a, z);
     } else if (strcmp(kind, "closing") == 0) {
-        w = wrap(jstr(sh, "text"), t->wrap_chars, t->max_lines);
-        rc = g_text(gr, w, t->text_size, t->text, "(w-text_w)/2", "(h-text_h)/2", a, z);
+        w = draw_wrap(jstr(sh, "text"), t->wrap_chars, t->max_lines);
+        rc = draw_text(gr, w, t->text_size, t->text, "(w-text_w)/2", "(h-text_h)/2", a, z);
     } else { /* narration: the sentence on screen */
-        w = wrap(jstr(sh, "text"), t->wrap_chars, t->max_lines);
+        w = draw_wrap(jstr(sh, "text"), t->wrap_chars, t->max_lines);
         snprintf(y, sizeof y, "%d", t->margin + 40);
-        rc = g_text(gr, w, t->text_size, t->text, "(w-text_w)/2", y, a, z);
+        rc = draw_text(gr, w, t->text_size, t->text, "(w-text_w)/2", y, a, z);
     }
     free(w);
     return rc;
@@ -771,7 +616,7 @@ static double graph_time(int64_t ms)
 static char *stills_select(const double (*iv)[2], int nshots, int fps, int64_t total_ms,
                            int64_t thumb_ms, int *thumb)
 {
-    struct vbuf b = {0};
+    struct draw_buf b = {0};
     bool *was = xcalloc((size_t)nshots + 1, sizeof *was);
     bool *now = xcalloc((size_t)nshots + 1, sizeof *now);
     const double tb = 1.0 / (double)fps, thumb_t = (double)thumb_ms / 1000;
@@ -781,7 +626,7 @@ static char *stills_select(const double (*iv)[2], int nshots, int fps, int64_t t
      * not before its duration. */
     while (((frames * 1000000 + fps / 2) / fps) < total_ms * 1000)
         frames++;
-    vb_add(&b, "select='", 8);
+    draw_add(&b, "select='", 8);
     *thumb = 0;
     for (int64_t n = 0; n < frames; n++) {
         double t = (double)n * tb;
@@ -795,13 +640,13 @@ static char *stills_select(const double (*iv)[2], int nshots, int fps, int64_t t
         if (!changed && n < frames - 1)
             continue;
         /* The last one (and any the source might make past it) ends the video. */
-        vb_printf(&b, "%s%s(n,%lld)", kept > 0 ? "+" : "", n < frames - 1 ? "eq" : "gte",
-                  (long long)n);
+        draw_printf(&b, "%s%s(n,%lld)", kept > 0 ? "+" : "", n < frames - 1 ? "eq" : "gte",
+                    (long long)n);
         if (t <= thumb_t)
             *thumb = (int)kept;
         kept++;
     }
-    vb_add(&b, "'", 1);
+    draw_add(&b, "'", 1);
     free(was);
     free(now);
     return b.s;
@@ -842,11 +687,11 @@ static void audio_args(const char **argv, int *na, int compose)
  * shown from iv[i][0] to iv[i][1] s) behind a select of the frames that differ, over the
  * colour source color, with the narration after the title card's silence. Returns 0, or -1
  * with r->cause and r->fail. */
-static int stills(struct render *r, const struct graph *gr, const double (*iv)[2], int nshots,
+static int stills(struct render *r, const struct draw_graph *gr, const double (*iv)[2], int nshots,
                   int64_t title_ms, const char *total_s, int64_t total_ms, const char *color,
                   const char *preset)
 {
-    struct vbuf g = {0};
+    struct draw_buf g = {0};
     const char *argv[ARGV_MAX];
     char *select;
     int na = 0, thumb = 0, rc;
@@ -854,12 +699,12 @@ static int stills(struct render *r, const struct graph *gr, const double (*iv)[2
     /* Only the frames that differ, drawn in the encoder's format as the filters path draws
      * them; the title card's frame split off as the thumbnail. */
     select = stills_select(iv, nshots, r->t.fps, total_ms, title_ms / 2, &thumb);
-    vb_printf(&g, "%s,format=yuv420p%s%s[vd];[vd]split[v][vt];[vt]select='eq(n,%d)'[t];", select,
-              gr->g.len > 0 ? "," : "", gr->g.len > 0 ? gr->g.s : "", thumb);
+    draw_printf(&g, "%s,format=yuv420p%s%s[vd];[vd]split[v][vt];[vt]select='eq(n,%d)'[t];", select,
+                gr->g.len > 0 ? "," : "", gr->g.len > 0 ? gr->g.s : "", thumb);
     /* The sound is padded to the length itself: with -t, ffmpeg 5.1 drops a last frame that
      * shows after a long one. */
-    vb_printf(&g, "[1:a]adelay=delays=%lld:all=1,apad=whole_dur=%s[a]", (long long)title_ms,
-              total_s);
+    draw_printf(&g, "[1:a]adelay=delays=%lld:all=1,apad=whole_dur=%s[a]", (long long)title_ms,
+                total_s);
     args_add(argv, &na, r->ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f",
              "lavfi", "-i", color, "-i", "narration.wav", "-filter_complex", g.s, "-map", "[v]",
              "-map", "[a]", "-c:v", "libx264", "-preset", preset, "-tune", "stillimage", "-pix_fmt",
@@ -876,7 +721,7 @@ static int stills(struct render *r, const struct graph *gr, const double (*iv)[2
 /* The filters path's video, then its thumbnail decoded from it: the drawing filters of gr
  * over every frame of the colour source color, with the narration after the title card's
  * silence. Takes gr's graph. Returns 0, or -1 with r->cause and r->fail. */
-static int filters(struct render *r, struct graph *gr, int64_t title_ms, const char *total_s,
+static int filters(struct render *r, struct draw_graph *gr, int64_t title_ms, const char *total_s,
                    const char *color, const char *preset)
 {
     const char *argv[ARGV_MAX];
@@ -886,9 +731,9 @@ static int filters(struct render *r, struct graph *gr, int64_t title_ms, const c
     args_add(argv, &na, r->ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f",
              "lavfi", "-i", color, "-i", "narration.wav", NULL);
     if (gr->g.len == 0)
-        vb_add(&gr->g, "null", 4);
-    vb_add(&gr->g, "[v];[1:a]", 9);
-    vb_printf(&gr->g, "adelay=delays=%lld:all=1,apad[a]", (long long)title_ms);
+        draw_add(&gr->g, "null", 4);
+    draw_add(&gr->g, "[v];[1:a]", 9);
+    draw_printf(&gr->g, "adelay=delays=%lld:all=1,apad[a]", (long long)title_ms);
     args_add(argv, &na, "-filter_complex", gr->g.s, "-map", "[v]", "-map", "[a]", "-c:v", "libx264",
              "-preset", preset, "-pix_fmt", "yuv420p", NULL);
     audio_args(argv, &na, r->compose);
@@ -909,7 +754,7 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
     const json_t *shots = json_object_get(sb, "shots"), *sh;
     char *files[8], *srt = NULL, *mf = NULL, total_s[32], color[160];
     const char *preset = r->c->video_preset;
-    struct graph gr = {.t = &r->t, .dir = r->tmp};
+    struct draw_graph gr = {.t = &r->t, .dir = r->tmp};
     struct retime rt = {0};
     double(*iv)[2] = xcalloc(json_array_size(shots) + 1, sizeof *iv);
     int nfiles = 0, rc = -1, nshots = 0;
@@ -976,7 +821,7 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
         char *p = xasprintf("%s/captions.srt", r->tmp);
 
         srt = retime_srt(jstr(sb, "captions_srt"), &rt);
-        rc = write_file(p, srt, strlen(srt), &r->cause);
+        rc = draw_write_file(p, srt, strlen(srt), &r->cause);
         if (rc == -1)
             fail_errno(r, errno);
         free(p);
@@ -989,7 +834,7 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
     {
         char *p = xasprintf("%s/manifest.json", r->tmp);
 
-        rc = write_file(p, mf, strlen(mf), &r->cause);
+        rc = draw_write_file(p, mf, strlen(mf), &r->cause);
         if (rc == -1)
             fail_errno(r, errno);
         free(p);
