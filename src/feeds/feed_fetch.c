@@ -135,6 +135,8 @@ struct feed_transfer *feed_transfer_new(enum feed_fetch_kind kind, const char *u
                             "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
         [FEED_FETCH_PAGE] = "text/html, application/xhtml+xml;q=0.9",
         [FEED_FETCH_ROBOTS] = "text/plain, */*;q=0.5",
+        [FEED_FETCH_MEDIA] = "image/webp, image/png, image/jpeg, image/gif;q=0.9, "
+                             "video/mp4;q=0.9, */*;q=0.5",
     };
     struct feed_transfer *t = xcalloc(1, sizeof *t);
     CURL *c;
