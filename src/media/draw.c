@@ -148,18 +148,34 @@ void draw_box(struct draw_graph *gr, const char *geometry, const char *color, do
                 enable(en, sizeof en, a, z));
 }
 
-int draw_text(struct draw_graph *gr, const char *text, int size, const char *color, const char *x,
-              const char *y, double a, double z)
+/* A drawtext filter, with a box behind the text when box is not NULL. */
+static int text_filter(struct draw_graph *gr, const char *text, int size, const char *color,
+                       const char *box, int border, const char *x, const char *y, double a,
+                       double z)
 {
-    char name[64], en[64];
+    char name[64], en[64], boxed[96] = "";
 
     if (text_file(gr, text, name, sizeof name) == -1)
         return -1;
+    if (box != NULL)
+        snprintf(boxed, sizeof boxed, ":box=1:boxcolor=%s:boxborderw=%d", box, border);
     draw_sep(gr);
     draw_printf(&gr->g,
                 "drawtext=fontfile=%s:textfile=%s:expansion=none:fontsize=%d:fontcolor=%s:"
-                "line_spacing=%d:x=%s:y=%s%s",
-                gr->t->font, name, size, color, gr->t->line_spacing, x, y,
+                "line_spacing=%d:x=%s:y=%s%s%s",
+                gr->t->font, name, size, color, gr->t->line_spacing, x, y, boxed,
                 enable(en, sizeof en, a, z));
     return 0;
+}
+
+int draw_text(struct draw_graph *gr, const char *text, int size, const char *color, const char *x,
+              const char *y, double a, double z)
+{
+    return text_filter(gr, text, size, color, NULL, 0, x, y, a, z);
+}
+
+int draw_label(struct draw_graph *gr, const char *text, int size, const char *color,
+               const char *box, int border, const char *x, const char *y, double a, double z)
+{
+    return text_filter(gr, text, size, color, box, border, x, y, a, z);
 }

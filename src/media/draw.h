@@ -56,4 +56,9 @@ void draw_box(struct draw_graph *gr, const char *geometry, const char *color, do
 int draw_text(struct draw_graph *gr, const char *text, int size, const char *color, const char *x,
               const char *y, double a, double z);
 
+/* draw_text() on a filled box (box, an ffmpeg colour) reaching border pixels past the text: a
+ * credit or a mark that must read over any picture. */
+int draw_label(struct draw_graph *gr, const char *text, int size, const char *color,
+               const char *box, int border, const char *x, const char *y, double a, double z);
+
 #endif

@@ -41,21 +41,45 @@ struct config;
 #define VIDEO_WIDTH  1280
 #define VIDEO_HEIGHT 720
 
+/* How a photograph moves over its shot ([motion] of the template, per kind of shot): not at
+ * all, a slow pan across it, or a slow zoom into or out of it. Charts, clips and text never
+ * move. */
+enum video_motion {
+    VIDEO_MOTION_NONE,
+    VIDEO_MOTION_PAN_LEFT,
+    VIDEO_MOTION_PAN_RIGHT,
+    VIDEO_MOTION_ZOOM_IN,
+    VIDEO_MOTION_ZOOM_OUT
+};
+/* The kinds of shot a picture can cover, as [motion] names them. */
+enum video_pictured {
+    VIDEO_SHOT_TITLE,
+    VIDEO_SHOT_NARRATION,
+    VIDEO_SHOT_KEY_FACT,
+    VIDEO_SHOT_KINDS
+};
+
+/* "none", "pan_left", "pan_right", "zoom_in", "zoom_out". */
+const char *video_motion_name(enum video_motion m);
+
 /* The look of a video: colours ("#RRGGBB", "0xRRGGBB" or an ffmpeg colour name, with an
- * optional "@alpha"), DejaVuSans (or another TrueType file) and sizes in pixels. */
+ * optional "@alpha"), DejaVuSans (or another TrueType file) and sizes in pixels; the box behind
+ * a picture's credit and its size; each kind of shot's motion over a photograph. */
 struct video_template {
     char background[32], text[32], accent[32], slate[32], lower_third[32], caption[32];
+    char credit_box[32];
     char font[256];
     int fps;
-    int title_size, text_size, lower_title_size, lower_source_size, fact_size;
+    int title_size, text_size, lower_title_size, lower_source_size, fact_size, credit_size;
     int margin, lower_third_height, line_spacing, wrap_chars, max_lines;
+    enum video_motion motion[VIDEO_SHOT_KINDS];
 };
 
 /* The built-in template (what config/video.conf ships with). */
 void video_template_default(struct video_template *t);
 
-/* Reads the INI file path ([template] section) over t. Returns 0, or -1 with *cause naming the
- * file, line and key (t is then partly updated). */
+/* Reads the INI file path ([template] and [motion] sections) over t. Returns 0, or -1 with *cause
+ * naming the file, line and key (t is then partly updated). */
 int video_template_load(struct video_template *t, const char *path, char **cause);
 
 /* The template file [video] template names; empty: ./config/video.conf when it exists, else
