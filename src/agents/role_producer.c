@@ -8,6 +8,13 @@
  * paths, the real duration) while moving the story on to REVIEWING, in one step
  * (bb_complete_with).
  *
+ * Before the render, the visual designer's fallback chain (visual.h) picks a picture for every
+ * shot: the story's own images, a chart of its figures, and with keys a presenter, clips,
+ * generated or stock pictures, text slides last; each shot's choice is recorded in the package
+ * (its "picture") and the chain's report as "visuals". The pictures wait in the story's work
+ * folder (<data dir>/visuals/<id>/) until its video is made, so a render that fails and comes
+ * back pays for none of them twice; the folder goes when the video is made, or after a day.
+ *
  * Without ffmpeg or the speech program (video_unavailable()) the package is the storyboard
  * (kind "storyboard") marked "video": "unavailable: <why>". Renders are bounded per process
  * (video_slot_try(): [video] render_workers); a producer finding every slot busy takes no
@@ -24,9 +31,11 @@
 #include "agents/agent.h"
 #include "agents/storyboard.h"
 #include "media/video.h"
+#include "media/visual.h"
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "core/paths.h"
 #include "store/blackboard.h"
 
 #include <stdio.h>
@@ -61,6 +70,32 @@ static int render(struct agent_ctx *ctx, const struct bb_lock *lk, json_t **pkg,
     return 0;
 }
 
+/* The pictures of storyboard *pkg for the story whose body is body (visual.h), chosen in the
+ * story's work folder; the chain's report goes into the package as "visuals". The claim is
+ * kept through the chain and the render that follows it. Never fails: a story without
+ * pictures still renders (text slides). */
+static void pictures(struct agent_ctx *ctx, const struct bb_lock *lk, const json_t *body,
+                     json_t *pkg)
+{
+    const struct config *c = ctx->cfg;
+    struct visual_env ve = {c, ctx->cost, lk->id, ctx->stop};
+    char *dir = visual_work_dir(c, lk->id), *cause = NULL;
+    json_t *report = NULL;
+
+    if (bb_lock_extend(ctx->bb, lk,
+                       ctx->claim_ttl_ms + (c->visual_timeout_s + c->video_render_timeout_s) * 1000,
+                       &cause) != BB_OK) {
+        log_warn("%s: %s: cannot keep the story through its pictures: %s", ctx->id, lk->id, cause);
+        free(cause);
+    } else if (visual_choose(&ve, body, pkg, dir, &report, &cause) == -1) {
+        log_warn("%s: %s: no pictures (%s); text slides only", ctx->id, lk->id, cause);
+        free(cause);
+    } else {
+        json_object_set_new(pkg, "visuals", report);
+    }
+    free(dir);
+}
+
 /* Removes what renders of killed processes left in the packages folder; never fails. */
 static int producer_init(struct agent_ctx *ctx, void **state, char **cause)
 {
@@ -74,6 +109,8 @@ static int producer_init(struct agent_ctx *ctx, void **state, char **cause)
     else if (n < 0)
         log_warn("%s: cannot look for leftover render folders in %s", ctx->id, dir);
     free(dir);
+    if ((n = visual_sweep(ctx->cfg, 86400)) > 0)
+        log_info("%s: removed %d picture folder(s) a day old", ctx->id, n);
     return 0;
 }
 
@@ -114,6 +151,8 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
     pkg = *final != '\0' ? storyboard_build(final, agent_json_str(item->body, "title"),
                                             agent_json_str(item->body, "source"), &so)
                          : NULL;
+    if (pkg != NULL && unavailable == NULL)
+        pictures(ctx, &lk, item->body, pkg);
     bb_item_free(item);
     if (pkg == NULL) {
         if (slot)
@@ -132,6 +171,12 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
     } else {
         rc = render(ctx, &lk, &pkg, &why);
         video_slot_release();
+        if (rc == 0) { /* made: the pictures are in the package now */
+            char *dir = visual_work_dir(ctx->cfg, lk.id);
+
+            paths_rmrf(dir);
+            free(dir);
+        }
         if (rc == -1) {
             json_decref(pkg);
             agent_fail_story(ctx, &lk, why);
