@@ -880,6 +880,16 @@ static int picture_take(struct render *r, const char *dir, const json_t *sh, int
         return 0;
     memset(p, 0, sizeof *p);
     snprintf(p->file, sizeof p->file, "pictures/shot%02d%s", n, ext);
+    /* The folder, for the first picture. */
+    dst = xasprintf("%s/pictures", r->tmp);
+    rc = mkdir(dst, 0755) == -1 && errno != EEXIST ? -1 : 0;
+    if (rc == -1) {
+        fail_errno(r, errno);
+        r->cause = xasprintf("cannot make %s: %s", dst, strerror(errno));
+    }
+    free(dst);
+    if (rc == -1)
+        return -1;
     src = xasprintf("%s/%s", dir, file);
     dst = xasprintf("%s/%s", r->tmp, p->file);
     rc = copy_file(src, dst);
@@ -1093,17 +1103,6 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
         total_ms = rt.title + narration_ms;
 
     /* The pictures and the drawing, shot by shot, re-timed. */
-    if (pictures_dir != NULL) {
-        char *dir = xasprintf("%s/pictures", r->tmp);
-
-        if (mkdir(dir, 0755) == -1) {
-            fail_errno(r, errno);
-            r->cause = xasprintf("cannot make %s: %s", dir, strerror(errno));
-            free(dir);
-            goto out;
-        }
-        free(dir);
-    }
     {
         json_t *nshots_j = json_array();
 
