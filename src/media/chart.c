@@ -38,6 +38,10 @@ static const struct {
     double factor;
 } magnitudes[] = {{"thousand", 1e3}, {"million", 1e6}, {"billion", 1e9}, {"trillion", 1e12}};
 
+/* Units that are no plurals. */
+static const char *const units[] = {"km", "kg", "mm", "cm", "m", "mph", "kph", "kWh", "MWh",
+                                    "GWh", "MW", "GW", "ha", "km2", NULL};
+
 static const char *const currency_words[] = {"dollars", "dollar", "euros",  "euro",  "pounds",
                                              "pound",   "yen",    "francs", "franc", NULL};
 
@@ -257,17 +261,22 @@ static size_t read_figure(const char *start, const char *p, struct chart_figure 
             phrase = r;
             end = r + n;
         } else if (unit == NULL) {
-            /* A count: the words that say what is counted ("new flu cases"). */
-            while (words < 3 && n > 0 && islower((unsigned char)*r) && !word_in(r, n, stop_words)) {
+            /* A count: the words that say what is counted ("new flu cases"), up to the last
+             * that names things (a plural, or a unit such as km): "42 alone" counts nothing. */
+            while (words < 3 && n > 0 && (islower((unsigned char)*r) || word_in(r, n, units)) &&
+                   !word_in(r, n, stop_words)) {
                 if (phrase == NULL)
                     phrase = r;
-                end = r + n;
+                if (r[n - 1] == 's' || word_in(r, n, units))
+                    end = r + n;
                 words++;
                 r += n;
                 while (*r == ' ')
                     r++;
                 n = word_len(r);
             }
+            if (end == q)
+                phrase = NULL;
         }
         if (phrase != NULL)
             copy_span(f->unit, sizeof f->unit, phrase, (size_t)(end - phrase));
