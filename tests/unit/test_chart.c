@@ -27,7 +27,8 @@ static void test_kinds_of_figure(void **state)
     static const char text[] =
         "The authority approved a budget of 412 million dollars on Tuesday. Fares rise by 5% "
         "next year, and ridership is back to 94 percent. The plan adds 18 bus routes and "
-        "$4.2 billion of loans, with 12,400 jobs and \xE2\x82\xAC" "300 million from Brussels.";
+        "$4.2 billion of loans, with 12,400 jobs and \xE2\x82\xAC"
+        "300 million from Brussels.";
     struct chart_figure f[CHART_FIGURES_MAX];
     size_t n = figures(text, text, f);
 
@@ -47,7 +48,8 @@ static void test_kinds_of_figure(void **state)
     assert_true(f[4].value == 4.2e9);
     assert_string_equal(f[5].text, "12,400 jobs");
     assert_true(f[5].value == 12400);
-    assert_string_equal(f[6].text, "\xE2\x82\xAC" "300 million");
+    assert_string_equal(f[6].text, "\xE2\x82\xAC"
+                                   "300 million");
     assert_string_equal(f[6].unit, "EUR");
 }
 
