@@ -737,7 +737,7 @@ static char *stills_select(const double (*iv)[2], const bool *moving, int nshots
     bool *was = xcalloc((size_t)nshots + 1, sizeof *was);
     bool *now = xcalloc((size_t)nshots + 1, sizeof *now);
     const double tb = 1.0 / (double)fps, thumb_t = (double)thumb_ms / 1000;
-    int64_t frames = 0, kept = 0;
+    int64_t frames = 0, kept = 0, run = -1, prev = -2;
 
     /* ffmpeg's colour source ends at the first frame whose time, rounded to microseconds, is
      * not before its duration. */
@@ -756,14 +756,21 @@ static char *stills_select(const double (*iv)[2], const bool *moving, int nshots
         memcpy(was, now, (size_t)nshots * sizeof *was);
         if (!changed && n < frames - 1)
             continue;
-        /* The last one (and any the source might make past it) ends the video. */
-        draw_printf(&b, "%s%s(n,%lld)", kept > 0 ? "+" : "", n < frames - 1 ? "eq" : "gte",
-                    (long long)n);
         if (t <= thumb_t)
             *thumb = (int)kept;
         kept++;
+        /* Runs of frames (a moving picture's) as one term: ffmpeg's expressions nest each
+         * term, and a few hundred of them are more than it parses. */
+        if (n != prev + 1) {
+            if (run >= 0)
+                draw_printf(&b, run == prev ? "eq(n,%lld)+" : "between(n,%lld,%lld)+",
+                            (long long)run, (long long)prev);
+            run = n;
+        }
+        prev = n;
     }
-    draw_add(&b, "'", 1);
+    /* The last run, and any frame the source might make past it, ends the video. */
+    draw_printf(&b, "gte(n,%lld)'", (long long)run);
     free(was);
     free(now);
     return b.s;
