@@ -206,9 +206,17 @@ int cost_media_reserve(struct cost *c, const char *task, const struct pricing_me
                        double units, char id[BUDGET_ID_MAX], struct budget_refusal *refusal,
                        char **cause)
 {
-    int rc = budget_reserve(c->l, &c->o, clock_wall_ms(), c->agent, task,
-                            pricing_media_cost(m, units), id, refusal, cause);
+    int64_t amount = pricing_media_cost(m, units);
+    int rc;
 
+    /* A free call (a Pexels search) holds nothing: it is recorded at commit without a
+     * reservation (a reservation of 0 would be taken back as "-0", which Redis refuses as an
+     * integer). */
+    if (amount == 0) {
+        id[0] = '\0';
+        return COST_OK;
+    }
+    rc = budget_reserve(c->l, &c->o, clock_wall_ms(), c->agent, task, amount, id, refusal, cause);
     return rc == -1 ? COST_FAILED : rc == 1 ? COST_DEFERRED : COST_OK;
 }
 
@@ -235,7 +243,7 @@ int64_t cost_media_commit(struct cost *c, const char *task, const struct pricing
     u.confidence = -1;
     u.cost = pricing_media_cost(m, units);
     t_ms = clock_wall_ms();
-    if (budget_commit(c->l, &c->o, t_ms, id, &u, NULL, &why) == -1)
+    if (budget_commit(c->l, &c->o, t_ms, id[0] != '\0' ? id : NULL, &u, NULL, &why) == -1)
         keep_usage(c, &u, id, t_ms, why);
     return u.cost;
 }
@@ -244,7 +252,7 @@ void cost_media_release(struct cost *c, const char *id)
 {
     char *why = NULL;
 
-    if (budget_release(c->l, &c->o, clock_wall_ms(), id, &why) == -1)
+    if (id[0] != '\0' && budget_release(c->l, &c->o, clock_wall_ms(), id, &why) == -1)
         free(why); /* the reservation lapses by itself after its TTL */
 }
 
