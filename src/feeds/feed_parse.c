@@ -154,8 +154,8 @@ struct pctx {
     const char *atom_ns;  /* Atom 1.0, or Atom 0.3 */
     char *base;           /* what relative links resolve against under every xml:base: the
                              document's http(s) URL, or the feed's own self/alternate link */
-    const char *file_url; /* a document read from a file: its file: URL (else NULL); relative
-                             image references resolve against it, inside its folder */
+    const char *file_url; /* a document read from a file: its absolute file: URL (else NULL);
+                             relative image references resolve against it, inside its folder */
     int64_t now_ms;
 };
 
@@ -405,8 +405,8 @@ static char *image_resolve(void *ctx, const char *ref)
     const struct img_at *at = ctx;
     const struct pctx *c = at->c;
     const char *r = ref;
-    char *abs;
-    size_t dir;
+    char *abs, *dir;
+    size_t n;
 
     while (*r == ' ' || *r == '\t' || *r == '\r' || *r == '\n')
         r++;
@@ -414,13 +414,17 @@ static char *image_resolve(void *ctx, const char *ref)
         return NULL;
     if (c->file_url == NULL || strncasecmp(r, "http:", 5) == 0 || strncasecmp(r, "https:", 6) == 0)
         return resolve(c, at->node, r);
-    dir = (size_t)(strrchr(c->file_url, '/') - c->file_url) + 1;
+    /* The folder as resolution writes it (dot segments gone), so the comparison is like with
+     * like. */
+    dir = feed_url_resolve(c->file_url, "./");
     abs = feed_url_resolve(c->file_url, r);
-    if (abs != NULL &&
-        (strncmp(abs, c->file_url, dir) != 0 || strlen(abs) > NEWS_URL_MAX || abs[dir] == '\0')) {
+    n = dir != NULL ? strlen(dir) : 0;
+    if (abs != NULL && (dir == NULL || strncmp(abs, dir, n) != 0 || strlen(abs) > NEWS_URL_MAX ||
+                        abs[n] == '\0')) {
         free(abs);
         abs = NULL;
     }
+    free(dir);
     return abs;
 }
 
@@ -971,8 +975,7 @@ int feed_parse(const char *buf, size_t len, const char *url, int64_t now_ms, str
         return -1;
     }
     c.base = feed_url_is_http(url) ? xstrdup(url) : fallback_base(&c, root, chan);
-    c.file_url =
-        url != NULL && strncasecmp(url, "file:", 5) == 0 && strchr(url, '/') != NULL ? url : NULL;
+    c.file_url = url != NULL && strncasecmp(url, "file:/", 6) == 0 ? url : NULL;
     out->format = c.format;
     if (chan != NULL)
         out->title = c.format == FEED_ATOM

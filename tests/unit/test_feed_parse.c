@@ -837,6 +837,19 @@ static void test_images(void **state)
     expect_image(&d, 0, 1, "https://cdn.local.example/a.jpg", FEED_IMAGE_MEDIA_CONTENT);
     expect_image(&d, 0, 2, "file:///srv/feeds/local/images/chart%20data.png", FEED_IMAGE_ENCLOSURE);
     feed_doc_clear(&d);
+    /* A file URL with dot segments: the same pictures, the same folder. */
+    parse_ok("images_file.xml", "file:///srv/feeds/x/../local/images_file.xml", &d);
+    assert_int_equal(d.entries[0].images.n, 3);
+    expect_image(&d, 0, 0, "file:///srv/feeds/local/images/harbour.jpg", FEED_IMAGE_MEDIA_CONTENT);
+    feed_doc_clear(&d);
+    /* A relative file URL (none comes from a fetch: files are read as absolute URLs) is no
+     * folder to keep pictures in: its relative references resolve as its links do, against
+     * the site. */
+    parse_ok("images_file.xml", "file:feeds/local/images_file.xml", &d);
+    expect_image(&d, 0, 0, "https://local.example/images/harbour.jpg", FEED_IMAGE_MEDIA_CONTENT);
+    for (size_t i = 0; i < d.entries[0].images.n; i++)
+        assert_true(strncmp(d.entries[0].images.v[i].url, "https://", 8) == 0);
+    feed_doc_clear(&d);
     /* Over HTTP the same references are the site's. */
     parse_ok("images_file.xml", "https://local.example/feed.xml", &d);
     expect_image(&d, 0, 0, "https://local.example/images/harbour.jpg", FEED_IMAGE_MEDIA_CONTENT);
