@@ -8,9 +8,10 @@
  * chart whose labels are the three figures (the slide's text files hold them, and the bars in
  * its PNG are in proportion to them), the rest are text slides; a rerun takes the saved choice
  * back. Rendered, each shot's frame shows its picture's colours within a tolerance (the
- * picture moving as [motion] says) with the credit drawn over it, and the manifest says each
- * shot's source. A story stating no figures gets no chart, and says why. Single-threaded test
- * code; no Redis (the chain runs without a budget: paid providers step aside).
+ * picture moving as [motion] says) with the credit drawn over it, the manifest says each
+ * shot's source, and the control room's contact sheet labels each shot with what it shows. A story
+ * stating no figures gets no chart, and says why. Single-threaded test code; no Redis (the chain
+ * runs without a budget: paid providers step aside).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #include "media/proc.h"
 #include "media/video.h"
 #include "media/visual.h"
+#include "room/room_int.h"
 #include "testenv.h"
 
 #include <dirent.h>
@@ -369,6 +371,19 @@ static void test_chain_and_render(void **state)
             assert_true(picture < 200); /* darkened by the box, not the bare picture */
         }
         free(px);
+    }
+    /* The control room's contact sheet: a frame of each shot and what it shows. */
+    {
+        struct room_frames *fr = room_frames_fetch(f->cfg, "pic-1", pkg);
+        static const char *const sheet[] = {"feed image", "text slide", "chart",     "feed image",
+                                            "text slide", "text slide", "text slide"};
+
+        assert_string_equal(fr->note, "");
+        assert_int_equal(fr->nsheet, 7);
+        for (size_t i = 0; i < 7; i++)
+            assert_string_equal(fr->sheet[i].label, sheet[i]);
+        assert_string_equal(fr->thumb.label, "");
+        room_frames_free(fr);
     }
     json_decref(man);
     json_decref(pkg);
