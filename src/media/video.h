@@ -2,7 +2,10 @@
  * video.h - rendering a storyboard (storyboard.h) into a video package: the narration spoken
  * by the configured speech provider (speech.h), visuals drawn by ffmpeg's filters (a title
  * card, a lower third with the headline and source, a slate per key fact, the narration's
- * sentences, a closing card) styled by a template (config/video.conf), composed into a
+ * sentences, a closing card) styled by a template (config/video.conf), and the pictures the
+ * visual chain chose (visual.h: each shot's "picture", its file in the storyboard's
+ * "pictures_dir"; brought into the package's pictures/ folder, photographs panning or zooming
+ * as the template's [motion] says, clips playing, with their credits drawn), composed into a
  * 1280x720 H.264 + AAC MP4 as long as the narration, captions as SRT timed to the real
  * narration, a thumbnail PNG (a frame of the title card) and manifest.json. ffmpeg and
  * espeak-ng run as child processes with argument vectors (proc.h), never through a shell;
@@ -11,7 +14,8 @@
  *
  * Two ways of composing the picture ([video] compose): "stills" (the default) draws each
  * distinct frame once and encodes the video as stills (a variable frame rate: a frame where
- * the picture changes, on the template's frame grid, held until the next), with the title
+ * the picture changes, on the template's frame grid, held until the next; every frame while a
+ * picture moves), with the title
  * card's frame as the thumbnail; "filters" is the first renderer, kept for comparison
  * (`newsroom bench render --path filters`): every frame of a constant frame rate drawn by the
  * filters and encoded, the thumbnail decoded from the MP4. Both give the same pictures at the

@@ -2,10 +2,12 @@
  * room_detail.c - a story's detail, built around the decision a producer makes: the first
  * section holds what the decision needs (title, source and URL, priority, length, cost, the QA
  * verdict and score, the video's status with its path, storyboard only and why, or failed and
- * why, the preview address and its ssh line); then the script as it will be read, the
+ * why, each shot's picture and its credit, the preview address and its ssh line); then the
+ * script as it will be read, the
  * captions, the original wire copy, the debate with its votes and the revisions, and the
  * history. The frames of a rendered video (the thumbnail and one frame from the middle of each
- * shot) are extracted by ffmpeg here, on the worker, and handed over on their own.
+ * shot, labelled with what the shot shows) are extracted by ffmpeg here, on the worker, and
+ * handed over on their own.
  *
  * Every line is made display-safe here, where it enters the room.
  *
