@@ -3,9 +3,8 @@
  * section holds what the decision needs (title, source and URL, priority, length, cost, the QA
  * verdict and score, the video's status with its path, storyboard only and why, or failed and
  * why, each shot's picture and its credit, the preview address and its ssh line); then the
- * script as it will be read, the
- * captions, the original wire copy, the debate with its votes and the revisions, and the
- * history. The frames of a rendered video (the thumbnail and one frame from the middle of each
+ * script as it will be read, the captions, the original wire copy, the debate with its votes
+ * and the revisions, and the history. The frames of a rendered video (the thumbnail and one frame from the middle of each
  * shot, labelled with what the shot shows) are extracted by ffmpeg here, on the worker, and
  * handed over on their own.
  *
