@@ -130,6 +130,25 @@ static void keep_usage(struct cost *c, const struct usage_record *u, const char 
     free(why);
 }
 
+/* Records u (its uid and agent filled here) under reservation id (NULL: none), keeping it in
+ * the journal when Redis cannot be reached, and replays what the journal holds when it can. */
+static void commit_usage(struct cost *c, const char *id, struct usage_record *u)
+{
+    char uid[USAGE_UID_MAX], *why = NULL;
+    int64_t t_ms = clock_wall_ms();
+
+    usage_new_uid(uid);
+    u->uid = uid;
+    u->agent = c->agent;
+    if (budget_commit(c->l, &c->o, t_ms, id, u, NULL, &why) == -1) {
+        keep_usage(c, u, id, t_ms, why);
+    } else if (journal_pending() && journal_replay(c->l, &c->o, NULL, &why) == -1) {
+        log_warn("cost: the usage journal waits for Redis: %s", why);
+        free(why);
+    }
+    u->uid = NULL;
+}
+
 int cost_complete(struct cost *c, struct llm_provider *provider, const char *task,
                   const struct llm_request *request, struct llm_response *resp,
                   struct budget_refusal *refusal, struct llm_error *err, char **cause)
@@ -137,11 +156,11 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
     const struct pricing_model *m = cost_model_for(c->p, request);
     const struct pricing_model *served;
     struct llm_request rq = *request, *req = &rq;
-    char id[BUDGET_ID_MAX], uid[USAGE_UID_MAX], model[LLM_SERVED_MAX], kind[16] = "";
+    char id[BUDGET_ID_MAX], model[LLM_SERVED_MAX], kind[16] = "";
     struct usage_record u = {0};
     const char *colon;
     char *why = NULL;
-    int64_t t0, reserved, t_ms;
+    int64_t t0, reserved;
     int rc;
 
     /* The tier picks the fallback chain: the tier of the priced model. */
@@ -170,9 +189,6 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
     served = pricing_model(c->p, model);
     if (served == NULL)
         served = m;
-    usage_new_uid(uid);
-    u.uid = uid;
-    u.agent = c->agent;
     u.task = task;
     u.task_type = req->task_type;
     u.model = model;
@@ -192,13 +208,7 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
          * recorded (and can pass the limit); say so loudly. */
         log_error("cost: %s call by %s cost %lld µ$, more than the %lld µ$ reserved", u.model,
                   c->agent, (long long)u.cost, (long long)reserved);
-    t_ms = clock_wall_ms();
-    if (budget_commit(c->l, &c->o, t_ms, id, &u, NULL, &why) == -1) {
-        keep_usage(c, &u, id, t_ms, why);
-    } else if (journal_pending() && journal_replay(c->l, &c->o, NULL, &why) == -1) {
-        log_warn("cost: the usage journal waits for Redis: %s", why);
-        free(why);
-    }
+    commit_usage(c, id, &u);
     return COST_OK;
 }
 
@@ -223,17 +233,11 @@ int cost_media_reserve(struct cost *c, const char *task, const struct pricing_me
 int64_t cost_media_commit(struct cost *c, const char *task, const struct pricing_media *m,
                           double units, const char *id, int64_t duration_ms)
 {
-    char uid[USAGE_UID_MAX];
     struct usage_record u = {0};
     enum llm_tier tier = LLM_FAST;
-    char *why = NULL;
-    int64_t t_ms;
 
     if (pricing_task_tier(c->p, m->task, &tier) == -1)
         tier = LLM_FAST;
-    usage_new_uid(uid);
-    u.uid = uid;
-    u.agent = c->agent;
     u.task = task;
     u.task_type = m->task;
     u.model = m->name;
@@ -242,9 +246,7 @@ int64_t cost_media_commit(struct cost *c, const char *task, const struct pricing
     u.duration_ms = duration_ms;
     u.confidence = -1;
     u.cost = pricing_media_cost(m, units);
-    t_ms = clock_wall_ms();
-    if (budget_commit(c->l, &c->o, t_ms, id[0] != '\0' ? id : NULL, &u, NULL, &why) == -1)
-        keep_usage(c, &u, id, t_ms, why);
+    commit_usage(c, id[0] != '\0' ? id : NULL, &u);
     return u.cost;
 }
 

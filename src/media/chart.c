@@ -39,8 +39,8 @@ static const struct {
 } magnitudes[] = {{"thousand", 1e3}, {"million", 1e6}, {"billion", 1e9}, {"trillion", 1e12}};
 
 /* Units that are no plurals. */
-static const char *const units[] = {"km", "kg", "mm", "cm", "m", "mph", "kph", "kWh", "MWh",
-                                    "GWh", "MW", "GW", "ha", "km2", NULL};
+static const char *const units[] = {"km",  "kg",  "mm", "cm", "m",  "mph", "kph", "kWh",
+                                    "MWh", "GWh", "MW", "GW", "ha", "km2", NULL};
 
 static const char *const currency_words[] = {"dollars", "dollar", "euros",  "euro",  "pounds",
                                              "pound",   "yen",    "francs", "franc", NULL};
@@ -500,22 +500,8 @@ int chart_draw(const json_t *plan, const struct video_template *t, const char *s
         goto out;
     snprintf(color, sizeof color, "color=c=%s:s=%dx%d:d=1", t->background, VIDEO_WIDTH,
              VIDEO_HEIGHT);
-    argv[n++] = ffmpeg;
-    argv[n++] = "-nostdin";
-    argv[n++] = "-hide_banner";
-    argv[n++] = "-loglevel";
-    argv[n++] = "error";
-    argv[n++] = "-y";
-    argv[n++] = "-f";
-    argv[n++] = "lavfi";
-    argv[n++] = "-i";
-    argv[n++] = color;
-    argv[n++] = "-vf";
-    argv[n++] = gr.g.s;
-    argv[n++] = "-frames:v";
-    argv[n++] = "1";
-    argv[n++] = name;
-    argv[n] = NULL;
+    proc_args_add(argv, &n, 20, ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                  "-f", "lavfi", "-i", color, "-vf", gr.g.s, "-frames:v", "1", name, NULL);
     if (proc_run(argv, dir, deadline_ms, NULL, &why) == -1) {
         *cause = xasprintf("cannot draw the chart: %s", why);
         free(why);

@@ -16,6 +16,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,9 +340,31 @@ int image_fetch(const char *url, const struct image_limits *l, bool want_clip, c
     return rc;
 }
 
-/* ffmpeg's arguments before the input: quiet, strict about broken input. */
-#define STRICT_INPUT                                                                               \
-    "-nostdin", "-hide_banner", "-loglevel", "error", "-err_detect", "explode", "-xerror", "-y"
+#define ARGS_MAX 40
+
+/* Runs ffmpeg on the input in, strict about broken input (-err_detect explode -xerror), with
+ * the output arguments that follow (ended by NULL). Returns 0, or -1 with *cause saying that
+ * what was read is broken. */
+static int strict_ffmpeg(const char *ffmpeg, const char *in, int64_t deadline_ms, char **cause, ...)
+{
+    const char *argv[ARGS_MAX], *a;
+    char *why = NULL;
+    int n = 0;
+    va_list ap;
+
+    proc_args_add(argv, &n, ARGS_MAX, ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
+                  "-err_detect", "explode", "-xerror", "-y", "-i", in, NULL);
+    va_start(ap, cause);
+    while ((a = va_arg(ap, const char *)) != NULL)
+        proc_args_add(argv, &n, ARGS_MAX, a, NULL);
+    va_end(ap);
+    if (proc_run(argv, NULL, deadline_ms, NULL, &why) == -1) {
+        *cause = xasprintf("broken: ffmpeg cannot decode it (%s)", why);
+        free(why);
+        return -1;
+    }
+    return 0;
+}
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -353,82 +376,32 @@ static bool ends_with(const char *s, const char *suffix)
 int image_normalise(const char *ffmpeg, const char *in, const char *out, int w, int h,
                     int64_t deadline_ms, char **cause)
 {
-    char vf[160], *why = NULL;
+    char vf[160];
     bool jpeg = ends_with(out, ".jpg") || ends_with(out, ".jpeg");
-    const char *argv[24];
-    int n = 0;
 
     snprintf(vf, sizeof vf,
              "scale=%d:%d:force_original_aspect_ratio=increase,crop=%d:%d,setsar=1%s", w, h, w, h,
              jpeg ? ",format=yuvj420p" : "");
-    argv[n++] = ffmpeg;
-    {
-        const char *const strict[] = {STRICT_INPUT};
-
-        for (size_t i = 0; i < sizeof strict / sizeof strict[0]; i++)
-            argv[n++] = strict[i];
-    }
-    argv[n++] = "-i";
-    argv[n++] = in;
-    argv[n++] = "-frames:v";
-    argv[n++] = "1";
-    argv[n++] = "-vf";
-    argv[n++] = vf;
-    if (jpeg) {
-        argv[n++] = "-q:v";
-        argv[n++] = "2";
-    }
-    argv[n++] = out;
-    argv[n] = NULL;
-    if (proc_run(argv, NULL, deadline_ms, NULL, &why) == -1) {
-        *cause = xasprintf("broken: ffmpeg cannot decode it (%s)", why);
-        free(why);
-        return -1;
-    }
-    return 0;
+    if (jpeg)
+        return strict_ffmpeg(ffmpeg, in, deadline_ms, cause, "-frames:v", "1", "-vf", vf, "-q:v",
+                             "2", out, NULL);
+    return strict_ffmpeg(ffmpeg, in, deadline_ms, cause, "-frames:v", "1", "-vf", vf, out, NULL);
 }
 
 int image_clip_normalise(const char *ffmpeg, const char *in, const char *out, int w, int h, int fps,
                          double max_s, int64_t deadline_ms, double *seconds, char **cause)
 {
-    char vf[200], t[32], *why = NULL;
-    const char *argv[40];
-    int n = 0;
+    char vf[200], t[32];
 
     snprintf(vf, sizeof vf,
              "scale=%d:%d:force_original_aspect_ratio=increase,crop=%d:%d,setsar=1,fps=%d,"
              "format=yuv420p",
              w, h, w, h, fps);
     snprintf(t, sizeof t, "%.3f", max_s);
-    argv[n++] = ffmpeg;
-    {
-        const char *const strict[] = {STRICT_INPUT};
-
-        for (size_t i = 0; i < sizeof strict / sizeof strict[0]; i++)
-            argv[n++] = strict[i];
-    }
-    argv[n++] = "-i";
-    argv[n++] = in;
-    argv[n++] = "-an";
-    argv[n++] = "-t";
-    argv[n++] = t;
-    argv[n++] = "-vf";
-    argv[n++] = vf;
-    argv[n++] = "-c:v";
-    argv[n++] = "libx264";
-    argv[n++] = "-preset";
-    argv[n++] = "veryfast";
-    argv[n++] = "-crf";
-    argv[n++] = "20";
-    argv[n++] = "-movflags";
-    argv[n++] = "+faststart";
-    argv[n++] = out;
-    argv[n] = NULL;
-    if (proc_run(argv, NULL, deadline_ms, NULL, &why) == -1) {
-        *cause = xasprintf("broken: ffmpeg cannot decode the clip (%s)", why);
-        free(why);
+    if (strict_ffmpeg(ffmpeg, in, deadline_ms, cause, "-an", "-t", t, "-vf", vf, "-c:v", "libx264",
+                      "-preset", "veryfast", "-crf", "20", "-movflags", "+faststart", out,
+                      NULL) == -1)
         return -1;
-    }
     return image_mp4_seconds(out, seconds, cause);
 }
 

@@ -780,19 +780,7 @@ static char *stills_select(const double (*iv)[2], const bool *moving, int nshots
 #define ARGV_MAX 256
 
 /* Appends the arguments, ended by NULL, to argv (at *n). */
-static void args_add(const char **argv, int *n, ...)
-{
-    va_list ap;
-    const char *a;
-
-    va_start(ap, n);
-    while ((a = va_arg(ap, const char *)) != NULL) {
-        assert(*n < ARGV_MAX - 1);
-        argv[(*n)++] = a;
-    }
-    va_end(ap);
-    argv[*n] = NULL;
-}
+#define args_add(argv, n, ...) proc_args_add(argv, n, ARGV_MAX, __VA_ARGS__)
 
 /* The sound's encoder: AAC at 128 kb/s. The filters path resamples to 44.1 kHz and takes the
  * AAC encoder's default two-loop search; the stills path keeps the narration's own rate

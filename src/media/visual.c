@@ -10,6 +10,8 @@
  */
 #include "media/visual_int.h"
 
+#include "media/visual_http.h"
+
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/fail.h"
@@ -253,6 +255,52 @@ char *visual_service_error(const char *body, const char *key)
             memmove(hit + (kl < 3 ? kl : 3), hit + kl, strlen(hit + kl) + 1);
         }
     return out;
+}
+
+char *visual_http_error(const char *api, const struct vhttp_result *res, const char *key,
+                        bool *fault)
+{
+    char *msg = visual_service_error(res->body, key), *out;
+
+    *fault = res->status >= 500 || res->status == 429;
+    out = xasprintf("%s: HTTP %ld: %s", api, res->status, msg);
+    free(msg);
+    return out;
+}
+
+int visual_poll_get(struct visual_run *r, const char *api, const char *url,
+                    const char *const *headers, const char *key, json_t **ans, char **why)
+{
+    struct vhttp_result res;
+    char *transport = NULL;
+    bool fault;
+
+    *ans = NULL;
+    if (vhttp_request("GET", url, headers, NULL, r->c->visual_request_timeout_ms, 1u << 20, &res,
+                      &transport) == -1) {
+        free(transport); /* asked again at the next poll; the job's time limit ends it */
+        return 0;
+    }
+    if (res.status != 200) {
+        char *e = visual_http_error(api, &res, key, &fault);
+
+        vhttp_result_clear(&res);
+        if (fault) {
+            free(e);
+            return 0;
+        }
+        *why = e;
+        return -1;
+    }
+    *ans = json_loads(res.body, 0, NULL);
+    vhttp_result_clear(&res);
+    if (!json_is_object(*ans)) {
+        json_decref(*ans);
+        *ans = NULL;
+        *why = xasprintf("%s: a status answer that is not a JSON object", api);
+        return -1;
+    }
+    return 1;
 }
 
 /* ---- the story's own pictures ---- */

@@ -59,32 +59,16 @@ struct job {
 static int heygen_poll(void *ctx, char **why)
 {
     struct job *j = ctx;
-    struct vhttp_result res;
     json_t *ans, *data;
     const char *status;
-    char *transport = NULL;
-    int rc = 0;
+    int rc = visual_poll_get(j->r, "heygen", j->status_url, j->headers, j->r->c->heygen_api_key,
+                             &ans, why);
 
-    if (vhttp_request("GET", j->status_url, j->headers, NULL, j->r->c->visual_request_timeout_ms,
-                      HEYGEN_ANSWER_MAX, &res, &transport) == -1) {
-        free(transport); /* asked again at the next poll; the job's time limit ends it */
-        return 0;
-    }
-    if (res.status != 200) {
-        rc = res.status >= 500 || res.status == 429 ? 0 : -1;
-        if (rc == -1) {
-            char *msg = visual_service_error(res.body, j->r->c->heygen_api_key);
-
-            *why = xasprintf("heygen: status HTTP %ld: %s", res.status, msg);
-            free(msg);
-        }
-        vhttp_result_clear(&res);
+    if (rc != 1)
         return rc;
-    }
-    ans = json_loads(res.body, 0, NULL);
-    vhttp_result_clear(&res);
     data = json_object_get(ans, "data");
     status = json_string_value(json_object_get(data, "status"));
+    rc = 0;
     if (status == NULL) {
         *why = xstrdup("heygen: a status answer without data.status");
         rc = -1;
@@ -172,11 +156,7 @@ static enum visual_outcome heygen_serve(struct visual_run *r, const struct visua
     ans = json_loads(res.body, 0, NULL);
     video_id = json_string_value(json_object_get(json_object_get(ans, "data"), "video_id"));
     if (res.status != 200 || video_id == NULL) {
-        char *msg = visual_service_error(res.body, r->c->heygen_api_key);
-
-        *fault = res.status >= 500 || res.status == 429;
-        *why = xasprintf("heygen: HTTP %ld: %s", res.status, msg);
-        free(msg);
+        *why = visual_http_error("heygen", &res, r->c->heygen_api_key, fault);
         json_decref(ans);
         vhttp_result_clear(&res);
         visual_release(r, id);

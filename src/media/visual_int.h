@@ -130,6 +130,19 @@ int visual_wait_job(struct visual_run *r, int (*poll)(void *ctx, char **why), vo
  * the service have echoed it. A new string. */
 char *visual_service_error(const char *body, const char *key);
 
+struct vhttp_result;
+/* What a service's answer that is no success says: "API: HTTP STATUS: message" (message from
+ * visual_service_error(), key cut out); *fault set when the service is to blame (5xx, 429). A
+ * new string. */
+char *visual_http_error(const char *api, const struct vhttp_result *res, const char *key,
+                        bool *fault);
+
+/* One GET of a job's status at url: 1 with *ans (its JSON, a new reference), 0 when it is
+ * worth asking again at the next poll (no answer, 5xx, 429), -1 with *why (another status:
+ * the job is gone or the request is wrong). */
+int visual_poll_get(struct visual_run *r, const char *api, const char *url,
+                    const char *const *headers, const char *key, json_t **ans, char **why);
+
 /* The words of the story that say what it is about, for a search or a prompt: its title
  * without small words and figures, at most max words. A new string. */
 char *visual_keywords(const struct visual_run *r, int max);

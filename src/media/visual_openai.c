@@ -116,11 +116,7 @@ static enum visual_outcome openai_serve(struct visual_run *r, const struct visua
         goto out;
     }
     if (res.status != 200) {
-        char *msg = visual_service_error(res.body, r->c->openai_api_key);
-
-        *fault = res.status >= 500 || res.status == 429;
-        *why = xasprintf("openai images: HTTP %ld: %s", res.status, msg);
-        free(msg);
+        *why = visual_http_error("openai images", &res, r->c->openai_api_key, fault);
         visual_release(r, id);
         vhttp_result_clear(&res);
         goto out;

@@ -90,11 +90,7 @@ static int search(struct visual_run *r, struct pexels *st, bool *fault, char **w
         *fault = true;
         visual_release(r, id);
     } else if (res.status != 200) {
-        char *msg = visual_service_error(res.body, r->c->pexels_api_key);
-
-        *fault = res.status >= 500 || res.status == 429;
-        *why = xasprintf("pexels: HTTP %ld: %s", res.status, msg);
-        free(msg);
+        *why = visual_http_error("pexels", &res, r->c->pexels_api_key, fault);
         visual_release(r, id);
         vhttp_result_clear(&res);
     } else {

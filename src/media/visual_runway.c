@@ -95,31 +95,15 @@ struct task {
 static int runway_poll(void *ctx, char **why)
 {
     struct task *t = ctx;
-    struct vhttp_result res;
     const char *status;
-    char *transport = NULL;
     json_t *ans;
-    int rc = 0;
+    int rc = visual_poll_get(t->r, "runway", t->task_url, t->headers, t->r->c->runway_api_key, &ans,
+                             why);
 
-    if (vhttp_request("GET", t->task_url, t->headers, NULL, t->r->c->visual_request_timeout_ms,
-                      RUNWAY_ANSWER_MAX, &res, &transport) == -1) {
-        free(transport); /* asked again at the next poll */
-        return 0;
-    }
-    if (res.status != 200) {
-        rc = res.status >= 500 || res.status == 429 ? 0 : -1;
-        if (rc == -1) {
-            char *msg = visual_service_error(res.body, t->r->c->runway_api_key);
-
-            *why = xasprintf("runway: task HTTP %ld: %s", res.status, msg);
-            free(msg);
-        }
-        vhttp_result_clear(&res);
+    if (rc != 1)
         return rc;
-    }
-    ans = json_loads(res.body, 0, NULL);
-    vhttp_result_clear(&res);
     status = json_string_value(json_object_get(ans, "status"));
+    rc = 0;
     if (status == NULL) {
         *why = xstrdup("runway: a task without a status");
         rc = -1;
@@ -215,11 +199,7 @@ static enum visual_outcome runway_serve(struct visual_run *r, const struct visua
     ans = json_loads(res.body, 0, NULL);
     task_id = json_string_value(json_object_get(ans, "id"));
     if (res.status != 200 || task_id == NULL) {
-        char *msg = visual_service_error(res.body, r->c->runway_api_key);
-
-        *fault = res.status >= 500 || res.status == 429;
-        *why = xasprintf("runway: HTTP %ld: %s", res.status, msg);
-        free(msg);
+        *why = visual_http_error("runway", &res, r->c->runway_api_key, fault);
         json_decref(ans);
         vhttp_result_clear(&res);
         visual_release(r, id);
