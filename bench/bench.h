@@ -94,6 +94,16 @@ struct bench_run {
 };
 int bench_swarm_run(struct bench_env *e, struct bench_run *run, char **cause);
 
+/* The latency run: a swarm of roles at the configuration's sim latencies, wire stories of seed
+ * 7 written one at a time until `want` have reached REVIEWING (each waits for the previous one,
+ * so none queues behind another); per story the time from its write to REVIEWING (server
+ * clock) into e2e[] and the sum of the model latencies on its critical path (from its usage
+ * records; the debaters' votes run side by side, so only the slowest of a round counts) into
+ * crit[]; stories that ended elsewhere counted in *skipped. Returns how many were measured, or
+ * -1 with *cause. */
+int bench_latency_run(struct bench_env *e, const char *roles, int want, double *e2e, double *crit,
+                      int *skipped, char **cause);
+
 /* Benchmarks: argv[0] is the bench name. Each returns an exit code. */
 int bench_ring(int argc, char **argv);
 int bench_blackboard(int argc, char **argv);
@@ -105,5 +115,7 @@ int bench_feeds(int argc, char **argv);
 int bench_render(int argc, char **argv);
 int bench_retention(int argc, char **argv);
 int bench_memory(int argc, char **argv);
+int bench_recovery(int argc, char **argv);
+int bench_observe(int argc, char **argv);
 
 #endif

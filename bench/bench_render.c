@@ -116,7 +116,7 @@ static json_t *with_pictures(struct config *cfg, const char *dir, const json_t *
                              char **cause)
 {
     char *ffmpeg = paths_which(cfg->video_ffmpeg), *work = xasprintf("%s/work", dir);
-    struct visual_env ve = {cfg, NULL, "bench-pictures", NULL};
+    struct visual_env ve = {cfg, NULL, "bench-pictures", NULL, NULL};
     json_t *out = json_deep_copy(sb), *body = NULL, *report = NULL;
     int64_t t0;
 

@@ -39,6 +39,20 @@ int main(void)
             first = 0;
         }
     }
+    /* RESUME[s]: the stage a story claimed into s is taken back or retried onto. */
+    printf("}\nlocal BB_RESUME = {");
+    for (int i = 0, first = 1; i < BB_STATUS_COUNT; i++) {
+        if (bb_statuses[i].resume != NULL) {
+            printf("%s%s = '%s'", first ? "" : ", ", bb_statuses[i].name, bb_statuses[i].resume);
+            first = 0;
+        }
+    }
+    /* STEPS[name] = {status, stage or ''}: where a story waits for that step. */
+    printf("}\nlocal BB_STEPS = {");
+    for (int i = 0; i < BB_STEP_COUNT; i++)
+        printf("%s%s = {'%s', '%s'}", i ? ", " : "", bb_steps[i].name,
+               bb_statuses[bb_steps[i].status].name,
+               bb_steps[i].stage != NULL ? bb_steps[i].stage : "");
     printf("}\nlocal BB_ALLOWED = {\n");
     for (int i = 0; i < BB_STATUS_COUNT; i++) {
         printf("  %s = {", bb_statuses[i].name);

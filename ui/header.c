@@ -122,6 +122,10 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
     snprintf(seg[n].text, sizeof seg[n].text, "up %s",
              fmt_uptime(h->now_mono - s->started_mono, up, sizeof up));
     seg[n++].role = THEME_HEADER;
+    if (s->tracing[0] != '\0') { /* what the swarm's trace exporters report */
+        snprintf(seg[n].text, sizeof seg[n].text, "tracing %s", s->tracing);
+        seg[n++].role = strstr(s->tracing, "DOWN") != NULL ? THEME_BANNER : THEME_HEADER;
+    }
     if (h->dropped > 0) {
         snprintf(seg[n].text, sizeof seg[n].text, "dropped %llu", (unsigned long long)h->dropped);
         seg[n++].role = THEME_HEADER;

@@ -9,10 +9,14 @@ NEWSROOM_RUN_PACKAGES=(
   ffmpeg espeak-ng fonts-dejavu-core
   redis-server
 )
-# Testing adds the test framework and the tools the tests drive.
+# Testing adds the test framework and the tools the tests drive. prometheus (promtool and a
+# real Prometheus for tests/integration/test_observe_prometheus.sh) is 12 packages, about 19 MB
+# to download and 100 MB installed (mostly the prometheus and promtool binaries and the web
+# UI's JavaScript); on a machine with systemd its package starts a prometheus service on :9090,
+# which the tests do not use (they start their own on a free loopback port).
 NEWSROOM_TEST_PACKAGES=(
   "${NEWSROOM_RUN_PACKAGES[@]}"
-  libcmocka-dev redis-tools jq procps tmux ncurses-term curl
+  libcmocka-dev redis-tools jq procps tmux ncurses-term curl prometheus
 )
 # Chroma's server for the tests comes from npm (scripts/lib/services.sh): Debian's Node.js and
 # npm, unless a Node.js with npm is installed another way (its own package provides npm, and

@@ -19,6 +19,7 @@
 #include "cost/cost.h"
 #include "cost/pricing.h"
 #include "llm/cache.h"
+#include "observe/trace.h"
 #include "recovery/shared.h"
 #include "memory/memory.h"
 #include "store/blackboard.h"
@@ -83,7 +84,26 @@ struct agent {
     struct agent_stats stats;
     pthread_t thread;
     bool started;
+    /* The story the cycle works on (agent_hold), "" between cycles: the heart keeps only its
+     * lock alive, so a claim the agent had to let go without saying so (Redis failed under it)
+     * lapses and goes back. Guarded by claim_mu (the agent writes, the heart reads). */
+    pthread_mutex_t claim_mu;
+    char claim_id[NEWS_ID_MAX + 1];
 };
+
+static struct agent *agent_of(struct agent_ctx *ctx)
+{
+    return (struct agent *)(void *)((char *)ctx - offsetof(struct agent, ctx));
+}
+
+static void agent_claim_set(struct agent_ctx *ctx, const char *id)
+{
+    struct agent *a = agent_of(ctx);
+
+    pthread_mutex_lock(&a->claim_mu);
+    snprintf(a->claim_id, sizeof a->claim_id, "%s", id);
+    pthread_mutex_unlock(&a->claim_mu);
+}
 
 /* The doorbell: one subscriber per swarm on WAKE_CHANNEL; each ring bumps the generation of
  * its name and wakes the agents waiting. Names are fixed before the subscriber starts. */
@@ -98,6 +118,7 @@ struct doorbell {
 
 struct swarm {
     struct swarm_options o;
+    struct bb_retry retry; /* every agent's policy (o's, with the defaults filled in) */
     struct doorbell bell;
     struct wire *wire;
     atomic_long inflight;
@@ -107,6 +128,9 @@ struct swarm {
     struct agent *agents;
     int nagents;
     bool shared; /* recovery_shared_start() done: undone once by swarm_stop() */
+    pthread_t heart;
+    bool heart_started;
+    atomic_int heart_stop; /* set once every agent thread has been joined */
 };
 
 /* After a memory that could not be opened, the next try waits this long. */
@@ -290,16 +314,11 @@ int agent_ask(struct agent_ctx *ctx, const char *task, enum llm_tier tier, const
     int rc;
 
     *answer = NULL;
-    if (ctx->held != NULL && ctx->held_until_ms - clock_mono_ms() < ctx->claim_ttl_ms / 2) {
-        char *lost = NULL;
-
-        if (bb_lock_extend(ctx->bb, ctx->held, ctx->claim_ttl_ms, &lost) != BB_OK) {
-            *cause = xasprintf("lost the claim of %s before a %s call: %s", ctx->held->id,
-                               task_type, lost != NULL ? lost : "the lock is no longer ours");
-            free(lost);
-            return AGENT_ASK_FAILED;
-        }
-        ctx->held_until_ms = clock_mono_ms() + ctx->claim_ttl_ms;
+    atomic_store(&ctx->life_ms, clock_mono_ms());
+    if (agent_lost(ctx)) {
+        *cause =
+            xasprintf("the claim of %s was taken back before a %s call", ctx->held->id, task_type);
+        return AGENT_ASK_LOST;
     }
     if (agent_halted(ctx)) {
         atomic_fetch_add(&ctx->stats->halt_checks, 1);
@@ -316,9 +335,12 @@ int agent_ask(struct agent_ctx *ctx, const char *task, enum llm_tier tier, const
     req.seed = ctx->held != NULL && ctx->held_attempts > 0
                    ? seed ^ ((uint64_t)ctx->held_attempts << 32)
                    : seed;
+    memset(&err, 0, sizeof err);
     rc = cost_complete(ctx->cost, ctx->provider, task, &req, &resp, &refusal, &err, &why);
+    atomic_store(&ctx->life_ms, clock_mono_ms());
     if (rc == COST_DEFERRED) {
         atomic_fetch_add(&ctx->stats->deferred, 1);
+        ctx->refusal = refusal;
         *cause = xasprintf("budget deferred by the %s limit", refusal.limit);
         return AGENT_ASK_DEFERRED;
     }
@@ -327,8 +349,12 @@ int agent_ask(struct agent_ctx *ctx, const char *task, enum llm_tier tier, const
 
         *cause = xasprintf("%s call failed: %s", task_type, why);
         free(why);
-        /* Given up because the swarm stopped or halted: not the story's fault. */
-        return stopped ? AGENT_ASK_HALTED : AGENT_ASK_FAILED;
+        /* Given up because the swarm stopped or halted: not the story's fault. Neither is a
+         * provider's outage (retryable), nor a budget or link that could not be reached (no
+         * answer from the provider at all); only a fatal answer is. */
+        if (stopped)
+            return AGENT_ASK_HALTED;
+        return err.kind == LLM_ERR_FATAL ? AGENT_ASK_FAILED : AGENT_ASK_OUTAGE;
     }
     atomic_fetch_add(&ctx->stats->llm_calls, 1);
     *answer = json_loads(resp.text, 0, NULL);
@@ -346,7 +372,47 @@ void agent_hold(struct agent_ctx *ctx, const struct bb_lock *lk, int attempts)
 {
     ctx->held = lk;
     ctx->held_attempts = attempts;
-    ctx->held_until_ms = clock_mono_ms() + ctx->claim_ttl_ms;
+    ctx->held_reaped = atomic_load(&ctx->reaped);
+    agent_claim_set(ctx, lk->id);
+    trace_task(lk->id);
+}
+
+bool agent_again(struct agent_ctx *ctx, int *rc, int64_t *since, char **cause)
+{
+    int64_t now = clock_mono_ms(), wait;
+    struct bb_item *it = NULL;
+    char *why = NULL;
+
+    if (*rc == BB_REFUSED && *since != 0 && ctx->held != NULL) {
+        /* Refused after a try whose answer was lost: if the story's last change is ours, that
+         * try was carried out. */
+        if (bb_read(ctx->bb, ctx->held->id, &it, &why) == BB_OK && strcmp(it->by, ctx->id) == 0) {
+            free(*cause);
+            *cause = NULL;
+            *rc = BB_OK;
+        }
+        bb_item_free(it);
+        free(why);
+        return false;
+    }
+    if (*rc != BB_ERR || atomic_load(ctx->stop))
+        return false;
+    if (*since == 0)
+        *since = now;
+    if (now - *since > ctx->claim_ttl_ms / 2)
+        return false;
+    log_debug("%s: Redis failed under a write, trying again: %s", ctx->id, *cause);
+    free(*cause);
+    *cause = NULL;
+    wait = (now - *since) / 4 + 100;
+    clock_sleep_ms_until(wait < 1000 ? wait : 1000, ctx->stop);
+    atomic_store(&ctx->life_ms, clock_mono_ms());
+    return true;
+}
+
+bool agent_lost(const struct agent_ctx *ctx)
+{
+    return ctx->held != NULL && atomic_load(&ctx->reaped) != ctx->held_reaped;
 }
 
 void agent_release(struct agent_ctx *ctx, const struct bb_lock *lk)
@@ -379,39 +445,95 @@ void agent_free_state(struct agent_ctx *ctx, void *state)
     free(state);
 }
 
-void agent_give_back(struct agent_ctx *ctx, const struct bb_lock *lk, int to, const char *why)
+/* Sets the claimed story back (bb_setback), logging a failure: the claim then goes back when
+ * this agent's lock or life ends. */
+static void setback(struct agent_ctx *ctx, const struct bb_lock *lk, enum bb_setback kind,
+                    const char *why, int64_t wait_ms, const char *req, const json_t *patch)
 {
     char *cause = NULL;
-    struct bb_item *it = NULL;
-    int rc;
 
-    if (bb_read(ctx->bb, lk->id, &it, &cause) == BB_OK && it->status == to) {
-        /* Nowhere to move: put it back on the stage it came from, or just let go. */
-        rc = it->stage[0] != '\0' ? bb_handoff(ctx->bb, lk, it->stage, NULL, why, &cause)
-                                  : bb_lock_release(ctx->bb, lk, &cause);
-    } else {
-        free(cause);
-        cause = NULL;
-        rc = bb_complete(ctx->bb, lk, (enum bb_status)to, why, &cause);
-    }
-    bb_item_free(it);
-    if (rc != BB_OK) {
-        /* The lock lapses and bb_reclaim() takes it back (counting an attempt). */
-        log_warn("%s: cannot give %s back: %s", ctx->id, lk->id, cause ? cause : "refused");
+    if (bb_setback(ctx->bb, lk->id, lk, kind, why, ctx->retry, wait_ms, req, patch, NULL, &cause) !=
+        BB_OK) {
+        log_warn("%s: cannot set %s back (%s): %s", ctx->id, lk->id, why,
+                 cause ? cause : "refused");
         free(cause);
     }
 }
 
+void agent_park(struct agent_ctx *ctx, const struct bb_lock *lk, const char *why, int64_t wait_ms,
+                const json_t *patch)
+{
+    setback(ctx, lk, BB_PARK, why, wait_ms, NULL, patch);
+}
+
+void agent_fail_story_with(struct agent_ctx *ctx, const struct bb_lock *lk, const char *why,
+                           const json_t *patch)
+{
+    atomic_fetch_add(&ctx->stats->failed, 1);
+    trace_failed_attempt();
+    setback(ctx, lk, BB_ATTEMPT, why, -1, NULL, patch);
+}
+
 void agent_fail_story(struct agent_ctx *ctx, const struct bb_lock *lk, const char *why)
 {
-    char *cause = NULL;
+    agent_fail_story_with(ctx, lk, why, NULL);
+}
 
-    atomic_fetch_add(&ctx->stats->failed, 1);
-    if (bb_fail(ctx->bb, lk->id, lk, why, ctx->max_attempts, NULL, &cause) != BB_OK) {
-        log_warn("%s: cannot record the failure of %s: %s", ctx->id, lk->id,
-                 cause ? cause : "refused");
-        free(cause);
+int agent_checkpoint(struct agent_ctx *ctx, const struct bb_lock *lk, const json_t *patch,
+                     char **cause)
+{
+    int64_t since = 0;
+    int rc;
+
+    do
+        rc = bb_update(ctx->bb, lk->id, patch, lk, cause);
+    while (agent_again(ctx, &rc, &since, cause));
+    return rc == BB_OK ? 0 : -1;
+}
+
+/* How long a call the budget refused waits: until the refused window ends (a UTC hour or day,
+ * with a few seconds of jitter so the waiting stories do not all come back at once), or, for a
+ * per-task limit, which only a grant lifts, the step's park backoff (-1). */
+static int64_t budget_wait_ms(const struct budget_refusal *r)
+{
+    int64_t now = clock_wall_ms(), hour = 3600000, day = 24 * hour, end;
+    size_t n = strlen(r->window);
+
+    if (n == 8)
+        end = (now / day + 1) * day;
+    else if (n == 10)
+        end = (now / hour + 1) * hour;
+    else
+        return -1;
+    return end - now + (int64_t)(clock_mono_ms() % 5000);
+}
+
+int agent_setback_ask(struct agent_ctx *ctx, const struct bb_lock *lk, int rc, char *why,
+                      const json_t *patch, char **cause)
+{
+    switch (rc) {
+    case AGENT_ASK_HALTED:
+        setback(ctx, lk, BB_PARK, why, 0, NULL, patch);
+        break;
+    case AGENT_ASK_DEFERRED:
+        setback(ctx, lk, BB_PARK, why, budget_wait_ms(&ctx->refusal), ctx->refusal.request_id,
+                patch);
+        break;
+    case AGENT_ASK_OUTAGE:
+        setback(ctx, lk, BB_PARK, why, -1, NULL, patch);
+        break;
+    case AGENT_ASK_LOST:
+        log_info("%s: %s", ctx->id, why);
+        break;
+    default:
+        agent_fail_story_with(ctx, lk, why, patch);
+        *cause = xasprintf("%s: %s", lk->id, why);
+        free(why);
+        return -1;
     }
+    log_debug("%s: %s set back: %s", ctx->id, lk->id, why);
+    free(why);
+    return 0;
 }
 
 /* The part of the host name that fits an agent id: [A-Za-z0-9.-], at most 24 bytes. */
@@ -451,22 +573,6 @@ static void agent_set_status(struct agent_ctx *ctx, struct registry *reg, enum r
     *cur = want;
 }
 
-static void agent_reclaim(struct agent_ctx *ctx)
-{
-    for (int i = 0; ctx->role->reclaim[i] >= 0; i++) {
-        char *cause = NULL;
-        int n = 0;
-
-        if (bb_reclaim(ctx->bb, (enum bb_status)ctx->role->reclaim[i], ctx->max_attempts, 32, &n,
-                       &cause) == BB_ERR) {
-            log_warn("%s: reclaim: %s", ctx->id, cause);
-            free(cause);
-        } else if (n > 0) {
-            log_info("%s: took back %d expired claim(s)", ctx->id, n);
-        }
-    }
-}
-
 static void *agent_main(void *arg)
 {
     struct agent *a = arg;
@@ -481,8 +587,7 @@ static void *agent_main(void *arg)
     enum registry_status status = REGISTRY_IDLE;
     char name[REGISTRY_ID_MAX + 32], *cause = NULL;
     void *state = NULL;
-    bool registered = false;
-    int64_t next_beat = 0, next_reclaim = 0, idle_ms = 0;
+    int64_t idle_ms = 0;
     int64_t idle_max = s->bell.sub != NULL && ctx->role->wake[0] != NULL ? AGENT_WAKE_IDLE_MAX_MS
                                                                          : AGENT_IDLE_MAX_MS;
     uint64_t snap[4] = {0};
@@ -507,6 +612,7 @@ static void *agent_main(void *arg)
         goto out;
     }
     llm_provider_set_abort(ctx->provider, agent_go_on, ctx);
+    trace_agent(ctx->id, ctx->role->name);
     if (ctx->role->init != NULL && ctx->role->init(ctx, &state, &cause) == -1) {
         log_error("%s: cannot start: %s", ctx->id, cause);
         free(cause);
@@ -524,16 +630,19 @@ static void *agent_main(void *arg)
         int64_t now = clock_mono_ms();
         int rc;
 
-        if (!registered || now >= next_beat) {
-            if (!registered ? registry_register(reg, &ra, ttl, &cause) == 0
-                            : registry_heartbeat(reg, &cause) == 0) {
-                registered = true;
+        /* The heart beats for it from now on; it registers (again, when the heart found its
+         * record gone) here. */
+        atomic_store(&ctx->life_ms, now);
+        if (!atomic_load(&ctx->registered) || atomic_exchange(&ctx->reregister, 0)) {
+            if (registry_register(reg, &ra, ttl, &cause) == 0) {
+                atomic_store(&ctx->registered, 1);
             } else {
                 log_warn("%s: registry: %s", ctx->id, cause);
                 free(cause);
                 cause = NULL;
+                clock_sleep_ms_until(AGENT_IDLE_MAX_MS, &s->stop);
+                continue;
             }
-            next_beat = now + ttl / 3;
         }
         /* Nothing is claimed and no model is asked while the swarm is halted. */
         if (agent_halted(ctx)) {
@@ -542,13 +651,13 @@ static void *agent_main(void *arg)
             clock_sleep_ms_until(AGENT_HALT_POLL_MS, &s->stop);
             continue;
         }
-        if (now >= next_reclaim) {
-            agent_reclaim(ctx);
-            next_reclaim = now + s->o.reclaim_every_ms;
-        }
         bell_snapshot(&s->bell, ctx->role, snap);
+        trace_cycle_begin();
         rc = ctx->role->cycle(ctx, state, &cause);
-        ctx->held = NULL; /* a claim never outlives its cycle's frame */
+        trace_cycle_end(rc, cause);
+        if (ctx->held != NULL) /* a claim never outlives its cycle's frame */
+            agent_claim_set(ctx, "");
+        ctx->held = NULL;
         ctx->held_attempts = 0;
         if (rc == 1) {
             atomic_fetch_add(&ctx->stats->cycles, 1);
@@ -574,7 +683,7 @@ static void *agent_main(void *arg)
     }
     if (ctx->role->shutdown != NULL)
         ctx->role->shutdown(ctx, state);
-    if (registered && registry_unregister(reg, &cause) == -1) {
+    if (atomic_exchange(&ctx->registered, 0) && registry_unregister(reg, &cause) == -1) {
         log_warn("%s: cannot unregister: %s", ctx->id, cause);
         free(cause);
     }
@@ -594,6 +703,183 @@ out:
     ctx->cost = NULL;
     ctx->bb = NULL;
     ctx->link = NULL;
+    return NULL;
+}
+
+/* ---- the heart ---- */
+
+/* Whether the heart keeps agent a alive: registered, and showing signs of life (a cycle, a
+ * call) within the stall limit. */
+static bool heart_alive(const struct swarm *s, struct agent *a, int64_t now)
+{
+    int64_t life = atomic_load(&a->ctx.life_ms);
+
+    return atomic_load(&a->ctx.registered) && life > 0 && now - life < s->o.stall_ms;
+}
+
+/* One pulse for every live agent of the swarm, keeping the claim each works on alive. 0, or
+ * -1 when Redis failed. */
+static int heart_beat(struct swarm *s, struct rlink *l, const char **ids,
+                      char (*claims)[NEWS_ID_MAX + 1], struct registry_pulse_result *res,
+                      struct agent **who)
+{
+    int64_t now = clock_mono_ms();
+    const char **claim_ids = ids + s->nagents;
+    size_t n = 0;
+    char *cause = NULL;
+
+    for (int i = 0; i < s->nagents; i++)
+        if (heart_alive(s, &s->agents[i], now)) {
+            struct agent *a = &s->agents[i];
+
+            pthread_mutex_lock(&a->claim_mu);
+            memcpy(claims[n], a->claim_id, sizeof claims[n]);
+            pthread_mutex_unlock(&a->claim_mu);
+            who[n] = a;
+            claim_ids[n] = claims[n];
+            ids[n++] = a->ctx.id;
+        }
+    if (n == 0)
+        return 0;
+    if (registry_pulse(l, ids, claim_ids, n, s->o.heartbeat_ttl_ms, s->o.claim_ttl_ms, res,
+                       &cause) == -1) {
+        log_warn("swarm: heartbeat: %s", cause);
+        free(cause);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!res[i].exists)
+            atomic_store(&who[i]->ctx.reregister, 1);
+        if (res[i].reaped_ms > 0) {
+            /* Declared dead while it lived: whatever it was doing belongs to others now. */
+            log_warn("%s: was declared dead (its claims were taken back); alive again",
+                     who[i]->ctx.id);
+            atomic_fetch_add(&who[i]->ctx.reaped, 1);
+        }
+    }
+    return 0;
+}
+
+/* The ids of the agents in local[0..n) whose process is gone (a new array of new strings in
+ * *gone, *ngone of them): each pid is looked at once. */
+static void heart_gone(const struct bb_local_agent *local, size_t n, char ***gone, size_t *ngone)
+{
+    *gone = NULL;
+    *ngone = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool seen = false, dead = false;
+
+        for (size_t k = 0; k < i && !seen; k++)
+            if (local[k].pid == local[i].pid) {
+                seen = true;
+                dead = registry_process_gone(local[k].pid, local[k].pstart);
+            }
+        if (!seen)
+            dead = registry_process_gone(local[i].pid, local[i].pstart);
+        if (dead) {
+            *gone = xrealloc(*gone, (*ngone + 1) * sizeof **gone);
+            (*gone)[(*ngone)++] = xstrdup(local[i].id);
+        }
+    }
+}
+
+static void strings_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* The heart thread: heartbeats, the reaper, and the last resort for lapsed locks. */
+static void *heart_main(void *arg)
+{
+    struct swarm *s = arg;
+    struct rlink_options lo = s->o.link;
+    char name[64], actor[REGISTRY_ID_MAX + 1], host[32], host_key[192], *cause = NULL;
+    struct registry_pulse_result *res = xcalloc((size_t)s->nagents, sizeof *res);
+    struct agent **who = xcalloc((size_t)s->nagents, sizeof *who);
+    const char **ids = xcalloc(2 * (size_t)s->nagents, sizeof *ids);
+    char(*claims)[NEWS_ID_MAX + 1] = xcalloc((size_t)s->nagents, sizeof *claims);
+    char **gone = NULL;
+    size_t ngone = 0;
+    struct rlink *l;
+    struct bb *b;
+    int64_t now = clock_mono_ms(), next_beat = 0, next_reclaim = now + s->o.reclaim_every_ms;
+    int64_t healthy_since = now;
+
+    snprintf(name, sizeof name, "nr-heart-%ld", (long)getpid());
+    lo.client_name = name;
+    lo.quiet = true;
+    l = rlink_new(&s->o.addr, &lo);
+    host_part(host, sizeof host);
+    snprintf(actor, sizeof actor, "heart-%s-%ld", host, (long)getpid());
+    b = bb_new(l, actor);
+    registry_host_key(host_key, sizeof host_key);
+    while (!atomic_load(&s->heart_stop)) {
+        struct bb_local_agent *local = NULL;
+        size_t nlocal = 0;
+        int taken = 0, rc;
+        bool again = false;
+
+        now = clock_mono_ms();
+        if (now >= next_beat) {
+            if (heart_beat(s, l, ids, claims, res, who) == 0) {
+                next_beat = now + s->o.heartbeat_ttl_ms / 3;
+            } else {
+                healthy_since = clock_mono_ms();
+                next_beat = now; /* at the next pass */
+            }
+        }
+        /* Lapsed heartbeats say an agent died only once this process has seen Redis sound for
+         * a whole TTL: right after an outage every agent's heartbeat looks lapsed, and the
+         * living need a TTL to beat again. A gone process is dead whatever the link did. */
+        rc = bb_reap(b, &s->retry, now - healthy_since >= s->o.heartbeat_ttl_ms, 3600000, host_key,
+                     (long)getpid(), (const char *const *)gone, ngone, &taken, &local, &nlocal,
+                     &cause);
+        strings_free(gone, ngone);
+        gone = NULL;
+        ngone = 0;
+        if (rc != BB_OK) {
+            log_warn("swarm: reaper: %s", cause);
+            free(cause);
+            cause = NULL;
+            healthy_since = clock_mono_ms();
+        } else {
+            trace_reclaimed("dead_agent", taken);
+            if (taken > 0)
+                log_info("swarm: took back %d claim(s) of dead agents", taken);
+            if (s->o.cfg == NULL || s->o.cfg->reap_by_pid)
+                heart_gone(local, nlocal, &gone, &ngone);
+            again = ngone > 0; /* reap them now, not in a second */
+        }
+        free(local);
+        if (!again && now >= next_reclaim) {
+            static const enum bb_status working[] = {BB_PROCESSING, BB_PRODUCING};
+
+            for (size_t i = 0; i < sizeof working / sizeof working[0]; i++) {
+                int n = 0;
+
+                if (bb_reclaim(b, working[i], &s->retry, 32, &n, &cause) != BB_OK) {
+                    log_warn("swarm: reclaim: %s", cause);
+                    free(cause);
+                    cause = NULL;
+                } else if (n > 0) {
+                    trace_reclaimed("lapsed_lock", n);
+                    log_info("swarm: took back %d claim(s) whose lock lapsed", n);
+                }
+            }
+            next_reclaim = now + s->o.reclaim_every_ms;
+        }
+        if (!again)
+            clock_sleep_ms_until(s->o.reap_every_ms, &s->heart_stop);
+    }
+    strings_free(gone, ngone);
+    bb_free(b);
+    rlink_free(l);
+    free(res);
+    free(who);
+    free(ids);
+    free(claims);
     return NULL;
 }
 
@@ -670,14 +956,29 @@ struct swarm *swarm_new(const struct swarm_options *o, char **cause)
 
     s->o = *o;
     s->o.roles = NULL; /* borrowed for parsing only */
-    if (s->o.claim_ttl_ms <= 0)
-        s->o.claim_ttl_ms = 60000;
-    if (s->o.max_attempts <= 0)
-        s->o.max_attempts = 3;
-    if (s->o.heartbeat_ttl_ms <= 0)
-        s->o.heartbeat_ttl_ms = 15000;
+    /* Unset options come from the configuration's [recovery] keys, else the defaults. */
+#define OPT(field, cond, key, dflt)                                                                \
+    if (s->o.field cond)                                                                           \
+        s->o.field = s->o.cfg != NULL ? s->o.cfg->key : (dflt);
+    OPT(claim_ttl_ms, <= 0, claim_ttl_ms, 60000)
+    OPT(max_attempts, <= 0, max_attempts, 8)
+    OPT(retry_base_ms, == 0, retry_base_ms, 30000)
+    OPT(retry_max_ms, <= 0, retry_max_ms, 1800000)
+    OPT(max_reclaims, == 0, max_reclaims, 10)
+    OPT(heartbeat_ttl_ms, <= 0, heartbeat_ttl_ms, 10000)
+    OPT(reap_every_ms, <= 0, reap_every_ms, 1000)
+    OPT(stall_ms, <= 0, stall_s * 1000, 900000)
+#undef OPT
     if (s->o.reclaim_every_ms <= 0)
         s->o.reclaim_every_ms = 5000;
+    if (s->o.retry_base_ms == 0) /* configured as 0: at once */
+        s->o.retry_base_ms = -1;
+    if (s->o.max_reclaims == 0)
+        s->o.max_reclaims = -1;
+    s->retry.max_attempts = s->o.max_attempts;
+    s->retry.base_ms = s->o.retry_base_ms > 0 ? s->o.retry_base_ms : 0;
+    s->retry.max_ms = s->o.retry_max_ms;
+    s->retry.reclaims = s->o.max_reclaims > 0 ? s->o.max_reclaims : 0;
     atomic_init(&s->inflight, 0);
     {
         pthread_condattr_t ca;
@@ -700,12 +1001,15 @@ struct swarm *swarm_new(const struct swarm_options *o, char **cause)
     for (int i = 0; i < s->nagents; i++) {
         struct agent_ctx *c = &s->agents[i].ctx;
 
+        if (pthread_mutex_init(&s->agents[i].claim_mu, NULL) != 0)
+            fail("swarm: cannot make an agent's mutex");
         c->cfg = s->o.cfg;
         c->pricing = s->o.pricing;
         c->wire = s->wire;
         c->inflight = &s->inflight;
         c->claim_ttl_ms = s->o.claim_ttl_ms;
         c->max_attempts = s->o.max_attempts;
+        c->retry = &s->retry;
         c->baseline = s->o.baseline;
         c->auto_approve = s->o.auto_approve;
         c->stats = &s->agents[i].stats;
@@ -716,13 +1020,21 @@ struct swarm *swarm_new(const struct swarm_options *o, char **cause)
 
 int swarm_start(struct swarm *s, char **cause)
 {
+    int rc;
+
     if (recovery_shared_start(s->o.cfg, &s->o.addr, &s->o.link, cause) == -1)
         return -1;
     s->shared = true;
     bell_start(s);
+    if ((rc = pthread_create(&s->heart, NULL, heart_main, s)) != 0) {
+        *cause = xasprintf("cannot start the swarm's heart: %s", strerror(rc));
+        return -1;
+    }
+    s->heart_started = true;
     for (int i = 0; i < s->nagents; i++) {
         struct agent *a = &s->agents[i];
-        int rc = pthread_create(&a->thread, NULL, agent_main, a);
+
+        rc = pthread_create(&a->thread, NULL, agent_main, a);
 
         if (rc != 0) {
             *cause = xasprintf("cannot start agent %s: %s", a->ctx.id, strerror(rc));
@@ -744,6 +1056,11 @@ void swarm_stop(struct swarm *s)
             pthread_join(s->agents[i].thread, NULL);
         s->agents[i].started = false;
     }
+    /* The heart goes last: it beats for agents until they have let go of their claims. */
+    atomic_store(&s->heart_stop, 1);
+    if (s->heart_started)
+        pthread_join(s->heart, NULL);
+    s->heart_started = false;
     bus_sub_free(s->bell.sub);
     s->bell.sub = NULL;
     if (s->shared)
@@ -758,6 +1075,8 @@ void swarm_free(struct swarm *s)
     swarm_stop(s);
     pthread_cond_destroy(&s->bell.cv);
     pthread_mutex_destroy(&s->bell.mu);
+    for (int i = 0; i < s->nagents && s->agents[i].ctx.cfg != NULL; i++)
+        pthread_mutex_destroy(&s->agents[i].claim_mu);
     wire_free(s->wire);
     free(s->agents);
     free(s);

@@ -2,22 +2,35 @@
  * agent.h - the agent loop and the swarm. One agent is one thread with its own Redis link,
  * blackboard, registry entry, cost context and LLM provider, built from a role entry of
  * agent_table[] (one role per file, src/agents/role_<name>.c). The common loop registers the
- * agent, keeps its heartbeat, reads the swarm's halt flag before every cycle (while halted
- * nothing is claimed and no LLM call is made; the agent shows as paused), calls the role's
- * cycle() with an idle backoff, takes back expired claims of the working statuses the role
- * owns (bb_reclaim), and on stop runs the role's shutdown and unregisters, leaving no lock
- * held.
+ * agent, reads the swarm's halt flag before every cycle (while halted nothing is claimed and
+ * no LLM call is made; the agent shows as paused), calls the role's cycle() with an idle
+ * backoff, and on stop runs the role's shutdown and unregisters, leaving no lock held.
  *
  * A struct swarm starts N agents per role from a spec ("scout:1,analyst:2"), optionally with
- * the wire simulator (wire.h) as the scouts' input, and stops and joins them.
+ * the wire simulator (wire.h) as the scouts' input, and stops and joins them. Its heart thread
+ * is what keeps the swarm's work alive and takes back the work of the dead: it renews every
+ * agent's heartbeat and the locks of their claims (registry_pulse: a render or a slow model call
+ * keeps its claim by heartbeat, not by a long lock), reaps the claims and debate seats of dead
+ * agents at once (bb_reap: heartbeat lapsed, or a process of this host gone), and, as the last
+ * resort, takes back claims whose lock lapsed (bb_reclaim).
+ *
+ * Recovery in the roles: every paid result is kept with the story as it is made (a checkpoint),
+ * so a story taken back resumes at its step without paying again. A failure that is the story's
+ * fault counts an attempt of its step (agent_fail_story: retried after a backoff, FAILED with
+ * its error history at the step's last attempt); what is not its fault (an outage, an empty
+ * budget, a halt, a full disk) parks it with a wait and counts nothing (agent_setback_ask,
+ * agent_park).
  *
  * Threads: swarm_* are called from one controlling thread. Each agent thread touches only its
- * own agent_ctx; what agents share is read-only (config, pricing, options), the wire (its own
- * mutex), the stop flag and the counters (atomics).
+ * own agent_ctx, except for the atomics the heart reads and writes (its sign of life, the
+ * re-registration and reaped flags); what agents share is read-only (config, pricing,
+ * options), the wire (its own mutex), the stop flag and the counters (atomics). The heart
+ * thread has its own link.
  */
 #ifndef NEWSROOM_AGENT_H
 #define NEWSROOM_AGENT_H
 
+#include "cost/budget.h"
 #include "llm/llm.h"
 #include "store/blackboard.h"
 #include "store/registry.h"
@@ -72,20 +85,27 @@ struct agent_ctx {
     bool auto_approve;         /* --auto-approve: reviewed stories are approved by the swarm */
     struct agent_stats *stats; /* this agent's counters */
     const atomic_int *stop;
-    const struct bb_lock *held; /* the claim agent_ask() keeps alive (agent_hold), or NULL */
-    int64_t held_until_ms;      /* when it lapses, as far as this agent knows (monotonic) */
-    int held_attempts;          /* the held story's failed attempts (mixed into seeds) */
-    int64_t halt_read_ms;       /* when the halt flag was last read (monotonic), 0: never */
-    bool halt_seen;             /* what it said */
-    struct memory *memory;      /* the vector memory, opened by agent_memory(); NULL until then */
-    int64_t memory_retry_ms;    /* when to try opening it again after a failure (monotonic) */
+    const struct bb_retry *retry;  /* every step's attempts and backoff */
+    const struct bb_lock *held;    /* the claim of the cycle (agent_hold), or NULL */
+    int held_attempts;             /* the held story's failed attempts (mixed into seeds) */
+    long held_reaped;              /* `reaped` when the claim was taken */
+    int64_t halt_read_ms;          /* when the halt flag was last read (monotonic), 0: never */
+    bool halt_seen;                /* what it said */
+    struct budget_refusal refusal; /* the last call the budget deferred (agent_ask) */
+    /* Shared with the swarm's heart thread: */
+    atomic_llong life_ms;  /* the agent's last sign of life (monotonic ms), 0 before its loop */
+    atomic_int registered; /* the agent's record is written: the heart beats for it */
+    atomic_int reregister; /* the heart found its record gone: register again */
+    atomic_long reaped;    /* times it was found declared dead while it lived */
+    struct memory *memory;   /* the vector memory, opened by agent_memory(); NULL until then */
+    int64_t memory_retry_ms; /* when to try opening it again after a failure (monotonic) */
 };
 
 struct agent_role {
     const char *name;
     enum llm_tier tier;
-    /* The working statuses its claims leave items in (enum bb_status), taken back by
-     * bb_reclaim() when their lock expired; ended by -1. */
+    /* The working statuses its claims leave items in (enum bb_status), where the swarm's
+     * heart looks for claims whose lock lapsed (bb_reclaim); ended by -1. */
     int reclaim[4];
     /* The statuses whose stories the role moves on (enum bb_status), ended by -1: a --once run
      * waits while any story is in a status one of its roles serves. */
@@ -121,32 +141,68 @@ bool agent_savings(const struct agent_ctx *ctx);
 /* One budgeted model call about story `task` (its id): system and user messages, the model of
  * `tier` (through agent_tier()), the task type (pricing's [tasks] and sim's answer kinds),
  * max_tokens, a JSON answer. Counts llm_calls / deferred in the agent's stats.
- * Returns AGENT_ASK_OK with *answer (a JSON object, new reference), AGENT_ASK_HALTED (the swarm
- * is halted: no call was made), AGENT_ASK_DEFERRED (the budget refused: *cause names the
- * limit, no call made) or AGENT_ASK_FAILED (*cause: the call failed or the answer was not a
- * JSON object). `seed` varies the sim's answer between calls of one story. */
-enum { AGENT_ASK_OK = 0, AGENT_ASK_HALTED, AGENT_ASK_DEFERRED, AGENT_ASK_FAILED };
+ * Returns AGENT_ASK_OK with *answer (a JSON object, new reference); or, with *cause and no
+ * answer: AGENT_ASK_HALTED (the swarm is halted or stopping: no call, or the call given up),
+ * AGENT_ASK_DEFERRED (the budget refused: ctx->refusal says which limit; no call made),
+ * AGENT_ASK_OUTAGE (not the story's fault: the provider failed in a retryable way (network,
+ * timeout, 408, 429, 5xx, an open circuit breaker: LLM_ERR_RETRYABLE) or Redis could not be
+ * reached), AGENT_ASK_LOST (the claim of the cycle was taken back: this agent was declared
+ * dead while it lived; no call made, and nothing it writes to the story will be accepted) or
+ * AGENT_ASK_FAILED (the story's fault: a fatal answer from the provider, or an answer that was
+ * not a JSON object). `seed` varies the sim's answer between calls of one story. */
+enum {
+    AGENT_ASK_OK = 0,
+    AGENT_ASK_HALTED,
+    AGENT_ASK_DEFERRED,
+    AGENT_ASK_OUTAGE,
+    AGENT_ASK_LOST,
+    AGENT_ASK_FAILED
+};
 int agent_ask(struct agent_ctx *ctx, const char *task, enum llm_tier tier, const char *task_type,
               const char *system, const char *user, int max_tokens, uint64_t seed, json_t **answer,
               char **cause);
 
 /* The claim the cycle works under (borrowed until the cycle returns; the loop forgets it
- * then): agent_ask() extends its lock before a model call when less than half of the claim's
- * TTL is left, and fails the call (AGENT_ASK_FAILED, "lost the claim") when the lock has gone,
- * so a slow run of calls never outlives its claim unnoticed. attempts (the story's failed
- * attempts so far) is mixed into every call's seed: a retry asks afresh instead of getting
- * the cached answer that failed it. */
+ * then). Its lock is kept alive by the heart; agent_ask() makes no call once the claim was
+ * taken back (AGENT_ASK_LOST). attempts (the story's failed attempts so far) is mixed into
+ * every call's seed: a retry asks afresh instead of getting the answer that failed it. */
 void agent_hold(struct agent_ctx *ctx, const struct bb_lock *lk, int attempts);
+/* Whether the claim of the cycle was taken back (the agent was declared dead meanwhile). */
+bool agent_lost(const struct agent_ctx *ctx);
+/* After a write under the cycle's claim returned *rc (a BB_ code, *cause with it): whether to
+ * try it again because Redis could not be reached (a restarting or stopped server must not lose
+ * a paid result), after a short wait, for up to half the claim's TTL (while the lock cannot
+ * lapse). A refusal after such a try counts as landed (*rc becomes BB_OK) when the story's last
+ * change is this agent's: the earlier try was carried out and only its answer was lost. Use:
+ *     int64_t since = 0;
+ *     do rc = bb_...(...); while (agent_again(ctx, &rc, &since, cause)); */
+bool agent_again(struct agent_ctx *ctx, int *rc, int64_t *since, char **cause);
 
-/* Lets go of a claimed story without counting an attempt: moves it to `to` (a status the
- * table allows from its current one; for a handed-off stage, its own status keeps it where it
- * is) with the reason and releases the lock; on failure logs it and leaves the lock to lapse
- * (bb_reclaim() then takes it back). */
-void agent_give_back(struct agent_ctx *ctx, const struct bb_lock *lk, int to, const char *why);
-/* Counts a failed attempt at the claimed story (bb_fail: retry, or FAILED with `why` once the
- * attempts run out), releasing the lock; counted in stats.failed. Failures to record it are
- * logged. */
+/* Sets the claimed story back without counting an attempt: it waits wait_ms (0: goes on at
+ * once, at the front; < 0: the step's park backoff) in its step's queue, with why and patch
+ * (may be NULL) recorded, the lock released. On failure logs it (the claim then goes back
+ * when this agent's lock or life ends). */
+void agent_park(struct agent_ctx *ctx, const struct bb_lock *lk, const char *why, int64_t wait_ms,
+                const json_t *patch);
+/* What a cycle does with a call that did not answer (rc from agent_ask, why its cause, taken):
+ * HALTED parks the story due at once; DEFERRED parks it until the refused budget's window
+ * ends (a per-task limit: the park backoff) or its budget request is decided; OUTAGE parks it
+ * for the step's park backoff; LOST lets it be (it is someone else's now); FAILED counts an
+ * attempt (agent_fail_story). patch (may be NULL: the checkpoints made so far) is kept with it.
+ * Returns what the cycle returns: 0 for a park, -1 with *cause for an attempt. */
+int agent_setback_ask(struct agent_ctx *ctx, const struct bb_lock *lk, int rc, char *why,
+                      const json_t *patch, char **cause);
+/* Counts a failed attempt at the claimed story's step (bb_setback BB_ATTEMPT: retried after the
+ * step's backoff, or FAILED with `why` and its error history once the step's attempts run
+ * out), releasing the lock; patch (may be NULL) kept with it; counted in stats.failed.
+ * Failures to record it are logged. */
+void agent_fail_story_with(struct agent_ctx *ctx, const struct bb_lock *lk, const char *why,
+                           const json_t *patch);
 void agent_fail_story(struct agent_ctx *ctx, const struct bb_lock *lk, const char *why);
+/* Writes a checkpoint (patch, borrowed) into the claimed story without moving it. 0, or -1
+ * with *cause (the claim was lost, or Redis failed). */
+int agent_checkpoint(struct agent_ctx *ctx, const struct bb_lock *lk, const json_t *patch,
+                     char **cause);
 /* Releases a lock, logging (not returning) a failure. */
 void agent_release(struct agent_ctx *ctx, const struct bb_lock *lk);
 
@@ -180,10 +236,15 @@ struct swarm_options {
     uint64_t wire_seed;
     double wire_rate_per_s; /* <= 0: as fast as the scouts take them */
     long wire_limit;        /* <= 0: endless */
-    int claim_ttl_ms;       /* <= 0: 60000 */
-    int max_attempts;       /* <= 0: 3 */
-    int heartbeat_ttl_ms;   /* <= 0: 15000 */
-    int reclaim_every_ms;   /* <= 0: 5000 */
+    int claim_ttl_ms;       /* <= 0: 60000; kept alive by the heartbeat */
+    int max_attempts;       /* of each step; <= 0: 8 */
+    int retry_base_ms;      /* the first retry's wait, doubling; < 0: at once; 0: 30000 */
+    int retry_max_ms;       /* <= 0: 1800000 */
+    int max_reclaims;       /* < 0: never counted; 0: 10 */
+    int heartbeat_ttl_ms;   /* <= 0: 10000 */
+    int reap_every_ms;      /* the heart's pass; <= 0: 1000 */
+    int reclaim_every_ms;   /* lapsed locks (the last resort); <= 0: 5000 */
+    int stall_ms;           /* <= 0: 900000 */
     bool baseline;          /* the cost baseline: every call PREMIUM, no savings */
     bool auto_approve;      /* approve every reviewed story (audited) */
 };

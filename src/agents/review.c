@@ -353,6 +353,28 @@ static void print_source_update(const struct out *o, const json_t *u)
     free(n), free(st), free(title);
 }
 
+/* The error history (recovery): every failed attempt and every requeue. */
+static void print_errors(const struct out *o, const json_t *errors)
+{
+    const json_t *e;
+    size_t i;
+
+    json_array_foreach(errors, i, e)
+    {
+        char *step = field(e, "step"), *by = field(e, "agent"), *err = field(e, "error");
+        char when[32];
+
+        review_iso_time((int64_t)json_integer_value(json_object_get(e, "t")), when, sizeof when);
+        if (json_is_true(json_object_get(e, "requeue")))
+            dline(o, "  error       %s: %s", when, err);
+        else
+            dline(o, "  error       attempt %lld at %s by %s, %s: %s",
+                  (long long)json_integer_value(json_object_get(e, "attempt")), step, by, when,
+                  err);
+        free(step), free(by), free(err);
+    }
+}
+
 void review_render(const json_t *body, void (*emit)(void *arg, const char *line), void *arg)
 {
     const struct out out = {emit, arg}, *o = &out;
@@ -371,6 +393,7 @@ void review_render(const json_t *body, void (*emit)(void *arg, const char *line)
         {"publish", print_publish, true},
         {"updated_at_source", print_source_update, true},
         {"sources", print_sources, false},
+        {"errors", print_errors, false},
     };
 
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

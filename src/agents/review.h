@@ -69,8 +69,9 @@ int review_decided(const struct bb_item *it, char *buf, size_t size);
 
 /* Renders the decisions recorded in a story's body (analysis, consensus with each vote,
  * script revisions, QA verdicts with issues, package, review, revision request, publish, an
- * update at source, the further sources merged into it),
- * those present, in the order they are made: emit is called once per line with the line
+ * update at source, the further sources merged into it, and the error history of its failed
+ * attempts and requeues), those present, in the order they are made: emit is called once per
+ * line with the line
  * (display-safe through text_safe(), at most REVIEW_LINE_MAX bytes of text, borrowed for the
  * call). Nothing is emitted when the body holds none. Pure. */
 void review_render(const json_t *body, void (*emit)(void *arg, const char *line), void *arg);

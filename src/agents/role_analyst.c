@@ -7,10 +7,13 @@
  * The lessons the analysts learned from earlier stories like it (memory.h) go into the system
  * prompt.
  *
- * A deferred budget or a halt moves the story straight back to PENDING (agent_give_back: no
- * attempt counted, the lock released) and after a deferral the analyst waits before claiming
- * again. A failed call counts an attempt (agent_fail_story: retry, then FAILED with the
- * reason). A claim whose analyst died is taken back by any analyst's bb_reclaim(PROCESSING).
+ * The analysis is the story's checkpoint of this step: a story that comes back with one (it
+ * was requeued to be debated again, or the debate could not be opened) is not analysed again.
+ * What is not the story's fault (a halt, an outage, an empty budget: agent_setback_ask) parks
+ * it in PENDING without counting an attempt, and after a deferral or an outage the analyst waits
+ * before claiming again; a failed call counts an attempt of the step "analyze" (agent_fail_story:
+ * retried after a backoff, FAILED with its error history when they run out). A claim whose
+ * analyst died goes back to the front of PENDING at once (the swarm's reaper).
  *
  * Threads: runs on its agent's thread only.
  */
@@ -18,6 +21,7 @@
 #include "core/clock.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/trace.h"
 #include "memory/memory.h"
 #include "store/blackboard.h"
 #include "store/debate.h"
@@ -55,8 +59,10 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     struct bb_lock lk;
     struct bb_item *item = NULL;
     json_t *ans, *scores, *patch;
+    const json_t *kept;
     const char *title, *content, *summary;
     char *user, *system, *why = NULL, *title_copy, *content_copy, reasoning[512];
+    int64_t arrived;
     double nw, cred, conf;
     bool cover;
     int rc;
@@ -72,40 +78,35 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     agent_hold(ctx, &lk, item != NULL ? item->attempts : 0);
     if (item == NULL) {
         *cause = xasprintf("claimed story %s came back without its fields", lk.id);
-        agent_give_back(ctx, &lk, BB_PENDING, "analyst could not read it");
+        agent_park(ctx, &lk, "analyst could not read it", -1, NULL);
         return -1;
     }
     title = json_string_value(json_object_get(item->body, "title"));
     content = json_string_value(json_object_get(item->body, "content"));
-    user = xasprintf("Title: %s\n\n%s", title ? title : "", content ? content : "");
     title_copy = xstrdup(title ? title : "");
     content_copy = xstrdup(content ? content : "");
-    bb_item_free(item);
-    /* What the newsroom learned from stories like this one (rejections) goes with the ask. */
-    system = memory_with_lessons(agent_memory(ctx), ctx->id, "analyst", user, analyst_system);
-    rc = agent_ask(ctx, lk.id, LLM_BALANCED, "content_analysis", system, user, 400, 2, &ans, &why);
-    free(system);
-    free(user);
-    if (rc == AGENT_ASK_HALTED || rc == AGENT_ASK_DEFERRED) {
-        char msg[300];
-
-        snprintf(msg, sizeof msg, "%s",
-                 rc == AGENT_ASK_HALTED ? "swarm halted before analysis" : why);
-        agent_give_back(ctx, &lk, BB_PENDING, msg);
-        if (rc == AGENT_ASK_DEFERRED)
-            an->deferred_until = clock_mono_ms() + ANALYST_DEFER_MS;
-        free(why);
-        free(title_copy);
-        free(content_copy);
-        return 0;
+    arrived = item->created_ms;
+    kept = json_object_get(item->body, "analysis");
+    if (json_is_object(kept) && json_is_object(json_object_get(kept, "scores"))) {
+        /* Analysed before: the checkpoint stands, no call is paid again. */
+        ans = json_deep_copy(kept);
+        rc = AGENT_ASK_OK;
+    } else {
+        user = xasprintf("Title: %s\n\n%s", title_copy, content_copy);
+        /* What the newsroom learned from stories like this one (rejections) goes with the ask. */
+        system = memory_with_lessons(agent_memory(ctx), ctx->id, "analyst", user, analyst_system);
+        rc = agent_ask(ctx, lk.id, LLM_BALANCED, "content_analysis", system, user, 400, 2, &ans,
+                       &why);
+        free(system);
+        free(user);
     }
+    bb_item_free(item);
     if (rc != AGENT_ASK_OK) {
-        agent_fail_story(ctx, &lk, why);
-        *cause = xasprintf("analysis of %s failed: %s", lk.id, why);
-        free(why);
+        if (rc == AGENT_ASK_DEFERRED || rc == AGENT_ASK_OUTAGE)
+            an->deferred_until = clock_mono_ms() + ANALYST_DEFER_MS;
         free(title_copy);
         free(content_copy);
-        return -1;
+        return agent_setback_ask(ctx, &lk, rc, why, NULL, cause);
     }
     scores = json_object_get(ans, "scores");
     nw = agent_json_num(scores, "newsworthiness", 0);
@@ -129,9 +130,18 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     if (cover) {
         debate_options_from(&dopt, ctx->cfg);
         dopt.settle_early = agent_savings(ctx); /* the cost baseline hears every debater */
+        dopt.reopen_closed = true;              /* a story here again is debated again */
         if (debate_open(ctx->link, lk.id, title_copy, summary ? summary : "", content_copy, &dopt,
                         ctx->id, NULL, cause) != DEBATE_OK) {
-            agent_give_back(ctx, &lk, BB_PENDING, "analyst could not open its debate");
+            /* Keep the paid analysis with the story: its retry opens the debate without
+             * asking again. */
+            patch =
+                json_pack("{s:{s:f, s:f, s:s, s:f, s:O?, s:O?, s:s}}", "analysis", "newsworthiness",
+                          nw, "credibility", cred, "summary", summary ? summary : "", "confidence",
+                          conf, "topics", json_object_get(ans, "topics"), "scores",
+                          json_object_get(ans, "scores"), "by", ctx->id);
+            agent_park(ctx, &lk, "analyst could not open its debate", -1, patch);
+            json_decref(patch);
             json_decref(ans);
             free(title_copy);
             free(content_copy);
@@ -140,19 +150,36 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     }
     free(title_copy);
     free(content_copy);
-    patch = json_pack("{s:{s:f, s:f, s:s, s:f, s:s, s:s, s:s, s:O?}}", "analysis", "newsworthiness",
-                      nw, "credibility", cred, "summary", summary ? summary : "", "confidence",
-                      conf, "reasoning", reasoning, "decision", cover ? "cover" : "archive", "by",
-                      ctx->id, "topics", json_object_get(ans, "topics"));
+    patch = json_pack(
+        "{s:{s:f, s:f, s:s, s:f, s:s, s:s, s:s, s:O?, s:O?}}", "analysis", "newsworthiness", nw,
+        "credibility", cred, "summary", summary ? summary : "", "confidence", conf, "reasoning",
+        reasoning, "decision", cover ? "cover" : "archive", "by",
+        *agent_json_str(ans, "by") != '\0' ? agent_json_str(ans, "by") : ctx->id, "topics",
+        json_object_get(ans, "topics"), "scores", json_object_get(ans, "scores"));
     json_decref(ans);
-    rc = bb_complete_with(ctx->bb, &lk, cover ? BB_DEBATING : BB_ARCHIVED, patch, reasoning, cause);
-    json_decref(patch);
+    {
+        int64_t since = 0;
+
+        do
+            rc = bb_complete_with(ctx->bb, &lk, cover ? BB_DEBATING : BB_ARCHIVED, patch, reasoning,
+                                  cause);
+        while (agent_again(ctx, &rc, &since, cause));
+    }
     if (rc != BB_OK) {
+        json_decref(patch);
         /* Do not leave it locked until the lock lapses: let it go for another analyst. */
         agent_release(ctx, &lk);
         return -1;
     }
     atomic_fetch_add(cover ? &ctx->stats->advanced : &ctx->stats->archived, 1);
+    trace_decision(&(struct trace_decision){.story = lk.id,
+                                            .type = "coverage",
+                                            .outcome = cover ? "cover" : "archive",
+                                            .reasoning = reasoning,
+                                            .confidence = conf,
+                                            .output = json_object_get(patch, "analysis"),
+                                            .since_ms = arrived});
+    json_decref(patch);
     return 1;
 }
 

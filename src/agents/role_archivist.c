@@ -6,19 +6,20 @@
  *   REJECTED, revise  -> PRODUCING, handed to the writer's stage "rewrite" with body
  *                        "revision_request": {note, by, at, at_ms} (review.h: a revise decision's
  *                        reason is "revise: NOTE")
- *   FAILED            -> ARCHIVED, "failed: <the failure reason>" (the failure reason stays on
- *                        the story too), so every story that leaves the line ends PUBLISHED or
- *                        ARCHIVED with a reason
  *
  * and, every [retention] interval, runs a retention pass (recovery/retention.h): stories past
  * their terminal status's window are deleted with every key of theirs, old budget requests
  * and dead agents go. A pass holds a Redis lock, so one archivist of the whole swarm runs it
  * at a time; the others find it held and go on.
  *
+ * FAILED stories are left alone: FAILED is terminal and listed (the dead set,
+ * recovery/deadset.h) with its error history until an operator requeues it, or until
+ * retention's window for FAILED deletes it.
+ *
  * Each story is locked first (bb_lock_first), so two archivists never move one story twice;
- * a story another holds is skipped. Rejections go first, oldest first (bb_lock_first), then
- * failures. The review record is on the story already: every decision writes it in the same
- * step (review_decide, bb_decide_with).
+ * a story another holds is skipped. Rejections go first, oldest first (bb_lock_first). The
+ * review record is on the story already: every decision writes it in the same step
+ * (review_decide, bb_decide_with).
  *
  * Threads: runs on its agent's thread only.
  */
@@ -28,6 +29,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/trace.h"
 #include "recovery/retention.h"
 #include "memory/memory.h"
 #include "store/blackboard.h"
@@ -78,6 +80,8 @@ static int settle_rejected(struct agent_ctx *ctx, const struct bb_item *it,
             log_info("%s: sent %s back to the writer (%s)", ctx->id, it->id, reason);
         }
     }
+    if (rc == BB_OK)
+        trace_story_moved(it, note == NULL ? BB_ARCHIVED : BB_PRODUCING, reason);
     free(reason);
     json_decref(patch);
     if (rc != BB_OK) {
@@ -104,29 +108,6 @@ static int rejected(struct agent_ctx *ctx, char **cause)
     return rc;
 }
 
-/* One failed story archived with its failure reason: 1 done, 0 none, -1 error. */
-static int failed(struct agent_ctx *ctx, char **cause)
-{
-    struct bb_item *it = NULL;
-    struct bb_lock lk;
-    char *reason;
-    int rc = bb_lock_first(ctx->bb, BB_FAILED, ctx->claim_ttl_ms, &lk, &it, cause);
-
-    if (rc != BB_OK)
-        return rc == BB_NONE ? 0 : -1;
-    reason = xasprintf("failed: %s", it->fail_reason);
-    if (bb_complete(ctx->bb, &lk, BB_ARCHIVED, reason, cause) == BB_OK) {
-        atomic_fetch_add(&ctx->stats->archived, 1);
-        rc = 1;
-    } else {
-        agent_release(ctx, &lk);
-        rc = -1;
-    }
-    free(reason);
-    bb_item_free(it);
-    return rc;
-}
-
 struct archivist {
     int64_t next_retention; /* monotonic ms */
 };
@@ -146,11 +127,12 @@ static int archivist_cycle(struct agent_ctx *ctx, void *state, char **cause)
     struct retention_report rep;
     int rc;
 
-    if ((rc = rejected(ctx, cause)) != 0 || (rc = failed(ctx, cause)) != 0)
+    if ((rc = rejected(ctx, cause)) != 0)
         return rc;
     if (clock_mono_ms() < a->next_retention)
         return 0;
     retention_policy_from_config(&p, ctx->cfg);
+    p.mem = agent_memory(ctx);
     a->next_retention = clock_mono_ms() + ctx->cfg->retention_interval_ms;
     if (retention_run(ctx->link, &p, ctx->id, &rep, cause) == -1)
         return -1;
@@ -161,8 +143,8 @@ const struct agent_role role_archivist = {
     .name = "archivist",
     .tier = LLM_FAST,
     .reclaim = {-1},
-    .serves = {BB_REJECTED, BB_FAILED, -1},
-    .wake = {"REJECTED", "FAILED", NULL},
+    .serves = {BB_REJECTED, -1},
+    .wake = {"REJECTED", NULL},
     .init = archivist_init,
     .cycle = archivist_cycle,
     .shutdown = agent_free_state,

@@ -6,10 +6,12 @@
  * (debate_vote). Each debater asks with a seed of its own, so a panel's answers differ.
  *
  * The debater holds no blackboard lock: the story stays DEBATING while the panel votes, and the
- * moderator (role_moderator.c) moves it on. A halted swarm or a deferred budget gives the seat
- * back (the deferral also makes the debater wait before taking another); a failed call leaves
- * the seat to lapse after its TTL, so another debater takes it. A debater that dies leaves its
- * seat to lapse the same way; nothing needs taking back (reclaim list empty).
+ * moderator (role_moderator.c) moves it on. Each vote is the paid result, kept in the debate's
+ * votes as it is cast. A halted swarm, a deferred budget or an outage gives the seat back and
+ * pauses the debate's clock (not the debate's fault; a deferral or an outage also makes the
+ * debater wait before taking another seat); a failed call gives the seat back at once for
+ * another debater. A debater that dies has its seats freed at once by the swarm's reaper
+ * (through nr:debate:seated:<agent>), and the debate gets back the time they were held.
  *
  * Threads: runs on its agent's thread only.
  */
@@ -17,6 +19,7 @@
 #include "core/clock.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 #include "store/debate.h"
 
@@ -84,12 +87,13 @@ static int debater_init(struct agent_ctx *ctx, void **state, char **cause)
     return 0;
 }
 
-/* Gives the seat back, logging a failure (the seat then lapses on its own). */
-static void unseat(struct agent_ctx *ctx, const char *id)
+/* Gives the seat back (pause: not the debate's fault, its clock stands still), logging a
+ * failure (the seat then goes when this debater's life does). */
+static void unseat(struct agent_ctx *ctx, const char *id, bool pause)
 {
     char *cause = NULL;
 
-    if (debate_unseat(ctx->link, id, ctx->id, &cause) == DEBATE_ERR) {
+    if (debate_unseat(ctx->link, id, ctx->id, pause, &cause) == DEBATE_ERR) {
         log_warn("%s: cannot give its seat in debate %s back: %s", ctx->id, id, cause);
         free(cause);
     }
@@ -159,18 +163,20 @@ static int debater_cycle(struct agent_ctx *ctx, void *state, char **cause)
     case AGENT_ASK_OK:
         break;
     case AGENT_ASK_DEFERRED:
+    case AGENT_ASK_OUTAGE:
         ds->deferred_until = clock_mono_ms() + DEBATER_DEFER_MS;
         /* fall through */
     case AGENT_ASK_HALTED:
-        log_debug("%s: debate %s: %s; seat given back", ctx->id, d.id, why);
+        log_debug("%s: debate %s: %s; seat given back, the debate waits", ctx->id, d.id, why);
         free(why);
-        unseat(ctx, d.id);
+        unseat(ctx, d.id, true);
         debate_clear(&d);
         return 0;
     default:
-        /* The seat lapses after its TTL and another debater takes it. */
+        /* Another debater takes the seat at once. */
         *cause = xasprintf("debate %s: %s", d.id, why);
         free(why);
+        unseat(ctx, d.id, false);
         debate_clear(&d);
         return -1;
     }
@@ -180,12 +186,33 @@ static int debater_cycle(struct agent_ctx *ctx, void *state, char **cause)
         *cause = xasprintf("debate %s: %s", d.id, why);
         free(why);
         json_decref(ans);
+        unseat(ctx, d.id, false);
         debate_clear(&d);
         return -1;
     }
     json_decref(ans);
-    rc = debate_vote(ctx->link, d.id, &v, &nvotes, &why);
+    /* The vote is the paid result: a Redis that is restarting or stopped must not lose it. A
+     * refusal after a failed try may mean that try was carried out. */
+    {
+        int64_t since = clock_mono_ms();
+        bool retried = false;
+
+        while ((rc = debate_vote(ctx->link, d.id, &v, &nvotes, &why)) == DEBATE_ERR &&
+               clock_mono_ms() - since < ctx->claim_ttl_ms / 2 && !atomic_load(ctx->stop)) {
+            free(why);
+            why = NULL;
+            retried = true;
+            atomic_store(&ctx->life_ms, clock_mono_ms());
+            clock_sleep_ms_until(500, ctx->stop);
+        }
+        if (rc == DEBATE_REFUSED && retried && strstr(why, "has voted") != NULL) {
+            free(why);
+            why = NULL;
+            rc = DEBATE_OK;
+        }
+    }
     if (rc == DEBATE_OK) {
+        trace_vote(d.id, debate_vote_name(v.vote), v.confidence, v.reasoning);
         log_debug("%s: voted %s (%.2f) in debate %s, %ld vote(s) in", ctx->id,
                   debate_vote_name(v.vote), v.confidence, d.id, nvotes);
     } else if (rc == DEBATE_ERR) {

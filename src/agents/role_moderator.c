@@ -4,7 +4,9 @@
  * no model is asked), records it with the story ("consensus": score, threshold, reached,
  * quorum, every vote with its agent, confidence and reasoning, reason, by) and moves the story
  * from DEBATING to CONSENSUS_REACHED, or archives it with "no consensus: ...", in one atomic
- * step under the story's lock (bb_complete_with); then it closes the debate with the outcome.
+ * step that is refused unless the story is DEBATING and nobody holds it (bb_complete_from; the
+ * debate's lease already makes this moderator the only one closing it); then it closes the
+ * debate with the outcome.
  *
  * A debate whose story is still PENDING or PROCESSING (its analyst opened the debate and has
  * not completed the story yet, or died and the story waits for a retry) is put aside until the
@@ -19,6 +21,7 @@
 #include "agents/agent.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 #include "store/debate.h"
 
@@ -26,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* How long a moderator holds a debate (and the story's lock) while it closes it. */
+/* How long a moderator holds a debate while it closes it. */
 #define MODERATOR_LEASE_MS 15000
 
 /* The story's body field "consensus" for this debate. New reference. */
@@ -94,7 +97,7 @@ static int moderator_cycle(struct agent_ctx *ctx, void *state, char **cause)
     struct debate d;
     struct consensus c;
     struct bb_item *it = NULL;
-    struct bb_lock lk;
+    struct bb_lock unlocked;
     json_t *patch;
     int rc, out;
 
@@ -104,30 +107,23 @@ static int moderator_cycle(struct agent_ctx *ctx, void *state, char **cause)
         return 0;
     if (rc != DEBATE_OK)
         return -1;
+    memset(&unlocked, 0, sizeof unlocked);
+    snprintf(unlocked.id, sizeof unlocked.id, "%s", d.id);
     debate_consensus(&d, &c);
-    /* The common case in two round trips: lock the story and record the outcome with the move
-     * (refused unless the story is DEBATING). */
-    rc = bb_lock_acquire(ctx->bb, d.id, MODERATOR_LEASE_MS, &lk, cause);
+    /* The common case in one round trip: record the outcome with the move, refused unless the
+     * story is DEBATING and nobody holds it (the debate's lease makes this moderator the only
+     * one closing it; no lock of the story is needed). */
+    patch = json_pack("{s:o}", "consensus", consensus_json(ctx, &d, &c));
+    rc = bb_complete_from(ctx->bb, &unlocked, BB_DEBATING,
+                          c.reached ? BB_CONSENSUS_REACHED : BB_ARCHIVED, patch, c.reason, cause);
+    json_decref(patch);
     if (rc == BB_ERR) {
+        char *why = *cause;
+
+        *cause = xasprintf("debate %s: cannot record the consensus: %s", d.id, why);
+        free(why);
         debate_clear(&d);
         return -1;
-    }
-    if (rc == BB_OK) {
-        patch = json_pack("{s:o}", "consensus", consensus_json(ctx, &d, &c));
-        rc = bb_complete_from(ctx->bb, &lk, BB_DEBATING,
-                              c.reached ? BB_CONSENSUS_REACHED : BB_ARCHIVED, patch, c.reason,
-                              cause);
-        json_decref(patch);
-        if (rc != BB_OK)
-            agent_release(ctx, &lk);
-        if (rc == BB_ERR) {
-            char *why = *cause;
-
-            *cause = xasprintf("debate %s: cannot record the consensus: %s", d.id, why);
-            free(why);
-            debate_clear(&d);
-            return -1;
-        }
     }
     if (rc != BB_OK) {
         /* Held by another, gone, or not DEBATING: look at the story to tell which. */
@@ -159,6 +155,7 @@ static int moderator_cycle(struct agent_ctx *ctx, void *state, char **cause)
         return -1;
     }
     atomic_fetch_add(c.reached ? &ctx->stats->advanced : &ctx->stats->archived, 1);
+    trace_consensus(d.id, c.score, c.threshold, c.reached, c.votes, c.reason);
     out = close_debate(ctx, &d, c.reached ? DEBATE_CONSENSUS : DEBATE_NO_CONSENSUS, c.score,
                        c.reason, cause);
     debate_clear(&d);

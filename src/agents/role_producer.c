@@ -18,13 +18,17 @@
  * Without ffmpeg or the speech program (video_unavailable()) the package is the storyboard
  * (kind "storyboard") marked "video": "unavailable: <why>". Renders are bounded per process
  * (video_slot_try(): [video] render_workers); a producer finding every slot busy takes no
- * story this cycle. Before rendering the claim is extended by [video] render_timeout_s, so the
- * lock outlives the longest render.
+ * story this cycle. However long a render takes, the claim stays this producer's by its heartbeat
+ * (the swarm's heart keeps its lock alive), not by a long lock: a producer that dies has its story
+ * taken back to the front of "produce" at once.
  *
- * A story without a final script, or whose render fails or runs past its time limit, counts a
- * failed attempt (agent_fail_story) with the reason; one that cannot be moved on is put back
- * on "produce". When the agent starts, the temporary render folders a killed process left
- * behind are removed (video_sweep).
+ * A render that fails because of its environment (video_last_fail() VIDEO_FAIL_ENV, or the
+ * packages folder found full, read-only or unwritable by envfault_probe()) parks the story on
+ * "produce" with a backoff, counting no attempt: it is rendered when the disk is fixed. One that
+ * fails on its input falls back to the storyboard (kind "storyboard", "video": "failed: ...");
+ * one past its time limit counts a failed attempt. A story without a final script counts a
+ * failed attempt too; one that cannot be moved on is put back on "produce". When the agent
+ * starts, the temporary render folders a killed process left behind are removed (video_sweep).
  *
  * Threads: runs on its agent's thread only (the render slots are shared through video.c).
  */
@@ -32,62 +36,73 @@
 #include "agents/storyboard.h"
 #include "media/video.h"
 #include "media/visual.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "recovery/envfault.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The video of storyboard *pkg (replaced by the video package on success). Returns 0, or -1
- * with the reason in *why (a new string). */
-static int render(struct agent_ctx *ctx, const struct bb_lock *lk, json_t **pkg, char **why)
+/* How a render failed. */
+enum render_outcome { RENDERED, RENDER_ENV, RENDER_INPUT, RENDER_TIMEOUT };
+
+/* The video of storyboard *pkg (replaced by the video package on success). Returns RENDERED,
+ * or how it failed with the reason in *why (a new string). */
+static enum render_outcome render(struct agent_ctx *ctx, const struct bb_lock *lk, json_t **pkg,
+                                  char **why)
 {
     const struct config *c = ctx->cfg;
-    char *dir, *cause = NULL;
+    char *dir, *cause = NULL, *env = NULL;
     json_t *video = NULL;
+    enum video_fail vf;
     int rc;
 
-    if (bb_lock_extend(ctx->bb, lk, ctx->claim_ttl_ms + c->video_render_timeout_s * 1000, &cause) !=
-        BB_OK) {
-        *why = xasprintf("cannot keep the story through its render: %s", cause);
-        free(cause);
-        return -1;
-    }
     dir = video_packages_dir(c);
+    atomic_store(&ctx->life_ms, clock_mono_ms()); /* a render is a sign of life */
     rc = video_render(c, dir, lk->id, *pkg, &video, &cause);
-    free(dir);
-    if (rc == -1) {
-        *why = xasprintf("video render failed: %s", cause);
-        free(cause);
-        return -1;
+    atomic_store(&ctx->life_ms, clock_mono_ms());
+    if (rc == 0) {
+        free(dir);
+        json_decref(*pkg);
+        *pkg = video;
+        return RENDERED;
     }
-    json_decref(*pkg);
-    *pkg = video;
-    return 0;
+    vf = video_last_fail();
+    /* The folder is probed whatever the renderer said: a full disk is never the story's. */
+    if (vf == VIDEO_FAIL_ENV || envfault_probe(dir, &env) > 0) {
+        *why = xasprintf("video render failed for its environment: %s%s%s", cause,
+                         env != NULL ? "; " : "", env != NULL ? env : "");
+        free(env);
+        free(dir);
+        free(cause);
+        return RENDER_ENV;
+    }
+    free(dir);
+    *why = xasprintf("video render failed: %s", cause);
+    free(cause);
+    return vf == VIDEO_FAIL_TIMEOUT ? RENDER_TIMEOUT : RENDER_INPUT;
 }
 
 /* The pictures of storyboard *pkg for the story whose body is body (visual.h), chosen in the
- * story's work folder; the chain's report goes into the package as "visuals". The claim is
- * kept through the chain and the render that follows it. Never fails: a story without
- * pictures still renders (text slides). */
+ * story's work folder; the chain's report goes into the package as "visuals". The chain shows
+ * signs of life as it goes (each provider asked, each job polled), so the claim stays this
+ * producer's by its heartbeat however long a presenter or clip takes. Never fails: a story
+ * without pictures still renders (text slides). */
 static void pictures(struct agent_ctx *ctx, const struct bb_lock *lk, const json_t *body,
                      json_t *pkg)
 {
     const struct config *c = ctx->cfg;
-    struct visual_env ve = {c, ctx->cost, lk->id, ctx->stop};
+    struct visual_env ve = {c, ctx->cost, lk->id, ctx->stop, &ctx->life_ms};
     char *dir = visual_work_dir(c, lk->id), *cause = NULL;
     json_t *report = NULL;
 
-    if (bb_lock_extend(ctx->bb, lk,
-                       ctx->claim_ttl_ms + (c->visual_timeout_s + c->video_render_timeout_s) * 1000,
-                       &cause) != BB_OK) {
-        log_warn("%s: %s: cannot keep the story through its pictures: %s", ctx->id, lk->id, cause);
-        free(cause);
-    } else if (visual_choose(&ve, body, pkg, dir, &report, &cause) == -1) {
+    if (visual_choose(&ve, body, pkg, dir, &report, &cause) == -1) {
         log_warn("%s: %s: no pictures (%s); text slides only", ctx->id, lk->id, cause);
         free(cause);
     } else {
@@ -140,11 +155,12 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
         if (rc != BB_OK)
             return -1;
         atomic_fetch_add(&ctx->stats->claimed, 1);
-        agent_give_back(ctx, &lk, BB_PRODUCING, "producer could not read it");
+        agent_park(ctx, &lk, "producer could not read it", -1, NULL);
         *cause = xasprintf("story %s could not be read", lk.id);
         return -1;
     }
     atomic_fetch_add(&ctx->stats->claimed, 1);
+    agent_hold(ctx, &lk, item->attempts);
     final = agent_json_str(json_object_get(item->body, "script"), "final");
     storyboard_options_default(&so);
     so.words_per_minute = ctx->cfg->words_per_minute;
@@ -169,20 +185,38 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
         free(mark);
         free(unavailable);
     } else {
-        rc = render(ctx, &lk, &pkg, &why);
+        enum render_outcome ro = render(ctx, &lk, &pkg, &why);
+
         video_slot_release();
-        if (rc == 0) { /* made: the pictures are in the package now */
+        if (ro == RENDERED) { /* made: the pictures are in the package now */
             char *dir = visual_work_dir(ctx->cfg, lk.id);
 
             paths_rmrf(dir);
             free(dir);
         }
-        if (rc == -1) {
+        if (ro == RENDER_ENV) {
+            /* Not the story's fault: it waits on "produce" until the folder takes files. */
+            json_decref(pkg);
+            agent_park(ctx, &lk, why, -1, NULL);
+            log_warn("%s: %s: %s; it waits", ctx->id, lk.id, why);
+            free(why);
+            return 0;
+        }
+        if (ro == RENDER_TIMEOUT) {
             json_decref(pkg);
             agent_fail_story(ctx, &lk, why);
             *cause = xasprintf("%s: %s", lk.id, why);
             free(why);
             return -1;
+        }
+        if (ro == RENDER_INPUT) {
+            /* The storyboard stands in for the video, saying why. */
+            char *mark = xasprintf("failed: %s", why);
+
+            json_object_set_new(pkg, "video", json_string(mark));
+            log_warn("%s: %s: %s; the storyboard goes to review", ctx->id, lk.id, why);
+            free(mark);
+            free(why);
         }
     }
     json_object_set_new(pkg, "by", json_string(ctx->id));
@@ -191,14 +225,25 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
              json_array_size(json_object_get(pkg, "shots")),
              json_number_value(json_object_get(pkg, "duration_s")));
     patch = json_pack("{s:o}", "package", pkg);
-    rc = bb_complete_with(ctx->bb, &lk, BB_REVIEWING, patch, reason, cause);
+    {
+        int64_t since = 0;
+
+        do
+            rc = bb_complete_with(ctx->bb, &lk, BB_REVIEWING, patch, reason, cause);
+        while (agent_again(ctx, &rc, &since, cause));
+    }
     json_decref(patch);
     if (rc != BB_OK) {
         if (rc == BB_REFUSED)
-            agent_give_back(ctx, &lk, BB_PRODUCING, "producer could not move it on");
+            agent_park(ctx, &lk, "producer could not move it on", -1, NULL);
         return -1;
     }
     atomic_fetch_add(&ctx->stats->advanced, 1);
+    trace_decision(&(struct trace_decision){.story = lk.id,
+                                            .type = "production",
+                                            .outcome = "review",
+                                            .reasoning = reason,
+                                            .confidence = -1});
     return 1;
 }
 

@@ -9,11 +9,15 @@
  * set), and finally moves the story to PUBLISHED with body "publish": {path, webhook,
  * webhook_status, at, at_ms, by} in one step that also releases the lock (bb_complete_with).
  *
- * A failure (folder or webhook) records "publish" with the error, counts an attempt with
- * bb_fail() (the story stays APPROVED for a retry, FAILED with the reason once the attempts run
- * out) and waits before this publisher tries that story again (doubling from
- * PUBLISHER_RETRY_MS); the package stays, and a retry posts with the same Idempotency-Key. A
- * story with nothing to publish (no "package") fails at once. No model is asked.
+ * A failure records "publish" with the error and sets the story back in one step: a folder that
+ * cannot be written because the disk is full, the folder read-only or unwritable
+ * (envfault_probe() of the publish folder) parks it without counting an attempt; any other
+ * failure (the webhook's included) counts an attempt of the step "publish" (bb_setback: the
+ * story stays APPROVED, scored by when its retry is due, which is when bb_lock_first() offers it
+ * again; FAILED with its error history once the attempts run out). The package stays, and a
+ * retry posts with the same Idempotency-Key. A story with nothing to publish (no "package")
+ * fails at once. No model is asked. A publisher that dies has its lock taken back at once by
+ * the swarm's reaper; the webhook's wait keeps the claim alive by the heartbeat.
  *
  * Threads: runs on its agent's thread only.
  */
@@ -23,6 +27,8 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "recovery/envfault.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 
 #include <limits.h>
@@ -31,19 +37,10 @@
 #include <string.h>
 #include <time.h>
 
-#define PUBLISHER_SCAN     16
-#define PUBLISHER_WAITS    32
-#define PUBLISHER_RETRY_MS 500
-#define PUBLISHER_FILES    8 /* files a video package may list */
+#define PUBLISHER_FILES 8 /* files a video package may list */
 
-/* Stories this publisher failed lately, and when it may try each again. */
 struct publisher {
     char *dir;
-    struct {
-        char id[NEWS_ID_MAX + 1];
-        int64_t until; /* monotonic ms */
-        int64_t delay;
-    } wait[PUBLISHER_WAITS];
 };
 
 static int publisher_init(struct agent_ctx *ctx, void **state, char **cause)
@@ -64,45 +61,6 @@ static void publisher_shutdown(struct agent_ctx *ctx, void *state)
     if (p != NULL)
         free(p->dir);
     free(p); /* no lock outlives a cycle */
-}
-
-static bool waiting(struct publisher *p, const char *id)
-{
-    int64_t now = clock_mono_ms();
-
-    for (int i = 0; i < PUBLISHER_WAITS; i++)
-        if (strcmp(p->wait[i].id, id) == 0)
-            return now < p->wait[i].until;
-    return false;
-}
-
-/* Backs off from id: doubling delays while it keeps failing. */
-static void defer(struct publisher *p, const char *id)
-{
-    int slot = 0;
-
-    for (int i = 0; i < PUBLISHER_WAITS; i++) {
-        if (strcmp(p->wait[i].id, id) == 0) {
-            slot = i;
-            break;
-        }
-        if (p->wait[i].until < p->wait[slot].until)
-            slot = i;
-    }
-    if (strcmp(p->wait[slot].id, id) != 0) {
-        snprintf(p->wait[slot].id, sizeof p->wait[slot].id, "%s", id);
-        p->wait[slot].delay = PUBLISHER_RETRY_MS;
-    } else if (p->wait[slot].delay < 60000) {
-        p->wait[slot].delay *= 2;
-    }
-    p->wait[slot].until = clock_mono_ms() + p->wait[slot].delay;
-}
-
-static void forget(struct publisher *p, const char *id)
-{
-    for (int i = 0; i < PUBLISHER_WAITS; i++)
-        if (strcmp(p->wait[i].id, id) == 0)
-            memset(&p->wait[i], 0, sizeof p->wait[i]);
 }
 
 static void iso_time(int64_t ms, char *buf, size_t size)
@@ -235,14 +193,16 @@ static int package_files(const json_t *pkg, struct publish_file *files, size_t *
     return 0;
 }
 
-/* Records the failed attempt (body "publish" with the error and bb_fail in one step, which
- * releases the lock) and backs off from the story. */
-static void failed(struct agent_ctx *ctx, struct publisher *p, const struct bb_lock *lk,
-                   const char *path, long status, const char *why, int max_attempts)
+/* Records the failure (body "publish" with the error) and sets the story back in the same
+ * step, which releases the lock: parked when the environment is at fault (env), else a failed
+ * attempt (max_attempts: the step's, or 1 for a story that can never be published). */
+static void failed(struct agent_ctx *ctx, const struct bb_lock *lk, const char *path, long status,
+                   const char *why, bool env, int max_attempts)
 {
-    int64_t now = clock_wall_ms();
+    struct bb_retry policy = *ctx->retry;
+    int64_t now = clock_wall_ms(), since = 0;
     char at[32], *cause = NULL;
-    int ended = -1;
+    int ended = -1, rc;
     json_t *patch;
 
     iso_time(now, at, sizeof at);
@@ -250,22 +210,28 @@ static void failed(struct agent_ctx *ctx, struct publisher *p, const struct bb_l
                       "webhook", status > 0 || strncmp(why, "webhook", 7) == 0 ? "failed" : "-",
                       "webhook_status", status > 0 ? json_integer(status) : json_null(), "error",
                       why, "at", at, "at_ms", (json_int_t)now, "by", ctx->id);
-    if (bb_fail_with(ctx->bb, lk->id, lk, why, max_attempts, patch, &ended, &cause) != BB_OK) {
-        log_warn("%s: cannot fail %s: %s", ctx->id, lk->id, cause);
+    policy.max_attempts = max_attempts;
+    do
+        rc = bb_setback(ctx->bb, lk->id, lk, env ? BB_PARK : BB_ATTEMPT, why, &policy, -1, NULL,
+                        patch, &ended, &cause);
+    while (agent_again(ctx, &rc, &since, &cause));
+    if (rc != BB_OK) {
+        log_warn("%s: cannot set %s back: %s", ctx->id, lk->id, cause);
         free(cause);
         agent_release(ctx, lk);
     }
     json_decref(patch);
-    atomic_fetch_add(&ctx->stats->failed, 1);
+    if (!env)
+        atomic_fetch_add(&ctx->stats->failed, 1);
     if (ended == BB_FAILED)
         log_warn("%s: %s FAILED: %s", ctx->id, lk->id, why);
     else
-        log_info("%s: publishing %s failed, will retry: %s", ctx->id, lk->id, why);
-    defer(p, lk->id);
+        log_info("%s: publishing %s %s: %s", ctx->id, lk->id,
+                 env ? "waits for its folder" : "failed, will retry", why);
 }
 
 /* Publishes the locked, APPROVED story it. Always lets go of the lock. */
-static void publish(struct agent_ctx *ctx, struct publisher *p, const struct bb_item *it,
+static void publish(struct agent_ctx *ctx, const struct publisher *p, const struct bb_item *it,
                     const struct bb_lock *lk)
 {
     const json_t *body = it->body, *pkg = json_object_get(body, "package");
@@ -282,7 +248,8 @@ static void publish(struct agent_ctx *ctx, struct publisher *p, const struct bb_
     int rc;
 
     if (!json_is_object(pkg)) {
-        failed(ctx, p, lk, NULL, 0, "approved without a production package: nothing to publish", 1);
+        failed(ctx, lk, NULL, 0, "approved without a production package: nothing to publish", false,
+               1);
         return;
     }
     final = str_or(json_object_get(json_object_get(body, "script"), "final"),
@@ -304,8 +271,19 @@ static void publish(struct agent_ctx *ctx, struct publisher *p, const struct bb_
     for (size_t i = 0; i < ncopies; i++)
         free(copies[i]);
     if (rc == -1) {
-        failed(ctx, p, lk, NULL, 0, why,
-               publish_id_ok(it->id) ? ctx->max_attempts : 1); /* a bad id never gets better */
+        char *env = NULL;
+
+        if (envfault_probe(p->dir, &env) > 0) {
+            char *both = xasprintf("%s (%s)", why, env);
+
+            failed(ctx, lk, NULL, 0, both, true, ctx->retry->max_attempts);
+            free(both);
+            free(env);
+        } else {
+            /* A bad id never gets better. */
+            failed(ctx, lk, NULL, 0, why, false,
+                   publish_id_ok(it->id) ? ctx->retry->max_attempts : 1);
+        }
         free(why);
         free(folder);
         return;
@@ -321,14 +299,6 @@ static void publish(struct agent_ctx *ctx, struct publisher *p, const struct bb_
         json_t *ev;
         char *evs;
 
-        /* The POST may take its whole timeout: keep the story ours meanwhile. */
-        if (bb_lock_extend(ctx->bb, lk, ctx->claim_ttl_ms + cfg->webhook_timeout_ms, &why) !=
-            BB_OK) {
-            log_warn("%s: lost the lock on %s before its webhook: %s", ctx->id, lk->id, why);
-            free(why);
-            free(abs);
-            return;
-        }
         ev = json_pack("{s:s, s:s, s:s, s:s, s:O?, s:O?, s:s}", "event", "story.published", "id",
                        it->id, "title", str_or(json_object_get(body, "title"), ""), "path", abs,
                        "url", json_object_get(body, "url"), "duration_s",
@@ -343,7 +313,7 @@ static void publish(struct agent_ctx *ctx, struct publisher *p, const struct bb_
                              evs, &status, &why);
         free(evs);
         if (rc == -1) {
-            failed(ctx, p, lk, abs, status, why, ctx->max_attempts);
+            failed(ctx, lk, abs, status, why, false, ctx->retry->max_attempts);
             free(why);
             free(abs);
             return;
@@ -356,8 +326,11 @@ static void publish(struct agent_ctx *ctx, struct publisher *p, const struct bb_
                   "at_ms", (json_int_t)now, "by", ctx->id);
     {
         char *reason = xasprintf("published to %s", abs);
+        int64_t since = 0;
 
-        rc = bb_complete_with(ctx->bb, lk, BB_PUBLISHED_S, patch, reason, &why);
+        do
+            rc = bb_complete_with(ctx->bb, lk, BB_PUBLISHED_S, patch, reason, &why);
+        while (agent_again(ctx, &rc, &since, &why));
         free(reason);
     }
     json_decref(patch);
@@ -368,8 +341,8 @@ static void publish(struct agent_ctx *ctx, struct publisher *p, const struct bb_
         free(why);
         agent_release(ctx, lk);
     } else {
-        forget(p, it->id);
         atomic_fetch_add(&ctx->stats->advanced, 1);
+        trace_story_moved(it, BB_PUBLISHED_S, abs);
         log_info("%s: published %s to %s%s", ctx->id, it->id, abs,
                  unchanged ? " (the folder was already there)" : "");
     }
@@ -379,67 +352,27 @@ static void publish(struct agent_ctx *ctx, struct publisher *p, const struct bb_
 static int publisher_cycle(struct agent_ctx *ctx, void *state, char **cause)
 {
     struct publisher *p = state;
-    struct bb_item **items, *it = NULL;
-    struct bb_lock first;
-    size_t n;
-    char next[BB_CURSOR_MAX + 1];
-    int rc = 0;
+    struct bb_item *it = NULL;
+    struct bb_lock lk;
+    int rc;
 
-    /* The common case in one round trip: the oldest approved story nobody holds. */
-    rc = bb_lock_first(ctx->bb, BB_APPROVED, ctx->claim_ttl_ms, &first, &it, cause);
+    /* One round trip: the oldest approved story that is due (a story waiting for its retry is
+     * scored by when it is due, so it is skipped until then) and that nobody holds. */
+    rc = bb_lock_first(ctx->bb, BB_APPROVED, ctx->claim_ttl_ms, &lk, &it, cause);
     if (rc == BB_ERR)
         return -1;
     if (rc == BB_NONE)
         return 0;
-    if (!waiting(p, first.id)) {
-        atomic_fetch_add(&ctx->stats->claimed, 1);
-        publish(ctx, p, it, &first);
-        bb_item_free(it);
-        return 1;
-    }
-    /* It waits for its retry here: let it go and look further down the list. */
-    agent_release(ctx, &first);
-    bb_item_free(it);
-    it = NULL;
-    rc = 0;
-    if (bb_query(ctx->bb, -1, BB_APPROVED, "", PUBLISHER_SCAN, &items, &n, next, cause) != BB_OK)
+    atomic_fetch_add(&ctx->stats->claimed, 1);
+    agent_hold(ctx, &lk, it != NULL ? it->attempts : 0);
+    if (it == NULL) {
+        agent_release(ctx, &lk);
+        *cause = xasprintf("story %s could not be read", lk.id);
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        struct bb_lock lk;
-        int lr;
-
-        if (rc != 0 || waiting(p, items[i]->id)) {
-            bb_item_free(items[i]);
-            continue;
-        }
-        lr = bb_lock_acquire(ctx->bb, items[i]->id, ctx->claim_ttl_ms, &lk, cause);
-        if (lr == BB_ERR) {
-            rc = -1;
-        } else if (lr == BB_OK) {
-            /* Read again under the lock: another publisher may have finished it meanwhile. */
-            int rr = bb_read(ctx->bb, lk.id, &it, cause);
-
-            if (rr == BB_OK && it->status == BB_APPROVED) {
-                atomic_fetch_add(&ctx->stats->claimed, 1);
-                publish(ctx, p, it, &lk);
-                rc = 1;
-            } else {
-                agent_release(ctx, &lk);
-                if (rr == BB_ERR)
-                    rc = -1;
-                else if (rr == BB_NONE)
-                    *cause = NULL;
-            }
-            bb_item_free(it);
-            it = NULL;
-        } else {
-            free(*cause); /* another publisher has it */
-            *cause = NULL;
-        }
-        bb_item_free(items[i]);
     }
-    free(items);
-    return rc;
+    publish(ctx, p, it, &lk);
+    bb_item_free(it);
+    return 1;
 }
 
 const struct agent_role role_publisher = {

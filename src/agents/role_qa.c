@@ -15,9 +15,12 @@
  * one attempt allowed), and the writers learn from it (memory_learn: a lesson recalled into
  * the drafts of stories like it).
  *
- * A halt or a deferred budget puts the story back on "qa" without counting an attempt (and a
- * deferral makes QA wait); a failed call counts an attempt (agent_fail_story: the story
- * starts again from CONSENSUS_REACHED).
+ * The verdict is the paid result of this step, kept with the story in the step that hands it
+ * on. A halt, an outage or a deferred budget parks the story on "qa" without counting an
+ * attempt (and a deferral or an outage makes QA wait); a failed call counts an attempt of the
+ * step "qa" (agent_fail_story: retried on "qa" after a backoff, the script kept; FAILED with
+ * its error history when the attempts run out). A QA agent that dies has its story taken back
+ * to the front of "qa" at once by the swarm's reaper.
  *
  * Threads: runs on its agent's thread only.
  */
@@ -27,6 +30,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/trace.h"
 #include "memory/memory.h"
 #include "store/blackboard.h"
 
@@ -61,9 +65,13 @@ static int qa_fail(struct agent_ctx *ctx, const struct bb_lock *lk, json_t *patc
 {
     /* The verdicts and the failure in one step. */
     atomic_fetch_add(&ctx->stats->failed, 1);
-    if (bb_fail_with(ctx->bb, lk->id, lk, why, 1, patch, NULL, cause) != BB_OK)
-        return -1; /* the lock lapses; bb_reclaim() takes it back */
-    return 1;
+    int64_t since = 0;
+    int rc;
+
+    do
+        rc = bb_fail_with(ctx->bb, lk->id, lk, why, 1, patch, NULL, cause);
+    while (agent_again(ctx, &rc, &since, cause));
+    return rc == BB_OK ? 1 : -1; /* else the claim goes back when its lock or its agent dies */
 }
 
 static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
@@ -91,7 +99,7 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
     atomic_fetch_add(&ctx->stats->claimed, 1);
     agent_hold(ctx, &lk, item != NULL ? item->attempts : 0);
     if (item == NULL) {
-        agent_give_back(ctx, &lk, BB_PRODUCING, "qa could not read it");
+        agent_park(ctx, &lk, "qa could not read it", -1, NULL);
         *cause = xasprintf("story %s could not be read", lk.id);
         return -1;
     }
@@ -116,19 +124,9 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
     free(user);
     if (rc != AGENT_ASK_OK) {
         bb_item_free(item);
-        if (rc == AGENT_ASK_FAILED) {
-            agent_fail_story(ctx, &lk, why);
-            *cause = xasprintf("QA of %s: %s", lk.id, why);
-            free(why);
-            return -1;
-        }
-        /* Back onto "qa" (its stage), no attempt counted. */
-        agent_give_back(ctx, &lk, BB_PRODUCING,
-                        rc == AGENT_ASK_HALTED ? "swarm halted during QA" : why);
-        if (rc == AGENT_ASK_DEFERRED)
+        if (rc == AGENT_ASK_DEFERRED || rc == AGENT_ASK_OUTAGE)
             q->deferred_until = clock_mono_ms() + QA_DEFER_MS;
-        free(why);
-        return 0;
+        return agent_setback_ask(ctx, &lk, rc, why, NULL, cause);
     }
     score = agent_json_num(ans, "score", 0);
     conf = agent_json_num(ans, "confidence", -1);
@@ -158,6 +156,7 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
              : round < cfg->qa_max_rounds ? "below the bar, back to the writer"
                                           : "below the bar with no rounds left");
     json_decref(ans);
+    trace_qa(lk.id, round, score, passed, reasoning);
     verdicts = json_is_array(json_object_get(item->body, "qa"))
                    ? json_deep_copy(json_object_get(item->body, "qa"))
                    : json_array();
@@ -179,7 +178,11 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
     }
     bb_item_free(item);
     if (passed || round < cfg->qa_max_rounds) {
-        rc = bb_handoff(ctx->bb, &lk, passed ? "produce" : "rewrite", patch, reasoning, cause);
+        int64_t since = 0;
+
+        do
+            rc = bb_handoff(ctx->bb, &lk, passed ? "produce" : "rewrite", patch, reasoning, cause);
+        while (agent_again(ctx, &rc, &since, cause));
         rc = rc == BB_OK ? 1 : -1;
     } else {
         char *fw = xasprintf("QA: %s", reasoning);

@@ -3,14 +3,15 @@
  * a script that QA or a reviewer sent back. Works on stories in PRODUCING (the production
  * floor), passing them on through blackboard stages: "rewrite" in, "qa" out.
  *
- * Each cycle first takes the oldest story waiting on "rewrite" (QA below the bar, or a
- * reviewer's "revise" with body "revision_request"), else claims the oldest
- * CONSENSUS_REACHED story (-> PRODUCING). A new story gets a draft (BALANCED, "script_draft")
- * from its title and content with the analyst's summary and the writers' lessons from earlier
- * stories like it (memory.h), then up to [production]
+ * Each cycle takes, in one round trip (bb_take_any), the oldest due story waiting on "rewrite"
+ * (QA below the bar, or a reviewer's "revise" with body "revision_request"), else on "write"
+ * (a script taken back from a writer that died, or waiting for a retry), else claims the
+ * oldest CONSENSUS_REACHED story (-> PRODUCING, its step "write"). A new story gets a draft
+ * (BALANCED, "script_draft") from its title and content with the analyst's summary and the
+ * writers' lessons from earlier stories like it (memory.h), then up to [production]
  * revisions_max revision passes (BALANCED; types tighten, clarity, sources in turn), each
- * measured with script_measure() against the sources and recorded with its improvement
- * (score after minus score before; kept only when positive), then the final script (PREMIUM,
+ * measured with script_measure() against the sources and recorded with its improvement (score
+ * after minus score before; kept only when positive), then the final script (PREMIUM,
  * "script_final"). Early stopping (only with agent_savings()): a draft whose confidence is
  * below [cost] early_stop_low or above early_stop_high skips the revisions (more BALANCED
  * passes would not change the outcome; QA judges the final either way), and a revision that
@@ -21,10 +22,16 @@
  * reviewer's note ("reviewer_note", which also restarts the QA rounds). The script goes to
  * "qa" with the whole body field "script".
  *
- * A halt or a deferred budget gives the story back without counting an attempt (a new one to
- * CONSENSUS_REACHED, a rework back onto "rewrite") and a deferral makes the writer wait; a
- * failed call counts an attempt (agent_fail_story: PRODUCING retries from
- * CONSENSUS_REACHED). A writer that dies leaves its claim to bb_reclaim(PRODUCING).
+ * Checkpoints: every paid call's result is kept with the story as it is made, in the body's
+ * "writing" (the draft and its confidence, the early-stop decision, every revision so far, the
+ * version kept), written after each call that another call follows (the last goes with the
+ * hand-off to QA, which replaces "writing" by "script"). A story taken back or retried resumes
+ * from there: the draft and the revisions made are never asked for again.
+ *
+ * A halt, an outage or a deferred budget parks the story without counting an attempt (a new
+ * one on "write", a rework on "rewrite": agent_setback_ask) and a deferral or an outage makes
+ * the writer wait; a failed call counts an attempt of its step. A writer that dies has its
+ * story taken back at once to the front of its stage by the swarm's reaper.
  *
  * Threads: runs on its agent's thread only.
  */
@@ -36,6 +43,7 @@
 #include "core/log.h"
 #include "cost/early_stop.h"
 #include "cost/pricing.h"
+#include "observe/trace.h"
 #include "memory/memory.h"
 #include "store/blackboard.h"
 
@@ -80,20 +88,14 @@ static const char rework_system[] =
 
 struct writer {
     int64_t deferred_until; /* monotonic ms */
-    /* After the rewrite stage was found empty, new stories are claimed without looking there
-     * again until this time (monotonic ms): reworks are rare, and each look is a round trip. */
-    int64_t rewrite_quiet_until;
 };
-
-#define WRITER_REWRITE_QUIET_MS 500
 
 /* One story in hand. */
 struct job {
     struct agent_ctx *ctx;
     struct writer *w;
     struct bb_lock lk;
-    int give_back_to; /* CONSENSUS_REACHED for a new story, PRODUCING (its stage) for a rework */
-    char *sources;    /* title and content: the user message of every call */
+    char *sources; /* title and content: the user message of every call */
     int words_min, words_max;
 };
 
@@ -111,27 +113,13 @@ static double round3(double v)
                  : (double)(long long)(v * 1000 + 0.5) / 1000;
 }
 
-/* What to do after a call that did not answer: 0 (given back, try later) or -1 (*cause). */
+/* What to do after a call that did not answer (why taken): the story is set back (parked, or
+ * an attempt counted; its checkpoints are written already); 0 or -1 (*cause). */
 static int not_answered(struct job *j, int rc, char *why, char **cause)
 {
-    struct agent_ctx *ctx = j->ctx;
-
-    switch (rc) {
-    case AGENT_ASK_HALTED:
-        agent_give_back(ctx, &j->lk, j->give_back_to, "swarm halted while writing");
-        free(why);
-        return 0;
-    case AGENT_ASK_DEFERRED:
-        agent_give_back(ctx, &j->lk, j->give_back_to, why);
+    if (rc == AGENT_ASK_DEFERRED || rc == AGENT_ASK_OUTAGE)
         j->w->deferred_until = clock_mono_ms() + WRITER_DEFER_MS;
-        free(why);
-        return 0;
-    default:
-        agent_fail_story(ctx, &j->lk, why);
-        *cause = xasprintf("writing %s: %s", j->lk.id, why);
-        free(why);
-        return -1;
-    }
+    return agent_setback_ask(j->ctx, &j->lk, rc, why, NULL, cause);
 }
 
 /* One call for a script: AGENT_ASK_OK with *text (new string, not empty) and *confidence,
@@ -183,6 +171,7 @@ static json_t *revision_record(const struct job *j, int number, const char *type
 
     if (answered != NULL)
         json_object_set_new(r, "answered", json_string(answered));
+    trace_revision(j->lk.id, number, type, imp, before->score, after->score, kept, why);
     free(why);
     return r;
 }
@@ -222,15 +211,21 @@ static void stop_final(struct job *j, double confidence, const char *system)
     }
 }
 
-/* Hands the story to "qa" with body "script" (takes ownership of script). 1, or -1. */
+/* Hands the story to "qa" with body "script" (takes ownership of script), the writing's
+ * checkpoint done with. 1, or -1. */
 static int hand_to_qa(struct job *j, json_t *script, const char *reason, char **cause)
 {
-    json_t *patch = json_pack("{s:o}", "script", script);
-    int rc = bb_handoff(j->ctx->bb, &j->lk, "qa", patch, reason, cause);
+    json_t *patch = json_pack("{s:o, s:n}", "script", script, "writing");
+    int64_t since = 0;
+    int rc;
+
+    do
+        rc = bb_handoff(j->ctx->bb, &j->lk, "qa", patch, reason, cause);
+    while (agent_again(j->ctx, &rc, &since, cause));
 
     json_decref(patch);
     if (rc != BB_OK) {
-        /* A lock still ours after a Redis error lapses, and bb_reclaim() takes it back. */
+        /* A claim still ours after a Redis error goes back when its lock or its writer dies. */
         char *c = *cause;
 
         *cause = xasprintf("handing %s to QA: %s", j->lk.id, c != NULL ? c : "refused");
@@ -240,6 +235,76 @@ static int hand_to_qa(struct job *j, json_t *script, const char *reason, char **
     return 1;
 }
 
+/* What a new script's writing has made so far: the body's "writing" checkpoint. */
+struct draft {
+    char *text;  /* the version kept (the draft, or a revision that improved it) */
+    double conf; /* the draft's confidence */
+    enum early_stop_decision d;
+    json_t *revisions; /* revision records so far */
+    json_t *stop;      /* the early stop, or JSON null */
+    int done;          /* revisions made */
+    bool stopped;      /* the revisions ended early */
+};
+
+static const char *const decision_names[] = {
+    [EARLY_STOP_CONTINUE] = "continue",
+    [EARLY_STOP_LOW_QUALITY] = "low_quality",
+    [EARLY_STOP_GOOD_ENOUGH] = "good_enough",
+};
+
+static void draft_clear(struct draft *dr)
+{
+    free(dr->text);
+    json_decref(dr->revisions);
+    json_decref(dr->stop);
+    memset(dr, 0, sizeof *dr);
+}
+
+/* The draft state from a "writing" checkpoint: true when there is one. */
+static bool draft_from(struct draft *dr, const json_t *w)
+{
+    const char *text = agent_json_str(w, "draft"), *dn = agent_json_str(w, "decision");
+
+    memset(dr, 0, sizeof *dr);
+    if (*text == '\0')
+        return false;
+    dr->text = xstrdup(text);
+    dr->conf = agent_json_num(w, "draft_confidence", -1);
+    dr->d = EARLY_STOP_CONTINUE;
+    for (size_t i = 0; i < sizeof decision_names / sizeof decision_names[0]; i++)
+        if (strcmp(dn, decision_names[i]) == 0)
+            dr->d = (enum early_stop_decision)i;
+    dr->revisions = json_is_array(json_object_get(w, "revisions"))
+                        ? json_deep_copy(json_object_get(w, "revisions"))
+                        : json_array();
+    dr->stop = json_object_get(w, "early_stop") != NULL
+                   ? json_deep_copy(json_object_get(w, "early_stop"))
+                   : json_null();
+    dr->done = (int)json_integer_value(json_object_get(w, "done"));
+    dr->stopped = json_is_true(json_object_get(w, "stopped"));
+    return true;
+}
+
+/* Keeps the draft state with the story ({"writing": ...}): 0, or -1 with *cause (the claim
+ * was lost, or Redis failed: the caller stops here; the story comes back to its step). */
+static int draft_keep(struct job *j, const struct draft *dr, char **cause)
+{
+    json_t *patch = json_pack("{s:{s:s, s:f, s:s, s:O, s:O, s:i, s:b, s:s}}", "writing", "draft",
+                              dr->text, "draft_confidence", dr->conf, "decision",
+                              decision_names[dr->d], "revisions", dr->revisions, "early_stop",
+                              dr->stop, "done", dr->done, "stopped", dr->stopped, "by", j->ctx->id);
+    int rc = agent_checkpoint(j->ctx, &j->lk, patch, cause);
+
+    json_decref(patch);
+    if (rc == -1) {
+        char *c = *cause;
+
+        *cause = xasprintf("keeping the script of %s: %s", j->lk.id, c != NULL ? c : "refused");
+        free(c);
+    }
+    return rc;
+}
+
 static int write_new(struct job *j, const struct bb_item *item, char **cause)
 {
     struct agent_ctx *ctx = j->ctx;
@@ -247,33 +312,43 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
     const char *summary = agent_json_str(json_object_get(item->body, "analysis"), "summary");
     struct early_stop_config es;
     struct script_metrics cur, m;
-    enum early_stop_decision d;
-    json_t *revisions = json_array(), *stop = json_null(), *script;
-    char *draft = NULL, *final = NULL, *sys, *brief, *why = NULL, reason[160];
-    double conf, final_conf;
-    int rc, done = 0;
+    struct draft dr;
+    json_t *script;
+    char *final = NULL, *sys, *brief, *why = NULL, reason[160];
+    double final_conf;
+    int rc;
 
-    brief = xasprintf(draft_system, j->words_min, j->words_max, *summary ? summary : "none");
-    /* The writers' lessons from earlier stories like this one (rejections, failed QA). */
-    sys = memory_with_lessons(agent_memory(ctx), ctx->id, "writer", j->sources, brief);
-    free(brief);
-    rc = ask_script(j, LLM_BALANCED, "script_draft", sys, WRITER_DRAFT_TOKENS, 1, &draft, &conf,
-                    &why);
-    free(sys);
-    if (rc != AGENT_ASK_OK) {
-        json_decref(revisions);
-        return not_answered(j, rc, why, cause);
-    }
-    measure(j, draft, &cur);
-    early_stop_config_from(&es, cfg);
-    d = agent_savings(ctx) ? early_stop_decide(&es, conf) : EARLY_STOP_CONTINUE;
-    if (d != EARLY_STOP_CONTINUE && cfg->revisions_max > 0) {
-        sys = xasprintf(revise_system, j->words_min, j->words_max, revision_kinds[0].ask, draft);
-        json_decref(stop);
-        stop = stop_revisions(j, d, conf, cfg->revisions_max, "draft", sys);
+    if (!draft_from(&dr, json_object_get(item->body, "writing"))) {
+        brief = xasprintf(draft_system, j->words_min, j->words_max, *summary ? summary : "none");
+        /* The writers' lessons from earlier stories like this one (rejections, failed QA). */
+        sys = memory_with_lessons(agent_memory(ctx), ctx->id, "writer", j->sources, brief);
+        free(brief);
+        rc = ask_script(j, LLM_BALANCED, "script_draft", sys, WRITER_DRAFT_TOKENS, 1, &dr.text,
+                        &dr.conf, &why);
         free(sys);
+        if (rc != AGENT_ASK_OK)
+            return not_answered(j, rc, why, cause);
+        dr.revisions = json_array();
+        dr.stop = json_null();
+        early_stop_config_from(&es, cfg);
+        dr.d = agent_savings(ctx) ? early_stop_decide(&es, dr.conf) : EARLY_STOP_CONTINUE;
+        if (dr.d != EARLY_STOP_CONTINUE && cfg->revisions_max > 0) {
+            sys = xasprintf(revise_system, j->words_min, j->words_max, revision_kinds[0].ask,
+                            dr.text);
+            json_decref(dr.stop);
+            dr.stop = stop_revisions(j, dr.d, dr.conf, cfg->revisions_max, "draft", sys);
+            free(sys);
+            dr.stopped = true;
+        }
+        /* Another paid call follows unless the draft is good enough as it is. */
+        if (dr.d != EARLY_STOP_GOOD_ENOUGH && draft_keep(j, &dr, cause) == -1) {
+            draft_clear(&dr);
+            return -1;
+        }
     }
-    for (int i = 1; d == EARLY_STOP_CONTINUE && i <= cfg->revisions_max; i++) {
+    measure(j, dr.text, &cur);
+    for (int i = dr.done + 1; dr.d == EARLY_STOP_CONTINUE && !dr.stopped && i <= cfg->revisions_max;
+         i++) {
         const struct revision_kind *k = &revision_kinds[(i - 1) % NKINDS];
         /* Tightening aims at the middle of the bounds (about 4 tokens for 3 words). */
         int tokens = strcmp(k->type, "tighten") == 0
@@ -283,23 +358,22 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
         double c;
         bool kept;
 
-        sys = xasprintf(revise_system, j->words_min, j->words_max, k->ask, draft);
+        sys = xasprintf(revise_system, j->words_min, j->words_max, k->ask, dr.text);
         rc = ask_script(j, LLM_BALANCED, "script_draft", sys, tokens, 10 + (uint64_t)i, &text, &c,
                         &why);
         if (rc != AGENT_ASK_OK) {
             free(sys);
-            free(draft);
-            json_decref(revisions);
-            json_decref(stop);
+            draft_clear(&dr);
             return not_answered(j, rc, why, cause);
         }
         measure(j, text, &m);
         kept = m.score > cur.score;
-        json_array_append_new(revisions, revision_record(j, i, k->type, &cur, &m, kept, c, NULL));
-        done = i;
+        json_array_append_new(dr.revisions,
+                              revision_record(j, i, k->type, &cur, &m, kept, c, NULL));
+        dr.done = i;
         if (kept) {
-            free(draft);
-            draft = text;
+            free(dr.text);
+            dr.text = text;
             text = NULL;
         }
         free(text);
@@ -308,33 +382,35 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
             char at[32];
 
             snprintf(at, sizeof at, "revision %d", i);
-            json_decref(stop);
-            stop = stop_revisions(j, EARLY_STOP_GOOD_ENOUGH, c, cfg->revisions_max - i, at, sys);
-            json_object_set_new(stop, "why",
+            json_decref(dr.stop);
+            dr.stop = stop_revisions(j, EARLY_STOP_GOOD_ENOUGH, c, cfg->revisions_max - i, at, sys);
+            json_object_set_new(dr.stop, "why",
                                 json_string("the revision improved less than "
                                             "revision_min_improvement"));
-            free(sys);
-            if (kept)
-                cur = m;
-            break;
+            dr.stopped = true;
         }
         free(sys);
         if (kept)
             cur = m;
+        /* The final (a paid call) follows every revision. */
+        if (draft_keep(j, &dr, cause) == -1) {
+            draft_clear(&dr);
+            return -1;
+        }
     }
-    sys = xasprintf(final_system, j->words_min, j->words_max, draft);
-    if (d == EARLY_STOP_GOOD_ENOUGH) {
+    sys = xasprintf(final_system, j->words_min, j->words_max, dr.text);
+    if (dr.d == EARLY_STOP_GOOD_ENOUGH) {
         /* Good enough as drafted: the PREMIUM polish would not change the outcome, and QA (on
          * PREMIUM) still judges it; below its bar it comes back for a PREMIUM rework. */
-        stop_final(j, conf, sys);
-        if (!json_is_object(stop)) { /* no revisions to stop (revisions_max 0) */
-            json_decref(stop);
-            stop = json_pack("{s:s, s:f, s:i, s:s}", "reason", early_stop_reason(d), "confidence",
-                             conf, "calls_saved", 0, "at", "draft");
+        stop_final(j, dr.conf, sys);
+        if (!json_is_object(dr.stop)) { /* no revisions to stop (revisions_max 0) */
+            json_decref(dr.stop);
+            dr.stop = json_pack("{s:s, s:f, s:i, s:s}", "reason", early_stop_reason(dr.d),
+                                "confidence", dr.conf, "calls_saved", 0, "at", "draft");
         }
-        json_object_set_new(stop, "final", json_string("the draft, good enough as it was"));
-        final = xstrdup(draft);
-        final_conf = conf;
+        json_object_set_new(dr.stop, "final", json_string("the draft, good enough as it was"));
+        final = xstrdup(dr.text);
+        final_conf = dr.conf;
         rc = AGENT_ASK_OK;
     } else {
         rc = ask_script(j, LLM_PREMIUM, "script_final", sys, WRITER_FINAL_TOKENS, 3, &final,
@@ -342,20 +418,18 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
     }
     free(sys);
     if (rc != AGENT_ASK_OK) {
-        free(draft);
-        json_decref(revisions);
-        json_decref(stop);
+        draft_clear(&dr);
         return not_answered(j, rc, why, cause);
     }
     measure(j, final, &m);
-    script = json_pack("{s:s, s:s, s:i, s:f, s:f, s:f, s:o, s:o, s:i, s:s}", "draft", draft,
-                       "final", final, "words", m.words, "draft_confidence", conf, "confidence",
-                       final_conf, "score", m.score, "revisions", revisions, "early_stop", stop,
-                       "qa_reworks", 0, "by", ctx->id);
-    free(draft);
+    script = json_pack("{s:s, s:s, s:i, s:f, s:f, s:f, s:O, s:O, s:i, s:s}", "draft", dr.text,
+                       "final", final, "words", m.words, "draft_confidence", dr.conf, "confidence",
+                       final_conf, "score", m.score, "revisions", dr.revisions, "early_stop",
+                       dr.stop, "qa_reworks", 0, "by", ctx->id);
     free(final);
     snprintf(reason, sizeof reason, "script written (%d words, %d revision%s); to QA", m.words,
-             done, done == 1 ? "" : "s");
+             dr.done, dr.done == 1 ? "" : "s");
+    draft_clear(&dr);
     return hand_to_qa(j, script, reason, cause);
 }
 
@@ -455,41 +529,33 @@ static int rework(struct job *j, const struct bb_item *item, char **cause)
 
 static int writer_cycle(struct agent_ctx *ctx, void *state, char **cause)
 {
+    static const char *const stages[] = {"rewrite", "write"};
     struct writer *w = state;
     struct job j = {.ctx = ctx, .w = w};
     struct bb_item *item = NULL;
-    bool again;
+    size_t source = 0;
     int rc;
 
     if (clock_mono_ms() < w->deferred_until)
         return 0;
-    rc = BB_NONE;
-    if (clock_mono_ms() >= w->rewrite_quiet_until) {
-        rc = bb_take(ctx->bb, "rewrite", BB_PRODUCING, ctx->claim_ttl_ms, &j.lk, &item, cause);
-        if (rc == BB_NONE)
-            w->rewrite_quiet_until = clock_mono_ms() + WRITER_REWRITE_QUIET_MS;
-    }
-    again = rc == BB_OK;
-    if (rc == BB_NONE)
-        rc = bb_claim_item(ctx->bb, BB_CONSENSUS_REACHED, BB_PRODUCING, ctx->claim_ttl_ms, &j.lk,
-                           &item, cause);
+    rc = bb_take_any(ctx->bb, stages, 2, BB_PRODUCING, BB_CONSENSUS_REACHED, ctx->claim_ttl_ms,
+                     &j.lk, &item, &source, cause);
     if (rc == BB_NONE)
         return 0;
     if (rc != BB_OK)
         return -1;
     atomic_fetch_add(&ctx->stats->claimed, 1);
     agent_hold(ctx, &j.lk, item != NULL ? item->attempts : 0);
-    j.give_back_to = again ? BB_PRODUCING : BB_CONSENSUS_REACHED;
     if (item == NULL) {
         *cause = xasprintf("story %s could not be read", j.lk.id);
-        agent_give_back(ctx, &j.lk, j.give_back_to, "writer could not read it");
+        agent_park(ctx, &j.lk, "writer could not read it", -1, NULL);
         return -1;
     }
     j.words_min = ctx->cfg->script_words_min;
     j.words_max = ctx->cfg->script_words_max;
     j.sources = xasprintf("%s\n\n%s", agent_json_str(item->body, "title"),
                           agent_json_str(item->body, "content"));
-    rc = again ? rework(&j, item, cause) : write_new(&j, item, cause);
+    rc = source == 0 ? rework(&j, item, cause) : write_new(&j, item, cause);
     free(j.sources);
     bb_item_free(item);
     return rc;
@@ -500,7 +566,7 @@ const struct agent_role role_writer = {
     .tier = LLM_BALANCED,
     .reclaim = {BB_PRODUCING, -1},
     .serves = {BB_CONSENSUS_REACHED, BB_PRODUCING, -1},
-    .wake = {"CONSENSUS_REACHED", "stage:rewrite", NULL},
+    .wake = {"CONSENSUS_REACHED", "stage:rewrite", "stage:write", NULL},
     .init = writer_init,
     .cycle = writer_cycle,
     .shutdown = agent_free_state,

@@ -30,10 +30,11 @@ struct cli {
     struct embedded *emb;    /* the private redis-server, when one is used */
     struct redis_addr addr;  /* where cli_connect() connected: more links go there too */
     /* The control room's options (cmd_room). */
-    bool read_only;    /* --read-only */
-    bool no_color;     /* --no-color */
-    bool no_images;    /* --no-images */
-    const char *theme; /* --theme NAME|PATH, or NULL */
+    bool read_only;      /* --read-only */
+    bool no_color;       /* --no-color */
+    bool no_images;      /* --no-images */
+    const char *theme;   /* --theme NAME|PATH, or NULL */
+    const char *metrics; /* --metrics HOST:PORT (newsroom and newsroom swarm), or NULL */
 };
 
 /* Set by SIGINT, SIGTERM and SIGHUP; every loop of the CLI watches it. */
@@ -50,6 +51,10 @@ int cli_open_log(struct cli *cli);
  * owned by the calling thread; `what` names the link for CLIENT SETNAME. On failure prints
  * why and returns NULL with *exit_code set (2 for configuration, 3 for unreachable). */
 struct rlink *cli_connect(struct cli *cli, const char *what, int *exit_code);
+
+/* Checks a --metrics HOST:PORT value for the command `who`: 0, or -1 after saying what is
+ * wrong (the caller exits 2). */
+int cli_metrics_option(const char *who, const char *value);
 
 /* Lets go of the embedded server, if any. */
 void cli_release(struct cli *cli);

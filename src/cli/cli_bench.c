@@ -30,6 +30,11 @@ static const struct bench_entry benches[] = {
      "Redis bytes and keys per story before and after a retention pass, deletions/s"},
     {"memory", bench_memory,
      "embeddings/s, upserts/s, query p50/p99 at 10,000 stories: local backend and Chroma"},
+    {"recovery", bench_recovery,
+     "swarm processes SIGKILLed every 5 s vs none: time, paid calls, kill to running again"},
+    {"observe", bench_observe,
+     "trace events/s the exporter sustains, its memory bound, the pipeline with tracing and "
+     "metrics on vs off"},
 };
 
 static void bench_usage(FILE *f)

@@ -9,6 +9,7 @@
 #include "core/fail.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "observe/metrics_http.h"
 #include "store/embedded.h"
 #include "store/rlink.h"
 
@@ -106,4 +107,15 @@ void cli_print_json(json_t *value)
     puts(s);
     free(s);
     json_decref(value);
+}
+
+int cli_metrics_option(const char *who, const char *value)
+{
+    char *why = NULL;
+
+    if (value[0] != '\0' && metrics_listen_check(value, &why) == 0)
+        return 0;
+    cli_error("%s--metrics: %s", who, why != NULL ? why : "needs HOST:PORT");
+    free(why);
+    return -1;
 }

@@ -49,6 +49,10 @@ static const struct ctl_verb verbs[] = {
      "budgets: spent, reserved, limit per window; limits; requests (audited)"},
     {"usage", ctl_usage_report, "[--by agent|tier|model|task-type] [--since 6h|2d|YYYY-MM-DD]",
      "LLM calls, tokens and cost; early stops and savings"},
+    {"failed", ctl_failed_list, "[--limit N]",
+     "the dead set: FAILED stories, the step that failed, attempts, last error"},
+    {"requeue", ctl_requeue, "ID|--all [--step S]",
+     "put failed (or, by id, archived) stories back at their step, checkpoints kept (audited)"},
     {"debate", ctl_debate, "ID", "one debate: every vote, the consensus, the outcome"},
     {"breakers", ctl_breakers, "", "circuit breakers: state, failures, next trial, last error"},
     {"breaker", ctl_breaker, "reset NAME", "close a circuit breaker by hand (audited)"},
@@ -58,6 +62,10 @@ static const struct ctl_verb verbs[] = {
      "what an agent (analyst, writer) learned, newest first; --query: what it would recall"},
     {"debates", ctl_debates, "[--open|--closed] [--limit N]",
      "open debates (oldest first) and closed ones (newest first)"},
+    {"trace", ctl_trace, "ID",
+     "a story's trace: each step, agent, model call (tokens, cost, time), decision and why"},
+    {"traces", ctl_traces, "[--limit N] | replay FILE",
+     "the newest traces; replay the JSON Lines trace file to Langfuse"},
 };
 
 int ctl_failed(struct rlink *l, const char *verb, char *cause)

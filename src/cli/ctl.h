@@ -23,6 +23,10 @@ struct rlink;
 /* Opens the log and connects (embedded or configured Redis). Returns the link, owned by the
  * caller (rlink_free), or NULL after printing why, with *exit_code set. */
 struct rlink *ctl_link(struct cli *cli, int *exit_code);
+/* ctl_link() and a blackboard on it acting as the operator ("user@from", as the audit stream
+ * has it): bb_free() it, then rlink_free(*l). NULL with *code set when the link failed. */
+struct bb;
+struct bb *ctl_open_bb(struct cli *cli, struct rlink **l, int *code);
 
 /* Prints "VERB: CAUSE" (made safe for the terminal), frees cause and returns the exit code of
  * a failed engine call: 3 when the link is down (unreachable or lost), else 1 (the server
@@ -97,6 +101,9 @@ int ctl_usage_report(struct cli *cli, bool json, int argc, char **argv);
 /* ctl_memory.c: the vector memory: stories nearest to a query, an agent's memories. */
 int ctl_search(struct cli *cli, bool json, int argc, char **argv);
 int ctl_memories(struct cli *cli, bool json, int argc, char **argv);
+/* ctl_recovery.c: the dead set: FAILED stories with their error history, and requeue. */
+int ctl_failed_list(struct cli *cli, bool json, int argc, char **argv);
+int ctl_requeue(struct cli *cli, bool json, int argc, char **argv);
 
 /* ctl_debate.c: debates, with every vote, the consensus and the outcome. */
 int ctl_debate(struct cli *cli, bool json, int argc, char **argv);
@@ -105,5 +112,9 @@ int ctl_debates(struct cli *cli, bool json, int argc, char **argv);
 /* ctl_recovery.c: circuit breakers. */
 int ctl_breakers(struct cli *cli, bool json, int argc, char **argv);
 int ctl_breaker(struct cli *cli, bool json, int argc, char **argv);
+/* ctl_trace.c: a story's trace from the events kept in Redis; the newest traces; replaying
+ * the JSON Lines file to Langfuse. */
+int ctl_trace(struct cli *cli, bool json, int argc, char **argv);
+int ctl_traces(struct cli *cli, bool json, int argc, char **argv);
 
 #endif

@@ -38,8 +38,7 @@ static void operator_actor(char *buf, size_t size)
     snprintf(buf, size, "%s@%s", who.user, who.from);
 }
 
-/* Connects and makes a blackboard acting as the operator. */
-static struct bb *open_bb(struct cli *cli, struct rlink **l, int *code)
+struct bb *ctl_open_bb(struct cli *cli, struct rlink **l, int *code)
 {
     char actor[BB_ACTOR_MAX + 1];
 
@@ -194,7 +193,7 @@ static int ingest_lines(struct cli *cli, bool json, struct lines *r, const char 
     int code = EXIT_DONE;
     enum lines_result lr;
 
-    b = open_bb(cli, &l, &code);
+    b = ctl_open_bb(cli, &l, &code);
     if (b == NULL)
         return code;
     ctl_tally_init(&t, cli, l);
@@ -390,7 +389,7 @@ int ctl_items(struct cli *cli, bool json, int argc, char **argv)
         cli_error("ctl items: unexpected argument \"%s\"", argv[optind]);
         goto usage;
     }
-    b = open_bb(cli, &l, &code);
+    b = ctl_open_bb(cli, &l, &code);
     if (b == NULL) {
         json_decref(list);
         return code;
@@ -458,7 +457,7 @@ int ctl_item(struct cli *cli, bool json, int argc, char **argv)
         cli_error("usage: newsroom ctl item ID [--json]");
         return EXIT_USAGE;
     }
-    b = open_bb(cli, &l, &code);
+    b = ctl_open_bb(cli, &l, &code);
     if (b == NULL)
         return code;
     rc = bb_read(b, argv[1], &it, &cause);
@@ -583,7 +582,7 @@ static int decide(struct cli *cli, bool json, int argc, char **argv, enum bb_sta
     }
     if (revise)
         verb = "revise";
-    b = open_bb(cli, &l, &code);
+    b = ctl_open_bb(cli, &l, &code);
     if (b == NULL)
         return code;
     rc = review_decide(b, id,

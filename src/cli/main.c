@@ -33,7 +33,7 @@ static const struct subcommand subcommands[] = {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: newsroom [--config FILE] [--attach] [--read-only] [--theme NAME|PATH]\n"
-               "                [--no-color] [--no-images]\n"
+               "                [--no-color] [--no-images] [--metrics HOST:PORT]\n"
                "       newsroom [--config FILE] COMMAND [ARGS]\n"
                "       newsroom --help | --version\n\n"
                "With no command, newsroom opens the control room.\n\n"
@@ -49,6 +49,7 @@ static void usage(FILE *f)
                "  --no-color     monochrome (as NO_COLOR does)\n"
                "  --no-images    a story's frames as text only; the terminal is not asked\n"
                "                 whether it takes sixel or kitty images\n"
+               "  --metrics HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics\n"
                "  -h, --help     this help\n"
                "  -V, --version  the version\n\n"
                "Exit codes: 0 done, 1 refused, 2 usage or configuration error,\n"
@@ -77,15 +78,11 @@ static void install_signals(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"attach", no_argument, NULL, 'a'},
-        {"read-only", no_argument, NULL, 'r'},
-        {"theme", required_argument, NULL, 't'},
-        {"no-color", no_argument, NULL, 'n'},
-        {"no-images", no_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},  {"attach", no_argument, NULL, 'a'},
+        {"read-only", no_argument, NULL, 'r'},     {"theme", required_argument, NULL, 't'},
+        {"no-color", no_argument, NULL, 'n'},      {"no-images", no_argument, NULL, 'i'},
+        {"metrics", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
     };
     struct cli cli = {0};
     const struct subcommand *sub = NULL;
@@ -119,6 +116,12 @@ int main(int argc, char **argv)
         case 'i':
             cli.no_images = room_option = true;
             break;
+        case 'm':
+            if (cli_metrics_option("", optarg) == -1)
+                return EXIT_USAGE;
+            cli.metrics = optarg;
+            room_option = true;
+            break;
         case 'h':
             usage(stdout);
             return EXIT_DONE;
@@ -146,7 +149,9 @@ int main(int argc, char **argv)
         }
         if (attach || room_option) {
             cli_error("%s goes with the control room, not with \"%s\"",
-                      attach ? "--attach" : "--read-only, --theme, --no-color or --no-images",
+                      attach ? "--attach"
+                             : "--read-only, --theme, --no-color, --no-images or --metrics "
+                               "(newsroom swarm takes its own --metrics)",
                       sub->name);
             return EXIT_USAGE;
         }

@@ -9,6 +9,8 @@
 #include "llm/cache.h"
 #include "llm/chain.h"
 #include "media/visual.h"
+#include "observe/langfuse.h"
+#include "observe/metrics_http.h"
 #include "store/redis_url.h"
 
 #include <errno.h>
@@ -209,6 +211,31 @@ static const struct key keys[] = {
     INT("feeds", "fulltext_host_interval_ms", feed_fulltext_host_interval_ms, "1000", NULL, 0,
         600000),
     INT("feeds", "robots_ttl_s", feed_robots_ttl_s, "3600", NULL, 1, 604800),
+    INT("recovery", "heartbeat_ttl_ms", heartbeat_ttl_ms, "10000", NULL, 300, 3600000),
+    INT("recovery", "claim_ttl_ms", claim_ttl_ms, "60000", NULL, 1000, 86400000),
+    INT("recovery", "reap_every_ms", reap_every_ms, "1000", NULL, 50, 600000),
+    TYPED("recovery", "reap_by_pid", K_BOOL, reap_by_pid, "true", NULL),
+    INT("recovery", "stall_s", stall_s, "900", NULL, 1, 604800),
+    INT("recovery", "max_attempts", max_attempts, "8", NULL, 1, 1000),
+    INT("recovery", "retry_base_ms", retry_base_ms, "30000", NULL, 0, 86400000),
+    INT("recovery", "retry_max_ms", retry_max_ms, "1800000", NULL, 0, 604800000),
+    INT("recovery", "max_reclaims", max_reclaims, "10", NULL, 0, 1000),
+    TYPED("observe", "tracing", K_BOOL, tracing, "true", "NEWSROOM_TRACING"),
+    STR("observe", "langfuse_host", langfuse_host, "https://cloud.langfuse.com", "LANGFUSE_HOST",
+        false),
+    STR("observe", "langfuse_public_key", langfuse_public_key, "", "LANGFUSE_PUBLIC_KEY", true),
+    STR("observe", "langfuse_secret_key", langfuse_secret_key, "", "LANGFUSE_SECRET_KEY", true),
+    STR("observe", "trace_file", trace_file, "", "NEWSROOM_TRACE_FILE", false),
+    INT("observe", "trace_queue_max", trace_queue_max, "20000", NULL, 10, 10000000),
+    INT("observe", "trace_queue_max_bytes", trace_queue_max_bytes, "33554432", NULL, 65536,
+        INT_MAX),
+    INT("observe", "trace_batch_max", trace_batch_max, "200", NULL, 1, 10000),
+    INT("observe", "trace_flush_ms", trace_flush_ms, "1000", NULL, 10, 600000),
+    INT("observe", "trace_timeout_ms", trace_timeout_ms, "10000", NULL, 100, 600000),
+    INT("observe", "trace_retries", trace_retries, "6", NULL, 1, 100),
+    INT("observe", "trace_keep_days", trace_keep_days, "7", NULL, 0, 3650),
+    INT("observe", "trace_story_batches_max", trace_story_batches_max, "500", NULL, 1, 1000000),
+    STR("observe", "metrics", metrics, "", "NEWSROOM_METRICS", false),
     STR("ui", "theme", ui_theme, "dark", "NEWSROOM_THEME", false),
     STR("ui", "themes_dir", ui_themes_dir, "", "NEWSROOM_THEMES_DIR", false),
 };
@@ -258,6 +285,8 @@ static const struct {
     {"visual", "visual_designer_backup", visual_link_check},
     {"visual", "visual_designer_simple", visual_link_check},
     {"visual", "stock_image_agent", visual_link_check},
+    {"observe", "langfuse_host", langfuse_host_check},
+    {"observe", "metrics", metrics_listen_check},
 };
 
 static char **field_str(struct config *c, const struct key *k)

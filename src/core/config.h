@@ -168,6 +168,32 @@ struct config {
     int feed_fulltext_min_words; /* text with fewer words is a summary */
     int feed_fulltext_host_interval_ms; /* between two page requests to one host */
     int feed_robots_ttl_s;              /* how long a host's robots.txt is kept */
+    /* [recovery] (src/recovery/, src/agents/agent.c, the blackboard's reaper) */
+    int heartbeat_ttl_ms; /* an agent whose heartbeat is older than this is dead */
+    int claim_ttl_ms;     /* a claim's lock, kept alive by its agent's heartbeat */
+    int reap_every_ms;    /* how often each process looks for dead agents */
+    bool reap_by_pid;     /* a gone process of this host is dead at once (else its heartbeat) */
+    int stall_s;          /* an agent thread showing no sign of life this long is let die */
+    int max_attempts;     /* failed attempts of one step before the story is FAILED */
+    int retry_base_ms;    /* the first retry's wait; it doubles with every attempt */
+    int retry_max_ms;     /* the longest wait between two attempts (and parks) */
+    int max_reclaims;     /* takings back from dead claimers before each counts an attempt */
+
+    /* [observe] (src/observe/) */
+    bool tracing;                /* trace events: to Langfuse with keys, else the JSON Lines file */
+    char *langfuse_host;         /* base URL of the Langfuse API */
+    char *langfuse_public_key;   /* secret (Basic user) */
+    char *langfuse_secret_key;   /* secret (Basic password) */
+    char *trace_file;            /* empty: traces.jsonl in the data directory */
+    int trace_queue_max;         /* events waiting to be sent; the oldest are dropped past it */
+    int trace_queue_max_bytes;   /* the same bound in bytes */
+    int trace_batch_max;         /* events per batch (and under 3.5 MB) */
+    int trace_flush_ms;          /* a batch goes out at least this often */
+    int trace_timeout_ms;        /* one request to Langfuse */
+    int trace_retries;           /* attempts per batch on network errors, 429 and 5xx */
+    int trace_keep_days;         /* each story's events kept in Redis for `ctl trace` */
+    int trace_story_batches_max; /* at most this many batches of a story kept in Redis */
+    char *metrics;               /* HOST:PORT for /metrics; empty: no server */
     /* [ui] (ui/theme.h) */
     char *ui_theme;      /* a theme name in the themes directory, or a path to a .theme file */
     char *ui_themes_dir; /* empty: ./themes when it exists, else only the built-in theme */

@@ -11,6 +11,7 @@
 #include "cost/journal.h"
 #include "llm/cache.h"
 #include "llm/chain.h"
+#include "observe/trace.h"
 #include "store/rlink.h"
 
 #include <limits.h>
@@ -158,9 +159,10 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
     struct llm_request rq = *request, *req = &rq;
     char id[BUDGET_ID_MAX], model[LLM_SERVED_MAX], kind[16] = "";
     struct usage_record u = {0};
+    struct trace_gen gen;
     const char *colon;
     char *why = NULL;
-    int64_t t0, reserved;
+    int64_t t0, reserved, in_cost;
     int rc;
 
     /* The tier picks the fallback chain: the tier of the priced model. */
@@ -173,11 +175,13 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
         return COST_DEFERRED;
     t0 = clock_mono_ms();
     memset(resp, 0, sizeof *resp);
+    trace_gen_begin(&gen, task, req, req->model != NULL ? req->model : m->name, m->tier);
     /* Only task types whose prompts come back are worth a lookup and a store; a miss is asked
      * with the same retries as any call. */
     rc = llm_complete_cached(llm_cache_wants(c->cache_task_types, req->task_type) ? c->cache : NULL,
                              provider, req, resp, err, COST_ATTEMPTS, COST_MAX_WAIT_MS, cause);
     if (rc == -1) {
+        trace_gen_end(&gen, NULL, *cause, 0, 0, NULL);
         if (budget_release(c->l, &c->o, clock_wall_ms(), id, &why) == -1)
             free(why); /* the reservation lapses by itself after its TTL */
         return COST_FAILED;
@@ -208,6 +212,10 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
          * recorded (and can pass the limit); say so loudly. */
         log_error("cost: %s call by %s cost %lld µ$, more than the %lld µ$ reserved", u.model,
                   c->agent, (long long)u.cost, (long long)reserved);
+    /* The trace records what the usage record says: the model that served, the tokens and
+     * the cost (the prompt's share priced alone, the rest the completion's). */
+    in_cost = u.cached ? 0 : pricing_cost(served, resp->prompt_tokens, 0);
+    trace_gen_end(&gen, resp, NULL, u.cost, in_cost < u.cost ? in_cost : u.cost, model);
     commit_usage(c, id, &u);
     return COST_OK;
 }

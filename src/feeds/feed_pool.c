@@ -19,6 +19,7 @@
 #include "feeds/feed_url.h"
 #include "feeds/fulltext.h"
 #include "feeds/robots.h"
+#include "recovery/breaker.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -866,6 +867,25 @@ static void *pool_main(void *arg)
 
 /* ---- the callers' side ---- */
 
+/* The per-host breakers (breaker.h: "feed:<origin>", shared through Redis when the process
+ * runs the breakers' board). Neither call talks to Redis, so neither blocks the pool. */
+static bool host_breaker_allow(void *ctx, const char *origin, char **why)
+{
+    (void)ctx;
+    return breaker_allow(breaker_for("feed", origin), why) == 0;
+}
+
+static void host_breaker_report(void *ctx, const char *origin, bool ok, const char *why)
+{
+    struct breaker *b = breaker_for("feed", origin);
+
+    (void)ctx;
+    if (ok)
+        breaker_success(b);
+    else
+        breaker_failure(b, why);
+}
+
 void feed_pool_options_from_config(struct feed_pool_options *o, const struct config *cfg)
 {
     memset(o, 0, sizeof *o);
@@ -873,6 +893,8 @@ void feed_pool_options_from_config(struct feed_pool_options *o, const struct con
     o->page_interval_ms = cfg->feed_fulltext_host_interval_ms;
     o->robots_ttl_s = cfg->feed_robots_ttl_s;
     o->fulltext_min_words = cfg->feed_fulltext_min_words;
+    o->host_allow = host_breaker_allow;
+    o->host_report = host_breaker_report;
 }
 
 struct feed_pool *feed_pool_new(const struct feed_pool_options *o)

@@ -18,7 +18,8 @@
  * adds its og:image and twitter:image to the entry's pictures (feed_image.h), whatever became of
  * its text.
  *
- * The per-host circuit breaker plugs in here (issue 11's breaker_for("feed", origin)):
+ * The per-host circuit breaker plugs in here (breaker_for("feed", origin), which
+ * feed_pool_options_from_config() sets):
  * host_allow is asked before every transfer to a host, as breaker_allow() is (a refusal fails
  * that request with the reason given, and nothing is sent; a pass may be a half-open trial),
  * and host_report hears the outcome of every transfer it let through, as breaker_success() and
@@ -56,7 +57,8 @@ struct feed_pool_options {
 };
 
 /* The options from [feeds] (host_connections, fulltext_host_interval_ms, robots_ttl_s,
- * fulltext_min_words); the breaker hooks NULL. */
+ * fulltext_min_words), with each host's circuit breaker (breaker_for("feed", origin)) as the
+ * host hooks. */
 void feed_pool_options_from_config(struct feed_pool_options *o, const struct config *cfg);
 
 /* One poll of one source. Strings are copied. */

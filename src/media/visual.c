@@ -465,6 +465,13 @@ static bool stopping(const struct visual_run *r)
     return r->e->stop != NULL && atomic_load(r->e->stop) != 0;
 }
 
+/* A sign of life for the caller's heartbeat. */
+static void alive(const struct visual_run *r)
+{
+    if (r->e->alive != NULL)
+        atomic_store(r->e->alive, clock_mono_ms());
+}
+
 /* Sleeps ms, a tenth of a second at a time, unless the run is asked to stop. */
 static void nap(const struct visual_run *r, int64_t ms)
 {
@@ -503,6 +510,7 @@ int visual_wait_job(struct visual_run *r, int (*poll)(void *ctx, char **why), vo
             return -1;
         }
         rc = poll(ctx, why);
+        alive(r);
         if (rc != 0)
             return rc == 1 ? 0 : -1;
         /* Doubling, at most poll_max_ms, with a tenth of jitter so jobs started together do
@@ -694,7 +702,9 @@ static json_t *choose_one(struct visual_run *r, const struct order *o, const str
             continue;
         }
         pic = json_object();
+        alive(r);
         out = en->impl->serve(r, s, pic, &fault, &why);
+        alive(r);
         if (en->breaker != NULL) {
             if (out == VISUAL_SERVED || (out == VISUAL_FAILED && !fault))
                 breaker_success(en->breaker);

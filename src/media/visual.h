@@ -63,6 +63,8 @@ struct visual_env {
     struct cost *cost;      /* budgets for paid calls; NULL: the paid providers step aside */
     const char *story_id;   /* the usage records' task */
     const atomic_int *stop; /* set: stop waiting for jobs (may be NULL) */
+    atomic_llong *alive;    /* given the time (clock_mono_ms) at every sign of life: each
+                               provider asked, each job polled (may be NULL) */
 };
 
 /* Chooses a picture for every shot of the storyboard sb (its shots get "picture", and sb gets

@@ -314,6 +314,25 @@ int memory_story_enter(struct memory *m, struct bb *b, const struct news_item *i
     return rc;
 }
 
+int memory_forget_stories(struct memory *m, const char *const *ids, size_t n, char **cause)
+{
+    struct vmem_coll *c;
+    json_t *in, *where;
+    int rc;
+
+    if (m == NULL || n == 0)
+        return 0;
+    if ((c = coll(m, &m->news, MEMORY_NEWS, cause)) == NULL)
+        return -1;
+    in = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(in, json_string(ids[i]));
+    where = json_pack("{s:{s:o}}", "story", "$in", in);
+    rc = vmem_delete(c, NULL, 0, where, cause);
+    json_decref(where);
+    return rc;
+}
+
 json_t *memory_search(struct memory *m, const char *query, size_t n, char **cause)
 {
     struct vmem_result res = {0};

@@ -70,6 +70,11 @@ int memory_story_enter(struct memory *m, struct bb *b, const struct news_item *i
                        const json_t *extra, enum bb_status st, char existing_id[NEWS_ID_MAX + 1],
                        char **cause);
 
+/* Forgets stories: every news_articles record of theirs (their own and the items merged into
+ * them, by the records' "story" metadata) goes, so retention leaves nothing of a deleted story
+ * in the memory. m NULL: nothing to do. Returns 0, or -1 with *cause. */
+int memory_forget_stories(struct memory *m, const char *const *ids, size_t n, char **cause);
+
 /* The stories nearest to query: a JSON array (new reference) of at most n objects {story,
  * similarity, title, source, url, time, status (when it entered), sources (records of it
  * that matched)}, nearest first. NULL with *cause. */

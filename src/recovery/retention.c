@@ -8,6 +8,8 @@
 #include "core/fail.h"
 #include "core/log.h"
 #include "cost/usage.h"
+#include "memory/memory.h"
+#include "observe/trace_store.h"
 #include "store/blackboard.h"
 #include "store/debate.h"
 #include "store/lua_scripts.h"
@@ -26,6 +28,7 @@
  * per-story key a subsystem adds (the stage checkpoints, when they live apart from the
  * story's hash). */
 static const char *const story_keys[] = {
+    TRACE_KEY_PREFIX "{id}", /* its trace kept for ctl trace (src/observe/trace_store.h) */
     NULL,
 };
 
@@ -45,8 +48,10 @@ void retention_policy_from_config(struct retention_policy *p, const struct confi
     p->dead_agents_ms = c->retention_agents_ms;
 }
 
-/* One step over status st: deletes up to batch stories past window. Returns how many, or -1. */
-static long sweep(struct rlink *l, int st, int64_t window, int batch, char **cause)
+/* One step over status st: deletes up to batch stories past window, and their records in mem.
+ * Returns how many, or -1. */
+static long sweep(struct rlink *l, struct memory *mem, int st, int64_t window, int batch,
+                  char **cause)
 {
     const char *argv[9 + sizeof story_keys / sizeof story_keys[0]];
     char win[24], lim[16];
@@ -71,6 +76,20 @@ static long sweep(struct rlink *l, int st, int64_t window, int batch, char **cau
     if (r == NULL)
         return -1;
     n = r->type == REDIS_REPLY_ARRAY ? (long)r->elements : 0;
+    if (n > 0 && mem != NULL) {
+        const char **ids = xcalloc((size_t)n, sizeof *ids);
+        char *why = NULL;
+
+        for (long i = 0; i < n; i++)
+            ids[i] = r->element[i]->str;
+        /* The stories are gone from the blackboard whatever happens here; a record left in
+         * the memory is found again by no one but search, and the next pass does not see it. */
+        if (memory_forget_stories(mem, ids, (size_t)n, &why) == -1) {
+            log_warn("retention: the memory keeps records of %ld deleted stories: %s", n, why);
+            free(why);
+        }
+        free(ids);
+    }
     freeReplyObject(r);
     return n;
 }
@@ -86,7 +105,7 @@ static int passes(struct rlink *l, const struct retention_policy *p, struct rete
         if (p->window_ms[w] <= 0)
             continue;
         for (int i = 0; i < rounds; i++) {
-            long n = sweep(l, window_status[w], p->window_ms[w], batch, cause);
+            long n = sweep(l, p->mem, window_status[w], p->window_ms[w], batch, cause);
 
             if (n < 0)
                 return -1;

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 struct config;
+struct memory;
 struct rlink;
 
 #define RETENTION_LOCK_KEY NR_PREFIX "retention:lock"
@@ -36,6 +37,9 @@ struct retention_policy {
     int64_t dead_agents_ms;
     int batch;      /* stories per step (one script call); <= 0: 100 */
     int max_rounds; /* steps per status per pass; <= 0: 20 */
+    /* The vector memory whose news_articles records of deleted stories go too (borrowed; NULL:
+     * none, as with [memory] backend off). */
+    struct memory *mem;
 };
 
 /* The [retention] keys of c. */

@@ -164,6 +164,9 @@ struct room_snapshot {
      * error with its source. */
     int feeds, feeds_error;
     char feed_error[ROOM_TEXT_MAX];
+    /* The swarm's tracing as its processes report it ("langfuse ok (2 processes)", "langfuse
+     * DOWN: HTTP 503", "file traces.jsonl"); "" when no process reports (tracer.h). */
+    char tracing[ROOM_TEXT_MAX];
     /* Halt and the last emergency. */
     bool halted;
     char halt_by[ROOM_NAME_MAX], halt_message[ROOM_TEXT_MAX];
@@ -274,6 +277,8 @@ enum room_cmd_kind {
     ROOM_CMD_DETAIL,    /* id: the story to fetch for room_take_detail(); halt: no frames */
     ROOM_CMD_REVIEW,    /* a review page: text the filter, sort, amount the offset */
     ROOM_CMD_DECIDED,   /* id: who decided it, if someone did (a stale question's answer) */
+    ROOM_CMD_REQUEUE,   /* id: a FAILED (or ARCHIVED) story; text: the step ("": the one that
+                           failed) */
 };
 
 struct room_cmd {

@@ -22,6 +22,7 @@
 #include "cost/budget.h"
 #include "cost/money.h"
 #include "feeds/feed_store.h"
+#include "observe/tracer.h"
 #include "recovery/breaker.h"
 #include "store/audit.h"
 #include "store/control.h"
@@ -339,6 +340,17 @@ static int snap_feeds(struct feed *f, struct room_snapshot *s)
     return 0;
 }
 
+/* What the swarm's trace exporters report (TRACE_STATUS_KEY). */
+static int snap_tracing(struct feed *f, struct room_snapshot *s)
+{
+    char *cause = NULL, line[ROOM_TEXT_MAX];
+
+    if (tracer_status_summary(f->l, clock_wall_ms(), line, sizeof line, &cause) == -1)
+        return failed_link(f, cause) ? -1 : 0;
+    room_copy_safe(s->tracing, sizeof s->tracing, line);
+    return 0;
+}
+
 static int snap_halt(struct feed *f, struct room_snapshot *s)
 {
     struct control_halt h;
@@ -625,8 +637,9 @@ static int snapshot(struct feed *f)
     if (bb_counts(f->bb, s->counts, &cause) != BB_OK && failed_link(f, cause))
         goto out;
     if (snap_items(f, s, &held) == -1 || snap_halt(f, s) == -1 || snap_feeds(f, s) == -1 ||
-        snap_debates(f, s) == -1 || snap_agents(f, s, held, &now_ms) == -1 ||
-        snap_budgets(f, s) == -1 || snap_requests(f, s) == -1 || snap_audit(f, s) == -1)
+        snap_tracing(f, s) == -1 || snap_debates(f, s) == -1 ||
+        snap_agents(f, s, held, &now_ms) == -1 || snap_budgets(f, s) == -1 ||
+        snap_requests(f, s) == -1 || snap_audit(f, s) == -1)
         goto out;
     if (s->taken_ms == 0)
         s->taken_ms = now_ms;

@@ -19,6 +19,7 @@
 #include "core/text.h"
 #include "cost/budget.h"
 #include "cost/money.h"
+#include "recovery/deadset.h"
 #include "store/audit.h"
 #include "store/control.h"
 #include "store/rlink.h"
@@ -179,6 +180,26 @@ static bool cmd_budget(struct worker *w, const struct room_cmd *c, char *out, si
     return true;
 }
 
+/* The dead set's requeue (recovery/deadset.h), audited as the operator like ctl requeue. */
+static bool cmd_requeue(struct worker *w, const struct room_cmd *c, char *out, size_t size)
+{
+    const char *at = NULL;
+    char *cause = NULL;
+    int rc;
+
+    if (c->id[0] == '\0') {
+        snprintf(out, size, "requeue needs a story");
+        return false;
+    }
+    rc = deadset_requeue(w->bb, c->id, c->text[0] != '\0' ? c->text : NULL, true, &at, &cause);
+    if (rc == BB_OK)
+        snprintf(out, size, "requeued %s at step %s", c->id, at);
+    else
+        snprintf(out, size, "requeue %s refused: %s", c->id, cause != NULL ? cause : "?");
+    free(cause);
+    return rc == BB_OK;
+}
+
 /* The detail first, then (for a rendered video) its frames: the text never waits for
  * ffmpeg. */
 static bool cmd_detail(struct worker *w, const struct room_cmd *c, char *out, size_t size)
@@ -248,6 +269,7 @@ static const struct {
     [ROOM_CMD_DETAIL] = {"detail", cmd_detail, -1},
     [ROOM_CMD_REVIEW] = {"review", cmd_review, ROOM_EV_REVIEW},
     [ROOM_CMD_DECIDED] = {"decided", cmd_decided, ROOM_EV_RESULT},
+    [ROOM_CMD_REQUEUE] = {"requeue", cmd_requeue, ROOM_EV_RESULT},
 };
 
 static void run(struct worker *w, struct room_cmd *c)

@@ -1,11 +1,14 @@
 /*
  * bb_table.c - the blackboard's status machine; see bb_table.h. The moves follow
- * DESIGN.md's diagram: the main line PENDING -> ... -> PUBLISHED, FAILED where retries run
- * out, ARCHIVED for stories not worth covering, without consensus, rejected, or past
- * retention, and REJECTED -> PRODUCING for a rejection that asks for a revision.
+ * DESIGN.md's diagram: the main line PENDING -> ... -> PUBLISHED, FAILED where a step's
+ * attempts run out (terminal: it stays FAILED until an operator requeues it), ARCHIVED for
+ * stories not worth covering, without consensus, rejected, or past retention, and REJECTED ->
+ * PRODUCING for a rejection that asks for a revision. The steps say where a story waits for
+ * each piece of work, which is where a reclaim, a retry or a requeue puts it.
  */
 #include "store/bb_table.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define END BB_STATUS_NONE
@@ -16,32 +19,81 @@ const char *const bb_section_names[BB_SECTION_COUNT] = {
 };
 
 const struct bb_status_info bb_statuses[BB_STATUS_COUNT] = {
-    [BB_PENDING] =
-        {"PENDING", BB_RAW_FEED, false, END, {BB_PROCESSING, BB_ARCHIVED, BB_FAILED, END}},
+    [BB_PENDING] = {"PENDING",
+                    BB_RAW_FEED,
+                    false,
+                    END,
+                    {BB_PROCESSING, BB_ARCHIVED, BB_FAILED, END},
+                    NULL,
+                    NULL},
     [BB_PROCESSING] = {"PROCESSING",
                        BB_RAW_FEED,
                        false,
                        BB_PENDING,
-                       {BB_DEBATING, BB_PENDING, BB_ARCHIVED, BB_FAILED, END}},
+                       {BB_DEBATING, BB_PENDING, BB_ARCHIVED, BB_FAILED, END},
+                       "analyze",
+                       NULL},
     [BB_DEBATING] = {"DEBATING",
                      BB_DEBATE_QUEUE,
                      false,
                      END,
-                     {BB_CONSENSUS_REACHED, BB_ARCHIVED, BB_FAILED, END}},
+                     {BB_CONSENSUS_REACHED, BB_ARCHIVED, BB_FAILED, END},
+                     "debate",
+                     NULL},
     [BB_CONSENSUS_REACHED] =
-        {"CONSENSUS_REACHED", BB_CONSENSUS, false, END, {BB_PRODUCING, BB_FAILED, END}},
+        {"CONSENSUS_REACHED", BB_CONSENSUS, false, END, {BB_PRODUCING, BB_FAILED, END}, NULL, NULL},
     [BB_PRODUCING] = {"PRODUCING",
                       BB_PRODUCTION_FLOOR,
                       false,
-                      BB_CONSENSUS_REACHED,
-                      {BB_REVIEWING, BB_CONSENSUS_REACHED, BB_FAILED, END}},
-    [BB_REVIEWING] = {"REVIEWING", BB_REVIEW_QUEUE, false, END, {BB_APPROVED, BB_REJECTED, END}},
-    [BB_APPROVED] = {"APPROVED", BB_REVIEW_QUEUE, false, END, {BB_PUBLISHED_S, BB_FAILED, END}},
-    [BB_REJECTED] = {"REJECTED", BB_REVIEW_QUEUE, false, END, {BB_ARCHIVED, BB_PRODUCING, END}},
-    [BB_PUBLISHED_S] = {"PUBLISHED", BB_PUBLISHED, true, END, {BB_ARCHIVED, END}},
-    [BB_ARCHIVED] = {"ARCHIVED", BB_ARCHIVE, true, END, {END}},
-    [BB_FAILED] = {"FAILED", BB_SECTION_KEEP, true, END, {BB_ARCHIVED, END}},
+                      END,
+                      {BB_REVIEWING, BB_CONSENSUS_REACHED, BB_FAILED, END},
+                      "write",
+                      "write"},
+    [BB_REVIEWING] =
+        {"REVIEWING", BB_REVIEW_QUEUE, false, END, {BB_APPROVED, BB_REJECTED, END}, "review", NULL},
+    [BB_APPROVED] = {"APPROVED",
+                     BB_REVIEW_QUEUE,
+                     false,
+                     END,
+                     {BB_PUBLISHED_S, BB_FAILED, END},
+                     "publish",
+                     NULL},
+    [BB_REJECTED] = {"REJECTED",
+                     BB_REVIEW_QUEUE,
+                     false,
+                     END,
+                     {BB_ARCHIVED, BB_PRODUCING, END},
+                     "archive",
+                     NULL},
+    [BB_PUBLISHED_S] = {"PUBLISHED", BB_PUBLISHED, true, END, {BB_ARCHIVED, END}, NULL, NULL},
+    [BB_ARCHIVED] = {"ARCHIVED", BB_ARCHIVE, true, END, {END}, NULL, NULL},
+    [BB_FAILED] = {"FAILED", BB_SECTION_KEEP, true, END, {BB_ARCHIVED, END}, NULL, NULL},
 };
+
+const struct bb_step_info bb_steps[BB_STEP_COUNT] = {
+    {"analyze", BB_PENDING, NULL},    {"debate", BB_PENDING, NULL},
+    {"write", BB_PRODUCING, "write"}, {"rewrite", BB_PRODUCING, "rewrite"},
+    {"qa", BB_PRODUCING, "qa"},       {"produce", BB_PRODUCING, "produce"},
+    {"review", BB_REVIEWING, NULL},   {"publish", BB_APPROVED, NULL},
+};
+
+char *bb_step_names(char *buf, size_t size)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < BB_STEP_COUNT && n < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", bb_steps[i].name);
+    return buf;
+}
+
+const struct bb_step_info *bb_step_find(const char *name)
+{
+    for (int i = 0; name != NULL && i < BB_STEP_COUNT; i++)
+        if (strcmp(bb_steps[i].name, name) == 0)
+            return &bb_steps[i];
+    return NULL;
+}
 
 int bb_section_parse(const char *name)
 {

@@ -9,6 +9,7 @@
 #define NEWSROOM_BB_TABLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum bb_section {
     BB_RAW_FEED,
@@ -43,11 +44,36 @@ enum bb_status {
 struct bb_status_info {
     const char *name;
     int section;   /* enum bb_section, or BB_SECTION_KEEP */
-    bool terminal; /* PUBLISHED, ARCHIVED, FAILED: nothing follows but archiving */
-    int retry;     /* where a failed attempt that will be retried goes; BB_STATUS_NONE:
-                      it stays in this status */
+    bool terminal; /* PUBLISHED, ARCHIVED, FAILED: nothing follows but archiving (and, for
+                      FAILED and ARCHIVED, an operator's requeue: bb_steps) */
+    int retry;     /* where a claim that moved a story into this status returns it when the
+                      claim is taken back or retried (the status it was claimed from);
+                      BB_STATUS_NONE: it stays in this status */
     int next[6];   /* the statuses it may move to, ended by BB_STATUS_NONE */
+    /* The step whose work a claim does when it moves a story into this status or locks it
+     * here ("analyze", "write", "publish", ...; attempts are counted per step), NULL for none,
+     * and, for a claim that moves a story in, the stage it is taken back or retried onto
+     * instead of its retry status (PRODUCING: "write", so a writer's story never goes back to
+     * CONSENSUS_REACHED), NULL for none. */
+    const char *step;
+    const char *resume;
 };
+
+/* The steps of a story's way, in order: where a story waits for each (a status, and a stage
+ * inside it or NULL). A story taken back or retried waits in its step's place; a requeue
+ * (bb_requeue) puts a FAILED or ARCHIVED story back in one. "debate" waits as PENDING: the
+ * analyst finds its analysis kept and opens the debate afresh. */
+struct bb_step_info {
+    const char *name;
+    int status; /* enum bb_status */
+    const char *stage;
+};
+#define BB_STEP_COUNT 8
+extern const struct bb_step_info bb_steps[BB_STEP_COUNT];
+/* A step by name, or NULL. */
+const struct bb_step_info *bb_step_find(const char *name);
+/* "analyze, debate, write, ...": every step's name, for messages. Returns buf. */
+char *bb_step_names(char *buf, size_t size);
 
 extern const char *const bb_section_names[BB_SECTION_COUNT];
 extern const struct bb_status_info bb_statuses[BB_STATUS_COUNT];

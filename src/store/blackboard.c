@@ -250,6 +250,12 @@ static const struct item_field {
     OF("fail_reason", F_DUP, fail_reason),
     OF("archive_reason", F_DUP, archive_reason),
     TEXT("stage", stage),
+    TEXT("step", step),
+    TEXT("failed_step", failed_step),
+    OF("due", F_I64, due_ms),
+    OF("reclaims", F_INT, reclaims),
+    OF("parks", F_INT, parks),
+    OF("requeues", F_INT, requeues),
 #undef TEXT
 #undef OF
 };
@@ -357,6 +363,12 @@ json_t *bb_item_to_json(const struct bb_item *it)
     json_object_set_new(o, "fail_reason", json_string(it->fail_reason));
     json_object_set_new(o, "archive_reason", json_string(it->archive_reason));
     json_object_set_new(o, "stage", json_string(it->stage));
+    json_object_set_new(o, "step", json_string(it->step));
+    json_object_set_new(o, "failed_step", json_string(it->failed_step));
+    json_object_set_new(o, "due_ms", json_integer(it->due_ms));
+    json_object_set_new(o, "reclaims", json_integer(it->reclaims));
+    json_object_set_new(o, "parks", json_integer(it->parks));
+    json_object_set_new(o, "requeues", json_integer(it->requeues));
     json_object_set_new(o, "hash", json_string(it->hash));
     json_object_set_new(o, "fence", json_integer(it->fence));
     json_object_set_new(o, "body", json_incref(it->body));
@@ -378,6 +390,9 @@ static void transition_args(struct bb *b, struct args *a, const char *id, const 
     arg(a, to);
     arg(a, b->actor);
     arg(a, reason);
+    /* A lock with no holder only names the item: the caller holds none. */
+    if (lk != NULL && lk->holder[0] == '\0')
+        lk = NULL;
     arg(a, lk != NULL ? lk->holder : "");
     if (lk != NULL)
         argn(a, lk->fence);
@@ -527,6 +542,44 @@ int bb_handoff_to(struct bb *b, const struct bb_lock *lk, int to, const char *st
     return transition_run(b, &a, NULL, cause);
 }
 
+/* A share in millionths, from the kernel's random source: the jitter of a backoff. */
+static long jitter_ppm(void)
+{
+    uint32_t r = 0;
+
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+        r = (uint32_t)clock();
+    return (long)(r % 1000000u);
+}
+
+/* The policy's arguments of a setback (max, base, cap, random share). */
+static void policy_args(struct args *a, const struct bb_retry *p)
+{
+    argn(a, p->max_attempts < 1 ? 1 : p->max_attempts);
+    argn(a, p->base_ms > 0 ? p->base_ms : 0);
+    argn(a, p->max_ms > p->base_ms ? p->max_ms : (p->base_ms > 0 ? p->base_ms : 0));
+    argn(a, jitter_ppm());
+}
+
+int bb_setback(struct bb *b, const char *id, const struct bb_lock *lk, enum bb_setback kind,
+               const char *reason, const struct bb_retry *policy, int64_t wait_ms,
+               const char *wait_req, const json_t *patch, int *now, char **cause)
+{
+    struct args a = {0};
+
+    if (patch != NULL && !json_is_object(patch)) {
+        *cause = xasprintf("a patch must be a JSON object of fields");
+        return BB_REFUSED;
+    }
+    transition_args(b, &a, id, "setback", "", reason, lk, true);
+    arg(&a, kind == BB_PARK ? "park" : "attempt");
+    policy_args(&a, policy);
+    argn(&a, wait_ms < 0 ? -1 : wait_ms);
+    arg(&a, wait_req != NULL ? wait_req : "");
+    patch_args(&a, patch);
+    return transition_run(b, &a, now, cause);
+}
+
 int bb_fail(struct bb *b, const char *id, const struct bb_lock *lk, const char *reason,
             int max_attempts, int *now, char **cause)
 {
@@ -536,16 +589,9 @@ int bb_fail(struct bb *b, const char *id, const struct bb_lock *lk, const char *
 int bb_fail_with(struct bb *b, const char *id, const struct bb_lock *lk, const char *reason,
                  int max_attempts, const json_t *patch, int *now, char **cause)
 {
-    struct args a = {0};
+    struct bb_retry at_once = {.max_attempts = max_attempts};
 
-    if (patch != NULL && !json_is_object(patch)) {
-        *cause = xasprintf("a patch must be a JSON object of fields");
-        return BB_REFUSED;
-    }
-    transition_args(b, &a, id, "fail", "", reason, lk, true);
-    argn(&a, max_attempts < 1 ? 1 : max_attempts);
-    patch_args(&a, patch);
-    return transition_run(b, &a, now, cause);
+    return bb_setback(b, id, lk, BB_ATTEMPT, reason, &at_once, -1, NULL, patch, now, cause);
 }
 
 int bb_complete_from(struct bb *b, const struct bb_lock *lk, enum bb_status from, enum bb_status to,
@@ -564,16 +610,21 @@ int bb_complete_from(struct bb *b, const struct bb_lock *lk, enum bb_status from
     return transition_run(b, &a, NULL, cause);
 }
 
-int bb_reclaim(struct bb *b, enum bb_status st, int max_attempts, int scan, int *n, char **cause)
+int bb_reclaim(struct bb *b, enum bb_status st, const struct bb_retry *policy, int scan, int *n,
+               char **cause)
 {
     struct args a = {0};
     redisReply *r;
 
     arg(&a, BB_PREFIX);
     arg(&a, bb_statuses[st].name);
-    argn(&a, max_attempts < 1 ? 1 : max_attempts);
+    argn(&a, policy->max_attempts < 1 ? 1 : policy->max_attempts);
     argn(&a, scan < 1 ? 1 : scan);
     arg(&a, b->actor);
+    argn(&a, policy->reclaims > 0 ? policy->reclaims : 0);
+    argn(&a, policy->base_ms > 0 ? policy->base_ms : 0);
+    argn(&a, policy->max_ms > 0 ? policy->max_ms : 0);
+    argn(&a, jitter_ppm());
     r = run(b, &lua_bb_reclaim, &a, cause);
     if (r == NULL)
         return strstr(*cause, "cannot be reclaimed") != NULL ? BB_REFUSED : BB_ERR;
@@ -581,6 +632,100 @@ int bb_reclaim(struct bb *b, enum bb_status st, int max_attempts, int scan, int 
         *n = r->type == REDIS_REPLY_ARRAY ? (int)r->elements : 0;
     freeReplyObject(r);
     return BB_OK;
+}
+
+int bb_reap(struct bb *b, const struct bb_retry *policy, bool lapsed, int64_t window_ms,
+            const char *host_key, long pid, const char *const *gone, size_t ngone, int *taken,
+            struct bb_local_agent **local, size_t *nlocal, char **cause)
+{
+    struct args a = {0};
+    const redisReply *ls;
+    redisReply *r;
+
+    if (taken != NULL)
+        *taken = 0;
+    if (local != NULL) {
+        *local = NULL;
+        *nlocal = 0;
+    }
+    arg(&a, BB_PREFIX);
+    arg(&a, REGISTRY_SET_KEY);
+    arg(&a, REGISTRY_AGENT_PREFIX);
+    arg(&a, NR_PREFIX "debate:");
+    arg(&a, NR_PREFIX "cost:");
+    arg(&a, b->actor);
+    arg(&a, lapsed ? "1" : "0");
+    argn(&a, policy->max_attempts < 1 ? 1 : policy->max_attempts);
+    argn(&a, policy->reclaims > 0 ? policy->reclaims : 0);
+    argn(&a, policy->base_ms > 0 ? policy->base_ms : 0);
+    argn(&a, policy->max_ms > 0 ? policy->max_ms : 0);
+    argn(&a, jitter_ppm());
+    arg(&a, host_key != NULL ? host_key : "");
+    argn(&a, pid);
+    argn(&a, window_ms > 0 ? window_ms : 1);
+    for (size_t i = 0; i < ngone; i++)
+        arg(&a, gone[i]);
+    r = run(b, &lua_bb_reap, &a, cause);
+    if (r == NULL)
+        return BB_ERR;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
+        r->element[1]->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(r);
+        *cause = xasprintf("unexpected reply from bb_reap.lua");
+        return BB_ERR;
+    }
+    if (taken != NULL && r->element[0]->type == REDIS_REPLY_ARRAY)
+        *taken = (int)r->element[0]->elements;
+    ls = r->element[1];
+    if (local != NULL && ls->elements > 0) {
+        *local = xcalloc(ls->elements, sizeof **local);
+        for (size_t i = 0; i < ls->elements; i++) {
+            const redisReply *e = ls->element[i];
+            struct bb_local_agent *la = &(*local)[*nlocal];
+
+            if (e->type != REDIS_REPLY_ARRAY || e->elements != 3)
+                continue;
+            snprintf(la->id, sizeof la->id, "%s", rlink_reply_str(e, 0));
+            la->pid = (long)rlink_reply_int(e, 1);
+            la->pstart = rlink_reply_int(e, 2);
+            (*nlocal)++;
+        }
+    }
+    freeReplyObject(r);
+    return BB_OK;
+}
+
+int bb_requeue(struct bb *b, const char *id, const char *step, bool archived, const json_t *patch,
+               int audit_argc, const char *const *audit_argv, char **cause)
+{
+    struct args a = {0};
+    redisReply *r;
+    int rc;
+
+    if (bb_step_find(step) == NULL) {
+        *cause = xasprintf("no step \"%.40s\"", step != NULL ? step : "");
+        return BB_REFUSED;
+    }
+    if (patch != NULL && !json_is_object(patch)) {
+        *cause = xasprintf("a patch must be a JSON object of fields");
+        return BB_REFUSED;
+    }
+    arg(&a, BB_PREFIX);
+    arg(&a, id);
+    arg(&a, b->actor);
+    arg(&a, step);
+    arg(&a, archived ? "1" : "0");
+    arg(&a, audit_argc > 0 ? AUDIT_KEY : "");
+    arg(&a, AUDIT_MAXLEN_STR);
+    argn(&a, audit_argc > 0 ? audit_argc : 0);
+    for (int i = 0; i < audit_argc; i++)
+        arg(&a, audit_argv[i]);
+    patch_args(&a, patch);
+    r = run(b, &lua_bb_requeue, &a, cause);
+    rc = verdict(r, cause);
+    if (r != NULL)
+        freeReplyObject(r);
+    return rc;
 }
 
 /* 32 hex characters from the kernel's random source. */
@@ -608,10 +753,41 @@ static void fill_lock(struct bb_lock *lk, const char *id, const char *token, lon
     lk->fence = fence;
 }
 
-/* Runs a claim-like script (bb_claim.lua, bb_take.lua: ARGV prefix, from, to-or-status,
- * actor, token, ttl, scan, read) and fills *lk and, when item is not NULL, *item. */
+/* The step of a claim from status `from` into `to`, and where it goes back when taken back:
+ * the table's resume stage of `to`, else `from`. */
+static const char *claim_step(enum bb_status to)
+{
+    return bb_statuses[to].step != NULL ? bb_statuses[to].step : "";
+}
+
+static void claim_back(enum bb_status from, enum bb_status to, char *buf, size_t size)
+{
+    if (bb_statuses[to].resume != NULL)
+        snprintf(buf, size, "stage:%s", bb_statuses[to].resume);
+    else
+        snprintf(buf, size, "st:%s", bb_statuses[from].name);
+}
+
+/* The reply of a claim-like script ({1, id, fence, version[, item[, source]]} or {0}): fills
+ * *lk and, when item is not NULL, *item. */
+static int took(redisReply *r, const char *token, struct bb_lock *lk, struct bb_item **item)
+{
+    int rc = BB_NONE;
+
+    if (rlink_reply_int(r, 0) == 1) {
+        fill_lock(lk, rlink_reply_str(r, 1), token, rlink_reply_int(r, 2));
+        if (item != NULL && r->elements > 4 && r->element[4]->type == REDIS_REPLY_ARRAY)
+            *item = item_from_hash(r->element[4]);
+        rc = BB_OK;
+    }
+    return rc;
+}
+
+/* Runs a claim-like script (bb_claim.lua, bb_lock_first.lua: ARGV prefix, from, to-or-status,
+ * actor, token, ttl, scan, read, step, back) and fills *lk and, when item is not NULL, *item. */
 static int take_run(struct bb *b, const struct lua_script *script, const char *from, const char *to,
-                    int ttl_ms, struct bb_lock *lk, struct bb_item **item, char **cause)
+                    const char *step, const char *back, int ttl_ms, struct bb_lock *lk,
+                    struct bb_item **item, char **cause)
 {
     struct args a = {0};
     char token[33];
@@ -627,19 +803,14 @@ static int take_run(struct bb *b, const struct lua_script *script, const char *f
     argn(&a, ttl_ms);
     arg(&a, "16");
     arg(&a, item != NULL ? "1" : "0");
+    arg(&a, step);
+    arg(&a, back);
     if (item != NULL)
         *item = NULL;
     r = run(b, script, &a, cause);
     if (r == NULL)
         return BB_ERR;
-    if (rlink_reply_int(r, 0) == 1) {
-        fill_lock(lk, rlink_reply_str(r, 1), token, rlink_reply_int(r, 2));
-        if (item != NULL && r->elements > 4 && r->element[4]->type == REDIS_REPLY_ARRAY)
-            *item = item_from_hash(r->element[4]);
-        rc = BB_OK;
-    } else {
-        rc = BB_NONE;
-    }
+    rc = took(r, token, lk, item);
     freeReplyObject(r);
     return rc;
 }
@@ -647,32 +818,79 @@ static int take_run(struct bb *b, const struct lua_script *script, const char *f
 int bb_claim(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms, struct bb_lock *lk,
              char **cause)
 {
-    return take_run(b, &lua_bb_claim, bb_statuses[from].name, bb_statuses[to].name, ttl_ms, lk,
-                    NULL, cause);
+    return bb_claim_item(b, from, to, ttl_ms, lk, NULL, cause);
 }
 
 int bb_claim_item(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms,
                   struct bb_lock *lk, struct bb_item **item, char **cause)
 {
-    return take_run(b, &lua_bb_claim, bb_statuses[from].name, bb_statuses[to].name, ttl_ms, lk,
-                    item, cause);
+    char back[64];
+
+    claim_back(from, to, back, sizeof back);
+    return take_run(b, &lua_bb_claim, bb_statuses[from].name, bb_statuses[to].name, claim_step(to),
+                    back, ttl_ms, lk, item, cause);
 }
 
 int bb_take(struct bb *b, const char *stage, enum bb_status st, int ttl_ms, struct bb_lock *lk,
             struct bb_item **item, char **cause)
 {
-    if (!stage_valid(stage)) {
-        *cause =
-            xasprintf("stage '%s' is not 1 to %d characters of a-z and _", stage, BB_STAGE_MAX);
+    return bb_take_any(b, &stage, 1, st, -1, ttl_ms, lk, item, NULL, cause);
+}
+
+int bb_take_any(struct bb *b, const char *const *stages, size_t nstages, enum bb_status st,
+                int claim_from, int ttl_ms, struct bb_lock *lk, struct bb_item **item,
+                size_t *source, char **cause)
+{
+    struct args a = {0};
+    char token[33], back[64] = "";
+    const char *src;
+    redisReply *r;
+    int rc;
+
+    for (size_t i = 0; i < nstages; i++)
+        if (!stage_valid(stages[i])) {
+            *cause = xasprintf("stage '%s' is not 1 to %d characters of a-z and _", stages[i],
+                               BB_STAGE_MAX);
+            return BB_ERR;
+        }
+    if (claim_from >= 0)
+        claim_back((enum bb_status)claim_from, st, back, sizeof back);
+    random_token(token);
+    arg(&a, BB_PREFIX);
+    arg(&a, bb_statuses[st].name);
+    arg(&a, b->actor);
+    arg(&a, token);
+    argn(&a, ttl_ms);
+    arg(&a, "16");
+    arg(&a, item != NULL ? "1" : "0");
+    arg(&a, claim_from >= 0 ? bb_statuses[claim_from].name : "");
+    arg(&a, claim_step(st));
+    arg(&a, back);
+    for (size_t i = 0; i < nstages; i++)
+        arg(&a, stages[i]);
+    if (item != NULL)
+        *item = NULL;
+    r = run(b, &lua_bb_take, &a, cause);
+    if (r == NULL)
         return BB_ERR;
+    rc = took(r, token, lk, item);
+    if (rc == BB_OK && source != NULL) {
+        src = rlink_reply_str(r, 5);
+        *source = nstages;
+        for (size_t i = 0; i < nstages; i++)
+            if (strcmp(src, stages[i]) == 0)
+                *source = i;
     }
-    return take_run(b, &lua_bb_take, stage, bb_statuses[st].name, ttl_ms, lk, item, cause);
+    freeReplyObject(r);
+    return rc;
 }
 
 int bb_lock_first(struct bb *b, enum bb_status st, int ttl_ms, struct bb_lock *lk,
                   struct bb_item **item, char **cause)
 {
-    return take_run(b, &lua_bb_lock_first, bb_statuses[st].name, "", ttl_ms, lk, item, cause);
+    return take_run(b, &lua_bb_lock_first, bb_statuses[st].name, "",
+                    bb_statuses[st].step != NULL ? bb_statuses[st].step : "", "", ttl_ms, lk, item,
+                    cause);
 }
 
 int bb_stage_len(struct bb *b, const char *stage, long *n, char **cause)
@@ -705,6 +923,7 @@ int bb_lock_acquire(struct bb *b, const char *id, int ttl_ms, struct bb_lock *lk
     arg(&a, token);
     argn(&a, ttl_ms);
     arg(&a, b->actor);
+    arg(&a, "");
     r = run(b, &lua_bb_lock, &a, cause);
     if (r == NULL)
         return BB_ERR;
@@ -720,18 +939,12 @@ int bb_lock_acquire(struct bb *b, const char *id, int ttl_ms, struct bb_lock *lk
     return rc;
 }
 
-/* Runs one of the token-comparing lock scripts (lock_release.lua, lock_extend.lua). */
-static int lock_script(struct bb *b, const struct lua_script *s, const struct bb_lock *lk,
-                       int ttl_ms, char **cause)
+/* The reply of a token-comparing lock script (freed here): BB_OK when the lock was ours (1),
+ * BB_REFUSED with *cause when not, BB_ERR when there was no reply. */
+static int lock_verdict(redisReply *r, const struct bb_lock *lk, char **cause)
 {
-    char key[sizeof BB_PREFIX + 8 + NEWS_ID_MAX], ttl[16];
-    const char *argv[3] = {key, lk->holder, ttl};
-    redisReply *r;
     int rc;
 
-    snprintf(key, sizeof key, "%slock:%s", BB_PREFIX, lk->id);
-    snprintf(ttl, sizeof ttl, "%d", ttl_ms);
-    r = rlink_eval(b->link, s, 1, s == &lua_lock_extend ? 3 : 2, argv, cause);
     if (r == NULL)
         return BB_ERR;
     rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? BB_OK : BB_REFUSED;
@@ -741,6 +954,20 @@ static int lock_script(struct bb *b, const struct lua_script *s, const struct bb
     return rc;
 }
 
+/* Runs the token-comparing lock_extend.lua. */
+static int lock_script(struct bb *b, const struct lua_script *s, const struct bb_lock *lk,
+                       int ttl_ms, char **cause)
+{
+    char key[sizeof BB_PREFIX + 8 + NEWS_ID_MAX], ttl[16];
+    const char *argv[3] = {key, lk->holder, ttl};
+    redisReply *r;
+
+    snprintf(key, sizeof key, "%slock:%s", BB_PREFIX, lk->id);
+    snprintf(ttl, sizeof ttl, "%d", ttl_ms);
+    r = rlink_eval(b->link, s, 1, 3, argv, cause);
+    return lock_verdict(r, lk, cause);
+}
+
 int bb_lock_extend(struct bb *b, const struct bb_lock *lk, int ttl_ms, char **cause)
 {
     return lock_script(b, &lua_lock_extend, lk, ttl_ms, cause);
@@ -748,7 +975,12 @@ int bb_lock_extend(struct bb *b, const struct bb_lock *lk, int ttl_ms, char **ca
 
 int bb_lock_release(struct bb *b, const struct bb_lock *lk, char **cause)
 {
-    return lock_script(b, &lua_lock_release, lk, 0, cause);
+    struct args a = {0};
+
+    arg(&a, BB_PREFIX);
+    arg(&a, lk->id);
+    arg(&a, lk->holder);
+    return lock_verdict(run(b, &lua_bb_release, &a, cause), lk, cause);
 }
 
 int bb_with_lock(struct bb *b, const char *id, int ttl_ms,

@@ -13,6 +13,22 @@
  * and the item remembers the highest it has seen, so a holder whose lock expired is refused
  * once a later grant exists, even if the later holder has not written yet.
  *
+ * Claims belong to agents: every lock is granted to the blackboard's actor (an agent id), which
+ * becomes the item's owner, and is indexed in nr:bb:held:<agent>. Liveness, not the lock's
+ * TTL, decides when a claim is stalled: the agent's heartbeat (registry_pulse.lua, sent by its
+ * process's heart thread) keeps the locks of its claims alive however long it works, and when
+ * the agent dies bb_reap() takes every claim it held back at once, to the front of the queue it
+ * came from, counting no attempt; a write by the dead claimer is refused (its lock is gone). A
+ * lock that lapses anyway (an owner nobody could tell dead) is the last resort of bb_reclaim().
+ *
+ * Steps and retries: a claim does a step of a story's work (bb_table.h: analyze, write, qa,
+ * produce, publish, ...). A failure that is the story's fault counts an attempt of that step
+ * (each step has its own budget), kept with step, agent, error and time in the body's "errors";
+ * the story waits for its retry in its step's queue, scored by when it is due (claims take only
+ * due entries), after an exponential backoff with jitter; at the step's last attempt it is
+ * FAILED, which is terminal until an operator's bb_requeue(). What is not the story's fault
+ * (an outage, an empty budget, a full disk, a halt) parks it the same way without counting.
+ *
  * Threads: a struct bb uses the caller's link, so it belongs to the link's thread.
  * Return values: BB_OK, BB_REFUSED (the move, lock or write is not allowed: *cause says why and
  * nothing changed), BB_DUPLICATE, BB_NONE (no such item / nothing to claim), or BB_ERR (Redis
@@ -24,6 +40,7 @@
 #include "store/bb_table.h"
 #include "store/keys.h"
 #include "store/news_item.h"
+#include "store/registry.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -70,11 +87,15 @@ struct bb_item {
     char by[BB_ACTOR_MAX + 1];         /* who made the last change */
     char decided_by[BB_ACTOR_MAX + 1]; /* who approved or rejected it, "" if nobody yet */
     int64_t decided_ms;
-    char *reason;                 /* of the last change, "" if none */
-    char *fail_reason;            /* "" if never failed */
-    char *archive_reason;         /* "" unless archived */
-    char stage[BB_STAGE_MAX + 1]; /* the stage it was last handed to, "" if none */
-    json_t *body;                 /* the body fields (title, content, source, ...): owned */
+    char *reason;                       /* of the last change, "" if none */
+    char *fail_reason;                  /* "" if never failed */
+    char *archive_reason;               /* "" unless archived */
+    char stage[BB_STAGE_MAX + 1];       /* the stage it was last handed to, "" if none */
+    char step[BB_STAGE_MAX + 1];        /* the step of its last claim, "" if never claimed */
+    char failed_step[BB_STAGE_MAX + 1]; /* FAILED: the step whose attempts ran out */
+    int64_t due_ms;                /* waiting for a retry or parked until (server ms), 0: due */
+    int reclaims, parks, requeues; /* taken back from dead claimers; waits; requeues */
+    json_t *body;                  /* the body fields (title, content, source, ...): owned */
 };
 
 /* A blackboard on link l (borrowed: it must outlive the bb), acting as `actor` (an agent id
@@ -145,7 +166,8 @@ int bb_complete(struct bb *b, const struct bb_lock *lk, enum bb_status to, const
 int bb_complete_with(struct bb *b, const struct bb_lock *lk, enum bb_status to, const json_t *patch,
                      const char *reason, char **cause);
 /* bb_complete_with() that moves the item only if it is in status `from` now (BB_REFUSED,
- * nothing written, otherwise). */
+ * nothing written, otherwise). lk may name the item without holding it (holder ""): then the
+ * move is refused while anyone holds the item's lock. */
 int bb_complete_from(struct bb *b, const struct bb_lock *lk, enum bb_status from, enum bb_status to,
                      const json_t *patch, const char *reason, char **cause);
 /* bb_claim() that also returns the claimed item as it is after the claim (*item, free with
@@ -171,23 +193,77 @@ int bb_handoff_to(struct bb *b, const struct bb_lock *lk, int to, const char *st
                   const json_t *patch, const char *reason, char **cause);
 int bb_take(struct bb *b, const char *stage, enum bb_status st, int ttl_ms, struct bb_lock *lk,
             struct bb_item **item, char **cause);
+/* bb_take() over several stages, tried in order, then (claim_from >= 0) a claim of the oldest
+ * due item of status claim_from into st, as bb_claim_item() does: one round trip for a role that
+ * takes its work from more than one place (the writer: reworks, retried scripts, new stories).
+ * *source (may be NULL) receives the index of the stage it came from, or nstages for the
+ * claim. */
+int bb_take_any(struct bb *b, const char *const *stages, size_t nstages, enum bb_status st,
+                int claim_from, int ttl_ms, struct bb_lock *lk, struct bb_item **item,
+                size_t *source, char **cause);
 /* Items waiting on a stage. */
 int bb_stage_len(struct bb *b, const char *stage, long *n, char **cause);
 
-/* Counts a failed attempt at item id: below max_attempts it goes back for a retry (the
- * status's retry status, or stays), at max_attempts it becomes FAILED with the reason kept.
- * Releases lk when given. *now (may be NULL) receives the status it ended in. */
+/* The retry policy of every step: its attempts, and the backoff before a retry (base_ms
+ * doubling to max_ms, the second half of each wait random; base_ms 0: at once), also used for
+ * parks without a wait of their own. reclaims: how often a story may be taken back from dead
+ * claimers before each further time counts as an attempt (a story that kills its workers);
+ * 0: never. */
+struct bb_retry {
+    int max_attempts;
+    int base_ms, max_ms;
+    int reclaims;
+};
+
+/* Sets item id back (lk, when given, is released): BB_ATTEMPT counts a failed attempt at its
+ * step (the error history gains {step, agent, error, t, attempt}; the story waits out the
+ * policy's backoff in its step's queue, or is FAILED at the step's max_attempts, the reason
+ * kept); BB_PARK counts nothing and waits wait_ms (< 0: the policy's backoff over the step's
+ * parks), remembering wait_req (a budget request id, NULL for none: the story goes on at once
+ * when the request is decided, see bb_reap). patch (may be NULL) is merged in the same step.
+ * *now (may be NULL) receives the status it ended in. */
+enum bb_setback { BB_ATTEMPT, BB_PARK };
+int bb_setback(struct bb *b, const char *id, const struct bb_lock *lk, enum bb_setback kind,
+               const char *reason, const struct bb_retry *policy, int64_t wait_ms,
+               const char *wait_req, const json_t *patch, int *now, char **cause);
+/* A failed attempt retried at once (bb_setback BB_ATTEMPT, no backoff): below max_attempts of
+ * its step it goes back for a retry, at max_attempts it becomes FAILED with the reason kept. */
 int bb_fail(struct bb *b, const char *id, const struct bb_lock *lk, const char *reason,
             int max_attempts, int *now, char **cause);
 /* bb_fail() that also merges patch (may be NULL) into the body in the same step. */
 int bb_fail_with(struct bb *b, const char *id, const struct bb_lock *lk, const char *reason,
                  int max_attempts, const json_t *patch, int *now, char **cause);
 
-/* Takes back up to scan of the oldest items in working status st whose lock has expired
- * (their claimer died or hung): each counts a failed attempt as bb_fail() does, with the
- * reason "its claimer lost the lock". *n (may be NULL) receives how many were taken back.
- * BB_REFUSED for a status that cannot fail. */
-int bb_reclaim(struct bb *b, enum bb_status st, int max_attempts, int scan, int *n, char **cause);
+/* The last resort for claims whose owner cannot be told dead: takes back up to scan of the
+ * oldest items in working status st whose lock has expired (their claimer died or hung, and
+ * no reaper saw it): each goes back to the front of its queue without counting an attempt
+ * (past policy->reclaims takings back, each counts one). *n (may be NULL) receives how many
+ * were taken back. BB_REFUSED for a status that cannot fail. */
+int bb_reclaim(struct bb *b, enum bb_status st, const struct bb_retry *policy, int scan, int *n,
+               char **cause);
+
+/* One pass of the reaper (see the top of this file). Agents are dead when their process is
+ * gone (gone[0..ngone), found by the caller) or, when lapsed is true, their heartbeat has
+ * lapsed within the last window_ms; every claim and debate seat they held is taken back
+ * (debate.h), and the stories parked for a budget request that is no longer open go on.
+ * host_key and pid say who is asking: the live agents of the same host key, other than pid,
+ * come back in *local (an array of *nlocal, free() it; may be NULL) for the caller to look at
+ * their processes. *taken (may be NULL) receives how many claims were taken back. */
+struct bb_local_agent {
+    char id[REGISTRY_ID_MAX + 1];
+    long pid;
+    long long pstart; /* the process's start time (clock ticks since boot), 0 if unknown */
+};
+int bb_reap(struct bb *b, const struct bb_retry *policy, bool lapsed, int64_t window_ms,
+            const char *host_key, long pid, const char *const *gone, size_t ngone, int *taken,
+            struct bb_local_agent **local, size_t *nlocal, char **cause);
+
+/* An operator's requeue of a FAILED story (or, with archived, an ARCHIVED one) at step (a name
+ * of bb_steps) with a fresh attempt budget for it, at the front of its queue; patch (may be
+ * NULL) is merged in the same step, and the audit record audit_argv (as bb_decide takes it)
+ * appended. BB_REFUSED with *cause for a story in another status or an unknown step. */
+int bb_requeue(struct bb *b, const char *id, const char *step, bool archived, const json_t *patch,
+               int audit_argc, const char *const *audit_argv, char **cause);
 
 /* Locks the oldest item of status st that nobody holds, for ttl_ms, without moving it, and
  * returns it (*item may be NULL to skip reading): BB_OK, or BB_NONE when every one is held or

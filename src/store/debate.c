@@ -53,6 +53,7 @@ void debate_options_default(struct debate_options *o)
     o->threshold = 0.6;
     o->deadline_ms = 60000;
     o->settle_early = true;
+    o->reopen_closed = false;
 }
 
 void debate_options_from(struct debate_options *o, const struct config *c)
@@ -62,6 +63,7 @@ void debate_options_from(struct debate_options *o, const struct config *c)
     o->threshold = (double)c->debate_threshold_ppm / 1e6;
     o->deadline_ms = c->debate_deadline_s * 1000;
     o->settle_early = true;
+    o->reopen_closed = false;
 }
 
 void debate_clear(struct debate *d)
@@ -104,6 +106,8 @@ json_t *debate_to_json(const struct debate *d)
     json_object_set_new(o, "state", json_string(d->open ? "open" : "closed"));
     json_object_set_new(o, "opened_ms", json_integer(d->opened_ms));
     json_object_set_new(o, "deadline_ms", json_integer(d->deadline_ms));
+    json_object_set_new(o, "started_ms", json_integer(d->started_ms));
+    json_object_set_new(o, "paused_ms", json_integer(d->paused_ms));
     json_object_set_new(o, "panel", json_integer(d->panel));
     json_object_set_new(o, "quorum", json_integer(d->quorum));
     json_object_set_new(o, "threshold", json_real(d->threshold));
@@ -193,6 +197,8 @@ static int debate_from_reply(const redisReply *x, int64_t now, struct debate *d)
     snprintf(d->by, sizeof d->by, "%s", rlink_reply_field(h, "by"));
     d->opened_ms = strtoll(rlink_reply_field(h, "opened"), NULL, 10);
     d->deadline_ms = strtoll(rlink_reply_field(h, "deadline"), NULL, 10);
+    d->started_ms = strtoll(rlink_reply_field(h, "started"), NULL, 10);
+    d->paused_ms = strtoll(rlink_reply_field(h, "paused"), NULL, 10);
     d->closed_ms = strtoll(rlink_reply_field(h, "closed"), NULL, 10);
     d->panel = (int)strtol(rlink_reply_field(h, "panel"), NULL, 10);
     d->quorum = (int)strtol(rlink_reply_field(h, "quorum"), NULL, 10);
@@ -280,14 +286,14 @@ static int take_one(struct rlink *l, const struct lua_script *s, const char *scr
                     const char *agent, int ttl_ms, struct debate *out, char **cause)
 {
     char ttl[16], scan[16];
-    const char *argv[4] = {NR_PREFIX, agent, ttl, scan};
+    const char *argv[5] = {NR_PREFIX, agent, ttl, scan, REGISTRY_SET_KEY};
 
     memset(out, 0, sizeof *out);
     if (id_valid("agent id", agent, REGISTRY_ID_MAX, cause) == -1)
         return DEBATE_ERR;
     snprintf(ttl, sizeof ttl, "%d", ttl_ms > 0 ? ttl_ms : 1);
     snprintf(scan, sizeof scan, "%d", DEBATE_SCAN);
-    return one_from_reply(run(l, s, 4, argv, cause), script, out, cause);
+    return one_from_reply(run(l, s, 5, argv, cause), script, out, cause);
 }
 
 /* A vote's confidence within 0 to 1 (NaN: 0). */
@@ -320,31 +326,33 @@ static int options_valid(const struct debate_options *o, char **cause)
     return 0;
 }
 
-/* Announces a new debate to the debaters; pub/sub is best effort, so a failure is only
- * logged. */
-static void invite(struct rlink *l, const char *id, const char *title, const char *by,
-                   const struct debate_options *o, long long deadline)
+/* The DEBATE_INVITE message of a new debate (a new string), published by debate_open.lua in
+ * the step that opens it; NULL when it cannot be encoded (pub/sub is best effort anyway). */
+static char *invite_text(const char *id, const char *title, const char *by,
+                         const struct debate_options *o)
 {
     struct msg *m;
-    char *cause = NULL;
+    char *cause = NULL, *text;
 
     m = msg_new(MSG_DEBATE_INVITE, by, "debater",
                 json_pack("{s:s, s:s, s:i, s:I}", "debate", id, "title", title, "panel", o->panel,
-                          "deadline_ms", (json_int_t)deadline));
+                          "deadline_ms", (json_int_t)o->deadline_ms));
     m->ttl_ms = o->deadline_ms;
-    if (bus_send_tier(l, BUS_TIER_DEBATER, m, NULL, &cause) == -1) {
+    text = msg_encode(m, &cause);
+    if (text == NULL) {
         log_debug("debate %s: no DEBATE_INVITE sent: %s", id, cause);
         free(cause);
     }
     msg_free(m);
+    return text;
 }
 
 int debate_open(struct rlink *l, const char *story_id, const char *title, const char *summary,
                 const char *brief, const struct debate_options *o, const char *by, bool *created,
                 char **cause)
 {
-    char panel[16], quorum[16], threshold[32], deadline[16];
-    const char *argv[11];
+    char panel[16], quorum[16], threshold[32], deadline[16], *invite;
+    const char *argv[14];
     redisReply *r;
     bool made;
 
@@ -368,7 +376,12 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
     argv[8] = by;
     argv[9] = brief != NULL ? brief : "";
     argv[10] = o->settle_early ? "1" : "0";
-    r = run(l, &lua_debate_open, 11, argv, cause);
+    invite = invite_text(story_id, argv[2], by, o);
+    argv[11] = invite != NULL ? bus_tier_channel(BUS_TIER_DEBATER) : "";
+    argv[12] = invite != NULL ? invite : "";
+    argv[13] = o->reopen_closed ? "1" : "0";
+    r = run(l, &lua_debate_open, 14, argv, cause);
+    free(invite);
     if (r == NULL)
         return DEBATE_ERR;
     if (!reply_ok(r)) {
@@ -377,8 +390,6 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
         return DEBATE_ERR;
     }
     made = r->element[0]->integer == 1;
-    if (made)
-        invite(l, story_id, argv[2], by, o, rlink_reply_int(r, 2));
     freeReplyObject(r);
     if (created != NULL)
         *created = made;
@@ -391,16 +402,16 @@ int debate_seat(struct rlink *l, const char *agent, int seat_ttl_ms, struct deba
     return take_one(l, &lua_debate_seat, "debate_seat", agent, seat_ttl_ms, out, cause);
 }
 
-int debate_unseat(struct rlink *l, const char *id, const char *agent, char **cause)
+int debate_unseat(struct rlink *l, const char *id, const char *agent, bool pause, char **cause)
 {
-    const char *argv[3] = {NR_PREFIX, id, agent};
+    const char *argv[4] = {NR_PREFIX, id, agent, pause ? "1" : "0"};
     redisReply *r;
     int rc;
 
     if (id_valid("debate id", id, NEWS_ID_MAX, cause) == -1 ||
         id_valid("agent id", agent, REGISTRY_ID_MAX, cause) == -1)
         return DEBATE_ERR;
-    r = run(l, &lua_debate_unseat, 3, argv, cause);
+    r = run(l, &lua_debate_unseat, 4, argv, cause);
     if (r == NULL)
         return DEBATE_ERR;
     rc = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? DEBATE_OK : DEBATE_NONE;

@@ -7,9 +7,10 @@
  *
  * Keys (docs/redis-keys.md), all written by the debate_*.lua scripts with the Redis server's
  * clock, so machines whose clocks disagree still agree on seats, deadlines and leases:
- *   nr:debate:<id>         hash: story, title, summary, brief, by, opened, deadline, panel, quorum,
- *                          threshold, state (open | closed), lease, lease_until, and once
- *                          closed: outcome, score, reason, closed, closed_by
+ *   nr:debate:<id>         hash: story, title, summary, brief, by, opened, deadline, span,
+ *                          started, paused, panel, quorum, threshold, state (open | closed), lease,
+ *                          lease_until, and once closed: outcome, score, reason, closed, closed_by
+ *   nr:debate:seated:<agent> set: the debates where the agent holds a seat without a vote
  *   nr:debate:<id>:votes   hash: agent -> {"vote", "confidence", "reasoning", "t"} (JSON)
  *   nr:debate:<id>:seats   hash: agent -> time seated (ms)
  *   nr:debates:open        sorted set of open debate ids by the time they opened
@@ -17,12 +18,14 @@
  *                          DEBATE_CLOSED_MAX); a closed debate's keys expire after DEBATE_KEEP_S
  *
  * Seats: a debater takes a seat before it asks its model and votes from it. A seat is live while
- * it holds a vote or is younger than the seat TTL the debater gave; a debate seats at most
- * `panel` live seats, so a debater that dies frees its seat once the TTL has passed. A vote is
- * accepted once per agent, from a seat, while the debate is open.
+ * it holds a vote, its debater lives (registry heartbeat) or it is younger than the seat TTL the
+ * debater gave; a debate seats at most `panel` live seats. A debater that dies frees its seats
+ * at once (the reaper, bb_reap.lua, through nr:debate:seated:<agent>). A vote is accepted once
+ * per agent, from a seat, while the debate is open.
  *
  * Closing: debate_ready() hands a moderator the oldest open debate with a full panel of votes or
- * past its deadline, under a lease, so two moderators never close the same debate at once; a
+ * whose clock has run out (from its first seat, paused while its debaters are deferred), under a
+ * lease, so two moderators never close the same debate at once; a
  * moderator that dies lets the lease lapse and another takes the debate over.
  *
  * Threads: every call uses the caller's link, so it belongs to the link's thread. The pure
@@ -78,6 +81,9 @@ struct debate_options {
      * stop: no call is made that could not change it); false seats the whole panel at once
      * and waits for every vote (the cost baseline). */
     bool settle_early;
+    /* Open afresh a debate that was closed with any outcome (not only story_moved): its story
+     * was requeued to be debated again. */
+    bool reopen_closed;
 };
 
 /* panel 3, quorum 2, threshold 0.6, deadline 60 s, settling early. */
@@ -102,6 +108,9 @@ struct debate {
     int panel, quorum;
     double threshold;
     bool open;
+    /* Its clock: started with the first seat (0: not yet; the deadline then only says what it
+     * would be), standing still since paused_ms while its debaters are deferred (0: running). */
+    int64_t started_ms, paused_ms;
     /* Once closed: */
     char outcome[16]; /* DEBATE_CONSENSUS, DEBATE_NO_CONSENSUS, DEBATE_STORY_MOVED; "" while open */
     double score;
@@ -131,15 +140,20 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
                 const char *brief, const struct debate_options *o, const char *by, bool *created,
                 char **cause);
 
-/* Seats `agent` at the oldest open debate, not past its deadline, where it has no seat and no
- * vote and whose live seats are fewer than its panel. DEBATE_OK with *out filled (without
- * votes; debate_clear() it), or DEBATE_NONE when no debate has a free seat for it. Lapsed seats
- * without a vote are removed on the way. */
+/* Seats `agent` at the oldest open debate whose clock has not run out, where it has no seat and
+ * no vote and whose live seats are fewer than its panel. DEBATE_OK with *out filled (without
+ * votes; debate_clear() it), or DEBATE_NONE when no debate has a free seat for it. A seat is
+ * live while it holds a vote, its debater's heartbeat is live (registry.h) or it is younger
+ * than seat_ttl_ms; others are removed on the way. The first seat starts the debate's clock
+ * (deadline_ms from now), and a seat taken while it is paused adds the pause to the deadline.
+ * Every seat is indexed per debater (nr:debate:seated:<agent>), so the reaper frees the seats
+ * of a dead debater at once and gives the debate back the time they were held. */
 int debate_seat(struct rlink *l, const char *agent, int seat_ttl_ms, struct debate *out,
                 char **cause);
 /* Gives a seat back (the agent will not vote): DEBATE_OK, or DEBATE_NONE when it held no seat
- * without a vote there. */
-int debate_unseat(struct rlink *l, const char *id, const char *agent, char **cause);
+ * without a vote there. pause: the agent's call was deferred (budget) or failed for an
+ * outage, not for the debate's sake: the debate's clock stands still until the next seat. */
+int debate_unseat(struct rlink *l, const char *id, const char *agent, bool pause, char **cause);
 
 /* Records v (agent, vote, confidence clamped to 0..1, reasoning cut at DEBATE_REASONING_MAX)
  * in debate id: DEBATE_OK; DEBATE_REFUSED when the agent has no seat there, has voted already
@@ -148,10 +162,10 @@ int debate_unseat(struct rlink *l, const char *id, const char *agent, char **cau
 int debate_vote(struct rlink *l, const char *id, const struct debate_vote *v, long *nvotes,
                 char **cause);
 
-/* Takes the oldest open debate whose votes fill its panel, or whose deadline has passed, and
- * that no moderator holds a live lease on (its own included, so a moderator can put a debate
- * aside until its lease lapses); leases it to `moderator` for lease_ms. DEBATE_OK with *out
- * filled with every vote, or DEBATE_NONE. */
+/* Takes the oldest open debate whose votes fill its panel (or settle it), or whose clock has run
+ * out (started, not paused, past its deadline), and that no moderator holds a live lease on (its
+ * own included, so a moderator can put a debate aside until its lease lapses); leases it to
+ * `moderator` for lease_ms. DEBATE_OK with *out filled with every vote, or DEBATE_NONE. */
 int debate_ready(struct rlink *l, const char *moderator, int lease_ms, struct debate *out,
                  char **cause);
 

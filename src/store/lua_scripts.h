@@ -27,6 +27,9 @@ extern const struct lua_script lua_bb_query;
 extern const struct lua_script lua_bb_reclaim;
 extern const struct lua_script lua_bb_take;
 extern const struct lua_script lua_bb_lock_first;
+extern const struct lua_script lua_bb_release;
+extern const struct lua_script lua_bb_reap;
+extern const struct lua_script lua_bb_requeue;
 
 /* The operator's switches, each with its audit record (see control.c and each file's header). */
 extern const struct lua_script lua_bus_emergency;
@@ -46,6 +49,7 @@ extern const struct lua_script lua_queue_enqueue;
 extern const struct lua_script lua_registry_beat;
 extern const struct lua_script lua_registry_list;
 extern const struct lua_script lua_registry_remove;
+extern const struct lua_script lua_registry_pulse;
 
 /* Cost control (see src/cost/budget.c, usage.c, early_stop.c and each file's header). */
 extern const struct lua_script lua_cost_budget;
@@ -94,6 +98,8 @@ extern const struct lua_script lua_mem_get;
 extern const struct lua_script lua_mem_drop;
 extern const struct lua_script lua_mem_count;
 extern const struct lua_script lua_embed_cache_put;
+/* Each trace's events kept for `ctl trace` (see src/observe/trace_store.c). */
+extern const struct lua_script lua_trace_store;
 
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];

@@ -10,7 +10,9 @@
 #include "store/queue.h"
 #include "store/rlink.h"
 
+#include <errno.h>
 #include <hiredis/hiredis.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,8 +109,8 @@ static int agent_valid(const struct registry_agent *a, char **cause)
 
 static int beat(struct registry *r, const char *mode, const char *status, char **cause)
 {
-    char ttl[16], keep[24], pid[24];
-    const char *argv[19];
+    char ttl[16], keep[24], pid[24], pstart[24];
+    const char *argv[23];
     int argc = 0;
     redisReply *rep;
     int rc = 0;
@@ -116,6 +118,7 @@ static int beat(struct registry *r, const char *mode, const char *status, char *
     snprintf(ttl, sizeof ttl, "%d", r->ttl_ms);
     snprintf(keep, sizeof keep, "%lld", (long long)REGISTRY_KEEP_MS);
     snprintf(pid, sizeof pid, "%ld", r->self.pid);
+    snprintf(pstart, sizeof pstart, "%lld", r->self.pstart);
     argv[argc++] = r->key;
     argv[argc++] = REGISTRY_SET_KEY;
     argv[argc++] = r->self.id;
@@ -136,6 +139,10 @@ static int beat(struct registry *r, const char *mode, const char *status, char *
         argv[argc++] = r->self.capabilities;
         argv[argc++] = "pid";
         argv[argc++] = pid;
+        argv[argc++] = "hostkey";
+        argv[argc++] = r->self.host_key;
+        argv[argc++] = "pstart";
+        argv[argc++] = pstart;
     }
     rep = rlink_eval(r->l, &lua_registry_beat, 2, argc, argv, cause);
     if (rep == NULL)
@@ -159,6 +166,10 @@ int registry_register(struct registry *r, const struct registry_agent *a, int tt
         snprintf(r->self.host, sizeof r->self.host, "unknown");
     if (r->self.pid == 0)
         r->self.pid = (long)getpid();
+    if (r->self.host_key[0] == '\0')
+        registry_host_key(r->self.host_key, sizeof r->self.host_key);
+    if (r->self.pstart == 0)
+        r->self.pstart = registry_process_start(r->self.pid);
     r->ttl_ms = ttl_ms > 0 ? ttl_ms : 1;
     snprintf(r->key, sizeof r->key, "%s%s", REGISTRY_AGENT_PREFIX, a->id);
     r->registered = false;
@@ -257,6 +268,8 @@ static int agent_from_reply(const redisReply *x, int64_t now, struct registry_ag
     snprintf(a->role, sizeof a->role, "%s", rlink_reply_field(h, "role"));
     snprintf(a->tier, sizeof a->tier, "%s", rlink_reply_field(h, "tier"));
     snprintf(a->host, sizeof a->host, "%s", rlink_reply_field(h, "host"));
+    snprintf(a->host_key, sizeof a->host_key, "%s", rlink_reply_field(h, "hostkey"));
+    a->pstart = strtoll(rlink_reply_field(h, "pstart"), NULL, 10);
     snprintf(a->capabilities, sizeof a->capabilities, "%s", rlink_reply_field(h, "capabilities"));
     a->pid = strtol(rlink_reply_field(h, "pid"), NULL, 10);
     a->started_ms = strtoll(rlink_reply_field(h, "started_ms"), NULL, 10);
@@ -369,4 +382,125 @@ int registry_reclaim(struct registry *r, struct queue *q, int max, int *claimed,
     if (claimed != NULL)
         *claimed = total;
     return 0;
+}
+
+int registry_pulse(struct rlink *l, const char *const *ids, const char *const *claims, size_t n,
+                   int ttl_ms, int claim_ttl_ms, struct registry_pulse_result *out, char **cause)
+{
+    char ttl[16], keep[24], claim[16];
+    const char **argv = xcalloc(2 * n + 7, sizeof *argv);
+    redisReply *rep;
+    const redisReply *list;
+    int rc = 0;
+
+    snprintf(ttl, sizeof ttl, "%d", ttl_ms > 0 ? ttl_ms : 1);
+    snprintf(keep, sizeof keep, "%lld", (long long)REGISTRY_KEEP_MS);
+    snprintf(claim, sizeof claim, "%d", claim_ttl_ms > 0 ? claim_ttl_ms : 1);
+    argv[0] = REGISTRY_SET_KEY;
+    argv[1] = REGISTRY_AGENT_PREFIX;
+    argv[2] = NR_PREFIX "bb:";
+    argv[3] = "";
+    argv[4] = ttl;
+    argv[5] = keep;
+    argv[6] = claim;
+    for (size_t i = 0; i < n; i++) {
+        argv[7 + 2 * i] = ids[i];
+        argv[8 + 2 * i] = claims != NULL && claims[i] != NULL ? claims[i] : "";
+    }
+    rep = rlink_eval(l, &lua_registry_pulse, 0, 2 * (int)n + 7, argv, cause);
+    free(argv);
+    if (rep == NULL)
+        return -1;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[1]->type != REDIS_REPLY_ARRAY || rep->element[1]->elements != n) {
+        freeReplyObject(rep);
+        *cause = xasprintf("unexpected reply from registry_pulse.lua");
+        return -1;
+    }
+    list = rep->element[1];
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        out[i].exists = rlink_reply_int(list->element[i], 1) == 1;
+        out[i].reaped_ms = rlink_reply_int(list->element[i], 2);
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* The first line of a file, without its newline, into buf ("" when it cannot be read). */
+static void first_line(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+
+    buf[0] = '\0';
+    if (f == NULL)
+        return;
+    if (fgets(buf, (int)size, f) == NULL)
+        buf[0] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    fclose(f);
+}
+
+void registry_host_key(char *buf, size_t size)
+{
+    char host[128] = "", boot[64], ns[64] = "";
+    ssize_t n;
+
+    if (gethostname(host, sizeof host - 1) == -1 || host[0] == '\0')
+        snprintf(host, sizeof host, "unknown");
+    first_line("/proc/sys/kernel/random/boot_id", boot, sizeof boot);
+    n = readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+    ns[n > 0 ? n : 0] = '\0';
+    snprintf(buf, size, "%.100s|%.40s|%.40s", host, boot, ns);
+}
+
+/* Process pid's state letter and start time from /proc/PID/stat; 0 when it cannot be read. */
+static int process_stat(long pid, char *state, long long *start)
+{
+    char path[64], line[1024], *p, *save = NULL;
+    int field = 2, found = 0;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    if (fgets(line, sizeof line, f) != NULL && (p = strrchr(line, ')')) != NULL) {
+        /* After the command's ")": state is field 3, starttime field 22. */
+        for (char *tok = strtok_r(p + 1, " ", &save); tok != NULL;
+             tok = strtok_r(NULL, " ", &save)) {
+            if (++field == 3)
+                *state = tok[0];
+            if (field == 22) {
+                *start = strtoll(tok, NULL, 10);
+                found = 1;
+                break;
+            }
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+long long registry_process_start(long pid)
+{
+    char state = '?';
+    long long start = 0;
+
+    return process_stat(pid, &state, &start) ? start : 0;
+}
+
+bool registry_process_gone(long pid, long long pstart)
+{
+    char state = '?';
+    long long now = 0;
+
+    if (pid <= 0)
+        return false;
+    if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+        return true;
+    if (!process_stat(pid, &state, &now))
+        return false; /* no /proc to look at: its heartbeat will tell */
+    /* A zombie has died (its parent has not collected it yet); another start time is another
+     * process that got the pid. */
+    return state == 'Z' || state == 'X' || (pstart > 0 && now != pstart);
 }

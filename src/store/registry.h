@@ -9,6 +9,12 @@
  * for REGISTRY_KEEP_MS after its last heartbeat. Times are the Redis server's clock, so agents
  * on machines whose clocks disagree still judge each other fairly.
  *
+ * Liveness: a record names its process (host, host key, pid and the process's start time), so
+ * another process on the same host can tell at once that it is gone (registry_process_gone())
+ * instead of waiting for its heartbeat to lapse; registry_pulse() renews the heartbeats of all
+ * of a process's agents in one step and keeps the locks of their claims alive (blackboard.h),
+ * from a thread that never waits on a model or a render.
+ *
  * Threads: a struct registry uses the caller's link (borrowed), so it belongs to that link's
  * thread. Errors: 0 / -1 with *cause (free it).
  */
@@ -45,6 +51,8 @@ struct registry_agent {
     char role[32];
     char tier[16];
     char host[256];              /* "" at registration: this machine's host name */
+    char host_key[192];          /* "" at registration: registry_host_key() */
+    long long pstart;            /* 0 at registration: this process's start time */
     char capabilities[512];      /* comma-separated, may be "" */
     long pid;                    /* 0 at registration: this process */
     enum registry_status status; /* read back as REGISTRY_DEAD once the heartbeat expired */
@@ -85,6 +93,28 @@ int registry_remove(struct registry *r, const char *id, char **cause);
 /* Removes up to max agents whose heartbeat expired more than dead_ms ago (retention: dead
  * agents leave the registry). *removed (may be NULL) gets how many. */
 int registry_prune(struct registry *r, int64_t dead_ms, int max, int *removed, char **cause);
+
+/* What registry_pulse() learnt of one agent. */
+struct registry_pulse_result {
+    bool exists;       /* its record was there (else it needs registering again) */
+    int64_t reaped_ms; /* it had been declared dead at that time (its claims were taken back),
+                          0 if not; the mark is gone now */
+};
+/* Renews the heartbeats of agents ids[0..n) for ttl_ms and extends to claim_ttl_ms the lock of
+ * the claim each works on now (claims[i], an item id, "" or NULL for none; claims may be NULL),
+ * in one round trip. Its other claims (nr:bb:held:<id>) are not extended: one it let go without
+ * saying so lapses and goes back. out[i] (may be NULL) says what it found for ids[i]. */
+int registry_pulse(struct rlink *l, const char *const *ids, const char *const *claims, size_t n,
+                   int ttl_ms, int claim_ttl_ms, struct registry_pulse_result *out, char **cause);
+
+/* This process's host key: the host name, the boot id and the pid namespace, so that two
+ * processes with the same key see the same pids (buf of at least 192 bytes). */
+void registry_host_key(char *buf, size_t size);
+/* The start time of process pid (clock ticks after boot, /proc/PID/stat), 0 when unknown. */
+long long registry_process_start(long pid);
+/* Whether process pid, started at pstart (0: unknown), is gone: it does not exist, or another
+ * process has its pid now. A pid that cannot be looked at counts as alive. */
+bool registry_process_gone(long pid, long long pstart);
 
 /* Takes over, for q's consumer (the calling agent), up to max tasks that dead agents left
  * pending in queue q (queue_adopt()); the next dequeues on q hand them out first. *claimed

@@ -145,7 +145,9 @@ static void test_open_idempotent(void **state)
     assert_string_equal(d.votes[0].reasoning, "my reasons");
     assert_string_equal(d.title, "A title");
     assert_string_equal(d.by, "analyst-1");
-    assert_true(d.deadline_ms == d.opened_ms + 60000);
+    /* Its clock started with its first seat. */
+    assert_true(d.started_ms >= d.opened_ms);
+    assert_true(d.deadline_ms == d.started_ms + 60000);
     debate_clear(&d);
 
     /* Closed for another reason: stays closed. Closed as story_moved: opens afresh. */
@@ -216,24 +218,28 @@ static void test_seats_and_votes(void **state)
     assert_string_equal(id, "s1");
     expect_refused(vote(f, "s1", "b", DEBATE_FOR, 0.9, &cause), &cause, "no seat");
     /* Given back, a seat is free at once. */
-    assert_int_equal(debate_unseat(f->l, "s1", "c", &cause), DEBATE_OK);
-    assert_int_equal(debate_unseat(f->l, "s1", "a", &cause), DEBATE_NONE);
+    assert_int_equal(debate_unseat(f->l, "s1", "c", false, &cause), DEBATE_OK);
+    assert_int_equal(debate_unseat(f->l, "s1", "a", false, &cause), DEBATE_NONE);
     assert_int_equal(seat(f, "d", 60000, id), DEBATE_OK);
     assert_int_equal(vote(f, "s1", "d", DEBATE_FOR, 0.9, &cause), DEBATE_OK);
     assert_int_equal(debate_get(f->l, "s1", &d, &cause), DEBATE_OK);
     assert_int_equal(d.nvotes, 2);
     debate_clear(&d);
-    /* Older debates seat first; a debate past its deadline seats nobody. */
+    /* Older debates seat first. A debate's clock starts with its first seat, however long it
+     * waited for a free debater; once it has run out, the debate seats nobody. */
     opts(&o, 2, 2, 60000);
     must_open(f, "s2", &o, true);
     opts(&o, 2, 2, 1);
     must_open(f, "s3", &o, true);
-    AWAIT(5, past_deadline(f, "s3"));
     assert_int_equal(seat(f, "e", 60000, id), DEBATE_OK);
     assert_string_equal(id, "s2");
     assert_int_equal(seat(f, "f", 60000, id), DEBATE_OK);
     assert_string_equal(id, "s2");
-    assert_int_equal(seat(f, "g", 60000, id), DEBATE_NONE);
+    AWAIT(5, past_deadline(f, "s3"));
+    assert_int_equal(seat(f, "g", 60000, id), DEBATE_OK);
+    assert_string_equal(id, "s3");
+    AWAIT(5, past_deadline(f, "s3"));
+    assert_int_equal(seat(f, "h", 60000, id), DEBATE_NONE);
 }
 
 static void test_ready_lease_close(void **state)
@@ -283,9 +289,12 @@ static void test_ready_lease_close(void **state)
         freeReplyObject(r);
     }
 
-    /* Ready by the deadline, with no votes at all; a lease that lapses lets another in. */
+    /* Ready by the deadline, with no votes at all (its clock started with a seat that never
+     * voted); a lease that lapses lets another in. */
     opts(&o, 3, 2, 200);
     must_open(f, "late", &o, true);
+    assert_int_equal(seat(f, "x", 100, id), DEBATE_OK);
+    assert_string_equal(id, "late");
     AWAIT(5, ready(f, "m1", 500, id, &nvotes) == DEBATE_OK);
     assert_string_equal(id, "late");
     assert_int_equal(nvotes, 0);
@@ -513,11 +522,14 @@ static void test_moderator_alone(void **state)
     struct swarm *s;
     struct bb_item *it;
     struct debate d;
-    char *cause = NULL;
+    char *cause = NULL, id[NEWS_ID_MAX + 1];
 
-    story_with_debate(f, "quiet", BB_DEBATING);     /* nobody votes */
+    story_with_debate(f, "quiet", BB_DEBATING); /* a debater sits down, nobody votes */
+    assert_int_equal(seat(f, "ghost", 100, id), DEBATE_OK);
+    assert_string_equal(id, "quiet");
     story_with_debate(f, "elsewhere", BB_ARCHIVED); /* an operator archived it */
     story_with_debate(f, "waiting", BB_PROCESSING); /* its analyst has not finished */
+    story_with_debate(f, "unseated", BB_DEBATING);  /* no debater ever came: it waits */
     swarm_opts(f, &o, "moderator:2", 0);
     s = swarm_new(&o, &cause);
     assert_non_null(s);
@@ -528,6 +540,7 @@ static void test_moderator_alone(void **state)
     swarm_stop(s);
     swarm_free(s);
     assert_false(closed(f, "waiting"));
+    assert_false(closed(f, "unseated"));
 
     assert_int_equal(bb_read(f->bb, "quiet", &it, &cause), BB_OK);
     assert_int_equal(it->status, BB_ARCHIVED);

@@ -534,7 +534,9 @@ static void test_lessons_from_outcomes(void **state)
     f->s->cfg->qa_max_rounds = 1;
     swarmenv_options(&o, DB, f->s->cfg, f->s->pricing, "archivist:1,writer:1,qa:1", 0, 1);
     s = swarmenv_start(&o);
-    AWAIT(30, swarmenv_count(f->s->bb, BB_ARCHIVED) == 2);
+    /* the rejection archived; the script out of QA rounds FAILED (terminal, in the dead set) */
+    AWAIT(30, swarmenv_count(f->s->bb, BB_ARCHIVED) == 1 &&
+                  swarmenv_count(f->s->bb, BB_FAILED) == 1);
     swarm_stop(s);
     swarm_free(s);
     assert_int_equal(memory_recall(f->m, "analyst", storm_story, 3, &r, &n, &cause), 0);

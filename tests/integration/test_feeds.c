@@ -5,16 +5,17 @@
  * (robots.txt fetched once per host and obeyed, pages spaced by the host interval, only
  * text/html taken, the article extracted exactly, failures keeping the summary and saying
  * why); per-host concurrency limits, a hanging host holding only its own queue, failing hosts,
- * the breaker hook refusing a host; cancels and frees that never wait for a hanging fetch. The
- * shared schedule (claims, backoff, extended and given-back claims, a folder's files, what
- * --once waits for). Scout swarms: over file sources (a folder whose files are sources of
- * their own, one bad file failing alone, an unchanged file not read again); over hanging HTTP
- * sources (the heartbeat never lapses, a halt is obeyed within a second, the swarm stops at
- * once); and a scout stopped mid-poll losing no item (validators saved only once every item
- * is written), a cross-feed copy merged as a further source. Finally `ctl ingest` of oversized
- * lines, its peak memory measured. Shared test Redis, databases 15 and 29. Waits are conditions
- * with deadlines, never blind sleeps; the timings printed are for the report, and only the issue's
- * own bounds are asserted.
+ * the breaker hook refusing a host, and the real per-host circuit breaker opening on a failing
+ * host, refusing it without a request, and closing after a trial; cancels and frees that never
+ * wait for a hanging fetch. The shared schedule (claims, backoff, extended and given-back
+ * claims, a folder's files, what --once waits for). Scout swarms: over file sources (a folder
+ * whose files are sources of their own, one bad file failing alone, an unchanged file not read
+ * again, a cross-feed copy merged as a further source); over hanging HTTP sources (the
+ * heartbeat never lapses, a halt is obeyed within a second, the swarm stops at once); and a
+ * scout stopped mid-poll losing no item (validators saved only once every item is written).
+ * Finally `ctl ingest` of oversized lines, its peak memory measured. Shared test Redis,
+ * databases 15 and 29. Waits are conditions with deadlines, never blind sleeps; the
+ * timings printed are for the report, and only the issue's own bounds are asserted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 #include "fake_feed.h"
 #include "feeds/feed_pool.h"
 #include "feeds/feed_store.h"
+#include "recovery/breaker.h"
 #include "store/blackboard.h"
 #include "store/control.h"
 #include "store/registry.h"
@@ -479,14 +481,14 @@ static unsigned dead_port(void)
 }
 
 /* The breaker hook of the test: refuses one origin, counts every report. */
-struct breaker {
+struct stand_in {
     char refused[64];
     int ok, failed;
 };
 
-static bool breaker_allow(void *ctx, const char *origin, char **why)
+static bool stand_in_allow(void *ctx, const char *origin, char **why)
 {
-    struct breaker *b = ctx;
+    struct stand_in *b = ctx;
 
     if (strcmp(origin, b->refused) == 0) {
         *why = strdup("circuit open (test)");
@@ -495,9 +497,9 @@ static bool breaker_allow(void *ctx, const char *origin, char **why)
     return true;
 }
 
-static void breaker_report(void *ctx, const char *origin, bool ok, const char *why)
+static void stand_in_report(void *ctx, const char *origin, bool ok, const char *why)
 {
-    struct breaker *b = ctx;
+    struct stand_in *b = ctx;
 
     (void)origin;
     (void)why;
@@ -511,13 +513,13 @@ static void test_hosts(void **state)
 {
     struct fake_feed *slow = fake_feed_start(), *fast = fake_feed_start(),
                      *refused = fake_feed_start();
-    struct breaker br = {0};
+    struct stand_in br = {0};
     struct feed_pool_options po = {.host_connections = 2,
                                    .page_interval_ms = 0,
                                    .robots_ttl_s = 60,
                                    .fulltext_min_words = 120,
-                                   .host_allow = breaker_allow,
-                                   .host_report = breaker_report,
+                                   .host_allow = stand_in_allow,
+                                   .host_report = stand_in_report,
                                    .host_ctx = &br};
     struct feed_pool *p;
     size_t len;
@@ -623,6 +625,78 @@ static void test_hosts(void **state)
     fake_feed_stop(slow);
     fake_feed_stop(fast);
     fake_feed_stop(refused);
+}
+
+/* Runs job on p: whether it ended "ok" (a refusal by an open breaker ends "error"). */
+static bool fetched_ok(struct feed_pool *p, const struct feed_job *job)
+{
+    struct outcome o;
+    bool ok;
+
+    run_job(p, 9, job, 10, &o);
+    ok = strcmp(o.done->outcome, "ok") == 0;
+    outcome_clear(&o);
+    return ok;
+}
+
+/* The real per-host breaker, as feed_pool_options_from_config() wires it: a host answering
+ * 500 opens its breaker after the policy's failures, then is refused without a request until
+ * the cool-down, when one trial goes through; a success closes it. Another host is untouched. */
+static void test_host_breaker(void **state)
+{
+    struct fake_feed *bad = fake_feed_start(), *good = fake_feed_start();
+    struct breaker_policy bp = {.failures = 3,
+                                .window_ms = 60000,
+                                .cooldown_ms = 400,
+                                .trials = 1,
+                                .successes = 1,
+                                .refresh_ms = 100};
+    struct feed_pool_options po;
+    struct feed_pool *p;
+    struct config *cfg;
+    struct pricing *pricing;
+    size_t len;
+    char *body = corpus("feeds", "rss2.xml", &len);
+    char *bad_url = fmt("%s/feed.xml", fake_feed_base(bad));
+    char *good_url = fmt("%s/feed.xml", fake_feed_base(good));
+    struct feed_job job = {.source = good_url, .fetch = opts};
+    struct outcome o;
+
+    (void)state;
+    breaker_set_local_policy(&bp);
+    swarmenv_models(true, &cfg, &pricing);
+    feed_pool_options_from_config(&po, cfg);
+    p = feed_pool_new(&po);
+    fake_feed_route(bad, "/feed.xml", 500, "text/plain", "down", 4, 0);
+    fake_feed_set(good, body, len, NULL, NULL);
+    for (int i = 0; i < 3; i++)
+        expect_error(p, bad_url, "HTTP status 500");
+    assert_int_equal(fake_feed_hits(bad, "/feed.xml"), 3);
+    assert_int_equal(breaker_state_of(breaker_for("feed", fake_feed_base(bad))), BREAKER_OPEN);
+    /* Open: refused at once, nothing sent. */
+    expect_error(p, bad_url, "is open");
+    assert_int_equal(fake_feed_hits(bad, "/feed.xml"), 3);
+    /* The other host is not held back. */
+    run_job(p, 8, &job, 10, &o);
+    assert_string_equal(o.done->outcome, "ok");
+    outcome_clear(&o);
+    /* After the cool-down one trial goes through; the host has recovered, so it closes. */
+    fake_feed_set(bad, body, len, NULL, NULL);
+    fake_feed_route(bad, "/feed.xml", 200, "application/rss+xml", body, len, 0);
+    job.source = bad_url;
+    AWAIT(10, fetched_ok(p, &job));
+    assert_int_equal(fake_feed_hits(bad, "/feed.xml"), 4);
+    assert_int_equal(breaker_state_of(breaker_for("feed", fake_feed_base(bad))), BREAKER_CLOSED);
+    feed_pool_free(p);
+    breaker_policy_from_config(&bp, cfg);
+    breaker_set_local_policy(&bp);
+    free(body);
+    free(bad_url);
+    free(good_url);
+    config_free(cfg);
+    pricing_free(pricing);
+    fake_feed_stop(bad);
+    fake_feed_stop(good);
 }
 
 static void test_cancel(void **state)
@@ -1280,7 +1354,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conditional_get), cmocka_unit_test(test_limits),
         cmocka_unit_test(test_fulltext),        cmocka_unit_test(test_hosts),
-        cmocka_unit_test(test_cancel),          cmocka_unit_test(test_schedule),
+        cmocka_unit_test(test_host_breaker),    cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_schedule),
         cmocka_unit_test(test_scout_swarm),     cmocka_unit_test(test_scouts_never_block),
         cmocka_unit_test(test_no_item_lost),    cmocka_unit_test(test_ingest_memory),
     };

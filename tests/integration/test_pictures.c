@@ -239,7 +239,7 @@ static char *chart_texts(const char *dir)
 static void test_chain_and_render(void **state)
 {
     struct fx *f = *state;
-    struct visual_env ve = {f->cfg, NULL, "pic-1", NULL};
+    struct visual_env ve = {f->cfg, NULL, "pic-1", NULL, NULL};
     json_t *body = story(f, script, true), *sb = board(script), *report = NULL, *rej, *pkg = NULL;
     json_t *again, *report2 = NULL, *man;
     const json_t *chart, *labels;
@@ -398,7 +398,7 @@ static void test_no_figures(void **state)
     static const char plain[] = "The minister resigned on Friday after the vote of 2019 was "
                                 "annulled. Her deputy takes over.";
     struct fx *f = *state;
-    struct visual_env ve = {f->cfg, NULL, "pic-2", NULL};
+    struct visual_env ve = {f->cfg, NULL, "pic-2", NULL, NULL};
     json_t *body = story(f, plain, false), *sb = board(plain), *report = NULL;
     const json_t *tried;
     char *cause = NULL;

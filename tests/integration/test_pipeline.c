@@ -3,10 +3,11 @@
  * test redis-server (database 13, emptied before each test):
  *
  *   - 200 wire stories with --once --auto-approve: every story that is not a duplicate ends
- *     PUBLISHED or ARCHIVED with a reason, every published one has its package in the publish
- *     folder, the duplicates were merged at ingest as further sources, every decided debate has at
- * least the quorum of votes, and the spend per agent is the same in the usage records, their sums
- *     and the budget windows.
+ *     PUBLISHED, ARCHIVED with a reason or FAILED by QA's last verdict (terminal, with its
+ *     error history), every published one has its package in the publish folder, the
+ *     duplicates were merged at ingest as further sources, every decided debate has at
+ *     least the quorum of votes, and the spend per agent is the same in the usage records,
+ *     their sums and the budget windows.
  *   - Human review: stories wait in REVIEWING until `ctl approve` (then published); a
  *     rejection is archived with its reason; a "revise" goes back to the writer and returns
  *     to review with the note in its revisions.
@@ -321,6 +322,12 @@ static void test_end_to_end_200(void **state)
             archived++;
             if (it->archive_reason[0] == '\0')
                 fail_msg("story %s was archived without a reason", it->id);
+        } else if (it->status == BB_FAILED) {
+            /* The one decision that fails a story: its script below QA's bar in the last
+             * round. FAILED is terminal: it waits in the dead set with its history. */
+            if (strcmp(it->failed_step, "qa") != 0 || strncmp(it->fail_reason, "QA: ", 4) != 0 ||
+                json_array_size(json_object_get(it->body, "errors")) != 1)
+                fail_msg("story %s FAILED at %s: %s", it->id, it->failed_step, it->fail_reason);
         } else {
             fail_msg("story %s ended %s (%s)", it->id, bb_statuses[it->status].name,
                      it->fail_reason);
@@ -530,7 +537,9 @@ static void test_scale_out(void **state)
               (const char *[]){"swarm", "--once", "--auto-approve", "--roles", roles, NULL});
     assert_int_equal(reap(f, "swarm-a", a, 900), 0);
     assert_int_equal(reap(f, "swarm-b", b, 900), 0);
-    assert_int_equal(count_status(f, BB_PUBLISHED_S) + count_status(f, BB_ARCHIVED), 500 - dups);
+    assert_int_equal(count_status(f, BB_PUBLISHED_S) + count_status(f, BB_ARCHIVED) +
+                         count_status(f, BB_FAILED),
+                     500 - dups);
 
     /* No story claimed twice into one status between its retries, nor taken from a stage more
      * often than it was handed there; no claimer lost its lock. */
@@ -607,17 +616,6 @@ static void test_scale_out(void **state)
     json_decref(agents);
 }
 
-/* The server's clock in ms. */
-static int64_t server_ms(struct fx *f)
-{
-    redisReply *r = test_must(f->l, "TIME%s", "");
-    int64_t ms =
-        strtoll(r->element[0]->str, NULL, 10) * 1000 + strtoll(r->element[1]->str, NULL, 10) / 1000;
-
-    freeReplyObject(r);
-    return ms;
-}
-
 /* Events (claims, takes) and usage records at or after t_ms. */
 static long activity_since(struct fx *f, int64_t t_ms)
 {
@@ -652,7 +650,7 @@ static void test_halt_and_resume(void **state)
             fail_msg("the swarm did not get going within 60 s");
         clock_sleep_ms(50, NULL);
     }
-    halted_at = server_ms(f);
+    halted_at = test_server_ms(f->l);
     assert_int_equal(
         run(f, "halt", 30,
             (const char *[]){"ctl", "emergency", "--message", "test halt", "--halt", NULL}),
@@ -663,7 +661,7 @@ static void test_halt_and_resume(void **state)
     if (activity_since(f, halted_at + 1000) != 0)
         fail_msg("%ld claims or model calls more than 1 s after the halt",
                  activity_since(f, halted_at + 1000));
-    resumed_at = server_ms(f);
+    resumed_at = test_server_ms(f->l);
     assert_int_equal(run(f, "resume", 30, (const char *[]){"ctl", "resume", NULL}), 0);
     end = clock_mono_ms() + 30000;
     while (activity_since(f, resumed_at) == 0) {

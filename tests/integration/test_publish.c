@@ -9,10 +9,12 @@
  *              Idempotency-Key, the JSON fields and the HMAC signature; publishing the same
  *              stories again leaves every folder as it was (same inode, same bytes) and
  *              re-posts with the same key; a 500 answer is retried (not PUBLISHED before a
- *              success) and, past the attempts, FAILED with the reason while the package
- *              stays; a story without a package fails at once.
+ *              success) and, past the attempts, FAILED with the reason and every attempt in
+ *              its error history while the package stays; a story without a package fails
+ *              at once.
  *   archivist  a rejection archived with its reason, a revise back to PRODUCING on stage
- *              "rewrite" with the note (retention has its own test: test_retention).
+ *              "rewrite" with the note, a FAILED story left FAILED (retention has its own
+ *              test: test_retention).
  *   approver   refuses to start without --auto-approve; with it approves every reviewed
  *              story with an audit record naming the agent.
  *
@@ -96,6 +98,9 @@ static struct swarm *start(struct fx *f, const char *roles, bool auto_approve, i
 
     swarmenv_options(&o, DB, f->cfg, f->pricing, roles, 0, 0);
     o.max_attempts = max_attempts;
+    /* Retries a fraction of a second apart, as the backoff doubles: the test waits seconds. */
+    o.retry_base_ms = 200;
+    o.retry_max_ms = 800;
     o.auto_approve = auto_approve;
     return swarmenv_start(&o);
 }
@@ -375,6 +380,22 @@ static void test_webhook_retry(void **state)
     it = get(f, "retry-2");
     assert_int_equal(it->attempts, 3);
     assert_string_equal(it->fail_reason, "webhook: answered HTTP 500");
+    /* FAILED stays FAILED (the archivist leaves it), with every attempt in its history. */
+    assert_string_equal(it->failed_step, "publish");
+    {
+        const json_t *errors = json_object_get(it->body, "errors"), *e;
+        size_t k;
+
+        assert_int_equal(json_array_size(errors), 3);
+        json_array_foreach(errors, k, e)
+        {
+            assert_string_equal(json_string_value(json_object_get(e, "step")), "publish");
+            assert_int_equal(json_integer_value(json_object_get(e, "attempt")), (json_int_t)k + 1);
+            assert_non_null(strstr(json_string_value(json_object_get(e, "error")), "HTTP 500"));
+            assert_true(json_integer_value(json_object_get(e, "t")) > 0);
+            assert_non_null(strstr(json_string_value(json_object_get(e, "agent")), "publisher"));
+        }
+    }
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(it->body, "publish"), "webhook")),
         "failed");
@@ -427,6 +448,14 @@ static void test_archivist(void **state)
     put(f, "rev-1", 2, BB_REVIEWING, false, NULL);
     decide(f, "rej-1", REVIEW_REJECT, "weak sourcing");
     decide(f, "rev-1", REVIEW_REVISE, "tighten the lead");
+    /* A FAILED story is terminal: it stays in the dead set for an operator's requeue. */
+    put(f, "fail-1", 5, BB_APPROVED, false, NULL);
+    {
+        int ended = -1;
+
+        assert_int_equal(bb_fail(f->bb, "fail-1", NULL, "broken", 1, &ended, &cause), BB_OK);
+        assert_int_equal(ended, BB_FAILED);
+    }
     s = start(f, "archivist:2", false, 3);
     AWAIT(30, status_of(f, "rej-1") == BB_ARCHIVED && status_of(f, "rev-1") == BB_PRODUCING);
     swarm_stop(s);
@@ -453,6 +482,7 @@ static void test_archivist(void **state)
         "revise");
     bb_item_free(it);
     assert_int_equal(bb_lock_release(f->bb, &lk, &cause), BB_OK);
+    assert_int_equal(status_of(f, "fail-1"), BB_FAILED);
 }
 
 static void test_approver(void **state)

@@ -18,6 +18,9 @@
 #include "core/fail.h"
 #include "cost/budget.h"
 #include "cost/pricing.h"
+#include "memory/embed.h"
+#include "memory/memory.h"
+#include "memory/vmem.h"
 #include "recovery/retention.h"
 #include "store/blackboard.h"
 #include "store/registry.h"
@@ -212,6 +215,8 @@ static void test_windows(void **state)
         p.window_ms[RETENTION_FAILED] = window;
     p.dead_agents_ms = 3600000;
     p.batch = 5; /* several steps */
+    p.mem = memory_open(cfg, l, &cause);
+    assert_non_null(p.mem);
     assert_int_equal(retention_run(l, &p, "test", &rep, &cause), 0);
     assert_true(rep.ran);
     print_message("deleted %ld published, %ld archived, %ld failed of %zu first-batch stories; "
@@ -242,6 +247,43 @@ static void test_windows(void **state)
         }
     }
     ids_free(&keys);
+    /* Nor in the vector memory: no news_articles record of a deleted story (its own, or an
+     * item merged into it), and no alias of a merged item pointing at one. */
+    {
+        char name[200];
+        struct vmem_coll *c = vmem_collection(
+            memory_vmem(p.mem), memory_collection_name(p.mem, MEMORY_NEWS, name, sizeof name),
+            embedder_dim(memory_embedder(p.mem)), &cause);
+        json_t *in = json_array(), *where;
+        struct vmem_result res = {0};
+        long left_before = 0;
+
+        assert_non_null(c);
+        for (size_t k = 0; k < first.n; k++)
+            json_array_append_new(in, json_string(first.id[k]));
+        where = json_pack("{s:{s:o}}", "story", "$in", in);
+        assert_int_equal(vmem_get(c, NULL, 0, where, 0, 0, 0, &res, &cause), 0);
+        if (res.n != 0)
+            fail_msg("%zu news_articles records of deleted stories are left", res.n);
+        vmem_result_clear(&res);
+        json_decref(where);
+        assert_int_equal(vmem_count(c, &left_before, &cause), 0);
+        assert_true(left_before > 0); /* the second batch's records stay */
+        keys = all_keys(l);
+        for (size_t i = 0; i < keys.n; i++) {
+            redisReply *r;
+
+            if (strncmp(keys.id[i], BB_PREFIX "alias:", strlen(BB_PREFIX "alias:")) != 0)
+                continue;
+            r = test_must(l, "HGET %s story", keys.id[i]);
+            for (size_t k = 0; k < first.n && r->type == REDIS_REPLY_STRING; k++)
+                if (strcmp(r->str, first.id[k]) == 0)
+                    fail_msg("alias %s still points at deleted story %s", keys.id[i], r->str);
+            freeReplyObject(r);
+        }
+        ids_free(&keys);
+    }
+    memory_free(p.mem);
     /* The counts still match the items. */
     {
         long c[BB_SECTION_COUNT][BB_STATUS_COUNT], total = 0;
@@ -272,7 +314,7 @@ static void test_requests_agents_lock(void **state)
     struct budget_options bo = {.alert_ppm = 800000, .reservation_ttl_ms = 60000};
     struct budget_limits lim = {.daily = 10};
     struct budget_refusal ref;
-    struct retention_policy p = {{0, 300, 0}, 300, 0, 0};
+    struct retention_policy p = {{0, 300, 0}, 300, 0, 0, NULL};
     struct retention_report rep;
     struct registry_agent dead = {.id = "dead-1", .role = "scout", .tier = "FAST"};
     struct registry_agent *all = NULL;

@@ -595,6 +595,24 @@ static void test_follow_and_commands(void **state)
     AWAIT(10, (pump(f), f->snap->nrequests == 0));
     e = result(f, send(f, ROOM_CMD_DECLINE, "999999", NULL, false, 0));
     assert_false(e->ok);
+
+    /* The dead set: a FAILED story requeued at its step, once. */
+    put(f, "dead-1", "A failed story", BB_PENDING, NULL);
+    {
+        int ended = -1;
+
+        assert_int_equal(bb_fail(f->bb, "dead-1", NULL, "model refused", 1, &ended, &cause), BB_OK);
+        assert_int_equal(ended, BB_FAILED);
+    }
+    e = result(f, send(f, ROOM_CMD_REQUEUE, "dead-1", "", false, 0));
+    assert_true(e->ok);
+    assert_string_equal(e->text, "requeued dead-1 at step analyze");
+    assert_int_equal(bb_read(f->bb, "dead-1", &it, &cause), BB_OK);
+    assert_int_equal(it->status, BB_PENDING);
+    bb_item_free(it);
+    e = result(f, send(f, ROOM_CMD_REQUEUE, "dead-1", "", false, 0));
+    assert_false(e->ok);
+    assert_non_null(strstr(e->text, "only a FAILED story"));
 }
 
 static void test_detail(void **state)

@@ -176,7 +176,7 @@ static json_t *story(struct fx *f, bool pictures)
 /* Runs the chain for story id on a fresh storyboard of the script; returns it. */
 static json_t *choose(struct fx *f, const char *id, bool pictures, json_t **report)
 {
-    struct visual_env ve = {f->cfg, f->cost, id, NULL};
+    struct visual_env ve = {f->cfg, f->cost, id, NULL, NULL};
     struct storyboard_options so;
     json_t *body = story(f, pictures), *sb;
     char work[700], *cause = NULL;

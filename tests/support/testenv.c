@@ -129,6 +129,16 @@ redisReply *test_must(struct rlink *l, const char *fmt, const char *arg)
     return r;
 }
 
+long long test_server_ms(struct rlink *l)
+{
+    redisReply *r = test_must(l, "TIME%s", "");
+    long long ms =
+        strtoll(r->element[0]->str, NULL, 10) * 1000 + strtoll(r->element[1]->str, NULL, 10) / 1000;
+
+    freeReplyObject(r);
+    return ms;
+}
+
 static struct test_redis private_srv;
 static char *private_dir;
 static struct redis_addr private_addr;

@@ -51,6 +51,8 @@ const char *test_shared_url(void);
  * fails the current test, with the server's message, when it fails. */
 struct redisReply;
 struct redisReply *test_must(struct rlink *l, const char *fmt, const char *arg);
+/* The server's clock (TIME) in ms; fails the current test when it cannot be read. */
+long long test_server_ms(struct rlink *l);
 
 /* A private redis-server for a group of tests (cmocka group setup/teardown): started in a
  * temporary folder with the extra arguments; test_private_addr() is its address. */

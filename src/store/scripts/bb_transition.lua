@@ -8,8 +8,11 @@
 --           the audit stream's key, its cap, how many audit strings follow, the audit record's
 --           field/value pairs (appended in the same step; nothing when the key is ''), and
 --           body field / JSON value pairs merged in the same step
---   fail:   max attempts, then body pairs; counts an attempt, then retries (BB_RETRY, or
---           stays) or FAILED, merging the pairs in the same step
+--   setback: kind ('attempt' or 'park'), max attempts of a step, backoff base ms, cap ms,
+--           random share (millionths), wait ms (-1: the backoff), budget request waited for
+--           ('' none), then body pairs: setback() in bb_lib.lua (a failed attempt at the
+--           item's step, retried after a backoff or FAILED at the step's last attempt; or a
+--           wait that counts nothing), the holder letting go, the pairs merged in the same step
 --   patch:  pairs of body field name and JSON value ('null' deletes the field)
 --   handoff: the target is a stage name, or "STATUS@stage" to move the item to STATUS too;
 --           the pairs are merged, the item is queued on that stage (sorted set stage:<name>)
@@ -55,7 +58,7 @@ if mode == 'decide' and ARGV[10] and ARGV[10] ~= '' then
     return refuse(key, 'the audit stream ' .. ARGV[10] .. ' is a ' .. kind .. ', not a stream')
   end
 end
-if mode == 'fail' and not BB_ALLOWED[from]['FAILED'] then
+if mode == 'setback' and not BB_ALLOWED[from]['FAILED'] then
   return refuse(key, 'cannot fail an item that is ' .. from)
 end
 if mode == 'handoff' and BB_TERMINAL[from] then
@@ -64,22 +67,14 @@ end
 local t = now_ms()
 local v, tosec
 
-local function apply_patch(first)
-  for i = first, #ARGV, 2 do
-    if ARGV[i + 1] == 'null' then
-      redis.call('HDEL', key, 'f:' .. ARGV[i])
-    else
-      redis.call('HSET', key, 'f:' .. ARGV[i], ARGV[i + 1])
-    end
-  end
-end
 
 if mode == 'handoff' then
   if stage_to then
     local v0, sec2 = move(key, id, from, sec, stage_to, by, why, t, 'move')
     from, sec = stage_to, sec2
   end
-  apply_patch(10)
+  apply_pairs(key, 10)
+  unhold(key, id)
   redis.call('ZADD', P .. 'stage:' .. to, t, id)
   v = redis.call('HINCRBY', key, 'version', 1)
   redis.call('HSET', key, 'updated', t, 'by', by, 'reason', why, 'stage', to, 'owner', '')
@@ -88,29 +83,32 @@ if mode == 'handoff' then
   wake('stage:' .. to)
   to, tosec = from, sec
 elseif mode == 'patch' then
-  apply_patch(10)
+  apply_pairs(key, 10)
   v = redis.call('HINCRBY', key, 'version', 1)
   redis.call('HSET', key, 'updated', t, 'by', by)
   event({'k', 'update', 'id', id, 'from', from, 'to', from, 'sec', sec, 'v', v, 'by', by,
          'why', why, 't', t})
   to, tosec = from, sec
-elseif mode == 'fail' then
-  v, to, tosec = fail_item(key, id, from, sec, tonumber(ARGV[10]), by, why, t)
-  apply_patch(11)
+elseif mode == 'setback' then
+  apply_pairs(key, 17)
+  v, to, tosec = setback(key, id, from, sec, ARGV[10], by, why, t,
+                         {max = tonumber(ARGV[11]), base = tonumber(ARGV[12]),
+                          cap = tonumber(ARGV[13]), rnd = tonumber(ARGV[14]) / 1e6,
+                          wait = tonumber(ARGV[15]), req = ARGV[16]})
 else
   if BB_STATUS_SECTION[to] == nil then return refuse(key, 'unknown status ' .. to) end
   if not BB_ALLOWED[from][to] then
     return refuse(key, 'cannot move ' .. id .. ' from ' .. from .. ' to ' .. to)
   end
   v, tosec = move(key, id, from, sec, to, by, why, t, mode)
-  if mode == 'move' then apply_patch(10) end
+  if mode == 'move' then apply_pairs(key, 10) end
   if mode == 'decide' then
     redis.call('HSET', key, 'decided_by', by, 'decided_at', t)
     local naudit = tonumber(ARGV[12] or '0')
     if ARGV[10] and ARGV[10] ~= '' then
       redis.call('XADD', ARGV[10], 'MAXLEN', '~', ARGV[11], '*', unpack(ARGV, 13, 12 + naudit))
     end
-    apply_patch(13 + naudit)
+    apply_pairs(key, 13 + naudit)
   end
   if to == 'ARCHIVED' then redis.call('HSET', key, 'archive_reason', why) end
 end
@@ -119,6 +117,6 @@ if fence ~= '' then
   if tonumber(fence) > seen then redis.call('HSET', key, 'fence', fence) end
 end
 if release == '1' and holder ~= '' and redis.call('GET', P .. 'lock:' .. id) == holder then
-  redis.call('DEL', P .. 'lock:' .. id)
+  unhold(key, id)
 end
 return {1, v, from, to, tosec}

@@ -1,23 +1,32 @@
--- Seat an agent at the oldest open debate, not past its deadline, where it has no seat and no
--- vote and whose live seats (with a vote, or taken less than the seat TTL ago) are fewer than
--- the quorum until the quorum has voted, then fewer than the panel, and whose votes do not
--- settle it already (decided()). Lapsed seats without a vote
--- are removed on the way.
--- ARGV: prefix, agent, seat TTL ms, how many of the oldest open debates to look at.
+-- Seat an agent at the oldest open debate whose clock has not run out (not started, paused, or
+-- before its deadline), where it has no seat
+-- and no vote and whose live seats (with a vote, held by a debater whose heartbeat is live, or
+-- taken less than the seat TTL ago) are fewer than the quorum until the quorum has voted, then
+-- fewer than the panel, and whose votes do not settle it already (decided()). Seats that are
+-- not live are removed on the way (their debater died without the reaper seeing it).
+-- A debate's clock starts with its first seat (the deadline counts from when the debate could
+-- run, not from when it waited for a free debater) and stands still while it is paused (its
+-- debaters were deferred by the budget or an outage, debate_unseat.lua): the time it stood is
+-- added to its deadline when the next debater sits down.
+-- ARGV: prefix, agent, seat TTL ms, how many of the oldest open debates to look at, the
+--       registry's set of agents (heartbeat expiry per agent).
 -- Returns {1, now, full debate} or {0}.
-local agent, ttl, scan = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local agent, ttl, scan, REG = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local t = now_ms()
 for _, id in ipairs(redis.call('ZRANGE', OPEN, 0, scan - 1)) do
   local key = D .. id
-  local f = redis.call('HMGET', key, 'state', 'deadline', 'panel', 'quorum', 'early')
+  local f = redis.call('HMGET', key, 'state', 'deadline', 'panel', 'quorum', 'early', 'started',
+                       'span', 'opened', 'paused')
   if f[1] ~= 'open' then
     redis.call('ZREM', OPEN, id)
-  elseif t < tonumber(f[2]) and redis.call('HEXISTS', key .. ':votes', agent) == 0 and
+  elseif (not f[6] or f[9] or t < tonumber(f[2])) and
+         redis.call('HEXISTS', key .. ':votes', agent) == 0 and
          redis.call('HEXISTS', key .. ':seats', agent) == 0 then
     local seats = redis.call('HGETALL', key .. ':seats')
     local live = 0
     for i = 1, #seats, 2 do
       if redis.call('HEXISTS', key .. ':votes', seats[i]) == 1 or
+         tonumber(redis.call('ZSCORE', REG, seats[i]) or '0') > t or
          t - tonumber(seats[i + 1]) < ttl then
         live = live + 1
       else
@@ -32,6 +41,16 @@ for _, id in ipairs(redis.call('ZRANGE', OPEN, 0, scan - 1)) do
     end
     if live < limit and not decided(key) then
       redis.call('HSET', key .. ':seats', agent, t)
+      redis.call('SADD', D .. 'seated:' .. agent, id)
+      if not f[6] then
+        local span = tonumber(f[7] or '0')
+        if span <= 0 then span = tonumber(f[2]) - tonumber(f[8] or f[2]) end
+        redis.call('HSET', key, 'started', t, 'deadline', t + span)
+        redis.call('HDEL', key, 'paused')
+      elseif f[9] then
+        redis.call('HINCRBY', key, 'deadline', math.max(0, t - tonumber(f[9])))
+        redis.call('HDEL', key, 'paused')
+      end
       return {1, t, full(id)}
     end
   end

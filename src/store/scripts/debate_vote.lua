@@ -18,6 +18,7 @@ end
 local v = cjson.encode({vote = ARGV[4], confidence = tonumber(ARGV[5]), reasoning = ARGV[6],
                         t = now_ms()})
 redis.call('HSET', key .. ':votes', agent, v)
+redis.call('SREM', D .. 'seated:' .. agent, id)
 local n = redis.call('HLEN', key .. ':votes')
 if decided(key) then
   wake('debate_full')

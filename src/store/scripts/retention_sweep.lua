@@ -9,7 +9,9 @@
 --           The stories that entered the status more than the window ago (the status index's
 --           score) go with: their hash, content-hash entry, section/status index entries and
 --           count, stage entry, debate and its votes and seats, per-task budget, their place in
---           open budget requests, and the templates' keys. A story someone holds a lock on stays
+--           open budget requests, the aliases of the items merged into them, their place in the
+--           held set of their last owner and in the budget waits, and the templates' keys (the
+--           caller removes their vector memory records). A story someone holds a lock on stays
 --           for the next pass. Returns the ids deleted.
 -- requests: ARGV[2] cost prefix, ARGV[3] window ms, ARGV[4] batch size. Budget requests decided
 --           (granted, declined) more than the window ago go, with their task sets. Returns how
@@ -45,6 +47,22 @@ for _, id in ipairs(ids) do
   if not f[1] then
     redis.call('ZREM', P .. 'st:' .. status, id) -- an index entry without its item
   elseif f[1] == status and redis.call('EXISTS', P .. 'lock:' .. id) == 0 then
+    -- The items semantic deduplication merged into it (their aliases name it), the set of the
+    -- agent that last held it, the budget waits.
+    local srcs = redis.call('HMGET', key, 'f:sources', 'owner')
+    if srcs[1] then
+      local ok, list = pcall(cjson.decode, srcs[1])
+      if ok and type(list) == 'table' then
+        for _, s in ipairs(list) do
+          if type(s) == 'table' and type(s.id) == 'string' and
+              redis.call('HGET', P .. 'alias:' .. s.id, 'story') == id then
+            redis.call('DEL', P .. 'alias:' .. s.id)
+          end
+        end
+      end
+    end
+    if srcs[2] and srcs[2] ~= '' then redis.call('SREM', P .. 'held:' .. srcs[2], id) end
+    redis.call('SREM', P .. 'budget_wait', id)
     redis.call('DEL', key)
     if f[3] and f[3] ~= '' and redis.call('GET', P .. 'hash:' .. f[3]) == id then
       redis.call('DEL', P .. 'hash:' .. f[3])

@@ -61,23 +61,154 @@ local function move(key, id, from, sec, to, by, why, t, kind)
   return v, tosec
 end
 
+-- Merges the body field / JSON value pairs ARGV[first..] into item key ('null' deletes).
+local function apply_pairs(key, first)
+  for i = first, #ARGV, 2 do
+    if ARGV[i + 1] == 'null' then
+      redis.call('HDEL', key, 'f:' .. ARGV[i])
+    else
+      redis.call('HSET', key, 'f:' .. ARGV[i], ARGV[i + 1])
+    end
+  end
+end
+
 -- The refusal reply: {0, reason, current status, last actor, last update time}.
 local function refuse(key, reason)
   local f = redis.call('HMGET', key, 'status', 'by', 'updated')
   return {0, reason, f[1] or '', f[2] or '', f[3] or ''}
 end
 
--- Counts a failed attempt at item id (status from, section sec): below max attempts it goes
--- to its status's retry status (or stays), at max it becomes FAILED with the reason kept.
--- The caller has checked that FAILED is allowed from `from`. Returns version, status, section.
-local function fail_item(key, id, from, sec, max, by, why, t)
-  local to
-  if redis.call('HINCRBY', key, 'attempts', 1) >= max then
-    to = 'FAILED'
+-- Claims belong to agents. The agent holding an item's lock is its owner, and every item an
+-- agent holds is in the set P .. 'held:' .. agent, so that when the agent dies (bb_reap.lua)
+-- all of them go back at once, and its heartbeat keeps their locks alive (registry_pulse.lua).
+-- `step` names the work the claim does (attempts are counted per step); `back` says where the
+-- item returns when the claim is taken back or retried: 'st:STATUS' (moved back to that
+-- status), 'stage:NAME' (queued on that stage, its status kept) or '' (left where it is: a
+-- lock that did not move it). Returns the fencing number.
+local function hold(key, id, by, token, ttl, step, back)
+  local fence = redis.call('INCR', P .. 'fence')
+  redis.call('SET', P .. 'lock:' .. id, token .. ':' .. fence, 'PX', ttl)
+  redis.call('SADD', P .. 'held:' .. by, id)
+  redis.call('HSET', key, 'owner', by, 'fence', fence, 'step', step, 'back', back, 'due', 0)
+  if redis.call('HDEL', key, 'wait_req') == 1 then redis.call('SREM', P .. 'budget_wait', id) end
+  return fence
+end
+
+-- Lets go of item id's lock and of its place among its owner's claims.
+local function unhold(key, id)
+  redis.call('DEL', P .. 'lock:' .. id)
+  local owner = redis.call('HGET', key, 'owner')
+  if owner and owner ~= '' then redis.call('SREM', P .. 'held:' .. owner, id) end
+end
+
+-- A score that puts an entry at the front of index idx: before everything in it, and due.
+local function front(idx, t)
+  local first = redis.call('ZRANGE', idx, 0, 0, 'WITHSCORES')
+  local s = t
+  if first[2] and tonumber(first[2]) < s then s = tonumber(first[2]) end
+  return s - 1
+end
+
+-- Where a story in status `from` waits to be taken again: its claim's 'back', else the stage
+-- or status its claim came from by the table (BB_RESUME, BB_RETRY), else where it is.
+local function back_of(key, from)
+  local back = redis.call('HGET', key, 'back') or ''
+  if back ~= '' then return back end
+  if BB_RESUME[from] then return 'stage:' .. BB_RESUME[from] end
+  if BB_RETRY[from] then return 'st:' .. BB_RETRY[from] end
+  return ''
+end
+
+-- Puts item id (status from, section sec; nobody holds it any more) back in the queue it waits
+-- in (back_of), due at `due` (nil: at the front, now). Claims skip it until it is due (they
+-- take only entries scored at most the server's time). One event of `kind`. Returns the
+-- version, the status and the section it ends in.
+local function place(key, id, from, sec, due, by, why, t, kind)
+  local back = back_of(key, from)
+  local to, tosec, v = from, sec, nil
+  local idx, ring
+  if string.sub(back, 1, 6) == 'stage:' then
+    local stage = string.sub(back, 7)
+    idx, ring = P .. 'stage:' .. stage, 'stage:' .. stage
+    redis.call('HSET', key, 'stage', stage)
   else
-    to = BB_RETRY[from] or from
+    if string.sub(back, 1, 3) == 'st:' then to = string.sub(back, 4) end
+    if to ~= from then
+      v, tosec = move(key, id, from, sec, to, by, why, t, kind)
+    end
+    idx, ring = P .. 'st:' .. to, to
   end
-  local v, tosec = move(key, id, from, sec, to, by, why, t, to == 'FAILED' and 'failed' or 'retry')
-  redis.call('HSET', key, 'fail_reason', why)
+  local score = due or front(idx, t)
+  redis.call('ZADD', idx, score, id)
+  if not v then
+    v = redis.call('HINCRBY', key, 'version', 1)
+    redis.call('HSET', key, 'updated', t, 'by', by, 'reason', why)
+    event({'k', kind, 'id', id, 'from', from, 'to', to, 'sec', tosec, 'v', v, 'by', by,
+           'why', why, 'stage', string.sub(back, 1, 6) == 'stage:' and string.sub(back, 7) or '',
+           'due', score, 't', t})
+  end
+  redis.call('HSET', key, 'due', score > t and score or 0)
+  if score <= t then wake(ring) end
   return v, to, tosec
+end
+
+-- The wait before retry n of a step: base doubling to cap, the second half of it random
+-- (rnd in 0..1), so that many stories failed by one fault do not come back in step.
+local function backoff(n, base, cap, rnd)
+  if base <= 0 then return 0 end
+  local d = base * math.pow(2, math.min(n - 1, 40))
+  if d > cap then d = cap end
+  return math.floor(d / 2 + rnd * d / 2)
+end
+
+-- Sets an item back (its holder, if any, lets go): kind 'attempt' counts a failed attempt at
+-- its step (kept in the body's "errors" with step, agent, error, time; at pol.max attempts of
+-- that step it is FAILED, the reason kept, and waits there for an operator's requeue), 'park'
+-- waits without counting (an outage, an empty budget, a full disk, a halt: pol.wait ms, or the
+-- step's park backoff when -1; wait_req names the budget request it waits for), 'reclaim'
+-- takes it back from a claimer that died (at the front, at once, nothing counted unless it was
+-- taken back more than pol.reclaims times). pol = {max, base, cap, rnd, wait, req, reclaims}. The caller has checked that the item may fail.
+-- Returns version, status, section.
+local function setback(key, id, from, sec, kind, by, why, t, pol)
+  local step = redis.call('HGET', key, 'step') or ''
+  if step == '' then step = string.lower(from) end
+  local due = nil
+  if kind == 'reclaim' then
+    -- A story whose claimers keep dying may be what kills them: past pol.reclaims takings
+    -- back, each one counts as an attempt of its step.
+    local r = redis.call('HINCRBY', key, 'reclaims', 1)
+    if (pol.reclaims or 0) > 0 and r > pol.reclaims then
+      kind = 'attempt'
+      why = why .. ' (taken back ' .. r .. ' times: counted as an attempt)'
+    end
+  end
+  if kind == 'attempt' then
+    local n = redis.call('HINCRBY', key, 'att:' .. step, 1)
+    redis.call('HINCRBY', key, 'attempts', 1)
+    local ok, h = pcall(cjson.decode, redis.call('HGET', key, 'f:errors') or '[]')
+    if not ok or type(h) ~= 'table' then h = {} end
+    h[#h + 1] = {step = step, agent = by, error = why, t = t, attempt = n}
+    redis.call('HSET', key, 'f:errors', cjson.encode(h), 'fail_reason', why)
+    if n >= pol.max then
+      unhold(key, id)
+      local stage = redis.call('HGET', key, 'stage')
+      if stage and stage ~= '' then redis.call('ZREM', P .. 'stage:' .. stage, id) end
+      local v, tosec = move(key, id, from, sec, 'FAILED', by, why, t, 'failed')
+      redis.call('HSET', key, 'failed_step', step, 'due', 0)
+      if redis.call('HDEL', key, 'wait_req') == 1 then redis.call('SREM', P .. 'budget_wait', id) end
+      return v, 'FAILED', tosec
+    end
+    due = t + backoff(n, pol.base, pol.cap, pol.rnd)
+  elseif kind == 'park' then
+    local n = redis.call('HINCRBY', key, 'park:' .. step, 1)
+    redis.call('HINCRBY', key, 'parks', 1)
+    if pol.wait >= 0 then due = t + pol.wait else due = t + backoff(n, pol.base, pol.cap, pol.rnd) end
+    redis.call('HSET', key, 'parked', why)
+    if pol.req and pol.req ~= '' then
+      redis.call('HSET', key, 'wait_req', pol.req)
+      redis.call('SADD', P .. 'budget_wait', id)
+    end
+  end
+  unhold(key, id)
+  return place(key, id, from, sec, due, by, why, t, kind == 'attempt' and 'retry' or kind)
 end
