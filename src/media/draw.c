@@ -17,37 +17,13 @@
 #include <string.h>
 #include <unistd.h>
 
-void draw_add(struct draw_buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-void draw_printf(struct draw_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) == -1)
-        fail("out of memory");
-    va_end(ap);
-    draw_add(b, s, strlen(s));
-    free(s);
-}
-
 char *draw_wrap(const char *text, int width, int max_lines)
 {
-    struct draw_buf b = {0};
+    struct text_buf b = {0};
     int lines = 1, col = 0;
     const unsigned char *p = (const unsigned char *)text;
 
-    draw_add(&b, "", 0);
+    text_buf_add(&b, "", 0);
     while (*p != '\0') {
         const unsigned char *w;
         int chars = 0;
@@ -60,17 +36,17 @@ char *draw_wrap(const char *text, int width, int max_lines)
             chars += (*w & 0xC0) != 0x80;
         if (col > 0 && col + 1 + chars > width) {
             if (lines == max_lines) {
-                draw_add(&b, "...", 3);
+                text_buf_add(&b, "...", 3);
                 break;
             }
-            draw_add(&b, "\n", 1);
+            text_buf_add(&b, "\n", 1);
             lines++;
             col = 0;
         } else if (col > 0) {
-            draw_add(&b, " ", 1);
+            text_buf_add(&b, " ", 1);
             col++;
         }
-        draw_add(&b, (const char *)p, (size_t)(w - p));
+        text_buf_add(&b, (const char *)p, (size_t)(w - p));
         col += chars;
         p = w;
     }
@@ -112,7 +88,7 @@ fail:
 void draw_sep(struct draw_graph *gr)
 {
     if (gr->g.len > 0)
-        draw_add(&gr->g, ",", 1);
+        text_buf_add(&gr->g, ",", 1);
 }
 
 /* ":enable='between(t,a,z)'" for a shown span, "" for always. Static storage in buf. */
@@ -144,8 +120,8 @@ void draw_box(struct draw_graph *gr, const char *geometry, const char *color, do
     char en[64];
 
     draw_sep(gr);
-    draw_printf(&gr->g, "drawbox=%s:color=%s:t=fill%s", geometry, color,
-                enable(en, sizeof en, a, z));
+    text_buf_printf(&gr->g, "drawbox=%s:color=%s:t=fill%s", geometry, color,
+                    enable(en, sizeof en, a, z));
 }
 
 /* A drawtext filter, with a box behind the text when box is not NULL. */
@@ -160,11 +136,11 @@ static int text_filter(struct draw_graph *gr, const char *text, int size, const 
     if (box != NULL)
         snprintf(boxed, sizeof boxed, ":box=1:boxcolor=%s:boxborderw=%d", box, border);
     draw_sep(gr);
-    draw_printf(&gr->g,
-                "drawtext=fontfile=%s:textfile=%s:expansion=none:fontsize=%d:fontcolor=%s:"
-                "line_spacing=%d:x=%s:y=%s%s%s",
-                gr->t->font, name, size, color, gr->t->line_spacing, x, y, boxed,
-                enable(en, sizeof en, a, z));
+    text_buf_printf(&gr->g,
+                    "drawtext=fontfile=%s:textfile=%s:expansion=none:fontsize=%d:fontcolor=%s:"
+                    "line_spacing=%d:x=%s:y=%s%s%s",
+                    gr->t->font, name, size, color, gr->t->line_spacing, x, y, boxed,
+                    enable(en, sizeof en, a, z));
     return 0;
 }
 

@@ -11,17 +11,10 @@
 #ifndef NEWSROOM_DRAW_H
 #define NEWSROOM_DRAW_H
 
+#include "core/text.h"
 #include "media/video.h"
 
 #include <stddef.h>
-
-/* A growing string; s is NULL until something is added. Free s. */
-struct draw_buf {
-    char *s;
-    size_t len, cap;
-};
-void draw_add(struct draw_buf *b, const char *s, size_t n);
-void draw_printf(struct draw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* text folded to words (controls are white space) and wrapped into lines of at most width
  * characters, at most max_lines of them (the last ending in "..." when cut). A new string
@@ -36,7 +29,7 @@ int draw_write_file(const char *path, const char *data, size_t len, char **cause
  * "<prefix>NNN.txt" (nfiles of them so far). After a text file could not be written, cause
  * says why and err holds its errno. Free g.s and cause. */
 struct draw_graph {
-    struct draw_buf g;
+    struct text_buf g;
     const struct video_template *t;
     const char *dir;
     const char *prefix;

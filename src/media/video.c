@@ -395,10 +395,10 @@ static void srt_time(int64_t ms, char *buf, size_t size)
 /* The SRT with every "A --> B" line re-timed. A new string. */
 static char *retime_srt(const char *srt, const struct retime *r)
 {
-    struct draw_buf b = {0};
+    struct text_buf b = {0};
     const char *p = srt;
 
-    draw_add(&b, "", 0);
+    text_buf_add(&b, "", 0);
     while (*p != '\0') {
         size_t n = strcspn(p, "\n");
         const char *arrow = memmem(p, n, " --> ", 5);
@@ -409,13 +409,13 @@ static char *retime_srt(const char *srt, const struct retime *r)
 
             srt_time(retime(r, a), ta, sizeof ta);
             srt_time(retime(r, z), tz, sizeof tz);
-            draw_printf(&b, "%s --> %s", ta, tz);
+            text_buf_printf(&b, "%s --> %s", ta, tz);
         } else {
-            draw_add(&b, p, n);
+            text_buf_add(&b, p, n);
         }
         p += n;
         if (*p == '\n') {
-            draw_add(&b, "\n", 1);
+            text_buf_add(&b, "\n", 1);
             p++;
         }
     }
@@ -722,7 +722,7 @@ static double graph_time(int64_t ms)
 static char *stills_select(const double (*iv)[2], const bool *moving, int nshots, int fps,
                            int64_t total_ms, int64_t thumb_ms, int *thumb)
 {
-    struct draw_buf b = {0};
+    struct text_buf b = {0};
     bool *was = xcalloc((size_t)nshots + 1, sizeof *was);
     bool *now = xcalloc((size_t)nshots + 1, sizeof *now);
     const double tb = 1.0 / (double)fps, thumb_t = (double)thumb_ms / 1000;
@@ -732,7 +732,7 @@ static char *stills_select(const double (*iv)[2], const bool *moving, int nshots
      * not before its duration. */
     while (((frames * 1000000 + fps / 2) / fps) < total_ms * 1000)
         frames++;
-    draw_add(&b, "select='", 8);
+    text_buf_add(&b, "select='", 8);
     *thumb = 0;
     for (int64_t n = 0; n < frames; n++) {
         double t = (double)n * tb;
@@ -752,14 +752,14 @@ static char *stills_select(const double (*iv)[2], const bool *moving, int nshots
          * term, and a few hundred of them are more than it parses. */
         if (n != prev + 1) {
             if (run >= 0)
-                draw_printf(&b, run == prev ? "eq(n,%lld)+" : "between(n,%lld,%lld)+",
-                            (long long)run, (long long)prev);
+                text_buf_printf(&b, run == prev ? "eq(n,%lld)+" : "between(n,%lld,%lld)+",
+                                (long long)run, (long long)prev);
             run = n;
         }
         prev = n;
     }
     /* The last run, and any frame the source might make past it, ends the video. */
-    draw_printf(&b, "gte(n,%lld)'", (long long)run);
+    text_buf_printf(&b, "gte(n,%lld)'", (long long)run);
     free(was);
     free(now);
     return b.s;
@@ -903,11 +903,11 @@ static int picture_take(struct render *r, const char *dir, const json_t *sh, int
  * for the drawing to follow. A still photograph is cropped to the frame once; a pan is a crop
  * that moves across the picture frame by frame; a zoom is zoompan; a clip plays from its shot's
  * start. A moving picture's frames are made only for its shot, on the frame grid. */
-static void g_pictures(struct draw_buf *g, const char *select, const struct picture *p, int n,
+static void g_pictures(struct text_buf *g, const char *select, const struct picture *p, int n,
                        int fps)
 {
-    draw_printf(g, "[0:v]%s%sformat=yuv420p[b0];", select != NULL ? select : "",
-                select != NULL ? "," : "");
+    text_buf_printf(g, "[0:v]%s%sformat=yuv420p[b0];", select != NULL ? select : "",
+                    select != NULL ? "," : "");
     for (int k = 0; k < n; k++) {
         int64_t f0 = (int64_t)(p[k].a * fps + 0.999999), f1 = (int64_t)(p[k].z * fps + 1e-6);
         int64_t frames = f1 >= f0 ? f1 - f0 + 1 : 1;
@@ -915,16 +915,17 @@ static void g_pictures(struct draw_buf *g, const char *select, const struct pict
         char pos[96];
 
         if (p[k].clip) {
-            draw_printf(g, "[%d:v]trim=duration=%.3f,setpts=PTS-STARTPTS+%.6f/TB,setsar=1[p%d];",
-                        p[k].input, p[k].z - p[k].a + 1.0 / fps, start, k);
+            text_buf_printf(g,
+                            "[%d:v]trim=duration=%.3f,setpts=PTS-STARTPTS+%.6f/TB,setsar=1[p%d];",
+                            p[k].input, p[k].z - p[k].a + 1.0 / fps, start, k);
         } else if (p[k].motion == VIDEO_MOTION_PAN_LEFT || p[k].motion == VIDEO_MOTION_PAN_RIGHT) {
             snprintf(pos, sizeof pos, "%sclip((t-%.6f)/%.6f,0,1)",
                      p[k].motion == VIDEO_MOTION_PAN_LEFT ? "1-" : "", start, span);
-            draw_printf(g,
-                        "[%d:v]loop=loop=%lld:size=1:start=0,setpts=N/(%d*TB)+%.6f/TB,"
-                        "crop=%d:%d:x='(iw-ow)*(%s)':y='(ih-oh)/2',setsar=1[p%d];",
-                        p[k].input, (long long)frames - 1, fps, start, VIDEO_WIDTH, VIDEO_HEIGHT,
-                        pos, k);
+            text_buf_printf(g,
+                            "[%d:v]loop=loop=%lld:size=1:start=0,setpts=N/(%d*TB)+%.6f/TB,"
+                            "crop=%d:%d:x='(iw-ow)*(%s)':y='(ih-oh)/2',setsar=1[p%d];",
+                            p[k].input, (long long)frames - 1, fps, start, VIDEO_WIDTH,
+                            VIDEO_HEIGHT, pos, k);
         } else if (p[k].motion == VIDEO_MOTION_ZOOM_IN || p[k].motion == VIDEO_MOTION_ZOOM_OUT) {
             /* From the whole picture to the frame's size inside it (or back): no upscaling. */
             double most = (double)p[k].w / VIDEO_WIDTH;
@@ -935,23 +936,23 @@ static void g_pictures(struct draw_buf *g, const char *select, const struct pict
             if (p[k].motion == VIDEO_MOTION_ZOOM_OUT)
                 snprintf(pos, sizeof pos, "%.4f-%.4f*on/%lld", most, most - 1,
                          (long long)(frames > 1 ? frames - 1 : 1));
-            draw_printf(g,
-                        "[%d:v]zoompan=z='%s':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=%lld:"
-                        "s=%dx%d:fps=%d,setpts=N/(%d*TB)+%.6f/TB,setsar=1[p%d];",
-                        p[k].input, pos, (long long)frames, VIDEO_WIDTH, VIDEO_HEIGHT, fps, fps,
-                        start, k);
+            text_buf_printf(g,
+                            "[%d:v]zoompan=z='%s':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=%lld:"
+                            "s=%dx%d:fps=%d,setpts=N/(%d*TB)+%.6f/TB,setsar=1[p%d];",
+                            p[k].input, pos, (long long)frames, VIDEO_WIDTH, VIDEO_HEIGHT, fps, fps,
+                            start, k);
         } else if (p[k].w != VIDEO_WIDTH || p[k].h != VIDEO_HEIGHT) {
-            draw_printf(g, "[%d:v]crop=%d:%d,setsar=1[p%d];", p[k].input, VIDEO_WIDTH, VIDEO_HEIGHT,
-                        k);
+            text_buf_printf(g, "[%d:v]crop=%d:%d,setsar=1[p%d];", p[k].input, VIDEO_WIDTH,
+                            VIDEO_HEIGHT, k);
         } else {
-            draw_printf(g, "[%d:v]setsar=1[p%d];", p[k].input, k);
+            text_buf_printf(g, "[%d:v]setsar=1[p%d];", p[k].input, k);
         }
-        draw_printf(g,
-                    "[b%d][p%d]overlay=x=0:y=0:eof_action=repeat:enable='between(t,%.3f,%.3f)'"
-                    "[b%d];",
-                    k, k, p[k].a, p[k].z, k + 1);
+        text_buf_printf(g,
+                        "[b%d][p%d]overlay=x=0:y=0:eof_action=repeat:enable='between(t,%.3f,%.3f)'"
+                        "[b%d];",
+                        k, k, p[k].a, p[k].z, k + 1);
     }
-    draw_printf(g, "[b%d]", n);
+    text_buf_printf(g, "[b%d]", n);
 }
 
 /* The pictures' inputs, after the colour source and the narration. */
@@ -970,7 +971,7 @@ static int stills(struct render *r, const struct draw_graph *gr, const double (*
                   int64_t title_ms, const char *total_s, int64_t total_ms, const char *color,
                   const char *preset)
 {
-    struct draw_buf g = {0};
+    struct text_buf g = {0};
     const char *argv[ARGV_MAX];
     char *select;
     int na = 0, thumb = 0, rc;
@@ -979,12 +980,12 @@ static int stills(struct render *r, const struct draw_graph *gr, const double (*
      * draws them; the title card's frame split off as the thumbnail. */
     select = stills_select(iv, moving, nshots, r->t.fps, total_ms, title_ms / 2, &thumb);
     g_pictures(&g, select, pics, npics, r->t.fps);
-    draw_printf(&g, "%s[vd];[vd]split[v][vt];[vt]select='eq(n,%d)'[t];",
-                gr->g.len > 0 ? gr->g.s : "null", thumb);
+    text_buf_printf(&g, "%s[vd];[vd]split[v][vt];[vt]select='eq(n,%d)'[t];",
+                    gr->g.len > 0 ? gr->g.s : "null", thumb);
     /* The sound is padded to the length itself: with -t, ffmpeg 5.1 drops a last frame that
      * shows after a long one. */
-    draw_printf(&g, "[1:a]adelay=delays=%lld:all=1,apad=whole_dur=%s[a]", (long long)title_ms,
-                total_s);
+    text_buf_printf(&g, "[1:a]adelay=delays=%lld:all=1,apad=whole_dur=%s[a]", (long long)title_ms,
+                    total_s);
     args_add(argv, &na, r->ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f",
              "lavfi", "-i", color, "-i", "narration.wav", NULL);
     picture_inputs(argv, &na, pics, npics);
@@ -1007,7 +1008,7 @@ static int filters(struct render *r, const struct draw_graph *gr, const struct p
                    int npics, int64_t title_ms, const char *total_s, const char *color,
                    const char *preset)
 {
-    struct draw_buf g = {0};
+    struct text_buf g = {0};
     const char *argv[ARGV_MAX];
     char thumb_s[32];
     int na = 0, rc;
@@ -1016,8 +1017,8 @@ static int filters(struct render *r, const struct draw_graph *gr, const struct p
              "lavfi", "-i", color, "-i", "narration.wav", NULL);
     picture_inputs(argv, &na, pics, npics);
     g_pictures(&g, NULL, pics, npics, r->t.fps);
-    draw_printf(&g, "%s[v];[1:a]adelay=delays=%lld:all=1,apad[a]", gr->g.len > 0 ? gr->g.s : "null",
-                (long long)title_ms);
+    text_buf_printf(&g, "%s[v];[1:a]adelay=delays=%lld:all=1,apad[a]",
+                    gr->g.len > 0 ? gr->g.s : "null", (long long)title_ms);
     args_add(argv, &na, "-filter_complex", g.s, "-map", "[v]", "-map", "[a]", "-c:v", "libx264",
              "-preset", preset, "-pix_fmt", "yuv420p", NULL);
     audio_args(argv, &na, r->compose);
