@@ -11,6 +11,7 @@
 #include "ui/images.h"
 
 #include "core/fail.h"
+#include "core/text.h"
 #include "ui/fmt.h"
 #include "ui/halfblock.h"
 #include "ui/theme.h"
@@ -135,24 +136,8 @@ int images_choose(bool no_images, int detected, const struct term *t)
 
 /* ---- sixel ---- */
 
-struct sbuf {
-    char *s;
-    size_t len, cap;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_fmt(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_fmt(struct sbuf *b, const char *fmt, ...)
+static void sb_fmt(struct text_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_fmt(struct text_buf *b, const char *fmt, ...)
 {
     char t[96];
     va_list ap;
@@ -162,7 +147,7 @@ static void sb_fmt(struct sbuf *b, const char *fmt, ...)
     n = vsnprintf(t, sizeof t, fmt, ap);
     va_end(ap);
     if (n > 0)
-        sb_add(b, t, (size_t)n < sizeof t ? (size_t)n : sizeof t - 1);
+        text_buf_add(b, t, (size_t)n < sizeof t ? (size_t)n : sizeof t - 1);
 }
 
 static int cube(uint8_t v)
@@ -171,28 +156,28 @@ static int cube(uint8_t v)
 }
 
 /* One run of a sixel character, run-length encoded when long. */
-static void sixel_run(struct sbuf *b, char ch, int count)
+static void sixel_run(struct text_buf *b, char ch, int count)
 {
     if (count <= 0)
         return;
     if (count > 3) {
         sb_fmt(b, "!%d", count);
-        sb_add(b, &ch, 1);
+        text_buf_add(b, &ch, 1);
     } else {
         for (int i = 0; i < count; i++)
-            sb_add(b, &ch, 1);
+            text_buf_add(b, &ch, 1);
     }
 }
 
 char *images_sixel(const uint8_t *rgb, int w, int h, size_t *len)
 {
-    struct sbuf b = {0};
+    struct text_buf b = {0};
     unsigned char *idx = xmalloc((size_t)w * (size_t)h + 1);
 
     for (size_t i = 0; i < (size_t)w * (size_t)h; i++)
         idx[i] = (unsigned char)(cube(rgb[3 * i]) * 36 + cube(rgb[3 * i + 1]) * 6 +
                                  cube(rgb[3 * i + 2]));
-    sb_add(&b, "\033P0;1;0q", 8);
+    text_buf_add(&b, "\033P0;1;0q", 8);
     sb_fmt(&b, "\"1;1;%d;%d", w, h);
     for (int c = 0; c < 216; c++)
         sb_fmt(&b, "#%d;2;%d;%d;%d", c, (c / 36) * 20, ((c / 6) % 6) * 20, (c % 6) * 20);
@@ -209,7 +194,7 @@ char *images_sixel(const uint8_t *rgb, int w, int h, size_t *len)
             if (!used[c])
                 continue;
             if (!first)
-                sb_add(&b, "$", 1);
+                text_buf_add(&b, "$", 1);
             first = false;
             sb_fmt(&b, "#%d", c);
             for (int x = 0; x < w; x++) {
@@ -230,9 +215,9 @@ char *images_sixel(const uint8_t *rgb, int w, int h, size_t *len)
             }
             sixel_run(&b, prev, run);
         }
-        sb_add(&b, "-", 1);
+        text_buf_add(&b, "-", 1);
     }
-    sb_add(&b, "\033\\", 2);
+    text_buf_add(&b, "\033\\", 2);
     free(idx);
     *len = b.len;
     return b.s;
@@ -244,7 +229,7 @@ char *images_kitty(const uint8_t *rgb, int w, int h, int cols, int rows, size_t 
 {
     size_t elen, off = 0;
     char *enc = fmt_base64(rgb, (size_t)w * (size_t)h * 3, &elen);
-    struct sbuf b = {0};
+    struct text_buf b = {0};
 
     /* Chunks of at most 4096 bytes of payload, the first with the keys. */
     do {
@@ -253,13 +238,13 @@ char *images_kitty(const uint8_t *rgb, int w, int h, int cols, int rows, size_t 
 
         if (off == 0) {
             sb_fmt(&b, "\033_Ga=T,f=24,s=%d,v=%d,c=%d,r=%d,", w, h, cols, rows);
-            sb_add(&b, "q=2,C=1,", 8);
+            text_buf_add(&b, "q=2,C=1,", 8);
         } else {
-            sb_add(&b, "\033_G", 3);
+            text_buf_add(&b, "\033_G", 3);
         }
-        sb_add(&b, more ? "m=1;" : "m=0;", 4);
-        sb_add(&b, enc + off, chunk);
-        sb_add(&b, "\033\\", 2);
+        text_buf_add(&b, more ? "m=1;" : "m=0;", 4);
+        text_buf_add(&b, enc + off, chunk);
+        text_buf_add(&b, "\033\\", 2);
         off += chunk;
     } while (off < elen);
     free(enc);

@@ -7,34 +7,13 @@
 
 #include "agents/script.h"
 #include "core/fail.h"
+#include "core/text.h"
 
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A growing string. */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
 
 /* One word of the narration: narration[off .. off + len), in sentence `sentence`. */
 struct word {
@@ -101,10 +80,10 @@ static void timeline_build(struct timeline *t, const char *script)
 {
     struct script_span *spans;
     size_t n = script_sentences(script, &spans);
-    struct sbuf nar = {0};
+    struct text_buf nar = {0};
     int wcap = 0;
 
-    sb_add(&nar, "", 0);
+    text_buf_add(&nar, "", 0);
     t->sent = n > 0 ? xcalloc(n, sizeof *t->sent) : NULL;
     for (size_t k = 0; k < n; k++) {
         const char *s = script + spans[k].start;
@@ -112,7 +91,7 @@ static void timeline_build(struct timeline *t, const char *script)
         bool gap = true;
 
         if (nar.len > 0)
-            sb_add(&nar, " ", 1);
+            text_buf_add(&nar, " ", 1);
         se->off = nar.len;
         se->first = t->nwords;
         for (size_t i = 0; i < spans[k].len; i++) {
@@ -124,7 +103,7 @@ static void timeline_build(struct timeline *t, const char *script)
             }
             if (gap) {
                 if (nar.len > se->off)
-                    sb_add(&nar, " ", 1);
+                    text_buf_add(&nar, " ", 1);
                 if (t->nwords == wcap) {
                     wcap = wcap == 0 ? 64 : wcap * 2;
                     t->words = xrealloc(t->words, (size_t)wcap * sizeof *t->words);
@@ -132,13 +111,13 @@ static void timeline_build(struct timeline *t, const char *script)
                 t->words[t->nwords++] = (struct word){nar.len, 0, t->nsent};
                 gap = false;
             }
-            sb_add(&nar, (const char *)&c, 1);
+            text_buf_add(&nar, (const char *)&c, 1);
             t->words[t->nwords - 1].len++;
         }
         se->count = t->nwords - se->first;
         if (se->count > 0 && isalnum((unsigned char)nar.s[nar.len - 1])) {
             /* A line without an end (a headline) is read as a sentence. */
-            sb_add(&nar, ".", 1);
+            text_buf_add(&nar, ".", 1);
             t->words[t->nwords - 1].len++;
         }
         se->len = nar.len - se->off;
@@ -233,10 +212,10 @@ static json_t *shot_list(const struct timeline *t, const char *headline, const c
 /* Caption building: one cue at a time, lines of pieces (words, or parts of a long word). */
 struct cues {
     const struct timeline *t;
-    struct sbuf srt;
-    struct sbuf text; /* the current cue's lines */
-    int lines;        /* lines in the current cue (the last one open) */
-    int line_chars;   /* characters on the open line */
+    struct text_buf srt;
+    struct text_buf text; /* the current cue's lines */
+    int lines;            /* lines in the current cue (the last one open) */
+    int line_chars;       /* characters on the open line */
     int64_t start, end;
     int n;
 };
@@ -248,13 +227,13 @@ static void cue_flush(struct cues *c)
     if (c->text.len == 0)
         return;
     snprintf(num, sizeof num, "%d\n", ++c->n);
-    sb_str(&c->srt, num);
-    sb_str(&c->srt, storyboard_srt_time(c->start, a, sizeof a));
-    sb_str(&c->srt, " --> ");
-    sb_str(&c->srt, storyboard_srt_time(c->end, b, sizeof b));
-    sb_str(&c->srt, "\n");
-    sb_add(&c->srt, c->text.s, c->text.len);
-    sb_str(&c->srt, "\n\n");
+    text_buf_str(&c->srt, num);
+    text_buf_str(&c->srt, storyboard_srt_time(c->start, a, sizeof a));
+    text_buf_str(&c->srt, " --> ");
+    text_buf_str(&c->srt, storyboard_srt_time(c->end, b, sizeof b));
+    text_buf_str(&c->srt, "\n");
+    text_buf_add(&c->srt, c->text.s, c->text.len);
+    text_buf_str(&c->srt, "\n\n");
     c->text.len = 0;
     c->text.s[0] = '\0';
     c->lines = 0;
@@ -270,7 +249,7 @@ static void cue_piece(struct cues *c, const char *s, size_t n, int64_t start, in
         if (c->lines >= o->caption_lines)
             cue_flush(c);
         else {
-            sb_add(&c->text, "\n", 1);
+            text_buf_add(&c->text, "\n", 1);
             c->lines++;
             c->line_chars = 0;
         }
@@ -279,10 +258,10 @@ static void cue_piece(struct cues *c, const char *s, size_t n, int64_t start, in
         c->lines = 1;
         c->start = start;
     } else if (c->line_chars > 0) {
-        sb_add(&c->text, " ", 1);
+        text_buf_add(&c->text, " ", 1);
         c->line_chars++;
     }
-    sb_add(&c->text, s, n);
+    text_buf_add(&c->text, s, n);
     c->line_chars += chars;
     c->end = end;
 }
@@ -318,8 +297,8 @@ static char *captions(const struct timeline *t, int *ncues)
 {
     struct cues c = {.t = t};
 
-    sb_add(&c.srt, "", 0);
-    sb_add(&c.text, "", 0);
+    text_buf_add(&c.srt, "", 0);
+    text_buf_add(&c.text, "", 0);
     for (int i = 0; i < t->nsent; i++) {
         for (int w = t->sent[i].first; w < t->sent[i].first + t->sent[i].count; w++)
             cue_word(&c, w);

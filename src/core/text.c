@@ -1,12 +1,15 @@
 /*
- * text.c - the terminal sanitiser and time formats; see text.h. No state.
+ * text.c - the terminal sanitiser, time formats and the growing string; see text.h. No state.
  */
+#define _GNU_SOURCE /* vasprintf */
 #include "core/text.h"
 
 #include "core/fail.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -113,4 +116,33 @@ const char *text_age(int64_t ms, char *buf, size_t size)
     else
         snprintf(buf, size, "%lld d", (long long)(ms / 86400000));
     return buf;
+}
+
+void text_buf_add(struct text_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap || b->s == NULL) {
+        b->cap = (b->len + n + 1) * 2;
+        b->s = xrealloc(b->s, b->cap);
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+void text_buf_str(struct text_buf *b, const char *s)
+{
+    text_buf_add(b, s, strlen(s));
+}
+
+void text_buf_printf(struct text_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) == -1)
+        fail("out of memory");
+    va_end(ap);
+    text_buf_add(b, s, strlen(s));
+    free(s);
 }

@@ -3,6 +3,9 @@
  * and the small time formats the command line prints. Pure functions without state, safe
  * from any thread.
  *
+ * It also holds the growing string (struct text_buf) that the renders, the storyboard, the
+ * feeds' URL resolver and the terminal pictures build their texts in.
+ *
  * Outside text (titles, reasons, agent ids, errors from other processes) can carry escape
  * sequences that repaint or retitle an operator's terminal, bidi overrides that make text
  * read backwards, and invalid UTF-8. text_safe() replaces each of those with '?'.
@@ -25,5 +28,16 @@ const char *text_utc(int64_t ms, char *buf, size_t size);
 
 /* "1.2 s", "3 min", "2 h", "4 d" for an age in ms; "-" when negative. Returns buf. */
 const char *text_age(int64_t ms, char *buf, size_t size);
+
+/* A growing string: {0} is empty, s is NULL until something is added and always ends in a
+ * NUL after that. The owner frees s. */
+struct text_buf {
+    char *s;
+    size_t len, cap;
+};
+void text_buf_add(struct text_buf *b, const char *s, size_t n);
+void text_buf_str(struct text_buf *b, const char *s);
+void text_buf_printf(struct text_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

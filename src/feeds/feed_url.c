@@ -9,6 +9,7 @@
 #include "feeds/feed_url.h"
 
 #include "core/fail.h"
+#include "core/text.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -60,41 +61,24 @@ static void split(const char *s, struct uri *u)
     }
 }
 
-/* A growing string. */
-struct out {
-    char *s;
-    size_t len, cap;
-};
-
-static void put(struct out *o, const char *s, size_t n)
+static void puts_part(struct text_buf *o, const struct part *p)
 {
-    if (o->len + n + 1 > o->cap) {
-        o->cap = (o->len + n + 1) * 2;
-        o->s = xrealloc(o->s, o->cap);
-    }
-    memcpy(o->s + o->len, s, n);
-    o->len += n;
-    o->s[o->len] = '\0';
-}
-
-static void puts_part(struct out *o, const struct part *p)
-{
-    put(o, p->p, p->n);
+    text_buf_add(o, p->p, p->n);
 }
 
 /* The scheme in its canonical lower case (RFC 3986 3.1). */
-static void put_scheme(struct out *o, const struct part *p)
+static void put_scheme(struct text_buf *o, const struct part *p)
 {
     size_t start = o->len;
 
     puts_part(o, p);
     for (size_t i = start; i < o->len; i++)
         o->s[i] = (char)tolower((unsigned char)o->s[i]);
-    put(o, ":", 1);
+    text_buf_add(o, ":", 1);
 }
 
 /* Drops the last segment and the "/" before it from what o holds past start. */
-static void pop_segment(struct out *o, size_t start)
+static void pop_segment(struct text_buf *o, size_t start)
 {
     while (o->len > start && o->s[o->len - 1] != '/')
         o->len--;
@@ -104,7 +88,7 @@ static void pop_segment(struct out *o, size_t start)
 }
 
 /* RFC 3986 5.2.4: removes "." and ".." segments of path (n bytes) into o. */
-static void remove_dots(struct out *o, const char *path, size_t n)
+static void remove_dots(struct text_buf *o, const char *path, size_t n)
 {
     char *in = xmalloc(n + 1), *p;
     size_t start = o->len;
@@ -112,7 +96,7 @@ static void remove_dots(struct out *o, const char *path, size_t n)
     memcpy(in, path, n);
     in[n] = '\0';
     p = in;
-    put(o, "", 0);
+    text_buf_add(o, "", 0);
     while (*p != '\0') {
         if (strncmp(p, "../", 3) == 0) {
             p += 3;
@@ -131,7 +115,7 @@ static void remove_dots(struct out *o, const char *path, size_t n)
         } else {
             size_t seg = *p == '/' ? 1 + strcspn(p + 1, "/") : strcspn(p, "/");
 
-            put(o, p, seg);
+            text_buf_add(o, p, seg);
             p += seg;
         }
     }
@@ -139,20 +123,20 @@ static void remove_dots(struct out *o, const char *path, size_t n)
 }
 
 /* RFC 3986 5.2.3: the base's path without its last segment, then ref's path. */
-static void merge(struct out *o, const struct uri *base, const struct part *ref_path)
+static void merge(struct text_buf *o, const struct uri *base, const struct part *ref_path)
 {
-    struct out m = {0};
+    struct text_buf m = {0};
 
     if (base->authority.defined && base->path.n == 0) {
-        put(&m, "/", 1);
+        text_buf_add(&m, "/", 1);
     } else {
         size_t keep = base->path.n;
 
         while (keep > 0 && base->path.p[keep - 1] != '/')
             keep--;
-        put(&m, base->path.p, keep);
+        text_buf_add(&m, base->path.p, keep);
     }
-    put(&m, ref_path->p, ref_path->n);
+    text_buf_add(&m, ref_path->p, ref_path->n);
     remove_dots(o, m.s, m.len);
     free(m.s);
 }
@@ -161,16 +145,16 @@ static void merge(struct out *o, const struct uri *base, const struct part *ref_
 static char *escape(const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
-    struct out o = {0};
+    struct text_buf o = {0};
 
-    put(&o, "", 0);
+    text_buf_add(&o, "", 0);
     for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
         if (*p <= 0x20 || *p >= 0x7f || strchr("\"<>\\^`{|}", *p) != NULL) {
             char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
 
-            put(&o, e, 3);
+            text_buf_add(&o, e, 3);
         } else {
-            put(&o, (const char *)p, 1);
+            text_buf_add(&o, (const char *)p, 1);
         }
     }
     return o.s;
@@ -192,7 +176,7 @@ static char *trimmed(const char *s)
 char *feed_url_resolve(const char *base, const char *ref)
 {
     struct uri b, r;
-    struct out o = {0}, path = {0};
+    struct text_buf o = {0}, path = {0};
     const struct part *scheme, *auth, *query;
     char *rs = ref != NULL ? trimmed(ref) : NULL, *bs = base != NULL ? trimmed(base) : NULL, *out;
 
@@ -210,7 +194,7 @@ char *feed_url_resolve(const char *base, const char *ref)
         return NULL;
     }
     /* RFC 3986 5.2.2: the target's scheme, authority, path and query. */
-    put(&path, "", 0);
+    text_buf_add(&path, "", 0);
     if (r.scheme.defined || r.authority.defined) {
         scheme = r.scheme.defined ? &r.scheme : &b.scheme;
         auth = r.authority.defined ? &r.authority : NULL;
@@ -233,17 +217,17 @@ char *feed_url_resolve(const char *base, const char *ref)
     /* 5.3: put together. */
     put_scheme(&o, scheme);
     if (auth != NULL) {
-        put(&o, "//", 2);
+        text_buf_add(&o, "//", 2);
         puts_part(&o, auth);
     }
-    put(&o, path.s, path.len);
+    text_buf_add(&o, path.s, path.len);
     free(path.s);
     if (query != NULL) {
-        put(&o, "?", 1);
+        text_buf_add(&o, "?", 1);
         puts_part(&o, query);
     }
     if (r.fragment.defined) {
-        put(&o, "#", 1);
+        text_buf_add(&o, "#", 1);
         puts_part(&o, &r.fragment);
     }
     out = escape(o.s);
