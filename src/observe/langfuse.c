@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,34 +94,60 @@ void langfuse_uuid(char out[LANGFUSE_UUID_LEN])
     uuid_format(b, 4, out);
 }
 
+/* SHA-256, fetched from its provider once: SHA256() fetches it on every call, which costs more
+ * than hashing a stage's name. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void langfuse_uuid_of(const char *text, char out[LANGFUSE_UUID_LEN])
 {
-    unsigned char d[SHA256_DIGEST_LENGTH];
+    unsigned char d[EVP_MAX_MD_SIZE];
 
-    SHA256((const unsigned char *)text, strlen(text), d);
+    pthread_once(&sha256_once, sha256_fetch);
+    if (sha256_md == NULL || EVP_Digest(text, strlen(text), d, NULL, sha256_md, NULL) != 1)
+        SHA256((const unsigned char *)text, strlen(text), d);
     /* Version 8 is the RFC 9562 "custom" UUID: a hash that is not SHA-1 (v5) is one. */
     uuid_format(d, 8, out);
 }
 
-const char *langfuse_time(int64_t ms, char out[LANGFUSE_TIME_LEN])
+/* n digits of v into out. */
+static void digits(char *out, unsigned v, int n)
 {
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-
-    gmtime_r(&secs, &tm);
-    /* strftime for the date and time (its width is bounded), the milliseconds after. */
-    strftime(out, LANGFUSE_TIME_LEN - 6, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + strlen(out), 8, ".%03dZ", (int)(ms % 1000 + 1000) % 1000);
-    return out;
+    while (n-- > 0) {
+        out[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
 }
 
-json_t *langfuse_event(const char *type, json_t *body, int64_t now_ms)
+const char *langfuse_time(int64_t ms, char out[LANGFUSE_TIME_LEN])
 {
-    char id[LANGFUSE_UUID_LEN], ts[LANGFUSE_TIME_LEN];
+    /* The civil date of a day count (H. Hinnant's civil_from_days), without gmtime_r() and
+     * strftime(): every trace event carries a time or three, and this is on agents' threads. */
+    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000), frac = ms - secs * 1000;
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400), sod = secs - days * 86400;
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097, year;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    unsigned day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
 
-    langfuse_uuid(id);
-    return json_pack("{s:s, s:s, s:s, s:o}", "id", id, "timestamp", langfuse_time(now_ms, ts),
-                     "type", type, "body", body);
+    year = (int64_t)yoe + era * 400 + (month <= 2);
+    if (year < 0 || year > 9999) /* not a time an event has: kept in the format */
+        year = year < 0 ? 0 : 9999;
+    memcpy(out, "0000-00-00T00:00:00.000Z", 25);
+    digits(out, (unsigned)year, 4);
+    digits(out + 5, month, 2);
+    digits(out + 8, day, 2);
+    digits(out + 11, (unsigned)(sod / 3600), 2);
+    digits(out + 14, (unsigned)(sod / 60 % 60), 2);
+    digits(out + 17, (unsigned)(sod % 60), 2);
+    digits(out + 20, (unsigned)frac, 3);
+    return out;
 }
 
 /* ---- batches and answers ---- */

@@ -33,10 +33,6 @@ void langfuse_uuid_of(const char *text, char out[LANGFUSE_UUID_LEN]);
 /* ms since the epoch as "2026-11-28T10:00:00.123Z" into out; returns out. */
 const char *langfuse_time(int64_t ms, char out[LANGFUSE_TIME_LEN]);
 
-/* An envelope {id: new UUID, timestamp: now_ms, type, body}. Takes ownership of body (a JSON
- * object); returns a new reference. */
-json_t *langfuse_event(const char *type, json_t *body, int64_t now_ms);
-
 /* The request body {"batch": [e0, e1, ...]} from events already serialised as JSON text.
  * Returns a new string of *len bytes (free it). */
 char *langfuse_batch_body(char *const *events, const size_t *lens, size_t n, size_t *len);

@@ -226,18 +226,31 @@ void metrics_text_family(struct metrics_text *t, const struct metric_def *d)
                         type_name(d->type));
 }
 
+/* Appends n bytes of s. */
+static void put(struct metrics_text *t, const char *s, size_t n)
+{
+    if (t->cap - t->len <= n) {
+        t->cap = (t->cap + n + 1) * 2;
+        t->p = xrealloc(t->p, t->cap);
+    }
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = '\0';
+}
+
 /* A label value as the format wants it: backslash, double quote and newline escaped. */
 static void put_value(struct metrics_text *t, const char *v)
 {
-    for (const char *p = v != NULL ? v : ""; *p != '\0'; p++) {
-        if (*p == '\\')
-            metrics_text_printf(t, "\\\\");
-        else if (*p == '"')
-            metrics_text_printf(t, "\\\"");
-        else if (*p == '\n')
-            metrics_text_printf(t, "\\n");
-        else
-            metrics_text_printf(t, "%c", *p);
+    const char *p = v != NULL ? v : "", *run = p;
+
+    for (;; p++) {
+        if (*p != '\\' && *p != '"' && *p != '\n' && *p != '\0')
+            continue;
+        put(t, run, (size_t)(p - run));
+        if (*p == '\0')
+            return;
+        put(t, *p == '\n' ? "\\n" : *p == '"' ? "\\\"" : "\\\\", 2);
+        run = p + 1;
     }
 }
 
@@ -253,26 +266,33 @@ static void put_number(struct metrics_text *t, double v)
         metrics_text_printf(t, "%.17g", v);
 }
 
+/* One label="value" pair, after '{' or ','. */
+static void put_label(struct metrics_text *t, int *n, const char *label, const char *value)
+{
+    put(t, (*n)++ == 0 ? "{" : ",", 1);
+    put(t, label, strlen(label));
+    put(t, "=\"", 2);
+    put_value(t, value);
+    put(t, "\"", 1);
+}
+
 void metrics_text_sample(struct metrics_text *t, const struct metric_def *d, const char *suffix,
                          const char *const *values, const char *extra_label,
                          const char *extra_value, double v)
 {
     int n = 0;
 
-    metrics_text_printf(t, "%s%s", d->name, suffix);
-    for (int i = 0; d->labels[i] != NULL; i++) {
-        metrics_text_printf(t, "%s%s=\"", n++ == 0 ? "{" : ",", d->labels[i]);
-        put_value(t, values != NULL ? values[i] : "");
-        metrics_text_printf(t, "\"");
-    }
-    if (extra_label != NULL) {
-        metrics_text_printf(t, "%s%s=\"", n++ == 0 ? "{" : ",", extra_label);
-        put_value(t, extra_value);
-        metrics_text_printf(t, "\"");
-    }
-    metrics_text_printf(t, "%s ", n > 0 ? "}" : "");
+    put(t, d->name, strlen(d->name));
+    put(t, suffix, strlen(suffix));
+    for (int i = 0; d->labels[i] != NULL; i++)
+        put_label(t, &n, d->labels[i], values != NULL ? values[i] : "");
+    if (extra_label != NULL)
+        put_label(t, &n, extra_label, extra_value);
+    if (n > 0)
+        put(t, "}", 1);
+    put(t, " ", 1);
     put_number(t, v);
-    metrics_text_printf(t, "\n");
+    put(t, "\n", 1);
 }
 
 /* ---- the registry ---- */

@@ -4,15 +4,18 @@
  *
  * Threads: the installed exporter and metrics are atomic pointers, set before the agents
  * start and cleared after they stop. Everything else is per thread: who the thread is, its
- * cycle and the task span it has open. Events are built and serialised on the calling thread
- * and handed over with tracer_push(), which never waits on the network.
+ * cycle and the task span it has open. Events are written as JSON text on the calling thread
+ * (jsonw.h: straight into a buffer on the stack, no tree of values) and a copy is handed over
+ * with tracer_push(), which never waits on the network.
  */
 #include "observe/trace.h"
 
 #include "core/clock.h"
 #include "core/fail.h"
 #include "cost/pricing.h"
+#include "observe/jsonw.h"
 #include "observe/metrics.h"
+#include "observe/trace_store.h"
 #include "observe/tracer.h"
 #include "store/blackboard.h"
 
@@ -85,6 +88,16 @@ bool trace_active(void)
     return atomic_load(&g_tracer) != NULL || atomic_load(&g_metrics) != NULL;
 }
 
+/* src (NULL: "") into dst of size bytes, cut to fit: snprintf("%s") without the formatter,
+ * which costs more than the copy on the tracing calls' path. */
+static void copy(char *dst, size_t size, const char *src)
+{
+    size_t n = src != NULL ? strnlen(src, size - 1) : 0;
+
+    memcpy(dst, src != NULL ? src : "", n);
+    dst[n] = '\0';
+}
+
 static const struct step *my_step(void)
 {
     return me.step != NULL ? me.step : &no_step;
@@ -92,64 +105,119 @@ static const struct step *my_step(void)
 
 /* ---- building events ---- */
 
-/* Hands an event of type with body (taken) to the exporter, or drops it when none. */
-static void emit(struct tracer *t, const char *type, json_t *body)
-{
-    const char *trace;
-    json_t *ev;
-    char *text;
+/* Bytes of an event written on the stack before the writer moves to the heap: every event but
+ * a generation with a long prompt fits. */
+#define TRACE_EVENT_STACK 4096
 
-    if (t == NULL || body == NULL) {
-        json_decref(body);
-        return;
-    }
-    trace = json_string_value(
-        json_object_get(body, strcmp(type, "trace-create") == 0 ? "id" : "traceId"));
-    ev = langfuse_event(type, body, clock_wall_ms());
-    text = json_dumps(ev, JSON_COMPACT);
-    if (text != NULL)
-        tracer_push(t, text, strlen(text), trace);
-    json_decref(ev);
+/* One event being written: the envelope {id, timestamp, type, body: {...}} around the body's
+ * fields, which the caller writes between ev_begin() and ev_end(). */
+struct ev {
+    struct jsonw w;
+    char buf[TRACE_EVENT_STACK];
+};
+
+static void ev_begin(struct ev *e, const char *type)
+{
+    char id[LANGFUSE_UUID_LEN], ts[LANGFUSE_TIME_LEN];
+
+    jsonw_init(&e->w, e->buf, sizeof e->buf);
+    e->w.long_min = TRACE_STORE_STRING_MAX; /* the strings ctl trace's copy cuts, listed */
+    langfuse_uuid(id);
+    jsonw_open(&e->w, '{');
+    jsonw_kstr(&e->w, "id", id);
+    jsonw_kstr(&e->w, "timestamp", langfuse_time(clock_wall_ms(), ts));
+    jsonw_kstr(&e->w, "type", type);
+    jsonw_key(&e->w, "body");
+    jsonw_open(&e->w, '{');
 }
 
-static void set_time(json_t *o, const char *key, int64_t ms)
+/* Closes the event and hands a copy to the exporter, as an event of trace `trace`. */
+static void ev_end(struct tracer *t, struct ev *e, const char *trace)
+{
+    jsonw_close(&e->w, '}');
+    jsonw_close(&e->w, '}');
+    tracer_push(t, e->w.p, e->w.len, trace, e->w.longs, e->w.nlong);
+    jsonw_free(&e->w);
+}
+
+static void put_time(struct jsonw *w, const char *key, int64_t ms)
 {
     char ts[LANGFUSE_TIME_LEN];
 
-    json_object_set_new(o, key, json_string(langfuse_time(ms, ts)));
+    jsonw_kstr(w, key, langfuse_time(ms, ts));
 }
 
-/* {agent, role} of this thread (new reference). */
-static json_t *who(void)
+/* The agent and role of this thread, as fields of an open object. */
+static void put_who(struct jsonw *w)
 {
-    json_t *m = json_object();
-
     if (me.agent[0] != '\0')
-        json_object_set_new(m, "agent", json_string(me.agent));
+        jsonw_kstr(w, "agent", me.agent);
     if (me.role[0] != '\0')
-        json_object_set_new(m, "role", json_string(me.role));
-    return m;
+        jsonw_kstr(w, "role", me.role);
 }
 
-/* s cut to TRACE_NOTE_MAX bytes at a character boundary (new reference). */
-static json_t *note(const char *s)
+/* "metadata": {agent, role}. */
+static void put_metadata(struct jsonw *w)
+{
+    jsonw_key(w, "metadata");
+    jsonw_open(w, '{');
+    put_who(w);
+    jsonw_close(w, '}');
+}
+
+/* key: s cut to TRACE_NOTE_MAX bytes at a character boundary. */
+static void put_note(struct jsonw *w, const char *key, const char *s)
 {
     size_t n = strlen(s != NULL ? s : "");
 
-    if (n <= TRACE_NOTE_MAX)
-        return json_string(s != NULL ? s : "");
-    n = TRACE_NOTE_MAX;
-    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-        n--;
-    return json_stringn(s, n);
+    if (n > TRACE_NOTE_MAX) {
+        n = TRACE_NOTE_MAX;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    }
+    jsonw_key(w, key);
+    jsonw_strn(w, s != NULL ? s : "", n);
 }
+
+/* "level": "ERROR" and "statusMessage": message. */
+static void put_error(struct jsonw *w, const char *message)
+{
+    jsonw_kstr(w, "level", "ERROR");
+    put_note(w, "statusMessage", message);
+}
+
+/* The stage ids this thread made last: each event about a story asks for its stage's id (its
+ * parent), and the hash behind one costs more than writing the event. */
+#define STAGE_IDS 4
+static _Thread_local struct {
+    char text[TRACE_STORY_MAX + 64], id[LANGFUSE_UUID_LEN];
+} stage_ids[STAGE_IDS];
+static _Thread_local unsigned stage_next;
 
 static void stage_id(const char *story, const char *stage, char out[LANGFUSE_UUID_LEN])
 {
     char text[TRACE_STORY_MAX + 64];
+    size_t n = 0;
+    unsigned k;
 
-    snprintf(text, sizeof text, "%s|stage|%s", story, stage);
+    /* "story|stage|NAME", cut to fit as snprintf() cut it. */
+    for (const char *const *p = (const char *const[]){story, "|stage|", stage, NULL}; *p != NULL;
+         p++) {
+        size_t m = strnlen(*p, sizeof text - 1 - n);
+
+        memcpy(text + n, *p, m);
+        n += m;
+    }
+    text[n] = '\0';
+    for (k = 0; k < STAGE_IDS; k++)
+        if (strcmp(stage_ids[k].text, text) == 0) {
+            memcpy(out, stage_ids[k].id, LANGFUSE_UUID_LEN);
+            return;
+        }
     langfuse_uuid_of(text, out);
+    k = stage_next++ % STAGE_IDS;
+    memcpy(stage_ids[k].text, text, sizeof text);
+    memcpy(stage_ids[k].id, out, LANGFUSE_UUID_LEN);
 }
 
 /* The observation new ones of this thread about story hang from: the open task span, else
@@ -158,37 +226,43 @@ static void parent_of(const char *story, char out[LANGFUSE_UUID_LEN])
 {
     out[0] = '\0';
     if (me.task_open && strcmp(me.task_story, story) == 0)
-        snprintf(out, LANGFUSE_UUID_LEN, "%s", me.task_span);
+        copy(out, LANGFUSE_UUID_LEN, me.task_span);
     else if (my_step()->stage != NULL)
         stage_id(story, my_step()->stage, out);
 }
 
-static void set_parent(json_t *body, const char *story)
+static void put_parent(struct jsonw *w, const char *story)
 {
     char parent[LANGFUSE_UUID_LEN];
 
     parent_of(story, parent);
     if (parent[0] != '\0')
-        json_object_set_new(body, "parentObservationId", json_string(parent));
+        jsonw_kstr(w, "parentObservationId", parent);
 }
 
-/* An event-create about story: name, output (taken), input (borrowed, may be NULL). */
-static void event(struct tracer *t, const char *story, const char *name, json_t *output,
-                  const json_t *input)
+/* An event-create about story named name: begins it and opens its output object, whose fields
+ * the caller writes before event_end(). */
+static void event_begin(struct ev *e, const char *story, const char *name)
 {
-    json_t *body;
+    ev_begin(e, "event-create");
+    jsonw_kstr(&e->w, "traceId", story);
+    jsonw_kstr(&e->w, "name", name);
+    put_metadata(&e->w);
+    put_time(&e->w, "startTime", clock_wall_ms());
+    put_parent(&e->w, story);
+    jsonw_key(&e->w, "output");
+    jsonw_open(&e->w, '{');
+}
 
-    if (t == NULL) {
-        json_decref(output);
-        return;
+/* Closes the output, adds input (borrowed, may be NULL) and sends the event. */
+static void event_end(struct tracer *t, struct ev *e, const char *story, const json_t *input)
+{
+    jsonw_close(&e->w, '}');
+    if (input != NULL) {
+        jsonw_key(&e->w, "input");
+        jsonw_value(&e->w, input);
     }
-    body = json_pack("{s:s, s:s, s:o, s:o}", "traceId", story, "name", name, "output", output,
-                     "metadata", who());
-    set_time(body, "startTime", clock_wall_ms());
-    if (input != NULL)
-        json_object_set(body, "input", (json_t *)input);
-    set_parent(body, story);
-    emit(t, "event-create", body);
+    ev_end(t, e, story);
 }
 
 /* A numeric score-create on story's trace, on the open task span when it is about story. */
@@ -196,67 +270,96 @@ static void score(struct tracer *t, const char *story, const char *name, double 
                   const char *comment)
 {
     char id[LANGFUSE_UUID_LEN];
-    json_t *body;
+    struct ev e;
 
     if (t == NULL)
         return;
     langfuse_uuid(id);
-    body = json_pack("{s:s, s:s, s:s, s:f, s:s, s:o, s:o}", "id", id, "traceId", story, "name",
-                     name, "value", value, "dataType", "NUMERIC", "comment", note(comment),
-                     "metadata", who());
+    ev_begin(&e, "score-create");
+    jsonw_kstr(&e.w, "id", id);
+    jsonw_kstr(&e.w, "traceId", story);
+    jsonw_kstr(&e.w, "name", name);
+    jsonw_knum(&e.w, "value", value);
+    jsonw_kstr(&e.w, "dataType", "NUMERIC");
+    put_note(&e.w, "comment", comment);
+    put_metadata(&e.w);
     if (me.task_open && strcmp(me.task_story, story) == 0)
-        json_object_set_new(body, "observationId", json_string(me.task_span));
-    emit(t, "score-create", body);
+        jsonw_kstr(&e.w, "observationId", me.task_span);
+    ev_end(t, &e, story);
 }
 
-/* trace-create for story naming it after stage (upsert: the first one creates the trace). */
-static void name_trace(struct tracer *t, const char *story, const char *name, json_t *output)
+/* trace-create for story naming it name (upsert: the first one creates the trace); status, when
+ * not NULL, is its output with reason. */
+static void name_trace(struct tracer *t, const char *story, const char *name, const char *status,
+                       const char *reason)
 {
-    json_t *body;
+    struct ev e;
 
-    if (t == NULL) {
-        json_decref(output);
-        return;
+    ev_begin(&e, "trace-create");
+    jsonw_kstr(&e.w, "id", story);
+    jsonw_kstr(&e.w, "sessionId", story);
+    jsonw_kstr(&e.w, "name", name);
+    if (status != NULL) {
+        jsonw_key(&e.w, "output");
+        jsonw_open(&e.w, '{');
+        jsonw_kstr(&e.w, "status", status);
+        put_note(&e.w, "reason", reason);
+        jsonw_close(&e.w, '}');
     }
-    body = json_pack("{s:s, s:s, s:s}", "id", story, "sessionId", story, "name", name);
-    if (output != NULL)
-        json_object_set_new(body, "output", output);
-    emit(t, "trace-create", body);
+    ev_end(t, &e, story);
 }
 
-/* Ends stage `ends` (since_ms > 0: it is sent whole, from since_ms) and starts `starts`;
- * either may be NULL. level "ERROR" with message marks a stage that failed. */
+/* What a stage span that ends says: the decision that ended it, and with it a score or who
+ * decided (NULL, or has_score false: not said). */
+struct stage_out {
+    const char *decision, *by;
+    bool has_score;
+    double score;
+};
+
+/* Ends stage `ends` (since_ms > 0: it is sent whole, from since_ms) with output and starts
+ * `starts`; either may be NULL. A message marks a stage that failed (level ERROR). */
 static void move_stage(struct tracer *t, const char *story, const char *ends, const char *starts,
-                       int64_t since_ms, int64_t end_ms, json_t *output, const char *message)
+                       int64_t since_ms, int64_t end_ms, const struct stage_out *output,
+                       const char *message)
 {
     char id[LANGFUSE_UUID_LEN];
-    json_t *body;
+    struct ev e;
 
-    if (t == NULL) {
-        json_decref(output);
+    if (t == NULL)
         return;
-    }
     if (ends != NULL) {
         stage_id(story, ends, id);
-        body = json_pack("{s:s, s:s, s:s}", "id", id, "traceId", story, "name", ends);
+        ev_begin(&e, since_ms > 0 ? "span-create" : "span-update");
+        jsonw_kstr(&e.w, "id", id);
+        jsonw_kstr(&e.w, "traceId", story);
+        jsonw_kstr(&e.w, "name", ends);
         if (since_ms > 0)
-            set_time(body, "startTime", since_ms);
-        set_time(body, "endTime", end_ms);
-        if (output != NULL)
-            json_object_set(body, "output", output);
-        if (message != NULL) {
-            json_object_set_new(body, "level", json_string("ERROR"));
-            json_object_set_new(body, "statusMessage", note(message));
+            put_time(&e.w, "startTime", since_ms);
+        put_time(&e.w, "endTime", end_ms);
+        if (output != NULL) {
+            jsonw_key(&e.w, "output");
+            jsonw_open(&e.w, '{');
+            jsonw_kstr(&e.w, "decision", output->decision);
+            if (output->has_score)
+                jsonw_knum(&e.w, "score", output->score);
+            if (output->by != NULL)
+                jsonw_kstr(&e.w, "by", output->by);
+            jsonw_close(&e.w, '}');
         }
-        emit(t, since_ms > 0 ? "span-create" : "span-update", body);
+        if (message != NULL)
+            put_error(&e.w, message);
+        ev_end(t, &e, story);
     }
-    json_decref(output);
     if (starts != NULL) {
         stage_id(story, starts, id);
-        body = json_pack("{s:s, s:s, s:s}", "id", id, "traceId", story, "name", starts);
-        set_time(body, "startTime", clock_wall_ms());
-        emit(t, "span-create", body);
-        name_trace(t, story, starts, NULL);
+        ev_begin(&e, "span-create");
+        jsonw_kstr(&e.w, "id", id);
+        jsonw_kstr(&e.w, "traceId", story);
+        jsonw_kstr(&e.w, "name", starts);
+        put_time(&e.w, "startTime", clock_wall_ms());
+        ev_end(t, &e, story);
+        name_trace(t, story, starts, NULL, NULL);
     }
 }
 
@@ -272,7 +375,8 @@ static void end_trace(struct tracer *t, struct metrics *m, const char *story, in
     for (i = 0; name[i] != '\0' && i + 1 < sizeof lower; i++)
         lower[i] = (char)tolower((unsigned char)name[i]);
     lower[i] = '\0';
-    name_trace(t, story, lower, json_pack("{s:s, s:o}", "status", name, "reason", note(reason)));
+    if (t != NULL)
+        name_trace(t, story, lower, name, reason);
     metrics_add(m, &metric_stories_finished, (const char *[]){name}, 1);
     if (created_ms > 0)
         metrics_observe(m, &metric_story_duration, (const char *[]){lower},
@@ -287,8 +391,8 @@ void trace_agent(const char *agent, const char *role)
     static const char *const outcomes[] = {"done", "gave_back", "error"};
 
     memset(&me, 0, sizeof me);
-    snprintf(me.agent, sizeof me.agent, "%s", agent != NULL ? agent : "");
-    snprintf(me.role, sizeof me.role, "%s", role != NULL ? role : "");
+    copy(me.agent, sizeof me.agent, agent);
+    copy(me.role, sizeof me.role, role);
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         if (strcmp(steps[i].role, me.role) == 0)
             me.step = &steps[i];
@@ -307,15 +411,19 @@ static void close_task(int rc, const char *cause)
     if (!me.task_open)
         return;
     if (t != NULL) {
-        json_t *body = json_pack("{s:s, s:s, s:{s:s}}", "id", me.task_span, "traceId",
-                                 me.task_story, "output", "outcome", outcome);
+        struct ev e;
 
-        set_time(body, "endTime", clock_wall_ms());
-        if (rc < 0) {
-            json_object_set_new(body, "level", json_string("ERROR"));
-            json_object_set_new(body, "statusMessage", note(cause != NULL ? cause : "failed"));
-        }
-        emit(t, "span-update", body);
+        ev_begin(&e, "span-update");
+        jsonw_kstr(&e.w, "id", me.task_span);
+        jsonw_kstr(&e.w, "traceId", me.task_story);
+        jsonw_key(&e.w, "output");
+        jsonw_open(&e.w, '{');
+        jsonw_kstr(&e.w, "outcome", outcome);
+        jsonw_close(&e.w, '}');
+        put_time(&e.w, "endTime", clock_wall_ms());
+        if (rc < 0)
+            put_error(&e.w, cause != NULL ? cause : "failed");
+        ev_end(t, &e, me.task_story);
     }
     metrics_add(m, &metric_tasks, (const char *[]){me.role, outcome}, 1);
     metrics_observe(m, &metric_stage_duration, (const char *[]){my_step()->step},
@@ -334,29 +442,36 @@ static void open_task(const char *story)
     if (me.task_open)
         close_task(1, NULL); /* a cycle that goes on to another story finished this one */
     me.task_open = true;
-    snprintf(me.task_story, sizeof me.task_story, "%s", story);
+    copy(me.task_story, sizeof me.task_story, story);
     langfuse_uuid(me.task_span);
     /* The cycle's first task started with the cycle (its claim); a later one starts now. */
     me.task_ms = me.cycle_had_task ? clock_wall_ms() : me.cycle_ms;
     me.task_mono = me.cycle_had_task ? clock_mono_ms() : me.cycle_mono;
     me.cycle_had_task = true;
     if (t != NULL) {
-        json_t *body;
-        char parent[LANGFUSE_UUID_LEN] = "";
+        struct ev e;
 
         /* The trace exists (an upsert that changes nothing when it does): a story written by
          * ctl ingest has no scout to start it, and the analyst is the first to see it. */
-        if (strcmp(me.role, "analyst") == 0)
-            emit(t, "trace-create",
-                 json_pack("{s:s, s:s}", "id", me.task_story, "sessionId", me.task_story));
-        body = json_pack("{s:s, s:s, s:s, s:o}", "id", me.task_span, "traceId", me.task_story,
-                         "name", my_step()->step, "metadata", who());
-        set_time(body, "startTime", me.task_ms);
-        if (my_step()->stage != NULL) {
-            stage_id(me.task_story, my_step()->stage, parent);
-            json_object_set_new(body, "parentObservationId", json_string(parent));
+        if (strcmp(me.role, "analyst") == 0) {
+            ev_begin(&e, "trace-create");
+            jsonw_kstr(&e.w, "id", me.task_story);
+            jsonw_kstr(&e.w, "sessionId", me.task_story);
+            ev_end(t, &e, me.task_story);
         }
-        emit(t, "span-create", body);
+        ev_begin(&e, "span-create");
+        jsonw_kstr(&e.w, "id", me.task_span);
+        jsonw_kstr(&e.w, "traceId", me.task_story);
+        jsonw_kstr(&e.w, "name", my_step()->step);
+        put_metadata(&e.w);
+        put_time(&e.w, "startTime", me.task_ms);
+        if (my_step()->stage != NULL) {
+            char parent[LANGFUSE_UUID_LEN];
+
+            stage_id(me.task_story, my_step()->stage, parent);
+            jsonw_kstr(&e.w, "parentObservationId", parent);
+        }
+        ev_end(t, &e, me.task_story);
     }
 }
 
@@ -396,17 +511,29 @@ void trace_failed_attempt(void)
 void trace_story_start(const char *story, const char *title, const char *source, const char *url)
 {
     struct tracer *t = atomic_load(&g_tracer);
-    json_t *body;
+    struct ev e;
 
     metrics_add(atomic_load(&g_metrics), &metric_stories_ingested, NULL, 1);
     if (t == NULL)
         return;
-    body = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s?}, s:o, s:[s]}", "id", story, "name",
-                     "analysis", "sessionId", story, "input", "title", title != NULL ? title : "",
-                     "source", source != NULL ? source : "", "url", url, "metadata", who(), "tags",
-                     "story");
-    set_time(body, "timestamp", clock_wall_ms());
-    emit(t, "trace-create", body);
+    ev_begin(&e, "trace-create");
+    jsonw_kstr(&e.w, "id", story);
+    jsonw_kstr(&e.w, "name", "analysis");
+    jsonw_kstr(&e.w, "sessionId", story);
+    jsonw_key(&e.w, "input");
+    jsonw_open(&e.w, '{');
+    jsonw_kstr(&e.w, "title", title);
+    jsonw_kstr(&e.w, "source", source);
+    if (url != NULL)
+        jsonw_kstr(&e.w, "url", url);
+    jsonw_close(&e.w, '}');
+    put_metadata(&e.w);
+    jsonw_key(&e.w, "tags");
+    jsonw_open(&e.w, '[');
+    jsonw_str(&e.w, "story");
+    jsonw_close(&e.w, ']');
+    put_time(&e.w, "timestamp", clock_wall_ms());
+    ev_end(t, &e, story);
 }
 
 void trace_gen_begin(struct trace_gen *g, const char *story, const struct llm_request *req,
@@ -414,7 +541,7 @@ void trace_gen_begin(struct trace_gen *g, const char *story, const struct llm_re
 {
     struct tracer *t = atomic_load(&g_tracer);
     char temp[32];
-    json_t *body, *input;
+    struct ev e;
 
     memset(g, 0, sizeof *g);
     if (t == NULL && atomic_load(&g_metrics) == NULL)
@@ -422,12 +549,12 @@ void trace_gen_begin(struct trace_gen *g, const char *story, const struct llm_re
     g->on = true;
     g->tier = tier;
     g->start_ms = clock_wall_ms();
-    snprintf(g->model, sizeof g->model, "%s", model != NULL ? model : "");
-    snprintf(g->task_type, sizeof g->task_type, "%s", req->task_type != NULL ? req->task_type : "");
+    copy(g->model, sizeof g->model, model);
+    copy(g->task_type, sizeof g->task_type, req->task_type);
     langfuse_uuid(g->id);
     if (story != NULL && *story != '\0') {
-        snprintf(g->story, sizeof g->story, "%s", story);
-        snprintf(g->trace_id, sizeof g->trace_id, "%s", story);
+        copy(g->story, sizeof g->story, story);
+        copy(g->trace_id, sizeof g->trace_id, story);
         open_task(story);
     } else {
         char id[LANGFUSE_UUID_LEN];
@@ -435,35 +562,63 @@ void trace_gen_begin(struct trace_gen *g, const char *story, const struct llm_re
         /* A call about no single story (a screening batch): a trace of its own. */
         langfuse_uuid(id);
         snprintf(g->trace_id, sizeof g->trace_id, "batch-%s", id);
-        if (t != NULL)
-            emit(t, "trace-create",
-                 json_pack("{s:s, s:s, s:o, s:[s]}", "id", g->trace_id, "name",
-                           g->task_type[0] != '\0' ? g->task_type : "batch", "metadata", who(),
-                           "tags", "batch"));
+        if (t != NULL) {
+            ev_begin(&e, "trace-create");
+            jsonw_kstr(&e.w, "id", g->trace_id);
+            jsonw_kstr(&e.w, "name", g->task_type[0] != '\0' ? g->task_type : "batch");
+            put_metadata(&e.w);
+            jsonw_key(&e.w, "tags");
+            jsonw_open(&e.w, '[');
+            jsonw_str(&e.w, "batch");
+            jsonw_close(&e.w, ']');
+            ev_end(t, &e, g->trace_id);
+        }
     }
     if (t == NULL)
         return;
-    input = json_array();
-    for (size_t i = 0; i < req->nmessages; i++)
-        json_array_append_new(
-            input,
-            json_pack("{s:s, s:s}", "role",
-                      req->messages[i].role != NULL ? req->messages[i].role : "user", "content",
-                      req->messages[i].content != NULL ? req->messages[i].content : ""));
+    ev_begin(&e, "generation-create");
+    jsonw_kstr(&e.w, "id", g->id);
+    jsonw_kstr(&e.w, "traceId", g->trace_id);
+    jsonw_kstr(&e.w, "name", g->task_type[0] != '\0' ? g->task_type : "call");
+    jsonw_kstr(&e.w, "model", g->model);
     /* modelParameters values are strings, integers, booleans or string lists (MapValue). */
     snprintf(temp, sizeof temp, "%g", req->temperature);
-    body = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:i, s:s}, s:o, s:o}", "id", g->id, "traceId",
-                     g->trace_id, "name", g->task_type[0] != '\0' ? g->task_type : "call", "model",
-                     g->model, "modelParameters", "temperature", temp, "max_tokens",
-                     req->max_tokens, "response_format", req->json ? "json_object" : "text",
-                     "input", input, "metadata", who());
-    json_object_set_new(json_object_get(body, "metadata"), "tier",
-                        json_string(pricing_tier_name(tier)));
-    json_object_set_new(json_object_get(body, "metadata"), "task_type", json_string(g->task_type));
-    set_time(body, "startTime", g->start_ms);
+    jsonw_key(&e.w, "modelParameters");
+    jsonw_open(&e.w, '{');
+    jsonw_kstr(&e.w, "temperature", temp);
+    jsonw_kint(&e.w, "max_tokens", req->max_tokens);
+    jsonw_kstr(&e.w, "response_format", req->json ? "json_object" : "text");
+    jsonw_close(&e.w, '}');
+    jsonw_key(&e.w, "input");
+    jsonw_open(&e.w, '[');
+    for (size_t i = 0; i < req->nmessages; i++) {
+        jsonw_open(&e.w, '{');
+        jsonw_kstr(&e.w, "role", req->messages[i].role != NULL ? req->messages[i].role : "user");
+        jsonw_kstr(&e.w, "content", req->messages[i].content);
+        jsonw_close(&e.w, '}');
+    }
+    jsonw_close(&e.w, ']');
+    jsonw_key(&e.w, "metadata");
+    jsonw_open(&e.w, '{');
+    put_who(&e.w);
+    jsonw_kstr(&e.w, "tier", pricing_tier_name(tier));
+    jsonw_kstr(&e.w, "task_type", g->task_type);
+    jsonw_close(&e.w, '}');
+    put_time(&e.w, "startTime", g->start_ms);
     if (g->story[0] != '\0')
-        set_parent(body, g->story);
-    emit(t, "generation-create", body);
+        put_parent(&e.w, g->story);
+    ev_end(t, &e, g->trace_id);
+}
+
+/* "key": {input, output, total} of micro-dollars, as dollars. */
+static void put_costs(struct jsonw *w, const char *key, int64_t in, int64_t total)
+{
+    jsonw_key(w, key);
+    jsonw_open(w, '{');
+    jsonw_knum(w, "input", (double)in / 1e6);
+    jsonw_knum(w, "output", (double)(total - in) / 1e6);
+    jsonw_knum(w, "total", (double)total / 1e6);
+    jsonw_close(w, '}');
 }
 
 void trace_gen_end(struct trace_gen *g, const struct llm_response *resp, const char *error,
@@ -478,43 +633,51 @@ void trace_gen_end(struct trace_gen *g, const struct llm_response *resp, const c
     if (!g->on)
         return;
     if (served != NULL && *served != '\0' && strcmp(served, g->model) != 0)
-        snprintf(g->model, sizeof g->model, "%s", served); /* a fallback answered */
+        copy(g->model, sizeof g->model, served); /* a fallback answered */
     if (t != NULL) {
-        json_t *body =
-            json_pack("{s:s, s:s, s:s}", "id", g->id, "traceId", g->trace_id, "model", g->model);
+        struct ev e;
 
-        set_time(body, "endTime", end);
+        ev_begin(&e, "generation-update");
+        jsonw_kstr(&e.w, "id", g->id);
+        jsonw_kstr(&e.w, "traceId", g->trace_id);
+        jsonw_kstr(&e.w, "model", g->model);
+        put_time(&e.w, "endTime", end);
         if (resp != NULL) {
-            double in = (double)input_cost / 1e6, total = (double)cost / 1e6;
             int p = resp->prompt_tokens, c = resp->completion_tokens;
 
-            json_object_set_new(body, "output", json_string(resp->text != NULL ? resp->text : ""));
-            set_time(body, "completionStartTime", end);
-            json_object_set_new(body, "usage",
-                                json_pack("{s:i, s:i, s:i, s:s, s:f, s:f, s:f}", "input", p,
-                                          "output", c, "total", p + c, "unit", "TOKENS",
-                                          "inputCost", in, "outputCost", total - in, "totalCost",
-                                          total));
-            json_object_set_new(
-                body, "usageDetails",
-                json_pack("{s:i, s:i, s:i}", "input", p, "output", c, "total", p + c));
-            json_object_set_new(
-                body, "costDetails",
-                json_pack("{s:f, s:f, s:f}", "input", in, "output", total - in, "total", total));
-            json_object_set_new(body, "metadata",
-                                json_pack("{s:I, s:b, s:I}", "cost_micro_usd", (json_int_t)cost,
-                                          "cached", resp->cached, "latency_ms",
-                                          (json_int_t)resp->latency_ms));
+            jsonw_kstr(&e.w, "output", resp->text);
+            put_time(&e.w, "completionStartTime", end);
+            jsonw_key(&e.w, "usage");
+            jsonw_open(&e.w, '{');
+            jsonw_kint(&e.w, "input", p);
+            jsonw_kint(&e.w, "output", c);
+            jsonw_kint(&e.w, "total", (int64_t)p + c);
+            jsonw_kstr(&e.w, "unit", "TOKENS");
+            jsonw_knum(&e.w, "inputCost", (double)input_cost / 1e6);
+            jsonw_knum(&e.w, "outputCost", (double)(cost - input_cost) / 1e6);
+            jsonw_knum(&e.w, "totalCost", (double)cost / 1e6);
+            jsonw_close(&e.w, '}');
+            jsonw_key(&e.w, "usageDetails");
+            jsonw_open(&e.w, '{');
+            jsonw_kint(&e.w, "input", p);
+            jsonw_kint(&e.w, "output", c);
+            jsonw_kint(&e.w, "total", (int64_t)p + c);
+            jsonw_close(&e.w, '}');
+            put_costs(&e.w, "costDetails", input_cost, cost);
+            jsonw_key(&e.w, "metadata");
+            jsonw_open(&e.w, '{');
+            jsonw_kint(&e.w, "cost_micro_usd", cost);
+            jsonw_kbool(&e.w, "cached", resp->cached);
+            jsonw_kint(&e.w, "latency_ms", resp->latency_ms);
             if (resp->served_by[0] != '\0')
-                json_object_set_new(json_object_get(body, "metadata"), "served_by",
-                                    json_string(resp->served_by));
+                jsonw_kstr(&e.w, "served_by", resp->served_by);
             if (resp->fallback)
-                json_object_set_new(json_object_get(body, "metadata"), "fallback", json_true());
+                jsonw_kbool(&e.w, "fallback", true);
+            jsonw_close(&e.w, '}');
         } else {
-            json_object_set_new(body, "level", json_string("ERROR"));
-            json_object_set_new(body, "statusMessage", note(error != NULL ? error : "failed"));
+            put_error(&e.w, error != NULL ? error : "failed");
         }
-        emit(t, "generation-update", body);
+        ev_end(t, &e, g->trace_id);
     }
     if (m != NULL) {
         const char *agent = me.agent, *role = me.role;
@@ -545,8 +708,6 @@ void trace_decision(const struct trace_decision *d)
 {
     struct tracer *t = atomic_load(&g_tracer);
     struct metrics *m = atomic_load(&g_metrics);
-    char name[96];
-    json_t *out;
 
     if (t == NULL && m == NULL)
         return;
@@ -555,17 +716,34 @@ void trace_decision(const struct trace_decision *d)
     if (d->confidence >= 0)
         metrics_observe(m, &metric_decision_confidence, (const char *[]){me.role, d->type},
                         d->confidence);
-    out = json_pack("{s:s, s:o}", "decision", d->outcome, "reasoning", note(d->reasoning));
-    if (d->confidence >= 0)
-        json_object_set_new(out, "confidence", json_real(d->confidence));
-    if (d->output != NULL)
-        json_object_update(out, (json_t *)d->output);
-    snprintf(name, sizeof name, "decision: %s", d->type);
-    event(t, d->story, name, out, d->input);
+    if (t != NULL) {
+        char name[96];
+        const json_t *o = json_is_object(d->output) ? d->output : NULL;
+        const char *key;
+        json_t *v;
+        struct ev e;
+
+        snprintf(name, sizeof name, "decision: %s", d->type);
+        event_begin(&e, d->story, name);
+        /* The decision's own fields, then what the role adds (which wins a name both have). */
+        if (json_object_get(o, "decision") == NULL)
+            jsonw_kstr(&e.w, "decision", d->outcome);
+        if (json_object_get(o, "reasoning") == NULL)
+            put_note(&e.w, "reasoning", d->reasoning);
+        if (d->confidence >= 0 && json_object_get(o, "confidence") == NULL)
+            jsonw_knum(&e.w, "confidence", d->confidence);
+        if (o != NULL)
+            json_object_foreach((json_t *)o, key, v)
+            {
+                jsonw_key(&e.w, key);
+                jsonw_value(&e.w, v);
+            }
+        event_end(t, &e, d->story, d->input);
+    }
     for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
         if (strcmp(moves[i].type, d->type) == 0 && strcmp(moves[i].outcome, d->outcome) == 0) {
             move_stage(t, d->story, moves[i].ends, moves[i].starts, d->since_ms, clock_wall_ms(),
-                       json_pack("{s:s}", "decision", d->outcome), NULL);
+                       &(struct stage_out){.decision = d->outcome}, NULL);
             if (moves[i].final >= 0)
                 end_trace(t, m, d->story, moves[i].final, d->reasoning, 0);
         }
@@ -576,7 +754,6 @@ void trace_vote(const char *story, const char *vote, double confidence, const ch
     struct tracer *t = atomic_load(&g_tracer);
     struct metrics *m = atomic_load(&g_metrics);
     static const char *const votes[] = {"for", "against", "abstain"};
-    char comment[TRACE_NOTE_MAX + 32];
 
     if (t == NULL && m == NULL)
         return;
@@ -587,13 +764,19 @@ void trace_vote(const char *story, const char *vote, double confidence, const ch
     metrics_observe(m, &metric_vote_confidence, NULL, confidence);
     metrics_add(m, &metric_decisions, (const char *[]){me.role, "vote", vote}, 1);
     metrics_observe(m, &metric_decision_confidence, (const char *[]){me.role, "vote"}, confidence);
-    event(t, story, "vote",
-          json_pack("{s:s, s:f, s:o}", "vote", vote, "confidence", confidence, "reasoning",
-                    note(reasoning)),
-          NULL);
-    snprintf(comment, sizeof comment, "%s: %.*s", vote, TRACE_NOTE_MAX,
-             reasoning != NULL ? reasoning : "");
-    score(t, story, "vote_confidence", confidence, comment);
+    if (t != NULL) {
+        char comment[TRACE_NOTE_MAX + 32];
+        struct ev e;
+
+        event_begin(&e, story, "vote");
+        jsonw_kstr(&e.w, "vote", vote);
+        jsonw_knum(&e.w, "confidence", confidence);
+        put_note(&e.w, "reasoning", reasoning);
+        event_end(t, &e, story, NULL);
+        snprintf(comment, sizeof comment, "%s: %.*s", vote, TRACE_NOTE_MAX,
+                 reasoning != NULL ? reasoning : "");
+        score(t, story, "vote_confidence", confidence, comment);
+    }
 }
 
 void trace_consensus(const char *story, double score_v, double threshold, bool reached, int votes,
@@ -611,14 +794,21 @@ void trace_consensus(const char *story, double score_v, double threshold, bool r
     metrics_add(m, &metric_debates, (const char *[]){outcome}, 1);
     metrics_observe(m, &metric_consensus_score, NULL, score_v);
     metrics_add(m, &metric_decisions, (const char *[]){me.role, "consensus", outcome}, 1);
-    event(t, story, "consensus",
-          json_pack("{s:s, s:f, s:f, s:b, s:i, s:o}", "decision", outcome, "score", score_v,
-                    "threshold", threshold, "reached", reached, "votes", votes, "reason",
-                    note(reason)),
-          NULL);
-    score(t, story, "consensus", score_v, reason);
+    if (t != NULL) {
+        struct ev e;
+
+        event_begin(&e, story, "consensus");
+        jsonw_kstr(&e.w, "decision", outcome);
+        jsonw_knum(&e.w, "score", score_v);
+        jsonw_knum(&e.w, "threshold", threshold);
+        jsonw_kbool(&e.w, "reached", reached);
+        jsonw_kint(&e.w, "votes", votes);
+        put_note(&e.w, "reason", reason);
+        event_end(t, &e, story, NULL);
+        score(t, story, "consensus", score_v, reason);
+    }
     move_stage(t, story, "debate", reached ? "production" : NULL, 0, clock_wall_ms(),
-               json_pack("{s:s, s:f}", "decision", outcome, "score", score_v), NULL);
+               &(struct stage_out){.decision = outcome, .has_score = true, .score = score_v}, NULL);
     if (!reached)
         end_trace(t, m, story, BB_ARCHIVED, reason, 0);
 }
@@ -628,27 +818,34 @@ void trace_revision(const char *story, int number, const char *type, double impr
 {
     struct tracer *t = atomic_load(&g_tracer);
     struct metrics *m = atomic_load(&g_metrics);
-    char name[96];
 
     if (t == NULL && m == NULL)
         return;
     open_task(story);
     metrics_add(m, &metric_revisions, (const char *[]){type, kept ? "true" : "false"}, 1);
     metrics_observe(m, &metric_revision_improvement, (const char *[]){type}, improvement);
-    snprintf(name, sizeof name, "revision %d: %s", number, type);
-    event(t, story, name,
-          json_pack("{s:i, s:s, s:f, s:f, s:f, s:b, s:o}", "number", number, "type", type,
-                    "improvement", improvement, "score_before", before, "score_after", after,
-                    "kept", kept, "reasoning", note(reasoning)),
-          NULL);
-    score(t, story, "revision_improvement", improvement, reasoning);
+    if (t != NULL) {
+        char name[96];
+        struct ev e;
+
+        snprintf(name, sizeof name, "revision %d: %s", number, type);
+        event_begin(&e, story, name);
+        jsonw_kint(&e.w, "number", number);
+        jsonw_kstr(&e.w, "type", type);
+        jsonw_knum(&e.w, "improvement", improvement);
+        jsonw_knum(&e.w, "score_before", before);
+        jsonw_knum(&e.w, "score_after", after);
+        jsonw_kbool(&e.w, "kept", kept);
+        put_note(&e.w, "reasoning", reasoning);
+        event_end(t, &e, story, NULL);
+        score(t, story, "revision_improvement", improvement, reasoning);
+    }
 }
 
 void trace_qa(const char *story, int round, double score_v, bool passed, const char *reasoning)
 {
     struct tracer *t = atomic_load(&g_tracer);
     struct metrics *m = atomic_load(&g_metrics);
-    char name[64];
 
     if (t == NULL && m == NULL)
         return;
@@ -659,12 +856,19 @@ void trace_qa(const char *story, int round, double score_v, bool passed, const c
     metrics_observe(m, &metric_qa_score, NULL, score_v);
     metrics_add(m, &metric_decisions,
                 (const char *[]){me.role, "qa_verdict", passed ? "passed" : "failed"}, 1);
-    snprintf(name, sizeof name, "qa round %d", round);
-    event(t, story, name,
-          json_pack("{s:i, s:f, s:b, s:o}", "round", round, "score", score_v, "passed", passed,
-                    "reasoning", note(reasoning)),
-          NULL);
-    score(t, story, "qa_score", score_v, reasoning);
+    if (t != NULL) {
+        char name[64];
+        struct ev e;
+
+        snprintf(name, sizeof name, "qa round %d", round);
+        event_begin(&e, story, name);
+        jsonw_kint(&e.w, "round", round);
+        jsonw_knum(&e.w, "score", score_v);
+        jsonw_kbool(&e.w, "passed", passed);
+        put_note(&e.w, "reasoning", reasoning);
+        event_end(t, &e, story, NULL);
+        score(t, story, "qa_score", score_v, reasoning);
+    }
 }
 
 void trace_story_moved(const struct bb_item *it, int to, const char *reason)
@@ -677,20 +881,26 @@ void trace_story_moved(const struct bb_item *it, int to, const char *reason)
     open_task(it->id);
     if (it->status == BB_PUBLISHED_S) {
         /* Retention of a story that ended long ago: said, nothing else changes. */
-        event(t, it->id, "retention", json_pack("{s:s}", "reason", reason), NULL);
+        if (t != NULL) {
+            struct ev e;
+
+            event_begin(&e, it->id, "retention");
+            jsonw_kstr(&e.w, "reason", reason);
+            event_end(t, &e, it->id, NULL);
+        }
         return;
     }
     if ((it->status == BB_APPROVED || it->status == BB_REJECTED) && it->decided_ms > 0)
         /* The review ended when the reviewer decided. */
         move_stage(
             t, it->id, "review", NULL, 0, it->decided_ms,
-            json_pack("{s:s, s:s}", "decision", bb_statuses[it->status].name, "by", it->decided_by),
+            &(struct stage_out){.decision = bb_statuses[it->status].name, .by = it->decided_by},
             NULL);
     else if (it->status == BB_FAILED && it->section >= 0 && it->section < BB_SECTION_COUNT &&
              stage_of_section[it->section] != NULL)
         move_stage(t, it->id, stage_of_section[it->section], NULL,
                    it->section == BB_RAW_FEED ? it->created_ms : 0, clock_wall_ms(),
-                   json_pack("{s:s}", "decision", "FAILED"), it->fail_reason);
+                   &(struct stage_out){.decision = "FAILED"}, it->fail_reason);
     if (to == BB_PRODUCING)
         move_stage(t, it->id, NULL, "production", 0, 0, NULL, NULL);
     else if (to == BB_PUBLISHED_S || to == BB_ARCHIVED)

@@ -12,6 +12,105 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The length of the unit of a string at event[i]: an escape (\uXXXX or \X), or a character
+ * with its UTF-8 continuation bytes; never past len. */
+static size_t unit_len(const char *event, size_t i, size_t len)
+{
+    size_t n = event[i] == '\\' ? (i + 1 < len && event[i + 1] == 'u' ? 6 : 2) : 1;
+
+    if (n == 1)
+        while (i + n < len && ((unsigned char)event[i + n] & 0xc0) == 0x80)
+            n++;
+    return i + n > len ? len - i : n;
+}
+
+/* Where the string whose first byte is at event[i] ends: its closing quote, or len. An escape
+ * is skipped whole, as unit_len() reads it; memchr() does the rest, so a long prompt costs a
+ * scan, not a loop over its bytes. */
+static size_t string_end(const char *event, size_t i, size_t len)
+{
+    const char *q = memchr(event + i, '"', len - i);
+    size_t quote = q != NULL ? (size_t)(q - event) : len;
+
+    for (;;) {
+        const char *b = memchr(event + i, '\\', quote - i);
+
+        if (b == NULL)
+            return quote;
+        i = (size_t)(b - event);
+        i += unit_len(event, i, len);
+        if (i > quote) {
+            if (i >= len)
+                return len;
+            q = memchr(event + i, '"', len - i);
+            quote = q != NULL ? (size_t)(q - event) : len;
+        }
+    }
+}
+
+/* The string text event[i, end) (longer than max) cut: up to max bytes of it (whole escapes,
+ * whole characters), then "...", written at out. Returns the bytes written. */
+static size_t cut_string(const char *event, size_t i, size_t end, size_t len, size_t max, char *out)
+{
+    size_t o = 0, kept = 0;
+
+    while (i < end) {
+        size_t u = unit_len(event, i, len);
+
+        if (kept + u > max)
+            break;
+        kept += u;
+        i += u;
+    }
+    memcpy(out, event + i - kept, kept);
+    o = kept;
+    memcpy(out + o, "...", 3);
+    return o + 3;
+}
+
+/* cut_string() for text jsonw wrote (valid UTF-8, escapes whole): the escapes found with
+ * memchr(), the bytes between them taken at once, a character split by the limit backed off. */
+static size_t cut_known(const char *event, size_t i, size_t end, size_t max, char *out)
+{
+    size_t lim = i + max < end ? i + max : end, p = i;
+
+    for (;;) {
+        const char *b = memchr(event + p, '\\', lim - p);
+        size_t u;
+
+        if (b == NULL)
+            break;
+        p = (size_t)(b - event);
+        u = p + 1 < end && event[p + 1] == 'u' ? 6 : 2;
+        if (p + u > lim) {
+            lim = p; /* the escape does not fit: the cut comes before it */
+            break;
+        }
+        p += u;
+    }
+    /* No escape in [p, lim): back off the continuation bytes of a character the limit splits. */
+    while (lim > p && lim < end && ((unsigned char)event[lim] & 0xc0) == 0x80)
+        lim--;
+    memcpy(out, event + i, lim - i);
+    memcpy(out + (lim - i), "...", 3);
+    return lim - i + 3;
+}
+
+size_t trace_store_cut_at(const char *event, size_t len, size_t max, const struct jsonw_span *at,
+                          size_t n, char *out)
+{
+    size_t from = 0, o = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        memcpy(out + o, event + from, at[k].from - from);
+        o += at[k].from - from;
+        o += cut_known(event, at[k].from, at[k].to, max, out + o);
+        from = at[k].to;
+    }
+    memcpy(out + o, event + from, len - from);
+    return o + len - from;
+}
+
 char *trace_store_cut(const char *event, size_t len, size_t max, size_t *out_len)
 {
     /* A cut drops more than max bytes' worth of a string's end and adds "..." (3 bytes): a
@@ -21,34 +120,24 @@ char *trace_store_cut(const char *event, size_t len, size_t max, size_t *out_len
     size_t i = 0, o = 0;
 
     while (i < len) {
-        size_t kept = 0;
+        const char *q = memchr(event + i, '"', len - i);
+        size_t n = q != NULL ? (size_t)(q - event) - i : len - i, end;
 
-        if (event[i] != '"') {
-            out[o++] = event[i++];
-            continue;
-        }
-        /* A string: copy up to max bytes of it (whole escapes, whole characters), then skip to
-         * its closing quote. */
+        /* Up to the next string, as it is. */
+        memcpy(out + o, event + i, n);
+        o += n;
+        i += n;
+        if (i >= len)
+            break;
         out[o++] = event[i++];
-        while (i < len && event[i] != '"') {
-            size_t n = event[i] == '\\' ? (i + 1 < len && event[i + 1] == 'u' ? 6 : 2) : 1;
-
-            if (n == 1)
-                while (i + n < len && ((unsigned char)event[i + n] & 0xc0) == 0x80)
-                    n++; /* the continuation bytes of a UTF-8 character */
-            if (i + n > len)
-                n = len - i;
-            if (kept + n <= max) {
-                memcpy(out + o, event + i, n);
-                o += n;
-                kept += n;
-            } else if (kept <= max) {
-                kept = max + 1; /* cut here, once */
-                memcpy(out + o, "...", 3);
-                o += 3;
-            }
-            i += n;
+        end = string_end(event, i, len);
+        if (end - i <= max) {
+            memcpy(out + o, event + i, end - i);
+            o += end - i;
+        } else {
+            o += cut_string(event, i, end, len, max, out + o);
         }
+        i = end;
         if (i < len)
             out[o++] = event[i++]; /* the closing quote */
     }

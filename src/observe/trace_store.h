@@ -15,6 +15,7 @@
 #ifndef NEWSROOM_TRACE_STORE_H
 #define NEWSROOM_TRACE_STORE_H
 
+#include "observe/jsonw.h"
 #include "store/keys.h"
 
 #include <jansson.h>
@@ -33,6 +34,13 @@ struct rlink;
  * longer than max bytes cut at a character boundary and ended with "...", in one pass without
  * parsing. Returns a new string of *out_len bytes (free it). */
 char *trace_store_cut(const char *event, size_t len, size_t max, size_t *out_len);
+
+/* trace_store_cut() for an event whose strings longer than max are known: the n of them, at[k]
+ * where a string's text is (in order, as jsonw's longs lists them),
+ * so nothing is scanned. Writes the copy at out (room for len + 3 * n bytes; not
+ * NUL-terminated) and returns its length: the same bytes trace_store_cut() makes. */
+size_t trace_store_cut_at(const char *event, size_t len, size_t max, const struct jsonw_span *at,
+                          size_t n, char *out);
 
 /* Appends n entries, entries[i] the JSON array of this batch's events of trace ids[i] (ids
  * distinct), in one script call; each list keeps its newest max entries. Returns 0, or -1 with

@@ -14,6 +14,7 @@
 #include "core/fail.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "observe/jsonw.h"
 #include "observe/langfuse.h"
 #include "observe/trace_store.h"
 
@@ -29,11 +30,22 @@
 
 /* A process's state in TRACE_STATUS_KEY older than this is a process that is gone. */
 #define TRACE_STATUS_STALE_MS 30000
+/* Event buffers: an event that fits in TRACER_BUF bytes (with its trace id and offsets, most
+ * do), pushed while fewer than TRACER_POOL are queued, gets one of that size, and the exporter
+ * gives it back to a pool of at most TRACER_POOL for the next push: an agent thread's malloc()
+ * of memory another thread frees costs glibc more than writing the event. */
+#define TRACER_BUF  2048
+#define TRACER_POOL 128
 
 struct entry {
+    /* The event, NUL-terminated, then the trace id, then the long strings' offsets (one
+     * allocation). */
     char *json;
     size_t len;
-    char *trace;   /* the trace it belongs to, or NULL */
+    char *trace;           /* the trace it belongs to (inside json's allocation), or NULL */
+    struct jsonw_span *at; /* where the strings ctl trace's copy cuts are (inside json's) */
+    size_t nlong;  /* how many there are (more than JSONW_LONGS: not listed, the copy scans) */
+    bool pooled;   /* json is a TRACER_BUF buffer, for the pool when done */
     int64_t at_ms; /* monotonic, when it was pushed */
 };
 
@@ -50,6 +62,8 @@ struct tracer {
     pthread_cond_t cv; /* CLOCK_MONOTONIC: a push that makes a batch, or stop */
     struct entry *q;   /* ring of o.queue_max */
     size_t head, count, bytes;
+    char *pool[TRACER_POOL]; /* free TRACER_BUF buffers */
+    size_t npool;
     bool stop;
     int64_t stop_until; /* monotonic: delivering ends here once stopped */
     pthread_t thread;
@@ -161,32 +175,68 @@ bool tracer_to_langfuse(const struct tracer *t)
 
 /* ---- the queue ---- */
 
+/* An event's buffer is done with: back to the pool (pooled: it is a TRACER_BUF one) or freed.
+ * With t->mu held. */
+static void release(struct tracer *t, char *p, bool pooled)
+{
+    if (pooled && t->npool < TRACER_POOL)
+        t->pool[t->npool++] = p;
+    else
+        free(p);
+}
+
 /* Frees the oldest entry. With t->mu held. */
 static void drop_oldest(struct tracer *t)
 {
     struct entry *e = &t->q[t->head];
 
     t->bytes -= e->len;
-    free(e->json);
-    free(e->trace);
+    release(t, e->json, e->pooled); /* the trace id is in the same allocation */
     e->json = e->trace = NULL;
+    e->at = NULL;
     t->head = (t->head + 1) % t->o.queue_max;
     t->count--;
 }
 
-void tracer_push(struct tracer *t, char *json, size_t len, const char *trace_id)
+void tracer_push(struct tracer *t, const char *json, size_t len, const char *trace_id,
+                 const struct jsonw_span *at, size_t nlong)
 {
-    char *trace = trace_id != NULL && t->has_addr && t->o.keep_days > 0 ? xstrdup(trace_id) : NULL;
+    size_t tlen = trace_id != NULL && t->has_addr && t->o.keep_days > 0 ? strlen(trace_id) + 1 : 0;
+    /* The long strings' offsets, when the copy for ctl trace is made and they are listed. */
+    size_t nat = tlen > 0 && nlong <= JSONW_LONGS ? nlong : 0;
+    size_t off = (len + 1 + tlen + sizeof(size_t) - 1) / sizeof(size_t) * sizeof(size_t);
+    /* One allocation: the event, its NUL, the trace id when the copy for ctl trace needs it,
+     * and the offsets (aligned). */
+    size_t size = nat > 0 ? off + nat * sizeof *at : len + 1 + tlen;
+    bool pooled = false;
+    char *copy = NULL, *trace;
     struct entry *e;
     bool wake;
 
+    if (size <= TRACER_BUF) {
+        /* Only while the queue is short: a queue that backs up (Langfuse down) holds events
+         * in buffers of their size, so its bound holds for the memory too. */
+        pthread_mutex_lock(&t->mu);
+        pooled = t->count < TRACER_POOL;
+        if (pooled && t->npool > 0)
+            copy = t->pool[--t->npool];
+        pthread_mutex_unlock(&t->mu);
+    }
+    if (copy == NULL)
+        copy = xmalloc(pooled ? TRACER_BUF : size);
+    trace = tlen > 0 ? copy + len + 1 : NULL;
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    if (trace != NULL)
+        memcpy(trace, trace_id, tlen);
+    if (nat > 0)
+        memcpy(copy + off, at, nat * sizeof *at);
     pthread_mutex_lock(&t->mu);
     if (t->stop) {
         /* Nothing is taken once the tracer stops: a late event is dropped, counted. */
         t->st.dropped_full++;
+        release(t, copy, pooled);
         pthread_mutex_unlock(&t->mu);
-        free(json);
-        free(trace);
         return;
     }
     while (t->count > 0 && (t->count >= t->o.queue_max || t->bytes + len > t->o.queue_max_bytes)) {
@@ -194,9 +244,12 @@ void tracer_push(struct tracer *t, char *json, size_t len, const char *trace_id)
         t->st.dropped_full++;
     }
     e = &t->q[(t->head + t->count) % t->o.queue_max];
-    e->json = json;
+    e->json = copy;
     e->len = len;
     e->trace = trace;
+    e->at = nat > 0 ? (struct jsonw_span *)(void *)(copy + off) : NULL;
+    e->nlong = tlen > 0 ? nlong : 0;
+    e->pooled = pooled;
     e->at_ms = clock_mono_ms();
     t->count++;
     t->bytes += len;
@@ -245,10 +298,20 @@ static void wait_until(struct tracer *t, int64_t until_ms)
     pthread_cond_timedwait(&t->cv, &t->mu, &ts);
 }
 
-/* Takes the next batch out of the queue into ev/lens/traces (at most batch_max events, and
- * bytes that keep the body under Langfuse's limit; an event too big for any batch is
- * dropped). With t->mu held. Returns the number taken. */
-static size_t take_batch(struct tracer *t, char **ev, size_t *lens, char **traces)
+/* A batch taken out of the queue: the exporter thread's, arrays of batch_max. */
+struct batch {
+    char **ev;              /* the events (each owns its trace id and offsets) */
+    size_t *lens;           /* their lengths */
+    char **traces;          /* their trace ids, or NULL */
+    struct jsonw_span **at; /* their long strings' offsets */
+    size_t *nlong;          /* how many long strings each has */
+    bool *pooled;           /* whether each is a TRACER_BUF buffer */
+};
+
+/* Takes the next batch out of the queue into b (at most batch_max events, and bytes that keep
+ * the body under Langfuse's limit; an event too big for any batch is dropped). With t->mu
+ * held. Returns the number taken. */
+static size_t take_batch(struct tracer *t, struct batch *b)
 {
     size_t n = 0, bytes = langfuse_batch_overhead(1);
 
@@ -265,10 +328,14 @@ static size_t take_batch(struct tracer *t, char **ev, size_t *lens, char **trace
         if (n > 0 && bytes + 1 + e->len > LANGFUSE_BATCH_LIMIT)
             break;
         bytes += (n > 0 ? 1 : 0) + e->len;
-        ev[n] = e->json;
-        traces[n] = e->trace;
-        lens[n++] = e->len;
+        b->ev[n] = e->json;
+        b->traces[n] = e->trace;
+        b->at[n] = e->at;
+        b->nlong[n] = e->nlong;
+        b->pooled[n] = e->pooled;
+        b->lens[n++] = e->len;
         e->json = e->trace = NULL;
+        e->at = NULL;
         t->bytes -= e->len;
         t->head = (t->head + 1) % t->o.queue_max;
         t->count--;
@@ -333,39 +400,56 @@ static void write_status(struct tracer *t, bool gone)
 }
 
 /* Keeps the batch's events per story in Redis for ctl trace: for each trace in the batch, one
- * entry, the JSON array of its events with long strings cut (trace_store_cut). */
-static void store_batch(struct tracer *t, char *const *ev, const size_t *lens, char *const *traces,
-                        size_t n)
+ * entry, the JSON array of its events with long strings cut (trace_store_cut_at() where the
+ * writer listed them, which copies without scanning; trace_store_cut() otherwise). */
+static void store_batch(struct tracer *t, const struct batch *b, size_t n)
 {
     char **ids = xcalloc(n, sizeof *ids), **entries = xcalloc(n, sizeof *entries);
     size_t *used = xcalloc(n, sizeof *used), *cap = xcalloc(n, sizeof *cap), m = 0, stored = 0;
     char *cause = NULL;
 
-    for (size_t i = 0; i < n; i++) {
-        size_t k, clen;
-        char *c;
+    for (size_t i = 0, k = 0; i < n; i++) {
+        size_t room, nlong = b->nlong[i];
 
-        if (traces[i] == NULL)
+        if (b->traces[i] == NULL)
             continue;
-        for (k = 0; k < m && strcmp(ids[k], traces[i]) != 0; k++)
-            ;
+        /* Events of one story come in runs: the last one's entry first. */
+        if (k >= m || strcmp(ids[k], b->traces[i]) != 0)
+            for (k = 0; k < m && strcmp(ids[k], b->traces[i]) != 0; k++)
+                ;
         if (k == m) {
-            ids[m] = traces[i];
+            ids[m] = b->traces[i];
             cap[m] = 256;
             entries[m] = xmalloc(cap[m]);
             entries[m][0] = '[';
             used[m++] = 1;
         }
-        c = trace_store_cut(ev[i], lens[i], TRACE_STORE_STRING_MAX, &clen);
-        if (used[k] + clen + 3 > cap[k]) {
-            cap[k] = (used[k] + clen + 3) * 2;
+        /* The comma, the event (3 bytes more per cut), the closing bracket and a NUL. */
+        room = b->lens[i] + 3 * (nlong <= JSONW_LONGS ? nlong : 0) + 3;
+        if (used[k] + room > cap[k]) {
+            cap[k] = (used[k] + room) * 2;
             entries[k] = xrealloc(entries[k], cap[k]);
         }
         if (used[k] > 1)
             entries[k][used[k]++] = ',';
-        memcpy(entries[k] + used[k], c, clen);
-        used[k] += clen;
-        free(c);
+        if (nlong == 0) {
+            memcpy(entries[k] + used[k], b->ev[i], b->lens[i]);
+            used[k] += b->lens[i];
+        } else if (nlong <= JSONW_LONGS) {
+            used[k] += trace_store_cut_at(b->ev[i], b->lens[i], TRACE_STORE_STRING_MAX, b->at[i],
+                                          nlong, entries[k] + used[k]);
+        } else {
+            size_t clen;
+            char *c = trace_store_cut(b->ev[i], b->lens[i], TRACE_STORE_STRING_MAX, &clen);
+
+            if (used[k] + clen + 2 > cap[k]) {
+                cap[k] = (used[k] + clen + 2) * 2;
+                entries[k] = xrealloc(entries[k], cap[k]);
+            }
+            memcpy(entries[k] + used[k], c, clen);
+            used[k] += clen;
+            free(c);
+        }
         stored++;
     }
     for (size_t k = 0; k < m; k++) {
@@ -531,10 +615,15 @@ static void health_check(struct tracer *t)
 static void *tracer_main(void *arg)
 {
     struct tracer *t = arg;
-    char **ev = xcalloc(t->o.batch_max, sizeof *ev);
-    char **traces = xcalloc(t->o.batch_max, sizeof *traces);
-    size_t *lens = xcalloc(t->o.batch_max, sizeof *lens);
+    struct batch b;
     clockid_t clock;
+
+    b.ev = xcalloc(t->o.batch_max, sizeof *b.ev);
+    b.lens = xcalloc(t->o.batch_max, sizeof *b.lens);
+    b.traces = xcalloc(t->o.batch_max, sizeof *b.traces);
+    b.at = xcalloc(t->o.batch_max, sizeof *b.at);
+    b.nlong = xcalloc(t->o.batch_max, sizeof *b.nlong);
+    b.pooled = xcalloc(t->o.batch_max, sizeof *b.pooled);
 
     if (pthread_getcpuclockid(pthread_self(), &clock) == 0) {
         pthread_mutex_lock(&t->mu);
@@ -579,26 +668,24 @@ static void *tracer_main(void *arg)
             wait_until(t, until < t->next_status ? until : t->next_status);
             continue;
         }
-        n = take_batch(t, ev, lens, traces);
+        n = take_batch(t, &b);
         pthread_mutex_unlock(&t->mu);
         if (n > 0) {
             if (t->l != NULL && t->o.keep_days > 0)
-                store_batch(t, ev, lens, traces, n);
+                store_batch(t, &b, n);
             if (t->langfuse) {
-                send_batch(t, ev, lens, n);
+                send_batch(t, b.ev, b.lens, n);
             } else {
                 size_t len;
-                char *body = langfuse_batch_body(ev, lens, n, &len);
+                char *body = langfuse_batch_body(b.ev, b.lens, n, &len);
 
                 write_file(t, body, len, n);
                 free(body);
             }
-            for (size_t i = 0; i < n; i++) {
-                free(ev[i]);
-                free(traces[i]);
-            }
         }
         pthread_mutex_lock(&t->mu);
+        for (size_t i = 0; i < n; i++)
+            release(t, b.ev[i], b.pooled[i]); /* its trace id and offsets are in it too */
     }
     /* What is left after the drain window is dropped, and said. */
     if (t->count > 0) {
@@ -611,9 +698,12 @@ static void *tracer_main(void *arg)
     t->st.cpu_us = cpu_us(CLOCK_THREAD_CPUTIME_ID);
     pthread_mutex_unlock(&t->mu);
     write_status(t, true);
-    free(ev);
-    free(traces);
-    free(lens);
+    free(b.ev);
+    free(b.lens);
+    free(b.traces);
+    free(b.at);
+    free(b.nlong);
+    free(b.pooled);
     langfuse_free(t->lf);
     t->lf = NULL;
     rlink_free(t->l);
@@ -656,6 +746,8 @@ void tracer_free(struct tracer *t)
     tracer_stop(t);
     while (t->count > 0)
         drop_oldest(t);
+    while (t->npool > 0)
+        free(t->pool[--t->npool]);
     pthread_cond_destroy(&t->cv);
     pthread_mutex_destroy(&t->mu);
     free(t->q);

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 struct config;
+struct jsonw_span;
 
 struct tracer_options {
     const char *host;       /* Langfuse base URL */
@@ -70,10 +71,14 @@ int tracer_start(struct tracer *t, char **cause);
 void tracer_stop(struct tracer *t);
 void tracer_free(struct tracer *t);
 
-/* Queues one event (JSON text of len bytes, taking ownership of json) of the trace trace_id
- * (copied; NULL when it names none). Never waits for the network: a full queue drops its
- * oldest events first. */
-void tracer_push(struct tracer *t, char *json, size_t len, const char *trace_id);
+/* Queues a copy of one event (JSON text of len bytes) of the trace trace_id (copied too, in the
+ * same allocation; NULL when it names none). nlong: how many of its strings are longer than
+ * TRACE_STORE_STRING_MAX, at: where the first ones are (up to JSONW_LONGS; jsonw's longs),
+ * so the copy for ctl trace cuts only the events that need it, without scanning them (more
+ * than JSONW_LONGS: it scans). Never waits for the network: a full queue drops its oldest
+ * events first. */
+void tracer_push(struct tracer *t, const char *json, size_t len, const char *trace_id,
+                 const struct jsonw_span *at, size_t nlong);
 
 /* Whether events go to Langfuse (true) or to the file. */
 bool tracer_to_langfuse(const struct tracer *t);

@@ -73,10 +73,61 @@ static void test_cut(void **state)
     json_decref(j);
 }
 
+/* The copy made from the long strings' offsets a writer listed (what the exporter does) is the
+ * copy made by scanning, byte for byte: strings of plain text, escapes (\n, \", \u0001) and
+ * 2-, 3- and 4-byte characters at every position against the limit, several per event. */
+static void test_cut_at(void **state)
+{
+    static const char *const pieces[] = {
+        "a", "\n", "\"", "\x01", "\xc3\xa9", "\xe2\x80\x94", "\xf0\x9f\x93\xb0", "bcdefgh", "\\"};
+    unsigned seed = 7;
+
+    (void)state;
+    for (int round = 0; round < 400; round++) {
+        char text[3][700], buf[64], *scan, *known;
+        size_t max = 8 + (size_t)(round % 40), nscan, nknown;
+        struct jsonw w;
+
+        for (int k = 0; k < 3; k++) {
+            size_t n = 0, want = (size_t)((seed = seed * 1103515245u + 12345u) >> 16) % 600;
+
+            while (n < want) {
+                const char *p = pieces[((seed = seed * 1103515245u + 12345u) >> 16) % 9];
+
+                memcpy(text[k] + n, p, strlen(p));
+                n += strlen(p);
+            }
+            text[k][n] = '\0';
+        }
+        jsonw_init(&w, buf, sizeof buf);
+        w.long_min = max;
+        jsonw_open(&w, '{');
+        jsonw_kstr(&w, "id", "e1");
+        jsonw_key(&w, "input");
+        jsonw_open(&w, '[');
+        for (int k = 0; k < 3; k++)
+            jsonw_str(&w, text[k]);
+        jsonw_close(&w, ']');
+        jsonw_kint(&w, "n", round);
+        jsonw_close(&w, '}');
+        assert_true(w.nlong <= JSONW_LONGS);
+        scan = trace_store_cut(w.p, w.len, max, &nscan);
+        known = malloc(w.len + 3 * w.nlong + 1);
+        nknown = trace_store_cut_at(w.p, w.len, max, w.longs, w.nlong, known);
+        known[nknown] = '\0';
+        if (nknown != nscan || memcmp(scan, known, nscan) != 0)
+            fail_msg("max %zu: scanned %s, from the offsets %s", max, scan, known);
+        free(scan);
+        free(known);
+        jsonw_free(&w);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cut),
+        cmocka_unit_test(test_cut_at),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,76 @@
+/*
+ * jsonw.h - a small JSON writer for the trace events the agents' tracing calls make (trace.c):
+ * keys and values appended to one growing buffer, commas and string escapes done on the way,
+ * no tree of values built and walked again, as jansson's json_pack() and json_dumps() do. An
+ * event is written once and sent, so the text is all it needs; this keeps the cost of a tracing
+ * call on an agent's thread to a copy of its strings.
+ *
+ * Strings come out as valid UTF-8 JSON whatever goes in: '"', '\\' and control characters are
+ * escaped, and a byte that does not belong to a valid UTF-8 character becomes U+FFFD (jansson
+ * refuses such a string, which lost the whole event). Numbers: integers exactly; a double in
+ * the shortest of "%.6f" with its trailing zeros dropped (or "%.1f": 1.0) when that reads back
+ * as the same double (the micro-dollars of a cost, a confidence such as 0.8), else "%.17g"
+ * (what jansson writes); NaN and infinities, which JSON cannot hold, as null.
+ *
+ * Threads: a writer belongs to the thread that uses it; nothing is shared.
+ */
+#ifndef NEWSROOM_JSONW_H
+#define NEWSROOM_JSONW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Long strings a writer lists where they are (see long_min), at most. */
+#define JSONW_LONGS 8
+
+/* Where a string's text is: the offset of the first byte after its opening quote, and of its
+ * closing quote. */
+struct jsonw_span {
+    size_t from, to;
+};
+
+struct jsonw {
+    char *p;         /* the text so far (not NUL-terminated) */
+    size_t len, cap; /* bytes used and available */
+    size_t longest;  /* the longest string written, in bytes of text between its quotes */
+    /* Strings longer than long_min bytes of text between their quotes: how many (nlong, which
+     * may pass JSONW_LONGS), and where the first JSONW_LONGS are, in the order written. So a
+     * reader that cuts long strings (trace_store_cut_at) need not scan for them. */
+    size_t long_min, nlong;
+    struct jsonw_span longs[JSONW_LONGS];
+    bool heap;  /* p was allocated by the writer (else it is the caller's buffer) */
+    bool comma; /* the next key or array value needs a comma first */
+};
+
+/* A writer that starts in the caller's buffer (buf of size bytes; NULL, 0: none) and moves to
+ * the heap when the text outgrows it; it lists no long string until long_min is set. Release
+ * with jsonw_free(). */
+void jsonw_init(struct jsonw *w, char *buf, size_t size);
+/* Frees what the writer allocated (never the caller's buffer). */
+void jsonw_free(struct jsonw *w);
+
+/* '{' or '[' (c), and the matching close. */
+void jsonw_open(struct jsonw *w, char c);
+void jsonw_close(struct jsonw *w, char c);
+/* An object key (escaped like a string); the value follows. */
+void jsonw_key(struct jsonw *w, const char *key);
+/* Values (in an array, or after jsonw_key). A NULL string is written as "". */
+void jsonw_str(struct jsonw *w, const char *s);
+void jsonw_strn(struct jsonw *w, const char *s, size_t n);
+void jsonw_int(struct jsonw *w, int64_t v);
+void jsonw_num(struct jsonw *w, double v);
+void jsonw_bool(struct jsonw *w, bool v);
+/* A jansson value (borrowed), written as json_dumps() would, in its keys' order. */
+void jsonw_value(struct jsonw *w, const json_t *v);
+/* Text that is already JSON, as one value. */
+void jsonw_raw(struct jsonw *w, const char *text, size_t n);
+
+/* A key and its value in one call. */
+void jsonw_kstr(struct jsonw *w, const char *key, const char *s);
+void jsonw_kint(struct jsonw *w, const char *key, int64_t v);
+void jsonw_knum(struct jsonw *w, const char *key, double v);
+void jsonw_kbool(struct jsonw *w, const char *key, bool v);
+
+#endif
