@@ -22,6 +22,9 @@
  *               tracing to the local Langfuse: one trace per story with its generations; the
  *               costs in the traces add up, story by story and in all, to the cost manager's
  *               usage records; `newsroom ctl trace ID` shows the same cost from Redis
+ *   store       ctl trace's copy (database 58): a trace's list keeps its newest entries up to
+ *               the cap, in order, and expires; a batch of more traces than one ZADD chunk
+ *               holds (450) lists every one in the index at the server's time
  *
  * Waits are conditions with deadlines (AWAIT), never blind sleeps. Single-threaded test code
  * (the exporter's, the swarm's and the fake's threads are the code under test).
@@ -55,7 +58,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define DB 36
+#define DB       36
+#define STORE_DB 58 /* the trace store's own test */
 
 static char *tmp; /* the test program's temporary folder */
 static char logpath[512];
@@ -614,6 +618,73 @@ static long unfinished(struct bb *bb)
     return n;
 }
 
+/* trace_store_put() straight against the shared server: the cap, the order, the expiry and the
+ * index, with a batch bigger than the script's ZADD chunk of 200 traces. */
+static void test_store(void **state)
+{
+    struct rlink *l = test_shared_link(STORE_DB, "test_observe");
+    enum { MANY = 450, CAP = 3 };
+    static char idbuf[MANY][16], entbuf[MANY][32];
+    char *ids[MANY], *entries[MANY], *cause = NULL;
+    json_t *events = NULL, *list = NULL;
+    redisReply *r;
+    long long t0;
+
+    (void)state;
+    r = test_must(l, "FLUSHDB%s", "");
+    freeReplyObject(r);
+    t0 = test_server_ms(l);
+    /* One trace, five batches: never more than three kept, the newest, oldest first. */
+    for (int b = 0; b < 5; b++) {
+        snprintf(idbuf[0], sizeof idbuf[0], "story-a");
+        snprintf(entbuf[0], sizeof entbuf[0], "[{\"id\":\"e%d\"}]", b);
+        ids[0] = idbuf[0];
+        entries[0] = entbuf[0];
+        if (trace_store_put(l, ids, entries, 1, 60000, CAP, &cause) == -1)
+            fail_msg("trace_store_put: %s", cause);
+        r = test_must(l, "LLEN %s", TRACE_KEY_PREFIX "story-a");
+        assert_int_equal(r->integer, b + 1 < CAP ? b + 1 : CAP);
+        freeReplyObject(r);
+    }
+    assert_int_equal(trace_store_get(l, "story-a", &events, &cause), 0);
+    assert_int_equal(json_array_size(events), CAP);
+    for (int k = 0; k < CAP; k++) {
+        char want[8];
+
+        snprintf(want, sizeof want, "e%d", k + 2);
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(events, (size_t)k), "id")), want);
+    }
+    json_decref(events);
+    r = test_must(l, "PTTL %s", TRACE_KEY_PREFIX "story-a");
+    assert_true(r->integer > 0 && r->integer <= 60000);
+    freeReplyObject(r);
+    /* One batch of MANY traces: each one listed, scored at the server's time. */
+    for (int k = 0; k < MANY; k++) {
+        snprintf(idbuf[k], sizeof idbuf[k], "story-%03d", k);
+        snprintf(entbuf[k], sizeof entbuf[k], "[{\"id\":\"m%d\"}]", k);
+        ids[k] = idbuf[k];
+        entries[k] = entbuf[k];
+    }
+    if (trace_store_put(l, ids, entries, MANY, 60000, CAP, &cause) == -1)
+        fail_msg("trace_store_put: %s", cause);
+    r = test_must(l, "ZCARD %s", TRACE_INDEX_KEY);
+    assert_int_equal(r->integer, MANY + 1);
+    freeReplyObject(r);
+    for (int k = 0; k < MANY; k += 149) {
+        r = test_must(l, "ZSCORE " TRACE_INDEX_KEY " %s", ids[k]);
+        assert_int_equal(r->type, REDIS_REPLY_STRING);
+        assert_true(atoll(r->str) >= t0 && atoll(r->str) <= test_server_ms(l));
+        freeReplyObject(r);
+    }
+    assert_int_equal(trace_store_list(l, 1000, &list, &cause), 0);
+    assert_int_equal(json_array_size(list), MANY + 1);
+    json_decref(list);
+    r = test_must(l, "FLUSHDB%s", "");
+    freeReplyObject(r);
+    rlink_free(l);
+}
+
 static void test_pipeline(void **state)
 {
     const enum fake_lf_answer script[] = {FAKE_LF_OK};
@@ -794,6 +865,7 @@ int main(void)
         cmocka_unit_test(test_flush_by_time),
         cmocka_unit_test(test_health),
         cmocka_unit_test(test_jsonl_and_replay),
+        cmocka_unit_test(test_store),
         cmocka_unit_test(test_pipeline),
     };
 

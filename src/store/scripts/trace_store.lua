@@ -1,7 +1,10 @@
 -- trace_store.lua - keeps one batch of trace events for `newsroom ctl trace` (see
 -- src/observe/trace_store.h): each trace's events of the batch, as one JSON array, appended to
 -- the trace's list, the list capped at its newest entries and set to expire, and the trace's
--- last event time in the index, which is trimmed to the same window and size.
+-- last event time in the index, which is trimmed to the same window and size. A list is
+-- trimmed only when RPUSH says it outgrew the cap, and the index gets one ZADD per batch (in
+-- chunks that unpack() can hold), not one per trace: the copy is written once per batch the
+-- exporter sends, so its commands are most of what tracing costs Redis.
 -- KEYS[1] the index (sorted set), KEYS[2..] one list per trace in the batch
 -- ARGV[1] keep ms, ARGV[2] entries kept per trace, ARGV[3] traces kept in the index,
 --   ARGV[4] the length of the list keys' prefix, ARGV[5..] one entry per list key, in order
@@ -12,11 +15,17 @@ local keep = tonumber(ARGV[1])
 local cap = tonumber(ARGV[2])
 local imax = tonumber(ARGV[3])
 local plen = tonumber(ARGV[4])
+local members = {}
 for k = 2, #KEYS do
-    redis.call('RPUSH', KEYS[k], ARGV[k + 3])
-    redis.call('LTRIM', KEYS[k], -cap, -1)
+    if redis.call('RPUSH', KEYS[k], ARGV[k + 3]) > cap then
+        redis.call('LTRIM', KEYS[k], -cap, -1)
+    end
     redis.call('PEXPIRE', KEYS[k], keep)
-    redis.call('ZADD', KEYS[1], now, string.sub(KEYS[k], plen + 1))
+    members[#members + 1] = now
+    members[#members + 1] = string.sub(KEYS[k], plen + 1)
+end
+for i = 1, #members, 400 do
+    redis.call('ZADD', KEYS[1], unpack(members, i, math.min(i + 399, #members)))
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - keep))
 local size = redis.call('ZCARD', KEYS[1])
