@@ -52,6 +52,14 @@ static void draw_segs(WINDOW *w, const struct term *t, int y, const struct seg *
     }
 }
 
+/* The stage holding the flow back, or -1 (a snapshot without a flow reading holds nothing). */
+static int holding(const struct room_snapshot *s)
+{
+    int h = s->flow_holding;
+
+    return h >= 0 && h < BB_FLOW_COUNT && s->flow_hwm[h] > 0 ? h : -1;
+}
+
 static int alive_agents(const struct room_snapshot *s, size_t *dead)
 {
     int alive = 0;
@@ -162,6 +170,13 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
             snprintf(seg[n].text, sizeof seg[n].text, "%zu DEAD", dead);
             seg[n++].role = THEME_ALERT;
         }
+        if (holding(s) >= 0) {
+            int at = holding(s);
+
+            snprintf(seg[n].text, sizeof seg[n].text, "flow held at %s (%ld/%ld)",
+                     bb_flow_stages[at].name, s->flow_depth[at], s->flow_hwm[at]);
+            seg[n++].role = THEME_WARN;
+        }
         if (s->feeds_error > 0) {
             snprintf(seg[n].text, sizeof seg[n].text, "feed failing: %s", s->feed_error);
             seg[n++].role = THEME_WARN;
@@ -175,11 +190,13 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
         snprintf(seg[n].text, sizeof seg[n].text, "theme %s", h->theme);
         seg[n++].role = THEME_DIM;
         if (s->feeds_error > 0) { /* cut rather than left out: the reason matters */
-            draw_segs(w, t, 1, seg, dead > 0 ? 2 : 1);
+            int before = 1 + (dead > 0) + (holding(s) >= 0), x = 1;
+
+            draw_segs(w, t, 1, seg, before);
+            for (int i = 0; i < before; i++)
+                x += ui_width(seg[i].text) + 2;
             snprintf(line, sizeof line, "feed failing: %s", s->feed_error);
-            ui_text(w, t, 1,
-                    1 + ui_width(seg[0].text) + 2 + (dead > 0 ? ui_width(seg[1].text) + 2 : 0),
-                    line, cols, THEME_WARN);
+            ui_text(w, t, 1, x, line, cols, THEME_WARN);
         } else {
             draw_segs(w, t, 1, seg, n);
         }
