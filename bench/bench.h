@@ -46,9 +46,13 @@ double bench_ping_rate(struct rlink *l, int count);
 int bench_parse_long(const char *bench, const char *option, const char *value, long lo, long hi,
                      long *out);
 
-/* The folder an npm peer named name is installed in: $NEWSROOM_PEERS_DIR/name, else
- * build/peers/name in the source tree the binary was built from (never committed). Free it. */
+/* The folder an npm peer of the benchmarks lives in: $NEWSROOM_PEERS_DIR/NAME, else
+ * build/peers/NAME in the source tree (never committed). Free it. */
 char *bench_peer_dir(const char *name);
+/* Makes sure npm package name (spec, e.g. "bullmq@5") is installed in dir, installing it with
+ * npm when missing (messages on stderr). Returns 0, or -1 with *cause (npm missing, no
+ * network...). */
+int bench_peer_install(const char *dir, const char *name, const char *spec, char **cause);
 
 /* The median of n values (sorts them in place). */
 double bench_median(double *v, int n);
@@ -97,6 +101,16 @@ struct bench_run {
 };
 int bench_swarm_run(struct bench_env *e, struct bench_run *run, char **cause);
 
+/* The latency run: a swarm of roles at the configuration's sim latencies, wire stories of seed
+ * 7 written one at a time until `want` have reached REVIEWING (each waits for the previous one,
+ * so none queues behind another); per story the time from its write to REVIEWING (server
+ * clock) into e2e[] and the sum of the model latencies on its critical path (from its usage
+ * records; the debaters' votes run side by side, so only the slowest of a round counts) into
+ * crit[]; stories that ended elsewhere counted in *skipped. Returns how many were measured, or
+ * -1 with *cause. */
+int bench_latency_run(struct bench_env *e, const char *roles, int want, double *e2e, double *crit,
+                      int *skipped, char **cause);
+
 /* Benchmarks: argv[0] is the bench name. Each returns an exit code. */
 int bench_ring(int argc, char **argv);
 int bench_blackboard(int argc, char **argv);
@@ -110,5 +124,10 @@ int bench_retention(int argc, char **argv);
 int bench_memory(int argc, char **argv);
 int bench_recovery(int argc, char **argv);
 int bench_soak(int argc, char **argv);
+int bench_observe(int argc, char **argv);
+int bench_store(int argc, char **argv);
+/* `bench all`: runs names[0..count) one after another, each as a child process of this binary,
+ * and reports every figure in one table. */
+int bench_all(int argc, char **argv, const char *const *names, int count);
 
 #endif

@@ -66,7 +66,6 @@
 /* Batches row: the tasks a worker completes and takes in one round trip. */
 #define PREFETCH        16
 #define PEER_TIMEOUT_MS (10 * 60 * 1000)
-#define NPM_TIMEOUT_MS  (5 * 60 * 1000)
 #define BULLMQ_SPEC     "bullmq@5"
 
 struct run {
@@ -354,57 +353,10 @@ static int run_child(const char *const argv[], char *const env[], char **out, in
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-char *bench_peer_dir(const char *name)
-{
-    const char *env = getenv("NEWSROOM_PEERS_DIR");
-
-    if (env != NULL && *env != '\0')
-        return xasprintf("%s/%s", env, name);
-    return xasprintf("%s/build/peers/%s", NEWSROOM_SOURCE_DIR, name);
-}
-
 /* Makes sure bullmq is installed in dir. Returns 0, or -1 with *cause. */
 static int ensure_bullmq(const char *dir, char **cause)
 {
-    char *pkg = xasprintf("%s/node_modules/bullmq/package.json", dir), *npm;
-    struct stat st;
-    int rc;
-
-    if (stat(pkg, &st) == 0) {
-        free(pkg);
-        return 0;
-    }
-    npm = paths_which("npm");
-    if (npm == NULL) {
-        free(pkg);
-        *cause = xasprintf("npm is not installed (Debian: apt-get install npm)");
-        return -1;
-    }
-    free(npm);
-    if (paths_mkdir_p(dir, 0755, cause) == -1) {
-        free(pkg);
-        return -1;
-    }
-    fprintf(stderr, "newsroom: installing %s into %s with npm\n", BULLMQ_SPEC, dir);
-    {
-        const char *argv[] = {"npm",        "install",   "--prefix",  dir,
-                              "--no-audit", "--no-fund", "--no-save", "--loglevel=error",
-                              BULLMQ_SPEC,  NULL};
-
-        rc = run_child(argv, NULL, NULL, NPM_TIMEOUT_MS, cause);
-    }
-    if (rc == -1) {
-        free(pkg);
-        return -1;
-    }
-    if (rc != 0 || stat(pkg, &st) != 0) {
-        *cause =
-            xasprintf("npm install %s failed (exit %d); see the messages above", BULLMQ_SPEC, rc);
-        free(pkg);
-        return -1;
-    }
-    free(pkg);
-    return 0;
+    return bench_peer_install(dir, "bullmq", BULLMQ_SPEC, cause);
 }
 
 /* Figures of one shape: [0] one task per call, [1] batches. */

@@ -6,6 +6,9 @@
 
 #include "cli/cli.h"
 #include "core/clock.h"
+#include "core/fail.h"
+#include "core/paths.h"
+#include "media/proc.h"
 #include "store/rlink.h"
 
 #include <errno.h>
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -147,4 +151,59 @@ double bench_ping_rate(struct rlink *l, int count)
             return -1;
         }
     return (double)count / ((double)(clock_mono_us() - t0) / 1e6);
+}
+
+#ifndef NEWSROOM_SOURCE_DIR
+#define NEWSROOM_SOURCE_DIR "."
+#endif
+#define NPM_TIMEOUT_MS (5 * 60 * 1000)
+
+char *bench_peer_dir(const char *name)
+{
+    const char *env = getenv("NEWSROOM_PEERS_DIR");
+
+    if (env != NULL && *env != '\0')
+        return xasprintf("%s/%s", env, name);
+    return xasprintf("%s/build/peers/%s", NEWSROOM_SOURCE_DIR, name);
+}
+
+int bench_peer_install(const char *dir, const char *name, const char *spec, char **cause)
+{
+    char *pkg = xasprintf("%s/node_modules/%s/package.json", dir, name), *npm;
+    struct proc_result r;
+    struct stat st;
+    int rc;
+
+    if (stat(pkg, &st) == 0) {
+        free(pkg);
+        return 0;
+    }
+    npm = paths_which("npm");
+    if (npm == NULL) {
+        free(pkg);
+        *cause = xasprintf("npm is not installed (Debian: apt-get install npm)");
+        return -1;
+    }
+    if (paths_mkdir_p(dir, 0755, cause) == -1) {
+        free(npm);
+        free(pkg);
+        return -1;
+    }
+    fprintf(stderr, "newsroom: installing %s into %s with npm\n", spec, dir);
+    {
+        const char *argv[] = {npm,         "install",   "--prefix",         dir,  "--no-audit",
+                              "--no-fund", "--no-save", "--loglevel=error", spec, NULL};
+
+        rc = proc_run(argv, NULL, clock_mono_ms() + NPM_TIMEOUT_MS, &r, cause);
+    }
+    free(npm);
+    if (rc == 0 && stat(pkg, &st) != 0) {
+        *cause = xasprintf("npm install %s left no %s", spec, pkg);
+        rc = -1;
+    } else if (rc == -1 && r.err != NULL && r.err[0] != '\0') {
+        fprintf(stderr, "%s", r.err);
+    }
+    proc_result_clear(&r);
+    free(pkg);
+    return rc;
 }

@@ -13,6 +13,7 @@
 #include "core/fail.h"
 #include "core/paths.h"
 #include "cost/pricing.h"
+#include "agents/wire.h"
 #include "store/blackboard.h"
 #include "store/embedded.h"
 #include "store/rlink.h"
@@ -122,6 +123,22 @@ int64_t bench_usage_cost(struct bench_env *e, long *calls, char **cause)
     return sum;
 }
 
+/* A swarm of roles on the bench's server, configuration and prices; empties the database
+ * first. 0, or -1 with *cause. */
+static int env_swarm_options(struct bench_env *e, const char *roles, struct swarm_options *so,
+                             char **cause)
+{
+    if (bench_flush(e, cause) == -1)
+        return -1;
+    memset(so, 0, sizeof *so);
+    so->addr = e->addr;
+    so->link = e->opt;
+    so->cfg = e->cfg;
+    so->pricing = e->pricing;
+    so->roles = roles;
+    return 0;
+}
+
 int bench_swarm_run(struct bench_env *e, struct bench_run *run, char **cause)
 {
     struct swarm_options so;
@@ -131,14 +148,8 @@ int bench_swarm_run(struct bench_env *e, struct bench_run *run, char **cause)
     int64_t t0, deadline;
     long busy = -1, polls = 0;
 
-    if (bench_flush(e, cause) == -1)
+    if (env_swarm_options(e, run->roles, &so, cause) == -1)
         return -1;
-    memset(&so, 0, sizeof so);
-    so.addr = e->addr;
-    so.link = e->opt;
-    so.cfg = e->cfg;
-    so.pricing = e->pricing;
-    so.roles = run->roles;
     so.wire = run->n > 0;
     so.wire_seed = run->seed;
     so.wire_rate_per_s = 0; /* as fast as the scouts take them */
@@ -209,4 +220,117 @@ int bench_redis_memory(struct rlink *l, long long *used, long long *keys, char *
     *keys = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
     freeReplyObject(r);
     return 0;
+}
+
+/* The sum of the model latencies on story id's critical path (ms) from the usage stream, and
+ * its calls; -1 with *cause. Debate votes run side by side in rounds: the quorum's seats first,
+ * the rest of the panel after them when those votes left it open; each round counts its
+ * slowest vote (records are in the order the calls ended). */
+static int64_t critical_path_ms(struct rlink *l, const char *id, int quorum, int *calls,
+                                char **cause)
+{
+    redisReply *r = rlink_command(l, cause, "XRANGE nr:cost:usage - +");
+    int64_t sum = 0, round[2] = {0, 0};
+    int votes = 0;
+
+    if (r == NULL)
+        return -1;
+    *calls = 0;
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        const redisReply *f = r->element[i]->element[1];
+        const char *task = "", *type = "";
+        int64_t ms = 0;
+
+        for (size_t k = 0; k + 1 < f->elements; k += 2) {
+            const char *name = f->element[k]->str, *v = f->element[k + 1]->str;
+
+            if (strcmp(name, "task") == 0)
+                task = v;
+            else if (strcmp(name, "type") == 0)
+                type = v;
+            else if (strcmp(name, "ms") == 0)
+                ms = strtoll(v, NULL, 10);
+        }
+        if (strcmp(task, id) != 0)
+            continue;
+        (*calls)++;
+        if (strcmp(type, "debate_argument") == 0) {
+            int64_t *slot = &round[votes++ < quorum ? 0 : 1];
+
+            *slot = ms > *slot ? ms : *slot;
+        } else {
+            sum += ms;
+        }
+    }
+    freeReplyObject(r);
+    return sum + round[0] + round[1];
+}
+
+int bench_latency_run(struct bench_env *e, const char *roles, int want, double *e2e, double *crit,
+                      int *skipped, char **cause)
+{
+    struct swarm_options so;
+    struct swarm *s;
+    struct bb *b;
+    int got = 0;
+
+    *skipped = 0;
+    if (env_swarm_options(e, roles, &so, cause) == -1)
+        return -1;
+    if ((s = swarm_new(&so, cause)) == NULL)
+        return -1;
+    if (swarm_start(s, cause) == -1) {
+        swarm_stop(s);
+        swarm_free(s);
+        return -1;
+    }
+    b = bb_new(e->link, "bench");
+    for (long n = 0; got < want && n < want * 10 && *cause == NULL; n++) {
+        enum wire_kind kind;
+        json_t *j = wire_story(7, n, &kind, NULL);
+        struct news_item *it = kind == WIRE_NORMAL ? news_item_from_json(j, cause) : NULL;
+        struct bb_item *item = NULL;
+        char existing[NEWS_ID_MAX + 1];
+        int64_t deadline = clock_mono_ms() + 120000;
+        int calls;
+
+        json_decref(j);
+        if (it == NULL)
+            continue;
+        if (bb_write(b, it, NULL, BB_PENDING, true, existing, cause) != BB_OK) {
+            news_item_free(it);
+            break;
+        }
+        /* Await review-ready (or an end elsewhere: archived, no consensus, failed). */
+        for (;;) {
+            if (bb_read(b, it->id, &item, cause) != BB_OK)
+                break;
+            if (item->status == BB_REVIEWING || bb_statuses[item->status].terminal)
+                break;
+            bb_item_free(item);
+            item = NULL;
+            if (clock_mono_ms() > deadline) {
+                *cause = xasprintf("story %s was not review-ready within 120 s", it->id);
+                break;
+            }
+            clock_sleep_ms(2, NULL);
+        }
+        if (item != NULL && item->status == BB_REVIEWING) {
+            int64_t c = critical_path_ms(e->link, it->id, e->cfg->debate_quorum, &calls, cause);
+
+            if (c >= 0) {
+                e2e[got] = (double)(item->updated_ms - item->created_ms);
+                crit[got] = (double)c;
+                got++;
+            }
+        } else if (item != NULL) {
+            (*skipped)++;
+        }
+        bb_item_free(item);
+        news_item_free(it);
+    }
+    bb_free(b);
+    swarm_stop(s);
+    swarm_free(s);
+    return *cause != NULL ? -1 : got;
 }

@@ -243,7 +243,7 @@ int bench_tui(int argc, char **argv)
     struct bench_env env;
     struct drain d = {.fd = -1};
     struct winsize ws = {.ws_row = TUI_ROWS, .ws_col = TUI_COLS};
-    struct phase *ph = xcalloc(3, sizeof *ph);
+    struct phase *ph;
     struct bench_figure figs[16];
     pthread_t drainer;
     char stats[128], url[300], *cause = NULL;
@@ -285,6 +285,7 @@ int bench_tui(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    ph = xcalloc(3, sizeof *ph); /* after the options: --help and bad ones leave nothing */
     if (bench_env_start(&env, "tui", &cause) == -1) {
         cli_error("bench tui: %s", cause);
         free(cause);

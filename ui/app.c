@@ -59,7 +59,7 @@ static const struct pane_class *const pane_classes[PANE_COUNT] = {
     [PANE_BLACKBOARD] = &pane_blackboard, [PANE_DEBATES] = &pane_debates,
     [PANE_AGENTS] = &pane_agents,         [PANE_BUDGET] = &pane_budget,
     [PANE_REVIEW] = &pane_review,         [PANE_EVENTS] = &pane_events,
-    [PANE_AUDIT] = &pane_audit,
+    [PANE_AUDIT] = &pane_audit,           [PANE_FAILED] = &pane_failed,
 };
 
 /* What the open dialogue leads to. */
@@ -80,6 +80,9 @@ enum flow {
     FLOW_HALT,
     FLOW_RESUME,
     FLOW_QUIT,
+    FLOW_REQUEUE,
+    FLOW_REQUEUE_STEP,
+    FLOW_REQUEUE_ALL,
     FLOW_COUNT
 };
 
@@ -101,6 +104,7 @@ struct app {
     int flow; /* enum flow of the open overlay */
     struct pane_request target;
     char message[EDIT_MAX + 1]; /* the emergency's message between its two steps */
+    char requeue_step[24];      /* the step a requeue names; "" where the story failed */
     struct status_msg msg;
     /* Commands sent and not answered, with the story's title for the answer's history. */
     struct pending {
@@ -341,7 +345,8 @@ static uint64_t send_cmd(struct app *a, int kind, const char *id, const char *te
         say(a, false, "%s: the command queue is full; nothing was sent, try again", what);
         return 0;
     }
-    if (kind == ROOM_CMD_DETAIL || kind == ROOM_CMD_REVIEW || kind == ROOM_CMD_DECIDED)
+    if (kind == ROOM_CMD_DETAIL || kind == ROOM_CMD_REVIEW || kind == ROOM_CMD_DECIDED ||
+        kind == ROOM_CMD_FAILED)
         return seq;
     if (a->npending < PENDING_MAX) {
         a->pending[a->npending].seq = seq;
@@ -501,14 +506,84 @@ static void req_message(struct app *a)
     say(a, false, "%s", a->target.title);
 }
 
+/* A requeue's question: the story, the step (a->requeue_step, or where it failed), what
+ * happens to its checkpoints, and its last error. */
+static void requeue_confirm(struct app *a)
+{
+    const struct pane_request *t = &a->target;
+    const char *step = a->requeue_step[0] != '\0' ? a->requeue_step : t->step;
+    char q[3 * ROOM_TEXT_MAX + 256], title[ROOM_ID_MAX + 16], what[160];
+
+    if (a->requeue_step[0] == '\0')
+        snprintf(what, sizeof what,
+                 "where it failed after %lld attempt%s; every checkpoint is kept and %s gets a "
+                 "fresh attempt budget",
+                 (long long)t->amount, t->amount == 1 ? "" : "s", step);
+    else
+        snprintf(what, sizeof what,
+                 "instead of %s, where it failed; the work of %s and every later step is made "
+                 "again",
+                 t->step, step);
+    snprintf(q, sizeof q, "Requeue \"%s\" at step %s, %s? Its last error: %.*s", t->title, step,
+             what, (int)ui_cut(t->note, 120, false), t->note);
+    snprintf(title, sizeof title, "Requeue %s", t->id);
+    overlay_confirm(&a->ov, title, q);
+    open_flow(a, FLOW_REQUEUE);
+}
+
+static void req_requeue(struct app *a)
+{
+    a->requeue_step[0] = '\0';
+    requeue_confirm(a);
+}
+
+/* U: the steps to choose from, the one that failed said so. */
+_Static_assert(BB_STEP_COUNT <= OVERLAY_CHOICES, "every step is one of the choice's options");
+static void req_requeue_step(struct app *a)
+{
+    char q[2 * ROOM_TEXT_MAX + 64], opts[BB_STEP_COUNT][48], title[ROOM_ID_MAX + 32];
+    const char *o[BB_STEP_COUNT];
+
+    for (int i = 0; i < BB_STEP_COUNT; i++) {
+        snprintf(opts[i], sizeof opts[i], "%s%s", bb_steps[i].name,
+                 strcmp(bb_steps[i].name, a->target.step) == 0 ? " (where it failed)" : "");
+        o[i] = opts[i];
+    }
+    snprintf(q, sizeof q,
+             "Requeue \"%s\" at which step? A step other than %s makes its work and "
+             "every later step's again.",
+             a->target.title, a->target.step);
+    snprintf(title, sizeof title, "Requeue %s at a step", a->target.id);
+    overlay_choice(&a->ov, title, q, o, BB_STEP_COUNT);
+    open_flow(a, FLOW_REQUEUE_STEP);
+}
+
+static void req_requeue_all(struct app *a)
+{
+    char q[256];
+
+    snprintf(q, sizeof q,
+             "Requeue all %lld failed stor%s, each at the step that failed? Every checkpoint is "
+             "kept; each requeue is audited.",
+             (long long)a->target.amount, a->target.amount == 1 ? "y" : "ies");
+    overlay_confirm(&a->ov, "Requeue every failed story", q);
+    open_flow(a, FLOW_REQUEUE_ALL);
+}
+
 static const struct {
     int kind;
     void (*start)(struct app *);
 } req_table[] = {
-    {PANE_REQ_DETAIL, req_detail},   {PANE_REQ_APPROVE, req_approve},
-    {PANE_REQ_REJECT, req_reject},   {PANE_REQ_REVISE, req_revise},
-    {PANE_REQ_GRANT, req_grant},     {PANE_REQ_DECLINE, req_decline},
+    {PANE_REQ_DETAIL, req_detail},
+    {PANE_REQ_APPROVE, req_approve},
+    {PANE_REQ_REJECT, req_reject},
+    {PANE_REQ_REVISE, req_revise},
+    {PANE_REQ_GRANT, req_grant},
+    {PANE_REQ_DECLINE, req_decline},
     {PANE_REQ_MESSAGE, req_message},
+    {PANE_REQ_REQUEUE, req_requeue},
+    {PANE_REQ_REQUEUE_STEP, req_requeue_step},
+    {PANE_REQ_REQUEUE_ALL, req_requeue_all},
 };
 
 static void run_request(struct app *a, const struct pane_request *req)
@@ -750,6 +825,33 @@ static bool done_resume(struct app *a, int result)
     return true;
 }
 
+static bool done_requeue(struct app *a, int result)
+{
+    if (result == OVR_SUBMIT)
+        send_cmd(a, ROOM_CMD_REQUEUE, a->target.id, a->requeue_step, false, 0, "requeue");
+    return true;
+}
+
+static bool done_requeue_step(struct app *a, int result)
+{
+    int k = result - OVR_CHOICE1;
+
+    if (k < 0 || k >= BB_STEP_COUNT)
+        return true;
+    /* The step it failed at, chosen from the list, is the plain requeue: nothing made again. */
+    snprintf(a->requeue_step, sizeof a->requeue_step, "%s",
+             strcmp(bb_steps[k].name, a->target.step) == 0 ? "" : bb_steps[k].name);
+    requeue_confirm(a);
+    return false;
+}
+
+static bool done_requeue_all(struct app *a, int result)
+{
+    if (result == OVR_SUBMIT)
+        send_cmd(a, ROOM_CMD_REQUEUE_ALL, NULL, NULL, false, a->target.amount, "requeue all");
+    return true;
+}
+
 static bool done_quit(struct app *a, int result)
 {
     if (result == OVR_SUBMIT)
@@ -781,6 +883,9 @@ static bool (*const flow_done[FLOW_COUNT])(struct app *, int) = {
     [FLOW_HALT] = done_halt,
     [FLOW_RESUME] = done_resume,
     [FLOW_QUIT] = done_quit,
+    [FLOW_REQUEUE] = done_requeue,
+    [FLOW_REQUEUE_STEP] = done_requeue_step,
+    [FLOW_REQUEUE_ALL] = done_requeue_all,
 };
 
 /* ---- global actions, as a table ---- */
@@ -915,8 +1020,9 @@ static const struct {
 static const struct {
     int action, pane;
 } action_home[] = {
-    {ACT_APPROVE, PANE_REVIEW}, {ACT_REJECT, PANE_REVIEW},  {ACT_REVISE, PANE_REVIEW},
-    {ACT_GRANT, PANE_BUDGET},   {ACT_DECLINE, PANE_BUDGET},
+    {ACT_APPROVE, PANE_REVIEW},      {ACT_REJECT, PANE_REVIEW},      {ACT_REVISE, PANE_REVIEW},
+    {ACT_GRANT, PANE_BUDGET},        {ACT_DECLINE, PANE_BUDGET},     {ACT_REQUEUE, PANE_FAILED},
+    {ACT_REQUEUE_STEP, PANE_FAILED}, {ACT_REQUEUE_ALL, PANE_FAILED},
 };
 
 static void on_action(struct app *a, int action, int key)
@@ -933,7 +1039,7 @@ static void on_action(struct app *a, int action, int key)
         say(a, false, "read-only: this control room cannot act on the swarm");
         return;
     }
-    if (action >= ACT_PANE1 && action <= ACT_PANE7) {
+    if (action >= ACT_PANE1 && action <= ACT_PANE8) {
         focus(a, action - ACT_PANE1);
         return;
     }
@@ -985,6 +1091,19 @@ static void copy_preview(struct app *a)
         a->term.in_tmux ? " through tmux" : "", u);
 }
 
+/* What a key does in a story's detail: the request it makes of the story, which must be
+ * awaiting review (a, r, R) or FAILED (u, U). */
+static const struct {
+    int action, req;
+    bool failed;
+} detail_actions[] = {
+    {ACT_APPROVE, PANE_REQ_APPROVE, false},
+    {ACT_REJECT, PANE_REQ_REJECT, false},
+    {ACT_REVISE, PANE_REQ_REVISE, false},
+    {ACT_REQUEUE, PANE_REQ_REQUEUE, true},
+    {ACT_REQUEUE_STEP, PANE_REQ_REQUEUE_STEP, true},
+};
+
 /* A key while an overlay is open. */
 static void on_overlay_key(struct app *a, int key)
 {
@@ -992,31 +1111,41 @@ static void on_overlay_key(struct app *a, int key)
 
     a->dirty_ov = true;
     if (r == OVR_PASS) {
-        /* In a story's detail: a, r, R decide it without going back first; y copies. */
+        /* In a story's detail: a, r, R decide it and u, U requeue it without going back
+         * first; y copies. */
         int action = keys_action(key);
         struct pane_request req;
+        size_t i;
 
         if (action == ACT_COPY) {
             copy_preview(a);
             return;
         }
-        if (action != ACT_APPROVE && action != ACT_REJECT && action != ACT_REVISE)
+        for (i = 0; i < sizeof detail_actions / sizeof detail_actions[0]; i++)
+            if (detail_actions[i].action == action)
+                break;
+        if (i == sizeof detail_actions / sizeof detail_actions[0])
             return;
         if (a->o->read_only) {
             say(a, false, "read-only: this control room cannot act on the swarm");
             return;
         }
-        if (!a->ov.reviewing) {
+        if (!detail_actions[i].failed && !a->ov.reviewing) {
             say(a, false, "%s is not awaiting review: nothing to decide", a->ov.detail_id);
             return;
         }
+        if (detail_actions[i].failed && a->ov.failed_step[0] == '\0') {
+            say(a, false, "%s is not FAILED: nothing to requeue", a->ov.detail_id);
+            return;
+        }
         memset(&req, 0, sizeof req);
-        req.kind = action == ACT_APPROVE  ? PANE_REQ_APPROVE
-                   : action == ACT_REJECT ? PANE_REQ_REJECT
-                                          : PANE_REQ_REVISE;
+        req.kind = detail_actions[i].req;
         snprintf(req.id, sizeof req.id, "%s", a->ov.detail_id);
         snprintf(req.title, sizeof req.title, "%s",
                  a->target.title[0] ? a->target.title : a->ov.detail_id);
+        snprintf(req.step, sizeof req.step, "%s", a->ov.failed_step);
+        snprintf(req.note, sizeof req.note, "%s", a->ov.fail_reason);
+        req.amount = a->ov.attempts;
         close_flow(a);
         run_request(a, &req);
         return;
@@ -1158,6 +1287,7 @@ static void take_room(struct app *a)
     struct room_detail *d;
     struct room_frames *fr;
     struct room_review_page *pg;
+    struct room_failed_page *fp;
     size_t n;
     int64_t down = 0;
     bool ok;
@@ -1203,6 +1333,14 @@ static void take_room(struct app *a)
                 a->panes[k].dirty = true;
             }
         room_review_page_free(pg);
+    }
+    if ((fp = room_take_failed(a->room)) != NULL) {
+        for (int k = 0; k < PANE_COUNT; k++)
+            if (a->panes[k].cls->failed_page != NULL) {
+                a->panes[k].cls->failed_page(&a->panes[k], fp);
+                a->panes[k].dirty = true;
+            }
+        room_failed_page_free(fp);
     }
     queries(a);
     if ((d = room_take_detail(a->room)) != NULL) {

@@ -60,6 +60,40 @@ static int holding(const struct room_snapshot *s)
     return h >= 0 && h < BB_FLOW_COUNT && s->flow_hwm[h] > 0 ? h : -1;
 }
 
+/* Stories FAILED, in every section. */
+static long failed_count(const struct room_snapshot *s)
+{
+    long n = 0;
+
+    for (int sec = 0; sec < BB_SECTION_COUNT; sec++)
+        n += s->counts[sec][BB_FAILED];
+    return n;
+}
+
+/* What row 1 says after the agents, cut rather than left out: the first circuit breaker that
+ * is not closed, its state and when it tries again before its name (which may be long), and
+ * how many are not closed (the agents pane lists them), then a failing feed; "" when neither. */
+static void urgent(const struct room_snapshot *s, int64_t now_ms, char *buf, size_t size)
+{
+    const struct room_breaker *b = s->nbreakers > 0 ? &s->breakers[0] : NULL;
+    char in[16], many[48] = "breaker";
+    int n = 0;
+
+    buf[0] = '\0';
+    if (b != NULL) {
+        if (s->nbreakers > 1)
+            snprintf(many, sizeof many, "%zu breakers:", s->nbreakers);
+        if (strcmp(b->state, "open") == 0)
+            n = snprintf(
+                buf, size, "%s OPEN, trial %s%s: %s", many, b->next_ms > now_ms ? "in " : "",
+                b->next_ms > now_ms ? fmt_age(b->next_ms - now_ms, in, sizeof in) : "due", b->name);
+        else
+            n = snprintf(buf, size, "%s %s, trying: %s", many, b->state, b->name);
+    }
+    if (s->feeds_error > 0 && n >= 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, "%sfeed failing: %s", n > 0 ? "; " : "", s->feed_error);
+}
+
 static int alive_agents(const struct room_snapshot *s, size_t *dead)
 {
     int alive = 0;
@@ -82,7 +116,8 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
     int n = 0, cols = getmaxx(w), alive;
     char a[32], b[32], up[32], age[16], down[16], line[1024];
     size_t dead = 0;
-    long waiting;
+    long waiting, failed;
+    int lead;
 
     memset(seg, 0, sizeof seg);
     werase(w);
@@ -130,6 +165,10 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
     snprintf(seg[n].text, sizeof seg[n].text, "up %s",
              fmt_uptime(h->now_mono - s->started_mono, up, sizeof up));
     seg[n++].role = THEME_HEADER;
+    if (s->tracing[0] != '\0') { /* what the swarm's trace exporters report */
+        snprintf(seg[n].text, sizeof seg[n].text, "tracing %s", s->tracing);
+        seg[n++].role = strstr(s->tracing, "DOWN") != NULL ? THEME_BANNER : THEME_HEADER;
+    }
     if (h->dropped > 0) {
         snprintf(seg[n].text, sizeof seg[n].text, "dropped %llu", (unsigned long long)h->dropped);
         seg[n++].role = THEME_HEADER;
@@ -177,6 +216,12 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
                      bb_flow_stages[at].name, s->flow_depth[at], s->flow_hwm[at]);
             seg[n++].role = THEME_WARN;
         }
+        if ((failed = failed_count(s)) > 0) { /* stories waiting for an operator's requeue */
+            snprintf(seg[n].text, sizeof seg[n].text, "%ld failed stor%s (8)", failed,
+                     failed == 1 ? "y" : "ies");
+            seg[n++].role = THEME_WARN;
+        }
+        lead = n; /* what goes before a breaker's or a feed's reason */
         if (s->feeds_error > 0) {
             snprintf(seg[n].text, sizeof seg[n].text, "feed failing: %s", s->feed_error);
             seg[n++].role = THEME_WARN;
@@ -189,13 +234,13 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
         seg[n++].role = THEME_DIM;
         snprintf(seg[n].text, sizeof seg[n].text, "theme %s", h->theme);
         seg[n++].role = THEME_DIM;
-        if (s->feeds_error > 0) { /* cut rather than left out: the reason matters */
-            int before = 1 + (dead > 0) + (holding(s) >= 0), x = 1;
+        urgent(s, h->now_ms, line, sizeof line);
+        if (line[0] != '\0') { /* cut rather than left out: the reason matters */
+            int x = 1;
 
-            draw_segs(w, t, 1, seg, before);
-            for (int i = 0; i < before; i++)
+            draw_segs(w, t, 1, seg, lead);
+            for (int i = 0; i < lead; i++)
                 x += ui_width(seg[i].text) + 2;
-            snprintf(line, sizeof line, "feed failing: %s", s->feed_error);
             ui_text(w, t, 1, x, line, cols, THEME_WARN);
         } else {
             draw_segs(w, t, 1, seg, n);
@@ -205,18 +250,26 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
 
 void tabs_draw(WINDOW *w, const struct term *t, const struct pane *panes, int n, int focused)
 {
-    int x = 1, gap = 1, need = 1, cols = getmaxx(w);
+    int x = 1, gap = 1, names = 0, cols = getmaxx(w);
+    bool tight = false;
 
-    /* A gap between the labels when they all fit with it; else none, which 80 columns hold. */
+    /* " 1 Name " labels a column apart when they all fit so; else without the gaps; else (80
+     * columns, eight panes) "1 Name" a column apart, the focused one padded. */
     for (int i = 0; i < n; i++)
-        need += (int)strlen(panes[i].cls->name) + 5;
-    if (need > cols)
+        names += (int)strlen(panes[i].cls->name);
+    if (1 + names + 5 * n > cols) {
         x = gap = 0;
+        if (names + 4 * n > cols) {
+            tight = true;
+            gap = 1;
+        }
+    }
     werase(w);
     for (int i = 0; i < n && x < cols; i++) {
         char label[48];
 
-        snprintf(label, sizeof label, " %d %s ", i + 1, panes[i].cls->name);
+        snprintf(label, sizeof label, tight && i != focused ? "%d %s" : " %d %s ", i + 1,
+                 panes[i].cls->name);
         x += ui_text(w, t, 0, x, label, cols - x, i == focused ? THEME_FOCUS : THEME_DIM) + gap;
     }
 }

@@ -3,9 +3,10 @@
  * awaiting review with the oldest one's wait, spend against the daily budget, open budget
  * requests in colour, then agents, throughput and uptime as far as each fits whole, at 80
  * columns too; a second row says in words what the state is: halted by whom, the link lost,
- * no agent alive, or the agents, feeds and theme), the tab bar of the compact layout, and the
- * status line (the last result or message, the key hints when there is room). The Redis
- * address and latency are in the help.
+ * no agent alive, or the agents, the failed stories when there are any, a circuit breaker that
+ * is not closed and when it tries again, feeds and theme), the tab bar of the compact layout,
+ * and the status line (the last result or message, the key hints when there is room). The
+ * Redis address and latency are in the help.
  *
  * Threads: the UI thread's (curses, drawing only).
  */

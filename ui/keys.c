@@ -24,6 +24,7 @@ const struct key_binding keys_table[] = {
     {'5', ACT_PANE5, "5"},
     {'6', ACT_PANE6, "6"},
     {'7', ACT_PANE7, "7"},
+    {'8', ACT_PANE8, "8"},
     {'k', ACT_UP, "k"},
     {FN(KEY_UP), ACT_UP, "Up"},
     {'j', ACT_DOWN, "j"},
@@ -56,6 +57,9 @@ const struct key_binding keys_table[] = {
     {'s', ACT_SORT, "s"},
     {'m', ACT_HISTORY, "m"},
     {'y', ACT_COPY, "y"},
+    {'u', ACT_REQUEUE, "u"},
+    {'U', ACT_REQUEUE_STEP, "U"},
+    {'A', ACT_REQUEUE_ALL, "A"},
 };
 const size_t keys_count = sizeof keys_table / sizeof keys_table[0];
 
@@ -71,6 +75,7 @@ const struct action_info keys_actions[ACT_COUNT] = {
     [ACT_PANE5] = {"review queue", false},
     [ACT_PANE6] = {"events", false},
     [ACT_PANE7] = {"audit", false},
+    [ACT_PANE8] = {"failed stories (the dead set)", false},
     [ACT_UP] = {"up", false},
     [ACT_DOWN] = {"down", false},
     [ACT_PGUP] = {"page up", false},
@@ -84,20 +89,23 @@ const struct action_info keys_actions[ACT_COUNT] = {
                    false},
     [ACT_BACK] = {"close, cancel, back", false},
     [ACT_FILTER] = {"filter the list (empty: no filter)", false},
-    [ACT_APPROVE] = {"review: approve the story (or every marked one, confirmed once)", true},
-    [ACT_REJECT] = {"review: reject the story or the marked ones (a reason is required)", true},
+    [ACT_APPROVE] = {"review: approve the story or every marked one (confirmed)", true},
+    [ACT_REJECT] = {"review: reject the story or marked ones (reason required)", true},
     [ACT_REVISE] = {"review: send back to the writer with a note", true},
-    [ACT_EMERGENCY] = {"emergency broadcast (message, then alert only or alert and halt)", true},
+    [ACT_EMERGENCY] = {"emergency: a message, then alert only or alert and halt", true},
     [ACT_HALT] = {"halt or resume the swarm (confirmed)", true},
     [ACT_GRANT] = {"budget: grant the selected request (amount, then confirm)", true},
     [ACT_DECLINE] = {"budget: decline the selected request", true},
     [ACT_THEME] = {"next theme", false},
     [ACT_REDRAW] = {"redraw the screen", false},
     [ACT_QUIT] = {"quit", false},
-    [ACT_MARK] = {"review: mark or unmark the story for a bulk decision (Esc clears)", true},
+    [ACT_MARK] = {"review: mark or unmark for a bulk decision (Esc clears)", true},
     [ACT_SORT] = {"review: sort by oldest, newest, priority, QA score, cost", false},
     [ACT_HISTORY] = {"the last 100 status messages in full", false},
     [ACT_COPY] = {"in a story: copy its preview URL to your clipboard (OSC 52)", false},
+    [ACT_REQUEUE] = {"failed: requeue the story where it failed (confirmed)", true},
+    [ACT_REQUEUE_STEP] = {"failed: requeue the story at a chosen step (confirmed)", true},
+    [ACT_REQUEUE_ALL] = {"failed: requeue every failed story (confirmed)", true},
 };
 
 int keys_action(int key)

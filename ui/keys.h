@@ -32,6 +32,7 @@ enum ui_action {
     ACT_PANE5,
     ACT_PANE6,
     ACT_PANE7,
+    ACT_PANE8,
     ACT_UP,
     ACT_DOWN,
     ACT_PGUP,
@@ -53,10 +54,13 @@ enum ui_action {
     ACT_THEME,
     ACT_REDRAW,
     ACT_QUIT,
-    ACT_MARK,    /* review: mark / unmark the story for a bulk decision */
-    ACT_SORT,    /* review: the next sort order */
-    ACT_HISTORY, /* the last status messages in full */
-    ACT_COPY,    /* detail: copy the preview URL to the clipboard (OSC 52) */
+    ACT_MARK,         /* review: mark / unmark the story for a bulk decision */
+    ACT_SORT,         /* review: the next sort order */
+    ACT_HISTORY,      /* the last status messages in full */
+    ACT_COPY,         /* detail: copy the preview URL to the clipboard (OSC 52) */
+    ACT_REQUEUE,      /* failed: requeue the story at the step that failed */
+    ACT_REQUEUE_STEP, /* failed: requeue the story at a step chosen from the list */
+    ACT_REQUEUE_ALL,  /* failed: requeue every failed story */
     ACT_COUNT
 };
 

@@ -25,11 +25,12 @@ struct grid {
 };
 
 /* The review desk is the producer's main screen: the review pane takes the big slot (the
- * widest column's top), the audit of decisions under it; the rest share the other columns. */
+ * widest column's top), the failed stories (the other list a producer acts on) and the audit
+ * of decisions under it; the rest share the other columns. */
 static const struct grid grid2 = {
     2,
     {
-        {3, 2, {PANE_REVIEW, PANE_AUDIT}, {3, 2}},
+        {3, 3, {PANE_REVIEW, PANE_FAILED, PANE_AUDIT}, {3, 1, 1}},
         {2,
          5,
          {PANE_BLACKBOARD, PANE_DEBATES, PANE_AGENTS, PANE_BUDGET, PANE_EVENTS},
@@ -40,7 +41,7 @@ static const struct grid grid2 = {
 static const struct grid grid3 = {
     3,
     {
-        {4, 2, {PANE_REVIEW, PANE_AUDIT}, {3, 1}},
+        {4, 3, {PANE_REVIEW, PANE_FAILED, PANE_AUDIT}, {4, 1, 1}},
         {3, 2, {PANE_BLACKBOARD, PANE_DEBATES}, {2, 1}},
         {3, 3, {PANE_AGENTS, PANE_BUDGET, PANE_EVENTS}, {1, 1, 1}},
     },

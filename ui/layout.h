@@ -9,10 +9,10 @@
  *
  *   80x24   compact: header 2 rows, tabs 1, the focused pane 20x80, status 1 (the review
  *           pane in front at the start)
- *   120x40  two columns of 72 and 48: review 23, audit 14 rows | blackboard 11, debates 7,
- *           agents 7, budget 6, events 6 rows
- *   200x60  three columns of 80, 60, 60: review 43, audit 14 | blackboard 38, debates 19 |
- *           agents 19, budget 19, events 19
+ *   120x40  two columns of 72 and 48: review 23, failed 7, audit 7 rows | blackboard 11,
+ *           debates 7, agents 7, budget 6, events 6 rows
+ *   200x60  three columns of 80, 60, 60: review 39, failed 9, audit 9 | blackboard 38,
+ *           debates 19 | agents 19, budget 19, events 19
  *
  * Threads: pure functions, any thread.
  */
@@ -30,7 +30,7 @@
 #define LAYOUT_PANE_MIN_ROWS 5
 #define LAYOUT_PANE_MIN_COLS 30
 
-/* The panes, in tab order (the keys 1-7). */
+/* The panes, in tab order (the keys 1-8). */
 enum layout_pane {
     PANE_BLACKBOARD,
     PANE_DEBATES,
@@ -39,6 +39,7 @@ enum layout_pane {
     PANE_REVIEW,
     PANE_EVENTS,
     PANE_AUDIT,
+    PANE_FAILED,
     PANE_COUNT
 };
 

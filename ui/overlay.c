@@ -158,6 +158,9 @@ void overlay_detail_set(struct overlay *o, const struct room_detail *d)
     }
     snprintf(o->title, sizeof o->title, "%s: %s", d->id, d->title);
     o->reviewing = d->reviewing;
+    snprintf(o->failed_step, sizeof o->failed_step, "%s", d->failed_step);
+    snprintf(o->fail_reason, sizeof o->fail_reason, "%s", d->fail_reason);
+    o->attempts = d->attempts;
     o->frames_coming = d->frames_coming;
     snprintf(o->preview_url, sizeof o->preview_url, "%s", d->preview_url);
     for (int i = 0; i < ROOM_SEC_COUNT; i++)
@@ -684,7 +687,9 @@ void overlay_draw(struct overlay *o, WINDOW *w, const struct term *t)
                 snprintf(foot, sizeof foot, "%d-%d of %d  1-6 jump  j/k scroll%s%s  Esc back",
                          o->nlines ? o->top + 1 : 0,
                          o->top + rows < o->nlines ? o->top + rows : o->nlines, o->nlines,
-                         o->reviewing ? "  a/r/R decide" : "",
+                         o->reviewing             ? "  a/r/R decide"
+                         : o->failed_step[0] != 0 ? "  u/U requeue"
+                                                  : "",
                          o->preview_url[0] ? "  y copy URL" : "");
             else
                 snprintf(foot, sizeof foot, "%d-%d of %d  j/k scroll  Esc closes",

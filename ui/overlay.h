@@ -1,11 +1,11 @@
 /*
  * overlay.h - what the control room draws over the panes: the help (every key of the key
  * table, the acting keys first, read-only hiding them), a text (the message history), a text
- * prompt (edit.h; Esc cancels), a yes/no question, a choice of up to five options (the
- * emergency's second step, the grant's preset amounts), and the detail of a story: its
- * sections (room.h) wrapped to the window, scrollable, with jump keys 1-6 and, for a rendered
- * video, its frames (the thumbnail and the contact sheet) drawn as images.h allows. The app
- * owns one struct overlay and decides what an answer leads to; the overlay only holds the
+ * prompt (edit.h; Esc cancels), a yes/no question, a choice of up to eight options (the
+ * emergency's second step, the grant's preset amounts, a requeue's step), and the detail of a
+ * story: its sections (room.h) wrapped to the window, scrollable, with jump keys 1-6 and, for a
+ * rendered video, its frames (the thumbnail and the contact sheet) drawn as images.h allows. The
+ * app owns one struct overlay and decides what an answer leads to; the overlay only holds the
  * state of the dialogue, turns keys into answers and draws it, at any terminal size. An alert
  * overlay (the emergency) is drawn in the alert colours.
  *
@@ -24,7 +24,7 @@
 
 enum overlay_kind { OV_NONE, OV_HELP, OV_PROMPT, OV_CONFIRM, OV_CHOICE, OV_DETAIL };
 
-#define OVERLAY_CHOICES 5
+#define OVERLAY_CHOICES 8
 
 /* What a key did to the overlay. */
 enum overlay_result {
@@ -36,7 +36,10 @@ enum overlay_result {
     OVR_CHOICE3,
     OVR_CHOICE4,
     OVR_CHOICE5,
-    OVR_PASS, /* detail: not a key of its own; the app may act on it (a, r, R, y) */
+    OVR_CHOICE6,
+    OVR_CHOICE7,
+    OVR_CHOICE8,
+    OVR_PASS, /* detail: not a key of its own; the app may act on it (a, r, R, y, u, U) */
 };
 
 struct overlay {
@@ -55,8 +58,11 @@ struct overlay {
     int nlines, top, wrap_cols, wrap_rows;
     /* detail */
     char detail_id[ROOM_ID_MAX];
-    bool loading;   /* detail asked for, not here yet */
-    bool reviewing; /* the story awaits a decision: a, r, R act on it */
+    bool loading;         /* detail asked for, not here yet */
+    bool reviewing;       /* the story awaits a decision: a, r, R act on it */
+    char failed_step[24]; /* the story is FAILED at this step: u, U requeue it; "" when not */
+    int attempts;         /* a FAILED story's attempts */
+    char fail_reason[ROOM_TEXT_MAX]; /* and its last error */
     char preview_url[512];
     int sec_off[ROOM_SEC_COUNT];  /* byte offset of each section's heading in body; -1 none */
     int sec_line[ROOM_SEC_COUNT]; /* its wrapped line */

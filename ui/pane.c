@@ -1,9 +1,9 @@
 /*
  * pane.c - what the pane files share: the frame (box, title, filter, age mark), the list's
  * visible rows and movement, the empty-list line, and the copied list (records copied from a
- * snapshot, filtered, the selection following its record's id), and the state, resize and
- * keys of a list pane over one copied list. Curses only in the drawing
- * helpers, which the panes call from their draw().
+ * snapshot, filtered, the selection following its record's id), the pager of a list paged
+ * from Redis, and the state, resize and keys of a list pane over one copied list. Curses only
+ * in the drawing helpers, which the panes call from their draw().
  *
  * Threads: the UI thread's.
  */
@@ -159,6 +159,106 @@ void pane_copy_filter(struct pane *p, struct pane_copy *c, size_t extra, pane_ma
             p->list.selected = (int)c->nidx;
         c->idx[c->nidx++] = i;
     }
+}
+
+void pane_pager_free(struct pane_pager *g)
+{
+    free(g->rows);
+    free(g->base);
+    free(g->vidx);
+    g->rows = g->base = NULL;
+    g->vidx = NULL;
+    g->nrows = g->nbase = g->nview = 0;
+}
+
+const void *pane_pager_row(const struct pane_pager *g, long i)
+{
+    if (g->local)
+        return i >= 0 && i < (long)g->nview ? (const char *)g->base + g->vidx[i] * g->size : NULL;
+    if (i < g->offset || i >= g->offset + (long)g->nrows)
+        return NULL;
+    return (const char *)g->rows + (size_t)(i - g->offset) * g->size;
+}
+
+void pane_pager_view(struct pane *p, struct pane_pager *g, pane_match_fn match, int rows)
+{
+    g->local = strcmp(g->page_filter, p->filter) != 0;
+    g->nview = 0;
+    g->vidx = xrealloc(g->vidx, (g->nbase + 1) * sizeof *g->vidx);
+    for (size_t i = 0; g->local && i < g->nbase; i++)
+        if (match((const char *)g->base + i * g->size, p->filter, NULL))
+            g->vidx[g->nview++] = i;
+    pane_fit(p, g->local ? (int)g->nview : (int)g->matching, rows);
+}
+
+/* Copies n records of size bytes into *dst (grown as needed). */
+static void copy_records(void **dst, const void *src, size_t n, size_t size)
+{
+    *dst = xrealloc(*dst, (n + 1) * size);
+    if (n > 0)
+        memcpy(*dst, src, n * size);
+}
+
+bool pane_pager_take(struct pane *p, struct pane_pager *g, const struct pane_page *pg,
+                     pane_match_fn match, pane_id_fn id, int rows)
+{
+    const void *sel = pane_pager_row(g, p->list.selected);
+
+    if (pg->seq > g->answered)
+        g->answered = pg->seq;
+    if (pg->error != NULL || pg->seq < g->page_seq || strcmp(pg->filter, p->filter) != 0)
+        return false; /* an answer to a view left since */
+    if (sel != NULL)
+        snprintf(g->keep, sizeof g->keep, "%s", id(sel));
+    g->page_seq = pg->seq;
+    copy_records(&g->rows, pg->rows, pg->nrows, g->size);
+    g->nrows = pg->nrows;
+    g->offset = pg->offset;
+    g->total = pg->total;
+    g->matching = pg->matching;
+    snprintf(g->page_filter, sizeof g->page_filter, "%s", pg->filter);
+    if (pg->filter[0] == '\0') { /* the base a filter narrows at once, before its answer */
+        copy_records(&g->base, pg->rows, pg->nrows, g->size);
+        g->nbase = pg->nrows;
+    }
+    g->have = true;
+    /* The selection follows its record when the page still holds it. */
+    for (size_t i = 0; g->keep[0] != '\0' && i < g->nrows; i++)
+        if (strcmp(id((const char *)g->rows + i * g->size), g->keep) == 0) {
+            p->list.selected = (int)(g->offset + (long)i);
+            break;
+        }
+    pane_pager_view(p, g, match, rows);
+    return true;
+}
+
+void pane_pager_filter(struct pane *p, struct pane_pager *g, pane_match_fn match, int rows)
+{
+    g->view_changed = true;
+    p->list.selected = p->list.top = 0;
+    pane_pager_view(p, g, match, rows);
+}
+
+bool pane_pager_query(const struct pane *p, struct pane_pager *g, long page, long *offset)
+{
+    long sel = p->list.selected, want = g->offset;
+    bool paged = g->have && !g->local;
+    bool outside =
+        paged &&
+        ((sel < g->offset + 5 && g->offset > 0) ||
+         (sel >= g->offset + (long)g->nrows - 5 && g->offset + (long)g->nrows < g->matching));
+
+    if (outside)
+        want = sel > page / 2 ? sel - page / 2 : 0;
+    if (g->view_changed)
+        want = 0;
+    if (!g->view_changed && !g->refresh && !(outside && want != g->asked_offset))
+        return false;
+    if (!g->view_changed && !outside && p->query_seq > g->answered)
+        return false; /* a refresh is on its way already */
+    *offset = g->asked_offset = want;
+    g->view_changed = g->refresh = false;
+    return true;
 }
 
 void *pane_list_init(void)

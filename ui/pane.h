@@ -33,7 +33,11 @@ enum pane_req_kind {
     PANE_REQ_REVISE,
     PANE_REQ_GRANT, /* request id, amount: what it needs */
     PANE_REQ_DECLINE,
-    PANE_REQ_MESSAGE, /* nothing to do: show text in the status line */
+    PANE_REQ_MESSAGE,      /* nothing to do: show text in the status line */
+    PANE_REQ_REQUEUE,      /* failed story id, title, step (where it failed), attempts (amount),
+                              note (its last error) */
+    PANE_REQ_REQUEUE_STEP, /* the same, at a step the operator chooses */
+    PANE_REQ_REQUEUE_ALL,  /* every failed story: amount, how many there are */
 };
 
 struct pane_request {
@@ -46,6 +50,8 @@ struct pane_request {
     const char (*ids)[ROOM_ID_MAX];
     const char (*titles)[ROOM_TEXT_MAX]; /* their titles, for the answers' history */
     size_t nids;
+    char step[24];            /* a requeue: the step the story failed at */
+    char note[ROOM_TEXT_MAX]; /* a requeue: its last error */
 };
 
 /* What draw() may read besides the pane's own state. */
@@ -85,6 +91,8 @@ struct pane_class {
     int (*query)(struct pane *p, struct room_cmd *c);
     /* A page the worker answered (borrowed for the call); NULL for panes without query. */
     void (*page)(struct pane *p, const struct room_review_page *pg);
+    /* A page of the dead set the worker answered (borrowed); NULL for the other panes. */
+    void (*failed_page)(struct pane *p, const struct room_failed_page *pg);
 };
 
 struct pane {
@@ -100,7 +108,7 @@ struct pane {
 
 /* The panes in tab order (enum layout_pane). */
 extern const struct pane_class pane_blackboard, pane_debates, pane_agents, pane_budget, pane_review,
-    pane_events, pane_audit;
+    pane_events, pane_audit, pane_failed;
 
 /* Shared by the pane files: the box with the title, the filter and the age mark (when the
  * data is stale), and the list's visible rows (the window's height less the box and `extra`
@@ -160,6 +168,61 @@ void pane_copy_filter(struct pane *p, struct pane_copy *c, size_t extra, pane_ma
 const void *pane_copy_row(const struct pane_copy *c, int i);
 /* The selected row's record, or NULL when nothing is selected or the row is not one of c's. */
 const void *pane_copy_selected(const struct pane *p, const struct pane_copy *c);
+
+/*
+ * A list paged from Redis (the review queue, the dead set): the pane holds one page of what
+ * matched its filter on the server (list rows offset .. offset + nrows - 1) and asks for
+ * another when the cursor nears the page's edge, for fresh rows when told to (refresh), and
+ * from the top when the view changed (view_changed: the filter, the order). While the filter
+ * typed differs from the page's (its answer on its way, or the link down), the list is the
+ * rows of the last unfiltered page (base) that pass it, filtered here (local). Records are of
+ * one size, each starting with its id (pane_id_fn). A zeroed struct with view_changed set is
+ * an empty pager; pane_pager_free() frees what it holds (not the struct).
+ */
+struct pane_pager {
+    size_t size; /* of a record */
+    void *rows;  /* the page */
+    size_t nrows;
+    char page_filter[ROOM_FILTER_MAX]; /* the filter the page answered */
+    void *base;                        /* the last unfiltered page */
+    size_t nbase;
+    size_t *vidx, nview; /* local: list row -> base record */
+    bool local;
+    long offset, total, matching;
+    bool have;
+    uint64_t page_seq;          /* the newest page taken */
+    uint64_t answered;          /* the newest answer, taken or not (an error, a view left) */
+    bool view_changed, refresh; /* ask again: the view changed / fresh rows are due */
+    long asked_offset;          /* the offset of the last query */
+    char keep[ROOM_ID_MAX];     /* the selected record, followed across pages */
+};
+
+/* One page as the worker answered it (the fields of a struct room_*_page). */
+struct pane_page {
+    uint64_t seq;
+    const char *filter, *error; /* error: NULL when fetched */
+    const void *rows;
+    size_t nrows;
+    long offset, total, matching;
+};
+
+void pane_pager_free(struct pane_pager *g);
+/* The record on list row i when the page holds it, else NULL. */
+const void *pane_pager_row(const struct pane_pager *g, long i);
+/* Takes a page (copied) unless it answers a view left since (an error, an older query, another
+ * filter; the caller checks what else its view holds, such as the order): the selection
+ * follows its record, and the list is refitted to `rows`. match filters the base locally.
+ * Returns whether it was taken. */
+bool pane_pager_take(struct pane *p, struct pane_pager *g, const struct pane_page *pg,
+                     pane_match_fn match, pane_id_fn id, int rows);
+/* Refits the list to the filter typed now (the page, or the base narrowed here). */
+void pane_pager_view(struct pane *p, struct pane_pager *g, pane_match_fn match, int rows);
+/* The app changed p->filter: the view starts again from the top, the base narrowing at once. */
+void pane_pager_filter(struct pane *p, struct pane_pager *g, pane_match_fn match, int rows);
+/* Whether a query is due now (the view changed, fresh rows are due and none is on its way, or
+ * the cursor nears the page's edge): then *offset is where the page should start (page: the
+ * rows a page holds), and the pager counts the query as sent. */
+bool pane_pager_query(const struct pane *p, struct pane_pager *g, long page, long *offset);
 
 /*
  * A list pane: one copied list under `head` header rows (struct pane_class). A pane whose

@@ -113,7 +113,7 @@ static void events_event(struct pane *p, const struct room_event *e)
 
     /* Hand-overs of data asked for are not events a person follows. */
     if (e->kind == ROOM_EV_SNAPSHOT || e->kind == ROOM_EV_DETAIL || e->kind == ROOM_EV_REVIEW ||
-        e->kind == ROOM_EV_FRAMES)
+        e->kind == ROOM_EV_FRAMES || e->kind == ROOM_EV_FAILED)
         return;
     if (st->n == EVENTS_KEEP) {
         /* The oldest goes: every logical position moves down by one. */

@@ -26,24 +26,9 @@
 #define MARKS_MAX      500
 
 struct review_state {
-    struct room_review *rows; /* the page: list rows offset .. offset + nrows - 1 */
-    size_t nrows;
-    char page_filter[ROOM_FILTER_MAX]; /* the filter the page answered */
-    /* While the filter typed differs from the page's (its answer on its way, or the link
-     * down), the list is the rows of the last unfiltered page (base) that pass it, filtered
-     * here: vidx into base, nview. */
-    struct room_review *base;
-    size_t nbase;
-    size_t *vidx, nview;
-    bool local;
-    long offset, total, matching;
-    bool any_priority, have;
-    uint64_t page_seq;             /* the newest page taken */
-    uint64_t answered;             /* the newest answer, taken or not (an error, a view left) */
+    struct pane_pager g; /* struct room_review records */
+    bool any_priority;
     int sort;                      /* enum room_sort asked for */
-    bool view_changed, refresh;    /* ask again: the view changed / a snapshot came */
-    long asked_offset;             /* the offset of the last query */
-    char keep[ROOM_ID_MAX];        /* the selected story, followed across pages */
     char (*marked)[ROOM_ID_MAX];   /* the operator's marks, at most MARKS_MAX */
     char (*mtitle)[ROOM_TEXT_MAX]; /* their titles */
     size_t nmarked;
@@ -56,7 +41,8 @@ static void *review_init(void)
 
     st->marked = xcalloc(MARKS_MAX, sizeof *st->marked);
     st->mtitle = xcalloc(MARKS_MAX, sizeof *st->mtitle);
-    st->view_changed = true;
+    st->g.size = sizeof(struct room_review);
+    st->g.view_changed = true;
     return st;
 }
 
@@ -66,9 +52,7 @@ static void review_free(void *state)
 
     if (st == NULL)
         return;
-    free(st->rows);
-    free(st->base);
-    free(st->vidx);
+    pane_pager_free(&st->g);
     free(st->marked);
     free(st->mtitle);
     free(st);
@@ -82,29 +66,23 @@ static int rows_of(const struct pane *p)
 /* The row of list position i when the page holds it, else NULL. */
 static const struct room_review *row_at(const struct review_state *st, long i)
 {
-    if (st->local)
-        return i >= 0 && i < (long)st->nview ? &st->base[st->vidx[i]] : NULL;
-    if (i < st->offset || i >= st->offset + (long)st->nrows)
-        return NULL;
-    return &st->rows[i - st->offset];
+    return pane_pager_row(&st->g, i);
 }
 
-/* The list as the filter typed shows it: the server's page as it is when it answered that
- * filter, else its rows that pass the filter here (the same fields, ASCII case folded). */
-static void view(struct pane *p)
+/* The server's filter, applied here to the base while its answer is on its way: the same
+ * fields, ASCII case folded. */
+static bool match(const void *rec, const char *filter, const void *arg)
 {
-    struct review_state *st = p->state;
+    const struct room_review *v = rec;
+    const char *f[] = {v->id, v->title, v->source};
 
-    st->local = strcmp(st->page_filter, p->filter) != 0;
-    st->nview = 0;
-    st->vidx = xrealloc(st->vidx, (st->nbase + 1) * sizeof *st->vidx);
-    for (size_t i = 0; st->local && i < st->nbase; i++) {
-        const char *f[] = {st->base[i].id, st->base[i].title, st->base[i].source};
+    (void)arg;
+    return fmt_match_any(f, 3, filter);
+}
 
-        if (fmt_match_any(f, 3, p->filter))
-            st->vidx[st->nview++] = i;
-    }
-    pane_fit(p, st->local ? (int)st->nview : (int)st->matching, rows_of(p));
+static const char *id_of(const void *rec)
+{
+    return ((const struct room_review *)rec)->id;
 }
 
 static long mark_index(const struct review_state *st, const char *id)
@@ -125,70 +103,36 @@ static void review_update(struct pane *p, const struct room_snapshot *s)
     struct review_state *st = p->state;
 
     st->oldest_ms = s->review_oldest_ms;
-    st->refresh = true;
+    st->g.refresh = true;
 }
 
 static void review_page(struct pane *p, const struct room_review_page *pg)
 {
     struct review_state *st = p->state;
-    const struct room_review *sel = row_at(st, p->list.selected);
+    const struct pane_page page = {pg->seq,   pg->filter, pg->error, pg->rows,
+                                   pg->nrows, pg->offset, pg->total, pg->matching};
 
-    if (pg->seq > st->answered)
-        st->answered = pg->seq;
-    if (pg->error != NULL || pg->seq < st->page_seq || pg->sort != st->sort ||
-        strcmp(pg->filter, p->filter) != 0)
-        return; /* an answer to a view left since */
-    if (sel != NULL)
-        snprintf(st->keep, sizeof st->keep, "%s", sel->id);
-    st->page_seq = pg->seq;
-    st->rows = xrealloc(st->rows, (pg->nrows + 1) * sizeof *st->rows);
-    if (pg->nrows > 0)
-        memcpy(st->rows, pg->rows, pg->nrows * sizeof *st->rows);
-    st->nrows = pg->nrows;
-    st->offset = pg->offset;
-    st->total = pg->total;
-    st->matching = pg->matching;
-    st->any_priority = pg->any_priority;
-    snprintf(st->page_filter, sizeof st->page_filter, "%s", pg->filter);
-    if (pg->filter[0] == '\0') { /* the base a filter narrows at once, before its answer */
-        st->base = xrealloc(st->base, (pg->nrows + 1) * sizeof *st->base);
-        if (pg->nrows > 0)
-            memcpy(st->base, pg->rows, pg->nrows * sizeof *st->base);
-        st->nbase = pg->nrows;
+    if (pg->sort != st->sort) { /* an answer to an order left since */
+        if (pg->seq > st->g.answered)
+            st->g.answered = pg->seq;
+        return;
     }
-    st->have = true;
-    /* The selection follows its story when the page still holds it. */
-    for (size_t i = 0; st->keep[0] != '\0' && i < st->nrows; i++)
-        if (strcmp(st->rows[i].id, st->keep) == 0) {
-            p->list.selected = (int)(st->offset + (long)i);
-            break;
-        }
-    view(p);
+    if (pane_pager_take(p, &st->g, &page, match, id_of, rows_of(p)))
+        st->any_priority = pg->any_priority;
 }
 
 static int review_query(struct pane *p, struct room_cmd *c)
 {
     struct review_state *st = p->state;
-    long sel = p->list.selected, want = st->offset;
-    bool outside = st->have && !st->local && (sel < st->offset + 5 && st->offset > 0);
+    long offset;
 
-    outside = outside || (st->have && !st->local && sel >= st->offset + (long)st->nrows - 5 &&
-                          st->offset + (long)st->nrows < st->matching);
-    if (outside)
-        want = sel > ROOM_REVIEW_PAGE / 2 ? sel - ROOM_REVIEW_PAGE / 2 : 0;
-    if (st->view_changed)
-        want = 0;
-    if (!st->view_changed && !st->refresh && !(outside && want != st->asked_offset))
+    if (!pane_pager_query(p, &st->g, ROOM_REVIEW_PAGE, &offset))
         return 0;
-    if (!st->view_changed && !outside && p->query_seq > st->answered)
-        return 0; /* a refresh is on its way already */
     memset(c, 0, sizeof *c);
     c->kind = ROOM_CMD_REVIEW;
     snprintf(c->text, sizeof c->text, "%s", p->filter);
     c->sort = st->sort;
-    c->amount = want;
-    st->asked_offset = want;
-    st->view_changed = st->refresh = false;
+    c->amount = offset;
     return 1;
 }
 
@@ -202,12 +146,12 @@ static void review_draw(struct pane *p, const struct pane_ctx *c)
     char title[160], age[16], of[48];
     const struct term_glyphs *g = c->term->glyphs;
 
-    if (st->local)
-        snprintf(of, sizeof of, "%zu of %ld (searching)", st->nview, st->total);
-    else if (st->matching != st->total)
-        snprintf(of, sizeof of, "%ld of %ld", st->matching, st->total);
+    if (st->g.local)
+        snprintf(of, sizeof of, "%zu of %ld (searching)", st->g.nview, st->g.total);
+    else if (st->g.matching != st->g.total)
+        snprintf(of, sizeof of, "%ld of %ld", st->g.matching, st->g.total);
     else
-        snprintf(of, sizeof of, "%ld", st->total);
+        snprintf(of, sizeof of, "%ld", st->g.total);
     {
         int n = snprintf(title, sizeof title, "Review: %s waiting", of);
 
@@ -347,7 +291,7 @@ static int review_key(struct pane *p, int action, struct pane_request *req)
         return 1;
     case ACT_SORT:
         st->sort = (st->sort + 1) % ROOM_SORT_COUNT;
-        st->view_changed = true;
+        st->g.view_changed = true;
         p->list.selected = p->list.top = 0;
         return 1;
     case ACT_BACK:
@@ -359,9 +303,7 @@ static int review_key(struct pane *p, int action, struct pane_request *req)
         return 1;
     case ACT_FILTER: /* the app changed p->filter: the server filters the whole queue, the
                       * page here narrows at once */
-        st->view_changed = true;
-        p->list.selected = p->list.top = 0;
-        view(p);
+        pane_pager_filter(p, &st->g, match, rows_of(p));
         return 1;
     default:
         return pane_list_action(p, action, rows_of(p));

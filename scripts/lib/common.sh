@@ -8,16 +8,31 @@ NEWSROOM_RUN_PACKAGES=(
   libxml2-dev libmicrohttpd-dev
   ffmpeg espeak-ng fonts-dejavu-core
   redis-server
+  # (redis-server also runs the sentinels of the Sentinel tests, with --sentinel: no
+  # redis-sentinel package needed)
 )
-# Testing adds the test framework and the tools the tests drive.
+# Testing adds the test framework and the tools the tests drive. prometheus (promtool and a
+# real Prometheus for tests/integration/test_observe_prometheus.sh) is 12 packages, about 19 MB
+# to download and 100 MB installed (mostly the prometheus and promtool binaries and the web
+# UI's JavaScript); on a machine with systemd its package starts a prometheus service on :9090,
+# which the tests do not use (they start their own on a free loopback port).
 NEWSROOM_TEST_PACKAGES=(
   "${NEWSROOM_RUN_PACKAGES[@]}"
-  libcmocka-dev redis-tools jq procps tmux ncurses-term curl
+  libcmocka-dev redis-tools jq procps tmux ncurses-term curl prometheus
+  man-db groff-base bsdextrautils
 )
 # Chroma's server for the tests comes from npm (scripts/lib/services.sh): Debian's Node.js and
 # npm, unless a Node.js with npm is installed another way (its own package provides npm, and
 # Debian's npm would conflict with it).
 command -v npm >/dev/null 2>&1 || NEWSROOM_TEST_PACKAGES+=(nodejs npm)
+
+# Programs the tests run that a machine may have from elsewhere (Node.js from NodeSource brings
+# its own npm, which Debian's npm package would fight): PROGRAM:PACKAGE, the package installed
+# only when the program is missing. Node.js runs the S3-compatible server of the package store's
+# tests (s3rver) and the benchmarks' peers.
+NEWSROOM_TEST_PROGRAMS=(node:nodejs npm:npm)
+# npm packages the tests use, installed into build/peers/NAME (never committed): NAME:SPEC.
+NEWSROOM_TEST_NPM=(s3rver:s3rver@3)
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -47,4 +62,28 @@ build_tree() {
   shift
   cmake -S . -B "$dir" "$@" >/dev/null
   cmake --build "$dir" -j"$(nproc)" -- --no-print-directory
+}
+
+# Installs the Debian package of each PROGRAM:PACKAGE whose program is not on PATH.
+ensure_programs() {
+  local missing=() p
+  for p in "$@"; do
+    command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] || ensure_packages "${missing[@]}"
+}
+
+# Installs each NAME:SPEC npm package into build/peers/NAME when it is not there (quick when it
+# is: no npm at all).
+ensure_npm_peers() {
+  local p name spec
+  for p in "$@"; do
+    name=${p%%:*}
+    spec=${p#*:}
+    [ -f "build/peers/$name/node_modules/$name/package.json" ] && continue
+    say "installing $spec into build/peers/$name with npm"
+    mkdir -p "build/peers/$name"
+    npm install --prefix "build/peers/$name" --no-audit --no-fund --no-save --loglevel=error \
+      "$spec" >/dev/null
+  done
 }

@@ -19,6 +19,7 @@
 #include "cost/cost.h"
 #include "cost/pricing.h"
 #include "llm/cache.h"
+#include "observe/trace.h"
 #include "recovery/shared.h"
 #include "memory/memory.h"
 #include "store/blackboard.h"
@@ -539,6 +540,7 @@ void agent_hold(struct agent_ctx *ctx, const struct bb_lock *lk, int attempts)
     ctx->held_attempts = attempts;
     ctx->held_reaped = atomic_load(&ctx->reaped);
     agent_claim_set(ctx, lk->id);
+    trace_task(lk->id);
 }
 
 bool agent_again(struct agent_ctx *ctx, int *rc, int64_t *since, char **cause)
@@ -634,6 +636,7 @@ void agent_fail_story_with(struct agent_ctx *ctx, const struct bb_lock *lk, cons
                            const json_t *patch)
 {
     atomic_fetch_add(&ctx->stats->failed, 1);
+    trace_failed_attempt();
     setback(ctx, lk, BB_ATTEMPT, why, -1, NULL, patch);
 }
 
@@ -775,6 +778,7 @@ static void *agent_main(void *arg)
         goto out;
     }
     llm_provider_set_abort(ctx->provider, agent_go_on, ctx);
+    trace_agent(ctx->id, ctx->role->name);
     if (ctx->role->init != NULL && ctx->role->init(ctx, &state, &cause) == -1) {
         log_error("%s: cannot start: %s", ctx->id, cause);
         free(cause);
@@ -814,7 +818,9 @@ static void *agent_main(void *arg)
             continue;
         }
         bell_snapshot(&s->bell, ctx->role, snap);
+        trace_cycle_begin();
         rc = ctx->role->cycle(ctx, state, &cause);
+        trace_cycle_end(rc, cause);
         if (ctx->held != NULL) /* a claim never outlives its cycle's frame */
             agent_claim_set(ctx, "");
         ctx->held = NULL;
@@ -1005,6 +1011,7 @@ static void *heart_main(void *arg)
             cause = NULL;
             healthy_since = clock_mono_ms();
         } else {
+            trace_reclaimed("dead_agent", taken);
             if (taken > 0)
                 log_info("swarm: took back %d claim(s) of dead agents", taken);
             if (s->o.cfg == NULL || s->o.cfg->reap_by_pid)
@@ -1040,8 +1047,10 @@ static void *heart_main(void *arg)
                     log_warn("swarm: reclaim: %s", cause);
                     free(cause);
                     cause = NULL;
-                } else if (n > 0) {
-                    log_info("swarm: took back %d claim(s) whose lock lapsed", n);
+                } else {
+                    trace_reclaimed("lapsed_lock", n);
+                    if (n > 0)
+                        log_info("swarm: took back %d claim(s) whose lock lapsed", n);
                 }
             }
             next_reclaim = now + s->o.reclaim_every_ms;

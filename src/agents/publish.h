@@ -1,11 +1,8 @@
 /*
- * publish.h - what the publisher does outside Redis: writes a story's package folder
- * (<publish dir>/<story id>/ with its files) so that no reader ever sees it half-written, and
- * POSTs the "story.published" webhook, signed with HMAC-SHA256 when a secret is configured.
- *
- * A folder is written into a hidden temporary directory beside it (".<id>.XXXXXX"), every file
- * and the directory fsync'd, then renamed into place (or exchanged with an older version, which
- * is then removed); a folder that already holds exactly the same files is left as it is.
+ * publish.h - what the publisher does outside Redis besides the package store (media/store.h,
+ * which writes the published package: a folder with pstore_folder_write(), or S3 objects): the
+ * publish folder's place, which story ids can name a folder, and the "story.published" webhook,
+ * signed with HMAC-SHA256 when a secret is configured.
  *
  * Threads: any thread; publish_webhook() makes and frees its own CURL easy handle, and nothing
  * here keeps state between calls.
@@ -18,27 +15,13 @@
 
 struct config;
 
-/* One file of a package folder: name (no '/'), contents (borrowed). */
-struct publish_file {
-    const char *name;
-    const char *data;
-    size_t len;
-};
-
-/* The publish folder: [publish] dir, else "publish" under the data directory. A new string;
- * free it. */
+/* The publish folder: [publish] dir, else "publish" under the data directory (the package
+ * store's local published area). A new string; free it. */
 char *publish_dir(const struct config *c);
 
 /* Whether id may name a folder: 1 to NEWS_ID_MAX characters of [A-Za-z0-9._:-], not
  * starting with '.' (so never "." or "..", nor a temporary folder's name). */
 bool publish_id_ok(const char *id);
-
-/* Makes <dir>/<id>/ hold exactly files[0..n) (dir is created when missing). *unchanged is set
- * when the folder already held the same files and was left alone. Returns 0, or -1 with *cause;
- * on failure nothing is left behind (the temporary directory is removed) and an existing folder
- * is as it was. */
-int publish_folder(const char *dir, const char *id, const struct publish_file *files, size_t n,
-                   bool *unchanged, char **cause);
 
 /* "sha256=<64 hex>" of HMAC-SHA256(secret, body[0..len)) into out. */
 void publish_sign(const char *secret, const char *body, size_t len, char out[72]);

@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/trace.h"
 #include "memory/memory.h"
 #include "store/blackboard.h"
 #include "store/debate.h"
@@ -77,6 +78,7 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     const json_t *kept;
     const char *title, *content, *summary;
     char *user, *system, *why = NULL, *title_copy, *content_copy, reasoning[512];
+    int64_t arrived;
     double nw, cred, conf, urgency;
     bool cover, breaking;
     int rc, priority;
@@ -109,6 +111,7 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     content = json_string_value(json_object_get(item->body, "content"));
     title_copy = xstrdup(title ? title : "");
     content_copy = xstrdup(content ? content : "");
+    arrived = item->created_ms;
     kept = json_object_get(item->body, "analysis");
     breaking = json_is_true(json_object_get(item->body, "breaking"));
     if (json_is_object(kept) && json_is_object(json_object_get(kept, "scores"))) {
@@ -209,13 +212,21 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
                                   cause);
         while (agent_again(ctx, &rc, &since, cause));
     }
-    json_decref(patch);
     if (rc != BB_OK) {
+        json_decref(patch);
         /* Do not leave it locked until the lock lapses: let it go for another analyst. */
         agent_release(ctx, &lk);
         return -1;
     }
     atomic_fetch_add(cover ? &ctx->stats->advanced : &ctx->stats->archived, 1);
+    trace_decision(&(struct trace_decision){.story = lk.id,
+                                            .type = "coverage",
+                                            .outcome = cover ? "cover" : "archive",
+                                            .reasoning = reasoning,
+                                            .confidence = conf,
+                                            .output = json_object_get(patch, "analysis"),
+                                            .since_ms = arrived});
+    json_decref(patch);
     return 1;
 }
 

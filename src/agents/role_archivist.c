@@ -31,6 +31,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/trace.h"
 #include "recovery/retention.h"
 #include "memory/memory.h"
 #include "store/blackboard.h"
@@ -84,6 +85,8 @@ static int settle_rejected(struct agent_ctx *ctx, const struct bb_item *it,
             log_info("%s: sent %s back to the writer (%s)", ctx->id, it->id, reason);
         }
     }
+    if (rc == BB_OK)
+        trace_story_moved(it, note == NULL ? BB_ARCHIVED : BB_PRODUCING, reason);
     free(reason);
     json_decref(patch);
     if (rc != BB_OK) {

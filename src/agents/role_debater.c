@@ -23,6 +23,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 #include "store/debate.h"
 
@@ -229,6 +230,7 @@ static int debater_cycle(struct agent_ctx *ctx, void *state, char **cause)
         }
     }
     if (rc == DEBATE_OK) {
+        trace_vote(d.id, debate_vote_name(v.vote), v.confidence, v.reasoning);
         log_debug("%s: voted %s (%.2f) in debate %s, %ld vote(s) in", ctx->id,
                   debate_vote_name(v.vote), v.confidence, d.id, nvotes);
     } else if (rc == DEBATE_ERR) {

@@ -21,6 +21,7 @@
 #include "agents/agent.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 #include "store/debate.h"
 
@@ -154,6 +155,7 @@ static int moderator_cycle(struct agent_ctx *ctx, void *state, char **cause)
         return -1;
     }
     atomic_fetch_add(c.reached ? &ctx->stats->advanced : &ctx->stats->archived, 1);
+    trace_consensus(d.id, c.score, c.threshold, c.reached, c.votes, c.reason);
     out = close_debate(ctx, &d, c.reached ? DEBATE_CONSENSUS : DEBATE_NO_CONSENSUS, c.score,
                        c.reason, cause);
     debate_clear(&d);

@@ -4,9 +4,12 @@
  * storyboard_build() (no model call: narration, duration at [production] words_per_minute,
  * shot list, SRT captions), renders it into a video package with video_render() (video.h:
  * <data dir>/packages/<id>/ with video.mp4, captions.srt, thumbnail.png, the narration and
- * manifest.json) and stores the package as body "package" (kind "video", the folder and file
- * paths, the real duration) while moving the story on to REVIEWING, in one step
- * (bb_complete_with).
+ * manifest.json), puts it into the package store (media/store.h: with [store] kind local it
+ * stays in that folder, with s3 it goes to the bucket and the folder is removed) and stores
+ * the package as body "package" (kind "video", its files, the real duration, and in "store"
+ * where the store keeps it) while moving the story on to REVIEWING, in one step
+ * (bb_complete_with). A package the store cannot take (the bucket unreachable, a key refused)
+ * is a fault of the environment, like a full disk: the story waits.
  *
  * Without ffmpeg or the speech program (video_unavailable()) the package is the storyboard
  * (kind "storyboard") marked "video": "unavailable: <why>". Renders are bounded per process
@@ -27,12 +30,14 @@
  */
 #include "agents/agent.h"
 #include "agents/storyboard.h"
+#include "media/store.h"
 #include "media/video.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
 #include "recovery/envfault.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 
 #include <stdio.h>
@@ -44,8 +49,8 @@ enum render_outcome { RENDERED, RENDER_ENV, RENDER_INPUT, RENDER_TIMEOUT };
 
 /* The video of storyboard *pkg (replaced by the video package on success). Returns RENDERED,
  * or how it failed with the reason in *why (a new string). */
-static enum render_outcome render(struct agent_ctx *ctx, const struct bb_lock *lk, json_t **pkg,
-                                  char **why)
+static enum render_outcome render(struct agent_ctx *ctx, struct pstore *store,
+                                  const struct bb_lock *lk, json_t **pkg, char **why)
 {
     const struct config *c = ctx->cfg;
     char *dir, *cause = NULL, *env = NULL;
@@ -57,7 +62,16 @@ static enum render_outcome render(struct agent_ctx *ctx, const struct bb_lock *l
     atomic_store(&ctx->life_ms, clock_mono_ms()); /* a render is a sign of life */
     rc = video_render(c, dir, lk->id, *pkg, &video, &cause);
     atomic_store(&ctx->life_ms, clock_mono_ms());
+    if (rc == 0 && pstore_put_package(store, lk->id, video, &cause) == -1) {
+        atomic_store(&ctx->life_ms, clock_mono_ms());
+        *why = xasprintf("the package store did not take the package: %s", cause);
+        free(cause);
+        free(dir);
+        json_decref(video);
+        return RENDER_ENV;
+    }
     if (rc == 0) {
+        atomic_store(&ctx->life_ms, clock_mono_ms());
         free(dir);
         json_decref(*pkg);
         *pkg = video;
@@ -79,20 +93,29 @@ static enum render_outcome render(struct agent_ctx *ctx, const struct bb_lock *l
     return vf == VIDEO_FAIL_TIMEOUT ? RENDER_TIMEOUT : RENDER_INPUT;
 }
 
-/* Removes what renders of killed processes left in the packages folder; never fails. */
+/* Opens the package store (the agent's state), then removes what renders of killed processes
+ * left in the packages folder. Fails only when the store is misconfigured. */
 static int producer_init(struct agent_ctx *ctx, void **state, char **cause)
 {
-    char *dir = video_packages_dir(ctx->cfg);
-    int n = video_sweep(dir);
+    char *dir;
+    int n;
 
-    (void)state;
-    (void)cause;
+    if ((*state = pstore_open(ctx->cfg, cause)) == NULL)
+        return -1;
+    dir = video_packages_dir(ctx->cfg);
+    n = video_sweep(dir);
     if (n > 0)
         log_info("%s: removed %d temporary render folder(s) left in %s", ctx->id, n, dir);
     else if (n < 0)
         log_warn("%s: cannot look for leftover render folders in %s", ctx->id, dir);
     free(dir);
     return 0;
+}
+
+static void producer_shutdown(struct agent_ctx *ctx, void *state)
+{
+    (void)ctx;
+    pstore_free(state);
 }
 
 static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
@@ -108,7 +131,6 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
     bool slot = false;
     int rc;
 
-    (void)state;
     if (agent_flow_resting(ctx))
         return 0;
     unavailable = video_unavailable(ctx->cfg);
@@ -161,7 +183,7 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
         free(mark);
         free(unavailable);
     } else {
-        enum render_outcome ro = render(ctx, &lk, &pkg, &why);
+        enum render_outcome ro = render(ctx, state, &lk, &pkg, &why);
 
         video_slot_release();
         if (ro == RENDER_ENV) {
@@ -209,6 +231,11 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
         return -1;
     }
     atomic_fetch_add(&ctx->stats->advanced, 1);
+    trace_decision(&(struct trace_decision){.story = lk.id,
+                                            .type = "production",
+                                            .outcome = "review",
+                                            .reasoning = reason,
+                                            .confidence = -1});
     return 1;
 }
 
@@ -220,4 +247,5 @@ const struct agent_role role_producer = {
     .wake = {"stage:produce", NULL},
     .init = producer_init,
     .cycle = producer_cycle,
+    .shutdown = producer_shutdown,
 };

@@ -1,17 +1,20 @@
 /*
  * role_publisher.c - the publisher: takes approved stories (APPROVED, oldest first, found with
  * bb_query) one at a time under the story's lock (bb_lock_acquire: two publishers never publish
- * one story at once), writes the package folder <publish dir>/<id>/ (publish.h: package.json,
- * script.txt, captions.srt, written aside and renamed into place; a folder already holding the
- * same files is left alone; a video package's files, listed in package "files" under
- * package "folder", are copied in too), then, when [publish] webhook_url is set, POSTs
- * "story.published" with Idempotency-Key = the story id (and the HMAC signature when a secret is
- * set), and finally moves the story to PUBLISHED with body "publish": {path, webhook,
+ * one story at once), publishes its package through the package store (media/store.h:
+ * package.json, script.txt, captions.srt and the files of a rendered package, read through the
+ * store from wherever the producer put them; with [store] kind local the folder
+ * <publish dir>/<id>/, written aside and renamed into place, left alone when it already holds the
+ * same files; with s3 the objects PREFIXpublished/<id>/NAME, package.json last), then, when
+ * [publish] webhook_url is set, POSTs "story.published" with Idempotency-Key = the story id (and
+ * the HMAC signature when a secret is set), and finally moves the story to PUBLISHED with body
+ * "publish": {path (the folder, or s3://BUCKET/PREFIX), store (the store's "where"), webhook,
  * webhook_status, at, at_ms, by} in one step that also releases the lock (bb_complete_with).
  *
  * A failure records "publish" with the error and sets the story back in one step: a folder that
  * cannot be written because the disk is full, the folder read-only or unwritable
- * (envfault_probe() of the publish folder) parks it without counting an attempt; any other
+ * (envfault_probe() of the publish folder), or an S3 store that cannot be reached or refuses,
+ * parks it without counting an attempt; any other
  * failure (the webhook's included) counts an attempt of the step "publish" (bb_setback: the
  * story stays APPROVED, scored by when its retry is due, which is when bb_lock_first() offers it
  * again; FAILED with its error history once the attempts run out). The package stays, and a
@@ -27,7 +30,9 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "media/store.h"
 #include "recovery/envfault.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 
 #include <limits.h>
@@ -39,14 +44,18 @@
 #define PUBLISHER_FILES 8 /* files a video package may list */
 
 struct publisher {
-    char *dir;
+    char *dir;            /* the local publish folder (probed after a failure) */
+    struct pstore *store; /* where packages are read from and published to */
 };
 
 static int publisher_init(struct agent_ctx *ctx, void **state, char **cause)
 {
     struct publisher *p = xcalloc(1, sizeof *p);
 
-    (void)cause;
+    if ((p->store = pstore_open(ctx->cfg, cause)) == NULL) {
+        free(p);
+        return -1;
+    }
     p->dir = publish_dir(ctx->cfg);
     *state = p;
     return 0;
@@ -57,8 +66,10 @@ static void publisher_shutdown(struct agent_ctx *ctx, void *state)
     struct publisher *p = state;
 
     (void)ctx;
-    if (p != NULL)
+    if (p != NULL) {
         free(p->dir);
+        pstore_free(p->store);
+    }
     free(p); /* no lock outlives a cycle */
 }
 
@@ -132,64 +143,64 @@ static char *with_newline(const char *s)
     return n > 0 && s[n - 1] == '\n' ? xstrdup(s) : xasprintf("%s\n", s);
 }
 
-/* Reads the files a video package lists (pkg "folder" and "files") into files[*n..], their
- * contents in copies[*ncopies..] (new strings, the caller frees them); names already there
- * (captions.srt) are skipped. Returns 0, or -1 with *why. */
-static int package_files(const json_t *pkg, struct publish_file *files, size_t *n, char **copies,
-                         size_t *ncopies, char **why)
+/* Reads the files a rendered package lists into files[*n..] through the store, from wherever
+ * the producer put them; their contents in copies[*ncopies..] (the caller frees them); names
+ * already there (captions.srt) are skipped. Returns 0, or -1 with *why and *env set when the
+ * store itself failed (unreachable, refused) rather than the package. */
+static int package_files(struct pstore *store, const json_t *pkg, struct pstore_file *files,
+                         size_t *n, char **copies, size_t *ncopies, bool *env, char **why)
 {
-    const char *folder = str_or(json_object_get(pkg, "folder"), NULL);
-    const json_t *names = json_object_get(pkg, "files"), *v;
+    json_t *where = pstore_where_of(pkg);
+    const json_t *v;
     size_t i;
+    int rc = 0;
 
-    if (folder == NULL || !json_is_array(names))
-        return 0;
-    json_array_foreach(names, i, v)
+    *env = false;
+    if (where == NULL)
+        return 0; /* a storyboard: nothing but what the story holds */
+    json_array_foreach(json_object_get(where, "files"), i, v)
     {
         const char *name = str_or(v, "");
         bool dup = false;
-        char *path, *data;
-        size_t len;
-        FILE *fp;
+        char *data = NULL, *cause = NULL;
+        size_t len = 0;
+        int got;
 
         for (size_t k = 0; k < *n; k++)
             dup = dup || strcmp(files[k].name, name) == 0;
         if (dup)
             continue;
-        if (*ncopies == PUBLISHER_FILES || *name == '\0' || *name == '.' ||
-            strchr(name, '/') != NULL) {
-            *why = xasprintf("bad or too many package files (\"%s\")", name);
-            return -1;
+        if (*ncopies == PUBLISHER_FILES) {
+            *why = xasprintf("too many package files (\"%s\")", name);
+            rc = -1;
+            break;
         }
-        path = xasprintf("%s/%s", folder, name);
-        fp = fopen(path, "rb");
-        data = NULL;
-        len = 0;
-        if (fp != NULL) {
-            char buf[65536];
-            size_t got;
-
-            while ((got = fread(buf, 1, sizeof buf, fp)) > 0) {
-                data = xrealloc(data, len + got + 1);
-                memcpy(data + len, buf, got);
-                len += got;
-            }
-            if (ferror(fp)) {
-                free(data);
-                data = NULL;
-            }
-            fclose(fp);
+        got = pstore_get(store, where, name, &data, &len, &cause);
+        if (got != 0) {
+            *why = got == 1 ? xasprintf("the package file %s is not in the store", name)
+                            : xasprintf("cannot read the package file %s: %s", name, cause);
+            *env = got == -1 && pstore_where_is_s3(where);
+            free(cause);
+            rc = -1;
+            break;
         }
-        if (data == NULL && (fp == NULL || len > 0)) {
-            *why = xasprintf("cannot read the package file %s", path);
-            free(path);
-            return -1;
-        }
-        free(path);
         copies[(*ncopies)++] = data;
-        files[(*n)++] = (struct publish_file){name, data != NULL ? data : "", len};
+        files[(*n)++] = (struct pstore_file){name, data, len};
     }
-    return 0;
+    json_decref(where);
+    return rc;
+}
+
+/* Where a published package is, for people and the webhook: its folder, or
+ * s3://BUCKET/KEY-PREFIX/ of its objects. A new string. */
+static char *published_path(const json_t *where)
+{
+    const char *key = str_or(json_object_get(json_object_get(where, "keys"), "package.json"), "");
+
+    if (!pstore_where_is_s3(where))
+        return xstrdup(str_or(json_object_get(where, "folder"), ""));
+    return xasprintf("s3://%s/%.*s", str_or(json_object_get(where, "bucket"), ""),
+                     (int)(strrchr(key, '/') != NULL ? strrchr(key, '/') - key + 1 : 0), key);
 }
 
 /* Records the failure (body "publish" with the error) and sets the story back in the same
@@ -236,14 +247,14 @@ static void publish(struct agent_ctx *ctx, const struct publisher *p, const stru
     const json_t *body = it->body, *pkg = json_object_get(body, "package");
     const struct config *cfg = ctx->cfg;
     const char *final;
-    char *files_json, *script, *captions, *folder, *abs, *why = NULL, at[32];
-    struct publish_file files[3 + PUBLISHER_FILES];
+    char *files_json, *script, *captions, *abs, *why = NULL, at[32];
+    struct pstore_file files[3 + PUBLISHER_FILES];
     char *copies[PUBLISHER_FILES];
-    size_t nfiles = 3, ncopies = 0;
-    bool unchanged = false;
+    size_t nfiles = 2, ncopies = 0;
+    bool unchanged = false, env = false;
     long status = 0;
     int64_t now;
-    json_t *patch;
+    json_t *patch, *where = NULL;
     int rc;
 
     if (!json_is_object(pkg)) {
@@ -256,41 +267,40 @@ static void publish(struct agent_ctx *ctx, const struct publisher *p, const stru
     files_json = package_json(it, final);
     script = with_newline(final);
     captions = xstrdup(str_or(json_object_get(pkg, "captions_srt"), ""));
-    files[0] = (struct publish_file){"package.json", files_json, strlen(files_json)};
-    files[1] = (struct publish_file){"script.txt", script, strlen(script)};
-    files[2] = (struct publish_file){"captions.srt", captions, strlen(captions)};
-    /* A rendered package (kind "video") lists its files: copy them too. */
-    rc = package_files(pkg, files, &nfiles, copies, &ncopies, &why);
-    folder = xasprintf("%s/%s", p->dir, it->id);
-    if (rc == 0)
-        rc = publish_folder(p->dir, it->id, files, nfiles, &unchanged, &why);
+    files[0] = (struct pstore_file){"script.txt", script, strlen(script)};
+    files[1] = (struct pstore_file){"captions.srt", captions, strlen(captions)};
+    /* A rendered package (kind "video") lists its files: copy them too, through the store. */
+    rc = package_files(p->store, pkg, files, &nfiles, copies, &ncopies, &env, &why);
+    /* package.json last: in the bucket it marks the published package complete. */
+    files[nfiles++] = (struct pstore_file){"package.json", files_json, strlen(files_json)};
+    if (rc == 0) {
+        rc = pstore_put_files(p->store, PSTORE_PUBLISHED, it->id, files, nfiles, &unchanged, &where,
+                              &why);
+        env = rc == -1 && pstore_kind(p->store) == PSTORE_S3 && publish_id_ok(it->id);
+    }
     free(files_json);
     free(script);
     free(captions);
     for (size_t i = 0; i < ncopies; i++)
         free(copies[i]);
     if (rc == -1) {
-        char *env = NULL;
+        char *fault = NULL;
 
-        if (envfault_probe(p->dir, &env) > 0) {
-            char *both = xasprintf("%s (%s)", why, env);
+        if (env || (pstore_kind(p->store) == PSTORE_LOCAL && envfault_probe(p->dir, &fault) > 0)) {
+            char *both = fault != NULL ? xasprintf("%s (%s)", why, fault) : xstrdup(why);
 
             failed(ctx, lk, NULL, 0, both, true, ctx->retry->max_attempts);
             free(both);
-            free(env);
+            free(fault);
         } else {
             /* A bad id never gets better. */
             failed(ctx, lk, NULL, 0, why, false,
                    publish_id_ok(it->id) ? ctx->retry->max_attempts : 1);
         }
         free(why);
-        free(folder);
         return;
     }
-    abs = realpath(folder, NULL);
-    if (abs == NULL)
-        abs = xstrdup(folder);
-    free(folder);
+    abs = published_path(where);
     now = clock_wall_ms();
     iso_time(now, at, sizeof at);
     if (cfg->webhook_url[0] != '\0') {
@@ -315,14 +325,15 @@ static void publish(struct agent_ctx *ctx, const struct publisher *p, const stru
             failed(ctx, lk, abs, status, why, false, ctx->retry->max_attempts);
             free(why);
             free(abs);
+            json_decref(where);
             return;
         }
     }
-    patch =
-        json_pack("{s:{s:s, s:b, s:s, s:o, s:s, s:I, s:s}}", "publish", "path", abs, "unchanged",
-                  unchanged, "webhook", cfg->webhook_url[0] != '\0' ? "delivered" : "off",
-                  "webhook_status", status > 0 ? json_integer(status) : json_null(), "at", at,
-                  "at_ms", (json_int_t)now, "by", ctx->id);
+    patch = json_pack("{s:{s:s, s:o, s:b, s:s, s:o, s:s, s:I, s:s}}", "publish", "path", abs,
+                      "store", where, "unchanged", unchanged, "webhook",
+                      cfg->webhook_url[0] != '\0' ? "delivered" : "off", "webhook_status",
+                      status > 0 ? json_integer(status) : json_null(), "at", at, "at_ms",
+                      (json_int_t)now, "by", ctx->id);
     {
         char *reason = xasprintf("published to %s", abs);
         int64_t since = 0;
@@ -341,6 +352,7 @@ static void publish(struct agent_ctx *ctx, const struct publisher *p, const stru
         agent_release(ctx, lk);
     } else {
         atomic_fetch_add(&ctx->stats->advanced, 1);
+        trace_story_moved(it, BB_PUBLISHED_S, abs);
         log_info("%s: published %s to %s%s", ctx->id, it->id, abs,
                  unchanged ? " (the folder was already there)" : "");
     }

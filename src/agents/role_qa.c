@@ -30,6 +30,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "observe/trace.h"
 #include "memory/memory.h"
 #include "store/blackboard.h"
 
@@ -263,6 +264,7 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
              : round < cfg->qa_max_rounds ? "below the bar, back to the writer"
                                           : "below the bar with no rounds left");
     json_decref(ans);
+    trace_qa(lk.id, round, score, passed, reasoning);
     verdicts = json_is_array(json_object_get(item->body, "qa"))
                    ? json_deep_copy(json_object_get(item->body, "qa"))
                    : json_array();

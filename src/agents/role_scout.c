@@ -35,6 +35,7 @@
 #include "feeds/feed_store.h"
 #include "llm/batch.h"
 #include "memory/memory.h"
+#include "observe/trace.h"
 #include "store/blackboard.h"
 
 #include <stdio.h>
@@ -294,6 +295,8 @@ static void scout_write(struct agent_ctx *ctx, struct scout *sc, size_t i, json_
     }
     if (rc == BB_OK) {
         atomic_fetch_add(&ctx->stats->written, 1);
+        trace_story_start(sc->held[i]->id, sc->held[i]->title, sc->held[i]->source,
+                          sc->held[i]->url[0] != '\0' ? sc->held[i]->url : NULL);
     } else if (rc == BB_DUPLICATE || rc == BB_MERGED || rc == BB_UPDATED || rc == BB_REVISED) {
         atomic_fetch_add(rc == BB_DUPLICATE ? &ctx->stats->duplicates
                          : rc == BB_MERGED  ? &ctx->stats->merged

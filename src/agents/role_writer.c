@@ -43,6 +43,7 @@
 #include "core/log.h"
 #include "cost/early_stop.h"
 #include "cost/pricing.h"
+#include "observe/trace.h"
 #include "memory/memory.h"
 #include "store/blackboard.h"
 
@@ -189,6 +190,7 @@ static json_t *revision_record(const struct job *j, int number, const char *type
 
     if (answered != NULL)
         json_object_set_new(r, "answered", json_string(answered));
+    trace_revision(j->lk.id, number, type, imp, before->score, after->score, kept, why);
     free(why);
     return r;
 }

@@ -30,10 +30,11 @@ struct cli {
     struct embedded *emb;    /* the private redis-server, when one is used */
     struct redis_addr addr;  /* where cli_connect() connected: more links go there too */
     /* The control room's options (cmd_room). */
-    bool read_only;    /* --read-only */
-    bool no_color;     /* --no-color */
-    bool no_images;    /* --no-images */
-    const char *theme; /* --theme NAME|PATH, or NULL */
+    bool read_only;      /* --read-only */
+    bool no_color;       /* --no-color */
+    bool no_images;      /* --no-images */
+    const char *theme;   /* --theme NAME|PATH, or NULL */
+    const char *metrics; /* --metrics HOST:PORT (newsroom and newsroom swarm), or NULL */
 };
 
 /* Set by SIGINT, SIGTERM and SIGHUP; every loop of the CLI watches it. */
@@ -51,6 +52,15 @@ int cli_open_log(struct cli *cli);
  * why and returns NULL with *exit_code set (2 for configuration, 3 for unreachable). */
 struct rlink *cli_connect(struct cli *cli, const char *what, int *exit_code);
 
+/* A process holding keys (any secret of the configuration set) dumps no core: RLIMIT_CORE 0
+ * and PR_SET_DUMPABLE 0 (which also keeps other processes of the user from reading its
+ * memory through ptrace or /proc). */
+void cli_protect_secrets(const struct config *cfg);
+
+/* Checks a --metrics HOST:PORT value for the command `who`: 0, or -1 after saying what is
+ * wrong (the caller exits 2). */
+int cli_metrics_option(const char *who, const char *value);
+
 /* Lets go of the embedded server, if any. */
 void cli_release(struct cli *cli);
 
@@ -60,6 +70,8 @@ int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_bench(struct cli *cli, int argc, char **argv);
 int cmd_swarm(struct cli *cli, int argc, char **argv);
 int cmd_wire(struct cli *cli, int argc, char **argv);
+/* Resolves the configuration itself, so that a broken one is reported as a check. */
+int cmd_doctor(struct cli *cli, int argc, char **argv);
 /* The control room (the bare command). */
 int cmd_room(struct cli *cli, bool attach);
 

@@ -9,13 +9,18 @@
 #include "core/fail.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "observe/metrics_http.h"
 #include "store/embedded.h"
 #include "store/rlink.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 volatile sig_atomic_t cli_stop;
 
@@ -91,6 +96,16 @@ struct rlink *cli_connect(struct cli *cli, const char *what, int *exit_code)
     return l;
 }
 
+void cli_protect_secrets(const struct config *cfg)
+{
+    struct rlimit none = {0, 0};
+
+    if (!config_has_secrets(cfg))
+        return;
+    if (setrlimit(RLIMIT_CORE, &none) == -1 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+        log_warn("cannot turn core dumps off: %s", strerror(errno));
+}
+
 void cli_release(struct cli *cli)
 {
     embedded_release(cli->emb);
@@ -106,4 +121,15 @@ void cli_print_json(json_t *value)
     puts(s);
     free(s);
     json_decref(value);
+}
+
+int cli_metrics_option(const char *who, const char *value)
+{
+    char *why = NULL;
+
+    if (value[0] != '\0' && metrics_listen_check(value, &why) == 0)
+        return 0;
+    cli_error("%s--metrics: %s", who, why != NULL ? why : "needs HOST:PORT");
+    free(why);
+    return -1;
 }

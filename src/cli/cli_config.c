@@ -5,10 +5,12 @@
 #include "cli/cli.h"
 
 #include "core/config.h"
+#include "core/paths.h"
 
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cmd_config(struct cli *cli, int argc, char **argv)
@@ -21,6 +23,7 @@ int cmd_config(struct cli *cli, int argc, char **argv)
     struct config_entry e;
     const char *section = "";
     bool json = false;
+    char *share;
     int c;
 
     opterr = 0;
@@ -42,12 +45,16 @@ int cmd_config(struct cli *cli, int argc, char **argv)
         return EXIT_USAGE;
     }
 
+    /* Where the themes, the video template and the sample files come from. */
+    share = paths_share_dir();
     if (json) {
         json_t *o = json_object(), *keys = json_array();
 
         json_object_set_new(o, "file",
                             cli->cfg->file != NULL ? json_string(cli->cfg->file) : json_null());
         json_object_set_new(o, "data_dir", json_string(cli->data_dir));
+        json_object_set_new(o, "share_dir", share != NULL ? json_string(share) : json_null());
+        free(share);
         for (int i = 0; i < config_key_count(); i++) {
             json_t *k = json_object();
 
@@ -68,6 +75,9 @@ int cmd_config(struct cli *cli, int argc, char **argv)
     printf("; configuration file: %s\n",
            cli->cfg->file != NULL ? cli->cfg->file : "none (built-in defaults)");
     printf("; data directory:     %s\n", cli->data_dir);
+    printf("; share directory:    %s\n",
+           share != NULL ? share : "none (built-in theme and template)");
+    free(share);
     for (int i = 0; i < config_key_count(); i++) {
         char line[700];
 

@@ -32,6 +32,8 @@ static const struct ctl_verb verbs[] = {
     {"items", ctl_items, "[--section S] [--status S] [--limit N] [--after C]",
      "list blackboard items"},
     {"item", ctl_item, "ID", "one item: state, decisions, body"},
+    {"package", ctl_package, "ID [--published] [--get NAME [--out FILE]]",
+     "where a story's package is and its files; --get fetches one through the package store"},
     {"approve", ctl_approve, "ID [--note TEXT]", "approve a story awaiting review"},
     {"reject", ctl_reject, "ID --reason TEXT [--revise]",
      "reject a story awaiting review (--revise: back to the writer with the reason as note)"},
@@ -62,6 +64,10 @@ static const struct ctl_verb verbs[] = {
      "what an agent (analyst, writer) learned, newest first; --query: what it would recall"},
     {"debates", ctl_debates, "[--open|--closed] [--limit N]",
      "open debates (oldest first) and closed ones (newest first)"},
+    {"trace", ctl_trace, "ID",
+     "a story's trace: each step, agent, model call (tokens, cost, time), decision and why"},
+    {"traces", ctl_traces, "[--limit N] | replay FILE",
+     "the newest traces; replay the JSON Lines trace file to Langfuse"},
 };
 
 int ctl_failed(struct rlink *l, const char *verb, char *cause)

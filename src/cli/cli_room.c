@@ -9,7 +9,9 @@
  * terminal belongs to the control room), connect (starting the embedded Redis when none is
  * configured; exit 2 or 3 as every command), start the agents, start the room's feed and
  * worker threads, run the UI on this thread, then stop the room, the agents and let go of the
- * server (main.c), printing what the swarm did once the terminal is back.
+ * server (main.c), printing what the swarm did once the terminal is back. Observability
+ * (observe.h: tracing, and /metrics with --metrics) starts before the agents and stops after
+ * them; an attached control room traces nothing but may serve /metrics (its ring's drops).
  *
  * Threads: the main thread, which becomes the UI thread inside app_run(); the agents, the
  * room's feed and its worker run on their own threads.
@@ -20,8 +22,10 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "core/paths.h"
 #include "cost/pricing.h"
 #include "media/preview.h"
+#include "observe/observe.h"
 #include "room/room.h"
 #include "store/rlink.h"
 #include "ui/app.h"
@@ -62,7 +66,7 @@ static struct swarm *start_swarm(struct cli *cli, struct pricing *pricing)
     return s;
 }
 
-int cmd_room(struct cli *cli, bool attach)
+static int room_run(struct cli *cli, bool attach, const char *themes_dir)
 {
     struct app_options ao;
     struct room_options ro;
@@ -70,10 +74,11 @@ int cmd_room(struct cli *cli, bool attach)
     struct swarm *swarm = NULL;
     struct preview *preview = NULL;
     struct pricing *pricing = NULL;
+    struct observe_options oo;
+    struct observe *ob;
+    struct rlink_options lo;
     struct rlink *l;
-    /* [ui] themes_dir ($NEWSROOM_THEMES_DIR through the configuration); --theme over
-     * [ui] theme ($NEWSROOM_THEME). */
-    const char *themes_dir = cli->cfg->ui_themes_dir;
+    /* --theme over [ui] theme ($NEWSROOM_THEME). */
     const char *theme = cli->theme != NULL ? cli->theme : cli->cfg->ui_theme;
     char *cause = NULL;
     int code = EXIT_DONE;
@@ -104,10 +109,27 @@ int cmd_room(struct cli *cli, bool attach)
         return code;
     }
     rlink_free(l); /* the room's threads make their own links to cli->addr */
-    if (!attach && (swarm = start_swarm(cli, pricing)) == NULL) {
+    /* Tracing and metrics before the agents start (an attached room has no agents to trace). */
+    rlink_options_from_config(&lo, cli->cfg);
+    memset(&oo, 0, sizeof oo);
+    oo.cfg = cli->cfg;
+    oo.data_dir = cli->data_dir;
+    oo.addr = &cli->addr;
+    oo.link = &lo;
+    oo.metrics = cli->metrics;
+    oo.no_tracing = attach;
+    if ((ob = observe_start(&oo, &cause)) == NULL) {
+        cli_error("%s", cause);
+        free(cause);
         pricing_free(pricing);
         return EXIT_USAGE;
     }
+    if (!attach && (swarm = start_swarm(cli, pricing)) == NULL) {
+        observe_stop(ob);
+        pricing_free(pricing);
+        return EXIT_USAGE;
+    }
+    observe_set_swarm(ob, swarm);
     /* The swarm's preview server: a producer watches a package through ssh -L. */
     if (!attach && (preview = preview_start_config(cli->cfg, &cli->addr, &cause)) == NULL &&
         cause != NULL) {
@@ -129,6 +151,7 @@ int cmd_room(struct cli *cli, bool attach)
         code = EXIT_USAGE;
         goto out;
     }
+    observe_set_room(ob, room);
 
     memset(&ao, 0, sizeof ao);
     ao.room = room;
@@ -145,6 +168,7 @@ int cmd_room(struct cli *cli, bool attach)
         free(cause);
         code = EXIT_USAGE;
     }
+    observe_set_room(ob, NULL);
     room_stop(room);
     room_free(room);
 out:
@@ -154,6 +178,7 @@ out:
 
         fprintf(stderr, "newsroom: stopping the swarm...\n");
         swarm_stop(swarm);
+        observe_set_swarm(ob, NULL);
         swarm_totals(swarm, &tot);
         fprintf(stderr,
                 "newsroom: swarm stopped: %ld stories written, %ld moved on, %ld archived, %ld "
@@ -161,6 +186,18 @@ out:
                 tot.written, tot.advanced, tot.archived, tot.llm_calls);
         swarm_free(swarm);
     }
+    observe_stop(ob); /* delivers the trace events still queued */
     pricing_free(pricing);
     return code;
+}
+
+int cmd_room(struct cli *cli, bool attach)
+{
+    /* [ui] themes_dir ($NEWSROOM_THEMES_DIR through the configuration), else the installed
+     * themes (or the source tree's, from the build tree), else ./themes (ui/theme.c). */
+    char *shared = cli->cfg->ui_themes_dir[0] == '\0' ? paths_share_file("themes") : NULL;
+    int rc = room_run(cli, attach, shared != NULL ? shared : cli->cfg->ui_themes_dir);
+
+    free(shared);
+    return rc;
 }

@@ -10,6 +10,9 @@
  * (each unregisters and leaves nothing locked) and lets go of the server. --auto-approve adds
  * the approver role (every reviewed story approved by the swarm) and audits the run as such.
  * --summary prints one line a second: stories per status, spend today, agents alive.
+ * Observability (observe.h) starts before the agents: their trace events go to Langfuse or
+ * the JSON Lines file, and --metrics (or [observe] metrics) serves /metrics; at the end what
+ * the exporter still holds is delivered after the agents stopped.
  *
  * Threads: this file runs on the main thread, which keeps its own link for the --once check,
  * the summary and the link's heartbeat; the agents run on their own threads.
@@ -25,6 +28,7 @@
 #include "cost/pricing.h"
 #include "feeds/feed_store.h"
 #include "media/preview.h"
+#include "observe/observe.h"
 #include "store/audit.h"
 #include "store/blackboard.h"
 #include "store/registry.h"
@@ -169,18 +173,25 @@ static void swarm_summary(struct rlink *l, struct swarm *s, const struct config 
 int cmd_swarm(struct cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"roles", required_argument, NULL, 'r'},  {"duration", required_argument, NULL, 'd'},
-        {"once", no_argument, NULL, 'o'},         {"wire", no_argument, NULL, 'w'},
-        {"auto-approve", no_argument, NULL, 'a'}, {"summary", no_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"roles", required_argument, NULL, 'r'},
+        {"duration", required_argument, NULL, 'd'},
+        {"once", no_argument, NULL, 'o'},
+        {"wire", no_argument, NULL, 'w'},
+        {"auto-approve", no_argument, NULL, 'a'},
+        {"summary", no_argument, NULL, 's'},
+        {"metrics", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct swarm_options so;
+    struct observe_options oo;
     struct swarm_totals tot;
+    struct observe *ob;
     struct swarm *s;
     struct preview *preview = NULL;
     struct pricing *pricing;
     struct rlink *l;
-    const char *roles = SWARM_DEFAULT_ROLES;
+    const char *roles = SWARM_DEFAULT_ROLES, *metrics = cli->metrics;
     char *all_roles = NULL;
     long duration = 0;
     bool once = false, wire = false, auto_approve = false, summary = false;
@@ -220,9 +231,15 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
         case 's':
             summary = true;
             break;
+        case 'm':
+            if (cli_metrics_option("swarm: ", optarg) == -1)
+                return EXIT_USAGE;
+            metrics = optarg;
+            break;
         case 'h':
             printf("usage: newsroom swarm [--roles ROLE:N,...] [--duration SECONDS] [--once] "
                    "[--wire] [--auto-approve] [--summary]\n"
+                   "                      [--metrics HOST:PORT]\n"
                    "default roles: %s\n",
                    SWARM_DEFAULT_ROLES);
             return EXIT_DONE;
@@ -309,16 +326,34 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     }
     so.addr = cli->addr; /* the agents' links go where the main link went */
     rlink_options_from_config(&so.link, cli->cfg);
-    s = swarm_new(&so, &cause);
-    if (s == NULL || swarm_start(s, &cause) == -1) {
+    memset(&oo, 0, sizeof oo);
+    oo.cfg = cli->cfg;
+    oo.data_dir = cli->data_dir;
+    oo.addr = &cli->addr;
+    oo.link = &so.link;
+    oo.metrics = metrics;
+    if ((ob = observe_start(&oo, &cause)) == NULL) {
         cli_error("swarm: %s", cause);
         free(cause);
-        swarm_free(s);
         rlink_free(l);
         pricing_free(pricing);
         free(all_roles);
         return EXIT_USAGE;
     }
+    s = swarm_new(&so, &cause);
+    if (s == NULL || swarm_start(s, &cause) == -1) {
+        cli_error("swarm: %s", cause);
+        free(cause);
+        swarm_free(s);
+        observe_stop(ob);
+        rlink_free(l);
+        pricing_free(pricing);
+        free(all_roles);
+        return EXIT_USAGE;
+    }
+    observe_set_swarm(ob, s);
+    if (observe_metrics_port(ob) > 0)
+        fprintf(stderr, "newsroom: metrics on port %d (/metrics)\n", observe_metrics_port(ob));
     fprintf(stderr, "newsroom: swarm on %s: %d agents (%s)%s\n", rlink_address(l), swarm_size(s),
             roles, wire ? ", wire on" : "");
     /* The preview server of this process (a second process on the same port does without). */
@@ -373,6 +408,8 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
     log_info("swarm: shutting down%s", cli_stop ? " on a signal" : "");
     preview_stop(preview);
     swarm_stop(s);
+    observe_set_swarm(ob, NULL);
+    observe_stop(ob); /* delivers the trace events still queued */
     swarm_totals(s, &tot);
     fprintf(stderr,
             "newsroom: swarm stopped: %ld stories written (%ld duplicates refused), %ld taken "

@@ -43,6 +43,9 @@ struct bb;
 struct memory;
 struct news_item;
 
+/* ctl_package.c: where a story's package is, and its files fetched through the store. */
+int ctl_package(struct cli *cli, bool json, int argc, char **argv);
+
 /* ctl_bb.c: the blackboard. */
 /* The longest JSON Lines line ingest reads: a news item's content of 1 MB, escaped (a \uXXXX
  * escape is 6 bytes for 2 or 3), with room for the other fields. */
@@ -112,5 +115,9 @@ int ctl_debates(struct cli *cli, bool json, int argc, char **argv);
 /* ctl_recovery.c: circuit breakers. */
 int ctl_breakers(struct cli *cli, bool json, int argc, char **argv);
 int ctl_breaker(struct cli *cli, bool json, int argc, char **argv);
+/* ctl_trace.c: a story's trace from the events kept in Redis; the newest traces; replaying
+ * the JSON Lines file to Langfuse. */
+int ctl_trace(struct cli *cli, bool json, int argc, char **argv);
+int ctl_traces(struct cli *cli, bool json, int argc, char **argv);
 
 #endif

@@ -28,12 +28,13 @@ static const struct subcommand subcommands[] = {
     {"bench", cmd_bench, false, "run a benchmark and print its figures"},
     {"wire", cmd_wire, false, "print the wire simulator's stories as JSON Lines for ctl ingest"},
     {"config", cmd_config, true, "print the effective configuration and where it came from"},
+    {"doctor", cmd_doctor, false, "check the setup (Redis, store, tools, terminal): what to fix"},
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: newsroom [--config FILE] [--attach] [--read-only] [--theme NAME|PATH]\n"
-               "                [--no-color] [--no-images]\n"
+               "                [--no-color] [--no-images] [--metrics HOST:PORT]\n"
                "       newsroom [--config FILE] COMMAND [ARGS]\n"
                "       newsroom --help | --version\n\n"
                "With no command, newsroom opens the control room.\n\n"
@@ -41,18 +42,21 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
     fprintf(f, "\nOptions:\n"
-               "  --config FILE  read FILE instead of $NEWSROOM_CONFIG or\n"
-               "                 $XDG_CONFIG_HOME/newsroom/newsroom.conf\n"
+               "  --config FILE  read FILE instead of $NEWSROOM_CONFIG,\n"
+               "                 $XDG_CONFIG_HOME/newsroom/newsroom.conf or the installed\n"
+               "                 default configuration\n"
                "  --attach       watch a swarm that runs elsewhere (no local agents)\n"
                "  --read-only    the control room without the keys that act on the swarm\n"
                "  --theme NAME   dark, light, high-contrast, mono, or a .theme file's path\n"
                "  --no-color     monochrome (as NO_COLOR does)\n"
                "  --no-images    a story's frames as text only; the terminal is not asked\n"
                "                 whether it takes sixel or kitty images\n"
+               "  --metrics HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics\n"
                "  -h, --help     this help\n"
                "  -V, --version  the version\n\n"
                "Exit codes: 0 done, 1 refused, 2 usage or configuration error,\n"
-               "3 Redis unreachable. See README.md for configuration.\n");
+               "3 Redis unreachable. See newsroom(1) (man newsroom) for every command,\n"
+               "verb, key and variable.\n");
 }
 
 static void on_signal(int sig)
@@ -77,15 +81,11 @@ static void install_signals(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"attach", no_argument, NULL, 'a'},
-        {"read-only", no_argument, NULL, 'r'},
-        {"theme", required_argument, NULL, 't'},
-        {"no-color", no_argument, NULL, 'n'},
-        {"no-images", no_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},  {"attach", no_argument, NULL, 'a'},
+        {"read-only", no_argument, NULL, 'r'},     {"theme", required_argument, NULL, 't'},
+        {"no-color", no_argument, NULL, 'n'},      {"no-images", no_argument, NULL, 'i'},
+        {"metrics", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
     };
     struct cli cli = {0};
     const struct subcommand *sub = NULL;
@@ -119,6 +119,12 @@ int main(int argc, char **argv)
         case 'i':
             cli.no_images = room_option = true;
             break;
+        case 'm':
+            if (cli_metrics_option("", optarg) == -1)
+                return EXIT_USAGE;
+            cli.metrics = optarg;
+            room_option = true;
+            break;
         case 'h':
             usage(stdout);
             return EXIT_DONE;
@@ -146,7 +152,9 @@ int main(int argc, char **argv)
         }
         if (attach || room_option) {
             cli_error("%s goes with the control room, not with \"%s\"",
-                      attach ? "--attach" : "--read-only, --theme, --no-color or --no-images",
+                      attach ? "--attach"
+                             : "--read-only, --theme, --no-color, --no-images or --metrics "
+                               "(newsroom swarm takes its own --metrics)",
                       sub->name);
             return EXIT_USAGE;
         }
@@ -161,6 +169,7 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         cli.data_dir = config_data_dir(cli.cfg);
+        cli_protect_secrets(cli.cfg);
     }
     if (sub != NULL) {
         int first = optind;

@@ -5,10 +5,15 @@
 #include "core/config.h"
 
 #include "core/fail.h"
+#include "core/paths.h"
 #include "cost/money.h"
 #include "llm/cache.h"
+#include "media/store.h"
 #include "llm/chain.h"
+#include "observe/langfuse.h"
+#include "observe/metrics_http.h"
 #include "store/redis_url.h"
+#include "store/rlink.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -73,6 +78,13 @@ static const struct key keys[] = {
     INT("redis", "command_timeout_ms", redis_command_timeout_ms, "5000", NULL, 1, 600000),
     INT("redis", "reconnect_base_ms", redis_reconnect_base_ms, "100", NULL, 1, 600000),
     INT("redis", "reconnect_max_ms", redis_reconnect_max_ms, "5000", NULL, 1, 3600000),
+    STR("redis", "sentinels", redis_sentinels, "", "REDIS_SENTINELS", false),
+    STR("redis", "sentinel_master", redis_sentinel_master, "newsroom", "REDIS_SENTINEL_MASTER",
+        false),
+    STR("redis", "sentinel_password", redis_sentinel_password, "", "REDIS_SENTINEL_PASSWORD", true),
+    INT("redis", "wait_replicas", redis_wait_replicas, "0", "REDIS_WAIT_REPLICAS", 0, 16),
+    INT("redis", "wait_timeout_ms", redis_wait_timeout_ms, "1000", NULL, 1, 600000),
+    STR("redis", "wait_writes", redis_wait_writes, "*", NULL, false),
     STR("embedded", "redis_server", embedded_redis_server, "redis-server", NULL, false),
     INT("embedded", "start_timeout_ms", embedded_start_timeout_ms, "5000", NULL, 100, 600000),
     STR("cost", "pricing_file", pricing_file, "", "NEWSROOM_PRICING_FILE", false),
@@ -208,6 +220,34 @@ static const struct key keys[] = {
     DURATION("review", "expire_after", review_expire_ms, "12h", NULL, 0, 3650L * 86400),
     DURATION("review", "auto_approve_after", review_auto_approve_ms, "0s", NULL, 0,
              3650L * 86400),
+    TYPED("observe", "tracing", K_BOOL, tracing, "true", "NEWSROOM_TRACING"),
+    STR("observe", "langfuse_host", langfuse_host, "https://cloud.langfuse.com", "LANGFUSE_HOST",
+        false),
+    STR("observe", "langfuse_public_key", langfuse_public_key, "", "LANGFUSE_PUBLIC_KEY", true),
+    STR("observe", "langfuse_secret_key", langfuse_secret_key, "", "LANGFUSE_SECRET_KEY", true),
+    STR("observe", "trace_file", trace_file, "", "NEWSROOM_TRACE_FILE", false),
+    INT("observe", "trace_queue_max", trace_queue_max, "20000", NULL, 10, 10000000),
+    INT("observe", "trace_queue_max_bytes", trace_queue_max_bytes, "33554432", NULL, 65536,
+        INT_MAX),
+    INT("observe", "trace_batch_max", trace_batch_max, "200", NULL, 1, 10000),
+    INT("observe", "trace_flush_ms", trace_flush_ms, "1000", NULL, 10, 600000),
+    INT("observe", "trace_timeout_ms", trace_timeout_ms, "10000", NULL, 100, 600000),
+    INT("observe", "trace_retries", trace_retries, "6", NULL, 1, 100),
+    INT("observe", "trace_keep_days", trace_keep_days, "7", NULL, 0, 3650),
+    INT("observe", "trace_story_batches_max", trace_story_batches_max, "500", NULL, 1, 1000000),
+    STR("observe", "metrics", metrics, "", "NEWSROOM_METRICS", false),
+    STR("store", "kind", store_kind, "local", "NEWSROOM_PACKAGE_STORE", false),
+    STR("store", "bucket", store_bucket, "", "NEWSROOM_S3_BUCKET", false),
+    STR("store", "prefix", store_prefix, "newsroom/", "NEWSROOM_S3_PREFIX", false),
+    STR("store", "endpoint", store_endpoint, "", "NEWSROOM_S3_ENDPOINT", false),
+    STR("store", "region", store_region, "us-east-1", "AWS_REGION", false),
+    STR("store", "access_key_id", store_access_key_id, "", "AWS_ACCESS_KEY_ID", true),
+    STR("store", "secret_access_key", store_secret_access_key, "", "AWS_SECRET_ACCESS_KEY", true),
+    STR("store", "session_token", store_session_token, "", "AWS_SESSION_TOKEN", true),
+    STR("store", "url_style", store_url_style, "auto", NULL, false),
+    INT("store", "multipart_threshold_mb", store_multipart_threshold_mb, "16", NULL, 5, 5120),
+    INT("store", "part_size_mb", store_part_size_mb, "8", NULL, 5, 5120),
+    INT("store", "timeout_ms", store_timeout_ms, "300000", NULL, 1000, 3600000),
     STR("ui", "theme", ui_theme, "dark", "NEWSROOM_THEME", false),
     STR("ui", "themes_dir", ui_themes_dir, "", "NEWSROOM_THEMES_DIR", false),
 };
@@ -248,11 +288,16 @@ static const struct {
     int (*check)(const char *value, char **why);
 } string_checks[] = {
     {"providers", "cache_task_types", llm_cache_task_types_check},
+    {"redis", "wait_writes", rlink_wait_writes_check},
+    {"store", "kind", pstore_kind_check},
+    {"store", "url_style", pstore_url_style_check},
     {"fallback", "fast", llm_chain_spec_check},
     {"fallback", "balanced", llm_chain_spec_check},
     {"fallback", "premium", llm_chain_spec_check},
     {"memory", "backend", memory_backend_check},
     {"memory", "embedding", memory_embedding_check},
+    {"observe", "langfuse_host", langfuse_host_check},
+    {"observe", "metrics", metrics_listen_check},
 };
 
 static char **field_str(struct config *c, const struct key *k)
@@ -501,6 +546,54 @@ static char *config_ini_read(char *buf, int size, void *stream)
     return r;
 }
 
+/* Whether key k of c holds a secret: a secret with a value, or a URL with a password. */
+static bool holds_secret(const struct config *c, const struct key *k)
+{
+    const char *v;
+    char masked[512];
+
+    if (k->type != K_STRING)
+        return false;
+    v = *field_str((struct config *)c, k);
+    if (k->secret)
+        return v[0] != '\0';
+    return k->url && strcmp(redis_url_mask(v, masked, sizeof masked), v) != 0;
+}
+
+/* A file that gives a secret a value must be readable by its owner alone: refuses one that
+ * others may read, naming the key and the fix. Returns 0 or -1 with *cause. */
+static int secret_readable_by_others(const struct config *c, const char *path, FILE *f,
+                                     char **cause)
+{
+    struct stat sb;
+    size_t n = strlen(path);
+
+    if (fstat(fileno(f), &sb) == -1 || (sb.st_mode & (S_IRGRP | S_IROTH)) == 0)
+        return 0;
+    for (int i = 0; i < NKEYS; i++) {
+        const char *o = c->origin[i];
+
+        /* Set by this file: its origin is "PATH:LINE". */
+        if (!holds_secret(c, &keys[i]) || strncmp(o, path, n) != 0 || o[n] != ':')
+            continue;
+        *cause = xasprintf("%s holds a secret ([%s] %s) but others can read it (mode %04o): "
+                           "chmod 600 %s%s%s",
+                           path, keys[i].section, keys[i].name, (unsigned)(sb.st_mode & 07777),
+                           path, keys[i].env != NULL ? ", or give it in the environment as " : "",
+                           keys[i].env != NULL ? keys[i].env : "");
+        return -1;
+    }
+    return 0;
+}
+
+bool config_has_secrets(const struct config *c)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if (holds_secret(c, &keys[i]))
+            return true;
+    return false;
+}
+
 int config_load_file(struct config *c, const char *path, char **cause)
 {
     struct ini_state st = {0};
@@ -518,6 +611,11 @@ int config_load_file(struct config *c, const char *path, char **cause)
     st.path = path;
     st.f = f;
     rc = ini_parse_stream(config_ini_read, &st, config_ini_line, &st);
+    if (rc == 0 && secret_readable_by_others(work, path, f, cause) == -1) {
+        fclose(f);
+        config_free(work);
+        return -1;
+    }
     fclose(f);
     if (rc != 0) {
         if (rc == -2)
@@ -587,8 +685,14 @@ struct config *config_resolve(const char *flag_path, char **cause)
         struct stat sb;
 
         xdg = xdg_config_file();
-        if (xdg != NULL && stat(xdg, &sb) == 0)
+        if (xdg != NULL && stat(xdg, &sb) == 0) {
             path = xdg;
+        } else {
+            /* An installed binary's default configuration (SYSCONFDIR/newsroom). */
+            free(xdg);
+            xdg = paths_system_config();
+            path = xdg;
+        }
     }
     if (path != NULL && config_load_file(c, path, cause) == -1)
         goto fail;
@@ -616,6 +720,7 @@ void config_entry_get(const struct config *c, int i, struct config_entry *out)
     out->key = k->name;
     out->env = k->env;
     out->secret = k->secret;
+    out->holds_secret = holds_secret(c, k);
     out->origin = c->origin[i];
     switch (k->type) {
     case K_STRING: {
@@ -726,7 +831,28 @@ int config_redis_addr(const struct config *c, struct redis_addr *out, bool *embe
     char port[16];
 
     *embedded = false;
-    if (c->redis_url[0] != '\0') {
+    if (c->redis_sentinels[0] != '\0') {
+        if (c->redis_url[0] != '\0') {
+            *cause = xasprintf("[redis] url and sentinels are both set: with Sentinel the "
+                               "sentinels find the primary, so leave url (REDIS_URL) empty and "
+                               "give user, password and db in their own keys");
+            return -1;
+        }
+        memset(&a, 0, sizeof a);
+        if (redis_sentinels_parse(c->redis_sentinels, c->redis_sentinel_master, &a, cause) == -1) {
+            char *why = *cause;
+
+            *cause = xasprintf("[redis] sentinels: %s", why);
+            free(why);
+            return -1;
+        }
+        if (strlen(c->redis_sentinel_password) >= sizeof a.sentinel_password) {
+            *cause = xasprintf("[redis] sentinel_password is longer than %zu bytes",
+                               sizeof a.sentinel_password - 1);
+            return -1;
+        }
+        snprintf(a.sentinel_password, sizeof a.sentinel_password, "%s", c->redis_sentinel_password);
+    } else if (c->redis_url[0] != '\0') {
         if (redis_url_parse(c->redis_url, &a, cause) == -1)
             return -1;
     } else if (c->redis_host[0] != '\0') {

@@ -39,6 +39,12 @@ struct config {
     int redis_command_timeout_ms;
     int redis_reconnect_base_ms;
     int redis_reconnect_max_ms;
+    char *redis_sentinels;         /* "host:port,...": the primary is asked of them; "": none */
+    char *redis_sentinel_master;   /* the name the sentinels know the primary by */
+    char *redis_sentinel_password; /* secret: AUTH to the sentinels */
+    int redis_wait_replicas;       /* writes in wait_writes wait for this many replicas; 0: off */
+    int redis_wait_timeout_ms;     /* how long such a write waits for them */
+    char *redis_wait_writes;       /* Lua script name patterns ("bb_*,queue_ack"), "*": all */
     /* [embedded] */
     char *embedded_redis_server;
     int embedded_start_timeout_ms;
@@ -110,7 +116,7 @@ struct config {
     char *video_speech;         /* speech provider: espeak-ng, elevenlabs */
     char *video_espeak;         /* espeak-ng: a path or a name on PATH; "" or "none": off */
     char *video_espeak_voice;   /* espeak-ng -v */
-    char *video_template;       /* empty: ./config/video.conf when it exists, else built in */
+    char *video_template;       /* empty: the share directory's config/video.conf, else built in */
     char *video_preset;         /* libx264 -preset */
     char *video_compose;        /* stills (each distinct frame drawn once) or filters */
     int video_render_workers;   /* renders at once per process */
@@ -170,9 +176,39 @@ struct config {
     /* [review] (role_archivist.c, role_approver.c) */
     int64_t review_expire_ms;       /* a story waiting for review this long is archived; 0: never */
     int64_t review_auto_approve_ms; /* --auto-approve: approve a story once it waited this long */
+
+    /* [observe] (src/observe/) */
+    bool tracing;                /* trace events: to Langfuse with keys, else the JSON Lines file */
+    char *langfuse_host;         /* base URL of the Langfuse API */
+    char *langfuse_public_key;   /* secret (Basic user) */
+    char *langfuse_secret_key;   /* secret (Basic password) */
+    char *trace_file;            /* empty: traces.jsonl in the data directory */
+    int trace_queue_max;         /* events waiting to be sent; the oldest are dropped past it */
+    int trace_queue_max_bytes;   /* the same bound in bytes */
+    int trace_batch_max;         /* events per batch (and under 3.5 MB) */
+    int trace_flush_ms;          /* a batch goes out at least this often */
+    int trace_timeout_ms;        /* one request to Langfuse */
+    int trace_retries;           /* attempts per batch on network errors, 429 and 5xx */
+    int trace_keep_days;         /* each story's events kept in Redis for `ctl trace` */
+    int trace_story_batches_max; /* at most this many batches of a story kept in Redis */
+    char *metrics;               /* HOST:PORT for /metrics; empty: no server */
+    /* [store] (src/media/store.h): where packages live */
+    char *store_kind;                 /* local or s3 */
+    char *store_bucket;               /* s3 */
+    char *store_prefix;               /* prepended to every object key */
+    char *store_endpoint;             /* empty: AWS's https://s3.REGION.amazonaws.com */
+    char *store_region;               /* signing region */
+    char *store_access_key_id;        /* secret */
+    char *store_secret_access_key;    /* secret */
+    char *store_session_token;        /* secret; temporary credentials only */
+    char *store_url_style;            /* auto, path or virtual */
+    int store_multipart_threshold_mb; /* larger files are uploaded in parts */
+    int store_part_size_mb;           /* the size of each part (S3: 5 MB or more) */
+    int store_timeout_ms;             /* one request to the store */
     /* [ui] (ui/theme.h) */
     char *ui_theme;      /* a theme name in the themes directory, or a path to a .theme file */
-    char *ui_themes_dir; /* empty: ./themes when it exists, else only the built-in theme */
+    char *ui_themes_dir; /* empty: the share directory's themes/, else ./themes when it exists,
+                          * else only the built-in theme */
 
     /* Where each key's value came from ("default", "FILE:LINE", "env NAME"), by table row. */
     char **origin;
@@ -186,6 +222,7 @@ struct config_entry {
     const char *key;
     const char *env; /* the overriding environment variable, or NULL */
     bool secret;
+    bool holds_secret;  /* a secret with a value, or a URL with a password in it */
     char value[512];    /* display form: secrets masked, URLs with the password masked */
     const char *origin; /* borrowed from the config: valid until config_free() */
 };
@@ -196,7 +233,8 @@ void config_free(struct config *c);
 
 /* Reads one INI file over c. On any error (unreadable file, syntax, unknown section or key,
  * bad value) returns -1 with *cause = "FILE:LINE: ..." naming the key, and leaves c as it
- * was. Returns 0 on success. */
+ * was; a file that gives a secret key a value while its group or others may read it is
+ * refused too ("FILE holds a secret ... chmod 600 FILE"). Returns 0 on success. */
 int config_load_file(struct config *c, const char *path, char **cause);
 
 /* Applies the environment overrides. Returns -1 with *cause naming the variable on a bad
@@ -208,6 +246,10 @@ int config_load_env(struct config *c, char **cause);
  * was named (by flag or variable) and cannot be read is an error. Returns a new config or NULL
  * with *cause. */
 struct config *config_resolve(const char *flag_path, char **cause);
+
+/* Whether any secret key (passwords, API keys, the webhook's) has a value, or a URL key holds
+ * a password. */
+bool config_has_secrets(const struct config *c);
 
 /* Number of keys, and key i for display. */
 int config_key_count(void);

@@ -10,6 +10,7 @@
 #include "cost/journal.h"
 #include "llm/cache.h"
 #include "llm/chain.h"
+#include "observe/trace.h"
 #include "store/rlink.h"
 
 #include <limits.h>
@@ -138,9 +139,10 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
     struct llm_request rq = *request, *req = &rq;
     char id[BUDGET_ID_MAX], uid[USAGE_UID_MAX], model[LLM_SERVED_MAX], kind[16] = "";
     struct usage_record u = {0};
+    struct trace_gen gen;
     const char *colon;
     char *why = NULL;
-    int64_t t0, reserved, t_ms;
+    int64_t t0, reserved, t_ms, in_cost;
     int rc;
 
     /* The tier picks the fallback chain: the tier of the priced model. */
@@ -153,11 +155,13 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
         return COST_DEFERRED;
     t0 = clock_mono_ms();
     memset(resp, 0, sizeof *resp);
+    trace_gen_begin(&gen, task, req, req->model != NULL ? req->model : m->name, m->tier);
     /* Only task types whose prompts come back are worth a lookup and a store; a miss is asked
      * with the same retries as any call. */
     rc = llm_complete_cached(llm_cache_wants(c->cache_task_types, req->task_type) ? c->cache : NULL,
                              provider, req, resp, err, COST_ATTEMPTS, COST_MAX_WAIT_MS, cause);
     if (rc == -1) {
+        trace_gen_end(&gen, NULL, *cause, 0, 0, NULL);
         if (budget_release(c->l, &c->o, clock_wall_ms(), id, &why) == -1)
             free(why); /* the reservation lapses by itself after its TTL */
         return COST_FAILED;
@@ -191,6 +195,10 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
          * recorded (and can pass the limit); say so loudly. */
         log_error("cost: %s call by %s cost %lld µ$, more than the %lld µ$ reserved", u.model,
                   c->agent, (long long)u.cost, (long long)reserved);
+    /* The trace records what the usage record says: the model that served, the tokens and
+     * the cost (the prompt's share priced alone, the rest the completion's). */
+    in_cost = u.cached ? 0 : pricing_cost(served, resp->prompt_tokens, 0);
+    trace_gen_end(&gen, resp, NULL, u.cost, in_cost < u.cost ? in_cost : u.cost, model);
     t_ms = clock_wall_ms();
     if (budget_commit(c->l, &c->o, t_ms, id, &u, NULL, &why) == -1) {
         keep_usage(c, &u, id, t_ms, why);

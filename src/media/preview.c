@@ -2,16 +2,19 @@
  * preview.c - the preview server and its tokens; see preview.h.
  *
  * A request is answered only when all of these hold: GET or HEAD; the path is exactly
- * /p/<32 hex>/<one of the package's three file names>; the token names a folder in Redis (it
- * expires there); that folder, resolved with realpath(), lies inside the packages folder; and
- * the file, opened without following a final link, is a regular file. Anything else is 404
- * (405 for other methods), with no hint of which check failed. Bodies are sent straight from
- * the file (sendfile through libmicrohttpd) with one byte range a request.
+ * /p/<32 hex>/<one of the package's three file names>; the token names a package in Redis (it
+ * expires there): a folder that, resolved with realpath(), lies inside the packages folder, or
+ * the "where" of a package in the S3 package store, whose file is then fetched once through the
+ * store into <packages>/.preview/<token>/ and served from there; and the file, opened without
+ * following a final link, is a regular file. Anything else is 404 (405 for other methods), with
+ * no hint of which check failed. Bodies are sent straight from the file (sendfile through
+ * libmicrohttpd) with one byte range a request. The .preview folder is emptied when the server
+ * starts and stops.
  *
  * Threads: libmicrohttpd answers on its own single thread (MHD_USE_INTERNAL_POLLING_THREAD);
- * the server's Redis link is made and used there only (under a mutex all the same), and freed
- * by preview_stop() once that thread has ended. preview_token() runs on the caller's thread
- * and link.
+ * the server's Redis link and package store are made and used there only (under a mutex all
+ * the same), and freed by preview_stop() once that thread has ended. preview_token() runs on the
+ * caller's thread and link.
  */
 #include "media/preview.h"
 
@@ -19,6 +22,7 @@
 #include "core/fail.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "media/store.h"
 #include "media/video.h"
 
 #include <arpa/inet.h>
@@ -38,6 +42,7 @@
 
 #define TOKEN_KEY PREVIEW_PREFIX "tok:"
 #define STORY_KEY PREVIEW_PREFIX "story:"
+#define CACHE_DIR ".preview" /* under the packages folder: files fetched from the store */
 
 static const struct {
     const char *name, *type;
@@ -55,6 +60,8 @@ struct preview {
     struct rlink_options lo;
     struct rlink *l; /* made on libmicrohttpd's thread, at its first request: a link belongs to
                         the thread that made it */
+    const struct config *cfg; /* borrowed: for the package store; NULL: local folders only */
+    struct pstore *store;     /* made on libmicrohttpd's thread at the first S3 package */
 };
 
 static bool is_token(const char *s, size_t n)
@@ -92,8 +99,8 @@ int preview_token(struct rlink *l, const char *id, const char *folder, int ttl_s
     redisReply *r;
     char ttl[16];
 
-    if (folder == NULL || folder[0] != '/') {
-        *cause = xstrdup("a package folder is an absolute path");
+    if (folder == NULL || (folder[0] != '/' && folder[0] != '{')) {
+        *cause = xstrdup("a package is an absolute folder or a package store's JSON");
         return -1;
     }
     r = rlink_command(l, cause, "GET %s%s", STORY_KEY, id);
@@ -162,16 +169,53 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
     return rc;
 }
 
-/* The folder a token names, resolved; NULL when unknown, expired or outside the root. */
-static char *token_folder(struct preview *p, const char *token)
+/* The folder a token's S3 package is served from, with file name fetched into it through the
+ * store when it is not there yet; NULL when it cannot be. Called under p->mu. */
+static char *fetched(struct preview *p, const char *token, const char *where_json, const char *name)
 {
-    char *cause = NULL, *real = NULL;
+    json_t *where = json_loads(where_json, 0, NULL);
+    char *dir = xasprintf("%s/%s/%s", p->root, CACHE_DIR, token), *path = NULL, *cause = NULL;
+    struct stat st;
+    int rc = -1;
+
+    if (where == NULL || !pstore_where_is_s3(where) || p->cfg == NULL)
+        goto out;
+    path = xasprintf("%s/%s", dir, name);
+    if (stat(path, &st) == 0) {
+        rc = 0;
+        goto out;
+    }
+    if (p->store == NULL && (p->store = pstore_open(p->cfg, &cause)) == NULL)
+        goto out;
+    if (paths_mkdir_p(dir, 0700, &cause) == -1)
+        goto out;
+    rc = pstore_get_file(p->store, where, name, path, &cause);
+out:
+    if (rc != 0 && cause != NULL)
+        log_warn("preview: %s of %s: %s", name, token, cause);
+    free(cause);
+    free(path);
+    json_decref(where);
+    if (rc != 0) {
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+/* The folder a token names, resolved, with file name ready in it; NULL when unknown, expired
+ * or outside the root. */
+static char *token_folder(struct preview *p, const char *token, const char *name)
+{
+    char *cause = NULL, *real = NULL, *dir = NULL;
     redisReply *r;
 
     pthread_mutex_lock(&p->mu);
     if (p->l == NULL)
         p->l = rlink_new(&p->addr, &p->lo);
     r = rlink_command(p->l, &cause, "GET %s%s", TOKEN_KEY, token);
+    if (r != NULL && r->type == REDIS_REPLY_STRING && r->str[0] == '{')
+        dir = fetched(p, token, r->str, name);
     pthread_mutex_unlock(&p->mu);
     if (r == NULL) {
         log_warn("preview: token lookup: %s", cause);
@@ -179,12 +223,18 @@ static char *token_folder(struct preview *p, const char *token)
         return NULL;
     }
     if (r->type == REDIS_REPLY_STRING)
-        real = realpath(r->str, NULL);
+        real = realpath(dir != NULL ? dir : r->str, NULL);
+    free(dir);
     freeReplyObject(r);
     if (real != NULL) {
-        size_t n = strlen(p->root);
+        size_t n = strlen(p->root), c = strlen(CACHE_DIR);
+        /* One folder below the root, or the store's cache folder of a token. */
+        const char *rest = real + n + 1;
+        bool inside = strncmp(real, p->root, n) == 0 && real[n] == '/' &&
+                      (strchr(rest, '/') == NULL || (strncmp(rest, CACHE_DIR "/", c + 1) == 0 &&
+                                                     is_token(rest + c + 1, strlen(rest + c + 1))));
 
-        if (strncmp(real, p->root, n) != 0 || real[n] != '/' || strchr(real + n + 1, '/') != NULL) {
+        if (!inside) {
             free(real);
             real = NULL;
         }
@@ -268,7 +318,7 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *ur
         return reply(c, MHD_HTTP_NOT_FOUND, "not found\n");
     memcpy(token, tok, PREVIEW_TOKEN_LEN);
     token[PREVIEW_TOKEN_LEN] = '\0';
-    if ((folder = token_folder(p, token)) == NULL)
+    if ((folder = token_folder(p, token, name)) == NULL)
         return reply(c, MHD_HTTP_NOT_FOUND, "not found (unknown or expired token)\n");
     path = xasprintf("%s/%s", folder, name);
     free(folder);
@@ -314,8 +364,9 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *ur
     return rc;
 }
 
-struct preview *preview_start(int port, const char *packages_dir, const struct redis_addr *addr,
-                              const struct rlink_options *link, char **cause)
+static struct preview *start(int port, const char *packages_dir, const struct redis_addr *addr,
+                             const struct rlink_options *link, const struct config *cfg,
+                             char **cause)
 {
     struct preview *p;
     struct sockaddr_in sa;
@@ -331,6 +382,14 @@ struct preview *preview_start(int port, const char *packages_dir, const struct r
         *cause = xasprintf("preview: the packages folder %s: %s", packages_dir, strerror(errno));
         free(p);
         return NULL;
+    }
+    p->cfg = cfg;
+    {
+        /* What an earlier run fetched from the store. */
+        char *cache = xasprintf("%s/%s", p->root, CACHE_DIR);
+
+        paths_rmrf(cache);
+        free(cache);
     }
     pthread_mutex_init(&p->mu, NULL);
     lo.client_name = "nr-preview";
@@ -353,6 +412,12 @@ struct preview *preview_start(int port, const char *packages_dir, const struct r
     return p;
 }
 
+struct preview *preview_start(int port, const char *packages_dir, const struct redis_addr *addr,
+                              const struct rlink_options *link, char **cause)
+{
+    return start(port, packages_dir, addr, link, NULL, cause);
+}
+
 void preview_stop(struct preview *p)
 {
     if (p == NULL)
@@ -360,6 +425,13 @@ void preview_stop(struct preview *p)
     if (p->d != NULL)
         MHD_stop_daemon(p->d);
     rlink_free(p->l);
+    pstore_free(p->store);
+    if (p->root != NULL) {
+        char *cache = xasprintf("%s/%s", p->root, CACHE_DIR);
+
+        paths_rmrf(cache);
+        free(cache);
+    }
     memset(&p->addr, 0, sizeof p->addr); /* the password */
     pthread_mutex_destroy(&p->mu);
     free(p->root);
@@ -382,7 +454,7 @@ struct preview *preview_start_config(const struct config *cfg, const struct redi
         return NULL;
     }
     rlink_options_from_config(&lo, cfg);
-    p = preview_start(cfg->preview_port, dir, addr, &lo, cause);
+    p = start(cfg->preview_port, dir, addr, &lo, cfg, cause);
     free(dir);
     return p;
 }

@@ -7,9 +7,11 @@
  *
  * with byte ranges (RFC 9110: one range a request; 206 with Content-Range, 416 when it cannot
  * be satisfied). A token is 32 random hex characters, one per story, kept in Redis with the
- * package's folder for [preview] token_ttl_s (nr:preview:tok:<token>, nr:preview:story:<id>);
- * an unknown or expired token, another file name or a folder outside the packages folder
- * (after resolving links) is refused with 404, never served.
+ * package's folder, or with its "where" in the S3 package store (media/store.h; the server then
+ * fetches the file through the store into a cache under the packages folder), for [preview]
+ * token_ttl_s (nr:preview:tok:<token>, nr:preview:story:<id>); an unknown or expired token,
+ * another file name or a folder outside the packages folder (after resolving links) is refused
+ * with 404, never served.
  *
  * Threads: preview_token() and preview_url() on any thread with its own link. The server
  * answers on libmicrohttpd's own thread, with a link of its own guarded by a mutex;
@@ -29,8 +31,9 @@ struct config;
 #define PREVIEW_PREFIX    "nr:preview:"
 
 /* The token of story id's package in folder: the one in force, or a new one kept ttl_s. The
- * folder must be an absolute path. Returns 0 with the token (PREVIEW_TOKEN_LEN hex characters
- * and a NUL) in token, or -1 with *cause. */
+ * folder is an absolute path, or the compact JSON "where" of a package in the S3 store
+ * (pstore_where_of()). Returns 0 with the token (PREVIEW_TOKEN_LEN hex characters and a NUL)
+ * in token, or -1 with *cause. */
 int preview_token(struct rlink *l, const char *id, const char *folder, int ttl_s,
                   char token[PREVIEW_TOKEN_LEN + 1], char **cause);
 
@@ -50,7 +53,8 @@ struct preview *preview_start(int port, const char *packages_dir, const struct r
 void preview_stop(struct preview *p);
 
 /* Starts the server as cfg says ([preview] port; 0: off, returns NULL with *cause NULL),
- * serving cfg's packages folder (made if missing). */
+ * serving cfg's packages folder (made if missing) and packages in cfg's package store; cfg is
+ * borrowed and must outlive the server. */
 struct preview *preview_start_config(const struct config *cfg, const struct redis_addr *addr,
                                      char **cause);
 

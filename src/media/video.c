@@ -255,7 +255,7 @@ char *video_template_path(const struct config *c)
 {
     if (c->video_template[0] != '\0')
         return xstrdup(c->video_template);
-    return access("config/video.conf", R_OK) == 0 ? xstrdup("config/video.conf") : NULL;
+    return paths_share_file("config/video.conf");
 }
 
 /* ---- tools and slots ---- */
@@ -606,17 +606,6 @@ static int64_t file_size(const char *path)
     struct stat sb;
 
     return stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1;
-}
-
-static int fsync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-    if (fd == -1)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
 }
 
 /* What one render holds; freed by render_clear. */
@@ -1244,7 +1233,7 @@ int video_render(const struct config *c, const char *packages_dir, const char *i
         goto out;
     }
     folder = xasprintf("%s/%s", packages_dir, id);
-    if (chmod(r.tmp, 0755) == -1 || fsync_dir(r.tmp) == -1 ||
+    if (chmod(r.tmp, 0755) == -1 || paths_fsync_dir(r.tmp) == -1 ||
         (rename(r.tmp, folder) == -1 &&
          ((errno != EEXIST && errno != ENOTEMPTY) ||
           renameat2(AT_FDCWD, r.tmp, AT_FDCWD, folder, RENAME_EXCHANGE) == -1))) {
@@ -1252,7 +1241,7 @@ int video_render(const struct config *c, const char *packages_dir, const char *i
         *cause = xasprintf("cannot move the package into %s: %s", folder, strerror(errno));
         goto out;
     }
-    fsync_dir(packages_dir);
+    paths_fsync_dir(packages_dir);
     {
         char *mark = xasprintf("%s/%s", folder, VIDEO_TEMP_MARK);
 

@@ -58,7 +58,8 @@ void video_template_default(struct video_template *t);
  * file, line and key (t is then partly updated). */
 int video_template_load(struct video_template *t, const char *path, char **cause);
 
-/* The template file [video] template names; empty: ./config/video.conf when it exists, else
+/* The template file [video] template names; empty: config/video.conf of the share directory
+ * (paths_share_file: installed, or the source tree) when it exists, else
  * NULL (the built-in one). A new string or NULL. */
 char *video_template_path(const struct config *c);
 

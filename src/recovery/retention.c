@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "cost/usage.h"
 #include "memory/memory.h"
+#include "observe/trace_store.h"
 #include "store/blackboard.h"
 #include "store/debate.h"
 #include "store/lua_scripts.h"
@@ -27,6 +28,7 @@
  * per-story key a subsystem adds (the stage checkpoints, when they live apart from the
  * story's hash). */
 static const char *const story_keys[] = {
+    TRACE_KEY_PREFIX "{id}", /* its trace kept for ctl trace (src/observe/trace_store.h) */
     NULL,
 };
 

@@ -16,6 +16,8 @@
 #include "core/ring.h"
 #include "core/text.h"
 #include "store/bus.h"
+#include "store/lua_scripts.h"
+#include "store/rlink.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -80,6 +82,26 @@ void room_bb_line(const struct bb_event *ev, char *buf, size_t size)
         snprintf(buf + n, size - (size_t)n, ": %s", ev->why);
 }
 
+redisReply *room_page_eval(struct rlink *l, const struct lua_script *s, int argc, const char **argv,
+                           size_t n, char **error)
+{
+    char *cause = NULL;
+    redisReply *r = rlink_eval(l, s, 0, argc, argv, &cause);
+
+    if (r == NULL) {
+        *error = text_safe(cause, 0);
+        free(cause);
+        return NULL;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != n ||
+        r->element[n - 1]->type != REDIS_REPLY_ARRAY) {
+        *error = xasprintf("the script %s answered in an unknown form", s->name);
+        freeReplyObject(r);
+        return NULL;
+    }
+    return r;
+}
+
 void room_put_snapshot(struct room *r, struct room_snapshot *s)
 {
     room_snapshot_free(atomic_exchange(&r->snap, s));
@@ -100,6 +122,11 @@ void room_put_review(struct room *r, struct room_review_page *p)
     room_review_page_free(atomic_exchange(&r->review, p));
 }
 
+void room_put_failed(struct room *r, struct room_failed_page *p)
+{
+    room_failed_page_free(atomic_exchange(&r->failed, p));
+}
+
 void room_snapshot_free(struct room_snapshot *s)
 {
     if (s == NULL)
@@ -110,6 +137,7 @@ void room_snapshot_free(struct room_snapshot *s)
     free(s->budgets);
     free(s->requests);
     free(s->audit);
+    free(s->breakers);
     free(s);
 }
 
@@ -158,6 +186,7 @@ struct room *room_new(const struct room_options *o)
     atomic_init(&r->detail, NULL);
     atomic_init(&r->frames, NULL);
     atomic_init(&r->review, NULL);
+    atomic_init(&r->failed, NULL);
     atomic_init(&r->link_ok, false);
     atomic_init(&r->down_since, 0);
     return r;
@@ -246,6 +275,7 @@ void room_free(struct room *r)
     room_detail_free(atomic_exchange(&r->detail, NULL));
     room_frames_free(atomic_exchange(&r->frames, NULL));
     room_review_page_free(atomic_exchange(&r->review, NULL));
+    room_failed_page_free(atomic_exchange(&r->failed, NULL));
     ring_free(r->events);
     ring_free(r->cmds);
     free(r);
@@ -304,6 +334,11 @@ uint64_t room_send(struct room *r, struct room_cmd *c)
     if (ring_push(r->cmds, c) == -1)
         return 0;
     return c->seq;
+}
+
+struct room_failed_page *room_take_failed(struct room *r)
+{
+    return atomic_exchange(&r->failed, NULL);
 }
 
 bool room_link_ok(const struct room *r, int64_t *down_since_mono)

@@ -143,6 +143,44 @@ struct room_review_page {
 };
 void room_review_page_free(struct room_review_page *p);
 
+/* A story of the dead set, one row of a failed page (struct room_failed_page). */
+struct room_failed {
+    char id[ROOM_ID_MAX];
+    char title[ROOM_TEXT_MAX];
+    char step[24]; /* the step that failed: where a requeue puts it back (deadset.h) */
+    int attempts;
+    int64_t failed_ms; /* when it entered FAILED */
+    char error[ROOM_TEXT_MAX];
+};
+
+#define ROOM_FAILED_PAGE 200 /* rows a failed page holds at most */
+
+/* One page of the dead set, asked for with ROOM_CMD_FAILED: the FAILED index, newest failure
+ * first, filtered (id, title, step, last error) in Redis (room_failed.lua), then rows offset ..
+ * offset + nrows - 1 of what matched. */
+struct room_failed_page {
+    uint64_t seq; /* the ROOM_CMD_FAILED it answers */
+    char filter[ROOM_FILTER_MAX];
+    int64_t taken_ms;
+    long total;    /* stories FAILED */
+    long matching; /* of those, passing the filter */
+    long offset;
+    struct room_failed *rows;
+    size_t nrows;
+    char *error; /* display-safe; NULL when fetched */
+};
+void room_failed_page_free(struct room_failed_page *p);
+
+/* A circuit breaker that is not closed (recovery/breaker.h), as the snapshot carries it. */
+struct room_breaker {
+    char name[ROOM_TEXT_MAX];
+    char state[16];     /* "open", "half_open" */
+    int64_t changed_ms; /* its last transition (server ms) */
+    int64_t next_ms;    /* open: when it lets trial calls through (server ms); 0: now */
+    long long opens;    /* times it opened */
+    char last_error[ROOM_TEXT_MAX];
+};
+
 struct room_audit {
     int64_t time_ms;
     char user[64], from[64], what[32];
@@ -166,6 +204,9 @@ struct room_snapshot {
      * error with its source. */
     int feeds, feeds_error;
     char feed_error[ROOM_TEXT_MAX];
+    /* The swarm's tracing as its processes report it ("langfuse ok (2 processes)", "langfuse
+     * DOWN: HTTP 503", "file traces.jsonl"); "" when no process reports (tracer.h). */
+    char tracing[ROOM_TEXT_MAX];
     /* Halt and the last emergency. */
     bool halted;
     char halt_by[ROOM_NAME_MAX], halt_message[ROOM_TEXT_MAX];
@@ -190,6 +231,8 @@ struct room_snapshot {
     int flow_holding;
     struct room_audit *audit; /* newest first, at most 100 */
     size_t naudit;
+    struct room_breaker *breakers; /* those not closed, by name */
+    size_t nbreakers;
 };
 
 void room_snapshot_free(struct room_snapshot *s);
@@ -212,6 +255,11 @@ struct room_detail {
     char id[ROOM_ID_MAX];
     bool found;
     bool reviewing; /* it waits for a decision now */
+    /* FAILED: the step that failed (where u requeues it; "" when not FAILED), its attempts and
+     * its last error. */
+    char failed_step[24];
+    int attempts;
+    char fail_reason[ROOM_TEXT_MAX];
     char title[ROOM_TEXT_MAX];
     char *section[ROOM_SEC_COUNT]; /* owned; never NULL once fetched */
     char *error;                   /* display-safe; NULL when fetched */
@@ -252,6 +300,7 @@ enum room_event_kind {
     ROOM_EV_LINK,     /* the feed's link was lost (ok false) or is back (ok true) */
     ROOM_EV_REVIEW,   /* a review page asked for is ready: room_take_review() */
     ROOM_EV_FRAMES,   /* a detail's frames are ready: room_take_frames() */
+    ROOM_EV_FAILED,   /* a failed page asked for is ready: room_take_failed() */
 };
 
 struct room_event {
@@ -281,6 +330,9 @@ enum room_cmd_kind {
     ROOM_CMD_DECIDED,   /* id: who decided it, if someone did (a stale question's answer) */
     ROOM_CMD_REQUEUE,   /* id: a FAILED (or ARCHIVED) story; text: the step ("": the one that
                            failed) */
+    ROOM_CMD_FAILED,    /* a failed page: text the filter, amount the offset */
+    ROOM_CMD_REQUEUE_ALL, /* every FAILED story, each at the step that failed; amount: how many
+                             the operator was told (the result says if it differs) */
 };
 
 struct room_cmd {
@@ -334,6 +386,9 @@ struct room_frames *room_take_frames(struct room *r);
 /* The review page last asked for with ROOM_CMD_REVIEW, or NULL. Takes ownership
  * (room_review_page_free). */
 struct room_review_page *room_take_review(struct room *r);
+/* The failed page last asked for with ROOM_CMD_FAILED, or NULL. Takes ownership
+ * (room_failed_page_free). */
+struct room_failed_page *room_take_failed(struct room *r);
 
 /* Queues a command for the worker; fills c->seq. Returns the seq, or 0 when the command ring
  * is full (the action is refused at once; say so). */

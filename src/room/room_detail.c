@@ -23,8 +23,10 @@
 #include "cost/money.h"
 #include "cost/usage.h"
 #include "media/preview.h"
+#include "media/store.h"
 #include "media/proc.h"
 #include "media/video.h"
+#include "recovery/deadset.h"
 #include "store/rlink.h"
 
 #include <errno.h>
@@ -35,13 +37,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HISTORY_PAGE     1000
-#define HISTORY_SCAN     20000 /* events looked at, newest first, for one story's history */
-#define FRAME_W          160   /* pixels of an extracted frame (16:9) */
-#define FRAME_H          90
-#define SHEET_MAX        12    /* frames on a contact sheet */
-#define FRAMES_BUDGET_MS 15000 /* for every ffmpeg run of one story together */
-#define SRT_READ_MAX     (256 * 1024)
+#define HISTORY_PAGE        1000
+#define HISTORY_SCAN        20000 /* events looked at, newest first, for one story's history */
+#define FRAME_W             160   /* pixels of an extracted frame (16:9) */
+#define FRAME_H             90
+#define SHEET_MAX           12    /* frames on a contact sheet */
+#define FRAMES_BUDGET_MS    15000 /* for every ffmpeg run of one story together */
+#define SRT_READ_MAX        (256 * 1024)
+#define FAILED_ERRORS_SHOWN 3 /* a FAILED story's last errors on its first screen */
 
 const char *const room_section_names[ROOM_SEC_COUNT] = {
     [ROOM_SEC_DECISION] = "Decision",
@@ -187,6 +190,34 @@ static void qa_line(struct buf *b, const json_t *qa)
              json_array_size(qa) == 1 ? "" : "s");
 }
 
+/* A FAILED story: the step that failed, what u and U do, and its last errors (the whole
+ * history is in the debate section). */
+static void failed_lines(struct buf *b, const struct bb_item *it, const struct room_detail *d)
+{
+    const json_t *errors = json_object_get(it->body, "errors");
+    size_t n = json_array_size(errors), shown = 0;
+
+    line(b,
+         "status    FAILED at step %s after %d attempt%s: u requeues it there, U at another "
+         "step",
+         d->failed_step, it->attempts, it->attempts == 1 ? "" : "s");
+    for (size_t i = n; i-- > 0 && shown < FAILED_ERRORS_SHOWN;) {
+        const json_t *e = json_array_get(errors, i);
+        const char *step = str_of(e, "step"), *err = str_of(e, "error");
+        char when[32];
+
+        if (json_is_true(json_object_get(e, "requeue")))
+            continue;
+        text_utc((int64_t)json_integer_value(json_object_get(e, "t")), when, sizeof when);
+        line(b, "%s %s at %s by %s: %s", shown == 0 ? "errors   " : "         ", when,
+             step != NULL ? step : "?", str_of(e, "agent") ? str_of(e, "agent") : "?",
+             err != NULL ? err : "?");
+        shown++;
+    }
+    if (n > shown)
+        line(b, "          (every attempt and requeue: section 5)");
+}
+
 static void render_decision(struct buf *b, struct rlink *l, const struct bb_item *it,
                             const struct room_detail *d)
 {
@@ -231,6 +262,8 @@ static void render_decision(struct buf *b, struct rlink *l, const struct bb_item
     if (it->status == BB_REVIEWING)
         line(b, "status    awaiting your decision since %s",
              text_utc(it->updated_ms, when, sizeof when));
+    else if (it->status == BB_FAILED)
+        failed_lines(b, it, d);
     else if (it->decided_by[0] != '\0')
         line(b, "status    %s, decided by %s at %s", bb_statuses[it->status].name, it->decided_by,
              text_utc(it->decided_ms, when, sizeof when));
@@ -382,13 +415,25 @@ static int render_history(struct buf *b, struct rlink *l, const struct bb_item *
 static void preview_of(struct rlink *l, const struct config *cfg, const struct bb_item *it,
                        const json_t *pkg, struct room_detail *d)
 {
-    const char *folder = str_of(pkg, "folder"), *kind = str_of(pkg, "kind");
-    char token[PREVIEW_TOKEN_LEN + 1], *cause = NULL;
+    const char *kind = str_of(pkg, "kind");
+    char token[PREVIEW_TOKEN_LEN + 1], *cause = NULL, *at;
+    json_t *where;
+    int rc;
 
-    if (cfg == NULL || cfg->preview_port <= 0 || folder == NULL || kind == NULL ||
-        strcmp(kind, "video") != 0)
+    if (cfg == NULL || cfg->preview_port <= 0 || kind == NULL || strcmp(kind, "video") != 0 ||
+        (where = pstore_where_of(pkg)) == NULL)
         return;
-    if (preview_token(l, it->id, folder, cfg->preview_token_ttl_s, token, &cause) == -1) {
+    /* A local package by its folder; one in the S3 store by its "where", which the preview
+     * server fetches through the store. */
+    at = pstore_where_is_s3(where)
+             ? json_dumps(where, JSON_COMPACT | JSON_SORT_KEYS)
+             : xstrdup(str_of(where, "folder") ? str_of(where, "folder") : "");
+    json_decref(where);
+    if (at == NULL)
+        fail("cannot encode a package's place");
+    rc = preview_token(l, it->id, at, cfg->preview_token_ttl_s, token, &cause);
+    free(at);
+    if (rc == -1) {
         free(cause);
         return;
     }
@@ -420,6 +465,11 @@ struct room_detail *room_detail_fetch(struct bb *b, struct rlink *l, const struc
 
         d->found = true;
         d->reviewing = it->status == BB_REVIEWING;
+        if (it->status == BB_FAILED) {
+            room_copy_safe(d->failed_step, sizeof d->failed_step, deadset_resume_step(it));
+            room_copy_safe(d->fail_reason, sizeof d->fail_reason, it->fail_reason);
+            d->attempts = it->attempts;
+        }
         room_copy_safe(d->title, sizeof d->title,
                        str_of(it->body, "title") ? str_of(it->body, "title") : id);
         preview_of(l, cfg, it, pkg, d);
@@ -505,10 +555,36 @@ done:
     return rc;
 }
 
+/* The package's video and thumbnail as local files: their paths for a package on this
+ * machine, copies fetched into dir for one in the S3 store. *mp4 and *thumb are new strings or
+ * NULL; a note says what could not be had. */
+static void local_files(const struct config *cfg, const json_t *pkg, const char *dir, char **mp4,
+                        char **thumb, char *note, size_t size)
+{
+    json_t *where = pstore_where_of(pkg);
+    struct pstore *s;
+    char *cause = NULL;
+
+    *mp4 = *thumb = NULL;
+    if (where == NULL || !pstore_where_is_s3(where)) {
+        json_decref(where);
+        *mp4 = str_of(pkg, "mp4") != NULL ? xstrdup(str_of(pkg, "mp4")) : NULL;
+        *thumb = str_of(pkg, "thumbnail") != NULL ? xstrdup(str_of(pkg, "thumbnail")) : NULL;
+        return;
+    }
+    if ((s = pstore_open(cfg, &cause)) == NULL ||
+        pstore_localize(s, where, "video.mp4", dir, mp4, &cause) == -1 ||
+        pstore_localize(s, where, "thumbnail.png", dir, thumb, &cause) == -1)
+        snprintf(note, size, "no frames: the package store: %s", cause);
+    free(cause);
+    pstore_free(s);
+    json_decref(where);
+}
+
 struct room_frames *room_frames_fetch(const struct config *cfg, const char *id, const json_t *pkg)
 {
     struct room_frames *f = xcalloc(1, sizeof *f);
-    const char *mp4 = str_of(pkg, "mp4"), *thumb = str_of(pkg, "thumbnail");
+    char *mp4 = NULL, *thumb = NULL;
     const json_t *shots = json_object_get(pkg, "shots"), *sh;
     char *ffmpeg = NULL, *cause = NULL, dir[] = "/tmp/nr-frames-XXXXXX";
     int64_t deadline = clock_mono_ms() + FRAMES_BUDGET_MS;
@@ -530,6 +606,13 @@ struct room_frames *room_frames_fetch(const struct config *cfg, const char *id, 
         room_copy_safe(f->note, sizeof f->note, "no frames: cannot make a temporary folder");
         free(ffmpeg);
         return f;
+    }
+    {
+        char note[ROOM_TEXT_MAX] = "";
+
+        local_files(cfg, pkg, dir, &mp4, &thumb, note, sizeof note);
+        if (note[0] != '\0')
+            room_copy_safe(f->note, sizeof f->note, note);
     }
     if (thumb != NULL && extract(ffmpeg, dir, thumb, -1, deadline, &f->thumb, &cause) == -1) {
         char note[ROOM_TEXT_MAX];
@@ -564,5 +647,7 @@ struct room_frames *room_frames_fetch(const struct config *cfg, const char *id, 
     }
     paths_rmrf(dir);
     free(ffmpeg);
+    free(mp4);
+    free(thumb);
     return f;
 }

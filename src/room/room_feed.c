@@ -3,7 +3,8 @@
  * swarm and hands it to the UI (room.c's atomic hand-over, then a ROOM_EV_SNAPSHOT event);
  * between snapshots it follows nr:bb:events with bb_events_read() and pushes each event as
  * ROOM_EV_BB, and once a period it reads new budget alerts from nr:cost:events and circuit
- * breaker transitions from nr:breaker:events (both ROOM_EV_ALERT).
+ * breaker transitions from nr:breaker:events (both ROOM_EV_ALERT); the snapshot carries every
+ * breaker that is not closed (breaker_list()).
  *
  * The link: when a command fails because the link went down, the feed pushes ROOM_EV_LINK
  * (ok false) once, retries (rlink reconnects with its backoff) and pushes ROOM_EV_LINK (ok
@@ -22,6 +23,7 @@
 #include "cost/budget.h"
 #include "cost/money.h"
 #include "feeds/feed_store.h"
+#include "observe/tracer.h"
 #include "recovery/breaker.h"
 #include "store/audit.h"
 #include "store/control.h"
@@ -359,6 +361,17 @@ static int snap_feeds(struct feed *f, struct room_snapshot *s)
     return 0;
 }
 
+/* What the swarm's trace exporters report (TRACE_STATUS_KEY). */
+static int snap_tracing(struct feed *f, struct room_snapshot *s)
+{
+    char *cause = NULL, line[ROOM_TEXT_MAX];
+
+    if (tracer_status_summary(f->l, clock_wall_ms(), line, sizeof line, &cause) == -1)
+        return failed_link(f, cause) ? -1 : 0;
+    room_copy_safe(s->tracing, sizeof s->tracing, line);
+    return 0;
+}
+
 static int snap_halt(struct feed *f, struct room_snapshot *s)
 {
     struct control_halt h;
@@ -609,6 +622,33 @@ static int snap_audit(struct feed *f, struct room_snapshot *s)
     return 0;
 }
 
+/* The circuit breakers that are not closed (breaker_list(): every one any process reported). */
+static int snap_breakers(struct feed *f, struct room_snapshot *s)
+{
+    struct breaker_info *b = NULL;
+    size_t n = 0;
+    char *cause = NULL;
+
+    if (breaker_list(f->l, &b, &n, NULL, &cause) == -1)
+        return failed_link(f, cause) ? -1 : 0;
+    s->breakers = xcalloc(n + 1, sizeof *s->breakers);
+    for (size_t i = 0; i < n; i++) {
+        struct room_breaker *o;
+
+        if (b[i].state == BREAKER_CLOSED)
+            continue;
+        o = &s->breakers[s->nbreakers++];
+        room_copy_safe(o->name, sizeof o->name, b[i].name);
+        room_copy_safe(o->state, sizeof o->state, breaker_state_name(b[i].state));
+        o->changed_ms = b[i].changed_ms;
+        o->next_ms = b[i].next_ms;
+        o->opens = b[i].opens;
+        room_copy_safe(o->last_error, sizeof o->last_error, b[i].last_error);
+    }
+    free(b);
+    return 0;
+}
+
 /* The flow samples, moved on by one period, and the stories that reached the end of the line
  * in the last minute. */
 static void snap_flow(struct feed *f, struct room_snapshot *s)
@@ -645,9 +685,9 @@ static int snapshot(struct feed *f)
     if (bb_counts(f->bb, s->counts, &cause) != BB_OK && failed_link(f, cause))
         goto out;
     if (snap_items(f, s, &held) == -1 || snap_flow_stages(f, s) == -1 || snap_halt(f, s) == -1 ||
-        snap_feeds(f, s) == -1 ||
-        snap_debates(f, s) == -1 || snap_agents(f, s, held, &now_ms) == -1 ||
-        snap_budgets(f, s) == -1 || snap_requests(f, s) == -1 || snap_audit(f, s) == -1)
+        snap_feeds(f, s) == -1 || snap_tracing(f, s) == -1 || snap_debates(f, s) == -1 ||
+        snap_agents(f, s, held, &now_ms) == -1 || snap_budgets(f, s) == -1 ||
+        snap_requests(f, s) == -1 || snap_audit(f, s) == -1 || snap_breakers(f, s) == -1)
         goto out;
     if (s->taken_ms == 0)
         s->taken_ms = now_ms;

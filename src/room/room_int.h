@@ -1,7 +1,8 @@
 /*
- * room_int.h - what the three files of the room share (room.c: the room itself and the
- * hand-overs; room_feed.c: the feed thread; room_worker.c: the command worker). Not for the
- * UI: it reads room.h alone.
+ * room_int.h - what the files of the room share (room.c: the room itself and the hand-overs;
+ * room_feed.c: the feed thread; room_worker.c: the command worker; room_detail.c,
+ * room_review.c and room_failed.c: what the worker fetches). Not for the UI: it reads room.h
+ * alone.
  *
  * Threads: the fields of struct room that both sides touch are atomics (the stop flag, the
  * snapshot and detail slots, the link state, the command seq); the rings are lock-free
@@ -22,6 +23,7 @@
 
 struct ring;
 struct bus_sub;
+struct lua_script;
 struct config;
 
 struct room {
@@ -34,6 +36,7 @@ struct room {
     _Atomic(struct room_detail *) detail;
     _Atomic(struct room_frames *) frames;
     _Atomic(struct room_review_page *) review;
+    _Atomic(struct room_failed_page *) failed;
     atomic_bool link_ok;
     atomic_llong down_since; /* monotonic ms, 0 while up */
     int64_t started_mono;
@@ -58,11 +61,18 @@ int room_push(struct room *r, int kind, bool ok, uint64_t cmd_seq, int64_t t_ms,
  * DEBATING by analyst-x: reason"), raw (the caller makes it safe). */
 void room_bb_line(const struct bb_event *ev, char *buf, size_t size);
 
+/* Runs a page's script (room_review.lua, room_failed.lua) on l with argv and checks the form
+ * of its answer: an array of n elements whose last holds the rows. Returns the reply (free it
+ * with freeReplyObject), or NULL with *error (new, display-safe) saying what went wrong. */
+redisReply *room_page_eval(struct rlink *l, const struct lua_script *s, int argc, const char **argv,
+                           size_t n, char **error);
+
 /* Hand-overs: the previous untaken one is freed. */
 void room_put_snapshot(struct room *r, struct room_snapshot *s);
 void room_put_detail(struct room *r, struct room_detail *d);
 void room_put_frames(struct room *r, struct room_frames *f);
 void room_put_review(struct room *r, struct room_review_page *p);
+void room_put_failed(struct room *r, struct room_failed_page *p);
 
 /* The threads (room_feed.c, room_worker.c); arg is the room. */
 void *room_feed_main(void *arg);
@@ -80,6 +90,12 @@ struct room_frames *room_frames_fetch(const struct config *cfg, const char *id, 
 
 /* One review page (room_review.c). Never NULL: a failure is in ->error. */
 struct room_review_page *room_review_fetch(struct rlink *l, int sort, const char *filter,
+                                           long offset, long limit);
+
+/* One page of the dead set (room_failed.c); a row whose story does not name the step that
+ * failed gets the step its checkpoints say (deadset_resume_step(), read on b). Never NULL: a
+ * failure is in ->error. */
+struct room_failed_page *room_failed_fetch(struct bb *b, struct rlink *l, const char *filter,
                                            long offset, long limit);
 
 #endif

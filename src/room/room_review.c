@@ -49,7 +49,7 @@ struct room_review_page *room_review_fetch(struct rlink *l, int sort, const char
                                            long offset, long limit)
 {
     struct room_review_page *p = xcalloc(1, sizeof *p);
-    char off[24], lim[24], *cause = NULL;
+    char off[24], lim[24];
     const char *argv[7];
     redisReply *r, *rows;
 
@@ -70,18 +70,8 @@ struct room_review_page *room_review_fetch(struct rlink *l, int sort, const char
     argv[4] = p->filter;
     argv[5] = off;
     argv[6] = lim;
-    r = rlink_eval(l, &lua_room_review, 0, 7, argv, &cause);
-    if (r == NULL) {
-        p->error = text_safe(cause, 0);
-        free(cause);
+    if ((r = room_page_eval(l, &lua_room_review, 7, argv, 6, &p->error)) == NULL)
         return p;
-    }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 6 ||
-        r->element[5]->type != REDIS_REPLY_ARRAY) {
-        p->error = xstrdup("the review queue's script answered in an unknown form");
-        freeReplyObject(r);
-        return p;
-    }
     p->taken_ms = r->element[0]->integer;
     p->total = (long)r->element[1]->integer;
     p->matching = (long)r->element[2]->integer;

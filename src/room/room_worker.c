@@ -4,9 +4,12 @@
  * (review_decide() for approve / reject / revise, control_emergency(), control_resume(),
  * budget_grant(), budget_decline()), every one audited by the engine as the current user
  * (audit_whoami(): user and SSH client address), and pushes a ROOM_EV_RESULT with ok and one
- * line of text. ROOM_CMD_DETAIL fetches a story and renders it (room_detail.c) for the detail
- * hand-over, then its video's frames; ROOM_CMD_REVIEW fetches a page of the review queue
- * (room_review.c); ROOM_CMD_DECIDED says who decided a story.
+ * line of text. ROOM_CMD_REQUEUE and ROOM_CMD_REQUEUE_ALL put failed stories back
+ * (deadset_requeue(), deadset_requeue_all(): each story audited as the operator).
+ * ROOM_CMD_DETAIL fetches a story and renders it (room_detail.c) for the detail hand-over, then
+ * its video's frames; ROOM_CMD_REVIEW fetches a page of the review queue (room_review.c),
+ * ROOM_CMD_FAILED one of the dead set (room_failed.c); ROOM_CMD_DECIDED says who decided a
+ * story.
  *
  * Threads: the worker thread alone, with its own link; it shares only what room_int.h names.
  */
@@ -200,6 +203,45 @@ static bool cmd_requeue(struct worker *w, const struct room_cmd *c, char *out, s
     return rc == BB_OK;
 }
 
+/* Every FAILED story, each at the step that failed (deadset_requeue_all(): each audited). */
+static bool cmd_requeue_all(struct worker *w, const struct room_cmd *c, char *out, size_t size)
+{
+    long done = 0, refused = 0;
+    char *cause = NULL, told[96] = "";
+
+    if (deadset_requeue_all(w->bb, NULL, &done, &refused, &cause) != BB_OK) {
+        snprintf(out, size, "requeue all refused: %s", cause != NULL ? cause : "?");
+        free(cause);
+        return false;
+    }
+    /* The dead set changed between the question and the answer: say what was done. */
+    if (c->amount > 0 && done + refused != c->amount)
+        snprintf(told, sizeof told, " (%lld were failed when you asked)", (long long)c->amount);
+    if (done == 0 && refused == 0)
+        snprintf(out, size, "no failed story to requeue%s", told);
+    else if (refused == 0)
+        snprintf(out, size, "requeued %ld failed stor%s, each at the step that failed%s", done,
+                 done == 1 ? "y" : "ies", told);
+    else
+        snprintf(out, size,
+                 "requeued %ld failed stor%s; %ld refused (changed meanwhile, or locked)%s", done,
+                 done == 1 ? "y" : "ies", refused, told);
+    return refused == 0;
+}
+
+/* A page of the dead set. */
+static bool cmd_failed(struct worker *w, const struct room_cmd *c, char *out, size_t size)
+{
+    struct room_failed_page *p =
+        room_failed_fetch(w->bb, w->l, c->text, (long)c->amount, ROOM_FAILED_PAGE);
+    bool ok = p->error == NULL;
+
+    p->seq = c->seq;
+    snprintf(out, size, "%s", p->error != NULL ? p->error : "");
+    room_put_failed(w->r, p);
+    return ok;
+}
+
 /* The detail first, then (for a rendered video) its frames: the text never waits for
  * ffmpeg. */
 static bool cmd_detail(struct worker *w, const struct room_cmd *c, char *out, size_t size)
@@ -270,6 +312,8 @@ static const struct {
     [ROOM_CMD_REVIEW] = {"review", cmd_review, ROOM_EV_REVIEW},
     [ROOM_CMD_DECIDED] = {"decided", cmd_decided, ROOM_EV_RESULT},
     [ROOM_CMD_REQUEUE] = {"requeue", cmd_requeue, ROOM_EV_RESULT},
+    [ROOM_CMD_FAILED] = {"failed", cmd_failed, ROOM_EV_FAILED},
+    [ROOM_CMD_REQUEUE_ALL] = {"requeue-all", cmd_requeue_all, ROOM_EV_RESULT},
 };
 
 static void run(struct worker *w, struct room_cmd *c)

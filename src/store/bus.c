@@ -203,7 +203,9 @@ struct handler {
 #define OTHER_HANDLER MSG_TYPE_COUNT
 
 struct bus_sub {
-    /* Owner thread before start; read-only on both threads after. */
+    /* Owner thread before start; read-only on both threads after, except addr's host and port
+     * and shown, which the subscriber thread alone rewrites with Sentinel's answer (the owner
+     * reads them again only after joining it). */
     struct redis_addr addr;
     struct rlink_options opt;
     char client_name[64];
@@ -227,6 +229,7 @@ struct bus_sub {
     unsigned int seed;    /* jitter */
     int64_t last_rx_ms;   /* monotonic time data last arrived */
     int64_t ping_sent_ms; /* monotonic time of the unanswered PING, 0 when none */
+    int sentinel_first;   /* the sentinel to ask first */
 
     /* Any thread. */
     atomic_uint_fast64_t received, handled, unhandled, expired, invalid, raw, disconnects;
@@ -480,15 +483,17 @@ static int flush_output(redisContext *c)
  * SUBSCRIBE for every channel; the confirmations arrive through the poll loop. */
 static int sub_connect(struct bus_sub *s, char *why, size_t size)
 {
-    struct timeval tv = ms_tv(s->opt.connect_timeout_ms);
     redisContext *c;
     char err[512];
     const char **argv;
 
-    if (s->addr.transport == REDIS_UNIX)
-        c = redisConnectUnixWithTimeout(s->addr.path, tv);
-    else
-        c = redisConnectWithTimeout(s->addr.host, s->addr.port, tv);
+    /* With Sentinel this asks for the primary first (pub/sub messages reach replicas too,
+     * but after a failover the old primary is gone). */
+    c = rlink_dial(&s->addr, s->opt.connect_timeout_ms, &s->sentinel_first, why, size);
+    if (s->addr.nsentinels > 0)
+        redis_addr_format(&s->addr, s->shown, sizeof s->shown);
+    if (c == NULL && s->addr.nsentinels > 0)
+        return -1;
     if (c == NULL)
         fail("out of memory allocating a Redis context");
     if (c->err) {

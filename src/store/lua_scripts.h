@@ -74,6 +74,8 @@ extern const struct lua_script lua_debate_get;
 extern const struct lua_script lua_room_items;
 /* One page of the review queue, filtered and sorted on the server (see src/room/room_review.c). */
 extern const struct lua_script lua_room_review;
+/* One page of the dead set, filtered on the server (see src/room/room_failed.c). */
+extern const struct lua_script lua_room_failed;
 
 /* The feed sources' shared schedule and status (see feeds/feed_store.c and each file's header). */
 extern const struct lua_script lua_feed_claim;
@@ -103,6 +105,8 @@ extern const struct lua_script lua_mem_get;
 extern const struct lua_script lua_mem_drop;
 extern const struct lua_script lua_mem_count;
 extern const struct lua_script lua_embed_cache_put;
+/* Each trace's events kept for `ctl trace` (see src/observe/trace_store.c). */
+extern const struct lua_script lua_trace_store;
 
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];

@@ -296,13 +296,32 @@ int redis_addr_tcp(struct redis_addr *out, const char *host, const char *port, c
     return 0;
 }
 
+/* A Sentinel address: the sentinels, the master name and db, and the primary when known. */
+static char *format_sentinel(const struct redis_addr *a, const char *cred, char *buf, size_t size)
+{
+    size_t o;
+
+    o = (size_t)snprintf(buf, size, "sentinel://%s", cred);
+    for (int i = 0; i < a->nsentinels && o < size; i++)
+        o += (size_t)snprintf(buf + o, size - o,
+                              strchr(a->sentinels[i].host, ':') != NULL ? "%s[%s]:%d" : "%s%s:%d",
+                              i > 0 ? "," : "", a->sentinels[i].host, a->sentinels[i].port);
+    if (o < size)
+        o += (size_t)snprintf(buf + o, size - o, "/%s/%d", a->master_name, a->db);
+    if (o < size && a->host[0] != '\0')
+        snprintf(buf + o, size - o, " -> %s:%d", a->host, a->port);
+    return buf;
+}
+
 char *redis_addr_format(const struct redis_addr *a, char *buf, size_t size)
 {
     char cred[200] = "";
 
     if (a->user[0] != '\0' || a->password[0] != '\0')
         snprintf(cred, sizeof cred, "%s%s@", a->user, a->password[0] != '\0' ? ":***" : "");
-    if (a->transport == REDIS_UNIX) {
+    if (a->nsentinels > 0) {
+        return format_sentinel(a, cred, buf, size);
+    } else if (a->transport == REDIS_UNIX) {
         /* Credentials for a socket come from REDIS_PASSWORD, not the URL: show the path. */
         if (a->db != 0)
             snprintf(buf, size, "unix://%s?db=%d", a->path, a->db);
@@ -314,4 +333,97 @@ char *redis_addr_format(const struct redis_addr *a, char *buf, size_t size)
         snprintf(buf, size, "redis://%s%s:%d/%d", cred, a->host, a->port, a->db);
     }
     return buf;
+}
+
+/* One "host[:port]" or "[v6]:port" entry of a sentinel list, [s, s+n). */
+static int parse_sentinel(const char *s, size_t n, struct redis_sentinel_addr *out, char **cause)
+{
+    const char *entry = s, *hend, *portp = NULL, *end = s + n;
+    size_t hlen;
+
+    if (n > 0 && *s == '[') {
+        hend = memchr(s, ']', n);
+        if (hend == NULL || (hend + 1 < end && hend[1] != ':')) {
+            *cause =
+                xasprintf("sentinel \"%.*s\": write an IPv6 address as [addr]:port", (int)n, s);
+            return -1;
+        }
+        portp = hend + 1 < end ? hend + 2 : NULL;
+        s++;
+    } else {
+        hend = memchr(s, ':', n);
+        if (hend != NULL)
+            portp = hend + 1;
+        else
+            hend = end;
+    }
+    hlen = (size_t)(hend - s);
+    if (hlen == 0 || hlen >= sizeof out->host) {
+        *cause = xasprintf("sentinel \"%.*s\": the host is %s", (int)n, entry,
+                           hlen == 0 ? "missing" : "too long");
+        return -1;
+    }
+    for (const char *p = s; p < hend; p++)
+        if (!isalnum((unsigned char)*p) && strchr(".-_:%", *p) == NULL) {
+            *cause = xasprintf("sentinel \"%.*s\": the host has a character that no host name "
+                               "has ('%c')",
+                               (int)n, entry, isprint((unsigned char)*p) ? *p : '?');
+            return -1;
+        }
+    memcpy(out->host, s, hlen);
+    out->host[hlen] = '\0';
+    out->port = REDIS_SENTINEL_PORT;
+    if (portp != NULL && parse_int(portp, (size_t)(end - portp), 1, 65535, &out->port) == -1) {
+        *cause = xasprintf("sentinel \"%.*s\": port \"%.*s\" is not a number from 1 to 65535",
+                           (int)n, entry, (int)(end - portp), portp);
+        return -1;
+    }
+    return 0;
+}
+
+int redis_sentinels_parse(const char *list, const char *master, struct redis_addr *out,
+                          char **cause)
+{
+    struct redis_sentinel_addr found[REDIS_SENTINELS_MAX];
+    int n = 0;
+
+    if (master == NULL || *master == '\0' || strlen(master) >= sizeof out->master_name ||
+        strpbrk(master, " \t\r\n") != NULL) {
+        *cause = xasprintf("the Sentinel master name \"%s\" is empty, too long or has white space",
+                           master != NULL ? master : "");
+        return -1;
+    }
+    for (const char *p = list;;) {
+        size_t len;
+
+        while (*p == ' ' || *p == '\t')
+            p++;
+        len = strcspn(p, ",");
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len > 0) {
+            if (n == REDIS_SENTINELS_MAX) {
+                *cause = xasprintf("more than %d sentinels listed", REDIS_SENTINELS_MAX);
+                return -1;
+            }
+            if (parse_sentinel(p, len, &found[n], cause) == -1)
+                return -1;
+            n++;
+        }
+        p += strcspn(p, ",");
+        if (*p == '\0')
+            break;
+        p++;
+    }
+    if (n == 0) {
+        *cause = xasprintf("no sentinel listed (expected host:port,host:port,...)");
+        return -1;
+    }
+    out->transport = REDIS_TCP;
+    out->host[0] = '\0';
+    out->port = 0;
+    out->nsentinels = n;
+    memcpy(out->sentinels, found, (size_t)n * sizeof found[0]);
+    snprintf(out->master_name, sizeof out->master_name, "%s", master);
+    return 0;
 }

@@ -1,6 +1,8 @@
 /*
- * rlink.c - a link to Redis over hiredis; see rlink.h. All state is owned by the thread that
- * created the link (checked by assertion on every entry point), so nothing here is locked.
+ * rlink.c - a link to Redis over hiredis, with Sentinel discovery and WAIT after durable
+ * writes; see rlink.h. All state is owned by the thread that created the link (checked by
+ * assertion on every entry point), so nothing here is locked; rlink_dial() works on its
+ * caller's own address and counter.
  */
 #include "store/rlink.h"
 
@@ -9,6 +11,7 @@
 #include "core/fail.h"
 #include "core/log.h"
 
+#include <fnmatch.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -31,7 +34,15 @@ struct rlink {
     bool auth_refused;   /* AUTH was refused */
     bool config_refused; /* a setting is wrong: AUTH refused or missing, no such database */
     unsigned int seed;
+    int sentinel_first; /* the sentinel to ask first: the last one that answered */
+    /* Durable writes: wait_script[i] says whether lua_scripts[i] is followed by WAIT. */
+    bool *wait_script;
+    int replicas_known;          /* replicas of the primary at the last look; -1: unknown */
+    int64_t replicas_checked_ms; /* monotonic time of that look */
 };
+
+/* How long a count of the primary's replicas is trusted before WAIT asks again. */
+#define REPLICAS_RECHECK_MS 5000
 
 /* Checked in every build, Release too: a shared hiredis context corrupts the protocol. */
 #define OWNED(l)                                                                                   \
@@ -48,6 +59,69 @@ void rlink_options_from_config(struct rlink_options *o, const struct config *c)
     o->reconnect_max_ms = c->redis_reconnect_max_ms;
     o->client_name = NULL;
     o->quiet = false;
+    o->wait_replicas = c->redis_wait_replicas;
+    o->wait_timeout_ms = c->redis_wait_timeout_ms;
+    o->wait_writes = c->redis_wait_writes;
+}
+
+/* Calls fn(pattern, arg) for every comma-separated pattern of list, white space trimmed;
+ * stops at and returns the first non-zero result. */
+static int each_pattern(const char *list, int (*fn)(const char *, void *), void *arg)
+{
+    char *copy = xstrdup(list), *save = NULL;
+    int rc = 0;
+
+    for (char *p = strtok_r(copy, ",", &save); p != NULL && rc == 0;
+         p = strtok_r(NULL, ",", &save)) {
+        char *end;
+
+        while (*p == ' ' || *p == '\t')
+            p++;
+        end = p + strlen(p);
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+            *--end = '\0';
+        if (*p != '\0')
+            rc = fn(p, arg);
+    }
+    free(copy);
+    return rc;
+}
+
+/* Marks the scripts a pattern matches in the bool array arg; 1 when it matches none. */
+static int mark_scripts(const char *pattern, void *arg)
+{
+    bool *marks = arg;
+    bool any = false;
+
+    for (int i = 0; i < lua_script_count; i++)
+        if (fnmatch(pattern, lua_scripts[i]->name, 0) == 0) {
+            if (marks != NULL)
+                marks[i] = true;
+            any = true;
+        }
+    return any ? 0 : 1;
+}
+
+/* Keeps a copy of the first pattern that matches no script in *(char **)arg. */
+static int first_unmatched(const char *pattern, void *arg)
+{
+    if (mark_scripts(pattern, NULL) == 0)
+        return 0;
+    *(char **)arg = xstrdup(pattern);
+    return 1;
+}
+
+int rlink_wait_writes_check(const char *value, char **why)
+{
+    char *bad = NULL;
+
+    if (each_pattern(value, first_unmatched, &bad) == 0)
+        return 0;
+    *why = xasprintf("\"%s\" matches no Lua script (patterns such as bb_*, queue_ack; * for every "
+                     "script)",
+                     bad);
+    free(bad);
+    return -1;
 }
 
 struct rlink *rlink_new(const struct redis_addr *addr, const struct rlink_options *o)
@@ -62,6 +136,12 @@ struct rlink *rlink_new(const struct redis_addr *addr, const struct rlink_option
     redis_addr_format(addr, l->shown, sizeof l->shown);
     l->owner = pthread_self();
     l->seed = (unsigned int)(clock_mono_us() ^ (int64_t)getpid() ^ (int64_t)(uintptr_t)l);
+    l->replicas_known = -1;
+    if (o->wait_replicas > 0 && o->wait_writes != NULL) {
+        l->wait_script = xcalloc((size_t)lua_script_count + 1, sizeof *l->wait_script);
+        each_pattern(o->wait_writes, mark_scripts, l->wait_script);
+    }
+    l->opt.wait_writes = NULL; /* borrowed: not kept */
     return l;
 }
 
@@ -71,6 +151,7 @@ void rlink_free(struct rlink *l)
         return;
     if (l->c != NULL)
         redisFree(l->c);
+    free(l->wait_script);
     /* The password lives in addr: do not leave it in freed memory. */
     memset(&l->addr, 0, sizeof l->addr);
     free(l);
@@ -169,19 +250,135 @@ static redisReply *setup_command(redisContext *c, char *why, size_t whysize, int
     return r;
 }
 
+/* Asks one sentinel for the primary of a->master_name. Returns 0 with host and port, or -1
+ * with why. */
+static int ask_sentinel(const struct redis_addr *a, const struct redis_sentinel_addr *s,
+                        struct timeval tv, char *host, size_t hsize, int *port, char *why,
+                        size_t size)
+{
+    redisContext *c = redisConnectWithTimeout(s->host, s->port, tv);
+    redisReply *r = NULL;
+    int rc = -1;
+
+    if (c == NULL)
+        fail("out of memory allocating a Redis context");
+    if (c->err) {
+        snprintf(why, size, "sentinel %s:%d: %s", s->host, s->port, c->errstr);
+        goto out;
+    }
+    redisSetTimeout(c, tv);
+    if (a->sentinel_password[0] != '\0') {
+        r = redisCommand(c, "AUTH %s", a->sentinel_password);
+        if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+            snprintf(why, size, "sentinel %s:%d refused AUTH: %s", s->host, s->port,
+                     r != NULL ? r->str : c->errstr);
+            goto out;
+        }
+        freeReplyObject(r);
+    }
+    r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", a->master_name);
+    if (r == NULL) {
+        snprintf(why, size, "sentinel %s:%d: %s", s->host, s->port, c->errstr);
+    } else if (r->type == REDIS_REPLY_ERROR) {
+        snprintf(why, size, "sentinel %s:%d answered: %s", s->host, s->port, r->str);
+    } else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+               r->element[0]->type != REDIS_REPLY_STRING ||
+               r->element[1]->type != REDIS_REPLY_STRING) {
+        snprintf(why, size, "sentinel %s:%d knows no primary named \"%s\"", s->host, s->port,
+                 a->master_name);
+    } else {
+        snprintf(host, hsize, "%s", r->element[0]->str);
+        *port = atoi(r->element[1]->str);
+        rc = *port > 0 && *port <= 65535 ? 0 : -1;
+        if (rc == -1)
+            snprintf(why, size, "sentinel %s:%d named port \"%s\"", s->host, s->port,
+                     r->element[1]->str);
+    }
+out:
+    if (r != NULL)
+        freeReplyObject(r);
+    redisFree(c);
+    return rc;
+}
+
+redisContext *rlink_dial(struct redis_addr *a, int timeout_ms, int *first, char *why, size_t size)
+{
+    struct timeval tv = ms_tv(timeout_ms);
+    redisContext *c;
+
+    if (a->transport == REDIS_UNIX)
+        return redisConnectUnixWithTimeout(a->path, tv);
+    if (a->nsentinels > 0) {
+        size_t o = 0;
+        int found = -1;
+
+        for (int k = 0; k < a->nsentinels && found < 0; k++) {
+            int i = (*first + k) % a->nsentinels;
+            char host[sizeof a->host], one[320];
+            int port;
+
+            if (ask_sentinel(a, &a->sentinels[i], tv, host, sizeof host, &port, one, sizeof one) ==
+                0) {
+                snprintf(a->host, sizeof a->host, "%s", host);
+                a->port = port;
+                found = i;
+            } else if (o < size) {
+                o += (size_t)snprintf(why + o, size - o, "%s%s", o > 0 ? "; " : "", one);
+            }
+        }
+        if (found < 0)
+            return NULL;
+        *first = found;
+    }
+    c = redisConnectWithTimeout(a->host, a->port, tv);
+    return c;
+}
+
+/* Sentinel mode, or WAIT configured: asks the server its ROLE. With Sentinel a server that
+ * is not the primary is refused (the sentinels' answer was stale, a failover is under way);
+ * the primary's replica count is kept for WAIT. Returns 0, or -1 with why. */
+static int check_role(struct rlink *l, char *why, size_t size)
+{
+    const char *argv[1] = {"ROLE"};
+    char err[256];
+    redisReply *r = setup_command(l->c, err, sizeof err, 1, argv);
+
+    if (r == NULL) {
+        snprintf(why, size, "ROLE failed: %s", err);
+        return -1;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+        r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "master") != 0) {
+        snprintf(why, size, "%s:%d is not the primary (ROLE %s); asking the sentinels again",
+                 l->addr.host, l->addr.port,
+                 r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+                         r->element[0]->type == REDIS_REPLY_STRING
+                     ? r->element[0]->str
+                     : "?");
+        freeReplyObject(r);
+        return l->addr.nsentinels > 0 ? -1 : 0;
+    }
+    l->replicas_known = r->elements >= 3 && r->element[2]->type == REDIS_REPLY_ARRAY
+                            ? (int)r->element[2]->elements
+                            : 0;
+    l->replicas_checked_ms = clock_mono_ms();
+    freeReplyObject(r);
+    return 0;
+}
+
 static int do_connect(struct rlink *l, char **cause)
 {
-    struct timeval tv = ms_tv(l->opt.connect_timeout_ms);
     char why[700];
     redisContext *c;
     redisReply *r;
 
     l->auth_refused = false;
     l->config_refused = false;
-    if (l->addr.transport == REDIS_UNIX)
-        c = redisConnectUnixWithTimeout(l->addr.path, tv);
-    else
-        c = redisConnectWithTimeout(l->addr.host, l->addr.port, tv);
+    c = rlink_dial(&l->addr, l->opt.connect_timeout_ms, &l->sentinel_first, why, sizeof why);
+    if (l->addr.nsentinels > 0)
+        redis_addr_format(&l->addr, l->shown, sizeof l->shown);
+    if (c == NULL && l->addr.nsentinels > 0)
+        goto down;
     if (c == NULL)
         fail("out of memory allocating a Redis context");
     if (c->err) {
@@ -255,6 +452,9 @@ static int do_connect(struct rlink *l, char **cause)
         }
         freeReplyObject(r);
     }
+    l->replicas_known = -1;
+    if ((l->addr.nsentinels > 0 || l->wait_script != NULL) && check_role(l, why, sizeof why) == -1)
+        goto down;
     if (l->failures > 0)
         log_info("redis: link to %s is back after %d failed attempts", l->shown, l->failures);
     l->failures = 0;
@@ -334,11 +534,87 @@ static redisReply *finish(struct rlink *l, redisReply *r, char **cause)
         return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
-        *cause = xasprintf("%s", r->str);
+        /* An ACL refusal says whose rights were short: a read-only user acting, usually. */
+        if (strncmp(r->str, "NOPERM", 6) == 0 ||
+            strstr(r->str, "The user executing the script can't") != NULL)
+            *cause = xasprintf("refused by Redis: user \"%s\" is not allowed this (%s)",
+                               l->addr.user[0] != '\0' ? l->addr.user : "default", r->str);
+        else
+            *cause = xasprintf("%s", r->str);
+        /* A primary demoted by a failover: find the new one on the next call. */
+        if (l->addr.nsentinels > 0 && strncmp(r->str, "READONLY", 8) == 0)
+            link_down(l, "the server is no longer the primary");
         freeReplyObject(r);
         return NULL;
     }
     return r;
+}
+
+/* The index in lua_scripts of the script with this SHA1, or -1. */
+static int script_index(const char *sha1)
+{
+    for (int i = 0; i < lua_script_count; i++)
+        if (strcmp(lua_scripts[i]->sha1, sha1) == 0)
+            return i;
+    return -1;
+}
+
+/* After a successful command: when it ran a script in wait_writes, WAITs for the replicas the
+ * primary has, up to wait_replicas, and returns r once they have it; else frees r and returns
+ * NULL with *cause. */
+static redisReply *durable(struct rlink *l, redisReply *r, int argc, const char **argv,
+                           char **cause)
+{
+    redisReply *w;
+    char why[300];
+    int need, i, had;
+    long long got;
+
+    if (r == NULL || l->wait_script == NULL || argc < 2 || strcmp(argv[0], "EVALSHA") != 0 ||
+        (i = script_index(argv[1])) < 0 || !l->wait_script[i])
+        return r;
+    /* How many replicas the primary has, looked at again every few seconds: WAIT for more
+     * than there are would only stall every write for the whole timeout. */
+    had = l->replicas_known;
+    if (had < 0 || clock_mono_ms() - l->replicas_checked_ms >= REPLICAS_RECHECK_MS) {
+        if (check_role(l, why, sizeof why) == -1) {
+            *cause = xasprintf("Redis at %s: %s", l->shown, why);
+            freeReplyObject(r);
+            return NULL;
+        }
+        if (l->replicas_known < l->opt.wait_replicas && l->replicas_known != had)
+            log_warn("redis: %s has %d replica(s), fewer than wait_replicas %d: writes wait for "
+                     "those there are",
+                     l->shown, l->replicas_known, l->opt.wait_replicas);
+    }
+    need = l->replicas_known < l->opt.wait_replicas ? l->replicas_known : l->opt.wait_replicas;
+    if (need <= 0)
+        return r;
+    w = finish(l, redisCommand(l->c, "WAIT %d %d", need, l->opt.wait_timeout_ms), cause);
+    if (w == NULL) {
+        freeReplyObject(r);
+        return NULL;
+    }
+    got = w->type == REDIS_REPLY_INTEGER ? w->integer : 0;
+    freeReplyObject(w);
+    if (got >= need)
+        return r;
+    /* Fewer than asked: a replica lost since the last look does not fail the write, one that
+     * is there and silent does. */
+    had = l->replicas_known;
+    if (l->c != NULL && check_role(l, why, sizeof why) == 0 && l->replicas_known < had &&
+        got >= l->replicas_known) {
+        log_warn("redis: %s has %d replica(s) now, fewer than wait_replicas %d: writes wait for "
+                 "those there are",
+                 l->shown, l->replicas_known, l->opt.wait_replicas);
+        return r;
+    }
+    *cause = xasprintf("Redis at %s: %s.lua was not confirmed by %d replica(s) within %d ms (%lld "
+                       "did); it is on the primary but may be lost in a failover",
+                       l->shown, lua_scripts[i]->name, need, l->opt.wait_timeout_ms, got);
+    log_warn("redis: %s", *cause);
+    freeReplyObject(r);
+    return NULL;
 }
 
 redisReply *rlink_command(struct rlink *l, char **cause, const char *fmt, ...)
@@ -361,7 +637,8 @@ redisReply *rlink_command_argv(struct rlink *l, char **cause, int argc, const ch
     OWNED(l);
     if (rlink_ensure(l, cause) == -1)
         return NULL;
-    return finish(l, redisCommandArgv(l->c, argc, argv, argvlen), cause);
+    return durable(l, finish(l, redisCommandArgv(l->c, argc, argv, argvlen), cause), argc, argv,
+                   cause);
 }
 
 static redisReply *evalsha(struct rlink *l, const struct lua_script *s, int nkeys, int argc,

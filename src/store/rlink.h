@@ -15,6 +15,18 @@
  *
  * hiredis writes with write(2), so a process that uses links must ignore SIGPIPE (the
  * newsroom binary does at start-up); a server that goes away then shows as an I/O error.
+ *
+ * Sentinel: with an address that lists sentinels (redis_sentinels_parse), every connection
+ * first asks them, in turn from the last one that answered, for the primary
+ * (SENTINEL get-master-addr-by-name), connects there and checks with ROLE that it is the
+ * primary; a READONLY answer (a primary demoted under us) drops the link, so after a failover
+ * the next call finds the new primary by itself.
+ *
+ * Durable writes: with wait_replicas > 0, a Lua script whose name matches wait_writes is
+ * followed by WAIT, so its success is reported only once that many replicas have it (or as
+ * many as the primary has, when it has fewer: a primary left alone after a failover still
+ * works). A write the replicas do not confirm in wait_timeout_ms fails with a cause saying so;
+ * it stays on the primary.
  */
 #ifndef NEWSROOM_RLINK_H
 #define NEWSROOM_RLINK_H
@@ -37,6 +49,10 @@ struct rlink_options {
     int reconnect_max_ms;
     const char *client_name; /* CLIENT SETNAME, no spaces; NULL for none */
     bool quiet;              /* failures are logged at debug, not warn (probes) */
+    int wait_replicas;       /* WAIT for this many replicas after the scripts below; 0: off */
+    int wait_timeout_ms;     /* WAIT's timeout */
+    const char *wait_writes; /* script name patterns, comma-separated (fnmatch); NULL: none.
+                              * Read by rlink_new() only. */
 };
 
 struct rlink_info {
@@ -46,8 +62,20 @@ struct rlink_info {
     int64_t latency_us; /* one PING round trip */
 };
 
-/* Fills the options from the [redis] keys of a configuration. */
+/* Fills the options from the [redis] keys of a configuration (c must outlive the links made
+ * with them only until rlink_new() returns). */
 void rlink_options_from_config(struct rlink_options *o, const struct config *c);
+
+/* Checks a wait_writes value: comma-separated patterns each matching at least one Lua script.
+ * Returns 0, or -1 with *why (free it) naming the pattern that matches none. */
+int rlink_wait_writes_check(const char *value, char **why);
+
+/* Opens a connection to a's server with the connect timeout; for a Sentinel address it first
+ * asks the sentinels (starting with *first, which it updates to the one that answered) and
+ * writes the primary's host and port into a. Returns a context to check for c->err, or NULL
+ * with why filled when no sentinel named a primary. For code that keeps its own context (the
+ * bus's subscriber); links do this themselves. */
+redisContext *rlink_dial(struct redis_addr *a, int timeout_ms, int *first, char *why, size_t size);
 
 /* A link to addr, owned by the calling thread; it connects on first use. Free with
  * rlink_free(). */

@@ -4,6 +4,8 @@
 # hasnt FILE TEXT     FILE does not contain TEXT
 # await DESC SECS CMD...  polls CMD until it succeeds (a condition, never a fixed sleep)
 # finish              prints "N passed, N failed" and exits non-zero on any failure
+# track PID           a background process of the test's, killed (and waited for) at the end
+# free_port PORT / pick_port   whether nothing answers on a loopback port / one that is free
 set -u
 NR_BIN=$1
 T=$(mktemp -d /tmp/nr-t-XXXXXX)
@@ -13,8 +15,12 @@ passed=0
 failed=0
 # Whatever happens, no server of ours outlives the test: stop any embedded redis-server whose
 # pidfile lies under $T (they run in their own session), then remove everything.
+TRACKED=()
+track() { TRACKED+=("$1"); }
 cleanup() {
-  local f
+  local f p
+  for p in "${TRACKED[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${TRACKED[@]}"; do wait "$p" 2>/dev/null; done
   for f in $(find "$T" -name redis.pid 2>/dev/null); do
     kill -CONT "$(cat "$f")" 2>/dev/null
     kill "$(cat "$f")" 2>/dev/null
@@ -63,4 +69,13 @@ await() {
 finish() {
   printf '%d passed, %d failed\n' "$passed" "$failed"
   [ "$failed" -eq 0 ]
+}
+
+free_port() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    free_port $p && { echo $p; return; }
+  done
 }

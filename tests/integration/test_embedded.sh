@@ -16,6 +16,8 @@ server_pid() { cat "$D/redis.pid"; }
 # Live redis-servers on our socket (by process name, so no shell running this matches).
 servers() { pgrep -a -x redis-server | grep -cF "$SOCK"; }
 no_servers() { [ "$(servers)" = 0 ]; }
+# The swarm's agents have registered (its start, which talks to Redis, is over).
+agents_up() { [ "$(redis-cli -s "$SOCK" zcard nr:agents 2>/dev/null)" -gt 0 ]; }
 
 # 1. A one-shot command starts the server and stops it again on exit.
 run 0 "$NR_BIN" ctl status --json
@@ -90,6 +92,7 @@ has "$ERR" "too long for a Unix socket path"
 "$NR_BIN" swarm >"$T/s.out" 2>&1 &
 swarm=$!
 await "the server for the frozen test" 15 pong
+await "the swarm's agents for the frozen test" 30 agents_up
 pid=$(server_pid)
 kill -STOP "$pid"
 printf '[redis]\nconnect_timeout_ms = 200\ncommand_timeout_ms = 200\n' >"$T/fast.conf"
@@ -98,6 +101,7 @@ has "$ERR" "does not answer"
 has "$ERR" "pid $pid"
 if [ "$(servers)" = 1 ]; then ok; else bad "a second server was started"; fi
 kill -CONT "$pid"
+if gone "$swarm"; then bad "the swarm ended while its server was stopped: $(tail -5 "$T/s.out")"; fi
 kill -TERM "$swarm"
 wait "$swarm"
 await "the server to stop after the frozen test" 10 gone "$pid"

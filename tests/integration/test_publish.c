@@ -30,6 +30,7 @@
 #include "agents/review.h"
 #include "agents/agent.h"
 #include "agents/publish.h"
+#include "media/store.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "cost/pricing.h"
@@ -306,26 +307,26 @@ static void test_publish(void **state)
 static void test_publish_direct(void **state)
 {
     struct fx *f = *state;
-    struct publish_file a[] = {{"a.txt", "one\n", 4}, {"b.txt", "two\n", 4}};
-    struct publish_file b[] = {{"a.txt", "ONE\n", 4}, {"b.txt", "two\n", 4}};
+    struct pstore_file a[] = {{"a.txt", "one\n", 4}, {"b.txt", "two\n", 4}};
+    struct pstore_file b[] = {{"a.txt", "ONE\n", 4}, {"b.txt", "two\n", 4}};
     bool unchanged;
     char *cause = NULL, *t;
 
-    assert_int_equal(publish_folder(f->pub, "x1", a, 2, &unchanged, &cause), 0);
+    assert_int_equal(pstore_folder_write(f->pub, "x1", a, 2, &unchanged, &cause), 0);
     assert_false(unchanged);
-    assert_int_equal(publish_folder(f->pub, "x1", a, 2, &unchanged, &cause), 0);
+    assert_int_equal(pstore_folder_write(f->pub, "x1", a, 2, &unchanged, &cause), 0);
     assert_true(unchanged);
     /* Other contents replace the folder whole. */
-    assert_int_equal(publish_folder(f->pub, "x1", b, 2, &unchanged, &cause), 0);
+    assert_int_equal(pstore_folder_write(f->pub, "x1", b, 2, &unchanged, &cause), 0);
     assert_false(unchanged);
     t = file_in(f, "x1", "a.txt");
     assert_string_equal(t, "ONE\n");
     free(t);
     /* Ids that would leave the folder are refused. */
-    assert_int_equal(publish_folder(f->pub, "..", a, 2, &unchanged, &cause), -1);
+    assert_int_equal(pstore_folder_write(f->pub, "..", a, 2, &unchanged, &cause), -1);
     free(cause);
     cause = NULL;
-    assert_int_equal(publish_folder(f->pub, ".x", a, 2, &unchanged, &cause), -1);
+    assert_int_equal(pstore_folder_write(f->pub, ".x", a, 2, &unchanged, &cause), -1);
     free(cause);
     no_temporaries(f);
     {

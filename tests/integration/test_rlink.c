@@ -3,7 +3,9 @@
  * scripts/test starts (TCP with the default user's password, Unix socket, an ACL user), and
  * private servers this test owns for what needs a server of its own (restart, a slow command).
  * Covers AUTH, refusal with a wrong password (the password never in a message), SELECT,
- * reconnection with backoff, command timeouts and Lua scripts reloaded after SCRIPT FLUSH.
+ * reconnection with backoff, command timeouts, Lua scripts reloaded after SCRIPT FLUSH, and
+ * WAIT after durable scripts against a private primary with a replica (stopped with SIGSTOP,
+ * then killed).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const struct rlink_options opts = {
@@ -353,6 +357,90 @@ static void test_lua_loaded_after_flush(void **state)
     rlink_free(l);
 }
 
+/* The number of replicas online at the primary at sock (INFO replication: state=online). */
+static int replicas_of(const char *sock)
+{
+    struct redis_addr a = {.transport = REDIS_UNIX};
+    struct rlink *l;
+    redisReply *r;
+    int n = 0;
+
+    snprintf(a.path, sizeof a.path, "%s", sock);
+    l = rlink_new(&a, &opts);
+    r = must(l, "INFO %s", "replication");
+    for (const char *p = r->str; (p = strstr(p, "state=online")) != NULL; p++)
+        n++;
+    freeReplyObject(r);
+    rlink_free(l);
+    return n;
+}
+
+/* Polls until the primary has want replicas online (replication has no other signal). */
+static void await_replicas(const char *sock, int want)
+{
+    for (int i = 0; i < 1000 && replicas_of(sock) != want; i++)
+        usleep(10000);
+    assert_int_equal(replicas_of(sock), want);
+}
+
+static void test_wait_for_replica(void **state)
+{
+    char *dir = test_tmpdir(), pdir[200], rdir[200], port[16], *cause = NULL;
+    const char *pextra[] = {"--port", port, "--bind", "127.0.0.1", NULL};
+    const char *rextra[] = {"--replicaof", "127.0.0.1", port, NULL};
+    struct test_redis primary = {0}, replica = {0};
+    struct rlink_options o = opts;
+    struct redis_addr a = {.transport = REDIS_UNIX};
+    const char *extend[] = {"test:lock", "token-1", "60000"};
+    const char *release[] = {"test:other", "token-2"};
+    struct rlink *l;
+    redisReply *r;
+
+    (void)state;
+    snprintf(port, sizeof port, "%d", free_port());
+    snprintf(pdir, sizeof pdir, "%s/p", dir);
+    snprintf(rdir, sizeof rdir, "%s/r", dir);
+    mkdir(pdir, 0700);
+    mkdir(rdir, 0700);
+    assert_int_equal(test_redis_start(&primary, pdir, pextra), 0);
+    assert_int_equal(test_redis_start(&replica, rdir, rextra), 0);
+    await_replicas(primary.sock, 1);
+
+    /* lock_extend waits for one replica; lock_release does not. */
+    o.wait_replicas = 1;
+    o.wait_timeout_ms = 1500; /* generous: a loaded machine is slow, the replica is not */
+    o.wait_writes = "lock_ext*";
+    snprintf(a.path, sizeof a.path, "%s", primary.sock);
+    l = rlink_new(&a, &o);
+    freeReplyObject(must(l, "SET test:lock %s", "token-1"));
+    assert_int_equal(eval_int(l, &lua_lock_extend, 3, extend), 1);
+
+    /* A replica that does not answer: the durable write fails after the timeout, saying so,
+     * and the other script is not held up. */
+    kill(replica.pid, SIGSTOP);
+    r = rlink_eval(l, &lua_lock_extend, 1, 3, extend, &cause);
+    assert_null(r);
+    assert_non_null(strstr(cause, "lock_extend.lua was not confirmed by 1 replica(s) within 1500"));
+    free(cause);
+    cause = NULL;
+    assert_int_equal(eval_int(l, &lua_lock_release, 2, release), 0);
+    /* Back: confirmed again. */
+    kill(replica.pid, SIGCONT);
+    assert_int_equal(eval_int(l, &lua_lock_extend, 3, extend), 1);
+
+    /* No replica left (alone after a failover): writes go on, confirmed by none. */
+    kill(replica.pid, SIGKILL);
+    waitpid(replica.pid, NULL, 0);
+    replica.pid = 0;
+    await_replicas(primary.sock, 0);
+    assert_int_equal(eval_int(l, &lua_lock_extend, 3, extend), 1);
+
+    rlink_free(l);
+    test_redis_stop(&primary);
+    test_rmrf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     /* hiredis writes with write(2): a server that went away must not kill the process. */
@@ -367,6 +455,7 @@ int main(void)
         cmocka_unit_test_teardown(test_reconnect_after_restart, stop_private_server),
         cmocka_unit_test_teardown(test_command_timeout, stop_private_server),
         cmocka_unit_test(test_lua_loaded_after_flush),
+        cmocka_unit_test(test_wait_for_replica),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
  * test_room.c - the control room's engine side (src/room/): the feed's snapshots of a seeded
  * swarm (stories in several statuses, a debate with votes, agents one of which is dead, budget
  * limits with an open request, audit records), the events it follows, the command worker's
- * operator actions with their audit records and results, the detail of a story, and a link
+ * operator actions with their audit records and results, the dead set's pages and requeues,
+ * the circuit breakers that are not closed, the detail of a story, and a link
  * lost and found again on a private redis-server (SIGSTOP / SIGCONT) without losing events.
  * Shared test Redis, database 14. Waits are conditions with deadlines, never blind sleeps.
  * Single-threaded test code (the room's threads are the code under test).
@@ -130,7 +131,7 @@ static const struct room_event *result(struct fx *f, uint64_t seq)
         pump(f);
         for (size_t i = 0; i < f->nev && e == NULL; i++)
             if ((f->ev[i].kind == ROOM_EV_RESULT || f->ev[i].kind == ROOM_EV_DETAIL ||
-                 f->ev[i].kind == ROOM_EV_REVIEW) &&
+                 f->ev[i].kind == ROOM_EV_REVIEW || f->ev[i].kind == ROOM_EV_FAILED) &&
                 f->ev[i].cmd_seq == seq)
                 e = &f->ev[i];
         if (e == NULL && clock_mono_ms() > end)
@@ -162,6 +163,22 @@ static struct room_review_page *review(struct fx *f, int sort, const char *filte
     e = result(f, room_send(f->room, &c));
     assert_int_equal(e->kind, ROOM_EV_REVIEW);
     p = room_take_review(f->room);
+    assert_non_null(p);
+    assert_null(p->error);
+    return p;
+}
+
+/* A page of the dead set (ROOM_CMD_FAILED), taken; free it with room_failed_page_free. */
+static struct room_failed_page *failed(struct fx *f, const char *filter, long offset)
+{
+    struct room_cmd c = {.kind = ROOM_CMD_FAILED, .amount = offset};
+    const struct room_event *e;
+    struct room_failed_page *p;
+
+    snprintf(c.text, sizeof c.text, "%s", filter);
+    e = result(f, room_send(f->room, &c));
+    assert_int_equal(e->kind, ROOM_EV_FAILED);
+    p = room_take_failed(f->room);
     assert_non_null(p);
     assert_null(p->error);
     return p;
@@ -564,6 +581,13 @@ static void test_follow_and_commands(void **state)
         assert_non_null(r);
         freeReplyObject(r);
         AWAIT(10, find_event(f, ROOM_EV_ALERT, "breaker llm:test@room: closed -> open", 0) != NULL);
+        /* And the snapshot carries it while it is not closed, with when it tries again. */
+        AWAIT(10, (pump(f), f->snap->nbreakers == 1));
+        assert_string_equal(f->snap->breakers[0].name, "llm:test@room");
+        assert_string_equal(f->snap->breakers[0].state, "open");
+        assert_true(f->snap->breakers[0].next_ms > f->snap->breakers[0].changed_ms);
+        assert_int_equal(f->snap->breakers[0].opens, 1);
+        assert_string_equal(f->snap->breakers[0].last_error, "HTTP 503 from the room test");
     }
     /* Another halt is refused while this one is in force, saying whose it is. */
     e = result(f, send(f, ROOM_CMD_HALT, NULL, "second halt", false, 0));
@@ -613,6 +637,111 @@ static void test_follow_and_commands(void **state)
     e = result(f, send(f, ROOM_CMD_REQUEUE, "dead-1", "", false, 0));
     assert_false(e->ok);
     assert_non_null(strstr(e->text, "only a FAILED story"));
+}
+
+/* The dead set through the worker: pages newest failure first, filtered and offset on the
+ * server, the step read from the checkpoints when the story does not name it, titles made safe;
+ * a FAILED story's detail; requeue all, each audited. */
+static void test_dead_set(void **state)
+{
+    struct fx *f = *state;
+    struct redis_addr a = shared_addr();
+    struct room_failed_page *p;
+    const struct room_event *e;
+    struct room_detail *d;
+    struct bb_lock lk;
+    struct bb_item *it = NULL;
+    char *cause = NULL;
+    int ended = -1;
+
+    put(f, "dead-a", "Harbour crane collapses", BB_PENDING, NULL);
+    put(f, "dead-b", "Council delays the vote", BB_PENDING, NULL);
+    /* dead-a and dead-b as an agent fails them: claimed (step analyze), two attempts each. */
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(bb_claim_item(f->bb, BB_PENDING, BB_PROCESSING, 60000, &lk, &it, &cause),
+                         BB_OK);
+        bb_item_free(it);
+        it = NULL;
+        assert_int_equal(bb_fail(f->bb, lk.id, &lk, "no JSON in the answer", 2, &ended, &cause),
+                         BB_OK);
+    }
+    assert_int_equal(ended, BB_FAILED);
+    put(f, "dead-c", "Storm floods the path", BB_PENDING, NULL);
+    put(f, "alive-1", "A story still pending", BB_PENDING, NULL);
+    /* dead-c moved to FAILED by hand: no step of its own; its checkpoints say analyze. */
+    assert_int_equal(bb_transition(f->bb, "dead-c", BB_FAILED, "by hand", NULL, &cause), BB_OK);
+    freeReplyObject(test_must(f->l, "HSET nr:bb:item:dead-c f:title %s",
+                              "\"Storm \\u001b]0;pwned\\u0007 floods\""));
+    freeReplyObject(test_must(f->l, "HSET nr:bb:item:dead-c fail_reason %s", "disk \x1b[2J full"));
+    start_room(f, &a, 2000);
+
+    p = failed(f, "", 0);
+    assert_int_equal(p->total, 3);
+    assert_int_equal(p->matching, 3);
+    assert_int_equal(p->nrows, 3);
+    assert_string_equal(p->rows[0].id, "dead-c"); /* the newest failure first */
+    assert_string_equal(p->rows[0].step, "analyze");
+    assert_null(strchr(p->rows[0].title, '\x1b'));
+    assert_null(strchr(p->rows[0].title, '\a'));
+    assert_non_null(strstr(p->rows[0].title, "pwned"));
+    assert_null(strchr(p->rows[0].error, '\x1b'));
+    for (size_t i = 1; i < 3; i++) {
+        assert_string_equal(p->rows[i].step, "analyze");
+        assert_int_equal(p->rows[i].attempts, 2);
+        assert_string_equal(p->rows[i].error, "no JSON in the answer");
+        assert_true(p->rows[i].failed_ms > 0);
+        assert_true(p->rows[i].failed_ms <= p->rows[0].failed_ms);
+    }
+    room_failed_page_free(p);
+    /* The filter searches titles, steps and errors on the server; an offset pages. */
+    p = failed(f, "COUNCIL", 0);
+    assert_int_equal(p->total, 3);
+    assert_int_equal(p->matching, 1);
+    assert_string_equal(p->rows[0].id, "dead-b");
+    room_failed_page_free(p);
+    p = failed(f, "no json", 1);
+    assert_int_equal(p->matching, 2);
+    assert_int_equal(p->offset, 1);
+    assert_int_equal(p->nrows, 1);
+    room_failed_page_free(p);
+    p = failed(f, "", 2);
+    assert_int_equal(p->nrows, 1);
+    room_failed_page_free(p);
+
+    /* A FAILED story's detail names the step that failed, for u in the detail. */
+    e = result(f, send(f, ROOM_CMD_DETAIL, "dead-a", NULL, true, 0));
+    assert_true(e->ok);
+    d = room_take_detail(f->room);
+    assert_non_null(d);
+    assert_string_equal(d->failed_step, "analyze");
+    assert_int_equal(d->attempts, 2);
+    assert_string_equal(d->fail_reason, "no JSON in the answer");
+    assert_non_null(strstr(d->section[ROOM_SEC_DECISION], "FAILED at step analyze after 2"));
+    assert_non_null(strstr(d->section[ROOM_SEC_DECISION], "no JSON in the answer"));
+    room_detail_free(d);
+
+    /* Requeue all: every one back, each audited; the count told differs from what was done. */
+    e = result(f, send(f, ROOM_CMD_REQUEUE_ALL, NULL, NULL, false, 4));
+    assert_true(e->ok);
+    assert_string_equal(e->text, "requeued 3 failed stories, each at the step that failed (4 "
+                                 "were failed when you asked)");
+    p = failed(f, "", 0);
+    assert_int_equal(p->total, 0);
+    assert_int_equal(p->nrows, 0);
+    room_failed_page_free(p);
+    {
+        struct audit_entry *ae = NULL;
+        size_t n = 0, requeues = 0;
+
+        assert_int_equal(audit_read(f->l, 10, &ae, &n, &cause), 0);
+        for (size_t i = 0; i < n; i++)
+            requeues += strcmp(ae[i].what, "requeue") == 0;
+        assert_int_equal(requeues, 3);
+        audit_entries_free(ae, n);
+    }
+    e = result(f, send(f, ROOM_CMD_REQUEUE_ALL, NULL, NULL, false, 0));
+    assert_true(e->ok);
+    assert_string_equal(e->text, "no failed story to requeue");
 }
 
 static void test_detail(void **state)
@@ -875,6 +1004,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_budget_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follow_and_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dead_set, setup, teardown),
     };
     const struct CMUnitTest priv[] = {
         cmocka_unit_test_setup_teardown(test_link_loss, private_setup, private_teardown),

@@ -1,10 +1,16 @@
 /*
- * bb_tool.c - a test helper that moves a blackboard item along the allowed moves to a given
- * status, through the real blackboard API (so through the same Lua scripts as agents), for
- * shell tests that need an item in a state no ctl verb produces (REVIEWING, for approve and
- * reject). Connects as `newsroom` does: the configuration and REDIS_URL.
- *   bb_tool walk ID STATUS
+ * bb_tool.c - a test helper that moves blackboard items through the real blackboard API (so
+ * through the same Lua scripts as agents), for shell tests that need an item in a state no ctl
+ * verb produces. Connects as `newsroom` does: the configuration and REDIS_URL.
+ *   bb_tool walk ID STATUS     along the allowed moves to STATUS (REVIEWING, for approve and
+ *                              reject)
  *   bb_tool walk - STATUS      every id read from stdin, one a line (the screen tests' 500)
+ *   bb_tool fail N ERROR [STAGE]
+ *                              the dead set as agents make it: claims every due PENDING story
+ *                              (step analyze), or with STAGE takes every story waiting on that
+ *                              stage of PRODUCING (a requeue puts one there), and fails the
+ *                              attempt with "ERROR (try K)", again and again, until each is
+ *                              FAILED after N attempts of that step with its error history
  */
 #include "core/config.h"
 #include "store/blackboard.h"
@@ -58,6 +64,38 @@ static int walk(struct bb *b, const char *id, int target)
     return 0;
 }
 
+/* Claims (or, with a stage, takes) one due story after another and fails each attempt, until
+ * nothing is left to claim: every story ends FAILED after max attempts of its step. Returns 0,
+ * or 1 when the blackboard refused a step. */
+static int fail_all(struct bb *b, int max, const char *error, const char *stage)
+{
+    int tries = 0;
+
+    for (;;) {
+        struct bb_lock lk;
+        struct bb_item *it = NULL;
+        char *cause = NULL, why[512];
+        int rc = stage != NULL
+                     ? bb_take(b, stage, BB_PRODUCING, 60000, &lk, NULL, &cause)
+                     : bb_claim_item(b, BB_PENDING, BB_PROCESSING, 60000, &lk, &it, &cause);
+
+        bb_item_free(it);
+        if (rc == BB_NONE)
+            return 0;
+        if (rc != BB_OK) {
+            fprintf(stderr, "bb_tool: claim: %s\n", cause != NULL ? cause : "?");
+            free(cause);
+            return 1;
+        }
+        snprintf(why, sizeof why, "%s (try %d)", error, ++tries);
+        if (bb_fail(b, lk.id, &lk, why, max, NULL, &cause) != BB_OK) {
+            fprintf(stderr, "bb_tool: fail %s: %s\n", lk.id, cause != NULL ? cause : "?");
+            free(cause);
+            return 1;
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     char *cause = NULL, line[512];
@@ -66,12 +104,14 @@ int main(int argc, char **argv)
     struct rlink_options o;
     struct rlink *l;
     struct bb *b;
-    bool embedded;
-    int target, rc = 0;
+    bool embedded, fail = argc >= 4 && strcmp(argv[1], "fail") == 0;
+    int target = -1, max = 0, rc = 0;
 
     signal(SIGPIPE, SIG_IGN);
-    if (argc != 4 || strcmp(argv[1], "walk") != 0 || (target = bb_status_parse(argv[3])) < 0) {
-        fprintf(stderr, "usage: bb_tool walk ID|- STATUS\n");
+    if (fail ? argc > 5 || (max = atoi(argv[2])) < 1
+             : argc != 4 || strcmp(argv[1], "walk") != 0 ||
+                   (target = bb_status_parse(argv[3])) < 0) {
+        fprintf(stderr, "usage: bb_tool walk ID|- STATUS\n       bb_tool fail N ERROR [STAGE]\n");
         return 2;
     }
     c = config_resolve(NULL, &cause);
@@ -82,7 +122,9 @@ int main(int argc, char **argv)
     rlink_options_from_config(&o, c);
     l = rlink_new(&a, &o);
     b = bb_new(l, "bb_tool");
-    if (strcmp(argv[2], "-") != 0) {
+    if (fail) {
+        rc = fail_all(b, max, argv[3], argc == 5 ? argv[4] : NULL);
+    } else if (strcmp(argv[2], "-") != 0) {
         rc = walk(b, argv[2], target);
     } else {
         while (rc == 0 && fgets(line, sizeof line, stdin) != NULL) {

@@ -19,10 +19,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const vars[] = {
-    "NEWSROOM_CONFIG", "NEWSROOM_DATA_DIR", "NEWSROOM_LOG_LEVEL", "NEWSROOM_SWARM_NAME",
-    "REDIS_URL",       "REDIS_HOST",        "REDIS_PORT",         "REDIS_USER",
-    "REDIS_PASSWORD",  "REDIS_DB",          "XDG_DATA_HOME",      NULL};
+static const char *const vars[] = {"NEWSROOM_CONFIG",
+                                   "NEWSROOM_DATA_DIR",
+                                   "NEWSROOM_LOG_LEVEL",
+                                   "NEWSROOM_SWARM_NAME",
+                                   "REDIS_URL",
+                                   "REDIS_HOST",
+                                   "REDIS_PORT",
+                                   "REDIS_USER",
+                                   "REDIS_PASSWORD",
+                                   "REDIS_DB",
+                                   "XDG_DATA_HOME",
+                                   "REDIS_SENTINELS",
+                                   "REDIS_SENTINEL_MASTER",
+                                   "REDIS_SENTINEL_PASSWORD",
+                                   "REDIS_WAIT_REPLICAS",
+                                   NULL};
 
 struct fx {
     char *dir;
@@ -363,6 +375,114 @@ static void test_redis_target(void **state)
     config_free(c);
 }
 
+/* Sentinel: the sentinels and master name make the address, with user, password and db from
+ * their keys and the sentinels' own password; a url beside them is refused; wait_writes
+ * patterns must each match a script. */
+static void test_sentinel_target(void **state)
+{
+    struct fx *f = *state;
+    struct config *c;
+    struct redis_addr a;
+    char *cause = NULL, buf[700];
+    bool embedded;
+
+    setenv("REDIS_SENTINELS", "127.0.0.1:26379,127.0.0.1:26380", 1);
+    setenv("REDIS_SENTINEL_MASTER", "nr-main", 1);
+    setenv("REDIS_SENTINEL_PASSWORD", "sentinel-secret", 1);
+    setenv("REDIS_USER", "newsroom", 1);
+    setenv("REDIS_PASSWORD", "agent-secret", 1);
+    setenv("REDIS_DB", "3", 1);
+    setenv("REDIS_WAIT_REPLICAS", "1", 1);
+    c = config_resolve(NULL, &cause);
+    assert_non_null(c);
+    assert_int_equal(config_redis_addr(c, &a, &embedded, &cause), 0);
+    assert_false(embedded);
+    assert_int_equal(a.nsentinels, 2);
+    assert_int_equal(a.sentinels[1].port, 26380);
+    assert_string_equal(a.master_name, "nr-main");
+    assert_string_equal(a.sentinel_password, "sentinel-secret");
+    assert_string_equal(a.user, "newsroom");
+    assert_string_equal(a.password, "agent-secret");
+    assert_int_equal(a.db, 3);
+    assert_int_equal(c->redis_wait_replicas, 1);
+    redis_addr_format(&a, buf, sizeof buf);
+    assert_null(strstr(buf, "secret"));
+    assert_string_equal(entry(c, "redis", "sentinel_password").value, "********");
+    config_free(c);
+
+    setenv("REDIS_URL", "redis://cache.internal:6400", 1);
+    c = config_resolve(NULL, &cause);
+    assert_int_equal(config_redis_addr(c, &a, &embedded, &cause), -1);
+    assert_non_null(strstr(cause, "url and sentinels are both set"));
+    free(cause);
+    config_free(c);
+    unsetenv("REDIS_URL");
+    setenv("REDIS_SENTINELS", "127.0.0.1:nope", 1);
+    c = config_resolve(NULL, &cause);
+    assert_int_equal(config_redis_addr(c, &a, &embedded, &cause), -1);
+    assert_non_null(strstr(cause, "[redis] sentinels"));
+    assert_non_null(strstr(cause, "\"nope\""));
+    free(cause);
+    config_free(c);
+    for (int i = 0; vars[i] != NULL; i++)
+        unsetenv(vars[i]);
+
+    test_write_file(f->path, "[redis]\nwait_writes = bb_*, queue_ack\n");
+    c = config_resolve(f->path, &cause);
+    assert_non_null(c);
+    assert_string_equal(c->redis_wait_writes, "bb_*, queue_ack");
+    config_free(c);
+    expect_bad(f, "[redis]\nwait_replicas = 1\nwait_writes = bb_*, queue_akc\n", "wait_writes",
+               "\"queue_akc\" matches no Lua script");
+}
+
+/* A file that gives a key a value must be its owner's alone: group- or world-readable, it is
+ * refused with the file, the key and chmod 600, and the value never in the message; a file
+ * without keys may be readable by all. */
+static void test_secret_file_permissions(void **state)
+{
+    struct fx *f = *state;
+    struct config *c = config_new();
+    char *cause = NULL, want[1400];
+
+    test_write_file(f->path, "[general]\nswarm_name = x\n[providers]\nanthropic_api_key = "
+                             "sk-ant-file-secret\n");
+    for (int i = 0; i < 2; i++) {
+        chmod(f->path, i == 0 ? 0644 : 0640);
+        assert_int_equal(config_load_file(c, f->path, &cause), -1);
+        snprintf(want, sizeof want,
+                 "%s holds a secret ([providers] anthropic_api_key) but others can read it (mode "
+                 "%s): chmod 600 %s, or give it in the environment as ANTHROPIC_API_KEY",
+                 f->path, i == 0 ? "0644" : "0640", f->path);
+        assert_string_equal(cause, want);
+        free(cause);
+        cause = NULL;
+        /* Nothing of the file was taken. */
+        assert_string_equal(c->swarm_name, "newsroom");
+        assert_string_equal(c->anthropic_api_key, "");
+    }
+    chmod(f->path, 0600);
+    assert_int_equal(config_load_file(c, f->path, &cause), 0);
+    assert_string_equal(c->anthropic_api_key, "sk-ant-file-secret");
+    assert_true(config_has_secrets(c));
+    /* A password inside a Redis URL is a secret too. */
+    test_write_file(f->path, "[redis]\nurl = redis://u:pw-in-url@h:6379/0\n");
+    chmod(f->path, 0604);
+    assert_int_equal(config_load_file(c, f->path, &cause), -1);
+    assert_non_null(strstr(cause, "[redis] url"));
+    assert_null(strstr(cause, "pw-in-url"));
+    free(cause);
+    cause = NULL;
+    /* No key: readable by all is fine. */
+    test_write_file(f->path, "[redis]\nurl = redis://h:6379/0\n");
+    chmod(f->path, 0644);
+    config_free(c);
+    c = config_new();
+    assert_int_equal(config_load_file(c, f->path, &cause), 0);
+    assert_false(config_has_secrets(c));
+    config_free(c);
+}
+
 static void test_data_dir(void **state)
 {
     struct config *c = config_new();
@@ -427,6 +547,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_env, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secrets_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redis_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sentinel_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_file_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_documented_file_matches_defaults, setup, teardown),
     };

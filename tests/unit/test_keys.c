@@ -25,6 +25,10 @@ static void test_lookup(void **state)
     assert_int_equal(keys_action(UI_KEY_FN(KEY_BTAB)), ACT_PREV_PANE);
     assert_int_equal(keys_action('1'), ACT_PANE1);
     assert_int_equal(keys_action('7'), ACT_PANE7);
+    assert_int_equal(keys_action('8'), ACT_PANE8);
+    assert_int_equal(keys_action('u'), ACT_REQUEUE);
+    assert_int_equal(keys_action('U'), ACT_REQUEUE_STEP);
+    assert_int_equal(keys_action('A'), ACT_REQUEUE_ALL);
     assert_int_equal(keys_action('j'), ACT_DOWN);
     assert_int_equal(keys_action(UI_KEY_FN(KEY_DOWN)), ACT_DOWN);
     assert_int_equal(keys_action(UI_KEY_FN(KEY_NPAGE)), ACT_PGDN);
@@ -64,7 +68,8 @@ static void test_table_sound(void **state)
 
 static void test_acting(void **state)
 {
-    const int acting[] = {'a', 'r', 'R', '!', 'h', 'g', 'd', ' '}; /* Space marks for a decision */
+    /* Space marks for a decision; u, U and A requeue failed stories. */
+    const int acting[] = {'a', 'r', 'R', '!', 'h', 'g', 'd', ' ', 'u', 'U', 'A'};
     int n = 0;
 
     (void)state;
@@ -72,7 +77,7 @@ static void test_acting(void **state)
         assert_true(keys_acting(keys_action(acting[i])));
     for (int a = ACT_NONE; a < ACT_COUNT; a++)
         n += keys_acting(a);
-    assert_int_equal(n, 8);
+    assert_int_equal(n, 11);
     assert_false(keys_acting(keys_action('q')));
     assert_false(keys_acting(keys_action('/')));
     assert_false(keys_acting(ACT_COUNT));

@@ -120,16 +120,16 @@ static void test_screen_test_sizes(void **state)
         struct rect r;
     } at120[] =
         {
-            {PANE_REVIEW, {2, 0, 23, 72}},      {PANE_AUDIT, {25, 0, 14, 72}},
-            {PANE_BLACKBOARD, {2, 72, 11, 48}}, {PANE_DEBATES, {13, 72, 7, 48}},
-            {PANE_AGENTS, {20, 72, 7, 48}},     {PANE_BUDGET, {27, 72, 6, 48}},
-            {PANE_EVENTS, {33, 72, 6, 48}},
+            {PANE_REVIEW, {2, 0, 23, 72}},   {PANE_FAILED, {25, 0, 7, 72}},
+            {PANE_AUDIT, {32, 0, 7, 72}},    {PANE_BLACKBOARD, {2, 72, 11, 48}},
+            {PANE_DEBATES, {13, 72, 7, 48}}, {PANE_AGENTS, {20, 72, 7, 48}},
+            {PANE_BUDGET, {27, 72, 6, 48}},  {PANE_EVENTS, {33, 72, 6, 48}},
         },
       at200[] = {
-          {PANE_REVIEW, {2, 0, 43, 80}},      {PANE_AUDIT, {45, 0, 14, 80}},
-          {PANE_BLACKBOARD, {2, 80, 38, 60}}, {PANE_DEBATES, {40, 80, 19, 60}},
-          {PANE_AGENTS, {2, 140, 19, 60}},    {PANE_BUDGET, {21, 140, 19, 60}},
-          {PANE_EVENTS, {40, 140, 19, 60}},
+          {PANE_REVIEW, {2, 0, 39, 80}},    {PANE_FAILED, {41, 0, 9, 80}},
+          {PANE_AUDIT, {50, 0, 9, 80}},     {PANE_BLACKBOARD, {2, 80, 38, 60}},
+          {PANE_DEBATES, {40, 80, 19, 60}}, {PANE_AGENTS, {2, 140, 19, 60}},
+          {PANE_BUDGET, {21, 140, 19, 60}}, {PANE_EVENTS, {40, 140, 19, 60}},
       };
     struct layout l;
 

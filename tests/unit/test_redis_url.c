@@ -10,6 +10,7 @@
 
 #include "store/redis_url.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,12 +185,70 @@ static void test_host_port_form(void **state)
     free(cause);
 }
 
+static void bad_sentinels(const char *list, const char *master, const char *expect)
+{
+    struct redis_addr a;
+    char *cause = NULL;
+
+    memset(&a, 0, sizeof a);
+    assert_int_equal(redis_sentinels_parse(list, master, &a, &cause), -1);
+    assert_non_null(cause);
+    if (strstr(cause, expect) == NULL)
+        fail_msg("sentinels \"%s\": cause \"%s\" lacks \"%s\"", list, cause, expect);
+    assert_int_equal(a.nsentinels, 0);
+    free(cause);
+}
+
+static void test_sentinels(void **state)
+{
+    struct redis_addr a;
+    char *cause = NULL, buf[700];
+
+    (void)state;
+    memset(&a, 0, sizeof a);
+    snprintf(a.user, sizeof a.user, "newsroom");
+    snprintf(a.password, sizeof a.password, "s3cret");
+    a.db = 2;
+    assert_int_equal(
+        redis_sentinels_parse(" s1.internal:26380, 10.0.0.2 ,[::1]:26381", "main", &a, &cause), 0);
+    assert_int_equal(a.nsentinels, 3);
+    assert_string_equal(a.sentinels[0].host, "s1.internal");
+    assert_int_equal(a.sentinels[0].port, 26380);
+    assert_string_equal(a.sentinels[1].host, "10.0.0.2");
+    assert_int_equal(a.sentinels[1].port, REDIS_SENTINEL_PORT);
+    assert_string_equal(a.sentinels[2].host, "::1");
+    assert_int_equal(a.sentinels[2].port, 26381);
+    assert_string_equal(a.master_name, "main");
+    assert_int_equal(a.transport, REDIS_TCP);
+    /* The credentials and database stay; the password never shows. */
+    assert_string_equal(a.password, "s3cret");
+    assert_string_equal(redis_addr_format(&a, buf, sizeof buf),
+                        "sentinel://newsroom:***@s1.internal:26380,10.0.0.2:26379,[::1]:26381/"
+                        "main/2");
+    snprintf(a.host, sizeof a.host, "10.0.0.7");
+    a.port = 6380;
+    assert_string_equal(redis_addr_format(&a, buf, sizeof buf),
+                        "sentinel://newsroom:***@s1.internal:26380,10.0.0.2:26379,[::1]:26381/"
+                        "main/2 -> 10.0.0.7:6380");
+
+    bad_sentinels("", "main", "no sentinel");
+    bad_sentinels(" , ,", "main", "no sentinel");
+    bad_sentinels("h1:26379,h2:port", "main", "\"port\"");
+    bad_sentinels("h1:0", "main", "1 to 65535");
+    bad_sentinels(":26379", "main", "host is missing");
+    bad_sentinels("h/1:26379", "main", "'/'");
+    bad_sentinels("[::1:26379", "main", "[addr]:port");
+    bad_sentinels("a,b,c,d,e,f,g,h,i", "main", "more than 8");
+    bad_sentinels("h1", "", "master name");
+    bad_sentinels("h1", "two words", "master name");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tcp_forms),      cmocka_unit_test(test_unix_forms),
         cmocka_unit_test(test_refused),        cmocka_unit_test(test_format_masks_password),
-        cmocka_unit_test(test_host_port_form),
+        cmocka_unit_test(test_host_port_form), cmocka_unit_test(test_sentinels),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,51 @@
+/*
+ * trace_store.h - each trace's events kept in Redis, so `newsroom ctl trace ID` can show a
+ * story's whole trace without Langfuse: the same events the exporter sends (tracer.h), with
+ * every string longer than TRACE_STORE_STRING_MAX bytes cut (prompts and answers are for
+ * Langfuse; the terminal needs the step, agent, model, tokens, cost, times, decision and
+ * reasoning). One list per trace (TRACE_KEY_PREFIX<trace id>: a story's trace id is the story
+ * id), one entry per batch the exporter sent (a JSON array of that batch's events of the
+ * trace), capped at its newest entries and expiring keep_days after its last event, and one
+ * sorted set of trace ids by their last event time (TRACE_INDEX_KEY), trimmed to the same
+ * window; written by one script per batch (trace_store.lua), so a batch costs one round trip
+ * and one list entry per story whatever the number of its events.
+ *
+ * Threads: any thread, with its own link.
+ */
+#ifndef NEWSROOM_TRACE_STORE_H
+#define NEWSROOM_TRACE_STORE_H
+
+#include "store/keys.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rlink;
+
+#define TRACE_KEY_PREFIX       NR_PREFIX "trace:"
+#define TRACE_INDEX_KEY        NR_PREFIX "traces"
+#define TRACE_STORE_STRING_MAX 400
+#define TRACE_INDEX_MAX        200000 /* traces listed in the index at most */
+#define TRACE_ID_MAX           160
+
+/* The copy of one event (JSON text of len bytes) to keep: the same text with every string
+ * longer than max bytes cut at a character boundary and ended with "...", in one pass without
+ * parsing. Returns a new string of *out_len bytes (free it). */
+char *trace_store_cut(const char *event, size_t len, size_t max, size_t *out_len);
+
+/* Appends n entries, entries[i] the JSON array of this batch's events of trace ids[i] (ids
+ * distinct), in one script call; each list keeps its newest max entries. Returns 0, or -1 with
+ * *cause. */
+int trace_store_put(struct rlink *l, char *const *ids, char *const *entries, size_t n,
+                    int64_t keep_ms, int max, char **cause);
+
+/* A trace's events, oldest first, as a JSON array (new reference, empty when none). Returns
+ * 0, or -1 with *cause. */
+int trace_store_get(struct rlink *l, const char *trace_id, json_t **events, char **cause);
+
+/* The newest traces first, at most limit: a JSON array of {"id", "last_ms"} (new reference).
+ * Returns 0, or -1 with *cause. */
+int trace_store_list(struct rlink *l, size_t limit, json_t **out, char **cause);
+
+#endif
