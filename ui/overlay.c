@@ -572,10 +572,10 @@ static void draw_frames(struct overlay *o, WINDOW *w, const struct term *t, int 
             images_halfblock(w, 1 + top + skip, 2 + col, cw, ch, skip, count, pic->rgb, pic->w,
                              pic->h);
         if (k >= 0 && top + ch < rows && top + ch >= 0) {
-            char at[64];
+            char at[112];
 
-            snprintf(at, sizeof at, "shot %d at %d:%02d", k + 1, (int)pic->at_s / 60,
-                     (int)pic->at_s % 60);
+            snprintf(at, sizeof at, "shot %d at %d:%02d%s%s", k + 1, (int)pic->at_s / 60,
+                     (int)pic->at_s % 60, pic->label[0] != '\0' ? " " : "", pic->label);
             ui_text(w, t, 1 + top + ch, 2 + col, at, cw, THEME_DIM);
         }
     }

@@ -11,6 +11,13 @@
  * (bb_complete_with). A package the store cannot take (the bucket unreachable, a key refused)
  * is a fault of the environment, like a full disk: the story waits.
  *
+ * Before the render, the visual designer's fallback chain (visual.h) picks a picture for every
+ * shot: the story's own images, a chart of its figures, and with keys a presenter, clips,
+ * generated or stock pictures, text slides last; each shot's choice is recorded in the package
+ * (its "picture") and the chain's report as "visuals". The pictures wait in the story's work
+ * folder (<data dir>/visuals/<id>/) until its video is made, so a render that fails and comes
+ * back pays for none of them twice; the folder goes when the video is made, or after a day.
+ *
  * Without ffmpeg or the speech program (video_unavailable()) the package is the storyboard
  * (kind "storyboard") marked "video": "unavailable: <why>". Renders are bounded per process
  * (video_slot_try(): [video] render_workers); a producer finding every slot busy takes no
@@ -32,10 +39,12 @@
 #include "agents/storyboard.h"
 #include "media/store.h"
 #include "media/video.h"
+#include "media/visual.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "core/paths.h"
 #include "recovery/envfault.h"
 #include "observe/trace.h"
 #include "store/blackboard.h"
@@ -93,6 +102,28 @@ static enum render_outcome render(struct agent_ctx *ctx, struct pstore *store,
     return vf == VIDEO_FAIL_TIMEOUT ? RENDER_TIMEOUT : RENDER_INPUT;
 }
 
+/* The pictures of storyboard *pkg for the story whose body is body (visual.h), chosen in the
+ * story's work folder; the chain's report goes into the package as "visuals". The chain shows
+ * signs of life as it goes (each provider asked, each job polled), so the claim stays this
+ * producer's by its heartbeat however long a presenter or clip takes. Never fails: a story
+ * without pictures still renders (text slides). */
+static void pictures(struct agent_ctx *ctx, const struct bb_lock *lk, const json_t *body,
+                     json_t *pkg)
+{
+    const struct config *c = ctx->cfg;
+    struct visual_env ve = {c, ctx->cost, lk->id, ctx->stop, &ctx->life_ms};
+    char *dir = visual_work_dir(c, lk->id), *cause = NULL;
+    json_t *report = NULL;
+
+    if (visual_choose(&ve, body, pkg, dir, &report, &cause) == -1) {
+        log_warn("%s: %s: no pictures (%s); text slides only", ctx->id, lk->id, cause);
+        free(cause);
+    } else {
+        json_object_set_new(pkg, "visuals", report);
+    }
+    free(dir);
+}
+
 /* Opens the package store (the agent's state), then removes what renders of killed processes
  * left in the packages folder. Fails only when the store is misconfigured. */
 static int producer_init(struct agent_ctx *ctx, void **state, char **cause)
@@ -109,6 +140,8 @@ static int producer_init(struct agent_ctx *ctx, void **state, char **cause)
     else if (n < 0)
         log_warn("%s: cannot look for leftover render folders in %s", ctx->id, dir);
     free(dir);
+    if ((n = visual_sweep(ctx->cfg, 86400)) > 0)
+        log_info("%s: removed %d picture folder(s) a day old", ctx->id, n);
     return 0;
 }
 
@@ -167,6 +200,8 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
     pkg = *final != '\0' ? storyboard_build(final, agent_json_str(item->body, "title"),
                                             agent_json_str(item->body, "source"), &so)
                          : NULL;
+    if (pkg != NULL && unavailable == NULL)
+        pictures(ctx, &lk, item->body, pkg);
     bb_item_free(item);
     if (pkg == NULL) {
         if (slot)
@@ -186,6 +221,12 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
         enum render_outcome ro = render(ctx, state, &lk, &pkg, &why);
 
         video_slot_release();
+        if (ro == RENDERED) { /* made: the pictures are in the package now */
+            char *dir = visual_work_dir(ctx->cfg, lk.id);
+
+            paths_rmrf(dir);
+            free(dir);
+        }
         if (ro == RENDER_ENV) {
             /* Not the story's fault: it waits on "produce" until the folder takes files. */
             json_decref(pkg);

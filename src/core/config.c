@@ -10,6 +10,7 @@
 #include "llm/cache.h"
 #include "media/store.h"
 #include "llm/chain.h"
+#include "media/visual.h"
 #include "observe/langfuse.h"
 #include "observe/metrics_http.h"
 #include "store/redis_url.h"
@@ -167,6 +168,35 @@ static const struct key keys[] = {
     STR("video", "elevenlabs_model_id", elevenlabs_model_id, "eleven_multilingual_v2", NULL, false),
     STR("video", "speech_fallback", video_speech_fallback, "espeak-ng", "NEWSROOM_SPEECH_FALLBACK",
         false),
+    STR("visual", "visual_designer", visual_designer, "chart, heygen, runway", NULL, false),
+    STR("visual", "visual_designer_backup", visual_designer_backup, "feed", NULL, false),
+    STR("visual", "visual_designer_simple", visual_designer_simple, "openai", NULL, false),
+    STR("visual", "stock_image_agent", stock_image_agent, "pexels", NULL, false),
+    INT("visual", "min_width", visual_min_width, "320", NULL, 1, 10000),
+    INT("visual", "min_height", visual_min_height, "180", NULL, 1, 10000),
+    INT("visual", "timeout_s", visual_timeout_s, "900", NULL, 1, 86400),
+    INT("visual", "job_timeout_s", visual_job_timeout_s, "600", NULL, 1, 86400),
+    INT("visual", "poll_ms", visual_poll_ms, "2000", NULL, 10, 600000),
+    INT("visual", "poll_max_ms", visual_poll_max_ms, "20000", NULL, 10, 600000),
+    INT("visual", "request_timeout_ms", visual_request_timeout_ms, "30000", NULL, 100, 600000),
+    INT("visual", "clip_max_bytes", visual_clip_max_bytes, "104857600", NULL, 1024, 1073741824),
+    STR("visual", "pexels_base_url", pexels_base_url, "https://api.pexels.com", "PEXELS_BASE_URL",
+        false),
+    STR("visual", "pexels_api_key", pexels_api_key, "", "PEXELS_API_KEY", true),
+    STR("visual", "openai_image_model", openai_image_model, "gpt-image-1", NULL, false),
+    STR("visual", "openai_image_size", openai_image_size, "1536x1024", NULL, false),
+    STR("visual", "openai_image_quality", openai_image_quality, "medium", NULL, false),
+    STR("visual", "heygen_base_url", heygen_base_url, "https://api.heygen.com", "HEYGEN_BASE_URL",
+        false),
+    STR("visual", "heygen_api_key", heygen_api_key, "", "HEYGEN_API_KEY", true),
+    STR("visual", "heygen_avatar_id", heygen_avatar_id, "Daisy-inskirt-20220818", NULL, false),
+    STR("visual", "heygen_voice_id", heygen_voice_id, "2d5b0e6cf36f460aa7fc47e3eee4ba54", NULL,
+        false),
+    STR("visual", "runway_base_url", runway_base_url, "https://api.dev.runwayml.com",
+        "RUNWAYML_BASE_URL", false),
+    STR("visual", "runway_api_key", runway_api_key, "", "RUNWAYML_API_KEY", true),
+    STR("visual", "runway_model", runway_model, "gen4_turbo", NULL, false),
+    INT("visual", "runway_duration_s", runway_duration_s, "5", NULL, 5, 10),
     INT("preview", "port", preview_port, "8787", "NEWSROOM_PREVIEW_PORT", 0, 65535),
     INT("preview", "token_ttl_s", preview_token_ttl_s, "3600", NULL, 10, 604800),
     STR("feeds", "sources", feed_sources, "", "NEWSROOM_FEEDS", false),
@@ -296,6 +326,10 @@ static const struct {
     {"fallback", "premium", llm_chain_spec_check},
     {"memory", "backend", memory_backend_check},
     {"memory", "embedding", memory_embedding_check},
+    {"visual", "visual_designer", visual_link_check},
+    {"visual", "visual_designer_backup", visual_link_check},
+    {"visual", "visual_designer_simple", visual_link_check},
+    {"visual", "stock_image_agent", visual_link_check},
     {"observe", "langfuse_host", langfuse_host_check},
     {"observe", "metrics", metrics_listen_check},
 };

@@ -126,6 +126,33 @@ struct config {
     char *elevenlabs_voice_id;
     char *elevenlabs_model_id;
     char *video_speech_fallback; /* speech provider when the first fails or its breaker is open */
+    /* [visual] (src/media/visual*.c, image.c, chart.c): the visual designer's fallback chain, the
+     * seed's four links in their order, each a list of providers; text slides always last */
+    char *visual_designer;        /* chart, heygen, runway */
+    char *visual_designer_backup; /* feed */
+    char *visual_designer_simple; /* openai */
+    char *stock_image_agent;      /* pexels */
+    int visual_min_width;         /* a smaller picture is refused */
+    int visual_min_height;
+    int visual_timeout_s;          /* the whole chain for one story */
+    int visual_job_timeout_s;      /* one presenter or clip job, created to downloaded */
+    int visual_poll_ms;            /* a job's first status poll; then doubled */
+    int visual_poll_max_ms;        /* the longest wait between two polls */
+    int visual_request_timeout_ms; /* one API request */
+    int visual_clip_max_bytes;     /* a downloaded clip longer than this is refused */
+    char *pexels_base_url;
+    char *pexels_api_key; /* secret */
+    char *openai_image_model;
+    char *openai_image_size;
+    char *openai_image_quality;
+    char *heygen_base_url;
+    char *heygen_api_key; /* secret */
+    char *heygen_avatar_id;
+    char *heygen_voice_id;
+    char *runway_base_url;
+    char *runway_api_key; /* secret */
+    char *runway_model;
+    int runway_duration_s;
     /* [preview] (src/media/preview.c) */
     int preview_port;        /* 127.0.0.1:port in the swarm's process; 0: off */
     int preview_token_ttl_s; /* a story's preview token expires after this */
@@ -154,9 +181,9 @@ struct config {
     int dedup_window_h;          /* only stories this close in time are compared */
     int recall_k;                /* lessons recalled into a prompt */
     int64_t recall_min_ppm;      /* a lesson less similar than this is never recalled */
-    int feed_host_connections;          /* the fetcher pool's transfers at once to one host */
-    char *feed_fulltext;                /* sources whose summaries get the article: a list, "*" */
-    int feed_fulltext_min_words;        /* text with fewer words is a summary */
+    int feed_host_connections;   /* the fetcher pool's transfers at once to one host */
+    char *feed_fulltext;         /* sources whose summaries get the article: a list, "*" */
+    int feed_fulltext_min_words; /* text with fewer words is a summary */
     int feed_fulltext_host_interval_ms; /* between two page requests to one host */
     int feed_robots_ttl_s;              /* how long a host's robots.txt is kept */
     /* [recovery] (src/recovery/, src/agents/agent.c, the blackboard's reaper) */

@@ -1,6 +1,7 @@
 /*
- * cost.c - the budgeted LLM call; see cost.h. A struct cost holds only borrowed pointers and
- * the agent's id, and belongs to the thread of its link.
+ * cost.c - the budgeted LLM call, and the budgeted media call of the visual chain; see cost.h.
+ * A struct cost holds only borrowed pointers and the agent's id, and belongs to the thread of
+ * its link.
  */
 #include "cost/cost.h"
 
@@ -130,6 +131,25 @@ static void keep_usage(struct cost *c, const struct usage_record *u, const char 
     free(why);
 }
 
+/* Records u (its uid and agent filled here) under reservation id (NULL: none), keeping it in
+ * the journal when Redis cannot be reached, and replays what the journal holds when it can. */
+static void commit_usage(struct cost *c, const char *id, struct usage_record *u)
+{
+    char uid[USAGE_UID_MAX], *why = NULL;
+    int64_t t_ms = clock_wall_ms();
+
+    usage_new_uid(uid);
+    u->uid = uid;
+    u->agent = c->agent;
+    if (budget_commit(c->l, &c->o, t_ms, id, u, NULL, &why) == -1) {
+        keep_usage(c, u, id, t_ms, why);
+    } else if (journal_pending() && journal_replay(c->l, &c->o, NULL, &why) == -1) {
+        log_warn("cost: the usage journal waits for Redis: %s", why);
+        free(why);
+    }
+    u->uid = NULL;
+}
+
 int cost_complete(struct cost *c, struct llm_provider *provider, const char *task,
                   const struct llm_request *request, struct llm_response *resp,
                   struct budget_refusal *refusal, struct llm_error *err, char **cause)
@@ -137,12 +157,12 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
     const struct pricing_model *m = cost_model_for(c->p, request);
     const struct pricing_model *served;
     struct llm_request rq = *request, *req = &rq;
-    char id[BUDGET_ID_MAX], uid[USAGE_UID_MAX], model[LLM_SERVED_MAX], kind[16] = "";
+    char id[BUDGET_ID_MAX], model[LLM_SERVED_MAX], kind[16] = "";
     struct usage_record u = {0};
     struct trace_gen gen;
     const char *colon;
     char *why = NULL;
-    int64_t t0, reserved, t_ms, in_cost;
+    int64_t t0, reserved, in_cost;
     int rc;
 
     /* The tier picks the fallback chain: the tier of the priced model. */
@@ -173,9 +193,6 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
     served = pricing_model(c->p, model);
     if (served == NULL)
         served = m;
-    usage_new_uid(uid);
-    u.uid = uid;
-    u.agent = c->agent;
     u.task = task;
     u.task_type = req->task_type;
     u.model = model;
@@ -199,12 +216,57 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
      * the cost (the prompt's share priced alone, the rest the completion's). */
     in_cost = u.cached ? 0 : pricing_cost(served, resp->prompt_tokens, 0);
     trace_gen_end(&gen, resp, NULL, u.cost, in_cost < u.cost ? in_cost : u.cost, model);
-    t_ms = clock_wall_ms();
-    if (budget_commit(c->l, &c->o, t_ms, id, &u, NULL, &why) == -1) {
-        keep_usage(c, &u, id, t_ms, why);
-    } else if (journal_pending() && journal_replay(c->l, &c->o, NULL, &why) == -1) {
-        log_warn("cost: the usage journal waits for Redis: %s", why);
-        free(why);
-    }
+    commit_usage(c, id, &u);
     return COST_OK;
+}
+
+int cost_media_reserve(struct cost *c, const char *task, const struct pricing_media *m,
+                       double units, char id[BUDGET_ID_MAX], struct budget_refusal *refusal,
+                       char **cause)
+{
+    int64_t amount = pricing_media_cost(m, units);
+    int rc;
+
+    /* A free call (a Pexels search) holds nothing: it is recorded at commit without a
+     * reservation (a reservation of 0 would be taken back as "-0", which Redis refuses as an
+     * integer). */
+    if (amount == 0) {
+        id[0] = '\0';
+        return COST_OK;
+    }
+    rc = budget_reserve(c->l, &c->o, clock_wall_ms(), c->agent, task, amount, id, refusal, cause);
+    return rc == -1 ? COST_FAILED : rc == 1 ? COST_DEFERRED : COST_OK;
+}
+
+int64_t cost_media_commit(struct cost *c, const char *task, const struct pricing_media *m,
+                          double units, const char *id, int64_t duration_ms)
+{
+    struct usage_record u = {0};
+    enum llm_tier tier = LLM_FAST;
+
+    if (pricing_task_tier(c->p, m->task, &tier) == -1)
+        tier = LLM_FAST;
+    u.task = task;
+    u.task_type = m->task;
+    u.model = m->name;
+    u.provider = m->provider;
+    u.tier = tier;
+    u.duration_ms = duration_ms;
+    u.confidence = -1;
+    u.cost = pricing_media_cost(m, units);
+    commit_usage(c, id[0] != '\0' ? id : NULL, &u);
+    return u.cost;
+}
+
+void cost_media_release(struct cost *c, const char *id)
+{
+    char *why = NULL;
+
+    if (id[0] != '\0' && budget_release(c->l, &c->o, clock_wall_ms(), id, &why) == -1)
+        free(why); /* the reservation lapses by itself after its TTL */
+}
+
+const struct pricing *cost_pricing(const struct cost *c)
+{
+    return c->p;
 }

@@ -55,4 +55,25 @@ int cost_complete(struct cost *c, struct llm_provider *provider, const char *tas
                   const struct llm_request *req, struct llm_response *resp,
                   struct budget_refusal *refusal, struct llm_error *err, char **cause);
 
+/* Paid media calls (media/visual.h: a stock search, a generated image, a presenter or a clip),
+ * budgeted like model calls with the same reservations and usage records: reserve the most
+ * the call can cost (units of m, the media price of pricing.h) before it, then either commit
+ * what it really used or release the reservation when the call failed.
+ *
+ * cost_media_reserve() returns COST_OK with the reservation's id in id; COST_DEFERRED with
+ * *refusal filled (nothing to call); COST_FAILED with *cause. task is the story (may be NULL). */
+int cost_media_reserve(struct cost *c, const char *task, const struct pricing_media *m,
+                       double units, char id[BUDGET_ID_MAX], struct budget_refusal *refusal,
+                       char **cause);
+/* Replaces reservation id by the cost of units of m and records the usage (model m->name,
+ * provider m->provider, task type m->task and its tier, duration_ms). A record that cannot
+ * reach Redis goes to the usage journal, as a model call's does; never fails. Returns the cost
+ * in µ$. */
+int64_t cost_media_commit(struct cost *c, const char *task, const struct pricing_media *m,
+                          double units, const char *id, int64_t duration_ms);
+/* Gives reservation id back: the call was not made, or failed without being charged. */
+void cost_media_release(struct cost *c, const char *id);
+/* The pricing the cost context was made with (borrowed). */
+const struct pricing *cost_pricing(const struct cost *c);
+
 #endif

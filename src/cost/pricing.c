@@ -22,6 +22,8 @@ struct pricing_task {
 struct pricing {
     struct pricing_model *models;
     size_t nmodels;
+    struct pricing_media *media;
+    size_t nmedia;
     struct pricing_task *tasks;
     size_t ntasks;
     char tier_model[LLM_TIER_COUNT][PRICING_NAME_MAX];
@@ -40,6 +42,8 @@ static const struct pricing_task default_tasks[] = {
     {"debate_argument", LLM_BALANCED}, {"script_draft", LLM_BALANCED},
     {"script_final", LLM_PREMIUM},     {"quality_assurance", LLM_BALANCED},
     {"qa_escalation", LLM_PREMIUM},    {"script_escalation", LLM_PREMIUM},
+    {"stock_image", LLM_FAST},         {"image_generation", LLM_BALANCED},
+    {"presenter_video", LLM_PREMIUM},  {"clip_generation", LLM_PREMIUM},
 };
 
 static const struct pricing_model default_models[] = {
@@ -52,6 +56,13 @@ static const struct pricing_model default_models[] = {
     {"claude-sonnet-4-0", "anthropic", LLM_PREMIUM, 3000, 15000},
 };
 
+static const struct pricing_media default_media[] = {
+    {"pexels-search", "pexels", "stock_image", PRICING_PER_REQUEST, 0},
+    {"gpt-image-1", "openai", "image_generation", PRICING_PER_IMAGE, 63000},
+    {"heygen-avatar", "heygen", "presenter_video", PRICING_PER_SECOND, 16500},
+    {"gen4_turbo", "runway", "clip_generation", PRICING_PER_SECOND, 50000},
+};
+
 static const char *const default_tier_model[LLM_TIER_COUNT] = {
     [LLM_FAST] = "sim-fast",
     [LLM_BALANCED] = "sim-balanced",
@@ -59,6 +70,10 @@ static const char *const default_tier_model[LLM_TIER_COUNT] = {
 };
 
 static const char *const providers[] = {"sim", "openai", "anthropic"};
+static const char *const media_providers[] = {"pexels", "openai", "heygen", "runway", NULL};
+static const char *const unit_names[] = {[PRICING_PER_REQUEST] = "request",
+                                         [PRICING_PER_IMAGE] = "image",
+                                         [PRICING_PER_SECOND] = "second"};
 
 const char *pricing_tier_name(enum llm_tier t)
 {
@@ -85,6 +100,9 @@ struct pricing *pricing_default(void)
     p->ntasks = sizeof default_tasks / sizeof default_tasks[0];
     p->tasks = xcalloc(p->ntasks, sizeof *p->tasks);
     memcpy(p->tasks, default_tasks, sizeof default_tasks);
+    p->nmedia = sizeof default_media / sizeof default_media[0];
+    p->media = xcalloc(p->nmedia, sizeof *p->media);
+    memcpy(p->media, default_media, sizeof default_media);
     for (int t = 0; t < LLM_TIER_COUNT; t++)
         snprintf(p->tier_model[t], PRICING_NAME_MAX, "%s", default_tier_model[t]);
     return p;
@@ -96,6 +114,7 @@ void pricing_free(struct pricing *p)
         return;
     free(p->models);
     free(p->tasks);
+    free(p->media);
     free(p);
 }
 
@@ -109,9 +128,13 @@ enum model_key { MK_TIER, MK_PROVIDER, MK_PROMPT, MK_COMPLETION, MK_COUNT };
 static const char *const model_keys[MK_COUNT] = {"tier", "provider", "prompt_per_1k",
                                                  "completion_per_1k"};
 
+enum media_key { MD_PROVIDER, MD_TASK, MD_UNIT, MD_PRICE, MD_COUNT };
+static const char *const media_keys[MD_COUNT + 1] = {"provider", "task", "unit", "price", NULL};
+
 struct load {
     struct pricing *p;
-    struct model_seen *seen; /* parallel to p->models */
+    struct model_seen *seen;       /* parallel to p->models */
+    struct model_seen *media_seen; /* parallel to p->media */
     const char *path;
     FILE *f;
     int line;
@@ -253,6 +276,85 @@ static int load_model(struct load *st, const char *model, const char *key, const
     return 1;
 }
 
+/* The index of value in the NULL-ended words, or -1. */
+static int word_index(const char *const *words, const char *value)
+{
+    for (int i = 0; words[i] != NULL; i++)
+        if (strcmp(words[i], value) == 0)
+            return i;
+    return -1;
+}
+
+static int load_media(struct load *st, const char *name, const char *key, const char *value)
+{
+    struct pricing *p = st->p;
+    struct pricing_media *m;
+    struct model_seen *seen;
+    const char *why;
+    int k, u;
+    size_t i;
+
+    for (i = 0; i < p->nmedia; i++)
+        if (strcmp(p->media[i].name, name) == 0)
+            break;
+    if (i == p->nmedia) {
+        struct pricing_media blank = {0};
+
+        if (copy_name(st, blank.name, name, "media") == -1)
+            return 0;
+        p->media = xrealloc(p->media, (p->nmedia + 1) * sizeof *p->media);
+        st->media_seen = xrealloc(st->media_seen, (p->nmedia + 1) * sizeof *st->media_seen);
+        p->media[p->nmedia] = blank;
+        st->media_seen[p->nmedia] = (struct model_seen){0, st->line};
+        p->nmedia++;
+    }
+    m = &p->media[i];
+    seen = &st->media_seen[i];
+    k = word_index(media_keys, key);
+    if (k == -1)
+        return set_error(st, xasprintf("unknown key \"%s\" in [media %s] (provider, task, unit, "
+                                       "price)",
+                                       key, name));
+    if (seen->set & (1u << k))
+        return set_error(st, xasprintf("[media %s] %s is set twice", name, key));
+    switch ((enum media_key)k) {
+    case MD_PROVIDER:
+        if (word_index(media_providers, value) == -1)
+            return set_error(st, xasprintf("[media %s] provider: \"%s\" is not a provider (pexels, "
+                                           "openai, heygen, runway)",
+                                           name, value));
+        snprintf(m->provider, sizeof m->provider, "%s", value);
+        break;
+    case MD_TASK:
+        if (copy_name(st, m->task, value, "task type") == -1)
+            return 0;
+        break;
+    case MD_UNIT:
+        for (u = 0; u < (int)(sizeof unit_names / sizeof unit_names[0]); u++)
+            if (strcmp(value, unit_names[u]) == 0)
+                break;
+        if (u == (int)(sizeof unit_names / sizeof unit_names[0]))
+            return set_error(st, xasprintf("[media %s] unit: \"%s\" is not a unit (request, "
+                                           "image, second)",
+                                           name, value));
+        m->unit = (enum pricing_unit)u;
+        break;
+    case MD_PRICE: {
+        int64_t v = 0;
+
+        if (money_parse(value, &v, &why) == -1 || v > PRICING_PRICE_MAX)
+            return set_error(st, xasprintf("[media %s] price: \"%s\" %s", name, value,
+                                           v > PRICING_PRICE_MAX ? "is above $1000 a unit" : why));
+        m->price = v;
+        break;
+    }
+    case MD_COUNT:
+        break;
+    }
+    seen->set |= 1u << k;
+    return 1;
+}
+
 static int pricing_ini_line(void *user, const char *section, const char *name, const char *value)
 {
     struct load *st = user;
@@ -265,12 +367,15 @@ static int pricing_ini_line(void *user, const char *section, const char *name, c
         return load_task(st, name, value);
     if (strncmp(section, "model ", 6) == 0)
         return load_model(st, section + 6, name, value);
+    if (strncmp(section, "media ", 6) == 0)
+        return load_media(st, section + 6, name, value);
     if (*section == '\0')
         return set_error(st, xasprintf("key \"%s\" is outside any section ([tiers], [tasks], "
-                                       "[model NAME])",
+                                       "[model NAME], [media NAME])",
                                        name));
-    return set_error(st,
-                     xasprintf("unknown section [%s] ([tiers], [tasks], [model NAME])", section));
+    return set_error(st, xasprintf("unknown section [%s] ([tiers], [tasks], [model NAME], "
+                                   "[media NAME])",
+                                   section));
 }
 
 static char *pricing_ini_read(char *buf, int size, void *stream)
@@ -309,6 +414,17 @@ static char *check_whole(struct load *st)
     }
     if (p->ntasks == 0)
         return xasprintf("%s: [tasks] names no task type", st->path);
+    for (size_t i = 0; i < p->nmedia; i++) {
+        enum llm_tier t;
+
+        for (int k = 0; k < MD_COUNT; k++)
+            if (!(st->media_seen[i].set & (1u << k)))
+                return xasprintf("%s:%d: [media %s] has no %s", st->path, st->media_seen[i].line,
+                                 p->media[i].name, media_keys[k]);
+        if (pricing_task_tier(p, p->media[i].task, &t) == -1)
+            return xasprintf("%s:%d: [media %s] task: \"%s\" is not in [tasks]", st->path,
+                             st->media_seen[i].line, p->media[i].name, p->media[i].task);
+    }
     return NULL;
 }
 
@@ -340,10 +456,12 @@ struct pricing *pricing_load(const char *path, char **cause)
     if (*cause != NULL)
         goto fail;
     free(st.seen);
+    free(st.media_seen);
     return st.p;
 fail:
     free(st.error);
     free(st.seen);
+    free(st.media_seen);
     pricing_free(st.p);
     return NULL;
 }
@@ -378,6 +496,27 @@ const struct pricing_model *pricing_tier_model(const struct pricing *p, enum llm
     return pricing_model(p, p->tier_model[t]);
 }
 
+const struct pricing_media *pricing_media(const struct pricing *p, const char *name)
+{
+    for (size_t i = 0; i < p->nmedia; i++)
+        if (strcmp(p->media[i].name, name) == 0)
+            return &p->media[i];
+    return NULL;
+}
+
+const char *pricing_unit_name(enum pricing_unit u)
+{
+    return (int)u >= 0 && u <= PRICING_PER_SECOND ? unit_names[u] : "?";
+}
+
+int64_t pricing_media_cost(const struct pricing_media *m, double units)
+{
+    /* Thousandths of a unit, rounded up: a 4.2001 s clip is priced as 4.201 s. */
+    int64_t milli = units > 0 ? (int64_t)(units * 1000.0 + 0.999) : 0;
+
+    return (milli * m->price + 999) / 1000;
+}
+
 size_t pricing_task_count(const struct pricing *p)
 {
     return p->ntasks;
@@ -385,8 +524,15 @@ size_t pricing_task_count(const struct pricing *p)
 
 bool pricing_equal(const struct pricing *a, const struct pricing *b)
 {
-    if (a->nmodels != b->nmodels || a->ntasks != b->ntasks)
+    if (a->nmodels != b->nmodels || a->ntasks != b->ntasks || a->nmedia != b->nmedia)
         return false;
+    for (size_t i = 0; i < a->nmedia; i++) {
+        const struct pricing_media *x = &a->media[i], *y = pricing_media(b, x->name);
+
+        if (y == NULL || strcmp(x->provider, y->provider) != 0 || strcmp(x->task, y->task) != 0 ||
+            x->unit != y->unit || x->price != y->price)
+            return false;
+    }
     for (int t = 0; t < LLM_TIER_COUNT; t++)
         if (strcmp(a->tier_model[t], b->tier_model[t]) != 0)
             return false;

@@ -8,6 +8,9 @@
  *   [tasks]          TASK_TYPE = FAST | BALANCED | PREMIUM
  *   [model NAME]     tier = TIER, provider = sim | openai | anthropic,
  *                    prompt_per_1k = DOLLARS, completion_per_1k = DOLLARS
+ *   [media NAME]     a paid picture or clip service (media/visual.h): provider = pexels |
+ *                    openai | heygen | runway, task = TASK_TYPE (one of [tasks]: its tier),
+ *                    unit = request | image | second, price = DOLLARS per unit
  *
  * Threads: a pricing is built once and read-only afterwards; any thread may read it.
  */
@@ -34,6 +37,17 @@ struct pricing_model {
     int64_t completion_per_1k; /* µ$ per 1,000 completion tokens */
 };
 
+/* What a media service's price is counted in. */
+enum pricing_unit { PRICING_PER_REQUEST, PRICING_PER_IMAGE, PRICING_PER_SECOND };
+
+struct pricing_media {
+    char name[PRICING_NAME_MAX];     /* the service's model, as usage records name it */
+    char provider[PRICING_NAME_MAX]; /* pexels, openai, heygen, runway */
+    char task[PRICING_NAME_MAX];     /* its task type (a [tasks] key) */
+    enum pricing_unit unit;
+    int64_t price; /* µ$ per unit */
+};
+
 /* The built-in table (the same as the shipped config/pricing.conf). Free with
  * pricing_free(). Never NULL. */
 struct pricing *pricing_default(void);
@@ -56,10 +70,19 @@ const struct pricing_model *pricing_model(const struct pricing *p, const char *n
 /* The model a tier uses; borrowed, never NULL for a tier inside the enum. */
 const struct pricing_model *pricing_tier_model(const struct pricing *p, enum llm_tier t);
 
+/* A media service's price by name, or NULL; borrowed from p. */
+const struct pricing_media *pricing_media(const struct pricing *p, const char *name);
+/* "request", "image", "second". */
+const char *pricing_unit_name(enum pricing_unit u);
+/* The cost in µ$ of units (requests, images or seconds; negative counts as 0) of m, rounded up
+ * to the next micro-dollar. */
+int64_t pricing_media_cost(const struct pricing_media *m, double units);
+
 /* How many task types the table maps to a tier. */
 size_t pricing_task_count(const struct pricing *p);
 
-/* Whether two tables hold the same tiers, tasks and models (order of rows ignored). */
+/* Whether two tables hold the same tiers, tasks, models and media prices (order of rows
+ * ignored). */
 bool pricing_equal(const struct pricing *a, const struct pricing *b);
 
 /* The cost in µ$ of a call with these token counts, rounded up to the next micro-dollar.

@@ -135,6 +135,8 @@ struct feed_transfer *feed_transfer_new(enum feed_fetch_kind kind, const char *u
                             "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
         [FEED_FETCH_PAGE] = "text/html, application/xhtml+xml;q=0.9",
         [FEED_FETCH_ROBOTS] = "text/plain, */*;q=0.5",
+        [FEED_FETCH_MEDIA] = "image/webp, image/png, image/jpeg, image/gif;q=0.9, "
+                             "video/mp4;q=0.9, */*;q=0.5",
     };
     struct feed_transfer *t = xcalloc(1, sizeof *t);
     CURL *c;
@@ -406,7 +408,16 @@ int feed_file_fetch(const char *source, const char *etag, size_t max, struct fee
         return -1;
     }
     out->status = 200;
-    out->url = path[0] == '/' ? xasprintf("file://%s", path) : xasprintf("file:%s", path);
+    /* An absolute URL, also for a relative path: what the document refers to (its pictures)
+     * must resolve the same from any folder. */
+    if (path[0] == '/') {
+        out->url = xasprintf("file://%s", path);
+    } else {
+        char *abs = realpath(path, NULL);
+
+        out->url = abs != NULL ? xasprintf("file://%s", abs) : xasprintf("file:%s", path);
+        free(abs);
+    }
     if (S_ISDIR(sb.st_mode)) {
         if (list_folder(source, path, out, cause) == -1) {
             feed_answer_clear(out);

@@ -27,9 +27,11 @@ struct feed_fetch_options {
 
 /* What is fetched: what it is checked as and which headers go with it. */
 enum feed_fetch_kind {
-    FEED_FETCH_FEED,  /* a feed: conditional, any content type */
-    FEED_FETCH_PAGE,  /* an article page: text/html or application/xhtml+xml only */
-    FEED_FETCH_ROBOTS /* a robots.txt: every status is an answer (the caller reads it) */
+    FEED_FETCH_FEED,   /* a feed: conditional, any content type */
+    FEED_FETCH_PAGE,   /* an article page: text/html or application/xhtml+xml only */
+    FEED_FETCH_ROBOTS, /* a robots.txt: every status is an answer (the caller reads it) */
+    FEED_FETCH_MEDIA   /* a picture or a clip (media/image.h): any content type, the caller
+                          checks the bytes themselves */
 };
 
 /* One answer. */

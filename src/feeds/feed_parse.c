@@ -34,6 +34,8 @@
 #define NS_RSS090  "http://my.netscape.com/rdf/simple/0.9/"
 #define NS_DC      "http://purl.org/dc/elements/1.1/"
 #define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
+#define NS_MEDIA   "http://search.yahoo.com/mrss/"
+#define NS_ITUNES  "http://www.itunes.com/dtds/podcast-1.0.dtd"
 
 #define SOURCE_MAX 200
 #define TOPIC_MAX  100
@@ -148,10 +150,12 @@ static xmlNodePtr child(xmlNodePtr parent, const char *ns, const char *name)
 struct pctx {
     xmlDocPtr doc;
     enum feed_format format;
-    const char *rss_ns;  /* RSS 2.0: the root's namespace (NULL: none); RDF: RSS 1.0 or 0.90 */
-    const char *atom_ns; /* Atom 1.0, or Atom 0.3 */
-    char *base;          /* what relative links resolve against under every xml:base: the
-                            document's http(s) URL, or the feed's own self/alternate link */
+    const char *rss_ns;   /* RSS 2.0: the root's namespace (NULL: none); RDF: RSS 1.0 or 0.90 */
+    const char *atom_ns;  /* Atom 1.0, or Atom 0.3 */
+    char *base;           /* what relative links resolve against under every xml:base: the
+                             document's http(s) URL, or the feed's own self/alternate link */
+    const char *file_url; /* a document read from a file: its absolute file: URL (else NULL);
+                             relative image references resolve against it, inside its folder */
     int64_t now_ms;
 };
 
@@ -382,7 +386,235 @@ struct entry {
     int64_t ms;
     enum feed_date_kind date;
     json_t *topics;
+    struct feed_images images;
 };
+
+/* ---- images ---- */
+
+/* Where an image reference was written. */
+struct img_at {
+    const struct pctx *c;
+    xmlNodePtr node;
+};
+
+/* An image reference as written at a node: from a document read from a file, a reference that
+ * is not http(s) resolves against the file and is kept only inside the file's folder (the
+ * pictures that travel with it); otherwise as links resolve (http(s) only). */
+static char *image_resolve(void *ctx, const char *ref)
+{
+    const struct img_at *at = ctx;
+    const struct pctx *c = at->c;
+    const char *r = ref;
+    char *abs, *dir;
+    size_t n;
+
+    while (*r == ' ' || *r == '\t' || *r == '\r' || *r == '\n')
+        r++;
+    if (*r == '\0')
+        return NULL;
+    if (c->file_url == NULL || strncasecmp(r, "http:", 5) == 0 || strncasecmp(r, "https:", 6) == 0)
+        return resolve(c, at->node, r);
+    /* The folder as resolution writes it (dot segments gone), so the comparison is like with
+     * like. */
+    dir = feed_url_resolve(c->file_url, "./");
+    abs = feed_url_resolve(c->file_url, r);
+    n = dir != NULL ? strlen(dir) : 0;
+    if (abs != NULL && (dir == NULL || strncmp(abs, dir, n) != 0 || strlen(abs) > NEWS_URL_MAX ||
+                        abs[n] == '\0')) {
+        free(abs);
+        abs = NULL;
+    }
+    free(dir);
+    return abs;
+}
+
+/* The plain text of parent's first ns:name child, or NULL when none or empty. */
+static char *child_text(const struct pctx *c, xmlNodePtr parent, const char *ns, const char *name,
+                        size_t max)
+{
+    xmlNodePtr n = child(parent, ns, name);
+    char *t;
+
+    if (n == NULL)
+        return NULL;
+    t = plain(c, n, max);
+    if (*t == '\0') {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static int dim_prop(xmlNodePtr n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    long d = v != NULL ? strtol((const char *)v, NULL, 10) : 0;
+
+    xmlFree(v);
+    return d > 0 && d <= 100000 ? (int)d : 0;
+}
+
+/* Adds the image at node n whose URL is in attribute attr, as kind, when it is one: a declared
+ * media type must be an image's; media:content also counts with medium="image", or with
+ * neither medium nor type when its URL ends like a picture's file. */
+static void add_image(const struct pctx *c, struct entry *e, xmlNodePtr n, const char *attr,
+                      enum feed_image_kind kind, const char *credit)
+{
+    xmlChar *url = xmlGetProp(n, (const xmlChar *)attr);
+    xmlChar *type = xmlGetProp(n, (const xmlChar *)"type");
+    xmlChar *medium = xmlGetProp(n, (const xmlChar *)"medium");
+    struct img_at at = {c, n};
+    struct feed_image img = {.kind = kind};
+    bool ok;
+
+    switch (kind) {
+    case FEED_IMAGE_MEDIA_CONTENT:
+        ok = (medium != NULL && strcasecmp((const char *)medium, "image") == 0) ||
+             (medium == NULL && feed_image_type((const char *)type)) ||
+             (medium == NULL && type == NULL && feed_image_url_looks((const char *)url));
+        break;
+    case FEED_IMAGE_ENCLOSURE:
+    case FEED_IMAGE_ATOM_ENCLOSURE:
+        ok = feed_image_type((const char *)type);
+        break;
+    default:
+        ok = true;
+    }
+    if (ok && url != NULL && (img.url = image_resolve(&at, (const char *)url)) != NULL) {
+        img.type = type != NULL ? feed_clean_text((const char *)type, 100) : NULL;
+        img.width = dim_prop(n, "width");
+        img.height = dim_prop(n, "height");
+        img.credit = child_text(c, n, NS_MEDIA, "credit", SOURCE_MAX);
+        if (img.credit == NULL && credit != NULL)
+            img.credit = xstrdup(credit);
+        img.alt = child_text(c, n, NS_MEDIA, "title", 300);
+        if (img.alt == NULL)
+            img.alt = child_text(c, n, NS_MEDIA, "description", 300);
+        feed_images_add(&e->images, &img);
+        free(img.url);
+        free(img.type);
+        free(img.credit);
+        free(img.alt);
+    }
+    xmlFree(url);
+    xmlFree(type);
+    xmlFree(medium);
+}
+
+/* Media RSS: media:content in the item or its media:group; without any image among them, the
+ * media:thumbnail elements (the item's, its groups', its contents'), which are otherwise
+ * smaller copies of the same pictures. */
+static void read_media(const struct pctx *c, xmlNodePtr item, struct entry *e)
+{
+    char *credit = child_text(c, item, NS_MEDIA, "credit", SOURCE_MAX);
+    size_t before = e->images.n;
+
+    for (int pass = 0; pass < 2; pass++) {
+        const char *name = pass == 0 ? "content" : "thumbnail";
+        enum feed_image_kind kind =
+            pass == 0 ? FEED_IMAGE_MEDIA_CONTENT : FEED_IMAGE_MEDIA_THUMBNAIL;
+
+        if (pass == 1 && e->images.n > before)
+            break;
+        for (xmlNodePtr n = item->children; n != NULL; n = n->next) {
+            xmlNodePtr holders[2] = {n, NULL};
+
+            if (is_el(n, NS_MEDIA, name)) {
+                add_image(c, e, n, "url", kind, credit);
+                continue;
+            }
+            if (!is_el(n, NS_MEDIA, "group") && !(pass == 1 && is_el(n, NS_MEDIA, "content")))
+                continue;
+            for (int h = 0; holders[h] != NULL; h++)
+                for (xmlNodePtr k = holders[h]->children; k != NULL; k = k->next) {
+                    if (is_el(k, NS_MEDIA, name)) {
+                        char *gc = child_text(c, holders[h], NS_MEDIA, "credit", SOURCE_MAX);
+
+                        add_image(c, e, k, "url", kind, gc != NULL ? gc : credit);
+                        free(gc);
+                    } else if (pass == 1 && is_el(k, NS_MEDIA, "content")) {
+                        for (xmlNodePtr t = k->children; t != NULL; t = t->next)
+                            if (is_el(t, NS_MEDIA, "thumbnail"))
+                                add_image(c, e, t, "url", kind, credit);
+                    }
+                }
+        }
+    }
+    free(credit);
+}
+
+/* Atom link rel="enclosure" elements (in namespace ns) of an image type. */
+static void read_atom_enclosures(const struct pctx *c, xmlNodePtr parent, const char *ns,
+                                 struct entry *e)
+{
+    static const char *const rel_enclosure[] = {"enclosure", NULL};
+
+    for (xmlNodePtr n = parent->children; n != NULL; n = n->next)
+        if (is_el(n, ns, "link") && prop_is(n, "rel", rel_enclosure))
+            add_image(c, e, n, "href", FEED_IMAGE_ATOM_ENCLOSURE, NULL);
+}
+
+/* Whether escaped markup holds an <img tag (any case): only then is it parsed for images. */
+static bool has_img_tag(const char *raw)
+{
+    for (const char *p = strchr(raw, '<'); p != NULL; p = strchr(p + 1, '<'))
+        if (strncasecmp(p + 1, "img", 3) == 0)
+            return true;
+    return false;
+}
+
+/* The <img> elements of a field that holds HTML: as elements (XHTML, unescaped markup), or
+ * escaped in its text. */
+static void read_html_images(const struct pctx *c, xmlNodePtr n, struct entry *e)
+{
+    struct img_at at = {c, n};
+
+    if (n == NULL)
+        return;
+    if (has_element_child(n)) {
+        feed_images_from_tree(&e->images, n, image_resolve, &at);
+    } else {
+        char *raw = gather(c, n, true);
+
+        if (has_img_tag(raw))
+            feed_images_from_html(&e->images, raw, strlen(raw), image_resolve, &at);
+        free(raw);
+    }
+}
+
+/* Every image reference of an RSS item, in the order feed_parse.h gives. */
+static void read_rss_images(const struct pctx *c, xmlNodePtr item, struct entry *e)
+{
+    xmlNodePtr n;
+
+    read_media(c, item, e);
+    for (n = item->children; n != NULL; n = n->next)
+        if (is_rss(c, n, "enclosure"))
+            add_image(c, e, n, "url", FEED_IMAGE_ENCLOSURE, NULL);
+    if ((n = child(item, NS_ITUNES, "image")) != NULL)
+        add_image(c, e, n, "href", FEED_IMAGE_ITUNES, NULL);
+    read_atom_enclosures(c, item, NS_ATOM, e);
+    read_html_images(c, child(item, NS_CONTENT, "encoded"), e);
+    read_html_images(c, rss_child(c, item, "description"), e);
+}
+
+/* Every image reference of an Atom entry: Media RSS, enclosures, then <img> in its content and
+ * summary when they hold HTML. */
+static void read_atom_images(const struct pctx *c, xmlNodePtr entry, struct entry *e)
+{
+    static const char *const html[] = {"html", "text/html", "xhtml", "application/xhtml+xml", NULL};
+    static const char *const escaped[] = {"escaped", NULL};
+    static const char *const fields[] = {"content", "summary", NULL};
+
+    read_media(c, entry, e);
+    read_atom_enclosures(c, entry, c->atom_ns, e);
+    for (size_t i = 0; fields[i] != NULL; i++) {
+        xmlNodePtr n = child(entry, c->atom_ns, fields[i]);
+
+        if (n != NULL && (prop_is(n, "type", html) || prop_is(n, "mode", escaped)))
+            read_html_images(c, n, e);
+    }
+}
 
 static void add_topic(const struct pctx *c, struct entry *e, xmlNodePtr n, const char *attr)
 {
@@ -495,6 +727,7 @@ static void read_rss_item(const struct pctx *c, xmlNodePtr item, struct entry *e
     for (n = item->children; n != NULL; n = n->next)
         if (is_rss(c, n, "category") || is_el(n, NS_DC, "subject"))
             add_topic(c, e, n, NULL);
+    read_rss_images(c, item, e);
 }
 
 static void read_atom_entry(const struct pctx *c, xmlNodePtr entry, struct entry *e)
@@ -517,6 +750,7 @@ static void read_atom_entry(const struct pctx *c, xmlNodePtr entry, struct entry
         if (is_el(n, c->atom_ns, "category"))
             add_topic(c, e, n, "term");
     read_dates(c, entry, atom_dates, e);
+    read_atom_images(c, entry, e);
 }
 
 static void entry_free_fields(struct entry *e)
@@ -527,6 +761,7 @@ static void entry_free_fields(struct entry *e)
     free(e->link);
     free(e->date_key);
     json_decref(e->topics);
+    feed_images_clear(&e->images);
 }
 
 /* The entry as a news item, or NULL with *why. */
@@ -604,7 +839,9 @@ static void add_entry(struct feed_doc *d, const struct pctx *c, xmlNodePtr node,
         .guid = e.guid != NULL && *e.guid != '\0' ? e.guid : NULL,
         .date = e.date,
         .text = FEED_TEXT_FEED,
+        .images = e.images,
     };
+    e.images = (struct feed_images){0}; /* moved */
     if (d->entries[d->nentries - 1].guid != NULL)
         e.guid = NULL; /* moved */
     entry_free_fields(&e);
@@ -738,6 +975,7 @@ int feed_parse(const char *buf, size_t len, const char *url, int64_t now_ms, str
         return -1;
     }
     c.base = feed_url_is_http(url) ? xstrdup(url) : fallback_base(&c, root, chan);
+    c.file_url = url != NULL && strncasecmp(url, "file:/", 6) == 0 ? url : NULL;
     out->format = c.format;
     if (chan != NULL)
         out->title = c.format == FEED_ATOM
@@ -774,6 +1012,7 @@ void feed_entry_clear(struct feed_entry *e)
     news_item_free(e->item);
     free(e->guid);
     free(e->fulltext);
+    feed_images_clear(&e->images);
     memset(e, 0, sizeof *e);
 }
 
@@ -799,5 +1038,7 @@ json_t *feed_entry_meta(const struct feed_entry *e)
         json_object_set_new(o, "guid", json_string(e->guid));
     if (e->fulltext != NULL)
         json_object_set_new(o, "fulltext", json_string(e->fulltext));
+    if (e->images.n > 0)
+        json_object_set_new(o, "images", feed_images_json(&e->images));
     return o;
 }

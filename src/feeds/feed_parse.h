@@ -29,6 +29,7 @@
 #ifndef NEWSROOM_FEED_PARSE_H
 #define NEWSROOM_FEED_PARSE_H
 
+#include "feeds/feed_image.h"
 #include "store/news_item.h"
 
 #include <jansson.h>
@@ -61,6 +62,12 @@ struct feed_entry {
     enum feed_text_kind text;
     char *fulltext; /* what full-text extraction did ("extracted", or why the feed's text was
                        kept), or NULL when it was not tried */
+    /* The pictures it refers to (feed_image.h), in the order found: media:content (or, without
+     * any, media:thumbnail), enclosures of an image type, itunes:image, Atom's
+     * link rel="enclosure", <img> in its HTML; then the article page's og:image and
+     * twitter:image when full text read the page. http(s) URLs; from a feed read from a file,
+     * also file: URLs inside that file's folder (relative references resolve there). */
+    struct feed_images images;
 };
 
 struct feed_doc {
@@ -108,8 +115,8 @@ enum feed_sniff feed_sniff(const char *buf, size_t len, const char **encoding);
 int feed_parse_date(const char *s, int64_t *ms, enum feed_date_kind *kind);
 
 /* What the entry carries beside its item, for the item's body: {"guid" (when known), "date":
- * "feed" | "no_zone" | "first_seen", "text": "feed" | "full", "fulltext" (when tried)}. New
- * reference. */
+ * "feed" | "no_zone" | "first_seen", "text": "feed" | "full", "fulltext" (when tried),
+ * "images" (when any: feed_images_json())}. New reference. */
 json_t *feed_entry_meta(const struct feed_entry *e);
 
 #endif

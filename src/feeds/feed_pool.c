@@ -505,6 +505,10 @@ static void page_finish(struct feed_pool *p, struct req *r, const struct feed_an
 {
     struct job *j = r->job;
 
+    /* The page was read: its own pictures (og:image, twitter:image) join the feed's. */
+    if (a != NULL && a->data != NULL)
+        feed_images_from_page(&r->entry.images, a->data, a->len, a->charset,
+                              a->url != NULL ? a->url : r->url);
     if (failure == NULL) {
         char *text = NULL, *why = NULL;
         size_t words = 0;

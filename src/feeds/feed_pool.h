@@ -14,7 +14,9 @@
  * fulltext_min_words words, from a job asking for full text, waits while its link is checked
  * against the host's robots.txt (fetched once and kept robots_ttl_s) and fetched as an HTML
  * page, and its text is replaced by the article extracted from it (fulltext.h) when that has
- * more words; otherwise it keeps the feed's text, and the entry says why.
+ * more words; otherwise it keeps the feed's text, and the entry says why. A page that was read
+ * adds its og:image and twitter:image to the entry's pictures (feed_image.h), whatever became of
+ * its text.
  *
  * The per-host circuit breaker plugs in here (breaker_for("feed", origin), which
  * feed_pool_options_from_config() sets):

@@ -68,8 +68,10 @@ struct out {
 
 static void put(struct out *o, const char *s, size_t n)
 {
-    if (o->len + n + 1 > o->cap) {
-        o->cap = (o->len + n + 1) * 2;
+    size_t need = o->len + n + 1;
+
+    if (need > o->cap || o->s == NULL) {
+        o->cap = need * 2;
         o->s = xrealloc(o->s, o->cap);
     }
     memcpy(o->s + o->len, s, n);

@@ -34,6 +34,7 @@
 #include "core/fail.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -400,4 +401,19 @@ char *proc_first_line(const char *program, const char *arg)
     free(cause);
     proc_result_clear(&r);
     return line;
+}
+
+void proc_args_add(const char **argv, int *n, int max, ...)
+{
+    va_list ap;
+    const char *a;
+
+    va_start(ap, max);
+    while ((a = va_arg(ap, const char *)) != NULL) {
+        if (*n >= max - 1)
+            fail("proc: an argument vector of more than %d entries", max);
+        argv[(*n)++] = a;
+    }
+    va_end(ap);
+    argv[*n] = NULL;
 }

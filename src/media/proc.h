@@ -63,6 +63,11 @@ void proc_inherit(int fd);
  * many open files, out of memory. */
 bool proc_env_text(const char *text);
 
+/* Appends the arguments that follow, ended by NULL, to the argument vector argv at *n and
+ * keeps it NULL-terminated; argv has room for max entries (more is the caller's bug: it
+ * aborts). */
+void proc_args_add(const char **argv, int *n, int max, ...);
+
 /* The first line of `program arg` (e.g. "-version") as a new string, or NULL. */
 char *proc_first_line(const char *program, const char *arg);
 

@@ -33,8 +33,8 @@ const char *speech_ext(const struct speech *s);
 /* Speaks text into the file path (created or replaced), giving up at deadline_ms (monotonic;
  * 0: none). A network provider's circuit breaker (recovery/breaker.h, "speech:NAME@URL") is
  * asked first; when it is open, or the provider fails, the fallback speaks instead (its own
- * format in the same file: ffmpeg reads either). *duration_ms receives the audio's length when the provider knows it (a WAV), else
- * -1. Returns 0, or -1 with *cause. */
+ * format in the same file: ffmpeg reads either). *duration_ms receives the audio's length when the
+ * provider knows it (a WAV), else -1. Returns 0, or -1 with *cause. */
 int speech_synthesize(struct speech *s, const char *text, const char *path, int64_t deadline_ms,
                       int64_t *duration_ms, char **cause);
 

@@ -32,6 +32,7 @@
 #define _GNU_SOURCE /* renameat2, O_DIRECTORY */
 #include "media/video.h"
 
+#include "media/draw.h"
 #include "media/proc.h"
 #include "media/speech.h"
 #include "core/clock.h"
@@ -97,6 +98,7 @@ void video_template_default(struct video_template *t)
     snprintf(t->slate, sizeof t->slate, "0x1D3557");
     snprintf(t->lower_third, sizeof t->lower_third, "0x000000@0.7");
     snprintf(t->caption, sizeof t->caption, "0xFFD166");
+    snprintf(t->credit_box, sizeof t->credit_box, "0x000000@0.55");
     snprintf(t->font, sizeof t->font, "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf");
     t->fps = 25;
     t->title_size = 64;
@@ -104,6 +106,10 @@ void video_template_default(struct video_template *t)
     t->lower_title_size = 36;
     t->lower_source_size = 26;
     t->fact_size = 120;
+    t->credit_size = 22;
+    t->motion[VIDEO_SHOT_TITLE] = VIDEO_MOTION_ZOOM_IN;
+    t->motion[VIDEO_SHOT_NARRATION] = VIDEO_MOTION_PAN_RIGHT;
+    t->motion[VIDEO_SHOT_KEY_FACT] = VIDEO_MOTION_PAN_LEFT;
     t->margin = 60;
     t->lower_third_height = 120;
     t->line_spacing = 12;
@@ -133,6 +139,7 @@ static const struct {
     TC(slate),
     TC(lower_third),
     TC(caption),
+    TC(credit_box),
     {"font", T_FONT, offsetof(struct video_template, font), 0, 0},
     TI(fps, 1, 60),
     TI(title_size, 8, 300),
@@ -140,6 +147,7 @@ static const struct {
     TI(lower_title_size, 8, 300),
     TI(lower_source_size, 8, 300),
     TI(fact_size, 8, 400),
+    TI(credit_size, 8, 100),
     TI(margin, 0, 300),
     TI(lower_third_height, 20, 360),
     TI(line_spacing, 0, 100),
@@ -176,6 +184,34 @@ static bool font_ok(const char *v)
     return true;
 }
 
+static const char *const motion_names[] = {"none",    "pan_left", "pan_right",
+                                           "zoom_in", "zoom_out", NULL};
+static const char *const pictured_names[VIDEO_SHOT_KINDS] = {"title_card", "narration", "key_fact"};
+
+const char *video_motion_name(enum video_motion m)
+{
+    return (int)m >= 0 && m <= VIDEO_MOTION_ZOOM_OUT ? motion_names[m] : "none";
+}
+
+/* A [motion] line: a kind of shot and how its photographs move. */
+static char *motion_line(struct video_template *t, const char *name, const char *value)
+{
+    for (int k = 0; k < VIDEO_SHOT_KINDS; k++) {
+        if (strcmp(name, pictured_names[k]) != 0)
+            continue;
+        for (int m = 0; motion_names[m] != NULL; m++)
+            if (strcmp(value, motion_names[m]) == 0) {
+                t->motion[k] = (enum video_motion)m;
+                return NULL;
+            }
+        return xasprintf("[motion] %s: \"%s\" is not a motion (none, pan_left, pan_right, "
+                         "zoom_in, zoom_out)",
+                         name, value);
+    }
+    return xasprintf("[motion] unknown kind of shot \"%s\" (title_card, narration, key_fact)",
+                     name);
+}
+
 struct tload {
     struct video_template *t;
     const char *path;
@@ -189,8 +225,12 @@ static int template_line(void *user, const char *section, const char *name, cons
 
     if (l->cause != NULL)
         return 0;
+    if (strcmp(section, "motion") == 0) {
+        l->cause = motion_line(l->t, name, value);
+        return l->cause == NULL;
+    }
     if (strcmp(section, "template") != 0) {
-        l->cause = xasprintf("unknown section [%s] (only [template])", section);
+        l->cause = xasprintf("unknown section [%s] ([template], [motion])", section);
         return 0;
     }
     for (size_t i = 0; i < sizeof template_keys / sizeof template_keys[0]; i++) {
@@ -319,110 +359,6 @@ char *video_packages_dir(const struct config *c)
 
 /* ---- text ---- */
 
-/* A growing string. */
-struct vbuf {
-    char *s;
-    size_t len, cap;
-};
-
-static void vb_add(struct vbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void vb_printf(struct vbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void vb_printf(struct vbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) == -1)
-        fail("out of memory");
-    va_end(ap);
-    vb_add(b, s, strlen(s));
-    free(s);
-}
-
-/* text folded to words (controls are white space) and wrapped into lines of at most width
- * characters, at most max_lines of them (the last ending in "..." when cut). A new string
- * without a final newline. */
-static char *wrap(const char *text, int width, int max_lines)
-{
-    struct vbuf b = {0};
-    int lines = 1, col = 0;
-    const unsigned char *p = (const unsigned char *)text;
-
-    vb_add(&b, "", 0);
-    while (*p != '\0') {
-        const unsigned char *w;
-        int chars = 0;
-
-        while (*p != '\0' && (*p <= 0x20 || *p == 0x7f))
-            p++;
-        if (*p == '\0')
-            break;
-        for (w = p; *w > 0x20 && *w != 0x7f; w++)
-            chars += (*w & 0xC0) != 0x80;
-        if (col > 0 && col + 1 + chars > width) {
-            if (lines == max_lines) {
-                vb_add(&b, "...", 3);
-                break;
-            }
-            vb_add(&b, "\n", 1);
-            lines++;
-            col = 0;
-        } else if (col > 0) {
-            vb_add(&b, " ", 1);
-            col++;
-        }
-        vb_add(&b, (const char *)p, (size_t)(w - p));
-        col += chars;
-        p = w;
-    }
-    return b.s;
-}
-
-/* Writes the file; on failure errno says why (and *cause). */
-static int write_file(const char *path, const char *data, size_t len, char **cause)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), e;
-    size_t off = 0;
-
-    if (fd == -1)
-        goto fail;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-
-        if (w == -1 && errno == EINTR)
-            continue;
-        if (w == -1)
-            goto fail;
-        off += (size_t)w;
-    }
-    if (fsync(fd) == -1)
-        goto fail;
-    if (close(fd) == -1) {
-        fd = -1;
-        goto fail;
-    }
-    return 0;
-fail:
-    e = errno;
-    *cause = xasprintf("cannot write %s: %s", path, strerror(e));
-    if (fd != -1)
-        close(fd);
-    errno = e;
-    return -1;
-}
-
 /* ---- timing ---- */
 
 /* Storyboard time to video time: the title card stays, the narration stretches from planned
@@ -459,10 +395,10 @@ static void srt_time(int64_t ms, char *buf, size_t size)
 /* The SRT with every "A --> B" line re-timed. A new string. */
 static char *retime_srt(const char *srt, const struct retime *r)
 {
-    struct vbuf b = {0};
+    struct draw_buf b = {0};
     const char *p = srt;
 
-    vb_add(&b, "", 0);
+    draw_add(&b, "", 0);
     while (*p != '\0') {
         size_t n = strcspn(p, "\n");
         const char *arrow = memmem(p, n, " --> ", 5);
@@ -473,13 +409,13 @@ static char *retime_srt(const char *srt, const struct retime *r)
 
             srt_time(retime(r, a), ta, sizeof ta);
             srt_time(retime(r, z), tz, sizeof tz);
-            vb_printf(&b, "%s --> %s", ta, tz);
+            draw_printf(&b, "%s --> %s", ta, tz);
         } else {
-            vb_add(&b, p, n);
+            draw_add(&b, p, n);
         }
         p += n;
         if (*p == '\n') {
-            vb_add(&b, "\n", 1);
+            draw_add(&b, "\n", 1);
             p++;
         }
     }
@@ -488,58 +424,6 @@ static char *retime_srt(const char *srt, const struct retime *r)
 
 /* ---- the filter graph ---- */
 
-struct graph {
-    struct vbuf g;
-    const struct video_template *t;
-    const char *dir;
-    int nfiles;
-    char *cause;
-    int err; /* errno of a text file that could not be written */
-};
-
-static void g_sep(struct graph *gr)
-{
-    if (gr->g.len > 0)
-        vb_add(&gr->g, ",", 1);
-}
-
-/* A text file for drawtext: returns its name in the folder (static storage in name). */
-static int g_textfile(struct graph *gr, const char *text, char *name, size_t size)
-{
-    char *path;
-    int rc;
-
-    snprintf(name, size, "text%03d.txt", gr->nfiles++);
-    path = xasprintf("%s/%s", gr->dir, name);
-    rc = write_file(path, text, strlen(text), &gr->cause);
-    if (rc == -1)
-        gr->err = errno;
-    free(path);
-    return rc;
-}
-
-static void g_box(struct graph *gr, const char *geometry, const char *color, double a, double z)
-{
-    g_sep(gr);
-    vb_printf(&gr->g, "drawbox=%s:color=%s:t=fill:enable='between(t,%.3f,%.3f)'", geometry, color,
-              a, z);
-}
-
-static int g_text(struct graph *gr, const char *text, int size, const char *color, const char *x,
-                  const char *y, double a, double z)
-{
-    char name[32];
-
-    if (g_textfile(gr, text, name, sizeof name) == -1)
-        return -1;
-    g_sep(gr);
-    vb_printf(&gr->g,
-              "drawtext=fontfile=%s:textfile=%s:expansion=none:fontsize=%d:fontcolor=%s:"
-              "line_spacing=%d:x=%s:y=%s:enable='between(t,%.3f,%.3f)'",
-              gr->t->font, name, size, color, gr->t->line_spacing, x, y, a, z);
-    return 0;
-}
-
 static const char *jstr(const json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
@@ -547,53 +431,103 @@ static const char *jstr(const json_t *o, const char *k)
     return s != NULL ? s : "";
 }
 
+/* Whether a shot shows a picture (a file its chain chose), rather than a text slide. */
+static bool has_picture(const json_t *sh)
+{
+    const json_t *pic = json_object_get(sh, "picture");
+
+    return json_is_string(json_object_get(pic, "file")) && strcmp(jstr(pic, "source"), "text") != 0;
+}
+
+/* The drawing over a shot's picture: the title card's headline on a band, a key fact's figure,
+ * the picture's mark ("Illustration") and its credit. */
+static int g_picture_shot(struct draw_graph *gr, const json_t *sh, double a, double z)
+{
+    const struct video_template *t = gr->t;
+    const json_t *pic = json_object_get(sh, "picture");
+    const char *kind = jstr(sh, "kind"), *credit = jstr(pic, "credit"), *mark = jstr(pic, "mark");
+    char geo[96], x[64], y[64], *w = NULL;
+    int rc = 0, band;
+
+    if (strcmp(kind, "title_card") == 0) {
+        w = draw_wrap(jstr(sh, "text"), t->wrap_chars * 40 / t->title_size + 8, 3);
+        band = 3 * (t->title_size + t->line_spacing) + 2 * 30;
+        snprintf(geo, sizeof geo, "x=0:y=(ih-%d)/2:w=iw:h=%d", band, band);
+        draw_box(gr, geo, t->lower_third, a, z);
+        snprintf(geo, sizeof geo, "x=0:y=ih-%d:w=iw:h=12", t->margin);
+        draw_box(gr, geo, t->accent, a, z);
+        rc = draw_text(gr, w, t->title_size, t->text, "(w-text_w)/2", "(h-text_h)/2", a, z);
+    } else if (strcmp(kind, "key_fact") == 0 && strcmp(jstr(pic, "source"), "chart") != 0) {
+        const char *fig = strstr(jstr(sh, "visual"), ": ");
+
+        snprintf(x, sizeof x, "%d", t->margin);
+        if (fig != NULL)
+            rc = draw_label(gr, fig + 2, t->fact_size / 2, t->accent, t->lower_third, 18, x, x, a,
+                            z);
+    }
+    if (rc == 0 && *mark != '\0') {
+        snprintf(x, sizeof x, "w-text_w-%d", t->margin / 2);
+        snprintf(y, sizeof y, "%d", t->margin / 2);
+        rc = draw_label(gr, mark, t->credit_size, t->text, t->accent, 10, x, y, a, z);
+    }
+    if (rc == 0 && *credit != '\0') {
+        snprintf(x, sizeof x, "w-text_w-%d", t->margin / 2);
+        snprintf(y, sizeof y, "h-text_h-%d", 12 + t->credit_size / 2);
+        rc = draw_label(gr, credit, t->credit_size, t->text, t->credit_box, 8, x, y, a, z);
+    }
+    free(w);
+    return rc;
+}
+
 /* Adds the drawing of shot sh (times already re-timed, in seconds a..z). */
-static int g_shot(struct graph *gr, const json_t *sh, double a, double z)
+static int g_shot(struct draw_graph *gr, const json_t *sh, double a, double z)
 {
     const struct video_template *t = gr->t;
     const char *kind = jstr(sh, "kind");
     char *w = NULL, geo[96], y[64];
     int rc = 0;
 
+    if (has_picture(sh))
+        return g_picture_shot(gr, sh, a, z);
     if (strcmp(kind, "title_card") == 0) {
-        w = wrap(jstr(sh, "text"), t->wrap_chars * 40 / t->title_size + 8, t->max_lines);
+        w = draw_wrap(jstr(sh, "text"), t->wrap_chars * 40 / t->title_size + 8, t->max_lines);
         snprintf(geo, sizeof geo, "x=0:y=ih-%d:w=iw:h=12", t->margin);
-        g_box(gr, geo, t->accent, a, z);
-        rc = g_text(gr, w, t->title_size, t->text, "(w-text_w)/2", "(h-text_h)/2", a, z);
+        draw_box(gr, geo, t->accent, a, z);
+        rc = draw_text(gr, w, t->title_size, t->text, "(w-text_w)/2", "(h-text_h)/2", a, z);
     } else if (strcmp(kind, "lower_third") == 0) {
-        char *src = wrap(jstr(sh, "source"), 80, 1);
+        char *src = draw_wrap(jstr(sh, "source"), 80, 1);
 
-        w = wrap(jstr(sh, "text"), 60, 1);
+        w = draw_wrap(jstr(sh, "text"), 60, 1);
         snprintf(geo, sizeof geo, "x=0:y=ih-%d:w=iw:h=%d", t->margin + t->lower_third_height,
                  t->lower_third_height);
-        g_box(gr, geo, t->lower_third, a, z);
+        draw_box(gr, geo, t->lower_third, a, z);
         snprintf(geo, sizeof geo, "x=0:y=ih-%d:w=16:h=%d", t->margin + t->lower_third_height,
                  t->lower_third_height);
-        g_box(gr, geo, t->accent, a, z);
+        draw_box(gr, geo, t->accent, a, z);
         snprintf(y, sizeof y, "h-%d", t->margin + t->lower_third_height - 18);
-        rc = g_text(gr, w, t->lower_title_size, t->text, "48", y, a, z);
+        rc = draw_text(gr, w, t->lower_title_size, t->text, "48", y, a, z);
         snprintf(y, sizeof y, "h-%d", t->margin + t->lower_source_size + 18);
         if (rc == 0 && *src != '\0')
-            rc = g_text(gr, src, t->lower_source_size, t->caption, "48", y, a, z);
+            rc = draw_text(gr, src, t->lower_source_size, t->caption, "48", y, a, z);
         free(src);
     } else if (strcmp(kind, "key_fact") == 0) {
         const char *visual = jstr(sh, "visual"), *fig = strstr(visual, ": ");
 
-        g_box(gr, "x=0:y=0:w=iw:h=ih", t->slate, a, z);
+        draw_box(gr, "x=0:y=0:w=iw:h=ih", t->slate, a, z);
         snprintf(y, sizeof y, "%d", t->margin + 40);
-        rc = g_text(gr, fig != NULL ? fig + 2 : "", t->fact_size, t->accent, "(w-text_w)/2", y, a,
-                    z);
-        w = wrap(jstr(sh, "text"), t->wrap_chars, t->max_lines);
+        rc = draw_text(gr, fig != NULL ? fig + 2 : "", t->fact_size, t->accent, "(w-text_w)/2", y,
+                       a, z);
+        w = draw_wrap(jstr(sh, "text"), t->wrap_chars, t->max_lines);
         snprintf(y, sizeof y, "%d", t->margin + 80 + t->fact_size);
         if (rc == 0)
-            rc = g_text(gr, w, t->text_size, t->text, "(w-text_w)/2", y, a, z);
+            rc = draw_text(gr, w, t->text_size, t->text, "(w-text_w)/2", y, a, z);
     } else if (strcmp(kind, "closing") == 0) {
-        w = wrap(jstr(sh, "text"), t->wrap_chars, t->max_lines);
-        rc = g_text(gr, w, t->text_size, t->text, "(w-text_w)/2", "(h-text_h)/2", a, z);
+        w = draw_wrap(jstr(sh, "text"), t->wrap_chars, t->max_lines);
+        rc = draw_text(gr, w, t->text_size, t->text, "(w-text_w)/2", "(h-text_h)/2", a, z);
     } else { /* narration: the sentence on screen */
-        w = wrap(jstr(sh, "text"), t->wrap_chars, t->max_lines);
+        w = draw_wrap(jstr(sh, "text"), t->wrap_chars, t->max_lines);
         snprintf(y, sizeof y, "%d", t->margin + 40);
-        rc = g_text(gr, w, t->text_size, t->text, "(w-text_w)/2", y, a, z);
+        rc = draw_text(gr, w, t->text_size, t->text, "(w-text_w)/2", y, a, z);
     }
     free(w);
     return rc;
@@ -706,8 +640,12 @@ static void render_clear(struct render *r)
     speech_free(r->speech);
 }
 
+/* The package's manifest.json: its files, lengths, tools, and each shot's picture (records:
+ * [{"n", "kind", "start_ms", "end_ms", "picture"}], borrowed; empty for a storyboard without
+ * pictures) with the visual chain's report (visuals, borrowed, may be NULL). A new string. */
 static char *manifest(const char *id, const struct render *r, char **files, int nfiles,
-                      int64_t duration_ms, int64_t narration_ms)
+                      int64_t duration_ms, int64_t narration_ms, json_t *records,
+                      const json_t *visuals)
 {
     json_t *m = json_object(), *fl = json_array(), *tools = json_object();
     char *s, *out;
@@ -733,6 +671,29 @@ static char *manifest(const char *id, const struct render *r, char **files, int 
                         r->template_path != NULL ? json_string(r->template_path) : json_null());
     json_object_set_new(m, "files", fl);
     json_object_set_new(m, "tools", tools);
+    if (json_array_size(records) > 0) {
+        json_t *rec;
+        size_t i;
+
+        /* Each picture's size, as files get theirs (the pictures stay in the package's
+         * pictures/ folder: the video holds them; files lists what a package publishes). */
+        json_array_foreach(records, i, rec)
+        {
+            const char *f =
+                json_string_value(json_object_get(json_object_get(rec, "picture"), "file"));
+            char *p;
+
+            if (f == NULL)
+                continue;
+            p = xasprintf("%s/%s", r->tmp, f);
+            json_object_set_new(json_object_get(rec, "picture"), "bytes",
+                                json_integer(file_size(p)));
+            free(p);
+        }
+        json_object_set(m, "shots", records);
+    }
+    if (visuals != NULL)
+        json_object_set_new(m, "visuals", json_deep_copy(visuals));
     s = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(m);
     if (s == NULL)
@@ -754,23 +715,24 @@ static double graph_time(int64_t ms)
 
 /* The frames of the stills path, from the colour source of total_ms at fps whose frame n
  * shows at t = n * (1 / fps) and shows shot i when iv[i][0] <= t <= iv[i][1] (between()):
- * the first, every frame whose set of shots differs from the one before, and the last. Returns
+ * the first, every frame whose set of shots differs from the one before, every frame while a
+ * shot whose picture moves is on screen (moving[i]: a pan, a zoom, a clip), and the last. Returns
  * the select filter keeping them, a new string; *thumb is the place among them of the frame on
  * screen at thumb_ms (the thumbnail). */
-static char *stills_select(const double (*iv)[2], int nshots, int fps, int64_t total_ms,
-                           int64_t thumb_ms, int *thumb)
+static char *stills_select(const double (*iv)[2], const bool *moving, int nshots, int fps,
+                           int64_t total_ms, int64_t thumb_ms, int *thumb)
 {
-    struct vbuf b = {0};
+    struct draw_buf b = {0};
     bool *was = xcalloc((size_t)nshots + 1, sizeof *was);
     bool *now = xcalloc((size_t)nshots + 1, sizeof *now);
     const double tb = 1.0 / (double)fps, thumb_t = (double)thumb_ms / 1000;
-    int64_t frames = 0, kept = 0;
+    int64_t frames = 0, kept = 0, run = -1, prev = -2;
 
     /* ffmpeg's colour source ends at the first frame whose time, rounded to microseconds, is
      * not before its duration. */
     while (((frames * 1000000 + fps / 2) / fps) < total_ms * 1000)
         frames++;
-    vb_add(&b, "select='", 8);
+    draw_add(&b, "select='", 8);
     *thumb = 0;
     for (int64_t n = 0; n < frames; n++) {
         double t = (double)n * tb;
@@ -778,41 +740,36 @@ static char *stills_select(const double (*iv)[2], int nshots, int fps, int64_t t
 
         for (int i = 0; i < nshots; i++) {
             now[i] = iv[i][0] <= t && t <= iv[i][1];
-            changed |= now[i] != was[i];
+            changed |= now[i] != was[i] || (now[i] && moving[i]);
         }
         memcpy(was, now, (size_t)nshots * sizeof *was);
         if (!changed && n < frames - 1)
             continue;
-        /* The last one (and any the source might make past it) ends the video. */
-        vb_printf(&b, "%s%s(n,%lld)", kept > 0 ? "+" : "", n < frames - 1 ? "eq" : "gte",
-                  (long long)n);
         if (t <= thumb_t)
             *thumb = (int)kept;
         kept++;
+        /* Runs of frames (a moving picture's) as one term: ffmpeg's expressions nest each
+         * term, and a few hundred of them are more than it parses. */
+        if (n != prev + 1) {
+            if (run >= 0)
+                draw_printf(&b, run == prev ? "eq(n,%lld)+" : "between(n,%lld,%lld)+",
+                            (long long)run, (long long)prev);
+            run = n;
+        }
+        prev = n;
     }
-    vb_add(&b, "'", 1);
+    /* The last run, and any frame the source might make past it, ends the video. */
+    draw_printf(&b, "gte(n,%lld)'", (long long)run);
     free(was);
     free(now);
     return b.s;
 }
 
 /* The last argument vectors hold at most this many entries. */
-#define ARGV_MAX 64
+#define ARGV_MAX 256
 
 /* Appends the arguments, ended by NULL, to argv (at *n). */
-static void args_add(const char **argv, int *n, ...)
-{
-    va_list ap;
-    const char *a;
-
-    va_start(ap, n);
-    while ((a = va_arg(ap, const char *)) != NULL) {
-        assert(*n < ARGV_MAX - 1);
-        argv[(*n)++] = a;
-    }
-    va_end(ap);
-    argv[*n] = NULL;
-}
+#define args_add(argv, n, ...) proc_args_add(argv, n, ARGV_MAX, __VA_ARGS__)
 
 /* The sound's encoder: AAC at 128 kb/s. The filters path resamples to 44.1 kHz and takes the
  * AAC encoder's default two-loop search; the stills path keeps the narration's own rate
@@ -827,32 +784,213 @@ static void audio_args(const char **argv, int *na, int compose)
         args_add(argv, na, "-ar", "44100", NULL);
 }
 
-/* The stills path's video and thumbnail in one ffmpeg run: the drawing filters of gr (shot i
- * shown from iv[i][0] to iv[i][1] s) behind a select of the frames that differ, over the
- * colour source color, with the narration after the title card's silence. Returns 0, or -1
- * with r->cause and r->fail. */
-static int stills(struct render *r, const struct graph *gr, const double (*iv)[2], int nshots,
+/* ---- pictures ---- */
+
+/* One shot's picture as the render composes it: an ffmpeg input over the shot's time. */
+struct picture {
+    int input;     /* ffmpeg's input number */
+    char file[64]; /* in the package: "pictures/shot03.jpg" */
+    double a, z;   /* on screen from a to z s */
+    enum video_motion motion;
+    bool clip;
+    int w, h; /* the file's size */
+};
+
+/* Copies src to dst (a hard link when both are on one file system). Returns 0, or -1 with
+ * errno. */
+static int copy_file(const char *src, const char *dst)
+{
+    char buf[65536];
+    int in, out, e = 0;
+    ssize_t n;
+
+    if (link(src, dst) == 0)
+        return 0;
+    if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1)
+        return -1;
+    if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1) {
+        e = errno;
+        close(in);
+        errno = e;
+        return -1;
+    }
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n) {
+            e = errno != 0 ? errno : EIO;
+            break;
+        }
+    if (n < 0)
+        e = errno;
+    close(in);
+    if (close(out) == -1 && e == 0)
+        e = errno;
+    errno = e;
+    return e == 0 ? 0 : -1;
+}
+
+/* How the picture of shot sh moves: a photograph (feed, stock, generated) by its kind of shot's
+ * [motion]; a clip plays; charts and the rest stand still. */
+static enum video_motion motion_of(const struct video_template *t, const json_t *sh)
+{
+    static const char *const photos[] = {"feed", "stock", "generated", NULL};
+    const json_t *pic = json_object_get(sh, "picture");
+    const char *kind = jstr(sh, "kind");
+    bool photo = false;
+
+    for (size_t i = 0; photos[i] != NULL; i++)
+        photo |= strcmp(jstr(pic, "source"), photos[i]) == 0;
+    if (!photo || strcmp(jstr(pic, "media"), "clip") == 0)
+        return VIDEO_MOTION_NONE;
+    if (strcmp(kind, "title_card") == 0)
+        return t->motion[VIDEO_SHOT_TITLE];
+    if (strcmp(kind, "key_fact") == 0)
+        return t->motion[VIDEO_SHOT_KEY_FACT];
+    return t->motion[VIDEO_SHOT_NARRATION];
+}
+
+/* Brings the picture of shot sh (in the storyboard's pictures folder) into the package as
+ * pictures/shotNN.EXT and describes it in *p (input is the next free one). Returns 1 when the
+ * shot has a picture, 0 when not, -1 with r->cause. */
+static int picture_take(struct render *r, const char *dir, const json_t *sh, int n, double a,
+                        double z, int input, struct picture *p)
+{
+    const json_t *pic = json_object_get(sh, "picture");
+    const char *file = jstr(pic, "file"), *ext = strrchr(file, '.');
+    char *src, *dst;
+    int rc;
+
+    if (!has_picture(sh) || dir == NULL || strchr(file, '/') != NULL || ext == NULL ||
+        strlen(ext) > 5)
+        return 0;
+    memset(p, 0, sizeof *p);
+    snprintf(p->file, sizeof p->file, "pictures/shot%02d%s", n, ext);
+    /* The folder, for the first picture. */
+    dst = xasprintf("%s/pictures", r->tmp);
+    rc = mkdir(dst, 0755) == -1 && errno != EEXIST ? -1 : 0;
+    if (rc == -1) {
+        fail_errno(r, errno);
+        r->cause = xasprintf("cannot make %s: %s", dst, strerror(errno));
+    }
+    free(dst);
+    if (rc == -1)
+        return -1;
+    src = xasprintf("%s/%s", dir, file);
+    dst = xasprintf("%s/%s", r->tmp, p->file);
+    rc = copy_file(src, dst);
+    if (rc == -1) {
+        fail_errno(r, errno);
+        r->cause =
+            xasprintf("cannot bring the picture %s into the package: %s", src, strerror(errno));
+    }
+    free(src);
+    free(dst);
+    if (rc == -1)
+        return -1;
+    p->input = input;
+    p->a = a;
+    p->z = z;
+    p->clip = strcmp(jstr(pic, "media"), "clip") == 0;
+    p->motion = motion_of(&r->t, sh);
+    p->w = (int)json_integer_value(json_object_get(pic, "w"));
+    p->h = (int)json_integer_value(json_object_get(pic, "h"));
+    if (p->w < VIDEO_WIDTH || p->h < VIDEO_HEIGHT)
+        p->w = VIDEO_WIDTH, p->h = VIDEO_HEIGHT;
+    return 1;
+}
+
+/* The graph's start: the colour source (only the frames select keeps, when given) in the
+ * encoder's format, each picture laid over it for its shot's time, ending in the label [bN]
+ * for the drawing to follow. A still photograph is cropped to the frame once; a pan is a crop
+ * that moves across the picture frame by frame; a zoom is zoompan; a clip plays from its shot's
+ * start. A moving picture's frames are made only for its shot, on the frame grid. */
+static void g_pictures(struct draw_buf *g, const char *select, const struct picture *p, int n,
+                       int fps)
+{
+    draw_printf(g, "[0:v]%s%sformat=yuv420p[b0];", select != NULL ? select : "",
+                select != NULL ? "," : "");
+    for (int k = 0; k < n; k++) {
+        int64_t f0 = (int64_t)(p[k].a * fps + 0.999999), f1 = (int64_t)(p[k].z * fps + 1e-6);
+        int64_t frames = f1 >= f0 ? f1 - f0 + 1 : 1;
+        double start = (double)f0 / fps, span = (double)(frames > 1 ? frames - 1 : 1) / fps;
+        char pos[96];
+
+        if (p[k].clip) {
+            draw_printf(g, "[%d:v]trim=duration=%.3f,setpts=PTS-STARTPTS+%.6f/TB,setsar=1[p%d];",
+                        p[k].input, p[k].z - p[k].a + 1.0 / fps, start, k);
+        } else if (p[k].motion == VIDEO_MOTION_PAN_LEFT || p[k].motion == VIDEO_MOTION_PAN_RIGHT) {
+            snprintf(pos, sizeof pos, "%sclip((t-%.6f)/%.6f,0,1)",
+                     p[k].motion == VIDEO_MOTION_PAN_LEFT ? "1-" : "", start, span);
+            draw_printf(g,
+                        "[%d:v]loop=loop=%lld:size=1:start=0,setpts=N/(%d*TB)+%.6f/TB,"
+                        "crop=%d:%d:x='(iw-ow)*(%s)':y='(ih-oh)/2',setsar=1[p%d];",
+                        p[k].input, (long long)frames - 1, fps, start, VIDEO_WIDTH, VIDEO_HEIGHT,
+                        pos, k);
+        } else if (p[k].motion == VIDEO_MOTION_ZOOM_IN || p[k].motion == VIDEO_MOTION_ZOOM_OUT) {
+            /* From the whole picture to the frame's size inside it (or back): no upscaling. */
+            double most = (double)p[k].w / VIDEO_WIDTH;
+
+            snprintf(pos, sizeof pos, "%s%.4f*on/%lld",
+                     p[k].motion == VIDEO_MOTION_ZOOM_IN ? "1+" : "", most - 1,
+                     (long long)(frames > 1 ? frames - 1 : 1));
+            if (p[k].motion == VIDEO_MOTION_ZOOM_OUT)
+                snprintf(pos, sizeof pos, "%.4f-%.4f*on/%lld", most, most - 1,
+                         (long long)(frames > 1 ? frames - 1 : 1));
+            draw_printf(g,
+                        "[%d:v]zoompan=z='%s':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=%lld:"
+                        "s=%dx%d:fps=%d,setpts=N/(%d*TB)+%.6f/TB,setsar=1[p%d];",
+                        p[k].input, pos, (long long)frames, VIDEO_WIDTH, VIDEO_HEIGHT, fps, fps,
+                        start, k);
+        } else if (p[k].w != VIDEO_WIDTH || p[k].h != VIDEO_HEIGHT) {
+            draw_printf(g, "[%d:v]crop=%d:%d,setsar=1[p%d];", p[k].input, VIDEO_WIDTH, VIDEO_HEIGHT,
+                        k);
+        } else {
+            draw_printf(g, "[%d:v]setsar=1[p%d];", p[k].input, k);
+        }
+        draw_printf(g,
+                    "[b%d][p%d]overlay=x=0:y=0:eof_action=repeat:enable='between(t,%.3f,%.3f)'"
+                    "[b%d];",
+                    k, k, p[k].a, p[k].z, k + 1);
+    }
+    draw_printf(g, "[b%d]", n);
+}
+
+/* The pictures' inputs, after the colour source and the narration. */
+static void picture_inputs(const char **argv, int *na, const struct picture *p, int n)
+{
+    for (int k = 0; k < n; k++)
+        args_add(argv, na, "-i", p[k].file, NULL);
+}
+
+/* The stills path's video and thumbnail in one ffmpeg run: the pictures and the drawing
+ * filters of gr (shot i shown from iv[i][0] to iv[i][1] s) behind a select of the frames that
+ * differ or move, over the colour source color, with the narration after the title card's
+ * silence. Returns 0, or -1 with r->cause and r->fail. */
+static int stills(struct render *r, const struct draw_graph *gr, const double (*iv)[2],
+                  const bool *moving, int nshots, const struct picture *pics, int npics,
                   int64_t title_ms, const char *total_s, int64_t total_ms, const char *color,
                   const char *preset)
 {
-    struct vbuf g = {0};
+    struct draw_buf g = {0};
     const char *argv[ARGV_MAX];
     char *select;
     int na = 0, thumb = 0, rc;
 
-    /* Only the frames that differ, drawn in the encoder's format as the filters path draws
-     * them; the title card's frame split off as the thumbnail. */
-    select = stills_select(iv, nshots, r->t.fps, total_ms, title_ms / 2, &thumb);
-    vb_printf(&g, "%s,format=yuv420p%s%s[vd];[vd]split[v][vt];[vt]select='eq(n,%d)'[t];", select,
-              gr->g.len > 0 ? "," : "", gr->g.len > 0 ? gr->g.s : "", thumb);
+    /* Only the frames that differ or move, drawn in the encoder's format as the filters path
+     * draws them; the title card's frame split off as the thumbnail. */
+    select = stills_select(iv, moving, nshots, r->t.fps, total_ms, title_ms / 2, &thumb);
+    g_pictures(&g, select, pics, npics, r->t.fps);
+    draw_printf(&g, "%s[vd];[vd]split[v][vt];[vt]select='eq(n,%d)'[t];",
+                gr->g.len > 0 ? gr->g.s : "null", thumb);
     /* The sound is padded to the length itself: with -t, ffmpeg 5.1 drops a last frame that
      * shows after a long one. */
-    vb_printf(&g, "[1:a]adelay=delays=%lld:all=1,apad=whole_dur=%s[a]", (long long)title_ms,
-              total_s);
+    draw_printf(&g, "[1:a]adelay=delays=%lld:all=1,apad=whole_dur=%s[a]", (long long)title_ms,
+                total_s);
     args_add(argv, &na, r->ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f",
-             "lavfi", "-i", color, "-i", "narration.wav", "-filter_complex", g.s, "-map", "[v]",
-             "-map", "[a]", "-c:v", "libx264", "-preset", preset, "-tune", "stillimage", "-pix_fmt",
-             "yuv420p", "-fps_mode:v", "vfr", "-force_key_frames", "expr:gte(t,n_forced*10)", NULL);
+             "lavfi", "-i", color, "-i", "narration.wav", NULL);
+    picture_inputs(argv, &na, pics, npics);
+    args_add(argv, &na, "-filter_complex", g.s, "-map", "[v]", "-map", "[a]", "-c:v", "libx264",
+             "-preset", preset, "-tune", "stillimage", "-pix_fmt", "yuv420p", "-fps_mode:v", "vfr",
+             "-force_key_frames", "expr:gte(t,n_forced*10)", NULL);
     audio_args(argv, &na, r->compose);
     args_add(argv, &na, "-movflags", "+faststart", "video.mp4", "-map", "[t]", "-frames:v", "1",
              "-update", "1", "thumbnail.png", NULL);
@@ -862,27 +1000,31 @@ static int stills(struct render *r, const struct graph *gr, const double (*iv)[2
     return rc;
 }
 
-/* The filters path's video, then its thumbnail decoded from it: the drawing filters of gr
- * over every frame of the colour source color, with the narration after the title card's
- * silence. Takes gr's graph. Returns 0, or -1 with r->cause and r->fail. */
-static int filters(struct render *r, struct graph *gr, int64_t title_ms, const char *total_s,
-                   const char *color, const char *preset)
+/* The filters path's video, then its thumbnail decoded from it: the pictures and the drawing
+ * filters of gr over every frame of the colour source color, with the narration after the
+ * title card's silence. Returns 0, or -1 with r->cause and r->fail. */
+static int filters(struct render *r, const struct draw_graph *gr, const struct picture *pics,
+                   int npics, int64_t title_ms, const char *total_s, const char *color,
+                   const char *preset)
 {
+    struct draw_buf g = {0};
     const char *argv[ARGV_MAX];
     char thumb_s[32];
-    int na = 0;
+    int na = 0, rc;
 
     args_add(argv, &na, r->ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f",
              "lavfi", "-i", color, "-i", "narration.wav", NULL);
-    if (gr->g.len == 0)
-        vb_add(&gr->g, "null", 4);
-    vb_add(&gr->g, "[v];[1:a]", 9);
-    vb_printf(&gr->g, "adelay=delays=%lld:all=1,apad[a]", (long long)title_ms);
-    args_add(argv, &na, "-filter_complex", gr->g.s, "-map", "[v]", "-map", "[a]", "-c:v", "libx264",
+    picture_inputs(argv, &na, pics, npics);
+    g_pictures(&g, NULL, pics, npics, r->t.fps);
+    draw_printf(&g, "%s[v];[1:a]adelay=delays=%lld:all=1,apad[a]", gr->g.len > 0 ? gr->g.s : "null",
+                (long long)title_ms);
+    args_add(argv, &na, "-filter_complex", g.s, "-map", "[v]", "-map", "[a]", "-c:v", "libx264",
              "-preset", preset, "-pix_fmt", "yuv420p", NULL);
     audio_args(argv, &na, r->compose);
     args_add(argv, &na, "-t", total_s, "-movflags", "+faststart", "video.mp4", NULL);
-    if (run_ffmpeg(r, argv) == -1)
+    rc = run_ffmpeg(r, argv);
+    free(g.s);
+    if (rc == -1)
         return -1;
     /* The thumbnail: a frame from the middle of the title card. */
     snprintf(thumb_s, sizeof thumb_s, "%.3f", (double)title_ms / 2000);
@@ -892,17 +1034,41 @@ static int filters(struct render *r, struct graph *gr, int64_t title_ms, const c
     return run_ffmpeg(r, argv);
 }
 
+/* What the package and its manifest say of a shot's picture: its file in the package, how it
+ * moves, and the chain's record without the work folder's file name. New reference. */
+static json_t *picture_record(const json_t *sh, const struct picture *p)
+{
+    json_t *pic = json_deep_copy(json_object_get(sh, "picture"));
+
+    if (pic == NULL)
+        pic = json_pack("{s:s, s:s, s:s}", "source", "text", "label", "text slide", "credit", "");
+    if (p != NULL) {
+        json_object_set_new(pic, "file", json_string(p->file));
+        json_object_set_new(pic, "motion",
+                            json_string(p->clip ? "clip" : video_motion_name(p->motion)));
+    } else {
+        json_object_del(pic, "file");
+    }
+    return pic;
+}
+
 /* The steps of a render, in the temporary folder; the package is built into *pkg. */
 static int render_steps(struct render *r, const char *id, const json_t *sb, json_t *pkg)
 {
     const json_t *shots = json_object_get(sb, "shots"), *sh;
-    char *files[8], *srt = NULL, *mf = NULL, total_s[32], color[160];
+    const char *pictures_dir = json_string_value(json_object_get(sb, "pictures_dir"));
+    size_t nall = json_array_size(shots);
+    char **files = xcalloc(nall + 16, sizeof *files);
+    char *srt = NULL, *mf = NULL, total_s[32], color[160];
     const char *preset = r->c->video_preset;
-    struct graph gr = {.t = &r->t, .dir = r->tmp};
+    struct draw_graph gr = {.t = &r->t, .dir = r->tmp};
     struct retime rt = {0};
-    double(*iv)[2] = xcalloc(json_array_size(shots) + 1, sizeof *iv);
-    int nfiles = 0, rc = -1, nshots = 0;
+    double(*iv)[2] = xcalloc(nall + 1, sizeof *iv);
+    bool *moving = xcalloc(nall + 1, sizeof *moving);
+    struct picture *pics = xcalloc(nall + 1, sizeof *pics);
+    int nfiles = 0, rc = -1, nshots = 0, npics = 0;
     int64_t t0 = clock_mono_ms(), t1, narration_ms = 0, total_ms;
+    json_t *records = json_array();
     size_t i;
 
     /* The narration, measured. */
@@ -920,7 +1086,7 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
     if (total_ms < rt.title + narration_ms)
         total_ms = rt.title + narration_ms;
 
-    /* The visuals, shot by shot, re-timed. */
+    /* The pictures and the drawing, shot by shot, re-timed. */
     {
         json_t *nshots_j = json_array();
 
@@ -929,12 +1095,30 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
             json_t *ns = json_deep_copy(sh);
             int64_t a = retime(&rt, json_integer_value(json_object_get(sh, "start_ms")));
             int64_t z = retime(&rt, json_integer_value(json_object_get(sh, "end_ms")));
+            int got = 0;
 
             json_object_set_new(ns, "start_ms", json_integer(a));
             json_object_set_new(ns, "end_ms", json_integer(z));
-            json_array_append_new(nshots_j, ns);
             iv[nshots][0] = graph_time(a);
             iv[nshots][1] = graph_time(z > a ? z : a);
+            if (r->cause == NULL)
+                got = picture_take(r, pictures_dir, sh, nshots + 1, iv[nshots][0], iv[nshots][1],
+                                   2 + npics, &pics[npics]);
+            if (got == 1)
+                moving[nshots] = pics[npics].clip || pics[npics].motion != VIDEO_MOTION_NONE;
+            if (json_object_get(sh, "picture") != NULL) {
+                json_t *rec = picture_record(sh, got == 1 ? &pics[npics] : NULL);
+
+                json_object_set(ns, "picture", rec);
+                json_array_append_new(records,
+                                      json_pack("{s:i, s:s, s:I, s:I, s:o}", "n", nshots + 1,
+                                                "kind", jstr(sh, "kind"), "start_ms", (json_int_t)a,
+                                                "end_ms", (json_int_t)z, "picture", rec));
+            }
+            npics += got == 1;
+            json_array_append_new(nshots_j, ns);
+            if (got == -1)
+                break;
             if (gr.cause == NULL && g_shot(&gr, sh, iv[nshots][0], iv[nshots][1]) == -1) {
                 fail_errno(r, gr.err);
                 break;
@@ -942,7 +1126,10 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
             nshots++;
         }
         json_object_set_new(pkg, "shots", nshots_j);
+        json_object_del(pkg, "pictures_dir");
     }
+    if (r->cause != NULL)
+        goto out;
     if (gr.cause != NULL) {
         r->cause = gr.cause;
         gr.cause = NULL;
@@ -952,10 +1139,10 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
     snprintf(color, sizeof color, "color=c=%s:s=%dx%d:r=%d:d=%s", r->t.background, VIDEO_WIDTH,
              VIDEO_HEIGHT, r->t.fps, total_s);
     if (r->compose == COMPOSE_STILLS) {
-        if (stills(r, &gr, (const double(*)[2])iv, nshots, rt.title, total_s, total_ms, color,
-                   preset) == -1)
+        if (stills(r, &gr, (const double(*)[2])iv, moving, nshots, pics, npics, rt.title, total_s,
+                   total_ms, color, preset) == -1)
             goto out;
-    } else if (filters(r, &gr, rt.title, total_s, color, preset) == -1) {
+    } else if (filters(r, &gr, pics, npics, rt.title, total_s, color, preset) == -1) {
         goto out;
     }
     files[nfiles++] = xstrdup("video.mp4");
@@ -965,7 +1152,7 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
         char *p = xasprintf("%s/captions.srt", r->tmp);
 
         srt = retime_srt(jstr(sb, "captions_srt"), &rt);
-        rc = write_file(p, srt, strlen(srt), &r->cause);
+        rc = draw_write_file(p, srt, strlen(srt), &r->cause);
         if (rc == -1)
             fail_errno(r, errno);
         free(p);
@@ -974,11 +1161,12 @@ static int render_steps(struct render *r, const char *id, const json_t *sb, json
         rc = -1;
         files[nfiles++] = xstrdup("captions.srt");
     }
-    mf = manifest(id, r, files, nfiles, total_ms, narration_ms);
+    mf = manifest(id, r, files, nfiles, total_ms, narration_ms, records,
+                  json_object_get(sb, "visuals"));
     {
         char *p = xasprintf("%s/manifest.json", r->tmp);
 
-        rc = write_file(p, mf, strlen(mf), &r->cause);
+        rc = draw_write_file(p, mf, strlen(mf), &r->cause);
         if (rc == -1)
             fail_errno(r, errno);
         free(p);
@@ -1019,8 +1207,12 @@ out:
     free(srt);
     free(mf);
     free(iv);
+    free(moving);
+    free(pics);
+    json_decref(records);
     for (int k = 0; k < nfiles; k++)
         free(files[k]);
+    free(files);
     return rc;
 }
 

@@ -2,7 +2,10 @@
  * video.h - rendering a storyboard (storyboard.h) into a video package: the narration spoken
  * by the configured speech provider (speech.h), visuals drawn by ffmpeg's filters (a title
  * card, a lower third with the headline and source, a slate per key fact, the narration's
- * sentences, a closing card) styled by a template (config/video.conf), composed into a
+ * sentences, a closing card) styled by a template (config/video.conf), and the pictures the
+ * visual chain chose (visual.h: each shot's "picture", its file in the storyboard's
+ * "pictures_dir"; brought into the package's pictures/ folder, photographs panning or zooming
+ * as the template's [motion] says, clips playing, with their credits drawn), composed into a
  * 1280x720 H.264 + AAC MP4 as long as the narration, captions as SRT timed to the real
  * narration, a thumbnail PNG (a frame of the title card) and manifest.json. ffmpeg and
  * espeak-ng run as child processes with argument vectors (proc.h), never through a shell;
@@ -11,7 +14,8 @@
  *
  * Two ways of composing the picture ([video] compose): "stills" (the default) draws each
  * distinct frame once and encodes the video as stills (a variable frame rate: a frame where
- * the picture changes, on the template's frame grid, held until the next), with the title
+ * the picture changes, on the template's frame grid, held until the next; every frame while a
+ * picture moves), with the title
  * card's frame as the thumbnail; "filters" is the first renderer, kept for comparison
  * (`newsroom bench render --path filters`): every frame of a constant frame rate drawn by the
  * filters and encoded, the thumbnail decoded from the MP4. Both give the same pictures at the
@@ -41,21 +45,45 @@ struct config;
 #define VIDEO_WIDTH  1280
 #define VIDEO_HEIGHT 720
 
+/* How a photograph moves over its shot ([motion] of the template, per kind of shot): not at
+ * all, a slow pan across it, or a slow zoom into or out of it. Charts, clips and text never
+ * move. */
+enum video_motion {
+    VIDEO_MOTION_NONE,
+    VIDEO_MOTION_PAN_LEFT,
+    VIDEO_MOTION_PAN_RIGHT,
+    VIDEO_MOTION_ZOOM_IN,
+    VIDEO_MOTION_ZOOM_OUT
+};
+/* The kinds of shot a picture can cover, as [motion] names them. */
+enum video_pictured {
+    VIDEO_SHOT_TITLE,
+    VIDEO_SHOT_NARRATION,
+    VIDEO_SHOT_KEY_FACT,
+    VIDEO_SHOT_KINDS
+};
+
+/* "none", "pan_left", "pan_right", "zoom_in", "zoom_out". */
+const char *video_motion_name(enum video_motion m);
+
 /* The look of a video: colours ("#RRGGBB", "0xRRGGBB" or an ffmpeg colour name, with an
- * optional "@alpha"), DejaVuSans (or another TrueType file) and sizes in pixels. */
+ * optional "@alpha"), DejaVuSans (or another TrueType file) and sizes in pixels; the box behind
+ * a picture's credit and its size; each kind of shot's motion over a photograph. */
 struct video_template {
     char background[32], text[32], accent[32], slate[32], lower_third[32], caption[32];
+    char credit_box[32];
     char font[256];
     int fps;
-    int title_size, text_size, lower_title_size, lower_source_size, fact_size;
+    int title_size, text_size, lower_title_size, lower_source_size, fact_size, credit_size;
     int margin, lower_third_height, line_spacing, wrap_chars, max_lines;
+    enum video_motion motion[VIDEO_SHOT_KINDS];
 };
 
 /* The built-in template (what config/video.conf ships with). */
 void video_template_default(struct video_template *t);
 
-/* Reads the INI file path ([template] section) over t. Returns 0, or -1 with *cause naming the
- * file, line and key (t is then partly updated). */
+/* Reads the INI file path ([template] and [motion] sections) over t. Returns 0, or -1 with *cause
+ * naming the file, line and key (t is then partly updated). */
 int video_template_load(struct video_template *t, const char *path, char **cause);
 
 /* The template file [video] template names; empty: config/video.conf of the share directory

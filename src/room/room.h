@@ -276,8 +276,10 @@ void room_detail_free(struct room_detail *d);
  * 3 bytes a pixel, rows top down. */
 struct room_picture {
     int w, h;
-    uint8_t *rgb; /* owned; NULL when none */
-    double at_s;  /* where in the video */
+    uint8_t *rgb;   /* owned; NULL when none */
+    double at_s;    /* where in the video */
+    char label[48]; /* what the shot shows ("feed image", "chart", "text slide"), display-safe;
+                       "" for the thumbnail and packages made before pictures */
 };
 struct room_frames {
     char id[ROOM_ID_MAX];

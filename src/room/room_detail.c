@@ -2,10 +2,11 @@
  * room_detail.c - a story's detail, built around the decision a producer makes: the first
  * section holds what the decision needs (title, source and URL, priority, length, cost, the QA
  * verdict and score, the video's status with its path, storyboard only and why, or failed and
- * why, the preview address and its ssh line); then the script as it will be read, the
- * captions, the original wire copy, the debate with its votes and the revisions, and the
- * history. The frames of a rendered video (the thumbnail and one frame from the middle of each
- * shot) are extracted by ffmpeg here, on the worker, and handed over on their own.
+ * why, each shot's picture and its credit, the preview address and its ssh line); then the
+ * script as it will be read, the captions, the original wire copy, the debate with its votes
+ * and the revisions, and the history. The frames of a rendered video (the thumbnail and one frame from the middle of each
+ * shot, labelled with what the shot shows) are extracted by ffmpeg here, on the worker, and
+ * handed over on their own.
  *
  * Every line is made display-safe here, where it enters the room.
  *
@@ -142,6 +143,67 @@ static const char *str_of(const json_t *o, const char *key)
 
 /* ---- the decision section ---- */
 
+/* What a shot's picture is, for people: the chain's label ("feed image", "chart", "stock
+ * photo", "illustration", "presenter", "clip", "text slide"). */
+static const char *picture_label(const json_t *sh)
+{
+    const json_t *pic = json_object_get(sh, "picture");
+    const char *label = str_of(pic, "label");
+
+    return label != NULL ? label : pic != NULL ? "text slide" : NULL;
+}
+
+/* The package's pictures: how many shots of each kind, then each shot that shows one with what
+ * it is and its credit. Nothing for a package made before pictures. */
+static void pictures_lines(struct buf *b, const json_t *pkg)
+{
+    const json_t *shots = json_object_get(pkg, "shots"), *sh;
+    const json_t *vis = json_object_get(pkg, "visuals");
+    char summary[512] = "";
+    const char *seen[16];
+    int counts[16], nseen = 0;
+    size_t i;
+
+    json_array_foreach(shots, i, sh)
+    {
+        const char *label = picture_label(sh);
+        int k;
+
+        if (label == NULL)
+            continue;
+        for (k = 0; k < nseen && strcmp(seen[k], label) != 0; k++)
+            ;
+        if (k == nseen && nseen < 16) {
+            seen[nseen] = label;
+            counts[nseen++] = 0;
+        }
+        if (k < 16)
+            counts[k]++;
+    }
+    if (nseen == 0)
+        return;
+    for (int k = 0; k < nseen; k++)
+        snprintf(summary + strlen(summary), sizeof summary - strlen(summary), "%s%s %d",
+                 k > 0 ? ", " : "", seen[k], counts[k]);
+    line(b, "pictures  %s%s", summary,
+         json_is_number(json_object_get(vis, "cost_usd")) &&
+                 json_number_value(json_object_get(vis, "cost_usd")) > 0
+             ? " (paid services used)"
+             : "");
+    json_array_foreach(shots, i, sh)
+    {
+        const json_t *pic = json_object_get(sh, "picture");
+        const char *label = picture_label(sh), *credit = str_of(pic, "credit");
+        double at = (double)json_integer_value(json_object_get(sh, "start_ms")) / 1000;
+
+        if (label == NULL ||
+            strcmp(str_of(pic, "source") != NULL ? str_of(pic, "source") : "", "text") == 0)
+            continue;
+        line(b, "  shot %zu %d:%02d %-12s %s", i + 1, (int)at / 60, (int)at % 60, label,
+             credit != NULL ? credit : "");
+    }
+}
+
 /* The video's status, one line: rendered with its path, storyboard only and why, failed and
  * why, or not made yet. */
 static void video_status(struct buf *b, const struct bb_item *it, const json_t *pkg)
@@ -253,6 +315,7 @@ static void render_decision(struct buf *b, struct rlink *l, const struct bb_item
          money_format(spent, cost, sizeof cost), script != NULL ? script_words(script) : 0);
     qa_line(b, json_object_get(body, "qa"));
     video_status(b, it, pkg);
+    pictures_lines(b, pkg);
     if (d->preview_url[0] != '\0') {
         /* The ssh line and the URL on lines of their own, whole at 80 columns. */
         line(b, "preview   from your machine, first the tunnel, then the URL (y copies it):");
@@ -642,6 +705,12 @@ struct room_frames *room_frames_fetch(const struct config *cfg, const char *id, 
             free(cause);
             cause = NULL;
             break;
+        }
+        {
+            const char *label = picture_label(sh);
+
+            if (label != NULL)
+                room_copy_safe(f->sheet[f->nsheet].label, sizeof f->sheet[f->nsheet].label, label);
         }
         f->nsheet++;
     }

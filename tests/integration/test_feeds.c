@@ -390,6 +390,21 @@ static void test_fulltext(void **state)
     assert_string_equal(json_string_value(json_object_get(meta, "text")), "full");
     assert_string_equal(json_string_value(json_object_get(meta, "fulltext")), "extracted");
     assert_string_equal(json_string_value(json_object_get(meta, "guid")), "p1");
+    /* The page's own pictures join the entry's: og:image resolved against the page, then
+     * twitter:image. */
+    assert_int_equal(e->entry.images.n, 2);
+    {
+        char *lead = fmt("%s/media/bridge-lead.jpg", fake_feed_base(f));
+
+        assert_string_equal(e->entry.images.v[0].url, lead);
+        free(lead);
+    }
+    assert_int_equal(e->entry.images.v[0].kind, FEED_IMAGE_OG);
+    assert_int_equal(e->entry.images.v[0].width, 1200);
+    assert_string_equal(e->entry.images.v[1].url, "https://cdn.example.net/cards/bridge.png");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(meta, "images"), 1), "kind")),
+                        "twitter:image");
     json_decref(meta);
     tables_txt = corpus("html", "article_tables.txt", &tlen);
     while (tlen > 0 && tables_txt[tlen - 1] == '\n')

@@ -2,7 +2,10 @@
 # Real input to real output: the sample feeds of config/feeds go in through `ctl ingest`, a
 # `newsroom swarm --once --auto-approve` runs every role with ffmpeg and espeak-ng, and what
 # comes out is published packages with real MP4s: ffprobe finds one H.264 stream at 1280x720
-# and one audio stream in each, beside captions and a PNG thumbnail (embedded Redis).
+# and one audio stream in each, beside captions and a PNG thumbnail, and each manifest says
+# where every shot's picture came from (the sample feeds carry pictures drawn by the project:
+# some shots show them, credited; the figures make charts; the rest are text slides) (embedded
+# Redis).
 . "$(dirname "$0")/lib.sh" "$1"
 
 SRC=${NEWSROOM_SOURCE_DIR:-$(dirname "$0")/../..}
@@ -12,6 +15,7 @@ printf '[providers]\nsim_latency_fast_ms = 0\nsim_latency_balanced_ms = 0\nsim_l
 export NEWSROOM_CONFIG=$T/n.conf
 
 for f in "$SRC"/config/feeds/*; do
+  [ -f "$f" ] || continue # images/: the feeds' pictures
   run 0 "$NR_BIN" ctl ingest "$f"
 done
 run 0 timeout 300 "$NR_BIN" swarm --once --auto-approve
@@ -28,5 +32,16 @@ for id in $ids; do
   if [ -s "$dir/captions.srt" ]; then ok; else bad "$id: no captions"; fi
   png=$(find "$dir" -name '*.png' | head -1)
   if [ -n "$png" ] && [ "$(head -c 8 "$png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then ok; else bad "$id: no PNG thumbnail"; fi
+  # Every shot of the manifest says where its picture came from, and a shown picture names its
+  # provider, its link of the chain and its credit.
+  man=$dir/manifest.json
+  if [ "$(jq '[.shots[] | select(.picture.source == null)] | length' "$man")" = 0 ] &&
+    [ "$(jq '.shots | length' "$man")" -gt 2 ]; then ok; else bad "$id: a shot without its source"; fi
+  if [ "$(jq '[.shots[] | select(.picture.source != "text" and (.picture.provider == null or .picture.link == null or .picture.credit == ""))] | length' "$man")" = 0 ]; then ok; else bad "$id: a picture without its provider, link or credit"; fi
+  jq -r '.shots[].picture.source' "$man" >>"$T/sources"
 done
+# Across the run: the feeds' own pictures and a chart of the stories' figures were shown.
+has "$T/sources" feed
+has "$T/sources" chart
+has "$T/sources" text
 finish

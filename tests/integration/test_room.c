@@ -761,6 +761,20 @@ static void test_detail(void **state)
 
         assert_int_equal(bb_update(f->bb, "rev-1", patch, NULL, &cause), BB_OK);
         json_decref(patch);
+        /* Its pictures, as the visual chain records them on the package's shots (a credit from
+         * outside with an escape sequence in it). */
+        patch = json_pack(
+            "{s:{s:f, s:s, s:[{s:s, s:i, s:{s:s, s:s, s:s}}, {s:s, s:i, s:{s:s, s:s, s:s}}, "
+            "{s:s, s:i, s:{s:s, s:s, s:s}}]}}",
+            "package", "duration_s", 42.5, "captions_srt",
+            "1\n00:00:00,000 --> 00:00:04,000\nHello\n", "shots", "kind", "title_card", "start_ms",
+            0, "picture", "source", "feed", "label", "feed image", "credit",
+            "Image: Ana \x1b[7mLopez / Valley Herald", "kind", "key_fact", "start_ms", 62000,
+            "picture", "source", "chart", "label", "chart", "credit", "Chart: Newsroom", "kind",
+            "narration", "start_ms", 70000, "picture", "source", "text", "label", "text slide",
+            "credit", "");
+        assert_int_equal(bb_update(f->bb, "rev-1", patch, NULL, &cause), BB_OK);
+        json_decref(patch);
     }
     start_room(f, &a, 2000);
     e = result(f, send(f, ROOM_CMD_DETAIL, "rev-1", NULL, false, 0));
@@ -780,6 +794,12 @@ static void test_detail(void **state)
         assert_non_null(strstr(dec, "QA        "));
         assert_non_null(strstr(dec, "score 8.5 of 10"));
         assert_non_null(strstr(dec, "video     storyboard only: no video was rendered"));
+        /* Each shot: what it shows, and its credit. */
+        assert_non_null(strstr(dec, "pictures  feed image 1, chart 1, text slide 1"));
+        assert_non_null(strstr(dec, "  shot 1 0:00 feed image   Image: Ana ?[7mLopez / Valley "
+                                    "Herald"));
+        assert_non_null(strstr(dec, "  shot 2 1:02 chart        Chart: Newsroom"));
+        assert_null(strstr(dec, "shot 3"));
         assert_non_null(strstr(dec, "status    awaiting your decision since "));
         assert_true(d->reviewing);
         assert_string_equal(d->preview_url, ""); /* no rendered video: no preview */

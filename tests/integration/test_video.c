@@ -1040,9 +1040,44 @@ static void test_elevenlabs(void **state)
     fake_tts_stop(t);
 }
 
+/* The template: the shipped config/video.conf is the built-in template, [motion] sets each
+ * kind of shot's motion, and a bad motion or kind is refused naming its file and line. */
+static void test_template(void **state)
+{
+    struct fx *f = *state;
+    struct video_template t, def;
+    char path[700], *cause = NULL;
+
+    video_template_default(&def);
+    video_template_default(&t);
+    snprintf(path, sizeof path, "%s/config/video.conf", test_env("NEWSROOM_SOURCE_DIR"));
+    if (video_template_load(&t, path, &cause) == -1)
+        fail_msg("%s", cause);
+    assert_memory_equal(&t, &def, sizeof t);
+    assert_int_equal(t.motion[VIDEO_SHOT_TITLE], VIDEO_MOTION_ZOOM_IN);
+    assert_string_equal(video_motion_name(t.motion[VIDEO_SHOT_KEY_FACT]), "pan_left");
+    snprintf(path, sizeof path, "%s/t.conf", f->dir);
+    test_write_file(path, "[template]\ncredit_size = 30\n[motion]\nnarration = zoom_out\n"
+                          "title_card = none\n");
+    assert_int_equal(video_template_load(&t, path, &cause), 0);
+    assert_int_equal(t.credit_size, 30);
+    assert_int_equal(t.motion[VIDEO_SHOT_NARRATION], VIDEO_MOTION_ZOOM_OUT);
+    assert_int_equal(t.motion[VIDEO_SHOT_TITLE], VIDEO_MOTION_NONE);
+    test_write_file(path, "[motion]\nnarration = wobble\n");
+    assert_int_equal(video_template_load(&t, path, &cause), -1);
+    assert_non_null(strstr(cause, ":2: [motion] narration: \"wobble\" is not a motion"));
+    free(cause);
+    cause = NULL;
+    test_write_file(path, "[motion]\n\nclosing = pan_left\n");
+    assert_int_equal(video_template_load(&t, path, &cause), -1);
+    assert_non_null(strstr(cause, ":3: [motion] unknown kind of shot \"closing\""));
+    free(cause);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_template, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render, setup, teardown),
         cmocka_unit_test_setup_teardown(test_frames_match, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),

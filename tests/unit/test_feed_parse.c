@@ -9,6 +9,9 @@
  * test suite, and every broken document (empty, truncated, wrong encoding, not XML, not a
  * feed and why, an entity bomb, an external entity that must not be read) refused with its
  * reason and no item. Also the URL resolver, the text cleaner and the sniffer on their own.
+ * Pictures: every kind of image reference (images.xml, images.atom), what must not count (a
+ * video, audio, data: and mailto: sources, thumbnails beside their picture), the rule for
+ * feeds read from files (images_file.xml), and an article page's og:image and twitter:image.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +19,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "feeds/feed_image.h"
 #include "feeds/feed_parse.h"
 #include "feeds/feed_text.h"
 #include "feeds/feed_url.h"
@@ -742,6 +746,149 @@ static void test_html_text(void **state)
     assert_int_equal(feed_word_count("\xec\x84\x9c\xec\x9a\xb8"), 2);
 }
 
+/* The image i of entry e: its URL and kind. */
+static void expect_image(const struct feed_doc *d, size_t e, size_t i, const char *url,
+                         enum feed_image_kind kind)
+{
+    assert_true(e < d->nentries);
+    if (i >= d->entries[e].images.n)
+        fail_msg("entry %zu has %zu images, not %zu", e, d->entries[e].images.n, i + 1);
+    assert_string_equal(d->entries[e].images.v[i].url, url);
+    assert_int_equal(d->entries[e].images.v[i].kind, kind);
+}
+
+static void test_images(void **state)
+{
+    struct feed_doc d;
+    const struct feed_image *im;
+    json_t *meta, *arr;
+
+    (void)state;
+    parse_ok("images.xml", "https://herald.example/feed.rss", &d);
+    assert_int_equal(d.nentries, 8);
+    /* media:content with its credit and title; the thumbnails beside it are its copies. */
+    assert_int_equal(d.entries[0].images.n, 1);
+    expect_image(&d, 0, 0, "https://img.herald.example/dam/large.jpg", FEED_IMAGE_MEDIA_CONTENT);
+    im = &d.entries[0].images.v[0];
+    assert_string_equal(im->credit, "Ana Lopez");
+    assert_string_equal(im->alt, "The dam at dawn");
+    assert_int_equal(im->width, 1600);
+    assert_int_equal(im->height, 900);
+    /* A media:group: the video left out, the group's credit, a relative URL resolved, a
+     * media:content without type or medium counted by its file name. */
+    assert_int_equal(d.entries[1].images.n, 2);
+    expect_image(&d, 1, 0, "https://img.herald.example/bridge/wide.jpeg", FEED_IMAGE_MEDIA_CONTENT);
+    assert_string_equal(d.entries[1].images.v[0].credit, "City Photo Desk");
+    assert_string_equal(d.entries[1].images.v[0].type, "image/jpeg");
+    expect_image(&d, 1, 1, "https://herald.example/bridge/close.png", FEED_IMAGE_MEDIA_CONTENT);
+    /* A thumbnail alone counts. */
+    assert_int_equal(d.entries[2].images.n, 1);
+    expect_image(&d, 2, 0, "https://img.herald.example/library/t.jpg", FEED_IMAGE_MEDIA_THUMBNAIL);
+    /* Enclosures: the image one, not the audio. */
+    assert_int_equal(d.entries[3].images.n, 1);
+    expect_image(&d, 3, 0, "https://img.herald.example/harbour/boats.png", FEED_IMAGE_ENCLOSURE);
+    assert_int_equal(d.entries[4].images.n, 1);
+    expect_image(&d, 4, 0, "https://img.herald.example/podcast/cover.jpg", FEED_IMAGE_ITUNES);
+    assert_int_equal(d.entries[5].images.n, 1);
+    expect_image(&d, 5, 0, "https://img.herald.example/market/hall.webp",
+                 FEED_IMAGE_ATOM_ENCLOSURE);
+    /* <img> in escaped HTML: relative resolved, data: and mailto: dropped, the declared 1x1
+     * tracking pixel kept with its size (the fetch refuses it with its reason). */
+    assert_int_equal(d.entries[6].images.n, 2);
+    expect_image(&d, 6, 0, "https://herald.example/photos/bus.jpg", FEED_IMAGE_HTML);
+    assert_string_equal(d.entries[6].images.v[0].alt, "A yellow bus");
+    assert_int_equal(d.entries[6].images.v[0].width, 800);
+    expect_image(&d, 6, 1, "https://track.example/p.gif", FEED_IMAGE_HTML);
+    assert_int_equal(d.entries[6].images.v[1].width, 1);
+    assert_string_equal(item(&d, 6)->content, "Twelve new buses.");
+    expect_image(&d, 7, 0, "https://img.herald.example/rail/train.jpg", FEED_IMAGE_HTML);
+    /* What the story's body carries. */
+    meta = feed_entry_meta(&d.entries[0]);
+    arr = json_object_get(meta, "images");
+    assert_int_equal(json_array_size(arr), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "kind")),
+                        "media:content");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "credit")),
+                        "Ana Lopez");
+    json_decref(meta);
+    meta = feed_entry_meta(&d.entries[3]);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(meta, "images"), 0), "kind")),
+                        "enclosure");
+    json_decref(meta);
+    feed_doc_clear(&d);
+
+    parse_ok("images.atom", NULL, &d);
+    assert_int_equal(d.nentries, 3);
+    assert_int_equal(d.entries[0].images.n, 1);
+    expect_image(&d, 0, 0, "https://science.example/img/comet.jpg", FEED_IMAGE_ATOM_ENCLOSURE);
+    expect_image(&d, 1, 0, "https://science.example/2026/mirror.png", FEED_IMAGE_HTML);
+    assert_string_equal(d.entries[1].images.v[0].alt, "The new mirror");
+    assert_int_equal(d.entries[2].images.n, 2);
+    expect_image(&d, 2, 0, "https://science.example/img/rover.jpg", FEED_IMAGE_MEDIA_CONTENT);
+    expect_image(&d, 2, 1, "https://science.example/img/ice.gif", FEED_IMAGE_HTML);
+    feed_doc_clear(&d);
+
+    /* From a file: relative pictures beside it, nothing outside its folder. */
+    parse_ok("images_file.xml", "file:///srv/feeds/local/images_file.xml", &d);
+    assert_string_equal(item(&d, 0)->url, "https://local.example/news/1.html");
+    assert_int_equal(d.entries[0].images.n, 3);
+    expect_image(&d, 0, 0, "file:///srv/feeds/local/images/harbour.jpg", FEED_IMAGE_MEDIA_CONTENT);
+    expect_image(&d, 0, 1, "https://cdn.local.example/a.jpg", FEED_IMAGE_MEDIA_CONTENT);
+    expect_image(&d, 0, 2, "file:///srv/feeds/local/images/chart%20data.png", FEED_IMAGE_ENCLOSURE);
+    feed_doc_clear(&d);
+    /* A file URL with dot segments: the same pictures, the same folder. */
+    parse_ok("images_file.xml", "file:///srv/feeds/x/../local/images_file.xml", &d);
+    assert_int_equal(d.entries[0].images.n, 3);
+    expect_image(&d, 0, 0, "file:///srv/feeds/local/images/harbour.jpg", FEED_IMAGE_MEDIA_CONTENT);
+    feed_doc_clear(&d);
+    /* A relative file URL (none comes from a fetch: files are read as absolute URLs) is no
+     * folder to keep pictures in: its relative references resolve as its links do, against
+     * the site. */
+    parse_ok("images_file.xml", "file:feeds/local/images_file.xml", &d);
+    expect_image(&d, 0, 0, "https://local.example/images/harbour.jpg", FEED_IMAGE_MEDIA_CONTENT);
+    for (size_t i = 0; i < d.entries[0].images.n; i++)
+        assert_true(strncmp(d.entries[0].images.v[i].url, "https://", 8) == 0);
+    feed_doc_clear(&d);
+    /* Over HTTP the same references are the site's. */
+    parse_ok("images_file.xml", "https://local.example/feed.xml", &d);
+    expect_image(&d, 0, 0, "https://local.example/images/harbour.jpg", FEED_IMAGE_MEDIA_CONTENT);
+    for (size_t i = 0; i < d.entries[0].images.n; i++)
+        assert_true(strncmp(d.entries[0].images.v[i].url, "https://", 8) == 0);
+    feed_doc_clear(&d);
+}
+
+static void test_page_images(void **state)
+{
+    static const char page[] =
+        "<html><head><title>A</title>"
+        "<meta property=\"og:image\" content=\"/media/lead.jpg\">"
+        "<meta property=\"og:image:width\" content=\"1200\">"
+        "<meta property=\"og:image:height\" content=\"630\">"
+        "<meta property=\"og:image:alt\" content=\"The lead picture\">"
+        "<meta property=\"og:image\" content=\"https://cdn.example/second.jpg\">"
+        "<meta name=\"twitter:image\" content=\"https://cdn.example/card.png\">"
+        "<meta name=\"twitter:image:src\" content=\"https://cdn.example/ignored.png\">"
+        "</head><body><p>Text <img src=\"/in-body.jpg\"></p></body></html>";
+    struct feed_images l = {0};
+
+    (void)state;
+    feed_images_from_page(&l, page, strlen(page), NULL, "https://news.example/a/story.html");
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.v[0].url, "https://news.example/media/lead.jpg");
+    assert_int_equal(l.v[0].kind, FEED_IMAGE_OG);
+    assert_int_equal(l.v[0].width, 1200);
+    assert_int_equal(l.v[0].height, 630);
+    assert_string_equal(l.v[0].alt, "The lead picture");
+    assert_string_equal(l.v[1].url, "https://cdn.example/card.png");
+    assert_int_equal(l.v[1].kind, FEED_IMAGE_TWITTER);
+    /* Never a page's pictures from a page that is not http(s). */
+    feed_images_clear(&l);
+    feed_images_from_page(&l, page, strlen(page), NULL, "file:///tmp/story.html");
+    assert_int_equal(l.n, 0);
+    feed_images_clear(&l);
+}
+
 static void test_sniff(void **state)
 {
     const char *enc = "x";
@@ -793,6 +940,8 @@ int main(void)
         cmocka_unit_test(test_external_entity),
         cmocka_unit_test(test_html_text),
         cmocka_unit_test(test_sniff),
+        cmocka_unit_test(test_images),
+        cmocka_unit_test(test_page_images),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -82,6 +82,8 @@ static void test_default_tiers(void **state)
         {"debate_argument", LLM_BALANCED}, {"script_draft", LLM_BALANCED},
         {"script_final", LLM_PREMIUM},     {"quality_assurance", LLM_BALANCED},
         {"qa_escalation", LLM_PREMIUM},    {"script_escalation", LLM_PREMIUM},
+        {"stock_image", LLM_FAST},         {"image_generation", LLM_BALANCED},
+        {"presenter_video", LLM_PREMIUM},  {"clip_generation", LLM_PREMIUM},
     };
     struct pricing *p = pricing_default();
     enum llm_tier t;
@@ -145,6 +147,14 @@ static void test_bad_files(void **state)
         {"[tasks]\nscript_final = ULTRA\n", ":23: [tasks] script_final: \"ULTRA\""},
         {"[prices]\nx = 1\n", ":23: unknown section [prices]"},
         {"[model x]\ntier = FAST\n", ":23: [model x] has no provider"},
+        {"[media m]\nprovider = dalle\n", ":23: [media m] provider: \"dalle\" is not a provider"},
+        {"[media m]\nunit = frame\n", ":23: [media m] unit: \"frame\" is not a unit"},
+        {"[media m]\nprice = 0.0000001\n", ":23: [media m] price: \"0.0000001\""},
+        {"[media m]\nflavour = 1\n", ":23: unknown key \"flavour\" in [media m]"},
+        {"[media m]\nprovider = pexels\ntask = news_scout\nunit = request\n",
+         ":23: [media m] has no price"},
+        {"[media m]\nprovider = pexels\ntask = dreaming\nunit = request\nprice = 1\n",
+         ":23: [media m] task: \"dreaming\" is not in [tasks]"},
         {"this is not ini\n", ":22: not a [section]"},
     };
     char *dir = test_tmpdir(), path[256], *cause;
@@ -183,12 +193,37 @@ static void test_bad_files(void **state)
     free(dir);
 }
 
+static void test_media_prices(void **state)
+{
+    struct pricing *p = pricing_default();
+    const struct pricing_media *img = pricing_media(p, "gpt-image-1");
+    const struct pricing_media *clip = pricing_media(p, "gen4_turbo");
+    enum llm_tier t;
+
+    (void)state;
+    assert_non_null(img);
+    assert_non_null(clip);
+    assert_non_null(pricing_media(p, "pexels-search"));
+    assert_non_null(pricing_media(p, "heygen-avatar"));
+    assert_null(pricing_media(p, "sim-fast"));
+    assert_int_equal(img->unit, PRICING_PER_IMAGE);
+    assert_string_equal(pricing_unit_name(clip->unit), "second");
+    assert_int_equal(pricing_media_cost(img, 1), 63000);
+    assert_int_equal(pricing_media_cost(clip, 5), 250000);
+    /* A part of a unit rounds up to the thousandth, then to the micro-dollar. */
+    assert_int_equal(pricing_media_cost(clip, 4.2001), 210050);
+    assert_int_equal(pricing_media_cost(clip, -1), 0);
+    assert_int_equal(pricing_task_tier(p, clip->task, &t), 0);
+    assert_int_equal(t, LLM_PREMIUM);
+    pricing_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_money_exact),   cmocka_unit_test(test_cost_rounding),
         cmocka_unit_test(test_default_tiers), cmocka_unit_test(test_shipped_file_is_builtin),
-        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_bad_files),     cmocka_unit_test(test_media_prices),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
