@@ -84,6 +84,24 @@ static int swarm_drained(struct rlink *l, struct swarm *sw)
     return busy <= 0;
 }
 
+/* --once does what its roles can do and ends: a high-water mark of a stage none of its roles
+ * drains would hold them for good (nobody here takes from it), so those marks are lifted for
+ * this run; the stories wait there for another swarm, as --once always left them. */
+static void once_marks(const struct swarm *sw, struct config *cfg)
+{
+    for (int i = 0; i < BB_FLOW_COUNT; i++) {
+        const struct bb_flow_stage *f = &bb_flow_stages[i];
+        bool here = f->status != BB_STATUS_NONE ? swarm_serves(sw, f->status)
+                                                : swarm_takes_stage(sw, f->stage);
+
+        if (!here && cfg->flow_hwm[i] > 0) {
+            log_info("swarm: --once: no role here drains the %s stage; its mark is lifted",
+                     f->name);
+            cfg->flow_hwm[i] = 0;
+        }
+    }
+}
+
 /* Whether every feed source that is due has been polled (and its items written: a poll is
  * recorded only after them) since since_ms, server clock. -1 when Redis cannot tell. */
 static int feeds_polled(struct rlink *l, const struct config *cfg, int64_t since_ms)
@@ -283,6 +301,8 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
         free(all_roles);
         return EXIT_USAGE;
     }
+    if (once)
+        once_marks(s, cli->cfg);
     swarm_free(s);
     if ((pricing = pricing_open(cli->cfg->pricing_file, &cause)) == NULL) {
         cli_error("swarm: %s", cause);

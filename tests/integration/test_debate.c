@@ -445,9 +445,6 @@ static void test_agents_debate(void **state)
     long debated = 0, total = 0;
     char next[BB_CURSOR_MAX + 1], *cause = NULL;
 
-    /* No writers here: the stories debated stay CONSENSUS_REACHED, so the flow's marks (which
-     * would hold the debates once the writers' queue is full) are off. */
-    memset(f->cfg->flow_hwm, 0, sizeof f->cfg->flow_hwm);
     swarm_opts(f, &o, "scout:1,analyst:2,debater:4,moderator:2", 24);
     s = swarm_new(&o, &cause);
     assert_non_null(s);

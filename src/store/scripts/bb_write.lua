@@ -120,13 +120,12 @@ end
 if identity == 'c' and hash ~= '' then
   redis.call('SET', P .. 'hash:' .. hash, id, 'NX')
 end
--- Every story carries a priority: the one given, else BREAKING_PRIORITY for an item flagged
--- breaking, else 0 (the analyst gives it one from its scores).
+-- Every story carries a priority ('prio', its place in the queues): the one given (body
+-- "priority"), else BREAKING_PRIORITY for an item flagged breaking, else 0; the body gets none
+-- until the analyst gives one from its scores (the review desk shows "none" until then).
 local prio = tonumber(given('priority'))
 if prio == nil then
   prio = given('breaking') == true and BREAKING_PRIORITY or 0
-  ARGV[#ARGV + 1] = 'priority'
-  ARGV[#ARGV + 1] = tostring(prio)
 end
 local fields = {'id', id, 'section', sec, 'status', st, 'version', 1, 'owner', '', 'hash', hash,
                 'attempts', 0, 'created', t, 'updated', t, 'fence', 0, 'by', by, 'reason', '',
