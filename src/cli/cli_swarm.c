@@ -84,22 +84,15 @@ static int swarm_drained(struct rlink *l, struct swarm *sw)
     return busy <= 0;
 }
 
-/* --once does what its roles can do and ends: a high-water mark of a stage none of its roles
- * drains would hold them for good (nobody here takes from it), so those marks are lifted for
- * this run; the stories wait there for another swarm, as --once always left them. */
-static void once_marks(const struct swarm *sw, struct config *cfg)
+/* --once works through what is there and ends: a finite batch (no wire; feeds polled once),
+ * so bounding the work in flight buys nothing, and with only some roles a mark of a stage
+ * nobody here drains would hold them for good (as would the wait a stage that never drains
+ * seems to promise). Both are lifted for this run; stories left on a stage no role here takes
+ * wait there for another swarm, as --once always left them. */
+static void once_flow(struct config *cfg)
 {
-    for (int i = 0; i < BB_FLOW_COUNT; i++) {
-        const struct bb_flow_stage *f = &bb_flow_stages[i];
-        bool here = f->status != BB_STATUS_NONE ? swarm_serves(sw, f->status)
-                                                : swarm_takes_stage(sw, f->stage);
-
-        if (!here && cfg->flow_hwm[i] > 0) {
-            log_info("swarm: --once: no role here drains the %s stage; its mark is lifted",
-                     f->name);
-            cfg->flow_hwm[i] = 0;
-        }
-    }
+    memset(cfg->flow_hwm, 0, sizeof cfg->flow_hwm);
+    cfg->flow_max_wait_ms = 0;
 }
 
 /* Whether every feed source that is due has been polled (and its items written: a poll is
@@ -302,7 +295,7 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
         return EXIT_USAGE;
     }
     if (once)
-        once_marks(s, cli->cfg);
+        once_flow(cli->cfg);
     swarm_free(s);
     if ((pricing = pricing_open(cli->cfg->pricing_file, &cause)) == NULL) {
         cli_error("swarm: %s", cause);
