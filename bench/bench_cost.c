@@ -30,8 +30,8 @@
 #define COST_ROLES                                                                                 \
     "scout:1,analyst:2,debater:3,moderator:1,writer:2,qa:1,producer:1,publisher:1,"                \
     "archivist:1,approver:1"
-#define COST_AIM   0.30
-#define TYPES_MAX  16
+#define COST_AIM  0.30
+#define TYPES_MAX 16
 
 /* Spend and calls of one task type. */
 struct by_type {
@@ -104,8 +104,8 @@ static int quality(struct bench_env *e, struct cost_side *out, char **cause)
     double sum = 0;
 
     do {
-        redisReply *r = rlink_command(e->link, cause, "SCAN %s MATCH nr:bb:item:* COUNT 500",
-                                      cursor);
+        redisReply *r =
+            rlink_command(e->link, cause, "SCAN %s MATCH nr:bb:item:* COUNT 500", cursor);
 
         if (r == NULL)
             return -1;
@@ -119,9 +119,8 @@ static int quality(struct bench_env *e, struct cost_side *out, char **cause)
                 freeReplyObject(r);
                 return -1;
             }
-            qa = h->element[1]->type == REDIS_REPLY_STRING
-                     ? json_loads(h->element[1]->str, 0, NULL)
-                     : NULL;
+            qa = h->element[1]->type == REDIS_REPLY_STRING ? json_loads(h->element[1]->str, 0, NULL)
+                                                           : NULL;
             last = json_array_get(qa, json_array_size(qa) - 1);
             if (json_is_object(last)) {
                 out->judged++;
@@ -226,8 +225,8 @@ int bench_cost(int argc, char **argv)
     bench_figure(&figs[nfig++], "cost per 1000 published stories", ours.per_story * 1000, "$",
                  "all PREMIUM, no savings", base.per_story * 1000, false);
     figs[nfig - 1].ratio = ours.per_story / base.per_story; /* ours / baseline, as the aim */
-    bench_figure(&figs[nfig++], "cost ratio", ours.per_story / base.per_story, "x",
-                 "aim (at most)", COST_AIM, true);
+    bench_figure(&figs[nfig++], "cost ratio", ours.per_story / base.per_story, "x", "aim (at most)",
+                 COST_AIM, true);
     bench_figure(&figs[nfig++], "QA pass rate", ours.pass_rate * 100, "%",
                  "all PREMIUM, no savings", base.pass_rate * 100, false);
     bench_figure(&figs[nfig++], "mean QA score, published", ours.mean_score, "of 10",

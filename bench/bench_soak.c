@@ -50,7 +50,7 @@ struct sample {
     long long rss, used_memory, dbsize; /* bytes, bytes, keys */
     long long streams; /* bytes in the streams, which their writers cap (events, usage, ...) */
     long published, archived, failed; /* now on the blackboard (retention deletes them) */
-    long done;                         /* published since the start (the publishers' count) */
+    long done;                        /* published since the start (the publishers' count) */
 };
 
 /* This process's resident set, in bytes (0 when /proc cannot tell). */
@@ -299,9 +299,9 @@ int bench_soak(int argc, char **argv)
         fprintf(stderr,
                 "bench soak: %ld minutes of the default run (%s, the wire at %.1f stories/s, "
                 "video %s%s, approval after %ld s), sampled every %d s; retention %ld s%s\n",
-                minutes, roles, SWARM_DEFAULT_WIRE_RATE, video == NULL ? "on" : "off: ",
-                video == NULL ? "" : video, approve_s, SOAK_SAMPLE_MS / 1000, retention_s,
-                marks ? "" : "; no high-water marks");
+                minutes, roles, SWARM_DEFAULT_WIRE_RATE,
+                video == NULL ? "on" : "off: ", video == NULL ? "" : video, approve_s,
+                SOAK_SAMPLE_MS / 1000, retention_s, marks ? "" : "; no high-water marks");
     samples = xcalloc(SOAK_MAX, sizeof *samples);
     if ((s = swarm_new(&so, &cause)) == NULL || swarm_start(s, &cause) == -1)
         goto fail;
@@ -349,18 +349,18 @@ int bench_soak(int argc, char **argv)
         bench_figure(&figs[nfig++], name, last, "stories", "at minute 2", at2, true);
         if (last == 0 && at2 == 0)
             figs[nfig - 1].ratio = 1;
-        snprintf(name, sizeof name, "%s depth slope (deepest %ld, mark %d)",
-                 bb_flow_stages[k].name, most, env.cfg->flow_hwm[k]);
+        snprintf(name, sizeof name, "%s depth slope (deepest %ld, mark %d)", bb_flow_stages[k].name,
+                 most, env.cfg->flow_hwm[k]);
         bench_figure(&figs[nfig++], name, slope(samples, 0, n, v_depth, k), "stories/min", NULL, 0,
                      false);
     }
     for (int sec = 0; sec < BB_SECTION_COUNT; sec++) {
         snprintf(name, sizeof name, "%s stories slope", bb_section_names[sec]);
-        bench_figure(&figs[nfig++], name, slope(samples, 0, n, v_section, sec), "stories/min",
-                     NULL, 0, false);
+        bench_figure(&figs[nfig++], name, slope(samples, 0, n, v_section, sec), "stories/min", NULL,
+                     0, false);
     }
-    bench_figure(&figs[nfig++], "RSS slope", slope(samples, 0, n, v_rss, 0) / 1e3, "KB/min",
-                 NULL, 0, false);
+    bench_figure(&figs[nfig++], "RSS slope", slope(samples, 0, n, v_rss, 0) / 1e3, "KB/min", NULL,
+                 0, false);
     bench_figure(&figs[nfig++], "RSS slope, second half", slope(samples, half, n, v_rss, 0) / 1e3,
                  "KB/min", NULL, 0, false);
     bench_figure(&figs[nfig++], "Redis used_memory slope", slope(samples, 0, n, v_used, 0) / 1e3,
@@ -382,13 +382,14 @@ int bench_soak(int argc, char **argv)
         printf("%ld minutes of %s, the wire at %.1f stories/s, video %s, approval after %ld s, "
                "retention windows %ld s (a pass every 15 s), no daily budget%s; %zu samples; at "
                "the end: %ld published in all, on the blackboard %ld published, %ld archived, %ld "
-               "failed; RSS %.1f MB, Redis %.1f MB in %lld keys\n(slopes: least squares per minute; PUBLISHED and ARCHIVE counts fall "
+               "failed; RSS %.1f MB, Redis %.1f MB in %lld keys\n(slopes: least squares per "
+               "minute; PUBLISHED and ARCHIVE counts fall "
                "as retention deletes what it keeps past its window)\n",
                minutes, roles, SWARM_DEFAULT_WIRE_RATE, video == NULL ? "on" : "off", approve_s,
                retention_s, marks ? "" : ", no high-water marks", n, samples[n - 1].done,
-               samples[n - 1].published,
-               samples[n - 1].archived, samples[n - 1].failed, (double)samples[n - 1].rss / 1e6,
-               (double)samples[n - 1].used_memory / 1e6, samples[n - 1].dbsize);
+               samples[n - 1].published, samples[n - 1].archived, samples[n - 1].failed,
+               (double)samples[n - 1].rss / 1e6, (double)samples[n - 1].used_memory / 1e6,
+               samples[n - 1].dbsize);
     bench_report("soak", figs, nfig, json);
     goto out;
 fail:

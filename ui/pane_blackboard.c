@@ -103,10 +103,10 @@ static void bb_update(struct pane *p, const struct room_snapshot *s)
     memcpy(st->counts, s->counts, sizeof st->counts);
     memcpy(st->flow_depth, s->flow_depth, sizeof st->flow_depth);
     memcpy(st->flow_hwm, s->flow_hwm, sizeof st->flow_hwm);
-    st->flow_holding = s->flow_holding >= 0 && s->flow_holding < BB_FLOW_COUNT &&
-                               s->flow_hwm[s->flow_holding] > 0
-                           ? s->flow_holding
-                           : -1;
+    st->flow_holding =
+        s->flow_holding >= 0 && s->flow_holding < BB_FLOW_COUNT && s->flow_hwm[s->flow_holding] > 0
+            ? s->flow_holding
+            : -1;
     memcpy(st->flow, s->flow, sizeof st->flow);
     pane_copy_set(p, &st->c, s->items, s->nitems, sizeof *s->items, id_of);
     st->have = true;

@@ -184,8 +184,8 @@ static void flow_update(struct swarm *s, const struct bb_flow_reading *r,
                         const long long here[FLOW_ROLES_MAX])
 {
     struct swarm_flow *f = &s->flow;
-    double dt = f->prev_ms > 0 && r->now_ms > f->prev_ms ? (double)(r->now_ms - f->prev_ms) / 1e3
-                                                          : 0;
+    double dt =
+        f->prev_ms > 0 && r->now_ms > f->prev_ms ? (double)(r->now_ms - f->prev_ms) / 1e3 : 0;
 
     for (int i = 0; i < BB_FLOW_COUNT; i++) {
         long long d = r->drained[i] - f->prev_drained[i];

@@ -60,8 +60,8 @@ static int analyst_init(struct agent_ctx *ctx, void **state, char **cause)
  * comes first and the analyst orders the rest. */
 static int analyst_priority(bool breaking, double newsworthiness, double urgency)
 {
-    double v = ANALYST_PRIORITY_NEWSWORTHY * newsworthiness + (1 - ANALYST_PRIORITY_NEWSWORTHY) *
-                                                                  urgency;
+    double v =
+        ANALYST_PRIORITY_NEWSWORTHY * newsworthiness + (1 - ANALYST_PRIORITY_NEWSWORTHY) * urgency;
     int p = (int)(99 * (v < 0 ? 0 : v > 1 ? 1 : v) + 0.5);
 
     return (breaking ? BB_PRIORITY_BREAKING : 0) + p;
@@ -195,14 +195,13 @@ static int analyst_cycle(struct agent_ctx *ctx, void *state, char **cause)
     }
     free(title_copy);
     free(content_copy);
-    patch = json_pack(
-        "{s:{s:f, s:f, s:f, s:s, s:f, s:s, s:s, s:s, s:O?, s:O?}, s:i}", "analysis",
-        "newsworthiness", nw, "credibility", cred, "urgency", urgency, "summary",
-        summary ? summary : "", "confidence", conf, "reasoning", reasoning, "decision",
-        cover ? "cover" : "archive", "by",
-        *agent_json_str(ans, "by") != '\0' ? agent_json_str(ans, "by") : ctx->id, "topics",
-        json_object_get(ans, "topics"), "scores", json_object_get(ans, "scores"), "priority",
-        priority);
+    patch = json_pack("{s:{s:f, s:f, s:f, s:s, s:f, s:s, s:s, s:s, s:O?, s:O?}, s:i}", "analysis",
+                      "newsworthiness", nw, "credibility", cred, "urgency", urgency, "summary",
+                      summary ? summary : "", "confidence", conf, "reasoning", reasoning,
+                      "decision", cover ? "cover" : "archive", "by",
+                      *agent_json_str(ans, "by") != '\0' ? agent_json_str(ans, "by") : ctx->id,
+                      "topics", json_object_get(ans, "topics"), "scores",
+                      json_object_get(ans, "scores"), "priority", priority);
     json_decref(ans);
     {
         int64_t since = 0;

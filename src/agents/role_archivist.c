@@ -11,8 +11,8 @@
  * than [flow] stale_after before production are archived as stale, those that waited for review
  * longer than [review] expire_after as "not reviewed in time", each audited as the system) and a
  * retention pass (recovery/retention.h): stories past their terminal status's window are
- * deleted with every key of theirs, old budget requests and dead agents go. A pass holds a Redis lock, so one archivist of the whole swarm runs it
- * at a time; the others find it held and go on.
+ * deleted with every key of theirs, old budget requests and dead agents go. A pass holds a Redis
+ * lock, so one archivist of the whole swarm runs it at a time; the others find it held and go on.
  *
  * FAILED stories are left alone: FAILED is terminal and listed (the dead set,
  * recovery/deadset.h) with its error history until an operator requeues it, or until

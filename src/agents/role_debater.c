@@ -6,7 +6,8 @@
  * reasons, confidence) and votes for, against or abstains accordingly, with the model's
  * confidence and its argument as the reasoning (debate_vote). Before the paid call it looks at
  * the flow: a story that would then wait past [flow] max_wait for a writer gets no vote now
- * (the seat is given back, the debate's clock stands still). Each debater asks with a seed of its own, so a panel's answers differ.
+ * (the seat is given back, the debate's clock stands still). Each debater asks with a seed of its
+ * own, so a panel's answers differ.
  *
  * The debater holds no blackboard lock: the story stays DEBATING while the panel votes, and the
  * moderator (role_moderator.c) moves it on. Each vote is the paid result, kept in the debate's

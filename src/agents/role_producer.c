@@ -1,12 +1,12 @@
 /*
  * role_producer.c - the producer: takes the first story waiting on the "produce" stage
- * (PRODUCING, passed by QA; none while the review queue is at [flow] review_hwm), builds its storyboard from the final script with
- * storyboard_build() (no model call: narration, duration at [production] words_per_minute,
- * shot list, SRT captions), renders it into a video package with video_render() (video.h:
- * <data dir>/packages/<id>/ with video.mp4, captions.srt, thumbnail.png, the narration and
- * manifest.json), puts it into the package store (media/store.h: with [store] kind local it
- * stays in that folder, with s3 it goes to the bucket and the folder is removed) and stores
- * the package as body "package" (kind "video", its files, the real duration, and in "store"
+ * (PRODUCING, passed by QA; none while the review queue is at [flow] review_hwm), builds its
+ * storyboard from the final script with storyboard_build() (no model call: narration, duration at
+ * [production] words_per_minute, shot list, SRT captions), renders it into a video package with
+ * video_render() (video.h: <data dir>/packages/<id>/ with video.mp4, captions.srt, thumbnail.png,
+ * the narration and manifest.json), puts it into the package store (media/store.h: with [store]
+ * kind local it stays in that folder, with s3 it goes to the bucket and the folder is removed) and
+ * stores the package as body "package" (kind "video", its files, the real duration, and in "store"
  * where the store keeps it) while moving the story on to REVIEWING, in one step
  * (bb_complete_with). A package the store cannot take (the bucket unreachable, a key refused)
  * is a fault of the environment, like a full disk: the story waits.

@@ -82,8 +82,8 @@ static bool cascade_on(const struct agent_ctx *ctx)
 
 /* Why a BALANCED verdict (score, confidence) is in doubt against the bar: borderline or not
  * sure enough ([cost] cascade_qa_borderline, cascade_qa_confidence); NULL when it stands. */
-static const char *doubt(const struct config *cfg, double score, double conf, double bar,
-                         char *buf, size_t size)
+static const char *doubt(const struct config *cfg, double score, double conf, double bar, char *buf,
+                         size_t size)
 {
     double near = (double)cfg->cascade_qa_borderline_micro / 1e6;
     double least = (double)cfg->cascade_qa_confidence_ppm / 1e6;
@@ -154,8 +154,8 @@ static int qa_ask(struct agent_ctx *ctx, const struct bb_lock *lk, const struct 
         json_decref(patch);
     }
     json_decref(first);
-    rc = agent_ask(ctx, lk->id, LLM_PREMIUM, "qa_escalation", sys, user, QA_TOKENS,
-                   (uint64_t)round, ans, why);
+    rc = agent_ask(ctx, lk->id, LLM_PREMIUM, "qa_escalation", sys, user, QA_TOKENS, (uint64_t)round,
+                   ans, why);
     if (rc != AGENT_ASK_OK) {
         json_decref(*cascade);
         *cascade = NULL;
@@ -269,13 +269,12 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
                    ? json_deep_copy(json_object_get(item->body, "qa"))
                    : json_array();
     {
-        json_t *v = json_pack("{s:i, s:f, s:b, s:o, s:i, s:f, s:s, s:s, s:s}", "round", number,
-                              "score", score, "passed", passed, "issues", issues, "words", words,
-                              "confidence", conf, "reasoning", reasoning, "by", ctx->id, "tier",
-                              cascade != NULL && !json_is_true(json_object_get(cascade,
-                                                                               "escalated"))
-                                  ? "BALANCED"
-                                  : "PREMIUM");
+        json_t *v = json_pack(
+            "{s:i, s:f, s:b, s:o, s:i, s:f, s:s, s:s, s:s}", "round", number, "score", score,
+            "passed", passed, "issues", issues, "words", words, "confidence", conf, "reasoning",
+            reasoning, "by", ctx->id, "tier",
+            cascade != NULL && !json_is_true(json_object_get(cascade, "escalated")) ? "BALANCED"
+                                                                                    : "PREMIUM");
 
         if (cascade != NULL)
             json_object_set_new(v, "cascade", cascade);

@@ -379,8 +379,8 @@ static int scout_cycle(struct agent_ctx *ctx, void *state, char **cause)
 
         log_debug("%s: screening skipped: %s", ctx->id, said);
         for (size_t i = 0; i < n; i++) {
-            json_t *extra = json_pack("{s:s, s:{s:s}}", "found_by", ctx->id, "screening",
-                                      "skipped", said);
+            json_t *extra =
+                json_pack("{s:s, s:{s:s}}", "found_by", ctx->id, "screening", "skipped", said);
 
             scout_write(ctx, sc, i, extra);
             json_decref(extra);

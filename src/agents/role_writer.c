@@ -395,8 +395,8 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
         measure(j, dr.text, &cur);
         /* Another paid call follows unless the draft is good enough as it is (or, with no
          * revision to make, meets the cascade's bar). */
-        if (dr.d != EARLY_STOP_GOOD_ENOUGH &&
-            (revising(cfg, &dr) || final_owed(ctx, &dr, &cur)) && draft_keep(j, &dr, cause) == -1) {
+        if (dr.d != EARLY_STOP_GOOD_ENOUGH && (revising(cfg, &dr) || final_owed(ctx, &dr, &cur)) &&
+            draft_keep(j, &dr, cause) == -1) {
             draft_clear(&dr);
             return -1;
         }
@@ -490,12 +490,12 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
                      "the draft measured %.3f (the bar is %.2f) at confidence %.2f (at least "
                      "%.2f)",
                      cur.score, bar, dr.conf, least);
-            cascade = json_pack("{s:b, s:f, s:f, s:f, s:f, s:s}", "escalated", true,
-                                "draft_score", round3(cur.score), "bar", bar, "draft_confidence",
-                                dr.conf, "least_confidence", least, "why", because);
+            cascade = json_pack("{s:b, s:f, s:f, s:f, s:f, s:s}", "escalated", true, "draft_score",
+                                round3(cur.score), "bar", bar, "draft_confidence", dr.conf,
+                                "least_confidence", least, "why", because);
         }
-        rc = ask_script(j, LLM_PREMIUM, cascade != NULL ? "script_escalation" : "script_final",
-                        sys, WRITER_FINAL_TOKENS, 3, &final, &final_conf, &why);
+        rc = ask_script(j, LLM_PREMIUM, cascade != NULL ? "script_escalation" : "script_final", sys,
+                        WRITER_FINAL_TOKENS, 3, &final, &final_conf, &why);
     }
     free(sys);
     if (rc != AGENT_ASK_OK) {

@@ -25,9 +25,9 @@ enum wire_kind { WIRE_NORMAL, WIRE_WEAK, WIRE_DUPLICATE };
 const char *wire_kind_name(enum wire_kind k);
 
 /* Story n (from 0) of seed as a news item JSON object that news_item_from_json() accepts
- * (id, title, content, source, url, published, topics; breaking when flagged). *kind (may be NULL) receives what
- * it is; for a duplicate, *dup_of (may be NULL) the number of the story it repeats, else -1.
- * New reference. */
+ * (id, title, content, source, url, published, topics; breaking when flagged). *kind (may be NULL)
+ * receives what it is; for a duplicate, *dup_of (may be NULL) the number of the story it repeats,
+ * else -1. New reference. */
 json_t *wire_story(uint64_t seed, long n, enum wire_kind *kind, long *dup_of);
 
 struct wire_options {

@@ -61,7 +61,7 @@ struct config {
     bool cascade;
     int64_t cascade_qa_borderline_micro; /* a BALANCED QA score this close to the bar escalates */
     int64_t cascade_qa_confidence_ppm;   /* a BALANCED QA verdict less sure than this escalates */
-    int64_t cascade_final_bar_ppm;       /* a draft measuring at least this needs no PREMIUM final */
+    int64_t cascade_final_bar_ppm; /* a draft measuring at least this needs no PREMIUM final */
     int64_t cascade_final_confidence_ppm; /* ... and at least this confident */
     /* [providers] (src/llm/) */
     char *llm_kind;
@@ -91,8 +91,8 @@ struct config {
     int64_t retention_published_ms; /* a story PUBLISHED this long is deleted; 0: kept */
     int64_t retention_archived_ms;
     int64_t retention_failed_ms;
-    int64_t retention_agents_ms;   /* a dead agent leaves the registry after this */
-    int64_t retention_interval_ms; /* between two retention passes of the archivist */
+    int64_t retention_agents_ms;    /* a dead agent leaves the registry after this */
+    int64_t retention_interval_ms;  /* between two retention passes of the archivist */
     int64_t retention_usage_ids_ms; /* a committed call's id is kept this long (budget.h) */
     /* [debate] (src/store/debate.h, role_debater.c, role_moderator.c) */
     int debate_panel;             /* seats of a debate: votes that close it early */

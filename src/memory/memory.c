@@ -561,8 +561,8 @@ static int recall(struct memory *m, const char *agent, const char *query, size_t
     if (c == NULL || embed_one(m, query, &vec, cause) == -1)
         return -1;
     where = json_pack("{s:s}", "agent", agent);
-    rc = vmem_query(c, vec, want, where,
-                    VMEM_DOCUMENTS | VMEM_METADATAS | VMEM_DISTANCES | cached, &res, cause);
+    rc = vmem_query(c, vec, want, where, VMEM_DOCUMENTS | VMEM_METADATAS | VMEM_DISTANCES | cached,
+                    &res, cause);
     json_decref(where);
     free(vec);
     if (rc == -1)
@@ -634,8 +634,7 @@ char *memory_with_lessons(struct memory *m, const char *who, const char *agent, 
 }
 
 char *memory_with_lessons_known(struct memory *m, const char *who, const char *agent,
-                                const char *query, const char *system,
-                                const struct memory_known *k)
+                                const char *query, const char *system, const struct memory_known *k)
 {
     struct memory_recollection *r = NULL;
     size_t n = 0;

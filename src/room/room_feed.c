@@ -324,7 +324,7 @@ static int snap_flow_stages(struct feed *f, struct room_snapshot *s)
     for (int i = 0; i < BB_FLOW_COUNT; i++) {
         s->flow_depth[i] = fr.depth[i];
         /* A swarm's heart publishes the marks it enforces; without one, this room's own. */
-        s->flow_hwm[i] = fr.hwm[i] >= 0             ? fr.hwm[i]
+        s->flow_hwm[i] = fr.hwm[i] >= 0        ? fr.hwm[i]
                          : f->r->o.cfg != NULL ? f->r->o.cfg->flow_hwm[i]
                                                : 0;
     }

@@ -410,8 +410,8 @@ int debate_seat_gated(struct rlink *l, const char *agent, int seat_ttl_ms, const
                       const char *gate_field, long hwm, struct debate *out, char **cause)
 {
     char ttl[16], scan[16], mark[24];
-    const char *argv[8] = {NR_PREFIX, agent,    ttl,  scan, REGISTRY_SET_KEY, gate_key,
-                           gate_field, mark};
+    const char *argv[8] = {NR_PREFIX,        agent,    ttl,        scan,
+                           REGISTRY_SET_KEY, gate_key, gate_field, mark};
 
     memset(out, 0, sizeof *out);
     if (id_valid("agent id", agent, REGISTRY_ID_MAX, cause) == -1)

@@ -173,8 +173,7 @@ static void test_backpressure(void **state)
     f->cfg->flow_hwm[BB_FLOW_REVIEW] = 0;
     f->cfg->flow_max_wait_ms = 0; /* the marks alone */
     /* Everything but the producer, the wire running on: 80 stories, 10 a second. */
-    up = start(f, DB_BACKPRESSURE, "scout:1,analyst:1,debater:3,moderator:1,writer:1,qa:1", 80,
-               10);
+    up = start(f, DB_BACKPRESSURE, "scout:1,analyst:1,debater:3,moderator:1,writer:1,qa:1", 80, 10);
     AWAIT(60, depth(f->bb, BB_FLOW_FLOOR) == 3);
     /* The floor stays at its mark while the wire runs; so does every stage before it. */
     until = clock_mono_ms() + 3000;
@@ -260,8 +259,7 @@ static void test_wait_before_paid_call(void **state)
     f->cfg->flow_max_wait_ms = 1000;
     /* Stories keep coming (5 a second) after the first ones have waited for the absent producer
      * longer than max_wait. */
-    s = start(f, DB_BACKPRESSURE, "scout:1,analyst:1,debater:3,moderator:1,writer:1,qa:1", 60,
-              5);
+    s = start(f, DB_BACKPRESSURE, "scout:1,analyst:1,debater:3,moderator:1,writer:1,qa:1", 60, 5);
     AWAIT(90, held_before_paid_call(f->l));
     swarm_stop(s);
     swarm_free(s);
@@ -279,8 +277,7 @@ static char *first_event(struct rlink *l, const char *k, const char *name, const
     for (size_t i = 0; i < r->elements && id == NULL; i++) {
         const redisReply *fl = r->element[i]->element[1];
 
-        if (strcmp(field(fl, "k"), k) == 0 &&
-            (name == NULL || strcmp(field(fl, name), value) == 0))
+        if (strcmp(field(fl, "k"), k) == 0 && (name == NULL || strcmp(field(fl, name), value) == 0))
             id = strdup(field(fl, "id"));
     }
     freeReplyObject(r);
@@ -462,8 +459,7 @@ static void expect_archived(struct bb *bb, const char *id, const char *reason_pr
     if (it->status != BB_ARCHIVED)
         fail_msg("%s is %s, not ARCHIVED", id, bb_statuses[it->status].name);
     if (strncmp(it->archive_reason, reason_prefix, strlen(reason_prefix)) != 0)
-        fail_msg("%s was archived as \"%s\", not \"%s...\"", id, it->archive_reason,
-                 reason_prefix);
+        fail_msg("%s was archived as \"%s\", not \"%s...\"", id, it->archive_reason, reason_prefix);
     bb_item_free(it);
 }
 
@@ -597,8 +593,8 @@ static void story_escalations(struct bb *bb, long *qa, long *script, long *casca
                 fail_msg("bb_query: %s", cause);
             for (size_t i = 0; i < n; i++) {
                 const json_t *qav = json_object_get(items[i]->body, "qa"), *v;
-                const json_t *sc = json_object_get(json_object_get(items[i]->body, "script"),
-                                                   "cascade");
+                const json_t *sc =
+                    json_object_get(json_object_get(items[i]->body, "script"), "cascade");
                 size_t k;
 
                 json_array_foreach(qav, k, v)
@@ -652,8 +648,8 @@ static void test_cascade(void **state)
     assert_true(cascades > 0);
     assert_int_equal(u.qa_esc, qa);
     assert_int_equal(u.script_esc, script);
-    assert_true(qa > 0);                      /* some verdicts were in doubt */
-    assert_true(u.premium < u.calls / 2);     /* and most calls were not PREMIUM */
+    assert_true(qa > 0);                  /* some verdicts were in doubt */
+    assert_true(u.premium < u.calls / 2); /* and most calls were not PREMIUM */
     /* The baseline: every call PREMIUM, no cascade at all. */
     cascade_run(f, true);
     usage_counts(f->l, &u);
@@ -668,10 +664,8 @@ static void test_cascade(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_backpressure),
-        cmocka_unit_test(test_wait_before_paid_call),
-        cmocka_unit_test(test_priority),
-        cmocka_unit_test(test_expiry),
+        cmocka_unit_test(test_backpressure), cmocka_unit_test(test_wait_before_paid_call),
+        cmocka_unit_test(test_priority),     cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_cascade),
     };
 

@@ -33,7 +33,7 @@ void swarmenv_models(bool zero_latency, struct config **cfg, struct pricing **pr
     /* No high-water marks: many of these swarms hold only some roles (scouts and analysts, a
      * floor without a producer), so a stage nobody drains here would hold the flow for good.
      * test_flow sets the marks it tests. */
-    memset((*cfg)->flow_hwm, 0, sizeof (*cfg)->flow_hwm);
+    memset((*cfg)->flow_hwm, 0, sizeof(*cfg)->flow_hwm);
     if (zero_latency) {
         (*cfg)->sim_latency_fast_ms = 0;
         (*cfg)->sim_latency_balanced_ms = 0;

@@ -58,10 +58,9 @@ static void test_wants(void **state)
 static void test_default(void **state)
 {
     static const char *const cached[] = {"news_scout", "content_filter", "topic_tagging"};
-    static const char *const not_cached[] = {"content_analysis",  "debate_argument",
-                                             "script_draft",      "script_final",
-                                             "script_escalation", "quality_assurance",
-                                             "qa_escalation"};
+    static const char *const not_cached[] = {
+        "content_analysis",  "debate_argument",   "script_draft", "script_final",
+        "script_escalation", "quality_assurance", "qa_escalation"};
     char *why = NULL;
 
     (void)state;
