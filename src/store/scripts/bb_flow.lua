@@ -11,12 +11,7 @@ local F = P .. 'flow'
 local out = {}
 for i = 4, #ARGV, 4 do
   local name, key, field, hwm = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local d
-  if field == '' then
-    d = redis.call('ZCARD', key)
-  else
-    d = tonumber(redis.call('HGET', key, field) or '0') or 0
-  end
+  local d = depth_of(key, field)
   if publish == '1' then redis.call('HSET', F, 'hwm:' .. name, hwm) end
   local f = redis.call('HMGET', F, 'drained:' .. name, 'hwm:' .. name)
   out[#out + 1] = d

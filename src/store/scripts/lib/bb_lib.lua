@@ -267,19 +267,20 @@ local function setback(key, id, from, sec, kind, by, why, t, pol)
   return place(key, id, from, sec, due, by, why, t, kind == 'attempt' and 'retry' or kind)
 end
 
+-- A flow stage's depth, kept at key: field '' when key is a sorted set (its size), else a hash
+-- field of it (such as nr:bb:counts SECTION/STATUS).
+local function depth_of(key, field)
+  if field == '' then return redis.call('ZCARD', key) end
+  return tonumber(redis.call('HGET', key, field) or '0') or 0
+end
+
 -- Backpressure: whether the queue a claim would feed is full. A gate is the key of its depth,
--- a field of it ('' : the key is a sorted set, its size the depth; else a hash field, such as
--- nr:bb:counts SECTION/STATUS) and its high-water mark (0: none). Returns the depth when full,
--- else nil.
+-- its field (see depth_of) and its high-water mark (0: none). Returns the depth when full, else
+-- nil.
 local function gate_full(key, field, hwm)
   hwm = tonumber(hwm) or 0
   if hwm <= 0 or key == '' then return nil end
-  local d
-  if field == '' then
-    d = redis.call('ZCARD', key)
-  else
-    d = tonumber(redis.call('HGET', key, field) or '0') or 0
-  end
+  local d = depth_of(key, field)
   if d >= hwm then return d end
   return nil
 end
