@@ -664,7 +664,7 @@ static int local_query(struct vmem_coll *c, const float *q, size_t k, const json
     double *score = xcalloc(k, sizeof *score), norm = 0;
     const char **sel;
     struct vmem_result got = {0};
-    int rc;
+    int rc = 0; /* stays 0 when the handle's copy answers and every document is read already */
 
     /* The caller knows nothing changed since this handle last read: no round trip. */
     if (!((include & VMEM_CACHED) && lc->loaded && lc->npend == 0) &&
