@@ -34,6 +34,9 @@ void bench_report(const char *bench, const struct bench_figure *f, int n, bool j
 struct rlink;
 long long bench_command_calls(struct rlink *l);
 
+/* Redis's INFO used_memory (bytes) and DBSIZE (keys) on link l. 0, or -1 with *cause. */
+int bench_redis_memory(struct rlink *l, long long *used, long long *keys, char **cause);
+
 /* Sequential PING round trips per second from one client over count PINGs: the ceiling of
  * anything that needs one round trip. -1 on failure. */
 double bench_ping_rate(struct rlink *l, int count);
@@ -120,6 +123,7 @@ int bench_render(int argc, char **argv);
 int bench_retention(int argc, char **argv);
 int bench_memory(int argc, char **argv);
 int bench_recovery(int argc, char **argv);
+int bench_soak(int argc, char **argv);
 int bench_observe(int argc, char **argv);
 int bench_store(int argc, char **argv);
 /* `bench all`: runs names[0..count) one after another, each as a child process of this binary,

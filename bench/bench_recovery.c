@@ -13,15 +13,21 @@
  * ([recovery] reap_by_pid = false), so they are found as on another machine, by their lapsed
  * heartbeat.
  *
- * Redis bytes per story after retention against before: to be added once retention is in
- * (the retention issue's figure); see the marked place in bench_recovery().
+ * Redis bytes (and keys) per story after retention against before: once every story of the run
+ * with kills is terminal, Redis's used_memory over the empty database's, per story, then the
+ * same after one retention pass with 1 ms windows (recovery/retention.h: every terminal story
+ * deleted with every key of it and its vector memory records), as `bench retention` measures
+ * it for a run without kills.
  */
 #include "bench.h"
 
 #include "chaos.h"
 #include "cli/cli.h"
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/fail.h"
+#include "memory/memory.h"
+#include "recovery/retention.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -37,7 +43,9 @@
 #define MAX_AIM_S       30.0
 
 /* As chaos_kill.c: model latencies that keep the stories going through the kills. */
-static const char recovery_conf[] = "[providers]\n"
+static const char recovery_conf[] = "[cost]\n"
+                                    "global_daily_budget = 0\n"
+                                    "[providers]\n"
                                     "sim_latency_fast_ms = 200\n"
                                     "sim_latency_balanced_ms = 600\n"
                                     "sim_latency_premium_ms = 1200\n"
@@ -50,7 +58,47 @@ static const char heartbeat_only[] = "[recovery]\nreap_by_pid = false\n";
 struct side {
     struct chaos_figures f;
     double seconds; /* from the swarms' start until every story is terminal */
+    /* Redis bytes (INFO used_memory over the empty database's) and keys per story when every
+     * story was terminal, and after one retention pass with 1 ms windows deleted them. */
+    double bytes_before, bytes_after, keys_before, keys_after;
 };
+
+/* What the run left in Redis, per story, before and after one retention pass (windows of 1 ms:
+ * every terminal story goes, with its vector memory records) on the harness's link. */
+static int retention_figures(struct chaos *c, long long empty_used, long long empty_keys,
+                             long stories, struct side *out, char **cause)
+{
+    struct rlink *l = chaos_link(c);
+    struct config *cfg = config_new();
+    struct retention_policy p;
+    struct retention_report rep;
+    long long used, keys;
+    int rc = -1;
+
+    memset(&p, 0, sizeof p);
+    p.window_ms[RETENTION_PUBLISHED] = p.window_ms[RETENTION_ARCHIVED] =
+        p.window_ms[RETENTION_FAILED] = 1;
+    p.dead_agents_ms = 1;
+    p.max_rounds = 1000;
+    p.mem = memory_open(cfg, l, cause);
+    if (p.mem == NULL && *cause != NULL)
+        goto out;
+    if (bench_redis_memory(l, &used, &keys, cause) == -1)
+        goto out;
+    out->bytes_before = (double)(used - empty_used) / (double)stories;
+    out->keys_before = (double)(keys - empty_keys) / (double)stories;
+    clock_sleep_ms(5, NULL); /* past the 1 ms windows */
+    if (retention_run(l, &p, "bench-recovery", &rep, cause) == -1 ||
+        bench_redis_memory(l, &used, &keys, cause) == -1)
+        goto out;
+    out->bytes_after = (double)(used - empty_used) / (double)stories;
+    out->keys_after = (double)(keys - empty_keys) / (double)stories;
+    rc = 0;
+out:
+    memory_free(p.mem);
+    config_free(cfg);
+    return rc;
+}
 
 /* One run of n stories of seed; kills every every_ms for kill_s seconds (0: none). */
 static int run_side(const char *binary, long n, long kill_s, long every_ms, bool by_heartbeat,
@@ -61,6 +109,7 @@ static int run_side(const char *binary, long n, long kill_s, long every_ms, bool
     struct chaos *c = chaos_new(binary, conf, cause);
     unsigned seed = 11;
     int64_t t0, end, next;
+    long long empty_used, empty_keys;
     long in;
     int rc = -1;
 
@@ -68,6 +117,8 @@ static int run_side(const char *binary, long n, long kill_s, long every_ms, bool
     free(conf);
     if (c == NULL)
         return -1;
+    if (bench_redis_memory(chaos_link(c), &empty_used, &empty_keys, cause) == -1)
+        goto out;
     if ((in = chaos_begin(c, n, 1101, RECOVERY_SWARMS, args, cause)) < 0)
         goto out;
     t0 = clock_mono_ms();
@@ -93,6 +144,9 @@ static int run_side(const char *binary, long n, long kill_s, long every_ms, bool
         *cause = xasprintf("%ld stories were not terminal at the end", out->f.lost);
         goto out;
     }
+    /* The figures first: retention deletes what they read. */
+    if (retention_figures(c, empty_used, empty_keys, in, out, cause) == -1)
+        goto out;
     rc = 0;
 out:
     chaos_free(c, rc == -1);
@@ -124,7 +178,7 @@ int bench_recovery(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct side calm, chaos;
-    struct bench_figure figs[8];
+    struct bench_figure figs[10];
     char binary[PATH_MAX], *cause = NULL;
     long n = 300, kill_s = 120, every_ms = 5000;
     ssize_t len;
@@ -195,19 +249,24 @@ int bench_recovery(int argc, char **argv)
            P50_AIM_S, true);
     figure(&figs[nfig++], "kill to running again (p99)", chaos.f.resume_p99_s, "s", "aim (at most)",
            MAX_AIM_S, true);
-    /* Redis bytes per story after retention against before: the retention issue adds its
-     * figure here. */
+    figure(&figs[nfig++], "Redis bytes per story, after retention", chaos.bytes_after, "bytes",
+           "before retention", chaos.bytes_before, true);
+    figure(&figs[nfig++], "Redis keys per story, after retention", chaos.keys_after, "keys",
+           "before retention", chaos.keys_before, true);
     if (!json)
         printf("%ld wire stories, %d swarm processes, --once --auto-approve, sim latencies as "
                "tests/chaos/chaos_kill.c\nwithout kills: %.1f s, %ld paid calls, %ld published; "
                "with %ld kills: %.1f s (x%.2f), %ld paid calls (x%.3f, aim at most %.2f), %ld "
                "published, %ld repeated, %ld lost to a kill, %ld stories taken back (p50 %.1f s, "
-               "p99 %.1f s, max %.1f s)\n",
+               "p99 %.1f s, max %.1f s)\nRedis per story when every story was terminal: %.0f "
+               "bytes, %.1f keys; after one retention pass (1 ms windows): %.0f bytes, %.2f keys "
+               "(the run with kills; the capped streams stay)\n",
                n, RECOVERY_SWARMS, calm.seconds, calm.f.paid_calls, calm.f.published, chaos.f.kills,
                chaos.seconds, chaos.seconds / calm.seconds, chaos.f.paid_calls,
                (double)chaos.f.paid_calls / (double)calm.f.paid_calls, PAID_AIM, chaos.f.published,
                chaos.f.repeated, chaos.f.lost_to_kills, chaos.f.reclaimed, chaos.f.resume_p50_s,
-               chaos.f.resume_p99_s, chaos.f.resume_max_s);
+               chaos.f.resume_p99_s, chaos.f.resume_max_s, chaos.bytes_before, chaos.keys_before,
+               chaos.bytes_after, chaos.keys_after);
     bench_report("recovery", figs, nfig, json);
     return EXIT_DONE;
 }

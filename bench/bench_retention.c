@@ -31,19 +31,7 @@ struct mem {
 
 static int measure(struct rlink *l, struct mem *m, char **cause)
 {
-    redisReply *r = rlink_command(l, cause, "INFO memory");
-    const char *p;
-
-    if (r == NULL)
-        return -1;
-    p = r->type == REDIS_REPLY_STRING ? strstr(r->str, "used_memory:") : NULL;
-    m->used = p != NULL ? strtoll(p + strlen("used_memory:"), NULL, 10) : 0;
-    freeReplyObject(r);
-    if ((r = rlink_command(l, cause, "DBSIZE")) == NULL)
-        return -1;
-    m->keys = r->integer;
-    freeReplyObject(r);
-    return 0;
+    return bench_redis_memory(l, &m->used, &m->keys, cause);
 }
 
 static void figure(struct bench_figure *f, const char *name, double v, const char *unit,

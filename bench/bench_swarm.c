@@ -30,9 +30,11 @@ int bench_env_start(struct bench_env *e, const char *bench, char **cause)
     e->bench = bench;
     snprintf(e->dir, sizeof e->dir, "/tmp/newsroom-bench-XXXXXX");
     e->cfg = config_new();
-    /* Offline, zero latency unless the bench sets it; no daily limit. */
+    /* Offline, zero latency unless the bench sets it; no daily limit (the shipped 10.00 is a
+     * few hundred sim stories). */
     e->cfg->sim_latency_fast_ms = e->cfg->sim_latency_balanced_ms = e->cfg->sim_latency_premium_ms =
         0;
+    e->cfg->global_daily_budget = 0;
     /* The swarm benches measure coordination, not ffmpeg: producers write storyboards
      * (`newsroom bench render` measures rendering). */
     free(e->cfg->video_ffmpeg);
@@ -200,6 +202,23 @@ int bench_swarm_run(struct bench_env *e, struct bench_run *run, char **cause)
     /* The same for the commands the agents sent (round trips): the bench's polls and its
      * second INFO taken out. */
     run->sent = sent - polls - 1;
+    return 0;
+}
+
+int bench_redis_memory(struct rlink *l, long long *used, long long *keys, char **cause)
+{
+    redisReply *r = rlink_command(l, cause, "INFO memory");
+    const char *p;
+
+    if (r == NULL)
+        return -1;
+    p = r->type == REDIS_REPLY_STRING ? strstr(r->str, "used_memory:") : NULL;
+    *used = p != NULL ? strtoll(p + strlen("used_memory:"), NULL, 10) : 0;
+    freeReplyObject(r);
+    if ((r = rlink_command(l, cause, "DBSIZE")) == NULL)
+        return -1;
+    *keys = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+    freeReplyObject(r);
     return 0;
 }
 

@@ -61,5 +61,16 @@ int main(void)
         printf("},\n");
     }
     printf("}\n");
+    /* FLOW_OF[status or 'stage:name'] = the flow stage it is the queue of. */
+    printf("local BB_FLOW_OF = {");
+    for (int i = 0; i < BB_FLOW_COUNT; i++) {
+        const struct bb_flow_stage *f = &bb_flow_stages[i];
+
+        if (f->status != BB_STATUS_NONE)
+            printf("%s%s = '%s'", i ? ", " : "", bb_statuses[f->status].name, f->name);
+        else
+            printf("%s['stage:%s'] = '%s'", i ? ", " : "", f->stage, f->name);
+    }
+    printf("}\n");
     return ferror(stdout) ? 1 : 0;
 }

@@ -52,6 +52,14 @@ static void draw_segs(WINDOW *w, const struct term *t, int y, const struct seg *
     }
 }
 
+/* The stage holding the flow back, or -1 (a snapshot without a flow reading holds nothing). */
+static int holding(const struct room_snapshot *s)
+{
+    int h = s->flow_holding;
+
+    return h >= 0 && h < BB_FLOW_COUNT && s->flow_hwm[h] > 0 ? h : -1;
+}
+
 /* Stories FAILED, in every section. */
 static long failed_count(const struct room_snapshot *s)
 {
@@ -200,6 +208,13 @@ void header_draw(WINDOW *w, const struct term *t, const struct header_info *h)
         if (dead > 0) {
             snprintf(seg[n].text, sizeof seg[n].text, "%zu DEAD", dead);
             seg[n++].role = THEME_ALERT;
+        }
+        if (holding(s) >= 0) {
+            int at = holding(s);
+
+            snprintf(seg[n].text, sizeof seg[n].text, "flow held at %s (%ld/%ld)",
+                     bb_flow_stages[at].name, s->flow_depth[at], s->flow_hwm[at]);
+            seg[n++].role = THEME_WARN;
         }
         if ((failed = failed_count(s)) > 0) { /* stories waiting for an operator's requeue */
             snprintf(seg[n].text, sizeof seg[n].text, "%ld failed stor%s (8)", failed,

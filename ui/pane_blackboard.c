@@ -1,7 +1,9 @@
 /*
  * pane_blackboard.c - the blackboard pane: every section with its stories counted by status
- * and a sparkline of what entered it, and under them the stories of the selected section (id,
- * title, status, age, owner). Left/Right pick the section, Enter opens the story.
+ * and a sparkline of what entered it, the flow (each stage's depth against its high-water mark,
+ * and the stage holding the flow back, also named in the title), and under them the stories of
+ * the selected section (id, title, status, age, owner). Left/Right pick the section, Enter opens
+ * the story.
  *
  * Threads: the UI thread's. update() copies counts, flows and items from the snapshot.
  */
@@ -24,6 +26,8 @@ static const char *const short_status[BB_STATUS_COUNT] = {
 
 struct bb_state {
     long counts[BB_SECTION_COUNT][BB_STATUS_COUNT];
+    long flow_depth[BB_FLOW_COUNT], flow_hwm[BB_FLOW_COUNT];
+    int flow_holding; /* -1: the flow runs freely */
     uint16_t flow[BB_SECTION_COUNT][ROOM_FLOW_LEN];
     struct pane_copy c; /* struct room_item; listed: the selected section's that pass */
     int section;
@@ -45,15 +49,21 @@ static void bb_free_state(void *state)
     free(st);
 }
 
-/* Rows the section table takes: all sections when there is room, else the selected one. */
+/* Rows the section table takes: all sections when there is room, else the selected one; and
+ * the flow's row under them when there is room for that too. */
 static int table_rows(const struct pane *p)
 {
     return pane_rows(p, 0) >= BB_SECTION_COUNT + 6 ? BB_SECTION_COUNT : 1;
 }
 
+static bool flow_row(const struct pane *p)
+{
+    return pane_rows(p, 0) >= BB_SECTION_COUNT + 7;
+}
+
 static int list_rows(const struct pane *p)
 {
-    return pane_rows(p, table_rows(p) + 1);
+    return pane_rows(p, table_rows(p) + flow_row(p) + 1);
 }
 
 /* arg: the pane's state, for the selected section. */
@@ -91,6 +101,12 @@ static void bb_update(struct pane *p, const struct room_snapshot *s)
     struct bb_state *st = p->state;
 
     memcpy(st->counts, s->counts, sizeof st->counts);
+    memcpy(st->flow_depth, s->flow_depth, sizeof st->flow_depth);
+    memcpy(st->flow_hwm, s->flow_hwm, sizeof st->flow_hwm);
+    st->flow_holding =
+        s->flow_holding >= 0 && s->flow_holding < BB_FLOW_COUNT && s->flow_hwm[s->flow_holding] > 0
+            ? s->flow_holding
+            : -1;
     memcpy(st->flow, s->flow, sizeof st->flow);
     pane_copy_set(p, &st->c, s->items, s->nitems, sizeof *s->items, id_of);
     st->have = true;
@@ -130,13 +146,44 @@ static void draw_section(struct pane *p, const struct pane_ctx *c, int y, int se
     }
 }
 
+/* The flow's row: every stage's depth against its mark, the full ones marked, and the stage
+ * that holds the flow back with who stops for it. */
+static void draw_flow(struct pane *p, const struct pane_ctx *c, int y)
+{
+    struct bb_state *st = p->state;
+    int w = getmaxx(p->win), x = pane_col(p, c, y, 1, 6, "flow", THEME_TITLE);
+
+    for (int i = 0; i < BB_FLOW_COUNT && x < w - 1; i++) {
+        bool full = st->flow_hwm[i] > 0 && st->flow_depth[i] >= st->flow_hwm[i];
+        char cell[48];
+
+        if (st->flow_hwm[i] > 0)
+            snprintf(cell, sizeof cell, "%s %ld/%ld", bb_flow_stages[i].name, st->flow_depth[i],
+                     st->flow_hwm[i]);
+        else
+            snprintf(cell, sizeof cell, "%s %ld", bb_flow_stages[i].name, st->flow_depth[i]);
+        x = pane_col(p, c, y, x, (int)strlen(cell) + 1, cell, full ? THEME_WARN : THEME_DIM);
+    }
+    if (st->flow_holding >= 0 && x < w - 1) {
+        char why[160];
+
+        snprintf(why, sizeof why, "- held at %s: %s", bb_flow_stages[st->flow_holding].name,
+                 bb_flow_stages[st->flow_holding].held);
+        pane_col(p, c, y, x, w - 1 - x, why, THEME_WARN);
+    }
+}
+
 static void bb_draw(struct pane *p, const struct pane_ctx *c)
 {
     struct bb_state *st = p->state;
     int w = getmaxx(p->win), y = 1, rows, tr = table_rows(p), idw, ow, tw;
-    char title[96];
+    char title[128];
 
-    snprintf(title, sizeof title, "Blackboard: %s", bb_section_names[st->section]);
+    if (st->flow_holding >= 0)
+        snprintf(title, sizeof title, "Blackboard: %s  (flow held at %s)",
+                 bb_section_names[st->section], bb_flow_stages[st->flow_holding].name);
+    else
+        snprintf(title, sizeof title, "Blackboard: %s", bb_section_names[st->section]);
     pane_frame(p, c, title);
     if (getmaxy(p->win) < 4 || w < 20)
         return;
@@ -145,6 +192,8 @@ static void bb_draw(struct pane *p, const struct pane_ctx *c)
             draw_section(p, c, y++, sec);
     else
         draw_section(p, c, y++, st->section);
+    if (flow_row(p))
+        draw_flow(p, c, y++);
     /* Narrow panes leave out the id, then the owner. */
     idw = w - 2 >= 70 ? 16 : 0;
     ow = w - 2 >= 100 ? 18 : 0;

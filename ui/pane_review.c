@@ -158,12 +158,13 @@ static void review_draw(struct pane *p, const struct pane_ctx *c)
         if (st->oldest_ms > 0 && n > 0 && (size_t)n < sizeof title)
             n += snprintf(title + n, sizeof title - (size_t)n, ", oldest %s",
                           fmt_age(c->now_ms - st->oldest_ms, age, sizeof age));
-        if (n > 0 && (size_t)n < sizeof title)
-            n += snprintf(title + n, sizeof title - (size_t)n, "  sort %s%s (s)",
-                          room_sort_names[st->sort],
-                          st->sort == ROOM_SORT_PRIORITY && !st->any_priority ? ", none set" : "");
+        /* The marks before the order: at 80 columns the title is cut at the end. */
         if (st->nmarked > 0 && n > 0 && (size_t)n < sizeof title)
-            snprintf(title + n, sizeof title - (size_t)n, "  %zu marked", st->nmarked);
+            n += snprintf(title + n, sizeof title - (size_t)n, "  %zu marked", st->nmarked);
+        if (n > 0 && (size_t)n < sizeof title)
+            snprintf(title + n, sizeof title - (size_t)n, "  sort %s%s (s)",
+                     room_sort_names[st->sort],
+                     st->sort == ROOM_SORT_PRIORITY && !st->any_priority ? ", none set" : "");
     }
     pane_frame(p, c, title);
     if (getmaxy(p->win) < 4 || w < 30)

@@ -116,8 +116,27 @@ struct doorbell {
     struct bus_sub *sub; /* NULL: no doorbell (agents poll) */
 };
 
+/* The flow as the heart last read it (bb_flow_read, once a reap pass): the heart thread
+ * writes, the agents read, all through atomics. depth and the estimated wait are per flow
+ * stage; lessons per role of agent_table (the memory's lesson counts, MEMORY_LESSONS_KEY).
+ * The rate estimate (prev_*, rate, last_drain_ms) is the heart's alone. */
+#define FLOW_ROLES_MAX 16
+struct swarm_flow {
+    atomic_int known; /* a reading has been taken */
+    atomic_long depth[BB_FLOW_COUNT];
+    atomic_llong wait_ms[BB_FLOW_COUNT];
+    atomic_llong lessons[FLOW_ROLES_MAX];
+    atomic_llong lessons_gen;
+    atomic_llong lessons_here[FLOW_ROLES_MAX]; /* memory_learned_here() when they were read */
+    long long prev_drained[BB_FLOW_COUNT];
+    double rate[BB_FLOW_COUNT]; /* stories a second, an exponential average */
+    int64_t prev_ms, last_drain_ms[BB_FLOW_COUNT];
+};
+_Static_assert(CONFIG_FLOW_STAGES == BB_FLOW_COUNT, "[flow] has one mark per flow stage");
+
 struct swarm {
     struct swarm_options o;
+    struct swarm_flow flow;
     struct bb_retry retry; /* every agent's policy (o's, with the defaults filled in) */
     struct doorbell bell;
     struct wire *wire;
@@ -151,6 +170,153 @@ struct memory *agent_memory(struct agent_ctx *ctx)
         ctx->memory_retry_ms = clock_mono_ms() + AGENT_MEMORY_RETRY_MS;
     }
     return ctx->memory;
+}
+
+/* ---- the flow ---- */
+
+/* How the rate of each stage's drain moves: the weight of the newest reading. */
+#define FLOW_RATE_WEIGHT 0.2
+
+/* The heart's thread: takes in a reading. A stage's wait is what a story joining it now would
+ * wait: its depth over the rate it drains, and at least the time since it last drained while
+ * stories wait in it (a stage that stopped draining has a wait that grows). */
+static void flow_update(struct swarm *s, const struct bb_flow_reading *r,
+                        const long long here[FLOW_ROLES_MAX])
+{
+    struct swarm_flow *f = &s->flow;
+    double dt =
+        f->prev_ms > 0 && r->now_ms > f->prev_ms ? (double)(r->now_ms - f->prev_ms) / 1e3 : 0;
+
+    for (int i = 0; i < BB_FLOW_COUNT; i++) {
+        long long d = r->drained[i] - f->prev_drained[i];
+        int64_t wait = 0;
+
+        if (f->prev_ms == 0) {
+            f->last_drain_ms[i] = r->now_ms;
+        } else if (dt > 0) {
+            double now_rate = d > 0 ? (double)d / dt : 0;
+
+            f->rate[i] = (1 - FLOW_RATE_WEIGHT) * f->rate[i] + FLOW_RATE_WEIGHT * now_rate;
+            if (d > 0)
+                f->last_drain_ms[i] = r->now_ms;
+        }
+        f->prev_drained[i] = r->drained[i];
+        if (r->depth[i] > 0) {
+            int64_t idle = r->now_ms - f->last_drain_ms[i];
+
+            wait = f->rate[i] > 1e-6 ? (int64_t)((double)r->depth[i] / f->rate[i] * 1e3)
+                                     : INT64_MAX / 4;
+            if (idle > wait || f->rate[i] <= 1e-6)
+                wait = idle;
+        }
+        atomic_store(&f->depth[i], r->depth[i]);
+        atomic_store(&f->wait_ms[i], wait);
+    }
+    f->prev_ms = r->now_ms;
+    for (size_t k = 0; agent_table[k] != NULL && k < FLOW_ROLES_MAX; k++) {
+        long long n = 0;
+
+        for (size_t e = 0; e < r->nextra; e++)
+            if (strcmp(r->extra_name[e], agent_table[k]->name) == 0)
+                n = r->extra_value[e];
+        atomic_store(&f->lessons[k], n);
+        atomic_store(&f->lessons_here[k], here[k]);
+    }
+    for (size_t e = 0; e < r->nextra; e++)
+        if (strcmp(r->extra_name[e], MEMORY_LESSONS_GEN) == 0)
+            atomic_store(&f->lessons_gen, r->extra_value[e]);
+    atomic_store(&f->known, 1);
+}
+
+/* The marks the configuration sets (the defaults without one). */
+static void flow_marks(const struct config *c, long hwm[BB_FLOW_COUNT])
+{
+    for (int i = 0; i < BB_FLOW_COUNT; i++)
+        hwm[i] = c != NULL ? c->flow_hwm[i] : 0;
+}
+
+void agent_flow_claim(const struct agent_ctx *ctx, int gate, int take_gate, bool stale,
+                      struct bb_flow_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->gate = gate;
+    o->take_gate = take_gate;
+    o->gate_hwm = gate >= 0 && ctx->cfg != NULL ? ctx->cfg->flow_hwm[gate] : 0;
+    o->take_hwm = take_gate >= 0 && ctx->cfg != NULL ? ctx->cfg->flow_hwm[take_gate] : 0;
+    o->stale_ms = stale && ctx->cfg != NULL ? ctx->cfg->flow_stale_ms : 0;
+}
+
+bool agent_flow_resting(const struct agent_ctx *ctx)
+{
+    return ctx->flow_rest_until != 0 && clock_mono_ms() < ctx->flow_rest_until;
+}
+
+void agent_flow_note(struct agent_ctx *ctx, int rc)
+{
+    if (rc != BB_HELD) {
+        ctx->flow_rest_ms = 0;
+        ctx->flow_rest_until = 0;
+        return;
+    }
+    ctx->flow_rest_ms = ctx->flow_rest_ms == 0 ? AGENT_FLOW_REST_MIN_MS : ctx->flow_rest_ms * 2;
+    if (ctx->flow_rest_ms > AGENT_FLOW_REST_MAX_MS)
+        ctx->flow_rest_ms = AGENT_FLOW_REST_MAX_MS;
+    ctx->flow_rest_until = clock_mono_ms() + ctx->flow_rest_ms;
+}
+
+bool agent_flow_full(const struct agent_ctx *ctx, int stage)
+{
+    const struct swarm_flow *f = ctx->flow;
+    long hwm = ctx->cfg != NULL ? ctx->cfg->flow_hwm[stage] : 0;
+
+    return f != NULL && atomic_load(&f->known) && hwm > 0 && atomic_load(&f->depth[stage]) >= hwm;
+}
+
+bool agent_flow_wait(const struct agent_ctx *ctx, unsigned stages, char **why)
+{
+    const struct swarm_flow *f = ctx->flow;
+    int64_t limit = ctx->cfg != NULL ? ctx->cfg->flow_max_wait_ms : 0, sum = 0, most = 0;
+    int worst = -1;
+
+    if (f == NULL || limit <= 0 || !atomic_load(&f->known))
+        return false;
+    for (int i = 0; i < BB_FLOW_COUNT; i++) {
+        int64_t w;
+
+        if (!(stages & (1u << i)))
+            continue;
+        w = atomic_load(&f->wait_ms[i]);
+        sum = w > INT64_MAX / 8 || sum > INT64_MAX / 8 ? INT64_MAX / 4 : sum + w;
+        if (w > most) {
+            most = w;
+            worst = i;
+        }
+    }
+    if (sum <= limit)
+        return false;
+    *why = xasprintf("held before a paid call: it would then wait %s%lld s, most of it at the "
+                     "%s stage (%ld waiting; the limit is %lld s)",
+                     sum >= INT64_MAX / 4 ? "more than " : "about ",
+                     (long long)((sum >= INT64_MAX / 4 ? limit : sum) / 1000),
+                     bb_flow_stages[worst].name, atomic_load(&f->depth[worst]),
+                     (long long)(limit / 1000));
+    return true;
+}
+
+void agent_lessons(const struct agent_ctx *ctx, const char *role, struct memory_known *k)
+{
+    const struct swarm_flow *f = ctx->flow;
+
+    k->lessons = -1;
+    k->gen = k->here = 0;
+    if (f == NULL || !atomic_load(&f->known))
+        return;
+    for (size_t i = 0; agent_table[i] != NULL && i < FLOW_ROLES_MAX; i++)
+        if (strcmp(agent_table[i]->name, role) == 0) {
+            k->here = atomic_load(&f->lessons_here[i]);
+            k->gen = atomic_load(&f->lessons_gen);
+            k->lessons = atomic_load(&f->lessons[i]);
+        }
 }
 
 bool agent_halted(struct agent_ctx *ctx)
@@ -853,6 +1019,24 @@ static void *heart_main(void *arg)
             again = ngone > 0; /* reap them now, not in a second */
         }
         free(local);
+        {
+            struct bb_flow_reading fr;
+            long hwm[BB_FLOW_COUNT];
+
+            long long here[FLOW_ROLES_MAX] = {0};
+
+            /* Before the read: a lesson stored here after it makes the reading out of date. */
+            for (size_t k = 0; agent_table[k] != NULL && k < FLOW_ROLES_MAX; k++)
+                here[k] = memory_learned_here(agent_table[k]->name);
+            flow_marks(s->o.cfg, hwm);
+            if (bb_flow_read(b, hwm, MEMORY_LESSONS_KEY, &fr, &cause) == BB_OK) {
+                flow_update(s, &fr, here);
+            } else {
+                log_debug("swarm: flow: %s", cause);
+                free(cause);
+                cause = NULL;
+            }
+        }
         if (!again && now >= next_reclaim) {
             static const enum bb_status working[] = {BB_PROCESSING, BB_PRODUCING};
 
@@ -1015,6 +1199,7 @@ struct swarm *swarm_new(const struct swarm_options *o, char **cause)
         c->auto_approve = s->o.auto_approve;
         c->stats = &s->agents[i].stats;
         c->stop = &s->stop;
+        c->flow = &s->flow;
     }
     return s;
 }
@@ -1121,10 +1306,17 @@ bool swarm_settled(struct swarm *s)
 
 void swarm_totals(struct swarm *s, struct swarm_totals *out)
 {
+    swarm_role_totals(s, NULL, out);
+}
+
+void swarm_role_totals(struct swarm *s, const char *role, struct swarm_totals *out)
+{
     memset(out, 0, sizeof *out);
     for (int i = 0; i < s->nagents; i++) {
         struct agent_stats *t = &s->agents[i].stats;
 
+        if (role != NULL && strcmp(s->agents[i].ctx.role->name, role) != 0)
+            continue;
         out->cycles += atomic_load(&t->cycles);
         out->llm_calls += atomic_load(&t->llm_calls);
         out->deferred += atomic_load(&t->deferred);

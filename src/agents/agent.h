@@ -48,6 +48,7 @@ struct cost;
 struct pricing;
 struct registry;
 struct swarm;
+struct swarm_flow;
 struct wire;
 
 /* What every agent counts; summed over the swarm by swarm_stats(). */
@@ -97,6 +98,9 @@ struct agent_ctx {
     atomic_int registered; /* the agent's record is written: the heart beats for it */
     atomic_int reregister; /* the heart found its record gone: register again */
     atomic_long reaped;    /* times it was found declared dead while it lived */
+    const struct swarm_flow *flow; /* the swarm's view of the flow (the heart writes it) */
+    int64_t flow_rest_until;       /* held by backpressure: no claim before (monotonic ms) */
+    int flow_rest_ms;              /* the current rest, doubling while held */
     struct memory *memory;   /* the vector memory, opened by agent_memory(); NULL until then */
     int64_t memory_retry_ms; /* when to try opening it again after a failure (monotonic) */
 };
@@ -211,6 +215,38 @@ void agent_release(struct agent_ctx *ctx, const struct bb_lock *lk);
  * role goes on without it. */
 struct memory *agent_memory(struct agent_ctx *ctx);
 
+/* The flow (bb_table.h's stages), as the swarm's heart reads it once a reap pass: each stage's
+ * depth, and the wait of a story joining it (its depth over the rate it drains; at least the
+ * time since it last drained while stories wait there).
+ *
+ * agent_flow_claim() fills the flow of a claim: gate (the stage the claim from a status feeds;
+ * -1: none) and take_gate (the stage a take from stages feeds; -1: none) with their [flow]
+ * marks, and, with stale, [flow] stale_after: bb_claim_flow / bb_take_flow refuse with BB_HELD
+ * while the stage is full, and archive a stale story they meet. */
+void agent_flow_claim(const struct agent_ctx *ctx, int gate, int take_gate, bool stale,
+                      struct bb_flow_opts *o);
+/* A role's claims under backpressure: agent_flow_resting() says whether the agent rests after
+ * a claim refused with BB_HELD (its doorbell rings for every story upstream; asking again at
+ * each would cost a round trip each), agent_flow_note() records a claim's outcome (held: rest
+ * AGENT_FLOW_REST_MIN_MS, doubling to AGENT_FLOW_REST_MAX_MS while it stays held; else none). */
+#define AGENT_FLOW_REST_MIN_MS 50
+#define AGENT_FLOW_REST_MAX_MS 1000
+bool agent_flow_resting(const struct agent_ctx *ctx);
+void agent_flow_note(struct agent_ctx *ctx, int rc);
+/* Whether flow stage `stage` was at or above its mark at the last reading. */
+bool agent_flow_full(const struct agent_ctx *ctx, int stage);
+/* How long a story held before a paid call (agent_flow_wait) waits before it is tried again. */
+#define AGENT_FLOW_HOLD_MS 15000
+/* Whether a paid call should wait: the story's way from here goes through the stages of the
+ * mask `stages` (1u << enum bb_flow), and their waits add up to more than [flow] max_wait (no
+ * model call is paid for a story that would then wait that long). true with *why (a new
+ * string) naming the stage; false when the flow is not known yet or max_wait is 0. */
+bool agent_flow_wait(const struct agent_ctx *ctx, unsigned stages, char **why);
+/* What the last reading says of the lessons the memory holds for role (MEMORY_LESSONS_KEY), for
+ * memory_with_lessons_known(): k->lessons -1 when nothing is known yet. */
+struct memory_known;
+void agent_lessons(const struct agent_ctx *ctx, const char *role, struct memory_known *k);
+
 /* A role's reading of JSON (a model's answer, a story's body): the string at key, borrowed
  * from o, or "" when it is missing or not a string; the number at key, or def. o may be
  * NULL. */
@@ -272,6 +308,8 @@ struct swarm_totals {
         advanced, failed, halt_checks;
 };
 void swarm_totals(struct swarm *s, struct swarm_totals *out);
+/* The counters summed over the agents of one role (NULL: every agent). */
+void swarm_role_totals(struct swarm *s, const char *role, struct swarm_totals *out);
 /* Whether one of the swarm's roles moves stories on from status st (agent_role.serves). */
 bool swarm_serves(const struct swarm *s, int st);
 /* Whether one of the swarm's roles takes stories from stage `stage` (its wake list names

@@ -1,6 +1,7 @@
 /*
  * role_approver.c - the approver, for tests and demos: with `newsroom swarm --auto-approve` it
- * approves every story awaiting review (REVIEWING, oldest first) in the place of a person. No
+ * approves every story awaiting review (REVIEWING) in the place of a person, once it has waited
+ * [review] auto_approve_after (0: at once), highest priority first among the longest waiting. No
  * model is asked. Each approval is a bb_decide() whose audit record, in the same atomic step,
  * names the agent (user = its id, from = "swarm") and says "auto-approved (--auto-approve)";
  * the story's body then gets "review": {decision, reason, by, at, at_ms, auto}. A story an
@@ -12,6 +13,7 @@
 #include "agents/agent.h"
 #include "agents/review.h"
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
 #include "store/audit.h"
@@ -68,18 +70,37 @@ static int approve(struct agent_ctx *ctx, const char *id, char **cause)
     return 1;
 }
 
+/* Highest priority first, then the longest waiting. */
+static int by_priority(const void *a, const void *b)
+{
+    const struct bb_item *x = *(const struct bb_item *const *)a;
+    const struct bb_item *y = *(const struct bb_item *const *)b;
+
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    return x->entered_ms < y->entered_ms ? -1 : x->entered_ms > y->entered_ms;
+}
+
 static int approver_cycle(struct agent_ctx *ctx, void *state, char **cause)
 {
     struct bb_item **items;
     size_t n;
     char next[BB_CURSOR_MAX + 1];
+    int64_t delay = ctx->cfg != NULL ? ctx->cfg->review_auto_approve_ms : 0;
+    int64_t now = clock_wall_ms();
     int done = 0;
 
     (void)state;
+    /* The longest waiting (the review queue keeps the order stories came in), then those that
+     * have waited [review] auto_approve_after, highest priority first: every one of the page in
+     * this cycle, one query for all of them. */
     if (bb_query(ctx->bb, -1, BB_REVIEWING, "", APPROVER_SCAN, &items, &n, next, cause) != BB_OK)
         return -1;
+    qsort(items, n, sizeof *items, by_priority);
     for (size_t i = 0; i < n; i++) {
-        if (done == 0) {
+        int64_t entered = items[i]->entered_ms > 0 ? items[i]->entered_ms : items[i]->updated_ms;
+
+        if (done != -1 && !atomic_load(ctx->stop) && now - entered >= delay) {
             int rc = approve(ctx, items[i]->id, cause);
 
             if (rc == -1)
@@ -90,7 +111,9 @@ static int approver_cycle(struct agent_ctx *ctx, void *state, char **cause)
         bb_item_free(items[i]);
     }
     free(items);
-    return done;
+    /* A page that was not full left nothing behind it: wait for the next story to come (the
+     * doorbell rings for it) instead of asking again at once. */
+    return done == 1 && n < APPROVER_SCAN ? 0 : done;
 }
 
 const struct agent_role role_approver = {

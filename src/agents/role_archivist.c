@@ -7,10 +7,12 @@
  *                        "revision_request": {note, by, at, at_ms} (review.h: a revise decision's
  *                        reason is "revise: NOTE")
  *
- * and, every [retention] interval, runs a retention pass (recovery/retention.h): stories past
- * their terminal status's window are deleted with every key of theirs, old budget requests
- * and dead agents go. A pass holds a Redis lock, so one archivist of the whole swarm runs it
- * at a time; the others find it held and go on.
+ * and, every [retention] interval, runs an expiry pass (bb_expire: stories that waited longer
+ * than [flow] stale_after before production are archived as stale, those that waited for review
+ * longer than [review] expire_after as "not reviewed in time", each audited as the system) and a
+ * retention pass (recovery/retention.h): stories past their terminal status's window are
+ * deleted with every key of theirs, old budget requests and dead agents go. A pass holds a Redis
+ * lock, so one archivist of the whole swarm runs it at a time; the others find it held and go on.
  *
  * FAILED stories are left alone: FAILED is terminal and listed (the dead set,
  * recovery/deadset.h) with its error history until an operator requeues it, or until
@@ -37,6 +39,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Stories looked at per queue in one expiry pass. */
+#define ARCHIVIST_EXPIRE_SCAN 500
 
 /* Moves on the locked REJECTED story it. Returns 1, or -1 with *cause. */
 static int settle_rejected(struct agent_ctx *ctx, const struct bb_item *it,
@@ -131,6 +136,19 @@ static int archivist_cycle(struct agent_ctx *ctx, void *state, char **cause)
         return rc;
     if (clock_mono_ms() < a->next_retention)
         return 0;
+    {
+        long stale = 0, unreviewed = 0;
+
+        /* Expiry first: what it archives, retention deletes in its time. */
+        if (bb_expire(ctx->bb, ctx->cfg->flow_stale_ms, ctx->cfg->review_expire_ms,
+                      ARCHIVIST_EXPIRE_SCAN, &stale, &unreviewed, cause) != BB_OK)
+            return -1;
+        if (stale > 0 || unreviewed > 0) {
+            log_info("%s: expired %ld stale stor%s and %ld not reviewed in time", ctx->id, stale,
+                     stale == 1 ? "y" : "ies", unreviewed);
+            atomic_fetch_add(&ctx->stats->archived, stale + unreviewed);
+        }
+    }
     retention_policy_from_config(&p, ctx->cfg);
     p.mem = agent_memory(ctx);
     a->next_retention = clock_mono_ms() + ctx->cfg->retention_interval_ms;

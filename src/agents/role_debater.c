@@ -1,9 +1,13 @@
 /*
- * role_debater.c - the debater: takes a seat at the oldest open debate that has one free for it
- * (debate_seat), reads the story, asks a BALANCED model for an argument ("debate_argument":
- * stance support | neutral | oppose, argument, reasons, confidence) and votes for, against or
- * abstains accordingly, with the model's confidence and its argument as the reasoning
- * (debate_vote). Each debater asks with a seed of its own, so a panel's answers differ.
+ * role_debater.c - the debater: takes a seat at the first open debate (highest priority, then
+ * oldest) that has one free for it (debate_seat_gated: while the stories waiting for a writer
+ * are at [flow] write_hwm, only debates already under way), reads the story, asks a BALANCED
+ * model for an argument ("debate_argument": stance support | neutral | oppose, argument,
+ * reasons, confidence) and votes for, against or abstains accordingly, with the model's
+ * confidence and its argument as the reasoning (debate_vote). Before the paid call it looks at
+ * the flow: a story that would then wait past [flow] max_wait for a writer gets no vote now
+ * (the seat is given back, the debate's clock stands still). Each debater asks with a seed of its
+ * own, so a panel's answers differ.
  *
  * The debater holds no blackboard lock: the story stays DEBATING while the panel votes, and the
  * moderator (role_moderator.c) moves it on. Each vote is the paid result, kept in the debate's
@@ -17,6 +21,7 @@
  */
 #include "agents/agent.h"
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
 #include "observe/trace.h"
@@ -141,19 +146,33 @@ static int debater_cycle(struct agent_ctx *ctx, void *state, char **cause)
     struct debater *ds = state;
     struct debate d;
     struct debate_vote v;
-    char *user, *why = NULL;
+    char *user, *why = NULL, gate_key[96], gate_field[96];
     json_t *ans = NULL;
     long nvotes = 0;
     int rc;
 
     if (clock_mono_ms() < ds->deferred_until)
         return 0;
-    rc = debate_seat(ctx->link, ctx->id, ds->seat_ttl_ms, &d, cause);
+    /* Backpressure: while the stories waiting for a writer are at their mark, only debates
+     * already under way take a debater. */
+    bb_flow_depth_key(BB_FLOW_WRITE, gate_key, sizeof gate_key, gate_field, sizeof gate_field);
+    rc = debate_seat_gated(ctx->link, ctx->id, ds->seat_ttl_ms, gate_key, gate_field,
+                           ctx->cfg->flow_hwm[BB_FLOW_WRITE], &d, cause);
     if (rc == DEBATE_NONE)
         return 0;
     if (rc != DEBATE_OK)
         return -1;
     atomic_fetch_add(&ctx->stats->claimed, 1);
+    if (agent_flow_wait(ctx, 1u << BB_FLOW_WRITE, &why)) {
+        /* Its story would wait past [flow] max_wait for a writer: no vote is paid now; the
+         * debate's clock stands still meanwhile. */
+        log_debug("%s: debate %s: %s", ctx->id, d.id, why);
+        free(why);
+        ds->deferred_until = clock_mono_ms() + DEBATER_DEFER_MS;
+        unseat(ctx, d.id, true);
+        debate_clear(&d);
+        return 0;
+    }
     /* The debate carries the story's text: no read of the story needed. */
     user = xasprintf("Title: %s\n\nSummary: %s\n\n%s", d.title, d.summary, d.brief);
     rc = agent_ask(ctx, d.id, LLM_BALANCED, "debate_argument", ds->system, user, 300, ds->seed,

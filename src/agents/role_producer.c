@@ -1,12 +1,12 @@
 /*
- * role_producer.c - the producer: takes the oldest story waiting on the "produce" stage
- * (PRODUCING, passed by QA), builds its storyboard from the final script with
- * storyboard_build() (no model call: narration, duration at [production] words_per_minute,
- * shot list, SRT captions), renders it into a video package with video_render() (video.h:
- * <data dir>/packages/<id>/ with video.mp4, captions.srt, thumbnail.png, the narration and
- * manifest.json), puts it into the package store (media/store.h: with [store] kind local it
- * stays in that folder, with s3 it goes to the bucket and the folder is removed) and stores
- * the package as body "package" (kind "video", its files, the real duration, and in "store"
+ * role_producer.c - the producer: takes the first story waiting on the "produce" stage
+ * (PRODUCING, passed by QA; none while the review queue is at [flow] review_hwm), builds its
+ * storyboard from the final script with storyboard_build() (no model call: narration, duration at
+ * [production] words_per_minute, shot list, SRT captions), renders it into a video package with
+ * video_render() (video.h: <data dir>/packages/<id>/ with video.mp4, captions.srt, thumbnail.png,
+ * the narration and manifest.json), puts it into the package store (media/store.h: with [store]
+ * kind local it stays in that folder, with s3 it goes to the bucket and the folder is removed) and
+ * stores the package as body "package" (kind "video", its files, the real duration, and in "store"
  * where the store keeps it) while moving the story on to REVIEWING, in one step
  * (bb_complete_with). A package the store cannot take (the bucket unreachable, a key refused)
  * is a fault of the environment, like a full disk: the story waits.
@@ -154,6 +154,8 @@ static void producer_shutdown(struct agent_ctx *ctx, void *state)
 static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
 {
     struct storyboard_options so;
+    struct bb_flow_opts fo;
+    const char *stage = "produce";
     struct bb_lock lk;
     struct bb_item *item = NULL;
     json_t *pkg, *patch;
@@ -162,16 +164,26 @@ static int producer_cycle(struct agent_ctx *ctx, void *state, char **cause)
     bool slot = false;
     int rc;
 
+    if (agent_flow_resting(ctx))
+        return 0;
     unavailable = video_unavailable(ctx->cfg);
     if (unavailable == NULL && !(slot = video_slot_try(ctx->cfg))) {
         return 0; /* every render slot of this process is busy */
     }
-    rc = bb_take(ctx->bb, "produce", BB_PRODUCING, ctx->claim_ttl_ms, &lk, &item, cause);
+    /* Backpressure: nothing is taken while the review queue is at its mark. */
+    agent_flow_claim(ctx, -1, BB_FLOW_REVIEW, false, &fo);
+    rc = bb_take_flow(ctx->bb, &stage, 1, BB_PRODUCING, -1, ctx->claim_ttl_ms, &fo, &lk, &item,
+                      NULL, cause);
+    agent_flow_note(ctx, rc);
     if (rc != BB_OK || item == NULL) {
         if (slot)
             video_slot_release();
         free(unavailable);
-        if (rc == BB_NONE)
+        if (rc == BB_HELD) {
+            free(*cause);
+            *cause = NULL;
+        }
+        if (rc == BB_NONE || rc == BB_HELD)
             return 0;
         if (rc != BB_OK)
             return -1;

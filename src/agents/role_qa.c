@@ -74,6 +74,95 @@ static int qa_fail(struct agent_ctx *ctx, const struct bb_lock *lk, json_t *patc
     return rc == BB_OK ? 1 : -1; /* else the claim goes back when its lock or its agent dies */
 }
 
+/* Whether the cascade is on ([cost] cascade, and never in the cost baseline). */
+static bool cascade_on(const struct agent_ctx *ctx)
+{
+    return agent_savings(ctx) && ctx->cfg->cascade;
+}
+
+/* Why a BALANCED verdict (score, confidence) is in doubt against the bar: borderline or not
+ * sure enough ([cost] cascade_qa_borderline, cascade_qa_confidence); NULL when it stands. */
+static const char *doubt(const struct config *cfg, double score, double conf, double bar, char *buf,
+                         size_t size)
+{
+    double near = (double)cfg->cascade_qa_borderline_micro / 1e6;
+    double least = (double)cfg->cascade_qa_confidence_ppm / 1e6;
+
+    if (score >= bar - near && score < bar + near)
+        snprintf(buf, size, "borderline: %.1f is within %.1f of the bar %.1f", score, near, bar);
+    else if (conf < least)
+        snprintf(buf, size, "not sure enough: confidence %.2f, below %.2f", conf, least);
+    else
+        return NULL;
+    return buf;
+}
+
+/* The verdict of one QA round: with the cascade, BALANCED first ("quality_assurance"), and a
+ * PREMIUM second opinion ("qa_escalation") only for a verdict in doubt; the first is kept with
+ * the story (body "qa_first", a checkpoint) before the second is asked, so a story taken back
+ * does not pay for it again. Without the cascade, one PREMIUM call. Returns what agent_ask()
+ * returns, with *ans, and *cascade (new reference, NULL without the cascade): {first: {tier,
+ * score, confidence}, escalated, why}. */
+static int qa_ask(struct agent_ctx *ctx, const struct bb_lock *lk, const struct bb_item *item,
+                  int number, int round, const char *sys, const char *user, double bar,
+                  json_t **ans, json_t **cascade, char **why)
+{
+    const json_t *kept = json_object_get(item->body, "qa_first");
+    double s1, c1;
+    char buf[160];
+    const char *in_doubt;
+    json_t *first;
+    int rc;
+
+    *cascade = NULL;
+    if (!cascade_on(ctx))
+        return agent_ask(ctx, lk->id, LLM_PREMIUM, "quality_assurance", sys, user, QA_TOKENS,
+                         (uint64_t)round, ans, why);
+    if (json_is_object(kept) && json_integer_value(json_object_get(kept, "round")) == number) {
+        /* Asked before this round: the BALANCED opinion stands, only the second is owed. */
+        first = json_deep_copy(json_object_get(kept, "answer"));
+    } else {
+        rc = agent_ask(ctx, lk->id, LLM_BALANCED, "quality_assurance", sys, user, QA_TOKENS,
+                       (uint64_t)round, &first, why);
+        if (rc != AGENT_ASK_OK)
+            return rc;
+    }
+    s1 = agent_json_num(first, "score", 0);
+    c1 = agent_json_num(first, "confidence", -1);
+    in_doubt = doubt(ctx->cfg, s1, c1, bar, buf, sizeof buf);
+    *cascade = json_pack("{s:{s:s, s:f, s:f}, s:b}", "first", "tier", "BALANCED", "score", s1,
+                         "confidence", c1, "escalated", in_doubt != NULL);
+    if (in_doubt == NULL) {
+        *ans = first;
+        return AGENT_ASK_OK;
+    }
+    json_object_set_new(*cascade, "why", json_string(in_doubt));
+    if (!json_is_object(kept) || json_integer_value(json_object_get(kept, "round")) != number) {
+        json_t *patch = json_pack("{s:{s:i, s:O}}", "qa_first", "round", number, "answer", first);
+        char *c = NULL;
+
+        if (agent_checkpoint(ctx, lk, patch, &c) == -1) {
+            /* The claim was lost or Redis failed: the story comes back to QA. */
+            json_decref(patch);
+            json_decref(first);
+            json_decref(*cascade);
+            *cascade = NULL;
+            *why = xasprintf("keeping the first QA opinion: %s", c != NULL ? c : "refused");
+            free(c);
+            return AGENT_ASK_LOST;
+        }
+        json_decref(patch);
+    }
+    json_decref(first);
+    rc = agent_ask(ctx, lk->id, LLM_PREMIUM, "qa_escalation", sys, user, QA_TOKENS, (uint64_t)round,
+                   ans, why);
+    if (rc != AGENT_ASK_OK) {
+        json_decref(*cascade);
+        *cascade = NULL;
+    }
+    return rc;
+}
+
 static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
 {
     struct qa *q = state;
@@ -82,18 +171,30 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
     struct bb_lock lk;
     struct bb_item *item = NULL;
     const json_t *script;
-    json_t *ans = NULL, *issues, *verdicts, *patch;
+    json_t *ans = NULL, *issues, *verdicts, *patch, *cascade = NULL;
+    struct bb_flow_opts fo;
+    const char *stage = "qa";
     const char *final;
     char *sys, *user, *why = NULL, reasoning[512], pass[96];
     double score, conf;
     bool length_ok, passed;
     int rc, round, number, words;
 
-    if (clock_mono_ms() < q->deferred_until)
+    if (clock_mono_ms() < q->deferred_until || agent_flow_resting(ctx))
         return 0;
-    rc = bb_take(ctx->bb, "qa", BB_PRODUCING, ctx->claim_ttl_ms, &lk, &item, cause);
-    if (rc == BB_NONE)
+    /* Backpressure: nothing is taken while the producer's stage is at its mark. */
+    agent_flow_claim(ctx, -1, BB_FLOW_PRODUCE, false, &fo);
+    rc = bb_take_flow(ctx->bb, &stage, 1, BB_PRODUCING, -1, ctx->claim_ttl_ms, &fo, &lk, &item,
+                      NULL, cause);
+    agent_flow_note(ctx, rc);
+    if (rc == BB_NONE || rc == BB_HELD) {
+        if (rc == BB_HELD) {
+            log_debug("%s: %s", ctx->id, *cause);
+            free(*cause);
+            *cause = NULL;
+        }
         return 0;
+    }
     if (rc != BB_OK)
         return -1;
     atomic_fetch_add(&ctx->stats->claimed, 1);
@@ -115,11 +216,18 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
     /* The verdict's number counts every QA round the story had, a reviewer's revise
      * included; the rounds left (qa_max_rounds) count only this pass's reworks. */
     number = (int)json_array_size(json_object_get(item->body, "qa")) + 1;
+    if (agent_flow_wait(ctx, 1u << BB_FLOW_PRODUCE, &why)) {
+        /* The producer would keep it waiting past [flow] max_wait: no verdict is paid now. */
+        bb_item_free(item);
+        q->deferred_until = clock_mono_ms() + QA_DEFER_MS;
+        agent_park(ctx, &lk, why, AGENT_FLOW_HOLD_MS, NULL);
+        free(why);
+        return 0;
+    }
     sys = xasprintf(qa_system, cfg->script_words_min, cfg->script_words_max);
     user = xasprintf("Script:\n%s\n\nSources:\n%s\n\n%s", final,
                      agent_json_str(item->body, "title"), agent_json_str(item->body, "content"));
-    rc = agent_ask(ctx, lk.id, LLM_PREMIUM, "quality_assurance", sys, user, QA_TOKENS,
-                   (uint64_t)round, &ans, &why);
+    rc = qa_ask(ctx, &lk, item, number, round, sys, user, bar, &ans, &cascade, &why);
     free(sys);
     free(user);
     if (rc != AGENT_ASK_OK) {
@@ -160,11 +268,20 @@ static int qa_cycle(struct agent_ctx *ctx, void *state, char **cause)
     verdicts = json_is_array(json_object_get(item->body, "qa"))
                    ? json_deep_copy(json_object_get(item->body, "qa"))
                    : json_array();
-    json_array_append_new(verdicts, json_pack("{s:i, s:f, s:b, s:o, s:i, s:f, s:s, s:s}", "round",
-                                              number, "score", score, "passed", passed, "issues",
-                                              issues, "words", words, "confidence", conf,
-                                              "reasoning", reasoning, "by", ctx->id));
-    patch = json_pack("{s:o}", "qa", verdicts);
+    {
+        json_t *v = json_pack(
+            "{s:i, s:f, s:b, s:o, s:i, s:f, s:s, s:s, s:s}", "round", number, "score", score,
+            "passed", passed, "issues", issues, "words", words, "confidence", conf, "reasoning",
+            reasoning, "by", ctx->id, "tier",
+            cascade != NULL && !json_is_true(json_object_get(cascade, "escalated")) ? "BALANCED"
+                                                                                    : "PREMIUM");
+
+        if (cascade != NULL)
+            json_object_set_new(v, "cascade", cascade);
+        json_array_append_new(verdicts, v);
+    }
+    /* The verdicts, and the first opinion kept while a second was asked, done with. */
+    patch = json_pack("{s:o, s:n}", "qa", verdicts, "qa_first");
     if (!passed && round >= cfg->qa_max_rounds) {
         /* The writers remember why, for the next story like this one. */
         const char *const writers[] = {"writer", NULL};

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SCOUT_DEFER_MS 1000
 /* How often a scout with feeds asks the shared schedule for due sources. */
@@ -256,6 +257,21 @@ static size_t batch_size(const struct agent_ctx *ctx)
     return n < 1 ? 1 : n > LLM_BATCH_MAX ? LLM_BATCH_MAX : (size_t)n;
 }
 
+/* Whether a title announces breaking news: it starts with "breaking" (any case) followed by
+ * ":", " -", " news" or white space. */
+static bool title_breaking(const char *title)
+{
+    static const char word[] = "breaking";
+
+    while (*title == ' ' || *title == '\t' || *title == '[' || *title == '(')
+        title++;
+    if (strncasecmp(title, word, sizeof word - 1) != 0)
+        return false;
+    title += sizeof word - 1;
+    return *title == ':' || *title == ' ' || *title == '\t' || *title == '-' || *title == ']' ||
+           *title == ')';
+}
+
 /* Writes held story i with extra (borrowed) and lets go of it. */
 static void scout_write(struct agent_ctx *ctx, struct scout *sc, size_t i, json_t *extra)
 {
@@ -265,6 +281,10 @@ static void scout_write(struct agent_ctx *ctx, struct scout *sc, size_t i, json_
 
     if (ev != NULL)
         json_object_set_new(extra, "feed", feed_entry_meta(&ev->entry));
+    /* A feed says breaking in its title ("BREAKING: ...", "Breaking news - ..."); the wire and
+     * ingested items flag it themselves. Either way the story goes before everything. */
+    if (sc->held[i]->breaking || title_breaking(sc->held[i]->title))
+        json_object_set_new(extra, "breaking", json_true());
     rc = memory_story_enter(agent_memory(ctx), ctx->bb, sc->held[i], extra, BB_PENDING, existing,
                             &cause);
     if (ev != NULL && rc != BB_ERR && rc != BB_REFUSED &&
@@ -351,6 +371,26 @@ static int scout_cycle(struct agent_ctx *ctx, void *state, char **cause)
     if (agent_halted(ctx))
         return 0;
     n = sc->nheld;
+    /* Backpressure: the stories go on into RAW_FEED (PENDING) and wait there, but no screening
+     * is paid for while they would wait past [flow] max_wait, or the queue is at its mark. */
+    if (agent_flow_full(ctx, BB_FLOW_PENDING) ||
+        agent_flow_wait(ctx, 1u << BB_FLOW_PENDING, &why)) {
+        const char *said = why != NULL ? why : "the pending queue is at its high-water mark";
+
+        log_debug("%s: screening skipped: %s", ctx->id, said);
+        for (size_t i = 0; i < n; i++) {
+            json_t *extra =
+                json_pack("{s:s, s:{s:s}}", "found_by", ctx->id, "screening", "skipped", said);
+
+            scout_write(ctx, sc, i, extra);
+            json_decref(extra);
+        }
+        free(why);
+        sc->nheld = 0;
+        memory_flush(agent_memory(ctx));
+        record_dones(ctx, sc);
+        return 1;
+    }
     for (size_t i = 0; i < n; i++) {
         texts[i] = xasprintf("%s\n%s", sc->held[i]->title, sc->held[i]->content);
         items[i] = (struct llm_batch_item){sc->held[i]->id, texts[i]};
@@ -405,6 +445,8 @@ static int scout_cycle(struct agent_ctx *ctx, void *state, char **cause)
         llm_batch_verdict_clear(&verdicts[i]);
     }
     sc->nheld = 0;
+    /* The batch's news records go now (each item's check carried the one before it). */
+    memory_flush(agent_memory(ctx));
     record_dones(ctx, sc);
     return 1;
 }

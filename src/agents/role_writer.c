@@ -95,9 +95,28 @@ struct job {
     struct agent_ctx *ctx;
     struct writer *w;
     struct bb_lock lk;
-    char *sources; /* title and content: the user message of every call */
+    const char *stage; /* where it came from: "rewrite", or "write" (a new story, a retry) */
+    char *sources;     /* title and content: the user message of every call */
     int words_min, words_max;
 };
+
+/* The stages a script goes through after the writer, where it would wait. */
+#define WRITER_DOWNSTREAM ((1u << BB_FLOW_QA) | (1u << BB_FLOW_PRODUCE))
+
+/* Before a paid call: when the story would then wait past [flow] max_wait for QA and the
+ * producer, no call is paid now: the story waits on its stage (its checkpoints kept) and the
+ * writer pauses. Returns true when it was held (the cycle returns 0). */
+static bool hold(struct job *j)
+{
+    char *why = NULL;
+
+    if (!agent_flow_wait(j->ctx, WRITER_DOWNSTREAM, &why))
+        return false;
+    j->w->deferred_until = clock_mono_ms() + WRITER_DEFER_MS;
+    agent_park(j->ctx, &j->lk, why, AGENT_FLOW_HOLD_MS, NULL);
+    free(why);
+    return true;
+}
 
 static int writer_init(struct agent_ctx *ctx, void **state, char **cause)
 {
@@ -211,6 +230,12 @@ static void stop_final(struct job *j, double confidence, const char *system)
     }
 }
 
+/* Whether the cascade is on ([cost] cascade, and never in the cost baseline). */
+static bool cascade_on(const struct agent_ctx *ctx)
+{
+    return agent_savings(ctx) && ctx->cfg->cascade;
+}
+
 /* Hands the story to "qa" with body "script" (takes ownership of script), the writing's
  * checkpoint done with. 1, or -1. */
 static int hand_to_qa(struct job *j, json_t *script, const char *reason, char **cause)
@@ -305,6 +330,25 @@ static int draft_keep(struct job *j, const struct draft *dr, char **cause)
     return rc;
 }
 
+/* Whether another revision follows. */
+static bool revising(const struct config *cfg, const struct draft *dr)
+{
+    return dr->d == EARLY_STOP_CONTINUE && !dr->stopped && dr->done < cfg->revisions_max;
+}
+
+/* Whether the draft kept (measured cur) owes a PREMIUM final: not good enough as drafted, and
+ * below the cascade's bar (or no cascade). */
+static bool final_owed(const struct agent_ctx *ctx, const struct draft *dr,
+                       const struct script_metrics *cur)
+{
+    const struct config *cfg = ctx->cfg;
+
+    if (dr->d == EARLY_STOP_GOOD_ENOUGH)
+        return false;
+    return !(cascade_on(ctx) && cur->score >= (double)cfg->cascade_final_bar_ppm / 1e6 &&
+             dr->conf >= (double)cfg->cascade_final_confidence_ppm / 1e6);
+}
+
 static int write_new(struct job *j, const struct bb_item *item, char **cause)
 {
     struct agent_ctx *ctx = j->ctx;
@@ -313,15 +357,23 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
     struct early_stop_config es;
     struct script_metrics cur, m;
     struct draft dr;
-    json_t *script;
+    json_t *script, *cascade = NULL;
     char *final = NULL, *sys, *brief, *why = NULL, reason[160];
-    double final_conf;
+    double final_conf, bar = (double)cfg->cascade_final_bar_ppm / 1e6;
+    double least = (double)cfg->cascade_final_confidence_ppm / 1e6;
     int rc;
 
     if (!draft_from(&dr, json_object_get(item->body, "writing"))) {
+        struct memory_known known;
+
+        if (hold(j))
+            return 0;
         brief = xasprintf(draft_system, j->words_min, j->words_max, *summary ? summary : "none");
-        /* The writers' lessons from earlier stories like this one (rejections, failed QA). */
-        sys = memory_with_lessons(agent_memory(ctx), ctx->id, "writer", j->sources, brief);
+        /* The writers' lessons from earlier stories like this one (rejections, failed QA); no
+         * recall when there is none, none from Redis when none came since the last. */
+        agent_lessons(ctx, "writer", &known);
+        sys = memory_with_lessons_known(agent_memory(ctx), ctx->id, "writer", j->sources, brief,
+                                        &known);
         free(brief);
         rc = ask_script(j, LLM_BALANCED, "script_draft", sys, WRITER_DRAFT_TOKENS, 1, &dr.text,
                         &dr.conf, &why);
@@ -340,13 +392,17 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
             free(sys);
             dr.stopped = true;
         }
-        /* Another paid call follows unless the draft is good enough as it is. */
-        if (dr.d != EARLY_STOP_GOOD_ENOUGH && draft_keep(j, &dr, cause) == -1) {
+        measure(j, dr.text, &cur);
+        /* Another paid call follows unless the draft is good enough as it is (or, with no
+         * revision to make, meets the cascade's bar). */
+        if (dr.d != EARLY_STOP_GOOD_ENOUGH && (revising(cfg, &dr) || final_owed(ctx, &dr, &cur)) &&
+            draft_keep(j, &dr, cause) == -1) {
             draft_clear(&dr);
             return -1;
         }
+    } else {
+        measure(j, dr.text, &cur);
     }
-    measure(j, dr.text, &cur);
     for (int i = dr.done + 1; dr.d == EARLY_STOP_CONTINUE && !dr.stopped && i <= cfg->revisions_max;
          i++) {
         const struct revision_kind *k = &revision_kinds[(i - 1) % NKINDS];
@@ -392,8 +448,8 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
         free(sys);
         if (kept)
             cur = m;
-        /* The final (a paid call) follows every revision. */
-        if (draft_keep(j, &dr, cause) == -1) {
+        /* Kept when a paid call follows: another revision, or the PREMIUM final. */
+        if ((revising(cfg, &dr) || final_owed(ctx, &dr, &cur)) && draft_keep(j, &dr, cause) == -1) {
             draft_clear(&dr);
             return -1;
         }
@@ -412,12 +468,38 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
         final = xstrdup(dr.text);
         final_conf = dr.conf;
         rc = AGENT_ASK_OK;
+    } else if (cascade_on(ctx) && !final_owed(ctx, &dr, &cur)) {
+        /* The cascade: the BALANCED draft meets the bar, so it is the final; no PREMIUM. */
+        cascade = json_pack("{s:b, s:f, s:f, s:f, s:f, s:s}", "escalated", false, "draft_score",
+                            round3(cur.score), "bar", bar, "draft_confidence", dr.conf,
+                            "least_confidence", least, "final", "the BALANCED draft");
+        final = xstrdup(dr.text);
+        final_conf = dr.conf;
+        rc = AGENT_ASK_OK;
+    } else if (hold(j)) {
+        free(sys);
+        draft_clear(&dr);
+        return 0;
     } else {
-        rc = ask_script(j, LLM_PREMIUM, "script_final", sys, WRITER_FINAL_TOKENS, 3, &final,
-                        &final_conf, &why);
+        /* Below the bar (or no cascade): the final on PREMIUM. Under the cascade it is an
+         * escalation, recorded on the story and in usage (task type script_escalation). */
+        if (cascade_on(ctx)) {
+            char because[200];
+
+            snprintf(because, sizeof because,
+                     "the draft measured %.3f (the bar is %.2f) at confidence %.2f (at least "
+                     "%.2f)",
+                     cur.score, bar, dr.conf, least);
+            cascade = json_pack("{s:b, s:f, s:f, s:f, s:f, s:s}", "escalated", true, "draft_score",
+                                round3(cur.score), "bar", bar, "draft_confidence", dr.conf,
+                                "least_confidence", least, "why", because);
+        }
+        rc = ask_script(j, LLM_PREMIUM, cascade != NULL ? "script_escalation" : "script_final", sys,
+                        WRITER_FINAL_TOKENS, 3, &final, &final_conf, &why);
     }
     free(sys);
     if (rc != AGENT_ASK_OK) {
+        json_decref(cascade);
         draft_clear(&dr);
         return not_answered(j, rc, why, cause);
     }
@@ -426,6 +508,8 @@ static int write_new(struct job *j, const struct bb_item *item, char **cause)
                        "final", final, "words", m.words, "draft_confidence", dr.conf, "confidence",
                        final_conf, "score", m.score, "revisions", dr.revisions, "early_stop",
                        dr.stop, "qa_reworks", 0, "by", ctx->id);
+    if (cascade != NULL)
+        json_object_set_new(script, "cascade", cascade);
     free(final);
     snprintf(reason, sizeof reason, "script written (%d words, %d revision%s); to QA", m.words,
              dr.done, dr.done == 1 ? "" : "s");
@@ -466,6 +550,10 @@ static int rework(struct job *j, const struct bb_item *item, char **cause)
     double conf;
     int rc, number;
 
+    if (hold(j)) {
+        json_decref(script);
+        return 0;
+    }
     old = agent_json_str(script, "final");
     if (!json_is_object(script) || *old == '\0') {
         json_decref(script);
@@ -532,16 +620,27 @@ static int writer_cycle(struct agent_ctx *ctx, void *state, char **cause)
     static const char *const stages[] = {"rewrite", "write"};
     struct writer *w = state;
     struct job j = {.ctx = ctx, .w = w};
+    struct bb_flow_opts fo;
     struct bb_item *item = NULL;
     size_t source = 0;
     int rc;
 
-    if (clock_mono_ms() < w->deferred_until)
+    if (clock_mono_ms() < w->deferred_until || agent_flow_resting(ctx))
         return 0;
-    rc = bb_take_any(ctx->bb, stages, 2, BB_PRODUCING, BB_CONSENSUS_REACHED, ctx->claim_ttl_ms,
-                     &j.lk, &item, &source, cause);
-    if (rc == BB_NONE)
+    /* Backpressure: no new story while the floor is at its mark (reworks go on); a stale story
+     * met on the way is archived. */
+    agent_flow_claim(ctx, BB_FLOW_FLOOR, -1, true, &fo);
+    rc = bb_take_flow(ctx->bb, stages, 2, BB_PRODUCING, BB_CONSENSUS_REACHED, ctx->claim_ttl_ms,
+                      &fo, &j.lk, &item, &source, cause);
+    agent_flow_note(ctx, rc);
+    if (rc == BB_NONE || rc == BB_HELD) {
+        if (rc == BB_HELD) {
+            log_debug("%s: %s", ctx->id, *cause);
+            free(*cause);
+            *cause = NULL;
+        }
         return 0;
+    }
     if (rc != BB_OK)
         return -1;
     atomic_fetch_add(&ctx->stats->claimed, 1);
@@ -555,6 +654,7 @@ static int writer_cycle(struct agent_ctx *ctx, void *state, char **cause)
     j.words_max = ctx->cfg->script_words_max;
     j.sources = xasprintf("%s\n\n%s", agent_json_str(item->body, "title"),
                           agent_json_str(item->body, "content"));
+    j.stage = source < 2 ? stages[source] : "write";
     rc = source == 0 ? rework(&j, item, cause) : write_new(&j, item, cause);
     free(j.sources);
     bb_item_free(item);

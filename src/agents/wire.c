@@ -18,6 +18,8 @@
 /* Shares of duplicates and weak stories, in percent. */
 #define WIRE_DUP_PCT  5
 #define WIRE_WEAK_PCT 15
+/* Of the normal stories, the share (in percent) the wire flags breaking. */
+#define WIRE_BREAKING_PCT 2
 /* The first story's time, and the gap between stories, on the simulated wire. */
 #define WIRE_EPOCH_MS 1795845600000LL /* 2026-11-28T06:00:00Z */
 #define WIRE_GAP_MS   90000LL
@@ -182,6 +184,7 @@ json_t *wire_story(uint64_t seed, long n, enum wire_kind *kind, long *dup_of)
     int64_t ms = WIRE_EPOCH_MS + n * WIRE_GAP_MS;
     time_t secs = (time_t)(ms / 1000);
     struct tm tm;
+    json_t *j;
 
     if (k == WIRE_DUPLICATE) {
         /* An exact repeat of an earlier story that is not itself a duplicate. */
@@ -199,9 +202,12 @@ json_t *wire_story(uint64_t seed, long n, enum wire_kind *kind, long *dup_of)
     snprintf(url, sizeof url, "https://wire.example/%s/%ld", t->name, n);
     gmtime_r(&secs, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}", "id", id, "title", title, "content",
-                     content, "source", PICK(sources, rnd(seed, n, 31)), "url", url, "published",
-                     when, "topics", t->name);
+    j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}", "id", id, "title", title, "content",
+                  content, "source", PICK(sources, rnd(seed, n, 31)), "url", url, "published", when,
+                  "topics", t->name);
+    if (k == WIRE_NORMAL && rnd(seed, n, 40) % 100 < WIRE_BREAKING_PCT)
+        json_object_set_new(j, "breaking", json_true());
+    return j;
 }
 
 struct wire {

@@ -4,7 +4,7 @@
  * something to work on without a network. Story n of a seed is always the same story: about
  * 5% are exact duplicates of an earlier story (same title and body, another id) and about
  * 15% are weak (short and vague); the rest have a title and a body of several sentences with
- * figures and named sources.
+ * figures and named sources, and about 2% of those are flagged breaking ("breaking": true).
  *
  * Threads: wire_story() is pure and safe from any thread. A struct wire is the swarm's one
  * shared stream: wire_take() may be called from any thread (a mutex guards the position and
@@ -25,9 +25,9 @@ enum wire_kind { WIRE_NORMAL, WIRE_WEAK, WIRE_DUPLICATE };
 const char *wire_kind_name(enum wire_kind k);
 
 /* Story n (from 0) of seed as a news item JSON object that news_item_from_json() accepts
- * (id, title, content, source, url, published, topics). *kind (may be NULL) receives what
- * it is; for a duplicate, *dup_of (may be NULL) the number of the story it repeats, else -1.
- * New reference. */
+ * (id, title, content, source, url, published, topics; breaking when flagged). *kind (may be NULL)
+ * receives what it is; for a duplicate, *dup_of (may be NULL) the number of the story it repeats,
+ * else -1. New reference. */
 json_t *wire_story(uint64_t seed, long n, enum wire_kind *kind, long *dup_of);
 
 struct wire_options {

@@ -33,6 +33,8 @@ static const struct bench_entry benches[] = {
      "embeddings/s, upserts/s, query p50/p99 at 10,000 stories: local backend and Chroma"},
     {"recovery", bench_recovery,
      "swarm processes SIGKILLed every 5 s vs none: time, paid calls, kill to running again"},
+    {"soak", bench_soak,
+     "the default run for --minutes M (10): stage depths, sections, RSS, Redis memory slopes"},
     {"observe", bench_observe,
      "trace events/s the exporter sustains, its memory bound, the pipeline with tracing and "
      "metrics on vs off"},

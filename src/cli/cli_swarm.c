@@ -84,6 +84,17 @@ static int swarm_drained(struct rlink *l, struct swarm *sw)
     return busy <= 0;
 }
 
+/* --once works through what is there and ends: a finite batch (no wire; feeds polled once),
+ * so bounding the work in flight buys nothing, and with only some roles a mark of a stage
+ * nobody here drains would hold them for good (as would the wait a stage that never drains
+ * seems to promise). Both are lifted for this run; stories left on a stage no role here takes
+ * wait there for another swarm, as --once always left them. */
+static void once_flow(struct config *cfg)
+{
+    memset(cfg->flow_hwm, 0, sizeof cfg->flow_hwm);
+    cfg->flow_max_wait_ms = 0;
+}
+
 /* Whether every feed source that is due has been polled (and its items written: a poll is
  * recorded only after them) since since_ms, server clock. -1 when Redis cannot tell. */
 static int feeds_polled(struct rlink *l, const struct config *cfg, int64_t since_ms)
@@ -283,6 +294,8 @@ int cmd_swarm(struct cli *cli, int argc, char **argv)
         free(all_roles);
         return EXIT_USAGE;
     }
+    if (once)
+        once_flow(cli->cfg);
     swarm_free(s);
     if ((pricing = pricing_open(cli->cfg->pricing_file, &cause)) == NULL) {
         cli_error("swarm: %s", cause);

@@ -19,6 +19,10 @@
 
 struct redis_addr;
 
+/* The flow stages with a high-water mark each (src/store/flow.h: pending, debate, write,
+ * floor, qa, produce, review). */
+#define CONFIG_FLOW_STAGES 7
+
 struct config {
     /* [general] */
     char *swarm_name;
@@ -52,6 +56,13 @@ struct config {
     int reservation_ttl_ms;      /* a budget reservation lapses after this long */
     int64_t early_stop_low_ppm;  /* confidence below this: stop as low quality */
     int64_t early_stop_high_ppm; /* confidence above this: stop as good enough */
+    /* The cascade (role_qa.c, role_writer.c): a BALANCED answer first, PREMIUM only for the
+     * doubtful ones; off in the cost baseline. */
+    bool cascade;
+    int64_t cascade_qa_borderline_micro; /* a BALANCED QA score this close to the bar escalates */
+    int64_t cascade_qa_confidence_ppm;   /* a BALANCED QA verdict less sure than this escalates */
+    int64_t cascade_final_bar_ppm; /* a draft measuring at least this needs no PREMIUM final */
+    int64_t cascade_final_confidence_ppm; /* ... and at least this confident */
     /* [providers] (src/llm/) */
     char *llm_kind;
     char *openai_base_url;
@@ -80,8 +91,9 @@ struct config {
     int64_t retention_published_ms; /* a story PUBLISHED this long is deleted; 0: kept */
     int64_t retention_archived_ms;
     int64_t retention_failed_ms;
-    int64_t retention_agents_ms;   /* a dead agent leaves the registry after this */
-    int64_t retention_interval_ms; /* between two retention passes of the archivist */
+    int64_t retention_agents_ms;    /* a dead agent leaves the registry after this */
+    int64_t retention_interval_ms;  /* between two retention passes of the archivist */
+    int64_t retention_usage_ids_ms; /* a committed call's id is kept this long (budget.h) */
     /* [debate] (src/store/debate.h, role_debater.c, role_moderator.c) */
     int debate_panel;             /* seats of a debate: votes that close it early */
     int debate_quorum;            /* votes a consensus needs */
@@ -184,6 +196,13 @@ struct config {
     int retry_base_ms;    /* the first retry's wait; it doubles with every attempt */
     int retry_max_ms;     /* the longest wait between two attempts (and parks) */
     int max_reclaims;     /* takings back from dead claimers before each counts an attempt */
+    /* [flow] (src/store/flow.h: backpressure, staleness; the roles and the swarm's heart) */
+    int flow_hwm[CONFIG_FLOW_STAGES]; /* high-water mark per flow stage (flow_stages[]); 0: none */
+    int64_t flow_stale_ms;            /* a story waiting this long before production is archived */
+    int64_t flow_max_wait_ms;         /* no paid call for a story that would then wait longer */
+    /* [review] (role_archivist.c, role_approver.c) */
+    int64_t review_expire_ms;       /* a story waiting for review this long is archived; 0: never */
+    int64_t review_auto_approve_ms; /* --auto-approve: approve a story once it waited this long */
 
     /* [observe] (src/observe/) */
     bool tracing;                /* trace events: to Langfuse with keys, else the JSON Lines file */

@@ -31,6 +31,7 @@ void budget_options_from_config(struct budget_options *o, const struct config *c
     o->alerts = c->enable_cost_alerts;
     o->alert_ppm = c->alert_threshold_ppm;
     o->reservation_ttl_ms = c->reservation_ttl_ms;
+    o->usage_ids_ms = c->retention_usage_ids_ms;
     o->cache_task_types = c->llm_cache_task_types;
 }
 
@@ -130,10 +131,11 @@ int budget_get_limits(struct rlink *l, const char *agent, struct budget_limits *
 
 /* The fixed arguments of cost_budget.lua (see its header); usage fields stay empty unless u
  * is given. */
-#define SCRIPT_ARGC 28
+#define SCRIPT_ARGC 29
 struct script_args {
     const char *argv[SCRIPT_ARGC];
     char now[24], amount[24], ttl[16], global[24], ppm[24], pt[16], ct[16], ms[24], conf[24];
+    char ids[24];
     char day[USAGE_DAY_LEN], hour[USAGE_HOUR_LEN], limkey[BUDGET_AGENT_MAX + 32];
 };
 
@@ -186,6 +188,9 @@ static void fill_args(struct script_args *a, const struct budget_options *o, con
         a->argv[27] = u->fallback ? "1" : "0";
     }
     a->argv[24] = USAGE_MAXLEN_STR;
+    snprintf(a->ids, sizeof a->ids, "%lld",
+             (long long)(o->usage_ids_ms > 0 ? o->usage_ids_ms : 86400000LL));
+    a->argv[28] = a->ids;
 }
 
 int budget_reserve(struct rlink *l, const struct budget_options *o, int64_t now_ms,

@@ -40,6 +40,9 @@ struct budget_options {
     bool alerts;            /* enable_cost_alerts */
     int64_t alert_ppm;      /* threshold for agents without their own, and the global one */
     int reservation_ttl_ms; /* a reservation lapses after this */
+    /* How long a committed call's unique id is kept, so that a replay of it from the usage
+     * journal is refused ([retention] usage_ids; <= 0: 24 h). */
+    int64_t usage_ids_ms;
     /* Not a budget option: the response cache's policy ([providers] cache_task_types, see
      * llm_cache_wants()), carried here because every cost context is made from these options
      * (cost_new() copies it). NULL: every task type, as before there was a policy. */

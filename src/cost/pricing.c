@@ -40,7 +40,8 @@ static const struct pricing_task default_tasks[] = {
     {"news_scout", LLM_FAST},          {"content_filter", LLM_FAST},
     {"topic_tagging", LLM_FAST},       {"content_analysis", LLM_BALANCED},
     {"debate_argument", LLM_BALANCED}, {"script_draft", LLM_BALANCED},
-    {"script_final", LLM_PREMIUM},     {"quality_assurance", LLM_PREMIUM},
+    {"script_final", LLM_PREMIUM},     {"quality_assurance", LLM_BALANCED},
+    {"qa_escalation", LLM_PREMIUM},    {"script_escalation", LLM_PREMIUM},
     {"stock_image", LLM_FAST},         {"image_generation", LLM_BALANCED},
     {"presenter_video", LLM_PREMIUM},  {"clip_generation", LLM_PREMIUM},
 };

@@ -308,11 +308,12 @@ static json_t *ans_analysis(const struct features *f, const struct llm_request *
     (void)req;
     for (int i = 0; i < f->nnames; i++)
         json_array_append_new(names, json_string(f->names[i]));
-    return json_pack("{s:o, s:{s:f, s:f, s:f, s:f}, s:s, s:o, s:o, s:f}", "summary", lead_string(f),
-                     "scores", "newsworthiness", score(f, 4), "credibility",
+    return json_pack("{s:o, s:{s:f, s:f, s:f, s:f, s:f}, s:s, s:o, s:o, s:f}", "summary",
+                     lead_string(f), "scores", "newsworthiness", score(f, 4), "credibility",
                      r2(clamp(f->sources / 3.0 * 0.7 + 0.3 * unit(f->hash ^ 5), 0, 1)), "clarity",
-                     score(f, 6), "impact", score(f, 7), "sentiment", moods[mix(f->hash ^ 8) % 3],
-                     "entities", names, "topics", topic_list(f), "confidence", f->confidence);
+                     score(f, 6), "impact", score(f, 7), "urgency", score(f, 13), "sentiment",
+                     moods[mix(f->hash ^ 8) % 3], "entities", names, "topics", topic_list(f),
+                     "confidence", f->confidence);
 }
 
 static json_t *ans_debate(const struct features *f, const struct llm_request *req)
@@ -433,7 +434,8 @@ static char *script(const struct features *f, const struct llm_request *req, int
 
 static json_t *ans_script(const struct features *f, const struct llm_request *req)
 {
-    bool final = strcmp(req->task_type, "script_final") == 0;
+    bool final = strcmp(req->task_type, "script_final") == 0 ||
+                 strcmp(req->task_type, "script_escalation") == 0;
     int target = req->max_tokens * 3 / 4;
     char *s;
     json_t *j;
@@ -466,7 +468,9 @@ static const struct answer_row {
     {"debate_argument", LLM_BALANCED, ans_debate, false},
     {"script_draft", LLM_BALANCED, ans_script, true},
     {"script_final", LLM_PREMIUM, ans_script, true},
-    {"quality_assurance", LLM_PREMIUM, ans_qa, false},
+    {"script_escalation", LLM_PREMIUM, ans_script, true},
+    {"quality_assurance", LLM_BALANCED, ans_qa, false},
+    {"qa_escalation", LLM_PREMIUM, ans_qa, false},
 };
 static const struct answer_row generic_row = {"", LLM_BALANCED, ans_generic, true};
 

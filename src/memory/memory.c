@@ -11,10 +11,12 @@
 #include "core/log.h"
 #include "memory/embed.h"
 #include "memory/vmem.h"
+#include "store/lua_scripts.h"
 #include "store/rlink.h"
 
 #include <math.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +37,34 @@
 struct memory {
     struct embedder *emb;
     struct vmem *vmem;
+    struct rlink *link;              /* borrowed: the lesson counts (MEMORY_LESSONS_KEY) */
     struct vmem_coll *news, *agents; /* opened on first use */
     char prefix[128];
     double threshold, min_recall;
     int64_t window_ms;
     int recall_k;
+    long long recalled_gen; /* the lessons' generation at this handle's last recall; -1: none */
     char describe[400];
 };
+
+/* Lessons stored by this process (memory_learned_here), per role: a role's name picks its
+ * counter (two roles sharing one only make each other's knowledge go out of date sooner). */
+#define LEARNED_SLOTS 32
+static atomic_llong learned_here[LEARNED_SLOTS];
+
+static atomic_llong *learned_slot(const char *agent)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (const char *p = agent; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    return &learned_here[h % LEARNED_SLOTS];
+}
+
+long long memory_learned_here(const char *agent)
+{
+    return atomic_load(learned_slot(agent));
+}
 
 bool memory_enabled(const struct config *cfg)
 {
@@ -79,6 +102,8 @@ struct memory *memory_open(const struct config *cfg, struct rlink *l, char **cau
     m->min_recall = (double)cfg->recall_min_ppm / 1e6;
     m->window_ms = (int64_t)cfg->dedup_window_h * 3600 * 1000;
     m->recall_k = cfg->recall_k;
+    m->link = l;
+    m->recalled_gen = -1;
     embed_config_from(&ec, cfg);
     m->emb = embedder_new(&ec, l, cause);
     if (m->emb == NULL)
@@ -219,7 +244,7 @@ static void add_news(struct memory *m, const struct news_item *it, const float *
     text = xasprintf("%s\n%s", it->title, doc);
     r = (struct vmem_record){it->id, vec, text, meta};
     if ((c = coll(m, &m->news, MEMORY_NEWS, &cause)) == NULL ||
-        vmem_upsert(c, &r, 1, &cause) == -1) {
+        vmem_upsert_later(c, &r, 1, &cause) == -1) {
         log_warn("memory: cannot add %s to %s: %s", it->id, MEMORY_NEWS, cause);
         free(cause);
     }
@@ -312,6 +337,18 @@ int memory_story_enter(struct memory *m, struct bb *b, const struct news_item *i
     json_decref(source);
     free(vec);
     return rc;
+}
+
+void memory_flush(struct memory *m)
+{
+    char *cause = NULL;
+
+    if (m == NULL || m->news == NULL)
+        return;
+    if (vmem_flush(m->news, &cause) == -1) {
+        log_warn("memory: cannot send the records of %s: %s", MEMORY_NEWS, cause);
+        free(cause);
+    }
 }
 
 int memory_forget_stories(struct memory *m, const char *const *ids, size_t n, char **cause)
@@ -425,6 +462,28 @@ int memory_remember(struct memory *m, const char *const *agents, const char *typ
     for (size_t i = 0; i < n; i++)
         json_decref(metas[i]);
     free(vec);
+    if (rc == 0) {
+        /* Counted for every role, so agents know what a recall can find (memory.h). */
+        const char **argv = xcalloc(n + 2, sizeof *argv);
+        redisReply *rr;
+        char *why = NULL;
+
+        argv[0] = MEMORY_LESSONS_KEY;
+        argv[1] = MEMORY_LESSONS_GEN;
+        for (size_t i = 0; i < n; i++)
+            argv[i + 2] = agents[i];
+        rr = rlink_eval(m->link, &lua_lessons_add, 0, (int)n + 2, argv, &why);
+        if (rr == NULL) {
+            log_warn("memory: cannot count the lessons stored: %s", why);
+            free(why);
+        } else {
+            freeReplyObject(rr);
+        }
+        free(argv);
+        /* After the count: a reading taken before this knows it is out of date. */
+        for (size_t i = 0; i < n; i++)
+            atomic_fetch_add(learned_slot(agents[i]), 1);
+    }
     return rc;
 }
 
@@ -476,7 +535,17 @@ static int by_score(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* memory_recall() asking the collection for include (VMEM_CACHED: from the handle's copy). */
+static int recall(struct memory *m, const char *agent, const char *query, size_t k, int cached,
+                  struct memory_recollection **out, size_t *n, char **cause);
+
 int memory_recall(struct memory *m, const char *agent, const char *query, size_t k,
+                  struct memory_recollection **out, size_t *n, char **cause)
+{
+    return recall(m, agent, query, k, 0, out, n, cause);
+}
+
+static int recall(struct memory *m, const char *agent, const char *query, size_t k, int cached,
                   struct memory_recollection **out, size_t *n, char **cause)
 {
     struct vmem_coll *c = coll(m, &m->agents, MEMORY_AGENTS, cause);
@@ -492,8 +561,8 @@ int memory_recall(struct memory *m, const char *agent, const char *query, size_t
     if (c == NULL || embed_one(m, query, &vec, cause) == -1)
         return -1;
     where = json_pack("{s:s}", "agent", agent);
-    rc = vmem_query(c, vec, want, where, VMEM_DOCUMENTS | VMEM_METADATAS | VMEM_DISTANCES, &res,
-                    cause);
+    rc = vmem_query(c, vec, want, where, VMEM_DOCUMENTS | VMEM_METADATAS | VMEM_DISTANCES | cached,
+                    &res, cause);
     json_decref(where);
     free(vec);
     if (rc == -1)
@@ -561,17 +630,33 @@ int memory_list(struct memory *m, const char *agent, size_t limit, struct memory
 char *memory_with_lessons(struct memory *m, const char *who, const char *agent, const char *query,
                           const char *system)
 {
+    return memory_with_lessons_known(m, who, agent, query, system, NULL);
+}
+
+char *memory_with_lessons_known(struct memory *m, const char *who, const char *agent,
+                                const char *query, const char *system, const struct memory_known *k)
+{
     struct memory_recollection *r = NULL;
     size_t n = 0;
     char *cause = NULL, *out;
+    int cached = 0;
 
     if (m == NULL || m->recall_k <= 0)
         return xstrdup(system);
-    if (memory_recall(m, agent, query, (size_t)m->recall_k, &r, &n, &cause) == -1) {
+    /* What the caller knows holds only if no lesson was stored here since it was read. */
+    if (k != NULL && k->lessons >= 0 && k->here == memory_learned_here(agent)) {
+        if (k->lessons == 0)
+            return xstrdup(system); /* nothing to recall for this agent */
+        if (k->gen == m->recalled_gen)
+            cached = VMEM_CACHED; /* nothing changed since this handle's last recall */
+    }
+    if (recall(m, agent, query, (size_t)m->recall_k, cached, &r, &n, &cause) == -1) {
         log_warn("%s: no lessons recalled: %s", who, cause);
         free(cause);
         return xstrdup(system);
     }
+    if (k != NULL && k->lessons >= 0 && k->here == memory_learned_here(agent))
+        m->recalled_gen = k->gen;
     out = xstrdup(system);
     for (size_t i = 0; i < n; i++) {
         char *next = xasprintf("%s%s- %s", out,

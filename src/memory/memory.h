@@ -30,6 +30,7 @@
 #define NEWSROOM_MEMORY_H
 
 #include "store/blackboard.h"
+#include "store/keys.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -38,6 +39,13 @@
 
 #define MEMORY_NEWS   "news_articles"
 #define MEMORY_AGENTS "agent_memories"
+/* How many lessons the memory holds for each role (a hash: role -> lessons stored for it, and
+ * MEMORY_LESSONS_GEN -> a generation that moves on with every lesson stored), kept by
+ * memory_remember() whatever the backend. The swarm's heart reads it with the flow, so an agent
+ * knows without a round trip whether a recall can find anything, and whether anything changed
+ * since its last. */
+#define MEMORY_LESSONS_KEY NR_PREFIX "mem:lessons"
+#define MEMORY_LESSONS_GEN "gen"
 
 struct config;
 struct memory;
@@ -64,8 +72,10 @@ const char *memory_collection_name(const struct memory *m, const char *name, cha
 
 /* Writes item it as bb_write() does (extra, st, existing_id, *cause as there), after semantic
  * deduplication when m is not NULL: BB_MERGED when it became a further source of an existing
- * story. Every item that enters is added to news_articles. When the embedding or the backend
- * fails, the item is written without the semantic check (logged). */
+ * story. Every item that enters is added to news_articles (sent with the handle's next read
+ * of it, or memory_flush(): the next item's check carries it, so an item costs one round trip
+ * of the memory's, not two). When the embedding or the backend fails, the item is written
+ * without the semantic check (logged). */
 int memory_story_enter(struct memory *m, struct bb *b, const struct news_item *it,
                        const json_t *extra, enum bb_status st, char existing_id[NEWS_ID_MAX + 1],
                        char **cause);
@@ -109,6 +119,24 @@ int memory_list(struct memory *m, const char *agent, size_t limit, struct memory
  * answer (logged as who): a copy of system. */
 char *memory_with_lessons(struct memory *m, const char *who, const char *agent, const char *query,
                           const char *system);
+/* What a caller knows of the lessons without asking: lessons (MEMORY_LESSONS_KEY's count for the
+ * agent; < 0: not known) and their generation, as read when memory_learned_here(agent) was
+ * `here`. */
+struct memory_known {
+    long long lessons, gen, here;
+};
+/* Lessons stored for agent (a role) by this process so far (any thread): a reading of
+ * MEMORY_LESSONS_KEY taken before a lesson this process stored for it since is out of date. */
+long long memory_learned_here(const char *agent);
+/* memory_with_lessons() knowing k (NULL: nothing known): no lesson for the agent, no recall at
+ * all; the same generation as at this handle's last recall, the recall from its own copy of the
+ * collection, without a round trip. */
+char *memory_with_lessons_known(struct memory *m, const char *who, const char *agent,
+                                const char *query, const char *system,
+                                const struct memory_known *k);
+/* Sends the news records memory_story_enter() kept back (they go with the handle's next read
+ * anyway); a scout calls it after each batch. Logged, never failing the caller. m NULL: no-op. */
+void memory_flush(struct memory *m);
 
 /* A lesson learned from an outcome (a rejection, a failed QA), for each of agents: the
  * content says what happened and why, about the story's text. Logged, never failing the

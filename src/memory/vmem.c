@@ -49,6 +49,11 @@ void vmem_free(struct vmem *v)
         return;
     while (v->colls != NULL) {
         struct vmem_coll *c = v->colls;
+        char *cause = NULL;
+
+        /* What was kept back goes now, best effort: the handle is going. */
+        if (vmem_flush(c, &cause) == -1)
+            free(cause);
 
         v->colls = c->next;
         v->ops->coll_free(c);
@@ -394,6 +399,24 @@ int vmem_add(struct vmem_coll *c, const struct vmem_record *r, size_t n, char **
 int vmem_upsert(struct vmem_coll *c, const struct vmem_record *r, size_t n, char **cause)
 {
     return write_records(c, true, r, n, cause);
+}
+
+int vmem_upsert_later(struct vmem_coll *c, const struct vmem_record *r, size_t n, char **cause)
+{
+    if (c->v->ops->write_later == NULL)
+        return write_records(c, true, r, n, cause);
+    if (n == 0)
+        return 0;
+    if (check_records(c, true, r, n, cause) == -1)
+        return -1;
+    return c->v->ops->write_later(c, r, n, cause);
+}
+
+int vmem_flush(struct vmem_coll *c, char **cause)
+{
+    if (c->v->ops->flush == NULL)
+        return 0;
+    WITH_RETRY(c, c->v->ops->flush(c, cause));
 }
 
 static int where_ok(const struct vmem_coll *c, const json_t *where, char **cause)

@@ -63,12 +63,16 @@ struct vmem_record {
     const json_t *metadata; /* an object, or NULL (upsert: keep the stored one) */
 };
 
-/* What get and query return. */
+/* What get and query return. VMEM_CACHED (query only) is the caller's word that nothing
+ * changed in the collection since this handle last read it: the local backend then answers
+ * from its own index without asking Redis (documents it has read before come from its cache
+ * too); Chroma ignores it. */
 enum {
     VMEM_DOCUMENTS = 1,
     VMEM_METADATAS = 2,
     VMEM_EMBEDDINGS = 4,
     VMEM_DISTANCES = 8,
+    VMEM_CACHED = 16,
 };
 
 struct vmem_hit {
@@ -108,6 +112,13 @@ int vmem_drop(struct vmem *v, const char *name, char **cause);
 
 int vmem_add(struct vmem_coll *c, const struct vmem_record *r, size_t n, char **cause);
 int vmem_upsert(struct vmem_coll *c, const struct vmem_record *r, size_t n, char **cause);
+/* vmem_upsert() that may send the records later, with this handle's next read of the
+ * collection or vmem_flush() (the local backend: one round trip less per write; the handle's
+ * own queries see the records at once; other readers once they are sent); Chroma sends them
+ * now. Records are copied. */
+int vmem_upsert_later(struct vmem_coll *c, const struct vmem_record *r, size_t n, char **cause);
+/* Sends what vmem_upsert_later() kept back (nothing to do: 0, no round trip). */
+int vmem_flush(struct vmem_coll *c, char **cause);
 /* Records by ids (nids > 0; those that do not exist are left out) or by where (NULL: all),
  * in insertion order, skipping offset and at most limit (0: no limit), with what include
  * asks for. */

@@ -27,6 +27,9 @@ struct vmem_ops {
     int (*drop)(struct vmem *v, const char *name, char **cause);
     int (*write)(struct vmem_coll *c, bool upsert, const struct vmem_record *r, size_t n,
                  char **cause);
+    /* An upsert that may be sent later (NULL: write at once), and sending it (NULL: none). */
+    int (*write_later)(struct vmem_coll *c, const struct vmem_record *r, size_t n, char **cause);
+    int (*flush)(struct vmem_coll *c, char **cause);
     int (*get)(struct vmem_coll *c, const char *const *ids, size_t nids, const json_t *where,
                size_t limit, size_t offset, int include, struct vmem_result *out, char **cause);
     int (*query)(struct vmem_coll *c, const float *q, size_t k, const json_t *where, int include,

@@ -39,6 +39,13 @@ struct local {
     struct rlink *link;
 };
 
+/* A record written with vmem_upsert_later() and not sent yet (owned copies). */
+struct pending {
+    char *id, *doc, *meta; /* doc NULL: none given; meta "" for none */
+    char *blob;
+    size_t blen;
+};
+
 struct lcoll {
     char key[sizeof MEM_PREFIX + 512];
     long long epoch, seq;
@@ -47,9 +54,12 @@ struct lcoll {
     char **ids;
     float *vecs; /* n * dim, unit length (or zero) */
     json_t **meta;
+    char **docs; /* documents read or written before, NULL where not known */
     long long *order;
     int *slots; /* hash of ids -> record index; -1 empty, -2 deleted */
     size_t nslots, used;
+    struct pending *pend; /* kept back, sent with the next sync (mem_sync_write.lua) */
+    size_t npend;
 };
 
 static uint64_t id_hash(const char *s)
@@ -112,16 +122,19 @@ static void clear_index(struct lcoll *lc)
 {
     for (size_t i = 0; i < lc->n; i++) {
         free(lc->ids[i]);
+        free(lc->docs[i]);
         json_decref(lc->meta[i]);
     }
     free(lc->ids);
     free(lc->vecs);
     free(lc->meta);
+    free(lc->docs);
     free(lc->order);
     free(lc->slots);
     lc->ids = NULL;
     lc->vecs = NULL;
     lc->meta = NULL;
+    lc->docs = NULL;
     lc->order = NULL;
     lc->slots = NULL;
     lc->n = lc->cap = lc->nslots = lc->used = 0;
@@ -159,10 +172,12 @@ static void apply(struct lcoll *lc, int dim, const char *id, const char *blob, s
         last = lc->n - 1;
         lc->slots[slot_of(lc, id, false)] = -2;
         free(lc->ids[r]);
+        free(lc->docs[r]);
         json_decref(lc->meta[r]);
         if ((size_t)r != last) {
             lc->ids[r] = lc->ids[last];
             lc->meta[r] = lc->meta[last];
+            lc->docs[r] = lc->docs[last];
             lc->order[r] = lc->order[last];
             memcpy(lc->vecs + (size_t)r * dim, lc->vecs + last * dim, (size_t)dim * sizeof(float));
             lc->slots[slot_of(lc, lc->ids[r], false)] = (int)r;
@@ -182,6 +197,7 @@ static void apply(struct lcoll *lc, int dim, const char *id, const char *blob, s
             lc->cap = lc->cap ? lc->cap * 2 : 256;
             lc->ids = xrealloc(lc->ids, lc->cap * sizeof *lc->ids);
             lc->meta = xrealloc(lc->meta, lc->cap * sizeof *lc->meta);
+            lc->docs = xrealloc(lc->docs, lc->cap * sizeof *lc->docs);
             lc->order = xrealloc(lc->order, lc->cap * sizeof *lc->order);
             lc->vecs = xrealloc(lc->vecs, lc->cap * (size_t)dim * sizeof *lc->vecs);
         }
@@ -190,13 +206,30 @@ static void apply(struct lcoll *lc, int dim, const char *id, const char *blob, s
         r = (long)lc->n++;
         lc->ids[r] = xstrdup(id);
         lc->meta[r] = NULL;
+        lc->docs[r] = NULL;
         lc->slots[slot_of(lc, id, true)] = (int)r;
         lc->used++;
     }
     json_decref(lc->meta[r]);
     lc->meta[r] = m;
     lc->order[r] = order;
+    /* Its document may have changed with it: read again when asked. */
+    free(lc->docs[r]);
+    lc->docs[r] = NULL;
     unpack_unit(lc->vecs + (size_t)r * dim, blob, dim);
+}
+
+static void pending_clear(struct lcoll *lc)
+{
+    for (size_t i = 0; i < lc->npend; i++) {
+        free(lc->pend[i].id);
+        free(lc->pend[i].doc);
+        free(lc->pend[i].meta);
+        free(lc->pend[i].blob);
+    }
+    free(lc->pend);
+    lc->pend = NULL;
+    lc->npend = 0;
 }
 
 static struct local *L(const struct vmem_coll *c)
@@ -266,26 +299,58 @@ static int load(struct vmem_coll *c, char **cause)
     return 0;
 }
 
-/* Brings the handle up to date (see the file's comment). 0, VMEM_GONE or -1. */
+/* Brings the handle up to date (see the file's comment), sending what vmem_upsert_later() kept
+ * back in the same round trip. 0, VMEM_GONE or -1. */
 static int sync_index(struct vmem_coll *c, char **cause)
 {
     struct lcoll *lc = c->impl;
 
     for (int rounds = 0; rounds < 1000; rounds++) {
         char epoch_s[32], seq_s[32], max_s[16];
-        const char *argv[4] = {lc->key, epoch_s, seq_s, max_s};
+        size_t argc = 4 + 5 * lc->npend, k = 4;
+        const char **argv = xcalloc(argc, sizeof *argv);
+        size_t *lens = xcalloc(argc, sizeof *lens);
         redisReply *r;
         const char *what;
         int rc;
 
-        if (!lc->loaded && (rc = load(c, cause)) != 0)
+        if (!lc->loaded && (rc = load(c, cause)) != 0) {
+            free(argv);
+            free(lens);
             return rc;
+        }
         snprintf(epoch_s, sizeof epoch_s, "%lld", lc->epoch);
         snprintf(seq_s, sizeof seq_s, "%lld", lc->seq);
         snprintf(max_s, sizeof max_s, "%d", SYNC_MAX);
-        r = eval(c, &lua_mem_sync, 4, argv, NULL, cause);
+        argv[0] = lc->key;
+        argv[1] = epoch_s;
+        argv[2] = seq_s;
+        argv[3] = max_s;
+        for (int i = 0; i < 4; i++)
+            lens[i] = strlen(argv[i]);
+        for (size_t i = 0; i < lc->npend; i++) {
+            const struct pending *p = &lc->pend[i];
+
+            argv[k] = p->id;
+            lens[k++] = strlen(p->id);
+            argv[k] = p->blob;
+            lens[k++] = p->blen;
+            argv[k] = p->doc != NULL ? "1" : "0";
+            lens[k++] = 1;
+            argv[k] = p->doc != NULL ? p->doc : "";
+            lens[k] = strlen(argv[k]);
+            k++;
+            argv[k] = p->meta;
+            lens[k] = strlen(argv[k]);
+            k++;
+        }
+        r = eval(c, lc->npend > 0 ? &lua_mem_sync_write : &lua_mem_sync, (int)argc, argv, lens,
+                 cause);
+        free(argv);
+        free(lens);
         if (r == NULL)
             return script_error(c, cause);
+        pending_clear(lc); /* written: the changes that follow hold them */
         what = rlink_reply_str(r, 0);
         if (strcmp(what, "same") == 0) {
             freeReplyObject(r);
@@ -412,6 +477,45 @@ static int local_write(struct vmem_coll *c, bool upsert, const struct vmem_recor
         return script_error(c, cause);
     freeReplyObject(r);
     return 0;
+}
+
+/* Keeps the records back for the next sync (copies), and puts them in this handle's index at
+ * once, so its own queries see them. */
+static int local_write_later(struct vmem_coll *c, const struct vmem_record *rec, size_t n,
+                             char **cause)
+{
+    struct lcoll *lc = c->impl;
+
+    (void)cause;
+    lc->pend = xrealloc(lc->pend, (lc->npend + n) * sizeof *lc->pend);
+    for (size_t i = 0; i < n; i++) {
+        struct pending *p = &lc->pend[lc->npend++];
+        long r;
+
+        p->id = xstrdup(rec[i].id);
+        p->doc = rec[i].document != NULL ? xstrdup(rec[i].document) : NULL;
+        p->meta = rec[i].metadata != NULL ? json_dumps(rec[i].metadata, JSON_COMPACT) : NULL;
+        if (p->meta == NULL)
+            p->meta = xstrdup("");
+        p->blen = (size_t)c->dim * sizeof(float);
+        p->blob = xmalloc(p->blen);
+        memcpy(p->blob, rec[i].embedding, p->blen);
+        if (lc->nslots == 0)
+            rehash(lc, 0);
+        /* Its place in insertion order is the server's to give; after everything for now. */
+        apply(lc, c->dim, p->id, p->blob, p->blen, p->meta[0] != '\0' ? p->meta : "{}",
+              lc->seq + (long long)lc->npend);
+        if (p->doc != NULL && (r = find(lc, p->id)) >= 0)
+            lc->docs[r] = xstrdup(p->doc);
+    }
+    return 0;
+}
+
+static int local_flush(struct vmem_coll *c, char **cause)
+{
+    struct lcoll *lc = c->impl;
+
+    return lc->npend > 0 ? sync_index(c, cause) : 0;
 }
 
 /* Fetches records by id (at most IDS_PER_CALL a round trip) into out, in the order given,
@@ -560,9 +664,11 @@ static int local_query(struct vmem_coll *c, const float *q, size_t k, const json
     double *score = xcalloc(k, sizeof *score), norm = 0;
     const char **sel;
     struct vmem_result got = {0};
-    int rc;
+    int rc = 0; /* stays 0 when the handle's copy answers and every document is read already */
 
-    if ((rc = sync_index(c, cause)) != 0)
+    /* The caller knows nothing changed since this handle last read: no round trip. */
+    if (!((include & VMEM_CACHED) && lc->loaded && lc->npend == 0) &&
+        (rc = sync_index(c, cause)) != 0)
         goto done;
     for (int i = 0; i < c->dim; i++)
         norm += (double)q[i] * (double)q[i];
@@ -587,20 +693,38 @@ static int local_query(struct vmem_coll *c, const float *q, size_t k, const json
         best[j] = r;
     }
     sel = xcalloc(nbest + 1, sizeof *sel);
-    for (size_t i = 0; i < nbest; i++)
-        sel[i] = lc->ids[best[i]];
-    if (include & (VMEM_DOCUMENTS | VMEM_EMBEDDINGS)) {
+    if (include & VMEM_EMBEDDINGS) {
+        for (size_t i = 0; i < nbest; i++)
+            sel[i] = lc->ids[best[i]];
         rc = fetch(c, sel, nbest, NULL, include, &got, cause);
+    } else if (include & VMEM_DOCUMENTS) {
+        /* Only the documents this handle has not read before. */
+        size_t nsel = 0;
+
+        for (size_t i = 0; i < nbest; i++)
+            if (lc->docs[best[i]] == NULL)
+                sel[nsel++] = lc->ids[best[i]];
+        if (nsel > 0)
+            rc = fetch(c, sel, nsel, NULL, VMEM_DOCUMENTS, &got, cause);
+        for (size_t g = 0; rc == 0 && g < got.n; g++) {
+            long r = find(lc, got.hits[g].id);
+
+            if (r >= 0 && got.hits[g].document != NULL && lc->docs[r] == NULL)
+                lc->docs[r] = xstrdup(got.hits[g].document);
+        }
     }
     for (size_t i = 0; rc == 0 && i < nbest; i++) {
         struct vmem_hit *h = vmem_result_add(out);
+        const char *id = lc->ids[best[i]];
 
-        h->id = xstrdup(sel[i]);
+        h->id = xstrdup(id);
         h->distance = 1.0 - score[i];
         if (include & VMEM_METADATAS)
             h->metadata = json_deep_copy(lc->meta[best[i]]);
-        for (size_t g = 0; g < got.n; g++)
-            if (strcmp(got.hits[g].id, sel[i]) == 0) {
+        if ((include & VMEM_DOCUMENTS) && lc->docs[best[i]] != NULL)
+            h->document = xstrdup(lc->docs[best[i]]);
+        for (size_t g = 0; (include & VMEM_EMBEDDINGS) && g < got.n; g++)
+            if (strcmp(got.hits[g].id, id) == 0) {
                 h->document = got.hits[g].document;
                 h->embedding = got.hits[g].embedding;
                 got.hits[g].document = NULL;
@@ -679,8 +803,10 @@ static int local_count(struct vmem_coll *c, long *n, char **cause)
 
 static void local_coll_free(struct vmem_coll *c)
 {
-    if (c->impl != NULL)
+    if (c->impl != NULL) {
         clear_index(c->impl);
+        pending_clear(c->impl);
+    }
     free(c->impl);
 }
 
@@ -695,6 +821,8 @@ const struct vmem_ops vmem_local_ops = {
     .open = local_open,
     .drop = local_drop,
     .write = local_write,
+    .write_later = local_write_later,
+    .flush = local_flush,
     .get = local_get,
     .query = local_query,
     .del = local_del,

@@ -108,12 +108,14 @@ struct room_review {
     int64_t waiting_since_ms;
 };
 
-/* The orders a review page can come in (room_sort_names: "oldest", ...). Priority, QA score
- * and cost put the highest first; a story without a priority counts as 0. */
+/* The orders a review page can come in (room_sort_names: "priority", ...), the first the
+ * review desk's own: the review queue is read by priority (the analyst's newsworthiness and
+ * urgency, breaking news first), then the longest waiting. Priority, QA score and cost put the
+ * highest first (ties: the oldest); a story without a priority counts as 0. */
 enum room_sort {
+    ROOM_SORT_PRIORITY,
     ROOM_SORT_OLDEST,
     ROOM_SORT_NEWEST,
-    ROOM_SORT_PRIORITY,
     ROOM_SORT_QA,
     ROOM_SORT_COST,
     ROOM_SORT_COUNT
@@ -222,6 +224,11 @@ struct room_snapshot {
     struct room_request *requests; /* open budget requests, oldest first */
     size_t nrequests;
     int64_t review_oldest_ms; /* when the longest waiting story entered REVIEWING; 0: none */
+    /* The flow (bb_table.h's stages): each stage's depth and high-water mark (the swarm's, as
+     * its heart publishes them, else this room's configuration; 0: none), and the stage that
+     * holds the flow back (the furthest downstream at or above its mark), -1 when none. */
+    long flow_depth[BB_FLOW_COUNT], flow_hwm[BB_FLOW_COUNT];
+    int flow_holding;
     struct room_audit *audit; /* newest first, at most 100 */
     size_t naudit;
     struct room_breaker *breakers; /* those not closed, by name */

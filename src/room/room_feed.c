@@ -312,6 +312,26 @@ static int snap_items(struct feed *f, struct room_snapshot *s, redisReply **held
     return 0;
 }
 
+/* The flow: every stage's depth against its mark (bb_flow_read), and which holds it back. */
+static int snap_flow_stages(struct feed *f, struct room_snapshot *s)
+{
+    struct bb_flow_reading fr;
+    char *cause = NULL;
+
+    s->flow_holding = -1;
+    if (bb_flow_read(f->bb, NULL, NULL, &fr, &cause) != BB_OK)
+        return failed_link(f, cause) ? -1 : 0;
+    for (int i = 0; i < BB_FLOW_COUNT; i++) {
+        s->flow_depth[i] = fr.depth[i];
+        /* A swarm's heart publishes the marks it enforces; without one, this room's own. */
+        s->flow_hwm[i] = fr.hwm[i] >= 0        ? fr.hwm[i]
+                         : f->r->o.cfg != NULL ? f->r->o.cfg->flow_hwm[i]
+                                               : 0;
+    }
+    s->flow_holding = bb_flow_holding(s->flow_depth, s->flow_hwm);
+    return 0;
+}
+
 /* The feed sources' states (feed_store_list). */
 static int snap_feeds(struct feed *f, struct room_snapshot *s)
 {
@@ -664,8 +684,8 @@ static int snapshot(struct feed *f)
         goto out;
     if (bb_counts(f->bb, s->counts, &cause) != BB_OK && failed_link(f, cause))
         goto out;
-    if (snap_items(f, s, &held) == -1 || snap_halt(f, s) == -1 || snap_feeds(f, s) == -1 ||
-        snap_tracing(f, s) == -1 || snap_debates(f, s) == -1 ||
+    if (snap_items(f, s, &held) == -1 || snap_flow_stages(f, s) == -1 || snap_halt(f, s) == -1 ||
+        snap_feeds(f, s) == -1 || snap_tracing(f, s) == -1 || snap_debates(f, s) == -1 ||
         snap_agents(f, s, held, &now_ms) == -1 || snap_budgets(f, s) == -1 ||
         snap_requests(f, s) == -1 || snap_audit(f, s) == -1 || snap_breakers(f, s) == -1)
         goto out;

@@ -40,8 +40,13 @@ const struct bb_status_info bb_statuses[BB_STATUS_COUNT] = {
                      {BB_CONSENSUS_REACHED, BB_ARCHIVED, BB_FAILED, END},
                      "debate",
                      NULL},
-    [BB_CONSENSUS_REACHED] =
-        {"CONSENSUS_REACHED", BB_CONSENSUS, false, END, {BB_PRODUCING, BB_FAILED, END}, NULL, NULL},
+    [BB_CONSENSUS_REACHED] = {"CONSENSUS_REACHED",
+                              BB_CONSENSUS,
+                              false,
+                              END,
+                              {BB_PRODUCING, BB_ARCHIVED, BB_FAILED, END},
+                              NULL,
+                              NULL},
     [BB_PRODUCING] = {"PRODUCING",
                       BB_PRODUCTION_FLOOR,
                       false,
@@ -49,8 +54,13 @@ const struct bb_status_info bb_statuses[BB_STATUS_COUNT] = {
                       {BB_REVIEWING, BB_CONSENSUS_REACHED, BB_FAILED, END},
                       "write",
                       "write"},
-    [BB_REVIEWING] =
-        {"REVIEWING", BB_REVIEW_QUEUE, false, END, {BB_APPROVED, BB_REJECTED, END}, "review", NULL},
+    [BB_REVIEWING] = {"REVIEWING",
+                      BB_REVIEW_QUEUE,
+                      false,
+                      END,
+                      {BB_APPROVED, BB_REJECTED, BB_ARCHIVED, END},
+                      "review",
+                      NULL},
     [BB_APPROVED] = {"APPROVED",
                      BB_REVIEW_QUEUE,
                      false,
@@ -76,6 +86,24 @@ const struct bb_step_info bb_steps[BB_STEP_COUNT] = {
     {"qa", BB_PRODUCING, "qa"},       {"produce", BB_PRODUCING, "produce"},
     {"review", BB_REVIEWING, NULL},   {"publish", BB_APPROVED, NULL},
 };
+
+const struct bb_flow_stage bb_flow_stages[BB_FLOW_COUNT] = {
+    [BB_FLOW_PENDING] = {"pending", BB_PENDING, NULL, "the scouts' screening calls"},
+    [BB_FLOW_DEBATE] = {"debate", BB_DEBATING, NULL, "the analysts stop promoting"},
+    [BB_FLOW_WRITE] = {"write", BB_CONSENSUS_REACHED, NULL, "the debaters open no new debate"},
+    [BB_FLOW_FLOOR] = {"floor", BB_PRODUCING, NULL, "the writers take no new story"},
+    [BB_FLOW_QA] = {"qa", END, "qa", "the writers' paid calls"},
+    [BB_FLOW_PRODUCE] = {"produce", END, "produce", "QA takes no story"},
+    [BB_FLOW_REVIEW] = {"review", BB_REVIEWING, NULL, "the producers take no story"},
+};
+
+int bb_flow_holding(const long depth[BB_FLOW_COUNT], const long hwm[BB_FLOW_COUNT])
+{
+    for (int i = BB_FLOW_COUNT - 1; i >= 0; i--)
+        if (hwm[i] > 0 && depth[i] >= hwm[i])
+            return i;
+    return -1;
+}
 
 char *bb_step_names(char *buf, size_t size)
 {

@@ -75,6 +75,32 @@ const struct bb_step_info *bb_step_find(const char *name);
 /* "analyze, debate, write, ...": every step's name, for messages. Returns buf. */
 char *bb_step_names(char *buf, size_t size);
 
+/* The flow: the queues a story waits in on its way, upstream first, each with a high-water mark
+ * ([flow] <name>_hwm). A stage's depth is the number of stories in its status, or waiting on
+ * its blackboard stage. Above its mark, the role feeding it stops taking new stories for it
+ * (backpressure): `held` says who. The stage that holds the flow back is the furthest
+ * downstream at or above its mark (bb_flow_holding). */
+enum bb_flow {
+    BB_FLOW_PENDING,
+    BB_FLOW_DEBATE,
+    BB_FLOW_WRITE,
+    BB_FLOW_FLOOR,
+    BB_FLOW_QA,
+    BB_FLOW_PRODUCE,
+    BB_FLOW_REVIEW,
+    BB_FLOW_COUNT
+};
+struct bb_flow_stage {
+    const char *name;  /* pending, debate, write, floor, qa, produce, review */
+    int status;        /* its depth: the stories in this status, or BB_STATUS_NONE */
+    const char *stage; /* else the stories waiting on this blackboard stage */
+    const char *held;  /* what stops while it is full */
+};
+extern const struct bb_flow_stage bb_flow_stages[BB_FLOW_COUNT];
+/* The furthest downstream stage whose depth is at or above its mark (a mark of 0 is none), or
+ * -1 when the flow runs freely. */
+int bb_flow_holding(const long depth[BB_FLOW_COUNT], const long hwm[BB_FLOW_COUNT]);
+
 extern const char *const bb_section_names[BB_SECTION_COUNT];
 extern const struct bb_status_info bb_statuses[BB_STATUS_COUNT];
 

@@ -166,6 +166,7 @@ int bb_write_into(struct bb *b, const struct news_item *it, const json_t *extra,
     enc = source != NULL ? json_dumps(source, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
     arg(&a, enc != NULL ? enc : "");
     free(enc);
+    argn(&a, BB_PRIORITY_BREAKING);
     json_object_foreach(body, key, v)
     {
         enc = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
@@ -256,6 +257,9 @@ static const struct item_field {
     OF("reclaims", F_INT, reclaims),
     OF("parks", F_INT, parks),
     OF("requeues", F_INT, requeues),
+    OF("entered", F_I64, entered_ms),
+    OF("since", F_I64, since_ms),
+    OF("prio", F_INT, priority),
 #undef TEXT
 #undef OF
 };
@@ -369,6 +373,9 @@ json_t *bb_item_to_json(const struct bb_item *it)
     json_object_set_new(o, "reclaims", json_integer(it->reclaims));
     json_object_set_new(o, "parks", json_integer(it->parks));
     json_object_set_new(o, "requeues", json_integer(it->requeues));
+    json_object_set_new(o, "entered_ms", json_integer(it->entered_ms));
+    json_object_set_new(o, "since_ms", json_integer(it->since_ms));
+    json_object_set_new(o, "priority", json_integer(it->priority));
     json_object_set_new(o, "hash", json_string(it->hash));
     json_object_set_new(o, "fence", json_integer(it->fence));
     json_object_set_new(o, "body", json_incref(it->body));
@@ -783,11 +790,64 @@ static int took(redisReply *r, const char *token, struct bb_lock *lk, struct bb_
     return rc;
 }
 
+void bb_flow_depth_key(int stage, char *key, size_t key_size, char *field, size_t field_size)
+{
+    const struct bb_flow_stage *f = &bb_flow_stages[stage];
+
+    if (f->status != BB_STATUS_NONE) {
+        snprintf(key, key_size, "%scounts", BB_PREFIX);
+        snprintf(field, field_size, "%s/%s", bb_section_names[bb_statuses[f->status].section],
+                 bb_statuses[f->status].name);
+    } else {
+        snprintf(key, key_size, "%sstage:%s", BB_PREFIX, f->stage);
+        field[0] = '\0';
+    }
+}
+
+/* The gate's arguments (gate_full in bb_lib.lua): the key and field of the depth of flow stage
+ * `stage` and its mark; none when stage < 0 or hwm <= 0. */
+static void gate_args(struct args *a, int stage, long hwm)
+{
+    char key[96], field[96];
+
+    if (stage < 0 || stage >= BB_FLOW_COUNT || hwm <= 0) {
+        arg(a, "");
+        arg(a, "");
+        arg(a, "0");
+        return;
+    }
+    bb_flow_depth_key(stage, key, sizeof key, field, sizeof field);
+    arg(a, key);
+    arg(a, field);
+    argn(a, hwm);
+}
+
+/* A claim without a flow. */
+static const struct bb_flow_opts flow_none = {.gate = -1, .take_gate = -1};
+
+/* The staleness and audit arguments of a claim. */
+static void stale_args(struct args *a, const struct bb_flow_opts *o)
+{
+    argn(a, o->stale_ms > 0 ? o->stale_ms : 0);
+    arg(a, AUDIT_KEY);
+    arg(a, AUDIT_MAXLEN_STR);
+}
+
+/* BB_HELD for a reply {2, depth}: *cause names the full stage. */
+static int held(const redisReply *r, int stage, long hwm, char **cause)
+{
+    *cause = xasprintf("the %s stage is full (%lld of %ld): backpressure",
+                       stage >= 0 && stage < BB_FLOW_COUNT ? bb_flow_stages[stage].name : "?",
+                       rlink_reply_int(r, 1), hwm);
+    return BB_HELD;
+}
+
 /* Runs a claim-like script (bb_claim.lua, bb_lock_first.lua: ARGV prefix, from, to-or-status,
- * actor, token, ttl, scan, read, step, back) and fills *lk and, when item is not NULL, *item. */
+ * actor, token, ttl, scan, read, step, back, then the flow: gate, staleness, audit) and fills
+ * *lk and, when item is not NULL, *item. */
 static int take_run(struct bb *b, const struct lua_script *script, const char *from, const char *to,
-                    const char *step, const char *back, int ttl_ms, struct bb_lock *lk,
-                    struct bb_item **item, char **cause)
+                    const char *step, const char *back, int ttl_ms, const struct bb_flow_opts *o,
+                    struct bb_lock *lk, struct bb_item **item, char **cause)
 {
     struct args a = {0};
     char token[33];
@@ -805,12 +865,19 @@ static int take_run(struct bb *b, const struct lua_script *script, const char *f
     arg(&a, item != NULL ? "1" : "0");
     arg(&a, step);
     arg(&a, back);
+    if (o == NULL)
+        o = &flow_none;
+    gate_args(&a, o->gate, o->gate_hwm);
+    stale_args(&a, o);
     if (item != NULL)
         *item = NULL;
     r = run(b, script, &a, cause);
     if (r == NULL)
         return BB_ERR;
-    rc = took(r, token, lk, item);
+    if (rlink_reply_int(r, 0) == 2)
+        rc = held(r, o->gate, o->gate_hwm, cause);
+    else
+        rc = took(r, token, lk, item);
     freeReplyObject(r);
     return rc;
 }
@@ -824,11 +891,18 @@ int bb_claim(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms, s
 int bb_claim_item(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms,
                   struct bb_lock *lk, struct bb_item **item, char **cause)
 {
+    return bb_claim_flow(b, from, to, ttl_ms, NULL, lk, item, cause);
+}
+
+int bb_claim_flow(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms,
+                  const struct bb_flow_opts *o, struct bb_lock *lk, struct bb_item **item,
+                  char **cause)
+{
     char back[64];
 
     claim_back(from, to, back, sizeof back);
     return take_run(b, &lua_bb_claim, bb_statuses[from].name, bb_statuses[to].name, claim_step(to),
-                    back, ttl_ms, lk, item, cause);
+                    back, ttl_ms, o, lk, item, cause);
 }
 
 int bb_take(struct bb *b, const char *stage, enum bb_status st, int ttl_ms, struct bb_lock *lk,
@@ -840,6 +914,13 @@ int bb_take(struct bb *b, const char *stage, enum bb_status st, int ttl_ms, stru
 int bb_take_any(struct bb *b, const char *const *stages, size_t nstages, enum bb_status st,
                 int claim_from, int ttl_ms, struct bb_lock *lk, struct bb_item **item,
                 size_t *source, char **cause)
+{
+    return bb_take_flow(b, stages, nstages, st, claim_from, ttl_ms, NULL, lk, item, source, cause);
+}
+
+int bb_take_flow(struct bb *b, const char *const *stages, size_t nstages, enum bb_status st,
+                 int claim_from, int ttl_ms, const struct bb_flow_opts *o, struct bb_lock *lk,
+                 struct bb_item **item, size_t *source, char **cause)
 {
     struct args a = {0};
     char token[33], back[64] = "";
@@ -866,6 +947,11 @@ int bb_take_any(struct bb *b, const char *const *stages, size_t nstages, enum bb
     arg(&a, claim_from >= 0 ? bb_statuses[claim_from].name : "");
     arg(&a, claim_step(st));
     arg(&a, back);
+    if (o == NULL)
+        o = &flow_none;
+    gate_args(&a, o->take_gate, o->take_hwm);
+    gate_args(&a, o->gate, o->gate_hwm);
+    stale_args(&a, o);
     for (size_t i = 0; i < nstages; i++)
         arg(&a, stages[i]);
     if (item != NULL)
@@ -873,6 +959,14 @@ int bb_take_any(struct bb *b, const char *const *stages, size_t nstages, enum bb
     r = run(b, &lua_bb_take, &a, cause);
     if (r == NULL)
         return BB_ERR;
+    if (rlink_reply_int(r, 0) == 2) {
+        /* Which gate was full: the stages' when it has one at that depth, else the claim's. */
+        bool take = o->take_gate >= 0 && o->take_hwm > 0 && rlink_reply_int(r, 1) >= o->take_hwm;
+
+        rc = held(r, take ? o->take_gate : o->gate, take ? o->take_hwm : o->gate_hwm, cause);
+        freeReplyObject(r);
+        return rc;
+    }
     rc = took(r, token, lk, item);
     if (rc == BB_OK && source != NULL) {
         src = rlink_reply_str(r, 5);
@@ -889,8 +983,8 @@ int bb_lock_first(struct bb *b, enum bb_status st, int ttl_ms, struct bb_lock *l
                   struct bb_item **item, char **cause)
 {
     return take_run(b, &lua_bb_lock_first, bb_statuses[st].name, "",
-                    bb_statuses[st].step != NULL ? bb_statuses[st].step : "", "", ttl_ms, lk, item,
-                    cause);
+                    bb_statuses[st].step != NULL ? bb_statuses[st].step : "", "", ttl_ms, NULL, lk,
+                    item, cause);
 }
 
 int bb_stage_len(struct bb *b, const char *stage, long *n, char **cause)
@@ -1108,6 +1202,78 @@ int bb_events_read(struct bb *b, const char *after, int block_ms, struct bb_even
                 ev->t_ms = strtoll(v, NULL, 10);
         }
     }
+    freeReplyObject(r);
+    return BB_OK;
+}
+
+int bb_flow_read(struct bb *b, const long publish[BB_FLOW_COUNT], const char *extra,
+                 struct bb_flow_reading *out, char **cause)
+{
+    struct args a = {0};
+    const redisReply *st, *ex;
+    redisReply *r;
+
+    memset(out, 0, sizeof *out);
+    arg(&a, BB_PREFIX);
+    arg(&a, publish != NULL ? "1" : "0");
+    arg(&a, extra != NULL ? extra : "");
+    for (int i = 0; i < BB_FLOW_COUNT; i++) {
+        char key[96], field[96];
+
+        bb_flow_depth_key(i, key, sizeof key, field, sizeof field);
+        arg(&a, bb_flow_stages[i].name);
+        arg(&a, key);
+        arg(&a, field);
+        argn(&a, publish != NULL ? publish[i] : 0);
+    }
+    r = run(b, &lua_bb_flow, &a, cause);
+    if (r == NULL)
+        return BB_ERR;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        r->element[1]->type != REDIS_REPLY_ARRAY ||
+        r->element[1]->elements != 3 * (size_t)BB_FLOW_COUNT ||
+        r->element[2]->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(r);
+        *cause = xasprintf("unexpected reply from bb_flow.lua");
+        return BB_ERR;
+    }
+    out->now_ms = rlink_reply_int(r, 0);
+    st = r->element[1];
+    for (int i = 0; i < BB_FLOW_COUNT; i++) {
+        out->depth[i] = (long)rlink_reply_int(st, 3 * (size_t)i);
+        out->drained[i] = rlink_reply_int(st, 3 * (size_t)i + 1);
+        out->hwm[i] = (long)rlink_reply_int(st, 3 * (size_t)i + 2);
+    }
+    ex = r->element[2];
+    for (size_t i = 0; i + 1 < ex->elements && out->nextra < BB_FLOW_EXTRA_MAX; i += 2) {
+        snprintf(out->extra_name[out->nextra], sizeof out->extra_name[0], "%s",
+                 rlink_reply_str(ex, i));
+        out->extra_value[out->nextra++] = strtoll(rlink_reply_str(ex, i + 1), NULL, 10);
+    }
+    freeReplyObject(r);
+    return BB_OK;
+}
+
+int bb_expire(struct bb *b, int64_t stale_ms, int64_t review_ms, int limit, long *stale,
+              long *unreviewed, char **cause)
+{
+    struct args a = {0};
+    redisReply *r;
+
+    arg(&a, BB_PREFIX);
+    arg(&a, b->actor);
+    argn(&a, stale_ms > 0 ? stale_ms : 0);
+    argn(&a, review_ms > 0 ? review_ms : 0);
+    arg(&a, AUDIT_KEY);
+    arg(&a, AUDIT_MAXLEN_STR);
+    argn(&a, limit > 0 ? limit : 1);
+    r = run(b, &lua_bb_expire, &a, cause);
+    if (r == NULL)
+        return BB_ERR;
+    if (stale != NULL)
+        *stale = (long)rlink_reply_int(r, 0);
+    if (unreviewed != NULL)
+        *unreviewed = (long)rlink_reply_int(r, 1);
     freeReplyObject(r);
     return BB_OK;
 }

@@ -62,7 +62,16 @@ enum {
     BB_UPDATED = 4, /* bb_write: updated at source, the change recorded on the story */
     BB_REVISED = 5, /* bb_write: updated at source, the story's text revised */
     BB_MERGED = 6,  /* bb_write_into: a further source of an existing story */
+    BB_HELD = 7,    /* a claim refused by backpressure: the queue it feeds is full (*cause) */
 };
+
+/* Editorial priority: a story's body "priority", a number (missing: 0), orders every queue a
+ * claim takes from (the statuses that are neither terminal nor REVIEWING, and every stage):
+ * the highest first, then the oldest. The analyst gives one from its scores (0 to 99); an
+ * item flagged breaking (body "breaking": true) enters with BB_PRIORITY_BREAKING and keeps it
+ * on top of what the analyst gives. REVIEWING, a person's queue, keeps the order stories came
+ * in; the review desk sorts it by priority. */
+#define BB_PRIORITY_BREAKING 100
 
 struct bb;
 struct rlink;
@@ -95,6 +104,9 @@ struct bb_item {
     char failed_step[BB_STAGE_MAX + 1]; /* FAILED: the step whose attempts ran out */
     int64_t due_ms;                /* waiting for a retry or parked until (server ms), 0: due */
     int reclaims, parks, requeues; /* taken back from dead claimers; waits; requeues */
+    int64_t entered_ms;            /* when it entered its status (server ms) */
+    int64_t since_ms;              /* its clock before production (entered the blackboard) */
+    int priority;                  /* its place in the queues (body "priority", rounded down) */
     json_t *body;                  /* the body fields (title, content, source, ...): owned */
 };
 
@@ -154,8 +166,9 @@ int bb_decide_with(struct bb *b, const char *id, enum bb_status to, const char *
                    const json_t *patch, int audit_argc, const char *const *audit_argv,
                    char **cause);
 
-/* Takes the oldest unlocked item in status `from`, locks it for ttl_ms and moves it to `to`,
- * atomically: BB_OK with *lk filled, or BB_NONE when there is nothing to take. */
+/* Takes the first due unlocked item in status `from` (highest priority, then oldest), locks it
+ * for ttl_ms and moves it to `to`, atomically: BB_OK with *lk filled, or BB_NONE when there is
+ * nothing to take. */
 int bb_claim(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms, struct bb_lock *lk,
              char **cause);
 /* Moves a claimed item on to `to` and releases its lock, in one step. */
@@ -203,6 +216,60 @@ int bb_take_any(struct bb *b, const char *const *stages, size_t nstages, enum bb
                 size_t *source, char **cause);
 /* Items waiting on a stage. */
 int bb_stage_len(struct bb *b, const char *stage, long *n, char **cause);
+
+/* The flow of a claim (bb_table.h's flow stages): backpressure and staleness, checked in the
+ * claim's own round trip. A claim from a status is refused with BB_HELD while the stage it
+ * feeds (gate, enum bb_flow; -1: none) holds gate_hwm stories or more (0: no mark); a take from
+ * stages likewise by take_gate. A story the claim finds waiting longer than stale_ms before
+ * production (since it entered the blackboard or was requeued; 0: no limit) is archived on the
+ * way as "stale: waited ... before production", audited as the system, and the claim goes on
+ * to the next. */
+struct bb_flow_opts {
+    int gate;
+    long gate_hwm;
+    int take_gate;
+    long take_hwm;
+    int64_t stale_ms;
+};
+/* bb_claim_item() with a flow (o may be NULL: none). BB_HELD with *cause naming the full
+ * stage, nothing taken. */
+int bb_claim_flow(struct bb *b, enum bb_status from, enum bb_status to, int ttl_ms,
+                  const struct bb_flow_opts *o, struct bb_lock *lk, struct bb_item **item,
+                  char **cause);
+/* bb_take_any() with a flow (o may be NULL: none): the stages' takes by o->take_gate, the claim
+ * by o->gate. */
+int bb_take_flow(struct bb *b, const char *const *stages, size_t nstages, enum bb_status st,
+                 int claim_from, int ttl_ms, const struct bb_flow_opts *o, struct bb_lock *lk,
+                 struct bb_item **item, size_t *source, char **cause);
+/* Where flow stage `stage`'s depth is kept: key and field ("" : key is a sorted set, its size
+ * the depth), for scripts of other families that gate on it (debate_seat). */
+void bb_flow_depth_key(int stage, char *key, size_t key_size, char *field, size_t field_size);
+
+/* The flow in one round trip (bb_flow.lua): every stage's depth, how many stories have left it
+ * so far (a counter: the rate is the caller's to make), and the marks the swarm's heart
+ * published (-1: none). With publish (the marks, by stage; NULL: none) the marks are published
+ * first. extra (may be NULL) is a hash read along: its fields (at most BB_FLOW_EXTRA_MAX) come
+ * back in extra_name / extra_value. */
+#define BB_FLOW_EXTRA_MAX 32
+struct bb_flow_reading {
+    int64_t now_ms; /* the server's */
+    long depth[BB_FLOW_COUNT];
+    long long drained[BB_FLOW_COUNT];
+    long hwm[BB_FLOW_COUNT];
+    size_t nextra;
+    char extra_name[BB_FLOW_EXTRA_MAX][64];
+    long long extra_value[BB_FLOW_EXTRA_MAX];
+};
+int bb_flow_read(struct bb *b, const long publish[BB_FLOW_COUNT], const char *extra,
+                 struct bb_flow_reading *out, char **cause);
+
+/* One pass of expiry for the system (bb_expire.lua): stories waiting longer than stale_ms
+ * before production (PENDING, DEBATING, CONSENSUS_REACHED; 0: none) are archived as stale, and
+ * stories waiting for review longer than review_ms (0: none) as "not reviewed in time", each
+ * audited (user "system", from this bb's actor, what "expire") in the same step; at most
+ * limit looked at per queue. *stale and *unreviewed (may be NULL) receive how many. */
+int bb_expire(struct bb *b, int64_t stale_ms, int64_t review_ms, int limit, long *stale,
+              long *unreviewed, char **cause);
 
 /* The retry policy of every step: its attempts, and the backoff before a retry (base_ms
  * doubling to max_ms, the second half of each wait random; base_ms 0: at once), also used for

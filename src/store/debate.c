@@ -54,6 +54,7 @@ void debate_options_default(struct debate_options *o)
     o->deadline_ms = 60000;
     o->settle_early = true;
     o->reopen_closed = false;
+    o->priority = 0;
 }
 
 void debate_options_from(struct debate_options *o, const struct config *c)
@@ -64,6 +65,7 @@ void debate_options_from(struct debate_options *o, const struct config *c)
     o->deadline_ms = c->debate_deadline_s * 1000;
     o->settle_early = true;
     o->reopen_closed = false;
+    o->priority = 0;
 }
 
 void debate_clear(struct debate *d)
@@ -351,8 +353,8 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
                 const char *brief, const struct debate_options *o, const char *by, bool *created,
                 char **cause)
 {
-    char panel[16], quorum[16], threshold[32], deadline[16], *invite;
-    const char *argv[14];
+    char panel[16], quorum[16], threshold[32], deadline[16], prio[16], *invite;
+    const char *argv[15];
     redisReply *r;
     bool made;
 
@@ -380,7 +382,9 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
     argv[11] = invite != NULL ? bus_tier_channel(BUS_TIER_DEBATER) : "";
     argv[12] = invite != NULL ? invite : "";
     argv[13] = o->reopen_closed ? "1" : "0";
-    r = run(l, &lua_debate_open, 14, argv, cause);
+    snprintf(prio, sizeof prio, "%d", o->priority > 0 ? o->priority : 0);
+    argv[14] = prio;
+    r = run(l, &lua_debate_open, 15, argv, cause);
     free(invite);
     if (r == NULL)
         return DEBATE_ERR;
@@ -399,7 +403,23 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
 int debate_seat(struct rlink *l, const char *agent, int seat_ttl_ms, struct debate *out,
                 char **cause)
 {
-    return take_one(l, &lua_debate_seat, "debate_seat", agent, seat_ttl_ms, out, cause);
+    return debate_seat_gated(l, agent, seat_ttl_ms, "", "", 0, out, cause);
+}
+
+int debate_seat_gated(struct rlink *l, const char *agent, int seat_ttl_ms, const char *gate_key,
+                      const char *gate_field, long hwm, struct debate *out, char **cause)
+{
+    char ttl[16], scan[16], mark[24];
+    const char *argv[8] = {NR_PREFIX,        agent,    ttl,        scan,
+                           REGISTRY_SET_KEY, gate_key, gate_field, mark};
+
+    memset(out, 0, sizeof *out);
+    if (id_valid("agent id", agent, REGISTRY_ID_MAX, cause) == -1)
+        return DEBATE_ERR;
+    snprintf(ttl, sizeof ttl, "%d", seat_ttl_ms > 0 ? seat_ttl_ms : 1);
+    snprintf(scan, sizeof scan, "%d", DEBATE_SCAN);
+    snprintf(mark, sizeof mark, "%ld", hwm > 0 ? hwm : 0);
+    return one_from_reply(run(l, &lua_debate_seat, 8, argv, cause), "debate_seat", out, cause);
 }
 
 int debate_unseat(struct rlink *l, const char *id, const char *agent, bool pause, char **cause)

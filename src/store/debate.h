@@ -13,7 +13,8 @@
  *   nr:debate:seated:<agent> set: the debates where the agent holds a seat without a vote
  *   nr:debate:<id>:votes   hash: agent -> {"vote", "confidence", "reasoning", "t"} (JSON)
  *   nr:debate:<id>:seats   hash: agent -> time seated (ms)
- *   nr:debates:open        sorted set of open debate ids by the time they opened
+ *   nr:debates:open        sorted set of open debate ids by their story's priority, then the
+ *                          time they opened (the blackboard's queue order, bb_lib.lua)
  *   nr:debates:closed      sorted set of closed debate ids by the time they closed (the newest
  *                          DEBATE_CLOSED_MAX); a closed debate's keys expire after DEBATE_KEEP_S
  *
@@ -84,6 +85,9 @@ struct debate_options {
     /* Open afresh a debate that was closed with any outcome (not only story_moved): its story
      * was requeued to be debated again. */
     bool reopen_closed;
+    /* The story's priority (blackboard.h): open debates are seated and closed highest first,
+     * then oldest. */
+    int priority;
 };
 
 /* panel 3, quorum 2, threshold 0.6, deadline 60 s, settling early. */
@@ -150,6 +154,13 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
  * of a dead debater at once and gives the debate back the time they were held. */
 int debate_seat(struct rlink *l, const char *agent, int seat_ttl_ms, struct debate *out,
                 char **cause);
+/* debate_seat() under backpressure: while the depth kept at gate_key (a hash field gate_field,
+ * or a sorted set's size when gate_field is "") is at least hwm (0: no mark), only debates whose
+ * clock has started (seated before) take a debater: no new debate is opened to its panel while
+ * the queue its stories go on to is full. A debate whose story has ended (archived, failed:
+ * expired while it waited) seats nobody. */
+int debate_seat_gated(struct rlink *l, const char *agent, int seat_ttl_ms, const char *gate_key,
+                      const char *gate_field, long hwm, struct debate *out, char **cause);
 /* Gives a seat back (the agent will not vote): DEBATE_OK, or DEBATE_NONE when it held no seat
  * without a vote there. pause: the agent's call was deferred (budget) or failed for an
  * outage, not for the debate's sake: the debate's clock stands still until the next seat. */

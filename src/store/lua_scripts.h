@@ -30,6 +30,8 @@ extern const struct lua_script lua_bb_lock_first;
 extern const struct lua_script lua_bb_release;
 extern const struct lua_script lua_bb_reap;
 extern const struct lua_script lua_bb_requeue;
+extern const struct lua_script lua_bb_flow;
+extern const struct lua_script lua_bb_expire;
 
 /* The operator's switches, each with its audit record (see control.c and each file's header). */
 extern const struct lua_script lua_bus_emergency;
@@ -95,6 +97,9 @@ extern const struct lua_script lua_mem_open;
 extern const struct lua_script lua_mem_write;
 extern const struct lua_script lua_mem_del;
 extern const struct lua_script lua_mem_sync;
+extern const struct lua_script lua_mem_sync_write;
+/* The lessons the memory holds per role (src/memory/memory.c). */
+extern const struct lua_script lua_lessons_add;
 extern const struct lua_script lua_mem_page;
 extern const struct lua_script lua_mem_get;
 extern const struct lua_script lua_mem_drop;

@@ -270,8 +270,8 @@ static bool valid_id(const char *id)
 
 struct news_item *news_item_from_json(const json_t *obj, char **cause)
 {
-    static const char *const known[] = {"id",  "title",     "content", "source",
-                                        "url", "published", "topics",  "hash"};
+    static const char *const known[] = {"id",        "title",  "content", "source",  "url",
+                                        "published", "topics", "hash",    "breaking"};
     struct news_item *it;
     const char *key;
     const json_t *v;
@@ -341,6 +341,13 @@ struct news_item *news_item_from_json(const json_t *obj, char **cause)
         }
     }
 
+    v = json_object_get(obj, "breaking");
+    if (v != NULL && !json_is_null(v) && !json_is_boolean(v)) {
+        *cause = xasprintf("breaking: expected true or false, got %s", type_name(v));
+        goto fail;
+    }
+    it->breaking = json_is_true(v);
+
     news_content_hash(it->title, it->content, it->hash);
     v = json_object_get(obj, "hash");
     if (v != NULL && (!json_is_string(v) || strcmp(json_string_value(v), it->hash) != 0)) {
@@ -385,5 +392,7 @@ json_t *news_item_to_json(const struct news_item *it)
     json_object_set_new(o, "published", json_integer(it->published_ms));
     json_object_set_new(o, "topics", topics);
     json_object_set_new(o, "hash", json_string(it->hash));
+    if (it->breaking)
+        json_object_set_new(o, "breaking", json_true());
     return o;
 }

@@ -33,11 +33,12 @@ struct news_item {
     char **topics;
     size_t ntopics;
     char hash[65]; /* hex SHA-256 of the normalised title and content */
+    bool breaking; /* flagged breaking by its source: it goes before everything (blackboard.h) */
 };
 
 /* Builds an item from a JSON object (borrowed):
  *   {"id": str?, "title": str, "content": str, "source": str, "url": str?,
- *    "published": "RFC 3339 time" | integer ms?, "topics": [str]?}
+ *    "published": "RFC 3339 time" | integer ms?, "topics": [str]?, "breaking": bool?}
  * Refuses, with *cause naming the field and what is wrong: a missing or empty title, content
  * or source; a value of the wrong type; an unknown field; text over the size limits; control
  * characters (other than tab and newline in the content); a bad id or time. Returns the item
@@ -48,7 +49,8 @@ struct news_item *news_item_from_json(const json_t *obj, char **cause);
  * content (an id made from the content hash). */
 bool news_item_has_identity(const struct news_item *item);
 
-/* The item as a JSON object with every field, hash included. New reference. */
+/* The item as a JSON object with every field, hash included ("breaking" only when it is
+ * flagged). New reference. */
 json_t *news_item_to_json(const struct news_item *item);
 
 void news_item_free(struct news_item *item);

@@ -579,9 +579,9 @@ static json_t *expected_calls(const json_t *body)
 {
     const json_t *script = json_object_get(body, "script"),
                  *writing = json_object_get(body, "writing");
-    const json_t *revs, *r;
+    const json_t *revs, *r, *cascade, *v;
     json_t *e = json_object();
-    long draft = 0, final = 0;
+    long draft = 0, final = 0, script_escalation = 0, qa_escalation = 0;
     size_t i;
 
     json_object_set_new(e, "content_analysis",
@@ -593,6 +593,11 @@ static json_t *expected_calls(const json_t *body)
         revs = json_object_get(script, "revisions");
         draft = 1;
         final = json_object_get(json_object_get(script, "early_stop"), "final") != NULL ? 0 : 1;
+        /* The cascade: the draft was the final (no call), or its final was an escalation. */
+        if (json_is_object(cascade = json_object_get(script, "cascade"))) {
+            final = 0;
+            script_escalation = json_is_true(json_object_get(cascade, "escalated")) ? 1 : 0;
+        }
         json_array_foreach(revs, i, r)
         {
             const char *type = sget(r, "type");
@@ -607,8 +612,16 @@ static json_t *expected_calls(const json_t *body)
     }
     json_object_set_new(e, "script_draft", json_integer(draft));
     json_object_set_new(e, "script_final", json_integer(final));
+    json_object_set_new(e, "script_escalation", json_integer(script_escalation));
+    /* One QA call a verdict, and a second (PREMIUM) one for each the cascade escalated. */
+    json_array_foreach(json_object_get(body, "qa"), i, v)
+    {
+        if (json_is_true(json_object_get(json_object_get(v, "cascade"), "escalated")))
+            qa_escalation++;
+    }
     json_object_set_new(e, "quality_assurance",
                         json_integer((json_int_t)json_array_size(json_object_get(body, "qa"))));
+    json_object_set_new(e, "qa_escalation", json_integer(qa_escalation));
     return e;
 }
 

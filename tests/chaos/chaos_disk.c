@@ -40,7 +40,9 @@
 #define FINISH_S 300
 #define FSIZE    (64 * 1024) /* without root: the largest file the swarm may write */
 
-static const char conf[] = "[providers]\n"
+static const char conf[] = "[cost]\n"
+                           "global_daily_budget = 0\n"
+                           "[providers]\n"
                            "sim_latency_fast_ms = 0\n"
                            "sim_latency_balanced_ms = 0\n"
                            "sim_latency_premium_ms = 0\n"

@@ -27,7 +27,9 @@
 #define FINISH_S 300
 
 /* Model latencies that keep the 300 stories going through the two minutes of kills. */
-static const char conf[] = "[providers]\n"
+static const char conf[] = "[cost]\n"
+                           "global_daily_budget = 0\n"
+                           "[providers]\n"
                            "sim_latency_fast_ms = 200\n"
                            "sim_latency_balanced_ms = 600\n"
                            "sim_latency_premium_ms = 1200\n"

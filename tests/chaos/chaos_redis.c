@@ -24,7 +24,9 @@
 #define SWARMS   3
 #define FINISH_S 300
 
-static const char conf[] = "[providers]\n"
+static const char conf[] = "[cost]\n"
+                           "global_daily_budget = 0\n"
+                           "[providers]\n"
                            "sim_latency_fast_ms = 100\n"
                            "sim_latency_balanced_ms = 300\n"
                            "sim_latency_premium_ms = 600\n"

@@ -83,7 +83,7 @@ if [ "${refused:-0}" -gt 0 ] && [ "${committed:-999}" -le 200 ]; then ok; else b
 
 run 0 "$NR_BIN" ctl budget --json
 jqok ".agents[0].agent == \"racer\" and .agents[0].day.spent_micro == $committed and .agents[0].day.reserved_micro == 0"
-jqok '.agents[0].day.limit == "0.0002" and .agents[0].day.utilisation <= 1 and .global.day.limit == null'
+jqok '.agents[0].day.limit == "0.0002" and .agents[0].day.utilisation <= 1 and .global.day.limit == "10.00"'  # the shipped default
 jqok ".global.day.spent_micro == $committed"
 run 0 "$NR_BIN" ctl budget
 has "$OUT" "racer"

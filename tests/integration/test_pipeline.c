@@ -76,7 +76,8 @@ static int setup(void **state)
 
         snprintf(conf, sizeof conf, "%s/newsroom.conf", f->dir);
         test_write_file(conf, "[providers]\nsim_latency_fast_ms = 0\nsim_latency_balanced_ms = "
-                              "0\nsim_latency_premium_ms = 0\n[video]\nffmpeg = none\n");
+                              "0\nsim_latency_premium_ms = 0\n[video]\nffmpeg = none\n"
+                              "[cost]\nglobal_daily_budget = 0\n");
     }
     f->l = test_shared_link(DB, "test_pipeline");
     r = test_must(f->l, "FLUSHDB%s", "");

@@ -633,6 +633,9 @@ static void test_writer_resumes(void **state)
     char *cause = NULL;
 
     f->cfg->qa_pass_score_micro = 0;
+    /* The PREMIUM final always (no cascade, which may take the draft as the final): what this
+     * shows is that only the final is paid for again. */
+    f->cfg->cascade = false;
     /* A writer made the draft and both revisions, kept them, and died before the final. */
     put(f, "w1", BB_CONSENSUS_REACHED,
         json_pack("{s:{s:s}}", "analysis", "summary", "The council approved the budget."));

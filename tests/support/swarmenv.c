@@ -27,6 +27,13 @@ void swarmenv_models(bool zero_latency, struct config **cfg, struct pricing **pr
      * renders. */
     free((*cfg)->video_ffmpeg);
     (*cfg)->video_ffmpeg = strdup("none");
+    /* No daily budget (the shipped 10.00 is a few hundred sim stories): a test of budgets sets
+     * its own. */
+    (*cfg)->global_daily_budget = 0;
+    /* No high-water marks: many of these swarms hold only some roles (scouts and analysts, a
+     * floor without a producer), so a stage nobody drains here would hold the flow for good.
+     * test_flow sets the marks it tests. */
+    memset((*cfg)->flow_hwm, 0, sizeof(*cfg)->flow_hwm);
     if (zero_latency) {
         (*cfg)->sim_latency_fast_ms = 0;
         (*cfg)->sim_latency_balanced_ms = 0;

@@ -179,8 +179,7 @@ static void test_cache_task_types(void **state)
     struct config *c = config_new();
     char *cause = NULL, at[600];
 
-    assert_string_equal(c->llm_cache_task_types,
-                        "news_scout,content_filter,topic_tagging,content_analysis");
+    assert_string_equal(c->llm_cache_task_types, "news_scout,content_filter,topic_tagging");
     test_write_file(f->path, "[providers]\ncache_task_types = news_scout, script_draft\n");
     assert_int_equal(config_load_file(c, f->path, &cause), 0);
     assert_string_equal(c->llm_cache_task_types, "news_scout, script_draft");

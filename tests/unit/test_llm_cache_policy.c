@@ -53,13 +53,14 @@ static void test_wants(void **state)
                      cases[i].wanted ? "true" : "false");
 }
 
-/* The default takes the calls whose text recurs and none of those unique to a story. */
+/* The default takes the calls whose text recurs and none of those unique to a story (nor the
+ * analysis, which is kept with its story and never asked twice). */
 static void test_default(void **state)
 {
-    static const char *const cached[] = {"news_scout", "content_filter", "topic_tagging",
-                                         "content_analysis"};
-    static const char *const not_cached[] = {"debate_argument", "script_draft", "script_final",
-                                             "quality_assurance"};
+    static const char *const cached[] = {"news_scout", "content_filter", "topic_tagging"};
+    static const char *const not_cached[] = {
+        "content_analysis",  "debate_argument",   "script_draft", "script_final",
+        "script_escalation", "quality_assurance", "qa_escalation"};
     char *why = NULL;
 
     (void)state;

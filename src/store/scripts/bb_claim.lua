@@ -1,25 +1,38 @@
--- Take the oldest unlocked item of a status that is due, lock it for the claiming agent and
--- move it on, atomically.
+-- Take the first due unlocked item of a status (highest priority, then oldest), lock it for the
+-- claiming agent and move it on, atomically, unless the queue the claim feeds is full.
 -- ARGV: prefix, from status, to status, actor, lock token, lock TTL in ms, how many of the
---       oldest to look at for one that is not locked, '1' to return the item too, the step the
---       claim does, where the item goes back when the claim is taken back ('st:S', 'stage:N').
--- Returns {1, id, fencing number, version[, the item's HGETALL]} or {0} when there is
--- nothing to take. Entries scored after the server's time wait for a retry: skipped.
+--       first to look at for one that is not locked, '1' to return the item too, the step the
+--       claim does, where the item goes back when the claim is taken back ('st:S', 'stage:N'),
+--       then the gate (the key of the fed queue's depth, its field ('' for a sorted set's size),
+--       its high-water mark; '' '' 0 for none), how long a story may wait before production
+--       (ms, 0: no limit), the audit stream and its cap.
+-- Returns {1, id, fencing number, version[, the item's HGETALL]}, {0} when there is nothing
+-- to take, or {2, depth} when the gate is full (nothing taken). Entries not due yet (a retry's
+-- backoff) wait; those that became due are put in their place first. A story found waiting
+-- longer than the limit before production is archived as stale on the way (audited).
 local from, to, by, token, ttl, scan = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local stale, audit, cap = ARGV[14], ARGV[15], ARGV[16]
 if not BB_ALLOWED[from] or not BB_ALLOWED[from][to] then
   return redis.error_reply('claim cannot move items from ' .. from .. ' to ' .. to)
 end
+local full = gate_full(ARGV[11], ARGV[12], ARGV[13])
+if full then return {2, full} end
 local t = now_ms()
-local ids = redis.call('ZRANGEBYSCORE', P .. 'st:' .. from, '-inf', t, 'LIMIT', 0, tonumber(scan))
+local idx = P .. 'st:' .. from
+promote(idx, from, t)
+local ids = redis.call('ZRANGEBYSCORE', idx, '-inf', t, 'LIMIT', 0, tonumber(scan))
 for _, id in ipairs(ids) do
   local lockkey = P .. 'lock:' .. id
   if redis.call('EXISTS', lockkey) == 0 then
     local key = P .. 'item:' .. id
     local sec = redis.call('HGET', key, 'section')
-    local fence = hold(key, id, by, token, ttl, ARGV[9], ARGV[10])
-    local v = move(key, id, from, sec, to, by, 'claimed', t, 'claim')
-    if ARGV[8] == '1' then return {1, id, fence, v, redis.call('HGETALL', key)} end
-    return {1, id, fence, v}
+    if not BB_ALLOWED[from]['ARCHIVED'] or
+       not expire_stale(key, id, from, sec, stale, by, t, audit, cap) then
+      local fence = hold(key, id, by, token, ttl, ARGV[9], ARGV[10])
+      local v = move(key, id, from, sec, to, by, 'claimed', t, 'claim')
+      if ARGV[8] == '1' then return {1, id, fence, v, redis.call('HGETALL', key)} end
+      return {1, id, fence, v}
+    end
   end
 end
 return {0}

@@ -82,14 +82,14 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'budget_wait')) do
   if not f[1] then
     redis.call('SREM', P .. 'budget_wait', id)
   elseif redis.call('HGET', CP .. 'req:' .. f[1], 'status') ~= 'open' then
-    local idx = nil
+    local idx, st = nil, nil
     if f[3] and f[3] ~= '' and redis.call('ZSCORE', P .. 'stage:' .. f[3], id) then
       idx = P .. 'stage:' .. f[3]
     elseif f[2] and redis.call('ZSCORE', P .. 'st:' .. f[2], id) then
-      idx = P .. 'st:' .. f[2]
+      idx, st = P .. 'st:' .. f[2], f[2]
     end
     if idx then
-      redis.call('ZADD', idx, front(idx, t), id)
+      redis.call('ZADD', idx, front(idx, key, st, t), id)
       wake(idx == P .. 'st:' .. f[2] and f[2] or 'stage:' .. f[3])
     end
     redis.call('HDEL', key, 'wait_req')

@@ -1,8 +1,8 @@
 -- An operator's requeue: a FAILED story (or an ARCHIVED one, when named by its id) goes back
 -- to a step's place (BB_STEPS: its status, and stage), at the front and due now, with a fresh
--- attempt budget for that step; every checkpoint stays (the caller may retire those of the
--- step and later ones by the patch), the error history gains a line saying so, and the
--- audit record is appended in the same step.
+-- attempt budget for that step and its clock before production started again ('since'); every
+-- checkpoint stays (the caller may retire those of the step and later ones by the patch), the
+-- error history gains a line saying so, and the audit record is appended in the same step.
 -- ARGV: prefix, id, actor, step, '1' when an ARCHIVED story may be requeued, the audit
 --       stream's key ('' for none), its cap, how many audit strings follow, the audit record's
 --       field/value pairs, then body field / JSON value pairs merged in the same step.
@@ -41,15 +41,16 @@ if not ok or type(h) ~= 'table' then h = {} end
 h[#h + 1] = {step = step, agent = by, error = why, t = t, requeue = true}
 redis.call('HSET', key, 'f:errors', cjson.encode(h))
 redis.call('HDEL', key, 'att:' .. step, 'park:' .. step, 'wait_req', 'failed_step')
-redis.call('HSET', key, 'step', step, 'back', '', 'owner', '', 'due', 0, 'archive_reason', '')
+redis.call('HSET', key, 'step', step, 'back', '', 'owner', '', 'due', 0, 'archive_reason', '',
+           'since', t)
 redis.call('HINCRBY', key, 'requeues', 1)
 redis.call('SREM', P .. 'budget_wait', id)
 if stage ~= '' then
   redis.call('HSET', key, 'stage', stage)
-  redis.call('ZADD', P .. 'stage:' .. stage, front(P .. 'stage:' .. stage, t), id)
+  redis.call('ZADD', P .. 'stage:' .. stage, front(P .. 'stage:' .. stage, key, nil, t), id)
   wake('stage:' .. stage)
 else
   redis.call('HSET', key, 'stage', '')
-  redis.call('ZADD', P .. 'st:' .. to, front(P .. 'st:' .. to, t), id)
+  redis.call('ZADD', P .. 'st:' .. to, front(P .. 'st:' .. to, key, to, t), id)
 end
 return {1, v, from, to, tosec}

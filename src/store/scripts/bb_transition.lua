@@ -75,7 +75,7 @@ if mode == 'handoff' then
   end
   apply_pairs(key, 10)
   unhold(key, id)
-  redis.call('ZADD', P .. 'stage:' .. to, t, id)
+  redis.call('ZADD', P .. 'stage:' .. to, score_in(key, nil, t), id)
   v = redis.call('HINCRBY', key, 'version', 1)
   redis.call('HSET', key, 'updated', t, 'by', by, 'reason', why, 'stage', to, 'owner', '')
   event({'k', 'handoff', 'id', id, 'from', from, 'to', from, 'sec', sec, 'v', v, 'by', by,
@@ -100,8 +100,9 @@ else
   if not BB_ALLOWED[from][to] then
     return refuse(key, 'cannot move ' .. id .. ' from ' .. from .. ' to ' .. to)
   end
-  v, tosec = move(key, id, from, sec, to, by, why, t, mode)
+  -- The pairs first: a new priority places the story where it goes.
   if mode == 'move' then apply_pairs(key, 10) end
+  v, tosec = move(key, id, from, sec, to, by, why, t, mode)
   if mode == 'decide' then
     redis.call('HSET', key, 'decided_by', by, 'decided_at', t)
     local naudit = tonumber(ARGV[12] or '0')

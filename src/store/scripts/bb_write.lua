@@ -2,7 +2,8 @@
 -- ARGV: prefix, id, section, status, content hash, check duplicate ('1'/'0'), actor,
 --       identity ('s': the id is the source's own, guid or id or link; 'c': it was made from
 --       the content hash), into (a story id semantic deduplication matched, or ''), the
---       source record to add to that story (JSON, or ''), then pairs of body field name and
+--       source record to add to that story (JSON, or ''), the priority of an item flagged
+--       breaking (body "breaking": true) that gives none, then pairs of body field name and
 --       JSON value.
 -- Identity: an item whose id exists (or was merged into a story as a further source) is the
 -- same story again: {3, story} when its content hash is unchanged; else an update at source:
@@ -14,10 +15,12 @@
 -- (and that story there) becomes a further source of it: appended to its body "sources",
 -- kept as an alias (nr:bb:alias:<id> -> story, hash) so it is known when it comes again:
 -- {5, story}. Otherwise the item is written: {1, version}. {0, reason} when refused.
--- Nothing is written unless everything is.
+-- A new item gets its priority (body "priority"; see below) and its place in its status's
+-- queue by it. Nothing is written unless everything is.
+local BREAKING_PRIORITY = tonumber(ARGV[11]) or 100
 local id, sec, st, hash, dup, by = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local identity, into, source = ARGV[8], ARGV[9], ARGV[10]
-local FIRST_PAIR = 11
+local FIRST_PAIR = 12
 local key = P .. 'item:' .. id
 if not BB_SECTIONS[sec] then return {0, 'unknown section ' .. sec} end
 if BB_STATUS_SECTION[st] == nil then return {0, 'unknown status ' .. st} end
@@ -117,15 +120,23 @@ end
 if identity == 'c' and hash ~= '' then
   redis.call('SET', P .. 'hash:' .. hash, id, 'NX')
 end
+-- Every story carries a priority ('prio', its place in the queues): the one given (body
+-- "priority"), else BREAKING_PRIORITY for an item flagged breaking, else 0; the body gets none
+-- until the analyst gives one from its scores (the review desk shows "none" until then).
+local prio = tonumber(given('priority'))
+if prio == nil then
+  prio = given('breaking') == true and BREAKING_PRIORITY or 0
+end
 local fields = {'id', id, 'section', sec, 'status', st, 'version', 1, 'owner', '', 'hash', hash,
-                'attempts', 0, 'created', t, 'updated', t, 'fence', 0, 'by', by, 'reason', ''}
+                'attempts', 0, 'created', t, 'updated', t, 'fence', 0, 'by', by, 'reason', '',
+                'since', t, 'entered', t, 'prio', math.floor(prio)}
 for i = FIRST_PAIR, #ARGV, 2 do
   fields[#fields + 1] = 'f:' .. ARGV[i]
   fields[#fields + 1] = ARGV[i + 1]
 end
 redis.call('HSET', key, unpack(fields))
 redis.call('ZADD', P .. 'sec:' .. sec, t, id)
-redis.call('ZADD', P .. 'st:' .. st, t, id)
+redis.call('ZADD', P .. 'st:' .. st, score_in(key, st, t), id)
 wake(st)
 redis.call('HINCRBY', P .. 'counts', sec .. '/' .. st, 1)
 event({'k', 'write', 'id', id, 'from', '', 'to', st, 'sec', sec, 'v', 1, 'by', by, 'why', '',

@@ -17,6 +17,7 @@
 -- ARGV[14..22] usage: task type, model, tier, prompt tokens, completion tokens, duration ms,
 --          confidence, cached (1/0), usage stream cap
 -- ARGV[23..25] usage: the call's unique id ("" for none), provider kind, fallback (1/0)
+-- ARGV[26] how long (ms) a committed id is kept to refuse its repeat ([retention] usage_ids)
 -- reserve returns {1, id} or {0, limit name, window, limit, used, request id};
 -- commit returns {1, alert...} where each alert is "scope|limit|window|spent|limit", or
 -- {0, "duplicate"} when that reservation was committed already; release returns 1 or 0;
@@ -156,7 +157,7 @@ if id ~= '' then
   local r = unreserve(id)
   if r then agent, task, day, hour = r[1], r[2], r[3], r[4] end
 end
-if mark then redis.call('SET', mark, now, 'PX', 86400000) end
+if mark then redis.call('SET', mark, now, 'PX', tonumber(ARGV[26]) or 86400000) end
 prune()
 redis.call('HINCRBY', P .. 'd:' .. day, 'spent:' .. agent, amount)
 redis.call('HINCRBY', P .. 'd:' .. day, 'spent:*', amount)

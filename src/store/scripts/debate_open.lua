@@ -7,7 +7,7 @@
 -- ARGV: prefix, story id, title, summary, panel, quorum, threshold, deadline (ms from the
 --       first seat), opened by, brief (the story's text), settle early ('1'/'0'), the invite's
 --       channel and message ('' for none), '1' to open afresh a debate closed with any outcome
---       (its story was requeued to be debated again).
+--       (its story was requeued to be debated again), the story's priority.
 -- Returns {1, opened ms, deadline ms} when it opened one, {0, state} when it exists.
 local id = ARGV[2]
 local key = D .. id
@@ -31,7 +31,9 @@ redis.call('HSET', key, 'story', id, 'title', ARGV[3], 'summary', ARGV[4], 'pane
            'quorum', ARGV[6], 'threshold', ARGV[7], 'opened', t, 'deadline', deadline,
            'by', ARGV[9], 'state', 'open', 'brief', ARGV[10], 'early', ARGV[11],
            'span', ARGV[8])
-redis.call('ZADD', OPEN, t, id)
+-- Open debates are the debaters' queue: by the story's priority, then oldest (as the
+-- blackboard's queues are: a point of priority outweighs any wait, see bb_lib.lua).
+redis.call('ZADD', OPEN, t - math.floor(tonumber(ARGV[15] or '0') or 0) * 1e10, id)
 wake('debate')
 if ARGV[12] and ARGV[12] ~= '' then redis.call('PUBLISH', ARGV[12], ARGV[13]) end
 return {1, t, deadline}

@@ -8,18 +8,45 @@
 -- run, not from when it waited for a free debater) and stands still while it is paused (its
 -- debaters were deferred by the budget or an outage, debate_unseat.lua): the time it stood is
 -- added to its deadline when the next debater sits down.
--- ARGV: prefix, agent, seat TTL ms, how many of the oldest open debates to look at, the
---       registry's set of agents (heartbeat expiry per agent).
+-- Open debates are taken highest priority first, then oldest (the order of the open index).
+-- Backpressure: while the queue the debated stories go on to is full (the gate; the debates
+-- under way count as in it already), only debates already started take a debater; none is
+-- started. A debate whose story has ended (expired
+-- while it waited) seats nobody: no money goes to it.
+-- ARGV: prefix, agent, seat TTL ms, how many of the first open debates to look at, the
+--       registry's set of agents (heartbeat expiry per agent), the gate: the key of the depth,
+--       its field ('' : a sorted set's size) and the high-water mark (0: none).
 -- Returns {1, now, full debate} or {0}.
 local agent, ttl, scan, REG = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local t = now_ms()
-for _, id in ipairs(redis.call('ZRANGE', OPEN, 0, scan - 1)) do
+local held = false
+local hwm = tonumber(ARGV[8] or '0') or 0
+local open = redis.call('ZRANGE', OPEN, 0, scan - 1)
+if hwm > 0 and ARGV[6] ~= '' then
+  local d
+  if ARGV[7] == '' then
+    d = redis.call('ZCARD', ARGV[6])
+  else
+    d = tonumber(redis.call('HGET', ARGV[6], ARGV[7]) or '0') or 0
+  end
+  -- The debates under way go there too once closed: they count as already there.
+  for _, id in ipairs(open) do
+    if d >= hwm then break end
+    local f = redis.call('HMGET', D .. id, 'state', 'started')
+    if f[1] == 'open' and f[2] then d = d + 1 end
+  end
+  held = d >= hwm
+end
+local ENDED = {ARCHIVED = true, FAILED = true, PUBLISHED = true}
+for _, id in ipairs(open) do
   local key = D .. id
   local f = redis.call('HMGET', key, 'state', 'deadline', 'panel', 'quorum', 'early', 'started',
                        'span', 'opened', 'paused')
   if f[1] ~= 'open' then
     redis.call('ZREM', OPEN, id)
-  elseif (not f[6] or f[9] or t < tonumber(f[2])) and
+  elseif (f[6] or not held) and
+         not ENDED[redis.call('HGET', P .. 'bb:item:' .. id, 'status') or ''] and
+         (not f[6] or f[9] or t < tonumber(f[2])) and
          redis.call('HEXISTS', key .. ':votes', agent) == 0 and
          redis.call('HEXISTS', key .. ':seats', agent) == 0 then
     local seats = redis.call('HGETALL', key .. ':seats')

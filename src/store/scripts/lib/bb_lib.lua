@@ -37,6 +37,46 @@ local function check_holder(key, id, holder, fence)
   return nil
 end
 
+-- Editorial priority: every queue a claim takes from (the status indexes of the statuses that
+-- are neither terminal nor a person's, and every stage) is ordered by priority, then by time:
+-- a story's score is the time it entered (or became due) less PRIO_STEP per point of its
+-- priority (the item's 'prio', from the body's "priority"), so a claim still takes the first
+-- entry that is due, in one step. PRIO_STEP is longer than any story waits, so a higher
+-- priority always comes first. An entry that is not due yet (a retry's backoff, a park) waits
+-- above everything, at WAIT_BASE + when it is due, and is moved into place when a claim
+-- finds it due (promote). Scores stay below 1e14, exact when Lua prints them.
+local PRIO_STEP = 1e10
+local WAIT_BASE = 1e13
+-- A person's queue keeps the order stories came in: the review desk sorts it, and its age is
+-- what review expiry and the oldest waiting time read.
+local TIME_ORDERED = {REVIEWING = true}
+
+-- The score of item key entering (or due in) a queue at time t: st the status of a status
+-- index, nil for a stage.
+local function score_in(key, st, t)
+  if st and (BB_TERMINAL[st] or TIME_ORDERED[st]) then return t end
+  local p = tonumber(redis.call('HGET', key, 'prio') or '0') or 0
+  return t - math.floor(p) * PRIO_STEP
+end
+
+-- Moves the entries of queue idx (of status st, nil for a stage) that have become due by t
+-- into their place by priority.
+local function promote(idx, st, t)
+  local due = redis.call('ZRANGEBYSCORE', idx, WAIT_BASE, WAIT_BASE + t, 'WITHSCORES', 'LIMIT',
+                         0, 100)
+  for i = 1, #due, 2 do
+    local when = tonumber(due[i + 1]) - WAIT_BASE
+    redis.call('ZADD', idx, score_in(P .. 'item:' .. due[i], st, when), due[i])
+  end
+end
+
+-- Counts a story leaving a flow stage (its queue: a status or 'stage:name'): the drain the
+-- swarm's heart turns into a rate (nr:bb:flow, drained:<stage>).
+local function drained(queue)
+  local f = BB_FLOW_OF[queue]
+  if f then redis.call('HINCRBY', P .. 'flow', 'drained:' .. f, 1) end
+end
+
 -- Moves item id from status `from` (in section sec) to status `to`: indexes, counts,
 -- version, fields and one event, all inside the calling script. Returns the new version
 -- and the new section.
@@ -45,7 +85,8 @@ local function move(key, id, from, sec, to, by, why, t, kind)
   if tosec == false then tosec = sec end
   if from ~= to then
     redis.call('ZREM', P .. 'st:' .. from, id)
-    redis.call('ZADD', P .. 'st:' .. to, t, id)
+    redis.call('ZADD', P .. 'st:' .. to, score_in(key, to, t), id)
+    drained(from)
   end
   if tosec ~= sec then
     redis.call('ZREM', P .. 'sec:' .. sec, id)
@@ -54,20 +95,25 @@ local function move(key, id, from, sec, to, by, why, t, kind)
   redis.call('HINCRBY', P .. 'counts', sec .. '/' .. from, -1)
   redis.call('HINCRBY', P .. 'counts', tosec .. '/' .. to, 1)
   local v = redis.call('HINCRBY', key, 'version', 1)
-  redis.call('HSET', key, 'status', to, 'section', tosec, 'updated', t, 'by', by, 'reason', why)
+  redis.call('HSET', key, 'status', to, 'section', tosec, 'updated', t, 'by', by, 'reason', why,
+             'entered', t)
   event({'k', kind, 'id', id, 'from', from, 'to', to, 'sec', tosec, 'v', v, 'by', by,
          'why', why, 't', t})
   wake(to)
   return v, tosec
 end
 
--- Merges the body field / JSON value pairs ARGV[first..] into item key ('null' deletes).
+-- Merges the body field / JSON value pairs ARGV[first..] into item key ('null' deletes). A
+-- "priority" (a number) is the item's 'prio' too: where it waits next.
 local function apply_pairs(key, first)
   for i = first, #ARGV, 2 do
     if ARGV[i + 1] == 'null' then
       redis.call('HDEL', key, 'f:' .. ARGV[i])
     else
       redis.call('HSET', key, 'f:' .. ARGV[i], ARGV[i + 1])
+    end
+    if ARGV[i] == 'priority' then
+      redis.call('HSET', key, 'prio', math.floor(tonumber(ARGV[i + 1]) or 0))
     end
   end
 end
@@ -101,10 +147,11 @@ local function unhold(key, id)
   if owner and owner ~= '' then redis.call('SREM', P .. 'held:' .. owner, id) end
 end
 
--- A score that puts an entry at the front of index idx: before everything in it, and due.
-local function front(idx, t)
+-- A score that puts item key at the front of queue idx (of status st, nil for a stage):
+-- before everything due in it, and due.
+local function front(idx, key, st, t)
   local first = redis.call('ZRANGE', idx, 0, 0, 'WITHSCORES')
-  local s = t
+  local s = score_in(key, st, t)
   if first[2] and tonumber(first[2]) < s then s = tonumber(first[2]) end
   return s - 1
 end
@@ -126,7 +173,7 @@ end
 local function place(key, id, from, sec, due, by, why, t, kind)
   local back = back_of(key, from)
   local to, tosec, v = from, sec, nil
-  local idx, ring
+  local idx, ring, st
   if string.sub(back, 1, 6) == 'stage:' then
     local stage = string.sub(back, 7)
     idx, ring = P .. 'stage:' .. stage, 'stage:' .. stage
@@ -136,19 +183,26 @@ local function place(key, id, from, sec, due, by, why, t, kind)
     if to ~= from then
       v, tosec = move(key, id, from, sec, to, by, why, t, kind)
     end
-    idx, ring = P .. 'st:' .. to, to
+    idx, ring, st = P .. 'st:' .. to, to, to
   end
-  local score = due or front(idx, t)
+  local score
+  if due == nil then
+    score = front(idx, key, st, t)
+  elseif due > t then
+    score = WAIT_BASE + due
+  else
+    score = score_in(key, st, due)
+  end
   redis.call('ZADD', idx, score, id)
   if not v then
     v = redis.call('HINCRBY', key, 'version', 1)
     redis.call('HSET', key, 'updated', t, 'by', by, 'reason', why)
     event({'k', kind, 'id', id, 'from', from, 'to', to, 'sec', tosec, 'v', v, 'by', by,
            'why', why, 'stage', string.sub(back, 1, 6) == 'stage:' and string.sub(back, 7) or '',
-           'due', score, 't', t})
+           'due', due or t, 't', t})
   end
-  redis.call('HSET', key, 'due', score > t and score or 0)
-  if score <= t then wake(ring) end
+  redis.call('HSET', key, 'due', (due and due > t) and due or 0)
+  if not (due and due > t) then wake(ring) end
   return v, to, tosec
 end
 
@@ -211,4 +265,71 @@ local function setback(key, id, from, sec, kind, by, why, t, pol)
   end
   unhold(key, id)
   return place(key, id, from, sec, due, by, why, t, kind == 'attempt' and 'retry' or kind)
+end
+
+-- A flow stage's depth, kept at key: field '' when key is a sorted set (its size), else a hash
+-- field of it (such as nr:bb:counts SECTION/STATUS).
+local function depth_of(key, field)
+  if field == '' then return redis.call('ZCARD', key) end
+  return tonumber(redis.call('HGET', key, field) or '0') or 0
+end
+
+-- Backpressure: whether the queue a claim would feed is full. A gate is the key of its depth,
+-- its field (see depth_of) and its high-water mark (0: none). Returns the depth when full, else
+-- nil.
+local function gate_full(key, field, hwm)
+  hwm = tonumber(hwm) or 0
+  if hwm <= 0 or key == '' then return nil end
+  local d = depth_of(key, field)
+  if d >= hwm then return d end
+  return nil
+end
+
+-- "2h 5m", "45m 3s", "12s": a span of ms for a reason a person reads.
+local function span(ms)
+  local s = math.floor(ms / 1000)
+  if s >= 3600 then return math.floor(s / 3600) .. 'h ' .. math.floor(s % 3600 / 60) .. 'm' end
+  if s >= 60 then return math.floor(s / 60) .. 'm ' .. (s % 60) .. 's' end
+  return s .. 's'
+end
+
+-- How long item key has waited on its way before production, when that is more than limit ms
+-- (0: no limit) at time t; else nil. The clock starts when the story entered the blackboard
+-- ('since': an operator's requeue starts it again).
+local function stale_for(key, limit, t)
+  limit = tonumber(limit) or 0
+  if limit <= 0 then return nil end
+  local f = redis.call('HMGET', key, 'since', 'created')
+  local since = tonumber(f[1] or f[2] or '')
+  if since and t - since > limit then return t - since end
+  return nil
+end
+
+-- Archives item id (status from, section sec; nobody holds it) for the system: stale before
+-- production, not reviewed in time. Its place on a stage and among the budget waits goes too.
+-- why is the archive reason; the audit record (user 'system', from the actor, what 'expire',
+-- note as its reason) goes to the stream audit (capped at cap) in the same step, unless audit
+-- is ''. Returns the version.
+local function expire(key, id, from, sec, why, note, by, t, audit, cap)
+  local stage = redis.call('HGET', key, 'stage')
+  if stage and stage ~= '' then redis.call('ZREM', P .. 'stage:' .. stage, id) end
+  local v = move(key, id, from, sec, 'ARCHIVED', by, why, t, 'expire')
+  redis.call('HSET', key, 'archive_reason', why, 'stage', '', 'due', 0)
+  if redis.call('HDEL', key, 'wait_req') == 1 then redis.call('SREM', P .. 'budget_wait', id) end
+  if audit and audit ~= '' then
+    redis.call('XADD', audit, 'MAXLEN', '~', cap, '*', 'user', 'system', 'from', by, 'time_ms',
+               t, 'what', 'expire', 'item', id, 'reason', note)
+  end
+  return v
+end
+
+-- The stale story key (status from): archived with its reason and audited. Returns true when
+-- it was stale.
+local function expire_stale(key, id, from, sec, limit, by, t, audit, cap)
+  local waited = stale_for(key, limit, t)
+  if not waited then return false end
+  local why = 'stale: waited ' .. span(waited) .. ' before production (the limit is ' ..
+              span(tonumber(limit)) .. ')'
+  expire(key, id, from, sec, why, why, by, t, audit, cap)
+  return true
 end
