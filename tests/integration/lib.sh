@@ -55,12 +55,15 @@ run() {
 has() { if grep -qF -- "$2" "$1"; then ok; else bad "$(basename "$1") lacks '$2'"; fi; }
 hasnt() { if grep -qF -- "$2" "$1"; then bad "$(basename "$1") shows '$2'"; else ok; fi; }
 
+# await DESC SECS CMD...: polls CMD until it succeeds, for at most SECS times the slack
+# (NR_AWAIT_SLACK, 3 by default: sanitizer builds on a loaded 2-core machine draw and answer
+# several times slower than a release build); a condition met early returns at once.
 await() {
   local desc=$1 secs=$2 end
   shift 2
-  end=$((SECONDS + secs))
+  end=$((SECONDS + secs * ${NR_AWAIT_SLACK:-3}))
   until "$@" >/dev/null 2>&1; do
-    if [ $SECONDS -ge $end ]; then bad "timed out after ${secs}s waiting for $desc"; return 1; fi
+    if [ $SECONDS -ge $end ]; then bad "timed out after $((secs * ${NR_AWAIT_SLACK:-3}))s waiting for $desc"; return 1; fi
     sleep 0.05
   done
   ok
