@@ -1,7 +1,7 @@
 /*
- * http.c - POST over libcurl for the network providers; see http.h. Each llm_http owns one
- * CURL easy handle and is used by one thread at a time; curl_global_init runs once, guarded
- * by pthread_once.
+ * http.c - HTTP requests over libcurl for the network providers (and the picture services); see
+ * http.h. Each llm_http owns one CURL easy handle and is used by one thread at a time;
+ * curl_global_init runs once, guarded by pthread_once.
  */
 #include "llm/http.h"
 
@@ -105,8 +105,9 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
     return len;
 }
 
-int llm_http_post(struct llm_http *h, const char *url, const char *const *headers, const char *body,
-                  int timeout_ms, size_t max_bytes, struct llm_http_result *out, char **cause)
+int llm_http_request(struct llm_http *h, const char *method, const char *url,
+                     const char *const *headers, const char *body, int timeout_ms, size_t max_bytes,
+                     struct llm_http_result *out, char **cause)
 {
     struct curl_slist *hl = NULL;
     struct sink s = {.max = max_bytes, .retry_after_ms = -1};
@@ -115,7 +116,7 @@ int llm_http_post(struct llm_http *h, const char *url, const char *const *header
 
     memset(out, 0, sizeof *out);
     out->retry_after_ms = -1;
-    for (size_t i = 0; headers[i] != NULL; i++) {
+    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
         struct curl_slist *next = curl_slist_append(hl, headers[i]);
 
         if (next == NULL)
@@ -132,9 +133,13 @@ int llm_http_post(struct llm_http *h, const char *url, const char *const *header
     }
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body != NULL ? strlen(body) : 0));
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms < 10000 ? timeout_ms : 10000));
@@ -153,11 +158,12 @@ int llm_http_post(struct llm_http *h, const char *url, const char *const *header
         out->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
         out->too_big = s.too_big;
         if (s.too_big)
-            *cause = xasprintf("POST %s: the answer is longer than %zu bytes", url, max_bytes);
+            *cause =
+                xasprintf("%s %s: the answer is longer than %zu bytes", method, url, max_bytes);
         else if (out->timed_out)
-            *cause = xasprintf("POST %s: no answer within %d ms", url, timeout_ms);
+            *cause = xasprintf("%s %s: no answer within %d ms", method, url, timeout_ms);
         else
-            *cause = xasprintf("POST %s: %s", url, curl_easy_strerror(rc));
+            *cause = xasprintf("%s %s: %s", method, url, curl_easy_strerror(rc));
         return -1;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
@@ -165,6 +171,12 @@ int llm_http_post(struct llm_http *h, const char *url, const char *const *header
     out->len = s.len;
     out->retry_after_ms = s.retry_after_ms;
     return 0;
+}
+
+int llm_http_post(struct llm_http *h, const char *url, const char *const *headers, const char *body,
+                  int timeout_ms, size_t max_bytes, struct llm_http_result *out, char **cause)
+{
+    return llm_http_request(h, "POST", url, headers, body, timeout_ms, max_bytes, out, cause);
 }
 
 void llm_http_result_clear(struct llm_http_result *r)

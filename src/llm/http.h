@@ -32,6 +32,12 @@ void llm_http_free(struct llm_http *h);
  * (out->timed_out set), an answer over max_bytes. */
 int llm_http_post(struct llm_http *h, const char *url, const char *const *headers, const char *body,
                   int timeout_ms, size_t max_bytes, struct llm_http_result *out, char **cause);
+
+/* The same for any method ("GET", "POST", "DELETE", ...): body is sent with POST only (may be
+ * NULL), headers may be NULL. */
+int llm_http_request(struct llm_http *h, const char *method, const char *url,
+                     const char *const *headers, const char *body, int timeout_ms, size_t max_bytes,
+                     struct llm_http_result *out, char **cause);
 void llm_http_result_clear(struct llm_http_result *r);
 
 #endif
