@@ -389,7 +389,7 @@ static void bell_start(struct swarm *s)
 
     for (int i = 0; i < s->nagents; i++)
         for (const char *const *w = s->agents[i].ctx.role->wake;
-             w < s->agents[i].ctx.role->wake + 4 && *w != NULL; w++)
+             w < s->agents[i].ctx.role->wake + AGENT_WAKE_MAX && *w != NULL; w++)
             if (bell_find(b, *w, strlen(*w)) < 0 && b->n < DOORBELL_KEYS &&
                 strlen(*w) < DOORBELL_NAME_MAX)
                 snprintf(b->names[b->n++], DOORBELL_NAME_MAX, "%s", *w);
@@ -409,10 +409,11 @@ static void bell_start(struct swarm *s)
 }
 
 /* The generations of the role's names into snap (0 for names the bell lacks). */
-static void bell_snapshot(struct doorbell *b, const struct agent_role *r, uint64_t snap[4])
+static void bell_snapshot(struct doorbell *b, const struct agent_role *r,
+                          uint64_t snap[AGENT_WAKE_MAX])
 {
     pthread_mutex_lock(&b->mu);
-    for (int k = 0; k < 4 && r->wake[k] != NULL; k++) {
+    for (int k = 0; k < AGENT_WAKE_MAX && r->wake[k] != NULL; k++) {
         int i = bell_find(b, r->wake[k], strlen(r->wake[k]));
 
         snap[k] = i < 0 ? 0 : b->gen[i];
@@ -420,11 +421,14 @@ static void bell_snapshot(struct doorbell *b, const struct agent_role *r, uint64
     pthread_mutex_unlock(&b->mu);
 }
 
-/* Waits up to ms for a ring of one of the role's names since snap, or the swarm's stop. */
-static void bell_wait(struct swarm *s, const struct agent_role *r, const uint64_t snap[4], int ms)
+/* Waits up to ms for a ring of one of the role's names since snap, or the swarm's stop.
+ * Returns the names that rang, bit k for r->wake[k] (0: a timeout, the stop). */
+static unsigned bell_wait(struct swarm *s, const struct agent_role *r,
+                          const uint64_t snap[AGENT_WAKE_MAX], int ms)
 {
     struct doorbell *b = &s->bell;
     struct timespec until;
+    unsigned rang = 0;
 
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += ms / 1000;
@@ -435,17 +439,17 @@ static void bell_wait(struct swarm *s, const struct agent_role *r, const uint64_
     }
     pthread_mutex_lock(&b->mu);
     while (atomic_load(&s->stop) == 0) {
-        bool rang = false;
-
-        for (int k = 0; k < 4 && r->wake[k] != NULL && !rang; k++) {
+        for (int k = 0; k < AGENT_WAKE_MAX && r->wake[k] != NULL; k++) {
             int i = bell_find(b, r->wake[k], strlen(r->wake[k]));
 
-            rang = i >= 0 && b->gen[i] != snap[k];
+            if (i >= 0 && b->gen[i] != snap[k])
+                rang |= 1u << k;
         }
-        if (rang || pthread_cond_timedwait(&b->cv, &b->mu, &until) == ETIMEDOUT)
+        if (rang != 0 || pthread_cond_timedwait(&b->cv, &b->mu, &until) == ETIMEDOUT)
             break;
     }
     pthread_mutex_unlock(&b->mu);
+    return rang;
 }
 
 enum llm_tier agent_tier(const struct agent_ctx *ctx, enum llm_tier want)
@@ -756,7 +760,7 @@ static void *agent_main(void *arg)
     int64_t idle_ms = 0;
     int64_t idle_max = s->bell.sub != NULL && ctx->role->wake[0] != NULL ? AGENT_WAKE_IDLE_MAX_MS
                                                                          : AGENT_IDLE_MAX_MS;
-    uint64_t snap[4] = {0};
+    uint64_t snap[AGENT_WAKE_MAX] = {0};
     const int ttl = s->o.heartbeat_ttl_ms;
 
     lo.client_name = embedded_client_name(ctx->id, name, sizeof name);
@@ -842,9 +846,14 @@ static void *agent_main(void *arg)
                 idle_ms = idle_max;
         }
         agent_set_status(ctx, reg, &status, REGISTRY_IDLE);
-        if (s->bell.sub != NULL && ctx->role->wake[0] != NULL)
-            bell_wait(s, ctx->role, snap, (int)idle_ms);
-        else
+        if (s->bell.sub != NULL && ctx->role->wake[0] != NULL) {
+            unsigned rang = bell_wait(s, ctx->role, snap, (int)idle_ms);
+
+            /* The stage whose mark held it drained: the rest is over, it tries again now. */
+            for (int k = 0; k < AGENT_WAKE_MAX && ctx->role->wake[k] != NULL; k++)
+                if ((rang & 1u << k) && strncmp(ctx->role->wake[k], "drained:", 8) == 0)
+                    ctx->flow_rest_until = 0;
+        } else
             clock_sleep_ms_until(idle_ms, &s->stop);
     }
     if (ctx->role->shutdown != NULL)
@@ -1287,7 +1296,7 @@ bool swarm_takes_stage(const struct swarm *s, const char *stage)
     for (int i = 0; i < s->nagents; i++) {
         const struct agent_role *r = s->agents[i].ctx.role;
 
-        for (int k = 0; k < 4 && r->wake[k] != NULL; k++)
+        for (int k = 0; k < AGENT_WAKE_MAX && r->wake[k] != NULL; k++)
             if (strncmp(r->wake[k], "stage:", 6) == 0 && strcmp(r->wake[k] + 6, stage) == 0)
                 return true;
     }

@@ -105,6 +105,9 @@ struct agent_ctx {
     int64_t memory_retry_ms; /* when to try opening it again after a failure (monotonic) */
 };
 
+/* The most names that wake a role, and the NULL that ends them. */
+#define AGENT_WAKE_MAX 5
+
 struct agent_role {
     const char *name;
     enum llm_tier tier;
@@ -115,10 +118,12 @@ struct agent_role {
      * waits while any story is in a status one of its roles serves. */
     int serves[4];
     /* What wakes the role's idle agents at once (the blackboard's doorbell, WAKE_CHANNEL):
-     * status names, "stage:<name>", "debate", "debate_full"; ended by NULL. A role with none
-     * polls at its idle backoff (at most 200 ms); one with some waits up to a second between
-     * polls, or until the bell rings. */
-    const char *wake[4];
+     * status names, "stage:<name>", "debate", "debate_full", and "drained:<flow stage>" for
+     * the stage whose mark holds its claims (rung when that stage drains after a claim was held
+     * there: it also ends the agent's flow rest); ended by NULL. A role with none polls at its
+     * idle backoff (at most 200 ms); one with some waits up to a second between polls, or until
+     * the bell rings. */
+    const char *wake[AGENT_WAKE_MAX];
     /* Makes the role's state (*state, may stay NULL). 0, or -1 with *cause. */
     int (*init)(struct agent_ctx *ctx, void **state, char **cause);
     /* One step: 1 did work, 0 idle, -1 error (*cause; the loop logs it and backs off). */

@@ -146,7 +146,7 @@ static int debater_cycle(struct agent_ctx *ctx, void *state, char **cause)
     struct debater *ds = state;
     struct debate d;
     struct debate_vote v;
-    char *user, *why = NULL, gate_key[96], gate_field[96];
+    char *user, *why = NULL;
     json_t *ans = NULL;
     long nvotes = 0;
     int rc;
@@ -155,8 +155,7 @@ static int debater_cycle(struct agent_ctx *ctx, void *state, char **cause)
         return 0;
     /* Backpressure: while the stories waiting for a writer are at their mark, only debates
      * already under way take a debater. */
-    bb_flow_depth_key(BB_FLOW_WRITE, gate_key, sizeof gate_key, gate_field, sizeof gate_field);
-    rc = debate_seat_gated(ctx->link, ctx->id, ds->seat_ttl_ms, gate_key, gate_field,
+    rc = debate_seat_gated(ctx->link, ctx->id, ds->seat_ttl_ms, BB_FLOW_WRITE,
                            ctx->cfg->flow_hwm[BB_FLOW_WRITE], &d, cause);
     if (rc == DEBATE_NONE)
         return 0;
@@ -265,7 +264,7 @@ const struct agent_role role_debater = {
     .tier = LLM_BALANCED,
     .reclaim = {-1},
     .serves = {-1},
-    .wake = {"debate", NULL},
+    .wake = {"debate", "drained:write", NULL},
     .init = debater_init,
     .cycle = debater_cycle,
     .shutdown = debater_shutdown,

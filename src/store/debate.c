@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "store/blackboard.h"
 #include "store/bus.h"
 #include "store/lua_scripts.h"
 #include "store/message.h"
@@ -403,23 +404,29 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
 int debate_seat(struct rlink *l, const char *agent, int seat_ttl_ms, struct debate *out,
                 char **cause)
 {
-    return debate_seat_gated(l, agent, seat_ttl_ms, "", "", 0, out, cause);
+    return debate_seat_gated(l, agent, seat_ttl_ms, -1, 0, out, cause);
 }
 
-int debate_seat_gated(struct rlink *l, const char *agent, int seat_ttl_ms, const char *gate_key,
-                      const char *gate_field, long hwm, struct debate *out, char **cause)
+int debate_seat_gated(struct rlink *l, const char *agent, int seat_ttl_ms, int gate, long hwm,
+                      struct debate *out, char **cause)
 {
-    char ttl[16], scan[16], mark[24];
-    const char *argv[8] = {NR_PREFIX,        agent,    ttl,        scan,
-                           REGISTRY_SET_KEY, gate_key, gate_field, mark};
+    char ttl[16], scan[16], mark[24], gate_key[96] = "", gate_field[96] = "";
+    const char *argv[9] = {NR_PREFIX, agent,      ttl,  scan, REGISTRY_SET_KEY,
+                           gate_key,  gate_field, mark, ""};
 
     memset(out, 0, sizeof *out);
+    if (gate >= 0 && gate < BB_FLOW_COUNT && hwm > 0) {
+        bb_flow_depth_key(gate, gate_key, sizeof gate_key, gate_field, sizeof gate_field);
+        argv[8] = bb_flow_stages[gate].name;
+    } else {
+        hwm = 0;
+    }
     if (id_valid("agent id", agent, REGISTRY_ID_MAX, cause) == -1)
         return DEBATE_ERR;
     snprintf(ttl, sizeof ttl, "%d", seat_ttl_ms > 0 ? seat_ttl_ms : 1);
     snprintf(scan, sizeof scan, "%d", DEBATE_SCAN);
     snprintf(mark, sizeof mark, "%ld", hwm > 0 ? hwm : 0);
-    return one_from_reply(run(l, &lua_debate_seat, 8, argv, cause), "debate_seat", out, cause);
+    return one_from_reply(run(l, &lua_debate_seat, 9, argv, cause), "debate_seat", out, cause);
 }
 
 int debate_unseat(struct rlink *l, const char *id, const char *agent, bool pause, char **cause)

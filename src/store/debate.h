@@ -154,13 +154,14 @@ int debate_open(struct rlink *l, const char *story_id, const char *title, const 
  * of a dead debater at once and gives the debate back the time they were held. */
 int debate_seat(struct rlink *l, const char *agent, int seat_ttl_ms, struct debate *out,
                 char **cause);
-/* debate_seat() under backpressure: while the depth kept at gate_key (a hash field gate_field,
- * or a sorted set's size when gate_field is "") is at least hwm (0: no mark), only debates whose
- * clock has started (seated before) take a debater: no new debate is opened to its panel while
- * the queue its stories go on to is full. A debate whose story has ended (archived, failed:
- * expired while it waited) seats nobody. */
-int debate_seat_gated(struct rlink *l, const char *agent, int seat_ttl_ms, const char *gate_key,
-                      const char *gate_field, long hwm, struct debate *out, char **cause);
+/* debate_seat() under backpressure: while the depth of flow stage `gate` (BB_FLOW_*, -1: none)
+ * is at least hwm (0: no mark), only debates whose clock has started (seated before) take a
+ * debater: no new debate is opened to its panel while the queue its stories go on to is full.
+ * Being held there is noted (nr:bb:flow held:<stage>), so the stage's next drain rings the
+ * doorbell 'drained:<stage>'. A debate whose story has ended (archived, failed: expired while it
+ * waited) seats nobody. */
+int debate_seat_gated(struct rlink *l, const char *agent, int seat_ttl_ms, int gate, long hwm,
+                      struct debate *out, char **cause);
 /* Gives a seat back (the agent will not vote): DEBATE_OK, or DEBATE_NONE when it held no seat
  * without a vote there. pause: the agent's call was deferred (budget) or failed for an
  * outage, not for the debate's sake: the debate's clock stands still until the next seat. */

@@ -20,6 +20,12 @@
  *                 system's audit record; a claim meets a stale story and archives it instead
  *                 of taking it; 0 turns review expiry off; the archivist runs the pass; a
  *                 debate whose story expired seats nobody.
+ *   drain rings   (60) a claim held at a stage's mark notes it (nr:bb:flow held:<stage>) and
+ *                 the stage's next drain rings the doorbell "drained:<stage>" once, for every
+ *                 kind of gate: a status's depth (the analysts' debate gate), a stage's queue
+ *                 (QA's produce gate) and the debaters' seat gate (write); a drain with
+ *                 nobody held notes nothing. (The roles wait on those names: an agent held
+ *                 at a mark tries again when its stage drains, not at its next poll.)
  *   cascade       (55) under the cascade QA asks BALANCED first and escalates only a doubtful
  *                 verdict, the writer writes a PREMIUM final only for a draft below the bar:
  *                 every escalation is on the story and in usage (qa_escalation,
@@ -42,11 +48,13 @@
 #include "cost/pricing.h"
 #include "store/audit.h"
 #include "store/blackboard.h"
+#include "store/bus.h"
 #include "store/debate.h"
 #include "store/rlink.h"
 #include "swarmenv.h"
 #include "testenv.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +63,7 @@
 #define DB_PRIORITY     53
 #define DB_EXPIRY       54
 #define DB_CASCADE      55
+#define DB_DRAIN        60
 
 /* ---- helpers ---- */
 
@@ -661,12 +670,148 @@ static void test_cascade(void **state)
     swarmenv_fx_free(f);
 }
 
+
+/* ---- drain rings ---- */
+
+/* The doorbell's rings heard, counted by name: the subscriber's thread writes, the test reads. */
+struct rings {
+    pthread_mutex_t mu;
+    long debate, write, produce;
+};
+
+static void on_ring(const char *text, size_t len, void *arg)
+{
+    struct rings *r = arg;
+
+    pthread_mutex_lock(&r->mu);
+    if (len == strlen("drained:debate") && memcmp(text, "drained:debate", len) == 0)
+        r->debate++;
+    else if (len == strlen("drained:write") && memcmp(text, "drained:write", len) == 0)
+        r->write++;
+    else if (len == strlen("drained:produce") && memcmp(text, "drained:produce", len) == 0)
+        r->produce++;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static long rung(struct rings *r, const long *count)
+{
+    long n;
+
+    pthread_mutex_lock(&r->mu);
+    n = *count;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+/* Whether nr:bb:flow notes a claim held at stage name. */
+static bool held_noted(struct rlink *l, const char *name)
+{
+    char field[64];
+    redisReply *r;
+    bool noted;
+
+    snprintf(field, sizeof field, "held:%s", name);
+    r = test_must(l, "HEXISTS nr:bb:flow %s", field);
+    noted = r->integer == 1;
+    freeReplyObject(r);
+    return noted;
+}
+
+static void test_drain_rings(void **state)
+{
+    struct swarmenv_fx *f = swarmenv_fx_new(DB_DRAIN, "test_flow", true);
+    struct rings rg = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    struct swarm_options o;
+    struct bus_sub *sub;
+    struct bb_flow_opts fo = {.gate = BB_FLOW_DEBATE, .gate_hwm = 1, .take_gate = -1};
+    struct bb_lock lk;
+    struct bb_item *it = NULL;
+    struct debate d;
+    char a[NEWS_ID_MAX + 1], b[NEWS_ID_MAX + 1], c[NEWS_ID_MAX + 1], *cause = NULL;
+    const char *qa[] = {"qa"}, *produce[] = {"produce"};
+    redisReply *r;
+    long before;
+
+    (void)state;
+    swarmenv_options(&o, DB_DRAIN, f->cfg, f->pricing, "", 0, 7);
+    sub = bus_sub_new(&o.addr, &o.link);
+    if (bus_sub_add_raw(sub, WAKE_CHANNEL, on_ring, &rg, &cause) == -1 ||
+        bus_sub_start(sub, &cause) == -1)
+        fail_msg("doorbell subscriber: %s", cause);
+
+    /* A status's depth: one story debating, the mark at 1; the analyst's claim is held. */
+    put(f->bb, 1, BB_DEBATING, NULL, a);
+    put(f->bb, 2, BB_PENDING, NULL, b);
+    assert_int_equal(bb_claim_flow(f->bb, BB_PENDING, BB_PROCESSING, 10000, &fo, &lk, NULL, &cause),
+                     BB_HELD);
+    free(cause);
+    cause = NULL;
+    assert_true(held_noted(f->l, "debate"));
+    before = rung(&rg, &rg.debate);
+    if (bb_transition(f->bb, a, BB_CONSENSUS_REACHED, "closed", NULL, &cause) != BB_OK)
+        fail_msg("DEBATING -> CONSENSUS_REACHED: %s", cause);
+    AWAIT(10, rung(&rg, &rg.debate) > before);
+    assert_false(held_noted(f->l, "debate"));
+    /* The gate is open now: the claim takes the story. */
+    assert_int_equal(bb_claim_flow(f->bb, BB_PENDING, BB_PROCESSING, 10000, &fo, &lk, NULL, &cause),
+                     BB_OK);
+
+    /* The debaters' seat gate: story a waits for a writer, the write mark is 1. */
+    if (debate_seat_gated(f->l, "debater-drain-1", 10000, BB_FLOW_WRITE, 1, &d, &cause) ==
+        DEBATE_ERR)
+        fail_msg("debate_seat_gated: %s", cause);
+    debate_clear(&d);
+    assert_true(held_noted(f->l, "write"));
+    /* Without the mark nothing is noted (nobody is held). */
+    r = test_must(f->l, "HDEL nr:bb:flow %s", "held:write");
+    freeReplyObject(r);
+    if (debate_seat_gated(f->l, "debater-drain-1", 10000, BB_FLOW_WRITE, 0, &d, &cause) ==
+        DEBATE_ERR)
+        fail_msg("debate_seat_gated: %s", cause);
+    debate_clear(&d);
+    assert_false(held_noted(f->l, "write"));
+    if (debate_seat_gated(f->l, "debater-drain-1", 10000, BB_FLOW_WRITE, 1, &d, &cause) ==
+        DEBATE_ERR)
+        fail_msg("debate_seat_gated: %s", cause);
+    debate_clear(&d);
+    before = rung(&rg, &rg.write);
+    if (bb_transition(f->bb, a, BB_PRODUCING, "writing", NULL, &cause) != BB_OK)
+        fail_msg("CONSENSUS_REACHED -> PRODUCING: %s", cause);
+    AWAIT(10, rung(&rg, &rg.write) > before);
+    assert_false(held_noted(f->l, "write"));
+
+    /* A stage's queue: story c on the produce stage, the mark at 1; QA's take is held. */
+    put(f->bb, 3, BB_PRODUCING, NULL, c);
+    r = test_must(f->l, "ZADD nr:bb:stage:produce 0 %s", c);
+    freeReplyObject(r);
+    r = test_must(f->l, "HSET nr:bb:item:%s stage produce", c);
+    freeReplyObject(r);
+    fo = (struct bb_flow_opts){.gate = -1, .take_gate = BB_FLOW_PRODUCE, .take_hwm = 1};
+    assert_int_equal(bb_take_flow(f->bb, qa, 1, BB_PRODUCING, -1, 10000, &fo, &lk, NULL, NULL,
+                                  &cause),
+                     BB_HELD);
+    free(cause);
+    cause = NULL;
+    assert_true(held_noted(f->l, "produce"));
+    before = rung(&rg, &rg.produce);
+    if (bb_take(f->bb, produce[0], BB_PRODUCING, 10000, &lk, &it, &cause) != BB_OK)
+        fail_msg("take from produce: %s", cause);
+    bb_item_free(it);
+    AWAIT(10, rung(&rg, &rg.produce) > before);
+    assert_false(held_noted(f->l, "produce"));
+    /* A drain with nobody held notes nothing and so rings nothing. */
+    assert_false(held_noted(f->l, "debate"));
+
+    bus_sub_free(sub);
+    swarmenv_fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backpressure), cmocka_unit_test(test_wait_before_paid_call),
         cmocka_unit_test(test_priority),     cmocka_unit_test(test_expiry),
-        cmocka_unit_test(test_cascade),
+        cmocka_unit_test(test_cascade),      cmocka_unit_test(test_drain_rings),
     };
 
     if (getenv("DEBUG_FILTER") != NULL)

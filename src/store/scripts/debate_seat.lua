@@ -15,7 +15,8 @@
 -- while it waited) seats nobody: no money goes to it.
 -- ARGV: prefix, agent, seat TTL ms, how many of the first open debates to look at, the
 --       registry's set of agents (heartbeat expiry per agent), the gate: the key of the depth,
---       its field ('' : a sorted set's size) and the high-water mark (0: none).
+--       its field ('' : a sorted set's size), the high-water mark (0: none) and the flow
+--       stage's name (held there: nr:bb:flow held:<name>).
 -- Returns {1, now, full debate} or {0}.
 local agent, ttl, scan, REG = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local t = now_ms()
@@ -36,6 +37,8 @@ if hwm > 0 and ARGV[6] ~= '' then
     if f[1] == 'open' and f[2] then d = d + 1 end
   end
   held = d >= hwm
+  -- Held: the gate's next drain rings 'drained:<stage>' for the debaters (bb_lib.lua, drained).
+  if held and (ARGV[9] or '') ~= '' then redis.call('HSET', P .. 'bb:flow', 'held:' .. ARGV[9], 1) end
 end
 local ENDED = {ARCHIVED = true, FAILED = true, PUBLISHED = true}
 for _, id in ipairs(open) do

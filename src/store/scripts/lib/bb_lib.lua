@@ -71,10 +71,15 @@ local function promote(idx, st, t)
 end
 
 -- Counts a story leaving a flow stage (its queue: a status or 'stage:name'): the drain the
--- swarm's heart turns into a rate (nr:bb:flow, drained:<stage>).
+-- swarm's heart turns into a rate (nr:bb:flow, drained:<stage>). When a claim was held at that
+-- stage's mark since the last drain (held:<stage>, gate_full), the doorbell rings
+-- 'drained:<stage>': the held agents try again now, not at their next poll.
 local function drained(queue)
   local f = BB_FLOW_OF[queue]
-  if f then redis.call('HINCRBY', P .. 'flow', 'drained:' .. f, 1) end
+  if f then
+    redis.call('HINCRBY', P .. 'flow', 'drained:' .. f, 1)
+    if redis.call('HDEL', P .. 'flow', 'held:' .. f) == 1 then wake('drained:' .. f) end
+  end
 end
 
 -- Moves item id from status `from` (in section sec) to status `to`: indexes, counts,
@@ -274,6 +279,19 @@ local function depth_of(key, field)
   return tonumber(redis.call('HGET', key, field) or '0') or 0
 end
 
+-- Notes that a claim was held at the flow stage whose depth is at key and field (a stage's
+-- sorted set P .. 'stage:name', field ''; else the counts hash, field 'SECTION/STATUS'), so that
+-- the stage's next drain rings for it (drained).
+local function held_at(key, field)
+  local f
+  if field == '' then
+    f = BB_FLOW_OF[string.sub(key, #P + 1)]
+  else
+    f = BB_FLOW_OF[string.match(field, '/(.+)$') or '']
+  end
+  if f then redis.call('HSET', P .. 'flow', 'held:' .. f, 1) end
+end
+
 -- Backpressure: whether the queue a claim would feed is full. A gate is the key of its depth,
 -- its field (see depth_of) and its high-water mark (0: none). Returns the depth when full, else
 -- nil.
@@ -281,8 +299,9 @@ local function gate_full(key, field, hwm)
   hwm = tonumber(hwm) or 0
   if hwm <= 0 or key == '' then return nil end
   local d = depth_of(key, field)
-  if d >= hwm then return d end
-  return nil
+  if d < hwm then return nil end
+  held_at(key, field)
+  return d
 end
 
 -- "2h 5m", "45m 3s", "12s": a span of ms for a reason a person reads.
