@@ -31,6 +31,17 @@
  * the exporter's and the metrics server's threads, and the tracing calls (events per story
  * times one call's CPU from the exporter run, whose events are larger than the pipeline's on
  * average). --part and --side run one part or one side alone, to profile it.
+ *
+ * The paired figures come with their quartiles over the windows, so a reader sees how far the
+ * machine's load moved them. What the load does not move: --part instructions (not in all)
+ * runs the pipeline once each way in a child of this binary under valgrind's callgrind (the
+ * redis-server it starts traced too, the endpoint left out) and compares the instructions per
+ * story, on against off, with the same 3 % aim; /metrics is scraped every 15 s there, since the
+ * run is some fifteen times slower, so a story pays about the scrapes it pays at full speed.
+ * Instructions leave out the kernel's work (the exporter's sends, the server's appends), which
+ * the CPU figures above include; and valgrind runs the threads one at a time, so the work that
+ * comes with time rather than with stories (idle polls, heartbeats, reap passes) weighs more per
+ * story there than at full speed, on the side that runs longer most.
  */
 #include "bench.h"
 
@@ -39,6 +50,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/fail.h"
+#include "core/paths.h"
 #include "observe/metrics_http.h"
 #include "observe/observe.h"
 #include "observe/trace.h"
@@ -60,6 +72,9 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -73,6 +88,9 @@
 #define CMDS_AIM        40.0
 #define INFRA_AIM       0.02
 #define SCRAPE_EVERY_MS 1000
+/* Under callgrind the pipeline runs some fifteen times slower: a scrape every 15 s keeps the
+ * scrapes per story near what they are at full speed (one or two a run). */
+#define CALLGRIND_SCRAPE_MS 15000
 #define MAX_ROUNDS      32
 
 /* ---- the local ingestion endpoint ---- */
@@ -198,6 +216,7 @@ static void endpoint_stop(struct endpoint *e)
 /* ---- event producers ---- */
 
 static char prompt[1600];
+#define PROMPT_TEXT "The council voted 7-2 on Tuesday to \"pause\" the transit plan.\n"
 
 struct producer {
     long units;
@@ -426,7 +445,7 @@ static int bound_run(struct endpoint *e, struct bound_result *r, char **cause)
 /* ---- the pipeline, observability off and on ---- */
 
 struct scraper {
-    int port;
+    int port, every_ms;
     atomic_int stop;
     long scrapes;
     int64_t cpu_us; /* its own CPU time, which plays Prometheus's part (not this process's) */
@@ -453,7 +472,7 @@ static void *scraper_main(void *arg)
     while (!atomic_load(&s->stop)) {
         if (curl_easy_perform(c) == CURLE_OK)
             s->scrapes++;
-        clock_sleep_ms_until(SCRAPE_EVERY_MS, &s->stop);
+        clock_sleep_ms_until(s->every_ms, &s->stop);
     }
     curl_easy_cleanup(c);
     s->cpu_us = thread_cpu_us();
@@ -467,6 +486,8 @@ struct observed {
 
 /* Observability on for the bench env's swarm: tracing to the endpoint (each story's events kept
  * in Redis), /metrics on a free port scraped every second. */
+static int scrape_ms = SCRAPE_EVERY_MS;
+
 static int observe_on(struct bench_env *env, const struct endpoint *e, struct observed *o,
                       char **cause)
 {
@@ -490,6 +511,7 @@ static int observe_on(struct bench_env *env, const struct endpoint *e, struct ob
     if ((o->ob = observe_start(&oo, cause)) == NULL)
         return -1;
     o->sc.port = observe_metrics_port(o->ob);
+    o->sc.every_ms = scrape_ms;
     if (pthread_create(&o->sc.thread, NULL, scraper_main, &o->sc) != 0)
         fail("bench observe: cannot start the scraper");
     return 0;
@@ -624,9 +646,183 @@ static double within(double slower)
     return slower > -1 ? (1 + SLOWER_AIM) / (1 + slower) : 0;
 }
 
+/* The quartiles (q1, q3) over the same windows as paired(). */
+static void paired_quartiles(const struct side_run *off, const struct side_run *on, int n,
+                             size_t f, bool per_s, double *q1, double *q3)
+{
+    double v[MAX_ROUNDS];
+    int k = 0, w = n > 1 ? 2 : 1;
+
+    for (int i = 0; i + w <= n; i++) {
+        double a = 0, b = 0;
+
+        for (int j = i; j < i + w; j++) {
+            double x, y;
+
+            memcpy(&x, (const char *)&off[j] + f, sizeof x);
+            memcpy(&y, (const char *)&on[j] + f, sizeof y);
+            a += x;
+            b += y;
+        }
+        if (a > 0 && b > 0)
+            v[k++] = per_s ? a / b - 1.0 : b / a - 1.0;
+    }
+    /* Insertion sort: at most MAX_ROUNDS values. */
+    for (int i = 1; i < k; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    *q1 = k > 0 ? v[(k - 1) / 4] : 0;
+    *q3 = k > 0 ? v[(3 * (k - 1) + 3) / 4] : 0;
+}
+
+/* ---- instructions, under callgrind ---- */
+
+/* The instructions (Ir) of one callgrind output file, and its pid and command; -1 when it is
+ * not one. */
+static long long callgrind_file(const char *path, long *pid, char *cmd, size_t cmd_size)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    long long ir = -1;
+
+    cmd[0] = '\0';
+    *pid = 0;
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "cmd:", 4) == 0)
+            snprintf(cmd, cmd_size, "%s", line + 4 + strspn(line + 4, " "));
+        else if (strncmp(line, "pid:", 4) == 0)
+            *pid = strtol(line + 4, NULL, 10);
+        else if (strncmp(line, "summary:", 8) == 0 || strncmp(line, "totals:", 7) == 0)
+            ir = strtoll(line + (line[0] == 's' ? 8 : 7), NULL, 10);
+    }
+    if (f != NULL)
+        fclose(f);
+    return ir;
+}
+
+/* The pipeline part on one side, n stories, in a child of this binary under callgrind (its
+ * children traced: the redis-server it starts): *ir gets the instructions of the bench process
+ * (the agents, the exporter, the metrics server, the scraper's few) and of the redis-server;
+ * the local ingestion endpoint (a fork of the bench) plays Langfuse and is left out. The runs
+ * start and stop the swarm and its server like the timed ones, so a fixed start-up cost is in
+ * both sides. Returns 0, or -1 with *cause. */
+static int callgrind_side(const char *dir, bool on, long n, double *ir, char **cause)
+{
+    char *self = realpath("/proc/self/exe", NULL), out[600], ns[24], scrape[24], *logp;
+    const char *side = on ? "on" : "off";
+    pid_t pid;
+    int status = 0, found = 0;
+    DIR *d;
+    struct dirent *de;
+
+    if (self == NULL) {
+        *cause = xasprintf("cannot find this program: %s", strerror(errno));
+        return -1;
+    }
+    snprintf(out, sizeof out, "--callgrind-out-file=%s/%s.%%p", dir, side);
+    snprintf(ns, sizeof ns, "%ld", n);
+    snprintf(scrape, sizeof scrape, "%d", CALLGRIND_SCRAPE_MS);
+    logp = xasprintf("%s/%s.log", dir, side);
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+        }
+        execlp("valgrind", "valgrind", "--tool=callgrind", "--trace-children=yes", out, self,
+               "bench", "observe", "--part", "pipeline", "--side", side, "--rounds", "1", "--n",
+               ns, "--scrape-ms", scrape, "--json", (char *)NULL);
+        _exit(127);
+    }
+    free(self);
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0) {
+        *cause = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127
+                     ? xstrdup("valgrind could not be run (is it installed? apt-get install "
+                               "valgrind)")
+                     : xasprintf("the %s side under callgrind failed (see %s)", side, logp);
+        free(logp);
+        return -1;
+    }
+    free(logp);
+    *ir = 0;
+    if ((d = opendir(dir)) == NULL) {
+        *cause = xasprintf("cannot read %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        char path[900], cmd[512];
+        long fpid;
+        long long v;
+
+        if (strncmp(de->d_name, side, strlen(side)) != 0 || de->d_name[strlen(side)] != '.' ||
+            strstr(de->d_name, ".log") != NULL)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        v = callgrind_file(path, &fpid, cmd, sizeof cmd);
+        if (v < 0)
+            continue;
+        if (fpid == (long)pid || strstr(cmd, "redis-server") != NULL) {
+            *ir += (double)v;
+            found++;
+        }
+    }
+    closedir(d);
+    if (found < 2) {
+        *cause = xasprintf("the %s side under callgrind left %d of its 2 counts in %s", side,
+                           found, dir);
+        return -1;
+    }
+    return 0;
+}
+
 #define F(field) offsetof(struct side_run, field)
 
-static const char *const parts[] = {"all", "pipeline", "latency", "exporter"};
+static const char *const parts[] = {"all", "pipeline", "latency", "exporter", "instructions"};
+#define PART_INSTRUCTIONS 4
+
+/* --part instructions: both sides under callgrind, n stories each (see callgrind_side). */
+static int instructions(long n, bool json)
+{
+    char dir[] = "/tmp/newsroom-callgrind-XXXXXX", *cause = NULL;
+    struct bench_figure figs[2];
+    double ir[2] = {0, 0}, slower;
+
+    if (mkdtemp(dir) == NULL) {
+        cli_error("bench observe: cannot make a temporary folder: %s", strerror(errno));
+        return EXIT_UNREACHABLE;
+    }
+    for (int on = 0; on < 2 && cause == NULL; on++)
+        callgrind_side(dir, on, n, &ir[on], &cause);
+    if (cause != NULL) {
+        cli_error("bench observe: instructions: %s", cause);
+        free(cause);
+        /* The log named in the cause stays for reading. */
+        return EXIT_UNREACHABLE;
+    }
+    paths_rmrf(dir);
+    slower = ir[0] > 0 ? ir[1] / ir[0] - 1.0 : 0;
+    fig(&figs[0], "instructions per story, observability on", ir[1] / (double)n / 1e6, "M",
+        "observability off", ir[0] / (double)n / 1e6, ir[1] > 0 ? ir[0] / ir[1] : 0);
+    fig(&figs[1], "slower, instructions per story", slower * 100, "%", "aim (at most)",
+        SLOWER_AIM * 100, within(slower));
+    if (!json)
+        printf("instructions: one pipeline run of %ld wire stories each way (roles %s, zero "
+               "latency) under valgrind --tool=callgrind, counting this process (agents, "
+               "exporter, metrics server) and its redis-server, not the local ingestion "
+               "endpoint; /metrics scraped every %d ms while on (about as often per story as "
+               "at full speed); start-up included on both sides\n",
+               n, PIPELINE_ROLES, CALLGRIND_SCRAPE_MS);
+    bench_report("observe", figs, 2, json);
+    return EXIT_DONE;
+}
 
 int bench_observe(int argc, char **argv)
 {
@@ -639,6 +835,7 @@ int bench_observe(int argc, char **argv)
         {"latency-stories", required_argument, NULL, 't'},
         {"part", required_argument, NULL, 'p'},
         {"side", required_argument, NULL, 's'},
+        {"scrape-ms", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -681,13 +878,21 @@ int bench_observe(int argc, char **argv)
             if (bench_parse_long("observe", "--latency-stories", optarg, 0, 10000, &lt) == -1)
                 return EXIT_USAGE;
             break;
+        case 'm': {
+            long v;
+
+            if (bench_parse_long("observe", "--scrape-ms", optarg, 100, 600000, &v) == -1)
+                return EXIT_USAGE;
+            scrape_ms = (int)v;
+            break;
+        }
         case 'p':
             for (part = 0; part < (int)(sizeof parts / sizeof parts[0]); part++)
                 if (strcmp(optarg, parts[part]) == 0)
                     break;
             if (part == (int)(sizeof parts / sizeof parts[0])) {
-                cli_error("bench observe: --part \"%s\" must be all, pipeline, latency or "
-                          "exporter",
+                cli_error("bench observe: --part \"%s\" must be all, pipeline, latency, "
+                          "exporter or instructions",
                           optarg);
                 return EXIT_USAGE;
             }
@@ -703,26 +908,34 @@ int bench_observe(int argc, char **argv)
         case 'h':
             printf("usage: newsroom bench observe [--json] [--units N] [--n STORIES] [--rounds N]\n"
                    "                              [--latency-n STORIES] [--latency-stories N]\n"
-                   "                              [--part all|pipeline|latency|exporter]\n"
-                   "                              [--side both|on|off]\n"
+                   "                              [--part all|pipeline|latency|exporter|"
+                   "instructions]\n"
+                   "                              [--side both|on|off] [--scrape-ms MS]\n"
                    "  --rounds N           pairs of pipeline runs, off and on back to back, the\n"
                    "                       order alternating (default 7); medians\n"
                    "  --latency-n N        stories each way for the infrastructure share (6)\n"
                    "  --latency-stories N  stories each way for stories/s at the sim's latencies\n"
                    "                       (24; 0 skips it)\n"
                    "  --part P             only that part; --side S only that side (to profile\n"
-                   "                       one with perf or callgrind)\n");
+                   "                       one with perf or callgrind); instructions (not in\n"
+                   "                       all): one pipeline run of --n stories each way\n"
+                   "                       under valgrind's callgrind, instructions per story\n"
+                   "                       counted, which the machine's load does not move\n"
+                   "  --scrape-ms MS       /metrics scraped every MS ms while on (1000)\n");
             return EXIT_DONE;
         default:
             cli_error("bench observe: unknown option %s", argv[optind - 1]);
             return EXIT_USAGE;
         }
     }
+    if (part == PART_INSTRUCTIONS)
+        return instructions(n, json);
     memset(runs, 0, sizeof runs);
     memset(paced, 0, sizeof paced);
-    memset(prompt, 'a', sizeof prompt - 1);
-    for (size_t i = 7; i < sizeof prompt - 1; i += 8)
-        prompt[i] = ' ';
+    /* A prompt like the agents' (a story, and JSON they quote): a quote or a line break every
+     * 18 bytes or so. */
+    for (size_t i = 0; i < sizeof prompt - 1; i++)
+        prompt[i] = PROMPT_TEXT[i % (sizeof PROMPT_TEXT - 1)];
     if (endpoint_start(&ep, &cause) == -1 || bench_env_start(&env, "observe", &cause) == -1) {
         cli_error("bench observe: %s", cause);
         free(cause);
@@ -819,6 +1032,7 @@ int bench_observe(int argc, char **argv)
          * per story. */
         double agent_ms = median_of(on, k, F(events)) * per_event / 1000.0;
         double own = median_of(on, k, F(exp_ms)) + median_of(on, k, F(met_ms)) + agent_ms;
+        double q1, q3;
 
         fig(&figs[nfig++], "trace events per story", median_of(on, k, F(events)), "events", NULL, 0,
             0);
@@ -831,10 +1045,16 @@ int bench_observe(int argc, char **argv)
                 : 0);
         fig(&figs[nfig++], "slower, stories/s (median, paired)", slower_tput * 100, "%",
             "aim (at most)", SLOWER_AIM * 100, within(slower_tput));
+        paired_quartiles(off, on, k, F(per_s), true, &q1, &q3);
+        fig(&figs[nfig++], "slower, stories/s: 1st quartile", q1 * 100, "%", NULL, 0, 0);
+        fig(&figs[nfig++], "slower, stories/s: 3rd quartile", q3 * 100, "%", NULL, 0, 0);
         fig(&figs[nfig++], "CPU per story, observability on", cpu_on, "ms", "observability off",
             cpu_off, cpu_on > 0 ? cpu_off / cpu_on : 0);
         fig(&figs[nfig++], "slower, CPU per story (median, paired)", slower_cpu * 100, "%",
             "aim (at most)", SLOWER_AIM * 100, within(slower_cpu));
+        paired_quartiles(off, on, k, F(cpu_ms), false, &q1, &q3);
+        fig(&figs[nfig++], "slower, CPU per story: 1st quartile", q1 * 100, "%", NULL, 0, 0);
+        fig(&figs[nfig++], "slower, CPU per story: 3rd quartile", q3 * 100, "%", NULL, 0, 0);
         fig(&figs[nfig++], "Redis CPU per story, observability on", median_of(on, k, F(redis_ms)),
             "ms", "observability off", median_of(off, k, F(redis_ms)),
             median_of(on, k, F(redis_ms)) > 0
@@ -880,7 +1100,7 @@ int bench_observe(int argc, char **argv)
                "scraped every %d ms; a \"slower\" figure's ratio is (1 + aim) / (1 + slower): "
                "1.00x or more is within the aim\n",
                ex.events, PRODUCERS, (double)bd.pushed_bytes / 1048576.0, n, PIPELINE_ROLES, rounds,
-               ln, lt, SCRAPE_EVERY_MS);
+               ln, lt, scrape_ms);
     bench_report("observe", figs, nfig, json);
     return EXIT_DONE;
 }

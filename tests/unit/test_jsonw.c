@@ -1,7 +1,7 @@
 /*
  * test_jsonw.c - the trace events' JSON writer: commas and nesting, string escapes as jansson
  * writes them (checked against json_dumps over random strings that cross the 8-byte fast path
- * at every offset), invalid UTF-8 made U+FFFD and the result still read by jansson, numbers
+ * at every offset, and long plain runs with one special at every offset of the 16-byte blocks), invalid UTF-8 made U+FFFD and the result still read by jansson, numbers
  * that read back as the same double, jansson values written as they are, the move from the
  * caller's buffer to the heap, and the longest string.
  */
@@ -114,6 +114,21 @@ static void test_strings(void **state)
         }
         same_as_jansson(s, n);
     }
+    /* Long plain runs with one special byte or character at every offset: the 16-byte blocks
+     * and the 8-byte words both meet it at each place they can. */
+    for (size_t len = 1; len <= 70; len++)
+        for (size_t at = 0; at < len; at++)
+            for (size_t k = 0; k < 4; k++) {
+                static const char *const odd[] = {"\"", "\n", "\x7f", "\xc3\xa9"};
+                size_t w = strlen(odd[k]);
+                char t[80];
+
+                if (at + w > len)
+                    continue;
+                memset(t, 'a' + (int)(at % 26), len);
+                memcpy(t + at, odd[k], w);
+                same_as_jansson(t, len);
+            }
 }
 
 static void test_invalid_utf8(void **state)
