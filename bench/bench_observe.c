@@ -610,16 +610,16 @@ static double median_of(const struct side_run *runs, int n, size_t f)
     return n > 0 ? bench_median(v, n) : 0;
 }
 
-/* The share on is slower by in field f (per_s: a rate, else a cost), the median over windows
- * of two neighbouring pairs, on's sum against off's. Pairs run back to back, so a change in
- * the machine's load between pairs cancels out; the two pairs of a window ran in opposite
- * orders (off first, then on first), so a drift within a pair (the second run of a pair faster
- * or slower than the first) cancels out too, where one pair alone would carry it to one side
- * (and with an odd number of pairs, most of them run in the same order). One pair: its own. */
-static double paired(const struct side_run *off, const struct side_run *on, int n, size_t f,
-                     bool per_s)
+/* The shares on is slower by in field f (per_s: a rate, else a cost) over windows of two
+ * neighbouring pairs, on's sum against off's, into v, sorted; returns how many. Pairs run back
+ * to back, so a change in the machine's load between pairs cancels out; the two pairs of a
+ * window ran in opposite orders (off first, then on first), so a drift within a pair (the
+ * second run of a pair faster or slower than the first) cancels out too, where one pair alone
+ * would carry it to one side (and with an odd number of pairs, most of them run in the same
+ * order). One pair: its own. */
+static int windows(const struct side_run *off, const struct side_run *on, int n, size_t f,
+                   bool per_s, double v[MAX_ROUNDS])
 {
-    double v[MAX_ROUNDS];
     int k = 0, w = n > 1 ? 2 : 1;
 
     for (int i = 0; i + w <= n; i++) {
@@ -636,7 +636,30 @@ static double paired(const struct side_run *off, const struct side_run *on, int 
         if (a > 0 && b > 0)
             v[k++] = per_s ? a / b - 1.0 : b / a - 1.0;
     }
+    if (k > 0)
+        bench_median(v, k); /* sorts them */
+    return k;
+}
+
+/* The median of windows(). */
+static double paired(const struct side_run *off, const struct side_run *on, int n, size_t f,
+                     bool per_s)
+{
+    double v[MAX_ROUNDS];
+    int k = windows(off, on, n, f, per_s, v);
+
     return k > 0 ? bench_median(v, k) : 0;
+}
+
+/* The quartiles (q1, q3) of windows(). */
+static void paired_quartiles(const struct side_run *off, const struct side_run *on, int n,
+                             size_t f, bool per_s, double *q1, double *q3)
+{
+    double v[MAX_ROUNDS];
+    int k = windows(off, on, n, f, per_s, v);
+
+    *q1 = k > 0 ? v[(k - 1) / 4] : 0;
+    *q3 = k > 0 ? v[(3 * (k - 1) + 3) / 4] : 0;
 }
 
 /* The ratio printed beside a share slower: what on against off may cost at most over what it
@@ -644,39 +667,6 @@ static double paired(const struct side_run *off, const struct side_run *on, int 
 static double within(double slower)
 {
     return slower > -1 ? (1 + SLOWER_AIM) / (1 + slower) : 0;
-}
-
-/* The quartiles (q1, q3) over the same windows as paired(). */
-static void paired_quartiles(const struct side_run *off, const struct side_run *on, int n,
-                             size_t f, bool per_s, double *q1, double *q3)
-{
-    double v[MAX_ROUNDS];
-    int k = 0, w = n > 1 ? 2 : 1;
-
-    for (int i = 0; i + w <= n; i++) {
-        double a = 0, b = 0;
-
-        for (int j = i; j < i + w; j++) {
-            double x, y;
-
-            memcpy(&x, (const char *)&off[j] + f, sizeof x);
-            memcpy(&y, (const char *)&on[j] + f, sizeof y);
-            a += x;
-            b += y;
-        }
-        if (a > 0 && b > 0)
-            v[k++] = per_s ? a / b - 1.0 : b / a - 1.0;
-    }
-    /* Insertion sort: at most MAX_ROUNDS values. */
-    for (int i = 1; i < k; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double t = v[j];
-
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    *q1 = k > 0 ? v[(k - 1) / 4] : 0;
-    *q3 = k > 0 ? v[(3 * (k - 1) + 3) / 4] : 0;
 }
 
 /* ---- instructions, under callgrind ---- */
