@@ -33,7 +33,7 @@ done
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
+    p=$(port_candidate)
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }

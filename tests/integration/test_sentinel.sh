@@ -14,7 +14,7 @@ PW=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 # Free loopback ports: five in a row that nothing answers on.
 for try in $(seq 1 20); do
-  base=$((20000 + RANDOM % 40000))
+  base=$(port_candidate 5)
   all=1
   for i in 0 1 2 3 4; do free_port $((base + i)) || all=0; done
   [ $all = 1 ] && break
@@ -55,8 +55,18 @@ CONF
 done
 for s in $S1 $S2 $S3; do
   await "sentinel $s to see the replica and the other sentinels" 30 sh -c \
-    "[ \"\$(redis-cli -p $s sentinel replicas newsroom 2>/dev/null | grep -c '^name$')\" -ge 1 ] && [ \"\$(redis-cli -p $s sentinel sentinels newsroom 2>/dev/null | grep -c '^name$')\" -ge 2 ]"
+    "[ \"\$(redis-cli -p $s sentinel replicas newsroom 2>/dev/null | grep -c '^name$')\" -ge 1 ] && [ \"\$(redis-cli -p $s sentinel sentinels newsroom 2>/dev/null | grep -c '^name$')\" -ge 2 ]" ||
+    break
 done
+# Without its sentinels the rest cannot run: say what each one saw, and stop.
+if [ "$failed" -gt 0 ]; then
+  for s in $S1 $S2 $S3; do
+    echo "sentinel $s: $(scli "$s" ping || echo 'no answer'); replicas seen $(scli "$s" sentinel replicas newsroom | grep -c '^name$'), sentinels seen $(scli "$s" sentinel sentinels newsroom | grep -c '^name$'); its log ends:" >&2
+    tail -n 8 "$T/s$s/sentinel.log" >&2
+  done
+  finish
+  exit 1
+fi
 
 # Every process finds Redis through the sentinels; the first one listed is not running, so the
 # next is asked. Script writes wait for one replica.

@@ -153,7 +153,7 @@ tui_setup() {
   export REDIS_URL=$RURL NEWSROOM_CONFIG=$T/newsroom.conf NEWSROOM_DATA_DIR=$T/data
   # No renders in the seed (the review test makes one of its own); the preview on a port of
   # the test's own.
-  TUI_PREVIEW_PORT=$((20000 + RANDOM % 20000))
+  TUI_PREVIEW_PORT=$(pick_port)
   printf '%s\n' '[providers]' 'sim_latency_fast_ms = 0' 'sim_latency_balanced_ms = 0' \
     'sim_latency_premium_ms = 0' '[cost]' 'global_daily_budget = 50' '[video]' 'ffmpeg = none' \
     '[preview]' "port = $TUI_PREVIEW_PORT" >"$NEWSROOM_CONFIG"
