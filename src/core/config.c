@@ -258,7 +258,7 @@ static const struct key keys[] = {
     INT("observe", "trace_queue_max", trace_queue_max, "20000", NULL, 10, 10000000),
     INT("observe", "trace_queue_max_bytes", trace_queue_max_bytes, "33554432", NULL, 65536,
         INT_MAX),
-    INT("observe", "trace_batch_max", trace_batch_max, "200", NULL, 1, 10000),
+    INT("observe", "trace_batch_max", trace_batch_max, "1000", NULL, 1, 10000),
     INT("observe", "trace_flush_ms", trace_flush_ms, "1000", NULL, 10, 600000),
     INT("observe", "trace_timeout_ms", trace_timeout_ms, "10000", NULL, 100, 600000),
     INT("observe", "trace_retries", trace_retries, "6", NULL, 1, 100),
