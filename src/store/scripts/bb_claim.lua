@@ -17,22 +17,8 @@ if not BB_ALLOWED[from] or not BB_ALLOWED[from][to] then
 end
 local full = gate_full(ARGV[11], ARGV[12], ARGV[13])
 if full then return {2, full} end
-local t = now_ms()
-local idx = P .. 'st:' .. from
-promote(idx, from, t)
-local ids = redis.call('ZRANGEBYSCORE', idx, '-inf', t, 'LIMIT', 0, tonumber(scan))
-for _, id in ipairs(ids) do
-  local lockkey = P .. 'lock:' .. id
-  if redis.call('EXISTS', lockkey) == 0 then
-    local key = P .. 'item:' .. id
-    local sec = redis.call('HGET', key, 'section')
-    if not BB_ALLOWED[from]['ARCHIVED'] or
-       not expire_stale(key, id, from, sec, stale, by, t, audit, cap) then
-      local fence = hold(key, id, by, token, ttl, ARGV[9], ARGV[10])
-      local v = move(key, id, from, sec, to, by, 'claimed', t, 'claim')
-      if ARGV[8] == '1' then return {1, id, fence, v, redis.call('HGETALL', key)} end
-      return {1, id, fence, v}
-    end
-  end
-end
-return {0}
+local key, id, fence, v = claim_first(from, to, by, token, ttl, tonumber(scan), ARGV[9], ARGV[10],
+                                      now_ms(), stale, audit, cap)
+if not key then return {0} end
+if ARGV[8] == '1' then return {1, id, fence, v, redis.call('HGETALL', key)} end
+return {1, id, fence, v}

@@ -56,21 +56,12 @@ if from ~= '' and not full then
   end
   full = gate_full(ARGV[14], ARGV[15], ARGV[16])
   if not full then
-    local idx = P .. 'st:' .. from
-    promote(idx, from, t)
-    for _, id in ipairs(redis.call('ZRANGEBYSCORE', idx, '-inf', t, 'LIMIT', 0, scan)) do
-      if redis.call('EXISTS', P .. 'lock:' .. id) == 0 then
-        local key = P .. 'item:' .. id
-        local sec = redis.call('HGET', key, 'section')
-        if not BB_ALLOWED[from]['ARCHIVED'] or
-           not expire_stale(key, id, from, sec, stale, by, t, audit, cap) then
-          local fence = hold(key, id, by, token, ttl, ARGV[9], ARGV[10])
-          local v = move(key, id, from, sec, st, by, 'claimed', t, 'claim')
-          -- A new piece of work: the stage it may have waited on before is behind it.
-          redis.call('HSET', key, 'stage', '')
-          return reply(key, id, fence, v, 'st:' .. from)
-        end
-      end
+    local key, id, fence, v = claim_first(from, st, by, token, ttl, scan, ARGV[9], ARGV[10], t,
+                                          stale, audit, cap)
+    if key then
+      -- A new piece of work: the stage it may have waited on before is behind it.
+      redis.call('HSET', key, 'stage', '')
+      return reply(key, id, fence, v, 'st:' .. from)
     end
   end
 end

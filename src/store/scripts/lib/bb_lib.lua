@@ -352,3 +352,25 @@ local function expire_stale(key, id, from, sec, limit, by, t, audit, cap)
   expire(key, id, from, sec, why, why, by, t, audit, cap)
   return true
 end
+
+-- Claims the first due, unlocked item of status `from` (highest priority, then oldest; among
+-- the first `scan`), moving it to `to` for actor `by` under lock token/ttl with the claim's
+-- step and back (hold); a stale story met on the way is archived instead (expire_stale, when
+-- `from` may be archived). Returns the item's key, id, fencing number and new version, or nil
+-- when none could be taken.
+local function claim_first(from, to, by, token, ttl, scan, step, back, t, stale, audit, cap)
+  local idx = P .. 'st:' .. from
+  promote(idx, from, t)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', idx, '-inf', t, 'LIMIT', 0, scan)) do
+    if redis.call('EXISTS', P .. 'lock:' .. id) == 0 then
+      local key = P .. 'item:' .. id
+      local sec = redis.call('HGET', key, 'section')
+      if not BB_ALLOWED[from]['ARCHIVED'] or
+         not expire_stale(key, id, from, sec, stale, by, t, audit, cap) then
+        local fence = hold(key, id, by, token, ttl, step, back)
+        return key, id, fence, move(key, id, from, sec, to, by, 'claimed', t, 'claim')
+      end
+    end
+  end
+  return nil
+end
