@@ -26,14 +26,7 @@ wait_redis() {
   return 1
 }
 
-# A random loopback port below the kernel's ephemeral range, where no outgoing connection (or
-# its TIME_WAIT) can hold it between the choice and the bind.
-svc_port() {
-  local lo
-  lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-  [ "$lo" -gt 21000 ] 2>/dev/null || lo=61000
-  echo $((20000 + RANDOM % (lo - 20001)))
-}
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 
 services_start() {
   NEWSROOM_SVC_DIR=$(mktemp -d /tmp/nr-svc-XXXXXX)
@@ -41,7 +34,7 @@ services_start() {
   pw=$(random_secret)
   acl_pw=$(random_secret)
   for try in 1 2 3 4 5; do
-    port=$(svc_port)
+    port=$(port_candidate)
     cat >"$NEWSROOM_SVC_DIR/redis.conf" <<CONF
 bind 127.0.0.1
 port $port
@@ -105,7 +98,7 @@ chroma_start() {
   local port try i
   chroma_install || { say "Chroma's server could not be installed"; return 1; }
   for try in 1 2 3 4 5; do
-    port=$(svc_port)
+    port=$(port_candidate)
     "$NEWSROOM_CHROMA_DIR/node_modules/.bin/chroma" run --path "$NEWSROOM_SVC_DIR/chroma" \
       --host 127.0.0.1 --port "$port" >"$NEWSROOM_SVC_DIR/chroma.log" 2>&1 &
     NEWSROOM_SVC_CHROMA_PID=$!

@@ -74,16 +74,8 @@ finish() {
   [ "$failed" -eq 0 ]
 }
 
-# A random loopback port (and the n-1 after it, n=${1:-1}) below the kernel's ephemeral range
-# (net.ipv4.ip_local_port_range): a port in that range may be held by an outgoing connection,
-# or its TIME_WAIT, between the check that nothing listens there and the bind (seen: a sentinel
-# that could not listen, every few runs).
-port_candidate() {
-  local lo
-  lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-  [ "$lo" -gt 21000 ] 2>/dev/null || lo=61000
-  echo $((20000 + RANDOM % (lo - 20000 - ${1:-1})))
-}
+# port_candidate [N]: see scripts/lib/ports.sh.
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/ports.sh"
 free_port() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pick_port() {
   local p
