@@ -673,10 +673,11 @@ static void test_cascade(void **state)
 
 /* ---- drain rings ---- */
 
-/* The doorbell's rings heard, counted by name: the subscriber's thread writes, the test reads. */
+/* The drain rings heard, counted by stage (BB_FLOW_*): the subscriber's thread writes, the test
+ * reads. */
 struct rings {
     pthread_mutex_t mu;
-    long debate, write, produce;
+    long n[BB_FLOW_COUNT];
 };
 
 static void on_ring(const char *text, size_t len, void *arg)
@@ -684,21 +685,22 @@ static void on_ring(const char *text, size_t len, void *arg)
     struct rings *r = arg;
 
     pthread_mutex_lock(&r->mu);
-    if (len == strlen("drained:debate") && memcmp(text, "drained:debate", len) == 0)
-        r->debate++;
-    else if (len == strlen("drained:write") && memcmp(text, "drained:write", len) == 0)
-        r->write++;
-    else if (len == strlen("drained:produce") && memcmp(text, "drained:produce", len) == 0)
-        r->produce++;
+    for (int i = 0; i < BB_FLOW_COUNT; i++) {
+        char name[64];
+
+        snprintf(name, sizeof name, "drained:%s", bb_flow_stages[i].name);
+        if (len == strlen(name) && memcmp(text, name, len) == 0)
+            r->n[i]++;
+    }
     pthread_mutex_unlock(&r->mu);
 }
 
-static long rung(struct rings *r, const long *count)
+static long rung(struct rings *r, int stage)
 {
     long n;
 
     pthread_mutex_lock(&r->mu);
-    n = *count;
+    n = r->n[stage];
     pthread_mutex_unlock(&r->mu);
     return n;
 }
@@ -747,10 +749,10 @@ static void test_drain_rings(void **state)
     free(cause);
     cause = NULL;
     assert_true(held_noted(f->l, "debate"));
-    before = rung(&rg, &rg.debate);
+    before = rung(&rg, BB_FLOW_DEBATE);
     if (bb_transition(f->bb, a, BB_CONSENSUS_REACHED, "closed", NULL, &cause) != BB_OK)
         fail_msg("DEBATING -> CONSENSUS_REACHED: %s", cause);
-    AWAIT(10, rung(&rg, &rg.debate) > before);
+    AWAIT(10, rung(&rg, BB_FLOW_DEBATE) > before);
     assert_false(held_noted(f->l, "debate"));
     /* The gate is open now: the claim takes the story. */
     assert_int_equal(bb_claim_flow(f->bb, BB_PENDING, BB_PROCESSING, 10000, &fo, &lk, NULL, &cause),
@@ -774,10 +776,10 @@ static void test_drain_rings(void **state)
         DEBATE_ERR)
         fail_msg("debate_seat_gated: %s", cause);
     debate_clear(&d);
-    before = rung(&rg, &rg.write);
+    before = rung(&rg, BB_FLOW_WRITE);
     if (bb_transition(f->bb, a, BB_PRODUCING, "writing", NULL, &cause) != BB_OK)
         fail_msg("CONSENSUS_REACHED -> PRODUCING: %s", cause);
-    AWAIT(10, rung(&rg, &rg.write) > before);
+    AWAIT(10, rung(&rg, BB_FLOW_WRITE) > before);
     assert_false(held_noted(f->l, "write"));
 
     /* A stage's queue: story c on the produce stage, the mark at 1; QA's take is held. */
@@ -793,11 +795,11 @@ static void test_drain_rings(void **state)
     free(cause);
     cause = NULL;
     assert_true(held_noted(f->l, "produce"));
-    before = rung(&rg, &rg.produce);
+    before = rung(&rg, BB_FLOW_PRODUCE);
     if (bb_take(f->bb, produce[0], BB_PRODUCING, 10000, &lk, &it, &cause) != BB_OK)
         fail_msg("take from produce: %s", cause);
     bb_item_free(it);
-    AWAIT(10, rung(&rg, &rg.produce) > before);
+    AWAIT(10, rung(&rg, BB_FLOW_PRODUCE) > before);
     assert_false(held_noted(f->l, "produce"));
     /* A drain with nobody held notes nothing and so rings nothing. */
     assert_false(held_noted(f->l, "debate"));
