@@ -923,7 +923,7 @@ int bench_observe(int argc, char **argv)
     memset(runs, 0, sizeof runs);
     memset(paced, 0, sizeof paced);
     /* A prompt like the agents' (a story, and JSON they quote): a quote or a line break every
-     * 18 bytes or so. */
+     * 21 bytes. */
     for (size_t i = 0; i < sizeof prompt - 1; i++)
         prompt[i] = PROMPT_TEXT[i % (sizeof PROMPT_TEXT - 1)];
     if (endpoint_start(&ep, &cause) == -1 || bench_env_start(&env, "observe", &cause) == -1) {

@@ -172,7 +172,8 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
  * are checked, 16 at a time where SSE2 is (every x86-64), else 8, straight into room made
  * beforehand: most strings an event has (ids, times, names) are short and plain, and a call
  * per run of them cost more than the bytes; the long ones (prompts, answers) have a quote or a
- * line break every twenty bytes or so, escaped without leaving the 16-byte loop. */
+ * line break every 20 to 30 bytes (28 in the sim's traces), escaped without leaving the 16-byte
+ * loop. */
 static void quoted(struct jsonw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF"; /* as jansson writes \u001F */
