@@ -91,7 +91,7 @@
 /* Under callgrind the pipeline runs some fifteen times slower: a scrape every 15 s keeps the
  * scrapes per story near what they are at full speed (one or two a run). */
 #define CALLGRIND_SCRAPE_MS 15000
-#define MAX_ROUNDS      32
+#define MAX_ROUNDS          32
 
 /* ---- the local ingestion endpoint ---- */
 
@@ -652,8 +652,8 @@ static double paired(const struct side_run *off, const struct side_run *on, int 
 }
 
 /* The quartiles (q1, q3) of windows(). */
-static void paired_quartiles(const struct side_run *off, const struct side_run *on, int n,
-                             size_t f, bool per_s, double *q1, double *q3)
+static void paired_quartiles(const struct side_run *off, const struct side_run *on, int n, size_t f,
+                             bool per_s, double *q1, double *q3)
 {
     double v[MAX_ROUNDS];
     int k = windows(off, on, n, f, per_s, v);
@@ -727,8 +727,8 @@ static int callgrind_side(const char *dir, bool on, long n, double *ir, char **c
             dup2(fd, STDERR_FILENO);
         }
         execlp("valgrind", "valgrind", "--tool=callgrind", "--trace-children=yes", out, self,
-               "bench", "observe", "--part", "pipeline", "--side", side, "--rounds", "1", "--n",
-               ns, "--scrape-ms", scrape, "--json", (char *)NULL);
+               "bench", "observe", "--part", "pipeline", "--side", side, "--rounds", "1", "--n", ns,
+               "--scrape-ms", scrape, "--json", (char *)NULL);
         _exit(127);
     }
     free(self);
@@ -766,8 +766,8 @@ static int callgrind_side(const char *dir, bool on, long n, double *ir, char **c
     }
     closedir(d);
     if (found < 2) {
-        *cause = xasprintf("the %s side under callgrind left %d of its 2 counts in %s", side,
-                           found, dir);
+        *cause = xasprintf("the %s side under callgrind left %d of its 2 counts in %s", side, found,
+                           dir);
         return -1;
     }
     return 0;

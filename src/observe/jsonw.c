@@ -24,7 +24,8 @@ static inline bool plain(unsigned char c)
 
 /* The second byte of the two-byte escape of byte c ('"', '\\', \n, \t, \r, \b, \f), else 0. */
 static const char short_escape[256] = {
-    ['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\t'] = 't', ['\r'] = 'r', ['\b'] = 'b', ['\f'] = 'f',
+    ['"'] = '"',  ['\\'] = '\\', ['\n'] = 'n', ['\t'] = 't',
+    ['\r'] = 'r', ['\b'] = 'b',  ['\f'] = 'f',
 };
 
 void jsonw_init(struct jsonw *w, char *buf, size_t size)

@@ -670,7 +670,6 @@ static void test_cascade(void **state)
     swarmenv_fx_free(f);
 }
 
-
 /* ---- drain rings ---- */
 
 /* The drain rings heard, counted by stage (BB_FLOW_*): the subscriber's thread writes, the test
@@ -789,9 +788,8 @@ static void test_drain_rings(void **state)
     r = test_must(f->l, "HSET nr:bb:item:%s stage produce", c);
     freeReplyObject(r);
     fo = (struct bb_flow_opts){.gate = -1, .take_gate = BB_FLOW_PRODUCE, .take_hwm = 1};
-    assert_int_equal(bb_take_flow(f->bb, qa, 1, BB_PRODUCING, -1, 10000, &fo, &lk, NULL, NULL,
-                                  &cause),
-                     BB_HELD);
+    assert_int_equal(
+        bb_take_flow(f->bb, qa, 1, BB_PRODUCING, -1, 10000, &fo, &lk, NULL, NULL, &cause), BB_HELD);
     free(cause);
     cause = NULL;
     assert_true(held_noted(f->l, "produce"));

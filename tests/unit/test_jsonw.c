@@ -1,9 +1,10 @@
 /*
  * test_jsonw.c - the trace events' JSON writer: commas and nesting, string escapes as jansson
  * writes them (checked against json_dumps over random strings that cross the 8-byte fast path
- * at every offset, and long plain runs with one special at every offset of the 16-byte blocks), invalid UTF-8 made U+FFFD and the result still read by jansson, numbers
- * that read back as the same double, jansson values written as they are, the move from the
- * caller's buffer to the heap, and the longest string.
+ * at every offset, and long plain runs with one special at every offset of the 16-byte blocks),
+ * invalid UTF-8 made U+FFFD and the result still read by jansson, numbers that read back as the
+ * same double, jansson values written as they are, the move from the caller's buffer to the heap,
+ * and the longest string.
  */
 #include <setjmp.h>
 #include <stdarg.h>
