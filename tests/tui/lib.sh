@@ -12,6 +12,8 @@
 # screen / screen_raw                 what the session shows now (raw: with colour escapes)
 # await_screen / await_gone DESC SECS TEXT   polls the screen until it shows / no longer shows TEXT
 # on_screen / off_screen TEXT         counted checks: shows TEXT within 5 s / does not show it now
+# dialog_text TITLE                   the open dialog's text as one line, however it wrapped
+# await_dialog DESC SECS TITLE TEXT   polls until the dialog titled TITLE says TEXT
 # keys KEY ... / type_text TEXT       tmux send-keys: key names / literal text
 # first_row_id                        the id on the first row of a list with an ID column
 # review_select ID TITLE              the review pane filtered down to story ID (its title shown)
@@ -77,6 +79,26 @@ off_screen() {
   if hides "$1"; then ok; else
     bad "the screen shows '$1'"
     printf '  screen:\n%s\n' "$(screen)" >&2
+  fi
+}
+# A dialog wraps its text at the dialog's width, so a phrase after a variable part (an agent's
+# id, which holds a process id) lands on one line or two by chance. Its text is read from the
+# columns inside its frame, found on the top border that holds TITLE: the fields between the
+# frame's two │ on each row, until the bottom border, joined and with spaces collapsed. The
+# columns left of the dialog must hold no │ but the pane's own border (true of every pane that
+# opens one).
+dialog_text() {
+  screen | awk -v title="┌ $1" '
+    !on { n = split($0, f, "│"); for (k = 1; k <= n; k++) if (index(f[k], title)) { on = 1; break }; next }
+    { split($0, f, "│"); if (index(f[k], "└")) exit; printf "%s ", f[k + 1] }' |
+    tr -s ' '
+}
+dialog_says() { dialog_text "$1" | grep -qF -- "$2"; }
+await_dialog() {
+  local desc=$1 secs=$2 title=$3 text=$4
+  if await "$desc" "$secs" dialog_says "$title" "$text"; then :; else
+    printf '  screen:\n%s\n  dialog text: %s\n' "$(screen)" "$(dialog_text "$title")" >&2
+    return 1
   fi
 }
 keys() { tmx send-keys -t room "$@"; }

@@ -102,7 +102,7 @@ await_gone "the detail closed" 5 "-- 1 Decision --"
 # u: the question names the story and the step; n keeps it FAILED.
 keys u
 await_screen "the requeue question" 5 "Requeue \"Museum reopens its north wing\" at step produce"
-on_screen "at step produce, where it failed"
+await_dialog "the requeue's scope" 5 "Requeue dead-4" "at step produce, where it failed after 5 attempts;"
 keys n
 await_gone "the question closed" 5 "Requeue \"Museum"
 [ "$(item_field dead-4 status)" = FAILED ] && ok || bad "dead-4 is $(item_field dead-4 status) after n"
@@ -132,7 +132,7 @@ keys U
 await_screen "the steps" 5 "analyze (where it failed)"
 on_screen "8  publish"
 keys 3
-await_screen "the question with the step" 5 "at step write, instead of analyze"
+await_dialog "the question with the step" 5 "Requeue dead-3" "at step write, instead of analyze, where it failed;"
 keys y
 await_screen "the worker's answer" 10 "requeued dead-3 at step write"
 [ "$(item_field dead-3 status)/$(item_field dead-3 stage)" = PRODUCING/write ] && ok ||

@@ -164,7 +164,10 @@ await_gone "the task let go" 10 "$HELD"
 keys 4
 await_screen "the budget pane" 5 "Budget: 1 open request"
 keys d
-await_screen "the decline question" 5 "for the rest of that window"
+await_dialog "the decline question" 5 "Decline a budget request" \
+  "Decline request $SEED_REQUEST: $SEED_ANALYST agent_daily"
+await_dialog "the decline's scope" 5 "Decline a budget request" \
+  "It holds for the rest of that window: no new request opens for it."
 keys y
 await_screen "declined" 10 "request $SEED_REQUEST declined"
 await_screen "no open request" 10 "Budget: 0 open requests"
