@@ -5,8 +5,9 @@
 # talks to a private server of its own, left out) and every redis.call / redis.pcall of the Lua
 # scripts, kept when the Redis server at hand knows it as a command (COMMAND LIST), plus what
 # a link itself sends (AUTH needs no permission; EVALSHA and SCRIPT LOAD run the scripts,
-# WAIT and ROLE serve [redis] wait_replicas and Sentinel). config/users.acl's agent user must
-# grant exactly these; tests/integration/test_acl.sh holds the two together.
+# WAIT and ROLE serve [redis] wait_replicas and Sentinel, MULTI and EXEC frame
+# rlink_transaction()). config/users.acl's agent user must grant exactly these;
+# tests/integration/test_acl.sh holds the two together.
 # With --read-only: those of them a read-only control room may have, the ones Redis does not
 # flag "write" (COMMAND INFO), PUBLISH left out; config/users.acl's room user grants those.
 # With --users-acl: the whole of config/users.acl, made from both lists (after a change to the
@@ -57,9 +58,10 @@ redis-cli "$@" command list | tr 'A-Z' 'a-z' | sort -u >"$tmp/commands"
   # Lua: redis.call('CMD'[, 'SUB'] / redis.pcall(...
   grep -rhoE "redis\.p?call\(\s*['\"][A-Za-z]+['\"](\s*,\s*['\"][A-Za-z]+['\"])?" src/store/scripts |
     sed -E "s/redis\.p?call\(\s*//; s/['\",]/ /g"
-  # What a link sends itself (rlink.c, bus.c): scripts, login, Sentinel, WAIT, subscriptions.
+  # What a link sends itself (rlink.c, bus.c): scripts, login, Sentinel, WAIT, subscriptions,
+  # the frame of a transaction.
   printf '%s\n' EVALSHA "SCRIPT LOAD" "CLIENT SETNAME" SELECT PING INFO ROLE WAIT SUBSCRIBE \
-    UNSUBSCRIBE
+    UNSUBSCRIBE MULTI EXEC
 } | tr 'A-Z' 'a-z' | awk '{ print $1, $2 }' | sort -u >"$tmp/words"
 # A container command (one with subcommands) as cmd|sub, a plain one as itself; AUTH needs no
 # permission and words that are not commands are dropped.

@@ -4,8 +4,8 @@
  */
 #include "observe/trace_store.h"
 
+#include "core/clock.h"
 #include "core/fail.h"
-#include "store/lua_scripts.h"
 #include "store/rlink.h"
 
 #include <stdio.h>
@@ -146,41 +146,64 @@ char *trace_store_cut(const char *event, size_t len, size_t max, size_t *out_len
     return out;
 }
 
+/* The commands of one transaction, their words in one array. */
+struct tx {
+    struct rlink_cmd *cmds;
+    const char **words;
+    size_t ncmds, nwords;
+};
+
+static void tx_add(struct tx *t, int argc, const char *const *words)
+{
+    memcpy(t->words + t->nwords, words, (size_t)argc * sizeof *words);
+    t->cmds[t->ncmds++] = (struct rlink_cmd){argc, t->words + t->nwords, NULL};
+    t->nwords += (size_t)argc;
+}
+
 int trace_store_put(struct rlink *l, char *const *ids, char *const *entries, size_t n,
                     int64_t keep_ms, int max, char **cause)
 {
-    const char **argv;
+    int64_t now = clock_wall_ms();
+    char keep[24], cap[24], now_s[24], since[32], over[24];
     char **keys;
-    char keep[24], cap[16], imax[24], plen[8];
-    size_t argc = 0;
+    struct tx t;
     redisReply *r;
-    int rc = 0;
+    int rc;
 
     if (n == 0)
         return 0;
-    argv = xcalloc(1 + n + 4 + n, sizeof *argv);
-    keys = xcalloc(n, sizeof *keys);
-    argv[argc++] = TRACE_INDEX_KEY;
-    for (size_t k = 0; k < n; k++)
-        argv[argc++] = keys[k] = xasprintf("%s%s", TRACE_KEY_PREFIX, ids[k]);
     snprintf(keep, sizeof keep, "%lld", (long long)keep_ms);
-    snprintf(cap, sizeof cap, "%d", max);
-    snprintf(imax, sizeof imax, "%d", TRACE_INDEX_MAX);
-    snprintf(plen, sizeof plen, "%zu", strlen(TRACE_KEY_PREFIX));
-    argv[argc++] = keep;
-    argv[argc++] = cap;
-    argv[argc++] = imax;
-    argv[argc++] = plen;
-    for (size_t k = 0; k < n; k++)
-        argv[argc++] = entries[k];
-    r = rlink_eval(l, &lua_trace_store, (int)(1 + n), (int)argc, argv, cause);
-    if (r == NULL)
-        rc = -1;
+    snprintf(cap, sizeof cap, "%d", -max);
+    snprintf(now_s, sizeof now_s, "%lld", (long long)now);
+    snprintf(since, sizeof since, "(%lld", (long long)(now - keep_ms));
+    snprintf(over, sizeof over, "%d", -(TRACE_INDEX_MAX + 1));
+    keys = xcalloc(n, sizeof *keys);
+    /* Per trace RPUSH (3 words), LTRIM (4), PEXPIRE (3); then ZADD (2 + 2n) and the index's
+     * two trims (4 each). */
+    t = (struct tx){xcalloc(3 * n + 3, sizeof *t.cmds), xcalloc(12 * n + 10, sizeof *t.words), 0,
+                    0};
+    for (size_t k = 0; k < n; k++) {
+        keys[k] = xasprintf("%s%s", TRACE_KEY_PREFIX, ids[k]);
+        tx_add(&t, 3, (const char *const[]){"RPUSH", keys[k], entries[k]});
+        tx_add(&t, 4, (const char *const[]){"LTRIM", keys[k], cap, "-1"});
+        tx_add(&t, 3, (const char *const[]){"PEXPIRE", keys[k], keep});
+    }
+    tx_add(&t, 2, (const char *const[]){"ZADD", TRACE_INDEX_KEY});
+    for (size_t k = 0; k < n; k++) {
+        t.words[t.nwords++] = now_s;
+        t.words[t.nwords++] = ids[k];
+    }
+    t.cmds[t.ncmds - 1].argc += 2 * (int)n;
+    tx_add(&t, 4, (const char *const[]){"ZREMRANGEBYSCORE", TRACE_INDEX_KEY, "-inf", since});
+    tx_add(&t, 4, (const char *const[]){"ZREMRANGEBYRANK", TRACE_INDEX_KEY, "0", over});
+    r = rlink_transaction(l, t.cmds, t.ncmds, cause);
+    rc = r != NULL ? 0 : -1;
     freeReplyObject(r);
     for (size_t k = 0; k < n; k++)
         free(keys[k]);
     free(keys);
-    free(argv);
+    free(t.cmds);
+    free(t.words);
     return rc;
 }
 

@@ -105,8 +105,6 @@ extern const struct lua_script lua_mem_get;
 extern const struct lua_script lua_mem_drop;
 extern const struct lua_script lua_mem_count;
 extern const struct lua_script lua_embed_cache_put;
-/* Each trace's events kept for `ctl trace` (see src/observe/trace_store.c). */
-extern const struct lua_script lua_trace_store;
 
 /* Every script, NULL-terminated, and how many there are. */
 extern const struct lua_script *const lua_scripts[];

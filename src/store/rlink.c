@@ -521,6 +521,17 @@ long long rlink_commands_sent(void)
     return atomic_load(&commands_sent);
 }
 
+/* The cause for an error reply: an ACL refusal says whose rights were short (a read-only user
+ * acting, usually); any other error is Redis's own words. */
+static char *refusal(const struct rlink *l, const char *error)
+{
+    if (strncmp(error, "NOPERM", 6) == 0 ||
+        strstr(error, "The user executing the script can't") != NULL)
+        return xasprintf("refused by Redis: user \"%s\" is not allowed this (%s)",
+                         l->addr.user[0] != '\0' ? l->addr.user : "default", error);
+    return xasprintf("%s", error);
+}
+
 static redisReply *finish(struct rlink *l, redisReply *r, char **cause)
 {
     atomic_fetch_add(&commands_sent, 1);
@@ -534,13 +545,7 @@ static redisReply *finish(struct rlink *l, redisReply *r, char **cause)
         return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
-        /* An ACL refusal says whose rights were short: a read-only user acting, usually. */
-        if (strncmp(r->str, "NOPERM", 6) == 0 ||
-            strstr(r->str, "The user executing the script can't") != NULL)
-            *cause = xasprintf("refused by Redis: user \"%s\" is not allowed this (%s)",
-                               l->addr.user[0] != '\0' ? l->addr.user : "default", r->str);
-        else
-            *cause = xasprintf("%s", r->str);
+        *cause = refusal(l, r->str);
         /* A primary demoted by a failover: find the new one on the next call. */
         if (l->addr.nsentinels > 0 && strncmp(r->str, "READONLY", 8) == 0)
             link_down(l, "the server is no longer the primary");
@@ -639,6 +644,64 @@ redisReply *rlink_command_argv(struct rlink *l, char **cause, int argc, const ch
         return NULL;
     return durable(l, finish(l, redisCommandArgv(l->c, argc, argv, argvlen), cause), argc, argv,
                    cause);
+}
+
+redisReply *rlink_transaction(struct rlink *l, const struct rlink_cmd *cmds, size_t n, char **cause)
+{
+    redisReply *exec = NULL;
+    char *refused = NULL;
+
+    OWNED(l);
+    if (rlink_ensure(l, cause) == -1)
+        return NULL;
+    /* Appending only fills hiredis's output buffer; it fails on memory alone. */
+    if (redisAppendCommand(l->c, "MULTI") != REDIS_OK)
+        return finish(l, NULL, cause);
+    for (size_t i = 0; i < n; i++)
+        if (redisAppendCommandArgv(l->c, cmds[i].argc, (const char **)cmds[i].argv,
+                                   cmds[i].argvlen) != REDIS_OK)
+            return finish(l, NULL, cause);
+    if (redisAppendCommand(l->c, "EXEC") != REDIS_OK)
+        return finish(l, NULL, cause);
+    /* Every reply is read, whatever came before it, so the link stays in step: +OK for MULTI,
+     * +QUEUED (or a refusal) for each command, then EXEC's. */
+    for (size_t i = 0; i < n + 2; i++) {
+        void *v = NULL;
+        redisReply *r;
+
+        if (redisGetReply(l->c, &v) != REDIS_OK) {
+            freeReplyObject(exec);
+            free(refused);
+            return finish(l, NULL, cause);
+        }
+        r = v;
+        if (i < n + 1) {
+            if (r->type == REDIS_REPLY_ERROR && refused == NULL)
+                refused = refusal(l, r->str);
+            freeReplyObject(r);
+        } else {
+            exec = r;
+        }
+    }
+    exec = finish(l, exec, cause); /* one round trip; an error reply (EXECABORT) sets *cause */
+    if (exec != NULL && refused == NULL)
+        for (size_t i = 0; i < exec->elements; i++)
+            if (exec->element[i]->type == REDIS_REPLY_ERROR) {
+                refused = refusal(l, exec->element[i]->str);
+                break;
+            }
+    if (refused != NULL) {
+        /* A primary demoted by a failover refuses at queueing (EXEC says only EXECABORT). */
+        if (l->addr.nsentinels > 0 && strncmp(refused, "READONLY", 8) == 0)
+            link_down(l, "the server is no longer the primary");
+        /* The refusal of the command itself says more than EXECABORT does. */
+        if (exec == NULL)
+            free(*cause);
+        freeReplyObject(exec);
+        *cause = refused;
+        return NULL;
+    }
+    return exec;
 }
 
 static redisReply *evalsha(struct rlink *l, const struct lua_script *s, int nkeys, int argc,

@@ -112,6 +112,24 @@ long long rlink_commands_sent(void);
 redisReply *rlink_command_argv(struct rlink *l, char **cause, int argc, const char **argv,
                                const size_t *argvlen);
 
+/* One command of a transaction: argv[0..argc), argvlen[i] the length of argv[i] (NULL: strlen()
+ * of each). */
+struct rlink_cmd {
+    int argc;
+    const char *const *argv;
+    const size_t *argvlen;
+};
+
+/* Sends cmds[0..n) between MULTI and EXEC, all in one round trip (counted as one command by
+ * rlink_commands_sent()): Redis runs them together, nothing between them, and none of them
+ * when it refuses one at queueing (a wrong number of arguments: EXECABORT). For writes whose
+ * arguments are large, where a Lua script would copy and hash every byte of them. Returns
+ * EXEC's reply, an array of the n replies (free with freeReplyObject()), or NULL with *cause on
+ * an I/O error, a timeout, a refusal or an error reply of any of the commands (Redis does not
+ * undo the others then). Not followed by WAIT: wait_writes names scripts. */
+redisReply *rlink_transaction(struct rlink *l, const struct rlink_cmd *cmds, size_t n,
+                              char **cause);
+
 /* Runs script by EVALSHA with nkeys keys followed by the other arguments in argv[0..argc);
  * loads it with SCRIPT LOAD when the server answers NOSCRIPT and runs it again. Returns the
  * reply as rlink_command() does. */

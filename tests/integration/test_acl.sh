@@ -55,6 +55,10 @@ if grep -q "NOPERM\|refused by Redis" "$T/data/newsroom.log"; then bad "the agen
 run 0 env REDIS_URL="$AGENT" "$NR_BIN" ctl items --status PUBLISHED --json
 npub=$(jq '(if type == "array" then . else .items end) | length' "$OUT")
 [ "$npub" -gt 0 ] && ok || bad "nothing published as the agent user"
+PUB=$(jq -r '(if type == "array" then . else .items end)[0].id' "$OUT")
+# The trace copy for ctl trace (one transaction a batch) was written as the agent user.
+run 0 env REDIS_URL="$AGENT" "$NR_BIN" ctl trace "$PUB" --json
+[ "$(jq '.events | length' "$OUT")" -gt 0 ] && ok || bad "no trace kept for $PUB as the agent user: $(head -c 300 "$OUT")"
 # Stories left for a person, for the refusals below.
 sed -n '17,22p' "$SRC/config/sample_stories.jsonl" >"$T/more.jsonl"
 run 0 env REDIS_URL="$AGENT" "$NR_BIN" ctl ingest "$T/more.jsonl"

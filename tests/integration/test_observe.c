@@ -618,8 +618,9 @@ static long unfinished(struct bb *bb)
     return n;
 }
 
-/* trace_store_put() straight against the shared server: the cap, the order, the expiry and the
- * index, with a batch bigger than the script's ZADD chunk of 200 traces. */
+/* trace_store_put() straight against the shared server: the cap, the order, the expiry, the
+ * index with a batch of hundreds of traces, the index's window and its size bound, and a batch
+ * Redis refuses. */
 static void test_store(void **state)
 {
     struct rlink *l = test_shared_link(STORE_DB, "test_observe");
@@ -659,7 +660,8 @@ static void test_store(void **state)
     r = test_must(l, "PTTL %s", TRACE_KEY_PREFIX "story-a");
     assert_true(r->integer > 0 && r->integer <= 60000);
     freeReplyObject(r);
-    /* One batch of MANY traces: each one listed, scored at the server's time. */
+    /* One batch of MANY traces: each one listed, scored at the writer's time (this host's
+     * clock, the server's too). */
     for (int k = 0; k < MANY; k++) {
         snprintf(idbuf[k], sizeof idbuf[k], "story-%03d", k);
         snprintf(entbuf[k], sizeof entbuf[k], "[{\"id\":\"m%d\"}]", k);
@@ -680,6 +682,51 @@ static void test_store(void **state)
     assert_int_equal(trace_store_list(l, 1000, &list, &cause), 0);
     assert_int_equal(json_array_size(list), MANY + 1);
     json_decref(list);
+    /* The window: a trace whose last event is older than keep_ms leaves the index. The size:
+     * at TRACE_INDEX_MAX, the oldest go. */
+    r = test_must(l, "ZADD " TRACE_INDEX_KEY " 1000 %s", "story-old");
+    freeReplyObject(r);
+    for (int k = 0; k + MANY + 1 < TRACE_INDEX_MAX; k += 1000) {
+        /* Scored half a window ago, lower than every trace above. */
+        char fmt[128];
+
+        snprintf(fmt, sizeof fmt, "EVAL %%s 1 %s %lld %d", TRACE_INDEX_KEY,
+                 (long long)t0 - 30000 + k / 1000, k);
+        r = test_must(l, fmt,
+                      "for i = 0, 999 do redis.call('ZADD', KEYS[1], ARGV[1] + i, 'fill-' .. "
+                      "(ARGV[2] + i)) end");
+        freeReplyObject(r);
+    }
+    ids[0] = idbuf[0];
+    entries[0] = entbuf[0];
+    if (trace_store_put(l, ids, entries, 1, 60000, CAP, &cause) == -1)
+        fail_msg("trace_store_put: %s", cause);
+    r = test_must(l, "ZCARD %s", TRACE_INDEX_KEY);
+    assert_int_equal(r->integer, TRACE_INDEX_MAX);
+    freeReplyObject(r);
+    r = test_must(l, "ZSCORE " TRACE_INDEX_KEY " %s", "story-old");
+    assert_int_equal(r->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    r = test_must(l, "ZSCORE " TRACE_INDEX_KEY " %s", "fill-0"); /* the oldest in the window */
+    assert_int_equal(r->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    r = test_must(l, "ZSCORE " TRACE_INDEX_KEY " %s", ids[0]);
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    freeReplyObject(r);
+    /* A batch Redis refuses (a trace's key holds a string): -1, the cause says why, and the
+     * link answers the next command with its own reply. */
+    r = test_must(l, "SET " TRACE_KEY_PREFIX "story-str %s", "not a list");
+    freeReplyObject(r);
+    snprintf(idbuf[1], sizeof idbuf[1], "story-str");
+    ids[1] = idbuf[1];
+    entries[1] = entbuf[1];
+    assert_int_equal(trace_store_put(l, ids, entries, 2, 60000, CAP, &cause), -1);
+    assert_non_null(strstr(cause, "WRONGTYPE"));
+    free(cause);
+    cause = NULL;
+    r = test_must(l, "LLEN %s", TRACE_KEY_PREFIX "story-001");
+    assert_int_equal(r->integer, 1);
+    freeReplyObject(r);
     r = test_must(l, "FLUSHDB%s", "");
     freeReplyObject(r);
     rlink_free(l);

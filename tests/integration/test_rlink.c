@@ -357,6 +357,86 @@ static void test_lua_loaded_after_flush(void **state)
     rlink_free(l);
 }
 
+/* rlink_transaction(): the replies in order, one round trip, binary arguments; a command
+ * Redis refuses at queueing runs nothing; an error at the run is reported (Redis keeps the
+ * others); the link stays in step after each. */
+static void test_transaction(void **state)
+{
+    struct rlink *l = link_to(tcp_url("", test_env("NEWSROOM_TEST_REDIS_PASSWORD")));
+    enum { BIG = 1 << 20 };
+    char *big = malloc(BIG), *cause = NULL;
+    const size_t biglen[] = {3, strlen("test:rlink-tx:big"), BIG};
+    long long sent;
+    redisReply *r;
+
+    (void)state;
+    assert_non_null(big);
+    memset(big, 'x', BIG);
+    big[BIG / 2] = '\0';
+    freeReplyObject(
+        must(l, "DEL test:rlink-tx:a test:rlink-tx:b test:rlink-tx:c %s", "test:rlink-tx:d"));
+    sent = rlink_commands_sent();
+    r = rlink_transaction(
+        l,
+        (const struct rlink_cmd[]){
+            {3, (const char *const[]){"SET", "test:rlink-tx:a", "1"}, NULL},
+            {4, (const char *const[]){"RPUSH", "test:rlink-tx:b", "x", "y"}, NULL},
+            {2, (const char *const[]){"INCR", "test:rlink-tx:a"}, NULL},
+            {3, (const char *const[]){"SET", "test:rlink-tx:big", big}, biglen},
+        },
+        4, &cause);
+    if (r == NULL)
+        fail_msg("transaction: %s", cause);
+    assert_int_equal(rlink_commands_sent() - sent, 1);
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 4);
+    assert_string_equal(r->element[0]->str, "OK");
+    assert_int_equal(r->element[1]->integer, 2);
+    assert_int_equal(r->element[2]->integer, 2);
+    freeReplyObject(r);
+    r = must(l, "GET %s", "test:rlink-tx:big");
+    assert_int_equal(r->len, BIG);
+    assert_memory_equal(r->str, big, BIG);
+    freeReplyObject(r);
+    /* Refused at queueing (RPUSH without a value): EXECABORT, the SET before it not run. */
+    r = rlink_transaction(l,
+                          (const struct rlink_cmd[]){
+                              {3, (const char *const[]){"SET", "test:rlink-tx:c", "1"}, NULL},
+                              {2, (const char *const[]){"RPUSH", "test:rlink-tx:b"}, NULL},
+                          },
+                          2, &cause);
+    assert_null(r);
+    assert_non_null(strstr(cause, "wrong number of arguments"));
+    free(cause);
+    cause = NULL;
+    r = must(l, "EXISTS %s", "test:rlink-tx:c");
+    assert_int_equal(r->integer, 0);
+    freeReplyObject(r);
+    /* An error at the run (a list command on a string): reported; the others ran. */
+    r = rlink_transaction(l,
+                          (const struct rlink_cmd[]){
+                              {3, (const char *const[]){"SET", "test:rlink-tx:d", "1"}, NULL},
+                              {3, (const char *const[]){"RPUSH", "test:rlink-tx:a", "z"}, NULL},
+                          },
+                          2, &cause);
+    assert_null(r);
+    assert_non_null(strstr(cause, "WRONGTYPE"));
+    free(cause);
+    cause = NULL;
+    r = must(l, "GET %s", "test:rlink-tx:d");
+    assert_string_equal(r->str, "1");
+    freeReplyObject(r);
+    /* In step: the next command gets its own reply. */
+    r = must(l, "LRANGE test:rlink-tx:b 0 -1%s", "");
+    assert_int_equal(r->elements, 2);
+    assert_string_equal(r->element[1]->str, "y");
+    freeReplyObject(r);
+    freeReplyObject(
+        must(l, "DEL test:rlink-tx:a test:rlink-tx:b test:rlink-tx:big %s", "test:rlink-tx:d"));
+    free(big);
+    rlink_free(l);
+}
+
 /* The number of replicas online at the primary at sock (INFO replication: state=online). */
 static int replicas_of(const char *sock)
 {
@@ -455,6 +535,7 @@ int main(void)
         cmocka_unit_test_teardown(test_reconnect_after_restart, stop_private_server),
         cmocka_unit_test_teardown(test_command_timeout, stop_private_server),
         cmocka_unit_test(test_lua_loaded_after_flush),
+        cmocka_unit_test(test_transaction),
         cmocka_unit_test(test_wait_for_replica),
     };
 
