@@ -646,6 +646,74 @@ redisReply *rlink_command_argv(struct rlink *l, char **cause, int argc, const ch
                    cause);
 }
 
+/* v in base 10 at o; returns the digits written. */
+static size_t put_uint(char *o, size_t v)
+{
+    char t[24];
+    size_t n = 0;
+
+    do
+        t[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (size_t i = 0; i < n; i++)
+        o[i] = t[n - 1 - i];
+    return n;
+}
+
+/* A header of the protocol (RESP): head, then v, then CRLF. */
+static size_t put_head(char *o, char head, size_t v)
+{
+    size_t k = 1 + put_uint(o + 1, v);
+
+    o[0] = head;
+    o[k] = '\r';
+    o[k + 1] = '\n';
+    return k + 2;
+}
+
+/* MULTI, cmds[0..n) and EXEC in the protocol, appended to c's output buffer at once: hiredis's
+ * own formatting (redisAppendCommandArgv) builds every argument's header with a formatted
+ * print and grows a string per argument, several thousand instructions a command, more than
+ * the copy of a trace batch costs Redis. Returns REDIS_OK or REDIS_ERR (no memory). */
+static int append_transaction(redisContext *c, const struct rlink_cmd *cmds, size_t n)
+{
+    static const char multi[] = "*1\r\n$5\r\nMULTI\r\n", exec[] = "*1\r\n$4\r\nEXEC\r\n";
+    size_t nargs = 0, size = sizeof multi + sizeof exec, o = 0, a = 0, *lens;
+    char *buf;
+    int rc;
+
+    for (size_t i = 0; i < n; i++)
+        nargs += (size_t)cmds[i].argc;
+    lens = xcalloc(nargs + 1, sizeof *lens);
+    for (size_t i = 0; i < n; i++) {
+        size += 24; /* "*<argc>\r\n" */
+        for (int j = 0; j < cmds[i].argc; j++, a++) {
+            lens[a] = cmds[i].argvlen != NULL ? cmds[i].argvlen[j] : strlen(cmds[i].argv[j]);
+            size += 24 + lens[a] + 2; /* "$<len>\r\n<arg>\r\n" */
+        }
+    }
+    buf = xmalloc(size);
+    memcpy(buf, multi, sizeof multi - 1);
+    o = sizeof multi - 1;
+    a = 0;
+    for (size_t i = 0; i < n; i++) {
+        o += put_head(buf + o, '*', (size_t)cmds[i].argc);
+        for (int j = 0; j < cmds[i].argc; j++, a++) {
+            o += put_head(buf + o, '$', lens[a]);
+            memcpy(buf + o, cmds[i].argv[j], lens[a]);
+            o += lens[a];
+            buf[o++] = '\r';
+            buf[o++] = '\n';
+        }
+    }
+    memcpy(buf + o, exec, sizeof exec - 1);
+    o += sizeof exec - 1;
+    rc = redisAppendFormattedCommand(c, buf, o);
+    free(buf);
+    free(lens);
+    return rc;
+}
+
 redisReply *rlink_transaction(struct rlink *l, const struct rlink_cmd *cmds, size_t n, char **cause)
 {
     redisReply *exec = NULL;
@@ -655,13 +723,7 @@ redisReply *rlink_transaction(struct rlink *l, const struct rlink_cmd *cmds, siz
     if (rlink_ensure(l, cause) == -1)
         return NULL;
     /* Appending only fills hiredis's output buffer; it fails on memory alone. */
-    if (redisAppendCommand(l->c, "MULTI") != REDIS_OK)
-        return finish(l, NULL, cause);
-    for (size_t i = 0; i < n; i++)
-        if (redisAppendCommandArgv(l->c, cmds[i].argc, (const char **)cmds[i].argv,
-                                   cmds[i].argvlen) != REDIS_OK)
-            return finish(l, NULL, cause);
-    if (redisAppendCommand(l->c, "EXEC") != REDIS_OK)
+    if (append_transaction(l->c, cmds, n) != REDIS_OK)
         return finish(l, NULL, cause);
     /* Every reply is read, whatever came before it, so the link stays in step: +OK for MULTI,
      * +QUEUED (or a refusal) for each command, then EXEC's. */
