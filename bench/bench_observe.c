@@ -34,14 +34,16 @@
  *
  * The paired figures come with their quartiles over the windows, so a reader sees how far the
  * machine's load moved them. What the load does not move: --part instructions (not in all)
- * runs the pipeline once each way in a child of this binary under valgrind's callgrind (the
- * redis-server it starts traced too, the endpoint left out) and compares the instructions per
- * story, on against off, with the same 3 % aim; /metrics is scraped every 15 s there, since the
- * run is some fifteen times slower, so a story pays about the scrapes it pays at full speed.
- * Instructions leave out the kernel's work (the exporter's sends, the server's appends), which
- * the CPU figures above include; and valgrind runs the threads one at a time, so the work that
- * comes with time rather than with stories (idle polls, heartbeats, reap passes) weighs more per
- * story there than at full speed, on the side that runs longer most.
+ * runs pairs of pipeline runs (3, or --rounds) in children of this binary under valgrind's
+ * callgrind (the redis-server each starts traced too, the endpoint left out) and compares the
+ * instructions per story, on against off, with the same 3 % aim, over the same windows as the
+ * timed pairs: one pair alone moves by a couple of points, since how the threads interleave
+ * decides how many idle polls and claim conflicts a run has; /metrics is scraped every 15 s there,
+ * since the run is some fifteen times slower, so a story pays about the scrapes it pays at full
+ * speed. Instructions leave out the kernel's work (the exporter's sends, the server's appends),
+ * which the CPU figures above include; and valgrind runs the threads one at a time, so the work
+ * that comes with time rather than with stories (idle polls, heartbeats, reap passes) weighs more
+ * per story there than at full speed, on the side that runs longer most.
  */
 #include "bench.h"
 
@@ -91,7 +93,10 @@
 /* Under callgrind the pipeline runs some fifteen times slower: a scrape every 15 s keeps the
  * scrapes per story near what they are at full speed (one or two a run). */
 #define CALLGRIND_SCRAPE_MS 15000
-#define MAX_ROUNDS          32
+/* Pairs under callgrind unless --rounds says: one pair's share slower moved by about two points
+ * from run to run (2.2 % and 4.6 % in two runs of the same build). */
+#define INSTRUCTION_ROUNDS 3
+#define MAX_ROUNDS         32
 
 /* ---- the local ingestion endpoint ---- */
 
@@ -550,6 +555,7 @@ struct side_run {
     double exp_ms, met_ms, events, bytes; /* on: the exporter's and the metrics server's CPU,
                                              the trace events and their bytes */
     double seconds;
+    double ir; /* --part instructions: instructions per story, under callgrind */
 };
 
 /* n wire stories through the pipeline roles with observability on or off (see the top). */
@@ -700,10 +706,9 @@ static long long callgrind_file(const char *path, long *pid, char *cmd, size_t c
  * the local ingestion endpoint (a fork of the bench) plays Langfuse and is left out. The runs
  * start and stop the swarm and its server like the timed ones, so a fixed start-up cost is in
  * both sides. Returns 0, or -1 with *cause. */
-static int callgrind_side(const char *dir, bool on, long n, double *ir, char **cause)
+static int callgrind_side(const char *dir, bool on, int round, long n, double *ir, char **cause)
 {
-    char *self = realpath("/proc/self/exe", NULL), out[600], ns[24], scrape[24], *logp;
-    const char *side = on ? "on" : "off";
+    char *self = realpath("/proc/self/exe", NULL), out[600], ns[24], scrape[24], *logp, side[16];
     pid_t pid;
     int status = 0, found = 0;
     DIR *d;
@@ -713,6 +718,8 @@ static int callgrind_side(const char *dir, bool on, long n, double *ir, char **c
         *cause = xasprintf("cannot find this program: %s", strerror(errno));
         return -1;
     }
+    /* The files of this run: "on3.<pid>", "off3.log". */
+    snprintf(side, sizeof side, "%s%d", on ? "on" : "off", round);
     snprintf(out, sizeof out, "--callgrind-out-file=%s/%s.%%p", dir, side);
     snprintf(ns, sizeof ns, "%ld", n);
     snprintf(scrape, sizeof scrape, "%d", CALLGRIND_SCRAPE_MS);
@@ -727,8 +734,8 @@ static int callgrind_side(const char *dir, bool on, long n, double *ir, char **c
             dup2(fd, STDERR_FILENO);
         }
         execlp("valgrind", "valgrind", "--tool=callgrind", "--trace-children=yes", out, self,
-               "bench", "observe", "--part", "pipeline", "--side", side, "--rounds", "1", "--n", ns,
-               "--scrape-ms", scrape, "--json", (char *)NULL);
+               "bench", "observe", "--part", "pipeline", "--side", on ? "on" : "off", "--rounds",
+               "1", "--n", ns, "--scrape-ms", scrape, "--json", (char *)NULL);
         _exit(127);
     }
     free(self);
@@ -778,19 +785,28 @@ static int callgrind_side(const char *dir, bool on, long n, double *ir, char **c
 static const char *const parts[] = {"all", "pipeline", "latency", "exporter", "instructions"};
 #define PART_INSTRUCTIONS 4
 
-/* --part instructions: both sides under callgrind, n stories each (see callgrind_side). */
-static int instructions(long n, bool json)
+/* --part instructions: rounds pairs of runs under callgrind, n stories each way (see
+ * callgrind_side), the side that goes first alternating; the share slower over windows of
+ * neighbouring pairs, as for the timed runs, and its quartiles. */
+static int instructions(long n, int rounds, bool json)
 {
     char dir[] = "/tmp/newsroom-callgrind-XXXXXX", *cause = NULL;
-    struct bench_figure figs[2];
-    double ir[2] = {0, 0}, slower;
+    struct bench_figure figs[5];
+    struct side_run runs[2][MAX_ROUNDS];
+    double q1, q3, slower;
 
     if (mkdtemp(dir) == NULL) {
         cli_error("bench observe: cannot make a temporary folder: %s", strerror(errno));
         return EXIT_UNREACHABLE;
     }
-    for (int on = 0; on < 2 && cause == NULL; on++)
-        callgrind_side(dir, on, n, &ir[on], &cause);
+    memset(runs, 0, sizeof runs);
+    for (int r = 0; r < rounds && cause == NULL; r++)
+        for (int k = 0; k < 2 && cause == NULL; k++) {
+            int on = r % 2 == 0 ? k : 1 - k;
+
+            if (callgrind_side(dir, on, r, n, &runs[on][r].ir, &cause) == 0)
+                runs[on][r].ir /= (double)n;
+        }
     if (cause != NULL) {
         cli_error("bench observe: instructions: %s", cause);
         free(cause);
@@ -798,19 +814,26 @@ static int instructions(long n, bool json)
         return EXIT_UNREACHABLE;
     }
     paths_rmrf(dir);
-    slower = ir[0] > 0 ? ir[1] / ir[0] - 1.0 : 0;
-    fig(&figs[0], "instructions per story, observability on", ir[1] / (double)n / 1e6, "M",
-        "observability off", ir[0] / (double)n / 1e6, ir[1] > 0 ? ir[0] / ir[1] : 0);
+    slower = paired(runs[0], runs[1], rounds, F(ir), false);
+    paired_quartiles(runs[0], runs[1], rounds, F(ir), false, &q1, &q3);
+    fig(&figs[0], "instructions per story, observability on",
+        median_of(runs[1], rounds, F(ir)) / 1e6, "M", "observability off",
+        median_of(runs[0], rounds, F(ir)) / 1e6,
+        median_of(runs[0], rounds, F(ir)) / median_of(runs[1], rounds, F(ir)));
     fig(&figs[1], "slower, instructions per story", slower * 100, "%", "aim (at most)",
         SLOWER_AIM * 100, within(slower));
+    fig(&figs[2], "slower, instructions: 1st quartile", q1 * 100, "%", NULL, 0, 0);
+    fig(&figs[3], "slower, instructions: 3rd quartile", q3 * 100, "%", NULL, 0, 0);
+    fig(&figs[4], "pairs under callgrind", rounds, "pairs", NULL, 0, 0);
     if (!json)
-        printf("instructions: one pipeline run of %ld wire stories each way (roles %s, zero "
-               "latency) under valgrind --tool=callgrind, counting this process (agents, "
-               "exporter, metrics server) and its redis-server, not the local ingestion "
-               "endpoint; /metrics scraped every %d ms while on (about as often per story as "
-               "at full speed); start-up included on both sides\n",
-               n, PIPELINE_ROLES, CALLGRIND_SCRAPE_MS);
-    bench_report("observe", figs, 2, json);
+        printf("instructions: %d pair(s) of pipeline runs of %ld wire stories (roles %s, zero "
+               "latency) under valgrind --tool=callgrind, the side that goes first alternating, "
+               "counting this process (agents, exporter, metrics server) and its redis-server, "
+               "not the local ingestion endpoint; /metrics scraped every %d ms while on (about "
+               "as often per story as at full speed); start-up included on both sides; the "
+               "share slower is the median over windows of two neighbouring pairs\n",
+               rounds, n, PIPELINE_ROLES, CALLGRIND_SCRAPE_MS);
+    bench_report("observe", figs, 5, json);
     return EXIT_DONE;
 }
 
@@ -838,7 +861,7 @@ int bench_observe(int argc, char **argv)
     double share[2][64], infra[2][64];
     long units = 40000, n = 200, ln = 6, rounds = 7, lt = 24;
     int nfig = 0, c, got[2] = {0, 0}, part = 0, side = -1;
-    bool json = false;
+    bool json = false, rounds_given = false;
     char *cause = NULL;
 
     optind = 0;
@@ -859,6 +882,7 @@ int bench_observe(int argc, char **argv)
         case 'r':
             if (bench_parse_long("observe", "--rounds", optarg, 1, MAX_ROUNDS, &rounds) == -1)
                 return EXIT_USAGE;
+            rounds_given = true;
             break;
         case 'l':
             if (bench_parse_long("observe", "--latency-n", optarg, 1, 64, &ln) == -1)
@@ -908,9 +932,10 @@ int bench_observe(int argc, char **argv)
                    "                       (24; 0 skips it)\n"
                    "  --part P             only that part; --side S only that side (to profile\n"
                    "                       one with perf or callgrind); instructions (not in\n"
-                   "                       all): one pipeline run of --n stories each way\n"
-                   "                       under valgrind's callgrind, instructions per story\n"
-                   "                       counted, which the machine's load does not move\n"
+                   "                       all): --rounds pairs (3 here by default) of runs of\n"
+                   "                       --n stories under valgrind's callgrind,\n"
+                   "                       instructions per story counted, which the machine's\n"
+                   "                       load does not move (about 2 minutes a pair)\n"
                    "  --scrape-ms MS       /metrics scraped every MS ms while on (1000)\n");
             return EXIT_DONE;
         default:
@@ -919,7 +944,7 @@ int bench_observe(int argc, char **argv)
         }
     }
     if (part == PART_INSTRUCTIONS)
-        return instructions(n, json);
+        return instructions(n, rounds_given ? (int)rounds : INSTRUCTION_ROUNDS, json);
     memset(runs, 0, sizeof runs);
     memset(paced, 0, sizeof paced);
     /* A prompt like the agents' (a story, and JSON they quote): a quote or a line break every
