@@ -357,6 +357,18 @@ static void test_lua_loaded_after_flush(void **state)
     rlink_free(l);
 }
 
+/* A transaction of two commands that fails, its cause saying why. */
+static void tx_refused(struct rlink *l, const struct rlink_cmd cmds[2], const char *why)
+{
+    char *cause = NULL;
+
+    assert_null(rlink_transaction(l, cmds, 2, &cause));
+    assert_non_null(cause);
+    if (strstr(cause, why) == NULL)
+        fail_msg("the cause \"%s\" does not say \"%s\"", cause, why);
+    free(cause);
+}
+
 /* rlink_transaction(): the replies in order, one round trip, binary arguments; a command
  * Redis refuses at queueing runs nothing; an error at the run is reported (Redis keeps the
  * others); the link stays in step after each. */
@@ -399,30 +411,22 @@ static void test_transaction(void **state)
     assert_memory_equal(r->str, big, BIG);
     freeReplyObject(r);
     /* Refused at queueing (RPUSH without a value): EXECABORT, the SET before it not run. */
-    r = rlink_transaction(l,
-                          (const struct rlink_cmd[]){
-                              {3, (const char *const[]){"SET", "test:rlink-tx:c", "1"}, NULL},
-                              {2, (const char *const[]){"RPUSH", "test:rlink-tx:b"}, NULL},
-                          },
-                          2, &cause);
-    assert_null(r);
-    assert_non_null(strstr(cause, "wrong number of arguments"));
-    free(cause);
-    cause = NULL;
+    tx_refused(l,
+               (const struct rlink_cmd[]){
+                   {3, (const char *const[]){"SET", "test:rlink-tx:c", "1"}, NULL},
+                   {2, (const char *const[]){"RPUSH", "test:rlink-tx:b"}, NULL},
+               },
+               "wrong number of arguments");
     r = must(l, "EXISTS %s", "test:rlink-tx:c");
     assert_int_equal(r->integer, 0);
     freeReplyObject(r);
     /* An error at the run (a list command on a string): reported; the others ran. */
-    r = rlink_transaction(l,
-                          (const struct rlink_cmd[]){
-                              {3, (const char *const[]){"SET", "test:rlink-tx:d", "1"}, NULL},
-                              {3, (const char *const[]){"RPUSH", "test:rlink-tx:a", "z"}, NULL},
-                          },
-                          2, &cause);
-    assert_null(r);
-    assert_non_null(strstr(cause, "WRONGTYPE"));
-    free(cause);
-    cause = NULL;
+    tx_refused(l,
+               (const struct rlink_cmd[]){
+                   {3, (const char *const[]){"SET", "test:rlink-tx:d", "1"}, NULL},
+                   {3, (const char *const[]){"RPUSH", "test:rlink-tx:a", "z"}, NULL},
+               },
+               "WRONGTYPE");
     r = must(l, "GET %s", "test:rlink-tx:d");
     assert_string_equal(r->str, "1");
     freeReplyObject(r);
