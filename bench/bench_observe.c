@@ -490,8 +490,12 @@ struct observed {
 };
 
 /* Observability on for the bench env's swarm: tracing to the endpoint (each story's events kept
- * in Redis), /metrics on a free port scraped every second. */
+ * in Redis), /metrics on a free port scraped every second; --on-parts leaves parts out, to see
+ * what each costs. */
 static int scrape_ms = SCRAPE_EVERY_MS;
+enum { ON_METRICS = 1, ON_TRACING = 2, ON_COPY = 4, ON_ALL = 7 };
+static unsigned on_parts = ON_ALL;
+static const char *const on_part_names[] = {"metrics", "tracing", "copy"};
 
 static int observe_on(struct bench_env *env, const struct endpoint *e, struct observed *o,
                       char **cause)
@@ -506,15 +510,22 @@ static int observe_on(struct bench_env *env, const struct endpoint *e, struct ob
     env->cfg->langfuse_public_key = xstrdup("pk-bench");
     free(env->cfg->langfuse_secret_key);
     env->cfg->langfuse_secret_key = xstrdup("sk-bench");
-    env->cfg->tracing = true;
+    static int keep_days = -1; /* the configuration's, kept for the runs with the copy */
+
+    if (keep_days < 0)
+        keep_days = env->cfg->trace_keep_days;
+    env->cfg->tracing = (on_parts & ON_TRACING) != 0;
+    env->cfg->trace_keep_days = (on_parts & ON_COPY) != 0 ? keep_days : 0;
     oo.cfg = env->cfg;
     oo.data_dir = env->dir;
     oo.addr = &env->addr;
     oo.link = &env->opt;
-    oo.metrics = "127.0.0.1:0";
+    oo.metrics = (on_parts & ON_METRICS) != 0 ? "127.0.0.1:0" : "";
     memset(o, 0, sizeof *o);
     if ((o->ob = observe_start(&oo, cause)) == NULL)
         return -1;
+    if ((on_parts & ON_METRICS) == 0)
+        return 0;
     o->sc.port = observe_metrics_port(o->ob);
     o->sc.every_ms = scrape_ms;
     if (pthread_create(&o->sc.thread, NULL, scraper_main, &o->sc) != 0)
@@ -526,11 +537,16 @@ static int observe_on(struct bench_env *env, const struct endpoint *e, struct ob
  * counts (its CPU time included); returns the scraper's CPU time, microseconds. */
 static int64_t observe_off(struct observed *o, struct tracer_stats *st, int64_t *metrics_cpu_us)
 {
-    atomic_store(&o->sc.stop, 1);
-    pthread_join(o->sc.thread, NULL);
+    if ((on_parts & ON_METRICS) != 0) {
+        atomic_store(&o->sc.stop, 1);
+        pthread_join(o->sc.thread, NULL);
+    }
     *metrics_cpu_us = observe_metrics_cpu_us(o->ob);
-    tracer_stop(observe_tracer(o->ob));
-    tracer_stats(observe_tracer(o->ob), st);
+    memset(st, 0, sizeof *st);
+    if (observe_tracer(o->ob) != NULL) {
+        tracer_stop(observe_tracer(o->ob));
+        tracer_stats(observe_tracer(o->ob), st);
+    }
     observe_stop(o->ob);
     return o->sc.cpu_us;
 }
@@ -837,6 +853,44 @@ static int instructions(long n, int rounds, bool json)
     return EXIT_DONE;
 }
 
+/* --on-parts LIST: the comma-separated parts of observability the on side runs. Returns 0, or
+ * -1 having said what is wrong. */
+static int parse_on_parts(const char *list)
+{
+    char buf[128], *save = NULL;
+    unsigned want = 0;
+
+    if (strlen(list) >= sizeof buf) {
+        cli_error("bench observe: --on-parts \"%.40s...\" is too long", list);
+        return -1;
+    }
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *w = strtok_r(buf, ",", &save); w != NULL; w = strtok_r(NULL, ",", &save)) {
+        size_t k = 0;
+
+        while (k < sizeof on_part_names / sizeof on_part_names[0] &&
+               strcmp(w, on_part_names[k]) != 0)
+            k++;
+        if (k == sizeof on_part_names / sizeof on_part_names[0]) {
+            cli_error("bench observe: --on-parts: \"%s\" is not metrics, tracing or copy", w);
+            return -1;
+        }
+        want |= 1u << k;
+    }
+    if (want == 0) {
+        cli_error("bench observe: --on-parts \"%s\" names no part", list);
+        return -1;
+    }
+    if ((want & ON_COPY) != 0 && (want & ON_TRACING) == 0) {
+        cli_error("bench observe: --on-parts \"%s\": copy (ctl trace's copy in Redis) needs "
+                  "tracing",
+                  list);
+        return -1;
+    }
+    on_parts = want;
+    return 0;
+}
+
 int bench_observe(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -849,6 +903,7 @@ int bench_observe(int argc, char **argv)
         {"part", required_argument, NULL, 'p'},
         {"side", required_argument, NULL, 's'},
         {"scrape-ms", required_argument, NULL, 'm'},
+        {"on-parts", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -862,6 +917,7 @@ int bench_observe(int argc, char **argv)
     long units = 40000, n = 200, ln = 6, rounds = 7, lt = 24;
     int nfig = 0, c, got[2] = {0, 0}, part = 0, side = -1;
     bool json = false, rounds_given = false;
+    char metrics_every[32] = "";
     char *cause = NULL;
 
     optind = 0;
@@ -900,6 +956,10 @@ int bench_observe(int argc, char **argv)
             scrape_ms = (int)v;
             break;
         }
+        case 'o':
+            if (parse_on_parts(optarg) == -1)
+                return EXIT_USAGE;
+            break;
         case 'p':
             for (part = 0; part < (int)(sizeof parts / sizeof parts[0]); part++)
                 if (strcmp(optarg, parts[part]) == 0)
@@ -925,6 +985,7 @@ int bench_observe(int argc, char **argv)
                    "                              [--part all|pipeline|latency|exporter|"
                    "instructions]\n"
                    "                              [--side both|on|off] [--scrape-ms MS]\n"
+                   "                              [--on-parts metrics,tracing,copy]\n"
                    "  --rounds N           pairs of pipeline runs, off and on back to back, the\n"
                    "                       order alternating (default 7); medians\n"
                    "  --latency-n N        stories each way for the infrastructure share (6)\n"
@@ -936,7 +997,11 @@ int bench_observe(int argc, char **argv)
                    "                       --n stories under valgrind's callgrind,\n"
                    "                       instructions per story counted, which the machine's\n"
                    "                       load does not move (about 2 minutes a pair)\n"
-                   "  --scrape-ms MS       /metrics scraped every MS ms while on (1000)\n");
+                   "  --scrape-ms MS       /metrics scraped every MS ms while on (1000)\n"
+                   "  --on-parts LIST      what the on side runs, comma-separated: metrics\n"
+                   "                       (/metrics, scraped), tracing (to the endpoint), copy\n"
+                   "                       (ctl trace's copy in Redis; needs tracing); all three\n"
+                   "                       by default, fewer to see what each part costs\n");
             return EXIT_DONE;
         default:
             cli_error("bench observe: unknown option %s", argv[optind - 1]);
@@ -1105,17 +1170,23 @@ int bench_observe(int argc, char **argv)
                 "observability off", paced[0].per_s,
                 paced[0].per_s > 0 ? paced[1].per_s / paced[0].per_s : 0);
     }
+    if ((on_parts & ON_METRICS) != 0)
+        snprintf(metrics_every, sizeof metrics_every, "%d ms", scrape_ms);
     if (!json)
         printf("exporter: %ld events from %d threads to a local endpoint (207 at once); "
                "bound: 8 MiB queue, %.0f MiB pushed while the endpoint holds its answer\n"
                "pipeline: %ld wire stories, roles %s, zero latency, %ld pairs off/on back to back "
                "(the first side alternating); latency: %ld stories each way one at a time, and "
                "%ld each way through the pipeline roles, at FAST 200 / BALANCED 600 / PREMIUM "
-               "1200 ms; on = tracing to the endpoint with ctl trace's copy in Redis, /metrics "
-               "scraped every %d ms; a \"slower\" figure's ratio is (1 + aim) / (1 + slower): "
-               "1.00x or more is within the aim\n",
+               "1200 ms; on = %s%s%s%s%s; a \"slower\" figure's ratio is (1 + aim) / (1 + "
+               "slower): 1.00x or more is within the aim\n",
                ex.events, PRODUCERS, (double)bd.pushed_bytes / 1048576.0, n, PIPELINE_ROLES, rounds,
-               ln, lt, scrape_ms);
+               ln, lt, (on_parts & ON_TRACING) != 0 ? "tracing to the endpoint" : "",
+               (on_parts & ON_COPY) != 0      ? " with ctl trace's copy in Redis"
+               : (on_parts & ON_TRACING) != 0 ? " without ctl trace's copy"
+                                              : "",
+               (on_parts & ON_TRACING) != 0 && (on_parts & ON_METRICS) != 0 ? ", " : "",
+               (on_parts & ON_METRICS) != 0 ? "/metrics scraped every " : "", metrics_every);
     bench_report("observe", figs, nfig, json);
     return EXIT_DONE;
 }
