@@ -265,27 +265,9 @@ static void quoted(struct jsonw *w, const char *s, size_t n)
             continue;
         }
         o[0] = '\\';
-        switch (c) {
-        case '"':
-        case '\\':
-            o[1] = (char)c;
-            break;
-        case '\n':
-            o[1] = 'n';
-            break;
-        case '\t':
-            o[1] = 't';
-            break;
-        case '\r':
-            o[1] = 'r';
-            break;
-        case '\b':
-            o[1] = 'b';
-            break;
-        case '\f':
-            o[1] = 'f';
-            break;
-        default:
+        if (short_escape[c] != 0) {
+            o[1] = short_escape[c];
+        } else {
             memcpy(o + 1, "u00", 3);
             o[4] = hex[c >> 4];
             o[5] = hex[c & 15];
