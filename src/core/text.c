@@ -118,6 +118,23 @@ const char *text_age(int64_t ms, char *buf, size_t size)
     return buf;
 }
 
+size_t text_i64(int64_t v, char *buf)
+{
+    char tmp[24];
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    size_t n = 0, len = 0;
+
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0)
+        buf[len++] = '-';
+    while (n > 0)
+        buf[len++] = tmp[--n];
+    return len;
+}
+
 void text_buf_add(struct text_buf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap || b->s == NULL) {

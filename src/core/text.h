@@ -29,6 +29,11 @@ const char *text_utc(int64_t ms, char *buf, size_t size);
 /* "1.2 s", "3 min", "2 h", "4 d" for an age in ms; "-" when negative. Returns buf. */
 const char *text_age(int64_t ms, char *buf, size_t size);
 
+/* v in decimal at buf (room for 20 bytes: "-9223372036854775808"), not NUL-terminated; returns
+ * its length. For the writers that build numbers into text on hot paths (jsonw, the protocol
+ * rlink writes), where a formatted print costs more than the rest. */
+size_t text_i64(int64_t v, char *buf);
+
 /* A growing string: {0} is empty, s is NULL until something is added and always ends in a
  * NUL after that. The owner frees s. */
 struct text_buf {

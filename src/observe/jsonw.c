@@ -5,6 +5,7 @@
 #include "observe/jsonw.h"
 
 #include "core/fail.h"
+#include "core/text.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -307,30 +308,12 @@ void jsonw_str(struct jsonw *w, const char *s)
     jsonw_strn(w, s, s != NULL ? strlen(s) : 0);
 }
 
-/* v in decimal into buf (at least 21 bytes); returns its length. */
-static size_t itoa64(int64_t v, char *buf)
-{
-    char tmp[24];
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    size_t n = 0, len = 0;
-
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    if (v < 0)
-        buf[len++] = '-';
-    while (n > 0)
-        buf[len++] = tmp[--n];
-    return len;
-}
-
 void jsonw_int(struct jsonw *w, int64_t v)
 {
     char buf[24];
 
     sep(w);
-    put(w, buf, itoa64(v, buf));
+    put(w, buf, text_i64(v, buf));
 }
 
 /* v as a fixed decimal of at most 6 places when that is exactly the same double, into buf;
@@ -354,7 +337,7 @@ static size_t fixed6(double v, char *buf)
     }
     ip = k / 1000000;
     fp = k % 1000000;
-    n += itoa64(ip, buf + n);
+    n += text_i64(ip, buf + n);
     buf[n++] = '.';
     for (int i = 5; i >= 0; i--) {
         frac[i] = (char)('0' + fp % 10);

@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/fail.h"
 #include "core/log.h"
+#include "core/text.h"
 
 #include <fnmatch.h>
 #include <pthread.h>
@@ -646,29 +647,16 @@ redisReply *rlink_command_argv(struct rlink *l, char **cause, int argc, const ch
                    cause);
 }
 
-/* v in base 10 at o; returns the digits written. */
-static size_t put_uint(char *o, size_t v)
-{
-    char t[24];
-    size_t n = 0;
-
-    do
-        t[n++] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    for (size_t i = 0; i < n; i++)
-        o[i] = t[n - 1 - i];
-    return n;
-}
-
 /* A header of the protocol (RESP): head, then v, then CRLF. */
-static size_t put_head(char *o, char head, size_t v)
+static void put_head(struct text_buf *b, char head, size_t v)
 {
-    size_t k = 1 + put_uint(o + 1, v);
+    char h[24];
+    size_t k = 1 + text_i64((int64_t)v, h + 1);
 
-    o[0] = head;
-    o[k] = '\r';
-    o[k + 1] = '\n';
-    return k + 2;
+    h[0] = head;
+    h[k] = '\r';
+    h[k + 1] = '\n';
+    text_buf_add(b, h, k + 2);
 }
 
 /* MULTI, cmds[0..n) and EXEC in the protocol, appended to c's output buffer at once: hiredis's
@@ -678,39 +666,23 @@ static size_t put_head(char *o, char head, size_t v)
 static int append_transaction(redisContext *c, const struct rlink_cmd *cmds, size_t n)
 {
     static const char multi[] = "*1\r\n$5\r\nMULTI\r\n", exec[] = "*1\r\n$4\r\nEXEC\r\n";
-    size_t nargs = 0, size = sizeof multi + sizeof exec, o = 0, a = 0, *lens;
-    char *buf;
+    struct text_buf b = {0};
     int rc;
 
-    for (size_t i = 0; i < n; i++)
-        nargs += (size_t)cmds[i].argc;
-    lens = xcalloc(nargs + 1, sizeof *lens);
+    text_buf_add(&b, multi, sizeof multi - 1);
     for (size_t i = 0; i < n; i++) {
-        size += 24; /* "*<argc>\r\n" */
-        for (int j = 0; j < cmds[i].argc; j++, a++) {
-            lens[a] = cmds[i].argvlen != NULL ? cmds[i].argvlen[j] : strlen(cmds[i].argv[j]);
-            size += 24 + lens[a] + 2; /* "$<len>\r\n<arg>\r\n" */
+        put_head(&b, '*', (size_t)cmds[i].argc);
+        for (int j = 0; j < cmds[i].argc; j++) {
+            size_t len = cmds[i].argvlen != NULL ? cmds[i].argvlen[j] : strlen(cmds[i].argv[j]);
+
+            put_head(&b, '$', len);
+            text_buf_add(&b, cmds[i].argv[j], len);
+            text_buf_add(&b, "\r\n", 2);
         }
     }
-    buf = xmalloc(size);
-    memcpy(buf, multi, sizeof multi - 1);
-    o = sizeof multi - 1;
-    a = 0;
-    for (size_t i = 0; i < n; i++) {
-        o += put_head(buf + o, '*', (size_t)cmds[i].argc);
-        for (int j = 0; j < cmds[i].argc; j++, a++) {
-            o += put_head(buf + o, '$', lens[a]);
-            memcpy(buf + o, cmds[i].argv[j], lens[a]);
-            o += lens[a];
-            buf[o++] = '\r';
-            buf[o++] = '\n';
-        }
-    }
-    memcpy(buf + o, exec, sizeof exec - 1);
-    o += sizeof exec - 1;
-    rc = redisAppendFormattedCommand(c, buf, o);
-    free(buf);
-    free(lens);
+    text_buf_add(&b, exec, sizeof exec - 1);
+    rc = redisAppendFormattedCommand(c, b.s, b.len);
+    free(b.s);
     return rc;
 }
 
