@@ -660,6 +660,10 @@ static void test_store(void **state)
     r = test_must(l, "PTTL %s", TRACE_KEY_PREFIX "story-a");
     assert_true(r->integer > 0 && r->integer <= 60000);
     freeReplyObject(r);
+    /* The window: a trace whose last event is older than keep_ms leaves the index at the next
+     * batch (the index far below its size bound). */
+    r = test_must(l, "ZADD " TRACE_INDEX_KEY " 1000 %s", "story-old");
+    freeReplyObject(r);
     /* One batch of MANY traces: each one listed, scored at the writer's time (this host's
      * clock, the server's too). */
     for (int k = 0; k < MANY; k++) {
@@ -673,6 +677,9 @@ static void test_store(void **state)
     r = test_must(l, "ZCARD %s", TRACE_INDEX_KEY);
     assert_int_equal(r->integer, MANY + 1);
     freeReplyObject(r);
+    r = test_must(l, "ZSCORE " TRACE_INDEX_KEY " %s", "story-old");
+    assert_int_equal(r->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
     for (int k = 0; k < MANY; k += 149) {
         r = test_must(l, "ZSCORE " TRACE_INDEX_KEY " %s", ids[k]);
         assert_int_equal(r->type, REDIS_REPLY_STRING);
@@ -682,34 +689,40 @@ static void test_store(void **state)
     assert_int_equal(trace_store_list(l, 1000, &list, &cause), 0);
     assert_int_equal(json_array_size(list), MANY + 1);
     json_decref(list);
-    /* The window: a trace whose last event is older than keep_ms leaves the index. The size:
-     * at TRACE_INDEX_MAX, the oldest go. */
-    r = test_must(l, "ZADD " TRACE_INDEX_KEY " 1000 %s", "story-old");
-    freeReplyObject(r);
-    for (int k = 0; k + MANY + 1 < TRACE_INDEX_MAX; k += 1000) {
-        /* Scored half a window ago, lower than every trace above. */
+    /* The size: at TRACE_INDEX_MAX, the oldest go. The index is filled with traces scored half
+     * a window ago, lower than every trace above, in one script: fill-<i> at t0 - 30000 + i. */
+    {
         char fmt[128];
 
-        snprintf(fmt, sizeof fmt, "EVAL %%s 1 %s %lld %d", TRACE_INDEX_KEY,
-                 (long long)t0 - 30000 + k / 1000, k);
+        snprintf(fmt, sizeof fmt, "EVAL %%s 1 %s %lld %d", TRACE_INDEX_KEY, (long long)t0 - 30000,
+                 TRACE_INDEX_MAX);
         r = test_must(l, fmt,
-                      "for i = 0, 999 do redis.call('ZADD', KEYS[1], ARGV[1] + i, 'fill-' .. "
-                      "(ARGV[2] + i)) end");
+                      "for i = 0, tonumber(ARGV[2]) - 1, 1000 do local m = {} "
+                      "for j = i, math.min(i + 999, ARGV[2] - 1) do "
+                      "m[#m + 1] = ARGV[1] + j; m[#m + 1] = 'fill-' .. j end "
+                      "redis.call('ZADD', KEYS[1], unpack(m)) end");
         freeReplyObject(r);
     }
     ids[0] = idbuf[0];
     entries[0] = entbuf[0];
     if (trace_store_put(l, ids, entries, 1, 60000, CAP, &cause) == -1)
         fail_msg("trace_store_put: %s", cause);
+    /* MANY + 1 traces and TRACE_INDEX_MAX fills: the MANY + 1 oldest fills go, to the one. */
     r = test_must(l, "ZCARD %s", TRACE_INDEX_KEY);
     assert_int_equal(r->integer, TRACE_INDEX_MAX);
     freeReplyObject(r);
-    r = test_must(l, "ZSCORE " TRACE_INDEX_KEY " %s", "story-old");
-    assert_int_equal(r->type, REDIS_REPLY_NIL);
-    freeReplyObject(r);
-    r = test_must(l, "ZSCORE " TRACE_INDEX_KEY " %s", "fill-0"); /* the oldest in the window */
-    assert_int_equal(r->type, REDIS_REPLY_NIL);
-    freeReplyObject(r);
+    {
+        char gone[32], kept[32];
+
+        snprintf(gone, sizeof gone, "fill-%d", MANY);
+        snprintf(kept, sizeof kept, "fill-%d", MANY + 1);
+        r = test_must(l, "ZSCORE " TRACE_INDEX_KEY " %s", gone);
+        assert_int_equal(r->type, REDIS_REPLY_NIL);
+        freeReplyObject(r);
+        r = test_must(l, "ZSCORE " TRACE_INDEX_KEY " %s", kept);
+        assert_int_equal(r->type, REDIS_REPLY_STRING);
+        freeReplyObject(r);
+    }
     r = test_must(l, "ZSCORE " TRACE_INDEX_KEY " %s", ids[0]);
     assert_int_equal(r->type, REDIS_REPLY_STRING);
     freeReplyObject(r);
