@@ -38,8 +38,8 @@
  * callgrind (the redis-server each starts traced too, the endpoint left out) and compares the
  * instructions per story, on against off, with the same 3 % aim, over the same windows as the
  * timed pairs: one pair alone moves by a couple of points, since how the threads interleave
- * decides how many idle polls and claim conflicts a run has; /metrics is scraped every 15 s there,
- * since the run is some fifteen times slower, so a story pays about the scrapes it pays at full
+ * decides how many idle polls and claim conflicts a run has; /metrics is scraped every 30 s there,
+ * since a run lasts some thirty times longer, so a story pays about the scrapes it pays at full
  * speed. Instructions leave out the kernel's work (the exporter's sends, the server's appends),
  * which the CPU figures above include; and valgrind runs the threads one at a time, so the work
  * that comes with time rather than with stories (idle polls, heartbeats, reap passes) weighs more
@@ -90,9 +90,10 @@
 #define CMDS_AIM        40.0
 #define INFRA_AIM       0.02
 #define SCRAPE_EVERY_MS 1000
-/* Under callgrind the pipeline runs some fifteen times slower: a scrape every 15 s keeps the
- * scrapes per story near what they are at full speed (one or two a run). */
-#define CALLGRIND_SCRAPE_MS 15000
+/* Under callgrind a run of 200 stories took about a minute (55-60 s measured), against 1.5-2 s at
+ * full speed: a scrape every 30 s keeps the scrapes per run near the one or two a run has at
+ * full speed. */
+#define CALLGRIND_SCRAPE_MS 30000
 /* Pairs under callgrind unless --rounds says: one pair's share slower moved by about two points
  * from run to run (2.2 % and 4.6 % in two runs of the same build). */
 #define INSTRUCTION_ROUNDS 3
@@ -493,8 +494,10 @@ struct observed {
  * in Redis), /metrics on a free port scraped every second; --on-parts leaves parts out, to see
  * what each costs. */
 static int scrape_ms = SCRAPE_EVERY_MS;
+static bool scrape_given; /* --scrape-ms given: --part instructions uses it too */
 enum { ON_METRICS = 1, ON_TRACING = 2, ON_COPY = 4, ON_ALL = 7 };
 static unsigned on_parts = ON_ALL;
+static int cfg_keep_days; /* the configuration's trace_keep_days, for the runs with the copy */
 static const char *const on_part_names[] = {"metrics", "tracing", "copy"};
 
 static int observe_on(struct bench_env *env, const struct endpoint *e, struct observed *o,
@@ -510,12 +513,9 @@ static int observe_on(struct bench_env *env, const struct endpoint *e, struct ob
     env->cfg->langfuse_public_key = xstrdup("pk-bench");
     free(env->cfg->langfuse_secret_key);
     env->cfg->langfuse_secret_key = xstrdup("sk-bench");
-    static int keep_days = -1; /* the configuration's, kept for the runs with the copy */
-
-    if (keep_days < 0)
-        keep_days = env->cfg->trace_keep_days;
-    env->cfg->tracing = (on_parts & ON_TRACING) != 0;
-    env->cfg->trace_keep_days = (on_parts & ON_COPY) != 0 ? keep_days : 0;
+    env->cfg->tracing = true;
+    env->cfg->trace_keep_days = (on_parts & ON_COPY) != 0 ? cfg_keep_days : 0;
+    oo.no_tracing = (on_parts & ON_TRACING) == 0;
     oo.cfg = env->cfg;
     oo.data_dir = env->dir;
     oo.addr = &env->addr;
@@ -663,25 +663,33 @@ static int windows(const struct side_run *off, const struct side_run *on, int n,
     return k;
 }
 
-/* The median of windows(). */
-static double paired(const struct side_run *off, const struct side_run *on, int n, size_t f,
-                     bool per_s)
+/* The median of windows() and, when q1 and q3 are not NULL, its quartiles (with fewer than four
+ * windows, the lowest and the highest). Returns how many windows there were. */
+static int paired(const struct side_run *off, const struct side_run *on, int n, size_t f,
+                  bool per_s, double *median, double *q1, double *q3)
 {
     double v[MAX_ROUNDS];
-    int k = windows(off, on, n, f, per_s, v);
+    int k = windows(off, on, n, f, per_s, v); /* sorted */
 
-    return k > 0 ? bench_median(v, k) : 0;
+    *median = k == 0 ? 0 : k % 2 == 1 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2.0;
+    if (q1 != NULL && q3 != NULL) {
+        *q1 = k > 0 ? v[(k - 1) / 4] : 0;
+        *q3 = k > 0 ? v[k - 1 - (k - 1) / 4] : 0;
+    }
+    return k;
 }
 
-/* The quartiles (q1, q3) of windows(). */
-static void paired_quartiles(const struct side_run *off, const struct side_run *on, int n, size_t f,
-                             bool per_s, double *q1, double *q3)
+/* The spread of a share slower: two figures, "slower, <what>: 1st quartile" and "3rd
+ * quartile" of the windows, or with fewer than four windows their lowest and highest. Returns 2. */
+static int spread(struct bench_figure *figs, const char *what, int nwin, double q1, double q3)
 {
-    double v[MAX_ROUNDS];
-    int k = windows(off, on, n, f, per_s, v);
+    char lo[64], hi[64];
 
-    *q1 = k > 0 ? v[(k - 1) / 4] : 0;
-    *q3 = k > 0 ? v[(3 * (k - 1) + 3) / 4] : 0;
+    snprintf(lo, sizeof lo, "slower, %s: %s", what, nwin >= 4 ? "1st quartile" : "lowest window");
+    snprintf(hi, sizeof hi, "slower, %s: %s", what, nwin >= 4 ? "3rd quartile" : "highest window");
+    fig(&figs[0], lo, q1 * 100, "%", NULL, 0, 0);
+    fig(&figs[1], hi, q3 * 100, "%", NULL, 0, 0);
+    return 2;
 }
 
 /* The ratio printed beside a share slower: what on against off may cost at most over what it
@@ -725,8 +733,11 @@ static long long callgrind_file(const char *path, long *pid, char *cmd, size_t c
 static int callgrind_side(const char *dir, bool on, int round, long n, double *ir, char **cause)
 {
     char *self = realpath("/proc/self/exe", NULL), out[600], ns[24], scrape[24], *logp, side[16];
+    char parts[64] = "";
     pid_t pid;
     int status = 0, found = 0;
+    long redis_pid = -1;
+    double redis_ir = 0;
     DIR *d;
     struct dirent *de;
 
@@ -738,7 +749,11 @@ static int callgrind_side(const char *dir, bool on, int round, long n, double *i
     snprintf(side, sizeof side, "%s%d", on ? "on" : "off", round);
     snprintf(out, sizeof out, "--callgrind-out-file=%s/%s.%%p", dir, side);
     snprintf(ns, sizeof ns, "%ld", n);
-    snprintf(scrape, sizeof scrape, "%d", CALLGRIND_SCRAPE_MS);
+    snprintf(scrape, sizeof scrape, "%d", scrape_given ? scrape_ms : CALLGRIND_SCRAPE_MS);
+    for (size_t k = 0; k < sizeof on_part_names / sizeof on_part_names[0]; k++)
+        if (on_parts & 1u << k)
+            snprintf(parts + strlen(parts), sizeof parts - strlen(parts), "%s%s",
+                     parts[0] != '\0' ? "," : "", on_part_names[k]);
     logp = xasprintf("%s/%s.log", dir, side);
     fflush(NULL);
     pid = fork();
@@ -751,7 +766,7 @@ static int callgrind_side(const char *dir, bool on, int round, long n, double *i
         }
         execlp("valgrind", "valgrind", "--tool=callgrind", "--trace-children=yes", out, self,
                "bench", "observe", "--part", "pipeline", "--side", on ? "on" : "off", "--rounds",
-               "1", "--n", ns, "--scrape-ms", scrape, "--json", (char *)NULL);
+               "1", "--n", ns, "--scrape-ms", scrape, "--on-parts", parts, "--json", (char *)NULL);
         _exit(127);
     }
     free(self);
@@ -782,12 +797,21 @@ static int callgrind_side(const char *dir, bool on, int round, long n, double *i
         v = callgrind_file(path, &fpid, cmd, sizeof cmd);
         if (v < 0)
             continue;
-        if (fpid == (long)pid || strstr(cmd, "redis-server") != NULL) {
+        /* The bench's own file, and the server's: the first redis-server (a fork of it, such as
+         * an AOF rewrite, writes a file of the same command with a later pid). */
+        if (fpid == (long)pid) {
             *ir += (double)v;
             found++;
+        } else if (strstr(cmd, "redis-server") != NULL && (redis_pid < 0 || fpid < redis_pid)) {
+            redis_pid = fpid;
+            redis_ir = (double)v;
         }
     }
     closedir(d);
+    if (redis_pid >= 0) {
+        *ir += redis_ir;
+        found++;
+    }
     if (found < 2) {
         *cause = xasprintf("the %s side under callgrind left %d of its 2 counts in %s", side, found,
                            dir);
@@ -809,7 +833,8 @@ static int instructions(long n, int rounds, bool json)
     char dir[] = "/tmp/newsroom-callgrind-XXXXXX", *cause = NULL;
     struct bench_figure figs[5];
     struct side_run runs[2][MAX_ROUNDS];
-    double q1, q3, slower;
+    double q1, q3, slower, ir_on, ir_off;
+    int nwin;
 
     if (mkdtemp(dir) == NULL) {
         cli_error("bench observe: cannot make a temporary folder: %s", strerror(errno));
@@ -825,30 +850,32 @@ static int instructions(long n, int rounds, bool json)
         }
     if (cause != NULL) {
         cli_error("bench observe: instructions: %s", cause);
+        /* The log named in the cause stays for reading; without valgrind there is none. */
+        if (strstr(cause, "could not be run") != NULL)
+            paths_rmrf(dir);
         free(cause);
-        /* The log named in the cause stays for reading. */
         return EXIT_UNREACHABLE;
     }
     paths_rmrf(dir);
-    slower = paired(runs[0], runs[1], rounds, F(ir), false);
-    paired_quartiles(runs[0], runs[1], rounds, F(ir), false, &q1, &q3);
-    fig(&figs[0], "instructions per story, observability on",
-        median_of(runs[1], rounds, F(ir)) / 1e6, "M", "observability off",
-        median_of(runs[0], rounds, F(ir)) / 1e6,
-        median_of(runs[0], rounds, F(ir)) / median_of(runs[1], rounds, F(ir)));
+    nwin = paired(runs[0], runs[1], rounds, F(ir), false, &slower, &q1, &q3);
+    ir_on = median_of(runs[1], rounds, F(ir));
+    ir_off = median_of(runs[0], rounds, F(ir));
+    fig(&figs[0], "instructions per story, observability on", ir_on / 1e6, "M", "observability off",
+        ir_off / 1e6, ir_on > 0 ? ir_off / ir_on : 0);
     fig(&figs[1], "slower, instructions per story", slower * 100, "%", "aim (at most)",
         SLOWER_AIM * 100, within(slower));
-    fig(&figs[2], "slower, instructions: 1st quartile", q1 * 100, "%", NULL, 0, 0);
-    fig(&figs[3], "slower, instructions: 3rd quartile", q3 * 100, "%", NULL, 0, 0);
+    spread(figs + 2, "instructions", nwin, q1, q3);
     fig(&figs[4], "pairs under callgrind", rounds, "pairs", NULL, 0, 0);
     if (!json)
         printf("instructions: %d pair(s) of pipeline runs of %ld wire stories (roles %s, zero "
                "latency) under valgrind --tool=callgrind, the side that goes first alternating, "
                "counting this process (agents, exporter, metrics server) and its redis-server, "
-               "not the local ingestion endpoint; /metrics scraped every %d ms while on (about "
-               "as often per story as at full speed); start-up included on both sides; the "
-               "share slower is the median over windows of two neighbouring pairs\n",
-               rounds, n, PIPELINE_ROLES, CALLGRIND_SCRAPE_MS);
+               "not the local ingestion endpoint; on runs%s%s%s, /metrics scraped every %d ms "
+               "while on; start-up included on both sides; the share slower is the median over "
+               "windows of two neighbouring pairs\n",
+               rounds, n, PIPELINE_ROLES, (on_parts & ON_METRICS) ? " metrics" : "",
+               (on_parts & ON_TRACING) ? " tracing" : "", (on_parts & ON_COPY) ? " copy" : "",
+               scrape_given ? scrape_ms : CALLGRIND_SCRAPE_MS);
     bench_report("observe", figs, 5, json);
     return EXIT_DONE;
 }
@@ -954,6 +981,7 @@ int bench_observe(int argc, char **argv)
             if (bench_parse_long("observe", "--scrape-ms", optarg, 100, 600000, &v) == -1)
                 return EXIT_USAGE;
             scrape_ms = (int)v;
+            scrape_given = true;
             break;
         }
         case 'o':
@@ -996,8 +1024,10 @@ int bench_observe(int argc, char **argv)
                    "                       all): --rounds pairs (3 here by default) of runs of\n"
                    "                       --n stories under valgrind's callgrind,\n"
                    "                       instructions per story counted, which the machine's\n"
-                   "                       load does not move (about 2 minutes a pair)\n"
-                   "  --scrape-ms MS       /metrics scraped every MS ms while on (1000)\n"
+                   "                       load does not move (about 2 minutes a pair at the\n"
+                   "                       default --n 200)\n"
+                   "  --scrape-ms MS       /metrics scraped every MS ms while on (1000; 30000\n"
+                   "                       for instructions)\n"
                    "  --on-parts LIST      what the on side runs, comma-separated: metrics\n"
                    "                       (/metrics, scraped), tracing (to the endpoint), copy\n"
                    "                       (ctl trace's copy in Redis; needs tracing); all three\n"
@@ -1012,8 +1042,8 @@ int bench_observe(int argc, char **argv)
         return instructions(n, rounds_given ? (int)rounds : INSTRUCTION_ROUNDS, json);
     memset(runs, 0, sizeof runs);
     memset(paced, 0, sizeof paced);
-    /* A prompt like the agents' (a story, and JSON they quote): a quote or a line break every
-     * 21 bytes. */
+    /* A prompt like the agents' (a story, and JSON they quote): three quotes or line breaks in
+     * every 62 bytes. */
     for (size_t i = 0; i < sizeof prompt - 1; i++)
         prompt[i] = PROMPT_TEXT[i % (sizeof PROMPT_TEXT - 1)];
     if (endpoint_start(&ep, &cause) == -1 || bench_env_start(&env, "observe", &cause) == -1) {
@@ -1022,6 +1052,7 @@ int bench_observe(int argc, char **argv)
         endpoint_stop(&ep);
         return EXIT_UNREACHABLE;
     }
+    cfg_keep_days = env.cfg->trace_keep_days;
 
     /* The pipeline at zero latency: pairs back to back, the side that goes first alternating,
      * so neither gets the quieter half of the machine's load. */
@@ -1102,8 +1133,8 @@ int bench_observe(int argc, char **argv)
         const struct side_run *off = runs[0], *on = runs[1];
         int k = (int)rounds;
         double cpu_off = median_of(off, k, F(cpu_ms)), cpu_on = median_of(on, k, F(cpu_ms));
-        double slower_cpu = paired(off, on, k, F(cpu_ms), false);
-        double slower_tput = paired(off, on, k, F(per_s), true);
+        double slower_cpu, slower_tput, q1t, q3t, q1c, q3c;
+        int nwin = paired(off, on, k, F(per_s), true, &slower_tput, &q1t, &q3t);
         double per_event = ex.push_us_per_event;
         /* What observability itself spends, measured where it runs: the exporter's and the
          * metrics server's threads, and the tracing calls on the agents' threads (the events a
@@ -1112,8 +1143,8 @@ int bench_observe(int argc, char **argv)
          * per story. */
         double agent_ms = median_of(on, k, F(events)) * per_event / 1000.0;
         double own = median_of(on, k, F(exp_ms)) + median_of(on, k, F(met_ms)) + agent_ms;
-        double q1, q3;
 
+        paired(off, on, k, F(cpu_ms), false, &slower_cpu, &q1c, &q3c);
         fig(&figs[nfig++], "trace events per story", median_of(on, k, F(events)), "events", NULL, 0,
             0);
         fig(&figs[nfig++], "trace bytes per story", median_of(on, k, F(bytes)) / 1000.0, "kB", NULL,
@@ -1125,16 +1156,12 @@ int bench_observe(int argc, char **argv)
                 : 0);
         fig(&figs[nfig++], "slower, stories/s (median, paired)", slower_tput * 100, "%",
             "aim (at most)", SLOWER_AIM * 100, within(slower_tput));
-        paired_quartiles(off, on, k, F(per_s), true, &q1, &q3);
-        fig(&figs[nfig++], "slower, stories/s: 1st quartile", q1 * 100, "%", NULL, 0, 0);
-        fig(&figs[nfig++], "slower, stories/s: 3rd quartile", q3 * 100, "%", NULL, 0, 0);
+        nfig += spread(figs + nfig, "stories/s", nwin, q1t, q3t);
         fig(&figs[nfig++], "CPU per story, observability on", cpu_on, "ms", "observability off",
             cpu_off, cpu_on > 0 ? cpu_off / cpu_on : 0);
         fig(&figs[nfig++], "slower, CPU per story (median, paired)", slower_cpu * 100, "%",
             "aim (at most)", SLOWER_AIM * 100, within(slower_cpu));
-        paired_quartiles(off, on, k, F(cpu_ms), false, &q1, &q3);
-        fig(&figs[nfig++], "slower, CPU per story: 1st quartile", q1 * 100, "%", NULL, 0, 0);
-        fig(&figs[nfig++], "slower, CPU per story: 3rd quartile", q3 * 100, "%", NULL, 0, 0);
+        nfig += spread(figs + nfig, "CPU per story", nwin, q1c, q3c);
         fig(&figs[nfig++], "Redis CPU per story, observability on", median_of(on, k, F(redis_ms)),
             "ms", "observability off", median_of(off, k, F(redis_ms)),
             median_of(on, k, F(redis_ms)) > 0
