@@ -119,8 +119,11 @@ static void test_strings(void **state)
      * and the 8-byte words both meet it at each place they can. */
     for (size_t len = 1; len <= 70; len++)
         for (size_t at = 0; at < len; at++)
-            for (size_t k = 0; k < 4; k++) {
-                static const char *const odd[] = {"\"", "\n", "\x7f", "\xc3\xa9"};
+            for (size_t k = 0; k < 7; k++) {
+                /* Two-byte escapes ('"', '\\', a line break), \u00XX ones (control bytes at
+                 * both ends of their range), DEL (plain) and a two-byte character. */
+                static const char *const odd[] = {"\"",   "\\",   "\n",      "\x01",
+                                                  "\x1f", "\x7f", "\xc3\xa9"};
                 size_t w = strlen(odd[k]);
                 char t[80];
 
