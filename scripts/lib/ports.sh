@@ -4,8 +4,14 @@
 # the bind (seen: a sentinel that could not listen, every few runs). Sourced by the services
 # (services.sh) and the shell tests (tests/integration/lib.sh).
 port_candidate() {
-  local lo
-  lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-  [ "$lo" -gt 21000 ] 2>/dev/null || lo=61000
-  echo $((20000 + RANDOM % (lo - 20000 - ${1:-1})))
+  local lo hi n=${1:-1}
+  read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { lo=32768 hi=60999; }
+  if [ "$lo" -gt $((21000 + n)) ]; then
+    echo $((20000 + RANDOM % (lo - 20000 - n)))
+  elif [ "$hi" -lt $((64000 - n)) ]; then
+    # A range that starts low: above it instead.
+    echo $((hi + 1 + RANDOM % (65535 - hi - n)))
+  else
+    echo $((20000 + RANDOM % 10000)) # no room outside it: the old way
+  fi
 }

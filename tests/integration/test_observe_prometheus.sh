@@ -29,19 +29,10 @@ for tool in prometheus promtool jq curl tmux; do
   command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed" >&2; exit 1; }
 done
 
-# A loopback port nothing listens on now.
-free_port() {
-  local p
-  while :; do
-    p=$(port_candidate)
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
-
 redis_private_start || exit 1
 export REDIS_URL=$RURL NEWSROOM_CONFIG=$T/newsroom.conf NEWSROOM_DATA_DIR=$T/data
 # Quick models, and a global budget so utilisation has a limit to be measured against.
-DEAD_PORT=$(free_port)
+DEAD_PORT=$(pick_port)
 printf '%s\n' '[providers]' 'sim_latency_fast_ms = 20' 'sim_latency_balanced_ms = 40' \
   'sim_latency_premium_ms = 60' "openai_base_url = http://127.0.0.1:$DEAD_PORT" \
   '[fallback]' 'fast = openai -> sim' '[cost]' 'global_daily_budget = 50' >"$NEWSROOM_CONFIG"
@@ -58,12 +49,12 @@ has "$ERR" "newsroom swarm takes its own --metrics"
 # ---- a swarm and a control room, each with its own /metrics ----
 "$NR_BIN" ctl ingest "$NEWSROOM_SOURCE_DIR/config/sample_stories.jsonl" >/dev/null 2>&1 ||
   bad "ingest the sample stories"
-P_SWARM=$(free_port)
+P_SWARM=$(pick_port)
 "$NR_BIN" swarm --auto-approve --duration 300 --metrics "127.0.0.1:$P_SWARM" \
   >"$T/swarm.out" 2>"$T/swarm.err" &
 SWARM_PID=$!
 await "the swarm's /metrics" 30 curl -sf "http://127.0.0.1:$P_SWARM/metrics"
-P_ROOM=$(free_port)
+P_ROOM=$(pick_port)
 room_start 120 40 REDIS_URL="$REDIS_URL" NEWSROOM_CONFIG="$NEWSROOM_CONFIG" \
   NEWSROOM_DATA_DIR="$NEWSROOM_DATA_DIR" HOME="$HOME" LANG=C.UTF-8 TERM=xterm-256color -- \
   --attach --metrics "127.0.0.1:$P_ROOM"
@@ -102,7 +93,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x "http://127.0.0.1:$P_
 [ "$code" = 405 ] && ok || bad "POST /metrics answered $code, not 405"
 
 # ---- Prometheus scrapes both, with the project's configuration ----
-P_PROM=$(free_port)
+P_PROM=$(pick_port)
 sed -e 's/scrape_interval: 15s/scrape_interval: 1s/' \
   -e "s/127\.0\.0\.1:9464/127.0.0.1:$P_SWARM/" -e "s/127\.0\.0\.1:9465/127.0.0.1:$P_ROOM/" \
   "$NEWSROOM_SOURCE_DIR/config/prometheus.yml" >"$T/prometheus.yml"

@@ -53,13 +53,14 @@ CONF
   redis-server "$T/s$s/sentinel.conf" --sentinel &
   track $!
 done
+discovery=ok
 for s in $S1 $S2 $S3; do
   await "sentinel $s to see the replica and the other sentinels" 30 sh -c \
     "[ \"\$(redis-cli -p $s sentinel replicas newsroom 2>/dev/null | grep -c '^name$')\" -ge 1 ] && [ \"\$(redis-cli -p $s sentinel sentinels newsroom 2>/dev/null | grep -c '^name$')\" -ge 2 ]" ||
-    break
+    { discovery=failed; break; }
 done
 # Without its sentinels the rest cannot run: say what each one saw, and stop.
-if [ "$failed" -gt 0 ]; then
+if [ "$discovery" = failed ]; then
   for s in $S1 $S2 $S3; do
     echo "sentinel $s: $(scli "$s" ping || echo 'no answer'); replicas seen $(scli "$s" sentinel replicas newsroom | grep -c '^name$'), sentinels seen $(scli "$s" sentinel sentinels newsroom | grep -c '^name$'); its log ends:" >&2
     tail -n 8 "$T/s$s/sentinel.log" >&2
