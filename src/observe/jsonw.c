@@ -7,6 +7,7 @@
 #include "core/fail.h"
 #include "core/text.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -289,12 +290,58 @@ static void quoted(struct jsonw *w, const char *s, size_t n)
     w->p[w->len++] = '"'; /* the room made for the rest holds it */
 }
 
-void jsonw_key(struct jsonw *w, const char *key)
+void jsonw_key_any(struct jsonw *w, const char *key)
 {
     sep(w);
     quoted(w, key, strlen(key));
     putc1(w, ':');
     w->comma = false;
+}
+
+#ifndef NDEBUG
+/* Whether the n bytes at s are copied as they are (plain()), in a string of at most the
+ * length the writer lists as long: what jsonw_key_plain() and jsonw_kplain_n() are given. */
+static bool all_plain(const struct jsonw *w, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!plain((unsigned char)s[i]))
+            return false;
+    return n <= w->long_min;
+}
+#endif
+
+/* "text" of n plain bytes, with no comma handling; room for n + 2 bytes made. */
+static inline void put_plain(struct jsonw *w, const char *s, size_t n)
+{
+    char *o = w->p + w->len;
+
+    o[0] = '"';
+    memcpy(o + 1, s, n);
+    o[n + 1] = '"';
+    w->len += n + 2;
+    if (n > w->longest)
+        w->longest = n;
+}
+
+void jsonw_key_plain(struct jsonw *w, const char *key, size_t n)
+{
+    assert(all_plain(w, key, n));
+    sep(w);
+    need(w, n + 3);
+    put_plain(w, key, n);
+    w->p[w->len++] = ':';
+    w->comma = false;
+}
+
+void jsonw_kplain_n(struct jsonw *w, const char *key, size_t nkey, const char *s, size_t n)
+{
+    assert(all_plain(w, key, nkey) && all_plain(w, s, n));
+    sep(w);
+    need(w, nkey + n + 5);
+    put_plain(w, key, nkey);
+    w->p[w->len++] = ':';
+    put_plain(w, s, n);
+    w->comma = true;
 }
 
 void jsonw_strn(struct jsonw *w, const char *s, size_t n)
@@ -431,28 +478,4 @@ void jsonw_value(struct jsonw *w, const json_t *v)
     default:
         jsonw_raw(w, "null", 4);
     }
-}
-
-void jsonw_kstr(struct jsonw *w, const char *key, const char *s)
-{
-    jsonw_key(w, key);
-    jsonw_str(w, s);
-}
-
-void jsonw_kint(struct jsonw *w, const char *key, int64_t v)
-{
-    jsonw_key(w, key);
-    jsonw_int(w, v);
-}
-
-void jsonw_knum(struct jsonw *w, const char *key, double v)
-{
-    jsonw_key(w, key);
-    jsonw_num(w, v);
-}
-
-void jsonw_kbool(struct jsonw *w, const char *key, bool v)
-{
-    jsonw_key(w, key);
-    jsonw_bool(w, v);
 }

@@ -54,8 +54,19 @@ void jsonw_free(struct jsonw *w);
 /* '{' or '[' (c), and the matching close. */
 void jsonw_open(struct jsonw *w, char c);
 void jsonw_close(struct jsonw *w, char c);
-/* An object key (escaped like a string); the value follows. */
-void jsonw_key(struct jsonw *w, const char *key);
+/* An object key, escaped like a string (jsonw_key_any); the value follows. jsonw_key() below
+ * writes a key that is a string literal (all of trace.c's) as it is, without the scan for bytes
+ * to escape: inlined, the literal's length folds to a constant, and a literal key is plain
+ * ASCII (checked when assertions are on). Most strings an event has are such keys, and the scan
+ * cost more than the copy. A key made at run time, or a build without optimisation, takes the
+ * escaping path. */
+void jsonw_key_any(struct jsonw *w, const char *key);
+/* A key of n bytes, printable ASCII without '"' or '\\', written as it is. */
+void jsonw_key_plain(struct jsonw *w, const char *key, size_t n);
+/* A key of nkey bytes and a string value of n bytes, both printable ASCII without '"' or '\\'
+ * (ids, times and event types this program makes), written as they are; jsonw_kplain() below
+ * for a literal key. */
+void jsonw_kplain_n(struct jsonw *w, const char *key, size_t nkey, const char *s, size_t n);
 /* Values (in an array, or after jsonw_key). A NULL string is written as "". */
 void jsonw_str(struct jsonw *w, const char *s);
 void jsonw_strn(struct jsonw *w, const char *s, size_t n);
@@ -67,10 +78,42 @@ void jsonw_value(struct jsonw *w, const json_t *v);
 /* Text that is already JSON, as one value. */
 void jsonw_raw(struct jsonw *w, const char *text, size_t n);
 
+static inline void jsonw_key(struct jsonw *w, const char *key)
+{
+    if (__builtin_constant_p(__builtin_strlen(key)))
+        jsonw_key_plain(w, key, __builtin_strlen(key));
+    else
+        jsonw_key_any(w, key);
+}
+
+static inline void jsonw_kplain(struct jsonw *w, const char *key, const char *s, size_t n)
+{
+    jsonw_kplain_n(w, key, __builtin_strlen(key), s, n);
+}
+
 /* A key and its value in one call. */
-void jsonw_kstr(struct jsonw *w, const char *key, const char *s);
-void jsonw_kint(struct jsonw *w, const char *key, int64_t v);
-void jsonw_knum(struct jsonw *w, const char *key, double v);
-void jsonw_kbool(struct jsonw *w, const char *key, bool v);
+static inline void jsonw_kstr(struct jsonw *w, const char *key, const char *s)
+{
+    jsonw_key(w, key);
+    jsonw_str(w, s);
+}
+
+static inline void jsonw_kint(struct jsonw *w, const char *key, int64_t v)
+{
+    jsonw_key(w, key);
+    jsonw_int(w, v);
+}
+
+static inline void jsonw_knum(struct jsonw *w, const char *key, double v)
+{
+    jsonw_key(w, key);
+    jsonw_num(w, v);
+}
+
+static inline void jsonw_kbool(struct jsonw *w, const char *key, bool v)
+{
+    jsonw_key(w, key);
+    jsonw_bool(w, v);
+}
 
 #endif

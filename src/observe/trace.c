@@ -116,6 +116,12 @@ struct ev {
     char buf[TRACE_EVENT_STACK];
 };
 
+/* key: an id this program made (langfuse_uuid(), langfuse_uuid_of()), which needs no escape. */
+static inline void put_id(struct jsonw *w, const char *key, const char *id)
+{
+    jsonw_kplain(w, key, id, strlen(id));
+}
+
 static void ev_begin(struct ev *e, const char *type)
 {
     char id[LANGFUSE_UUID_LEN], ts[LANGFUSE_TIME_LEN];
@@ -124,9 +130,10 @@ static void ev_begin(struct ev *e, const char *type)
     e->w.long_min = TRACE_STORE_STRING_MAX; /* the strings ctl trace's copy cuts, listed */
     langfuse_uuid(id);
     jsonw_open(&e->w, '{');
-    jsonw_kstr(&e->w, "id", id);
-    jsonw_kstr(&e->w, "timestamp", langfuse_time(clock_wall_ms(), ts));
-    jsonw_kstr(&e->w, "type", type);
+    put_id(&e->w, "id", id);
+    langfuse_time(clock_wall_ms(), ts);
+    jsonw_kplain(&e->w, "timestamp", ts, strlen(ts));
+    jsonw_kplain(&e->w, "type", type, strlen(type));
     jsonw_key(&e->w, "body");
     jsonw_open(&e->w, '{');
 }
@@ -144,7 +151,8 @@ static void put_time(struct jsonw *w, const char *key, int64_t ms)
 {
     char ts[LANGFUSE_TIME_LEN];
 
-    jsonw_kstr(w, key, langfuse_time(ms, ts));
+    langfuse_time(ms, ts);
+    jsonw_kplain(w, key, ts, strlen(ts));
 }
 
 /* The agent and role of this thread, as fields of an open object. */
@@ -237,7 +245,7 @@ static void put_parent(struct jsonw *w, const char *story)
 
     parent_of(story, parent);
     if (parent[0] != '\0')
-        jsonw_kstr(w, "parentObservationId", parent);
+        put_id(w, "parentObservationId", parent);
 }
 
 /* An event-create about story named name: begins it and opens its output object, whose fields
@@ -276,7 +284,7 @@ static void score(struct tracer *t, const char *story, const char *name, double 
         return;
     langfuse_uuid(id);
     ev_begin(&e, "score-create");
-    jsonw_kstr(&e.w, "id", id);
+    put_id(&e.w, "id", id);
     jsonw_kstr(&e.w, "traceId", story);
     jsonw_kstr(&e.w, "name", name);
     jsonw_knum(&e.w, "value", value);
@@ -284,7 +292,7 @@ static void score(struct tracer *t, const char *story, const char *name, double 
     put_note(&e.w, "comment", comment);
     put_metadata(&e.w);
     if (me.task_open && strcmp(me.task_story, story) == 0)
-        jsonw_kstr(&e.w, "observationId", me.task_span);
+        put_id(&e.w, "observationId", me.task_span);
     ev_end(t, &e, story);
 }
 
@@ -331,7 +339,7 @@ static void move_stage(struct tracer *t, const char *story, const char *ends, co
     if (ends != NULL) {
         stage_id(story, ends, id);
         ev_begin(&e, since_ms > 0 ? "span-create" : "span-update");
-        jsonw_kstr(&e.w, "id", id);
+        put_id(&e.w, "id", id);
         jsonw_kstr(&e.w, "traceId", story);
         jsonw_kstr(&e.w, "name", ends);
         if (since_ms > 0)
@@ -354,7 +362,7 @@ static void move_stage(struct tracer *t, const char *story, const char *ends, co
     if (starts != NULL) {
         stage_id(story, starts, id);
         ev_begin(&e, "span-create");
-        jsonw_kstr(&e.w, "id", id);
+        put_id(&e.w, "id", id);
         jsonw_kstr(&e.w, "traceId", story);
         jsonw_kstr(&e.w, "name", starts);
         put_time(&e.w, "startTime", clock_wall_ms());
@@ -414,7 +422,7 @@ static void close_task(int rc, const char *cause)
         struct ev e;
 
         ev_begin(&e, "span-update");
-        jsonw_kstr(&e.w, "id", me.task_span);
+        put_id(&e.w, "id", me.task_span);
         jsonw_kstr(&e.w, "traceId", me.task_story);
         jsonw_key(&e.w, "output");
         jsonw_open(&e.w, '{');
@@ -460,7 +468,7 @@ static void open_task(const char *story)
             ev_end(t, &e, me.task_story);
         }
         ev_begin(&e, "span-create");
-        jsonw_kstr(&e.w, "id", me.task_span);
+        put_id(&e.w, "id", me.task_span);
         jsonw_kstr(&e.w, "traceId", me.task_story);
         jsonw_kstr(&e.w, "name", my_step()->step);
         put_metadata(&e.w);
@@ -469,7 +477,7 @@ static void open_task(const char *story)
             char parent[LANGFUSE_UUID_LEN];
 
             stage_id(me.task_story, my_step()->stage, parent);
-            jsonw_kstr(&e.w, "parentObservationId", parent);
+            put_id(&e.w, "parentObservationId", parent);
         }
         ev_end(t, &e, me.task_story);
     }
@@ -577,7 +585,7 @@ void trace_gen_begin(struct trace_gen *g, const char *story, const struct llm_re
     if (t == NULL)
         return;
     ev_begin(&e, "generation-create");
-    jsonw_kstr(&e.w, "id", g->id);
+    put_id(&e.w, "id", g->id);
     jsonw_kstr(&e.w, "traceId", g->trace_id);
     jsonw_kstr(&e.w, "name", g->task_type[0] != '\0' ? g->task_type : "call");
     jsonw_kstr(&e.w, "model", g->model);
@@ -638,7 +646,7 @@ void trace_gen_end(struct trace_gen *g, const struct llm_response *resp, const c
         struct ev e;
 
         ev_begin(&e, "generation-update");
-        jsonw_kstr(&e.w, "id", g->id);
+        put_id(&e.w, "id", g->id);
         jsonw_kstr(&e.w, "traceId", g->trace_id);
         jsonw_kstr(&e.w, "model", g->model);
         put_time(&e.w, "endTime", end);

@@ -4,7 +4,7 @@
  * at every offset, and long plain runs with one special at every offset of the 16-byte blocks),
  * invalid UTF-8 made U+FFFD and the result still read by jansson, numbers that read back as the
  * same double, jansson values written as they are, the move from the caller's buffer to the heap,
- * and the longest string.
+ * the longest string, and the paths that copy literal keys and made ids without a scan.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -273,12 +273,62 @@ static void test_longest(void **state)
     jsonw_free(&w);
 }
 
+/* The paths that copy without scanning (literal keys, ids and times this program makes) write
+ * the same text as the escaping one, growing the buffer on the way, with commas after them. */
+static void test_plain(void **state)
+{
+    const char *keys[] = {"id", "timestamp", "parentObservationId", "k"};
+    const char *vals[] = {"0b5c3a0e-54d2-4f7b-9d42-1c3e5a7b9d11", "2026-12-03T17:40:00.123Z", "x",
+                          ""};
+    struct jsonw a, b;
+    char abuf[8], bbuf[8], *sa, *sb;
+
+    (void)state;
+    jsonw_init(&a, abuf, sizeof abuf); /* small: each path moves to the heap on the way */
+    jsonw_init(&b, bbuf, sizeof bbuf);
+    jsonw_open(&a, '{');
+    jsonw_open(&b, '{');
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        jsonw_kplain_n(&a, keys[i], strlen(keys[i]), vals[i], strlen(vals[i]));
+        jsonw_key_any(&b, keys[i]);
+        jsonw_str(&b, vals[i]);
+        jsonw_key_plain(&a, keys[i], strlen(keys[i]));
+        jsonw_key_any(&b, keys[i]);
+        jsonw_open(&a, '[');
+        jsonw_open(&b, '[');
+        jsonw_int(&a, (int64_t)i);
+        jsonw_int(&b, (int64_t)i);
+        jsonw_close(&a, ']');
+        jsonw_close(&b, ']');
+    }
+    jsonw_kstr(&a, "last", "z"); /* the inline path, whichever way this build takes it */
+    jsonw_key_any(&b, "last");
+    jsonw_str(&b, "z");
+    jsonw_close(&a, '}');
+    jsonw_close(&b, '}');
+    sa = text_of(&a);
+    sb = text_of(&b);
+    assert_string_equal(sa, sb);
+    assert_string_equal(sa, "{\"id\":\"0b5c3a0e-54d2-4f7b-9d42-1c3e5a7b9d11\",\"id\":[0],"
+                            "\"timestamp\":\"2026-12-03T17:40:00.123Z\",\"timestamp\":[1],"
+                            "\"parentObservationId\":\"x\",\"parentObservationId\":[2],"
+                            "\"k\":\"\",\"k\":[3],\"last\":\"z\"}");
+    assert_int_equal(a.longest, b.longest);
+    assert_int_equal(a.longest, 36);
+    assert_true(a.heap);
+    free(sa);
+    free(sb);
+    jsonw_free(&a);
+    jsonw_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_structure),      cmocka_unit_test(test_strings),
         cmocka_unit_test(test_invalid_utf8),   cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_jansson_values), cmocka_unit_test(test_longest),
+        cmocka_unit_test(test_plain),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
