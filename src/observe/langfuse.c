@@ -124,28 +124,39 @@ static void digits(char *out, unsigned v, int n)
     }
 }
 
+/* The second this thread formatted last, and its text up to the milliseconds: most events of
+ * a thread fall in the second of the one before. */
+static _Thread_local int64_t time_secs = INT64_MIN;
+static _Thread_local char time_text[LANGFUSE_TIME_LEN];
+
 const char *langfuse_time(int64_t ms, char out[LANGFUSE_TIME_LEN])
 {
     /* The civil date of a day count (H. Hinnant's civil_from_days), without gmtime_r() and
      * strftime(): every trace event carries a time or three, and this is on agents' threads. */
     int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000), frac = ms - secs * 1000;
-    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400), sod = secs - days * 86400;
-    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097, year;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    unsigned day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
 
-    year = (int64_t)yoe + era * 400 + (month <= 2);
-    if (year < 0 || year > 9999) /* not a time an event has: kept in the format */
-        year = year < 0 ? 0 : 9999;
-    memcpy(out, "0000-00-00T00:00:00.000Z", 25);
-    digits(out, (unsigned)year, 4);
-    digits(out + 5, month, 2);
-    digits(out + 8, day, 2);
-    digits(out + 11, (unsigned)(sod / 3600), 2);
-    digits(out + 14, (unsigned)(sod / 60 % 60), 2);
-    digits(out + 17, (unsigned)(sod % 60), 2);
+    if (secs != time_secs) {
+        int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+        int64_t sod = secs - days * 86400;
+        int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097, year;
+        unsigned doe = (unsigned)(z - era * 146097);
+        unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+        unsigned day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+
+        year = (int64_t)yoe + era * 400 + (month <= 2);
+        if (year < 0 || year > 9999) /* not a time an event has: kept in the format */
+            year = year < 0 ? 0 : 9999;
+        memcpy(time_text, "0000-00-00T00:00:00.000Z", 25);
+        digits(time_text, (unsigned)year, 4);
+        digits(time_text + 5, month, 2);
+        digits(time_text + 8, day, 2);
+        digits(time_text + 11, (unsigned)(sod / 3600), 2);
+        digits(time_text + 14, (unsigned)(sod / 60 % 60), 2);
+        digits(time_text + 17, (unsigned)(sod % 60), 2);
+        time_secs = secs;
+    }
+    memcpy(out, time_text, 25);
     digits(out + 20, (unsigned)frac, 3);
     return out;
 }

@@ -66,6 +66,21 @@ static void test_time(void **state)
         snprintf(want + 19, sizeof want - 19, ".%03dZ", (int)(ms % 1000));
         assert_string_equal(langfuse_time(ms, t), want);
     }
+    /* A thread keeps the second it formatted last: times within one second, across the next
+     * second, a day and a year, and going back (a clock stepped back) are all the same as
+     * gmtime_r() says. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int64_t k = -3000; k <= 3000; k += 7) {
+            int64_t ms = 1798761600000LL + (pass == 0 ? k : -k); /* 2027-01-01T00:00:00Z */
+            time_t secs = (time_t)(ms / 1000);
+            struct tm tm;
+            char want[LANGFUSE_TIME_LEN];
+
+            gmtime_r(&secs, &tm);
+            strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+            snprintf(want + 19, sizeof want - 19, ".%03dZ", (int)(ms % 1000));
+            assert_string_equal(langfuse_time(ms, t), want);
+        }
 }
 
 static void test_batch(void **state)
