@@ -77,10 +77,27 @@ static _Thread_local struct {
     int64_t task_ms, task_mono;
 } me;
 
+/* Bumped by each trace_install(), so a thread knows a registry it has not seen yet. */
+static atomic_uint g_installs;
+
 void trace_install(struct tracer *t, struct metrics *m)
 {
     atomic_store(&g_tracer, t);
     atomic_store(&g_metrics, m);
+    atomic_fetch_add(&g_installs, 1);
+}
+
+/* Whether this thread has yet to make a family's known label sets (at zero, so a query sees 0
+ * before the first count) since the registry was installed; *seen is the thread's note of it.
+ * A series found once stays, so each thread makes them once, not on every call. */
+static bool first_since_install(unsigned *seen)
+{
+    unsigned now = atomic_load(&g_installs);
+
+    if (*seen == now)
+        return false;
+    *seen = now;
+    return true;
 }
 
 bool trace_active(void)
@@ -762,12 +779,14 @@ void trace_vote(const char *story, const char *vote, double confidence, const ch
     struct tracer *t = atomic_load(&g_tracer);
     struct metrics *m = atomic_load(&g_metrics);
     static const char *const votes[] = {"for", "against", "abstain"};
+    static _Thread_local unsigned votes_seen;
 
     if (t == NULL && m == NULL)
         return;
     open_task(story);
-    for (size_t i = 0; i < sizeof votes / sizeof votes[0]; i++)
-        metrics_touch(m, &metric_votes, (const char *[]){votes[i]});
+    if (first_since_install(&votes_seen))
+        for (size_t i = 0; i < sizeof votes / sizeof votes[0]; i++)
+            metrics_touch(m, &metric_votes, (const char *[]){votes[i]});
     metrics_add(m, &metric_votes, (const char *[]){vote}, 1);
     metrics_observe(m, &metric_vote_confidence, NULL, confidence);
     metrics_add(m, &metric_decisions, (const char *[]){me.role, "vote", vote}, 1);
@@ -793,12 +812,15 @@ void trace_consensus(const char *story, double score_v, double threshold, bool r
     struct tracer *t = atomic_load(&g_tracer);
     struct metrics *m = atomic_load(&g_metrics);
     const char *outcome = reached ? "reached" : "no_consensus";
+    static _Thread_local unsigned debates_seen;
 
     if (t == NULL && m == NULL)
         return;
     open_task(story);
-    metrics_touch(m, &metric_debates, (const char *[]){"reached"});
-    metrics_touch(m, &metric_debates, (const char *[]){"no_consensus"});
+    if (first_since_install(&debates_seen)) {
+        metrics_touch(m, &metric_debates, (const char *[]){"reached"});
+        metrics_touch(m, &metric_debates, (const char *[]){"no_consensus"});
+    }
     metrics_add(m, &metric_debates, (const char *[]){outcome}, 1);
     metrics_observe(m, &metric_consensus_score, NULL, score_v);
     metrics_add(m, &metric_decisions, (const char *[]){me.role, "consensus", outcome}, 1);
@@ -854,12 +876,15 @@ void trace_qa(const char *story, int round, double score_v, bool passed, const c
 {
     struct tracer *t = atomic_load(&g_tracer);
     struct metrics *m = atomic_load(&g_metrics);
+    static _Thread_local unsigned verdicts_seen;
 
     if (t == NULL && m == NULL)
         return;
     open_task(story);
-    metrics_touch(m, &metric_qa_verdicts, (const char *[]){"true"});
-    metrics_touch(m, &metric_qa_verdicts, (const char *[]){"false"});
+    if (first_since_install(&verdicts_seen)) {
+        metrics_touch(m, &metric_qa_verdicts, (const char *[]){"true"});
+        metrics_touch(m, &metric_qa_verdicts, (const char *[]){"false"});
+    }
     metrics_add(m, &metric_qa_verdicts, (const char *[]){passed ? "true" : "false"}, 1);
     metrics_observe(m, &metric_qa_score, NULL, score_v);
     metrics_add(m, &metric_decisions,

@@ -223,6 +223,27 @@ static void test_schema_and_mixed_207(void **state)
     /* The metrics moved with the same calls. */
     assert_true(metrics_value(m, &metric_votes, (const char *[]){"for"}) == 2);
     assert_true(metrics_value(m, &metric_stories_finished, (const char *[]){"PUBLISHED"}) == 2);
+    /* The known label sets are there at zero, in this registry and in the next one installed
+     * (a thread makes them once per registry, not on every call). */
+    for (int k = 0; k < 2; k++) {
+        struct metrics *r = k == 0 ? m : metrics_new();
+        struct metrics_text text = {0};
+
+        if (k == 1) {
+            trace_install(NULL, r);
+            story_events("story-schema-3");
+            trace_install(NULL, NULL);
+        }
+        metrics_render(r, &text);
+        assert_non_null(strstr(text.p, "newsroom_debate_votes_total{vote=\"abstain\"} 0\n"));
+        assert_non_null(strstr(text.p, "newsroom_debate_votes_total{vote=\"against\"} 0\n"));
+        assert_non_null(
+            strstr(text.p, "newsroom_debates_closed_total{outcome=\"no_consensus\"} 0\n"));
+        assert_non_null(strstr(text.p, "newsroom_qa_verdicts_total{passed=\"false\"} 0\n"));
+        metrics_text_free(&text);
+        if (k == 1)
+            metrics_free(r);
+    }
     tracer_free(t);
     metrics_free(m);
     fake_langfuse_stop(f);
