@@ -1,7 +1,8 @@
 /*
  * test_metrics.c - the Prometheus registry and its text exposition: counters, gauges and
  * histograms (cumulative buckets, +Inf, _sum, _count), labels escaped, series touched at zero,
- * families in the order first used, HELP and TYPE once per family; and the metrics address
+ * families in the order first used, HELP and TYPE once per family, thousands of series each
+ * found again; and the metrics address
  * (HOST:PORT, [IPv6]:PORT) with its errors.
  */
 #include <setjmp.h>
@@ -90,11 +91,42 @@ static void test_listen(void **state)
     }
 }
 
+/* Thousands of series in 1024 buckets, keys of every length from 0 to 120 bytes around the
+ * 8-byte steps of the hash, and label sets that join to the same text but for where one label
+ * ends: each is its own series and reads back its own value. */
+static void test_many_series(void **state)
+{
+    struct metrics *m = metrics_new();
+    char kind[160], where[16];
+
+    (void)state;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < 3000; i++) {
+            int n = i % 121;
+
+            memset(kind, 'k', (size_t)n);
+            snprintf(kind + (n > 6 ? n - 6 : 0), sizeof kind - (size_t)(n > 6 ? n - 6 : 0), "%06d",
+                     i);
+            snprintf(where, sizeof where, "w%d", i % 7);
+            if (pass == 0)
+                metrics_add(m, &c_def, (const char *[]){kind, where}, i + 1);
+            else
+                assert_true(metrics_value(m, &c_def, (const char *[]){kind, where}) == i + 1);
+        }
+    metrics_add(m, &c_def, (const char *[]){"ab", "c"}, 1);
+    metrics_add(m, &c_def, (const char *[]){"a", "bc"}, 2);
+    assert_true(metrics_value(m, &c_def, (const char *[]){"ab", "c"}) == 1);
+    assert_true(metrics_value(m, &c_def, (const char *[]){"a", "bc"}) == 2);
+    assert_true(metrics_value(m, &c_def, (const char *[]){"abc", NULL}) == 0);
+    metrics_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_many_series),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
