@@ -127,9 +127,13 @@ static const struct step *my_step(void)
 #define TRACE_EVENT_STACK 4096
 
 /* One event being written: the envelope {id, timestamp, type, body: {...}} around the body's
- * fields, which the caller writes between ev_begin() and ev_end(). */
+ * fields, which the caller writes between ev_begin() and ev_end(). Fields for Langfuse alone
+ * (a generation's prompt and answer, its model parameters, the v2 usage and the cost details
+ * beside usageDetails and the cost in metadata) are written last, after ev_langfuse_only():
+ * ctl trace's copy keeps the text before them, closed. */
 struct ev {
     struct jsonw w;
+    size_t keep; /* the bytes ctl trace's copy keeps, before "}}"; SIZE_MAX: all of them */
     char buf[TRACE_EVENT_STACK];
 };
 
@@ -144,6 +148,7 @@ static void ev_begin(struct ev *e, const char *type)
     char id[LANGFUSE_UUID_LEN], ts[LANGFUSE_TIME_LEN];
 
     jsonw_init(&e->w, e->buf, sizeof e->buf);
+    e->keep = SIZE_MAX;
     e->w.long_min = TRACE_STORE_STRING_MAX; /* the strings ctl trace's copy cuts, listed */
     langfuse_uuid(id);
     jsonw_open(&e->w, '{');
@@ -155,12 +160,20 @@ static void ev_begin(struct ev *e, const char *type)
     jsonw_open(&e->w, '{');
 }
 
+/* The body's fields from here on are for Langfuse alone (see struct ev). Between two fields of
+ * the body only. */
+static void ev_langfuse_only(struct ev *e)
+{
+    e->keep = e->w.len;
+}
+
 /* Closes the event and hands a copy to the exporter, as an event of trace `trace`. */
 static void ev_end(struct tracer *t, struct ev *e, const char *trace)
 {
     jsonw_close(&e->w, '}');
     jsonw_close(&e->w, '}');
-    tracer_push(t, e->w.p, e->w.len, trace, e->w.longs, e->w.nlong);
+    tracer_push(t, e->w.p, e->w.len, e->keep < e->w.len ? e->keep : e->w.len, trace, e->w.longs,
+                e->w.nlong);
     jsonw_free(&e->w);
 }
 
@@ -606,6 +619,16 @@ void trace_gen_begin(struct trace_gen *g, const char *story, const struct llm_re
     jsonw_kstr(&e.w, "traceId", g->trace_id);
     jsonw_kstr(&e.w, "name", g->task_type[0] != '\0' ? g->task_type : "call");
     jsonw_kstr(&e.w, "model", g->model);
+    jsonw_key(&e.w, "metadata");
+    jsonw_open(&e.w, '{');
+    put_who(&e.w);
+    jsonw_kstr(&e.w, "tier", pricing_tier_name(tier));
+    jsonw_kstr(&e.w, "task_type", g->task_type);
+    jsonw_close(&e.w, '}');
+    put_time(&e.w, "startTime", g->start_ms);
+    if (g->story[0] != '\0')
+        put_parent(&e.w, g->story);
+    ev_langfuse_only(&e);
     /* modelParameters values are strings, integers, booleans or string lists (MapValue). */
     snprintf(temp, sizeof temp, "%g", req->temperature);
     jsonw_key(&e.w, "modelParameters");
@@ -623,15 +646,6 @@ void trace_gen_begin(struct trace_gen *g, const char *story, const struct llm_re
         jsonw_close(&e.w, '}');
     }
     jsonw_close(&e.w, ']');
-    jsonw_key(&e.w, "metadata");
-    jsonw_open(&e.w, '{');
-    put_who(&e.w);
-    jsonw_kstr(&e.w, "tier", pricing_tier_name(tier));
-    jsonw_kstr(&e.w, "task_type", g->task_type);
-    jsonw_close(&e.w, '}');
-    put_time(&e.w, "startTime", g->start_ms);
-    if (g->story[0] != '\0')
-        put_parent(&e.w, g->story);
     ev_end(t, &e, g->trace_id);
 }
 
@@ -670,6 +684,23 @@ void trace_gen_end(struct trace_gen *g, const struct llm_response *resp, const c
         if (resp != NULL) {
             int p = resp->prompt_tokens, c = resp->completion_tokens;
 
+            jsonw_key(&e.w, "usageDetails");
+            jsonw_open(&e.w, '{');
+            jsonw_kint(&e.w, "input", p);
+            jsonw_kint(&e.w, "output", c);
+            jsonw_kint(&e.w, "total", (int64_t)p + c);
+            jsonw_close(&e.w, '}');
+            jsonw_key(&e.w, "metadata");
+            jsonw_open(&e.w, '{');
+            jsonw_kint(&e.w, "cost_micro_usd", cost);
+            jsonw_kbool(&e.w, "cached", resp->cached);
+            jsonw_kint(&e.w, "latency_ms", resp->latency_ms);
+            if (resp->served_by[0] != '\0')
+                jsonw_kstr(&e.w, "served_by", resp->served_by);
+            if (resp->fallback)
+                jsonw_kbool(&e.w, "fallback", true);
+            jsonw_close(&e.w, '}');
+            ev_langfuse_only(&e);
             jsonw_kstr(&e.w, "output", resp->text);
             put_time(&e.w, "completionStartTime", end);
             jsonw_key(&e.w, "usage");
@@ -682,23 +713,7 @@ void trace_gen_end(struct trace_gen *g, const struct llm_response *resp, const c
             jsonw_knum(&e.w, "outputCost", (double)(cost - input_cost) / 1e6);
             jsonw_knum(&e.w, "totalCost", (double)cost / 1e6);
             jsonw_close(&e.w, '}');
-            jsonw_key(&e.w, "usageDetails");
-            jsonw_open(&e.w, '{');
-            jsonw_kint(&e.w, "input", p);
-            jsonw_kint(&e.w, "output", c);
-            jsonw_kint(&e.w, "total", (int64_t)p + c);
-            jsonw_close(&e.w, '}');
             put_costs(&e.w, "costDetails", input_cost, cost);
-            jsonw_key(&e.w, "metadata");
-            jsonw_open(&e.w, '{');
-            jsonw_kint(&e.w, "cost_micro_usd", cost);
-            jsonw_kbool(&e.w, "cached", resp->cached);
-            jsonw_kint(&e.w, "latency_ms", resp->latency_ms);
-            if (resp->served_by[0] != '\0')
-                jsonw_kstr(&e.w, "served_by", resp->served_by);
-            if (resp->fallback)
-                jsonw_kbool(&e.w, "fallback", true);
-            jsonw_close(&e.w, '}');
         } else {
             put_error(&e.w, error != NULL ? error : "failed");
         }

@@ -1,13 +1,16 @@
 /*
  * trace_store.h - each trace's events kept in Redis, so `newsroom ctl trace ID` can show a
- * story's whole trace without Langfuse: the same events the exporter sends (tracer.h), with
- * every string longer than TRACE_STORE_STRING_MAX bytes cut (prompts and answers are for
- * Langfuse; the terminal needs the step, agent, model, tokens, cost, times, decision and
- * reasoning). One list per trace (TRACE_KEY_PREFIX<trace id>: a story's trace id is the story
- * id), one entry per batch the exporter sent (a JSON array of that batch's events of the
- * trace), capped at its newest entries and expiring keep_days after its last event, and one
- * sorted set of trace ids by their last event time (TRACE_INDEX_KEY, the writer's clock),
- * trimmed to the same window and to TRACE_INDEX_MAX traces. A batch is written by one
+ * story's whole trace without Langfuse: the same events the exporter sends (tracer.h), less a
+ * generation's fields for Langfuse alone (its prompt and answer, model parameters, the v2
+ * usage and the cost details beside usageDetails and the cost in metadata: trace.c writes them
+ * last, and the copy keeps the text before them) and with every string longer than
+ * TRACE_STORE_STRING_MAX bytes cut. The terminal needs the step, agent, model, tokens, cost,
+ * times, decision and reasoning; the prompts and answers were most of the copy's bytes, which
+ * Redis stores, appends to its AOF and rewrites. One list per trace (TRACE_KEY_PREFIX<trace id>: a
+ * story's trace id is the story id), one entry per batch the exporter sent (a JSON array of that
+ * batch's events of the trace), capped at its newest entries and expiring keep_days after its last
+ * event, and one sorted set of trace ids by their last event time (TRACE_INDEX_KEY, the writer's
+ * clock), trimmed to the same window and to TRACE_INDEX_MAX traces. A batch is written by one
  * transaction (MULTI/EXEC: one round trip, and one list entry per story whatever the number of
  * its events), not a Lua script: a script's arguments are copied into Lua and hashed byte by
  * byte, which cost Redis about 11 instructions per byte of the copy, more than the rest of

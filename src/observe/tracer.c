@@ -41,10 +41,10 @@ struct entry {
     /* The event, NUL-terminated, then the trace id, then the long strings' offsets (one
      * allocation). */
     char *json;
-    size_t len;
+    size_t len, keep;      /* keep: the bytes ctl trace's copy keeps (tracer_push()) */
     char *trace;           /* the trace it belongs to (inside json's allocation), or NULL */
     struct jsonw_span *at; /* where the strings ctl trace's copy cuts are (inside json's) */
-    size_t nlong;  /* how many there are (more than JSONW_LONGS: not listed, the copy scans) */
+    size_t nlong;  /* how many there are (more than JSONW_LONGS: the first JSONW_LONGS listed) */
     bool pooled;   /* json is a TRACER_BUF buffer, for the pool when done */
     int64_t at_ms; /* monotonic, when it was pushed */
 };
@@ -198,12 +198,12 @@ static void drop_oldest(struct tracer *t)
     t->count--;
 }
 
-void tracer_push(struct tracer *t, const char *json, size_t len, const char *trace_id,
+void tracer_push(struct tracer *t, const char *json, size_t len, size_t keep, const char *trace_id,
                  const struct jsonw_span *at, size_t nlong)
 {
     size_t tlen = trace_id != NULL && t->has_addr && t->o.keep_days > 0 ? strlen(trace_id) + 1 : 0;
-    /* The long strings' offsets, when the copy for ctl trace is made and they are listed. */
-    size_t nat = tlen > 0 && nlong <= JSONW_LONGS ? nlong : 0;
+    /* The long strings' offsets, when the copy for ctl trace is made: those listed. */
+    size_t nat = tlen > 0 ? (nlong < JSONW_LONGS ? nlong : JSONW_LONGS) : 0;
     size_t off = (len + 1 + tlen + sizeof(size_t) - 1) / sizeof(size_t) * sizeof(size_t);
     /* One allocation: the event, its NUL, the trace id when the copy for ctl trace needs it,
      * and the offsets (aligned). */
@@ -246,6 +246,7 @@ void tracer_push(struct tracer *t, const char *json, size_t len, const char *tra
     e = &t->q[(t->head + t->count) % t->o.queue_max];
     e->json = copy;
     e->len = len;
+    e->keep = keep < len ? keep : len;
     e->trace = trace;
     e->at = nat > 0 ? (struct jsonw_span *)(void *)(copy + off) : NULL;
     e->nlong = tlen > 0 ? nlong : 0;
@@ -302,6 +303,7 @@ static void wait_until(struct tracer *t, int64_t until_ms)
 struct batch {
     char **ev;              /* the events (each owns its trace id and offsets) */
     size_t *lens;           /* their lengths */
+    size_t *keeps;          /* the bytes of each ctl trace's copy keeps */
     char **traces;          /* their trace ids, or NULL */
     struct jsonw_span **at; /* their long strings' offsets */
     size_t *nlong;          /* how many long strings each has */
@@ -333,6 +335,7 @@ static size_t take_batch(struct tracer *t, struct batch *b)
         b->at[n] = e->at;
         b->nlong[n] = e->nlong;
         b->pooled[n] = e->pooled;
+        b->keeps[n] = e->keep;
         b->lens[n++] = e->len;
         e->json = e->trace = NULL;
         e->at = NULL;
@@ -400,8 +403,10 @@ static void write_status(struct tracer *t, bool gone)
 }
 
 /* Keeps the batch's events per story in Redis for ctl trace: for each trace in the batch, one
- * entry, the JSON array of its events with long strings cut (trace_store_cut_at() where the
- * writer listed them, which copies without scanning; trace_store_cut() otherwise). */
+ * entry, the JSON array of its events, each the part ctl trace's copy keeps (its first keeps[i]
+ * bytes, closed with "}}" when that is not all of it) with long strings cut
+ * (trace_store_cut_at() where the writer listed them, which copies without scanning;
+ * trace_store_cut() otherwise). */
 static void store_batch(struct tracer *t, const struct batch *b, size_t n)
 {
     char **ids = xcalloc(n, sizeof *ids), **entries = xcalloc(n, sizeof *entries);
@@ -409,7 +414,9 @@ static void store_batch(struct tracer *t, const struct batch *b, size_t n)
     char *cause = NULL;
 
     for (size_t i = 0, k = 0; i < n; i++) {
-        size_t room, nlong = b->nlong[i];
+        size_t room, nlong = b->nlong[i], keep = b->keeps[i], nat = 0;
+        size_t listed = nlong < JSONW_LONGS ? nlong : JSONW_LONGS;
+        bool closed = keep < b->lens[i], known;
 
         if (b->traces[i] == NULL)
             continue;
@@ -424,31 +431,37 @@ static void store_batch(struct tracer *t, const struct batch *b, size_t n)
             entries[m][0] = '[';
             used[m++] = 1;
         }
-        /* The comma, the event (3 bytes more per cut), the closing bracket and a NUL. */
-        room = b->lens[i] + 3 * (nlong <= JSONW_LONGS ? nlong : 0) + 3;
+        /* The long strings in the part kept, listed in order: all of them when every long
+         * string was listed, or when a listed one lies past the part kept. */
+        while (nat < listed && b->at[i][nat].to <= keep)
+            nat++;
+        known = nlong <= JSONW_LONGS || nat < listed;
+        /* The comma, the event (3 bytes more per cut), "}}", the closing bracket and a NUL. */
+        room = keep + 3 * nat + 5;
         if (used[k] + room > cap[k]) {
             cap[k] = (used[k] + room) * 2;
             entries[k] = xrealloc(entries[k], cap[k]);
         }
         if (used[k] > 1)
             entries[k][used[k]++] = ',';
-        if (nlong == 0) {
-            memcpy(entries[k] + used[k], b->ev[i], b->lens[i]);
-            used[k] += b->lens[i];
-        } else if (nlong <= JSONW_LONGS) {
-            used[k] += trace_store_cut_at(b->ev[i], b->lens[i], TRACE_STORE_STRING_MAX, b->at[i],
-                                          nlong, entries[k] + used[k]);
+        if (known) {
+            used[k] += trace_store_cut_at(b->ev[i], keep, TRACE_STORE_STRING_MAX, b->at[i], nat,
+                                          entries[k] + used[k]);
         } else {
             size_t clen;
-            char *c = trace_store_cut(b->ev[i], b->lens[i], TRACE_STORE_STRING_MAX, &clen);
+            char *c = trace_store_cut(b->ev[i], keep, TRACE_STORE_STRING_MAX, &clen);
 
-            if (used[k] + clen + 2 > cap[k]) {
-                cap[k] = (used[k] + clen + 2) * 2;
+            if (used[k] + clen + 4 > cap[k]) {
+                cap[k] = (used[k] + clen + 4) * 2;
                 entries[k] = xrealloc(entries[k], cap[k]);
             }
             memcpy(entries[k] + used[k], c, clen);
             used[k] += clen;
             free(c);
+        }
+        if (closed) {
+            memcpy(entries[k] + used[k], "}}", 2);
+            used[k] += 2;
         }
         stored++;
     }
@@ -620,6 +633,7 @@ static void *tracer_main(void *arg)
 
     b.ev = xcalloc(t->o.batch_max, sizeof *b.ev);
     b.lens = xcalloc(t->o.batch_max, sizeof *b.lens);
+    b.keeps = xcalloc(t->o.batch_max, sizeof *b.keeps);
     b.traces = xcalloc(t->o.batch_max, sizeof *b.traces);
     b.at = xcalloc(t->o.batch_max, sizeof *b.at);
     b.nlong = xcalloc(t->o.batch_max, sizeof *b.nlong);
@@ -700,6 +714,7 @@ static void *tracer_main(void *arg)
     write_status(t, true);
     free(b.ev);
     free(b.lens);
+    free(b.keeps);
     free(b.traces);
     free(b.at);
     free(b.nlong);

@@ -21,7 +21,11 @@
  *   pipeline    a whole swarm over wire stories on the shared test Redis (database 36) with
  *               tracing to the local Langfuse: one trace per story with its generations; the
  *               costs in the traces add up, story by story and in all, to the cost manager's
- *               usage records; `newsroom ctl trace ID` shows the same cost from Redis
+ *               usage records; `newsroom ctl trace ID` shows the same cost from Redis, from
+ *               a copy whose every event is the delivered one less a generation's fields
+ *               for Langfuse alone (prompt, answer, model parameters, v2 usage, cost details)
+ *   copy        ctl trace's copy through the tracer (database 58): a generation's prompt and
+ *               answer left to Langfuse, ten long fields of a decision each cut
  *   store       ctl trace's copy (database 58): a trace's list keeps its newest entries up to
  *               the cap, in order, and expires; a batch of more traces than one ZADD chunk
  *               holds (450) lists every one in the index at the server's time
@@ -766,6 +770,178 @@ static void test_store(void **state)
     rlink_free(l);
 }
 
+/* ctl trace's copy through the tracer (database 58): a generation with ten prompt messages
+ * over the cut, all of them in the fields for Langfuse alone, keeps none of them; a decision
+ * with ten long fields (more than the writer lists) has each cut to TRACE_STORE_STRING_MAX
+ * bytes and "..."; both read back as JSON with their other fields whole. */
+static void test_copy_cuts(void **state)
+{
+    const struct rlink_options lo = {.connect_timeout_ms = 2000,
+                                     .command_timeout_ms = 5000,
+                                     .reconnect_base_ms = 20,
+                                     .reconnect_max_ms = 200,
+                                     .client_name = "test_observe"};
+    struct redis_addr a = {.transport = REDIS_UNIX, .db = STORE_DB, .db_set = true};
+    const enum fake_lf_answer script[] = {FAKE_LF_OK};
+    struct fake_langfuse *f = fake_langfuse_start(script, 1);
+    struct rlink *l = test_shared_link(STORE_DB, "test_observe");
+    struct tracer_options o = {0};
+    struct llm_message msgs[10];
+    char big[10][600], *cause = NULL;
+    struct llm_response resp = {.text = big[0], .prompt_tokens = 900, .completion_tokens = 30};
+    json_t *out = json_object(), *events = NULL, *e;
+    struct trace_gen g;
+    struct tracer *t;
+    redisReply *r;
+    size_t i;
+    int gens = 0, decisions = 0;
+
+    (void)state;
+    r = test_must(l, "FLUSHDB%s", "");
+    freeReplyObject(r);
+    snprintf(a.path, sizeof a.path, "%s", test_env("NEWSROOM_TEST_REDIS_SOCKET"));
+    snprintf(a.password, sizeof a.password, "%s", test_env("NEWSROOM_TEST_REDIS_PASSWORD"));
+    for (int k = 0; k < 10; k++) {
+        memset(big[k], 'a' + k, sizeof big[k] - 1);
+        big[k][sizeof big[k] - 1] = '\0';
+        msgs[k] = (struct llm_message){"user", big[k]};
+        json_object_set_new(out, (char[]){'f', (char)('0' + k), '\0'}, json_string(big[k]));
+    }
+    o.host = fake_langfuse_url(f);
+    o.public_key = FAKE_LF_PUBLIC;
+    o.secret_key = FAKE_LF_SECRET;
+    o.queue_max = 1000;
+    o.queue_max_bytes = 64u << 20;
+    o.batch_max = 100;
+    o.flush_ms = 50;
+    o.timeout_ms = timeout_ms;
+    o.retries = 3;
+    o.retry_base_ms = 20;
+    o.retry_max_ms = 2000;
+    o.drain_ms = 10000;
+    o.addr = &a;
+    o.link = &lo;
+    o.keep_days = 1;
+    o.story_max = 100;
+    t = tracer_new(&o, &cause);
+    if (t == NULL || tracer_start(t, &cause) == -1)
+        fail_msg("tracer: %s", cause);
+    trace_install(t, NULL);
+    trace_agent("writer-test-1", "writer");
+    trace_cycle_begin();
+    trace_gen_begin(&g, "story-cut",
+                    &(struct llm_request){.messages = msgs, .nmessages = 10, .task_type = "draft"},
+                    "sim-balanced", LLM_BALANCED);
+    trace_gen_end(&g, &resp, NULL, 1500, 1000, NULL);
+    trace_decision(&(struct trace_decision){.story = "story-cut",
+                                            .type = "probe",
+                                            .outcome = "seen",
+                                            .reasoning = "long fields",
+                                            .confidence = -1,
+                                            .output = out});
+    trace_cycle_end(1, NULL);
+    trace_install(NULL, NULL);
+    tracer_stop(t);
+    assert_int_equal(trace_store_get(l, "story-cut", &events, &cause), 0);
+    json_array_foreach(events, i, e)
+    {
+        const char *type = json_string_value(json_object_get(e, "type"));
+        const json_t *b = json_object_get(e, "body");
+
+        if (strncmp(type, "generation", 10) == 0) {
+            gens++;
+            assert_null(json_object_get(b, "input"));
+            assert_null(json_object_get(b, "output"));
+            assert_string_equal(json_string_value(json_object_get(b, "traceId")), "story-cut");
+            if (strcmp(type, "generation-update") == 0) {
+                assert_int_equal(json_integer_value(
+                                     json_object_get(json_object_get(b, "usageDetails"), "input")),
+                                 900);
+                assert_int_equal(json_integer_value(json_object_get(json_object_get(b, "metadata"),
+                                                                    "cost_micro_usd")),
+                                 1500);
+            }
+        } else if (strcmp(type, "event-create") == 0) {
+            const json_t *ob = json_object_get(b, "output");
+
+            decisions++;
+            for (int k = 0; k < 10; k++) {
+                const char *v =
+                    json_string_value(json_object_get(ob, (char[]){'f', (char)('0' + k), '\0'}));
+
+                assert_non_null(v);
+                assert_int_equal(strlen(v), TRACE_STORE_STRING_MAX + 3);
+                assert_memory_equal(v, big[k], TRACE_STORE_STRING_MAX);
+                assert_string_equal(v + TRACE_STORE_STRING_MAX, "...");
+            }
+            assert_string_equal(json_string_value(json_object_get(ob, "decision")), "seen");
+        }
+    }
+    assert_int_equal(gens, 2);
+    assert_int_equal(decisions, 1);
+    json_decref(events);
+    json_decref(out);
+    tracer_free(t);
+    rlink_free(l);
+    fake_langfuse_stop(f);
+}
+
+/* The fields of a generation that only Langfuse gets: ctl trace's copy leaves them out. */
+static const char *const langfuse_only[] = {"input", "output",      "modelParameters",
+                                            "usage", "costDetails", "completionStartTime"};
+
+/* Each event ctl trace's copy kept (a JSON array, as `ctl trace --json` gives) is the event
+ * delivered to Langfuse with the same envelope id: the same type, time and body fields, long
+ * strings cut with "...", less the generation fields for Langfuse alone, which the delivered
+ * one has. */
+static void kept_as_sent(const json_t *kept, struct fake_langfuse *f)
+{
+    json_t *sent = fake_langfuse_delivered(f), *e, *byid = json_object();
+    size_t i, gens = 0;
+
+    json_array_foreach(sent, i, e)
+        json_object_set(byid, json_string_value(json_object_get(e, "id")), e);
+    assert_true(json_array_size(kept) >= 10);
+    json_array_foreach(kept, i, e)
+    {
+        const json_t *s = json_object_get(byid, json_string_value(json_object_get(e, "id")));
+        const json_t *kb = json_object_get(e, "body"), *sb = json_object_get(s, "body"), *v;
+        const char *type = json_string_value(json_object_get(e, "type")), *key;
+
+        if (s == NULL)
+            fail_msg("kept event %s was not delivered",
+                     json_string_value(json_object_get(e, "id")));
+        assert_true(json_equal(json_object_get(e, "type"), json_object_get(s, "type")));
+        assert_true(json_equal(json_object_get(e, "timestamp"), json_object_get(s, "timestamp")));
+        json_object_foreach((json_t *)kb, key, v)
+        {
+            const json_t *w = json_object_get(sb, key);
+
+            if (json_is_string(v) && json_string_length(v) >= 3 &&
+                strcmp(json_string_value(v) + json_string_length(v) - 3, "...") == 0)
+                assert_memory_equal(json_string_value(v), json_string_value(w),
+                                    json_string_length(v) - 3);
+            else if (!json_equal(v, w))
+                fail_msg("kept event %s: \"%s\" differs from the delivered one",
+                         json_string_value(json_object_get(e, "id")), key);
+        }
+        if (strncmp(type, "generation", 10) != 0) {
+            assert_int_equal(json_object_size(kb), json_object_size(sb));
+            continue;
+        }
+        gens++;
+        for (size_t k = 0; k < sizeof langfuse_only / sizeof langfuse_only[0]; k++)
+            assert_null(json_object_get(kb, langfuse_only[k]));
+        if (strcmp(type, "generation-create") == 0)
+            assert_non_null(json_object_get(sb, "input"));
+        else if (json_object_get(sb, "level") == NULL)
+            assert_non_null(json_object_get(sb, "usage"));
+    }
+    assert_true(gens >= 6); /* three calls or more, each created and updated */
+    json_decref(byid);
+    json_decref(sent);
+}
+
 static void test_pipeline(void **state)
 {
     const enum fake_lf_answer script[] = {FAKE_LF_OK};
@@ -889,6 +1065,7 @@ static void test_pipeline(void **state)
                          json_integer_value(json_object_get(by_task, id)));
         assert_string_equal(json_string_value(json_object_get(j, "status")), "PUBLISHED");
         assert_true(json_integer_value(json_object_get(j, "calls")) >= 3);
+        kept_as_sent(json_object_get(j, "events"), f);
         json_decref(j);
         free(text);
     }
@@ -947,6 +1124,7 @@ int main(void)
         cmocka_unit_test(test_health),
         cmocka_unit_test(test_jsonl_and_replay),
         cmocka_unit_test(test_store),
+        cmocka_unit_test(test_copy_cuts),
         cmocka_unit_test(test_pipeline),
     };
 
