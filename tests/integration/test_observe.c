@@ -71,12 +71,11 @@ static char logpath[512];
 /* A tracer on f (keys: Langfuse; else the file), started; requests time out after 500 ms
  * (tests of slow answers) unless timeout_ms says otherwise. */
 static int timeout_ms = 500;
-static struct tracer *tracer_on(struct fake_langfuse *f, size_t queue_max, size_t batch_max,
-                                int retries, const char *file)
+/* The options of the tests' tracers: to the fake (NULL: nothing answers) or to file. */
+static struct tracer_options options_for(struct fake_langfuse *f, size_t queue_max,
+                                         size_t batch_max, int retries, const char *file)
 {
     struct tracer_options o = {0};
-    struct tracer *t;
-    char *cause = NULL;
 
     o.host = f != NULL ? fake_langfuse_url(f) : "http://127.0.0.1:1";
     o.public_key = f != NULL ? FAKE_LF_PUBLIC : "";
@@ -91,7 +90,17 @@ static struct tracer *tracer_on(struct fake_langfuse *f, size_t queue_max, size_
     o.retry_base_ms = 20;
     o.retry_max_ms = 2000;
     o.drain_ms = 10000;
-    t = tracer_new(&o, &cause);
+    return o;
+}
+
+/* options_for()'s tracer, started. */
+static struct tracer *tracer_on(struct fake_langfuse *f, size_t queue_max, size_t batch_max,
+                                int retries, const char *file)
+{
+    struct tracer_options o = options_for(f, queue_max, batch_max, retries, file);
+    char *cause = NULL;
+    struct tracer *t = tracer_new(&o, &cause);
+
     if (t == NULL || tracer_start(t, &cause) == -1)
         fail_msg("tracer: %s", cause);
     return t;
@@ -785,7 +794,7 @@ static void test_copy_cuts(void **state)
     const enum fake_lf_answer script[] = {FAKE_LF_OK};
     struct fake_langfuse *f = fake_langfuse_start(script, 1);
     struct rlink *l = test_shared_link(STORE_DB, "test_observe");
-    struct tracer_options o = {0};
+    struct tracer_options o;
     struct llm_message msgs[10];
     char big[10][600], *cause = NULL;
     struct llm_response resp = {.text = big[0], .prompt_tokens = 900, .completion_tokens = 30};
@@ -807,18 +816,7 @@ static void test_copy_cuts(void **state)
         msgs[k] = (struct llm_message){"user", big[k]};
         json_object_set_new(out, (char[]){'f', (char)('0' + k), '\0'}, json_string(big[k]));
     }
-    o.host = fake_langfuse_url(f);
-    o.public_key = FAKE_LF_PUBLIC;
-    o.secret_key = FAKE_LF_SECRET;
-    o.queue_max = 1000;
-    o.queue_max_bytes = 64u << 20;
-    o.batch_max = 100;
-    o.flush_ms = 50;
-    o.timeout_ms = timeout_ms;
-    o.retries = 3;
-    o.retry_base_ms = 20;
-    o.retry_max_ms = 2000;
-    o.drain_ms = 10000;
+    o = options_for(f, 1000, 100, 3, NULL);
     o.addr = &a;
     o.link = &lo;
     o.keep_days = 1;
