@@ -26,8 +26,10 @@
  * taken back to the front of "produce" at once.
  *
  * A render that fails because of its environment (video_last_fail() VIDEO_FAIL_ENV, or the
- * packages folder found full, read-only or unwritable by envfault_probe()) parks the story on
- * "produce" with a backoff, counting no attempt: it is rendered when the disk is fixed. One that
+ * packages folder found full, read-only or unwritable by envfault_probe() before the render or
+ * after it: a render cut short by a full disk that was freed before it ended is still the
+ * environment's) parks the story on "produce" with a backoff, counting no attempt, and without
+ * rendering when the probe before fails: it is rendered when the disk is fixed. One that
  * fails on its input falls back to the storyboard (kind "storyboard", "video": "failed: ...");
  * one past its time limit counts a failed attempt. A story without a final script counts a
  * failed attempt too; one that cannot be moved on is put back on "produce". When the agent
@@ -68,6 +70,17 @@ static enum render_outcome render(struct agent_ctx *ctx, struct pstore *store,
     int rc;
 
     dir = video_packages_dir(c);
+    /* The folder is probed before as well as after: a render that began while the disk was full
+     * and failed after it was freed (its narration cut short, say) is the environment's too,
+     * and a probe after it alone would blame the story. */
+    if (envfault_probe(dir, &env) > 0) {
+        *why = xasprintf("video render not started: %s", env);
+        free(env);
+        free(dir);
+        return RENDER_ENV;
+    }
+    free(env);
+    env = NULL;
     atomic_store(&ctx->life_ms, clock_mono_ms()); /* a render is a sign of life */
     rc = video_render(c, dir, lk->id, *pkg, &video, &cause);
     atomic_store(&ctx->life_ms, clock_mono_ms());

@@ -9,8 +9,8 @@
  * storyboard). The packages folder is fixed once a story has waited there and 30 s have
  * passed, the publish folder once a story has waited for it and 30 s more have passed; then
  * every story publishes, with its video. Fails on any story lost, failed or published
- * without its video, on an attempt counted for the disk, or a paid call repeated; prints the
- * figures (chaos.h).
+ * without its video, on an attempt counted for the disk, a paid call repeated, or no render
+ * held back by the probe before it while the folder was full; prints the figures (chaos.h).
  */
 #include "chaos.h"
 #include "core/clock.h"
@@ -226,6 +226,17 @@ static void test_disk_full(void **state)
     }
     assert_true(parked >= 2);
     assert_true(f.published > 0);
+    /* While the packages folder was full, renders were not started at all: the folder is
+     * probed before a render, so a disk freed during one cannot make its failure the story's. */
+    {
+        char logp[200], *log;
+
+        snprintf(logp, sizeof logp, "%s/newsroom.log", data);
+        log = test_read_file(logp);
+        if (strstr(log, "video render not started: the folder ") == NULL)
+            fail_msg("no render was held back while %s was full (see %s)", run.packages, logp);
+        free(log);
+    }
     run.passed = true;
 }
 
