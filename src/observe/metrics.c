@@ -394,21 +394,28 @@ static size_t key_of(const struct metric_def *d, const char *const *values, char
     return len;
 }
 
+/* The series of d whose key is key (len bytes, in bucket h), or NULL. With m->mu held. */
+static struct series *lookup(struct metrics *m, const struct metric_def *d, const char *key,
+                             size_t len, uint64_t h)
+{
+    for (struct series *s = m->hash[h]; s != NULL; s = s->next_hash)
+        if (s->d == d && s->key_len == len && memcmp(s->key, key, len) == 0)
+            return s;
+    return NULL;
+}
+
 /* The series of d with values, made when missing. With m->mu held. */
 static struct series *find(struct metrics *m, const struct metric_def *d, const char *const *values)
 {
     char key[1024];
-    uint64_t h;
-    struct series *s;
+    size_t len = key_of(d, values, key, sizeof key);
+    uint64_t h = hash_of(d, key, len) % METRICS_BUCKETS;
+    struct series *s = lookup(m, d, key, len, h);
     struct family *f;
-    size_t len;
     int nl = 0;
 
-    len = key_of(d, values, key, sizeof key);
-    h = hash_of(d, key, len) % METRICS_BUCKETS;
-    for (s = m->hash[h]; s != NULL; s = s->next_hash)
-        if (s->d == d && s->key_len == len && memcmp(s->key, key, len) == 0)
-            return s;
+    if (s != NULL)
+        return s;
     for (f = m->families; f != NULL && f->d != d; f = f->next)
         ;
     if (f == NULL) {
@@ -489,16 +496,14 @@ void metrics_observe(struct metrics *m, const struct metric_def *d, const char *
 double metrics_value(struct metrics *m, const struct metric_def *d, const char *const *values)
 {
     char key[1024];
-    struct series *s;
+    const struct series *s;
     double v = 0;
     size_t len = key_of(d, values, key, sizeof key);
 
     pthread_mutex_lock(&m->mu);
-    for (s = m->hash[hash_of(d, key, len) % METRICS_BUCKETS]; s != NULL; s = s->next_hash)
-        if (s->d == d && s->key_len == len && memcmp(s->key, key, len) == 0) {
-            v = d->type == METRIC_HISTOGRAM ? (double)s->count : s->value;
-            break;
-        }
+    s = lookup(m, d, key, len, hash_of(d, key, len) % METRICS_BUCKETS);
+    if (s != NULL)
+        v = d->type == METRIC_HISTOGRAM ? (double)s->count : s->value;
     pthread_mutex_unlock(&m->mu);
     return v;
 }
