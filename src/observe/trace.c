@@ -172,8 +172,7 @@ static void ev_end(struct tracer *t, struct ev *e, const char *trace)
 {
     jsonw_close(&e->w, '}');
     jsonw_close(&e->w, '}');
-    tracer_push(t, e->w.p, e->w.len, e->keep < e->w.len ? e->keep : e->w.len, trace, e->w.longs,
-                e->w.nlong);
+    tracer_push(t, e->w.p, e->w.len, e->keep, trace, e->w.longs, e->w.nlong);
     jsonw_free(&e->w);
 }
 

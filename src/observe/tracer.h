@@ -73,8 +73,8 @@ void tracer_free(struct tracer *t);
 
 /* Queues a copy of one event (JSON text of len bytes) of the trace trace_id (copied too, in the
  * same allocation; NULL when it names none). The copy for ctl trace keeps the first keep
- * bytes (len: all of it; less: the text up to a field of the body, after which come the fields
- * for Langfuse alone), closed with "}}". nlong: how many of its strings are longer than
+ * bytes (len or more: all of it; less: the text up to a field of the body, after which come
+ * the fields for Langfuse alone), closed with "}}". nlong: how many of its strings are longer than
  * TRACE_STORE_STRING_MAX, at: where the first ones are (up to JSONW_LONGS; jsonw's longs),
  * so the copy for ctl trace cuts only the events that need it, without scanning them (it
  * scans the part it keeps only when that part may hold more long strings than were listed). Never
