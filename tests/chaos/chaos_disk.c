@@ -232,7 +232,8 @@ static void test_disk_full(void **state)
         char logp[200], *log;
 
         snprintf(logp, sizeof logp, "%s/newsroom.log", data);
-        log = test_read_file(logp);
+        if ((log = test_read_file(logp)) == NULL)
+            fail_msg("cannot read the swarm's log %s", logp);
         if (strstr(log, "video render not started: the folder ") == NULL)
             fail_msg("no render was held back while %s was full (see %s)", run.packages, logp);
         free(log);
